@@ -1,0 +1,218 @@
+//! The command line: `check` (the default), `explain`, `lints`, `regions`, `init`. It parses arguments,
+//! loads the configuration, calls [`crate::analyze`] and maps the outcome to an exit status:
+//! 0 no error-level finding, 1 at least one, 2 a usage, configuration or I/O error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hopcheck",
+    version,
+    about = "Finds the sequential database round trips on every request path of a Rust web service and prices them against a region topology",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse a project (the default command).
+    Check(CheckArgs),
+    /// Show the documentation of a lint.
+    Explain { lint: String },
+    /// List the lints.
+    Lints,
+    /// List the known cloud regions (optionally those whose name or place contains FILTER).
+    Regions { filter: Option<String> },
+    /// Write a starter hopcheck.toml in PATH (default: the current folder).
+    Init { path: Option<PathBuf> },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct CheckArgs {
+    /// A folder or a .rs file (default: the current folder).
+    pub path: Option<PathBuf>,
+    /// The configuration file (default: hopcheck.toml at PATH or above it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Colour in the human format: auto, always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+    /// Print nothing on stderr (notes about the configuration).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs the command line and returns the exit status.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        None => check(cli.check),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::Explain { lint }) => match crate::explain::explain(&lint) {
+            Ok(doc) => {
+                print!("{doc}");
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        Some(Command::Lints) => {
+            print!("{}", crate::explain::list());
+            0
+        }
+        Some(Command::Regions { filter }) => regions(filter.as_deref()),
+        Some(Command::Init { path }) => init(&path.unwrap_or_else(|| PathBuf::from("."))),
+    }
+}
+
+fn check(args: CheckArgs) -> i32 {
+    let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !root.exists() {
+        eprintln!("error: {} does not exist", root.display());
+        return 2;
+    }
+    let config_path = args.config.clone().or_else(|| config::find(&root));
+    let config = match &config_path {
+        Some(path) => match config::load(path) {
+            Ok(c) => c,
+            Err(errors) => {
+                report_config_errors(&errors);
+                return 2;
+            }
+        },
+        None => Config::default_topology(),
+    };
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let Some(format) = crate::report::format(&args.format, color) else {
+        eprintln!("error: unknown format `{}`", args.format);
+        return 2;
+    };
+    let analysis = crate::analyze(&root, config);
+    if analysis.config.file.is_none() && !args.quiet && args.format != "human" {
+        eprintln!("note: {}", crate::report::topology_line(&analysis));
+    }
+    let text = format.render(&analysis);
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        // A closed pipe (`hopcheck | head`) is not an error of the analysis.
+        return analysis.exit_code();
+    }
+    analysis.exit_code()
+}
+
+fn report_config_errors(errors: &[config::ConfigError]) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_links(false);
+    for e in errors {
+        let mut text = String::new();
+        if handler.render_report(&mut text, e).is_err() || e.span.is_none() {
+            text = format!("error: {}: {}\n", e.location(), e.message);
+            if let Some(h) = &e.help {
+                text.push_str(&format!("  help: {h}\n"));
+            }
+        }
+        eprint!("{text}");
+    }
+}
+
+fn regions(filter: Option<&str>) -> i32 {
+    let filter = filter.map(str::to_lowercase);
+    let mut rows: Vec<_> = crate::topology::RegionTable::builtin()
+        .regions()
+        .filter(|r| {
+            filter.as_deref().is_none_or(|f| {
+                r.name.to_lowercase().contains(f) || r.location.to_lowercase().contains(f)
+            })
+        })
+        .map(|r| format!("{:6} {:24} {}", r.provider, r.name, r.location))
+        .collect();
+    rows.sort();
+    for r in &rows {
+        println!("{r}");
+    }
+    if rows.is_empty() {
+        eprintln!("no region matches");
+        return 2;
+    }
+    0
+}
+
+fn init(dir: &Path) -> i32 {
+    let path = dir.join(config::FILE_NAME);
+    if path.exists() {
+        eprintln!(
+            "error: {} already exists; hopcheck leaves it as it is",
+            path.display()
+        );
+        return 2;
+    }
+    match write_atomically(&path, config::TEMPLATE) {
+        Ok(()) => {
+            println!(
+                "wrote {}: set `deployments` and `[databases.main]` to your regions",
+                path.display()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            2
+        }
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, reads it back, then renames it into place.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.hopcheck-tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if std::fs::read_to_string(&tmp)? != text {
+            return Err(std::io::Error::other(
+                "the written file does not read back the same",
+            ));
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,716 @@
+//! `hopcheck.toml`: found by walking up from the analysed path, read into a raw type, then validated
+//! into [`Config`]. Every error points into the TOML with a span; nothing here panics on user input.
+//!
+//! With no file at all, [`Config::default_topology`] prices against a documented default so that a first
+//! run still says something useful.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::rules::Level;
+use crate::topology::{RegionTable, Topology};
+
+pub const FILE_NAME: &str = "hopcheck.toml";
+
+/// The default topology used when no `hopcheck.toml` exists: the app in us-east-1 and its database an
+/// ocean away in eu-central-1, the situation hopcheck is made for.
+pub const DEFAULT_DEPLOYMENT: &str = "us-east-1";
+pub const DEFAULT_PRIMARY: &str = "eu-central-1";
+pub const DEFAULT_BUDGET_MS: f64 = 250.0;
+pub const DEFAULT_LOOP_ITERATIONS: u32 = 10;
+pub const DEFAULT_INTRA_REGION_MS: f64 = 1.0;
+
+/// Where a round trip goes: a database and whether a replica serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub db: usize,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Primary,
+    Replica,
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub name: String,
+    pub primary: String,
+    pub replicas: Vec<String>,
+}
+
+/// A validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it came from; `None` means the default topology.
+    pub file: Option<PathBuf>,
+    pub deployments: Vec<String>,
+    pub databases: Vec<Database>,
+    /// Executor expression → target, in file order.
+    pub pools: Vec<(String, Target)>,
+    pub topology: Topology,
+    pub default_budget_ms: f64,
+    /// Route key (`GET /invoices/{id}`) → budget.
+    pub budgets: Vec<(String, f64)>,
+    pub loop_iterations: u32,
+    pub levels: BTreeMap<String, Level>,
+}
+
+impl Config {
+    pub fn default_topology() -> Config {
+        Config {
+            file: None,
+            deployments: vec![DEFAULT_DEPLOYMENT.into()],
+            databases: vec![Database {
+                name: "main".into(),
+                primary: DEFAULT_PRIMARY.into(),
+                replicas: Vec::new(),
+            }],
+            pools: Vec::new(),
+            topology: Topology::new(DEFAULT_INTRA_REGION_MS),
+            default_budget_ms: DEFAULT_BUDGET_MS,
+            budgets: Vec::new(),
+            loop_iterations: DEFAULT_LOOP_ITERATIONS,
+            levels: BTreeMap::new(),
+        }
+    }
+
+    /// The budget of a route, by its key (`GET /p`); `{id}` and `:id` parameters are the same.
+    pub fn budget_for(&self, key: Option<&str>) -> f64 {
+        let Some(key) = key else {
+            return self.default_budget_ms;
+        };
+        let key = normalize_route_key(key);
+        self.budgets
+            .iter()
+            .find(|(k, _)| normalize_route_key(k) == key)
+            .map(|(_, ms)| *ms)
+            .unwrap_or(self.default_budget_ms)
+    }
+
+    /// The target of an executor expression: a `[pools]` entry matching it (exactly, or as its last
+    /// fields: `db` matches `state.db`), else the only database's primary.
+    pub fn target_for(&self, executor: Option<&str>) -> Target {
+        if let Some(exec) = executor {
+            for (key, target) in &self.pools {
+                if exec == key || exec.ends_with(&format!(".{key}")) {
+                    return *target;
+                }
+            }
+        }
+        Target {
+            db: 0,
+            role: Role::Primary,
+        }
+    }
+
+    /// The region a target is served from, for one deployment: the primary, or the nearest replica.
+    pub fn endpoint_region<'a>(&'a self, target: Target, deployment: &'a str) -> &'a str {
+        let Some(db) = self.databases.get(target.db) else {
+            return deployment;
+        };
+        if target.role == Role::Replica && !db.replicas.is_empty() {
+            let rtt = |r: &String| {
+                self.topology
+                    .rtt(deployment, r)
+                    .map(|x| x.ms)
+                    .unwrap_or(f64::MAX)
+            };
+            if let Some(best) = db.replicas.iter().min_by(|a, b| rtt(a).total_cmp(&rtt(b))) {
+                return best;
+            }
+        }
+        &db.primary
+    }
+
+    pub fn rtt_ms(&self, from: &str, to: &str) -> f64 {
+        self.topology.rtt(from, to).map(|r| r.ms).unwrap_or(0.0)
+    }
+
+    pub fn level_of(&self, lint: &str, default: Level) -> Level {
+        self.levels.get(lint).copied().unwrap_or(default)
+    }
+}
+
+/// `GET /users/:id` and `GET /users/{id}` name the same route.
+fn normalize_route_key(key: &str) -> String {
+    let mut parts = key.split_whitespace();
+    let (method, path) = match (parts.next(), parts.next()) {
+        (Some(m), Some(p)) => (m.to_uppercase(), p),
+        (Some(p), None) => (String::new(), p),
+        _ => return String::new(),
+    };
+    let path: Vec<String> = path
+        .split('/')
+        .map(|seg| {
+            if let Some(name) = seg.strip_prefix(':') {
+                format!("{{{name}}}")
+            } else {
+                seg.to_string()
+            }
+        })
+        .collect();
+    format!("{method} {}", path.join("/"))
+}
+
+/// A configuration error with the place in the TOML it is about.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub source_text: String,
+    /// The same text, named after the file, for renderers.
+    pub named: miette::NamedSource<String>,
+    pub span: Option<std::ops::Range<usize>>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl miette::Diagnostic for ConfigError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("hopcheck::config"))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.named)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.span.clone()?;
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_primary_with_span(Some("here".into()), span),
+        )))
+    }
+}
+
+impl ConfigError {
+    /// `file:line:col`, for one-line renderers.
+    pub fn location(&self) -> String {
+        match &self.span {
+            Some(span) => {
+                let before = &self.source_text[..span.start.min(self.source_text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before
+                    .rsplit('\n')
+                    .next()
+                    .map(|l| l.chars().count())
+                    .unwrap_or(0)
+                    + 1;
+                format!("{}:{line}:{col}", self.file.display())
+            }
+            None => self.file.display().to_string(),
+        }
+    }
+}
+
+/// Finds `hopcheck.toml` at `start` (a folder, or a file's folder) or above it.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
+    let start = start.canonicalize().ok()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    deployments: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    databases: BTreeMap<String, RawDatabase>,
+    #[serde(default)]
+    pools: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    rtt: BTreeMap<Spanned<String>, Spanned<Millis>>,
+    #[serde(default)]
+    budget: BTreeMap<Spanned<String>, Spanned<Millis>>,
+    #[serde(default)]
+    assume: RawAssume,
+    #[serde(default)]
+    lints: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    regions: BTreeMap<Spanned<String>, RawRegion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDatabase {
+    primary: Spanned<String>,
+    #[serde(default)]
+    replicas: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAssume {
+    loop_iterations: Option<Spanned<i64>>,
+    intra_region_rtt: Option<Spanned<Millis>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRegion {
+    lat: f64,
+    lon: f64,
+}
+
+/// A duration in milliseconds: a number, or a string such as `"250ms"`, `"1.5s"`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum Millis {
+    Number(f64),
+    Int(i64),
+    Text(String),
+}
+
+impl Millis {
+    fn ms(&self) -> Result<f64, String> {
+        let value = match self {
+            Millis::Number(n) => *n,
+            Millis::Int(n) => *n as f64,
+            Millis::Text(t) => parse_duration(t)?,
+        };
+        if !value.is_finite() || value < 0.0 {
+            return Err(format!(
+                "`{value}` is not a duration: it must be zero or more milliseconds"
+            ));
+        }
+        Ok(value)
+    }
+}
+
+/// `"250ms"`, `"1.5s"`, `"90"` → milliseconds.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (t, 1.0)
+    };
+    num.trim()
+        .parse::<f64>()
+        .map(|n| n * scale)
+        .map_err(|_| format!("`{text}` is not a duration: write it like \"250ms\" or \"1.5s\""))
+}
+
+/// Reads and validates a configuration file. All problems found are returned, not only the first.
+pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(vec![ConfigError {
+                file: path.to_path_buf(),
+                source_text: String::new(),
+                named: miette::NamedSource::new(path.display().to_string(), String::new()),
+                span: None,
+                message: format!("cannot read {}: {e}", path.display()),
+                help: None,
+            }])
+        }
+    };
+    parse(path, &text)
+}
+
+/// Validates configuration text (also used by the language server on unsaved buffers).
+pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
+    let err =
+        |span: Option<std::ops::Range<usize>>, message: String, help: Option<String>| ConfigError {
+            file: path.to_path_buf(),
+            source_text: text.to_string(),
+            named: miette::NamedSource::new(path.display().to_string(), text.to_string()),
+            span,
+            message,
+            help,
+        };
+    let raw: Raw = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(vec![err(
+                e.span(),
+                e.message().trim().to_string(),
+                Some(KEYS_HELP.into()),
+            )])
+        }
+    };
+    let mut errors = Vec::new();
+    let mut config = Config {
+        file: Some(path.to_path_buf()),
+        ..Config::default_topology()
+    };
+
+    let mut topology = Topology::new(DEFAULT_INTRA_REGION_MS);
+    for (name, region) in &raw.regions {
+        let valid = (-90.0..=90.0).contains(&region.lat) && (-180.0..=180.0).contains(&region.lon);
+        if !valid {
+            errors.push(err(
+                Some(name.span()),
+                format!("region `{}` has coordinates out of range", name.get_ref()),
+                None,
+            ));
+            continue;
+        }
+        topology.custom_regions.push(crate::topology::Region {
+            provider: "custom".into(),
+            name: name.get_ref().clone(),
+            location: String::new(),
+            lat: region.lat,
+            lon: region.lon,
+        });
+    }
+    let known = |name: &Spanned<String>,
+                 topology: &Topology,
+                 errors: &mut Vec<ConfigError>|
+     -> bool {
+        if topology.region(name.get_ref()).is_some() {
+            return true;
+        }
+        let close = RegionTable::builtin().closest_names(name.get_ref(), 3);
+        let help = if close.is_empty() {
+            "name a cloud region (`hopcheck regions` lists them) or define it under [regions.<name>] with lat and lon".to_string()
+        } else {
+            format!(
+                "did you mean {}? (`hopcheck regions` lists all known regions)",
+                quote_list(&close)
+            )
+        };
+        errors.push(err(
+            Some(name.span()),
+            format!("unknown region `{}`", name.get_ref()),
+            Some(help),
+        ));
+        false
+    };
+
+    if let Some(a) = &raw.assume.intra_region_rtt {
+        match a.get_ref().ms() {
+            Ok(ms) => topology.intra_region_ms = ms,
+            Err(m) => errors.push(err(Some(a.span()), m, None)),
+        }
+    }
+    for (pair, ms) in &raw.rtt {
+        let names: Vec<&str> = pair.get_ref().split_whitespace().collect();
+        let [a, b] = names.as_slice() else {
+            errors.push(err(
+                Some(pair.span()),
+                format!("`{}` is not a pair of regions", pair.get_ref()),
+                Some("write the key as two region names separated by a space: \"us-east-1 eu-central-1\" = 90".into()),
+            ));
+            continue;
+        };
+        for name in [a, b] {
+            let spanned = Spanned::new(pair.span(), name.to_string());
+            known(&spanned, &topology, &mut errors);
+        }
+        match ms.get_ref().ms() {
+            Ok(v) => topology.add_override(a, b, v),
+            Err(m) => errors.push(err(Some(ms.span()), m, None)),
+        }
+    }
+
+    if let Some(deps) = &raw.deployments {
+        if deps.get_ref().is_empty() {
+            errors.push(err(
+                Some(deps.span()),
+                "`deployments` is empty: name at least one region".into(),
+                None,
+            ));
+        }
+        config.deployments.clear();
+        for d in deps.get_ref() {
+            if known(d, &topology, &mut errors) && !config.deployments.contains(d.get_ref()) {
+                config.deployments.push(d.get_ref().clone());
+            }
+        }
+    }
+
+    if !raw.databases.is_empty() {
+        config.databases.clear();
+        for (name, db) in &raw.databases {
+            known(&db.primary, &topology, &mut errors);
+            let mut replicas = Vec::new();
+            for r in &db.replicas {
+                if known(r, &topology, &mut errors) {
+                    replicas.push(r.get_ref().clone());
+                }
+            }
+            config.databases.push(Database {
+                name: name.clone(),
+                primary: db.primary.get_ref().clone(),
+                replicas,
+            });
+        }
+    }
+
+    for (expr, target) in &raw.pools {
+        let text = target.get_ref();
+        let (db_name, role) = match text.split_once('.') {
+            Some((db, "replica")) => (db, Role::Replica),
+            Some((db, "primary")) => (db, Role::Primary),
+            Some(_) => {
+                errors.push(err(
+                    Some(target.span()),
+                    format!("`{text}` is not a database or `<database>.replica`"),
+                    None,
+                ));
+                continue;
+            }
+            None => (text.as_str(), Role::Primary),
+        };
+        let Some(db) = config.databases.iter().position(|d| d.name == db_name) else {
+            let names: Vec<String> = config.databases.iter().map(|d| d.name.clone()).collect();
+            errors.push(err(
+                Some(target.span()),
+                format!(
+                    "pool `{}` names unknown database `{db_name}`",
+                    expr.get_ref()
+                ),
+                Some(format!("databases defined here: {}", quote_list(&names))),
+            ));
+            continue;
+        };
+        if role == Role::Replica && config.databases[db].replicas.is_empty() {
+            errors.push(err(
+                Some(target.span()),
+                format!("database `{db_name}` has no replicas"),
+                Some(format!(
+                    "add `replicas = [\"<region>\"]` under [databases.{db_name}]"
+                )),
+            ));
+            continue;
+        }
+        let key: String = expr
+            .get_ref()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        config
+            .pools
+            .push((key.trim_start_matches('&').to_string(), Target { db, role }));
+    }
+
+    for (key, value) in &raw.budget {
+        let ms = match value.get_ref().ms() {
+            Ok(ms) => ms,
+            Err(m) => {
+                errors.push(err(Some(value.span()), m, None));
+                continue;
+            }
+        };
+        if key.get_ref() == "default" {
+            config.default_budget_ms = ms;
+            continue;
+        }
+        let valid = matches!(key.get_ref().split_whitespace().collect::<Vec<_>>().as_slice(), [m, p] if p.starts_with('/') && m.chars().all(|c| c.is_ascii_alphabetic()));
+        if !valid {
+            errors.push(err(
+                Some(key.span()),
+                format!("`{}` is not a route", key.get_ref()),
+                Some("budget keys are `default` or a method and a path: \"GET /invoices/{id}\" = \"400ms\"".into()),
+            ));
+            continue;
+        }
+        config.budgets.push((key.get_ref().clone(), ms));
+    }
+
+    if let Some(n) = &raw.assume.loop_iterations {
+        match u32::try_from(*n.get_ref()) {
+            Ok(v) if v >= 1 => config.loop_iterations = v,
+            _ => errors.push(err(
+                Some(n.span()),
+                "`loop-iterations` must be a whole number of 1 or more".into(),
+                None,
+            )),
+        }
+    }
+
+    for (lint, level) in &raw.lints {
+        if crate::rules::find(lint.get_ref()).is_none() {
+            let names: Vec<String> = crate::rules::LINTS
+                .iter()
+                .map(|l| l.name.to_string())
+                .collect();
+            let close = closest(lint.get_ref(), &names);
+            errors.push(err(
+                Some(lint.span()),
+                format!("unknown lint `{}`", lint.get_ref()),
+                Some(match close {
+                    Some(c) => format!("did you mean `{c}`? (`hopcheck lints` lists them)"),
+                    None => "`hopcheck lints` lists the lints".into(),
+                }),
+            ));
+            continue;
+        }
+        match Level::parse(level.get_ref()) {
+            Some(l) => {
+                config.levels.insert(lint.get_ref().clone(), l);
+            }
+            None => errors.push(err(
+                Some(level.span()),
+                format!("`{}` is not a lint level", level.get_ref()),
+                Some("use \"allow\", \"warn\" or \"error\"".into()),
+            )),
+        }
+    }
+
+    config.topology = topology;
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
+}
+
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon); see README.md, \"Configuration\"";
+
+fn quote_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// The starter file `hopcheck init` writes.
+pub const TEMPLATE: &str = r#"# hopcheck.toml: where your app runs and where its data lives.
+# Every key is documented in hopcheck's README ("Configuration").
+
+# Regions where the app servers run. Each route is priced from each of them.
+deployments = ["us-east-1"]
+
+[databases.main]
+primary = "eu-central-1"
+# replicas = ["us-east-1"]
+
+# Which executor expression reaches which database ("main", or "main.replica" for its replicas).
+# [pools]
+# "state.db" = "main"
+# "state.read_pool" = "main.replica"
+
+# Round-trip times you measured yourself override the built-in table (milliseconds).
+# [rtt]
+# "us-east-1 eu-central-1" = 90
+
+[budget]
+default = "250ms"
+# "GET /invoices/{id}" = "400ms"
+
+[assume]
+loop-iterations = 10
+intra-region-rtt = "1ms"
+
+# [lints]
+# query-in-loop = "error"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> Result<Config, Vec<ConfigError>> {
+        parse(Path::new("hopcheck.toml"), text)
+    }
+
+    #[test]
+    fn durations_parse_in_every_spelling() {
+        assert_eq!(parse_duration("250ms"), Ok(250.0));
+        assert_eq!(parse_duration("1.5s"), Ok(1500.0));
+        assert_eq!(parse_duration(" 90 "), Ok(90.0));
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn the_template_is_valid() {
+        let c = cfg(TEMPLATE).map_err(|e| e[0].message.clone()).unwrap();
+        assert_eq!(c.deployments, vec!["us-east-1"]);
+        assert_eq!(c.default_budget_ms, 250.0);
+    }
+
+    #[test]
+    fn unknown_region_names_the_closest_and_points_at_it() {
+        let text = "deployments = [\"us-east-7\"]\n";
+        let errs = cfg(text).err().unwrap();
+        assert_eq!(errs[0].message, "unknown region `us-east-7`");
+        assert!(errs[0].help.as_deref().unwrap().contains("`us-east-1`"));
+        assert_eq!(&text[errs[0].span.clone().unwrap()], "\"us-east-7\"");
+        assert_eq!(errs[0].location(), "hopcheck.toml:1:16");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let errs = cfg("deployment = [\"us-east-1\"]\n").err().unwrap();
+        assert!(
+            errs[0].message.contains("unknown field `deployment`"),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
+    fn pools_map_to_databases_and_replicas() {
+        let c = cfg("[databases.main]\nprimary = \"eu-central-1\"\nreplicas = [\"us-east-1\"]\n[pools]\n\"state.db\" = \"main\"\n\"state.read\" = \"main.replica\"\n").unwrap();
+        assert_eq!(c.target_for(Some("state.read")).role, Role::Replica);
+        assert_eq!(c.target_for(Some("self.state.read")).role, Role::Replica);
+        assert_eq!(c.target_for(Some("pool")).role, Role::Primary);
+        assert_eq!(
+            c.endpoint_region(
+                Target {
+                    db: 0,
+                    role: Role::Replica
+                },
+                "us-east-1"
+            ),
+            "us-east-1"
+        );
+    }
+
+    #[test]
+    fn budgets_match_both_parameter_spellings() {
+        let c = cfg("[budget]\ndefault = \"300ms\"\n\"GET /users/{id}\" = \"1s\"\n").unwrap();
+        assert_eq!(c.budget_for(Some("GET /users/:id")), 1000.0);
+        assert_eq!(c.budget_for(Some("POST /users/:id")), 300.0);
+        assert_eq!(c.budget_for(None), 300.0);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errs = cfg("deployments = [\"nowhere\"]\n[budget]\ndefault = \"soon\"\n[lints]\nquery-in-lop = \"deny\"\n").err().unwrap();
+        assert_eq!(
+            errs.len(),
+            3,
+            "{:?}",
+            errs.iter().map(|e| &e.message).collect::<Vec<_>>()
+        );
+        assert!(errs[2].help.as_deref().unwrap().contains("query-in-loop"));
+    }
+}

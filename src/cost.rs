@@ -1,0 +1,250 @@
+//! The cost model: milliseconds per deployment for every function's critical path.
+//!
+//! A sequence costs the sum of its steps, a branch its costliest alternative, a loop its body times
+//! `assume.loop-iterations`, a concurrent group its slowest branch, a call the callee's own path, and a
+//! round trip the RTT from the deployment to the region that serves it. It is pure: model and topology
+//! in, numbers out; no I/O.
+
+use crate::config::Config;
+use crate::facts::Step;
+use crate::model::Model;
+
+/// Calls nested deeper than this are cut off (and costed as nothing).
+const MAX_CALL_DEPTH: usize = 64;
+
+/// The cost of a path: round trips on the critical path, and milliseconds per deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathCost {
+    pub trips: u32,
+    pub ms: Vec<f64>,
+}
+
+impl PathCost {
+    pub fn zero(deployments: usize) -> PathCost {
+        PathCost {
+            trips: 0,
+            ms: vec![0.0; deployments],
+        }
+    }
+
+    fn add(&mut self, other: &PathCost) {
+        self.trips = self.trips.saturating_add(other.trips);
+        self.ms.iter_mut().zip(&other.ms).for_each(|(a, b)| *a += b);
+    }
+
+    /// The costlier of two alternatives, per deployment.
+    fn max(&mut self, other: &PathCost) {
+        self.trips = self.trips.max(other.trips);
+        self.ms
+            .iter_mut()
+            .zip(&other.ms)
+            .for_each(|(a, b)| *a = a.max(*b));
+    }
+
+    fn times(&mut self, n: u32) {
+        self.trips = self.trips.saturating_mul(n);
+        self.ms.iter_mut().for_each(|a| *a *= f64::from(n));
+    }
+}
+
+/// Costs of every function, computed once.
+pub struct Costs<'a> {
+    pub model: &'a Model,
+    pub config: &'a Config,
+    fn_costs: Vec<Option<PathCost>>,
+}
+
+impl<'a> Costs<'a> {
+    pub fn compute(model: &'a Model, config: &'a Config) -> Costs<'a> {
+        let mut costs = Costs {
+            model,
+            config,
+            fn_costs: vec![None; model.fns.len()],
+        };
+        let mut visiting = vec![false; model.fns.len()];
+        for id in 0..model.fns.len() {
+            costs.fn_cost_rec(id, &mut visiting, 0);
+        }
+        costs
+    }
+
+    fn zero(&self) -> PathCost {
+        PathCost::zero(self.config.deployments.len())
+    }
+
+    /// The critical-path cost of a function.
+    pub fn of_fn(&self, id: usize) -> PathCost {
+        self.fn_costs
+            .get(id)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| self.zero())
+    }
+
+    fn fn_cost_rec(&mut self, id: usize, visiting: &mut [bool], depth: usize) -> PathCost {
+        if let Some(c) = &self.fn_costs[id] {
+            return c.clone();
+        }
+        // A recursive call adds nothing more: its cost is already on the path once.
+        if visiting[id] || depth > MAX_CALL_DEPTH {
+            return self.zero();
+        }
+        visiting[id] = true;
+        // Costs of callees first, so that `step` can read them.
+        let model = self.model;
+        let mut callees = Vec::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    if let Some(t) = c.resolved {
+                        callees.push(t);
+                    }
+                }
+            });
+        }
+        for callee in callees {
+            self.fn_cost_rec(callee, visiting, depth + 1);
+        }
+        visiting[id] = false;
+        let cost = self.seq(&model.func(id).body);
+        self.fn_costs[id] = Some(cost.clone());
+        cost
+    }
+
+    /// The cost of a sequence of steps.
+    pub fn seq(&self, steps: &[Step]) -> PathCost {
+        let mut total = self.zero();
+        for s in steps {
+            total.add(&self.step(s));
+        }
+        total
+    }
+
+    /// The cost of one step.
+    pub fn step(&self, step: &Step) -> PathCost {
+        match step {
+            Step::Trip(t) => {
+                let target = t.target.unwrap_or(crate::config::Target {
+                    db: 0,
+                    role: crate::config::Role::Primary,
+                });
+                let ms = self
+                    .config
+                    .deployments
+                    .iter()
+                    .map(|d| {
+                        self.config
+                            .rtt_ms(d, self.config.endpoint_region(target, d))
+                    })
+                    .collect();
+                PathCost { trips: 1, ms }
+            }
+            Step::Call(c) => match c.resolved {
+                Some(id) => self
+                    .fn_costs
+                    .get(id)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| self.zero()),
+                None => self.zero(),
+            },
+            Step::Branch(alts)
+            | Step::Concurrent(crate::facts::Concurrent { branches: alts, .. }) => {
+                let mut worst = self.zero();
+                for alt in alts {
+                    worst.max(&self.seq(alt));
+                }
+                worst
+            }
+            Step::Exit => self.zero(),
+            Step::Loop(l) => {
+                let mut body = self.seq(&l.body);
+                body.times(self.config.loop_iterations);
+                body
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Role, Target};
+    use crate::facts::{Concurrent, FileFacts, FnFacts, Loc, LoopStep, Trip, TripKind};
+
+    fn trip() -> Step {
+        Step::Trip(Trip {
+            id: 0,
+            loc: Loc::default(),
+            call_loc: Loc::default(),
+            kind: TripKind::Query,
+            api: String::new(),
+            sql: None,
+            sql_const: None,
+            executor: None,
+            on_connection: false,
+            in_transaction: false,
+            after: Vec::new(),
+            access: None,
+            target: Some(Target {
+                db: 0,
+                role: Role::Primary,
+            }),
+        })
+    }
+
+    fn model_of(body: Vec<Step>) -> Model {
+        let f = FnFacts {
+            name: "h".into(),
+            body,
+            ..FnFacts::default()
+        };
+        let files = vec![FileFacts {
+            functions: vec![f],
+            ..FileFacts::default()
+        }];
+        crate::model::build(files, &config())
+    }
+
+    fn config() -> Config {
+        let mut c = Config::default_topology();
+        c.topology.add_override("us-east-1", "eu-central-1", 90.0);
+        c
+    }
+
+    #[test]
+    fn sequence_sums_branch_takes_worst_loop_multiplies_join_takes_slowest() {
+        let c = config();
+        let body = vec![
+            trip(),
+            Step::Branch(vec![vec![trip(), trip()], vec![trip()]]),
+            Step::Loop(LoopStep {
+                loc: Loc::default(),
+                body: vec![trip()],
+            }),
+            Step::Concurrent(Concurrent {
+                loc: Loc::default(),
+                form: "join!".into(),
+                branches: vec![vec![trip()], vec![trip(), trip()]],
+            }),
+        ];
+        let m = model_of(body);
+        let costs = Costs::compute(&m, &c);
+        let cost = costs.of_fn(0);
+        // 1 + 2 (worst branch) + 10 (loop) + 2 (slowest branch) = 15 round trips of 90 ms.
+        assert_eq!(cost.trips, 15);
+        assert_eq!(cost.ms, vec![1350.0]);
+    }
+
+    #[test]
+    fn same_region_costs_the_intra_region_rtt() {
+        let mut c = config();
+        c.deployments = vec!["eu-central-1".into()];
+        let m = model_of(vec![trip(), trip()]);
+        let costs = Costs::compute(&m, &c);
+        assert_eq!(
+            costs.of_fn(0).ms,
+            vec![2.0 * crate::config::DEFAULT_INTRA_REGION_MS]
+        );
+    }
+}

@@ -1,0 +1,144 @@
+//! Which files to analyse: the `.rs` files under the root, honouring `.gitignore`, skipping hidden folders,
+//! `target/`, and the `tests/` and `benches/` folders of a crate (test code is not a request path).
+//!
+//! It only lists paths; reading happens in the parse stage. Walk errors (an unreadable folder, a symlink
+//! loop) become entries too, so that the report can name them.
+
+use std::path::{Path, PathBuf};
+
+/// A file to analyse, or a place the walk could not enter.
+pub enum Found {
+    File { path: PathBuf, rel: String },
+    Error { rel: String, message: String },
+}
+
+/// Lists the `.rs` files under `root` (or `root` itself if it is a file), sorted by relative path.
+pub fn discover(root: &Path) -> Vec<Found> {
+    if root.is_file() {
+        let rel = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return vec![Found::File {
+            path: root.to_path_buf(),
+            rel,
+        }];
+    }
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir || e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name();
+            if name == "target" || name == "node_modules" {
+                return false;
+            }
+            // `tests/` and `benches/` next to a Cargo.toml are test code.
+            let crate_test_dir = (name == "tests" || name == "benches")
+                && e.path()
+                    .parent()
+                    .is_some_and(|p| p.join("Cargo.toml").is_file());
+            !crate_test_dir
+        })
+        .build();
+    let mut out = Vec::new();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                let is_file = e.file_type().is_some_and(|t| t.is_file());
+                if !is_file || e.path().extension().is_none_or(|x| x != "rs") {
+                    continue;
+                }
+                out.push(Found::File {
+                    rel: relative(root, e.path()),
+                    path: e.into_path(),
+                });
+            }
+            Err(err) => {
+                let rel = err_path(&err)
+                    .map(|p| relative(root, &p))
+                    .unwrap_or_else(|| ".".into());
+                out.push(Found::Error {
+                    rel,
+                    message: err.to_string(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| key(a).cmp(key(b)));
+    out
+}
+
+fn key(f: &Found) -> &str {
+    match f {
+        Found::File { rel, .. } | Found::Error { rel, .. } => rel,
+    }
+}
+
+fn err_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            err_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// `root/src/a.rs` → `src/a.rs`, with forward slashes.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The module path a file's place implies: `src/routes/billing.rs` → `routes::billing`,
+/// `src/routes/mod.rs` → `routes`, `src/main.rs` → the crate root.
+pub fn module_path(rel: &str) -> Vec<String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let start = parts
+        .iter()
+        .rposition(|p| *p == "src")
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let mut module: Vec<String> = parts[start..]
+        .iter()
+        .map(|p| p.trim_end_matches(".rs").to_string())
+        .collect();
+    if module
+        .last()
+        .is_some_and(|m| m == "mod" || m == "lib" || m == "main")
+    {
+        module.pop();
+    }
+    if module.first().is_some_and(|m| m == "bin") {
+        module.clear();
+    }
+    module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_path;
+
+    #[test]
+    fn module_paths_follow_rust_layout() {
+        assert_eq!(
+            module_path("src/routes/billing.rs"),
+            vec!["routes", "billing"]
+        );
+        assert_eq!(module_path("src/routes/mod.rs"), vec!["routes"]);
+        assert!(module_path("src/main.rs").is_empty());
+        assert!(module_path("crates/api/src/lib.rs").is_empty());
+        assert_eq!(module_path("crates/api/src/db.rs"), vec!["db"]);
+    }
+}

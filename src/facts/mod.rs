@@ -1,0 +1,254 @@
+//! Facts: the plain, `Send` data that one pass over a file's syntax tree leaves behind.
+//!
+//! Everything downstream (the model, the rules, the cost model, the reports) reads these types and never
+//! syn's. A function body becomes a tree of [`Step`]s in evaluation order: round trips, awaited calls to
+//! other functions, branches, loops and concurrent groups. Routers become [`RouteEntry`] lists. Nothing
+//! here is resolved across files: names stay names until the model joins them.
+
+pub mod axum;
+pub mod driver;
+pub mod sql;
+mod visitor;
+
+use serde::Serialize;
+
+pub use visitor::extract;
+
+/// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Loc {
+    pub line: u32,
+    pub col: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// The facts of one file.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    /// Path relative to the analysed root, with forward slashes.
+    pub path: String,
+    pub source: String,
+    /// The module path the file's position implies (`src/routes/billing.rs` → `routes::billing`).
+    pub module: Vec<String>,
+    pub functions: Vec<FnFacts>,
+    /// `use` aliases: (module the `use` sits in, local name, full path).
+    pub uses: Vec<UseAlias>,
+    /// String constants (`const SQL: &str = "…"`), by name, for SQL passed by name.
+    pub consts: Vec<(String, String)>,
+    /// Out-of-line modules declared under `#[cfg(test)]` (full module paths).
+    pub test_modules: Vec<Vec<String>>,
+    pub parse_error: Option<ParseError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UseAlias {
+    pub module: Vec<String>,
+    pub name: String,
+    pub path: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// One function, method or closure handler with its body as steps.
+#[derive(Debug, Clone, Default)]
+pub struct FnFacts {
+    pub name: String,
+    pub module: Vec<String>,
+    /// The `impl` type (last path segment) for methods and associated functions.
+    pub self_ty: Option<String>,
+    pub trait_name: Option<String>,
+    pub has_self: bool,
+    pub is_async: bool,
+    /// Test code (`#[test]`, `#[cfg(test)]`): never a request path.
+    pub is_test: bool,
+    /// The function's name.
+    pub loc: Loc,
+    /// Extractor types among the parameters (`State`, `Path`, `Json`, …): evidence of a handler.
+    pub extractors: Vec<String>,
+    pub body: Vec<Step>,
+    /// Routes this function registers on routers it builds.
+    pub routes: Vec<RouteEntry>,
+}
+
+/// One step of a path, in evaluation order.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Trip(Trip),
+    Call(Call),
+    /// Alternatives (`if`/`match`): only one runs; the costliest is the critical path.
+    Branch(Vec<Vec<Step>>),
+    Loop(LoopStep),
+    Concurrent(Concurrent),
+    /// `return` (or a panic): the steps after it in the function do not run on this path.
+    Exit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TripKind {
+    Query,
+    Begin,
+    Commit,
+    Rollback,
+    Prepare,
+}
+
+/// One awaited database round trip.
+#[derive(Debug, Clone)]
+pub struct Trip {
+    /// Per-function sequence number, for data dependencies.
+    pub id: u32,
+    /// The `.await` (or the call, for a stream that is polled later).
+    pub loc: Loc,
+    /// The method that sends it (`fetch_one`, `query_one`, `begin`).
+    pub call_loc: Loc,
+    pub kind: TripKind,
+    /// How the code spells it, for messages: `sqlx::query(…).fetch_one`.
+    pub api: String,
+    pub sql: Option<String>,
+    /// A constant the SQL is passed by, resolved by the model.
+    pub sql_const: Option<String>,
+    /// The executor expression after local aliases are resolved (`state.db`, `pool`).
+    pub executor: Option<String>,
+    /// Runs on one connection (`&mut` connection or a transaction): cannot run concurrently.
+    pub on_connection: bool,
+    /// Inside a transaction begun in the same function.
+    pub in_transaction: bool,
+    /// Ids of earlier trips and calls of the same function whose results this one uses.
+    pub after: Vec<u32>,
+    /// The access the SQL implies, filled by the model.
+    pub access: Option<sql::Access>,
+    /// The database endpoint, filled by the model from the topology.
+    pub target: Option<crate::config::Target>,
+}
+
+/// An awaited call to some function; the model resolves it to the analysed code, if it can.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub id: u32,
+    pub loc: Loc,
+    pub callee: Callee,
+    pub after: Vec<u32>,
+    /// Filled by the model: the function this call reaches.
+    pub resolved: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callee {
+    /// `orders::load(…)`, `Self::load(…)`.
+    Path(Vec<String>),
+    /// `self.repo.load(…)`: the method name and whether the receiver is `self`.
+    Method { name: String, on_self: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct LoopStep {
+    /// The loop header (`for x in xs`), for the secondary label.
+    pub loc: Loc,
+    pub body: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Concurrent {
+    pub loc: Loc,
+    /// How it is spelled: `tokio::try_join!`, `join_all`.
+    pub form: String,
+    pub branches: Vec<Vec<Step>>,
+}
+
+/// What a router-building function registers.
+#[derive(Debug, Clone)]
+pub enum RouteEntry {
+    Route {
+        path: String,
+        method: String,
+        handler: Vec<String>,
+        loc: Loc,
+    },
+    /// A router made elsewhere, merged or nested under `prefix` (empty for merge).
+    Mount {
+        prefix: String,
+        target: Vec<String>,
+        loc: Loc,
+    },
+}
+
+impl Step {
+    /// Visits every step below this one, depth first, including nested sequences.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Step)) {
+        f(self);
+        for seq in self.children() {
+            for step in seq {
+                step.walk(f);
+            }
+        }
+    }
+
+    /// The nested sequences of a compound step.
+    pub fn children(&self) -> Vec<&Vec<Step>> {
+        match self {
+            Step::Trip(_) | Step::Call(_) | Step::Exit => Vec::new(),
+            Step::Branch(alts) => alts.iter().collect(),
+            Step::Loop(l) => vec![&l.body],
+            Step::Concurrent(c) => c.branches.iter().collect(),
+        }
+    }
+
+    pub fn children_mut(&mut self) -> Vec<&mut Vec<Step>> {
+        match self {
+            Step::Trip(_) | Step::Call(_) | Step::Exit => Vec::new(),
+            Step::Branch(alts) => alts.iter_mut().collect(),
+            Step::Loop(l) => vec![&mut l.body],
+            Step::Concurrent(c) => c.branches.iter_mut().collect(),
+        }
+    }
+}
+
+/// Calls `f` on every step of a sequence, depth first, mutably.
+pub fn walk_mut(seq: &mut [Step], f: &mut impl FnMut(&mut Step)) {
+    for step in seq {
+        f(step);
+        for child in step.children_mut() {
+            walk_mut(child, f);
+        }
+    }
+}
+
+/// Gives early returns their meaning: in `if c { a; return } rest`, `rest` runs only when the branch is
+/// not taken, so it moves into the alternatives that fall through. Alternatives with no round trips are
+/// left alone (their path is never the costly one).
+pub fn fold_exits(seq: &mut Vec<Step>) {
+    let Some(i) = seq.iter().position(|s| match s {
+        Step::Branch(alts) => alts.iter().any(|a| ends_in_exit(a) && a.iter().any(has_io)),
+        _ => false,
+    }) else {
+        return;
+    };
+    let rest = seq.split_off(i + 1);
+    if rest.is_empty() {
+        return;
+    }
+    let Some(Step::Branch(alts)) = seq.last_mut() else {
+        return;
+    };
+    for alt in alts.iter_mut().filter(|a| !ends_in_exit(a)) {
+        alt.extend(rest.iter().cloned());
+        fold_exits(alt);
+    }
+}
+
+fn ends_in_exit(seq: &[Step]) -> bool {
+    matches!(seq.last(), Some(Step::Exit))
+}
+
+/// True if a step makes or may make a round trip (a trip or a call).
+pub fn has_io(step: &Step) -> bool {
+    let mut found = false;
+    step.walk(&mut |s| found |= matches!(s, Step::Trip(_) | Step::Call(_)));
+    found
+}

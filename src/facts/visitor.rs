@@ -1,0 +1,1157 @@
+//! The one syntax walk: a `syn::visit::Visit` pass per file that records functions with their bodies as
+//! steps, routers, `use` aliases, string constants and test modules.
+//!
+//! It keeps per-function state (the sequence being built, local aliases for executors, transactions and
+//! query builders, and which locals derive from which round trips) and drops it when the function ends.
+//! syn types never leave this module: everything it returns is plain data.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Expr, Token};
+
+use super::axum::{self, RouterEnv};
+use super::driver::{self, SqlRef, TripShape};
+use super::{
+    Call, Callee, Concurrent, FileFacts, FnFacts, Loc, LoopStep, ParseError, RouteEntry, Step,
+    Trip, UseAlias,
+};
+
+/// Parses one file and extracts its facts. Never fails: a syntax error becomes `parse_error`.
+pub fn extract(path: String, source: String, module: Vec<String>) -> FileFacts {
+    let mut facts = FileFacts {
+        path,
+        module: module.clone(),
+        ..FileFacts::default()
+    };
+    let index = LineIndex::new(&source);
+    match syn::parse_file(&source) {
+        Ok(file) => {
+            let mut v = Visitor {
+                index: &index,
+                facts: &mut facts,
+                module,
+                impl_ctx: None,
+                test_depth: 0,
+                fns: Vec::new(),
+            };
+            v.visit_file(&file);
+        }
+        Err(err) => {
+            facts.parse_error = Some(ParseError {
+                loc: index.loc(err.span()),
+                message: err.to_string(),
+            });
+        }
+    }
+    // The span table of this thread holds every parsed file's text; nothing refers to it any more.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    facts.source = source;
+    facts
+}
+
+/// Turns proc-macro2 line/column pairs into byte offsets.
+struct LineIndex<'s> {
+    source: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(source: &'s str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { source, starts }
+    }
+
+    fn offset(&self, lc: proc_macro2::LineColumn) -> usize {
+        let Some(&start) = self.starts.get(lc.line.saturating_sub(1)) else {
+            return self.source.len();
+        };
+        let line = &self.source[start..];
+        let within = line
+            .char_indices()
+            .nth(lc.column)
+            .map(|(i, _)| i)
+            .unwrap_or(line.len());
+        start + within
+    }
+
+    fn loc(&self, span: Span) -> Loc {
+        let (start, end) = (span.start(), span.end());
+        let (a, b) = (self.offset(start), self.offset(end));
+        Loc {
+            line: start.line as u32,
+            col: start.column as u32 + 1,
+            offset: a as u32,
+            len: b.saturating_sub(a) as u32,
+        }
+    }
+
+    fn loc_between(&self, from: Span, to: Span) -> Loc {
+        let a = self.loc(from);
+        let b = self.loc(to);
+        Loc {
+            len: (b.offset + b.len).saturating_sub(a.offset),
+            ..a
+        }
+    }
+}
+
+/// What a local variable holds, as far as round trips are concerned.
+#[derive(Debug, Clone)]
+enum Local {
+    /// A pool, client or connection: `let client = state.pool.get().await?`.
+    Executor {
+        expr: String,
+        connection: bool,
+        transaction: bool,
+    },
+    /// A query builder or prepared statement with its SQL.
+    Query(SqlRef),
+}
+
+/// Per-function state while its body is walked.
+#[derive(Default)]
+struct FnCtx {
+    frames: Vec<Vec<Step>>,
+    next_id: u32,
+    /// Which trip and call ids each local's value derives from.
+    origin: HashMap<String, Vec<u32>>,
+    stmt_deps: Vec<u32>,
+    stmt_new: Vec<u32>,
+    locals: HashMap<String, Local>,
+    routes: Vec<RouteEntry>,
+    router_locals: HashMap<String, Vec<RouteEntry>>,
+    closures: u32,
+}
+
+impl FnCtx {
+    fn push(&mut self, step: Step) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.push(step);
+        }
+    }
+
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.stmt_new.push(self.next_id);
+        self.next_id
+    }
+}
+
+struct Visitor<'a, 's> {
+    index: &'a LineIndex<'s>,
+    facts: &'a mut FileFacts,
+    module: Vec<String>,
+    impl_ctx: Option<(String, Option<String>)>,
+    test_depth: u32,
+    fns: Vec<FnCtx>,
+}
+
+fn is_test_attr(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let path = a.path();
+        let last = driver::last_segment(path);
+        if last == "test" || last == "bench" {
+            return true;
+        }
+        if path.is_ident("cfg") {
+            let text = quote::ToTokens::to_token_stream(&a.meta).to_string();
+            return text.contains("test")
+                && !text.contains("not (test")
+                && !text.contains("not(test");
+        }
+        false
+    })
+}
+
+/// Single-segment identifiers an expression reads, including inside macro arguments.
+fn idents_used(expr: &Expr) -> Vec<String> {
+    struct Uses(Vec<String>);
+    impl<'ast> Visit<'ast> for Uses {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if p.path.segments.len() == 1 {
+                self.0.push(p.path.segments[0].ident.to_string());
+            }
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            collect_token_idents(m.tokens.clone(), &mut self.0);
+        }
+    }
+    let mut u = Uses(Vec::new());
+    u.visit_expr(expr);
+    u.0
+}
+
+fn collect_token_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    for tt in tokens {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
+            proc_macro2::TokenTree::Group(g) => collect_token_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+fn pat_idents(pat: &syn::Pat, out: &mut Vec<String>) {
+    struct Names<'o>(&'o mut Vec<String>);
+    impl<'ast> Visit<'ast> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.ident.to_string());
+            visit::visit_pat_ident(self, p);
+        }
+    }
+    Names(out).visit_pat(pat);
+}
+
+fn single_ident(pat: &syn::Pat) -> Option<String> {
+    match pat {
+        syn::Pat::Ident(p) => Some(p.ident.to_string()),
+        syn::Pat::Type(t) => single_ident(&t.pat),
+        _ => None,
+    }
+}
+
+impl<'a, 's> Visitor<'a, 's> {
+    fn loc(&self, span: Span) -> Loc {
+        self.index.loc(span)
+    }
+
+    fn ctx(&mut self) -> Option<&mut FnCtx> {
+        self.fns.last_mut()
+    }
+
+    /// Walks a function body and records the function.
+    fn function(&mut self, sig: &syn::Signature, attrs: &[syn::Attribute], block: &syn::Block) {
+        let is_test = self.test_depth > 0 || is_test_attr(attrs);
+        let mut extractors = Vec::new();
+        let mut has_self = false;
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(_) => has_self = true,
+                syn::FnArg::Typed(pt) => {
+                    if let Some(name) = axum::extractor_name(&pt.ty) {
+                        extractors.push(name);
+                    }
+                }
+            }
+        }
+        let body = self.walk_body(|v| v.visit_block(block));
+        let (steps, routes) = body;
+        let (self_ty, trait_name) = match &self.impl_ctx {
+            Some((t, tr)) => (Some(t.clone()), tr.clone()),
+            None => (None, None),
+        };
+        self.facts.functions.push(FnFacts {
+            name: sig.ident.to_string(),
+            module: self.module.clone(),
+            self_ty,
+            trait_name,
+            has_self,
+            is_async: sig.asyncness.is_some(),
+            is_test,
+            loc: self.loc(sig.ident.span()),
+            extractors,
+            body: steps,
+            routes,
+        });
+    }
+
+    /// Runs `f` with a fresh function context; returns the steps and routes it produced.
+    fn walk_body(&mut self, f: impl FnOnce(&mut Self)) -> (Vec<Step>, Vec<RouteEntry>) {
+        self.fns.push(FnCtx {
+            frames: vec![Vec::new()],
+            ..FnCtx::default()
+        });
+        f(self);
+        let mut ctx = self.fns.pop().unwrap_or_default();
+        let mut steps = ctx.frames.pop().unwrap_or_default();
+        super::fold_exits(&mut steps);
+        let mut routes = std::mem::take(&mut ctx.routes);
+        // Router locals never consumed by another router still serve requests (`axum::serve(l, app)`).
+        let mut leftover: Vec<_> = ctx.router_locals.into_iter().collect();
+        leftover.sort_by_key(|(name, _)| name.clone());
+        for (_, entries) in leftover {
+            routes.extend(entries);
+        }
+        (steps, routes)
+    }
+
+    /// Runs `f` in a nested frame and returns the steps it pushed.
+    fn frame(&mut self, f: impl FnOnce(&mut Self)) -> Vec<Step> {
+        let Some(ctx) = self.ctx() else {
+            f(self);
+            return Vec::new();
+        };
+        ctx.frames.push(Vec::new());
+        f(self);
+        let mut steps = self.ctx().and_then(|c| c.frames.pop()).unwrap_or_default();
+        super::fold_exits(&mut steps);
+        steps
+    }
+
+    /// One statement: its data dependencies, then its effects, then what its bindings derive from.
+    fn statement(
+        &mut self,
+        uses_from: Option<&Expr>,
+        defines: Vec<String>,
+        f: impl FnOnce(&mut Self),
+    ) {
+        let uses = uses_from.map(idents_used).unwrap_or_default();
+        let Some(ctx) = self.ctx() else {
+            f(self);
+            return;
+        };
+        let mut deps: Vec<u32> = uses
+            .iter()
+            .filter_map(|u| ctx.origin.get(u))
+            .flatten()
+            .copied()
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        let saved_deps = std::mem::replace(&mut ctx.stmt_deps, deps);
+        let saved_new = std::mem::take(&mut ctx.stmt_new);
+        f(self);
+        let Some(ctx) = self.ctx() else { return };
+        let new = std::mem::replace(&mut ctx.stmt_new, saved_new);
+        let deps = std::mem::replace(&mut ctx.stmt_deps, saved_deps);
+        let mut derived = deps;
+        derived.extend(&new);
+        for name in defines {
+            ctx.origin.insert(name, derived.clone());
+        }
+        ctx.stmt_new.extend(new);
+    }
+
+    fn deps_since(&mut self, mark: usize) -> Vec<u32> {
+        let Some(ctx) = self.ctx() else {
+            return Vec::new();
+        };
+        let mut after = ctx.stmt_deps.clone();
+        after.extend(&ctx.stmt_new[mark.min(ctx.stmt_new.len())..]);
+        after
+    }
+
+    fn new_mark(&mut self) -> usize {
+        self.ctx().map(|c| c.stmt_new.len()).unwrap_or(0)
+    }
+
+    /// An expression whose value is awaited: `.await`, or a future handed to a join.
+    fn awaited(&mut self, base: &Expr, await_span: Option<Span>) {
+        let mark = self.new_mark();
+        let is_query_local = |name: &str| {
+            self.fns
+                .last()
+                .is_some_and(|c| matches!(c.locals.get(name), Some(Local::Query(_))))
+        };
+        if let Some(shape) = driver::trip_shape(base, is_query_local) {
+            self.visit_chain_args(base);
+            self.trip(shape, await_span, mark);
+            return;
+        }
+        match base {
+            Expr::Async(a) => return self.visit_block(&a.block),
+            Expr::Block(b) => return self.visit_block(&b.block),
+            Expr::Paren(p) => return self.awaited(&p.expr, await_span),
+            Expr::Call(call) => {
+                if let Expr::Path(p) = &*call.func {
+                    if let Some(form) = driver::is_join_fn(&p.path) {
+                        let args: Vec<&Expr> = call.args.iter().collect();
+                        return self.concurrent(form, p.path.span(), &args);
+                    }
+                    if driver::is_spawn(&p.path) {
+                        let args: Vec<&Expr> = call.args.iter().collect();
+                        return self.concurrent("spawn".into(), p.path.span(), &args);
+                    }
+                }
+            }
+            Expr::MethodCall(_) if self.stream_adapter(base) => return,
+            _ => {}
+        }
+        // Not a round trip itself: walk it, then record a call to a function of the analysed code.
+        visit::visit_expr(self, base);
+        let callee = match base {
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(p) => Some((
+                    Callee::Path(driver::path_segments(&p.path)),
+                    call.func.span(),
+                )),
+                _ => None,
+            },
+            Expr::MethodCall(m) => {
+                let on_self = matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self"));
+                Some((
+                    Callee::Method {
+                        name: m.method.to_string(),
+                        on_self,
+                    },
+                    m.method.span(),
+                ))
+            }
+            _ => None,
+        };
+        let Some((callee, start)) = callee else {
+            return;
+        };
+        let loc = self.compact(start, await_span, base.span());
+        let after = self.deps_since(mark);
+        let Some(ctx) = self.ctx() else { return };
+        let id = ctx.id();
+        ctx.push(Step::Call(Call {
+            id,
+            loc,
+            callee,
+            after,
+            resolved: None,
+        }));
+    }
+
+    /// The primary span of an awaited call: from the call through `.await` when that fits on one line,
+    /// else through the call's arguments, else the call's name alone.
+    fn compact(&self, start: Span, await_span: Option<Span>, call: Span) -> Loc {
+        let name = self.loc(start);
+        let candidates = [await_span, Some(call)];
+        for end in candidates.into_iter().flatten() {
+            let loc = self.index.loc_between(start, end);
+            if end.end().line as u32 == name.line && loc.len > 0 {
+                return loc;
+            }
+        }
+        name
+    }
+
+    fn trip(&mut self, shape: TripShape<'_>, await_span: Option<Span>, mark: usize) {
+        let start = shape.method.method.span();
+        let loc = self.compact(start, await_span, shape.method.span());
+        let call_loc = self.loc(start);
+        let (mut executor, mut on_connection, mut in_transaction) = (None, false, false);
+        if let Some(e) = shape.executor {
+            let (text, mutable) = driver::executor_text(e);
+            on_connection = mutable;
+            let head = text.split(['.', '(']).next().unwrap_or("").to_string();
+            let local = self.fns.last().and_then(|c| c.locals.get(&head)).cloned();
+            executor = Some(match local {
+                Some(Local::Executor {
+                    expr,
+                    connection,
+                    transaction,
+                }) => {
+                    on_connection |= connection || transaction;
+                    in_transaction = transaction;
+                    format!("{expr}{}", &text[head.len()..])
+                }
+                _ => text,
+            });
+        }
+        let (sql, sql_const) = match shape.sql {
+            SqlRef::Text(t) => (Some(t), None),
+            SqlRef::Const(c) => (None, Some(c)),
+            SqlRef::Local(name) => match self.fns.last().and_then(|c| c.locals.get(&name)) {
+                Some(Local::Query(SqlRef::Text(t))) => (Some(t.clone()), None),
+                Some(Local::Query(SqlRef::Const(c))) => (None, Some(c.clone())),
+                _ => (None, None),
+            },
+            SqlRef::Unknown => (None, None),
+        };
+        let after = self.deps_since(mark);
+        let Some(ctx) = self.ctx() else { return };
+        let id = ctx.id();
+        ctx.push(Step::Trip(Trip {
+            id,
+            loc,
+            call_loc,
+            kind: shape.kind,
+            api: shape.api,
+            sql,
+            sql_const,
+            executor,
+            on_connection,
+            in_transaction,
+            after,
+            access: None,
+            target: None,
+        }));
+    }
+
+    /// Visits only the arguments along a method chain (binds, closures), not the chain's calls.
+    fn visit_chain_args(&mut self, expr: &Expr) {
+        let (root, calls) = driver::chain(expr);
+        match root {
+            Expr::Call(c) => c.args.iter().for_each(|a| self.visit_expr(a)),
+            Expr::Macro(_) => {}
+            other => self.visit_expr(other),
+        }
+        for call in calls {
+            for arg in &call.args {
+                self.visit_expr(arg);
+            }
+        }
+    }
+
+    /// A group of futures run at once: each argument is a branch.
+    fn concurrent(&mut self, form: String, span: Span, args: &[&Expr]) {
+        let mut branches = Vec::new();
+        for arg in args {
+            let branch = self.frame(|v| v.future(arg));
+            branches.push(branch);
+        }
+        let loc = self.loc(span);
+        if branches.iter().any(|b| !b.is_empty()) {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Concurrent(Concurrent {
+                    loc,
+                    form,
+                    branches,
+                }));
+            }
+        }
+    }
+
+    /// A future expression that a join awaits: `load(id)`, `async { … }`, `ids.iter().map(|id| load(id))`.
+    fn future(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Closure(c) => self.future(&c.body),
+            Expr::Async(a) => self.visit_block(&a.block),
+            Expr::Block(b) => self.visit_block(&b.block),
+            Expr::Reference(r) => self.future(&r.expr),
+            Expr::Paren(p) => self.future(&p.expr),
+            Expr::MethodCall(m) => {
+                // An iterator of futures: the closure of `map` is one branch.
+                let closure = m.args.iter().find(|a| matches!(a, Expr::Closure(_)));
+                match closure {
+                    Some(c)
+                        if matches!(
+                            m.method.to_string().as_str(),
+                            "map" | "flat_map" | "filter_map"
+                        ) =>
+                    {
+                        self.visit_expr(&m.receiver);
+                        self.future(c);
+                    }
+                    _ if matches!(
+                        m.method.to_string().as_str(),
+                        "collect" | "into_iter" | "iter"
+                    ) =>
+                    {
+                        self.future(&m.receiver)
+                    }
+                    _ => self.awaited(expr, None),
+                }
+            }
+            Expr::Call(_) => self.awaited(expr, None),
+            other => self.visit_expr(other),
+        }
+    }
+
+    /// `stream.then(|x| async { … }).collect().await` (a loop) or with `buffer_unordered(n)` (concurrent).
+    fn stream_adapter(&mut self, base: &Expr) -> bool {
+        let (root, calls) = driver::chain(base);
+        let async_closure = calls.iter().find_map(|c| {
+            let name = c.method.to_string();
+            if !driver::is_sequential_adapter(&name) && !driver::is_concurrent_adapter(&name) {
+                return None;
+            }
+            c.args.iter().find_map(|a| match a {
+                Expr::Closure(cl) if returns_future(cl) => Some((cl, *c)),
+                _ => None,
+            })
+        });
+        let Some((closure, adapter)) = async_closure else {
+            return false;
+        };
+        let concurrent = calls
+            .iter()
+            .any(|c| driver::is_concurrent_adapter(&c.method.to_string()));
+        self.visit_expr(root);
+        let body = self.frame(|v| v.future(&closure.body));
+        let loc = self.loc(adapter.method.span());
+        if body.is_empty() {
+            return true;
+        }
+        if let Some(ctx) = self.ctx() {
+            if concurrent {
+                let form = format!(
+                    ".{}",
+                    calls
+                        .iter()
+                        .map(|c| c.method.to_string())
+                        .find(|n| driver::is_concurrent_adapter(n))
+                        .unwrap_or_default()
+                );
+                ctx.push(Step::Concurrent(Concurrent {
+                    loc,
+                    form,
+                    branches: vec![body],
+                }));
+            } else {
+                ctx.push(Step::Loop(LoopStep { loc, body }));
+            }
+        }
+        true
+    }
+
+    /// Records what a `let` binding holds: an executor alias, a transaction, a query builder.
+    fn note_local(&mut self, name: &str, init: &Expr) {
+        let inner = driver::strip_plumbing(init);
+        let local = match inner {
+            Expr::MethodCall(m) if m.args.is_empty() => {
+                let method = m.method.to_string();
+                let (expr, _) = driver::executor_text(&m.receiver);
+                let expr = self.resolve_alias(&expr);
+                match method.as_str() {
+                    "begin" | "transaction" => Some(Local::Executor {
+                        expr,
+                        connection: true,
+                        transaction: true,
+                    }),
+                    "acquire" | "get" | "connection" | "conn" => Some(Local::Executor {
+                        expr,
+                        connection: method != "get",
+                        transaction: false,
+                    }),
+                    _ => None,
+                }
+            }
+            Expr::MethodCall(m) if m.method.to_string().starts_with("prepare") => {
+                m.args.first().map(|a| Local::Query(driver::sql_ref(a)))
+            }
+            Expr::Reference(_) | Expr::Field(_) | Expr::MethodCall(_) | Expr::Path(_) => {
+                let (root, calls) = driver::chain(inner);
+                if let Some((sql, _)) = driver::sqlx_query_root(root) {
+                    let sends = calls.iter().any(|c| {
+                        matches!(
+                            c.method.to_string().as_str(),
+                            "fetch_one" | "fetch_all" | "fetch_optional" | "execute" | "fetch"
+                        )
+                    });
+                    (!sends).then_some(Local::Query(sql))
+                } else if matches!(inner, Expr::Field(_) | Expr::Reference(_))
+                    || matches!(inner, Expr::MethodCall(m) if m.method == "clone")
+                {
+                    let (expr, _) = driver::executor_text(inner);
+                    Some(Local::Executor {
+                        expr: self.resolve_alias(&expr),
+                        connection: false,
+                        transaction: false,
+                    })
+                } else {
+                    None
+                }
+            }
+            Expr::Call(_) | Expr::Macro(_) => {
+                driver::sqlx_query_root(inner).map(|(sql, _)| Local::Query(sql))
+            }
+            _ => None,
+        };
+        if let (Some(local), Some(ctx)) = (local, self.ctx()) {
+            ctx.locals.insert(name.to_string(), local);
+        } else if let Some(ctx) = self.ctx() {
+            ctx.locals.remove(name);
+        }
+    }
+
+    fn resolve_alias(&self, text: &str) -> String {
+        let head = text.split(['.', '(']).next().unwrap_or("");
+        match self.fns.last().and_then(|c| c.locals.get(head)) {
+            Some(Local::Executor { expr, .. }) => format!("{expr}{}", &text[head.len()..]),
+            _ => text.to_string(),
+        }
+    }
+
+    /// Routes registered by a router expression in statement or tail position.
+    fn router_expr(&mut self, expr: &Expr) -> Option<Vec<RouteEntry>> {
+        self.ctx()?;
+        axum::eval_router(expr, self)
+    }
+
+    fn in_fn(&self) -> bool {
+        !self.fns.is_empty()
+    }
+}
+
+impl RouterEnv for Visitor<'_, '_> {
+    fn take_local(&mut self, name: &str) -> Option<Vec<RouteEntry>> {
+        self.ctx()?.router_locals.remove(name)
+    }
+
+    fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String> {
+        let n = self.ctx().map(|c| {
+            c.closures += 1;
+            c.closures
+        });
+        let line = self.loc(closure.span()).line;
+        let name = format!(
+            "{{closure@{line}{}}}",
+            n.map(|n| format!("#{n}")).unwrap_or_default()
+        );
+        let mut extractors = Vec::new();
+        for input in &closure.inputs {
+            if let syn::Pat::Type(pt) = input {
+                if let Some(e) = axum::extractor_name(&pt.ty) {
+                    extractors.push(e);
+                }
+            }
+        }
+        let (body, routes) = self.walk_body(|v| v.future(&closure.body));
+        self.facts.functions.push(FnFacts {
+            name: name.clone(),
+            module: self.module.clone(),
+            is_async: true,
+            is_test: self.test_depth > 0,
+            loc: self.loc(closure.or1_token.span),
+            extractors,
+            body,
+            routes,
+            ..FnFacts::default()
+        });
+        let mut path = self.module.clone();
+        path.insert(0, "crate".into());
+        path.push(name);
+        path
+    }
+
+    fn loc(&self, span: Span) -> Loc {
+        self.index.loc(span)
+    }
+}
+
+impl<'ast> Visit<'ast> for Visitor<'_, '_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let saved = self.impl_ctx.take();
+        self.function(&f.sig, &f.attrs, &f.block);
+        self.impl_ctx = saved;
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.function(&f.sig, &f.attrs, &f.block);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(block) = &f.default {
+            self.function(&f.sig, &f.attrs, block);
+        }
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let self_ty = match &*i.self_ty {
+            syn::Type::Path(tp) => driver::last_segment(&tp.path),
+            other => quote::ToTokens::to_token_stream(other).to_string(),
+        };
+        let trait_name = i.trait_.as_ref().map(|(_, p, _)| driver::last_segment(p));
+        let test = is_test_attr(&i.attrs);
+        self.test_depth += u32::from(test);
+        let saved = self.impl_ctx.replace((self_ty, trait_name));
+        visit::visit_item_impl(self, i);
+        self.impl_ctx = saved;
+        self.test_depth -= u32::from(test);
+    }
+
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        let saved = self
+            .impl_ctx
+            .replace((t.ident.to_string(), Some(t.ident.to_string())));
+        visit::visit_item_trait(self, t);
+        self.impl_ctx = saved;
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test = is_test_attr(&m.attrs);
+        if m.content.is_none() {
+            if test {
+                let mut path = self.module.clone();
+                path.push(m.ident.to_string());
+                self.facts.test_modules.push(path);
+            }
+            return;
+        }
+        self.test_depth += u32::from(test);
+        self.module.push(m.ident.to_string());
+        visit::visit_item_mod(self, m);
+        self.module.pop();
+        self.test_depth -= u32::from(test);
+    }
+
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        fn walk(
+            tree: &syn::UseTree,
+            prefix: &mut Vec<String>,
+            module: &[String],
+            out: &mut Vec<UseAlias>,
+        ) {
+            match tree {
+                syn::UseTree::Path(p) => {
+                    prefix.push(p.ident.to_string());
+                    walk(&p.tree, prefix, module, out);
+                    prefix.pop();
+                }
+                syn::UseTree::Name(n) => {
+                    let mut path = prefix.clone();
+                    path.push(n.ident.to_string());
+                    let name = n.ident.to_string();
+                    if name != "self" {
+                        out.push(UseAlias {
+                            module: module.to_vec(),
+                            name,
+                            path,
+                        });
+                    } else if let Some(last) = prefix.last() {
+                        out.push(UseAlias {
+                            module: module.to_vec(),
+                            name: last.clone(),
+                            path: prefix.clone(),
+                        });
+                    }
+                }
+                syn::UseTree::Rename(r) => {
+                    let mut path = prefix.clone();
+                    path.push(r.ident.to_string());
+                    out.push(UseAlias {
+                        module: module.to_vec(),
+                        name: r.rename.to_string(),
+                        path,
+                    });
+                }
+                syn::UseTree::Group(g) => g.items.iter().for_each(|t| walk(t, prefix, module, out)),
+                syn::UseTree::Glob(_) => {
+                    out.push(UseAlias {
+                        module: module.to_vec(),
+                        name: "*".into(),
+                        path: prefix.clone(),
+                    });
+                }
+            }
+        }
+        walk(&u.tree, &mut Vec::new(), &self.module, &mut self.facts.uses);
+    }
+
+    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        if let Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &*c.expr
+        {
+            self.facts.consts.push((c.ident.to_string(), s.value()));
+        }
+    }
+
+    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        if let Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) = &*s.expr
+        {
+            self.facts.consts.push((s.ident.to_string(), lit.value()));
+        }
+    }
+
+    fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
+        if !self.in_fn() {
+            return visit::visit_stmt(self, stmt);
+        }
+        match stmt {
+            syn::Stmt::Local(local) => {
+                let Some(init) = &local.init else { return };
+                let mut defines = Vec::new();
+                pat_idents(&local.pat, &mut defines);
+                let name = single_ident(&local.pat);
+                // A router held in a local: its routes are counted where it is used.
+                if let Some(name) = &name {
+                    if looks_like_router(&init.expr) {
+                        if let Some(entries) = self.router_expr(&init.expr) {
+                            if let Some(ctx) = self.ctx() {
+                                ctx.router_locals.insert(name.clone(), entries);
+                            }
+                            return;
+                        }
+                    }
+                }
+                self.statement(Some(&init.expr), defines, |v| {
+                    v.visit_expr(&init.expr);
+                    if let Some((_, diverge)) = &init.diverge {
+                        let alt = v.frame(|v| v.visit_expr(diverge));
+                        if !alt.is_empty() {
+                            if let Some(ctx) = v.ctx() {
+                                ctx.push(Step::Branch(vec![alt, Vec::new()]));
+                            }
+                        }
+                    }
+                });
+                if let Some(name) = name {
+                    self.note_local(&name, &init.expr);
+                    // A connection or transaction handle is not data: using it is no dependency on
+                    // the round trip that opened it.
+                    if let Some(ctx) = self.ctx() {
+                        if matches!(ctx.locals.get(&name), Some(Local::Executor { .. })) {
+                            let deps = ctx.stmt_deps.clone();
+                            ctx.origin.insert(name, deps);
+                        }
+                    }
+                }
+            }
+            syn::Stmt::Expr(expr, _) => {
+                let mut defines = Vec::new();
+                if let Expr::Assign(a) = expr {
+                    if let Expr::Path(p) = &*a.left {
+                        defines.push(driver::last_segment(&p.path));
+                    }
+                    // `app = app.route(…)`: the router local grows.
+                    if let Some(name) = single_path_ident(&a.left) {
+                        if looks_like_router(&a.right) {
+                            if let Some(entries) = self.router_expr(&a.right) {
+                                if let Some(ctx) = self.ctx() {
+                                    ctx.router_locals.insert(name, entries);
+                                }
+                                return;
+                            }
+                        }
+                    }
+                }
+                self.statement(Some(expr), defines, |v| v.visit_expr(expr));
+            }
+            syn::Stmt::Macro(m) => {
+                let mac = &m.mac;
+                self.statement(None, Vec::new(), |v| v.visit_macro(mac));
+            }
+            syn::Stmt::Item(item) => {
+                // A nested item is its own function; it does not run here.
+                let saved = std::mem::take(&mut self.fns);
+                self.visit_item(item);
+                self.fns = saved;
+            }
+        }
+    }
+
+    fn visit_expr_await(&mut self, e: &'ast syn::ExprAwait) {
+        let span = e.await_token.span;
+        self.awaited(&e.base, Some(span));
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if !self.in_fn() {
+            return visit::visit_expr_method_call(self, m);
+        }
+        if axum::is_router_op(m) {
+            let expr = Expr::MethodCall(m.clone());
+            if let Some(entries) = self.router_expr(&expr) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.extend(entries);
+                }
+                return;
+            }
+        }
+        if let Some(shape) = driver::unawaited_fetch(m) {
+            let mark = self.new_mark();
+            self.visit_chain_args(&m.receiver);
+            m.args.iter().for_each(|a| self.visit_expr(a));
+            self.trip(shape, None, mark);
+            return;
+        }
+        visit::visit_expr_method_call(self, m);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        // A detached task does not delay the response; an awaited one is handled by `awaited`.
+        if let Expr::Path(p) = &*c.func {
+            if self.in_fn() && driver::is_spawn(&p.path) {
+                c.args.iter().for_each(|a| {
+                    let _ = self.frame(|v| v.visit_expr(a));
+                });
+                return;
+            }
+        }
+        visit::visit_expr_call(self, c);
+    }
+
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        visit::visit_expr_return(self, r);
+        if let Some(ctx) = self.ctx() {
+            ctx.push(Step::Exit);
+        }
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        if !self.in_fn() {
+            return visit::visit_expr_if(self, e);
+        }
+        self.visit_expr(&e.cond);
+        let then = self.frame(|v| v.visit_block(&e.then_branch));
+        let other = match &e.else_branch {
+            Some((_, expr)) => self.frame(|v| v.visit_expr(expr)),
+            None => Vec::new(),
+        };
+        if !then.is_empty() || !other.is_empty() {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Branch(vec![then, other]));
+            }
+        }
+    }
+
+    fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
+        if !self.in_fn() {
+            return visit::visit_expr_match(self, e);
+        }
+        self.visit_expr(&e.expr);
+        let mut arms = Vec::new();
+        for arm in &e.arms {
+            let steps = self.frame(|v| {
+                if let Some((_, guard)) = &arm.guard {
+                    v.visit_expr(guard);
+                }
+                v.visit_expr(&arm.body);
+            });
+            arms.push(steps);
+        }
+        if arms.iter().any(|a| !a.is_empty()) {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Branch(arms));
+            }
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        if !self.in_fn() {
+            return visit::visit_expr_for_loop(self, e);
+        }
+        self.visit_expr(&e.expr);
+        let body = self.frame(|v| v.visit_block(&e.body));
+        let loc = self.index.loc_between(e.for_token.span, e.expr.span());
+        if !body.is_empty() {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Loop(LoopStep { loc, body }));
+            }
+        }
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        if !self.in_fn() {
+            return visit::visit_expr_while(self, e);
+        }
+        let body = self.frame(|v| {
+            v.visit_expr(&e.cond);
+            v.visit_block(&e.body);
+        });
+        let loc = self.index.loc_between(e.while_token.span, e.cond.span());
+        if !body.is_empty() {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Loop(LoopStep { loc, body }));
+            }
+        }
+    }
+
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        if !self.in_fn() {
+            return visit::visit_expr_loop(self, e);
+        }
+        let body = self.frame(|v| v.visit_block(&e.body));
+        let loc = self.loc(e.loop_token.span);
+        if !body.is_empty() {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Loop(LoopStep { loc, body }));
+            }
+        }
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        // A closure's body runs where it is called; iterator closures cannot await, and async
+        // closures that are not joined or streamed are counted once, where they are written.
+        visit::visit_expr_closure(self, c);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if !self.in_fn() {
+            return;
+        }
+        if matches!(
+            driver::last_segment(&m.path).as_str(),
+            "panic" | "bail" | "unreachable" | "todo" | "unimplemented"
+        ) {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Exit);
+            }
+            return;
+        }
+        if let Some(form) = driver::is_join_macro(&m.path) {
+            let tokens = strip_biased(m.tokens.clone());
+            if let Ok(args) =
+                syn::parse::Parser::parse2(Punctuated::<Expr, Token![,]>::parse_terminated, tokens)
+            {
+                let args: Vec<&Expr> = args.iter().collect();
+                self.concurrent(form, m.path.span(), &args);
+            }
+            return;
+        }
+        // Other macros (`json!`, `format!`, `tracing::info!`) may hold awaited calls as plain arguments.
+        if !tokens_mention_await(m.tokens.clone()) {
+            return;
+        }
+        if let Ok(args) = syn::parse::Parser::parse2(
+            Punctuated::<Expr, Token![,]>::parse_terminated,
+            m.tokens.clone(),
+        ) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
+    }
+}
+
+/// `async |x| …`, `|x| async { … }`, `|x| { let y = …; async move { … } }`.
+fn returns_future(closure: &syn::ExprClosure) -> bool {
+    if closure.asyncness.is_some() {
+        return true;
+    }
+    match &*closure.body {
+        Expr::Async(_) => true,
+        Expr::Block(b) => matches!(
+            b.block.stmts.last(),
+            Some(syn::Stmt::Expr(Expr::Async(_), None))
+        ),
+        _ => false,
+    }
+}
+
+fn single_path_ident(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(p) if p.path.segments.len() == 1 => Some(driver::last_segment(&p.path)),
+        _ => None,
+    }
+}
+
+/// A cheap syntactic test before evaluating an expression as a router.
+fn looks_like_router(expr: &Expr) -> bool {
+    let (root, calls) = driver::chain(expr);
+    if calls.iter().any(|c| axum::is_router_op(c)) {
+        return true;
+    }
+    let Expr::Call(call) = root else { return false };
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let segs = driver::path_segments(&p.path);
+    segs.len() >= 2 && segs[segs.len() - 2] == "Router"
+}
+
+fn tokens_mention_await(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == "await",
+        proc_macro2::TokenTree::Group(g) => tokens_mention_await(g.stream()),
+        _ => false,
+    })
+}
+
+/// `tokio::join!(biased; a, b)` starts with a mode word.
+fn strip_biased(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let trees: Vec<_> = tokens.into_iter().collect();
+    match trees.as_slice() {
+        [proc_macro2::TokenTree::Ident(i), proc_macro2::TokenTree::Punct(p), rest @ ..]
+            if i == "biased" && p.as_char() == ';' =>
+        {
+            rest.iter().cloned().collect()
+        }
+        _ => trees.into_iter().collect(),
+    }
+}

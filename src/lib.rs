@@ -1,0 +1,213 @@
+//! hopcheck finds the database round trips on every request path of a Rust web service and prices them
+//! against a region topology.
+//!
+//! The pipeline: discover → parse → facts (per file, in parallel) → model (whole project) → rules + cost →
+//! report. [`analyze`] runs it; the CLI is a thin layer over it.
+
+pub mod cli;
+pub mod config;
+pub mod cost;
+pub mod discover;
+pub mod explain;
+pub mod facts;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod topology;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use config::Config;
+use model::Model;
+use rules::{Diagnostic, Level};
+
+/// Parser threads get a large stack: syn recurses once per level of nesting.
+const PARSE_STACK_BYTES: usize = 64 << 20;
+
+/// Files larger than this are not parsed (generated code, data blobs); they are reported instead.
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
+
+/// Everything a report needs.
+pub struct Analysis {
+    pub model: Model,
+    pub config: Config,
+    pub diagnostics: Vec<Diagnostic>,
+    pub routes: Vec<RouteReport>,
+}
+
+/// One route with its cost, as reports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteReport {
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub handler: String,
+    /// The handler's module path (`routes::billing::show_invoice`).
+    pub handler_path: String,
+    pub file: String,
+    pub line: u32,
+    pub round_trips: u32,
+    pub lints: Vec<String>,
+    pub cost: Vec<DeploymentCost>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentCost {
+    pub deployment: String,
+    pub estimated_ms: f64,
+    pub budget_ms: f64,
+    pub over_budget: bool,
+}
+
+/// Runs the whole pipeline on `root` (a folder or one file).
+pub fn analyze(root: &Path, config: Config) -> Analysis {
+    let found = discover::discover(root);
+    let files = parse_all(found);
+    let model = model::build(files, &config);
+    let (diagnostics, routes) = {
+        let costs = cost::Costs::compute(&model, &config);
+        let ctx = rules::Ctx {
+            model: &model,
+            config: &config,
+            costs: &costs,
+        };
+        let diagnostics = rules::check(&ctx);
+        let routes = route_reports(&ctx, &diagnostics);
+        (diagnostics, routes)
+    };
+    Analysis {
+        model,
+        config,
+        diagnostics,
+        routes,
+    }
+}
+
+fn parse_all(found: Vec<discover::Found>) -> Vec<facts::FileFacts> {
+    let work = |f: &discover::Found| -> facts::FileFacts {
+        match f {
+            discover::Found::File { path, rel } => parse_one(path, rel),
+            discover::Found::Error { rel, message } => unreadable(rel, message.clone()),
+        }
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(PARSE_STACK_BYTES)
+        .build()
+    {
+        Ok(pool) => pool.install(|| found.par_iter().map(work).collect()),
+        Err(_) => found.iter().map(work).collect(),
+    }
+}
+
+fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        return unreadable(
+            rel,
+            format!(
+                "the file is {} MiB, over the {} MiB limit",
+                size >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        );
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return unreadable(rel, format!("cannot read it: {e}")),
+    };
+    let source = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            return unreadable(
+                rel,
+                format!(
+                    "it is not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        }
+    };
+    facts::extract(rel.to_string(), source, discover::module_path(rel))
+}
+
+/// A file that could not be read becomes a parse error at its first line.
+fn unreadable(rel: &str, message: String) -> facts::FileFacts {
+    facts::FileFacts {
+        path: rel.to_string(),
+        parse_error: Some(facts::ParseError {
+            loc: facts::Loc {
+                line: 1,
+                col: 1,
+                offset: 0,
+                len: 0,
+            },
+            message,
+        }),
+        ..facts::FileFacts::default()
+    }
+}
+
+fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteReport> {
+    let mut out = Vec::new();
+    for route in &ctx.model.routes {
+        let f = ctx.model.func(route.handler);
+        let cost = ctx.costs.of_fn(route.handler);
+        let budget = ctx.config.budget_for(route.key().as_deref());
+        let reach = ctx.model.reach(route.handler);
+        let mut lints: Vec<String> = diagnostics
+            .iter()
+            .filter(|d| d.function.is_some_and(|f| reach.contains(&f)) && d.lint != "over-budget")
+            .map(|d| d.lint.to_string())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let over = cost.ms.iter().any(|&ms| ms > budget);
+        let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
+        if over && over_lint_on {
+            lints.push("over-budget".into());
+        }
+        lints.sort();
+        out.push(RouteReport {
+            method: route.method.clone(),
+            path: route.path.clone(),
+            handler: f.name.clone(),
+            handler_path: ctx.model.qualified_name(route.handler),
+            file: ctx.model.file_of(route.handler).path.clone(),
+            line: f.loc.line,
+            round_trips: cost.trips,
+            lints,
+            cost: ctx
+                .config
+                .deployments
+                .iter()
+                .zip(&cost.ms)
+                .map(|(d, &ms)| DeploymentCost {
+                    deployment: d.clone(),
+                    estimated_ms: (ms * 10.0).round() / 10.0,
+                    budget_ms: budget,
+                    over_budget: ms > budget,
+                })
+                .collect(),
+        });
+    }
+    out.sort_by(|a, b| {
+        (a.path.is_none(), &a.path, &a.method, &a.file, a.line).cmp(&(
+            b.path.is_none(),
+            &b.path,
+            &b.method,
+            &b.file,
+            b.line,
+        ))
+    });
+    out
+}
+
+impl Analysis {
+    /// 1 if any finding is at error level, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.diagnostics.iter().any(|d| d.level == Level::Error))
+    }
+}

@@ -1,0 +1,198 @@
+//! The human format: each finding rendered by miette with the source, a label on each round trip and the
+//! loop header, then a table of routes with their cost per deployment, then a summary line.
+
+use std::fmt;
+
+use miette::{Diagnostic as _, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+
+use super::Format;
+use crate::rules::{fmt_ms, Diagnostic, Level};
+use crate::Analysis;
+
+pub struct Human {
+    pub color: bool,
+}
+
+/// A finding in the shape miette renders.
+struct Rendered<'a> {
+    d: &'a Diagnostic,
+    source: NamedSource<String>,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.d.lint))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.level {
+            Level::Error => miette::Severity::Error,
+            _ => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        (!self.d.help.is_empty()).then(|| Box::new(&self.d.help) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = |l: crate::facts::Loc| (l.offset as usize, l.len.max(1) as usize);
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(self.d.label.clone()),
+            span(self.d.loc),
+        )];
+        labels.extend(
+            self.d
+                .related
+                .iter()
+                .map(|(l, m)| LabeledSpan::new_with_span(Some(m.clone()), span(*l))),
+        );
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+impl Format for Human {
+    fn render(&self, a: &Analysis) -> String {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(110)
+            .with_links(false);
+        let mut out = String::new();
+        for d in &a.diagnostics {
+            let file = &a.model.files[d.file];
+            let r = Rendered {
+                d,
+                source: NamedSource::new(&file.path, file.source.clone()),
+            };
+            let _ = r.code();
+            let mut text = String::new();
+            if handler.render_report(&mut text, &r).is_err() {
+                text = format!(
+                    "{}:{}:{}: {}\n",
+                    file.path, d.loc.line, d.loc.col, d.message
+                );
+            }
+            out.push_str(&text);
+            out.push('\n');
+        }
+        out.push_str(&routes_table(a));
+        out.push_str(&summary(a));
+        out
+    }
+}
+
+fn routes_table(a: &Analysis) -> String {
+    if a.routes.is_empty() {
+        return "no request handlers found (axum routes, or async functions taking extractors such as `State` or `Json`)\n".into();
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut header = vec!["route".to_string(), "handler".into(), "trips".into()];
+    header.extend(a.config.deployments.iter().cloned());
+    header.push("budget".into());
+    header.push(String::new());
+    rows.push(header);
+    let mut routes: Vec<_> = a.routes.iter().collect();
+    routes.sort_by(|x, y| {
+        let cx = x.cost.iter().map(|c| c.estimated_ms).fold(0.0, f64::max);
+        let cy = y.cost.iter().map(|c| c.estimated_ms).fold(0.0, f64::max);
+        cy.total_cmp(&cx).then_with(|| x.path.cmp(&y.path))
+    });
+    for r in routes {
+        let name = match (&r.method, &r.path) {
+            (Some(m), Some(p)) => format!("{m} {p}"),
+            _ => "(no route found)".into(),
+        };
+        let mut row = vec![name, r.handler_path.clone(), r.round_trips.to_string()];
+        row.extend(
+            r.cost
+                .iter()
+                .map(|c| format!("≈ {} ms", fmt_ms(c.estimated_ms))),
+        );
+        row.push(
+            r.cost
+                .first()
+                .map(|c| format!("{} ms", fmt_ms(c.budget_ms)))
+                .unwrap_or_default(),
+        );
+        row.push(if r.cost.iter().any(|c| c.over_budget) {
+            "over budget".into()
+        } else {
+            "ok".into()
+        });
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = widths[i].saturating_sub(c.chars().count());
+                // Numbers are right-aligned, names left-aligned.
+                if i >= 2 && i + 1 < row.len() {
+                    format!("{}{c}", " ".repeat(pad))
+                } else {
+                    format!("{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn summary(a: &Analysis) -> String {
+    let errors = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
+    let warnings = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Warn)
+        .count();
+    let over = a
+        .routes
+        .iter()
+        .filter(|r| r.cost.iter().any(|c| c.over_budget))
+        .count();
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    format!(
+        "\n{}, {} over budget; {}, {} in {}\n{}\n",
+        plural(a.routes.len(), "route"),
+        over,
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(a.model.files.len(), "file"),
+        super::topology_line(a)
+    )
+}

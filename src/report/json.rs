@@ -1,0 +1,110 @@
+//! `--format json`: the versioned machine contract. Keys are only ever added, never renamed or removed,
+//! without bumping `version`.
+
+use serde::Serialize;
+
+use super::Format;
+use crate::rules::Diagnostic;
+use crate::{Analysis, RouteReport};
+
+pub const VERSION: u32 = 1;
+
+pub struct Json;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    version: u32,
+    config: ConfigOut<'a>,
+    routes: &'a [RouteReport],
+    diagnostics: Vec<DiagOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ConfigOut<'a> {
+    /// The configuration file, or null when the default topology was used.
+    file: Option<String>,
+    deployments: &'a [String],
+    loop_iterations: u32,
+}
+
+#[derive(Serialize)]
+struct DiagOut<'a> {
+    lint: &'a str,
+    severity: &'a str,
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    message: &'a str,
+    help: &'a str,
+    label: &'a str,
+    related: Vec<RelatedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct RelatedOut<'a> {
+    line: u32,
+    column: u32,
+    message: &'a str,
+}
+
+/// The line and column just past a span, from the source text.
+pub fn end_of(source: &str, loc: crate::facts::Loc) -> (u32, u32) {
+    let start = (loc.offset as usize).min(source.len());
+    let end = (loc.offset as usize + loc.len as usize).min(source.len());
+    let Some(text) = source.get(start..end) else {
+        return (loc.line, loc.col);
+    };
+    let newlines = text.matches('\n').count() as u32;
+    if newlines == 0 {
+        return (loc.line, loc.col + text.chars().count() as u32);
+    }
+    let last = text.rsplit('\n').next().unwrap_or("");
+    (loc.line + newlines, last.chars().count() as u32 + 1)
+}
+
+fn diag<'a>(a: &'a Analysis, d: &'a Diagnostic) -> DiagOut<'a> {
+    let file = &a.model.files[d.file];
+    let (end_line, end_column) = end_of(&file.source, d.loc);
+    DiagOut {
+        lint: d.lint,
+        severity: d.level.severity(),
+        file: &file.path,
+        line: d.loc.line,
+        column: d.loc.col,
+        end_line,
+        end_column,
+        message: &d.message,
+        help: &d.help,
+        label: &d.label,
+        related: d
+            .related
+            .iter()
+            .map(|(l, m)| RelatedOut {
+                line: l.line,
+                column: l.col,
+                message: m,
+            })
+            .collect(),
+    }
+}
+
+impl Format for Json {
+    fn render(&self, a: &Analysis) -> String {
+        let out = Output {
+            version: VERSION,
+            config: ConfigOut {
+                file: a.config.file.as_ref().map(|f| f.display().to_string()),
+                deployments: &a.config.deployments,
+                loop_iterations: a.config.loop_iterations,
+            },
+            routes: &a.routes,
+            diagnostics: a.diagnostics.iter().map(|d| diag(a, d)).collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&out)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}

@@ -1,0 +1,69 @@
+//! Reports: one file per output format behind [`Format`]. Formats read the analysis and write text;
+//! they never change it. Only the human format uses miette's renderer.
+
+use crate::Analysis;
+
+pub mod human;
+pub mod json;
+
+/// An output format.
+pub trait Format {
+    fn render(&self, analysis: &Analysis) -> String;
+}
+
+/// The format chosen on the command line.
+pub fn format(name: &str, color: bool) -> Option<Box<dyn Format>> {
+    match name {
+        "human" => Some(Box::new(human::Human { color })),
+        "json" => Some(Box::new(json::Json)),
+        _ => None,
+    }
+}
+
+/// Where the topology came from, for the first line of a report.
+pub fn topology_line(analysis: &Analysis) -> String {
+    let c = &analysis.config;
+    let source = match &c.file {
+        Some(_) => "hopcheck.toml".to_string(),
+        None => {
+            "the default topology (no hopcheck.toml found: `hopcheck init` writes one)".to_string()
+        }
+    };
+    let dbs: Vec<String> = c
+        .databases
+        .iter()
+        .map(|db| {
+            let mut s = format!("{} in {}", db.name, db.primary);
+            if !db.replicas.is_empty() {
+                s.push_str(&format!(" (replicas in {})", db.replicas.join(", ")));
+            }
+            s
+        })
+        .collect();
+    let rtts: Vec<String> = c
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            c.databases.iter().filter_map(move |db| {
+                let rtt = c.topology.rtt(d, &db.primary)?;
+                let how = match rtt.source {
+                    crate::topology::RttSource::SameRegion => "same region",
+                    crate::topology::RttSource::Configured => "configured",
+                    crate::topology::RttSource::Measured => "measured p50",
+                    crate::topology::RttSource::Estimated => "estimated from distance",
+                };
+                Some(format!(
+                    "{d} → {} {} ms ({how})",
+                    db.primary,
+                    crate::rules::fmt_ms(rtt.ms)
+                ))
+            })
+        })
+        .collect();
+    format!(
+        "priced on {source}: app in {}; database {}; round trips {}",
+        c.deployments.join(", "),
+        dbs.join(", "),
+        rtts.join(", ")
+    )
+}

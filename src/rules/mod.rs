@@ -1,0 +1,228 @@
+//! The lints: one file each, registered in [`LINTS`]. A rule reads the model and the costs and pushes
+//! diagnostics; it never looks at syntax and never does I/O.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::cost::Costs;
+use crate::facts::Loc;
+use crate::model::Model;
+
+pub mod over_budget;
+pub mod parse_error;
+pub mod query_in_loop;
+pub mod sequential_queries;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn parse(text: &str) -> Option<Level> {
+        match text {
+            "allow" => Some(Level::Allow),
+            "warn" | "warning" => Some(Level::Warn),
+            "error" | "deny" => Some(Level::Error),
+            _ => None,
+        }
+    }
+
+    /// The word reports use: `warning`, `error`.
+    pub fn severity(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// What a rule needs: the model, the configuration and the costs.
+pub struct Ctx<'a> {
+    pub model: &'a Model,
+    pub config: &'a Config,
+    pub costs: &'a Costs<'a>,
+}
+
+/// A finding, located in one file.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub lint: &'static str,
+    pub level: Level,
+    /// Index into the model's files.
+    pub file: usize,
+    pub loc: Loc,
+    /// The label on the primary span.
+    pub label: String,
+    pub message: String,
+    pub help: String,
+    /// Secondary spans in the same file.
+    pub related: Vec<(Loc, String)>,
+    /// The function it is about, so that routes through it can list it.
+    pub function: Option<usize>,
+}
+
+pub struct Lint {
+    pub name: &'static str,
+    pub default_level: Level,
+    pub summary: &'static str,
+    pub doc: &'static str,
+    pub check: fn(&Ctx, &mut Vec<Diagnostic>),
+}
+
+pub const LINTS: &[&Lint] = &[
+    &sequential_queries::LINT,
+    &query_in_loop::LINT,
+    &over_budget::LINT,
+    &parse_error::LINT,
+];
+
+pub fn find(name: &str) -> Option<&'static Lint> {
+    LINTS.iter().copied().find(|l| l.name == name)
+}
+
+/// Runs every lint that is not allowed, with the level the configuration gives it.
+pub fn check(ctx: &Ctx) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for lint in LINTS {
+        let level = ctx.config.level_of(lint.name, lint.default_level);
+        if level == Level::Allow {
+            continue;
+        }
+        let start = out.len();
+        (lint.check)(ctx, &mut out);
+        for d in &mut out[start..] {
+            d.level = level;
+        }
+    }
+    out.sort_by(|a, b| {
+        (
+            ctx.model.files[a.file].path.as_str(),
+            a.loc.line,
+            a.loc.col,
+            a.lint,
+        )
+            .cmp(&(
+                ctx.model.files[b.file].path.as_str(),
+                b.loc.line,
+                b.loc.col,
+                b.lint,
+            ))
+    });
+    out
+}
+
+/// `≈ 279 ms from us-east-1, ≈ 12 ms from eu-west-1`.
+pub fn per_deployment(config: &Config, ms: &[f64]) -> String {
+    config
+        .deployments
+        .iter()
+        .zip(ms)
+        .map(|(d, ms)| format!("≈ {} ms from {d}", fmt_ms(*ms)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Milliseconds for messages: whole numbers above 10, one decimal below.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms >= 10.0 {
+        format!("{}", ms.round())
+    } else {
+        let s = format!("{ms:.1}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    }
+}
+
+/// "1st", "2nd", "3rd", "4th" for labels.
+pub fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Every round trip under a sequence, through resolved calls (each function once).
+pub fn trips_under<'a>(
+    ctx: &Ctx<'a>,
+    seq: &'a [crate::facts::Step],
+) -> Vec<&'a crate::facts::Trip> {
+    let model: &'a Model = ctx.model;
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<&'a [crate::facts::Step]> = vec![seq];
+    while let Some(steps) = stack.pop() {
+        for step in steps {
+            step.walk(&mut |s| match s {
+                crate::facts::Step::Trip(t) => out.push(t),
+                crate::facts::Step::Call(c) => {
+                    if let Some(id) = c.resolved {
+                        if seen.insert(id) {
+                            stack.push(&model.func(id).body);
+                        }
+                    }
+                }
+                _ => {}
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lint_names_are_unique_kebab_case() {
+        let mut names: Vec<&str> = LINTS.iter().map(|l| l.name).collect();
+        for n in &names {
+            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{n}");
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), LINTS.len());
+    }
+
+    #[test]
+    fn every_lint_doc_has_the_fixed_headings() {
+        for lint in LINTS {
+            for heading in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+                "## Configuration",
+                "## Known problems",
+            ] {
+                assert!(
+                    lint.doc.contains(heading),
+                    "lints/{}.md lacks `{heading}`",
+                    lint.name
+                );
+            }
+            assert!(
+                lint.doc.starts_with(&format!("# {}\n", lint.name)),
+                "lints/{}.md must start with its name",
+                lint.name
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(fmt_ms(279.4), "279");
+        assert_eq!(fmt_ms(2.0), "2");
+        assert_eq!(fmt_ms(1.25), "1.2");
+        assert_eq!(ordinal(2), "2nd");
+        assert_eq!(ordinal(11), "11th");
+        assert_eq!(ordinal(23), "23rd");
+    }
+}

@@ -1,0 +1,71 @@
+//! `over-budget`: a route whose estimated latency on some deployment exceeds its budget.
+
+use std::collections::BTreeMap;
+
+use super::{fmt_ms, Ctx, Diagnostic, Level, Lint};
+
+pub static LINT: Lint = Lint {
+    name: "over-budget",
+    default_level: Level::Error,
+    summary: "a route whose estimated latency exceeds its budget",
+    doc: include_str!("../../lints/over-budget.md"),
+    check,
+};
+
+fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
+    // One finding per handler, naming each of its routes that is over.
+    let mut by_handler: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut worst: BTreeMap<usize, (f64, f64, String)> = BTreeMap::new();
+    for route in &ctx.model.routes {
+        let cost = ctx.costs.of_fn(route.handler);
+        let key = route.key();
+        let budget = ctx.config.budget_for(key.as_deref());
+        let over: Vec<String> = ctx
+            .config
+            .deployments
+            .iter()
+            .zip(&cost.ms)
+            .filter(|(_, &ms)| ms > budget)
+            .map(|(d, ms)| format!("≈ {} ms from {d}", fmt_ms(*ms)))
+            .collect();
+        if over.is_empty() {
+            continue;
+        }
+        let name = match &key {
+            Some(k) => format!("route `{k}`"),
+            None => format!("handler `{}`", ctx.model.qualified_name(route.handler)),
+        };
+        by_handler.entry(route.handler).or_default().push(format!(
+            "{name} costs {}, over its {} ms budget",
+            over.join(", "),
+            fmt_ms(budget)
+        ));
+        let max = cost.ms.iter().copied().fold(0.0, f64::max);
+        worst
+            .entry(route.handler)
+            .or_insert((max, budget, key.unwrap_or_default()));
+    }
+    for (handler, messages) in by_handler {
+        let f = ctx.model.func(handler);
+        let trips = ctx.costs.of_fn(handler).trips;
+        let key = worst.get(&handler).map(|w| w.2.clone()).unwrap_or_default();
+        let raise = if key.is_empty() {
+            "default".to_string()
+        } else {
+            format!("\"{key}\"")
+        };
+        out.push(Diagnostic {
+            lint: LINT.name,
+            level: LINT.default_level,
+            file: ctx.model.fns[handler].file,
+            loc: f.loc,
+            label: format!("{trips} round trips on the critical path"),
+            message: messages.join("; "),
+            help: format!(
+                "cut the sequential round trips on this path (see the other findings), move reads to a replica near the app, or raise the budget in hopcheck.toml: [budget] {raise} = \"…ms\""
+            ),
+            related: Vec::new(),
+            function: Some(handler),
+        });
+    }
+}

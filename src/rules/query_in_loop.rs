@@ -1,0 +1,116 @@
+//! `query-in-loop`: a round trip inside a loop (N+1), directly or through a called function.
+
+use super::{fmt_ms, per_deployment, Ctx, Diagnostic, Level, Lint};
+use crate::facts::sql::Access;
+use crate::facts::{LoopStep, Step};
+
+pub static LINT: Lint = Lint {
+    name: "query-in-loop",
+    default_level: Level::Warn,
+    summary: "a round trip on every iteration of a loop (N+1)",
+    doc: include_str!("../../lints/query-in-loop.md"),
+    check,
+};
+
+fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
+    for id in 0..ctx.model.fns.len() {
+        if !ctx.model.reachable[id] {
+            continue;
+        }
+        for step in &ctx.model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Loop(l) = s {
+                    check_loop(ctx, id, l, out);
+                }
+            });
+        }
+    }
+}
+
+/// Steps of a loop body that make round trips, not counting nested loops (they are reported on their own).
+fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
+    for step in body {
+        match step {
+            Step::Loop(_) | Step::Exit => {}
+            Step::Branch(alts) => alts.iter().for_each(|a| costly_items(ctx, a, out)),
+            Step::Trip(_) => out.push(step),
+            Step::Call(_) | Step::Concurrent(_) => {
+                if ctx.costs.step(step).trips > 0 {
+                    out.push(step);
+                }
+            }
+        }
+    }
+}
+
+fn check_loop(ctx: &Ctx, function: usize, l: &LoopStep, out: &mut Vec<Diagnostic>) {
+    let mut items = Vec::new();
+    costly_items(ctx, &l.body, &mut items);
+    let Some(first) = items.first() else { return };
+    let n = ctx.config.loop_iterations;
+    let per_iteration = ctx.costs.seq(&l.body);
+    let total: Vec<f64> = per_iteration.ms.iter().map(|m| m * f64::from(n)).collect();
+    let (loc, what) = describe(ctx, first);
+    let trips = per_iteration.trips;
+    let cost = per_deployment(ctx.config, &total);
+    let message = match (what.as_str(), trips) {
+        ("", 1) => format!("a round trip inside a loop costs {cost} over {n} iterations"),
+        ("", k) => format!("{k} round trips per iteration inside a loop cost {cost} over {n} iterations"),
+        (call, 1) => format!("{call} runs inside a loop: its round trip costs {cost} over {n} iterations"),
+        (call, k) => format!("{call} runs inside a loop: {k} round trips per iteration cost {cost} over {n} iterations"),
+    };
+    let mut related = vec![(
+        l.loc,
+        format!("this loop is assumed to run {n} times (`assume.loop-iterations`)"),
+    )];
+    for item in &items[1..] {
+        let (loc, what) = describe(ctx, item);
+        let what = if what.is_empty() {
+            "a round trip".to_string()
+        } else {
+            what
+        };
+        related.push((loc, format!("{what}, also on every iteration")));
+    }
+    let reached = super::trips_under(ctx, &l.body);
+    let reads = reached.iter().any(|t| t.access == Some(Access::Read));
+    let writes = reached.iter().any(|t| t.access == Some(Access::Write));
+    let mut help = Vec::new();
+    if reads {
+        help.push("load every row at once before the loop (`WHERE id = ANY($1)` with the collected keys, or a JOIN) and look the rows up in memory");
+    }
+    if writes {
+        help.push("write every row with one statement (a multi-row `INSERT`, `INSERT … SELECT * FROM UNNEST($1, $2)`, or `UPDATE … FROM (VALUES …)`)");
+    }
+    if help.is_empty() {
+        help.push("make one round trip for all items before the loop");
+    }
+    let first_ms = ctx.costs.step(first).ms.first().copied().unwrap_or(0.0);
+    out.push(Diagnostic {
+        lint: LINT.name,
+        level: LINT.default_level,
+        file: ctx.model.fns[function].file,
+        loc,
+        label: format!("runs on every iteration (≈ {} ms each)", fmt_ms(first_ms)),
+        message,
+        help: help.join("; "),
+        related,
+        function: Some(function),
+    });
+}
+
+/// The span of a costly step in a loop, and the call it makes (empty for a direct round trip).
+fn describe(ctx: &Ctx, step: &Step) -> (crate::facts::Loc, String) {
+    match step {
+        Step::Trip(t) => (t.loc, String::new()),
+        Step::Call(c) => {
+            let name = c
+                .resolved
+                .map(|id| ctx.model.func(id).name.clone())
+                .unwrap_or_default();
+            (c.loc, format!("`{name}`"))
+        }
+        Step::Concurrent(c) => (c.loc, format!("`{}`", c.form)),
+        _ => (crate::facts::Loc::default(), String::new()),
+    }
+}

@@ -1,0 +1,232 @@
+//! `sequential-queries`: two or more round trips awaited one after another on one path.
+
+use std::collections::HashSet;
+
+use super::{ordinal, per_deployment, Ctx, Diagnostic, Level, Lint};
+use crate::facts::sql::Access;
+use crate::facts::{Loc, Step, Trip, TripKind};
+
+pub static LINT: Lint = Lint {
+    name: "sequential-queries",
+    default_level: Level::Warn,
+    summary: "round trips awaited one after another that could be merged or run at once",
+    doc: include_str!("../../lints/sequential-queries.md"),
+    check,
+};
+
+fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
+    for id in 0..ctx.model.fns.len() {
+        if !ctx.model.reachable[id] {
+            continue;
+        }
+        let f = ctx.model.func(id);
+        check_seq(ctx, id, &f.body, out);
+        for step in &f.body {
+            step.walk(&mut |s| {
+                for seq in s.children() {
+                    check_seq(ctx, id, seq, out);
+                }
+            });
+        }
+    }
+}
+
+/// One item of a sequential run: a step that makes round trips, with what it costs.
+struct Item<'a> {
+    step: &'a Step,
+    trips: u32,
+    ms: Vec<f64>,
+}
+
+fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) {
+    let items: Vec<Item> = seq
+        .iter()
+        .filter(|s| !matches!(s, Step::Loop(_)))
+        .filter_map(|s| {
+            let cost = ctx.costs.step(s);
+            (cost.trips > 0).then_some(Item {
+                step: s,
+                trips: cost.trips,
+                ms: cost.ms,
+            })
+        })
+        .collect();
+    if items.len() < 2 {
+        return;
+    }
+    let trips: u32 = items.iter().map(|i| i.trips).sum();
+    let n_dep = ctx.config.deployments.len();
+    let ms: Vec<f64> = (0..n_dep)
+        .map(|d| items.iter().map(|i| i.ms[d]).sum())
+        .collect();
+    // Round trips that never leave the region cost next to nothing: not worth a finding.
+    let intra = ctx.config.topology.intra_region_ms;
+    if !ms.iter().any(|&m| m > f64::from(trips) * intra + 0.5) {
+        return;
+    }
+    let Some(primary) = first_loc(&items[1]) else {
+        return;
+    };
+    let mut related = Vec::new();
+    let mut k = 1;
+    for item in &items {
+        let Some(loc) = first_loc(item) else { continue };
+        if loc != primary {
+            related.push((loc, label(ctx, item, k)));
+        }
+        k += item.trips as usize;
+    }
+    let reached = super::trips_under(ctx, seq);
+    let regions = destinations(ctx, &reached);
+    let message = format!(
+        "{trips} sequential round trips{regions} cost {}",
+        per_deployment(ctx.config, &ms)
+    );
+    let second_k = 1 + items[0].trips as usize;
+    out.push(Diagnostic {
+        lint: LINT.name,
+        level: LINT.default_level,
+        file: ctx.model.fns[function].file,
+        loc: primary,
+        label: label(ctx, &items[1], second_k),
+        message,
+        help: help(&items, &reached),
+        related,
+        function: Some(function),
+    });
+}
+
+fn first_loc(item: &Item) -> Option<Loc> {
+    let mut found = None;
+    item.step.walk(&mut |s| {
+        if found.is_none() {
+            match s {
+                Step::Trip(t) => found = Some(t.loc),
+                Step::Call(c) if c.resolved.is_some() => found = Some(c.loc),
+                _ => {}
+            }
+        }
+    });
+    found
+}
+
+fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
+    let which = if item.trips == 1 {
+        format!("{} round trip", ordinal(k))
+    } else {
+        format!(
+            "{} to {} round trips",
+            ordinal(k),
+            ordinal(k + item.trips as usize - 1)
+        )
+    };
+    match item.step {
+        Step::Call(c) => {
+            let name = c
+                .resolved
+                .map(|id| ctx.model.func(id).name.clone())
+                .unwrap_or_default();
+            format!("{which}, in `{name}`")
+        }
+        Step::Concurrent(c) => format!("{which}, from `{}`", c.form),
+        Step::Branch(_) => format!("{which}, in a branch"),
+        _ => which,
+    }
+}
+
+/// ` to eu-central-1` for the regions the run's round trips reach from the first deployment.
+fn destinations(ctx: &Ctx, trips: &[&Trip]) -> String {
+    let Some(dep) = ctx.config.deployments.first() else {
+        return String::new();
+    };
+    let mut regions: Vec<&str> = Vec::new();
+    for t in trips {
+        let Some(target) = t.target else { continue };
+        let r = ctx.config.endpoint_region(target, dep);
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    if regions.is_empty() {
+        return String::new();
+    }
+    format!(" to {}", regions.join(" and "))
+}
+
+/// Ids of the trips and calls a step is made of, to tell which later steps use its results.
+fn ids(step: &Step) -> HashSet<u32> {
+    let mut out = HashSet::new();
+    step.walk(&mut |s| match s {
+        Step::Trip(t) => {
+            out.insert(t.id);
+        }
+        Step::Call(c) => {
+            out.insert(c.id);
+        }
+        _ => {}
+    });
+    out
+}
+
+fn after(step: &Step) -> HashSet<u32> {
+    let mut out = HashSet::new();
+    step.walk(&mut |s| match s {
+        Step::Trip(t) => out.extend(&t.after),
+        Step::Call(c) => out.extend(&c.after),
+        _ => {}
+    });
+    out
+}
+
+fn help(items: &[Item], reached: &[&Trip]) -> String {
+    let mut earlier: HashSet<u32> = HashSet::new();
+    let (mut dependent, mut independent) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            if after(item.step).is_disjoint(&earlier) {
+                independent += 1;
+            } else {
+                dependent += 1;
+            }
+        }
+        earlier.extend(ids(item.step));
+    }
+    let one_connection = items.iter().any(|i| {
+        let mut shared = false;
+        i.step.walk(&mut |s| {
+            shared |= matches!(s, Step::Trip(t) if t.on_connection || t.in_transaction)
+        });
+        shared
+    });
+    let writes = reached
+        .iter()
+        .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write));
+    let transaction = reached.iter().any(|t| t.kind == TripKind::Begin);
+
+    let mut parts = Vec::new();
+    if independent > 0 {
+        if one_connection {
+            parts.push("they share one connection or transaction, so they cannot run at once: merge them into one statement (a CTE, `UNION ALL`, or `INSERT … SELECT`)".to_string());
+        } else if writes {
+            parts.push("the calls that do not use each other's results can be merged into one statement (a CTE with `RETURNING`, `INSERT … SELECT`), or run at once with `tokio::try_join!` when their order does not matter".to_string());
+        } else if dependent == 0 {
+            parts.push("these calls do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement".to_string());
+        } else {
+            parts.push(format!("{independent} of these calls do not use the earlier results: run those at once with `tokio::try_join!` on separate pool connections"));
+        }
+    }
+    if dependent > 0 {
+        let each = if independent == 0 {
+            "each call uses an earlier one's result"
+        } else {
+            "the others use earlier results"
+        };
+        parts.push(format!(
+            "{each}: merge them into one statement with a JOIN, a subquery or a CTE"
+        ));
+    }
+    if transaction {
+        parts.push("BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
+    }
+    parts.join("; ")
+}

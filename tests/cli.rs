@@ -1,0 +1,294 @@
+//! The command line as a user meets it: the JSON contract, exit statuses, configuration errors,
+//! the default topology, `explain`, `lints`, `regions` and `init`.
+
+mod common;
+
+use common::*;
+
+fn shop() -> std::path::PathBuf {
+    fixtures().join("projects/shop")
+}
+
+fn route<'a>(json: &'a serde_json::Value, method: &str, path: &str) -> &'a serde_json::Value {
+    json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == method && r["path"] == path)
+        .unwrap_or_else(|| panic!("no route {method} {path} in {}", json["routes"]))
+}
+
+#[test]
+fn json_contract_lists_every_route_with_its_price() {
+    let (status, json) = check_json(&shop(), &[]);
+    assert_eq!(json["version"], 1);
+    assert_eq!(status, 1, "a route is over budget");
+
+    let routes = json["routes"].as_array().unwrap();
+    let keys: Vec<String> = routes
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "GET /health",
+            "GET /orders",
+            "POST /orders",
+            "GET /orders/{id}",
+            "GET /users/{id}"
+        ]
+    );
+
+    let profile = route(&json, "GET", "/users/{id}");
+    assert_eq!(profile["handler"], "user_profile");
+    assert_eq!(profile["handler_path"], "routes::users::user_profile");
+    assert_eq!(profile["file"], "src/routes/users.rs");
+    assert_eq!(profile["line"], 21);
+    assert_eq!(profile["round_trips"], 3);
+    assert_eq!(
+        profile["lints"],
+        serde_json::json!(["over-budget", "sequential-queries"])
+    );
+    let cost = profile["cost"].as_array().unwrap();
+    assert_eq!(cost.len(), 2);
+    assert_eq!(cost[0]["deployment"], "us-east-1");
+    // Three round trips at the measured us-east-1 ↔ eu-central-1 median (92.85 ms).
+    let ms = cost[0]["estimated_ms"].as_f64().unwrap();
+    assert!((ms - 278.55).abs() < 0.1, "{ms}");
+    assert_eq!(cost[0]["budget_ms"], 250.0);
+    assert_eq!(cost[0]["over_budget"], true);
+    assert_eq!(cost[1]["deployment"], "eu-central-1");
+    assert_eq!(cost[1]["estimated_ms"], 3.0);
+    assert_eq!(cost[1]["over_budget"], false);
+
+    // Concurrent reads cost one round trip and carry no lint.
+    let show = route(&json, "GET", "/orders/{id}");
+    assert_eq!(show["round_trips"], 1);
+    assert_eq!(show["lints"], serde_json::json!([]));
+
+    // BEGIN, INSERT, 10 × INSERT in the loop, COMMIT; the route has its own 1.5 s budget.
+    let create = route(&json, "POST", "/orders");
+    assert_eq!(create["round_trips"], 13);
+    assert_eq!(create["cost"][0]["budget_ms"], 1500.0);
+    assert_eq!(
+        create["lints"],
+        serde_json::json!(["query-in-loop", "sequential-queries"])
+    );
+
+    let health = route(&json, "GET", "/health");
+    assert_eq!(health["round_trips"], 0);
+
+    for d in json["diagnostics"].as_array().unwrap() {
+        for key in ["lint", "severity", "file", "message", "help"] {
+            assert!(d[key].is_string(), "{key} in {d}");
+        }
+        assert!(d["line"].as_u64().unwrap() >= 1 && d["column"].as_u64().unwrap() >= 1);
+    }
+    let over = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == "over-budget")
+        .unwrap();
+    assert_eq!(over["severity"], "error");
+    assert_eq!(over["file"], "src/routes/users.rs");
+}
+
+#[test]
+fn exit_status_is_zero_when_nothing_is_over_budget() {
+    let (status, json) = check_json(&fixtures().join("sequential_queries.rs"), &[]);
+    assert_eq!(status, 0);
+    assert!(
+        !json["diagnostics"].as_array().unwrap().is_empty(),
+        "warnings alone do not fail the run"
+    );
+}
+
+#[test]
+fn a_lint_configured_as_error_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("query_in_loop.rs"), dir.path().join("a.rs")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[lints]\nquery-in-loop = \"error\"\n[budget]\ndefault = \"60s\"\n",
+    )
+    .unwrap();
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 1);
+    assert!(json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["severity"] == "error"));
+
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[lints]\nquery-in-loop = \"allow\"\n[budget]\ndefault = \"60s\"\n",
+    )
+    .unwrap();
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 0);
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn config_errors_point_into_the_toml_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "deployments = [\"us-east-1\"]\n[databases.main]\nprimary = \"eu-centrl-1\"\n",
+    )
+    .unwrap();
+    let out = hopcheck(&["check", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown region `eu-centrl-1`"), "{err}");
+    assert!(
+        err.contains("`eu-central-1`"),
+        "names the closest region: {err}"
+    );
+    assert!(
+        err.contains("hopcheck.toml:3:11"),
+        "gives the location: {err}"
+    );
+    assert!(stdout(&out).is_empty());
+
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "deployments = [\"us-east-1\"]\n[budgets]\ndefault = 1\n",
+    )
+    .unwrap();
+    let out = hopcheck(&["check", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown field `budgets`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn config_flag_overrides_the_file_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("other.toml");
+    std::fs::write(
+        &cfg,
+        "deployments = [\"eu-central-1\"]\n[databases.main]\nprimary = \"eu-central-1\"\n",
+    )
+    .unwrap();
+    let (_, json) = check_json(&shop(), &["--config", &cfg.to_string_lossy()]);
+    let profile = route(&json, "GET", "/users/{id}");
+    assert_eq!(profile["cost"][0]["deployment"], "eu-central-1");
+    assert_eq!(profile["cost"][0]["estimated_ms"], 3.0);
+    // Round trips inside the region are not worth a sequential-queries finding.
+    assert!(!json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["lint"] == "sequential-queries"));
+}
+
+#[test]
+fn without_a_config_the_default_topology_is_used_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("over_budget.rs"), dir.path().join("app.rs")).unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    assert!(json["config"]["file"].is_null());
+    assert_eq!(
+        json["config"]["deployments"],
+        serde_json::json!(["us-east-1"])
+    );
+    let out = hopcheck(&["check", "--format", "json", &dir.path().to_string_lossy()]);
+    assert!(
+        stderr(&out).contains("default topology"),
+        "{}",
+        stderr(&out)
+    );
+    let human = hopcheck(&["check", &dir.path().to_string_lossy()]);
+    assert!(
+        stdout(&human).contains("priced on the default topology"),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let out = hopcheck(&["check", "no/such/folder"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("does not exist"));
+}
+
+#[test]
+fn hopcheck_alone_checks_the_current_folder() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hopcheck"))
+        .current_dir(shop())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("GET /users/{id}"));
+}
+
+#[test]
+fn explain_prints_the_lint_doc_and_lints_lists_them() {
+    let out = hopcheck(&["explain", "query-in-loop"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).starts_with("# query-in-loop\n"));
+    assert!(stdout(&out).contains("## Use instead"));
+
+    let out = hopcheck(&["explain", "query-in-lop"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean `query-in-loop`"));
+
+    let out = hopcheck(&["lints"]);
+    for name in [
+        "sequential-queries",
+        "query-in-loop",
+        "over-budget",
+        "parse-error",
+    ] {
+        assert!(stdout(&out).contains(name));
+    }
+}
+
+#[test]
+fn regions_lists_known_regions() {
+    let out = hopcheck(&["regions", "frankfurt"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("eu-central-1"));
+}
+
+#[test]
+fn init_writes_a_valid_config_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_string_lossy().into_owned();
+    let out = hopcheck(&["init", &d]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
+    assert!(written.contains("deployments"));
+    let out = hopcheck(&["init", &d]);
+    assert_eq!(out.status.code(), Some(2), "never overwrites");
+    std::fs::write(dir.path().join("a.rs"), "fn main() {}\n").unwrap();
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 0);
+    assert!(json["config"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("hopcheck.toml"));
+}
+
+#[test]
+fn human_output_shows_findings_and_the_route_table() {
+    let out = hopcheck(&["check", "fixtures/projects/shop"]);
+    let text = stdout(&out);
+    insta::assert_snapshot!("shop_human", text);
+}

@@ -1,0 +1,122 @@
+//! Helpers shared by the integration tests: run the real binary, read fixtures' inline marks.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures")
+}
+
+/// Runs `hopcheck` with `args` in the crate's folder.
+pub fn hopcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hopcheck"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the hopcheck binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `hopcheck check --format json PATH` → (exit status, parsed output).
+pub fn check_json(path: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let p = path.to_string_lossy().into_owned();
+    let mut args = vec!["check", "--format", "json", &p];
+    args.extend_from_slice(extra);
+    let out = hopcheck(&args);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "json output for {p}: {e}\nstdout: {}\nstderr: {}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// The inline marks of a file: `//~ lint-a lint-b` at the end of a line expects those lints on that line.
+pub fn marks(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some((_, rest)) = line.split_once("//~") else {
+            continue;
+        };
+        for lint in rest.split_whitespace() {
+            out.push((i as u32 + 1, lint.to_string()));
+        }
+    }
+    out
+}
+
+/// (file, line) → lints, from the marks of every `.rs` file under `dir` (or `dir` itself).
+pub fn expected(path: &Path) -> BTreeMap<(String, u32), Vec<String>> {
+    let mut out: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
+    let files: Vec<PathBuf> = if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        walk(path)
+    };
+    for f in files {
+        let rel = if path.is_file() {
+            f.file_name().unwrap().to_string_lossy().into_owned()
+        } else {
+            f.strip_prefix(path)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (line, lint) in marks(&text) {
+            out.entry((rel.clone(), line)).or_default().push(lint);
+        }
+    }
+    out.values_mut().for_each(|v| v.sort());
+    out
+}
+
+/// (file, line) → lints, from the JSON output.
+pub fn actual(json: &serde_json::Value) -> BTreeMap<(String, u32), Vec<String>> {
+    let mut out: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
+    for d in json["diagnostics"].as_array().unwrap() {
+        let key = (
+            d["file"].as_str().unwrap().to_string(),
+            d["line"].as_u64().unwrap() as u32,
+        );
+        out.entry(key)
+            .or_default()
+            .push(d["lint"].as_str().unwrap().to_string());
+    }
+    out.values_mut().for_each(|v| v.sort());
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "target") {
+                continue;
+            }
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,135 @@
+//! Every fixture is analysed by the real binary, and its diagnostics must be exactly the inline marks.
+
+mod common;
+
+use common::*;
+
+fn snippet_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn project_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(fixtures().join("projects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn snippets_report_exactly_their_marks() {
+    let files = snippet_files();
+    assert!(files.len() >= 4, "snippet fixtures are missing");
+    let mut failures = Vec::new();
+    for file in files {
+        let (_, json) = check_json(&file, &[]);
+        let (want, got) = (expected(&file), actual(&json));
+        if want != got {
+            failures.push(format!(
+                "{}:\n  expected {want:?}\n  reported {got:?}",
+                file.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn projects_report_exactly_their_marks() {
+    let dirs = project_dirs();
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        assert!(
+            dir.join("hopcheck.toml").is_file(),
+            "{} needs a hopcheck.toml",
+            dir.display()
+        );
+        let (_, json) = check_json(&dir, &[]);
+        assert_eq!(expected(&dir), actual(&json), "{}", dir.display());
+    }
+}
+
+#[test]
+fn snippets_hold_positive_and_negative_cases() {
+    for file in snippet_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(text.contains("fn bad_"), "{name}: no bad_ case");
+        assert!(!marks(&text).is_empty(), "{name}: no marks");
+        if name != "parse_error" {
+            assert!(text.contains("fn good_"), "{name}: no good_ case");
+        }
+    }
+}
+
+#[test]
+fn messages_are_lowercase_without_a_final_period() {
+    let mut paths = snippet_files();
+    paths.extend(project_dirs());
+    for path in paths {
+        let (_, json) = check_json(&path, &[]);
+        for d in json["diagnostics"].as_array().unwrap() {
+            for key in ["message", "help", "label"] {
+                let text = d[key].as_str().unwrap();
+                assert!(!text.is_empty(), "empty {key} in {d}");
+                assert!(
+                    !text.starts_with(|c: char| c.is_uppercase()),
+                    "{key} starts uppercase: {text}"
+                );
+                assert!(!text.ends_with('.'), "{key} ends with a period: {text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_that_does_not_parse_leaves_the_rest_analysed() {
+    let (_, json) = check_json(&fixtures(), &[]);
+    let lints: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["lint"].as_str().unwrap())
+        .collect();
+    assert!(lints.contains(&"parse-error"));
+    assert!(lints.contains(&"query-in-loop"));
+    assert!(lints.contains(&"sequential-queries"));
+}
+
+#[test]
+fn every_lint_has_a_doc_a_fixture_and_a_readme_row() {
+    let out = hopcheck(&["lints"]);
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let names: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect();
+    assert!(names.len() >= 4);
+    for name in names {
+        assert!(
+            root().join(format!("lints/{name}.md")).is_file(),
+            "lints/{name}.md"
+        );
+        let fixture = fixtures().join(format!("{}.rs", name.replace('-', "_")));
+        assert!(fixture.is_file(), "{}", fixture.display());
+        let text = std::fs::read_to_string(&fixture).unwrap();
+        assert!(
+            marks(&text).iter().any(|(_, l)| *l == name),
+            "{} marks no `{name}`",
+            fixture.display()
+        );
+        assert!(
+            readme.contains(&format!("| [`{name}`](lints/{name}.md) |")),
+            "README row for {name}"
+        );
+    }
+}
