@@ -218,34 +218,29 @@ fn collect_methods(expr: &Expr, env: &mut dyn RouterEnv, out: &mut Vec<(String, 
         Expr::Paren(p) => collect_methods(&p.expr, env, out),
         Expr::Call(call) => {
             let Expr::Path(p) = &*call.func else { return };
-            let name = last_segment(&p.path);
             let args: Vec<&Expr> = call.args.iter().collect();
-            if METHODS.contains(&name.as_str()) && args.len() == 1 {
-                if let Some(h) = handler_name(args[0], env) {
-                    out.push((method_name(&name), h));
-                }
-            } else if name == "on" && args.len() == 2 {
-                if let Some(h) = handler_name(args[1], env) {
-                    for m in method_filter(args[0]) {
-                        out.push((m, h.clone()));
-                    }
-                }
-            }
+            method_entry(&last_segment(&p.path), &args, env, out);
         }
         Expr::MethodCall(call) => {
             collect_methods(&call.receiver, env, out);
-            let name = call.method.to_string();
             let args: Vec<&Expr> = call.args.iter().collect();
-            if METHODS.contains(&name.as_str()) && args.len() == 1 {
-                if let Some(h) = handler_name(args[0], env) {
-                    out.push((method_name(&name), h));
-                }
-            } else if name == "on" && args.len() == 2 {
-                if let Some(h) = handler_name(args[1], env) {
-                    for m in method_filter(args[0]) {
-                        out.push((m, h.clone()));
-                    }
-                }
+            method_entry(&call.method.to_string(), &args, env, out);
+        }
+        _ => {}
+    }
+}
+
+/// One link of a method router: `get(h)` / `.post(h)`, or `on(MethodFilter::GET, h)`.
+fn method_entry(name: &str, args: &[&Expr], env: &mut dyn RouterEnv, out: &mut Vec<(String, Vec<String>)>) {
+    match args {
+        [handler] if METHODS.contains(&name) => {
+            if let Some(h) = handler_name(handler, env) {
+                out.push((method_name(name), h));
+            }
+        }
+        [filter, handler] if name == "on" => {
+            if let Some(h) = handler_name(handler, env) {
+                out.extend(method_filter(filter).into_iter().map(|m| (m, h.clone())));
             }
         }
         _ => {}
