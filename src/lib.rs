@@ -28,6 +28,10 @@ use rules::{Diagnostic, Level};
 /// Parser threads get a large stack: syn recurses once per level of nesting.
 const PARSE_STACK_BYTES: usize = 64 << 20;
 
+/// Brackets nested deeper than this are not parsed: no real code does it, and the parser would recurse
+/// once per level.
+pub const MAX_NESTING: usize = 1_000;
+
 /// Files larger than this are not parsed (generated code, data blobs); they are reported instead.
 pub const MAX_FILE_BYTES: u64 = 8 << 20;
 
@@ -62,8 +66,20 @@ pub struct DeploymentCost {
     pub over_budget: bool,
 }
 
-/// Runs the whole pipeline on `root` (a folder or one file).
+/// Runs the whole pipeline on `root` (a folder or one file), on a thread with a stack large enough for
+/// deeply nested code (step trees are walked recursively).
 pub fn analyze(root: &Path, config: Config) -> Analysis {
+    let root = root.to_path_buf();
+    let run = std::thread::Builder::new().stack_size(PARSE_STACK_BYTES).spawn(move || analyze_here(&root, config));
+    match run.map(|handle| handle.join()) {
+        Ok(Ok(analysis)) => analysis,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("cannot start the analysis thread: {e}"),
+    }
+}
+
+/// The pipeline on the current thread.
+pub fn analyze_here(root: &Path, config: Config) -> Analysis {
     let found = discover::discover(root);
     let files = parse_all(found);
     let model = model::build(files, &config);
@@ -130,7 +146,26 @@ fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
             )
         }
     };
+    if nesting_depth(&source) > MAX_NESTING {
+        return unreadable(rel, format!("brackets nest deeper than {MAX_NESTING} levels, so it is not parsed"));
+    }
     facts::extract(rel.to_string(), source, discover::module_path(rel))
+}
+
+/// The deepest nesting of `(`, `[` and `{` (brackets in strings and comments count too: it is a guard).
+fn nesting_depth(source: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in source.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// A file that could not be read becomes a parse error at its first line.

@@ -292,3 +292,37 @@ fn human_output_shows_findings_and_the_route_table() {
     let text = stdout(&out);
     insta::assert_snapshot!("shop_human", text);
 }
+
+#[test]
+fn routers_from_locals_helpers_and_other_files_get_full_paths() {
+    let (_, json) = check_json(&fixtures().join("projects/ledger"), &[]);
+    let mut got: Vec<(String, String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                r["handler_path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("GET", "/api/v1/accounts/{id}", "accounts::show"),
+        ("GET", "/api/v1/accounts/{id}/statement", "accounts::statement"),
+        ("GET", "/healthz", "health::check"),
+        ("GET", "/reports/daily", "api::reports::daily"),
+        ("GET", "/version", "{closure@24#1}"),
+        ("POST", "/api/v1/transfers", "api::transfers::create"),
+    ];
+    let want: Vec<(String, String, String)> =
+        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(got, want);
+    // tokio-postgres: BEGIN, two INSERTs and COMMIT are four round trips to Tokyo.
+    let transfer = route(&json, "POST", "/api/v1/transfers");
+    assert_eq!(transfer["round_trips"], 4);
+    // A prepared statement, a query, then one query per row (5 iterations).
+    assert_eq!(route(&json, "GET", "/api/v1/accounts/{id}/statement")["round_trips"], 7);
+}
