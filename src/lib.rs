@@ -70,7 +70,9 @@ pub struct DeploymentCost {
 /// deeply nested code (step trees are walked recursively).
 pub fn analyze(root: &Path, config: Config) -> Analysis {
     let root = root.to_path_buf();
-    let run = std::thread::Builder::new().stack_size(PARSE_STACK_BYTES).spawn(move || analyze_here(&root, config));
+    let run = std::thread::Builder::new()
+        .stack_size(PARSE_STACK_BYTES)
+        .spawn(move || analyze_here(&root, config));
     match run.map(|handle| handle.join()) {
         Ok(Ok(analysis)) => analysis,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -147,7 +149,10 @@ fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
         }
     };
     if nesting_depth(&source) > MAX_NESTING {
-        return unreadable(rel, format!("brackets nest deeper than {MAX_NESTING} levels, so it is not parsed"));
+        return unreadable(
+            rel,
+            format!("brackets nest deeper than {MAX_NESTING} levels, so it is not parsed"),
+        );
     }
     facts::extract(rel.to_string(), source, discover::module_path(rel))
 }

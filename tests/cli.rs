@@ -311,18 +311,53 @@ fn routers_from_locals_helpers_and_other_files_get_full_paths() {
     got.sort();
     let want = [
         ("GET", "/api/v1/accounts/{id}", "accounts::show"),
-        ("GET", "/api/v1/accounts/{id}/statement", "accounts::statement"),
+        (
+            "GET",
+            "/api/v1/accounts/{id}/statement",
+            "accounts::statement",
+        ),
         ("GET", "/healthz", "health::check"),
         ("GET", "/reports/daily", "api::reports::daily"),
         ("GET", "/version", "{closure@24#1}"),
         ("POST", "/api/v1/transfers", "api::transfers::create"),
     ];
-    let want: Vec<(String, String, String)> =
-        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
     assert_eq!(got, want);
     // tokio-postgres: BEGIN, two INSERTs and COMMIT are four round trips to Tokyo.
     let transfer = route(&json, "POST", "/api/v1/transfers");
     assert_eq!(transfer["round_trips"], 4);
     // A prepared statement, a query, then one query per row (5 iterations).
-    assert_eq!(route(&json, "GET", "/api/v1/accounts/{id}/statement")["round_trips"], 7);
+    assert_eq!(
+        route(&json, "GET", "/api/v1/accounts/{id}/statement")["round_trips"],
+        7
+    );
+}
+
+#[test]
+fn concurrent_forms_and_other_paths_cost_one_round_trip() {
+    let (_, json) = check_json(&fixtures().join("sequential_queries.rs"), &[]);
+    let routes = json["routes"].as_array().unwrap();
+    let goods: Vec<&serde_json::Value> = routes
+        .iter()
+        .filter(|r| r["handler"].as_str().unwrap().starts_with("good_"))
+        .collect();
+    assert!(goods.len() >= 9);
+    for r in goods {
+        assert_eq!(r["round_trips"], 1, "{}", r["handler"]);
+        assert_eq!(r["lints"], serde_json::json!([]), "{}", r["handler"]);
+    }
+    for r in routes
+        .iter()
+        .filter(|r| r["handler"].as_str().unwrap().starts_with("bad_"))
+    {
+        assert_eq!(r["round_trips"], 2, "{}", r["handler"]);
+        assert_eq!(r["cost"][0]["estimated_ms"], 185.7, "{}", r["handler"]);
+    }
+    // Not a handler and called by no handler: not a route.
+    assert!(!routes
+        .iter()
+        .any(|r| r["handler"] == "good_not_on_a_request_path"));
 }

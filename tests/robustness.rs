@@ -10,20 +10,29 @@ fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-const HANDLER: &str = "async fn h(State(db): State<PgPool>) { sqlx::query(\"SELECT 1\").execute(&db).await; }\n";
+const HANDLER: &str =
+    "async fn h(State(db): State<PgPool>) { sqlx::query(\"SELECT 1\").execute(&db).await; }\n";
 
 #[test]
 fn an_empty_tree_is_a_clean_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = hopcheck(&["check", &dir.path().to_string_lossy()]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("no request handlers found"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no request handlers found"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn a_non_utf8_file_is_reported_and_the_rest_analysed() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "src/bad.rs", b"fn f() { let s = \"\xff\xfe\"; }\n");
+    write(
+        dir.path(),
+        "src/bad.rs",
+        b"fn f() { let s = \"\xff\xfe\"; }\n",
+    );
     write(dir.path(), "src/good.rs", HANDLER.as_bytes());
     let (status, json) = check_json(dir.path(), &[]);
     assert_eq!(status, 0);
@@ -39,9 +48,17 @@ fn deep_nesting_does_not_overflow_the_stack() {
     let dir = tempfile::tempdir().unwrap();
     let depth = 900;
     let body = format!("{}{}", "if a { ".repeat(depth), "} ".repeat(depth));
-    let src = format!("async fn h(State(db): State<PgPool>) {{ {body} }}\nfn g() {{ let x = {}1{}; }}\n", "(".repeat(depth), ")".repeat(depth));
+    let src = format!(
+        "async fn h(State(db): State<PgPool>) {{ {body} }}\nfn g() {{ let x = {}1{}; }}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
     write(dir.path(), "deep.rs", src.as_bytes());
-    let too_deep = format!("fn g() {{ let x = {}1{}; }}\n", "(".repeat(50_000), ")".repeat(50_000));
+    let too_deep = format!(
+        "fn g() {{ let x = {}1{}; }}\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
     write(dir.path(), "deeper.rs", too_deep.as_bytes());
     let (status, json) = check_json(dir.path(), &[]);
     assert_eq!(status, 0);
@@ -70,11 +87,29 @@ fn gitignored_target_and_test_folders_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Cargo.toml", b"[package]\nname = \"x\"\n");
     write(dir.path(), ".gitignore", b"/generated\n");
-    for place in ["src/lib.rs", "generated/a.rs", "target/debug/b.rs", "tests/it.rs", "benches/b.rs", ".hidden/c.rs"] {
+    for place in [
+        "src/lib.rs",
+        "generated/a.rs",
+        "target/debug/b.rs",
+        "tests/it.rs",
+        "benches/b.rs",
+        ".hidden/c.rs",
+    ] {
         let name = place.replace(['/', '.'], "_");
-        write(dir.path(), place, HANDLER.replace("fn h(", &format!("fn h_{name}(")).as_bytes());
+        write(
+            dir.path(),
+            place,
+            HANDLER
+                .replace("fn h(", &format!("fn h_{name}("))
+                .as_bytes(),
+        );
     }
     let (_, json) = check_json(dir.path(), &[]);
-    let files: Vec<&str> = json["routes"].as_array().unwrap().iter().map(|r| r["file"].as_str().unwrap()).collect();
+    let files: Vec<&str> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
     assert_eq!(files, ["src/lib.rs"]);
 }

@@ -231,7 +231,12 @@ fn collect_methods(expr: &Expr, env: &mut dyn RouterEnv, out: &mut Vec<(String, 
 }
 
 /// One link of a method router: `get(h)` / `.post(h)`, or `on(MethodFilter::GET, h)`.
-fn method_entry(name: &str, args: &[&Expr], env: &mut dyn RouterEnv, out: &mut Vec<(String, Vec<String>)>) {
+fn method_entry(
+    name: &str,
+    args: &[&Expr],
+    env: &mut dyn RouterEnv,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
     match args {
         [handler] if METHODS.contains(&name) => {
             if let Some(h) = handler_name(handler, env) {

@@ -125,6 +125,8 @@ struct FnCtx {
     locals: HashMap<String, Local>,
     routes: Vec<RouteEntry>,
     router_locals: HashMap<String, Vec<RouteEntry>>,
+    /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
+    future_sets: HashMap<String, Vec<Vec<Step>>>,
     closures: u32,
 }
 
@@ -351,6 +353,9 @@ impl<'a, 's> Visitor<'a, 's> {
         if let Some(shape) = driver::trip_shape(base, is_query_local) {
             self.visit_chain_args(base);
             self.trip(shape, await_span, mark);
+            return;
+        }
+        if self.drain_future_set(base) {
             return;
         }
         match base {
@@ -589,6 +594,73 @@ impl<'a, 's> Visitor<'a, 's> {
                 }));
             } else {
                 ctx.push(Step::Loop(LoopStep { loc, body }));
+            }
+        }
+        true
+    }
+
+    /// `let set = FuturesUnordered::new();` or `let set: FuturesUnordered<_> = xs.map(|x| f(x)).collect();`
+    /// starts a set of futures that run at once when it is drained. Returns true if `init` was one.
+    fn future_set_local(&mut self, name: &str, pat: &syn::Pat, init: &Expr) -> bool {
+        let mentions_set = |text: String| {
+            ["FuturesUnordered", "FuturesOrdered", "JoinSet"]
+                .iter()
+                .any(|t| text.contains(t))
+        };
+        let inner = driver::strip_plumbing(init);
+        let (root, calls) = driver::chain(inner);
+        let new_set = calls.is_empty()
+            && matches!(root, Expr::Call(c) if mentions_set(quote::ToTokens::to_token_stream(&c.func).to_string()));
+        let collected = calls.last().is_some_and(|c| {
+            c.method == "collect"
+                && (c.turbofish.as_ref().is_some_and(|t| mentions_set(quote::ToTokens::to_token_stream(t).to_string()))
+                    || matches!(pat, syn::Pat::Type(t) if mentions_set(quote::ToTokens::to_token_stream(&t.ty).to_string())))
+        });
+        if !new_set && !collected {
+            return false;
+        }
+        let branches = if collected {
+            let branch = self.frame(|v| v.future(inner));
+            vec![branch]
+        } else {
+            Vec::new()
+        };
+        if let Some(ctx) = self.ctx() {
+            ctx.future_sets.insert(name.to_string(), branches);
+        }
+        true
+    }
+
+    /// `set.next().await`, `set.collect().await`, `set.join_next().await`: the set's futures run at once,
+    /// the first time it is drained.
+    fn drain_future_set(&mut self, base: &Expr) -> bool {
+        let (root, calls) = driver::chain(base);
+        let Some(name) = single_path_ident(root) else {
+            return false;
+        };
+        let drains = calls.iter().any(|c| {
+            matches!(
+                c.method.to_string().as_str(),
+                "next" | "try_next" | "collect" | "try_collect" | "join_next" | "join_all"
+            )
+        });
+        let Some(ctx) = self.ctx() else { return false };
+        if !drains || !ctx.future_sets.contains_key(&name) {
+            return false;
+        }
+        let branches = ctx
+            .future_sets
+            .get_mut(&name)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        if branches.iter().any(|b| !b.is_empty()) {
+            let loc = self.loc(root.span());
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Concurrent(Concurrent {
+                    loc,
+                    form: "FuturesUnordered".into(),
+                    branches,
+                }));
             }
         }
         true
@@ -869,6 +941,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 }
+                if let Some(name) = &name {
+                    if self.future_set_local(name, &local.pat, &init.expr) {
+                        return;
+                    }
+                }
                 self.statement(Some(&init.expr), defines, |v| {
                     v.visit_expr(&init.expr);
                     if let Some((_, diverge)) = &init.diverge {
@@ -939,6 +1016,27 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             if let Some(entries) = self.router_expr(&expr) {
                 if let Some(ctx) = self.ctx() {
                     ctx.routes.extend(entries);
+                }
+                return;
+            }
+        }
+        if let (Some(set), [fut]) = (
+            single_path_ident(&m.receiver),
+            m.args.iter().collect::<Vec<_>>().as_slice(),
+        ) {
+            let is_set = self
+                .fns
+                .last()
+                .is_some_and(|c| c.future_sets.contains_key(&set));
+            if is_set
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "push" | "push_back" | "push_front" | "spawn"
+                )
+            {
+                let branch = self.frame(|v| v.future(fut));
+                if let Some(list) = self.ctx().and_then(|c| c.future_sets.get_mut(&set)) {
+                    list.push(branch);
                 }
                 return;
             }
@@ -1030,8 +1128,26 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_while(self, e);
         }
+        // `while let Some(r) = set.next().await` drains a set of futures that run at once: the
+        // concurrent group happens once, before the loop body repeats.
+        let drains_set = match &*e.cond {
+            Expr::Let(l) => {
+                let (root, _) = driver::chain(driver::strip_plumbing(&l.expr));
+                single_path_ident(root).is_some_and(|n| {
+                    self.fns
+                        .last()
+                        .is_some_and(|c| c.future_sets.contains_key(&n))
+                })
+            }
+            _ => false,
+        };
+        if drains_set {
+            self.visit_expr(&e.cond);
+        }
         let body = self.frame(|v| {
-            v.visit_expr(&e.cond);
+            if !drains_set {
+                v.visit_expr(&e.cond);
+            }
             v.visit_block(&e.body);
         });
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
