@@ -82,9 +82,22 @@ pub fn analyze(root: &Path, config: Config) -> Analysis {
 
 /// The pipeline on the current thread.
 pub fn analyze_here(root: &Path, config: Config) -> Analysis {
+    let timings = std::env::var_os("HOPCHECK_TIMINGS").is_some();
+    let clock = std::time::Instant::now();
+    let lap = |stage: &str| {
+        if timings {
+            eprintln!(
+                "{stage:>10}: {:>8.1} ms",
+                clock.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    };
     let found = discover::discover(root);
+    lap("discover");
     let files = parse_all(found);
+    lap("parse");
     let model = model::build(files, &config);
+    lap("model");
     let (diagnostics, routes) = {
         let costs = cost::Costs::compute(&model, &config);
         let ctx = rules::Ctx {
@@ -96,6 +109,7 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
         let routes = route_reports(&ctx, &diagnostics);
         (diagnostics, routes)
     };
+    lap("rules");
     Analysis {
         model,
         config,
@@ -148,6 +162,13 @@ fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
             )
         }
     };
+    if !worth_parsing(&source) {
+        return facts::FileFacts {
+            path: rel.to_string(),
+            module: discover::module_path(rel),
+            ..facts::FileFacts::default()
+        };
+    }
     if nesting_depth(&source) > MAX_NESTING {
         return unreadable(
             rel,
@@ -155,6 +176,42 @@ fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
         );
     }
     facts::extract(rel.to_string(), source, discover::module_path(rel))
+}
+
+/// A cheap text scan: parsing dominates the run, and a file with no `async`, no router, no SQL constant
+/// and no out-of-line test module cannot add anything to a request path.
+fn worth_parsing(source: &str) -> bool {
+    use memchr::memmem::find;
+    let bytes = source.as_bytes();
+    if find(bytes, b"async").is_some() || find(bytes, b"Router").is_some() {
+        return true;
+    }
+    let sql_const = (find(bytes, b"const").is_some() || find(bytes, b"static").is_some())
+        && [
+            b"SELECT".as_slice(),
+            b"INSERT",
+            b"UPDATE",
+            b"DELETE",
+            b"select ",
+            b"insert ",
+            b"update ",
+            b"delete ",
+        ]
+        .iter()
+        .any(|w| find(bytes, w).is_some());
+    sql_const || declares_test_module(bytes)
+}
+
+/// `#[cfg(test)] mod tests;`: the named file holds test code, which the model must know.
+fn declares_test_module(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"cfg(test)").any(|at| {
+        let rest = &bytes[at..bytes.len().min(at + 300)];
+        let end = rest
+            .iter()
+            .position(|&b| b == b'{' || b == b';')
+            .unwrap_or(rest.len());
+        rest.get(end) == Some(&b';') && memchr::memmem::find(&rest[..end], b"mod ").is_some()
+    })
 }
 
 /// The deepest nesting of `(`, `[` and `{` (brackets in strings and comments count too: it is a guard).
@@ -243,6 +300,29 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
         ))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_scan_keeps_what_can_matter() {
+        assert!(worth_parsing("async fn h() {}"));
+        assert!(worth_parsing("fn app() -> Router { Router::new() }"));
+        assert!(worth_parsing("pub const FIND: &str = \"SELECT * FROM t\";"));
+        assert!(worth_parsing("#[cfg(test)]\nmod tests;"));
+        assert!(!worth_parsing("#[cfg(test)]\nmod tests { fn t() {} }"));
+        assert!(!worth_parsing(
+            "pub fn add(a: u32, b: u32) -> u32 { a + b }"
+        ));
+    }
+
+    #[test]
+    fn nesting_depth_counts_brackets() {
+        assert_eq!(nesting_depth("fn f() { g([1]) }"), 3);
+        assert_eq!(nesting_depth(""), 0);
+    }
 }
 
 impl Analysis {

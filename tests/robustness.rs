@@ -55,7 +55,7 @@ fn deep_nesting_does_not_overflow_the_stack() {
     );
     write(dir.path(), "deep.rs", src.as_bytes());
     let too_deep = format!(
-        "fn g() {{ let x = {}1{}; }}\n",
+        "async fn g() {{ let x = {}1{}; }}\n",
         "(".repeat(50_000),
         ")".repeat(50_000)
     );
