@@ -302,6 +302,13 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
     out
 }
 
+impl Analysis {
+    /// 1 if any finding is at error level, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.diagnostics.iter().any(|d| d.level == Level::Error))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,12 +329,5 @@ mod tests {
     fn nesting_depth_counts_brackets() {
         assert_eq!(nesting_depth("fn f() { g([1]) }"), 3);
         assert_eq!(nesting_depth(""), 0);
-    }
-}
-
-impl Analysis {
-    /// 1 if any finding is at error level, else 0.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.diagnostics.iter().any(|d| d.level == Level::Error))
     }
 }
