@@ -156,7 +156,7 @@ impl<'a> Costs<'a> {
                 }
                 worst
             }
-            Step::Exit => self.zero(),
+            Step::Exit | Step::Break => self.zero(),
             Step::Loop(l) => {
                 let mut body = self.seq(&l.body);
                 body.times(self.config.loop_iterations);

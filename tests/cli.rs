@@ -361,3 +361,87 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
         .iter()
         .any(|r| r["handler"] == "good_not_on_a_request_path"));
 }
+
+/// The help of each `sequential-queries` finding in a fixture, by the function it is in.
+fn helps_by_function(fixture: &str) -> std::collections::BTreeMap<String, String> {
+    let text = std::fs::read_to_string(fixtures().join(fixture)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (_, json) = check_json(&fixtures().join(fixture), &[]);
+    let mut out = std::collections::BTreeMap::new();
+    for d in json["diagnostics"].as_array().unwrap() {
+        let line = d["line"].as_u64().unwrap() as usize;
+        let name = lines[..line]
+            .iter()
+            .rev()
+            .find_map(|l| {
+                l.strip_prefix("async fn ")
+                    .map(|r| r.split('(').next().unwrap().to_string())
+            })
+            .unwrap();
+        out.insert(name, d["help"].as_str().unwrap().to_string());
+    }
+    out
+}
+
+#[test]
+fn the_help_follows_the_data_dependencies() {
+    let helps = helps_by_function("sequential_queries.rs");
+    for independent in [
+        "bad_two_independent_reads",
+        "bad_through_helpers",
+        "bad_repository_methods",
+        "bad_future_made_then_awaited",
+    ] {
+        assert!(
+            helps[independent].contains("tokio::try_join!"),
+            "{independent}: {}",
+            helps[independent]
+        );
+        assert!(
+            !helps[independent].contains("JOIN, a subquery"),
+            "{independent}: {}",
+            helps[independent]
+        );
+    }
+    for dependent in [
+        "bad_dependent_reads",
+        "bad_query_after_a_guard",
+        "bad_chained_futures",
+        "bad_dependency_through_if_let",
+    ] {
+        assert!(
+            helps[dependent].contains("JOIN, a subquery or a CTE"),
+            "{dependent}: {}",
+            helps[dependent]
+        );
+        assert!(
+            !helps[dependent].contains("try_join"),
+            "{dependent}: {}",
+            helps[dependent]
+        );
+    }
+}
+
+#[test]
+fn loops_that_end_on_their_first_round_trip_are_not_multiplied() {
+    let (_, json) = check_json(&fixtures().join("query_in_loop.rs"), &[]);
+    for name in [
+        "good_loop_that_returns_on_its_first_round_trip",
+        "good_loop_that_breaks_after_its_round_trip",
+    ] {
+        let r = json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["handler"] == name)
+            .unwrap();
+        assert_eq!(r["round_trips"], 1, "{name}");
+    }
+    let r = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handler"] == "bad_for_loop")
+        .unwrap();
+    assert_eq!(r["round_trips"], 10);
+}

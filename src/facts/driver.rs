@@ -390,6 +390,31 @@ pub fn is_join_fn(path: &syn::Path) -> Option<String> {
     Some(path_segments(path).join("::"))
 }
 
+/// Future adapters: awaiting `fut.adapter(..)` awaits `fut`.
+pub fn is_future_adapter(name: &str) -> bool {
+    matches!(
+        name,
+        "map"
+            | "map_ok"
+            | "map_err"
+            | "and_then"
+            | "or_else"
+            | "then"
+            | "inspect"
+            | "inspect_ok"
+            | "inspect_err"
+            | "err_into"
+            | "ok_into"
+            | "boxed"
+            | "boxed_local"
+            | "fuse"
+            | "instrument"
+            | "in_current_span"
+            | "with_current_subscriber"
+            | "into_future"
+    )
+}
+
 /// Task spawns: the future runs detached unless the handle is awaited.
 pub fn is_spawn(path: &syn::Path) -> bool {
     let segs = path_segments(path);

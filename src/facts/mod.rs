@@ -86,6 +86,8 @@ pub enum Step {
     Concurrent(Concurrent),
     /// `return` (or a panic): the steps after it in the function do not run on this path.
     Exit,
+    /// `break`: the steps after it in the loop body do not run, and the loop ends.
+    Break,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -192,7 +194,7 @@ impl Step {
     /// The nested sequences of a compound step.
     pub fn children(&self) -> Vec<&Vec<Step>> {
         match self {
-            Step::Trip(_) | Step::Call(_) | Step::Exit => Vec::new(),
+            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break => Vec::new(),
             Step::Branch(alts) => alts.iter().collect(),
             Step::Loop(l) => vec![&l.body],
             Step::Concurrent(c) => c.branches.iter().collect(),
@@ -201,7 +203,7 @@ impl Step {
 
     pub fn children_mut(&mut self) -> Vec<&mut Vec<Step>> {
         match self {
-            Step::Trip(_) | Step::Call(_) | Step::Exit => Vec::new(),
+            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break => Vec::new(),
             Step::Branch(alts) => alts.iter_mut().collect(),
             Step::Loop(l) => vec![&mut l.body],
             Step::Concurrent(c) => c.branches.iter_mut().collect(),
@@ -243,7 +245,50 @@ pub fn fold_exits(seq: &mut Vec<Step>) {
 }
 
 fn ends_in_exit(seq: &[Step]) -> bool {
-    matches!(seq.last(), Some(Step::Exit))
+    matches!(seq.last(), Some(Step::Exit | Step::Break))
+}
+
+/// True if some path through a loop body makes a round trip and then comes back for another
+/// iteration; false when every path with a round trip ends in `return` or `break`.
+pub fn repeats_io(body: &[Step]) -> bool {
+    // The possible states of the paths still running: (made a round trip so far?).
+    fn run(seq: &[Step], mut states: Vec<bool>) -> Vec<bool> {
+        for step in seq {
+            if states.is_empty() {
+                break;
+            }
+            match step {
+                Step::Exit | Step::Break => states.clear(),
+                Step::Branch(alts) => {
+                    let mut next = Vec::new();
+                    for alt in alts {
+                        for s in run(alt, states.clone()) {
+                            if !next.contains(&s) {
+                                next.push(s);
+                            }
+                        }
+                    }
+                    states = next;
+                }
+                other if has_io(other) => {
+                    states = vec![true];
+                }
+                _ => {}
+            }
+        }
+        states
+    }
+    run(body, vec![false]).contains(&true)
+}
+
+/// Removes the `break`s that belong to a loop being flattened (not those of loops nested in it).
+pub fn strip_breaks(seq: &mut Vec<Step>) {
+    seq.retain(|s| !matches!(s, Step::Break));
+    for step in seq {
+        if let Step::Branch(alts) = step {
+            alts.iter_mut().for_each(strip_breaks);
+        }
+    }
 }
 
 /// True if a step makes or may make a round trip (a trip or a call).

@@ -127,6 +127,8 @@ struct FnCtx {
     router_locals: HashMap<String, Vec<RouteEntry>>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
+    /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
+    pending: HashMap<String, Vec<Step>>,
     closures: u32,
 }
 
@@ -358,6 +360,47 @@ impl<'a, 's> Visitor<'a, 's> {
         if self.drain_future_set(base) {
             return;
         }
+        if let Some(name) = single_path_ident(base) {
+            if let Some(steps) = self.ctx().and_then(|c| c.pending.remove(&name)) {
+                if let Some(ctx) = self.ctx() {
+                    steps.into_iter().for_each(|s| ctx.push(s));
+                }
+                return;
+            }
+        }
+        if let Expr::MethodCall(m) = base {
+            // `fut.instrument(span)`, `fut.map_err(f)`, `fut.and_then(|x| next(x))`: the future, then
+            // what its adapter chains after it.
+            let name = m.method.to_string();
+            if driver::is_future_adapter(&name) && !returns_future_arg(m) {
+                let before = self.new_mark();
+                self.awaited(&m.receiver, None);
+                // The closure receives the future's output: what it runs depends on it.
+                let made = self
+                    .ctx()
+                    .map(|c| c.stmt_new[before.min(c.stmt_new.len())..].to_vec())
+                    .unwrap_or_default();
+                for arg in &m.args {
+                    match arg {
+                        Expr::Closure(c)
+                            if matches!(name.as_str(), "and_then" | "then" | "or_else") =>
+                        {
+                            let saved = self.ctx().map(|ctx| {
+                                let saved = ctx.stmt_deps.clone();
+                                ctx.stmt_deps.extend(&made);
+                                saved
+                            });
+                            self.future(&c.body);
+                            if let (Some(ctx), Some(saved)) = (self.ctx(), saved) {
+                                ctx.stmt_deps = saved;
+                            }
+                        }
+                        other => self.visit_expr(other),
+                    }
+                }
+                return;
+            }
+        }
         match base {
             Expr::Async(a) => return self.visit_block(&a.block),
             Expr::Block(b) => return self.visit_block(&b.block),
@@ -371,6 +414,11 @@ impl<'a, 's> Visitor<'a, 's> {
                     if driver::is_spawn(&p.path) {
                         let args: Vec<&Expr> = call.args.iter().collect();
                         return self.concurrent("spawn".into(), p.path.span(), &args);
+                    }
+                    // `tokio::time::timeout(d, fut).await` awaits `fut`.
+                    if driver::last_segment(&p.path) == "timeout" && call.args.len() == 2 {
+                        self.visit_expr(&call.args[0]);
+                        return self.future(&call.args[1]);
                     }
                 }
             }
@@ -548,6 +596,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
             }
             Expr::Call(_) => self.awaited(expr, None),
+            Expr::Path(_) => self.awaited(expr, None),
             other => self.visit_expr(other),
         }
     }
@@ -629,6 +678,92 @@ impl<'a, 's> Visitor<'a, 's> {
             ctx.future_sets.insert(name.to_string(), branches);
         }
         true
+    }
+
+    /// `let f = load(id);` or `let f = query(…).fetch_all(&pool);` with no `.await`: the future runs
+    /// where `f` is awaited or joined. Returns true if `init` was such a future.
+    fn pending_future(&mut self, name: &str, defines: Vec<String>, init: &Expr) -> bool {
+        let inner = match init {
+            Expr::Paren(p) => &*p.expr,
+            other => other,
+        };
+        let call_like = matches!(inner, Expr::Call(_) | Expr::MethodCall(_));
+        if !call_like || contains_await(inner) || axum_like(inner) {
+            return false;
+        }
+        if let Expr::MethodCall(m) = inner {
+            if driver::unawaited_fetch(m).is_some() {
+                return false;
+            }
+        }
+        let name = name.to_string();
+        self.statement(Some(init), defines, |v| {
+            let steps = v.frame(|v| v.awaited(inner, None));
+            if let Some(ctx) = v.ctx() {
+                if steps.is_empty() {
+                    ctx.pending.remove(&name);
+                } else {
+                    ctx.pending.insert(name, steps);
+                }
+            }
+        });
+        true
+    }
+
+    /// Names bound by a pattern take their value (and so their dependencies) from `from`.
+    fn bind(&mut self, pat: &syn::Pat, from: &Expr) {
+        let mut names = Vec::new();
+        pat_idents(pat, &mut names);
+        let uses = idents_used(from);
+        let Some(ctx) = self.ctx() else { return };
+        let mut deps: Vec<u32> = uses
+            .iter()
+            .filter_map(|u| ctx.origin.get(u))
+            .flatten()
+            .copied()
+            .collect();
+        deps.extend(&ctx.stmt_deps);
+        deps.sort_unstable();
+        deps.dedup();
+        for n in names {
+            ctx.origin.insert(n, deps.clone());
+        }
+    }
+
+    /// Runs `f` with the dependencies of a branch condition added: what runs inside a branch depends
+    /// on whatever decided it.
+    fn controlled_by(&mut self, cond: &Expr, f: impl FnOnce(&mut Self)) {
+        let uses = idents_used(cond);
+        let Some(ctx) = self.ctx() else {
+            return f(self);
+        };
+        let extra: Vec<u32> = uses
+            .iter()
+            .filter_map(|u| ctx.origin.get(u))
+            .flatten()
+            .copied()
+            .collect();
+        let saved = ctx.stmt_deps.clone();
+        ctx.stmt_deps.extend(extra);
+        f(self);
+        if let Some(ctx) = self.ctx() {
+            ctx.stmt_deps = saved;
+        }
+    }
+
+    /// Pushes a loop, or its body alone when no path that makes a round trip comes back for another
+    /// iteration (`while let … { …; return insert(…).await }`).
+    fn push_loop(&mut self, loc: Loc, mut body: Vec<Step>) {
+        if body.is_empty() {
+            return;
+        }
+        let Some(ctx) = self.ctx() else { return };
+        if super::repeats_io(&body) {
+            ctx.push(Step::Loop(LoopStep { loc, body }));
+        } else {
+            super::strip_breaks(&mut body);
+            body.into_iter().for_each(|s| ctx.push(s));
+        }
     }
 
     /// `set.next().await`, `set.collect().await`, `set.join_next().await`: the set's futures run at once,
@@ -945,6 +1080,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if self.future_set_local(name, &local.pat, &init.expr) {
                         return;
                     }
+                    if init.diverge.is_none()
+                        && self.pending_future(name, defines.clone(), &init.expr)
+                    {
+                        return;
+                    }
                 }
                 self.statement(Some(&init.expr), defines, |v| {
                     v.visit_expr(&init.expr);
@@ -962,7 +1102,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     // A connection or transaction handle is not data: using it is no dependency on
                     // the round trip that opened it.
                     if let Some(ctx) = self.ctx() {
-                        if matches!(ctx.locals.get(&name), Some(Local::Executor { .. })) {
+                        let handle = matches!(
+                            ctx.locals.get(&name),
+                            Some(
+                                Local::Executor {
+                                    connection: true,
+                                    ..
+                                } | Local::Executor {
+                                    transaction: true,
+                                    ..
+                                }
+                            )
+                        );
+                        if handle {
                             let deps = ctx.stmt_deps.clone();
                             ctx.origin.insert(name, deps);
                         }
@@ -1064,6 +1216,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         visit::visit_expr_call(self, c);
     }
 
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        visit::visit_expr_break(self, b);
+        if let Some(ctx) = self.ctx() {
+            ctx.push(Step::Break);
+        }
+    }
+
     fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
         visit::visit_expr_return(self, r);
         if let Some(ctx) = self.ctx() {
@@ -1076,10 +1235,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return visit::visit_expr_if(self, e);
         }
         self.visit_expr(&e.cond);
-        let then = self.frame(|v| v.visit_block(&e.then_branch));
-        let other = match &e.else_branch {
-            Some((_, expr)) => self.frame(|v| v.visit_expr(expr)),
-            None => Vec::new(),
+        let (then, other) = {
+            let mut out = (Vec::new(), Vec::new());
+            self.controlled_by(&e.cond, |v| {
+                if let Expr::Let(l) = &*e.cond {
+                    v.bind(&l.pat, &l.expr);
+                }
+                out.0 = v.frame(|v| v.visit_block(&e.then_branch));
+                if let Some((_, expr)) = &e.else_branch {
+                    out.1 = v.frame(|v| v.visit_expr(expr));
+                }
+            });
+            out
         };
         if !then.is_empty() || !other.is_empty() {
             if let Some(ctx) = self.ctx() {
@@ -1094,15 +1261,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         self.visit_expr(&e.expr);
         let mut arms = Vec::new();
-        for arm in &e.arms {
-            let steps = self.frame(|v| {
-                if let Some((_, guard)) = &arm.guard {
-                    v.visit_expr(guard);
-                }
-                v.visit_expr(&arm.body);
-            });
-            arms.push(steps);
-        }
+        self.controlled_by(&e.expr, |v| {
+            for arm in &e.arms {
+                v.bind(&arm.pat, &e.expr);
+                let steps = v.frame(|v| {
+                    if let Some((_, guard)) = &arm.guard {
+                        v.visit_expr(guard);
+                    }
+                    v.visit_expr(&arm.body);
+                });
+                arms.push(steps);
+            }
+        });
         if arms.iter().any(|a| !a.is_empty()) {
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Branch(arms));
@@ -1115,13 +1285,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return visit::visit_expr_for_loop(self, e);
         }
         self.visit_expr(&e.expr);
+        self.bind(&e.pat, &e.expr);
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
-        if !body.is_empty() {
-            if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Loop(LoopStep { loc, body }));
-            }
-        }
+        self.push_loop(loc, body);
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
@@ -1148,14 +1315,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             if !drains_set {
                 v.visit_expr(&e.cond);
             }
+            if let Expr::Let(l) = &*e.cond {
+                v.bind(&l.pat, &l.expr);
+            }
             v.visit_block(&e.body);
         });
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
-        if !body.is_empty() {
-            if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Loop(LoopStep { loc, body }));
-            }
-        }
+        self.push_loop(loc, body);
     }
 
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
@@ -1164,11 +1330,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.loc(e.loop_token.span);
-        if !body.is_empty() {
-            if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Loop(LoopStep { loc, body }));
-            }
-        }
+        self.push_loop(loc, body);
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
@@ -1228,6 +1390,33 @@ fn returns_future(closure: &syn::ExprClosure) -> bool {
         ),
         _ => false,
     }
+}
+
+/// An adapter whose argument is itself a future-returning closure is a stream adapter, not a future's.
+fn returns_future_arg(m: &syn::ExprMethodCall) -> bool {
+    m.args
+        .iter()
+        .any(|a| matches!(a, Expr::Closure(c) if returns_future(c)))
+}
+
+fn contains_await(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
+            self.0 = true;
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            self.0 |= tokens_mention_await(m.tokens.clone());
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_expr(expr);
+    f.0
+}
+
+/// Router chains are never futures.
+fn axum_like(expr: &Expr) -> bool {
+    looks_like_router(expr)
 }
 
 fn single_path_ident(expr: &Expr) -> Option<String> {

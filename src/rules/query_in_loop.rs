@@ -31,7 +31,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
     for step in body {
         match step {
-            Step::Loop(_) | Step::Exit => {}
+            Step::Loop(_) | Step::Exit | Step::Break => {}
             Step::Branch(alts) => alts.iter().for_each(|a| costly_items(ctx, a, out)),
             Step::Trip(_) => out.push(step),
             Step::Call(_) | Step::Concurrent(_) => {
