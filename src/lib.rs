@@ -178,12 +178,14 @@ fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
     facts::extract(rel.to_string(), source, discover::module_path(rel))
 }
 
-/// A cheap text scan: parsing dominates the run, and a file with no `async`, no router, no SQL constant
-/// and no out-of-line test module cannot add anything to a request path.
+/// A cheap text scan: parsing dominates the run, and a file with no `async`, no router, no re-export, no
+/// SQL constant and no out-of-line test module cannot add anything to a request path.
 fn worth_parsing(source: &str) -> bool {
     use memchr::memmem::find;
     let bytes = source.as_bytes();
-    if find(bytes, b"async").is_some() || find(bytes, b"Router").is_some() {
+    // Handlers and routers; re-exports (`pub use`, `pub(crate) use`) that calls resolve through.
+    let markers: [&[u8]; 4] = [b"async", b"Router", b"pub use", b") use "];
+    if markers.iter().any(|m| find(bytes, m).is_some()) {
         return true;
     }
     let sql_const = (find(bytes, b"const").is_some() || find(bytes, b"static").is_some())
@@ -319,6 +321,8 @@ mod tests {
         assert!(worth_parsing("fn app() -> Router { Router::new() }"));
         assert!(worth_parsing("pub const FIND: &str = \"SELECT * FROM t\";"));
         assert!(worth_parsing("#[cfg(test)]\nmod tests;"));
+        assert!(worth_parsing("mod users;\npub use users::*;"));
+        assert!(worth_parsing("pub(crate) use users::list;"));
         assert!(!worth_parsing("#[cfg(test)]\nmod tests { fn t() {} }"));
         assert!(!worth_parsing(
             "pub fn add(a: u32, b: u32) -> u32 { a + b }"

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::{Config, Role};
 use crate::facts::sql::{self, Access};
-use crate::facts::{has_io, walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, TripKind};
+use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, TripKind};
 
 /// Mounting deeper than this is taken as a cycle.
 const MAX_MOUNT_DEPTH: usize = 32;
@@ -236,31 +236,134 @@ fn mark_test_files(files: &mut [FileFacts]) {
     }
 }
 
-/// Name lookups over all functions.
+/// How deep re-exports and aliases are followed.
+const MAX_ALIAS_DEPTH: usize = 8;
+
+/// Name lookups over all functions, modules, `use` declarations and types.
 struct Index {
     by_name: HashMap<String, Vec<usize>>,
-    /// `use` aliases per (file, module).
-    uses: HashMap<(usize, Vec<String>), HashMap<String, Vec<String>>>,
+    /// (module, name) → free functions.
+    by_path: HashMap<(Vec<String>, String), Vec<usize>>,
+    /// Module → its `use` declarations as (local name, absolute path); globs have the name `*`.
+    uses: HashMap<Vec<String>, Vec<(String, Vec<String>)>>,
+    /// Every module path that holds a function, and its prefixes.
+    modules: HashSet<Vec<String>>,
+    /// Struct name → field → type name.
+    fields: HashMap<String, HashMap<String, String>>,
+    /// Type alias → the type it names.
+    aliases: HashMap<String, String>,
+    /// Type → the traits it implements.
+    traits_of: HashMap<String, HashSet<String>>,
+    /// Every type the analysed code defines or implements.
+    known_types: HashSet<String>,
+    /// The crate folder of each function's file (`crates/api/` for `crates/api/src/x.rs`), to prefer
+    /// functions of the caller's crate when a workspace repeats module paths.
+    crate_of: Vec<String>,
+    file_of: Vec<usize>,
 }
 
 impl Index {
     fn new(files: &[FileFacts], fns: &[FnRef]) -> Index {
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut index = Index {
+            by_name: HashMap::new(),
+            by_path: HashMap::new(),
+            uses: HashMap::new(),
+            modules: HashSet::new(),
+            fields: HashMap::new(),
+            aliases: HashMap::new(),
+            traits_of: HashMap::new(),
+            known_types: HashSet::new(),
+            crate_of: fns
+                .iter()
+                .map(|r| crate_dir(&files[r.file].path).to_string())
+                .collect(),
+            file_of: fns.iter().map(|r| r.file).collect(),
+        };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
-            if !f.is_test {
-                by_name.entry(f.name.clone()).or_default().push(id);
+            for n in 0..=f.module.len() {
+                index.modules.insert(f.module[..n].to_vec());
             }
-        }
-        let mut uses: HashMap<(usize, Vec<String>), HashMap<String, Vec<String>>> = HashMap::new();
-        for (i, file) in files.iter().enumerate() {
-            for u in &file.uses {
-                uses.entry((i, u.module.clone()))
+            if let Some(t) = &f.self_ty {
+                index.known_types.insert(t.clone());
+            }
+            if f.is_test {
+                continue;
+            }
+            index.by_name.entry(f.name.clone()).or_default().push(id);
+            if f.self_ty.is_none() {
+                index
+                    .by_path
+                    .entry((f.module.clone(), f.name.clone()))
                     .or_default()
-                    .insert(u.name.clone(), u.path.clone());
+                    .push(id);
             }
         }
-        Index { by_name, uses }
+        for file in files {
+            for n in 0..=file.module.len() {
+                index.modules.insert(file.module[..n].to_vec());
+            }
+            for t in &file.types {
+                index.known_types.insert(t.name.clone());
+                if let Some(a) = &t.alias {
+                    index.aliases.insert(t.name.clone(), a.clone());
+                }
+                let fields = index.fields.entry(t.name.clone()).or_default();
+                fields.extend(t.fields.iter().cloned());
+            }
+            for (ty, tr) in &file.impls {
+                index
+                    .traits_of
+                    .entry(ty.clone())
+                    .or_default()
+                    .insert(tr.clone());
+                index.known_types.insert(ty.clone());
+            }
+        }
+        for file in files {
+            for u in &file.uses {
+                let abs = index.absolutize(&u.module, &u.path);
+                index
+                    .uses
+                    .entry(u.module.clone())
+                    .or_default()
+                    .push((u.name.clone(), abs));
+            }
+        }
+        index
+    }
+
+    /// A path written in `module` as an absolute module path: `crate::a` → `a`, `self::a` and child
+    /// modules → `module::a`, `super::a` → the parent's `a`; anything else is taken as written.
+    fn absolutize(&self, module: &[String], path: &[String]) -> Vec<String> {
+        let Some(first) = path.first() else {
+            return Vec::new();
+        };
+        match first.as_str() {
+            "crate" => path[1..].to_vec(),
+            "self" => module.iter().chain(&path[1..]).cloned().collect(),
+            "super" => {
+                let mut m = module.to_vec();
+                let mut rest = path;
+                while rest.first().map(String::as_str) == Some("super") {
+                    m.pop();
+                    rest = &rest[1..];
+                }
+                m.into_iter().chain(rest.iter().cloned()).collect()
+            }
+            _ => {
+                let child: Vec<String> = module
+                    .iter()
+                    .chain(std::iter::once(first))
+                    .cloned()
+                    .collect();
+                if !module.is_empty() && self.modules.contains(&child) {
+                    module.iter().chain(path).cloned().collect()
+                } else {
+                    path.to_vec()
+                }
+            }
+        }
     }
 
     /// Resolves a call made inside function `caller`.
@@ -279,92 +382,284 @@ impl Index {
         };
         match callee {
             Callee::Path(segs) => {
-                let path = self.expand(cr.file, from, segs);
-                let (name, qualifier) = path.split_last()?;
-                let candidates = self.by_name.get(name)?;
-                let matching: Vec<usize> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|&id| {
-                        let f = func(id);
-                        if qualifier.is_empty() {
-                            return f.self_ty.is_none() || f.self_ty == from.self_ty;
-                        }
-                        let last = qualifier.last().map(String::as_str);
-                        f.module.ends_with(qualifier)
-                            || (f.self_ty.is_some() && f.self_ty.as_deref() == last)
-                            || (last == Some("Self")
-                                && f.self_ty == from.self_ty
-                                && f.self_ty.is_some())
-                    })
-                    .collect();
-                pick(&matching, |id| {
-                    fns[id].file == cr.file && func(id).module == from.module
+                let found = self.resolve_path(from, caller, segs, &func);
+                found.or_else(|| {
+                    self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
                 })
             }
-            Callee::Method { name, on_self } => {
-                if !on_self && FOREIGN_METHODS.contains(&name.as_str()) {
-                    return None;
-                }
-                let candidates: Vec<usize> = self
-                    .by_name
-                    .get(name)?
-                    .iter()
-                    .copied()
-                    .filter(|&id| func(id).has_self)
-                    .collect();
-                if *on_self {
-                    if let Some(same) = candidates
-                        .iter()
-                        .copied()
-                        .find(|&id| func(id).self_ty == from.self_ty)
-                    {
-                        return Some(same);
-                    }
-                }
-                // Several impls of one method name: prefer one that reaches the database.
-                let with_trips = candidates
-                    .iter()
-                    .copied()
-                    .find(|&id| func(id).body.iter().any(has_io));
-                with_trips.or_else(|| candidates.first().copied())
+            Callee::Method { name, receiver } => {
+                self.resolve_method(from, caller, name, receiver, &func)
             }
         }
     }
 
-    /// Expands `use` aliases and `crate`/`self`/`super` into a module path ending in the function name.
-    fn expand(&self, file: usize, from: &FnFacts, segs: &[String]) -> Vec<String> {
-        let Some(first) = segs.first() else {
-            return Vec::new();
-        };
-        let mut path: Vec<String> = match first.as_str() {
-            "crate" => segs[1..].to_vec(),
-            "self" => from.module.iter().chain(&segs[1..]).cloned().collect(),
-            "super" => {
-                let mut m = from.module.clone();
-                let mut rest = segs;
-                while rest.first().map(String::as_str) == Some("super") {
-                    m.pop();
-                    rest = &rest[1..];
+    fn resolve_path<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let first = segs.first()?;
+        // `Self::helper` and `Type::helper`: associated functions.
+        if segs.len() == 2 {
+            let ty = if first == "Self" {
+                from.self_ty.clone()
+            } else {
+                Some(first.clone())
+            };
+            if let Some(ty) = ty {
+                let hit = self.by_name.get(&segs[1]).and_then(|c| {
+                    let typed: Vec<usize> = c
+                        .iter()
+                        .copied()
+                        .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()))
+                        .collect();
+                    self.nearest(caller, &typed)
+                });
+                if hit.is_some() {
+                    return hit;
                 }
-                m.into_iter().chain(rest.iter().cloned()).collect()
             }
-            _ => {
-                let alias = self
-                    .uses
-                    .get(&(file, from.module.clone()))
-                    .and_then(|u| u.get(first));
-                match alias {
-                    Some(full) => full.iter().chain(&segs[1..]).cloned().collect(),
-                    None => segs.to_vec(),
-                }
-            }
-        };
-        if path.first().map(String::as_str) == Some("crate") {
-            path.remove(0);
         }
-        path
+        let alias = self
+            .uses
+            .get(&from.module)
+            .and_then(|u| u.iter().find(|(n, _)| n == first));
+        let abs = match (first.as_str(), alias) {
+            ("crate" | "self" | "super", _) => self.absolutize(&from.module, segs),
+            (_, Some((_, full))) => full.iter().chain(&segs[1..]).cloned().collect(),
+            _ if segs.len() == 1 => {
+                let local: Vec<String> = from.module.iter().chain(segs).cloned().collect();
+                if let Some(hit) = self.lookup(caller, &local, 0, func) {
+                    return Some(hit);
+                }
+                return self.through_globs(caller, &from.module, first, 0, func);
+            }
+            _ => self.absolutize(&from.module, segs),
+        };
+        self.lookup(caller, &abs, 0, func)
     }
+
+    /// Among functions that fit, the one in the caller's file, else in its crate, else the first.
+    fn nearest(&self, caller: usize, ids: &[usize]) -> Option<usize> {
+        ids.iter()
+            .copied()
+            .find(|&id| self.file_of[id] == self.file_of[caller])
+            .or_else(|| {
+                ids.iter()
+                    .copied()
+                    .find(|&id| self.crate_of[id] == self.crate_of[caller])
+            })
+            .or_else(|| ids.first().copied())
+    }
+
+    /// A function at an absolute path, following re-exports (`pub use a::f;`, `pub use a::*;`).
+    fn lookup<'f>(
+        &self,
+        caller: usize,
+        abs: &[String],
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let (name, module) = abs.split_last()?;
+        if let Some(ids) = self.by_path.get(&(module.to_vec(), name.clone())) {
+            return self.nearest(caller, ids);
+        }
+        // `module::Type::method`
+        if let Some((ty, _)) = module.split_last() {
+            let hit = self.by_name.get(name).and_then(|c| {
+                let typed: Vec<usize> = c
+                    .iter()
+                    .copied()
+                    .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()))
+                    .collect();
+                self.nearest(caller, &typed)
+            });
+            if hit.is_some() {
+                return hit;
+            }
+        }
+        if depth >= MAX_ALIAS_DEPTH {
+            return None;
+        }
+        let reexport = self
+            .uses
+            .get(module)
+            .and_then(|u| u.iter().find(|(n, _)| n == name));
+        if let Some((_, target)) = reexport {
+            if target.as_slice() != abs {
+                if let Some(hit) = self.lookup(caller, target, depth + 1, func) {
+                    return Some(hit);
+                }
+            }
+        }
+        self.through_globs(caller, module, name, depth + 1, func)
+    }
+
+    fn through_globs<'f>(
+        &self,
+        caller: usize,
+        module: &[String],
+        name: &String,
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        if depth >= MAX_ALIAS_DEPTH {
+            return None;
+        }
+        let globs = self.uses.get(module)?;
+        globs
+            .iter()
+            .filter(|(n, _)| n == "*")
+            .find_map(|(_, target)| {
+                let path: Vec<String> = target
+                    .iter()
+                    .chain(std::iter::once(name))
+                    .cloned()
+                    .collect();
+                self.lookup(caller, &path, depth + 1, func)
+            })
+    }
+
+    /// When exact resolution fails (workspaces, paths through external crate names): a function of that
+    /// name whose module ends like the path's qualifier.
+    fn resolve_loosely<'f>(
+        &self,
+        from: &FnFacts,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+        same_file: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let path: Vec<String> = match self
+            .uses
+            .get(&from.module)
+            .and_then(|u| u.iter().find(|(n, _)| Some(n) == segs.first()))
+        {
+            Some((_, full)) => full.iter().chain(&segs[1..]).cloned().collect(),
+            None => segs
+                .iter()
+                .filter(|s| !matches!(s.as_str(), "crate" | "self" | "super"))
+                .cloned()
+                .collect(),
+        };
+        let (name, qualifier) = path.split_last()?;
+        let matching: Vec<usize> = self
+            .by_name
+            .get(name)?
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                if qualifier.is_empty() {
+                    return f.self_ty.is_none();
+                }
+                f.self_ty.is_none()
+                    && !f.module.is_empty()
+                    && (f.module.ends_with(qualifier) || qualifier.ends_with(&f.module))
+            })
+            .collect();
+        pick(&matching, |id| {
+            same_file(id) && func(id).module == from.module
+        })
+    }
+
+    /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
+    fn receiver_type(&self, from: &FnFacts, receiver: &[String]) -> Option<String> {
+        let first = receiver.first()?;
+        let mut ty = if first == "self" {
+            from.self_ty.clone()?
+        } else {
+            from.params.iter().find(|(n, _)| n == first)?.1.clone()
+        };
+        ty = self.concrete(from, ty);
+        for field in &receiver[1..] {
+            ty = self.fields.get(&ty)?.get(field)?.clone();
+            ty = self.concrete(from, ty);
+        }
+        Some(ty)
+    }
+
+    /// A generic parameter's bound, or an alias's target.
+    fn concrete(&self, from: &FnFacts, ty: String) -> String {
+        if let Some((_, bound)) = from.generics.iter().find(|(g, _)| *g == ty) {
+            return bound.clone();
+        }
+        self.aliases.get(&ty).cloned().unwrap_or(ty)
+    }
+
+    fn resolve_method<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        name: &str,
+        receiver: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let candidates: Vec<usize> = self
+            .by_name
+            .get(name)?
+            .iter()
+            .copied()
+            .filter(|&id| func(id).has_self && id != caller)
+            .collect();
+        match self.receiver_type(from, receiver) {
+            // A type of the analysed code: its own methods, then those of the traits it implements
+            // (for a trait object, every implementation).
+            Some(ty) if self.known_types.contains(&ty) => {
+                let traits = self.traits_of.get(&ty);
+                let typed: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let f = func(id);
+                        f.self_ty.as_deref() == Some(ty.as_str())
+                            || f.trait_name.as_deref() == Some(ty.as_str())
+                            || f.trait_name
+                                .as_ref()
+                                .is_some_and(|t| traits.is_some_and(|ts| ts.contains(t)))
+                    })
+                    .collect();
+                let own = typed
+                    .iter()
+                    .copied()
+                    .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()));
+                let own: Vec<usize> = own.collect();
+                costliest(if own.is_empty() { &typed } else { &own }, func)
+            }
+            // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
+            Some(_) => None,
+            None => {
+                if FOREIGN_METHODS.contains(&name) {
+                    return None;
+                }
+                costliest(&candidates, func)
+            }
+        }
+    }
+}
+
+/// `crates/api/src/db.rs` → `crates/api/`: the folder of the crate a file belongs to.
+fn crate_dir(path: &str) -> &str {
+    match path.rfind("src/") {
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// Among methods of one name, the one that does the most I/O (the critical path takes the worst).
+fn costliest<'f>(candidates: &[usize], func: &impl Fn(usize) -> &'f FnFacts) -> Option<usize> {
+    let weight = |id: usize| {
+        let mut n = 0usize;
+        for step in &func(id).body {
+            step.walk(&mut |s| n += usize::from(matches!(s, Step::Trip(_) | Step::Call(_))));
+        }
+        n
+    };
+    candidates
+        .iter()
+        .copied()
+        .max_by_key(|&id| (weight(id), std::cmp::Reverse(id)))
 }
 
 /// The one candidate, or the one that `prefer` picks among several.
@@ -411,10 +706,23 @@ fn routes(model: &Model, index: &Index) -> Vec<Route> {
             expand(model, index, id, "", 0, &mut out, &mut seen);
         }
     }
+    // A function taking extractors is a handler whose route was not found, unless it is a method or
+    // the analysed code calls it (then it is a helper on some handler's path).
     let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
+    let mut called = HashSet::new();
+    for id in 0..model.fns.len() {
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    called.extend(c.resolved);
+                }
+            });
+        }
+    }
     for id in 0..model.fns.len() {
         let f = model.func(id);
-        if f.is_async && !f.is_test && !f.extractors.is_empty() && !routed.contains(&id) {
+        let candidate = f.is_async && !f.is_test && !f.has_self && !f.extractors.is_empty();
+        if candidate && !routed.contains(&id) && !called.contains(&id) {
             out.push(Route {
                 method: None,
                 path: None,

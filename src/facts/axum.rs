@@ -95,15 +95,31 @@ pub fn eval_router(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<RouteEntr
             Some(Vec::new())
         }
         Expr::Call(call) => {
-            // A router made by another function: `api::router()`, `routes(state.clone())`.
+            // A router made by another function: `api::router()`, `routes(state.clone())`. A router
+            // passed to it (`with_auth(users::router())`) is taken to come back out of it.
             let Expr::Path(p) = &*call.func else {
                 return None;
             };
-            Some(vec![RouteEntry::Mount {
+            let mut entries = vec![RouteEntry::Mount {
                 prefix: String::new(),
                 target: path_segments(&p.path),
                 loc: env.loc(syn::spanned::Spanned::span(&p.path)),
-            }])
+            }];
+            for arg in &call.args {
+                let routerish = match arg {
+                    Expr::Call(_) | Expr::Path(_) => true,
+                    Expr::MethodCall(m) => {
+                        is_router_op(m) || is_router_new(super::driver::chain(arg).0)
+                    }
+                    _ => false,
+                };
+                if routerish {
+                    if let Some(inner) = eval_router(arg, env) {
+                        entries.extend(inner);
+                    }
+                }
+            }
+            Some(entries)
         }
         Expr::Path(p) if p.path.segments.len() == 1 => env.take_local(&last_segment(&p.path)),
         Expr::MethodCall(call) => eval_method(call, env),

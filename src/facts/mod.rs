@@ -38,6 +38,10 @@ pub struct FileFacts {
     pub consts: Vec<(String, String)>,
     /// Out-of-line modules declared under `#[cfg(test)]` (full module paths).
     pub test_modules: Vec<Vec<String>>,
+    /// Structs, enums, traits and type aliases, for typing method receivers.
+    pub types: Vec<TypeFacts>,
+    /// `impl Trait for Type` pairs (type, trait), also for impls with no methods.
+    pub impls: Vec<(String, String)>,
     pub parse_error: Option<ParseError>,
 }
 
@@ -46,6 +50,16 @@ pub struct UseAlias {
     pub module: Vec<String>,
     pub name: String,
     pub path: Vec<String>,
+}
+
+/// A named type of the analysed code. Types are reduced to one name: `Arc<dyn Repo + Send>` is `Repo`.
+#[derive(Debug, Clone, Default)]
+pub struct TypeFacts {
+    pub name: String,
+    /// Field name → type name, for structs with named fields.
+    pub fields: Vec<(String, String)>,
+    /// For `type Name = …;`, the type it names.
+    pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +84,10 @@ pub struct FnFacts {
     pub loc: Loc,
     /// Extractor types among the parameters (`State`, `Path`, `Json`, …): evidence of a handler.
     pub extractors: Vec<String>,
+    /// Parameter name → type name (`State(state): State<AppState>` gives `state` → `AppState`).
+    pub params: Vec<(String, String)>,
+    /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's.
+    pub generics: Vec<(String, String)>,
     pub body: Vec<Step>,
     /// Routes this function registers on routers it builds.
     pub routes: Vec<RouteEntry>,
@@ -144,8 +162,9 @@ pub struct Call {
 pub enum Callee {
     /// `orders::load(…)`, `Self::load(…)`.
     Path(Vec<String>),
-    /// `self.repo.load(…)`: the method name and whether the receiver is `self`.
-    Method { name: String, on_self: bool },
+    /// `self.repo.load(…)`: the method name, and the receiver as a path of fields (`["self", "repo"]`)
+    /// when it is one.
+    Method { name: String, receiver: Vec<String> },
 }
 
 #[derive(Debug, Clone)]

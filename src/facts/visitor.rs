@@ -17,7 +17,7 @@ use super::axum::{self, RouterEnv};
 use super::driver::{self, SqlRef, TripShape};
 use super::{
     Call, Callee, Concurrent, FileFacts, FnFacts, Loc, LoopStep, ParseError, RouteEntry, Step,
-    Trip, UseAlias,
+    Trip, TypeFacts, UseAlias,
 };
 
 /// Parses one file and extracts its facts. Never fails: a syntax error becomes `parse_error`.
@@ -35,6 +35,7 @@ pub fn extract(path: String, source: String, module: Vec<String>) -> FileFacts {
                 facts: &mut facts,
                 module,
                 impl_ctx: None,
+                impl_generics: Vec::new(),
                 test_depth: 0,
                 fns: Vec::new(),
             };
@@ -151,6 +152,8 @@ struct Visitor<'a, 's> {
     facts: &'a mut FileFacts,
     module: Vec<String>,
     impl_ctx: Option<(String, Option<String>)>,
+    /// Generic bounds of the enclosing impl.
+    impl_generics: Vec<(String, String)>,
     test_depth: u32,
     fns: Vec<FnCtx>,
 }
@@ -232,7 +235,10 @@ impl<'a, 's> Visitor<'a, 's> {
     fn function(&mut self, sig: &syn::Signature, attrs: &[syn::Attribute], block: &syn::Block) {
         let is_test = self.test_depth > 0 || is_test_attr(attrs);
         let mut extractors = Vec::new();
+        let mut params = Vec::new();
         let mut has_self = false;
+        let mut generics = self.impl_generics.clone();
+        generics.extend(generic_bounds(&sig.generics));
         for input in &sig.inputs {
             match input {
                 syn::FnArg::Receiver(_) => has_self = true,
@@ -240,8 +246,15 @@ impl<'a, 's> Visitor<'a, 's> {
                     if let Some(name) = axum::extractor_name(&pt.ty) {
                         extractors.push(name);
                     }
+                    if let (Some(name), Some(ty)) = (param_name(&pt.pat), core_type(&pt.ty)) {
+                        params.push((name, ty));
+                    }
                 }
             }
+        }
+        // Middleware takes the next handler: it is not a handler itself.
+        if params.iter().any(|(_, t)| t == "Next") {
+            extractors.clear();
         }
         let body = self.walk_body(|v| v.visit_block(block));
         let (steps, routes) = body;
@@ -259,6 +272,8 @@ impl<'a, 's> Visitor<'a, 's> {
             is_test,
             loc: self.loc(sig.ident.span()),
             extractors,
+            params,
+            generics,
             body: steps,
             routes,
         });
@@ -435,16 +450,13 @@ impl<'a, 's> Visitor<'a, 's> {
                 )),
                 _ => None,
             },
-            Expr::MethodCall(m) => {
-                let on_self = matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self"));
-                Some((
-                    Callee::Method {
-                        name: m.method.to_string(),
-                        on_self,
-                    },
-                    m.method.span(),
-                ))
-            }
+            Expr::MethodCall(m) => Some((
+                Callee::Method {
+                    name: m.method.to_string(),
+                    receiver: field_path(&m.receiver),
+                },
+                m.method.span(),
+            )),
             _ => None,
         };
         let Some((callee, start)) = callee else {
@@ -949,15 +961,53 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             other => quote::ToTokens::to_token_stream(other).to_string(),
         };
         let trait_name = i.trait_.as_ref().map(|(_, p, _)| driver::last_segment(p));
+        if let Some(t) = &trait_name {
+            self.facts.impls.push((self_ty.clone(), t.clone()));
+        }
         let test = is_test_attr(&i.attrs);
         self.test_depth += u32::from(test);
         let saved = self.impl_ctx.replace((self_ty, trait_name));
+        let saved_generics =
+            std::mem::replace(&mut self.impl_generics, generic_bounds(&i.generics));
         visit::visit_item_impl(self, i);
         self.impl_ctx = saved;
+        self.impl_generics = saved_generics;
         self.test_depth -= u32::from(test);
     }
 
+    fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
+        let fields = st
+            .fields
+            .iter()
+            .filter_map(|f| Some((f.ident.as_ref()?.to_string(), core_type(&f.ty)?)))
+            .collect();
+        self.facts.types.push(TypeFacts {
+            name: st.ident.to_string(),
+            fields,
+            alias: None,
+        });
+    }
+
+    fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        self.facts.types.push(TypeFacts {
+            name: e.ident.to_string(),
+            ..TypeFacts::default()
+        });
+    }
+
+    fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+        self.facts.types.push(TypeFacts {
+            name: t.ident.to_string(),
+            fields: Vec::new(),
+            alias: core_type(&t.ty),
+        });
+    }
+
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.facts.types.push(TypeFacts {
+            name: t.ident.to_string(),
+            ..TypeFacts::default()
+        });
         let saved = self
             .impl_ctx
             .replace((t.ident.to_string(), Some(t.ident.to_string())));
@@ -1417,6 +1467,126 @@ fn contains_await(expr: &Expr) -> bool {
 /// Router chains are never futures.
 fn axum_like(expr: &Expr) -> bool {
     looks_like_router(expr)
+}
+
+/// Wrappers that hold the type that matters: `Arc<dyn Repo>` is a `Repo`, `State<AppState>` an `AppState`.
+const TYPE_WRAPPERS: &[&str] = &[
+    "Arc",
+    "Rc",
+    "Box",
+    "Option",
+    "State",
+    "Extension",
+    "Data",
+    "Mutex",
+    "RwLock",
+    "Cow",
+    "Pin",
+    "Ref",
+    "RefMut",
+];
+
+/// Marker traits that say nothing about what a type does.
+const MARKER_TRAITS: &[&str] = &[
+    "Send", "Sync", "Clone", "Copy", "Debug", "Unpin", "Sized", "Default",
+];
+
+/// One name for a type: the innermost wrapped type, or a trait object's or `impl`'s first real trait.
+fn core_type(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Reference(r) => core_type(&r.elem),
+        syn::Type::Paren(p) => core_type(&p.elem),
+        syn::Type::Group(g) => core_type(&g.elem),
+        syn::Type::TraitObject(t) => first_trait(&t.bounds),
+        syn::Type::ImplTrait(t) => first_trait(&t.bounds),
+        syn::Type::Path(tp) => {
+            let seg = tp.path.segments.last()?;
+            let name = seg.ident.to_string();
+            if TYPE_WRAPPERS.contains(&name.as_str()) {
+                if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+                    let inner = args.args.iter().find_map(|a| match a {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    });
+                    if let Some(inner) = inner {
+                        return core_type(inner);
+                    }
+                }
+            }
+            Some(name)
+        }
+        _ => None,
+    }
+}
+
+fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
+    bounds.iter().find_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => {
+            let name = driver::last_segment(&t.path);
+            (!MARKER_TRAITS.contains(&name.as_str())).then_some(name)
+        }
+        _ => None,
+    })
+}
+
+/// `<R: Repo, S>` and `where S: Store` → [("R", "Repo"), ("S", "Store")].
+fn generic_bounds(generics: &syn::Generics) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = generics
+        .type_params()
+        .filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?)))
+        .collect();
+    if let Some(wc) = &generics.where_clause {
+        for pred in &wc.predicates {
+            if let syn::WherePredicate::Type(pt) = pred {
+                if let (Some(name), Some(bound)) =
+                    (core_type(&pt.bounded_ty), first_trait(&pt.bounds))
+                {
+                    out.push((name, bound));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The name a parameter pattern binds: `db`, `State(state)`, `Extension(ctx)`.
+fn param_name(pat: &syn::Pat) -> Option<String> {
+    match pat {
+        syn::Pat::Ident(p) => Some(p.ident.to_string()),
+        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => param_name(&ts.elems[0]),
+        syn::Pat::Reference(r) => param_name(&r.pat),
+        _ => None,
+    }
+}
+
+/// `self.repo`, `state.db.clone()`, `&ctx.pool` → ["self", "repo"], ["state", "db"], ["ctx", "pool"].
+fn field_path(expr: &Expr) -> Vec<String> {
+    match expr {
+        Expr::Path(p) if p.path.segments.len() == 1 => vec![driver::last_segment(&p.path)],
+        Expr::Field(f) => {
+            let mut base = field_path(&f.base);
+            if base.is_empty() {
+                return base;
+            }
+            match &f.member {
+                syn::Member::Named(n) => base.push(n.to_string()),
+                syn::Member::Unnamed(i) => base.push(i.index.to_string()),
+            }
+            base
+        }
+        Expr::Reference(r) => field_path(&r.expr),
+        Expr::Paren(p) => field_path(&p.expr),
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "clone" | "as_ref" | "deref" | "borrow"
+                ) =>
+        {
+            field_path(&m.receiver)
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn single_path_ident(expr: &Expr) -> Option<String> {
