@@ -61,9 +61,15 @@ pub struct RouteReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeploymentCost {
     pub deployment: String,
+    /// Serialised to 0.1 ms; reports round it themselves.
+    #[serde(serialize_with = "tenths")]
     pub estimated_ms: f64,
     pub budget_ms: f64,
     pub over_budget: bool,
+}
+
+fn tenths<S: serde::Serializer>(ms: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((ms * 10.0).round() / 10.0)
 }
 
 /// Runs the whole pipeline on `root` (a folder or one file), on a thread with a stack large enough for
@@ -285,7 +291,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .zip(&cost.ms)
                 .map(|(d, &ms)| DeploymentCost {
                     deployment: d.clone(),
-                    estimated_ms: (ms * 10.0).round() / 10.0,
+                    estimated_ms: ms,
                     budget_ms: budget,
                     over_budget: ms > budget,
                 })

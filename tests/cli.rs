@@ -445,3 +445,31 @@ fn loops_that_end_on_their_first_round_trip_are_not_multiplied() {
         .unwrap();
     assert_eq!(r["round_trips"], 10);
 }
+
+#[test]
+fn layered_services_resolve_methods_by_their_receivers_type() {
+    let (_, json) = check_json(&fixtures().join("projects/blog"), &[]);
+    let routes = json["routes"].as_array().unwrap();
+    let keys: Vec<String> = routes
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["method"].as_str().unwrap_or("-"),
+                r["path"].as_str().unwrap_or("-"),
+                r["handler_path"]
+            )
+        })
+        .collect();
+    // The middleware (it takes `Next`) is no handler; the wrapped router keeps its prefix.
+    assert_eq!(
+        keys,
+        [
+            "GET /posts \"http::posts::list\"",
+            "POST /posts/{id}/like \"http::posts::like\""
+        ]
+    );
+    // Handler → service trait object → generic repository bound: three round trips, not one.
+    assert_eq!(route(&json, "POST", "/posts/{id}/like")["round_trips"], 3);
+    assert_eq!(route(&json, "GET", "/posts")["round_trips"], 1);
+}
