@@ -106,8 +106,10 @@ fn check(args: CheckArgs) -> i32 {
         return 2;
     };
     let analysis = crate::analyze(&root, config);
-    if analysis.config.file.is_none() && !args.quiet && args.format != "human" {
-        eprintln!("note: {}", crate::report::topology_line(&analysis));
+    if !args.quiet && args.format != "human" {
+        for note in analysis.notes() {
+            eprintln!("note: {note}");
+        }
     }
     let text = format.render(&analysis);
     let mut stdout = std::io::stdout().lock();

@@ -311,6 +311,28 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
 }
 
 impl Analysis {
+    /// Things a user should know about the run itself, beyond the findings.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.config.file.is_none() {
+            notes.push(report::topology_line(self));
+        }
+        let trips = self.model.fns.iter().enumerate().any(|(id, _)| {
+            self.model.func(id).body.iter().any(|s| {
+                let mut found = false;
+                s.walk(&mut |x| found |= matches!(x, facts::Step::Trip(_)));
+                found
+            })
+        });
+        if !self.routes.is_empty() && !trips {
+            notes.push(
+                "no database round trips found: hopcheck follows sqlx, tokio-postgres and deadpool-postgres calls; other libraries are not priced yet"
+                    .to_string(),
+            );
+        }
+        notes
+    }
+
     /// 1 if any finding is at error level, else 0.
     pub fn exit_code(&self) -> i32 {
         i32::from(self.diagnostics.iter().any(|d| d.level == Level::Error))

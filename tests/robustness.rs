@@ -113,3 +113,25 @@ fn gitignored_target_and_test_folders_are_skipped() {
         .collect();
     assert_eq!(files, ["src/lib.rs"]);
 }
+
+#[test]
+fn a_service_with_no_known_database_calls_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/main.rs",
+        b"async fn h(State(db): State<DbPool>) { diesel_call(&db); }\n",
+    );
+    let out = hopcheck(&["check", &dir.path().to_string_lossy()]);
+    assert!(
+        stdout(&out).contains("no database round trips found"),
+        "{}",
+        stdout(&out)
+    );
+    let (_, json) = check_json(dir.path(), &[]);
+    assert!(json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("no database round trips")));
+}

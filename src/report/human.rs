@@ -186,13 +186,20 @@ fn summary(a: &Analysis) -> String {
             format!("{n} {w}s")
         }
     };
-    format!(
-        "\n{}, {} over budget; {}, {} in {}\n{}\n",
+    let mut out = format!(
+        "\n{}, {} over budget; {}, {} in {}\n",
         plural(a.routes.len(), "route"),
         over,
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(a.model.files.len(), "file"),
-        super::topology_line(a)
-    )
+    );
+    if a.config.file.is_some() {
+        out.push_str(&super::topology_line(a));
+        out.push('\n');
+    }
+    for note in a.notes() {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out
 }

@@ -17,6 +17,8 @@ struct Output<'a> {
     config: ConfigOut<'a>,
     routes: &'a [RouteReport],
     diagnostics: Vec<DiagOut<'a>>,
+    /// Remarks about the run (the default topology was used, no database call was found).
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -101,6 +103,7 @@ impl Format for Json {
             },
             routes: &a.routes,
             diagnostics: a.diagnostics.iter().map(|d| diag(a, d)).collect(),
+            notes: a.notes(),
         };
         let mut s = serde_json::to_string_pretty(&out)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
