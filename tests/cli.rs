@@ -473,3 +473,62 @@ fn layered_services_resolve_methods_by_their_receivers_type() {
     assert_eq!(route(&json, "POST", "/posts/{id}/like")["round_trips"], 3);
     assert_eq!(route(&json, "GET", "/posts")["round_trips"], 1);
 }
+
+#[test]
+fn pools_route_round_trips_to_their_database_and_replica() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        r#"deployments = ["us-east-1"]
+[databases.main]
+primary = "eu-central-1"
+replicas = ["us-east-1"]
+[databases.events]
+primary = "ap-northeast-1"
+[pools]
+"state.db" = "main"
+"state.read" = "main.replica"
+"state.events" = "events"
+[rtt]
+"us-east-1 eu-central-1" = 90
+"us-east-1 ap-northeast-1" = 150
+[budget]
+default = "1s"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn read_near(State(state): State<AppState>) {
+    sqlx::query("SELECT 1 FROM users").fetch_one(&state.read).await;
+}
+async fn write_far(State(state): State<AppState>) {
+    sqlx::query("UPDATE users SET n = 1").execute(&state.read).await;
+}
+async fn events(State(state): State<AppState>) {
+    sqlx::query("SELECT 1 FROM events").fetch_all(&state.events).await;
+}
+async fn primary(State(state): State<AppState>) {
+    sqlx::query("SELECT 1 FROM users").fetch_one(&state.db).await;
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    let cost = |h: &str| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["handler"] == h)
+            .unwrap()["cost"][0]["estimated_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    // A read on the replica pool stays in the region; a write on it still goes to the primary.
+    assert_eq!(cost("read_near"), 1.0);
+    assert_eq!(cost("write_far"), 90.0);
+    assert_eq!(cost("events"), 150.0);
+    assert_eq!(cost("primary"), 90.0);
+}
