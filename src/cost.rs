@@ -47,6 +47,22 @@ impl PathCost {
     }
 }
 
+fn sum(a: &PathCost, b: &PathCost) -> PathCost {
+    let mut s = a.clone();
+    s.add(b);
+    s
+}
+
+fn costlier(a: Option<PathCost>, b: PathCost) -> PathCost {
+    match a {
+        Some(mut a) => {
+            a.max(&b);
+            a
+        }
+        None => b,
+    }
+}
+
 /// Costs of every function, computed once.
 pub struct Costs<'a> {
     pub model: &'a Model,
@@ -111,13 +127,50 @@ impl<'a> Costs<'a> {
         cost
     }
 
-    /// The cost of a sequence of steps.
+    /// The cost of a sequence of steps: its costliest path, whether it runs to the end or leaves early.
     pub fn seq(&self, steps: &[Step]) -> PathCost {
-        let mut total = self.zero();
-        for s in steps {
-            total.add(&self.step(s));
+        let (through, out) = self.split(steps);
+        match (through, out) {
+            (Some(mut a), Some(b)) => {
+                a.max(&b);
+                a
+            }
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => self.zero(),
         }
-        total
+    }
+
+    /// What one iteration of a loop costs when it comes back for the next (or, if none does, when it
+    /// leaves).
+    pub fn per_iteration(&self, body: &[Step]) -> PathCost {
+        let (through, out) = self.split(body);
+        through.or(out).unwrap_or_else(|| self.zero())
+    }
+
+    /// The costliest path that runs through a sequence to its end, and the costliest that leaves it
+    /// early (`return`, `break`); `None` where there is no such path.
+    pub fn split(&self, steps: &[Step]) -> (Option<PathCost>, Option<PathCost>) {
+        let mut through = Some(self.zero());
+        let mut out: Option<PathCost> = None;
+        for step in steps {
+            let Some(cur) = through.take() else { break };
+            match step {
+                Step::Exit | Step::Break => out = Some(costlier(out, cur)),
+                Step::Branch(alts) => {
+                    for alt in alts {
+                        let (a_through, a_out) = self.split(alt);
+                        if let Some(a) = a_through {
+                            through = Some(costlier(through, sum(&cur, &a)));
+                        }
+                        if let Some(a) = a_out {
+                            out = Some(costlier(out, sum(&cur, &a)));
+                        }
+                    }
+                }
+                other => through = Some(sum(&cur, &self.step(other))),
+            }
+        }
+        (through, out)
     }
 
     /// The cost of one step.
@@ -157,10 +210,24 @@ impl<'a> Costs<'a> {
                 worst
             }
             Step::Exit | Step::Break => self.zero(),
+            // Every iteration but the last comes back; the last may leave early instead.
             Step::Loop(l) => {
-                let mut body = self.seq(&l.body);
-                body.times(self.config.loop_iterations);
-                body
+                let n = self.config.loop_iterations;
+                match self.split(&l.body) {
+                    (Some(mut through), Some(out)) => {
+                        let mut last = through.clone();
+                        last.max(&out);
+                        through.times(n.saturating_sub(1));
+                        through.add(&last);
+                        through
+                    }
+                    (Some(mut through), None) => {
+                        through.times(n);
+                        through
+                    }
+                    (None, Some(out)) => out,
+                    (None, None) => self.zero(),
+                }
             }
         }
     }
@@ -234,6 +301,35 @@ mod tests {
         // 1 + 2 (worst branch) + 10 (loop) + 2 (slowest branch) = 15 round trips of 90 ms.
         assert_eq!(cost.trips, 15);
         assert_eq!(cost.ms, vec![1350.0]);
+    }
+
+    #[test]
+    fn an_early_return_ends_its_path_however_deeply_nested() {
+        let c = config();
+        // q; if a { if b { q; return } }; q  → the critical path is 2 round trips, not 3.
+        let mut body = vec![
+            trip(),
+            Step::Branch(vec![
+                vec![Step::Branch(vec![vec![trip(), Step::Exit], vec![]])],
+                vec![],
+            ]),
+            trip(),
+        ];
+        crate::facts::fold_exits(&mut body);
+        let m = model_of(body);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 2);
+    }
+
+    #[test]
+    fn a_loop_that_may_leave_early_pays_its_exit_once() {
+        let c = config();
+        // for x in xs { q; if found { q; return } } → 10 + 1 round trips, not 20.
+        let body = vec![Step::Loop(LoopStep {
+            loc: Loc::default(),
+            body: vec![trip(), Step::Branch(vec![vec![trip(), Step::Exit], vec![]])],
+        })];
+        let m = model_of(body);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
     }
 
     #[test]

@@ -254,9 +254,10 @@ fn method_entry(
     out: &mut Vec<(String, Vec<String>)>,
 ) {
     match args {
-        [handler] if METHODS.contains(&name) => {
+        // `get(h)`, and `get_service(h.layer(..))`.
+        [handler] if METHODS.contains(&name.trim_end_matches("_service")) => {
             if let Some(h) = handler_name(handler, env) {
-                out.push((method_name(name), h));
+                out.push((method_name(name.trim_end_matches("_service")), h));
             }
         }
         [filter, handler] if name == "on" => {

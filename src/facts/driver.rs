@@ -149,6 +149,13 @@ pub fn sqlx_query_root(root: &Expr) -> Option<(SqlRef, String)> {
                 return None;
             };
             let name = last_segment(&p.path);
+            // `QueryBuilder::new("SELECT …")`: the statement starts with its first argument.
+            let segs = path_segments(&p.path);
+            let builder = segs.len() >= 2 && segs[segs.len() - 2] == "QueryBuilder";
+            if builder && matches!(name.as_str(), "new" | "with_arguments") {
+                let sql = call.args.first().map(sql_ref).unwrap_or(SqlRef::Unknown);
+                return Some((sql, "sqlx::QueryBuilder".to_string()));
+            }
             if !SQLX_QUERY_FNS.contains(&name.as_str()) {
                 return None;
             }

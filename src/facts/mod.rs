@@ -241,11 +241,12 @@ pub fn walk_mut(seq: &mut [Step], f: &mut impl FnMut(&mut Step)) {
 }
 
 /// Gives early returns their meaning: in `if c { a; return } rest`, `rest` runs only when the branch is
-/// not taken, so it moves into the alternatives that fall through. Alternatives with no round trips are
-/// left alone (their path is never the costly one).
+/// not taken, so it moves into the alternatives that fall through, however deeply the `return` is
+/// nested (`if a { if b { q; return } }`). Branches whose exits make no round trip are left alone (their
+/// path is never the costly one).
 pub fn fold_exits(seq: &mut Vec<Step>) {
     let Some(i) = seq.iter().position(|s| match s {
-        Step::Branch(alts) => alts.iter().any(|a| ends_in_exit(a) && a.iter().any(has_io)),
+        Step::Branch(alts) => alts.iter().any(|a| may_exit(a) && a.iter().any(has_io)),
         _ => false,
     }) else {
         return;
@@ -265,6 +266,15 @@ pub fn fold_exits(seq: &mut Vec<Step>) {
 
 fn ends_in_exit(seq: &[Step]) -> bool {
     matches!(seq.last(), Some(Step::Exit | Step::Break))
+}
+
+/// Some path through the sequence ends in `return` or `break` (loops nested in it excepted).
+fn may_exit(seq: &[Step]) -> bool {
+    seq.iter().any(|s| match s {
+        Step::Exit | Step::Break => true,
+        Step::Branch(alts) => alts.iter().any(|a| may_exit(a)),
+        _ => false,
+    })
 }
 
 /// True if some path through a loop body makes a round trip and then comes back for another

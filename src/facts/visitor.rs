@@ -317,6 +317,7 @@ impl<'a, 's> Visitor<'a, 's> {
         &mut self,
         uses_from: Option<&Expr>,
         defines: Vec<String>,
+        extends: Vec<String>,
         f: impl FnOnce(&mut Self),
     ) {
         let uses = uses_from.map(idents_used).unwrap_or_default();
@@ -343,6 +344,10 @@ impl<'a, 's> Visitor<'a, 's> {
         for name in defines {
             ctx.origin.insert(name, derived.clone());
         }
+        // `run.queue = load().await?;`, `list.push(load().await?)`: the value changes, its past stays.
+        for name in extends {
+            ctx.origin.entry(name).or_default().extend(&derived);
+        }
         ctx.stmt_new.extend(new);
     }
 
@@ -353,6 +358,13 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut after = ctx.stmt_deps.clone();
         after.extend(&ctx.stmt_new[mark.min(ctx.stmt_new.len())..]);
         after
+    }
+
+    /// Ids of the trips and calls made since `mark` in the current statement.
+    fn made_since(&mut self, mark: usize) -> Vec<u32> {
+        self.ctx()
+            .map(|c| c.stmt_new[mark.min(c.stmt_new.len())..].to_vec())
+            .unwrap_or_default()
     }
 
     fn new_mark(&mut self) -> usize {
@@ -708,8 +720,13 @@ impl<'a, 's> Visitor<'a, 's> {
                 return false;
             }
         }
+        // A query builder is not a future until a terminal call sends it.
+        let builder = driver::sqlx_query_root(driver::chain(inner).0).is_some();
+        if builder && driver::trip_shape(inner, |_| false).is_none() {
+            return false;
+        }
         let name = name.to_string();
-        self.statement(Some(init), defines, |v| {
+        self.statement(Some(init), defines, Vec::new(), |v| {
             let steps = v.frame(|v| v.awaited(inner, None));
             if let Some(ctx) = v.ctx() {
                 if steps.is_empty() {
@@ -723,7 +740,7 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     /// Names bound by a pattern take their value (and so their dependencies) from `from`.
-    fn bind(&mut self, pat: &syn::Pat, from: &Expr) {
+    fn bind(&mut self, pat: &syn::Pat, from: &Expr, made: &[u32]) {
         let mut names = Vec::new();
         pat_idents(pat, &mut names);
         let uses = idents_used(from);
@@ -735,6 +752,7 @@ impl<'a, 's> Visitor<'a, 's> {
             .copied()
             .collect();
         deps.extend(&ctx.stmt_deps);
+        deps.extend(made);
         deps.sort_unstable();
         deps.dedup();
         for n in names {
@@ -744,17 +762,18 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// Runs `f` with the dependencies of a branch condition added: what runs inside a branch depends
     /// on whatever decided it.
-    fn controlled_by(&mut self, cond: &Expr, f: impl FnOnce(&mut Self)) {
+    fn controlled_by(&mut self, cond: &Expr, made: &[u32], f: impl FnOnce(&mut Self)) {
         let uses = idents_used(cond);
         let Some(ctx) = self.ctx() else {
             return f(self);
         };
-        let extra: Vec<u32> = uses
+        let mut extra: Vec<u32> = uses
             .iter()
             .filter_map(|u| ctx.origin.get(u))
             .flatten()
             .copied()
             .collect();
+        extra.extend(made);
         let saved = ctx.stmt_deps.clone();
         ctx.stmt_deps.extend(extra);
         f(self);
@@ -1065,7 +1084,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
                 syn::UseTree::Rename(r) => {
                     let mut path = prefix.clone();
-                    path.push(r.ident.to_string());
+                    if r.ident != "self" {
+                        path.push(r.ident.to_string());
+                    }
                     out.push(UseAlias {
                         module: module.to_vec(),
                         name: r.rename.to_string(),
@@ -1136,7 +1157,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         return;
                     }
                 }
-                self.statement(Some(&init.expr), defines, |v| {
+                self.statement(Some(&init.expr), defines, Vec::new(), |v| {
                     v.visit_expr(&init.expr);
                     if let Some((_, diverge)) = &init.diverge {
                         let alt = v.frame(|v| v.visit_expr(diverge));
@@ -1189,11 +1210,22 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 }
-                self.statement(Some(expr), defines, |v| v.visit_expr(expr));
+                let extends = match driver::strip_plumbing(expr) {
+                    Expr::Assign(a) if !matches!(&*a.left, Expr::Path(_)) => {
+                        field_path(&a.left).into_iter().take(1).collect()
+                    }
+                    Expr::MethodCall(m) => field_path(&m.receiver)
+                        .into_iter()
+                        .take(1)
+                        .filter(|n| n != "self")
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                self.statement(Some(expr), defines, extends, |v| v.visit_expr(expr));
             }
             syn::Stmt::Macro(m) => {
                 let mac = &m.mac;
-                self.statement(None, Vec::new(), |v| v.visit_macro(mac));
+                self.statement(None, Vec::new(), Vec::new(), |v| v.visit_macro(mac));
             }
             syn::Stmt::Item(item) => {
                 // A nested item is its own function; it does not run here.
@@ -1284,12 +1316,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_if(self, e);
         }
+        let mark = self.new_mark();
         self.visit_expr(&e.cond);
+        let made = self.made_since(mark);
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
-            self.controlled_by(&e.cond, |v| {
+            self.controlled_by(&e.cond, &made, |v| {
                 if let Expr::Let(l) = &*e.cond {
-                    v.bind(&l.pat, &l.expr);
+                    v.bind(&l.pat, &l.expr, &made);
                 }
                 out.0 = v.frame(|v| v.visit_block(&e.then_branch));
                 if let Some((_, expr)) = &e.else_branch {
@@ -1309,11 +1343,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_match(self, e);
         }
+        let mark = self.new_mark();
         self.visit_expr(&e.expr);
+        let made = self.made_since(mark);
         let mut arms = Vec::new();
-        self.controlled_by(&e.expr, |v| {
+        self.controlled_by(&e.expr, &made, |v| {
             for arm in &e.arms {
-                v.bind(&arm.pat, &e.expr);
+                v.bind(&arm.pat, &e.expr, &made);
                 let steps = v.frame(|v| {
                     if let Some((_, guard)) = &arm.guard {
                         v.visit_expr(guard);
@@ -1334,8 +1370,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_for_loop(self, e);
         }
+        let mark = self.new_mark();
         self.visit_expr(&e.expr);
-        self.bind(&e.pat, &e.expr);
+        let made = self.made_since(mark);
+        self.bind(&e.pat, &e.expr, &made);
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
         self.push_loop(loc, body);
@@ -1366,7 +1404,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 v.visit_expr(&e.cond);
             }
             if let Expr::Let(l) = &*e.cond {
-                v.bind(&l.pat, &l.expr);
+                v.bind(&l.pat, &l.expr, &[]);
             }
             v.visit_block(&e.body);
         });

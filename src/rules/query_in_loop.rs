@@ -20,7 +20,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         for step in &ctx.model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Loop(l) = s {
-                    check_loop(ctx, id, l, out);
+                    check_loop(ctx, id, s, l, out);
                 }
             });
         }
@@ -43,13 +43,13 @@ fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
     }
 }
 
-fn check_loop(ctx: &Ctx, function: usize, l: &LoopStep, out: &mut Vec<Diagnostic>) {
+fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut Vec<Diagnostic>) {
     let mut items = Vec::new();
     costly_items(ctx, &l.body, &mut items);
     let Some(first) = items.first() else { return };
     let n = ctx.config.loop_iterations;
-    let per_iteration = ctx.costs.seq(&l.body);
-    let total: Vec<f64> = per_iteration.ms.iter().map(|m| m * f64::from(n)).collect();
+    let per_iteration = ctx.costs.per_iteration(&l.body);
+    let total = ctx.costs.step(step).ms;
     let (loc, what) = describe(ctx, first);
     let trips = per_iteration.trips;
     let cost = per_deployment(ctx.config, &total);
@@ -70,7 +70,7 @@ fn check_loop(ctx: &Ctx, function: usize, l: &LoopStep, out: &mut Vec<Diagnostic
         } else {
             what
         };
-        related.push((loc, format!("{what}, also on every iteration")));
+        related.push((loc, format!("{what}, also in the loop")));
     }
     let reached = super::trips_under(ctx, &l.body);
     let reads = reached.iter().any(|t| t.access == Some(Access::Read));

@@ -16,17 +16,33 @@ pub static LINT: Lint = Lint {
 
 fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for id in 0..ctx.model.fns.len() {
-        if !ctx.model.reachable[id] {
-            continue;
+        if ctx.model.reachable[id] {
+            check_tree(ctx, id, &ctx.model.func(id).body, out);
         }
-        let f = ctx.model.func(id);
-        check_seq(ctx, id, &f.body, out);
-        for step in &f.body {
-            step.walk(&mut |s| {
-                for seq in s.children() {
-                    check_seq(ctx, id, seq, out);
+    }
+}
+
+/// Checks a sequence, then the sequences nested in it. Once a run is reported, the branches inside it
+/// are not reported again on their own (their round trips are already in the finding); loop bodies
+/// always are.
+fn check_tree(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) {
+    let reported = check_seq(ctx, function, seq, out);
+    for step in seq {
+        match step {
+            Step::Loop(l) => check_tree(ctx, function, &l.body, out),
+            Step::Branch(_) | Step::Concurrent(_) if reported => {
+                step.walk(&mut |s| {
+                    if let Step::Loop(l) = s {
+                        check_tree(ctx, function, &l.body, out);
+                    }
+                });
+            }
+            Step::Branch(_) | Step::Concurrent(_) => {
+                for child in step.children() {
+                    check_tree(ctx, function, child, out);
                 }
-            });
+            }
+            _ => {}
         }
     }
 }
@@ -38,7 +54,8 @@ struct Item<'a> {
     ms: Vec<f64>,
 }
 
-fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) {
+/// Reports the sequential run of one sequence, if it has one worth reporting.
+fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) -> bool {
     let items: Vec<Item> = seq
         .iter()
         .filter(|s| !matches!(s, Step::Loop(_)))
@@ -52,7 +69,12 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
         })
         .collect();
     if items.len() < 2 {
-        return;
+        return false;
+    }
+    // BEGIN and COMMIT around a loop are the loop's business (`query-in-loop`).
+    let control = |i: &Item| matches!(i.step, Step::Trip(t) if t.kind != TripKind::Query);
+    if items.iter().all(control) {
+        return false;
     }
     let trips: u32 = items.iter().map(|i| i.trips).sum();
     let n_dep = ctx.config.deployments.len();
@@ -62,15 +84,17 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     // Round trips that never leave the region cost next to nothing: not worth a finding.
     let intra = ctx.config.topology.intra_region_ms;
     if !ms.iter().any(|&m| m > f64::from(trips) * intra + 0.5) {
-        return;
+        return false;
     }
-    let Some(primary) = first_loc(&items[1]) else {
-        return;
+    let Some(primary) = costly_loc(ctx, items[1].step) else {
+        return false;
     };
     let mut related = Vec::new();
     let mut k = 1;
     for item in &items {
-        let Some(loc) = first_loc(item) else { continue };
+        let Some(loc) = costly_loc(ctx, item.step) else {
+            continue;
+        };
         if loc != primary {
             related.push((loc, label(ctx, item, k)));
         }
@@ -94,20 +118,22 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
         related,
         function: Some(function),
     });
+    true
 }
 
-fn first_loc(item: &Item) -> Option<Loc> {
-    let mut found = None;
-    item.step.walk(&mut |s| {
-        if found.is_none() {
-            match s {
-                Step::Trip(t) => found = Some(t.loc),
-                Step::Call(c) if c.resolved.is_some() => found = Some(c.loc),
-                _ => {}
-            }
-        }
-    });
-    found
+/// Where a step's round trips are: the trip, the call that makes them, or the costliest arm's first.
+fn costly_loc(ctx: &Ctx, step: &Step) -> Option<Loc> {
+    match step {
+        Step::Trip(t) => Some(t.loc),
+        Step::Call(c) => (ctx.costs.step(step).trips > 0).then_some(c.loc),
+        Step::Concurrent(c) => Some(c.loc),
+        Step::Loop(l) => Some(l.loc),
+        Step::Branch(alts) => alts
+            .iter()
+            .max_by_key(|a| ctx.costs.seq(a).trips)
+            .and_then(|a| a.iter().find_map(|s| costly_loc(ctx, s))),
+        Step::Exit | Step::Break => None,
+    }
 }
 
 fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
