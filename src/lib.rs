@@ -281,7 +281,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             handler: f.name.clone(),
             handler_path: ctx.model.qualified_name(route.handler),
             file: ctx.model.file_of(route.handler).path.clone(),
-            line: f.loc.line,
+            line: f.fn_line,
             round_trips: cost.trips,
             lints,
             cost: ctx

@@ -82,6 +82,8 @@ pub struct FnFacts {
     pub is_test: bool,
     /// The function's name.
     pub loc: Loc,
+    /// The line of the `fn` keyword (a route's line in reports).
+    pub fn_line: u32,
     /// Extractor types among the parameters (`State`, `Path`, `Json`, …): evidence of a handler.
     pub extractors: Vec<String>,
     /// Parameter name → type name (`State(state): State<AppState>` gives `state` → `AppState`).
