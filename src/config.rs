@@ -59,6 +59,8 @@ pub struct Config {
     pub budgets: Vec<(String, f64)>,
     pub loop_iterations: u32,
     pub levels: BTreeMap<String, Level>,
+    /// The built-in catalog with the project's `[[builders]]`, `[[calls]]`, … in front.
+    pub catalog: crate::catalog::Catalog,
 }
 
 impl Config {
@@ -77,6 +79,7 @@ impl Config {
             budgets: Vec::new(),
             loop_iterations: DEFAULT_LOOP_ITERATIONS,
             levels: BTreeMap::new(),
+            catalog: crate::catalog::Catalog::builtin().clone(),
         }
     }
 
@@ -250,6 +253,14 @@ struct Raw {
     lints: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     regions: BTreeMap<Spanned<String>, RawRegion>,
+    #[serde(default)]
+    builders: Vec<Spanned<crate::catalog::Builder>>,
+    #[serde(default)]
+    calls: Vec<Spanned<crate::catalog::CallSpec>>,
+    #[serde(default)]
+    concurrent: Vec<crate::catalog::Concurrent>,
+    #[serde(default)]
+    no_round_trip: Vec<crate::catalog::NoRoundTrip>,
 }
 
 #[derive(Deserialize)]
@@ -574,6 +585,53 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
         }
     }
 
+    let mut entries = crate::catalog::Entries::default();
+    for b in &raw.builders {
+        if b.get_ref().send.is_empty() {
+            errors.push(err(
+                Some(b.span()),
+                "a [[builders]] entry needs `send`: the methods that send the query".into(),
+                None,
+            ));
+        }
+        entries.builders.push(b.get_ref().clone());
+    }
+    for c in &raw.calls {
+        let spec = c.get_ref();
+        if spec.methods.is_empty() && spec.functions.is_empty() {
+            errors.push(err(
+                Some(c.span()),
+                "a [[calls]] entry needs `methods` or `functions`".into(),
+                None,
+            ));
+        }
+        for pos in [&spec.sql, &spec.executor].into_iter().flatten() {
+            let ok = pos == "receiver"
+                || pos == "none"
+                || crate::facts::driver::arg_index(pos).is_some();
+            if !ok {
+                errors.push(err(
+                    Some(c.span()),
+                    format!("`{pos}` is not an argument position"),
+                    Some("write `receiver`, `none`, or `arg0`, `arg1`, …".into()),
+                ));
+            }
+        }
+        if let Some(db) = &spec.database {
+            if !config.databases.iter().any(|d| &d.name == db) {
+                errors.push(err(
+                    Some(c.span()),
+                    format!("unknown database `{db}`"),
+                    None,
+                ));
+            }
+        }
+        entries.calls.push(spec.clone());
+    }
+    entries.concurrent = raw.concurrent.clone();
+    entries.no_round_trip = raw.no_round_trip.clone();
+    config.catalog = crate::catalog::Catalog::with(entries);
+
     config.topology = topology;
     if errors.is_empty() {
         Ok(config)
@@ -582,7 +640,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon); see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]]; see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

@@ -253,6 +253,7 @@ mod tests {
             in_transaction: false,
             after: Vec::new(),
             access: None,
+            database: None,
             target: Some(Target {
                 db: 0,
                 role: Role::Primary,

@@ -4,6 +4,7 @@
 //! The pipeline: discover → parse → facts (per file, in parallel) → model (whole project) → rules + cost →
 //! report. [`analyze`] runs it; the CLI is a thin layer over it.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod cost;
@@ -100,7 +101,7 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
     };
     let found = discover::discover(root);
     lap("discover");
-    let files = parse_all(found);
+    let files = parse_all(found, &config.catalog);
     lap("parse");
     let model = model::build(files, &config);
     lap("model");
@@ -124,10 +125,10 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
     }
 }
 
-fn parse_all(found: Vec<discover::Found>) -> Vec<facts::FileFacts> {
+fn parse_all(found: Vec<discover::Found>, catalog: &catalog::Catalog) -> Vec<facts::FileFacts> {
     let work = |f: &discover::Found| -> facts::FileFacts {
         match f {
-            discover::Found::File { path, rel } => parse_one(path, rel),
+            discover::Found::File { path, rel } => parse_one(path, rel, catalog),
             discover::Found::Error { rel, message } => unreadable(rel, message.clone()),
         }
     };
@@ -140,7 +141,7 @@ fn parse_all(found: Vec<discover::Found>) -> Vec<facts::FileFacts> {
     }
 }
 
-fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
+fn parse_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> facts::FileFacts {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         return unreadable(
@@ -181,7 +182,7 @@ fn parse_one(path: &Path, rel: &str) -> facts::FileFacts {
             format!("brackets nest deeper than {MAX_NESTING} levels, so it is not parsed"),
         );
     }
-    facts::extract(rel.to_string(), source, discover::module_path(rel))
+    facts::extract(rel.to_string(), source, discover::module_path(rel), catalog)
 }
 
 /// A cheap text scan: parsing dominates the run, and a file with no `async`, no router, no re-export, no

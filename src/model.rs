@@ -13,52 +13,6 @@ use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, TripK
 /// Mounting deeper than this is taken as a cycle.
 const MAX_MOUNT_DEPTH: usize = 32;
 
-/// Method names that std, tokio and common clients use for their own futures: an awaited call with one
-/// of these names on something other than `self` is not taken for a function of the analysed code.
-const FOREIGN_METHODS: &[&str] = &[
-    "send",
-    "recv",
-    "read",
-    "write",
-    "lock",
-    "acquire",
-    "get",
-    "flush",
-    "close",
-    "next",
-    "try_next",
-    "json",
-    "text",
-    "bytes",
-    "call",
-    "ready",
-    "wait",
-    "join",
-    "sleep",
-    "read_to_end",
-    "read_to_string",
-    "write_all",
-    "shutdown",
-    "accept",
-    "connect",
-    "collect",
-    "try_collect",
-    "send_request",
-    "changed",
-    "notified",
-    "tick",
-    "elapsed",
-    "status",
-    "insert",
-    "remove",
-    "set",
-    "del",
-    "publish",
-    "subscribe",
-    "into_future",
-    "poll",
-];
-
 /// A function in the model: which file, which function of that file.
 #[derive(Debug, Clone, Copy)]
 pub struct FnRef {
@@ -145,7 +99,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
             fns.push(FnRef { file, index });
         }
     }
-    let index = Index::new(&files, &fns);
+    let index = Index::new(&files, &fns, &config.catalog);
 
     // Resolve calls and classify round trips, one function at a time.
     let consts: HashMap<&str, &str> = files
@@ -168,13 +122,21 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
                             .and_then(|c| consts.get(c))
                             .map(|s| s.to_string())
                     });
-                    let access = match (t.kind, &text) {
-                        (TripKind::Query | TripKind::Prepare, Some(text)) => {
+                    let access = match (t.access, t.kind, &text) {
+                        (Some(fixed), _, _) => fixed,
+                        (None, TripKind::Query | TripKind::Prepare, Some(text)) => {
                             sql::classify(text).access
                         }
                         _ => Access::Write,
                     };
                     let mut target = config.target_for(t.executor.as_deref());
+                    let named = t
+                        .database
+                        .as_deref()
+                        .and_then(|d| config.databases.iter().position(|x| x.name == d));
+                    if let Some(db) = named {
+                        target.db = db;
+                    }
                     if t.in_transaction || t.kind != TripKind::Query || access == Access::Write {
                         target.role = Role::Primary;
                     }
@@ -260,10 +222,12 @@ struct Index {
     /// functions of the caller's crate when a workspace repeats module paths.
     crate_of: Vec<String>,
     file_of: Vec<usize>,
+    /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
+    quiet: HashSet<String>,
 }
 
 impl Index {
-    fn new(files: &[FileFacts], fns: &[FnRef]) -> Index {
+    fn new(files: &[FileFacts], fns: &[FnRef], catalog: &crate::catalog::Catalog) -> Index {
         let mut index = Index {
             by_name: HashMap::new(),
             by_path: HashMap::new(),
@@ -278,6 +242,7 @@ impl Index {
                 .map(|r| crate_dir(&files[r.file].path).to_string())
                 .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
+            quiet: catalog.quiet_methods.iter().cloned().collect(),
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
@@ -630,7 +595,7 @@ impl Index {
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
             None => {
-                if FOREIGN_METHODS.contains(&name) {
+                if self.quiet.contains(name) {
                     return None;
                 }
                 costliest(&candidates, func)

@@ -547,3 +547,75 @@ async fn primary(State(state): State<AppState>) {
     assert_eq!(cost("events"), 150.0);
     assert_eq!(cost("primary"), 90.0);
 }
+
+#[test]
+fn a_project_teaches_hopcheck_its_own_wrappers_in_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn profile(State(state): State<AppState>, Path(id): Path<i64>) {
+    let user = state.store.cached_user(id).await;
+    let orders = repo::orders_of(&state, id).await;
+    let (a, b) = pooled_join!(repo::orders_of(&state, 1), repo::orders_of(&state, 2));
+    state.events.publish_later(id).await;
+}
+impl Outbox {
+    async fn publish_later(&self, id: i64) {
+        sqlx::query("INSERT INTO outbox (id) VALUES ($1)").bind(id).execute(&self.pool).await;
+    }
+}
+"#,
+    )
+    .unwrap();
+    // Without the entries, only `publish_later` (the analysed code's own method) is seen.
+    let without = check_json(dir.path(), &[]).1;
+    assert_eq!(without["routes"][0]["round_trips"], 1);
+
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        r#"[budget]
+default = "1s"
+
+[[calls]]
+methods = ["cached_user"]
+args = 1
+access = "read"
+
+[[calls]]
+functions = ["repo::orders_of"]
+access = "read"
+
+[[concurrent]]
+macros = ["pooled_join"]
+
+[[no-round-trip]]
+methods = ["publish_later"]
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    // cached_user, orders_of, then the two joined calls at once: three round trips in a row; the
+    // outbox write is declared no round trip on the request path.
+    assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
+    let lints: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["lint"].as_str().unwrap())
+        .collect();
+    assert_eq!(lints, ["sequential-queries"]);
+
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[[calls]]\nmethods = [\"x\"]\nexecutor = \"first\"\n",
+    )
+    .unwrap();
+    let out = hopcheck(&["check", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`first` is not an argument position"),
+        "{}",
+        stderr(&out)
+    );
+}

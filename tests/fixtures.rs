@@ -4,9 +4,12 @@ mod common;
 
 use common::*;
 
+/// One-case-per-function snippets: one file per lint in `fixtures/`, one per library in
+/// `fixtures/libraries/`.
 fn snippet_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(fixtures())
-        .unwrap()
+    let mut files: Vec<_> = [fixtures(), fixtures().join("libraries")]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "rs"))
         .collect();

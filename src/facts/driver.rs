@@ -1,90 +1,18 @@
-//! Knowledge of database drivers: which awaited expressions are round trips (sqlx, tokio-postgres,
-//! deadpool-postgres), which build concurrency (`try_join!`, `join_all`, `buffer_unordered`), and how
-//! executor expressions are spelled.
+//! Matching expressions against the catalog: which awaited expressions are round trips, which run futures
+//! at once (`try_join!`, `join_all`, `buffer_unordered`), and how executor expressions are spelled.
 //!
-//! These are pure functions over syn expressions. They decide shapes only; the visitor owns the state
-//! (local aliases, dependencies) and turns shapes into steps.
+//! These are pure functions over syn expressions. The knowledge of libraries lives in the catalog (data);
+//! this module only knows Rust's shapes. The visitor owns the state (local aliases, dependencies) and
+//! turns shapes into steps.
 
+use proc_macro2::Span;
 use quote::ToTokens;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall};
 
+use super::sql::Access;
 use super::TripKind;
-
-/// Functions that start an sqlx query.
-const SQLX_QUERY_FNS: &[&str] = &[
-    "query",
-    "query_as",
-    "query_scalar",
-    "query_with",
-    "query_as_with",
-    "query_scalar_with",
-    "raw_sql",
-];
-
-/// Macros that start an sqlx query; the SQL is the first string literal among their arguments.
-const SQLX_QUERY_MACROS: &[&str] = &[
-    "query",
-    "query_as",
-    "query_scalar",
-    "query_unchecked",
-    "query_as_unchecked",
-    "query_scalar_unchecked",
-    "query_file",
-    "query_file_as",
-    "query_file_scalar",
-    "query_file_unchecked",
-    "query_file_as_unchecked",
-];
-
-/// sqlx methods that send a query and wait for its result.
-const SQLX_TERMINALS: &[&str] = &[
-    "fetch_one",
-    "fetch_all",
-    "fetch_optional",
-    "execute",
-    "fetch_many",
-];
-
-/// Stream adapters that drain an sqlx `fetch` stream in one round trip.
-const STREAM_DRAINS: &[&str] = &[
-    "try_collect",
-    "collect",
-    "try_next",
-    "next",
-    "try_for_each",
-    "for_each",
-    "try_fold",
-    "fold",
-    "map",
-    "map_ok",
-    "try_filter",
-    "filter",
-    "filter_map",
-    "try_filter_map",
-    "and_then",
-    "map_err",
-    "boxed",
-];
-
-/// tokio-postgres client methods that are one round trip each, with the SQL (or statement) first.
-const PG_SQL_METHODS: &[&str] = &[
-    "query",
-    "query_one",
-    "query_opt",
-    "query_raw",
-    "query_typed",
-    "query_typed_raw",
-    "execute",
-    "execute_raw",
-    "prepare",
-    "prepare_cached",
-    "prepare_typed",
-    "prepare_typed_cached",
-    "batch_execute",
-    "simple_query",
-    "copy_in",
-    "copy_out",
-];
+use crate::catalog::{path_matches, Builder, CallSpec, Catalog};
 
 /// Where the SQL text of a round trip comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,8 +32,13 @@ pub struct TripShape<'e> {
     pub sql: SqlRef,
     /// The executor expression (`&state.db`, `&mut *tx`, `client`).
     pub executor: Option<&'e Expr>,
-    /// The method name that sends the query, for the span.
-    pub method: &'e ExprMethodCall,
+    /// The name of the call that sends it, and the whole call, for spans.
+    pub start: Span,
+    pub call: Span,
+    /// Read or write, when the catalog fixes it; otherwise the SQL decides.
+    pub access: Option<Access>,
+    /// The database the catalog names, if any.
+    pub database: Option<String>,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -141,48 +74,69 @@ pub fn path_segments(path: &syn::Path) -> Vec<String> {
     path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
 
-/// If `root` starts an sqlx query, the SQL it carries and how it is spelled.
-pub fn sqlx_query_root(root: &Expr) -> Option<(SqlRef, String)> {
+/// If `root` starts a query of a catalog builder (`sqlx::query("…")`, `query!(…)`, `Post::find()`): the
+/// builder, the SQL the root carries, and how it is spelled.
+pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder, SqlRef, String)> {
     match root {
         Expr::Call(call) => {
             let Expr::Path(p) = &*call.func else {
                 return None;
             };
-            let name = last_segment(&p.path);
-            // `QueryBuilder::new("SELECT …")`: the statement starts with its first argument.
             let segs = path_segments(&p.path);
-            let builder = segs.len() >= 2 && segs[segs.len() - 2] == "QueryBuilder";
-            if builder && matches!(name.as_str(), "new" | "with_arguments") {
-                let sql = call.args.first().map(sql_ref).unwrap_or(SqlRef::Unknown);
-                return Some((sql, "sqlx::QueryBuilder".to_string()));
-            }
-            if !SQLX_QUERY_FNS.contains(&name.as_str()) {
-                return None;
-            }
-            // A bare `query(…)` must at least look like SQL or a name holding it.
             let sql = call.args.first().map(sql_ref).unwrap_or(SqlRef::Unknown);
-            let qualified = p.path.segments.len() > 1;
-            if !qualified && matches!(sql, SqlRef::Unknown) {
-                return None;
-            }
-            Some((sql, format!("sqlx::{name}")))
+            // A bare imported name (`query(…)`) must at least carry recognisable SQL.
+            let bare_ok = !matches!(sql, SqlRef::Unknown);
+            let builder = catalog
+                .builders
+                .iter()
+                .find(|b| b.functions.iter().any(|f| path_matches(&segs, f, bare_ok)))?;
+            Some((
+                builder,
+                sql,
+                format!("{}::{}", builder.library, segs.join("::")),
+            ))
         }
         Expr::Macro(m) => {
             let name = last_segment(&m.mac.path);
-            if !SQLX_QUERY_MACROS.contains(&name.as_str()) {
-                return None;
-            }
-            let sql = if name.starts_with("query_file") {
+            let builder = catalog.builders.iter().find(|b| b.macros.contains(&name))?;
+            let sql = if name.contains("file") {
                 SqlRef::Unknown
             } else {
                 first_string_literal(&m.mac.tokens)
                     .map(SqlRef::Text)
                     .unwrap_or(SqlRef::Unknown)
             };
-            Some((sql, format!("sqlx::{name}!")))
+            Some((builder, sql, format!("{}::{name}!", builder.library)))
         }
         _ => None,
     }
+}
+
+/// Does this executor expression look like a connection, pool or transaction?
+pub fn looks_like_executor(expr: &Expr) -> bool {
+    if matches!(expr, Expr::Reference(r) if r.mutability.is_some()) {
+        return true;
+    }
+    let (text, mutable) = executor_text(expr);
+    let text = text.to_lowercase();
+    mutable
+        || [
+            "conn",
+            "pool",
+            "db",
+            "tx",
+            "txn",
+            "transaction",
+            "executor",
+            "client",
+            "database",
+            "pg",
+        ]
+        .iter()
+        .any(|w| {
+            text.split(|c: char| !c.is_alphanumeric())
+                .any(|part| part == *w || part.ends_with(w))
+        })
 }
 
 /// The first string literal in a macro's tokens (`query_as!(User, "SELECT …", id)`).
@@ -235,166 +189,254 @@ pub fn sql_ref(expr: &Expr) -> SqlRef {
     }
 }
 
-/// Recognises an awaited expression (the part before `.await`) as a database round trip.
-pub fn trip_shape(expr: &Expr, is_query_local: impl Fn(&str) -> bool) -> Option<TripShape<'_>> {
+/// Recognises an awaited expression (the part before `.await`) as a round trip of the catalog.
+/// `local_builder` tells which locals hold an unsent query (and of which builder).
+pub fn trip_shape<'e, 'c>(
+    expr: &'e Expr,
+    catalog: &'c Catalog,
+    local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+) -> Option<TripShape<'e>> {
     let (root, calls) = chain(expr);
-    let last = *calls.last()?;
-    let method = last.method.to_string();
-
-    // sqlx: `query(…)…fetch_one(executor)`, or a builder held in a local.
-    let query_root = sqlx_query_root(root).or_else(|| match root {
+    if calls.is_empty() {
+        return function_call(expr, catalog);
+    }
+    let rooted = query_root(root, catalog).or_else(|| match root {
         Expr::Path(p) if p.path.segments.len() == 1 => {
             let name = last_segment(&p.path);
-            is_query_local(&name).then(|| (SqlRef::Local(name), "sqlx::query".to_string()))
+            local_builder(&name)
+                .flatten()
+                .map(|b| (b, SqlRef::Local(name), b.library.clone()))
         }
         _ => None,
     });
-    if let Some((sql, api)) = query_root {
-        // `fetch(executor)` followed by stream adapters that drain it is one round trip.
-        let send = calls.iter().position(|c| {
-            let name = c.method.to_string();
-            SQLX_TERMINALS.contains(&name.as_str()) || name == "fetch"
-        })?;
-        let tail_ok = calls[send + 1..]
-            .iter()
-            .all(|c| STREAM_DRAINS.contains(&c.method.to_string().as_str()));
-        if !tail_ok && send + 1 != calls.len() {
-            return None;
+    for builder in &catalog.builders {
+        if let Some(shape) = builder_trip(builder, root, &calls, rooted.as_ref()) {
+            return Some(shape);
         }
-        let sender = calls[send];
-        return Some(TripShape {
-            kind: TripKind::Query,
-            api: format!("{api}(…).{}", sender.method),
-            sql,
-            executor: sender.args.first(),
-            method: sender,
-        });
     }
+    let last = *calls.last()?;
+    catalog
+        .calls
+        .iter()
+        .find_map(|c| method_trip(c, last, catalog, &local_builder))
+}
 
-    let receiver = &*last.receiver;
-    match (method.as_str(), last.args.len()) {
-        ("begin", 0) | ("transaction", 0) => Some(TripShape {
-            kind: TripKind::Begin,
-            api: format!(".{method}()"),
-            sql: SqlRef::Text("BEGIN".into()),
-            executor: Some(receiver),
-            method: last,
-        }),
-        ("commit", 0) | ("rollback", 0) => Some(TripShape {
-            kind: if method == "commit" {
-                TripKind::Commit
-            } else {
-                TripKind::Rollback
-            },
-            api: format!(".{method}()"),
-            sql: SqlRef::Text(method.to_uppercase()),
-            executor: Some(receiver),
-            method: last,
-        }),
-        // sqlx's Executor methods on a pool or connection: `pool.execute("…")`, `conn.fetch_one(query)`.
-        (m, 1) if SQLX_TERMINALS.contains(&m) => {
-            let arg = last.args.first()?;
-            let sql = executor_arg_sql(arg, &is_query_local)?;
-            Some(TripShape {
-                kind: TripKind::Query,
-                api: format!(".{m}(…)"),
-                sql,
-                executor: Some(receiver),
-                method: last,
-            })
-        }
-        // tokio-postgres and deadpool-postgres clients: the SQL or a prepared statement comes first.
-        (m, n) if PG_SQL_METHODS.contains(&m) && n >= 1 => {
-            let arg = last.args.first()?;
-            let sql = sql_ref(arg);
-            if sql == SqlRef::Unknown {
-                return None;
-            }
-            // Two-argument forms take parameters; one-argument forms are `prepare`/`batch_execute`.
-            let takes_params = !matches!(
-                m,
-                "prepare" | "prepare_cached" | "batch_execute" | "simple_query"
-            );
-            if takes_params && n < 2 {
-                return None;
-            }
-            let kind = if m.starts_with("prepare") {
-                TripKind::Prepare
-            } else {
-                TripKind::Query
-            };
-            Some(TripShape {
-                kind,
-                api: format!(".{m}(…)"),
-                sql,
-                executor: Some(receiver),
-                method: last,
-            })
-        }
-        _ => None,
+/// A chain sent by one of a builder's `send` methods, optionally drained by its `drains`.
+fn builder_trip<'e>(
+    b: &Builder,
+    root: &'e Expr,
+    calls: &[&'e ExprMethodCall],
+    rooted: Option<&(&Builder, SqlRef, String)>,
+) -> Option<TripShape<'e>> {
+    let send = calls
+        .iter()
+        .position(|c| b.send.iter().any(|s| c.method == s))?;
+    let tail_ok = calls[send + 1..]
+        .iter()
+        .all(|c| b.drains.iter().any(|d| c.method == d));
+    if !tail_ok {
+        return None;
+    }
+    let names_roots = !b.functions.is_empty() || !b.macros.is_empty();
+    let by_root = rooted.filter(|(rb, _, _)| std::ptr::eq(*rb, b));
+    let by_method = calls[..send]
+        .iter()
+        .any(|c| b.methods.iter().any(|m| c.method == m));
+    let any_root = !names_roots && b.methods.is_empty();
+    if by_root.is_none() && !by_method && !any_root {
+        return None;
+    }
+    let sender = calls[send];
+    let executor = sender.args.first();
+    if b.executor_hint && !executor.is_some_and(looks_like_executor) {
+        return None;
+    }
+    let root_name = match root {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => last_segment(&p.path),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let writes = b.write_functions.contains(&root_name);
+    let access = if writes {
+        Some(Access::Write)
+    } else {
+        b.access.map(|a| a.access())
+    };
+    let (sql, api) = match by_root {
+        Some((_, sql, api)) => (sql.clone(), api.clone()),
+        None => (SqlRef::Unknown, b.library.clone()),
+    };
+    Some(TripShape {
+        kind: TripKind::Query,
+        api: format!("{api}(…).{}", sender.method),
+        sql,
+        executor,
+        start: sender.method.span(),
+        call: sender.span(),
+        access,
+        database: None,
+    })
+}
+
+/// `receiver.method(args)` as one round trip of a `[[calls]]` entry.
+fn method_trip<'e, 'c>(
+    c: &CallSpec,
+    call: &'e ExprMethodCall,
+    catalog: &'c Catalog,
+    local_builder: &impl Fn(&str) -> Option<Option<&'c Builder>>,
+) -> Option<TripShape<'e>> {
+    if !c.methods.iter().any(|m| call.method == m) {
+        return None;
+    }
+    let args: Vec<&Expr> = call.args.iter().collect();
+    if !arity_ok(c, args.len()) {
+        return None;
+    }
+    let sql = match c.sql.as_deref().and_then(arg_index) {
+        Some(i) => args
+            .get(i)
+            .and_then(|a| sql_of_arg(a, catalog, local_builder)),
+        None => None,
+    };
+    if c.sql_required && sql.is_none() {
+        return None;
+    }
+    let executor = pick_executor(c, Some(&call.receiver), &args);
+    if c.executor_hint && !executor.is_some_and(looks_like_executor) {
+        return None;
+    }
+    let kind = c.kind.map(|k| k.kind()).unwrap_or(TripKind::Query);
+    let sql = match (sql, kind) {
+        (Some(s), _) => s,
+        (None, TripKind::Begin) => SqlRef::Text("BEGIN".into()),
+        (None, TripKind::Commit) => SqlRef::Text("COMMIT".into()),
+        (None, TripKind::Rollback) => SqlRef::Text("ROLLBACK".into()),
+        (None, _) => SqlRef::Unknown,
+    };
+    Some(TripShape {
+        kind,
+        api: format!(".{}(…)", call.method),
+        sql,
+        executor,
+        start: call.method.span(),
+        call: call.span(),
+        access: c.access.map(|a| a.access()),
+        database: c.database.clone(),
+    })
+}
+
+/// An awaited free-function call of a `[[calls]]` entry: `db::cached_user(&pool, id).await`.
+fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    let segs = path_segments(&p.path);
+    let c = catalog
+        .calls
+        .iter()
+        .find(|c| c.functions.iter().any(|f| path_matches(&segs, f, false)))?;
+    let args: Vec<&Expr> = call.args.iter().collect();
+    if !arity_ok(c, args.len()) {
+        return None;
+    }
+    let sql = c
+        .sql
+        .as_deref()
+        .and_then(arg_index)
+        .and_then(|i| args.get(i))
+        .map(|a| sql_ref(a));
+    Some(TripShape {
+        kind: c.kind.map(|k| k.kind()).unwrap_or(TripKind::Query),
+        api: format!("{}(…)", segs.join("::")),
+        sql: sql.unwrap_or(SqlRef::Unknown),
+        executor: pick_executor(c, None, &args),
+        start: p.path.span(),
+        call: call.span(),
+        access: c.access.map(|a| a.access()),
+        database: c.database.clone(),
+    })
+}
+
+fn arity_ok(c: &CallSpec, n: usize) -> bool {
+    c.args.is_none_or(|a| a == n) && c.min_args.is_none_or(|m| n >= m)
+}
+
+/// `arg0` → 0.
+pub fn arg_index(spec: &str) -> Option<usize> {
+    spec.strip_prefix("arg")?.parse().ok()
+}
+
+fn pick_executor<'e>(
+    c: &CallSpec,
+    receiver: Option<&'e Expr>,
+    args: &[&'e Expr],
+) -> Option<&'e Expr> {
+    match c.executor.as_deref() {
+        Some("receiver") => receiver,
+        Some("none") => None,
+        Some(spec) => arg_index(spec).and_then(|i| args.get(i).copied()),
+        None => receiver.or(args.first().copied()),
     }
 }
 
-/// The SQL of an argument to an sqlx `Executor` method: a literal, a query expression or a builder local.
-fn executor_arg_sql(arg: &Expr, is_query_local: &impl Fn(&str) -> bool) -> Option<SqlRef> {
-    if let Some((sql, _)) = sqlx_query_root(chain(arg).0) {
+/// The SQL an argument carries: a literal, a constant, a query expression or a builder local.
+fn sql_of_arg<'c>(
+    arg: &Expr,
+    catalog: &'c Catalog,
+    local_builder: &impl Fn(&str) -> Option<Option<&'c Builder>>,
+) -> Option<SqlRef> {
+    if let Some((_, sql, _)) = query_root(chain(arg).0, catalog) {
         return Some(sql);
     }
     match sql_ref(arg) {
         SqlRef::Text(t) => Some(SqlRef::Text(t)),
-        SqlRef::Local(name) if is_query_local(&name) => Some(SqlRef::Local(name)),
+        SqlRef::Local(name) if local_builder(&name).is_some() => Some(SqlRef::Local(name)),
+        SqlRef::Local(_) | SqlRef::Unknown => None,
         SqlRef::Const(name) => Some(SqlRef::Const(name)),
-        _ => None,
     }
 }
 
 /// A stream that is polled later (`let rows = query(…).fetch(&pool);`): a round trip where it is made.
-pub fn unawaited_fetch(expr: &ExprMethodCall) -> Option<TripShape<'_>> {
-    if expr.method != "fetch" || expr.args.len() != 1 {
+pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Option<TripShape<'e>> {
+    if (expr.method != "fetch" && expr.method != "stream") || expr.args.len() != 1 {
         return None;
     }
-    let (root, _) = chain(&expr.receiver);
-    let (sql, api) = sqlx_query_root(root)?;
+    let (builder, sql, api) = query_root(chain(&expr.receiver).0, catalog)?;
+    if builder.drains.is_empty() || !builder.send.iter().any(|s| expr.method == s) {
+        return None;
+    }
     Some(TripShape {
         kind: TripKind::Query,
-        api: format!("{api}(…).fetch"),
+        api: format!("{api}(…).{}", expr.method),
         sql,
         executor: expr.args.first(),
-        method: expr,
+        start: expr.method.span(),
+        call: expr.span(),
+        access: builder.access.map(|a| a.access()),
+        database: None,
     })
 }
 
-/// Concurrency macros: each argument is a future that runs at the same time as the others.
-pub fn is_join_macro(path: &syn::Path) -> Option<String> {
+/// Concurrency macros of the catalog: each argument is a future that runs at the same time as the others.
+pub fn is_join_macro(path: &syn::Path, catalog: &Catalog) -> Option<String> {
     let name = last_segment(path);
-    if !matches!(name.as_str(), "join" | "try_join") {
-        return None;
-    }
-    Some(format!("{}!", path_segments(path).join("::")))
+    catalog
+        .concurrent_macros
+        .contains(&name)
+        .then(|| format!("{}!", path_segments(path).join("::")))
 }
 
-/// Concurrency functions taking futures (`join(a, b)`, `join_all(iter)`).
-pub fn is_join_fn(path: &syn::Path) -> Option<String> {
-    let name = last_segment(path);
-    let known = matches!(
-        name.as_str(),
-        "join"
-            | "try_join"
-            | "join3"
-            | "join4"
-            | "join5"
-            | "try_join3"
-            | "try_join4"
-            | "try_join5"
-            | "join_all"
-            | "try_join_all"
-            | "select_ok"
-    );
-    // A bare `join(…)` could be anything (`Path::join`, `slice::join`): only qualified or `_all` forms.
-    if !known || (path.segments.len() == 1 && !name.contains("_all") && !name.starts_with("try_")) {
-        return None;
-    }
-    Some(path_segments(path).join("::"))
+/// Concurrency functions of the catalog taking futures (`future::join(a, b)`, `join_all(iter)`).
+pub fn is_join_fn(path: &syn::Path, catalog: &Catalog) -> Option<String> {
+    let segs = path_segments(path);
+    catalog
+        .concurrent_functions
+        .iter()
+        .any(|f| path_matches(&segs, f, false))
+        .then(|| segs.join("::"))
 }
 
 /// Future adapters: awaiting `fut.adapter(..)` awaits `fut`.

@@ -143,8 +143,10 @@ pub struct Trip {
     pub in_transaction: bool,
     /// Ids of earlier trips and calls of the same function whose results this one uses.
     pub after: Vec<u32>,
-    /// The access the SQL implies, filled by the model.
+    /// Read or write: fixed by the catalog, or filled by the model from the SQL.
     pub access: Option<sql::Access>,
+    /// The database a catalog entry names, if any.
+    pub database: Option<String>,
     /// The database endpoint, filled by the model from the topology.
     pub target: Option<crate::config::Target>,
 }

@@ -19,9 +19,10 @@ use super::{
     Call, Callee, Concurrent, FileFacts, FnFacts, Loc, LoopStep, ParseError, RouteEntry, Step,
     Trip, TypeFacts, UseAlias,
 };
+use crate::catalog::Catalog;
 
 /// Parses one file and extracts its facts. Never fails: a syntax error becomes `parse_error`.
-pub fn extract(path: String, source: String, module: Vec<String>) -> FileFacts {
+pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Catalog) -> FileFacts {
     let mut facts = FileFacts {
         path,
         module: module.clone(),
@@ -32,6 +33,7 @@ pub fn extract(path: String, source: String, module: Vec<String>) -> FileFacts {
         Ok(file) => {
             let mut v = Visitor {
                 index: &index,
+                catalog,
                 facts: &mut facts,
                 module,
                 impl_ctx: None,
@@ -110,8 +112,8 @@ enum Local {
         connection: bool,
         transaction: bool,
     },
-    /// A query builder or prepared statement with its SQL.
-    Query(SqlRef),
+    /// A query builder (with its catalog entry) or a prepared statement, with its SQL.
+    Query(SqlRef, Option<usize>),
 }
 
 /// Per-function state while its body is walked.
@@ -149,6 +151,7 @@ impl FnCtx {
 
 struct Visitor<'a, 's> {
     index: &'a LineIndex<'s>,
+    catalog: &'a Catalog,
     facts: &'a mut FileFacts,
     module: Vec<String>,
     impl_ctx: Option<(String, Option<String>)>,
@@ -375,12 +378,12 @@ impl<'a, 's> Visitor<'a, 's> {
     /// An expression whose value is awaited: `.await`, or a future handed to a join.
     fn awaited(&mut self, base: &Expr, await_span: Option<Span>) {
         let mark = self.new_mark();
-        let is_query_local = |name: &str| {
-            self.fns
-                .last()
-                .is_some_and(|c| matches!(c.locals.get(name), Some(Local::Query(_))))
+        let catalog = self.catalog;
+        let query_local = |name: &str| match self.fns.last().and_then(|c| c.locals.get(name)) {
+            Some(Local::Query(_, builder)) => Some(builder.and_then(|i| catalog.builders.get(i))),
+            _ => None,
         };
-        if let Some(shape) = driver::trip_shape(base, is_query_local) {
+        if let Some(shape) = driver::trip_shape(base, catalog, query_local) {
             self.visit_chain_args(base);
             self.trip(shape, await_span, mark);
             return;
@@ -435,7 +438,7 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Paren(p) => return self.awaited(&p.expr, await_span),
             Expr::Call(call) => {
                 if let Expr::Path(p) = &*call.func {
-                    if let Some(form) = driver::is_join_fn(&p.path) {
+                    if let Some(form) = driver::is_join_fn(&p.path, self.catalog) {
                         let args: Vec<&Expr> = call.args.iter().collect();
                         return self.concurrent(form, p.path.span(), &args);
                     }
@@ -503,8 +506,8 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     fn trip(&mut self, shape: TripShape<'_>, await_span: Option<Span>, mark: usize) {
-        let start = shape.method.method.span();
-        let loc = self.compact(start, await_span, shape.method.span());
+        let start = shape.start;
+        let loc = self.compact(start, await_span, shape.call);
         let call_loc = self.loc(start);
         let (mut executor, mut on_connection, mut in_transaction) = (None, false, false);
         if let Some(e) = shape.executor {
@@ -529,8 +532,8 @@ impl<'a, 's> Visitor<'a, 's> {
             SqlRef::Text(t) => (Some(t), None),
             SqlRef::Const(c) => (None, Some(c)),
             SqlRef::Local(name) => match self.fns.last().and_then(|c| c.locals.get(&name)) {
-                Some(Local::Query(SqlRef::Text(t))) => (Some(t.clone()), None),
-                Some(Local::Query(SqlRef::Const(c))) => (None, Some(c.clone())),
+                Some(Local::Query(SqlRef::Text(t), _)) => (Some(t.clone()), None),
+                Some(Local::Query(SqlRef::Const(c), _)) => (None, Some(c.clone())),
                 _ => (None, None),
             },
             SqlRef::Unknown => (None, None),
@@ -550,7 +553,8 @@ impl<'a, 's> Visitor<'a, 's> {
             on_connection,
             in_transaction,
             after,
-            access: None,
+            access: shape.access,
+            database: shape.database,
             target: None,
         }));
     }
@@ -717,13 +721,13 @@ impl<'a, 's> Visitor<'a, 's> {
             return false;
         }
         if let Expr::MethodCall(m) = inner {
-            if driver::unawaited_fetch(m).is_some() {
+            if driver::unawaited_stream(m, self.catalog).is_some() {
                 return false;
             }
         }
         // A query builder is not a future until a terminal call sends it.
-        let builder = driver::sqlx_query_root(driver::chain(inner).0).is_some();
-        if builder && driver::trip_shape(inner, |_| false).is_none() {
+        let builder = driver::query_root(driver::chain(inner).0, self.catalog).is_some();
+        if builder && driver::trip_shape(inner, self.catalog, |_| None).is_none() {
             return false;
         }
         let name = name.to_string();
@@ -855,19 +859,17 @@ impl<'a, 's> Visitor<'a, 's> {
                     _ => None,
                 }
             }
-            Expr::MethodCall(m) if m.method.to_string().starts_with("prepare") => {
-                m.args.first().map(|a| Local::Query(driver::sql_ref(a)))
-            }
+            Expr::MethodCall(m) if m.method.to_string().starts_with("prepare") => m
+                .args
+                .first()
+                .map(|a| Local::Query(driver::sql_ref(a), None)),
             Expr::Reference(_) | Expr::Field(_) | Expr::MethodCall(_) | Expr::Path(_) => {
                 let (root, calls) = driver::chain(inner);
-                if let Some((sql, _)) = driver::sqlx_query_root(root) {
-                    let sends = calls.iter().any(|c| {
-                        matches!(
-                            c.method.to_string().as_str(),
-                            "fetch_one" | "fetch_all" | "fetch_optional" | "execute" | "fetch"
-                        )
-                    });
-                    (!sends).then_some(Local::Query(sql))
+                if let Some((builder, sql, _)) = driver::query_root(root, self.catalog) {
+                    let sends = calls
+                        .iter()
+                        .any(|c| builder.send.iter().any(|s| c.method == s));
+                    (!sends).then(|| Local::Query(sql, self.builder_index(builder)))
                 } else if matches!(inner, Expr::Field(_) | Expr::Reference(_))
                     || matches!(inner, Expr::MethodCall(m) if m.method == "clone")
                 {
@@ -881,9 +883,8 @@ impl<'a, 's> Visitor<'a, 's> {
                     None
                 }
             }
-            Expr::Call(_) | Expr::Macro(_) => {
-                driver::sqlx_query_root(inner).map(|(sql, _)| Local::Query(sql))
-            }
+            Expr::Call(_) | Expr::Macro(_) => driver::query_root(inner, self.catalog)
+                .map(|(builder, sql, _)| Local::Query(sql, self.builder_index(builder))),
             _ => None,
         };
         if let (Some(local), Some(ctx)) = (local, self.ctx()) {
@@ -891,6 +892,13 @@ impl<'a, 's> Visitor<'a, 's> {
         } else if let Some(ctx) = self.ctx() {
             ctx.locals.remove(name);
         }
+    }
+
+    fn builder_index(&self, builder: &crate::catalog::Builder) -> Option<usize> {
+        self.catalog
+            .builders
+            .iter()
+            .position(|b| std::ptr::eq(b, builder))
     }
 
     fn resolve_alias(&self, text: &str) -> String {
@@ -1277,7 +1285,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 return;
             }
         }
-        if let Some(shape) = driver::unawaited_fetch(m) {
+        if let Some(shape) = driver::unawaited_stream(m, self.catalog) {
             let mark = self.new_mark();
             self.visit_chain_args(&m.receiver);
             m.args.iter().for_each(|a| self.visit_expr(a));
@@ -1442,7 +1450,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
             return;
         }
-        if let Some(form) = driver::is_join_macro(&m.path) {
+        if let Some(form) = driver::is_join_macro(&m.path, self.catalog) {
             let tokens = strip_biased(m.tokens.clone());
             if let Ok(args) =
                 syn::parse::Parser::parse2(Punctuated::<Expr, Token![,]>::parse_terminated, tokens)

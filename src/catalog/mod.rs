@@ -1,0 +1,261 @@
+//! The catalog: hopcheck's knowledge of which awaited calls are round trips, held as data.
+//!
+//! Built-in entries (sqlx, tokio-postgres, sea-orm, diesel-async, transactions, concurrency, calls that are
+//! never round trips) live in `builtin.toml`, embedded in the binary; a project adds its own wrappers with
+//! entries of the same shape in `hopcheck.toml`. The facts stage matches awaited expressions against the
+//! catalog; nothing else in hopcheck names a database library.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::facts::sql::Access;
+use crate::facts::TripKind;
+
+const BUILTIN: &str = include_str!("builtin.toml");
+
+/// A chain that starts a query without sending it (`sqlx::query(..)`, `Post::find()`), sent by one of
+/// `send` (`.fetch_one(&pool)`, `.all(db)`): the round trip is the awaited send.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Builder {
+    #[serde(default)]
+    pub library: String,
+    /// Calls that start the chain: `sqlx::query` (path suffix) or `find` (last segment).
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Macros that start the chain (`query!`); the SQL is their first string literal.
+    #[serde(default)]
+    pub macros: Vec<String>,
+    /// Methods in the chain that make it a query (`model.find_related(..)`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// The methods that send it; their first argument is the executor.
+    pub send: Vec<String>,
+    /// Adapters allowed after the send (stream drains).
+    #[serde(default)]
+    pub drains: Vec<String>,
+    /// `read` or `write`; by default the SQL decides.
+    #[serde(default)]
+    pub access: Option<AccessSpec>,
+    /// Chain roots that make it a write whatever `access` says (`insert_into`).
+    #[serde(default)]
+    pub write_functions: Vec<String>,
+    /// Only a round trip if the executor looks like a connection (`&mut conn`, `db`, `&state.pool`).
+    #[serde(default)]
+    pub executor_hint: bool,
+}
+
+/// One awaited call that is a round trip by itself: `client.query_one("…", &[])`, `tx.commit()`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CallSpec {
+    #[serde(default)]
+    pub library: String,
+    /// Awaited method names.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Awaited functions, by path suffix (`db::cached_user`) or last segment.
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Exactly this many arguments.
+    #[serde(default)]
+    pub args: Option<usize>,
+    /// At least this many arguments.
+    #[serde(default)]
+    pub min_args: Option<usize>,
+    /// Which argument holds the SQL: `arg0`, `arg1`, …
+    #[serde(default)]
+    pub sql: Option<String>,
+    /// Only a round trip if that argument is recognisable SQL (a literal, a constant, a query).
+    #[serde(default)]
+    pub sql_required: bool,
+    /// `receiver`, `arg0`, `arg1`, … or `none`.
+    #[serde(default)]
+    pub executor: Option<String>,
+    /// Only a round trip if the executor looks like a connection.
+    #[serde(default)]
+    pub executor_hint: bool,
+    #[serde(default)]
+    pub kind: Option<KindSpec>,
+    #[serde(default)]
+    pub access: Option<AccessSpec>,
+    /// The database it reaches (a `[databases]` name); by default the pool mapping decides.
+    #[serde(default)]
+    pub database: Option<String>,
+}
+
+/// Macros and functions whose future arguments run at once.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Concurrent {
+    #[serde(default)]
+    pub library: String,
+    #[serde(default)]
+    pub macros: Vec<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
+/// Awaited methods and functions that are never round trips (and never the analysed code's own).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NoRoundTrip {
+    #[serde(default)]
+    pub library: String,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessSpec {
+    Read,
+    Write,
+}
+
+impl AccessSpec {
+    pub fn access(self) -> Access {
+        match self {
+            AccessSpec::Read => Access::Read,
+            AccessSpec::Write => Access::Write,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KindSpec {
+    Query,
+    Begin,
+    Commit,
+    Rollback,
+    Prepare,
+}
+
+impl KindSpec {
+    pub fn kind(self) -> TripKind {
+        match self {
+            KindSpec::Query => TripKind::Query,
+            KindSpec::Begin => TripKind::Begin,
+            KindSpec::Commit => TripKind::Commit,
+            KindSpec::Rollback => TripKind::Rollback,
+            KindSpec::Prepare => TripKind::Prepare,
+        }
+    }
+}
+
+/// The sections a catalog file (or `hopcheck.toml`) may hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Entries {
+    #[serde(default)]
+    pub builders: Vec<Builder>,
+    #[serde(default)]
+    pub calls: Vec<CallSpec>,
+    #[serde(default)]
+    pub concurrent: Vec<Concurrent>,
+    #[serde(default)]
+    pub no_round_trip: Vec<NoRoundTrip>,
+}
+
+/// The catalog in use: the user's entries first (they win), then the built-in ones.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub builders: Vec<Builder>,
+    pub calls: Vec<CallSpec>,
+    pub concurrent_macros: Vec<String>,
+    pub concurrent_functions: Vec<String>,
+    pub quiet_methods: Vec<String>,
+    pub quiet_functions: Vec<String>,
+}
+
+impl Catalog {
+    /// The built-in catalog alone.
+    pub fn builtin() -> &'static Catalog {
+        static BUILT: OnceLock<Catalog> = OnceLock::new();
+        BUILT.get_or_init(|| Catalog::with(Entries::default()))
+    }
+
+    /// The built-in catalog with a project's entries in front.
+    pub fn with(user: Entries) -> Catalog {
+        // The built-in file is part of the binary and checked by a test; an error here is a build bug.
+        let builtin: Entries = toml::from_str(BUILTIN).unwrap_or_default();
+        let mut c = Catalog::default();
+        for e in [user, builtin] {
+            c.builders.extend(e.builders);
+            c.calls.extend(e.calls);
+            for k in e.concurrent {
+                c.concurrent_macros.extend(k.macros);
+                c.concurrent_functions.extend(k.functions);
+            }
+            for q in e.no_round_trip {
+                c.quiet_methods.extend(q.methods);
+                c.quiet_functions.extend(q.functions);
+            }
+        }
+        // Builders that name their roots are tried before those that take any chain.
+        c.builders
+            .sort_by_key(|b| b.functions.is_empty() && b.macros.is_empty() && b.methods.is_empty());
+        c
+    }
+
+    pub fn is_quiet_method(&self, name: &str) -> bool {
+        self.quiet_methods.iter().any(|m| m == name)
+    }
+}
+
+/// Does a call path (`["sqlx", "query"]`) match a catalog name (`sqlx::query`, or a last segment `find`)?
+/// A qualified name whose first segment is a crate (`sqlx::query`) also matches the bare imported name
+/// when `bare_ok` (the caller has other evidence, such as recognisable SQL).
+pub fn path_matches(segs: &[String], name: &str, bare_ok: bool) -> bool {
+    let want: Vec<&str> = name.split("::").collect();
+    if want.len() == 1 {
+        return segs.last().map(String::as_str) == Some(want[0]);
+    }
+    if segs.len() >= want.len()
+        && segs[segs.len() - want.len()..]
+            .iter()
+            .zip(&want)
+            .all(|(a, b)| a == b)
+    {
+        return true;
+    }
+    let crate_like = want[0]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase());
+    bare_ok && crate_like && segs.len() == 1 && segs[0] == *want.last().unwrap_or(&"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_catalog_parses() {
+        let entries: Entries = toml::from_str(BUILTIN).expect("builtin.toml is valid");
+        assert!(entries.builders.len() >= 4);
+        assert!(entries.calls.len() >= 6);
+        let c = Catalog::builtin();
+        assert!(c.concurrent_macros.iter().any(|m| m == "try_join"));
+        assert!(c.is_quiet_method("send"));
+    }
+
+    #[test]
+    fn names_match_path_suffixes_and_bare_imports() {
+        let p = |s: &str| s.split("::").map(String::from).collect::<Vec<_>>();
+        assert!(path_matches(&p("sqlx::query"), "sqlx::query", false));
+        assert!(path_matches(&p("query"), "sqlx::query", true));
+        assert!(!path_matches(&p("query"), "sqlx::query", false));
+        assert!(path_matches(&p("post::Entity::find"), "find", false));
+        assert!(path_matches(
+            &p("sqlx::QueryBuilder::new"),
+            "QueryBuilder::new",
+            false
+        ));
+        assert!(!path_matches(&p("new"), "QueryBuilder::new", true));
+    }
+}
