@@ -172,6 +172,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         reachable: Vec::new(),
     };
     model.routes = routes(&model, &index);
+    add_extractors(&mut model);
     let mut reachable = vec![false; model.fns.len()];
     for route in &model.routes {
         for f in model.reach(route.handler) {
@@ -180,6 +181,52 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
     }
     model.reachable = reachable;
     model
+}
+
+/// Traits whose implementations turn a request into a handler argument.
+const EXTRACTOR_TRAITS: &[&str] = &[
+    "FromRequestParts",
+    "FromRequest",
+    "OptionalFromRequestParts",
+    "OptionalFromRequest",
+];
+
+/// A handler's extractors run before its body: their round trips go first on its path, as calls.
+fn add_extractors(model: &mut Model) {
+    let mut by_type: HashMap<String, usize> = HashMap::new();
+    for id in 0..model.fns.len() {
+        let f = model.func(id);
+        let is_extractor = f
+            .trait_name
+            .as_deref()
+            .is_some_and(|t| EXTRACTOR_TRAITS.contains(&t))
+            && matches!(f.name.as_str(), "from_request_parts" | "from_request");
+        if let (true, Some(ty)) = (is_extractor, &f.self_ty) {
+            by_type.entry(ty.clone()).or_insert(id);
+        }
+    }
+    if by_type.is_empty() {
+        return;
+    }
+    let handlers: HashSet<usize> = model.routes.iter().map(|r| r.handler).collect();
+    for h in handlers {
+        let r = model.fns[h];
+        let f = &mut model.files[r.file].functions[r.index];
+        let mut calls: Vec<Step> = Vec::new();
+        for (i, (ty, loc)) in f.param_types.iter().enumerate() {
+            if let Some(&target) = by_type.get(ty) {
+                calls.push(Step::Call(crate::facts::Call {
+                    id: u32::MAX - i as u32,
+                    loc: *loc,
+                    callee: Callee::Extractor(ty.clone()),
+                    after: Vec::new(),
+                    resolved: Some(target),
+                }));
+            }
+        }
+        calls.append(&mut f.body);
+        f.body = calls;
+    }
 }
 
 /// Files that are modules declared `#[cfg(test)] mod x;` elsewhere hold only test code.
@@ -355,6 +402,7 @@ impl Index {
             Callee::Method { name, receiver } => {
                 self.resolve_method(from, caller, name, receiver, &func)
             }
+            Callee::Extractor(_) => None,
         }
     }
 

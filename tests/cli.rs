@@ -484,8 +484,9 @@ fn layered_services_resolve_methods_by_their_receivers_type() {
             "POST /posts/{id}/like \"http::posts::like\""
         ]
     );
-    // Handler → service trait object → generic repository bound: three round trips, not one.
-    assert_eq!(route(&json, "POST", "/posts/{id}/like")["round_trips"], 3);
+    // The `CurrentUser` extractor's lookup, then handler → service trait object → generic repository
+    // bound: four round trips, not one.
+    assert_eq!(route(&json, "POST", "/posts/{id}/like")["round_trips"], 4);
     assert_eq!(route(&json, "GET", "/posts")["round_trips"], 1);
 }
 

@@ -88,6 +88,8 @@ pub struct FnFacts {
     pub extractors: Vec<String>,
     /// Parameter name → type name (`State(state): State<AppState>` gives `state` → `AppState`).
     pub params: Vec<(String, String)>,
+    /// Every typed parameter's type name with its place, named or not (`_: AuthUser`).
+    pub param_types: Vec<(String, Loc)>,
     /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's.
     pub generics: Vec<(String, String)>,
     pub body: Vec<Step>,
@@ -169,6 +171,9 @@ pub enum Callee {
     /// `self.repo.load(…)`: the method name, and the receiver as a path of fields (`["self", "repo"]`)
     /// when it is one.
     Method { name: String, receiver: Vec<String> },
+    /// A request extractor a handler takes (`user: AuthUser`): its `FromRequestParts` / `FromRequest`
+    /// implementation runs before the handler's body.
+    Extractor(String),
 }
 
 #[derive(Debug, Clone)]

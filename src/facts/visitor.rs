@@ -239,6 +239,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let is_test = self.test_depth > 0 || is_test_attr(attrs);
         let mut extractors = Vec::new();
         let mut params = Vec::new();
+        let mut param_types = Vec::new();
         let mut has_self = false;
         let mut generics = self.impl_generics.clone();
         generics.extend(generic_bounds(&sig.generics));
@@ -249,8 +250,11 @@ impl<'a, 's> Visitor<'a, 's> {
                     if let Some(name) = axum::extractor_name(&pt.ty) {
                         extractors.push(name);
                     }
-                    if let (Some(name), Some(ty)) = (param_name(&pt.pat), core_type(&pt.ty)) {
-                        params.push((name, ty));
+                    if let Some(ty) = core_type(&pt.ty) {
+                        param_types.push((ty.clone(), self.loc(pt.ty.span())));
+                        if let Some(name) = param_name(&pt.pat) {
+                            params.push((name, ty));
+                        }
                     }
                 }
             }
@@ -277,6 +281,7 @@ impl<'a, 's> Visitor<'a, 's> {
             fn_line: sig.fn_token.span.start().line as u32,
             extractors,
             params,
+            param_types,
             generics,
             body: steps,
             routes,

@@ -147,6 +147,12 @@ fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
         )
     };
     match item.step {
+        Step::Call(crate::facts::Call {
+            callee: crate::facts::Callee::Extractor(ty),
+            ..
+        }) => {
+            format!("{which}, in the extractor `{ty}`")
+        }
         Step::Call(c) => {
             let name = c
                 .resolved
@@ -204,7 +210,24 @@ fn after(step: &Step) -> HashSet<u32> {
     out
 }
 
+/// The extractor a step runs, if it is one.
+fn extractor(step: &Step) -> Option<&str> {
+    match step {
+        Step::Call(crate::facts::Call {
+            callee: crate::facts::Callee::Extractor(ty),
+            ..
+        }) => Some(ty),
+        _ => None,
+    }
+}
+
 fn help(items: &[Item], reached: &[&Trip]) -> String {
+    // An extractor runs before the body: it cannot join the body's calls, so it is advised on apart.
+    let extractors: Vec<&str> = items.iter().filter_map(|i| extractor(i.step)).collect();
+    let items: Vec<&Item> = items
+        .iter()
+        .filter(|i| extractor(i.step).is_none())
+        .collect();
     let mut earlier: HashSet<u32> = HashSet::new();
     let (mut dependent, mut independent) = (0, 0);
     for (i, item) in items.iter().enumerate() {
@@ -253,6 +276,11 @@ fn help(items: &[Item], reached: &[&Trip]) -> String {
     }
     if transaction {
         parts.push("BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
+    }
+    for ty in extractors {
+        parts.push(format!(
+            "the extractor `{ty}` queries before the handler runs: load what it needs in the handler's own query (a JOIN), or carry it in the session or token"
+        ));
     }
     parts.join("; ")
 }
