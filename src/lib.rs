@@ -191,7 +191,23 @@ fn worth_parsing(source: &str) -> bool {
     use memchr::memmem::find;
     let bytes = source.as_bytes();
     // Handlers and routers; re-exports (`pub use`, `pub(crate) use`) that calls resolve through.
-    let markers: [&[u8]; 4] = [b"async", b"Router", b"pub use", b") use "];
+    let markers: [&[u8]; 14] = [
+        b"async",
+        b"Router",
+        b"pub use",
+        b") use ",
+        // actix-web, rocket, poem and loco routers, and route attributes on synchronous handlers.
+        b"App::new",
+        b"ServiceConfig",
+        b"routes!",
+        b"Route::new",
+        b"Routes::new",
+        b"#[get(",
+        b"#[post(",
+        b"#[put(",
+        b"#[delete(",
+        b"#[route(",
+    ];
     if markers.iter().any(|m| find(bytes, m).is_some()) {
         return true;
     }

@@ -719,6 +719,22 @@ fn routes(model: &Model, index: &Index) -> Vec<Route> {
             expand(model, index, id, "", 0, &mut out, &mut seen);
         }
     }
+    // Routes declared on handlers that no router mounted: poem-openapi operations and tonic methods
+    // are served as they are; actix-web and rocket handlers whose mount was not found keep their own path.
+    let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
+    for id in 0..model.fns.len() {
+        let f = model.func(id);
+        if f.is_test || routed.contains(&id) {
+            continue;
+        }
+        for attr in &f.attr_routes {
+            out.push(Route {
+                method: Some(attr.method.clone()),
+                path: Some(attr.path.clone()),
+                handler: id,
+            });
+        }
+    }
     // A function taking extractors is a handler whose route was not found, unless it is a method or
     // the analysed code calls it (then it is a helper on some handler's path).
     let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
@@ -774,7 +790,7 @@ fn expand(
                 ) else {
                     continue;
                 };
-                let full = crate::facts::axum::join_path(prefix, path);
+                let full = crate::facts::router::join_path(prefix, path);
                 let route = Route {
                     method: Some(method.clone()),
                     path: Some(full),
@@ -795,6 +811,25 @@ fn expand(
                     builder,
                     &Callee::Path(target.clone()),
                 ) else {
+                    // A type whose methods carry routes (poem-openapi's `OpenApiService::new(Api, ..)`).
+                    let ty = target.last().map(String::as_str);
+                    let p = crate::facts::router::join_path(prefix, inner);
+                    for id in 0..model.fns.len() {
+                        let f = model.func(id);
+                        if f.self_ty.as_deref() != ty || f.is_test {
+                            continue;
+                        }
+                        for attr in &f.attr_routes {
+                            let route = Route {
+                                method: Some(attr.method.clone()),
+                                path: Some(crate::facts::router::join_path(&p, &attr.path)),
+                                handler: id,
+                            };
+                            if seen.insert((route.method.clone(), route.path.clone(), id)) {
+                                out.push(route);
+                            }
+                        }
+                    }
                     continue;
                 };
                 if t == builder {
@@ -803,8 +838,19 @@ fn expand(
                 let p = if inner.is_empty() {
                     prefix.to_string()
                 } else {
-                    crate::facts::axum::join_path(prefix, inner)
+                    crate::facts::router::join_path(prefix, inner)
                 };
+                // A handler with route attributes (`.service(index)`, `routes![index]`).
+                for attr in &model.func(t).attr_routes {
+                    let route = Route {
+                        method: Some(attr.method.clone()),
+                        path: Some(crate::facts::router::join_path(&p, &attr.path)),
+                        handler: t,
+                    };
+                    if seen.insert((route.method.clone(), route.path.clone(), t)) {
+                        out.push(route);
+                    }
+                }
                 expand(model, index, t, &p, depth + 1, out, seen);
             }
         }

@@ -620,3 +620,77 @@ methods = ["publish_later"]
         stderr(&out)
     );
 }
+
+/// (method, path, handler path, round trips) of every route of a fixture project.
+fn route_table(project: &str) -> Vec<(String, String, String, u64)> {
+    let (_, json) = check_json(&fixtures().join("projects").join(project), &[]);
+    let mut rows: Vec<(String, String, String, u64)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap_or("-").to_string(),
+                r["path"].as_str().unwrap_or("-").to_string(),
+                r["handler_path"].as_str().unwrap().to_string(),
+                r["round_trips"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn rows(want: &[(&str, &str, &str, u64)]) -> Vec<(String, String, String, u64)> {
+    let mut v: Vec<_> = want
+        .iter()
+        .map(|(m, p, h, n)| (m.to_string(), p.to_string(), h.to_string(), *n))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn actix_web_scopes_resources_configure_and_attribute_routes() {
+    assert_eq!(
+        route_table("actix-notes"),
+        rows(&[
+            ("GET", "/health", "notes::health", 0),
+            ("GET", "/api/notes", "notes::list", 1),
+            ("POST", "/api/notes", "notes::create", 11),
+            ("GET", "/api/notes/{id}", "notes::show", 2),
+            ("DELETE", "/api/notes/{id}", "notes::remove", 1),
+        ])
+    );
+}
+
+#[test]
+fn rocket_mounts_routes_and_request_guards() {
+    // The `User` guard's session lookup runs before each handler that takes it.
+    assert_eq!(
+        route_table("rocket-todo"),
+        rows(&[
+            ("GET", "/", "index", 0),
+            ("GET", "/todos", "todos::list", 2),
+            ("POST", "/todos/done", "todos::done", 11),
+        ])
+    );
+}
+
+#[test]
+fn poem_openapi_and_tonic_entry_points() {
+    assert_eq!(
+        route_table("poem-tonic"),
+        rows(&[
+            ("GET", "/products/:id", "web::product", 2),
+            ("DELETE", "/products/:id", "web::remove", 1),
+            ("GET", "/api/products", "api::CatalogApi::list", 1),
+            (
+                "GRPC",
+                "/Catalog/get_products",
+                "grpc::CatalogService::get_products",
+                10
+            ),
+        ])
+    );
+}

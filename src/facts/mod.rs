@@ -5,8 +5,8 @@
 //! other functions, branches, loops and concurrent groups. Routers become [`RouteEntry`] lists. Nothing
 //! here is resolved across files: names stay names until the model joins them.
 
-pub mod axum;
 pub mod driver;
+pub mod router;
 pub mod sql;
 mod visitor;
 
@@ -95,6 +95,8 @@ pub struct FnFacts {
     pub body: Vec<Step>,
     /// Routes this function registers on routers it builds.
     pub routes: Vec<RouteEntry>,
+    /// Routes declared by attributes on it (`#[get("/x")]`), or a gRPC method it implements.
+    pub attr_routes: Vec<AttrRoute>,
 }
 
 /// One step of a path, in evaluation order.
@@ -189,6 +191,16 @@ pub struct Concurrent {
     /// How it is spelled: `tokio::try_join!`, `join_all`.
     pub form: String,
     pub branches: Vec<Vec<Step>>,
+}
+
+/// A route declared on the handler itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrRoute {
+    pub method: String,
+    pub path: String,
+    /// Served without being mounted (poem-openapi operations, tonic methods); others (actix-web, rocket,
+    /// utoipa) need a `.service(h)` / `routes![h]` to get their prefix.
+    pub standalone: bool,
 }
 
 /// What a router-building function registers.

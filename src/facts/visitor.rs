@@ -13,8 +13,8 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Expr, Token};
 
-use super::axum::{self, RouterEnv};
 use super::driver::{self, SqlRef, TripShape};
+use super::router::{self, RouterEnv};
 use super::{
     Call, Callee, Concurrent, FileFacts, FnFacts, Loc, LoopStep, ParseError, RouteEntry, Step,
     Trip, TypeFacts, UseAlias,
@@ -130,6 +130,8 @@ struct FnCtx {
     router_locals: HashMap<String, Vec<RouteEntry>>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
+    /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
+    route_sinks: Vec<String>,
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
     pending: HashMap<String, Vec<Step>>,
     closures: u32,
@@ -247,7 +249,7 @@ impl<'a, 's> Visitor<'a, 's> {
             match input {
                 syn::FnArg::Receiver(_) => has_self = true,
                 syn::FnArg::Typed(pt) => {
-                    if let Some(name) = axum::extractor_name(&pt.ty) {
+                    if let Some(name) = router::extractor_name(&pt.ty) {
                         extractors.push(name);
                     }
                     if let Some(ty) = core_type(&pt.ty) {
@@ -263,12 +265,36 @@ impl<'a, 's> Visitor<'a, 's> {
         if params.iter().any(|(_, t)| t == "Next") {
             extractors.clear();
         }
-        let body = self.walk_body(|v| v.visit_block(block));
+        // actix's `fn config(cfg: &mut web::ServiceConfig)` collects routes through its parameter.
+        let sinks: Vec<String> = params
+            .iter()
+            .filter(|(_, t)| t == "ServiceConfig")
+            .map(|(n, _)| n.clone())
+            .collect();
+        let body = self.walk_body(|v| {
+            if let Some(ctx) = v.ctx() {
+                ctx.route_sinks = sinks;
+            }
+            v.visit_block(block)
+        });
         let (steps, routes) = body;
         let (self_ty, trait_name) = match &self.impl_ctx {
             Some((t, tr)) => (Some(t.clone()), tr.clone()),
             None => (None, None),
         };
+        let mut attr_routes = router::attr_routes(attrs);
+        // A tonic service method: `async fn say_hello(&self, req: Request<T>) -> Result<Response<U>, Status>`.
+        if let (Some(tr), Some(_)) = (&trait_name, sig.asyncness) {
+            let returns = quote::ToTokens::to_token_stream(&sig.output).to_string();
+            let takes_request = param_types.iter().any(|(t, _)| t == "Request");
+            if has_self && takes_request && returns.contains("Status") {
+                attr_routes.push(super::AttrRoute {
+                    method: "GRPC".into(),
+                    path: format!("/{tr}/{}", sig.ident),
+                    standalone: true,
+                });
+            }
+        }
         self.facts.functions.push(FnFacts {
             name: sig.ident.to_string(),
             module: self.module.clone(),
@@ -285,6 +311,7 @@ impl<'a, 's> Visitor<'a, 's> {
             generics,
             body: steps,
             routes,
+            attr_routes,
         });
     }
 
@@ -917,7 +944,7 @@ impl<'a, 's> Visitor<'a, 's> {
     /// Routes registered by a router expression in statement or tail position.
     fn router_expr(&mut self, expr: &Expr) -> Option<Vec<RouteEntry>> {
         self.ctx()?;
-        axum::eval_router(expr, self)
+        router::eval_router(expr, self)
     }
 
     fn in_fn(&self) -> bool {
@@ -928,6 +955,12 @@ impl<'a, 's> Visitor<'a, 's> {
 impl RouterEnv for Visitor<'_, '_> {
     fn take_local(&mut self, name: &str) -> Option<Vec<RouteEntry>> {
         self.ctx()?.router_locals.remove(name)
+    }
+
+    fn is_route_sink(&self, name: &str) -> bool {
+        self.fns
+            .last()
+            .is_some_and(|c| c.route_sinks.iter().any(|n| n == name))
     }
 
     fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String> {
@@ -943,7 +976,7 @@ impl RouterEnv for Visitor<'_, '_> {
         let mut extractors = Vec::new();
         for input in &closure.inputs {
             if let syn::Pat::Type(pt) = input {
-                if let Some(e) = axum::extractor_name(&pt.ty) {
+                if let Some(e) = router::extractor_name(&pt.ty) {
                     extractors.push(e);
                 }
             }
@@ -1260,7 +1293,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_method_call(self, m);
         }
-        if axum::is_router_op(m) {
+        if router::is_router_op(m) {
             let expr = Expr::MethodCall(m.clone());
             if let Some(entries) = self.router_expr(&expr) {
                 if let Some(ctx) = self.ctx() {
@@ -1452,6 +1485,22 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         ) {
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Exit);
+            }
+            return;
+        }
+        // rocket `routes![a, b]` (and utoipa-axum `routes!(..)`) returned or held: handlers to mount.
+        if matches!(
+            driver::last_segment(&m.path).as_str(),
+            "routes" | "openapi_get_routes"
+        ) {
+            let expr = Expr::Macro(syn::ExprMacro {
+                attrs: Vec::new(),
+                mac: m.clone(),
+            });
+            if let Some(entries) = self.router_expr(&expr) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.extend(entries);
+                }
             }
             return;
         }
@@ -1651,16 +1700,17 @@ fn single_path_ident(expr: &Expr) -> Option<String> {
 
 /// A cheap syntactic test before evaluating an expression as a router.
 fn looks_like_router(expr: &Expr) -> bool {
+    if let Expr::Macro(m) = expr {
+        return matches!(
+            driver::last_segment(&m.mac.path).as_str(),
+            "routes" | "openapi_get_routes"
+        );
+    }
     let (root, calls) = driver::chain(expr);
-    if calls.iter().any(|c| axum::is_router_op(c)) {
+    if calls.iter().any(|c| router::is_router_op(c)) {
         return true;
     }
-    let Expr::Call(call) = root else { return false };
-    let Expr::Path(p) = &*call.func else {
-        return false;
-    };
-    let segs = driver::path_segments(&p.path);
-    segs.len() >= 2 && segs[segs.len() - 2] == "Router"
+    router::makes_router(root)
 }
 
 fn tokens_mention_await(tokens: proc_macro2::TokenStream) -> bool {

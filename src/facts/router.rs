@@ -1,0 +1,689 @@
+//! Knowledge of routers: the builder chains of axum (`route`, `nest`, `merge`, `route_service`), aide
+//! (`api_route`), utoipa-axum (`routes!`), actix-web (`App`, `web::scope`, `web::resource`, `service`,
+//! `configure`, `web::get().to(h)`), rocket (`mount`, `routes!`), poem (`Route::new().at(..)`) and loco
+//! (`Routes::new().prefix(..).add(..)`); method routers (`get(h).post(h2)`, `on(MethodFilter::GET, h)`);
+//! route attributes (`#[get("/x")]`, `#[oai(..)]`, `#[utoipa::path(..)]`) and extractor types.
+//!
+//! It reads one expression at a time and returns route entries; locals and closure handlers are the
+//! visitor's business, reached through [`RouterEnv`]. It never resolves names across files.
+
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprMethodCall, Token};
+
+use super::driver::{last_segment, path_segments};
+use super::{AttrRoute, Loc, RouteEntry};
+
+/// What router evaluation needs from the visitor.
+pub trait RouterEnv {
+    /// The entries of a local router variable, which is consumed by the expression using it.
+    fn take_local(&mut self, name: &str) -> Option<Vec<RouteEntry>>;
+    /// Is this name a parameter that collects routes (actix's `cfg: &mut web::ServiceConfig`)?
+    fn is_route_sink(&self, name: &str) -> bool;
+    /// Registers a closure used as a handler and returns the name it is known by.
+    fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String>;
+    fn loc(&self, span: proc_macro2::Span) -> Loc;
+}
+
+/// Extractor types whose presence among a function's parameters marks it as a handler.
+pub const EXTRACTORS: &[&str] = &[
+    "State",
+    "Path",
+    "Query",
+    "Json",
+    "Form",
+    "Extension",
+    "TypedHeader",
+    "Multipart",
+    "WebSocketUpgrade",
+    "ConnectInfo",
+    "RawQuery",
+    "OriginalUri",
+    "MatchedPath",
+    "RawForm",
+    "Host",
+];
+
+/// Methods on a router that keep its routes and add none.
+const ROUTER_PASSTHROUGH: &[&str] = &[
+    // axum
+    "layer",
+    "route_layer",
+    "with_state",
+    "fallback",
+    "fallback_service",
+    "method_not_allowed_fallback",
+    "into_make_service",
+    "into_make_service_with_connect_info",
+    "into_service",
+    "boxed",
+    "clone",
+    "finish_api",
+    "split_for_parts",
+    "into_axum_router",
+    // actix-web
+    "wrap",
+    "wrap_fn",
+    "app_data",
+    "data",
+    "guard",
+    "default_service",
+    "name",
+    "external_resource",
+    // rocket
+    "attach",
+    "manage",
+    "register",
+    // poem
+    "with",
+    "around",
+    "catch_error",
+    "catch_all_error",
+];
+
+const METHODS: &[&str] = &[
+    "get", "post", "put", "delete", "patch", "head", "options", "trace", "connect", "any",
+];
+
+/// Calls that start an empty router.
+const ROOTS: &[&[&str]] = &[
+    &["Router", "new"],
+    &["Router", "default"],
+    &["ApiRouter", "new"],
+    &["OpenApiRouter", "new"],
+    &["App", "new"],
+    &["Route", "new"],
+    &["Routes", "new"],
+    &["AppRoutes", "with_default_routes"],
+    &["AppRoutes", "empty"],
+    &["rocket", "build"],
+    &["rocket", "custom"],
+];
+
+/// Calls that build a router from something else (`OpenApiService::new(Api, ..)`).
+const BUILT: &[&[&str]] = &[&["OpenApiService", "new"]];
+
+/// A call that makes a router (an empty one, or one built from its arguments).
+pub fn makes_router(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else { return false };
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let segs = path_segments(&p.path);
+    is_router_root(expr)
+        || BUILT
+            .iter()
+            .any(|b| segs.len() >= 2 && segs[segs.len() - 2..] == b[..])
+}
+
+fn first_is_str(call: &ExprMethodCall) -> bool {
+    matches!(
+        call.args.first(),
+        Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        }))
+    )
+}
+
+/// True if this method call looks like a router operation (so its chain is a router).
+pub fn is_router_op(call: &ExprMethodCall) -> bool {
+    let name = call.method.to_string();
+    match (name.as_str(), call.args.len()) {
+        (
+            "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
+            | "api_route" | "mount" | "nest_route",
+            2,
+        ) => first_is_str(call),
+        ("merge" | "configure" | "add_route" | "service" | "routes", 1) => true,
+        // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`.
+        ("route", 1) => is_actix_route(&call.args[0]),
+        ("prefix", 1) => first_is_str(call),
+        _ => false,
+    }
+}
+
+/// `web::get().to(h)`, `web::method(Method::GET).to(h)`, `get().to(h)`.
+fn is_actix_route(expr: &Expr) -> bool {
+    matches!(expr, Expr::MethodCall(m) if m.method == "to")
+}
+
+/// A call that starts an empty router.
+pub fn is_router_root(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else { return false };
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let segs = path_segments(&p.path);
+    ROOTS
+        .iter()
+        .any(|root| segs.len() >= 2 && segs[segs.len() - 2..] == root[..])
+}
+
+/// A router being built: entries relative to its own prefix (actix `web::scope("/api")` and
+/// `web::resource("/x")`, loco `.prefix(..)`); `finish` applies it.
+#[derive(Default)]
+struct Router {
+    prefix: String,
+    entries: Vec<RouteEntry>,
+}
+
+impl Router {
+    fn finish(self) -> Vec<RouteEntry> {
+        if self.prefix.is_empty() {
+            return self.entries;
+        }
+        let prefix = self.prefix;
+        self.entries
+            .into_iter()
+            .map(|e| prefixed(e, &prefix))
+            .collect()
+    }
+}
+
+/// Evaluates a router expression into its entries; `None` if it is not a router.
+pub fn eval_router(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<RouteEntry>> {
+    eval(expr, env).map(Router::finish)
+}
+
+fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
+    match expr {
+        Expr::Paren(p) => eval(&p.expr, env),
+        Expr::Group(g) => eval(&g.expr, env),
+        Expr::Try(t) => eval(&t.expr, env),
+        Expr::Reference(r) => eval(&r.expr, env),
+        _ if is_router_root(expr) => Some(Router::default()),
+        Expr::Call(call) => {
+            let Expr::Path(p) = &*call.func else {
+                return None;
+            };
+            let segs = path_segments(&p.path);
+            let name = segs.last().map(String::as_str).unwrap_or("");
+            // actix `web::scope("/api")`, `web::resource("/x")` (or `["/a", "/b"]`), `Scope::new(..)`.
+            let scoped = matches!(name, "scope" | "resource")
+                || (name == "new"
+                    && segs.len() >= 2
+                    && matches!(segs[segs.len() - 2].as_str(), "Scope" | "Resource"));
+            if scoped && call.args.len() == 1 {
+                let prefix = match &call.args[0] {
+                    Expr::Array(a) => a
+                        .elems
+                        .first()
+                        .and_then(|e| str_lit(e, env))
+                        .map(|(s, _)| s),
+                    other => str_lit(other, env).map(|(s, _)| s),
+                };
+                if let Some(prefix) = prefix {
+                    return Some(Router {
+                        prefix,
+                        entries: Vec::new(),
+                    });
+                }
+            }
+            // poem-openapi `OpenApiService::new(Api, ..)` or `OpenApiService::new((A, B), ..)`: the
+            // operations of those types, mounted where the service is nested.
+            if segs.len() >= 2 && segs[segs.len() - 2..] == ["OpenApiService", "new"] {
+                let apis: Vec<&Expr> = match call.args.first() {
+                    Some(Expr::Tuple(t)) => t.elems.iter().collect(),
+                    Some(other) => vec![other],
+                    None => Vec::new(),
+                };
+                let entries = apis
+                    .into_iter()
+                    .filter_map(|a| match a {
+                        Expr::Path(p) => Some(RouteEntry::Mount {
+                            prefix: String::new(),
+                            target: path_segments(&p.path),
+                            loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                return Some(Router {
+                    prefix: String::new(),
+                    entries,
+                });
+            }
+            // A router made by another function: `api::router()`, `routes(state.clone())`. A router
+            // passed to it (`with_auth(users::router())`) is taken to come back out of it.
+            let mut entries = vec![RouteEntry::Mount {
+                prefix: String::new(),
+                target: segs.clone(),
+                loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+            }];
+            for arg in &call.args {
+                let routerish = match arg {
+                    Expr::Call(_) | Expr::Path(_) => true,
+                    Expr::MethodCall(m) => {
+                        is_router_op(m) || is_router_root(super::driver::chain(arg).0)
+                    }
+                    _ => false,
+                };
+                if routerish {
+                    if let Some(inner) = eval_router(arg, env) {
+                        entries.extend(inner);
+                    }
+                }
+            }
+            Some(Router {
+                prefix: String::new(),
+                entries,
+            })
+        }
+        // rocket `routes![a, b]`, utoipa-axum `routes!(a, b)`: handlers with route attributes.
+        Expr::Macro(m)
+            if matches!(
+                last_segment(&m.mac.path).as_str(),
+                "routes" | "openapi_get_routes"
+            ) =>
+        {
+            let paths = syn::parse::Parser::parse2(
+                Punctuated::<syn::Path, Token![,]>::parse_terminated,
+                m.mac.tokens.clone(),
+            )
+            .ok()?;
+            let loc = env.loc(syn::spanned::Spanned::span(&m.mac.path));
+            let entries = paths
+                .iter()
+                .map(|p| RouteEntry::Mount {
+                    prefix: String::new(),
+                    target: path_segments(p),
+                    loc,
+                })
+                .collect();
+            Some(Router {
+                prefix: String::new(),
+                entries,
+            })
+        }
+        Expr::Path(p) if p.path.segments.len() == 1 => {
+            let name = last_segment(&p.path);
+            if let Some(entries) = env.take_local(&name) {
+                return Some(Router {
+                    prefix: String::new(),
+                    entries,
+                });
+            }
+            env.is_route_sink(&name).then(Router::default)
+        }
+        Expr::MethodCall(call) => eval_method(call, env),
+        _ => None,
+    }
+}
+
+fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router> {
+    let name = call.method.to_string();
+    if ROUTER_PASSTHROUGH.contains(&name.as_str()) {
+        return eval(&call.receiver, env);
+    }
+    if !is_router_op(call) {
+        return None;
+    }
+    let mut r = eval(&call.receiver, env)?;
+    let args: Vec<&Expr> = call.args.iter().collect();
+    match (name.as_str(), args.as_slice()) {
+        // A path and what serves it: axum `route`, poem `at`, loco `add`, aide `api_route`.
+        ("route" | "route_service" | "at" | "add" | "api_route", [path, served]) => {
+            let (path, loc) = str_lit(path, env)?;
+            let mut methods = method_router(served, env);
+            // poem's `.at("/x", handler)` and actix's `.route("/x", web::to(h))`: any method.
+            if methods.is_empty() {
+                if let Some(h) = handler_name(served, env) {
+                    methods.push(("ANY".into(), h));
+                }
+            }
+            for (method, handler) in methods {
+                r.entries.push(RouteEntry::Route {
+                    path: path.clone(),
+                    method,
+                    handler,
+                    loc,
+                });
+            }
+        }
+        // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`: the resource's own path.
+        ("route", [served]) | ("to", [served]) => {
+            let loc = env.loc(syn::spanned::Spanned::span(&call.method));
+            let mut methods = method_router(served, env);
+            if methods.is_empty() {
+                if let Some(h) = handler_name(served, env) {
+                    methods.push(("ANY".into(), h));
+                }
+            }
+            for (method, handler) in methods {
+                r.entries.push(RouteEntry::Route {
+                    path: String::new(),
+                    method,
+                    handler,
+                    loc,
+                });
+            }
+        }
+        ("nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route", [prefix, inner]) => {
+            let (prefix, _) = str_lit(prefix, env)?;
+            if let Some(inner) = eval_router(inner, env) {
+                r.entries
+                    .extend(inner.into_iter().map(|e| prefixed(e, &prefix)));
+            }
+        }
+        ("prefix", [prefix]) => {
+            let (prefix, _) = str_lit(prefix, env)?;
+            r.prefix = join_path(&r.prefix, &prefix);
+        }
+        // Another router, a function that configures one, or a handler with a route attribute.
+        ("merge" | "configure" | "add_route" | "service" | "routes", [inner]) => match inner {
+            Expr::Path(p) => {
+                let local = match p.path.get_ident() {
+                    Some(ident) => env.take_local(&ident.to_string()),
+                    None => None,
+                };
+                match local {
+                    Some(entries) => r.entries.extend(entries),
+                    None => r.entries.push(RouteEntry::Mount {
+                        prefix: String::new(),
+                        target: path_segments(&p.path),
+                        loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+                    }),
+                }
+            }
+            other => {
+                if let Some(inner) = eval_router(other, env) {
+                    r.entries.extend(inner);
+                }
+            }
+        },
+        _ => {}
+    }
+    Some(r)
+}
+
+fn str_lit(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(s),
+        ..
+    }) = expr
+    else {
+        return None;
+    };
+    Some((s.value(), env.loc(s.span())))
+}
+
+/// Joins a nest prefix and a route path the way axum does: `/api` + `/` is `/api`.
+pub fn join_path(prefix: &str, path: &str) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    if path.is_empty() || path == "/" {
+        return if prefix.is_empty() {
+            "/".into()
+        } else {
+            prefix.into()
+        };
+    }
+    if path.starts_with('/') {
+        format!("{prefix}{path}")
+    } else {
+        format!("{prefix}/{path}")
+    }
+}
+
+fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
+    match entry {
+        RouteEntry::Route {
+            path,
+            method,
+            handler,
+            loc,
+        } => RouteEntry::Route {
+            path: join_path(prefix, &path),
+            method,
+            handler,
+            loc,
+        },
+        RouteEntry::Mount {
+            prefix: inner,
+            target,
+            loc,
+        } => RouteEntry::Mount {
+            prefix: if inner.is_empty() {
+                prefix.trim_end_matches('/').to_string()
+            } else {
+                join_path(prefix, &inner)
+            },
+            target,
+            loc,
+        },
+    }
+}
+
+/// `get(h).post(h2)` → [("GET", h), ("POST", h2)].
+fn method_router(expr: &Expr, env: &mut dyn RouterEnv) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    collect_methods(expr, env, &mut out);
+    out
+}
+
+fn collect_methods(expr: &Expr, env: &mut dyn RouterEnv, out: &mut Vec<(String, Vec<String>)>) {
+    match expr {
+        Expr::Paren(p) => collect_methods(&p.expr, env, out),
+        Expr::Call(call) => {
+            let Expr::Path(p) = &*call.func else { return };
+            let args: Vec<&Expr> = call.args.iter().collect();
+            let name = last_segment(&p.path);
+            // actix `web::to(h)`: any method.
+            if name == "to" && args.len() == 1 {
+                if let Some(h) = handler_name(args[0], env) {
+                    out.push(("ANY".into(), h));
+                }
+                return;
+            }
+            method_entry(&name, &args, env, out);
+        }
+        Expr::MethodCall(call) => {
+            let args: Vec<&Expr> = call.args.iter().collect();
+            // actix `web::get().to(h)`, `web::method(Method::POST).to(h)`, `web::route().to(h)`.
+            if call.method == "to" && args.len() == 1 {
+                if let Some(h) = handler_name(args[0], env) {
+                    for m in actix_methods(&call.receiver) {
+                        out.push((m, h.clone()));
+                    }
+                }
+                return;
+            }
+            collect_methods(&call.receiver, env, out);
+            method_entry(&call.method.to_string(), &args, env, out);
+        }
+        _ => {}
+    }
+}
+
+/// The methods an actix `Route` answers: `web::get()` → GET, `web::method(Method::PUT)` → PUT,
+/// `web::route()` (with no `.method(..)`) → ANY.
+fn actix_methods(route: &Expr) -> Vec<String> {
+    let (root, calls) = super::driver::chain(route);
+    let mut out: Vec<String> = calls
+        .iter()
+        .filter(|c| c.method == "method")
+        .flat_map(|c| c.args.first().map(method_filter).unwrap_or_default())
+        .collect();
+    if let Expr::Call(call) = root {
+        if let Expr::Path(p) = &*call.func {
+            let name = last_segment(&p.path);
+            if METHODS.contains(&name.as_str()) && call.args.is_empty() {
+                out.push(method_name(&name));
+            } else if name == "method" {
+                out.extend(call.args.first().map(method_filter).unwrap_or_default());
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("ANY".into());
+    }
+    out
+}
+
+/// One link of a method router: `get(h)` / `.post(h)`, `get_with(h, docs)` (aide),
+/// `on(MethodFilter::GET, h)`, `.method(Method::GET, h)` (poem).
+fn method_entry(
+    name: &str,
+    args: &[&Expr],
+    env: &mut dyn RouterEnv,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
+    let base = name.trim_end_matches("_service").trim_end_matches("_with");
+    match args {
+        // `get(h)`, and `get_service(h.layer(..))`.
+        [handler] if METHODS.contains(&base) => {
+            if let Some(h) = handler_name(handler, env) {
+                out.push((method_name(base), h));
+            }
+        }
+        [handler, _docs] if name.ends_with("_with") && METHODS.contains(&base) => {
+            if let Some(h) = handler_name(handler, env) {
+                out.push((method_name(base), h));
+            }
+        }
+        [filter, handler] if name == "on" || name == "method" => {
+            if let Some(h) = handler_name(handler, env) {
+                out.extend(method_filter(filter).into_iter().map(|m| (m, h.clone())));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn method_name(name: &str) -> String {
+    if name == "any" {
+        "ANY".into()
+    } else {
+        name.to_uppercase()
+    }
+}
+
+/// `MethodFilter::GET`, `MethodFilter::GET.or(MethodFilter::POST)`.
+fn method_filter(expr: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    let text = quote::ToTokens::to_token_stream(expr).to_string();
+    for m in METHODS {
+        let upper = m.to_uppercase();
+        if text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == upper)
+        {
+            out.push(upper);
+        }
+    }
+    out
+}
+
+/// The handler a method router names: a path, a path with layers, or a closure.
+fn handler_name(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
+    match expr {
+        Expr::Path(p) => Some(path_segments(&p.path)),
+        Expr::Paren(p) => handler_name(&p.expr, env),
+        Expr::Reference(r) => handler_name(&r.expr, env),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "layer" | "with_state" | "into_service"
+            ) =>
+        {
+            handler_name(&m.receiver, env)
+        }
+        Expr::Closure(c) => Some(env.closure_handler(c)),
+        _ => None,
+    }
+}
+
+/// Is this parameter type an extractor? Returns its name.
+pub fn extractor_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(tp) = ty else { return None };
+    let seg = tp.path.segments.last()?;
+    let name = seg.ident.to_string();
+    if !EXTRACTORS.contains(&name.as_str()) {
+        return None;
+    }
+    // `Path`, `State`, `Json`… take a type argument; `std::path::Path` is never passed by value.
+    let generic = matches!(seg.arguments, syn::PathArguments::AngleBracketed(_));
+    let bare_ok = matches!(
+        name.as_str(),
+        "Multipart" | "WebSocketUpgrade" | "RawQuery" | "OriginalUri" | "MatchedPath" | "RawForm"
+    );
+    (generic || bare_ok).then_some(name)
+}
+
+/// A route declared by an attribute on the function: actix-web and rocket (`#[get("/x")]`,
+/// `#[route("/x", method = "GET")]`), poem-openapi (`#[oai(path = "/x", method = "get")]`), utoipa
+/// (`#[utoipa::path(get, path = "/x")]`).
+pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        let path = attr.path();
+        let name = last_segment(path);
+        let Ok(args) = attr.parse_args_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+            continue;
+        };
+        let lit = |e: &Expr| match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        };
+        let assigned = |key: &str| -> Vec<String> {
+            args.iter()
+                .filter_map(|a| match a {
+                    Expr::Assign(x) if matches!(&*x.left, Expr::Path(p) if p.path.is_ident(key)) => match &*x.right {
+                        Expr::Path(p) => Some(last_segment(&p.path)),
+                        other => lit(other),
+                    },
+                    _ => None,
+                })
+                .collect()
+        };
+        let standalone = name == "oai";
+        let (methods, route) = match name.as_str() {
+            m if METHODS.contains(&m) && m != "any" => {
+                (vec![m.to_uppercase()], args.first().and_then(lit))
+            }
+            "route" => (assigned("method"), args.first().and_then(lit)),
+            "oai" => (assigned("method"), assigned("path").into_iter().next()),
+            "path" if path.segments.len() > 1 && path.segments[0].ident == "utoipa" => {
+                let method = args.iter().find_map(|a| match a {
+                    Expr::Path(p) => Some(last_segment(&p.path)),
+                    _ => None,
+                });
+                (
+                    method.into_iter().collect(),
+                    assigned("path").into_iter().next(),
+                )
+            }
+            _ => continue,
+        };
+        let Some(route) = route else { continue };
+        let methods = if methods.is_empty() {
+            vec!["ANY".to_string()]
+        } else {
+            methods
+        };
+        for m in methods {
+            out.push(AttrRoute {
+                method: m.to_uppercase(),
+                path: route.clone(),
+                standalone,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_path;
+
+    #[test]
+    fn nest_prefixes_join_like_axum() {
+        assert_eq!(join_path("/api", "/users"), "/api/users");
+        assert_eq!(join_path("/api/", "/users"), "/api/users");
+        assert_eq!(join_path("/api", "/"), "/api");
+        assert_eq!(join_path("", "/"), "/");
+        assert_eq!(join_path("/v1", "items/{id}"), "/v1/items/{id}");
+    }
+}
