@@ -200,6 +200,27 @@ pub fn trip_shape<'e, 'c>(
     if calls.is_empty() {
         return function_call(expr, catalog);
     }
+    shape_of_chain(root, calls, catalog, local_builder)
+}
+
+/// `trip_shape` for a method call that is not awaited where it stands: synchronous diesel inside a
+/// `conn.run(|c| ..)` shim, or a query future returned to the caller (`fn find(..) -> impl Future`).
+pub fn trip_shape_of_call<'e, 'c>(
+    call: &'e ExprMethodCall,
+    catalog: &'c Catalog,
+    local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+) -> Option<TripShape<'e>> {
+    let (root, mut calls) = chain(&call.receiver);
+    calls.push(call);
+    shape_of_chain(root, calls, catalog, local_builder)
+}
+
+fn shape_of_chain<'e, 'c>(
+    root: &'e Expr,
+    calls: Vec<&'e ExprMethodCall>,
+    catalog: &'c Catalog,
+    local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+) -> Option<TripShape<'e>> {
     let rooted = query_root(root, catalog).or_else(|| match root {
         Expr::Path(p) if p.path.segments.len() == 1 => {
             let name = last_segment(&p.path);
@@ -418,6 +439,18 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         access: builder.access.map(|a| a.access()),
         database: None,
     })
+}
+
+/// Methods that run a closure inside a transaction: BEGIN, the closure's statements, COMMIT
+/// (`conn.transaction(|c| async move { .. }.scope_boxed())`, sea-orm's `db.transaction(|txn| ..)`).
+pub fn is_transaction_closure(call: &ExprMethodCall) -> bool {
+    let name = call.method.to_string();
+    matches!(
+        name.as_str(),
+        "transaction" | "run_transaction" | "transaction_with_config" | "run"
+    ) && call.args.iter().any(|a| matches!(a, Expr::Closure(_)))
+        && (name != "run"
+            || matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "build_transaction"))
 }
 
 /// Concurrency macros of the catalog: each argument is a future that runs at the same time as the others.

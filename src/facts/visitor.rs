@@ -15,6 +15,7 @@ use syn::{Expr, Token};
 
 use super::driver::{self, SqlRef, TripShape};
 use super::router::{self, RouterEnv};
+use super::TripKind;
 use super::{
     Call, Callee, Concurrent, FileFacts, FnFacts, Loc, LoopStep, ParseError, RouteEntry, Step,
     Trip, TypeFacts, UseAlias,
@@ -39,6 +40,7 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
                 impl_ctx: None,
                 impl_generics: Vec::new(),
                 test_depth: 0,
+                tx_depth: 0,
                 fns: Vec::new(),
             };
             v.visit_file(&file);
@@ -160,6 +162,8 @@ struct Visitor<'a, 's> {
     /// Generic bounds of the enclosing impl.
     impl_generics: Vec<(String, String)>,
     test_depth: u32,
+    /// Inside a transaction closure (`conn.transaction(|c| ..)`).
+    tx_depth: u32,
     fns: Vec<FnCtx>,
 }
 
@@ -432,6 +436,11 @@ impl<'a, 's> Visitor<'a, 's> {
             }
         }
         if let Expr::MethodCall(m) = base {
+            if driver::is_transaction_closure(m) {
+                return self.transaction_closure(m, await_span, mark);
+            }
+        }
+        if let Expr::MethodCall(m) = base {
             // `fut.instrument(span)`, `fut.map_err(f)`, `fut.and_then(|x| next(x))`: the future, then
             // what its adapter chains after it.
             let name = m.method.to_string();
@@ -560,6 +569,10 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => text,
             });
         }
+        if self.tx_depth > 0 {
+            in_transaction = true;
+            on_connection = true;
+        }
         let (sql, sql_const) = match shape.sql {
             SqlRef::Text(t) => (Some(t), None),
             SqlRef::Const(c) => (None, Some(c)),
@@ -589,6 +602,37 @@ impl<'a, 's> Visitor<'a, 's> {
             database: shape.database,
             target: None,
         }));
+    }
+
+    /// `conn.transaction(|c| async move { .. })`: BEGIN, the closure's statements on the transaction,
+    /// COMMIT.
+    fn transaction_closure(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        await_span: Option<Span>,
+        mark: usize,
+    ) {
+        let shape = |kind: TripKind, sql: &str| TripShape {
+            kind,
+            api: format!(".{}(|..| ..)", m.method),
+            sql: SqlRef::Text(sql.into()),
+            executor: Some(&*m.receiver),
+            start: m.method.span(),
+            call: m.span(),
+            access: None,
+            database: None,
+        };
+        self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
+        self.tx_depth += 1;
+        for arg in &m.args {
+            match arg {
+                Expr::Closure(c) => self.future(&c.body),
+                other => self.visit_expr(other),
+            }
+        }
+        self.tx_depth -= 1;
+        let mark = self.new_mark();
+        self.trip(shape(TripKind::Commit, "COMMIT"), await_span, mark);
     }
 
     /// Visits only the arguments along a method chain (binds, closures), not the chain's calls.
@@ -1323,7 +1367,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 return;
             }
         }
-        if let Some(shape) = driver::unawaited_stream(m, self.catalog) {
+        // A round trip that is not awaited here: a stream polled later, synchronous diesel in a
+        // `conn.run(|c| ..)` shim, or a query future handed back to the caller.
+        let catalog = self.catalog;
+        let query_local = |name: &str| match self.fns.last().and_then(|c| c.locals.get(name)) {
+            Some(Local::Query(_, builder)) => Some(builder.and_then(|i| catalog.builders.get(i))),
+            _ => None,
+        };
+        if let Some(shape) = driver::trip_shape_of_call(m, catalog, query_local) {
             let mark = self.new_mark();
             self.visit_chain_args(&m.receiver);
             m.args.iter().for_each(|a| self.visit_expr(a));
