@@ -762,6 +762,28 @@ fn routes(model: &Model, index: &Index) -> Vec<Route> {
     out
 }
 
+type Seen = HashSet<(Option<String>, Option<String>, usize)>;
+
+/// The routes a handler declares by attribute, mounted under `prefix`.
+fn push_attr_routes(
+    model: &Model,
+    handler: usize,
+    prefix: &str,
+    out: &mut Vec<Route>,
+    seen: &mut Seen,
+) {
+    for attr in &model.func(handler).attr_routes {
+        let route = Route {
+            method: Some(attr.method.clone()),
+            path: Some(crate::facts::router::join_path(prefix, &attr.path)),
+            handler,
+        };
+        if seen.insert((route.method.clone(), route.path.clone(), handler)) {
+            out.push(route);
+        }
+    }
+}
+
 fn expand(
     model: &Model,
     index: &Index,
@@ -769,7 +791,7 @@ fn expand(
     prefix: &str,
     depth: usize,
     out: &mut Vec<Route>,
-    seen: &mut HashSet<(Option<String>, Option<String>, usize)>,
+    seen: &mut Seen,
 ) {
     if depth > MAX_MOUNT_DEPTH {
         return;
@@ -816,18 +838,8 @@ fn expand(
                     let p = crate::facts::router::join_path(prefix, inner);
                     for id in 0..model.fns.len() {
                         let f = model.func(id);
-                        if f.self_ty.as_deref() != ty || f.is_test {
-                            continue;
-                        }
-                        for attr in &f.attr_routes {
-                            let route = Route {
-                                method: Some(attr.method.clone()),
-                                path: Some(crate::facts::router::join_path(&p, &attr.path)),
-                                handler: id,
-                            };
-                            if seen.insert((route.method.clone(), route.path.clone(), id)) {
-                                out.push(route);
-                            }
+                        if f.self_ty.as_deref() == ty && !f.is_test {
+                            push_attr_routes(model, id, &p, out, seen);
                         }
                     }
                     continue;
@@ -841,16 +853,7 @@ fn expand(
                     crate::facts::router::join_path(prefix, inner)
                 };
                 // A handler with route attributes (`.service(index)`, `routes![index]`).
-                for attr in &model.func(t).attr_routes {
-                    let route = Route {
-                        method: Some(attr.method.clone()),
-                        path: Some(crate::facts::router::join_path(&p, &attr.path)),
-                        handler: t,
-                    };
-                    if seen.insert((route.method.clone(), route.path.clone(), t)) {
-                        out.push(route);
-                    }
-                }
+                push_attr_routes(model, t, &p, out, seen);
                 expand(model, index, t, &p, depth + 1, out, seen);
             }
         }

@@ -324,39 +324,12 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         // A path and what serves it: axum `route`, poem `at`, loco `add`, aide `api_route`.
         ("route" | "route_service" | "at" | "add" | "api_route", [path, served]) => {
             let (path, loc) = str_lit(path, env)?;
-            let mut methods = method_router(served, env);
-            // poem's `.at("/x", handler)` and actix's `.route("/x", web::to(h))`: any method.
-            if methods.is_empty() {
-                if let Some(h) = handler_name(served, env) {
-                    methods.push(("ANY".into(), h));
-                }
-            }
-            for (method, handler) in methods {
-                r.entries.push(RouteEntry::Route {
-                    path: path.clone(),
-                    method,
-                    handler,
-                    loc,
-                });
-            }
+            push_served(&mut r, &path, served, loc, env);
         }
         // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`: the resource's own path.
         ("route", [served]) | ("to", [served]) => {
             let loc = env.loc(syn::spanned::Spanned::span(&call.method));
-            let mut methods = method_router(served, env);
-            if methods.is_empty() {
-                if let Some(h) = handler_name(served, env) {
-                    methods.push(("ANY".into(), h));
-                }
-            }
-            for (method, handler) in methods {
-                r.entries.push(RouteEntry::Route {
-                    path: String::new(),
-                    method,
-                    handler,
-                    loc,
-                });
-            }
+            push_served(&mut r, "", served, loc, env);
         }
         ("nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route", [prefix, inner]) => {
             let (prefix, _) = str_lit(prefix, env)?;
@@ -394,6 +367,25 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         _ => {}
     }
     Some(r)
+}
+
+/// Routes for what serves a path: a method router (`get(h).post(h2)`, `web::get().to(h)`), or a bare
+/// handler (poem's `.at("/x", h)`, actix's `web::to(h)`), which answers any method.
+fn push_served(r: &mut Router, path: &str, served: &Expr, loc: Loc, env: &mut dyn RouterEnv) {
+    let mut methods = method_router(served, env);
+    if methods.is_empty() {
+        if let Some(h) = handler_name(served, env) {
+            methods.push(("ANY".into(), h));
+        }
+    }
+    for (method, handler) in methods {
+        r.entries.push(RouteEntry::Route {
+            path: path.to_string(),
+            method,
+            handler,
+            loc,
+        });
+    }
 }
 
 fn str_lit(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {

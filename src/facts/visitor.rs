@@ -140,6 +140,16 @@ struct FnCtx {
 }
 
 impl FnCtx {
+    /// The trip and call ids the values of these locals derive from.
+    fn origins(&self, names: &[String]) -> Vec<u32> {
+        names
+            .iter()
+            .filter_map(|u| self.origin.get(u))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
     fn push(&mut self, step: Step) {
         if let Some(frame) = self.frames.last_mut() {
             frame.push(step);
@@ -365,12 +375,7 @@ impl<'a, 's> Visitor<'a, 's> {
             f(self);
             return;
         };
-        let mut deps: Vec<u32> = uses
-            .iter()
-            .filter_map(|u| ctx.origin.get(u))
-            .flatten()
-            .copied()
-            .collect();
+        let mut deps = ctx.origins(&uses);
         deps.sort_unstable();
         deps.dedup();
         let saved_deps = std::mem::replace(&mut ctx.stmt_deps, deps);
@@ -826,12 +831,7 @@ impl<'a, 's> Visitor<'a, 's> {
         pat_idents(pat, &mut names);
         let uses = idents_used(from);
         let Some(ctx) = self.ctx() else { return };
-        let mut deps: Vec<u32> = uses
-            .iter()
-            .filter_map(|u| ctx.origin.get(u))
-            .flatten()
-            .copied()
-            .collect();
+        let mut deps = ctx.origins(&uses);
         deps.extend(&ctx.stmt_deps);
         deps.extend(made);
         deps.sort_unstable();
@@ -848,12 +848,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some(ctx) = self.ctx() else {
             return f(self);
         };
-        let mut extra: Vec<u32> = uses
-            .iter()
-            .filter_map(|u| ctx.origin.get(u))
-            .flatten()
-            .copied()
-            .collect();
+        let mut extra = ctx.origins(&uses);
         extra.extend(made);
         let saved = ctx.stmt_deps.clone();
         ctx.stmt_deps.extend(extra);
