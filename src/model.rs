@@ -271,6 +271,8 @@ struct Index {
     file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: HashSet<String>,
+    /// Functions the catalog says are never round trips, as written there (`cache::get_or_load`).
+    quiet_functions: Vec<String>,
 }
 
 impl Index {
@@ -290,6 +292,7 @@ impl Index {
                 .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
+            quiet_functions: catalog.quiet_functions.clone(),
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
@@ -394,6 +397,13 @@ impl Index {
         };
         match callee {
             Callee::Path(segs) => {
+                if self
+                    .quiet_functions
+                    .iter()
+                    .any(|q| crate::catalog::path_matches(segs, q, false))
+                {
+                    return None;
+                }
                 let found = self.resolve_path(from, caller, segs, &func);
                 found.or_else(|| {
                     self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
