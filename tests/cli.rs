@@ -701,3 +701,32 @@ fn poem_openapi_and_tonic_entry_points() {
         ])
     );
 }
+
+#[test]
+fn closure_handlers_held_in_locals_are_routed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+pub fn app() -> Router<PgPool> {
+    let health = || async { "ok" };
+    let stats = |State(db): State<PgPool>| async move { sqlx::query("SELECT 1").execute(&db).await.map(|_| ()) };
+    Router::new().route("/health", get(health)).route("/stats", get(stats))
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let got: Vec<(String, u64)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["round_trips"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("/health".to_string(), 0), ("/stats".to_string(), 1)]);
+}

@@ -21,6 +21,8 @@ pub trait RouterEnv {
     fn is_route_sink(&self, name: &str) -> bool;
     /// Registers a closure used as a handler and returns the name it is known by.
     fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String>;
+    /// The name a closure handler held in a local (`let health = || async { .. };`) is known by.
+    fn closure_local(&self, name: &str) -> Option<Vec<String>>;
     fn loc(&self, span: proc_macro2::Span) -> Loc;
 }
 
@@ -568,7 +570,13 @@ fn method_filter(expr: &Expr) -> Vec<String> {
 /// The handler a method router names: a path, a path with layers, or a closure.
 fn handler_name(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
     match expr {
-        Expr::Path(p) => Some(path_segments(&p.path)),
+        Expr::Path(p) => {
+            let local = p
+                .path
+                .get_ident()
+                .and_then(|i| env.closure_local(&i.to_string()));
+            Some(local.unwrap_or_else(|| path_segments(&p.path)))
+        }
         Expr::Paren(p) => handler_name(&p.expr, env),
         Expr::Reference(r) => handler_name(&r.expr, env),
         Expr::MethodCall(m)

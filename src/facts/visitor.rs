@@ -134,6 +134,8 @@ struct FnCtx {
     future_sets: HashMap<String, Vec<Vec<Step>>>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
     route_sinks: Vec<String>,
+    /// Closures held in locals, by the name their synthetic handler function is known by.
+    closure_locals: HashMap<String, Vec<String>>,
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
     pending: HashMap<String, Vec<Step>>,
     closures: u32,
@@ -506,10 +508,15 @@ impl<'a, 's> Visitor<'a, 's> {
         visit::visit_expr(self, base);
         let callee = match base {
             Expr::Call(call) => match &*call.func {
-                Expr::Path(p) => Some((
-                    Callee::Path(driver::path_segments(&p.path)),
-                    call.func.span(),
-                )),
+                Expr::Path(p) => {
+                    // A closure held in a local is called by the name of its synthetic function.
+                    let local = p
+                        .path
+                        .get_ident()
+                        .and_then(|i| self.fns.last()?.closure_locals.get(&i.to_string()).cloned());
+                    let path = local.unwrap_or_else(|| driver::path_segments(&p.path));
+                    Some((Callee::Path(path), call.func.span()))
+                }
                 _ => None,
             },
             Expr::MethodCall(m) => Some((
@@ -996,6 +1003,10 @@ impl RouterEnv for Visitor<'_, '_> {
         self.ctx()?.router_locals.remove(name)
     }
 
+    fn closure_local(&self, name: &str) -> Option<Vec<String>> {
+        self.fns.last()?.closure_locals.get(name).cloned()
+    }
+
     fn is_route_sink(&self, name: &str) -> bool {
         self.fns
             .last()
@@ -1237,6 +1248,16 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 if let Some(name) = &name {
                     if self.future_set_local(name, &local.pat, &init.expr) {
                         return;
+                    }
+                    // `let health = || async { .. };` may be a handler: known by name, walked once.
+                    if let Expr::Closure(c) = &*init.expr {
+                        if returns_future(c) {
+                            let path = self.closure_handler(c);
+                            if let Some(ctx) = self.ctx() {
+                                ctx.closure_locals.insert(name.clone(), path);
+                            }
+                            return;
+                        }
                     }
                     if init.diverge.is_none()
                         && self.pending_future(name, defines.clone(), &init.expr)
