@@ -40,8 +40,11 @@ pub enum Role {
 #[derive(Debug, Clone)]
 pub struct Database {
     pub name: String,
+    /// Where it runs: a database's primary, or a service's region.
     pub primary: String,
     pub replicas: Vec<String>,
+    /// A `[services]` entry (a cache, an HTTP API) rather than a database.
+    pub service: bool,
 }
 
 /// A validated configuration.
@@ -72,6 +75,7 @@ impl Config {
                 name: "main".into(),
                 primary: DEFAULT_PRIMARY.into(),
                 replicas: Vec::new(),
+                service: false,
             }],
             pools: Vec::new(),
             topology: Topology::new(DEFAULT_INTRA_REGION_MS),
@@ -99,17 +103,27 @@ impl Config {
     /// The target of an executor expression: a `[pools]` entry matching it (exactly, or as its last
     /// fields: `db` matches `state.db`), else the only database's primary.
     pub fn target_for(&self, executor: Option<&str>) -> Target {
-        if let Some(exec) = executor {
-            for (key, target) in &self.pools {
-                if exec == key || exec.ends_with(&format!(".{key}")) {
-                    return *target;
-                }
-            }
-        }
-        Target {
+        self.mapped(executor).unwrap_or(Target {
             db: 0,
             role: Role::Primary,
-        }
+        })
+    }
+
+    /// The `[pools]` entry matching an executor expression, if any.
+    pub fn mapped(&self, executor: Option<&str>) -> Option<Target> {
+        let exec = executor?;
+        self.pools
+            .iter()
+            .find(|(key, _)| exec == key || exec.ends_with(&format!(".{key}")))
+            .map(|(_, target)| *target)
+    }
+
+    /// Where a service round trip goes: its `[pools]` mapping, else a service in the app's own region.
+    pub fn service_target(&self, executor: Option<&str>) -> Target {
+        self.mapped(executor).unwrap_or(Target {
+            db: usize::MAX,
+            role: Role::Primary,
+        })
     }
 
     /// The region a target is served from, for one deployment: the primary, or the nearest replica.
@@ -254,6 +268,8 @@ struct Raw {
     #[serde(default)]
     regions: BTreeMap<Spanned<String>, RawRegion>,
     #[serde(default)]
+    services: BTreeMap<Spanned<String>, RawService>,
+    #[serde(default)]
     builders: Vec<Spanned<crate::catalog::Builder>>,
     #[serde(default)]
     calls: Vec<Spanned<crate::catalog::CallSpec>>,
@@ -261,6 +277,8 @@ struct Raw {
     concurrent: Vec<crate::catalog::Concurrent>,
     #[serde(default)]
     no_round_trip: Vec<crate::catalog::NoRoundTrip>,
+    #[serde(default)]
+    cached: Vec<crate::catalog::Cached>,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +294,12 @@ struct RawDatabase {
 struct RawAssume {
     loop_iterations: Option<Spanned<i64>>,
     intra_region_rtt: Option<Spanned<Millis>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawService {
+    region: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -470,6 +494,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 name: name.clone(),
                 primary: db.primary.get_ref().clone(),
                 replicas,
+                service: false,
+            });
+        }
+    }
+
+    for (name, svc) in &raw.services {
+        if config.databases.iter().any(|d| &d.name == name.get_ref()) {
+            errors.push(err(
+                Some(name.span()),
+                format!("`{}` names both a database and a service", name.get_ref()),
+                None,
+            ));
+            continue;
+        }
+        if known(&svc.region, &topology, &mut errors) {
+            config.databases.push(Database {
+                name: name.get_ref().clone(),
+                primary: svc.region.get_ref().clone(),
+                replicas: Vec::new(),
+                service: true,
             });
         }
     }
@@ -630,6 +674,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
     entries.concurrent = raw.concurrent.clone();
     entries.no_round_trip = raw.no_round_trip.clone();
+    entries.cached = raw.cached.clone();
     config.catalog = crate::catalog::Catalog::with(entries);
 
     config.topology = topology;
@@ -640,7 +685,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]]; see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]]; see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

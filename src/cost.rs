@@ -190,7 +190,16 @@ impl<'a> Costs<'a> {
                             .rtt_ms(d, self.config.endpoint_region(target, d))
                     })
                     .collect();
-                PathCost { trips: 1, ms }
+                // A service no `[pools]` entry places (a cache, an API next to the app) costs its
+                // in-region time but is not counted as a round trip worth reporting.
+                if t.in_process {
+                    return self.zero();
+                }
+                let counted = target.db < self.config.databases.len();
+                PathCost {
+                    trips: u32::from(counted),
+                    ms,
+                }
             }
             Step::Call(c) => match c.resolved {
                 Some(id) => self
@@ -212,7 +221,7 @@ impl<'a> Costs<'a> {
             Step::Exit | Step::Break => self.zero(),
             // Every iteration but the last comes back; the last may leave early instead.
             Step::Loop(l) => {
-                let n = self.config.loop_iterations;
+                let n = l.count.unwrap_or(self.config.loop_iterations);
                 match self.split(&l.body) {
                     (Some(mut through), Some(out)) => {
                         let mut last = through.clone();
@@ -254,6 +263,8 @@ mod tests {
             after: Vec::new(),
             access: None,
             database: None,
+            service: false,
+            in_process: false,
             target: Some(Target {
                 db: 0,
                 role: Role::Primary,
@@ -289,6 +300,7 @@ mod tests {
             Step::Loop(LoopStep {
                 loc: Loc::default(),
                 body: vec![trip()],
+                count: None,
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -328,6 +340,7 @@ mod tests {
         let body = vec![Step::Loop(LoopStep {
             loc: Loc::default(),
             body: vec![trip(), Step::Branch(vec![vec![trip(), Step::Exit], vec![]])],
+            count: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);

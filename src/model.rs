@@ -129,7 +129,11 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
                         }
                         _ => Access::Write,
                     };
-                    let mut target = config.target_for(t.executor.as_deref());
+                    let mut target = if t.service {
+                        config.service_target(t.executor.as_deref())
+                    } else {
+                        config.target_for(t.executor.as_deref())
+                    };
                     let named = t
                         .database
                         .as_deref()
@@ -432,13 +436,28 @@ impl Index {
                 Some(first.clone())
             };
             if let Some(ty) = ty {
+                // The type's own function, else a default body of a trait it implements.
+                let traits = self.traits_of.get(&ty);
                 let hit = self.by_name.get(&segs[1]).and_then(|c| {
                     let typed: Vec<usize> = c
                         .iter()
                         .copied()
                         .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()))
                         .collect();
+                    let defaults: Vec<usize> = c
+                        .iter()
+                        .copied()
+                        .filter(|&id| {
+                            let f = func(id);
+                            f.self_ty.is_some()
+                                && f.self_ty == f.trait_name
+                                && traits.is_some_and(|ts| {
+                                    f.trait_name.as_ref().is_some_and(|t| ts.contains(t))
+                                })
+                        })
+                        .collect();
                     self.nearest(caller, &typed)
+                        .or_else(|| self.nearest(caller, &defaults))
                 });
                 if hit.is_some() {
                     return hit;

@@ -422,7 +422,7 @@ fn the_help_follows_the_data_dependencies() {
         "bad_dependent_reads",
         "bad_query_after_a_guard",
         "bad_chained_futures",
-        "bad_dependency_through_if_let",
+        "bad_dependency_through_the_scrutinee",
     ] {
         assert!(
             helps[dependent].contains("JOIN, a subquery or a CTE"),
@@ -434,6 +434,22 @@ fn the_help_follows_the_data_dependencies() {
             "{dependent}: {}",
             helps[dependent]
         );
+    }
+}
+
+#[test]
+fn a_write_after_a_read_is_never_advised_to_run_at_once() {
+    let helps = helps_by_function("sequential_queries.rs");
+    for name in [
+        "bad_dependency_through_if_let",
+        "bad_dependency_through_a_field",
+    ] {
+        assert!(
+            helps[name].contains("fold the check into the write"),
+            "{name}: {}",
+            helps[name]
+        );
+        assert!(!helps[name].contains("try_join"), "{name}: {}", helps[name]);
     }
 }
 

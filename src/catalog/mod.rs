@@ -44,6 +44,12 @@ pub struct Builder {
     /// Only a round trip if the executor looks like a connection (`&mut conn`, `db`, `&state.pool`).
     #[serde(default)]
     pub executor_hint: bool,
+    /// Where the executor is: `send` (the send method's first argument, the default) or `root` (the
+    /// chain's start, as in `client.get(url).send()`).
+    #[serde(default)]
+    pub executor: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<EndpointSpec>,
 }
 
 /// One awaited call that is a round trip by itself: `client.query_one("…", &[])`, `tx.commit()`.
@@ -80,9 +86,27 @@ pub struct CallSpec {
     pub kind: Option<KindSpec>,
     #[serde(default)]
     pub access: Option<AccessSpec>,
-    /// The database it reaches (a `[databases]` name); by default the pool mapping decides.
+    /// Only a round trip if the executor's name has one of these words (`redis`, `con`).
+    #[serde(default)]
+    pub executor_words: Vec<String>,
+    /// Option methods that may follow it before the `.await` (`coll.find_one(f).sort(s).await`).
+    #[serde(default)]
+    pub then: Vec<String>,
+    /// The database or service it reaches (a `[databases]` or `[services]` name); by default the pool
+    /// mapping decides.
     #[serde(default)]
     pub database: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<EndpointSpec>,
+}
+
+/// What a round trip reaches: a database (priced to its primary or replica), or another service (a cache, an
+/// HTTP API), priced to the `[services]` entry its executor maps to, else taken to be in the app's region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndpointSpec {
+    Database,
+    Service,
 }
 
 /// Macros and functions whose future arguments run at once.
@@ -159,6 +183,17 @@ pub struct Entries {
     pub concurrent: Vec<Concurrent>,
     #[serde(default)]
     pub no_round_trip: Vec<NoRoundTrip>,
+    #[serde(default)]
+    pub cached: Vec<Cached>,
+}
+
+/// Cache methods whose loader (a closure or future argument) runs only on a miss.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Cached {
+    #[serde(default)]
+    pub library: String,
+    pub methods: Vec<String>,
 }
 
 /// The catalog in use: the user's entries first (they win), then the built-in ones.
@@ -170,6 +205,7 @@ pub struct Catalog {
     pub concurrent_functions: Vec<String>,
     pub quiet_methods: Vec<String>,
     pub quiet_functions: Vec<String>,
+    pub cached_methods: Vec<String>,
 }
 
 impl Catalog {
@@ -194,6 +230,9 @@ impl Catalog {
             for q in e.no_round_trip {
                 c.quiet_methods.extend(q.methods);
                 c.quiet_functions.extend(q.functions);
+            }
+            for k in e.cached {
+                c.cached_methods.extend(k.methods);
             }
         }
         // Builders that name their roots are tried before those that take any chain.

@@ -12,7 +12,7 @@ use syn::{Expr, ExprMethodCall};
 
 use super::sql::Access;
 use super::TripKind;
-use crate::catalog::{path_matches, Builder, CallSpec, Catalog};
+use crate::catalog::{path_matches, Builder, CallSpec, Catalog, EndpointSpec};
 
 /// Where the SQL text of a round trip comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct TripShape<'e> {
     pub access: Option<Access>,
     /// The database the catalog names, if any.
     pub database: Option<String>,
+    /// A service (cache, HTTP API) rather than a database.
+    pub service: bool,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -235,11 +237,19 @@ fn shape_of_chain<'e, 'c>(
             return Some(shape);
         }
     }
-    let last = *calls.last()?;
-    catalog
-        .calls
-        .iter()
-        .find_map(|c| method_trip(c, last, catalog, &local_builder))
+    catalog.calls.iter().find_map(|c| {
+        // The call itself, or the call followed only by its option methods (`find_one(f).sort(s)`).
+        let at = calls
+            .iter()
+            .rposition(|m| c.methods.iter().any(|n| m.method == n))?;
+        let tail_ok = calls[at + 1..]
+            .iter()
+            .all(|m| c.then.iter().any(|t| m.method == t));
+        if !tail_ok {
+            return None;
+        }
+        method_trip(c, calls[at], catalog, &local_builder)
+    })
 }
 
 /// A chain sent by one of a builder's `send` methods, optionally drained by its `drains`.
@@ -268,7 +278,10 @@ fn builder_trip<'e>(
         return None;
     }
     let sender = calls[send];
-    let executor = sender.args.first();
+    let executor = match b.executor.as_deref() {
+        Some("root") => Some(root),
+        _ => sender.args.first(),
+    };
     if b.executor_hint && !executor.is_some_and(looks_like_executor) {
         return None;
     }
@@ -298,6 +311,7 @@ fn builder_trip<'e>(
         call: sender.span(),
         access,
         database: None,
+        service: b.endpoint == Some(EndpointSpec::Service),
     })
 }
 
@@ -328,6 +342,9 @@ fn method_trip<'e, 'c>(
     if c.executor_hint && !executor.is_some_and(looks_like_executor) {
         return None;
     }
+    if !c.executor_words.is_empty() && !executor.is_some_and(|e| has_word(e, &c.executor_words)) {
+        return None;
+    }
     let kind = c.kind.map(|k| k.kind()).unwrap_or(TripKind::Query);
     let sql = match (sql, kind) {
         (Some(s), _) => s,
@@ -345,7 +362,16 @@ fn method_trip<'e, 'c>(
         call: call.span(),
         access: c.access.map(|a| a.access()),
         database: c.database.clone(),
+        service: c.endpoint == Some(EndpointSpec::Service),
     })
+}
+
+/// Does an expression's text have one of these words (as a whole identifier part)?
+fn has_word(expr: &Expr, words: &[String]) -> bool {
+    let (text, _) = executor_text(expr);
+    let text = text.to_lowercase();
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|part| words.iter().any(|w| part == w))
 }
 
 /// An awaited free-function call of a `[[calls]]` entry: `db::cached_user(&pool, id).await`.
@@ -378,6 +404,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         call: call.span(),
         access: c.access.map(|a| a.access()),
         database: c.database.clone(),
+        service: c.endpoint == Some(EndpointSpec::Service),
     })
 }
 
@@ -438,6 +465,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         call: expr.span(),
         access: builder.access.map(|a| a.access()),
         database: None,
+        service: false,
     })
 }
 

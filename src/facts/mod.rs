@@ -151,6 +151,10 @@ pub struct Trip {
     pub access: Option<sql::Access>,
     /// The database a catalog entry names, if any.
     pub database: Option<String>,
+    /// A service (a cache, an HTTP API) rather than a database.
+    pub service: bool,
+    /// An in-process database (SQLite): no network round trip.
+    pub in_process: bool,
     /// The database endpoint, filled by the model from the topology.
     pub target: Option<crate::config::Target>,
 }
@@ -183,6 +187,8 @@ pub struct LoopStep {
     /// The loop header (`for x in xs`), for the secondary label.
     pub loc: Loc,
     pub body: Vec<Step>,
+    /// How many times it runs, when the code says (`for x in [a, b, c]`, `for i in 0..3`).
+    pub count: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -133,12 +133,14 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
     match (name.as_str(), call.args.len()) {
         (
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
-            | "api_route" | "mount" | "nest_route",
+            | "api_route" | "mount" | "nest_route" | "nest_api_service",
             2,
         ) => first_is_str(call),
+        ("api_route_with", 3) => first_is_str(call),
         ("merge" | "configure" | "add_route" | "service" | "routes", 1) => true,
-        // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`.
+        // actix `web::resource("/x").route(web::get().to(h))`, `.to(h)`, `.default_service(web::to(h))`.
         ("route", 1) => is_actix_route(&call.args[0]),
+        ("to" | "default_service", 1) => true,
         ("prefix", 1) => first_is_str(call),
         _ => false,
     }
@@ -320,20 +322,34 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
     if !is_router_op(call) {
         return None;
     }
-    let mut r = eval(&call.receiver, env)?;
+    let mut r = match eval(&call.receiver, env) {
+        Some(r) => r,
+        // rocket's `.mount(..)` on the rocket a fairing hands in (`|rocket| async { rocket.mount(..) }`).
+        None if name == "mount" => Router::default(),
+        None => return None,
+    };
     let args: Vec<&Expr> = call.args.iter().collect();
     match (name.as_str(), args.as_slice()) {
         // A path and what serves it: axum `route`, poem `at`, loco `add`, aide `api_route`.
-        ("route" | "route_service" | "at" | "add" | "api_route", [path, served]) => {
+        ("route" | "route_service" | "at" | "add" | "api_route", [path, served])
+        | ("api_route_with", [path, served, _]) => {
             let (path, loc) = str_lit(path, env)?;
             push_served(&mut r, &path, served, loc, env);
+        }
+        // actix's fallback: whatever no route matched.
+        ("default_service", [served]) => {
+            let loc = env.loc(syn::spanned::Spanned::span(&call.method));
+            push_served(&mut r, "/*", served, loc, env);
         }
         // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`: the resource's own path.
         ("route", [served]) | ("to", [served]) => {
             let loc = env.loc(syn::spanned::Spanned::span(&call.method));
             push_served(&mut r, "", served, loc, env);
         }
-        ("nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route", [prefix, inner]) => {
+        (
+            "nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route" | "nest_api_service",
+            [prefix, inner],
+        ) => {
             let (prefix, _) = str_lit(prefix, env)?;
             if let Some(inner) = eval_router(inner, env) {
                 r.entries
@@ -658,6 +674,8 @@ pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
             _ => continue,
         };
         let Some(route) = route else { continue };
+        // rocket's `/search?<q>`: the query string is not part of the path.
+        let route = route.split('?').next().unwrap_or_default().to_string();
         let methods = if methods.is_empty() {
             vec!["ANY".to_string()]
         } else {

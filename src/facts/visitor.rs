@@ -134,6 +134,8 @@ struct FnCtx {
     future_sets: HashMap<String, Vec<Vec<Step>>>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
     route_sinks: Vec<String>,
+    /// The function's parameters and their types.
+    params: Vec<(String, String)>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
@@ -287,9 +289,11 @@ impl<'a, 's> Visitor<'a, 's> {
             .filter(|(_, t)| t == "ServiceConfig")
             .map(|(n, _)| n.clone())
             .collect();
+        let typed = params.clone();
         let body = self.walk_body(|v| {
             if let Some(ctx) = v.ctx() {
                 ctx.route_sinks = sinks;
+                ctx.params = typed;
             }
             v.visit_block(block)
         });
@@ -300,10 +304,16 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         let mut attr_routes = router::attr_routes(attrs);
         // A tonic service method: `async fn say_hello(&self, req: Request<T>) -> Result<Response<U>, Status>`.
-        if let (Some(tr), Some(_)) = (&trait_name, sig.asyncness) {
+        // (A generated trait's own default body is not an implementation; the return type may be an
+        // alias such as `EchoResult<T>`.)
+        let own_default = self_ty.is_some() && self_ty == trait_name;
+        if let (Some(tr), Some(_), false) = (&trait_name, sig.asyncness, own_default) {
             let returns = quote::ToTokens::to_token_stream(&sig.output).to_string();
             let takes_request = param_types.iter().any(|(t, _)| t == "Request");
-            if has_self && takes_request && returns.contains("Status") {
+            if has_self
+                && takes_request
+                && (returns.contains("Status") || returns.contains("Result"))
+            {
                 attr_routes.push(super::AttrRoute {
                     method: "GRPC".into(),
                     path: format!("/{tr}/{}", sig.ident),
@@ -446,6 +456,11 @@ impl<'a, 's> Visitor<'a, 's> {
             if driver::is_transaction_closure(m) {
                 return self.transaction_closure(m, await_span, mark);
             }
+            // A cache's loader runs only on a miss: the cached path makes no round trip.
+            if self.catalog.cached_methods.iter().any(|c| m.method == c) {
+                self.visit_expr(&m.receiver);
+                return;
+            }
         }
         if let Expr::MethodCall(m) = base {
             // `fut.instrument(span)`, `fut.map_err(f)`, `fut.and_then(|x| next(x))`: the future, then
@@ -493,6 +508,13 @@ impl<'a, 's> Visitor<'a, 's> {
                     if driver::is_spawn(&p.path) {
                         let args: Vec<&Expr> = call.args.iter().collect();
                         return self.concurrent("spawn".into(), p.path.span(), &args);
+                    }
+                    // `Box::pin(fut).await` awaits `fut`.
+                    let segs = driver::path_segments(&p.path);
+                    if segs.ends_with(&["Box".to_string(), "pin".to_string()])
+                        && call.args.len() == 1
+                    {
+                        return self.future(&call.args[0]);
                     }
                     // `tokio::time::timeout(d, fut).await` awaits `fut`.
                     if driver::last_segment(&p.path) == "timeout" && call.args.len() == 2 {
@@ -585,6 +607,16 @@ impl<'a, 's> Visitor<'a, 's> {
             in_transaction = true;
             on_connection = true;
         }
+        // SQLite runs in the process: its queries are no network round trips.
+        let in_process = executor.as_deref().is_some_and(|e| {
+            let head = e.split(['.', '(']).next().unwrap_or("");
+            let typed = self
+                .fns
+                .last()
+                .and_then(|c| c.params.iter().find(|(n, _)| n == head))
+                .map(|(_, t)| t.as_str());
+            e.to_lowercase().contains("sqlite") || typed.is_some_and(|t| t.contains("Sqlite"))
+        });
         let (sql, sql_const) = match shape.sql {
             SqlRef::Text(t) => (Some(t), None),
             SqlRef::Const(c) => (None, Some(c)),
@@ -612,6 +644,8 @@ impl<'a, 's> Visitor<'a, 's> {
             after,
             access: shape.access,
             database: shape.database,
+            service: shape.service,
+            in_process,
             target: None,
         }));
     }
@@ -633,6 +667,7 @@ impl<'a, 's> Visitor<'a, 's> {
             call: m.span(),
             access: None,
             database: None,
+            service: false,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
         self.tx_depth += 1;
@@ -759,7 +794,11 @@ impl<'a, 's> Visitor<'a, 's> {
                     branches: vec![body],
                 }));
             } else {
-                ctx.push(Step::Loop(LoopStep { loc, body }));
+                ctx.push(Step::Loop(LoopStep {
+                    loc,
+                    body,
+                    count: None,
+                }));
             }
         }
         true
@@ -867,13 +906,13 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// Pushes a loop, or its body alone when no path that makes a round trip comes back for another
     /// iteration (`while let … { …; return insert(…).await }`).
-    fn push_loop(&mut self, loc: Loc, mut body: Vec<Step>) {
+    fn push_loop(&mut self, loc: Loc, mut body: Vec<Step>, count: Option<u32>) {
         if body.is_empty() {
             return;
         }
         let Some(ctx) = self.ctx() else { return };
         if super::repeats_io(&body) {
-            ctx.push(Step::Loop(LoopStep { loc, body }));
+            ctx.push(Step::Loop(LoopStep { loc, body, count }));
         } else {
             super::strip_breaks(&mut body);
             body.into_iter().for_each(|s| ctx.push(s));
@@ -961,8 +1000,11 @@ impl<'a, 's> Visitor<'a, 's> {
                     None
                 }
             }
-            Expr::Call(_) | Expr::Macro(_) => driver::query_root(inner, self.catalog)
-                .map(|(builder, sql, _)| Local::Query(sql, self.builder_index(builder))),
+            Expr::Call(_) | Expr::Macro(_) => match driver::query_root(inner, self.catalog) {
+                Some((builder, sql, _)) => Some(Local::Query(sql, self.builder_index(builder))),
+                None => sql_text_local(inner),
+            },
+            Expr::Lit(_) => sql_text_local(inner),
             _ => None,
         };
         if let (Some(local), Some(ctx)) = (local, self.ctx()) {
@@ -1491,7 +1533,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.bind(&e.pat, &e.expr, &made);
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
-        self.push_loop(loc, body);
+        self.push_loop(loc, body, known_count(&e.expr));
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
@@ -1524,7 +1566,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             v.visit_block(&e.body);
         });
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
-        self.push_loop(loc, body);
+        self.push_loop(loc, body, None);
     }
 
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
@@ -1533,7 +1575,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.loc(e.loop_token.span);
-        self.push_loop(loc, body);
+        self.push_loop(loc, body, None);
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
@@ -1608,6 +1650,65 @@ fn returns_future(closure: &syn::ExprClosure) -> bool {
             Some(syn::Stmt::Expr(Expr::Async(_), None))
         ),
         _ => false,
+    }
+}
+
+/// A local holding SQL text (`let sql = "SELECT …";`, `format!(..)`, `include_str!("q.sql")`), which
+/// a driver call may take by name.
+fn sql_text_local(init: &Expr) -> Option<Local> {
+    match init {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(Local::Query(SqlRef::Text(s.value()), None)),
+        Expr::Macro(m) => match driver::last_segment(&m.mac.path).as_str() {
+            "format" | "concat" | "indoc" | "formatdoc" => Some(Local::Query(
+                driver::first_string_literal(&m.mac.tokens)
+                    .map(SqlRef::Text)
+                    .unwrap_or(SqlRef::Unknown),
+                None,
+            )),
+            "include_str" => Some(Local::Query(SqlRef::Unknown, None)),
+            _ => None,
+        },
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "replace" | "to_string" | "to_owned" | "trim"
+            ) =>
+        {
+            sql_text_local(&m.receiver)
+        }
+        _ => None,
+    }
+}
+
+/// How many items a `for` loop's iterable has, when it is written out: `[a, b, c]`, `&[..]`, `0..3`,
+/// `1..=4`.
+fn known_count(expr: &Expr) -> Option<u32> {
+    let int = |e: &Expr| match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<i64>().ok(),
+        _ => None,
+    };
+    match expr {
+        Expr::Reference(r) => known_count(&r.expr),
+        Expr::Paren(p) => known_count(&p.expr),
+        Expr::Array(a) => u32::try_from(a.elems.len()).ok(),
+        Expr::Range(r) => {
+            let (start, end) = (int(r.start.as_deref()?)?, int(r.end.as_deref()?)?);
+            let n = match r.limits {
+                syn::RangeLimits::HalfOpen(_) => end - start,
+                syn::RangeLimits::Closed(_) => end - start + 1,
+            };
+            u32::try_from(n.max(0)).ok()
+        }
+        Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "iter" | "into_iter") => {
+            known_count(&m.receiver)
+        }
+        _ => None,
     }
 }
 

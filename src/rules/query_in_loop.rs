@@ -33,8 +33,7 @@ fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
         match step {
             Step::Loop(_) | Step::Exit | Step::Break => {}
             Step::Branch(alts) => alts.iter().for_each(|a| costly_items(ctx, a, out)),
-            Step::Trip(_) => out.push(step),
-            Step::Call(_) | Step::Concurrent(_) => {
+            Step::Trip(_) | Step::Call(_) | Step::Concurrent(_) => {
                 if ctx.costs.step(step).trips > 0 {
                     out.push(step);
                 }
@@ -47,7 +46,7 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
     let mut items = Vec::new();
     costly_items(ctx, &l.body, &mut items);
     let Some(first) = items.first() else { return };
-    let n = ctx.config.loop_iterations;
+    let n = l.count.unwrap_or(ctx.config.loop_iterations);
     let per_iteration = ctx.costs.per_iteration(&l.body);
     let total = ctx.costs.step(step).ms;
     let (loc, what) = describe(ctx, first);
@@ -61,7 +60,10 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
     };
     let mut related = vec![(
         l.loc,
-        format!("this loop is assumed to run {n} times (`assume.loop-iterations`)"),
+        match l.count {
+            Some(_) => format!("this loop runs {n} times"),
+            None => format!("this loop is assumed to run {n} times (`assume.loop-iterations`)"),
+        },
     )];
     for item in &items[1..] {
         let (loc, what) = describe(ctx, item);

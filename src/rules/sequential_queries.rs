@@ -114,7 +114,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
         loc: primary,
         label: label(ctx, &items[1], second_k),
         message,
-        help: help(&items, &reached),
+        help: help(ctx, &items, &reached),
         related,
         function: Some(function),
     });
@@ -221,18 +221,27 @@ fn extractor(step: &Step) -> Option<&str> {
     }
 }
 
-fn help(items: &[Item], reached: &[&Trip]) -> String {
+fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
     // An extractor runs before the body: it cannot join the body's calls, so it is advised on apart.
     let extractors: Vec<&str> = items.iter().filter_map(|i| extractor(i.step)).collect();
     let items: Vec<&Item> = items
         .iter()
         .filter(|i| extractor(i.step).is_none())
         .collect();
+    // After the first call, each call is a write (it waits for whatever came before it: a check, a
+    // read of the same row), or a read that uses an earlier result or not.
+    let writes_in = |item: &Item| {
+        super::trips_under(ctx, std::slice::from_ref(item.step))
+            .iter()
+            .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write))
+    };
     let mut earlier: HashSet<u32> = HashSet::new();
-    let (mut dependent, mut independent) = (0, 0);
+    let (mut dependent, mut independent, mut later_writes) = (0, 0, 0);
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            if after(item.step).is_disjoint(&earlier) {
+            if writes_in(item) {
+                later_writes += 1;
+            } else if after(item.step).is_disjoint(&earlier) {
                 independent += 1;
             } else {
                 dependent += 1;
@@ -247,32 +256,33 @@ fn help(items: &[Item], reached: &[&Trip]) -> String {
         });
         shared
     });
-    let writes = reached
-        .iter()
-        .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write));
     let transaction = reached.iter().any(|t| t.kind == TripKind::Begin);
+    let services = reached.iter().any(|t| t.service);
+    let prepares = reached.iter().any(|t| t.kind == TripKind::Prepare);
 
     let mut parts = Vec::new();
-    if independent > 0 {
-        if one_connection {
-            parts.push("they share one connection or transaction, so they cannot run at once: merge them into one statement (a CTE, `UNION ALL`, or `INSERT … SELECT`)".to_string());
-        } else if writes {
-            parts.push("the calls that do not use each other's results can be merged into one statement (a CTE with `RETURNING`, `INSERT … SELECT`), or run at once with `tokio::try_join!` when their order does not matter".to_string());
-        } else if dependent == 0 {
-            parts.push("these calls do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement".to_string());
+    if one_connection {
+        parts.push("they run on one connection or transaction, so they cannot run at once: merge them into one statement (a CTE, `UNION ALL`, or `INSERT … SELECT`)".to_string());
+    } else {
+        let join = if services {
+            "ask for everything in one call where the service allows it (a batch request, one statement), or move the later call off the request path"
         } else {
-            parts.push(format!("{independent} of these calls do not use the earlier results: run those at once with `tokio::try_join!` on separate pool connections"));
+            "merge them into one statement with a JOIN, a subquery or a CTE"
+        };
+        match (independent, dependent) {
+            (0, 0) => {}
+            (_, 0) => parts.push("these calls do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement".to_string()),
+            (0, _) => parts.push(format!("each call uses an earlier one's result: {join}")),
+            _ => parts.push(format!(
+                "some calls use earlier results ({join}) and some do not (run those at once with `tokio::try_join!` on separate pool connections)"
+            )),
+        }
+        if later_writes > 0 {
+            parts.push("a write that follows a read or a check waits for it: fold the check into the write (`UPDATE … WHERE <condition> RETURNING …`, `DELETE … WHERE id = $1`), or several writes into one statement (a CTE, `INSERT … SELECT`)".to_string());
         }
     }
-    if dependent > 0 {
-        let each = if independent == 0 {
-            "each call uses an earlier one's result"
-        } else {
-            "the others use earlier results"
-        };
-        parts.push(format!(
-            "{each}: merge them into one statement with a JOIN, a subquery or a CTE"
-        ));
+    if prepares {
+        parts.push("preparing a statement is a round trip of its own: use `prepare_cached`, or send the SQL with its parameters directly".to_string());
     }
     if transaction {
         parts.push("BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
