@@ -358,7 +358,8 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
         .collect();
     assert!(goods.len() >= 9);
     for r in goods {
-        assert_eq!(r["round_trips"], 1, "{}", r["handler"]);
+        // One round trip, or none where the database runs in the process (SQLite).
+        assert!(r["round_trips"].as_u64().unwrap() <= 1, "{}", r["handler"]);
         assert_eq!(r["lints"], serde_json::json!([]), "{}", r["handler"]);
     }
     for r in routes
@@ -679,6 +680,8 @@ fn actix_web_scopes_resources_configure_and_attribute_routes() {
         route_table("actix-notes"),
         rows(&[
             ("GET", "/health", "notes::health", 0),
+            ("ANY", "/*", "notes::not_found", 0),
+            ("ANY", "/api/notes/{id}/raw", "notes::raw", 1),
             ("GET", "/api/notes", "notes::list", 1),
             ("POST", "/api/notes", "notes::create", 11),
             ("GET", "/api/notes/{id}", "notes::show", 2),
@@ -694,6 +697,8 @@ fn rocket_mounts_routes_and_request_guards() {
         route_table("rocket-todo"),
         rows(&[
             ("GET", "/", "index", 0),
+            // Mounted by a fairing; `?<q>` is no part of the path.
+            ("GET", "/find", "todos::search", 1),
             ("GET", "/todos", "todos::list", 2),
             ("POST", "/todos/done", "todos::done", 11),
         ])
@@ -707,6 +712,7 @@ fn poem_openapi_and_tonic_entry_points() {
         rows(&[
             ("GET", "/products/:id", "web::product", 2),
             ("DELETE", "/products/:id", "web::remove", 1),
+            // `.server(..)` on the OpenAPI service keeps the `/api` nest.
             ("GET", "/api/products", "api::CatalogApi::list", 1),
             (
                 "GRPC",
@@ -714,6 +720,8 @@ fn poem_openapi_and_tonic_entry_points() {
                 "grpc::CatalogService::get_products",
                 10
             ),
+            // A result alias is still a gRPC method; the generated trait's default `ping` is not one.
+            ("GRPC", "/Catalog/count", "grpc::CatalogService::count", 1),
         ])
     );
 }
@@ -745,4 +753,16 @@ pub fn app() -> Router<PgPool> {
         })
         .collect();
     assert_eq!(got, [("/health".to_string(), 0), ("/stats".to_string(), 1)]);
+}
+
+#[test]
+fn aide_routes_and_nested_api_services() {
+    assert_eq!(
+        route_table("aide-api"),
+        rows(&[
+            ("POST", "/api/v1/app", "create_app", 1),
+            ("GET", "/api/v1/app", "list_apps", 1),
+            ("GET", "/api/v1/app/{id}", "app_stats", 2),
+        ])
+    );
 }

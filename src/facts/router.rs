@@ -21,6 +21,8 @@ pub trait RouterEnv {
     fn is_route_sink(&self, name: &str) -> bool;
     /// Registers a closure used as a handler and returns the name it is known by.
     fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String>;
+    /// Walks an argument the router does not consume (a layer, a fairing that mounts more routes).
+    fn walk(&mut self, expr: &Expr);
     /// The name a closure handler held in a local (`let health = || async { .. };`) is known by.
     fn closure_local(&self, name: &str) -> Option<Vec<String>>;
     fn loc(&self, span: proc_macro2::Span) -> Loc;
@@ -68,18 +70,27 @@ const ROUTER_PASSTHROUGH: &[&str] = &[
     "app_data",
     "data",
     "guard",
-    "default_service",
     "name",
     "external_resource",
     // rocket
     "attach",
     "manage",
     "register",
-    // poem
+    // poem, poem-openapi
     "with",
     "around",
     "catch_error",
     "catch_all_error",
+    "server",
+    "summary",
+    "description",
+    "terms_of_service",
+    "contact",
+    "license",
+    "external_document",
+    "url_prefix",
+    "extra_request_header",
+    "extra_response_header",
 ];
 
 const METHODS: &[&str] = &[
@@ -317,7 +328,9 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
 fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router> {
     let name = call.method.to_string();
     if ROUTER_PASSTHROUGH.contains(&name.as_str()) {
-        return eval(&call.receiver, env);
+        let r = eval(&call.receiver, env)?;
+        call.args.iter().for_each(|a| env.walk(a));
+        return Some(r);
     }
     if !is_router_op(call) {
         return None;

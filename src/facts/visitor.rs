@@ -1045,6 +1045,10 @@ impl RouterEnv for Visitor<'_, '_> {
         self.ctx()?.router_locals.remove(name)
     }
 
+    fn walk(&mut self, expr: &Expr) {
+        self.visit_expr(expr);
+    }
+
     fn closure_local(&self, name: &str) -> Option<Vec<String>> {
         self.fns.last()?.closure_locals.get(name).cloned()
     }
