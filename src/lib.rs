@@ -343,7 +343,7 @@ impl Analysis {
         });
         if !self.routes.is_empty() && !trips {
             notes.push(
-                "no database round trips found: hopcheck follows sqlx, tokio-postgres and deadpool-postgres calls; other libraries are not priced yet"
+                "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, sea-orm, diesel, diesel-async, MongoDB, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
                     .to_string(),
             );
         }

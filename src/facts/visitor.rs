@@ -587,7 +587,17 @@ impl<'a, 's> Visitor<'a, 's> {
         let (mut executor, mut on_connection, mut in_transaction) = (None, false, false);
         if let Some(e) = shape.executor {
             let (text, mutable) = driver::executor_text(e);
-            on_connection = mutable;
+            // `&mut conn`, or a transaction handed in (`txn`, `&tx`, a request-wide `DbTxn`).
+            let head = text.split(['.', '(']).next().unwrap_or("");
+            let tx_named = text
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| matches!(w, "tx" | "txn" | "transaction"));
+            let tx_typed = self
+                .fns
+                .last()
+                .and_then(|c| c.params.iter().find(|(n, _)| n == head))
+                .is_some_and(|(_, t)| t.contains("Txn") || t.contains("Transaction"));
+            on_connection = mutable || tx_named || tx_typed;
             let head = text.split(['.', '(']).next().unwrap_or("").to_string();
             let local = self.fns.last().and_then(|c| c.locals.get(&head)).cloned();
             executor = Some(match local {
