@@ -1,5 +1,6 @@
 //! Which files to analyse: the `.rs` files under the root, honouring `.gitignore`, skipping hidden folders,
-//! `target/`, and the `tests/` and `benches/` folders of a crate (test code is not a request path).
+//! `target/`, and the `tests/` and `benches/` folders of a crate (test code is not a request path); and
+//! the crates the root's crates depend on by path (`shared = { path = "../shared" }`), wherever they are.
 //!
 //! It only lists paths; reading happens in the parse stage. Walk errors (an unreadable folder, a symlink
 //! loop) become entries too, so that the report can name them.
@@ -12,8 +13,93 @@ pub enum Found {
     Error { rel: String, message: String },
 }
 
-/// Lists the `.rs` files under `root` (or `root` itself if it is a file), sorted by relative path.
+/// How many hops of path dependencies are followed.
+const MAX_PATH_DEP_DEPTH: usize = 8;
+
+/// Lists the `.rs` files under `root` (or `root` itself if it is a file) and under the crates they
+/// depend on by path outside it, sorted by relative path.
 pub fn discover(root: &Path) -> Vec<Found> {
+    let mut out = walk(root, root);
+    if root.is_dir() {
+        let mut seen: Vec<PathBuf> = root.canonicalize().into_iter().collect();
+        let mut frontier = manifests(&out, root);
+        for _ in 0..MAX_PATH_DEP_DEPTH {
+            let mut next = Vec::new();
+            for manifest in frontier {
+                for dep in path_dependencies(&manifest) {
+                    let Ok(dep) = dep.canonicalize() else {
+                        continue;
+                    };
+                    if seen.iter().any(|s| dep.starts_with(s)) {
+                        continue;
+                    }
+                    seen.push(dep.clone());
+                    let found = walk(&dep, root);
+                    next.extend(manifests(&found, root));
+                    next.push(dep.join("Cargo.toml"));
+                    out.extend(found);
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+    }
+    out.sort_by(|a, b| key(a).cmp(key(b)));
+    out.dedup_by(|a, b| key(a) == key(b));
+    out
+}
+
+/// The `Cargo.toml` files next to the `src/` folders of the files found.
+fn manifests(found: &[Found], root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = vec![root.join("Cargo.toml")];
+    for f in found {
+        let Found::File { path, .. } = f else {
+            continue;
+        };
+        let Some(src) = path
+            .ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "src"))
+        else {
+            continue;
+        };
+        if let Some(krate) = src.parent() {
+            out.push(krate.join("Cargo.toml"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out.retain(|m| m.is_file());
+    out
+}
+
+/// The folders of a manifest's `path` dependencies (`[dependencies]`, and `[workspace.dependencies]`).
+fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return Vec::new();
+    };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let mut tables = vec![value.get("dependencies")];
+    tables.push(value.get("workspace").and_then(|w| w.get("dependencies")));
+    tables
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_table())
+        .flat_map(|t| t.values())
+        .filter_map(|dep| dep.get("path").and_then(|p| p.as_str()))
+        .map(|p| dir.join(p))
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect()
+}
+
+/// The `.rs` files under `dir`, named relative to `root`.
+fn walk(dir: &Path, root: &Path) -> Vec<Found> {
+    let root_for_names = root;
+    let root = dir;
     if root.is_file() {
         let rel = root
             .file_name()
@@ -56,13 +142,13 @@ pub fn discover(root: &Path) -> Vec<Found> {
                     continue;
                 }
                 out.push(Found::File {
-                    rel: relative(root, e.path()),
+                    rel: relative(root_for_names, e.path()),
                     path: e.into_path(),
                 });
             }
             Err(err) => {
                 let rel = err_path(&err)
-                    .map(|p| relative(root, &p))
+                    .map(|p| relative(root_for_names, &p))
                     .unwrap_or_else(|| ".".into());
                 out.push(Found::Error {
                     rel,
@@ -94,11 +180,35 @@ fn err_path(err: &ignore::Error) -> Option<PathBuf> {
 
 /// `root/src/a.rs` → `src/a.rs`, with forward slashes.
 pub fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    let join = |p: &Path| {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if let Ok(rel) = path.strip_prefix(root) {
+        return join(rel);
+    }
+    // A path dependency outside the root: `../shared/src/db.rs`.
+    let (Ok(r), Ok(p)) = (root.canonicalize(), path.canonicalize()) else {
+        return join(path);
+    };
+    if let Ok(rel) = p.strip_prefix(&r) {
+        return join(rel);
+    }
+    let common = r
+        .components()
+        .zip(p.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = r.components().count() - common;
+    let mut parts: Vec<String> = vec!["..".to_string(); ups];
+    parts.extend(
+        p.components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
 }
 
 /// The module path a file's place implies: `src/routes/billing.rs` → `routes::billing`,

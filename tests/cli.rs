@@ -766,3 +766,30 @@ fn aide_routes_and_nested_api_services() {
         ])
     );
 }
+
+#[test]
+fn path_dependencies_outside_the_folder_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\n[dependencies]\nshared = { path = \"../shared\" }\n",
+    );
+    write(
+        "app/src/main.rs",
+        "async fn profile(State(pool): State<PgPool>) {\n    shared::users::find(&pool).await;\n    shared::users::find(&pool).await;\n}\n",
+    );
+    write("shared/Cargo.toml", "[package]\nname = \"shared\"\n");
+    write("shared/src/lib.rs", "pub mod users;\n");
+    write(
+        "shared/src/users.rs",
+        "pub async fn find(pool: &PgPool) {\n    sqlx::query(\"SELECT 1\").fetch_one(pool).await;\n}\n",
+    );
+    let (_, json) = check_json(&dir.path().join("app"), &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 2, "{}", json["routes"]);
+    assert_eq!(json["diagnostics"][0]["file"], "src/main.rs");
+}
