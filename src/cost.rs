@@ -301,6 +301,7 @@ mod tests {
                 loc: Loc::default(),
                 body: vec![trip()],
                 count: None,
+                forever: false,
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -341,6 +342,7 @@ mod tests {
             loc: Loc::default(),
             body: vec![trip(), Step::Branch(vec![vec![trip(), Step::Exit], vec![]])],
             count: None,
+            forever: false,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);

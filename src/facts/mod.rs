@@ -80,6 +80,9 @@ pub struct FnFacts {
     pub is_async: bool,
     /// Test code (`#[test]`, `#[cfg(test)]`): never a request path.
     pub is_test: bool,
+    /// The body of a task spawned and not awaited (`tokio::spawn(async { .. })`): off the request path,
+    /// but its loops are still checked for N+1.
+    pub detached: bool,
     /// The function's name.
     pub loc: Loc,
     /// The line of the `fn` keyword (a route's line in reports).
@@ -189,6 +192,8 @@ pub struct LoopStep {
     pub body: Vec<Step>,
     /// How many times it runs, when the code says (`for x in [a, b, c]`, `for i in 0..3`).
     pub count: Option<u32>,
+    /// `loop { .. }` or `while true`: a worker's polling loop, not one over a collection.
+    pub forever: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -329,6 +329,7 @@ impl<'a, 's> Visitor<'a, 's> {
             has_self,
             is_async: sig.asyncness.is_some(),
             is_test,
+            detached: false,
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
             extractors,
@@ -808,6 +809,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     loc,
                     body,
                     count: None,
+                    forever: false,
                 }));
             }
         }
@@ -916,13 +918,18 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// Pushes a loop, or its body alone when no path that makes a round trip comes back for another
     /// iteration (`while let … { …; return insert(…).await }`).
-    fn push_loop(&mut self, loc: Loc, mut body: Vec<Step>, count: Option<u32>) {
+    fn push_loop(&mut self, loc: Loc, mut body: Vec<Step>, count: Option<u32>, forever: bool) {
         if body.is_empty() {
             return;
         }
         let Some(ctx) = self.ctx() else { return };
         if super::repeats_io(&body) {
-            ctx.push(Step::Loop(LoopStep { loc, body, count }));
+            ctx.push(Step::Loop(LoopStep {
+                loc,
+                body,
+                count,
+                forever,
+            }));
         } else {
             super::strip_breaks(&mut body);
             body.into_iter().for_each(|s| ctx.push(s));
@@ -1460,9 +1467,24 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // A detached task does not delay the response; an awaited one is handled by `awaited`.
         if let Expr::Path(p) = &*c.func {
             if self.in_fn() && driver::is_spawn(&p.path) {
-                c.args.iter().for_each(|a| {
-                    let _ = self.frame(|v| v.visit_expr(a));
-                });
+                for arg in &c.args {
+                    let (body, _) = self.walk_body(|v| v.future(arg));
+                    if body.is_empty() {
+                        continue;
+                    }
+                    let loc = self.loc(p.path.span());
+                    self.facts.functions.push(FnFacts {
+                        name: format!("{{spawned@{}}}", loc.line),
+                        module: self.module.clone(),
+                        is_async: true,
+                        is_test: self.test_depth > 0,
+                        detached: true,
+                        loc,
+                        fn_line: loc.line,
+                        body,
+                        ..FnFacts::default()
+                    });
+                }
                 return;
             }
         }
@@ -1547,7 +1569,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.bind(&e.pat, &e.expr, &made);
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
-        self.push_loop(loc, body, known_count(&e.expr));
+        self.push_loop(loc, body, known_count(&e.expr), false);
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
@@ -1580,7 +1602,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             v.visit_block(&e.body);
         });
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
-        self.push_loop(loc, body, None);
+        let forever =
+            matches!(&*e.cond, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
+        self.push_loop(loc, body, None, forever);
     }
 
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
@@ -1589,7 +1613,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.loc(e.loop_token.span);
-        self.push_loop(loc, body, None);
+        self.push_loop(loc, body, None, true);
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {

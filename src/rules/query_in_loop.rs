@@ -14,13 +14,18 @@ pub static LINT: Lint = Lint {
 
 fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for id in 0..ctx.model.fns.len() {
-        if !ctx.model.reachable[id] {
+        // Request paths, and the tasks they spawn (off the path, but an N+1 there still costs).
+        let detached = ctx.model.func(id).detached && !ctx.model.func(id).is_test;
+        if !ctx.model.reachable[id] && !detached {
             continue;
         }
         for step in &ctx.model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Loop(l) = s {
-                    check_loop(ctx, id, s, l, out);
+                    // A worker's `loop { poll; sleep }` is how it waits, not an N+1.
+                    if !(detached && l.forever) {
+                        check_loop(ctx, id, s, l, out);
+                    }
                 }
             });
         }
