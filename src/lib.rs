@@ -185,14 +185,16 @@ fn parse_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> facts::FileF
     facts::extract(rel.to_string(), source, discover::module_path(rel), catalog)
 }
 
-/// A cheap text scan: parsing dominates the run, and a file with no `async`, no router, no re-export, no
-/// SQL constant and no out-of-line test module cannot add anything to a request path.
+/// A cheap text scan: parsing dominates the run, and a file with no `async` or `.await`, no router, no
+/// re-export, no SQL constant and no out-of-line test module cannot add anything to a request path.
 fn worth_parsing(source: &str) -> bool {
     use memchr::memmem::find;
     let bytes = source.as_bytes();
     // Handlers and routers; re-exports (`pub use`, `pub(crate) use`) that calls resolve through.
-    let markers: [&[u8]; 14] = [
+    let markers: [&[u8]; 15] = [
         b"async",
+        // Macros that wrap awaited calls (`macro_rules! fetch { .. $conn.query(..).await .. }`).
+        b".await",
         b"Router",
         b"pub use",
         b") use ",

@@ -1267,6 +1267,63 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         walk(&u.tree, &mut Vec::new(), &self.module, &mut self.facts.uses);
     }
 
+    /// `macro_rules! name { .. }` whose body awaits calls the catalog knows: a function named `name!`
+    /// with that many round trips, for its invocations to reach.
+    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        let Some(name) = &m.ident else { return };
+        if !m.mac.path.is_ident("macro_rules") {
+            return;
+        }
+        let catalog = self.catalog;
+        let known = |n: &str| {
+            catalog
+                .builders
+                .iter()
+                .any(|b| b.send.iter().any(|s| s == n))
+                || catalog
+                    .calls
+                    .iter()
+                    .any(|c| c.methods.iter().any(|x| x == n))
+        };
+        let trips = awaited_calls(m.mac.tokens.clone(), &known);
+        if trips == 0 {
+            return;
+        }
+        let loc = self.loc(name.span());
+        let body = (0..trips)
+            .map(|i| {
+                Step::Trip(Trip {
+                    id: i + 1,
+                    loc,
+                    call_loc: loc,
+                    kind: TripKind::Query,
+                    api: format!("{name}!"),
+                    sql: None,
+                    sql_const: None,
+                    executor: None,
+                    on_connection: false,
+                    in_transaction: false,
+                    after: Vec::new(),
+                    access: None,
+                    database: None,
+                    service: false,
+                    in_process: false,
+                    target: None,
+                })
+            })
+            .collect();
+        self.facts.functions.push(FnFacts {
+            name: format!("{name}!"),
+            module: self.module.clone(),
+            is_async: true,
+            is_test: self.test_depth > 0,
+            loc,
+            fn_line: loc.line,
+            body,
+            ..FnFacts::default()
+        });
+    }
+
     fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
         if let Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s),
@@ -1661,6 +1718,23 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
             return;
         }
+        // A project's own macro that wraps round trips (`fetch_home_blogs!(&conn)`): a call to the
+        // function the model made of its definition.
+        let name = driver::last_segment(&m.path);
+        if !STD_MACROS.contains(&name.as_str()) {
+            let loc = self.loc(m.path.span());
+            if let Some(ctx) = self.ctx() {
+                let id = ctx.id();
+                let after = ctx.stmt_deps.clone();
+                ctx.push(Step::Call(Call {
+                    id,
+                    loc,
+                    callee: Callee::Path(vec![format!("{name}!")]),
+                    after,
+                    resolved: None,
+                }));
+            }
+        }
         // Other macros (`json!`, `format!`, `tracing::info!`) may hold awaited calls as plain arguments.
         if !tokens_mention_await(m.tokens.clone()) {
             return;
@@ -1775,6 +1849,96 @@ fn contains_await(expr: &Expr) -> bool {
 /// Router chains are never futures.
 fn axum_like(expr: &Expr) -> bool {
     looks_like_router(expr)
+}
+
+/// Macros of std and common crates: never a project's wrapper of round trips.
+const STD_MACROS: &[&str] = &[
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "write",
+    "writeln",
+    "vec",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "dbg",
+    "json",
+    "info",
+    "debug",
+    "warn",
+    "error",
+    "trace",
+    "event",
+    "span",
+    "info_span",
+    "debug_span",
+    "error_span",
+    "matches",
+    "concat",
+    "stringify",
+    "include_str",
+    "include_bytes",
+    "env",
+    "option_env",
+    "cfg",
+    "line",
+    "file",
+    "column",
+    "anyhow",
+    "bail",
+    "ensure",
+    "format_args",
+    "select",
+    "pin",
+    "doc",
+    "html",
+    "sql_function",
+    "define_sql_function",
+    "table",
+    "joinable",
+    "allow_tables_to_appear_in_same_query",
+    "thread_local",
+    "lazy_static",
+    "query",
+    "query_as",
+    "query_scalar",
+    "query_file",
+    "query_file_as",
+    "routes",
+    "try_join",
+    "join",
+    "doc",
+    "hashmap",
+    "btreemap",
+    "hashset",
+    "indoc",
+    "formatdoc",
+    "instrument",
+];
+
+/// How many `.await`ed calls of catalog methods a macro body's tokens hold (`$conn.query(..).await`).
+fn awaited_calls(tokens: proc_macro2::TokenStream, known: &impl Fn(&str) -> bool) -> u32 {
+    let trees: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+    let mut n = 0;
+    for (i, tt) in trees.iter().enumerate() {
+        match tt {
+            proc_macro2::TokenTree::Group(g) => n += awaited_calls(g.stream(), known),
+            // `name ( .. ) . await`
+            proc_macro2::TokenTree::Ident(id) if known(&id.to_string()) => {
+                let call = matches!(trees.get(i + 1), Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+                let dot = matches!(trees.get(i + 2), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '.');
+                let awaited = matches!(trees.get(i + 3), Some(proc_macro2::TokenTree::Ident(a)) if a == "await");
+                n += u32::from(call && dot && awaited);
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Wrappers that hold the type that matters: `Arc<dyn Repo>` is a `Repo`, `State<AppState>` an `AppState`.
