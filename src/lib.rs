@@ -125,57 +125,116 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
     }
 }
 
-fn parse_all(found: Vec<discover::Found>, catalog: &catalog::Catalog) -> Vec<facts::FileFacts> {
-    let work = |f: &discover::Found| -> facts::FileFacts {
-        match f {
-            discover::Found::File { path, rel } => parse_one(path, rel, catalog),
-            discover::Found::Error { rel, message } => unreadable(rel, message.clone()),
-        }
-    };
-    match rayon::ThreadPoolBuilder::new()
-        .stack_size(PARSE_STACK_BYTES)
-        .build()
-    {
-        Ok(pool) => pool.install(|| found.par_iter().map(work).collect()),
-        Err(_) => found.iter().map(work).collect(),
-    }
+/// How many rounds of pulling in skipped files a run makes at most.
+const MAX_PULL_ROUNDS: usize = 16;
+
+/// What reading one file gave.
+enum Read {
+    Parsed(Box<facts::FileFacts>),
+    /// The text scan found nothing in it; it is parsed later only if parsed code names what it defines.
+    Skipped {
+        rel: String,
+        source: String,
+    },
 }
 
-fn parse_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> facts::FileFacts {
+fn parse_all(found: Vec<discover::Found>, catalog: &catalog::Catalog) -> Vec<facts::FileFacts> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(PARSE_STACK_BYTES)
+        .build()
+        .ok();
+    let run = |f: &(dyn Fn() -> Vec<Read> + Sync)| match &pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    };
+    let first = run(&|| {
+        found
+            .par_iter()
+            .map(|f| match f {
+                discover::Found::File { path, rel } => read_one(path, rel, catalog),
+                discover::Found::Error { rel, message } => {
+                    Read::Parsed(Box::new(unreadable(rel, message.clone())))
+                }
+            })
+            .collect()
+    });
+    let mut parsed = Vec::new();
+    let mut skipped: Vec<(String, String, std::collections::HashSet<String>)> = Vec::new();
+    for r in first {
+        match r {
+            Read::Parsed(f) => parsed.push(*f),
+            Read::Skipped { rel, source } => {
+                let defines = defined_names(&source);
+                skipped.push((rel, source, defines));
+            }
+        }
+    }
+    // Code that was parsed may name types and functions that only skipped files define (a state struct,
+    // a synchronous repository): parse those too, until nothing new is named.
+    let mut wanted_from = 0;
+    for _ in 0..MAX_PULL_ROUNDS {
+        let wanted = wanted_names(&parsed[wanted_from..]);
+        wanted_from = parsed.len();
+        let (pull, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut skipped)
+            .into_iter()
+            .partition(|(_, _, defines)| !defines.is_disjoint(&wanted));
+        skipped = keep;
+        if pull.is_empty() {
+            break;
+        }
+        let more = run(&|| {
+            pull.par_iter()
+                .map(|(rel, source, _)| {
+                    Read::Parsed(Box::new(extract_checked(rel, source.clone(), catalog)))
+                })
+                .collect()
+        });
+        parsed.extend(more.into_iter().filter_map(|r| match r {
+            Read::Parsed(f) => Some(*f),
+            Read::Skipped { .. } => None,
+        }));
+    }
+    parsed.extend(skipped.into_iter().map(|(rel, _, _)| facts::FileFacts {
+        module: discover::module_path(&rel),
+        path: rel,
+        ..facts::FileFacts::default()
+    }));
+    parsed
+}
+
+/// Reads one file and parses it, unless the text scan shows it cannot matter by itself.
+fn read_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> Read {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
-        return unreadable(
-            rel,
-            format!(
-                "the file is {} MiB, over the {} MiB limit",
-                size >> 20,
-                MAX_FILE_BYTES >> 20
-            ),
+        let message = format!(
+            "the file is {} MiB, over the {} MiB limit",
+            size >> 20,
+            MAX_FILE_BYTES >> 20
         );
+        return Read::Parsed(Box::new(unreadable(rel, message)));
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return unreadable(rel, format!("cannot read it: {e}")),
+        Err(e) => return Read::Parsed(Box::new(unreadable(rel, format!("cannot read it: {e}")))),
     };
     let source = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
-            return unreadable(
-                rel,
-                format!(
-                    "it is not UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )
+            let at = e.utf8_error().valid_up_to();
+            let message = format!("it is not UTF-8 (invalid byte at offset {at})");
+            return Read::Parsed(Box::new(unreadable(rel, message)));
         }
     };
     if !worth_parsing(&source) {
-        return facts::FileFacts {
-            path: rel.to_string(),
-            module: discover::module_path(rel),
-            ..facts::FileFacts::default()
+        return Read::Skipped {
+            rel: rel.to_string(),
+            source,
         };
     }
+    Read::Parsed(Box::new(extract_checked(rel, source, catalog)))
+}
+
+fn extract_checked(rel: &str, source: String, catalog: &catalog::Catalog) -> facts::FileFacts {
     if nesting_depth(&source) > MAX_NESTING {
         return unreadable(
             rel,
@@ -183,6 +242,86 @@ fn parse_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> facts::FileF
         );
     }
     facts::extract(rel.to_string(), source, discover::module_path(rel), catalog)
+}
+
+/// The names a file defines, by a crude scan: what follows `fn`, `struct`, `enum`, `trait`, `type`, and
+/// the capitalised names of an `impl` header.
+fn defined_names(source: &str) -> std::collections::HashSet<String> {
+    let words: Vec<&str> = source
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '{'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = std::collections::HashSet::new();
+    let mut i = 0;
+    while i < words.len() {
+        match words[i] {
+            "fn" | "struct" | "enum" | "trait" | "type" | "union" => {
+                if let Some(w) = words.get(i + 1) {
+                    out.insert(w.trim_end_matches('{').to_string());
+                }
+            }
+            "impl" => {
+                let mut j = i + 1;
+                while j < words.len() && !words[j].contains('{') && j < i + 16 {
+                    if words[j].starts_with(|c: char| c.is_ascii_uppercase()) {
+                        out.insert(words[j].to_string());
+                    }
+                    j += 1;
+                }
+                if let Some(w) = words.get(j) {
+                    let w = w.trim_end_matches('{');
+                    if w.starts_with(|c: char| c.is_ascii_uppercase()) {
+                        out.insert(w.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The types and functions parsed code names that some other file may define.
+fn wanted_names(files: &[facts::FileFacts]) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for file in files {
+        for t in &file.types {
+            out.extend(t.fields.iter().map(|(_, ty)| ty.clone()));
+            out.extend(t.alias.clone());
+        }
+        for (ty, tr) in &file.impls {
+            out.insert(ty.clone());
+            out.insert(tr.clone());
+        }
+        for f in &file.functions {
+            out.extend(f.params.iter().map(|(_, t)| t.clone()));
+            out.extend(f.param_types.iter().map(|(t, _)| t.clone()));
+            out.extend(f.generics.iter().map(|(_, b)| b.clone()));
+            out.extend(f.self_ty.clone());
+            for step in &f.body {
+                step.walk(&mut |s| {
+                    if let facts::Step::Call(facts::Call {
+                        callee: facts::Callee::Path(segs),
+                        ..
+                    }) = s
+                    {
+                        match segs.as_slice() {
+                            // `Repo::find(..)`: the type's impl; `users::find(..)`: the function.
+                            [.., ty, _] if ty.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                                out.insert(ty.clone());
+                            }
+                            [.., name] if name.starts_with(|c: char| c.is_ascii_lowercase()) => {
+                                out.insert(name.clone());
+                            }
+                            _ => {}
+                        }
+                    }
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A cheap text scan: parsing dominates the run, and a file with no `async` or `.await`, no router, no

@@ -114,7 +114,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         let mut trips = Vec::new();
         for step in &f.body {
             step.walk(&mut |s| match s {
-                Step::Call(c) => calls.push(index.resolve(&files, &fns, id, &c.callee)),
+                Step::Call(c) => calls.push(index.resolve_call(&files, &fns, id, c)),
                 Step::Trip(t) => {
                     let text = t.sql.clone().or_else(|| {
                         t.sql_const
@@ -223,6 +223,7 @@ fn add_extractors(model: &mut Model) {
                     id: u32::MAX - i as u32,
                     loc: *loc,
                     callee: Callee::Extractor(ty.clone()),
+                    awaited: true,
                     after: Vec::new(),
                     resolved: Some(target),
                 }));
@@ -249,6 +250,9 @@ fn mark_test_files(files: &mut [FileFacts]) {
     }
 }
 
+/// A path resolution's key: (file, module of the caller, the path as written).
+type PathKey = (usize, Vec<String>, Vec<String>);
+
 /// How deep re-exports and aliases are followed.
 const MAX_ALIAS_DEPTH: usize = 8;
 
@@ -257,6 +261,8 @@ struct Index {
     by_name: HashMap<String, Vec<usize>>,
     /// (module, name) → free functions.
     by_path: HashMap<(Vec<String>, String), Vec<usize>>,
+    /// (type, name) → its associated functions and methods (trait default bodies under the trait).
+    assoc: HashMap<(String, String), Vec<usize>>,
     /// Module → its `use` declarations as (local name, absolute path); globs have the name `*`.
     uses: HashMap<Vec<String>, Vec<(String, Vec<String>)>>,
     /// Every module path that holds a function, and its prefixes.
@@ -275,6 +281,9 @@ struct Index {
     file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: HashSet<String>,
+    /// Path resolutions already made, by (file, module, path): the same calls (`Ok(..)`, `Vec::new()`)
+    /// recur throughout a file.
+    path_cache: std::cell::RefCell<HashMap<PathKey, Option<usize>>>,
     /// Functions the catalog says are never round trips, as written there (`cache::get_or_load`).
     quiet_functions: Vec<String>,
 }
@@ -284,6 +293,7 @@ impl Index {
         let mut index = Index {
             by_name: HashMap::new(),
             by_path: HashMap::new(),
+            assoc: HashMap::new(),
             uses: HashMap::new(),
             modules: HashSet::new(),
             fields: HashMap::new(),
@@ -296,6 +306,7 @@ impl Index {
                 .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
+            path_cache: std::cell::RefCell::new(HashMap::new()),
             quiet_functions: catalog.quiet_functions.clone(),
         };
         for (id, r) in fns.iter().enumerate() {
@@ -310,6 +321,13 @@ impl Index {
                 continue;
             }
             index.by_name.entry(f.name.clone()).or_default().push(id);
+            if let Some(t) = &f.self_ty {
+                index
+                    .assoc
+                    .entry((t.clone(), f.name.clone()))
+                    .or_default()
+                    .push(id);
+            }
             if f.self_ty.is_none() {
                 index
                     .by_path
@@ -385,6 +403,55 @@ impl Index {
         }
     }
 
+    /// Resolves a call step: an awaited one to any function; one that is not awaited only to a
+    /// synchronous function, and a method only through its receiver's known type (a bare name is too
+    /// weak a clue for the many calls that are not awaited).
+    fn resolve_call(
+        &self,
+        files: &[FileFacts],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> Option<usize> {
+        if call.awaited {
+            return self.resolve(files, fns, caller, &call.callee);
+        }
+        let sync = |id: usize| {
+            let r = fns[id];
+            !files[r.file].functions[r.index].is_async
+        };
+        match &call.callee {
+            Callee::Path(segs) => {
+                let r = fns[caller];
+                let from = &files[r.file].functions[r.index];
+                let func = |id: usize| -> &FnFacts {
+                    let r = fns[id];
+                    &files[r.file].functions[r.index]
+                };
+                let key = (r.file, from.module.clone(), segs.clone());
+                if let Some(hit) = self.path_cache.borrow().get(&key) {
+                    return *hit;
+                }
+                let hit = self
+                    .resolve_path(from, caller, segs, &func)
+                    .filter(|&id| sync(id));
+                self.path_cache.borrow_mut().insert(key, hit);
+                hit
+            }
+            Callee::Method { receiver, .. } => {
+                let r = fns[caller];
+                let from = &files[r.file].functions[r.index];
+                let ty = self.receiver_type(from, receiver)?;
+                if !self.known_types.contains(&ty) {
+                    return None;
+                }
+                self.resolve(files, fns, caller, &call.callee)
+                    .filter(|&id| sync(id))
+            }
+            Callee::Extractor(_) => None,
+        }
+    }
+
     /// Resolves a call made inside function `caller`.
     fn resolve(
         &self,
@@ -437,27 +504,18 @@ impl Index {
             };
             if let Some(ty) = ty {
                 // The type's own function, else a default body of a trait it implements.
-                let traits = self.traits_of.get(&ty);
-                let hit = self.by_name.get(&segs[1]).and_then(|c| {
-                    let typed: Vec<usize> = c
-                        .iter()
-                        .copied()
-                        .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()))
-                        .collect();
-                    let defaults: Vec<usize> = c
-                        .iter()
-                        .copied()
-                        .filter(|&id| {
-                            let f = func(id);
-                            f.self_ty.is_some()
-                                && f.self_ty == f.trait_name
-                                && traits.is_some_and(|ts| {
-                                    f.trait_name.as_ref().is_some_and(|t| ts.contains(t))
-                                })
-                        })
-                        .collect();
-                    self.nearest(caller, &typed)
-                        .or_else(|| self.nearest(caller, &defaults))
+                let own = self.assoc.get(&(ty.clone(), segs[1].clone()));
+                let hit = own.and_then(|ids| self.nearest(caller, ids)).or_else(|| {
+                    let traits = self.traits_of.get(&ty)?;
+                    traits.iter().find_map(|t| {
+                        let ids = self.assoc.get(&(t.clone(), segs[1].clone()))?;
+                        let defaults: Vec<usize> = ids
+                            .iter()
+                            .copied()
+                            .filter(|&id| func(id).trait_name.as_deref() == Some(t.as_str()))
+                            .collect();
+                        self.nearest(caller, &defaults)
+                    })
                 });
                 if hit.is_some() {
                     return hit;
@@ -504,20 +562,32 @@ impl Index {
         depth: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
+        self.lookup_in(caller, abs, depth, func, &mut HashSet::new())
+    }
+
+    /// `lookup`, remembering the (module, name) pairs already tried: glob re-exports (`pub use a::*`
+    /// in preludes) form a graph that would otherwise be walked again and again.
+    fn lookup_in<'f>(
+        &self,
+        caller: usize,
+        abs: &[String],
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+        tried: &mut HashSet<(Vec<String>, String)>,
+    ) -> Option<usize> {
         let (name, module) = abs.split_last()?;
+        if !tried.insert((module.to_vec(), name.clone())) {
+            return None;
+        }
         if let Some(ids) = self.by_path.get(&(module.to_vec(), name.clone())) {
             return self.nearest(caller, ids);
         }
         // `module::Type::method`
         if let Some((ty, _)) = module.split_last() {
-            let hit = self.by_name.get(name).and_then(|c| {
-                let typed: Vec<usize> = c
-                    .iter()
-                    .copied()
-                    .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()))
-                    .collect();
-                self.nearest(caller, &typed)
-            });
+            let hit = self
+                .assoc
+                .get(&(ty.clone(), name.clone()))
+                .and_then(|ids| self.nearest(caller, ids));
             if hit.is_some() {
                 return hit;
             }
@@ -531,12 +601,12 @@ impl Index {
             .and_then(|u| u.iter().find(|(n, _)| n == name));
         if let Some((_, target)) = reexport {
             if target.as_slice() != abs {
-                if let Some(hit) = self.lookup(caller, target, depth + 1, func) {
+                if let Some(hit) = self.lookup_in(caller, target, depth + 1, func, tried) {
                     return Some(hit);
                 }
             }
         }
-        self.through_globs(caller, module, name, depth + 1, func)
+        self.globs_in(caller, module, name, depth + 1, func, tried)
     }
 
     fn through_globs<'f>(
@@ -546,6 +616,18 @@ impl Index {
         name: &String,
         depth: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        self.globs_in(caller, module, name, depth, func, &mut HashSet::new())
+    }
+
+    fn globs_in<'f>(
+        &self,
+        caller: usize,
+        module: &[String],
+        name: &String,
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+        tried: &mut HashSet<(Vec<String>, String)>,
     ) -> Option<usize> {
         if depth >= MAX_ALIAS_DEPTH {
             return None;
@@ -560,7 +642,7 @@ impl Index {
                     .chain(std::iter::once(name))
                     .cloned()
                     .collect();
-                self.lookup(caller, &path, depth + 1, func)
+                self.lookup_in(caller, &path, depth + 1, func, tried)
             })
     }
 
@@ -756,7 +838,8 @@ fn routes(model: &Model, index: &Index) -> Vec<Route> {
         if f.is_test || routed.contains(&id) {
             continue;
         }
-        for attr in &f.attr_routes {
+        // `#[utoipa::path]` only documents: without a router mounting the handler there is no route.
+        for attr in f.attr_routes.iter().filter(|a| !a.documented) {
             out.push(Route {
                 method: Some(attr.method.clone()),
                 path: Some(attr.path.clone()),

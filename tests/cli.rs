@@ -793,3 +793,50 @@ fn path_dependencies_outside_the_folder_are_followed() {
     assert_eq!(json["routes"][0]["round_trips"], 2, "{}", json["routes"]);
     assert_eq!(json["diagnostics"][0]["file"], "src/main.rs");
 }
+
+#[test]
+fn sqlite_queries_are_no_round_trips_and_documented_routes_need_a_router() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+use rusqlite::Connection;
+
+/// Documented, but no router mounts it: no route.
+#[utoipa::path(get, path = "/unmounted")]
+async fn unmounted() -> &'static str { "x" }
+
+async fn counts(State(db): State<AppState>) -> rusqlite::Result<()> {
+    let conn = db.conn.lock().unwrap();
+    conn.execute("DELETE FROM sessions WHERE expired = 1", [])?;
+    conn.execute("DELETE FROM tokens WHERE expired = 1", [])?;
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let routes: Vec<(String, u64)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["handler"].as_str().unwrap().to_string(),
+                r["round_trips"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(routes, [("counts".to_string(), 0)]);
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn synchronous_repositories_in_files_without_async_are_followed() {
+    // `state.rs` and `repo.rs` have no `async`: the text scan skips them until the handler names their
+    // types, and the blocking diesel calls in them are round trips all the same.
+    let (_, json) = check_json(&fixtures().join("projects/sync-repo"), &[]);
+    assert_eq!(route(&json, "GET", "/users/{id}")["round_trips"], 2);
+    let help = json["diagnostics"][0]["help"].as_str().unwrap();
+    assert!(help.contains("spawn_blocking"), "{help}");
+}

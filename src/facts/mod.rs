@@ -168,6 +168,9 @@ pub struct Call {
     pub id: u32,
     pub loc: Loc,
     pub callee: Callee,
+    /// Awaited here; a call that is not reaches only synchronous functions (an async one just makes a
+    /// future).
+    pub awaited: bool,
     pub after: Vec<u32>,
     /// Filled by the model: the function this call reaches.
     pub resolved: Option<usize>,
@@ -212,6 +215,8 @@ pub struct AttrRoute {
     /// Served without being mounted (poem-openapi operations, tonic methods); others (actix-web, rocket,
     /// utoipa) need a `.service(h)` / `routes![h]` to get their prefix.
     pub standalone: bool,
+    /// Only documentation (`#[utoipa::path]`): a route only where a router mounts the handler.
+    pub documented: bool,
 }
 
 /// What a router-building function registers.

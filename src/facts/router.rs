@@ -668,6 +668,7 @@ pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
                 .collect()
         };
         let standalone = name == "oai";
+        let documented = name == "path";
         let (methods, route) = match name.as_str() {
             m if METHODS.contains(&m) && m != "any" => {
                 (vec![m.to_uppercase()], args.first().and_then(lit))
@@ -699,6 +700,7 @@ pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
                 method: m.to_uppercase(),
                 path: route.clone(),
                 standalone,
+                documented,
             });
         }
     }

@@ -41,6 +41,7 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
                 impl_generics: Vec::new(),
                 test_depth: 0,
                 tx_depth: 0,
+                sqlite_file: sqlite_only(&source),
                 fns: Vec::new(),
             };
             v.visit_file(&file);
@@ -178,6 +179,8 @@ struct Visitor<'a, 's> {
     test_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
+    /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
+    sqlite_file: bool,
     fns: Vec<FnCtx>,
 }
 
@@ -318,6 +321,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     method: "GRPC".into(),
                     path: format!("/{tr}/{}", sig.ident),
                     standalone: true,
+                    documented: false,
                 });
             }
         }
@@ -352,6 +356,18 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut ctx = self.fns.pop().unwrap_or_default();
         let mut steps = ctx.frames.pop().unwrap_or_default();
         super::fold_exits(&mut steps);
+        // Values made by a call and never awaited came from synchronous calls (or futures dropped).
+        let unawaited: std::collections::HashSet<u32> =
+            ctx.pending.values().flatten().filter_map(step_id).collect();
+        if !unawaited.is_empty() {
+            super::walk_mut(&mut steps, &mut |s| {
+                if let Step::Call(c) = s {
+                    if unawaited.contains(&c.id) {
+                        c.awaited = false;
+                    }
+                }
+            });
+        }
         let mut routes = std::mem::take(&mut ctx.routes);
         // Router locals never consumed by another router still serve requests (`axum::serve(l, app)`).
         let mut leftover: Vec<_> = ctx.router_locals.into_iter().collect();
@@ -446,10 +462,7 @@ impl<'a, 's> Visitor<'a, 's> {
             return;
         }
         if let Some(name) = single_path_ident(base) {
-            if let Some(steps) = self.ctx().and_then(|c| c.pending.remove(&name)) {
-                if let Some(ctx) = self.ctx() {
-                    steps.into_iter().for_each(|s| ctx.push(s));
-                }
+            if self.take_pending(&name) {
                 return;
             }
         }
@@ -527,8 +540,15 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::MethodCall(_) if self.stream_adapter(base) => return,
             _ => {}
         }
-        // Not a round trip itself: walk it, then record a call to a function of the analysed code.
-        visit::visit_expr(self, base);
+        // Not a round trip itself: walk its parts, then record a call to a function of the analysed code.
+        match base {
+            Expr::Call(call) => call.args.iter().for_each(|a| self.visit_expr(a)),
+            Expr::MethodCall(m) => {
+                self.visit_expr(&m.receiver);
+                m.args.iter().for_each(|a| self.visit_expr(a));
+            }
+            other => visit::visit_expr(self, other),
+        }
         let callee = match base {
             Expr::Call(call) => match &*call.func {
                 Expr::Path(p) => {
@@ -562,6 +582,23 @@ impl<'a, 's> Visitor<'a, 's> {
             id,
             loc,
             callee,
+            awaited: true,
+            after,
+            resolved: None,
+        }));
+    }
+
+    /// Records a call that is not awaited where it stands.
+    fn plain_call(&mut self, callee: Callee, start: Span, call: Span, mark: usize) {
+        let loc = self.compact(start, None, call);
+        let after = self.deps_since(mark);
+        let Some(ctx) = self.ctx() else { return };
+        let id = ctx.id();
+        ctx.push(Step::Call(Call {
+            id,
+            loc,
+            callee,
+            awaited: false,
             after,
             resolved: None,
         }));
@@ -619,15 +656,16 @@ impl<'a, 's> Visitor<'a, 's> {
             on_connection = true;
         }
         // SQLite runs in the process: its queries are no network round trips.
-        let in_process = executor.as_deref().is_some_and(|e| {
-            let head = e.split(['.', '(']).next().unwrap_or("");
-            let typed = self
-                .fns
-                .last()
-                .and_then(|c| c.params.iter().find(|(n, _)| n == head))
-                .map(|(_, t)| t.as_str());
-            e.to_lowercase().contains("sqlite") || typed.is_some_and(|t| t.contains("Sqlite"))
-        });
+        let in_process = self.sqlite_file
+            || executor.as_deref().is_some_and(|e| {
+                let head = e.split(['.', '(']).next().unwrap_or("");
+                let typed = self
+                    .fns
+                    .last()
+                    .and_then(|c| c.params.iter().find(|(n, _)| n == head))
+                    .map(|(_, t)| t.as_str());
+                e.to_lowercase().contains("sqlite") || typed.is_some_and(|t| t.contains("Sqlite"))
+            });
         let (sql, sql_const) = match shape.sql {
             SqlRef::Text(t) => (Some(t), None),
             SqlRef::Const(c) => (None, Some(c)),
@@ -869,6 +907,8 @@ impl<'a, 's> Visitor<'a, 's> {
         if builder && driver::trip_shape(inner, self.catalog, |_| None).is_none() {
             return false;
         }
+        // The steps stay where the value is made (a synchronous call, or a future nobody awaits); if
+        // `name` is awaited or joined later, they move there.
         let name = name.to_string();
         self.statement(Some(init), defines, Vec::new(), |v| {
             let steps = v.frame(|v| v.awaited(inner, None));
@@ -876,10 +916,25 @@ impl<'a, 's> Visitor<'a, 's> {
                 if steps.is_empty() {
                     ctx.pending.remove(&name);
                 } else {
-                    ctx.pending.insert(name, steps);
+                    ctx.pending.insert(name, steps.clone());
+                    steps.into_iter().for_each(|s| ctx.push(s));
                 }
             }
         });
+        true
+    }
+
+    /// Moves the steps of a future made earlier (`let f = load(id);`) to where it is awaited.
+    fn take_pending(&mut self, name: &str) -> bool {
+        let Some(ctx) = self.ctx() else { return false };
+        let Some(steps) = ctx.pending.remove(name) else {
+            return false;
+        };
+        let ids: std::collections::HashSet<u32> = steps.iter().filter_map(step_id).collect();
+        for frame in ctx.frames.iter_mut() {
+            frame.retain(|s| step_id(s).is_none_or(|id| !ids.contains(&id)));
+        }
+        steps.into_iter().for_each(|s| ctx.push(s));
         true
     }
 
@@ -1517,7 +1572,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             self.trip(shape, None, mark);
             return;
         }
+        let mark = self.new_mark();
         visit::visit_expr_method_call(self, m);
+        if self.in_fn() {
+            let callee = Callee::Method {
+                name: m.method.to_string(),
+                receiver: field_path(&m.receiver),
+            };
+            self.plain_call(callee, m.method.span(), m.span(), mark);
+        }
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
@@ -1545,7 +1608,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 return;
             }
         }
+        let mark = self.new_mark();
         visit::visit_expr_call(self, c);
+        // A call that is not awaited reaches a synchronous function of the analysed code, if any
+        // (a repository that runs synchronous diesel, a helper that builds a query future).
+        if let (true, Expr::Path(p)) = (self.in_fn(), &*c.func) {
+            let callee = Callee::Path(driver::path_segments(&p.path));
+            self.plain_call(callee, p.path.span(), c.span(), mark);
+        }
     }
 
     fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
@@ -1730,6 +1800,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     id,
                     loc,
                     callee: Callee::Path(vec![format!("{name}!")]),
+                    awaited: true,
                     after,
                     resolved: None,
                 }));
@@ -1793,6 +1864,33 @@ fn sql_text_local(init: &Expr) -> Option<Local> {
         }
         _ => None,
     }
+}
+
+/// The id of a trip or call, which moves with it.
+fn step_id(step: &Step) -> Option<u32> {
+    match step {
+        Step::Trip(t) => Some(t.id),
+        Step::Call(c) => Some(c.id),
+        _ => None,
+    }
+}
+
+/// A file that uses SQLite and no networked database.
+fn sqlite_only(source: &str) -> bool {
+    let sqlite = source.contains("rusqlite")
+        || source.contains("SqlitePool")
+        || source.contains("SqliteConnection");
+    let networked = [
+        "PgPool",
+        "PgConnection",
+        "postgres",
+        "MySql",
+        "mysql",
+        "Postgres",
+    ]
+    .iter()
+    .any(|n| source.contains(n));
+    sqlite && !networked
 }
 
 /// How many items a `for` loop's iterable has, when it is written out: `[a, b, c]`, `&[..]`, `0..3`,
@@ -2080,7 +2178,14 @@ fn looks_like_router(expr: &Expr) -> bool {
     if calls.iter().any(|c| router::is_router_op(c)) {
         return true;
     }
-    router::makes_router(root)
+    // `let v1 = v1::router(cfg).with_state(state);`: only routers take a state this way.
+    let router_only = calls.iter().any(|c| {
+        matches!(
+            c.method.to_string().as_str(),
+            "with_state" | "route_layer" | "finish_api"
+        )
+    });
+    router::makes_router(root) || (router_only && matches!(root, Expr::Call(_)))
 }
 
 fn tokens_mention_await(tokens: proc_macro2::TokenStream) -> bool {

@@ -269,8 +269,13 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
         } else {
             "merge them into one statement with a JOIN, a subquery or a CTE"
         };
+        // Calls that are not awaited block the thread: `try_join!` alone does not overlap them.
+        let blocking = items
+            .iter()
+            .all(|i| matches!(i.step, Step::Call(c) if !c.awaited));
         match (independent, dependent) {
             (0, 0) => {}
+            (_, 0) if blocking => parts.push("these blocking calls do not use each other's results: merge them into one statement, or run them at once on the blocking pool (`tokio::task::spawn_blocking` each, then `tokio::try_join!`)".to_string()),
             (_, 0) => parts.push("these calls do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement".to_string()),
             (0, _) => parts.push(format!("each call uses an earlier one's result: {join}")),
             _ => parts.push(format!(
