@@ -263,6 +263,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut extractors = Vec::new();
         let mut params = Vec::new();
         let mut param_types = Vec::new();
+        let mut bound: Vec<(usize, Vec<String>)> = Vec::new();
         let mut has_self = false;
         let mut generics = self.impl_generics.clone();
         generics.extend(generic_bounds(&sig.generics));
@@ -273,11 +274,14 @@ impl<'a, 's> Visitor<'a, 's> {
                     if let Some(name) = router::extractor_name(&pt.ty) {
                         extractors.push(name);
                     }
-                    if let Some(ty) = core_type(&pt.ty) {
-                        param_types.push((ty.clone(), self.loc(pt.ty.span())));
-                        if let Some(name) = param_name(&pt.pat) {
-                            params.push((name, ty));
-                        }
+                    // Every typed parameter keeps its place (an extractor's call id derives from it).
+                    let ty = core_type(&pt.ty).unwrap_or_default();
+                    let mut names = Vec::new();
+                    pat_idents(&pt.pat, &mut names);
+                    bound.push((param_types.len(), names));
+                    param_types.push((ty.clone(), self.loc(pt.ty.span())));
+                    if let (Some(name), false) = (param_name(&pt.pat), ty.is_empty()) {
+                        params.push((name, ty));
                     }
                 }
             }
@@ -297,6 +301,13 @@ impl<'a, 's> Visitor<'a, 's> {
             if let Some(ctx) = v.ctx() {
                 ctx.route_sinks = sinks;
                 ctx.params = typed;
+                // What a parameter holds derives from its extractor, if it has one: the model gives the
+                // extractor's call the id `u32::MAX - position`.
+                for (position, names) in bound {
+                    for name in names {
+                        ctx.origin.insert(name, vec![u32::MAX - position as u32]);
+                    }
+                }
             }
             v.visit_block(block)
         });
