@@ -140,6 +140,11 @@ impl<'a> Costs<'a> {
         }
     }
 
+    /// The cost of a function's paths that run to its end (no early `return`), if any does.
+    pub fn through_fn(&self, id: usize) -> Option<PathCost> {
+        self.split(&self.model.func(id).body).0
+    }
+
     /// What one iteration of a loop costs when it comes back for the next (or, if none does, when it
     /// leaves).
     pub fn per_iteration(&self, body: &[Step]) -> PathCost {

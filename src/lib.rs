@@ -55,6 +55,9 @@ pub struct RouteReport {
     pub file: String,
     pub line: u32,
     pub round_trips: u32,
+    /// Round trips when the handler runs to its end (no early return): the usual case where error
+    /// paths return early, while `round_trips` is the worst case.
+    pub typical_round_trips: u32,
     pub lints: Vec<String>,
     pub cost: Vec<DeploymentCost>,
 }
@@ -441,6 +444,11 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             file: ctx.model.file_of(route.handler).path.clone(),
             line: f.fn_line,
             round_trips: cost.trips,
+            typical_round_trips: ctx
+                .costs
+                .through_fn(route.handler)
+                .map(|c| c.trips)
+                .unwrap_or(cost.trips),
             lints,
             cost: ctx
                 .config

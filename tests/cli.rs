@@ -840,3 +840,27 @@ fn synchronous_repositories_in_files_without_async_are_followed() {
     let help = json["diagnostics"][0]["help"].as_str().unwrap();
     assert!(help.contains("spawn_blocking"), "{help}");
 }
+
+#[test]
+fn typical_and_worst_case_counts_differ_where_an_early_return_costs_more() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn h(State(db): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db).await?;
+    if n > 1000 {
+        sqlx::query("DELETE FROM sessions").execute(&db).await?;
+        sqlx::query("DELETE FROM tokens").execute(&db).await?;
+        return Ok(());
+    }
+    sqlx::query("UPDATE users SET seen = now() WHERE id = $1").bind(id).execute(&db).await?;
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 3);
+    assert_eq!(json["routes"][0]["typical_round_trips"], 2);
+}

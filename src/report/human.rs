@@ -120,7 +120,13 @@ fn routes_table(a: &Analysis) -> String {
             (Some(m), Some(p)) => format!("{m} {p}"),
             _ => "(no route found)".into(),
         };
-        let mut row = vec![name, r.handler_path.clone(), r.round_trips.to_string()];
+        // "3", or "2–3" when the path that runs to the end makes fewer than the worst one.
+        let trips = if r.typical_round_trips < r.round_trips {
+            format!("{}–{}", r.typical_round_trips, r.round_trips)
+        } else {
+            r.round_trips.to_string()
+        };
+        let mut row = vec![name, r.handler_path.clone(), trips];
         row.extend(
             r.cost
                 .iter()
