@@ -251,30 +251,15 @@ impl<'a> Costs<'a> {
 mod tests {
     use super::*;
     use crate::config::{Role, Target};
-    use crate::facts::{Concurrent, FileFacts, FnFacts, Loc, LoopStep, Trip, TripKind};
+    use crate::facts::{Concurrent, FileFacts, FnFacts, Loc, LoopStep, Trip};
 
     fn trip() -> Step {
-        Step::Trip(Trip {
-            id: 0,
-            loc: Loc::default(),
-            call_loc: Loc::default(),
-            kind: TripKind::Query,
-            api: String::new(),
-            sql: None,
-            sql_const: None,
-            executor: None,
-            on_connection: false,
-            in_transaction: false,
-            after: Vec::new(),
-            access: None,
-            database: None,
-            service: false,
-            in_process: false,
-            target: Some(Target {
-                db: 0,
-                role: Role::Primary,
-            }),
-        })
+        let mut t = Trip::bare(0, Loc::default(), String::new());
+        t.target = Some(Target {
+            db: 0,
+            role: Role::Primary,
+        });
+        Step::Trip(t)
     }
 
     fn model_of(body: Vec<Step>) -> Model {

@@ -162,6 +162,30 @@ pub struct Trip {
     pub target: Option<crate::config::Target>,
 }
 
+impl Trip {
+    /// A query round trip known only by where it is (no SQL, no executor).
+    pub fn bare(id: u32, loc: Loc, api: String) -> Trip {
+        Trip {
+            id,
+            loc,
+            call_loc: loc,
+            kind: TripKind::Query,
+            api,
+            sql: None,
+            sql_const: None,
+            executor: None,
+            on_connection: false,
+            in_transaction: false,
+            after: Vec::new(),
+            access: None,
+            database: None,
+            service: false,
+            in_process: false,
+            target: None,
+        }
+    }
+}
+
 /// An awaited call to some function; the model resolves it to the analysed code, if it can.
 #[derive(Debug, Clone)]
 pub struct Call {

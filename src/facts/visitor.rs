@@ -586,22 +586,16 @@ impl<'a, 's> Visitor<'a, 's> {
             return;
         };
         let loc = self.compact(start, await_span, base.span());
-        let after = self.deps_since(mark);
-        let Some(ctx) = self.ctx() else { return };
-        let id = ctx.id();
-        ctx.push(Step::Call(Call {
-            id,
-            loc,
-            callee,
-            awaited: true,
-            after,
-            resolved: None,
-        }));
+        self.push_call(callee, loc, mark, true);
     }
 
     /// Records a call that is not awaited where it stands.
     fn plain_call(&mut self, callee: Callee, start: Span, call: Span, mark: usize) {
         let loc = self.compact(start, None, call);
+        self.push_call(callee, loc, mark, false);
+    }
+
+    fn push_call(&mut self, callee: Callee, loc: Loc, mark: usize, awaited: bool) {
         let after = self.deps_since(mark);
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
@@ -609,7 +603,7 @@ impl<'a, 's> Visitor<'a, 's> {
             id,
             loc,
             callee,
-            awaited: false,
+            awaited,
             after,
             resolved: None,
         }));
@@ -905,7 +899,7 @@ impl<'a, 's> Visitor<'a, 's> {
             other => other,
         };
         let call_like = matches!(inner, Expr::Call(_) | Expr::MethodCall(_));
-        if !call_like || contains_await(inner) || axum_like(inner) {
+        if !call_like || contains_await(inner) || looks_like_router(inner) {
             return false;
         }
         if let Expr::MethodCall(m) = inner {
@@ -1357,26 +1351,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let loc = self.loc(name.span());
         let body = (0..trips)
-            .map(|i| {
-                Step::Trip(Trip {
-                    id: i + 1,
-                    loc,
-                    call_loc: loc,
-                    kind: TripKind::Query,
-                    api: format!("{name}!"),
-                    sql: None,
-                    sql_const: None,
-                    executor: None,
-                    on_connection: false,
-                    in_transaction: false,
-                    after: Vec::new(),
-                    access: None,
-                    database: None,
-                    service: false,
-                    in_process: false,
-                    target: None,
-                })
-            })
+            .map(|i| Step::Trip(Trip::bare(i + 1, loc, format!("{name}!"))))
             .collect();
         self.facts.functions.push(FnFacts {
             name: format!("{name}!"),
@@ -1953,11 +1928,6 @@ fn contains_await(expr: &Expr) -> bool {
     let mut f = Finder(false);
     f.visit_expr(expr);
     f.0
-}
-
-/// Router chains are never futures.
-fn axum_like(expr: &Expr) -> bool {
-    looks_like_router(expr)
 }
 
 /// Macros of std and common crates: never a project's wrapper of round trips.
