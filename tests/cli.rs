@@ -864,3 +864,47 @@ async fn h(State(db): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {
     assert_eq!(json["routes"][0]["round_trips"], 3);
     assert_eq!(json["routes"][0]["typical_round_trips"], 2);
 }
+
+#[test]
+fn routers_on_other_threads_spawn_wrappers_and_typed_locals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+fn main() {
+    std::thread::spawn(|| {
+        let metrics = Router::new().route("/metrics", get(metrics));
+        serve(metrics);
+    });
+}
+
+async fn metrics(State(db): State<PgPool>) -> String {
+    // A project's own wrapper of `tokio::spawn`: the task is off the request path.
+    spawn_try_task(async move {
+        sqlx::query("DELETE FROM old_metrics").execute(&db).await;
+        sqlx::query("VACUUM").execute(&db).await;
+    });
+    // `reports` is typed by its constructor: its `count` is Reports::count, not Audit::count.
+    let reports = Reports::new(db.clone());
+    reports.count().await
+}
+
+struct Reports { db: PgPool }
+impl Reports {
+    fn new(db: PgPool) -> Reports { Reports { db } }
+    async fn count(&self) -> String { String::new() }
+}
+struct Audit { db: PgPool }
+impl Audit {
+    async fn count(&self) -> String {
+        sqlx::query("SELECT count(*) FROM audit").fetch_one(&self.db).await;
+        String::new()
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let r = route(&json, "GET", "/metrics");
+    assert_eq!(r["round_trips"], 0, "{r}");
+}

@@ -529,7 +529,10 @@ pub fn is_future_adapter(name: &str) -> bool {
 pub fn is_spawn(path: &syn::Path) -> bool {
     let segs = path_segments(path);
     let name = segs.last().map(String::as_str).unwrap_or("");
-    matches!(name, "spawn" | "spawn_local") && (segs.len() > 1)
+    // `tokio::spawn`, `task::spawn_local`, and a project's own wrappers (`spawn_try_task`); not
+    // `spawn_blocking`, whose result is awaited for the response.
+    let wrapper = name.starts_with("spawn_") && name != "spawn_blocking";
+    (matches!(name, "spawn" | "spawn_local") && segs.len() > 1) || wrapper
 }
 
 /// Stream adapters that run their async closure once per item, one after another.

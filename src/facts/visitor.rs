@@ -41,6 +41,7 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
                 impl_generics: Vec::new(),
                 test_depth: 0,
                 tx_depth: 0,
+                last_local_types: Vec::new(),
                 sqlite_file: sqlite_only(&source),
                 fns: Vec::new(),
             };
@@ -137,6 +138,8 @@ struct FnCtx {
     route_sinks: Vec<String>,
     /// The function's parameters and their types.
     params: Vec<(String, String)>,
+    /// Locals whose type the code spells (`let x = Type::new(..)`, `let x: Type = ..`).
+    local_types: Vec<(String, String)>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
@@ -179,6 +182,8 @@ struct Visitor<'a, 's> {
     test_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
+    /// The typed locals of the function body walked last.
+    last_local_types: Vec<(String, String)>,
     /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
     sqlite_file: bool,
     fns: Vec<FnCtx>,
@@ -312,6 +317,9 @@ impl<'a, 's> Visitor<'a, 's> {
             v.visit_block(block)
         });
         let (steps, routes) = body;
+        // Typed locals type method receivers as parameters do.
+        let mut params = params;
+        params.extend(std::mem::take(&mut self.last_local_types));
         let (self_ty, trait_name) = match &self.impl_ctx {
             Some((t, tr)) => (Some(t.clone()), tr.clone()),
             None => (None, None),
@@ -365,6 +373,7 @@ impl<'a, 's> Visitor<'a, 's> {
         });
         f(self);
         let mut ctx = self.fns.pop().unwrap_or_default();
+        self.last_local_types = std::mem::take(&mut ctx.local_types);
         let mut steps = ctx.frames.pop().unwrap_or_default();
         super::fold_exits(&mut steps);
         // Values made by a call and never awaited came from synchronous calls (or futures dropped).
@@ -1350,8 +1359,22 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return;
         }
         let loc = self.loc(name.span());
+        // The statements the body spells decide read or write, when they all agree.
+        let texts = string_literals(m.mac.tokens.clone());
+        let classes: Vec<_> = texts
+            .iter()
+            .map(|t| super::sql::classify(t))
+            .filter(|c| c.by != super::sql::ClassifiedBy::Unknown && !c.verb.is_empty())
+            .collect();
+        let reads =
+            !classes.is_empty() && classes.iter().all(|c| c.access == super::sql::Access::Read);
+        let access = reads.then_some(super::sql::Access::Read);
         let body = (0..trips)
-            .map(|i| Step::Trip(Trip::bare(i + 1, loc, format!("{name}!"))))
+            .map(|i| {
+                let mut t = Trip::bare(i + 1, loc, format!("{name}!"));
+                t.access = access;
+                Step::Trip(t)
+            })
             .collect();
         self.facts.functions.push(FnFacts {
             name: format!("{name}!"),
@@ -1407,6 +1430,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 if let Some(name) = &name {
+                    if let Some(ty) = local_type(&local.pat, &init.expr) {
+                        if let Some(ctx) = self.ctx() {
+                            ctx.local_types.push((name.clone(), ty));
+                        }
+                    }
                     if self.future_set_local(name, &local.pat, &init.expr) {
                         return;
                     }
@@ -1574,7 +1602,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if let Expr::Path(p) = &*c.func {
             if self.in_fn() && driver::is_spawn(&p.path) {
                 for arg in &c.args {
-                    let (body, _) = self.walk_body(|v| v.future(arg));
+                    let (body, routes) = self.walk_body(|v| v.future(arg));
+                    // A router built on another thread (`thread::spawn(|| { .. Router::new() .. })`).
+                    if let Some(ctx) = self.ctx() {
+                        ctx.routes.extend(routes);
+                    }
                     if body.is_empty() {
                         continue;
                     }
@@ -1852,6 +1884,29 @@ fn sql_text_local(init: &Expr) -> Option<Local> {
     }
 }
 
+/// The type a `let` spells: an annotation, `Type::new(..)` / `Type::from(..)`, or `Type { .. }`.
+fn local_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
+    if let syn::Pat::Type(t) = pat {
+        return core_type(&t.ty);
+    }
+    match driver::strip_plumbing(init) {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => {
+                let segs = driver::path_segments(&p.path);
+                let ty = segs.len().checked_sub(2).map(|i| &segs[i])?;
+                let constructor = segs
+                    .last()
+                    .is_some_and(|f| f == "new" || f.starts_with("from") || f.starts_with("with"));
+                (constructor && ty.starts_with(|ch: char| ch.is_ascii_uppercase()))
+                    .then(|| ty.clone())
+            }
+            _ => None,
+        },
+        Expr::Struct(st) => Some(driver::last_segment(&st.path)),
+        _ => None,
+    }
+}
+
 /// The id of a trip or call, which moves with it.
 fn step_id(step: &Step) -> Option<u32> {
     match step {
@@ -1999,6 +2054,25 @@ const STD_MACROS: &[&str] = &[
     "formatdoc",
     "instrument",
 ];
+
+/// The string literals among a macro body's tokens.
+fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for tt in tokens {
+        match tt {
+            proc_macro2::TokenTree::Group(g) => out.extend(string_literals(g.stream())),
+            proc_macro2::TokenTree::Literal(lit) => {
+                if let Ok(syn::Lit::Str(s)) =
+                    syn::parse2::<syn::Lit>(quote::ToTokens::into_token_stream(lit))
+                {
+                    out.push(s.value());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
 
 /// How many `.await`ed calls of catalog methods a macro body's tokens hold (`$conn.query(..).await`).
 fn awaited_calls(tokens: proc_macro2::TokenStream, known: &impl Fn(&str) -> bool) -> u32 {

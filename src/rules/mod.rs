@@ -99,6 +99,13 @@ pub fn check(ctx: &Ctx) -> Vec<Diagnostic> {
             d.level = level;
         }
     }
+    // The same finding reached twice (a loop nested in a branch of a reported run) is one finding.
+    out.sort_by(|a, b| {
+        (a.file, a.loc, a.lint, &a.message).cmp(&(b.file, b.loc, b.lint, &b.message))
+    });
+    out.dedup_by(|a, b| {
+        a.file == b.file && a.loc == b.loc && a.lint == b.lint && a.message == b.message
+    });
     out.sort_by(|a, b| {
         (
             ctx.model.files[a.file].path.as_str(),

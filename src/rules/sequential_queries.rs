@@ -31,11 +31,9 @@ fn check_tree(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic
         match step {
             Step::Loop(l) => check_tree(ctx, function, &l.body, out),
             Step::Branch(_) | Step::Concurrent(_) if reported => {
-                step.walk(&mut |s| {
-                    if let Step::Loop(l) = s {
-                        check_tree(ctx, function, &l.body, out);
-                    }
-                });
+                for l in outer_loops(step) {
+                    check_tree(ctx, function, &l.body, out);
+                }
             }
             Step::Branch(_) | Step::Concurrent(_) => {
                 for child in step.children() {
@@ -45,6 +43,20 @@ fn check_tree(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic
             _ => {}
         }
     }
+}
+
+/// The loops under a step that no other loop under it contains (inner ones are `check_tree`'s).
+fn outer_loops(step: &Step) -> Vec<&crate::facts::LoopStep> {
+    let mut out = Vec::new();
+    for child in step.children() {
+        for s in child {
+            match s {
+                Step::Loop(l) => out.push(l),
+                other => out.extend(outer_loops(other)),
+            }
+        }
+    }
+    out
 }
 
 /// One item of a sequential run: a step that makes round trips, with what it costs.
