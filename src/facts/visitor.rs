@@ -318,7 +318,6 @@ impl<'a, 's> Visitor<'a, 's> {
         });
         let (steps, routes) = body;
         // Typed locals type method receivers as parameters do.
-        let mut params = params;
         params.extend(std::mem::take(&mut self.last_local_types));
         let (self_ty, trait_name) = match &self.impl_ctx {
             Some((t, tr)) => (Some(t.clone()), tr.clone()),
