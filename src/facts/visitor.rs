@@ -597,6 +597,39 @@ impl<'a, 's> Visitor<'a, 's> {
         self.push_call(callee, loc, mark, true);
     }
 
+    /// A closure passed to an iterator adapter (`iter().map(..)`, `into_iter().for_each(..)`): walked as
+    /// a loop body when it makes round trips. Returns true when it handled the call.
+    fn iterator_closure(&mut self, m: &syn::ExprMethodCall) -> bool {
+        let adapter = matches!(
+            m.method.to_string().as_str(),
+            "map" | "for_each" | "filter_map" | "flat_map" | "filter" | "find" | "find_map" | "any" | "all" | "fold"
+                | "try_for_each" | "try_fold" | "map_while" | "take_while" | "skip_while" | "inspect" | "partition"
+        );
+        let Some(Expr::Closure(closure)) = m.args.iter().find(|a| matches!(a, Expr::Closure(_))) else { return false };
+        if !adapter || returns_future(closure) {
+            return false;
+        }
+        // Only over an iterator (`Option::map` runs at most once).
+        let (root, calls) = driver::chain(&m.receiver);
+        let over_items = calls.iter().any(|c| {
+            matches!(c.method.to_string().as_str(), "iter" | "into_iter" | "iter_mut" | "drain" | "chunks" | "windows" | "lines" | "keys" | "values")
+        });
+        if !over_items {
+            return false;
+        }
+        self.visit_expr(&m.receiver);
+        let body = self.frame(|v| v.visit_expr(&closure.body));
+        let count = known_count(root);
+        let loc = self.loc(m.method.span());
+        if body.iter().any(super::has_io) {
+            self.push_loop(loc, body, count, false);
+        } else if let Some(ctx) = self.ctx() {
+            body.into_iter().for_each(|s| ctx.push(s));
+        }
+        m.args.iter().filter(|a| !matches!(a, Expr::Closure(_))).for_each(|a| self.visit_expr(a));
+        true
+    }
+
     /// Records a call that is not awaited where it stands.
     fn plain_call(&mut self, callee: Callee, start: Span, call: Span, mark: usize) {
         let loc = self.compact(start, None, call);
@@ -1583,6 +1616,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             self.visit_chain_args(&m.receiver);
             m.args.iter().for_each(|a| self.visit_expr(a));
             self.trip(shape, None, mark);
+            return;
+        }
+        // `items.iter().map(|x| load(conn, x))`: a synchronous closure over an iterator runs once per
+        // item, so what it calls is a loop.
+        if self.iterator_closure(m) {
             return;
         }
         let mark = self.new_mark();
