@@ -432,7 +432,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             .collect();
         let over = cost.ms.iter().any(|&ms| ms > budget);
         let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
-        if over && over_lint_on {
+        if over && over_lint_on && route.checked(&ctx.model.routes) {
             lints.push("over-budget".into());
         }
         lints.sort();

@@ -29,6 +29,11 @@ pub struct Route {
 }
 
 impl Route {
+    /// Checked by the lints: a routed handler, or any handler when no router was found at all.
+    pub fn checked(&self, routes: &[Route]) -> bool {
+        self.path.is_some() || !routes.iter().any(|r| r.path.is_some())
+    }
+
     /// `GET /invoices/{id}`, the key budgets use.
     pub fn key(&self) -> Option<String> {
         Some(format!(
@@ -177,8 +182,16 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
     };
     model.routes = routes(&model, &index);
     add_extractors(&mut model);
+    // Where routers were found, a handler none of them mounts is most likely dead code: it is listed,
+    // but its path is not checked. Where none were found (a framework hopcheck does not know), every
+    // handler is an entry point.
     let mut reachable = vec![false; model.fns.len()];
-    for route in &model.routes {
+    let any_routed = model.routes.iter().any(|r| r.path.is_some());
+    for route in model
+        .routes
+        .iter()
+        .filter(|r| r.path.is_some() || !any_routed)
+    {
         for f in model.reach(route.handler) {
             reachable[f] = true;
         }

@@ -908,3 +908,43 @@ impl Audit {
     let r = route(&json, "GET", "/metrics");
     assert_eq!(r["round_trips"], 0, "{r}");
 }
+
+#[test]
+fn handlers_no_router_mounts_are_listed_but_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+pub fn app() -> Router<PgPool> {
+    Router::new().route("/live", get(live))
+}
+async fn live(State(db): State<PgPool>) {
+    sqlx::query("SELECT 1").execute(&db).await;
+}
+/// Takes extractors, but no router mounts it: dead code, or a route hopcheck could not see.
+async fn forgotten(State(db): State<PgPool>) {
+    sqlx::query("SELECT 1").execute(&db).await;
+    sqlx::query("SELECT 2").execute(&db).await;
+    sqlx::query("SELECT 3").execute(&db).await;
+    sqlx::query("SELECT 4").execute(&db).await;
+}
+"#,
+    )
+    .unwrap();
+    let (status, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        json["diagnostics"].as_array().unwrap().len(),
+        0,
+        "{}",
+        json["diagnostics"]
+    );
+    let forgotten = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handler"] == "forgotten")
+        .unwrap();
+    assert!(forgotten["path"].is_null());
+    assert_eq!(forgotten["round_trips"], 4);
+}

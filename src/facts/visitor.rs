@@ -602,17 +602,46 @@ impl<'a, 's> Visitor<'a, 's> {
     fn iterator_closure(&mut self, m: &syn::ExprMethodCall) -> bool {
         let adapter = matches!(
             m.method.to_string().as_str(),
-            "map" | "for_each" | "filter_map" | "flat_map" | "filter" | "find" | "find_map" | "any" | "all" | "fold"
-                | "try_for_each" | "try_fold" | "map_while" | "take_while" | "skip_while" | "inspect" | "partition"
+            "map"
+                | "for_each"
+                | "filter_map"
+                | "flat_map"
+                | "filter"
+                | "find"
+                | "find_map"
+                | "any"
+                | "all"
+                | "fold"
+                | "try_for_each"
+                | "try_fold"
+                | "map_while"
+                | "take_while"
+                | "skip_while"
+                | "inspect"
+                | "partition"
         );
-        let Some(Expr::Closure(closure)) = m.args.iter().find(|a| matches!(a, Expr::Closure(_))) else { return false };
+        let Some(Expr::Closure(closure)) = m.args.iter().find(|a| matches!(a, Expr::Closure(_)))
+        else {
+            return false;
+        };
         if !adapter || returns_future(closure) {
             return false;
         }
         // Only over an iterator (`Option::map` runs at most once).
         let (root, calls) = driver::chain(&m.receiver);
         let over_items = calls.iter().any(|c| {
-            matches!(c.method.to_string().as_str(), "iter" | "into_iter" | "iter_mut" | "drain" | "chunks" | "windows" | "lines" | "keys" | "values")
+            matches!(
+                c.method.to_string().as_str(),
+                "iter"
+                    | "into_iter"
+                    | "iter_mut"
+                    | "drain"
+                    | "chunks"
+                    | "windows"
+                    | "lines"
+                    | "keys"
+                    | "values"
+            )
         });
         if !over_items {
             return false;
@@ -626,7 +655,10 @@ impl<'a, 's> Visitor<'a, 's> {
         } else if let Some(ctx) = self.ctx() {
             body.into_iter().for_each(|s| ctx.push(s));
         }
-        m.args.iter().filter(|a| !matches!(a, Expr::Closure(_))).for_each(|a| self.visit_expr(a));
+        m.args
+            .iter()
+            .filter(|a| !matches!(a, Expr::Closure(_)))
+            .for_each(|a| self.visit_expr(a));
         true
     }
 
@@ -1616,6 +1648,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             self.visit_chain_args(&m.receiver);
             m.args.iter().for_each(|a| self.visit_expr(a));
             self.trip(shape, None, mark);
+            return;
+        }
+        // diesel 1's `conn.transaction(|| { .. })`, not awaited: BEGIN, the statements, COMMIT.
+        if driver::is_transaction_closure(m) {
+            let mark = self.new_mark();
+            self.visit_expr(&m.receiver);
+            self.transaction_closure(m, None, mark);
             return;
         }
         // `items.iter().map(|x| load(conn, x))`: a synchronous closure over an iterator runs once per

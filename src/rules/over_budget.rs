@@ -16,7 +16,12 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     // One finding per handler, naming each of its routes that is over.
     let mut by_handler: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut worst: BTreeMap<usize, (f64, f64, String)> = BTreeMap::new();
-    for route in &ctx.model.routes {
+    for route in ctx
+        .model
+        .routes
+        .iter()
+        .filter(|r| r.checked(&ctx.model.routes))
+    {
         let cost = ctx.costs.of_fn(route.handler);
         let key = route.key();
         let budget = ctx.config.budget_for(key.as_deref());
