@@ -424,6 +424,7 @@ fn the_help_follows_the_data_dependencies() {
         "bad_query_after_a_guard",
         "bad_chained_futures",
         "bad_dependency_through_the_scrutinee",
+        "bad_dependency_through_a_mutable_argument",
     ] {
         assert!(
             helps[dependent].contains("JOIN, a subquery or a CTE"),

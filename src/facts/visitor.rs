@@ -1571,15 +1571,29 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 }
-                let extends = match driver::strip_plumbing(expr) {
+                // What the statement changes takes on its inputs: the receiver of a method call,
+                // anything passed as `&mut x`, the base of an assigned field.
+                let mut_args = |args: &Punctuated<Expr, Token![,]>| -> Vec<String> {
+                    args.iter()
+                        .filter_map(|a| match a {
+                            Expr::Reference(r) if r.mutability.is_some() => {
+                                field_path(&r.expr).into_iter().next()
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                };
+                let extends: Vec<String> = match driver::strip_plumbing(expr) {
                     Expr::Assign(a) if !matches!(&*a.left, Expr::Path(_)) => {
                         field_path(&a.left).into_iter().take(1).collect()
                     }
                     Expr::MethodCall(m) => field_path(&m.receiver)
                         .into_iter()
                         .take(1)
+                        .chain(mut_args(&m.args))
                         .filter(|n| n != "self")
                         .collect(),
+                    Expr::Call(c) => mut_args(&c.args),
                     _ => Vec::new(),
                 };
                 self.statement(Some(expr), defines, extends, |v| v.visit_expr(expr));
