@@ -83,9 +83,19 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     if items.len() < 2 {
         return false;
     }
-    // BEGIN and COMMIT around a loop are the loop's business (`query-in-loop`).
-    let control = |i: &Item| matches!(i.step, Step::Trip(t) if t.kind != TripKind::Query);
-    if items.iter().all(control) {
+    // A run worth reporting has two statements, or one inside a transaction it opens (then BEGIN and
+    // COMMIT are the saving). BEGIN and COMMIT around a loop are the loop's business (`query-in-loop`),
+    // and a statement followed by the COMMIT of a transaction a caller opened cannot be merged.
+    let (mut statements, mut opens) = (0, false);
+    for item in &items {
+        let reached = super::trips_under(ctx, std::slice::from_ref(item.step));
+        statements += reached
+            .iter()
+            .filter(|t| matches!(t.kind, TripKind::Query | TripKind::Prepare))
+            .count();
+        opens |= reached.iter().any(|t| t.kind == TripKind::Begin);
+    }
+    if statements < 2 && !(statements == 1 && opens) {
         return false;
     }
     let trips: u32 = items.iter().map(|i| i.trips).sum();
@@ -248,9 +258,16 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
             .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write))
     };
     let mut earlier: HashSet<u32> = HashSet::new();
+    let statements_in = |item: &Item| {
+        super::trips_under(ctx, std::slice::from_ref(item.step))
+            .iter()
+            .any(|t| matches!(t.kind, TripKind::Query | TripKind::Prepare))
+    };
     let (mut dependent, mut independent, mut later_writes) = (0, 0, 0);
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
+    // Whether a statement came before (a BEGIN is no read or check for a write to wait on).
+    let mut after_statement = false;
+    for item in items.iter() {
+        if after_statement {
             if writes_in(item) {
                 later_writes += 1;
             } else if after(item.step).is_disjoint(&earlier) {
@@ -259,6 +276,7 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
                 dependent += 1;
             }
         }
+        after_statement |= statements_in(item);
         earlier.extend(ids(item.step));
     }
     let one_connection = items.iter().any(|i| {
@@ -302,7 +320,7 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
         parts.push("preparing a statement is a round trip of its own: use `prepare_cached`, or send the SQL with its parameters directly".to_string());
     }
     if transaction {
-        parts.push("BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
+        parts.push("the transaction's BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
     }
     for ty in extractors {
         parts.push(format!(
