@@ -454,7 +454,11 @@ impl Index {
             Callee::Method { receiver, .. } => {
                 let r = fns[caller];
                 let from = &files[r.file].functions[r.index];
-                let ty = self.receiver_type(from, receiver)?;
+                let func = |id: usize| -> &FnFacts {
+                    let r = fns[id];
+                    &files[r.file].functions[r.index]
+                };
+                let ty = self.receiver_type(from, caller, receiver, &func)?;
                 if !self.known_types.contains(&ty) {
                     return None;
                 }
@@ -702,13 +706,25 @@ impl Index {
     }
 
     /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
-    fn receiver_type(&self, from: &FnFacts, receiver: &[String]) -> Option<String> {
+    fn receiver_type<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        receiver: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<String> {
         let first = receiver.first()?;
         let mut ty = if first == "self" {
             from.self_ty.clone()?
         } else {
             from.params.iter().find(|(n, _)| n == first)?.1.clone()
         };
+        // A local made by a call (`let article = Article::find(conn, id)?`): what that function returns.
+        if let Some(path) = ty.strip_prefix(crate::facts::RETURNED_BY) {
+            let segs: Vec<String> = path.split("::").map(String::from).collect();
+            let made_by = self.resolve_path(from, caller, &segs, func)?;
+            ty = func(made_by).returns.clone()?;
+        }
         ty = self.concrete(from, ty);
         for field in &receiver[1..] {
             ty = self.fields.get(&ty)?.get(field)?.clone();
@@ -740,7 +756,7 @@ impl Index {
             .copied()
             .filter(|&id| func(id).has_self && id != caller)
             .collect();
-        match self.receiver_type(from, receiver) {
+        match self.receiver_type(from, caller, receiver, func) {
             // A type of the analysed code: its own methods, then those of the traits it implements
             // (for a trait object, every implementation).
             Some(ty) if self.known_types.contains(&ty) => {

@@ -949,3 +949,31 @@ async fn forgotten(State(db): State<PgPool>) {
     assert!(forgotten["path"].is_null());
     assert_eq!(forgotten["round_trips"], 4);
 }
+
+#[test]
+fn methods_on_values_returned_by_calls_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn show(State(pool): State<Pool>, Path(slug): Path<String>) -> String {
+    let conn = &mut pool.get().unwrap();
+    let article = Article::by_slug(conn, &slug).unwrap();
+    let count = article.favorites_count(conn);
+    format!("{count}")
+}
+pub struct Article { id: i32 }
+impl Article {
+    pub fn by_slug(conn: &mut PgConnection, slug: &str) -> QueryResult<Article> {
+        articles::table.filter(articles::slug.eq(slug)).first(conn)
+    }
+    pub fn favorites_count(&self, conn: &mut PgConnection) -> i64 {
+        favorites::table.filter(favorites::article_id.eq(self.id)).count().get_result(conn).unwrap_or(0)
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 2, "{}", json["routes"]);
+}

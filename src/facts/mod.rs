@@ -14,6 +14,10 @@ use serde::Serialize;
 
 pub use visitor::extract;
 
+/// The type of a local made by a call is written `RETURNED_BY` + the call's path, for the model to read
+/// off the function it resolves to.
+pub const RETURNED_BY: &str = "=>";
+
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 pub struct Loc {
@@ -93,6 +97,8 @@ pub struct FnFacts {
     pub params: Vec<(String, String)>,
     /// Every typed parameter's type name with its place, named or not (`_: AuthUser`).
     pub param_types: Vec<(String, Loc)>,
+    /// The type it returns, unwrapped (`Result<Article, E>` → `Article`).
+    pub returns: Option<String>,
     /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's.
     pub generics: Vec<(String, String)>,
     pub body: Vec<Step>,

@@ -354,6 +354,10 @@ impl<'a, 's> Visitor<'a, 's> {
             detached: false,
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
+            returns: match &sig.output {
+                syn::ReturnType::Type(_, ty) => core_type(ty),
+                syn::ReturnType::Default => None,
+            },
             extractors,
             params,
             param_types,
@@ -1983,12 +1987,19 @@ fn local_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => {
                 let segs = driver::path_segments(&p.path);
-                let ty = segs.len().checked_sub(2).map(|i| &segs[i])?;
+                let ty = segs.len().checked_sub(2).map(|i| &segs[i]);
                 let constructor = segs
                     .last()
                     .is_some_and(|f| f == "new" || f.starts_with("from") || f.starts_with("with"));
-                (constructor && ty.starts_with(|ch: char| ch.is_ascii_uppercase()))
-                    .then(|| ty.clone())
+                match ty {
+                    Some(ty)
+                        if constructor && ty.starts_with(|ch: char| ch.is_ascii_uppercase()) =>
+                    {
+                        Some(ty.clone())
+                    }
+                    // Any other call: its type is what the function it reaches returns.
+                    _ => Some(format!("{}{}", super::RETURNED_BY, segs.join("::"))),
+                }
             }
             _ => None,
         },
@@ -2186,6 +2197,9 @@ fn awaited_calls(tokens: proc_macro2::TokenStream, known: &impl Fn(&str) -> bool
 
 /// Wrappers that hold the type that matters: `Arc<dyn Repo>` is a `Repo`, `State<AppState>` an `AppState`.
 const TYPE_WRAPPERS: &[&str] = &[
+    "Result",
+    "QueryResult",
+    "Vec",
     "Arc",
     "Rc",
     "Box",
