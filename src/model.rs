@@ -50,6 +50,8 @@ pub struct Model {
     pub routes: Vec<Route>,
     /// Functions on some request path.
     pub reachable: Vec<bool>,
+    /// Functions that spawned tasks reach.
+    pub background: Vec<bool>,
 }
 
 impl Model {
@@ -179,6 +181,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         fns,
         routes: Vec::new(),
         reachable: Vec::new(),
+        background: Vec::new(),
     };
     model.routes = routes(&model, &index);
     add_extractors(&mut model);
@@ -197,6 +200,15 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         }
     }
     model.reachable = reachable;
+    // What spawned tasks reach: off the request path, but still checked for N+1.
+    let mut background = vec![false; model.fns.len()];
+    for id in (0..model.fns.len()).filter(|&id| model.func(id).detached && !model.func(id).is_test)
+    {
+        for f in model.reach(id) {
+            background[f] = true;
+        }
+    }
+    model.background = background;
     model
 }
 
@@ -726,6 +738,18 @@ impl Index {
             ty = func(made_by).returns.clone()?;
         }
         ty = self.concrete(from, ty);
+        // A type imported under another name (`use crate::logger::ActivityLogger as Logger`).
+        if !self.known_types.contains(&ty) {
+            let alias = self
+                .uses
+                .get(&from.module)
+                .and_then(|u| u.iter().find(|(n, _)| *n == ty));
+            if let Some(real) = alias.and_then(|(_, path)| path.last()) {
+                if self.known_types.contains(real) {
+                    ty = real.clone();
+                }
+            }
+        }
         for field in &receiver[1..] {
             ty = self.fields.get(&ty)?.get(field)?.clone();
             ty = self.concrete(from, ty);

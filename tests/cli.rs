@@ -977,3 +977,37 @@ impl Article {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_eq!(json["routes"][0]["round_trips"], 2, "{}", json["routes"]);
 }
+
+#[test]
+fn types_imported_under_another_name_type_their_locals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"
+mod logger;
+use crate::logger::ActivityLogger as Logger;
+
+async fn handler(State(db): State<PgPool>) {
+    let log = Logger::new(db.clone());
+    log.record("viewed").await;
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/logger.rs"),
+        r#"
+pub struct ActivityLogger { db: PgPool }
+impl ActivityLogger {
+    pub fn new(db: PgPool) -> Self { ActivityLogger { db } }
+    pub async fn record(&self, what: &str) {
+        sqlx::query("INSERT INTO activity (what) VALUES ($1)").bind(what).execute(&self.db).await;
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 1, "{}", json["routes"]);
+}

@@ -303,13 +303,19 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
         let blocking = items
             .iter()
             .all(|i| matches!(i.step, Step::Call(c) if !c.awaited));
+        // With a write among them, what follows is about the reads before it.
+        let these = if later_writes > 0 {
+            "the reads"
+        } else {
+            "these calls"
+        };
         match (independent, dependent) {
             (0, 0) => {}
-            (_, 0) if blocking => parts.push("these blocking calls do not use each other's results: merge them into one statement, or run them at once on the blocking pool (`tokio::task::spawn_blocking` each, then `tokio::try_join!`)".to_string()),
-            (_, 0) => parts.push("these calls do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement".to_string()),
-            (0, _) => parts.push(format!("each call uses an earlier one's result: {join}")),
+            (_, 0) if blocking => parts.push(format!("{these} block one after the other and do not use each other's results: merge them into one statement, or run them at once on the blocking pool (`tokio::task::spawn_blocking` each, then `tokio::try_join!`)")),
+            (_, 0) => parts.push(format!("{these} do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement")),
+            (0, _) => parts.push(format!("each read uses an earlier result: {join}")),
             _ => parts.push(format!(
-                "some calls use earlier results ({join}) and some do not (run those at once with `tokio::try_join!` on separate pool connections)"
+                "some reads use earlier results ({join}) and some do not (run those at once with `tokio::try_join!` on separate pool connections)"
             )),
         }
         if later_writes > 0 {
