@@ -731,11 +731,26 @@ impl Index {
         } else {
             from.params.iter().find(|(n, _)| n == first)?.1.clone()
         };
+        // A local bound by position from a tuple: `(Article,User)#1` is `User`.
+        let mut element = None;
+        if let Some((tuple, index)) = ty.rsplit_once(crate::facts::ELEMENT) {
+            element = Some(index.parse::<usize>().ok()?);
+            ty = tuple.to_string();
+        }
         // A local made by a call (`let article = Article::find(conn, id)?`): what that function returns.
+        let mut made_by = None;
         if let Some(path) = ty.strip_prefix(crate::facts::RETURNED_BY) {
             let segs: Vec<String> = path.split("::").map(String::from).collect();
-            let made_by = self.resolve_path(from, caller, &segs, func)?;
-            ty = func(made_by).returns.clone()?;
+            let id = self.resolve_path(from, caller, &segs, func)?;
+            ty = func(id).returns.clone()?;
+            made_by = Some(id);
+        }
+        if let Some(index) = element {
+            let elems = ty.strip_prefix('(')?.strip_suffix(')')?;
+            ty = elems.split(',').nth(index)?.to_string();
+        }
+        if ty == "Self" {
+            ty = func(made_by?).self_ty.clone()?;
         }
         ty = self.concrete(from, ty);
         // A type imported under another name (`use crate::logger::ActivityLogger as Logger`).

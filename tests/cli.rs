@@ -1011,3 +1011,38 @@ impl ActivityLogger {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_eq!(json["routes"][0]["round_trips"], 1, "{}", json["routes"]);
 }
+
+#[test]
+fn methods_on_values_destructured_from_a_returned_tuple_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn show(State(pool): State<Pool>, Path(slug): Path<String>) -> String {
+    let conn = &mut pool.get().unwrap();
+    let (article, author) = Article::with_author(conn, &slug).unwrap();
+    let count = article.favorites_count(conn);
+    let profile = author.profile(conn);
+    format!("{count} {profile}")
+}
+pub struct Article { id: i32 }
+pub struct User { id: i32 }
+impl Article {
+    pub fn with_author(conn: &mut PgConnection, slug: &str) -> QueryResult<(Self, User)> {
+        articles::table.inner_join(users::table).filter(articles::slug.eq(slug)).first(conn)
+    }
+    pub fn favorites_count(&self, conn: &mut PgConnection) -> i64 {
+        favorites::table.filter(favorites::article_id.eq(self.id)).count().get_result(conn).unwrap_or(0)
+    }
+}
+impl User {
+    pub fn profile(&self, conn: &mut PgConnection) -> bool {
+        follows::table.filter(follows::followee_id.eq(self.id)).count().get_result::<i64>(conn).is_ok()
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
+}

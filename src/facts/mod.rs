@@ -17,6 +17,8 @@ pub use visitor::extract;
 /// The type of a local made by a call is written `RETURNED_BY` + the call's path, for the model to read
 /// off the function it resolves to.
 pub const RETURNED_BY: &str = "=>";
+/// A local bound by position from a tuple is typed `<tuple type>` + `ELEMENT` + its index.
+pub const ELEMENT: &str = "#";
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]

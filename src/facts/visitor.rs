@@ -245,6 +245,15 @@ fn pat_idents(pat: &syn::Pat, out: &mut Vec<String>) {
     Names(out).visit_pat(pat);
 }
 
+/// The names a tuple pattern binds, by position (`(a, _, mut c)` → [a, None, c]); None for other patterns.
+fn tuple_idents(pat: &syn::Pat) -> Option<Vec<Option<String>>> {
+    match pat {
+        syn::Pat::Tuple(t) => Some(t.elems.iter().map(single_ident).collect()),
+        syn::Pat::Type(t) => tuple_idents(&t.pat),
+        _ => None,
+    }
+}
+
 fn single_ident(pat: &syn::Pat) -> Option<String> {
     match pat {
         syn::Pat::Ident(p) => Some(p.ident.to_string()),
@@ -1497,6 +1506,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 }
+                // `let (article, author) = Article::with_author(..)?`: each name is typed by its element.
+                if let Some(elems) = tuple_idents(&local.pat) {
+                    if let Some(ty) = tuple_type(&local.pat, &init.expr) {
+                        if let Some(ctx) = self.ctx() {
+                            for (i, elem) in elems.into_iter().enumerate() {
+                                if let Some(elem) = elem {
+                                    ctx.local_types
+                                        .push((elem, format!("{ty}{}{i}", super::ELEMENT)));
+                                }
+                            }
+                        }
+                    }
+                }
                 if let Some(name) = &name {
                     if let Some(ty) = local_type(&local.pat, &init.expr) {
                         if let Some(ctx) = self.ctx() {
@@ -2008,6 +2030,24 @@ fn local_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
     }
 }
 
+/// The tuple type a destructuring `let` spells: an annotation, or what the called function returns.
+fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
+    if let syn::Pat::Type(t) = pat {
+        return core_type(&t.ty);
+    }
+    match driver::strip_plumbing(init) {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => Some(format!(
+                "{}{}",
+                super::RETURNED_BY,
+                driver::path_segments(&p.path).join("::")
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The id of a trip or call, which moves with it.
 fn step_id(step: &Step) -> Option<u32> {
     match step {
@@ -2228,6 +2268,18 @@ fn core_type(ty: &syn::Type) -> Option<String> {
         syn::Type::Group(g) => core_type(&g.elem),
         syn::Type::TraitObject(t) => first_trait(&t.bounds),
         syn::Type::ImplTrait(t) => first_trait(&t.bounds),
+        // `(Article, User)`: each element's type, for locals destructured from it.
+        syn::Type::Tuple(t) if !t.elems.is_empty() => {
+            let elems: Vec<String> = t
+                .elems
+                .iter()
+                .map(|e| match e {
+                    syn::Type::Tuple(_) => "_".into(),
+                    e => core_type(e).unwrap_or_else(|| "_".into()),
+                })
+                .collect();
+            Some(format!("({})", elems.join(",")))
+        }
         syn::Type::Path(tp) => {
             let seg = tp.path.segments.last()?;
             let name = seg.ident.to_string();
