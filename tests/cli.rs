@@ -1046,3 +1046,42 @@ impl User {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
 }
+
+#[test]
+fn help_for_blocking_calls_in_a_synchronous_function_never_offers_bare_try_join() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn feed(State(repo): State<Repo>, Path(user): Path<i32>) -> String {
+    repo.feed(user).await
+}
+pub struct Repo { pool: Pool }
+impl Repo {
+    pub async fn feed(&self, user: i32) -> String {
+        load_feed(&mut self.pool.get().unwrap(), user)
+    }
+}
+fn load_feed(conn: &mut PgConnection, user: i32) -> String {
+    let ids = follows::table.filter(follows::follower_id.eq(user)).select(follows::followee_id).load::<i32>(conn).unwrap();
+    let posts = posts::table.filter(posts::author_id.eq_any(ids)).load::<Post>(conn).unwrap();
+    let tags = tags::table.load::<Tag>(conn).unwrap();
+    format!("{} {}", posts.len(), tags.len())
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let help = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == "sequential-queries")
+        .expect("a sequential-queries finding")["help"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(help.contains("some reads use earlier results"), "{help}");
+    assert!(help.contains("spawn_blocking"), "{help}");
+    assert!(!help.contains("on separate pool connections"), "{help}");
+}

@@ -136,7 +136,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
         loc: primary,
         label: label(ctx, &items[1], second_k),
         message,
-        help: help(ctx, &items, &reached),
+        help: help(ctx, function, &items, &reached),
         related,
         function: Some(function),
     });
@@ -243,7 +243,7 @@ fn extractor(step: &Step) -> Option<&str> {
     }
 }
 
-fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
+fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String {
     // An extractor runs before the body: it cannot join the body's calls, so it is advised on apart.
     let extractors: Vec<&str> = items.iter().filter_map(|i| extractor(i.step)).collect();
     let items: Vec<&Item> = items
@@ -299,10 +299,23 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
         } else {
             "merge them into one statement with a JOIN, a subquery or a CTE"
         };
-        // Calls that are not awaited block the thread: `try_join!` alone does not overlap them.
-        let blocking = items
-            .iter()
-            .all(|i| matches!(i.step, Step::Call(c) if !c.awaited));
+        // Calls that are not awaited block the thread (as does everything in a synchronous function):
+        // `try_join!` alone does not overlap them.
+        let f = ctx.model.func(function);
+        let synchronous = !f.is_async
+            && !f.returns.as_deref().is_some_and(|r| r.contains("Future"))
+            && !items
+                .iter()
+                .any(|i| matches!(i.step, Step::Call(c) if c.awaited));
+        let blocking = synchronous
+            || items
+                .iter()
+                .all(|i| matches!(i.step, Step::Call(c) if !c.awaited));
+        let at_once = if blocking {
+            "run those at once on the blocking pool: `tokio::task::spawn_blocking` each, then `tokio::try_join!`"
+        } else {
+            "run those at once with `tokio::try_join!` on separate pool connections"
+        };
         // With a write among them, what follows is about the reads before it.
         let these = if later_writes > 0 {
             "the reads"
@@ -315,7 +328,7 @@ fn help(ctx: &Ctx, items: &[Item], reached: &[&Trip]) -> String {
             (_, 0) => parts.push(format!("{these} do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement")),
             (0, _) => parts.push(format!("each read uses an earlier result: {join}")),
             _ => parts.push(format!(
-                "some reads use earlier results ({join}) and some do not (run those at once with `tokio::try_join!` on separate pool connections)"
+                "some reads use earlier results ({join}) and some do not ({at_once})"
             )),
         }
         if later_writes > 0 {
