@@ -752,6 +752,11 @@ impl Index {
         if ty == "Self" {
             ty = func(made_by?).self_ty.clone()?;
         }
+        // A parameter bound from a struct pattern: the type of that field.
+        if let Some((owner, field)) = ty.split_once(crate::facts::FIELD) {
+            let owner = self.concrete(from, owner.to_string());
+            ty = self.fields.get(&owner)?.get(field)?.clone();
+        }
         ty = self.concrete(from, ty);
         // A type imported under another name (`use crate::logger::ActivityLogger as Logger`).
         if !self.known_types.contains(&ty) {

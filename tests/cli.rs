@@ -1085,3 +1085,41 @@ fn load_feed(conn: &mut PgConnection, user: i32) -> String {
     assert!(help.contains("spawn_blocking"), "{help}");
     assert!(!help.contains("on separate pool connections"), "{help}");
 }
+
+#[test]
+fn fields_bound_by_a_struct_pattern_parameter_type_their_methods() {
+    // `app` is the extractor's field, then shadowed by a local of another type: the call before the
+    // shadowing still reaches the field type's method.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+pub fn router() -> Router {
+    Router::new().route("/app", patch(patch_application))
+}
+pub struct WithApp { pub app: Model }
+async fn patch_application(State(db): State<DatabaseConnection>, WithApp { app }: WithApp) -> String {
+    let metadata = app.fetch_metadata(&db).await;
+    let app: ActiveModel = app.into();
+    let app = app.update(&db).await;
+    String::new()
+}
+pub struct Model { id: i32 }
+pub struct ActiveModel { id: i32 }
+impl Model {
+    pub async fn fetch_metadata(&self, db: &DatabaseConnection) -> i32 {
+        metadata::Entity::find_by_id(self.id).one(db).await;
+        1
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route(&json, "PATCH", "/app")["round_trips"],
+        2,
+        "{}",
+        json["routes"]
+    );
+}

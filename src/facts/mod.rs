@@ -19,6 +19,8 @@ pub use visitor::extract;
 pub const RETURNED_BY: &str = "=>";
 /// A local bound by position from a tuple is typed `<tuple type>` + `ELEMENT` + its index.
 pub const ELEMENT: &str = "#";
+/// A parameter bound from a struct pattern is typed `<struct type>` + `FIELD` + the field's name.
+pub const FIELD: &str = ".";
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]

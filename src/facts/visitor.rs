@@ -295,7 +295,13 @@ impl<'a, 's> Visitor<'a, 's> {
                     bound.push((param_types.len(), names));
                     param_types.push((ty.clone(), self.loc(pt.ty.span())));
                     if let (Some(name), false) = (param_name(&pt.pat), ty.is_empty()) {
-                        params.push((name, ty));
+                        params.push((name, ty.clone()));
+                    }
+                    // `Org { app, .. }: Org` binds `app` to the type of the field `Org.app`.
+                    if !ty.is_empty() {
+                        for (binding, field) in struct_fields(&pt.pat) {
+                            params.push((binding, format!("{ty}{}{field}", super::FIELD)));
+                        }
                     }
                 }
             }
@@ -2337,6 +2343,26 @@ fn param_name(pat: &syn::Pat) -> Option<String> {
         syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => param_name(&ts.elems[0]),
         syn::Pat::Reference(r) => param_name(&r.pat),
         _ => None,
+    }
+}
+
+/// The fields a struct pattern binds by name, also inside an extractor (`State(App { db, cache: c, .. })`):
+/// [(binding, field)].
+fn struct_fields(pat: &syn::Pat) -> Vec<(String, String)> {
+    match pat {
+        syn::Pat::Struct(ps) => ps
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let syn::Member::Named(field) = &f.member else {
+                    return None;
+                };
+                Some((single_ident(&f.pat)?, field.to_string()))
+            })
+            .collect(),
+        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => struct_fields(&ts.elems[0]),
+        syn::Pat::Reference(r) => struct_fields(&r.pat),
+        _ => Vec::new(),
     }
 }
 
