@@ -188,28 +188,30 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
     // Where routers were found, a handler none of them mounts is most likely dead code: it is listed,
     // but its path is not checked. Where none were found (a framework hopcheck does not know), every
     // handler is an entry point.
-    let mut reachable = vec![false; model.fns.len()];
     let any_routed = model.routes.iter().any(|r| r.path.is_some());
-    for route in model
+    let entries: Vec<usize> = model
         .routes
         .iter()
         .filter(|r| r.path.is_some() || !any_routed)
-    {
-        for f in model.reach(route.handler) {
-            reachable[f] = true;
-        }
-    }
-    model.reachable = reachable;
+        .map(|r| r.handler)
+        .collect();
+    model.reachable = reached_from(&model, entries);
     // What spawned tasks reach: off the request path, but still checked for N+1.
-    let mut background = vec![false; model.fns.len()];
-    for id in (0..model.fns.len()).filter(|&id| model.func(id).detached && !model.func(id).is_test)
-    {
-        for f in model.reach(id) {
-            background[f] = true;
+    let spawned =
+        (0..model.fns.len()).filter(|&id| model.func(id).detached && !model.func(id).is_test);
+    model.background = reached_from(&model, spawned);
+    model
+}
+
+/// Marks every function that some entry point reaches.
+fn reached_from(model: &Model, entries: impl IntoIterator<Item = usize>) -> Vec<bool> {
+    let mut marked = vec![false; model.fns.len()];
+    for entry in entries {
+        for f in model.reach(entry) {
+            marked[f] = true;
         }
     }
-    model.background = background;
-    model
+    marked
 }
 
 /// Traits whose implementations turn a request into a handler argument.

@@ -624,12 +624,7 @@ functions = ["audit::record"]
     // cached_user, orders_of, then the two joined calls at once: three round trips in a row; the
     // outbox write is declared no round trip on the request path.
     assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
-    let lints: Vec<&str> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["lint"].as_str().unwrap())
-        .collect();
+    let lints = lints(&json);
     assert_eq!(lints, ["sequential-queries"]);
 
     std::fs::write(

@@ -96,12 +96,7 @@ fn messages_are_lowercase_without_a_final_period() {
 #[test]
 fn a_file_that_does_not_parse_leaves_the_rest_analysed() {
     let (_, json) = check_json(&fixtures(), &[]);
-    let lints: Vec<&str> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["lint"].as_str().unwrap())
-        .collect();
+    let lints = lints(&json);
     assert!(lints.contains(&"parse-error"));
     assert!(lints.contains(&"query-in-loop"));
     assert!(lints.contains(&"sequential-queries"));

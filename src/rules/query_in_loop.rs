@@ -15,8 +15,7 @@ pub static LINT: Lint = Lint {
 fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for id in 0..ctx.model.fns.len() {
         // Request paths, and the tasks they spawn (off the path, but an N+1 there still costs).
-        let detached =
-            !ctx.model.reachable[id] && ctx.model.background.get(id).copied().unwrap_or(false);
+        let detached = !ctx.model.reachable[id] && ctx.model.background[id];
         if !ctx.model.reachable[id] && !detached {
             continue;
         }

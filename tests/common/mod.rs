@@ -120,3 +120,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The lint of every diagnostic in a JSON report, in report order.
+pub fn lints(json: &serde_json::Value) -> Vec<&str> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["lint"].as_str().unwrap())
+        .collect()
+}
