@@ -382,6 +382,9 @@ impl Index {
                     .or_default()
                     .insert(tr.clone());
                 index.known_types.insert(ty.clone());
+                // A trait the analysed code implements (its own or another crate's): a receiver bound by
+                // it reaches those implementations.
+                index.known_types.insert(tr.clone());
             }
         }
         for file in files {

@@ -1118,3 +1118,38 @@ impl Model {
         json["routes"]
     );
 }
+
+#[test]
+fn a_receiver_bound_by_another_crates_trait_reaches_the_analysed_implementation() {
+    // `Database` is declared in a crate that is not analysed; `Postgres` implements it here.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+use store_api::Database;
+pub fn router<DB: Database>() -> Router<AppState<DB>> {
+    Router::new().route("/", get(index::<DB>))
+}
+pub struct AppState<DB: Database> { pub database: DB }
+async fn index<DB: Database>(state: State<AppState<DB>>) -> String {
+    let count = state.database.total_history().await.unwrap_or(-1);
+    format!("{count}")
+}
+pub struct Postgres { pool: PgPool }
+#[async_trait]
+impl Database for Postgres {
+    async fn total_history(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT sum(total) FROM total_history_count_user").fetch_one(&self.pool).await
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route(&json, "GET", "/")["round_trips"],
+        1,
+        "{}",
+        json["routes"]
+    );
+}
