@@ -6,7 +6,7 @@
 //! in, numbers out; no I/O.
 
 use crate::config::Config;
-use crate::facts::Step;
+use crate::facts::{Loc, Step};
 use crate::model::Model;
 
 /// Calls nested deeper than this are cut off (and costed as nothing).
@@ -143,6 +143,71 @@ impl<'a> Costs<'a> {
     /// The cost of a function's paths that run to its end (no early `return`), if any does.
     pub fn through_fn(&self, id: usize) -> Option<PathCost> {
         self.split(&self.model.func(id).body).0
+    }
+
+    /// Where the worst case of a function parts from its other paths: the first branch on its costliest
+    /// path whose arms differ in round trips, given as the function holding it and the first step of the
+    /// costlier arm. Arms that only leave early without a round trip (guard clauses) are not compared.
+    pub fn worst_case_branch(&self, id: usize) -> Option<(usize, Loc)> {
+        let mut seen = vec![false; self.model.fns.len()];
+        self.branch_in(id, &self.model.func(id).body, &mut seen)
+    }
+
+    /// The place of the first step of a sequence that costs a round trip.
+    fn first_trip(&self, steps: &[Step]) -> Option<Loc> {
+        steps.iter().find_map(|s| match s {
+            Step::Branch(alts) => alts.iter().find_map(|a| self.first_trip(a)),
+            _ if self.step(s).trips == 0 => None,
+            Step::Trip(t) => Some(t.loc),
+            Step::Call(c) => Some(c.loc),
+            Step::Loop(l) => Some(l.loc),
+            Step::Concurrent(c) => Some(c.loc),
+            Step::Exit | Step::Break => None,
+        })
+    }
+
+    fn branch_in(&self, id: usize, steps: &[Step], seen: &mut [bool]) -> Option<(usize, Loc)> {
+        for step in steps {
+            let found = match step {
+                Step::Branch(alts) => {
+                    let worst = |alt: &Vec<Step>| {
+                        let (through, out) = self.split(alt);
+                        let leaves_cheaply =
+                            through.is_none() && out.as_ref().is_none_or(|o| o.trips == 0);
+                        let trips = |c: Option<PathCost>| c.map_or(0, |c| c.trips);
+                        (!leaves_cheaply).then(|| trips(through).max(trips(out)))
+                    };
+                    let arms: Vec<(&Vec<Step>, u32)> =
+                        alts.iter().filter_map(|a| Some((a, worst(a)?))).collect();
+                    let most = arms.iter().map(|a| a.1).max();
+                    let least = arms.iter().map(|a| a.1).min();
+                    let costliest = arms.iter().find(|a| Some(a.1) == most).map(|a| a.0);
+                    match (costliest, most > least) {
+                        (Some(arm), true) => self.first_trip(arm).map(|loc| (id, loc)),
+                        (Some(arm), false) => self.branch_in(id, arm, seen),
+                        (None, _) => None,
+                    }
+                }
+                Step::Loop(l) => self.branch_in(id, &l.body, seen),
+                Step::Concurrent(c) => c
+                    .branches
+                    .iter()
+                    .max_by_key(|b| self.seq(b).trips)
+                    .and_then(|b| self.branch_in(id, b, seen)),
+                Step::Call(c) => match c.resolved {
+                    Some(callee) if !seen[callee] => {
+                        seen[callee] = true;
+                        self.branch_in(callee, &self.model.func(callee).body, seen)
+                    }
+                    _ => None,
+                },
+                Step::Trip(_) | Step::Exit | Step::Break => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
     }
 
     /// What one iteration of a loop costs when it comes back for the next (or, if none does, when it
@@ -348,5 +413,32 @@ mod tests {
             costs.of_fn(0).ms,
             vec![2.0 * crate::config::DEFAULT_INTRA_REGION_MS]
         );
+    }
+
+    #[test]
+    fn the_worst_case_branch_skips_guard_clauses() {
+        let c = config();
+        let at = |line| {
+            let mut t = trip();
+            if let Step::Trip(t) = &mut t {
+                t.loc.line = line;
+            }
+            t
+        };
+        // if bad { return }; q1; if full { q3; q4 } → the worst case is the `full` arm, at line 3.
+        let mut body = vec![
+            Step::Branch(vec![vec![Step::Exit], vec![]]),
+            at(1),
+            Step::Branch(vec![vec![at(3), at(4)], vec![]]),
+        ];
+        crate::facts::fold_exits(&mut body);
+        let m = model_of(body);
+        let costs = Costs::compute(&m, &c);
+        assert_eq!(costs.worst_case_branch(0).map(|(_, l)| l.line), Some(3));
+        // A guard clause alone is no worst case.
+        let mut body = vec![Step::Branch(vec![vec![Step::Exit], vec![]]), at(1), at(2)];
+        crate::facts::fold_exits(&mut body);
+        let m = model_of(body);
+        assert_eq!(Costs::compute(&m, &c).worst_case_branch(0), None);
     }
 }

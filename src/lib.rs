@@ -58,8 +58,18 @@ pub struct RouteReport {
     /// Round trips when the handler runs to its end (no early return): the usual case where error
     /// paths return early, while `round_trips` is the worst case.
     pub typical_round_trips: u32,
+    /// Where the worst case parts from the other paths: the first round trip of the costlier arm of the
+    /// first branch whose arms differ in round trips.
+    pub worst_case_branch: Option<Place>,
     pub lints: Vec<String>,
     pub cost: Vec<DeploymentCost>,
+}
+
+/// A place in the analysed code, as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    pub file: String,
+    pub line: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -449,6 +459,13 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .through_fn(route.handler)
                 .map(|c| c.trips)
                 .unwrap_or(cost.trips),
+            worst_case_branch: ctx
+                .costs
+                .worst_case_branch(route.handler)
+                .map(|(id, loc)| Place {
+                    file: ctx.model.file_of(id).path.clone(),
+                    line: loc.line,
+                }),
             lints,
             cost: ctx
                 .config

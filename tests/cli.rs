@@ -1153,3 +1153,32 @@ impl Database for Postgres {
         json["routes"]
     );
 }
+
+#[test]
+fn the_worst_case_points_at_the_branch_that_makes_it() {
+    let file = fixtures().join("over_budget.rs");
+    let config = fixtures().join("hopcheck.toml");
+    let (_, json) = check_json(&file, &["--config", config.to_str().unwrap()]);
+    // One read, or three when `q.full`: the route and its finding name the arm that costs more.
+    let report = route(&json, "GET", "/report");
+    assert_eq!(report["round_trips"], 3);
+    assert_eq!(
+        report["worst_case_branch"],
+        serde_json::json!({"file": "over_budget.rs", "line": 41})
+    );
+    let over = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == "over-budget" && d["line"] == 37)
+        .unwrap();
+    assert_eq!(
+        over["related"],
+        serde_json::json!([{"line": 41, "column": 14, "message": "the worst case takes this branch"}])
+    );
+    // Straight-line routes have no such branch.
+    assert_eq!(
+        route(&json, "GET", "/slow")["worst_case_branch"],
+        serde_json::Value::Null
+    );
+}

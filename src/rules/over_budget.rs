@@ -53,6 +53,26 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for (handler, messages) in by_handler {
         let f = ctx.model.func(handler);
         let trips = ctx.costs.of_fn(handler).trips;
+        let typical = ctx.costs.through_fn(handler).map_or(trips, |c| c.trips);
+        // Point at the branch that makes the worst case, in the handler's file or by name.
+        let file = ctx.model.fns[handler].file;
+        let mut related = Vec::new();
+        let mut label = format!("{trips} round trips on the critical path");
+        if typical < trips {
+            label = format!("{typical} round trips when it runs to the end, {trips} at worst");
+        }
+        let mut message = messages.join("; ");
+        if let Some((at_fn, at)) = ctx.costs.worst_case_branch(handler) {
+            if ctx.model.fns[at_fn].file == file {
+                related.push((at, "the worst case takes this branch".to_string()));
+            } else {
+                message.push_str(&format!(
+                    " (the worst case takes the branch at {}:{})",
+                    ctx.model.file_of(at_fn).path,
+                    at.line
+                ));
+            }
+        }
         let key = worst.get(&handler).map(|w| w.2.clone()).unwrap_or_default();
         let raise = if key.is_empty() {
             "default".to_string()
@@ -62,14 +82,14 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         out.push(Diagnostic {
             lint: LINT.name,
             level: LINT.default_level,
-            file: ctx.model.fns[handler].file,
+            file,
             loc: f.loc,
-            label: format!("{trips} round trips on the critical path"),
-            message: messages.join("; "),
+            label,
+            message,
             help: format!(
                 "cut the sequential round trips on this path (see the other findings), move reads to a replica near the app, or raise the budget in hopcheck.toml: [budget] {raise} = \"…ms\""
             ),
-            related: Vec::new(),
+            related,
             function: Some(handler),
         });
     }

@@ -64,22 +64,87 @@ struct Item<'a> {
     step: &'a Step,
     trips: u32,
     ms: Vec<f64>,
+    /// Inside the costliest arm of an `if`/`match` whose other arms do more than leave early.
+    in_branch: bool,
+}
+
+/// The steps of a sequence that make round trips, in order, with a branch opened into its costliest arm
+/// (so that each round trip of a run is labelled and its data flow read on its own). Loops are
+/// `query-in-loop`'s business.
+fn items<'a>(
+    ctx: &Ctx,
+    seq: &'a [Step],
+    levels: &mut Vec<(HashSet<Loc>, bool)>,
+    out: &mut Vec<Item<'a>>,
+) {
+    for s in seq {
+        match s {
+            Step::Loop(_) => {}
+            Step::Branch(alts) => {
+                let cost = |a: &Vec<Step>| ctx.costs.seq(a).trips;
+                let Some(arm) = alts.iter().max_by_key(|a| cost(a)) else {
+                    continue;
+                };
+                // `if c { return } rest` is folded into a branch whose arms each carry `rest`: what
+                // every arm that does more than leave early runs is not conditional to a reader.
+                let guard = |a: &Vec<Step>| {
+                    cost(a) == 0
+                        && a.last()
+                            .is_some_and(|l| matches!(l, Step::Exit | Step::Break))
+                };
+                let others: Vec<HashSet<Loc>> = alts
+                    .iter()
+                    .filter(|a| !std::ptr::eq(*a, arm) && !guard(a))
+                    .map(|a| step_locs(a))
+                    .collect();
+                let mut common = step_locs(arm);
+                common.retain(|l| others.iter().all(|o| o.contains(l)));
+                levels.push((common, !others.is_empty()));
+                items(ctx, arm, levels, out);
+                levels.pop();
+            }
+            _ => {
+                let cost = ctx.costs.step(s);
+                if cost.trips > 0 {
+                    out.push(Item {
+                        step: s,
+                        trips: cost.trips,
+                        ms: cost.ms,
+                        // Conditional if some branch on the way runs it in one arm and not the others.
+                        in_branch: levels.iter().any(|(common, conditional)| {
+                            *conditional && !step_loc(s).is_some_and(|l| common.contains(&l))
+                        }),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn step_loc(step: &Step) -> Option<Loc> {
+    match step {
+        Step::Trip(t) => Some(t.loc),
+        Step::Call(c) => Some(c.loc),
+        Step::Loop(l) => Some(l.loc),
+        Step::Concurrent(c) => Some(c.loc),
+        Step::Branch(_) | Step::Exit | Step::Break => None,
+    }
+}
+
+/// The places of every step under a sequence.
+fn step_locs(seq: &[Step]) -> HashSet<Loc> {
+    let mut out = HashSet::new();
+    for s in seq {
+        s.walk(&mut |x| out.extend(step_loc(x)));
+    }
+    out
 }
 
 /// Reports the sequential run of one sequence, if it has one worth reporting.
 fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) -> bool {
-    let items: Vec<Item> = seq
-        .iter()
-        .filter(|s| !matches!(s, Step::Loop(_)))
-        .filter_map(|s| {
-            let cost = ctx.costs.step(s);
-            (cost.trips > 0).then_some(Item {
-                step: s,
-                trips: cost.trips,
-                ms: cost.ms,
-            })
-        })
-        .collect();
+    let mut found = Vec::new();
+    items(ctx, seq, &mut Vec::new(), &mut found);
+    let items = found;
     if items.len() < 2 {
         return false;
     }
@@ -168,7 +233,7 @@ fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
             ordinal(k + item.trips as usize - 1)
         )
     };
-    match item.step {
+    let text = match item.step {
         Step::Call(crate::facts::Call {
             callee: crate::facts::Callee::Extractor(ty),
             ..
@@ -183,8 +248,12 @@ fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
             format!("{which}, in `{name}`")
         }
         Step::Concurrent(c) => format!("{which}, from `{}`", c.form),
-        Step::Branch(_) => format!("{which}, in a branch"),
         _ => which,
+    };
+    if item.in_branch {
+        format!("{text}, in a branch")
+    } else {
+        text
     }
 }
 
