@@ -1176,6 +1176,22 @@ fn the_worst_case_points_at_the_branch_that_makes_it() {
         over["related"],
         serde_json::json!([{"line": 41, "column": 14, "message": "the worst case takes this branch"}])
     );
+    // The sequential run opens the branch: each of its round trips is labelled, and the help reads
+    // their data flow one by one (`names` uses `top`, `top` does not use `total`).
+    let run = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == "sequential-queries" && d["line"] == 41)
+        .unwrap();
+    assert_eq!(run["label"], "2nd round trip, in a branch");
+    assert_eq!(run["related"][1]["line"], 45);
+    assert_eq!(run["related"][1]["message"], "3rd round trip, in a branch");
+    assert!(
+        run["help"].as_str().unwrap().starts_with("some reads use earlier results"),
+        "{}",
+        run["help"]
+    );
     // Straight-line routes have no such branch.
     assert_eq!(
         route(&json, "GET", "/slow")["worst_case_branch"],
