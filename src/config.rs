@@ -279,6 +279,8 @@ struct Raw {
     no_round_trip: Vec<crate::catalog::NoRoundTrip>,
     #[serde(default)]
     cached: Vec<crate::catalog::Cached>,
+    #[serde(default)]
+    clients: Vec<Spanned<crate::catalog::Client>>,
 }
 
 #[derive(Deserialize)]
@@ -675,6 +677,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     entries.concurrent = raw.concurrent.clone();
     entries.no_round_trip = raw.no_round_trip.clone();
     entries.cached = raw.cached.clone();
+    for c in &raw.clients {
+        if c.get_ref().types.is_empty() {
+            errors.push(err(
+                Some(c.span()),
+                "a [[clients]] entry needs `types`: the client type names (`BillingApi`, `*Client`)"
+                    .into(),
+                None,
+            ));
+        }
+        entries.clients.push(c.get_ref().clone());
+    }
     config.catalog = crate::catalog::Catalog::with(entries);
 
     config.topology = topology;
@@ -685,7 +698,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]]; see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]]; see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::{Config, Role};
 use crate::facts::sql::{self, Access};
-use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, TripKind};
+use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, Trip, TripKind};
 
 /// Mounting deeper than this is taken as a cycle.
 const MAX_MOUNT_DEPTH: usize = 32;
@@ -121,7 +121,14 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         let mut trips = Vec::new();
         for step in &f.body {
             step.walk(&mut |s| match s {
-                Step::Call(c) => calls.push(index.resolve_call(&files, &fns, id, c)),
+                Step::Call(c) => {
+                    let resolved = index.resolve_call(&files, &fns, id, c);
+                    let hop = match resolved {
+                        None => index.client_hop(&files, &fns, id, c, &config.catalog),
+                        Some(_) => None,
+                    };
+                    calls.push((resolved, hop));
+                }
                 Step::Trip(t) => {
                     let text = t.sql.clone().or_else(|| {
                         t.sql_const
@@ -164,7 +171,28 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         let mut calls = resolutions[id].iter();
         let mut trips = classified[id].iter();
         walk_mut(&mut f.body, &mut |s| match s {
-            Step::Call(c) => c.resolved = calls.next().copied().flatten(),
+            Step::Call(c) => match calls.next() {
+                // An awaited method of a client type: a call to that service, priced like one.
+                Some((_, Some(hop))) => {
+                    let executor = match &c.callee {
+                        Callee::Method { receiver, .. } => Some(receiver.join(".")),
+                        _ => None,
+                    };
+                    let mut trip = Trip::bare(c.id, c.loc, hop.api.clone());
+                    trip.after = std::mem::take(&mut c.after);
+                    trip.access = Some(Access::Write);
+                    trip.service = hop.service;
+                    trip.target = Some(if hop.service {
+                        config.service_target(executor.as_deref())
+                    } else {
+                        config.target_for(executor.as_deref())
+                    });
+                    trip.executor = executor;
+                    *s = Step::Trip(trip);
+                }
+                Some((resolved, None)) => c.resolved = *resolved,
+                None => c.resolved = None,
+            },
             Step::Trip(t) => {
                 if let Some((text, access, target)) = trips.next() {
                     t.sql = text.clone();
@@ -275,6 +303,12 @@ fn mark_test_files(files: &mut [FileFacts]) {
             file.functions.iter_mut().for_each(|f| f.is_test = true);
         }
     }
+}
+
+/// An awaited call on a client type, to be priced as a round trip.
+struct ClientHop {
+    api: String,
+    service: bool,
 }
 
 /// A path resolution's key: (file, module of the caller, the path as written).
@@ -780,6 +814,34 @@ impl Index {
             ty = self.concrete(from, ty);
         }
         Some(ty)
+    }
+
+    /// An awaited method call that no analysed function answers, on a receiver of a `[[clients]]` type:
+    /// a call to another service.
+    fn client_hop(
+        &self,
+        files: &[FileFacts],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+        catalog: &crate::catalog::Catalog,
+    ) -> Option<ClientHop> {
+        let Callee::Method { name, receiver } = &call.callee else {
+            return None;
+        };
+        if !call.awaited || catalog.clients.is_empty() {
+            return None;
+        }
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let ty = self.receiver_type(func(caller), caller, receiver, &func)?;
+        let spec = catalog.clients.iter().find(|c| c.matches(&ty, name))?;
+        Some(ClientHop {
+            api: format!("{ty}::{name}"),
+            service: spec.endpoint != Some(crate::catalog::EndpointSpec::Database),
+        })
     }
 
     /// A generic parameter's bound, or an alias's target.

@@ -1188,7 +1188,10 @@ fn the_worst_case_points_at_the_branch_that_makes_it() {
     assert_eq!(run["related"][1]["line"], 45);
     assert_eq!(run["related"][1]["message"], "3rd round trip, in a branch");
     assert!(
-        run["help"].as_str().unwrap().starts_with("some reads use earlier results"),
+        run["help"]
+            .as_str()
+            .unwrap()
+            .starts_with("some reads use earlier results"),
         "{}",
         run["help"]
     );
@@ -1197,4 +1200,65 @@ fn the_worst_case_points_at_the_branch_that_makes_it() {
         route(&json, "GET", "/slow")["worst_case_branch"],
         serde_json::Value::Null
     );
+}
+
+#[test]
+fn a_clients_entry_teaches_a_vendor_sdk_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = r#"deployments = ["us-east-1"]
+[databases.main]
+primary = "us-east-1"
+[services.billing]
+region = "ap-southeast-2"
+[pools]
+"state.billing" = "billing"
+[[clients]]
+types = ["BillingApi"]
+not-methods = ["warm_up"]
+"#;
+    std::fs::write(dir.path().join("hopcheck.toml"), toml).unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+pub struct AppState { billing: BillingApi }
+async fn pay(State(state): State<AppState>) {
+    state.billing.warm_up().await;
+    let a = state.billing.invoice(1).await;
+    let b = state.billing.refund(2).await;
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    // Two calls to Sydney, one after the other; `warm_up` is no call.
+    let pay = &json["routes"][0];
+    assert_eq!(pay["round_trips"], 2);
+    assert_eq!(
+        pay["lints"],
+        serde_json::json!(["over-budget", "sequential-queries"])
+    );
+    let run = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == "sequential-queries")
+        .unwrap();
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("to ap-southeast-2"),
+        "{run}"
+    );
+
+    // An entry without types is an error that points at it.
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        toml.replace("[\"BillingApi\"]", "[]"),
+    )
+    .unwrap();
+    let out = hopcheck(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a [[clients]] entry needs `types`"), "{err}");
 }

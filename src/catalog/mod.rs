@@ -185,6 +185,35 @@ pub struct Entries {
     pub no_round_trip: Vec<NoRoundTrip>,
     #[serde(default)]
     pub cached: Vec<Cached>,
+    #[serde(default)]
+    pub clients: Vec<Client>,
+}
+
+/// Types whose awaited methods are each a call to another service (generated gRPC clients, a vendor's
+/// SDK): `client.get_invoice(req).await` on a `BillingClient` is one round trip.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Client {
+    #[serde(default)]
+    pub library: String,
+    /// Type names: exact (`BillingApi`) or a suffix after `*` (`*Client`).
+    pub types: Vec<String>,
+    /// Awaited methods of those types that are not calls (connecting, waiting until ready).
+    #[serde(default)]
+    pub not_methods: Vec<String>,
+    #[serde(default)]
+    pub endpoint: Option<EndpointSpec>,
+}
+
+impl Client {
+    /// Is an awaited `ty::method` one of this entry's calls?
+    pub fn matches(&self, ty: &str, method: &str) -> bool {
+        let typed = self.types.iter().any(|t| match t.strip_prefix('*') {
+            Some(suffix) => ty.ends_with(suffix) && ty.len() > suffix.len(),
+            None => t == ty,
+        });
+        typed && !self.not_methods.iter().any(|m| m == method)
+    }
 }
 
 /// Cache methods whose loader (a closure or future argument) runs only on a miss.
@@ -206,6 +235,7 @@ pub struct Catalog {
     pub quiet_methods: Vec<String>,
     pub quiet_functions: Vec<String>,
     pub cached_methods: Vec<String>,
+    pub clients: Vec<Client>,
 }
 
 impl Catalog {
@@ -234,6 +264,7 @@ impl Catalog {
             for k in e.cached {
                 c.cached_methods.extend(k.methods);
             }
+            c.clients.extend(e.clients);
         }
         // Builders that name their roots are tried before those that take any chain.
         c.builders

@@ -2016,9 +2016,12 @@ fn local_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
             Expr::Path(p) => {
                 let segs = driver::path_segments(&p.path);
                 let ty = segs.len().checked_sub(2).map(|i| &segs[i]);
-                let constructor = segs
-                    .last()
-                    .is_some_and(|f| f == "new" || f.starts_with("from") || f.starts_with("with"));
+                let constructor = segs.last().is_some_and(|f| {
+                    f == "new"
+                        || f.starts_with("connect")
+                        || f.starts_with("from")
+                        || f.starts_with("with")
+                });
                 match ty {
                     Some(ty)
                         if constructor && ty.starts_with(|ch: char| ch.is_ascii_uppercase()) =>

@@ -320,11 +320,12 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
         .filter(|i| extractor(i.step).is_none())
         .collect();
     // After the first call, each call is a write (it waits for whatever came before it: a check, a
-    // read of the same row), or a read that uses an earlier result or not.
+    // read of the same row), or a read that uses an earlier result or not. A service's calls are
+    // neither: the SQL advice on writes does not apply to them.
     let writes_in = |item: &Item| {
         super::trips_under(ctx, std::slice::from_ref(item.step))
             .iter()
-            .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write))
+            .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write) && !t.service)
     };
     let mut earlier: HashSet<u32> = HashSet::new();
     let statements_in = |item: &Item| {
