@@ -47,6 +47,15 @@ pub struct Database {
     pub service: bool,
 }
 
+/// One budget entry: `[budget] "GET /x" = "400ms"`, or under `[budget.<deployment>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub deployment: Option<String>,
+    /// `None` for the deployment's default.
+    pub route: Option<String>,
+    pub ms: f64,
+}
+
 /// A validated configuration.
 #[derive(Debug)]
 pub struct Config {
@@ -58,8 +67,8 @@ pub struct Config {
     pub pools: Vec<(String, Target)>,
     pub topology: Topology,
     pub default_budget_ms: f64,
-    /// Route key (`GET /invoices/{id}`) → budget.
-    pub budgets: Vec<(String, f64)>,
+    /// Budgets for a route, a deployment, or a route from a deployment (the default is apart).
+    pub budgets: Vec<Budget>,
     pub loop_iterations: u32,
     pub levels: BTreeMap<String, Level>,
     /// The built-in catalog with the project's `[[builders]]`, `[[calls]]`, … in front.
@@ -87,16 +96,25 @@ impl Config {
         }
     }
 
-    /// The budget of a route, by its key (`GET /p`); `{id}` and `:id` parameters are the same.
-    pub fn budget_for(&self, key: Option<&str>) -> f64 {
-        let Some(key) = key else {
-            return self.default_budget_ms;
+    /// The budget of a route, by its key (`GET /p`; `{id}` and `:id` parameters are the same), from one
+    /// deployment: that deployment's entry for the route, the route's entry, that deployment's default,
+    /// then the default.
+    pub fn budget_for(&self, key: Option<&str>, deployment: &str) -> f64 {
+        let key = key.map(normalize_route_key);
+        let find = |scope: Option<&str>, route: Option<&str>| {
+            self.budgets
+                .iter()
+                .find(|b| {
+                    b.deployment.as_deref() == scope
+                        && b.route.as_deref().map(normalize_route_key).as_deref() == route
+                })
+                .map(|b| b.ms)
         };
-        let key = normalize_route_key(key);
-        self.budgets
-            .iter()
-            .find(|(k, _)| normalize_route_key(k) == key)
-            .map(|(_, ms)| *ms)
+        let route = key.as_deref();
+        route
+            .and_then(|r| find(Some(deployment), Some(r)))
+            .or_else(|| route.and_then(|r| find(None, Some(r))))
+            .or_else(|| find(Some(deployment), None))
             .unwrap_or(self.default_budget_ms)
     }
 
@@ -260,7 +278,7 @@ struct Raw {
     #[serde(default)]
     rtt: BTreeMap<Spanned<String>, Spanned<Millis>>,
     #[serde(default)]
-    budget: BTreeMap<Spanned<String>, Spanned<Millis>>,
+    budget: BTreeMap<Spanned<String>, Spanned<RawBudget>>,
     #[serde(default)]
     assume: RawAssume,
     #[serde(default)]
@@ -309,6 +327,14 @@ struct RawService {
 struct RawRegion {
     lat: f64,
     lon: f64,
+}
+
+/// A `[budget]` value: a duration, or a deployment's own table of them.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum RawBudget {
+    Duration(Millis),
+    Deployment(BTreeMap<String, Millis>),
 }
 
 /// A duration in milliseconds: a number, or a string such as `"250ms"`, `"1.5s"`.
@@ -567,28 +593,59 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             .push((key.trim_start_matches('&').to_string(), Target { db, role }));
     }
 
+    let route_key = |key: &str| matches!(key.split_whitespace().collect::<Vec<_>>().as_slice(), [m, p] if p.starts_with('/') && m.chars().all(|c| c.is_ascii_alphabetic()));
+    let route_help = "budget keys are `default`, a method and a path (\"GET /invoices/{id}\" = \"400ms\"), or a deployment's table ([budget.us-east-1])";
     for (key, value) in &raw.budget {
-        let ms = match value.get_ref().ms() {
-            Ok(ms) => ms,
-            Err(m) => {
-                errors.push(err(Some(value.span()), m, None));
-                continue;
+        let entries: Vec<(Option<String>, &str, &Millis)> = match value.get_ref() {
+            RawBudget::Duration(ms) => vec![(None, key.get_ref().as_str(), ms)],
+            RawBudget::Deployment(table) => {
+                if !config.deployments.contains(key.get_ref()) {
+                    errors.push(err(
+                        Some(key.span()),
+                        format!("[budget.{}] names no deployment", key.get_ref()),
+                        Some(format!(
+                            "deployments: {}",
+                            quote_list(&config.deployments)
+                        )),
+                    ));
+                    continue;
+                }
+                table
+                    .iter()
+                    .map(|(k, ms)| (Some(key.get_ref().clone()), k.as_str(), ms))
+                    .collect()
             }
         };
-        if key.get_ref() == "default" {
-            config.default_budget_ms = ms;
-            continue;
+        for (deployment, route, ms) in entries {
+            let ms = match ms.ms() {
+                Ok(ms) => ms,
+                Err(m) => {
+                    errors.push(err(Some(value.span()), m, None));
+                    continue;
+                }
+            };
+            let route = match route {
+                "default" => None,
+                r if route_key(r) => Some(r.to_string()),
+                r => {
+                    let span = if deployment.is_some() { value.span() } else { key.span() };
+                    errors.push(err(
+                        Some(span),
+                        format!("`{r}` is not a route"),
+                        Some(route_help.into()),
+                    ));
+                    continue;
+                }
+            };
+            match (&deployment, route) {
+                (None, None) => config.default_budget_ms = ms,
+                (_, route) => config.budgets.push(Budget {
+                    deployment,
+                    route,
+                    ms,
+                }),
+            }
         }
-        let valid = matches!(key.get_ref().split_whitespace().collect::<Vec<_>>().as_slice(), [m, p] if p.starts_with('/') && m.chars().all(|c| c.is_ascii_alphabetic()));
-        if !valid {
-            errors.push(err(
-                Some(key.span()),
-                format!("`{}` is not a route", key.get_ref()),
-                Some("budget keys are `default` or a method and a path: \"GET /invoices/{id}\" = \"400ms\"".into()),
-            ));
-            continue;
-        }
-        config.budgets.push((key.get_ref().clone(), ms));
     }
 
     if let Some(n) = &raw.assume.loop_iterations {
@@ -813,9 +870,21 @@ mod tests {
     #[test]
     fn budgets_match_both_parameter_spellings() {
         let c = cfg("[budget]\ndefault = \"300ms\"\n\"GET /users/{id}\" = \"1s\"\n").unwrap();
-        assert_eq!(c.budget_for(Some("GET /users/:id")), 1000.0);
-        assert_eq!(c.budget_for(Some("POST /users/:id")), 300.0);
-        assert_eq!(c.budget_for(None), 300.0);
+        assert_eq!(c.budget_for(Some("GET /users/:id"), "us-east-1"), 1000.0);
+        assert_eq!(c.budget_for(Some("POST /users/:id"), "us-east-1"), 300.0);
+        assert_eq!(c.budget_for(None, "us-east-1"), 300.0);
+    }
+
+    #[test]
+    fn a_deployment_has_its_own_budgets() {
+        let c = cfg("deployments = [\"us-east-1\", \"ap-southeast-2\"]\n[budget]\ndefault = \"300ms\"\n\"GET /report\" = \"2s\"\n[budget.ap-southeast-2]\ndefault = \"500ms\"\n\"GET /users/{id}\" = \"800ms\"\n").unwrap();
+        assert_eq!(c.budget_for(Some("GET /users/{id}"), "us-east-1"), 300.0);
+        assert_eq!(c.budget_for(Some("GET /users/:id"), "ap-southeast-2"), 800.0);
+        assert_eq!(c.budget_for(Some("GET /orders"), "ap-southeast-2"), 500.0);
+        // A route's own budget comes before a deployment's default.
+        assert_eq!(c.budget_for(Some("GET /report"), "ap-southeast-2"), 2000.0);
+        let errs = cfg("deployments = [\"us-east-1\"]\n[budget.eu-west-1]\ndefault = \"1s\"\n").err().unwrap();
+        assert!(errs[0].message.contains("[budget.eu-west-1] names no deployment"), "{}", errs[0].message);
     }
 
     #[test]

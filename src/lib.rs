@@ -431,7 +431,8 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
     for route in &ctx.model.routes {
         let f = ctx.model.func(route.handler);
         let cost = ctx.costs.of_fn(route.handler);
-        let budget = ctx.config.budget_for(route.key().as_deref());
+        let key = route.key();
+        let budget = |d: &str| ctx.config.budget_for(key.as_deref(), d);
         let reach = ctx.model.reach(route.handler);
         let mut lints: Vec<String> = diagnostics
             .iter()
@@ -440,7 +441,12 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let over = cost.ms.iter().any(|&ms| ms > budget);
+        let over = ctx
+            .config
+            .deployments
+            .iter()
+            .zip(&cost.ms)
+            .any(|(d, &ms)| ms > budget(d));
         let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
         if over && over_lint_on && route.checked(&ctx.model.routes) {
             lints.push("over-budget".into());
@@ -475,8 +481,8 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .map(|(d, &ms)| DeploymentCost {
                     deployment: d.clone(),
                     estimated_ms: ms,
-                    budget_ms: budget,
-                    over_budget: ms > budget,
+                    budget_ms: budget(d),
+                    over_budget: ms > budget(d),
                 })
                 .collect(),
         });

@@ -15,7 +15,7 @@ pub static LINT: Lint = Lint {
 fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     // One finding per handler, naming each of its routes that is over.
     let mut by_handler: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let mut worst: BTreeMap<usize, (f64, f64, String)> = BTreeMap::new();
+    let mut keys: BTreeMap<usize, String> = BTreeMap::new();
     for route in ctx
         .model
         .routes
@@ -24,14 +24,14 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     {
         let cost = ctx.costs.of_fn(route.handler);
         let key = route.key();
-        let budget = ctx.config.budget_for(key.as_deref());
-        let over: Vec<String> = ctx
+        let budget = |d: &str| ctx.config.budget_for(key.as_deref(), d);
+        let over: Vec<(f64, String)> = ctx
             .config
             .deployments
             .iter()
             .zip(&cost.ms)
-            .filter(|(_, &ms)| ms > budget)
-            .map(|(d, ms)| format!("≈ {} ms from {d}", fmt_ms(*ms)))
+            .filter(|(d, &ms)| ms > budget(d))
+            .map(|(d, ms)| (budget(d), format!("≈ {} ms from {d}", fmt_ms(*ms))))
             .collect();
         if over.is_empty() {
             continue;
@@ -40,15 +40,30 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             Some(k) => format!("route `{k}`"),
             None => format!("handler `{}`", ctx.model.qualified_name(route.handler)),
         };
-        by_handler.entry(route.handler).or_default().push(format!(
-            "{name} costs {}, over its {} ms budget",
-            over.join(", "),
-            fmt_ms(budget)
-        ));
-        let max = cost.ms.iter().copied().fold(0.0, f64::max);
-        worst
+        // One budget for every deployment over it reads as before; different ones are named each.
+        let same = over.iter().all(|(b, _)| *b == over[0].0);
+        let costs: Vec<String> = over
+            .iter()
+            .map(|(b, text)| {
+                if same {
+                    text.clone()
+                } else {
+                    format!("{text} (budget {} ms)", fmt_ms(*b))
+                }
+            })
+            .collect();
+        let tail = if same {
+            format!(", over its {} ms budget", fmt_ms(over[0].0))
+        } else {
+            ", over its budgets".to_string()
+        };
+        by_handler
             .entry(route.handler)
-            .or_insert((max, budget, key.unwrap_or_default()));
+            .or_default()
+            .push(format!("{name} costs {}{tail}", costs.join(", ")));
+        keys
+            .entry(route.handler)
+            .or_insert(key.unwrap_or_default());
     }
     for (handler, messages) in by_handler {
         let f = ctx.model.func(handler);
@@ -73,7 +88,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 ));
             }
         }
-        let key = worst.get(&handler).map(|w| w.2.clone()).unwrap_or_default();
+        let key = keys.get(&handler).cloned().unwrap_or_default();
         let raise = if key.is_empty() {
             "default".to_string()
         } else {
