@@ -27,14 +27,28 @@ pub struct Cli {
 pub enum Command {
     /// Analyse a project (the default command).
     Check(CheckArgs),
+    /// Price every route under today's topology, a CDN, read replicas and regional isolation, and
+    /// recommend one.
+    Plan(CheckArgs),
     /// Show the documentation of a lint.
     Explain { lint: String },
     /// List the lints.
     Lints,
     /// List the known cloud regions (optionally those whose name or place contains FILTER).
     Regions { filter: Option<String> },
-    /// Write a starter hopcheck.toml in PATH (default: the current folder).
-    Init { path: Option<PathBuf> },
+    /// Write a starter hopcheck.toml for the code in PATH (default: the current folder).
+    Init {
+        path: Option<PathBuf>,
+        /// A region the app runs in (repeatable).
+        #[arg(long, value_name = "REGION")]
+        deploy: Vec<String>,
+        /// Where database DB's primary runs, e.g. main@eu-central-1.
+        #[arg(long, value_name = "DB@REGION")]
+        primary: Vec<String>,
+        /// A replica of database DB (repeatable), e.g. main@us-east-1.
+        #[arg(long, value_name = "DB@REGION")]
+        replica: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -53,6 +67,15 @@ pub struct CheckArgs {
     /// Print nothing on stderr (notes about the configuration).
     #[arg(long, short)]
     pub quiet: bool,
+    /// What if the app also ran in REGION (repeatable).
+    #[arg(long, value_name = "REGION")]
+    pub deploy: Vec<String>,
+    /// What if database DB had a replica in REGION (repeatable), e.g. main@us-east-1.
+    #[arg(long, value_name = "DB@REGION")]
+    pub replica: Vec<String>,
+    /// What if database DB's primary were in REGION (repeatable).
+    #[arg(long, value_name = "DB@REGION")]
+    pub primary: Vec<String>,
 }
 
 /// Runs the command line and returns the exit status.
@@ -60,6 +83,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
+        Some(Command::Plan(args)) => plan(args),
         Some(Command::Explain { lint }) => match crate::explain::explain(&lint) {
             Ok(doc) => {
                 print!("{doc}");
@@ -75,26 +99,59 @@ pub fn run(cli: Cli) -> i32 {
             0
         }
         Some(Command::Regions { filter }) => regions(filter.as_deref()),
-        Some(Command::Init { path }) => init(&path.unwrap_or_else(|| PathBuf::from("."))),
+        Some(Command::Init {
+            path,
+            deploy,
+            primary,
+            replica,
+        }) => init(
+            &path.unwrap_or_else(|| PathBuf::from(".")),
+            &config::WhatIf {
+                deploy,
+                replicas: replica,
+                primaries: primary,
+            },
+        ),
     }
 }
 
-fn check(args: CheckArgs) -> i32 {
+/// The analysed path and its configuration (with the what-if flags applied), or the exit status of a
+/// usage or configuration error already reported.
+fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     if !root.exists() {
         eprintln!("error: {} does not exist", root.display());
-        return 2;
+        return Err(2);
     }
     let config_path = args.config.clone().or_else(|| config::find(&root));
-    let config = match &config_path {
+    let mut config = match &config_path {
         Some(path) => match config::load(path) {
             Ok(c) => c,
             Err(errors) => {
                 report_config_errors(&errors);
-                return 2;
+                return Err(2);
             }
         },
         None => Config::default_topology(),
+    };
+    let what = config::WhatIf {
+        deploy: args.deploy.clone(),
+        replicas: args.replica.clone(),
+        primaries: args.primary.clone(),
+    };
+    if let Err(errors) = config.apply(&what) {
+        for e in errors {
+            eprintln!("error: {e}");
+        }
+        return Err(2);
+    }
+    Ok((root, config))
+}
+
+fn check(args: CheckArgs) -> i32 {
+    let (root, config) = match setup(&args) {
+        Ok(x) => x,
+        Err(status) => return status,
     };
     let color = match args.color.as_str() {
         "always" => true,
@@ -122,6 +179,30 @@ fn check(args: CheckArgs) -> i32 {
         return analysis.exit_code();
     }
     analysis.exit_code()
+}
+
+fn plan(args: CheckArgs) -> i32 {
+    let (root, config) = match setup(&args) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    let analysis = crate::analyze(&root, config);
+    if !args.quiet {
+        for note in analysis.notes() {
+            eprintln!("note: {note}");
+        }
+    }
+    let plan = crate::plan::plan(&analysis);
+    let text = match args.format.as_str() {
+        "json" => crate::report::plan::json(&plan),
+        _ => crate::report::plan::human(&plan),
+    };
+    // A closed pipe (`hopcheck plan | head`) is not an error.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush());
+    0
 }
 
 fn report_config_errors(errors: &[config::ConfigError]) {
@@ -166,7 +247,11 @@ fn regions(filter: Option<&str>) -> i32 {
     0
 }
 
-fn init(dir: &Path) -> i32 {
+fn init(dir: &Path, what: &config::WhatIf) -> i32 {
+    if !dir.is_dir() {
+        eprintln!("error: {} is not a folder", dir.display());
+        return 2;
+    }
     let path = dir.join(config::FILE_NAME);
     if path.exists() {
         eprintln!(
@@ -175,11 +260,33 @@ fn init(dir: &Path) -> i32 {
         );
         return 2;
     }
-    match write_atomically(&path, config::TEMPLATE) {
+    // The flags name regions and databases of the default topology's shape: check them first.
+    let mut config = Config::default_topology();
+    if let Err(errors) = config.apply(what) {
+        for e in errors {
+            eprintln!("error: {e}");
+        }
+        return 2;
+    }
+    let analysis = crate::analyze(dir, config);
+    let text = crate::init::starter(&analysis, what);
+    // What it writes must load as it is.
+    if let Err(errors) = config::parse(&path, &text) {
+        report_config_errors(&errors);
+        eprintln!("error: the starter file hopcheck made does not load; nothing was written");
+        return 2;
+    }
+    match write_atomically(&path, &text) {
         Ok(()) => {
+            let placeholders = what.deploy.is_empty() || what.primaries.is_empty();
             println!(
-                "wrote {}: set `deployments` and `[databases.main]` to your regions",
-                path.display()
+                "wrote {}{}",
+                path.display(),
+                if placeholders {
+                    ": replace the placeholder regions with yours (or pass --deploy and --primary main@REGION)"
+                } else {
+                    ""
+                }
             );
             0
         }

@@ -45,6 +45,26 @@ pub struct Database {
     pub replicas: Vec<String>,
     /// A `[services]` entry (a cache, an HTTP API) rather than a database.
     pub service: bool,
+    /// Regions the database's data may be stored in (`residency`); empty for anywhere.
+    pub residency: Vec<String>,
+    /// Tables with their own residency (`[databases.<name>.table-residency]`).
+    pub table_residency: Vec<(String, Vec<String>)>,
+}
+
+impl Database {
+    /// The regions a table's rows may be stored in, if the configuration restricts them.
+    pub fn allowed_regions(&self, table: &str) -> Option<&[String]> {
+        let table = table
+            .rsplit('.')
+            .next()
+            .unwrap_or(table)
+            .to_ascii_lowercase();
+        self.table_residency
+            .iter()
+            .find(|(t, _)| t.to_ascii_lowercase() == table)
+            .map(|(_, r)| r.as_slice())
+            .or((!self.residency.is_empty()).then_some(self.residency.as_slice()))
+    }
 }
 
 /// One budget entry: `[budget] "GET /x" = "400ms"`, or under `[budget.<deployment>]`.
@@ -85,6 +105,8 @@ impl Config {
                 primary: DEFAULT_PRIMARY.into(),
                 replicas: Vec::new(),
                 service: false,
+                residency: Vec::new(),
+                table_residency: Vec::new(),
             }],
             pools: Vec::new(),
             topology: Topology::new(DEFAULT_INTRA_REGION_MS),
@@ -121,10 +143,20 @@ impl Config {
     /// The target of an executor expression: a `[pools]` entry matching it (exactly, or as its last
     /// fields: `db` matches `state.db`), else the only database's primary.
     pub fn target_for(&self, executor: Option<&str>) -> Target {
-        self.mapped(executor).unwrap_or(Target {
-            db: 0,
-            role: Role::Primary,
-        })
+        self.mapped(executor)
+            .or_else(|| self.inferred(executor))
+            .unwrap_or(Target {
+                db: 0,
+                role: Role::Primary,
+            })
+    }
+
+    /// The target of an executor no `[pools]` entry maps, read from its name: `state.read_pool`,
+    /// `db_read()`, `replica`, `reader` are a replica of the first database; `write_pool`, `primary`
+    /// its primary. `None` when the name says neither.
+    pub fn inferred(&self, executor: Option<&str>) -> Option<Target> {
+        let role = infer_role(executor?)?;
+        (!self.databases.is_empty() && !self.databases[0].service).then_some(Target { db: 0, role })
     }
 
     /// The `[pools]` entry matching an executor expression, if any.
@@ -173,6 +205,124 @@ impl Config {
 }
 
 /// `GET /users/:id` and `GET /users/{id}` name the same route.
+/// A topology to try without editing the file: `--deploy`, `--replica DB@REGION`, `--primary DB@REGION`.
+#[derive(Debug, Clone, Default)]
+pub struct WhatIf {
+    pub deploy: Vec<String>,
+    pub replicas: Vec<String>,
+    pub primaries: Vec<String>,
+}
+
+impl WhatIf {
+    pub fn is_empty(&self) -> bool {
+        self.deploy.is_empty() && self.replicas.is_empty() && self.primaries.is_empty()
+    }
+}
+
+impl Config {
+    /// Applies what-if changes; every problem is returned at once, each naming the flag.
+    pub fn apply(&mut self, what: &WhatIf) -> Result<(), Vec<String>> {
+        let mut errors = Vec::new();
+        let known = |name: &str, flag: &str, errors: &mut Vec<String>| {
+            if self.topology.region(name).is_some() {
+                return true;
+            }
+            let close = RegionTable::builtin().closest_names(name, 3);
+            let hint = if close.is_empty() {
+                " (`hopcheck regions` lists them)".to_string()
+            } else {
+                format!("; did you mean {}?", quote_list(&close))
+            };
+            errors.push(format!("{flag}: unknown region `{name}`{hint}"));
+            false
+        };
+        let mut deployments = self.deployments.clone();
+        for d in &what.deploy {
+            if known(d, "--deploy", &mut errors) && !deployments.contains(d) {
+                deployments.push(d.clone());
+            }
+        }
+        let mut changes: Vec<(usize, String, bool)> = Vec::new();
+        for (flag, list, replica) in [
+            ("--replica", &what.replicas, true),
+            ("--primary", &what.primaries, false),
+        ] {
+            for item in list {
+                let Some((db, region)) = item.split_once('@') else {
+                    errors.push(format!(
+                        "{flag} {item}: write it as DATABASE@REGION, e.g. main@us-east-1"
+                    ));
+                    continue;
+                };
+                let Some(index) = self
+                    .databases
+                    .iter()
+                    .position(|d| d.name == db && !d.service)
+                else {
+                    let names: Vec<String> = self
+                        .databases
+                        .iter()
+                        .filter(|d| !d.service)
+                        .map(|d| d.name.clone())
+                        .collect();
+                    errors.push(format!(
+                        "{flag} {item}: unknown database `{db}` (databases: {})",
+                        quote_list(&names)
+                    ));
+                    continue;
+                };
+                if known(region, flag, &mut errors) {
+                    changes.push((index, region.to_string(), replica));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        self.deployments = deployments;
+        for (db, region, replica) in changes {
+            let db = &mut self.databases[db];
+            if !replica {
+                db.primary = region;
+            } else if !db.replicas.contains(&region) {
+                db.replicas.push(region);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The role an executor's name implies: the words of its last two segments (`state.read_pool` →
+/// `state`, `read`, `pool`).
+fn infer_role(executor: &str) -> Option<Role> {
+    let segments: Vec<&str> = executor.rsplit('.').take(2).collect();
+    let words: Vec<String> = segments
+        .iter()
+        .flat_map(|s| s.split(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
+    let replica = has(&[
+        "read",
+        "reader",
+        "readers",
+        "replica",
+        "replicas",
+        "ro",
+        "readonly",
+        "follower",
+        "standby",
+        "secondary",
+    ]);
+    let primary = has(&["write", "writer", "primary", "rw", "leader", "master"]);
+    match (replica, primary) {
+        (true, false) => Some(Role::Replica),
+        (false, true) => Some(Role::Primary),
+        _ => None,
+    }
+}
+
 fn normalize_route_key(key: &str) -> String {
     let mut parts = key.split_whitespace();
     let (method, path) = match (parts.next(), parts.next()) {
@@ -307,6 +457,10 @@ struct RawDatabase {
     primary: Spanned<String>,
     #[serde(default)]
     replicas: Vec<Spanned<String>>,
+    #[serde(default)]
+    residency: Vec<Spanned<String>>,
+    #[serde(default)]
+    table_residency: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -518,11 +672,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                     replicas.push(r.get_ref().clone());
                 }
             }
+            let regions = |list: &[Spanned<String>], errors: &mut Vec<ConfigError>| {
+                list.iter()
+                    .filter(|r| known(r, &topology, errors))
+                    .map(|r| r.get_ref().clone())
+                    .collect::<Vec<_>>()
+            };
+            let residency = regions(&db.residency, &mut errors);
+            let table_residency = db
+                .table_residency
+                .iter()
+                .map(|(t, list)| (t.clone(), regions(list, &mut errors)))
+                .collect();
             config.databases.push(Database {
                 name: name.clone(),
                 primary: db.primary.get_ref().clone(),
                 replicas,
                 service: false,
+                residency,
+                table_residency,
             });
         }
     }
@@ -542,6 +710,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 primary: svc.region.get_ref().clone(),
                 replicas: Vec::new(),
                 service: true,
+                residency: Vec::new(),
+                table_residency: Vec::new(),
             });
         }
     }
@@ -603,10 +773,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                     errors.push(err(
                         Some(key.span()),
                         format!("[budget.{}] names no deployment", key.get_ref()),
-                        Some(format!(
-                            "deployments: {}",
-                            quote_list(&config.deployments)
-                        )),
+                        Some(format!("deployments: {}", quote_list(&config.deployments))),
                     ));
                     continue;
                 }
@@ -628,7 +795,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 "default" => None,
                 r if route_key(r) => Some(r.to_string()),
                 r => {
-                    let span = if deployment.is_some() { value.span() } else { key.span() };
+                    let span = if deployment.is_some() {
+                        value.span()
+                    } else {
+                        key.span()
+                    };
                     errors.push(err(
                         Some(span),
                         format!("`{r}` is not a route"),
@@ -755,7 +926,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]]; see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]]; see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names
@@ -774,38 +945,6 @@ fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a String> {
         .map(|(_, c)| c)
 }
 
-/// The starter file `hopcheck init` writes.
-pub const TEMPLATE: &str = r#"# hopcheck.toml: where your app runs and where its data lives.
-# Every key is documented in hopcheck's README ("Configuration").
-
-# Regions where the app servers run. Each route is priced from each of them.
-deployments = ["us-east-1"]
-
-[databases.main]
-primary = "eu-central-1"
-# replicas = ["us-east-1"]
-
-# Which executor expression reaches which database ("main", or "main.replica" for its replicas).
-# [pools]
-# "state.db" = "main"
-# "state.read_pool" = "main.replica"
-
-# Round-trip times you measured yourself override the built-in table (milliseconds).
-# [rtt]
-# "us-east-1 eu-central-1" = 90
-
-[budget]
-default = "250ms"
-# "GET /invoices/{id}" = "400ms"
-
-[assume]
-loop-iterations = 10
-intra-region-rtt = "1ms"
-
-# [lints]
-# query-in-loop = "error"
-"#;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -820,13 +959,6 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(1500.0));
         assert_eq!(parse_duration(" 90 "), Ok(90.0));
         assert!(parse_duration("fast").is_err());
-    }
-
-    #[test]
-    fn the_template_is_valid() {
-        let c = cfg(TEMPLATE).map_err(|e| e[0].message.clone()).unwrap();
-        assert_eq!(c.deployments, vec!["us-east-1"]);
-        assert_eq!(c.default_budget_ms, 250.0);
     }
 
     #[test]
@@ -876,15 +1008,39 @@ mod tests {
     }
 
     #[test]
+    fn pool_roles_are_read_from_names() {
+        assert_eq!(infer_role("state.read_pool"), Some(Role::Replica));
+        assert_eq!(infer_role("ctx.db_read()"), Some(Role::Replica));
+        assert_eq!(infer_role("replica"), Some(Role::Replica));
+        assert_eq!(infer_role("self.reader"), Some(Role::Replica));
+        assert_eq!(infer_role("state.write_pool"), Some(Role::Primary));
+        assert_eq!(infer_role("state.db"), None);
+        // Words, not substrings: a thread pool is no replica.
+        assert_eq!(infer_role("state.thread_pool"), None);
+        assert_eq!(infer_role("state.ready"), None);
+    }
+
+    #[test]
     fn a_deployment_has_its_own_budgets() {
         let c = cfg("deployments = [\"us-east-1\", \"ap-southeast-2\"]\n[budget]\ndefault = \"300ms\"\n\"GET /report\" = \"2s\"\n[budget.ap-southeast-2]\ndefault = \"500ms\"\n\"GET /users/{id}\" = \"800ms\"\n").unwrap();
         assert_eq!(c.budget_for(Some("GET /users/{id}"), "us-east-1"), 300.0);
-        assert_eq!(c.budget_for(Some("GET /users/:id"), "ap-southeast-2"), 800.0);
+        assert_eq!(
+            c.budget_for(Some("GET /users/:id"), "ap-southeast-2"),
+            800.0
+        );
         assert_eq!(c.budget_for(Some("GET /orders"), "ap-southeast-2"), 500.0);
         // A route's own budget comes before a deployment's default.
         assert_eq!(c.budget_for(Some("GET /report"), "ap-southeast-2"), 2000.0);
-        let errs = cfg("deployments = [\"us-east-1\"]\n[budget.eu-west-1]\ndefault = \"1s\"\n").err().unwrap();
-        assert!(errs[0].message.contains("[budget.eu-west-1] names no deployment"), "{}", errs[0].message);
+        let errs = cfg("deployments = [\"us-east-1\"]\n[budget.eu-west-1]\ndefault = \"1s\"\n")
+            .err()
+            .unwrap();
+        assert!(
+            errs[0]
+                .message
+                .contains("[budget.eu-west-1] names no deployment"),
+            "{}",
+            errs[0].message
+        );
     }
 
     #[test]

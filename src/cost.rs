@@ -6,6 +6,8 @@
 //! in, numbers out; no I/O.
 
 use crate::config::Config;
+use std::collections::HashSet;
+
 use crate::facts::{Loc, Step};
 use crate::model::Model;
 
@@ -53,6 +55,14 @@ fn sum(a: &PathCost, b: &PathCost) -> PathCost {
     s
 }
 
+/// A read a replica could answer: a query that reads, outside any transaction.
+pub fn movable(t: &crate::facts::Trip) -> bool {
+    t.kind == crate::facts::TripKind::Query
+        && t.access == Some(crate::facts::sql::Access::Read)
+        && !t.in_transaction
+        && !t.in_process
+}
+
 fn costlier(a: Option<PathCost>, b: PathCost) -> PathCost {
     match a {
         Some(mut a) => {
@@ -63,18 +73,37 @@ fn costlier(a: Option<PathCost>, b: PathCost) -> PathCost {
     }
 }
 
+/// Where round trips are sent: as the configuration says, or as a scenario of `hopcheck plan` would.
+#[derive(Debug, Clone, Default)]
+pub enum Routing {
+    #[default]
+    AsConfigured,
+    /// A replica of every database in every deployment's region: reads that may move (outside a
+    /// transaction, not after a write to the same database on the path: those at `stay`) are local.
+    ReadReplicas { stay: HashSet<Loc> },
+    /// A primary of every database in every deployment's region: every database round trip is local.
+    Isolation,
+}
+
 /// Costs of every function, computed once.
 pub struct Costs<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
+    pub routing: Routing,
     fn_costs: Vec<Option<PathCost>>,
 }
 
 impl<'a> Costs<'a> {
     pub fn compute(model: &'a Model, config: &'a Config) -> Costs<'a> {
+        Costs::routed(model, config, Routing::AsConfigured)
+    }
+
+    /// Costs with round trips sent as `routing` says.
+    pub fn routed(model: &'a Model, config: &'a Config, routing: Routing) -> Costs<'a> {
         let mut costs = Costs {
             model,
             config,
+            routing,
             fn_costs: vec![None; model.fns.len()],
         };
         let mut visiting = vec![false; model.fns.len()];
@@ -86,6 +115,26 @@ impl<'a> Costs<'a> {
 
     fn zero(&self) -> PathCost {
         PathCost::zero(self.config.deployments.len())
+    }
+
+    /// The region that answers a round trip from deployment `d`, under this routing.
+    pub fn region_of<'c>(
+        &'c self,
+        t: &crate::facts::Trip,
+        target: crate::config::Target,
+        d: &'c str,
+    ) -> &'c str {
+        let database = self
+            .config
+            .databases
+            .get(target.db)
+            .is_some_and(|db| !db.service);
+        match &self.routing {
+            Routing::AsConfigured => self.config.endpoint_region(target, d),
+            Routing::Isolation if database => d,
+            Routing::ReadReplicas { stay } if database && movable(t) && !stay.contains(&t.loc) => d,
+            _ => self.config.endpoint_region(target, d),
+        }
     }
 
     /// The critical-path cost of a function.
@@ -255,10 +304,7 @@ impl<'a> Costs<'a> {
                     .config
                     .deployments
                     .iter()
-                    .map(|d| {
-                        self.config
-                            .rtt_ms(d, self.config.endpoint_region(target, d))
-                    })
+                    .map(|d| self.config.rtt_ms(d, self.region_of(t, target, d)))
                     .collect();
                 // A service no `[pools]` entry places (a cache, an API next to the app) costs its
                 // in-region time but is not counted as a round trip worth reporting.

@@ -11,7 +11,9 @@ pub mod cost;
 pub mod discover;
 pub mod explain;
 pub mod facts;
+pub mod init;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod topology;
@@ -513,6 +515,49 @@ impl Analysis {
                 found
             })
         });
+        // Executors no [pools] entry maps but whose names make them replica pools: say so, once each.
+        let mut inferred: Vec<String> = Vec::new();
+        for id in 0..self.model.fns.len() {
+            for step in &self.model.func(id).body {
+                step.walk(&mut |s| {
+                    let facts::Step::Trip(t) = s else { return };
+                    let exec = t.executor.as_deref();
+                    let replica = self.config.mapped(exec).is_none()
+                        && self
+                            .config
+                            .inferred(exec)
+                            .is_some_and(|x| x.role == config::Role::Replica);
+                    if let (true, Some(e)) = (replica && !t.service, exec) {
+                        if !inferred.iter().any(|x| x == e) {
+                            inferred.push(e.to_string());
+                        }
+                    }
+                });
+            }
+        }
+        if !inferred.is_empty() {
+            inferred.sort();
+            let db = &self.config.databases[0];
+            let list: Vec<String> = inferred.iter().map(|e| format!("`{e}`")).collect();
+            let tail = if db.replicas.is_empty() {
+                format!(
+                    ", but `{}` has no replicas in the topology, so they read from its primary",
+                    db.name
+                )
+            } else {
+                String::new()
+            };
+            let (is, pools, them) = if list.len() == 1 {
+                ("is", "a replica pool", "it")
+            } else {
+                ("are", "replica pools", "them")
+            };
+            notes.push(format!(
+                "{} {is} taken for {pools} of `{}` by name{tail}; map {them} in [pools] to say otherwise",
+                list.join(", "),
+                db.name
+            ));
+        }
         if !self.routes.is_empty() && !trips {
             notes.push(
                 "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, sea-orm, diesel, diesel-async, MongoDB, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"

@@ -44,10 +44,19 @@ impl Route {
     }
 }
 
+/// Static files served under a path: no handler, nothing to price, what a CDN could serve.
+#[derive(Debug, Clone)]
+pub struct StaticRoute {
+    pub path: String,
+    pub file: usize,
+    pub loc: crate::facts::Loc,
+}
+
 pub struct Model {
     pub files: Vec<FileFacts>,
     pub fns: Vec<FnRef>,
     pub routes: Vec<Route>,
+    pub static_routes: Vec<StaticRoute>,
     /// Functions on some request path.
     pub reachable: Vec<bool>,
     /// Functions that spawned tasks reach.
@@ -208,10 +217,11 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         files,
         fns,
         routes: Vec::new(),
+        static_routes: Vec::new(),
         reachable: Vec::new(),
         background: Vec::new(),
     };
-    model.routes = routes(&model, &index);
+    (model.routes, model.static_routes) = routes(&model, &index);
     add_extractors(&mut model);
     // Where routers were found, a handler none of them mounts is most likely dead code: it is listed,
     // but its path is not checked. Where none were found (a framework hopcheck does not know), every
@@ -941,7 +951,7 @@ fn pick(candidates: &[usize], prefer: impl Fn(usize) -> bool) -> Option<usize> {
 
 /// Routes with full paths from every router-building function that no other router mounts, plus
 /// handlers found by their extractors.
-fn routes(model: &Model, index: &Index) -> Vec<Route> {
+fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
     let builders: Vec<usize> = (0..model.fns.len())
         .filter(|&id| !model.func(id).is_test && !model.func(id).routes.is_empty())
         .collect();
@@ -959,17 +969,21 @@ fn routes(model: &Model, index: &Index) -> Vec<Route> {
             }
         }
     }
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut found = Found::default();
     for &root in builders.iter().filter(|id| !mounted.contains(id)) {
-        expand(model, index, root, "", 0, &mut out, &mut seen);
+        expand(model, index, root, "", 0, &mut found);
     }
     // A cycle of mounts leaves no root: take its members as roots.
     if builders.iter().all(|id| mounted.contains(id)) {
         for &id in &builders {
-            expand(model, index, id, "", 0, &mut out, &mut seen);
+            expand(model, index, id, "", 0, &mut found);
         }
     }
+    let Found {
+        routes: mut out,
+        statics,
+        ..
+    } = found;
     // Routes declared on handlers that no router mounted: poem-openapi operations and tonic methods
     // are served as they are; actix-web and rocket handlers whose mount was not found keep their own path.
     let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
@@ -1011,27 +1025,30 @@ fn routes(model: &Model, index: &Index) -> Vec<Route> {
             });
         }
     }
-    out
+    (out, statics)
 }
 
-type Seen = HashSet<(Option<String>, Option<String>, usize)>;
+/// What expanding routers finds: routes (each once) and static-file routes.
+#[derive(Default)]
+struct Found {
+    routes: Vec<Route>,
+    seen: HashSet<(Option<String>, Option<String>, usize)>,
+    statics: Vec<StaticRoute>,
+}
 
 /// The routes a handler declares by attribute, mounted under `prefix`.
-fn push_attr_routes(
-    model: &Model,
-    handler: usize,
-    prefix: &str,
-    out: &mut Vec<Route>,
-    seen: &mut Seen,
-) {
+fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Found) {
     for attr in &model.func(handler).attr_routes {
         let route = Route {
             method: Some(attr.method.clone()),
             path: Some(crate::facts::router::join_path(prefix, &attr.path)),
             handler,
         };
-        if seen.insert((route.method.clone(), route.path.clone(), handler)) {
-            out.push(route);
+        if found
+            .seen
+            .insert((route.method.clone(), route.path.clone(), handler))
+        {
+            found.routes.push(route);
         }
     }
 }
@@ -1042,8 +1059,7 @@ fn expand(
     builder: usize,
     prefix: &str,
     depth: usize,
-    out: &mut Vec<Route>,
-    seen: &mut Seen,
+    found: &mut Found,
 ) {
     if depth > MAX_MOUNT_DEPTH {
         return;
@@ -1070,8 +1086,26 @@ fn expand(
                     path: Some(full),
                     handler: h,
                 };
-                if seen.insert((route.method.clone(), route.path.clone(), h)) {
-                    out.push(route);
+                if found
+                    .seen
+                    .insert((route.method.clone(), route.path.clone(), h))
+                {
+                    found.routes.push(route);
+                }
+            }
+            RouteEntry::Static { path, loc } => {
+                let full = crate::facts::router::join_path(prefix, path);
+                let file = model.fns[builder].file;
+                if !found
+                    .statics
+                    .iter()
+                    .any(|s| s.path == full && s.file == file)
+                {
+                    found.statics.push(StaticRoute {
+                        path: full,
+                        file,
+                        loc: *loc,
+                    });
                 }
             }
             RouteEntry::Mount {
@@ -1091,7 +1125,7 @@ fn expand(
                     for id in 0..model.fns.len() {
                         let f = model.func(id);
                         if f.self_ty.as_deref() == ty && !f.is_test {
-                            push_attr_routes(model, id, &p, out, seen);
+                            push_attr_routes(model, id, &p, found);
                         }
                     }
                     continue;
@@ -1105,8 +1139,8 @@ fn expand(
                     crate::facts::router::join_path(prefix, inner)
                 };
                 // A handler with route attributes (`.service(index)`, `routes![index]`).
-                push_attr_routes(model, t, &p, out, seen);
-                expand(model, index, t, &p, depth + 1, out, seen);
+                push_attr_routes(model, t, &p, found);
+                expand(model, index, t, &p, depth + 1, found);
             }
         }
     }

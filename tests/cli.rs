@@ -79,7 +79,7 @@ fn json_contract_lists_every_route_with_its_price() {
     assert_eq!(create["cost"][0]["budget_ms"], 1500.0);
     assert_eq!(
         create["lints"],
-        serde_json::json!(["query-in-loop", "sequential-queries"])
+        serde_json::json!(["chatty-transaction", "query-in-loop"])
     );
 
     let health = route(&json, "GET", "/health");

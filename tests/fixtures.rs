@@ -4,15 +4,19 @@ mod common;
 
 use common::*;
 
-/// One-case-per-function snippets: one file per lint in `fixtures/`, one per library in
-/// `fixtures/libraries/`.
+/// One-case-per-function snippets: one file per lint in `fixtures/` (in `fixtures/replicas/` for the lints
+/// about replicas, with a topology that has one), one per library in `fixtures/libraries/`.
 fn snippet_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = [fixtures(), fixtures().join("libraries")]
-        .iter()
-        .flat_map(|dir| std::fs::read_dir(dir).unwrap())
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .collect();
+    let mut files: Vec<_> = [
+        fixtures(),
+        fixtures().join("libraries"),
+        fixtures().join("replicas"),
+    ]
+    .iter()
+    .flat_map(|dir| std::fs::read_dir(dir).unwrap())
+    .map(|e| e.unwrap().path())
+    .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+    .collect();
     files.sort();
     files
 }
@@ -117,8 +121,12 @@ fn every_lint_has_a_doc_a_fixture_and_a_readme_row() {
             root().join(format!("lints/{name}.md")).is_file(),
             "lints/{name}.md"
         );
-        let fixture = fixtures().join(format!("{}.rs", name.replace('-', "_")));
-        assert!(fixture.is_file(), "{}", fixture.display());
+        let file = format!("{}.rs", name.replace('-', "_"));
+        let fixture = [fixtures(), fixtures().join("replicas")]
+            .iter()
+            .map(|d| d.join(&file))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("no fixtures/{file} or fixtures/replicas/{file}"));
         let text = std::fs::read_to_string(&fixture).unwrap();
         assert!(
             marks(&text).iter().any(|(_, l)| *l == name),

@@ -262,6 +262,9 @@ pub enum RouteEntry {
         handler: Vec<String>,
         loc: Loc,
     },
+    /// Static files served under `path` (tower-http `ServeDir`, actix-files `Files`, rocket `FileServer`):
+    /// what a CDN could serve from the edge.
+    Static { path: String, loc: Loc },
     /// A router made elsewhere, merged or nested under `prefix` (empty for merge).
     Mount {
         prefix: String,

@@ -347,7 +347,19 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         ("route" | "route_service" | "at" | "add" | "api_route", [path, served])
         | ("api_route_with", [path, served, _]) => {
             let (path, loc) = str_lit(path, env)?;
-            push_served(&mut r, &path, served, loc, env);
+            if static_files(served).is_some() {
+                r.entries.push(RouteEntry::Static { path, loc });
+            } else {
+                push_served(&mut r, &path, served, loc, env);
+            }
+        }
+        // actix-files: `.service(Files::new("/static", "./static"))` names its own path.
+        ("service", [inner]) if static_files(inner).is_some() => {
+            if let Some(Some((path, loc))) =
+                static_files(inner).map(|a| a.and_then(|p| str_lit(p, env)))
+            {
+                r.entries.push(RouteEntry::Static { path, loc });
+            }
         }
         // actix's fallback: whatever no route matched.
         ("default_service", [served]) => {
@@ -363,8 +375,10 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
             "nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route" | "nest_api_service",
             [prefix, inner],
         ) => {
-            let (prefix, _) = str_lit(prefix, env)?;
-            if let Some(inner) = eval_router(inner, env) {
+            let (prefix, loc) = str_lit(prefix, env)?;
+            if static_files(inner).is_some() {
+                r.entries.push(RouteEntry::Static { path: prefix, loc });
+            } else if let Some(inner) = eval_router(inner, env) {
                 r.entries
                     .extend(inner.into_iter().map(|e| prefixed(e, &prefix)));
             }
@@ -398,6 +412,34 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         _ => {}
     }
     Some(r)
+}
+
+/// Types that serve files from disk.
+const STATIC_FILE_SERVICES: &[&str] = &[
+    "ServeDir",
+    "ServeFile",
+    "Files",
+    "FileServer",
+    "StaticFilesEndpoint",
+    "StaticFileEndpoint",
+    "SpaRouter",
+];
+
+/// Whether an expression builds a static-file service (`ServeDir::new("assets").fallback(..)`); if so,
+/// the first argument of its constructor (actix's `Files::new("/static", ..)` mount path).
+fn static_files(expr: &Expr) -> Option<Option<&Expr>> {
+    match expr {
+        Expr::MethodCall(m) => static_files(&m.receiver),
+        Expr::Paren(p) => static_files(&p.expr),
+        Expr::Call(c) => {
+            let Expr::Path(p) = &*c.func else { return None };
+            let segs = path_segments(&p.path);
+            let ty = segs.len().checked_sub(2).map(|i| segs[i].as_str());
+            ty.filter(|t| STATIC_FILE_SERVICES.contains(t))
+                .map(|_| c.args.first())
+        }
+        _ => None,
+    }
 }
 
 /// Routes for what serves a path: a method router (`get(h).post(h2)`, `web::get().to(h)`), or a bare
@@ -458,6 +500,10 @@ fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
             path: join_path(prefix, &path),
             method,
             handler,
+            loc,
+        },
+        RouteEntry::Static { path, loc } => RouteEntry::Static {
+            path: join_path(prefix, &path),
             loc,
         },
         RouteEntry::Mount {

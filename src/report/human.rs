@@ -145,28 +145,9 @@ fn routes_table(a: &Analysis) -> String {
         });
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let pad = widths[i].saturating_sub(c.chars().count());
-                // Numbers are right-aligned, names left-aligned.
-                if i >= 2 && i + 1 < row.len() {
-                    format!("{}{c}", " ".repeat(pad))
-                } else {
-                    format!("{c}{}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    // Numbers are right-aligned, names left-aligned.
+    let right: Vec<usize> = (2..rows[0].len().saturating_sub(1)).collect();
+    super::table(&rows, &right)
 }
 
 fn summary(a: &Analysis) -> String {

@@ -5,6 +5,7 @@ use crate::Analysis;
 
 pub mod human;
 pub mod json;
+pub mod plan;
 
 /// An output format.
 pub trait Format {
@@ -66,4 +67,35 @@ pub fn topology_line(analysis: &Analysis) -> String {
         dbs.join(", "),
         rtts.join(", ")
     )
+}
+
+/// Aligned columns; those in `right` are right-aligned.
+pub fn table(rows: &[Vec<String>], right: &[usize]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
+                if right.contains(&i) {
+                    format!("{pad}{c}")
+                } else {
+                    format!("{c}{pad}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }

@@ -8,10 +8,14 @@ use crate::cost::Costs;
 use crate::facts::Loc;
 use crate::model::Model;
 
+pub mod chatty_transaction;
 pub mod over_budget;
 pub mod parse_error;
 pub mod query_in_loop;
+pub mod read_on_primary;
+pub mod residency_violation;
 pub mod sequential_queries;
+pub mod stale_read_after_write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,6 +81,10 @@ pub struct Lint {
 pub const LINTS: &[&Lint] = &[
     &sequential_queries::LINT,
     &query_in_loop::LINT,
+    &chatty_transaction::LINT,
+    &read_on_primary::LINT,
+    &stale_read_after_write::LINT,
+    &residency_violation::LINT,
     &over_budget::LINT,
     &parse_error::LINT,
 ];
@@ -181,6 +189,16 @@ pub fn trips_under<'a>(
         }
     }
     out
+}
+
+/// Whether the steps of a run are all round trips of one transaction that `chatty-transaction` reports
+/// (its BEGIN, statements and COMMIT): that finding covers them.
+pub fn in_reported_transaction(ctx: &Ctx, function: usize, steps: &[&crate::facts::Step]) -> bool {
+    let reported = ctx.config.level_of("chatty-transaction", Level::Warn) != Level::Allow;
+    reported
+        && chatty_transaction::transactions(ctx, function)
+            .iter()
+            .any(|tx| steps.iter().all(|s| tx.holds(s)))
 }
 
 #[cfg(test)]

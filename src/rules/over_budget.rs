@@ -61,9 +61,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             .entry(route.handler)
             .or_default()
             .push(format!("{name} costs {}{tail}", costs.join(", ")));
-        keys
-            .entry(route.handler)
-            .or_insert(key.unwrap_or_default());
+        keys.entry(route.handler).or_insert(key.unwrap_or_default());
     }
     for (handler, messages) in by_handler {
         let f = ctx.model.func(handler);

@@ -163,14 +163,27 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     if statements < 2 && !(statements == 1 && opens) {
         return false;
     }
+    // A run that is one transaction's BEGIN, statements and COMMIT is `chatty-transaction`'s finding.
+    let steps: Vec<&Step> = items.iter().map(|i| i.step).collect();
+    if super::in_reported_transaction(ctx, function, &steps) {
+        return false;
+    }
     let trips: u32 = items.iter().map(|i| i.trips).sum();
     let n_dep = ctx.config.deployments.len();
     let ms: Vec<f64> = (0..n_dep)
         .map(|d| items.iter().map(|i| i.ms[d]).sum())
         .collect();
-    // Round trips that never leave the region cost next to nothing: not worth a finding.
+    // Round trips that never leave the region cost next to nothing, and one far trip among local ones
+    // saves next to nothing when merged: a run needs two that leave the region, from some deployment.
     let intra = ctx.config.topology.intra_region_ms;
-    if !ms.iter().any(|&m| m > f64::from(trips) * intra + 0.5) {
+    let far = |d: usize| -> u32 {
+        items
+            .iter()
+            .filter(|i| i.ms[d] / f64::from(i.trips) > 2.0 * intra + 0.5)
+            .map(|i| i.trips)
+            .sum()
+    };
+    if !(0..n_dep).any(|d| far(d) >= 2) {
         return false;
     }
     let Some(primary) = costly_loc(ctx, items[1].step) else {
@@ -334,12 +347,15 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
             .any(|t| matches!(t.kind, TripKind::Query | TripKind::Prepare))
     };
     let (mut dependent, mut independent, mut later_writes) = (0, 0, 0);
-    // Whether a statement came before (a BEGIN is no read or check for a write to wait on).
-    let mut after_statement = false;
+    // Whether a statement came before (a BEGIN is no read or check for a write to wait on), and
+    // whether a write did: a read after a write may read what it wrote, so it cannot run beside it.
+    let (mut after_statement, mut after_write, mut reads_back) = (false, false, 0);
     for item in items.iter() {
         if after_statement {
             if writes_in(item) {
                 later_writes += 1;
+            } else if after_write {
+                reads_back += 1;
             } else if after(item.step).is_disjoint(&earlier) {
                 independent += 1;
             } else {
@@ -347,6 +363,7 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
             }
         }
         after_statement |= statements_in(item);
+        after_write |= writes_in(item);
         earlier.extend(ids(item.step));
     }
     let one_connection = items.iter().any(|i| {
@@ -400,6 +417,9 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
             _ => parts.push(format!(
                 "some reads use earlier results ({join}) and some do not ({at_once})"
             )),
+        }
+        if reads_back > 0 {
+            parts.push("a read after a write may need to see it: return what it needs from the write itself (`UPDATE … RETURNING …`, `INSERT … RETURNING …`) instead of reading it back".to_string());
         }
         if later_writes > 0 {
             parts.push("a write that follows a read or a check waits for it: fold the check into the write (`UPDATE … WHERE <condition> RETURNING …`, `DELETE … WHERE id = $1`), or several writes into one statement (a CTE, `INSERT … SELECT`)".to_string());
