@@ -214,38 +214,43 @@ pub fn plan(a: &Analysis) -> Plan {
     let (tables, unnamed) = written_tables(model, &trips);
     let mut iso = scenario(
         "isolation",
-        format!(
-            "a primary of {} in each of {}, synchronised",
-            quoted(&dbs),
-            config.deployments.join(", ")
-        ),
+        iso_summary(&dbs, &config.deployments),
         &isolation,
         false,
         &statics,
         &trips,
     );
-    iso.changes.push(format!(
-        "run a primary of {} in {} and route each region's traffic to its own",
-        quoted(&dbs),
-        config.deployments.join(", ")
-    ));
-    if tables.is_empty() && unnamed.is_empty() {
-        iso.changes
-            .push("no route writes: every region can serve from its own copy".into());
+    if let [only] = config.deployments.as_slice() {
+        // One deployment: isolation is moving the database next to the app; no other region serves
+        // traffic, so nothing needs replicating between regions.
+        iso.changes.push(format!(
+            "move the primary of {} to {only}, next to the app (its only deployment)",
+            quoted(&dbs)
+        ));
     } else {
-        let mut text = String::from("replicate between the regions what routes write");
-        if !tables.is_empty() {
-            text.push_str(&format!(": tables {}", quoted(&tables)));
+        iso.changes.push(format!(
+            "run a primary of {} in {} and route each region's traffic to its own",
+            quoted(&dbs),
+            config.deployments.join(", ")
+        ));
+        if tables.is_empty() && unnamed.is_empty() {
+            iso.changes
+                .push("no route writes: every region can serve from its own copy".into());
+        } else {
+            let mut text = String::from("replicate between the regions what routes write");
+            if !tables.is_empty() {
+                text.push_str(&format!(": tables {}", quoted(&tables)));
+            }
+            if !unnamed.is_empty() {
+                text.push_str(&format!(
+                    "{} {} whose table the code does not name ({})",
+                    if tables.is_empty() { ":" } else { ", and" },
+                    plural(unnamed.len(), "write"),
+                    sites(&unnamed)
+                ));
+            }
+            iso.changes.push(text);
         }
-        if !unnamed.is_empty() {
-            text.push_str(&format!(
-                "{} {} whose table the code does not name ({})",
-                if tables.is_empty() { ":" } else { ", and" },
-                plural(unnamed.len(), "write"),
-                sites(&unnamed)
-            ));
-        }
-        iso.changes.push(text);
     }
     iso.tables_written = tables;
     scenarios.push(iso);
@@ -531,6 +536,17 @@ fn pick(s: &[Scenario]) -> (String, Option<&'static str>) {
         ms(iso.worst_ms)
     );
     (text, None)
+}
+
+fn iso_summary(dbs: &[&str], deployments: &[String]) -> String {
+    match deployments {
+        [only] => format!("the primary of {} in {only}", quoted(dbs)),
+        _ => format!(
+            "a primary of {} in each of {}, synchronised",
+            quoted(dbs),
+            deployments.join(", ")
+        ),
+    }
 }
 
 fn today_summary(config: &Config) -> String {
