@@ -30,6 +30,18 @@ pub enum Command {
     /// Price every route under today's topology, a CDN, read replicas and regional isolation, and
     /// recommend one.
     Plan(CheckArgs),
+    /// Write hopcheck-baseline.json: today's findings and route costs, which `check --baseline` then
+    /// accepts, so that only new or worse ones count.
+    Baseline {
+        /// A folder or a .rs file (default: the current folder).
+        path: Option<PathBuf>,
+        /// The configuration file (default: hopcheck.toml at PATH or above it).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where to write it (default: PATH/hopcheck-baseline.json).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Show the documentation of a lint.
     Explain { lint: String },
     /// List the lints.
@@ -59,7 +71,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = crate::report::FORMATS.to_vec())]
     pub format: String,
     /// Colour in the human format: auto, always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
@@ -76,6 +88,27 @@ pub struct CheckArgs {
     /// What if database DB's primary were in REGION (repeatable).
     #[arg(long, value_name = "DB@REGION")]
     pub primary: Vec<String>,
+    /// Which unsuppressed findings fail the run (exit status 1).
+    #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = ["error", "warning", "never"])]
+    pub fail_on: String,
+    /// The default latency budget of every route, over `[budget] default` (e.g. 300ms).
+    #[arg(long, value_name = "DURATION")]
+    pub budget: Option<String>,
+    /// Accept the findings recorded in FILE (written by `hopcheck baseline`): only new ones count.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Compare with the code at git revision REF (e.g. origin/main): costs before and after, new findings.
+    #[arg(long, value_name = "REF")]
+    pub compare_to: Option<String>,
+    /// With --compare-to, fail when a route got slower by more than this (e.g. 50ms or 20%).
+    #[arg(long, value_name = "MS|PERCENT", requires = "compare_to")]
+    pub fail_on_regression: Option<String>,
+    /// With --format github, where to write the Markdown job summary (default: $GITHUB_STEP_SUMMARY if set).
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// With --format cargo, also run `cargo check` or `cargo clippy` and pass its messages through.
+    #[arg(long, value_name = "COMMAND", value_parser = ["check", "clippy"])]
+    pub with_cargo: Option<String>,
 }
 
 /// Runs the command line and returns the exit status.
@@ -84,6 +117,11 @@ pub fn run(cli: Cli) -> i32 {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
         Some(Command::Plan(args)) => plan(args),
+        Some(Command::Baseline {
+            path,
+            config,
+            output,
+        }) => baseline(path, config, output),
         Some(Command::Explain { lint }) => match crate::explain::explain(&lint) {
             Ok(doc) => {
                 print!("{doc}");
@@ -145,6 +183,15 @@ fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
         }
         return Err(2);
     }
+    if let Some(budget) = &args.budget {
+        match config::parse_duration(budget) {
+            Ok(ms) => config.default_budget_ms = ms,
+            Err(e) => {
+                eprintln!("error: --budget {budget}: {e}");
+                return Err(2);
+            }
+        }
+    }
     Ok((root, config))
 }
 
@@ -162,23 +209,122 @@ fn check(args: CheckArgs) -> i32 {
         eprintln!("error: unknown format `{}`", args.format);
         return 2;
     };
-    let analysis = crate::analyze(&root, config);
+    let regression = match args
+        .fail_on_regression
+        .as_deref()
+        .map(crate::gate::Threshold::parse)
+    {
+        Some(Err(e)) => {
+            eprintln!("error: --fail-on-regression: {e}");
+            return 2;
+        }
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    // The editor mode: cargo's own messages first, so that one check command shows both.
+    let mut text = String::new();
+    if let Some(which) = &args.with_cargo {
+        match crate::report::cargo::cargo_messages(&root, which) {
+            Ok(messages) => text.push_str(&messages),
+            Err(e) => {
+                eprintln!("error: cargo {which}: {e}");
+                return 2;
+            }
+        }
+    }
+    let mut analysis = crate::analyze(&root, config.clone());
+    analysis.fail_on = crate::gate::FailOn::parse(&args.fail_on).unwrap_or_default();
+    if let Some(file) = &args.baseline {
+        if let Err(e) = crate::gate::apply_baseline(&mut analysis, file) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    if let Some(base) = &args.compare_to {
+        match crate::gate::compare(&mut analysis, &root, base, config, regression) {
+            Ok(()) => {}
+            Err(e) => {
+                eprintln!("error: --compare-to {base}: {e}");
+                return 2;
+            }
+        }
+    }
     if !args.quiet && args.format != "human" {
         for note in analysis.notes() {
             eprintln!("note: {note}");
         }
     }
-    let text = format.render(&analysis);
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-        .is_err()
-    {
-        // A closed pipe (`hopcheck | head`) is not an error of the analysis.
-        return analysis.exit_code();
+    if args.format == "github" {
+        let summary = args
+            .summary
+            .clone()
+            .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from));
+        if let Some(path) = summary {
+            let md = crate::report::github::summary(&analysis);
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(md.as_bytes()));
+            if let Err(e) = written {
+                eprintln!("error: cannot write the summary to {}: {e}", path.display());
+                return 2;
+            }
+        }
     }
+    text.push_str(&format.render(&analysis));
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`hopcheck | head`) is not an error of the analysis.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush());
     analysis.exit_code()
+}
+
+fn baseline(path: Option<PathBuf>, config: Option<PathBuf>, output: Option<PathBuf>) -> i32 {
+    let args = CheckArgs {
+        path,
+        config,
+        ..CheckArgs::default()
+    };
+    let (root, config) = match setup(&args) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    let analysis = crate::analyze(&root, config);
+    let file = output.unwrap_or_else(|| {
+        let dir = if root.is_file() {
+            root.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            root.clone()
+        };
+        dir.join(crate::gate::BASELINE_FILE)
+    });
+    let baseline = crate::gate::baseline_of(&analysis);
+    let text = crate::gate::baseline_text(&baseline);
+    // Written aside, read back and parsed before it replaces the old one.
+    let checked = write_atomically(&file, &text).and_then(|_| {
+        let back = std::fs::read_to_string(&file)?;
+        serde_json::from_str::<crate::gate::Baseline>(&back)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    });
+    match checked {
+        Ok(()) => {
+            println!(
+                "wrote {}: {} findings and {} route estimates; `hopcheck check --baseline {}` now fails only on new or worse ones",
+                file.display(),
+                baseline.findings.len(),
+                baseline.routes.len(),
+                file.display()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            2
+        }
+    }
 }
 
 fn plan(args: CheckArgs) -> i32 {

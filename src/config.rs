@@ -77,7 +77,7 @@ pub struct Budget {
 }
 
 /// A validated configuration.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The file it came from; `None` means the default topology.
     pub file: Option<PathBuf>,
@@ -93,6 +93,11 @@ pub struct Config {
     pub levels: BTreeMap<String, Level>,
     /// The built-in catalog with the project's `[[builders]]`, `[[calls]]`, … in front.
     pub catalog: crate::catalog::Catalog,
+    /// `[ignore] paths`: globs of files whose findings are suppressed (they are still analysed, since
+    /// request paths go through them).
+    pub ignore: Vec<String>,
+    /// An allow comment needs a reason (`[suppressions] require-reason`, default true).
+    pub require_reason: bool,
 }
 
 impl Config {
@@ -115,6 +120,8 @@ impl Config {
             loop_iterations: DEFAULT_LOOP_ITERATIONS,
             levels: BTreeMap::new(),
             catalog: crate::catalog::Catalog::builtin().clone(),
+            ignore: Vec::new(),
+            require_reason: true,
         }
     }
 
@@ -132,10 +139,22 @@ impl Config {
                 })
                 .map(|b| b.ms)
         };
+        // The longest glob that matches, in a scope.
+        let glob = |scope: Option<&str>, route: &str| {
+            self.budgets
+                .iter()
+                .filter(|b| b.deployment.as_deref() == scope)
+                .filter_map(|b| b.route.as_deref().map(|r| (r, b.ms)))
+                .filter(|(r, _)| r.contains('*') && route_glob_matches(r, route))
+                .max_by_key(|(r, _)| r.len())
+                .map(|(_, ms)| ms)
+        };
         let route = key.as_deref();
         route
             .and_then(|r| find(Some(deployment), Some(r)))
             .or_else(|| route.and_then(|r| find(None, Some(r))))
+            .or_else(|| route.and_then(|r| glob(Some(deployment), r)))
+            .or_else(|| route.and_then(|r| glob(None, r)))
             .or_else(|| find(Some(deployment), None))
             .unwrap_or(self.default_budget_ms)
     }
@@ -323,6 +342,29 @@ fn infer_role(executor: &str) -> Option<Role> {
     }
 }
 
+/// Does a budget glob (`/admin/**`, `GET /api/*/items`) match a normalised route key (`GET /admin/x`)?
+/// `*` is one path segment, `**` any number of them.
+fn route_glob_matches(pattern: &str, key: &str) -> bool {
+    let pattern = normalize_route_key(pattern);
+    let (p_method, p_path) = pattern.split_once(' ').unwrap_or(("", &pattern));
+    let (k_method, k_path) = key.split_once(' ').unwrap_or(("", key));
+    if !p_method.is_empty() && p_method != k_method {
+        return false;
+    }
+    let p: Vec<&str> = p_path.split('/').filter(|s| !s.is_empty()).collect();
+    let k: Vec<&str> = k_path.split('/').filter(|s| !s.is_empty()).collect();
+    fn go(p: &[&str], k: &[&str]) -> bool {
+        match (p.first(), k.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => go(&p[1..], k) || (!k.is_empty() && go(p, &k[1..])),
+            (Some(&"*"), Some(_)) => go(&p[1..], &k[1..]),
+            (Some(a), Some(b)) => a == b && go(&p[1..], &k[1..]),
+            _ => false,
+        }
+    }
+    go(&p, &k)
+}
+
 fn normalize_route_key(key: &str) -> String {
     let mut parts = key.split_whitespace();
     let (method, path) = match (parts.next(), parts.next()) {
@@ -449,6 +491,23 @@ struct Raw {
     cached: Vec<crate::catalog::Cached>,
     #[serde(default)]
     clients: Vec<Spanned<crate::catalog::Client>>,
+    #[serde(default)]
+    ignore: RawIgnore,
+    #[serde(default)]
+    suppressions: RawSuppressions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawIgnore {
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSuppressions {
+    require_reason: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -763,8 +822,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             .push((key.trim_start_matches('&').to_string(), Target { db, role }));
     }
 
-    let route_key = |key: &str| matches!(key.split_whitespace().collect::<Vec<_>>().as_slice(), [m, p] if p.starts_with('/') && m.chars().all(|c| c.is_ascii_alphabetic()));
-    let route_help = "budget keys are `default`, a method and a path (\"GET /invoices/{id}\" = \"400ms\"), or a deployment's table ([budget.us-east-1])";
+    // `GET /invoices/{id}`, or a path glob with or without a method (`/admin/**`, `POST /api/*/items`).
+    let route_key = |key: &str| match key.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [m, p] => p.starts_with('/') && m.chars().all(|c| c.is_ascii_alphabetic()),
+        [p] => p.starts_with('/') && p.contains('*'),
+        _ => false,
+    };
+    let route_help = "budget keys are `default`, a method and a path (\"GET /invoices/{id}\" = \"400ms\"), a path glob (\"/admin/**\"), or a deployment's table ([budget.us-east-1])";
     for (key, value) in &raw.budget {
         let entries: Vec<(Option<String>, &str, &Millis)> = match value.get_ref() {
             RawBudget::Duration(ms) => vec![(None, key.get_ref().as_str(), ms)],
@@ -918,6 +982,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
     config.catalog = crate::catalog::Catalog::with(entries);
 
+    for glob in &raw.ignore.paths {
+        match globset::Glob::new(glob.get_ref()) {
+            Ok(_) => config.ignore.push(glob.get_ref().clone()),
+            Err(e) => errors.push(err(
+                Some(glob.span()),
+                format!("`{}` is not a glob: {e}", glob.get_ref()),
+                Some("write paths relative to the analysed folder, e.g. \"src/legacy/**\"".into()),
+            )),
+        }
+    }
+    if let Some(r) = raw.suppressions.require_reason {
+        config.require_reason = r;
+    }
+
     config.topology = topology;
     if errors.is_empty() {
         Ok(config)
@@ -926,7 +1004,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]]; see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason); see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names
@@ -1031,6 +1109,20 @@ mod tests {
         assert_eq!(c.budget_for(Some("GET /orders"), "ap-southeast-2"), 500.0);
         // A route's own budget comes before a deployment's default.
         assert_eq!(c.budget_for(Some("GET /report"), "ap-southeast-2"), 2000.0);
+        // Globs: the longest that matches, after exact entries.
+        let c = cfg("[budget]\ndefault = \"300ms\"\n\"/admin/**\" = \"2s\"\n\"/admin/reports/*\" = \"5s\"\n\"POST /api/*/items\" = \"500ms\"\n\"GET /admin/health\" = \"100ms\"\n").unwrap();
+        assert_eq!(
+            c.budget_for(Some("GET /admin/users/{id}"), "us-east-1"),
+            2000.0
+        );
+        assert_eq!(c.budget_for(Some("GET /admin"), "us-east-1"), 2000.0);
+        assert_eq!(
+            c.budget_for(Some("GET /admin/reports/daily"), "us-east-1"),
+            5000.0
+        );
+        assert_eq!(c.budget_for(Some("GET /admin/health"), "us-east-1"), 100.0);
+        assert_eq!(c.budget_for(Some("POST /api/:v/items"), "us-east-1"), 500.0);
+        assert_eq!(c.budget_for(Some("GET /api/v1/items"), "us-east-1"), 300.0);
         let errs = cfg("deployments = [\"us-east-1\"]\n[budget.eu-west-1]\ndefault = \"1s\"\n")
             .err()
             .unwrap();

@@ -11,11 +11,13 @@ pub mod cost;
 pub mod discover;
 pub mod explain;
 pub mod facts;
+pub mod gate;
 pub mod init;
 pub mod model;
 pub mod plan;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 pub mod topology;
 
 use std::collections::HashSet;
@@ -40,10 +42,22 @@ pub const MAX_FILE_BYTES: u64 = 8 << 20;
 
 /// Everything a report needs.
 pub struct Analysis {
+    /// The folder or file that was analysed, as given: file paths in the model are relative to it
+    /// (to its folder, for a file).
+    pub root: std::path::PathBuf,
+    /// Each file's path from the root of the git repository that holds it (what annotations, code
+    /// scanning and links name), or from the analysed folder outside a repository; by file index.
+    pub repo_paths: Vec<String>,
     pub model: Model,
     pub config: Config,
     pub diagnostics: Vec<Diagnostic>,
     pub routes: Vec<RouteReport>,
+    /// Set by `--compare-to`.
+    pub comparison: Option<gate::Comparison>,
+    /// Set by `--baseline`.
+    pub baseline: Option<gate::BaselineReport>,
+    /// Which findings fail the run (`--fail-on`).
+    pub fail_on: gate::FailOn,
 }
 
 /// One route with its cost, as reports show it.
@@ -127,16 +141,30 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
             config: &config,
             costs: &costs,
         };
-        let diagnostics = rules::check(&ctx);
+        let mut diagnostics = rules::check(&ctx);
+        suppress::apply(&model, &config, &mut diagnostics);
+        rules::sort(&model, &mut diagnostics);
+        rules::fingerprint(&model, &mut diagnostics);
         let routes = route_reports(&ctx, &diagnostics);
         (diagnostics, routes)
     };
     lap("rules");
+    let prefix = repo_prefix(root);
+    let repo_paths = model
+        .files
+        .iter()
+        .map(|f| format!("{prefix}{}", f.path))
+        .collect();
     Analysis {
+        root: root.to_path_buf(),
+        repo_paths,
         model,
         config,
         diagnostics,
         routes,
+        comparison: None,
+        baseline: None,
+        fail_on: gate::FailOn::default(),
     }
 }
 
@@ -411,6 +439,37 @@ fn nesting_depth(source: &str) -> usize {
     max
 }
 
+/// The analysed folder's path inside its git repository (`services/api/`), found by looking for `.git`
+/// above it; empty at the repository's root or outside one.
+fn repo_prefix(root: &Path) -> String {
+    let dir = if root.is_file() {
+        root.parent().unwrap_or(Path::new("."))
+    } else {
+        root
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(dir) = dir.canonicalize() else {
+        return String::new();
+    };
+    let Some(top) = dir.ancestors().find(|d| d.join(".git").exists()) else {
+        return String::new();
+    };
+    let rel = dir.strip_prefix(top).unwrap_or(Path::new(""));
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", parts.join("/"))
+    }
+}
+
 /// A file that could not be read becomes a parse error at its first line.
 fn unreadable(rel: &str, message: String) -> facts::FileFacts {
     facts::FileFacts {
@@ -433,12 +492,15 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
     for route in &ctx.model.routes {
         let f = ctx.model.func(route.handler);
         let cost = ctx.costs.of_fn(route.handler);
-        let key = route.key();
-        let budget = |d: &str| ctx.config.budget_for(key.as_deref(), d);
+        let budget = |d: &str| ctx.model.budget(ctx.config, route, d);
         let reach = ctx.model.reach(route.handler);
         let mut lints: Vec<String> = diagnostics
             .iter()
-            .filter(|d| d.function.is_some_and(|f| reach.contains(&f)) && d.lint != "over-budget")
+            .filter(|d| {
+                d.suppressed.is_none()
+                    && d.function.is_some_and(|f| reach.contains(&f))
+                    && d.lint != "over-budget"
+            })
             .map(|d| d.lint.to_string())
             .collect::<HashSet<_>>()
             .into_iter()
@@ -450,7 +512,10 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             .zip(&cost.ms)
             .any(|(d, &ms)| ms > budget(d));
         let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
-        if over && over_lint_on && route.checked(&ctx.model.routes) {
+        let over_allowed = diagnostics.iter().any(|d| {
+            d.lint == "over-budget" && d.function == Some(route.handler) && d.suppressed.is_some()
+        });
+        if over && over_lint_on && !over_allowed && route.checked(&ctx.model.routes) {
             lints.push("over-budget".into());
         }
         lints.sort();
@@ -558,6 +623,13 @@ impl Analysis {
                 db.name
             ));
         }
+        if let Some(b) = self.baseline.as_ref().filter(|b| !b.stale.is_empty()) {
+            notes.push(format!(
+                "{} of {}'s entries match no finding any more (fixed): run `hopcheck baseline` to shrink it",
+                b.stale.len(),
+                b.file
+            ));
+        }
         if !self.routes.is_empty() && !trips {
             notes.push(
                 "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, sea-orm, diesel, diesel-async, MongoDB, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
@@ -567,9 +639,18 @@ impl Analysis {
         notes
     }
 
-    /// 1 if any finding is at error level, else 0.
+    /// 1 if an unsuppressed finding fails the run (`--fail-on`, error level by default) or a route
+    /// regressed past `--fail-on-regression`, else 0.
     pub fn exit_code(&self) -> i32 {
-        i32::from(self.diagnostics.iter().any(|d| d.level == Level::Error))
+        let finding = self
+            .diagnostics
+            .iter()
+            .any(|d| d.suppressed.is_none() && self.fail_on.fails(d.level));
+        let regression = self
+            .comparison
+            .as_ref()
+            .is_some_and(|c| c.regressions() > 0);
+        i32::from(finding || regression)
     }
 }
 

@@ -57,6 +57,8 @@ pub struct Model {
     pub fns: Vec<FnRef>,
     pub routes: Vec<Route>,
     pub static_routes: Vec<StaticRoute>,
+    /// Budgets written above handlers (`// hopcheck: budget(400ms)`), by function.
+    pub inline_budgets: HashMap<usize, f64>,
     /// Functions on some request path.
     pub reachable: Vec<bool>,
     /// Functions that spawned tasks reach.
@@ -82,6 +84,14 @@ impl Model {
         }
         parts.push(&f.name);
         parts.join("::")
+    }
+
+    /// A route's budget from one deployment: the one written above its handler, else the configuration's.
+    pub fn budget(&self, config: &Config, route: &Route, deployment: &str) -> f64 {
+        match self.inline_budgets.get(&route.handler) {
+            Some(ms) => *ms,
+            None => config.budget_for(route.key().as_deref(), deployment),
+        }
     }
 
     /// Every function reachable from `id` through resolved calls, `id` included.
@@ -218,10 +228,12 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         fns,
         routes: Vec::new(),
         static_routes: Vec::new(),
+        inline_budgets: HashMap::new(),
         reachable: Vec::new(),
         background: Vec::new(),
     };
     (model.routes, model.static_routes) = routes(&model, &index);
+    model.inline_budgets = crate::suppress::inline_budgets(&model);
     add_extractors(&mut model);
     // Where routers were found, a handler none of them mounts is most likely dead code: it is listed,
     // but its path is not checked. Where none were found (a framework hopcheck does not know), every

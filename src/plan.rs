@@ -293,10 +293,9 @@ fn scenario(
     let mut dynamic_ms = Vec::new();
     for route in model.routes.iter().filter(|r| r.checked(&model.routes)) {
         let cost = costs.of_fn(route.handler);
-        let key = route.key();
         let mut any_over = false;
         for (d, &ms) in config.deployments.iter().zip(&cost.ms) {
-            let budget = config.budget_for(key.as_deref(), d);
+            let budget = model.budget(config, route, d);
             any_over |= ms > budget;
             dynamic_ms.push(ms);
             routes.push(PlanRoute {

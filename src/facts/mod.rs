@@ -95,6 +95,8 @@ pub struct FnFacts {
     pub loc: Loc,
     /// The line of the `fn` keyword (a route's line in reports).
     pub fn_line: u32,
+    /// The line of its closing brace (0 where not known: closures and synthetic functions).
+    pub end_line: u32,
     /// Extractor types among the parameters (`State`, `Path`, `Json`, …): evidence of a handler.
     pub extractors: Vec<String>,
     /// Parameter name → type name (`State(state): State<AppState>` gives `state` → `AppState`).

@@ -369,6 +369,7 @@ impl<'a, 's> Visitor<'a, 's> {
             detached: false,
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
+            end_line: block.brace_token.span.close().end().line as u32,
             returns: match &sig.output {
                 syn::ReturnType::Type(_, ty) => core_type(ty),
                 syn::ReturnType::Default => None,

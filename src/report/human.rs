@@ -76,7 +76,7 @@ impl Format for Human {
             .with_width(110)
             .with_links(false);
         let mut out = String::new();
-        for d in &a.diagnostics {
+        for d in a.diagnostics.iter().filter(|d| d.suppressed.is_none()) {
             let file = &a.model.files[d.file];
             let r = Rendered {
                 d,
@@ -154,12 +154,12 @@ fn summary(a: &Analysis) -> String {
     let errors = a
         .diagnostics
         .iter()
-        .filter(|d| d.level == Level::Error)
+        .filter(|d| d.level == Level::Error && d.suppressed.is_none())
         .count();
     let warnings = a
         .diagnostics
         .iter()
-        .filter(|d| d.level == Level::Warn)
+        .filter(|d| d.level == Level::Warn && d.suppressed.is_none())
         .count();
     let over = a
         .routes
@@ -173,20 +173,76 @@ fn summary(a: &Analysis) -> String {
             format!("{n} {w}s")
         }
     };
+    let suppressed = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.suppressed.is_some())
+        .count();
+    let suppressed = if suppressed > 0 {
+        format!(" ({suppressed} suppressed)")
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "\n{}, {} over budget; {}, {} in {}\n",
+        "\n{}, {} over budget; {}, {}{suppressed} in {}\n",
         plural(a.routes.len(), "route"),
         over,
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(a.model.files.len(), "file"),
     );
+    if let Some(c) = &a.comparison {
+        out.push_str(&comparison(c));
+    }
     if a.config.file.is_some() {
         out.push_str(&super::topology_line(a));
         out.push('\n');
     }
     for note in a.notes() {
         out.push_str(&format!("note: {note}\n"));
+    }
+    out
+}
+
+/// `--compare-to`: the routes whose estimate changed, before → after.
+fn comparison(c: &crate::gate::Comparison) -> String {
+    let mut out = format!(
+        "compared with {}: {} new {}, {} fixed",
+        c.base,
+        c.new_findings.len(),
+        if c.new_findings.len() == 1 {
+            "finding"
+        } else {
+            "findings"
+        },
+        c.fixed_findings
+    );
+    if c.routes.is_empty() {
+        out.push_str("; no route's estimate changed\n");
+        return out;
+    }
+    out.push('\n');
+    for r in &c.routes {
+        let name = match (&r.method, &r.path) {
+            (Some(m), Some(p)) => format!("{m} {p}"),
+            _ => r.handler.clone(),
+        };
+        let change = match (r.before_ms, r.after_ms) {
+            (Some(b), Some(a)) => {
+                let sign = if a >= b { "+" } else { "−" };
+                format!(
+                    "≈ {} → {} ms ({sign}{} ms)",
+                    fmt_ms(b),
+                    fmt_ms(a),
+                    fmt_ms((a - b).abs())
+                )
+            }
+            (None, Some(a)) => format!("new, ≈ {} ms", fmt_ms(a)),
+            (Some(b), None) => format!("removed (was ≈ {} ms)", fmt_ms(b)),
+            (None, None) => String::new(),
+        };
+        let flag = if r.regression { "  regression" } else { "" };
+        out.push_str(&format!("  {name} from {}: {change}{flag}\n", r.deployment));
     }
     out
 }

@@ -19,6 +19,12 @@ struct Output<'a> {
     diagnostics: Vec<DiagOut<'a>>,
     /// Remarks about the run (the default topology was used, no database call was found).
     notes: Vec<String>,
+    /// With `--compare-to`: the routes that changed and the findings that are new.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comparison: Option<&'a crate::gate::Comparison>,
+    /// With `--baseline`: how many findings it accepted and its stale entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a crate::gate::BaselineReport>,
 }
 
 #[derive(Serialize)]
@@ -42,6 +48,11 @@ struct DiagOut<'a> {
     help: &'a str,
     label: &'a str,
     related: Vec<RelatedOut<'a>>,
+    /// Stable across runs and line shifts: what baselines and SARIF fingerprints use.
+    fingerprint: &'a str,
+    /// Present when the finding does not count: `{"kind": "inline"|"config"|"baseline", "reason"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a crate::rules::Suppressed>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +100,8 @@ fn diag<'a>(a: &'a Analysis, d: &'a Diagnostic) -> DiagOut<'a> {
                 message: m,
             })
             .collect(),
+        fingerprint: &d.fingerprint,
+        suppressed: d.suppressed.as_ref(),
     }
 }
 
@@ -104,6 +117,8 @@ impl Format for Json {
             routes: &a.routes,
             diagnostics: a.diagnostics.iter().map(|d| diag(a, d)).collect(),
             notes: a.notes(),
+            comparison: a.comparison.as_ref(),
+            baseline: a.baseline.as_ref(),
         };
         let mut s = serde_json::to_string_pretty(&out)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

@@ -3,20 +3,37 @@
 
 use crate::Analysis;
 
+pub mod cargo;
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod plan;
+pub mod sarif;
+pub mod short;
 
 /// An output format.
 pub trait Format {
     fn render(&self, analysis: &Analysis) -> String;
 }
 
+/// Every format `--format` takes.
+pub const FORMATS: &[&str] = &[
+    "human", "json", "sarif", "github", "gitlab", "cargo", "short", "markdown",
+];
+
 /// The format chosen on the command line.
 pub fn format(name: &str, color: bool) -> Option<Box<dyn Format>> {
     match name {
         "human" => Some(Box::new(human::Human { color })),
         "json" => Some(Box::new(json::Json)),
+        "sarif" => Some(Box::new(sarif::Sarif)),
+        "github" => Some(Box::new(github::Github)),
+        "gitlab" => Some(Box::new(gitlab::Gitlab)),
+        "cargo" => Some(Box::new(cargo::Cargo)),
+        "short" => Some(Box::new(short::Short)),
+        "markdown" => Some(Box::new(markdown::Markdown)),
         _ => None,
     }
 }

@@ -375,6 +375,7 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
         ),
         related,
         function: Some(function),
+        ..Diagnostic::default()
     }
 }
 

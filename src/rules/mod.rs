@@ -16,11 +16,13 @@ pub mod read_on_primary;
 pub mod residency_violation;
 pub mod sequential_queries;
 pub mod stale_read_after_write;
+pub mod unused_allow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Allow,
+    #[default]
     Warn,
     Error,
 }
@@ -53,7 +55,7 @@ pub struct Ctx<'a> {
 }
 
 /// A finding, located in one file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Diagnostic {
     pub lint: &'static str,
     pub level: Level,
@@ -68,6 +70,18 @@ pub struct Diagnostic {
     pub related: Vec<(Loc, String)>,
     /// The function it is about, so that routes through it can list it.
     pub function: Option<usize>,
+    /// Its identity across runs and edits (set after the rules run): see [`fingerprint`].
+    pub fingerprint: String,
+    /// Why it does not count, when it does not: an allow comment, an ignored path, the baseline.
+    pub suppressed: Option<Suppressed>,
+}
+
+/// Why a finding is suppressed. Suppressed findings are kept and shown as such by the machine formats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppressed {
+    /// `inline` (an allow comment), `config` (`[ignore]` in hopcheck.toml) or `baseline`.
+    pub kind: &'static str,
+    pub reason: String,
 }
 
 pub struct Lint {
@@ -87,6 +101,7 @@ pub const LINTS: &[&Lint] = &[
     &residency_violation::LINT,
     &over_budget::LINT,
     &parse_error::LINT,
+    &unused_allow::LINT,
 ];
 
 pub fn find(name: &str) -> Option<&'static Lint> {
@@ -114,21 +129,60 @@ pub fn check(ctx: &Ctx) -> Vec<Diagnostic> {
     out.dedup_by(|a, b| {
         a.file == b.file && a.loc == b.loc && a.lint == b.lint && a.message == b.message
     });
-    out.sort_by(|a, b| {
-        (
-            ctx.model.files[a.file].path.as_str(),
-            a.loc.line,
-            a.loc.col,
-            a.lint,
-        )
-            .cmp(&(
-                ctx.model.files[b.file].path.as_str(),
-                b.loc.line,
-                b.loc.col,
-                b.lint,
-            ))
-    });
+    sort(ctx.model, &mut out);
     out
+}
+
+/// Findings in reading order: by file, line, column, lint.
+pub fn sort(model: &Model, out: &mut [Diagnostic]) {
+    let key = |d: &Diagnostic| {
+        (
+            model.files[d.file].path.as_str(),
+            d.loc.line,
+            d.loc.col,
+            d.lint,
+        )
+    };
+    out.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+/// Gives each finding its fingerprint: a hash of the lint, the file, the enclosing function and the
+/// primary line's text without whitespace (so it survives line shifts and reformatting elsewhere), then
+/// `:n` for the n-th finding with the same hash.
+pub fn fingerprint(model: &Model, diagnostics: &mut [Diagnostic]) {
+    let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    for d in diagnostics {
+        let file = &model.files[d.file];
+        let line: String = file
+            .source
+            .lines()
+            .nth(d.loc.line.saturating_sub(1) as usize)
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .take(100)
+            .collect();
+        let function = d
+            .function
+            .map(|f| model.qualified_name(f))
+            .unwrap_or_default();
+        let hash = fnv1a([d.lint, file.path.as_str(), function.as_str(), line.as_str()]);
+        let n = seen.entry(hash).or_insert(0);
+        *n += 1;
+        d.fingerprint = format!("{hash:016x}:{n}");
+    }
+}
+
+/// FNV-1a over the parts, each followed by a zero byte: stable across runs, builds and platforms.
+fn fnv1a<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// `≈ 279 ms from us-east-1, ≈ 12 ms from eu-west-1`.

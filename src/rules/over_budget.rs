@@ -24,7 +24,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     {
         let cost = ctx.costs.of_fn(route.handler);
         let key = route.key();
-        let budget = |d: &str| ctx.config.budget_for(key.as_deref(), d);
+        let budget = |d: &str| ctx.model.budget(ctx.config, route, d);
         let over: Vec<(f64, String)> = ctx
             .config
             .deployments
@@ -104,6 +104,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             ),
             related,
             function: Some(handler),
+            ..Diagnostic::default()
         });
     }
 }

@@ -25,6 +25,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             help: "hopcheck skipped this file, so round trips in it are not counted; does `cargo check` accept it?".into(),
             related: Vec::new(),
             function: None,
+            ..Diagnostic::default()
         });
     }
 }

@@ -103,6 +103,7 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
         help: help.join("; "),
         related,
         function: Some(function),
+        ..Diagnostic::default()
     });
 }
 

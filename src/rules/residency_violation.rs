@@ -88,6 +88,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                         ),
                         related: Vec::new(),
                         function: Some(id),
+                        ..Diagnostic::default()
                     });
                     break;
                 }

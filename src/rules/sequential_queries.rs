@@ -217,6 +217,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
         help: help(ctx, function, &items, &reached),
         related,
         function: Some(function),
+        ..Diagnostic::default()
     });
     true
 }

@@ -245,6 +245,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             ),
             related,
             function: Some(s.function),
+            ..Diagnostic::default()
         });
     }
 }

@@ -91,7 +91,13 @@ pub fn expected(path: &Path) -> BTreeMap<(String, u32), Vec<String>> {
 /// (file, line) → lints, from the JSON output.
 pub fn actual(json: &serde_json::Value) -> BTreeMap<(String, u32), Vec<String>> {
     let mut out: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
-    for d in json["diagnostics"].as_array().unwrap() {
+    // Suppressed findings are not reported to the user (the JSON keeps them, marked).
+    let reported = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d.get("suppressed").is_none());
+    for d in reported {
         let key = (
             d["file"].as_str().unwrap().to_string(),
             d["line"].as_u64().unwrap() as u32,
@@ -129,4 +135,38 @@ pub fn lints(json: &serde_json::Value) -> Vec<&str> {
         .iter()
         .map(|d| d["lint"].as_str().unwrap())
         .collect()
+}
+
+/// An npm package installed once into `target/npm-tools/<name>` (the npm registry is reachable from
+/// every machine that runs the tests), returning that folder. Panics with npm's output if it cannot be
+/// installed: the tests that use a real validator must not pass without it.
+pub fn npm_package(package: &str, version: &str) -> PathBuf {
+    let name = package.trim_start_matches('@').replace('/', "-");
+    let dir = root()
+        .join("target/npm-tools")
+        .join(format!("{name}-{version}"));
+    let marker = dir.join("node_modules").join(package).join("package.json");
+    if marker.is_file() {
+        return dir;
+    }
+    std::fs::create_dir_all(&dir).expect("target/npm-tools can be created");
+    let out = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(&dir)
+        .arg(format!("{package}@{version}"))
+        .output()
+        .unwrap_or_else(|e| panic!("npm is needed to install {package}: {e}"));
+    assert!(
+        out.status.success() && marker.is_file(),
+        "npm install {package}@{version} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
 }
