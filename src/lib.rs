@@ -11,6 +11,7 @@ pub mod cost;
 pub mod discover;
 pub mod explain;
 pub mod facts;
+pub mod fix;
 pub mod gate;
 pub mod init;
 pub mod model;
