@@ -1,6 +1,7 @@
-//! The command line: `check` (the default), `explain`, `lints`, `regions`, `init`. It parses arguments,
-//! loads the configuration, calls [`crate::analyze`] and maps the outcome to an exit status:
-//! 0 no error-level finding, 1 at least one, 2 a usage, configuration or I/O error.
+//! The command line: `check` (the default), `plan`, `baseline`, `fix`, `lsp`, `explain`, `lints`,
+//! `regions`, `init`. It parses arguments, loads the configuration, calls [`crate::analyze`] and maps the
+//! outcome to an exit status: 0 nothing fails the run, 1 a finding or regression does, 2 a usage,
+//! configuration or I/O error.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -42,12 +43,29 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Run as a language server over stdio (for editors).
+    Lsp,
     /// Show the documentation of a lint.
     Explain { lint: String },
     /// List the lints.
     Lints,
     /// List the known cloud regions (optionally those whose name or place contains FILTER).
     Regions { filter: Option<String> },
+    /// Apply the safe fixes: independent sequential reads joined with `try_join!`, reads on the primary
+    /// sent to the replica pool `[pools]` maps.
+    Fix {
+        /// A folder or a .rs file (default: the current folder).
+        path: Option<PathBuf>,
+        /// The configuration file (default: hopcheck.toml at PATH or above it).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Write nothing; list the fixes that would be made.
+        #[arg(long, conflicts_with = "diff")]
+        dry_run: bool,
+        /// Write nothing; print the fixes as a unified diff.
+        #[arg(long)]
+        diff: bool,
+    },
     /// Write a starter hopcheck.toml for the code in PATH (default: the current folder).
     Init {
         path: Option<PathBuf>,
@@ -117,6 +135,7 @@ pub fn run(cli: Cli) -> i32 {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
         Some(Command::Plan(args)) => plan(args),
+        Some(Command::Lsp) => crate::lsp::run(),
         Some(Command::Baseline {
             path,
             config,
@@ -137,6 +156,12 @@ pub fn run(cli: Cli) -> i32 {
             0
         }
         Some(Command::Regions { filter }) => regions(filter.as_deref()),
+        Some(Command::Fix {
+            path,
+            config,
+            dry_run,
+            diff,
+        }) => fix(path, config, dry_run, diff),
         Some(Command::Init {
             path,
             deploy,
@@ -369,6 +394,26 @@ fn report_config_errors(errors: &[config::ConfigError]) {
         }
         eprint!("{text}");
     }
+}
+
+/// `hopcheck fix`: analyse, then write, list or diff the fixes (`crate::fix`).
+fn fix(path: Option<PathBuf>, config: Option<PathBuf>, dry_run: bool, diff: bool) -> i32 {
+    let args = CheckArgs {
+        path,
+        config,
+        ..CheckArgs::default()
+    };
+    let (root, config) = match setup(&args) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    let analysis = crate::analyze(&root, config);
+    let mode = match (dry_run, diff) {
+        (true, _) => crate::fix::Mode::DryRun,
+        (_, true) => crate::fix::Mode::Diff,
+        _ => crate::fix::Mode::Write,
+    };
+    crate::fix::run(&analysis, mode)
 }
 
 fn regions(filter: Option<&str>) -> i32 {

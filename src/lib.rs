@@ -14,6 +14,7 @@ pub mod facts;
 pub mod fix;
 pub mod gate;
 pub mod init;
+pub mod lsp;
 pub mod model;
 pub mod plan;
 pub mod report;
@@ -133,8 +134,20 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
     lap("discover");
     let files = parse_all(found, &config.catalog);
     lap("parse");
+    let analysis = analyze_files(root, files, config);
+    lap("rules");
+    analysis
+}
+
+/// The facts of one file from its text (`rel`: its path relative to the analysed folder), as the
+/// language server parses an edited buffer.
+pub fn parse_source(rel: &str, source: String, catalog: &catalog::Catalog) -> facts::FileFacts {
+    extract_checked(rel, source, catalog)
+}
+
+/// The stages after parsing: model, rules, suppressions, route reports.
+pub fn analyze_files(root: &Path, files: Vec<facts::FileFacts>, config: Config) -> Analysis {
     let model = model::build(files, &config);
-    lap("model");
     let (diagnostics, routes) = {
         let costs = cost::Costs::compute(&model, &config);
         let ctx = rules::Ctx {
@@ -149,7 +162,6 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
         let routes = route_reports(&ctx, &diagnostics);
         (diagnostics, routes)
     };
-    lap("rules");
     let prefix = repo_prefix(root);
     let repo_paths = model
         .files

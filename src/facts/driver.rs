@@ -92,11 +92,13 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
                 .builders
                 .iter()
                 .find(|b| b.functions.iter().any(|f| path_matches(&segs, f, bare_ok)))?;
-            Some((
-                builder,
-                sql,
-                format!("{}::{}", builder.library, segs.join("::")),
-            ))
+            // `sqlx::query` as written; a bare `query` or `Post::find` with its library in front.
+            let spelled = if segs.first() == Some(&builder.library) {
+                segs.join("::")
+            } else {
+                format!("{}::{}", builder.library, segs.join("::"))
+            };
+            Some((builder, sql, spelled))
         }
         Expr::Macro(m) => {
             let name = last_segment(&m.mac.path);

@@ -32,7 +32,7 @@ pub struct Loc {
 }
 
 /// The facts of one file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FileFacts {
     /// Path relative to the analysed root, with forward slashes.
     pub path: String,

@@ -1,0 +1,816 @@
+//! `hopcheck lsp`: a language server over stdio. It keeps each file's facts and re-parses only the files
+//! that change (an edited buffer, a file saved outside the editor), then re-runs the stages after parsing
+//! (model, rules, costs), which are cheap. It publishes diagnostics for open files, a code lens with the
+//! cost of each handler, hovers on handlers and round trips, and code actions: the safe fixes of
+//! `crate::fix` and "allow with a reason". A bad `hopcheck.toml` becomes diagnostics on that file.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use serde_json::{json, Value};
+
+use crate::config::{self, Config};
+use crate::facts::{FileFacts, Loc, Step};
+use crate::rules::{fmt_ms, Level};
+use crate::Analysis;
+
+/// How long edits must pause before the analysis runs again.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Stack for the server's thread: parsing deeply nested code recurses.
+const STACK_BYTES: usize = 64 << 20;
+
+/// Runs the server until the client asks it to exit; returns the exit status.
+pub fn run() -> i32 {
+    let thread = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(serve);
+    match thread.map(|t| t.join()) {
+        Ok(Ok(Ok(()))) => 0,
+        Ok(Ok(Err(e))) => {
+            eprintln!("error: hopcheck lsp: {e}");
+            1
+        }
+        _ => {
+            eprintln!("error: hopcheck lsp stopped unexpectedly");
+            1
+        }
+    }
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn serve() -> Result<(), Error> {
+    let (connection, io_threads) = Connection::stdio();
+    let capabilities = json!({
+        "textDocumentSync": {"openClose": true, "change": 1, "save": {"includeText": true}},
+        "hoverProvider": true,
+        "codeLensProvider": {"resolveProvider": false},
+        "codeActionProvider": {"codeActionKinds": ["quickfix"]},
+    });
+    let params = connection.initialize(capabilities)?;
+    let mut server = Server::new(root_of(&params));
+    server.main_loop(&connection)?;
+    // The connection must be dropped before the I/O threads can end.
+    drop(connection);
+    io_threads.join()?;
+    Ok(())
+}
+
+/// The workspace folder from `initialize`: the first workspace folder, `rootUri`, or the current folder.
+fn root_of(params: &Value) -> PathBuf {
+    let uri = params["workspaceFolders"][0]["uri"]
+        .as_str()
+        .or_else(|| params["rootUri"].as_str());
+    uri.and_then(path_of)
+        .or_else(|| params["rootPath"].as_str().map(PathBuf::from))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// A file's facts, with what they were computed from.
+struct Cached {
+    /// Where the text came from: an open buffer's version, or the file's modification time and size.
+    stamp: Stamp,
+    facts: FileFacts,
+}
+
+#[derive(Clone, PartialEq)]
+enum Stamp {
+    Buffer(u64),
+    Disk(Option<SystemTime>, u64),
+}
+
+struct Server {
+    root: PathBuf,
+    /// Open buffers: path → (text, a hash of it).
+    open: HashMap<PathBuf, (String, u64)>,
+    cache: HashMap<String, Cached>,
+    analysis: Option<Analysis>,
+    /// Files diagnostics were published for, to clear them when they have none.
+    published: HashSet<String>,
+    /// The configuration file's problems were published: clear them once it loads.
+    config_errors_shown: Option<PathBuf>,
+    dirty: bool,
+}
+
+impl Server {
+    fn new(root: PathBuf) -> Server {
+        let root = root.canonicalize().unwrap_or(root);
+        Server {
+            root,
+            open: HashMap::new(),
+            cache: HashMap::new(),
+            analysis: None,
+            published: HashSet::new(),
+            config_errors_shown: None,
+            dirty: true,
+        }
+    }
+
+    fn main_loop(&mut self, connection: &Connection) -> Result<(), Error> {
+        loop {
+            let message = if self.dirty {
+                match connection.receiver.recv_timeout(DEBOUNCE) {
+                    Ok(m) => m,
+                    Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {
+                        self.refresh(connection)?;
+                        continue;
+                    }
+                    Err(_) => return Ok(()),
+                }
+            } else {
+                match connection.receiver.recv() {
+                    Ok(m) => m,
+                    Err(_) => return Ok(()),
+                }
+            };
+            match message {
+                Message::Request(request) => {
+                    if connection.handle_shutdown(&request)? {
+                        return Ok(());
+                    }
+                    // Answers use the newest text.
+                    if self.dirty {
+                        self.refresh(connection)?;
+                    }
+                    let response = self.answer(&request);
+                    connection.sender.send(Message::Response(response))?;
+                }
+                Message::Notification(n) => self.notice(n, connection)?,
+                Message::Response(_) => {}
+            }
+        }
+    }
+
+    /// Open, change, save and close: buffers are kept, and the analysis runs again (at once on open and
+    /// save, after a pause in typing on change).
+    fn notice(&mut self, n: Notification, connection: &Connection) -> Result<(), Error> {
+        let uri = n.params["textDocument"]["uri"].as_str().unwrap_or("");
+        let path = path_of(uri);
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                if let (Some(path), Some(text)) = (path, n.params["textDocument"]["text"].as_str())
+                {
+                    self.open.insert(path, (text.to_string(), hash(text)));
+                }
+                self.refresh(connection)?;
+            }
+            "textDocument/didChange" => {
+                // Full sync: the last change holds the whole text.
+                let text = n.params["contentChanges"]
+                    .as_array()
+                    .and_then(|c| c.last())
+                    .and_then(|c| c["text"].as_str());
+                if let (Some(path), Some(text)) = (path, text) {
+                    self.open.insert(path, (text.to_string(), hash(text)));
+                    self.dirty = true;
+                }
+            }
+            "textDocument/didSave" => {
+                if let (Some(path), Some(text)) = (path.clone(), n.params["text"].as_str()) {
+                    self.open.insert(path, (text.to_string(), hash(text)));
+                }
+                self.refresh(connection)?;
+            }
+            "textDocument/didClose" => {
+                if let Some(path) = path {
+                    self.open.remove(&path);
+                    if let Some(rel) = self.rel(&path) {
+                        self.publish(connection, &rel, Vec::new())?;
+                        self.published.remove(&rel);
+                    }
+                }
+                self.dirty = true;
+            }
+            "workspace/didChangeWatchedFiles" => self.dirty = true,
+            // After `shutdown`, `exit` is taken by `handle_shutdown`; here it came without one, and the
+            // protocol wants the process to end with status 1.
+            "exit" => return Err("the client sent `exit` before `shutdown`".into()),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Re-analyses with the newest text and publishes the diagnostics of open files.
+    fn refresh(&mut self, connection: &Connection) -> Result<(), Error> {
+        self.dirty = false;
+        let config = self.config(connection)?;
+        let found = crate::discover::discover(&self.root);
+        let mut files = Vec::with_capacity(found.len());
+        let mut seen = HashSet::new();
+        for f in found {
+            let crate::discover::Found::File { path, rel } = f else {
+                continue;
+            };
+            seen.insert(rel.clone());
+            files.push(self.facts(&path, &rel, &config));
+        }
+        self.cache.retain(|rel, _| seen.contains(rel));
+        let analysis = crate::analyze_files(&self.root, files, config);
+        self.analysis = Some(analysis);
+        self.publish_all(connection)
+    }
+
+    /// The configuration: `hopcheck.toml` at the root or above it (an open buffer's text first), else
+    /// the default topology. A file that does not load gets its errors as diagnostics, and the default
+    /// topology is used meanwhile.
+    fn config(&mut self, connection: &Connection) -> Result<Config, Error> {
+        let Some(file) = config::find(&self.root) else {
+            return Ok(Config::default_topology());
+        };
+        let text = match self.open.get(&file) {
+            Some((text, _)) => Some(text.clone()),
+            None => std::fs::read_to_string(&file).ok(),
+        };
+        let Some(text) = text else {
+            return Ok(Config::default_topology());
+        };
+        match config::parse(&file, &text) {
+            Ok(c) => {
+                if self.config_errors_shown.take().is_some() {
+                    send_diagnostics(connection, &uri_of(&file), Vec::new())?;
+                }
+                Ok(c)
+            }
+            Err(errors) => {
+                let diagnostics = errors
+                    .iter()
+                    .map(|e| {
+                        let start = e.span.as_ref().map_or(0, |s| s.start);
+                        let end = e.span.as_ref().map_or(0, |s| s.end);
+                        let message = match &e.help {
+                            Some(h) => format!("{}\nhelp: {h}", e.message),
+                            None => e.message.clone(),
+                        };
+                        json!({
+                            "range": {"start": position_at(&text, start), "end": position_at(&text, end)},
+                            "severity": 1,
+                            "source": "hopcheck",
+                            "code": "config",
+                            "message": message,
+                        })
+                    })
+                    .collect();
+                send_diagnostics(connection, &uri_of(&file), diagnostics)?;
+                self.config_errors_shown = Some(file);
+                Ok(Config::default_topology())
+            }
+        }
+    }
+
+    /// A file's facts, parsed again only when its text changed.
+    fn facts(&mut self, path: &Path, rel: &str, config: &Config) -> FileFacts {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let buffer = self.open.get(&canonical).or_else(|| self.open.get(path));
+        let stamp = match buffer {
+            Some((_, h)) => Stamp::Buffer(*h),
+            None => {
+                let meta = std::fs::metadata(path).ok();
+                Stamp::Disk(
+                    meta.as_ref().and_then(|m| m.modified().ok()),
+                    meta.map_or(0, |m| m.len()),
+                )
+            }
+        };
+        if let Some(c) = self.cache.get(rel).filter(|c| c.stamp == stamp) {
+            return c.facts.clone();
+        }
+        let text = match buffer {
+            Some((text, _)) => Some(text.clone()),
+            None => std::fs::read(path)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok()),
+        };
+        let facts = match text {
+            Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
+                crate::parse_source(rel, text, &config.catalog)
+            }
+            _ => FileFacts {
+                path: rel.to_string(),
+                module: crate::discover::module_path(rel),
+                ..FileFacts::default()
+            },
+        };
+        self.cache.insert(
+            rel.to_string(),
+            Cached {
+                stamp,
+                facts: facts.clone(),
+            },
+        );
+        facts
+    }
+
+    fn rel(&self, path: &Path) -> Option<String> {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let rel = canonical.strip_prefix(&self.root).ok()?;
+        Some(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    }
+
+    fn open_rels(&self) -> HashSet<String> {
+        self.open.keys().filter_map(|p| self.rel(p)).collect()
+    }
+
+    fn publish_all(&mut self, connection: &Connection) -> Result<(), Error> {
+        let Some(a) = &self.analysis else {
+            return Ok(());
+        };
+        let open = self.open_rels();
+        let mut by_file: HashMap<String, Vec<Value>> = HashMap::new();
+        for d in a.diagnostics.iter().filter(|d| d.suppressed.is_none()) {
+            let file = &a.model.files[d.file];
+            if open.contains(&file.path) {
+                by_file
+                    .entry(file.path.clone())
+                    .or_default()
+                    .push(diagnostic(a, d, &self.root));
+            }
+        }
+        let mut targets: HashSet<String> = std::mem::take(&mut self.published);
+        targets.extend(open);
+        // An open configuration file with errors keeps the diagnostics `config` published for it.
+        if let Some(rel) = self
+            .config_errors_shown
+            .as_deref()
+            .and_then(|f| self.rel(f))
+        {
+            targets.remove(&rel);
+        }
+        for rel in targets {
+            let list = by_file.remove(&rel).unwrap_or_default();
+            if !list.is_empty() {
+                self.published.insert(rel.clone());
+            }
+            send_diagnostics(connection, &uri_of(&self.root.join(&rel)), list)?;
+        }
+        Ok(())
+    }
+
+    fn publish(&self, connection: &Connection, rel: &str, list: Vec<Value>) -> Result<(), Error> {
+        send_diagnostics(connection, &uri_of(&self.root.join(rel)), list)
+    }
+
+    /// Hover, code lens and code action requests; anything else is answered "method not found".
+    fn answer(&self, request: &Request) -> Response {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            "textDocument/hover" => self.hover(&request.params),
+            "textDocument/codeLens" => self.code_lens(&request.params),
+            "textDocument/codeAction" => self.code_actions(&request.params),
+            _ => {
+                return Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::MethodNotFound as i32,
+                    format!("hopcheck does not answer {}", request.method),
+                )
+            }
+        };
+        Response::new_ok(id, result)
+    }
+
+    /// The analysis and the index of the file a request is about.
+    fn file_of(&self, params: &Value) -> Option<(&Analysis, usize)> {
+        let a = self.analysis.as_ref()?;
+        let path = path_of(params["textDocument"]["uri"].as_str()?)?;
+        let rel = self.rel(&path)?;
+        let index = a.model.files.iter().position(|f| f.path == rel)?;
+        Some((a, index))
+    }
+
+    /// On a handler's name or `fn` line: its routes, round trips in order and estimate; on an awaited
+    /// round trip: where it goes and what it costs.
+    fn hover(&self, params: &Value) -> Value {
+        let Some((a, file)) = self.file_of(params) else {
+            return Value::Null;
+        };
+        let line = params["position"]["line"].as_u64().unwrap_or(0) as u32 + 1;
+        let source = &a.model.files[file].source;
+        let col = char_column(
+            source,
+            line,
+            params["position"]["character"].as_u64().unwrap_or(0),
+        );
+        // A round trip under the cursor.
+        for (id, r) in a.model.fns.iter().enumerate() {
+            if r.file != file {
+                continue;
+            }
+            let mut found = None;
+            for step in &a.model.func(id).body {
+                step.walk(&mut |s| {
+                    if let Step::Trip(t) = s {
+                        if contains(t.call_loc, line, col) || contains(t.loc, line, col) {
+                            found.get_or_insert(t.clone());
+                        }
+                    }
+                });
+            }
+            if let Some(t) = found {
+                return markdown(&trip_text(a, &t));
+            }
+        }
+        // A handler's `fn` line.
+        let handler = a.model.fns.iter().enumerate().find(|(id, r)| {
+            r.file == file
+                && a.model.func(*id).fn_line == line
+                && a.model.routes.iter().any(|route| route.handler == *id)
+        });
+        match handler {
+            Some((id, _)) => markdown(&handler_text(a, id)),
+            None => Value::Null,
+        }
+    }
+
+    /// A lens above each handler of the file: round trips, estimate per deployment, budget.
+    fn code_lens(&self, params: &Value) -> Value {
+        let Some((a, file)) = self.file_of(params) else {
+            return json!([]);
+        };
+        let mut lenses = Vec::new();
+        let mut done = HashSet::new();
+        for r in &a.routes {
+            let Some(id) = a.model.routes.iter().find_map(|route| {
+                (a.model.qualified_name(route.handler) == r.handler_path
+                    && a.model.fns[route.handler].file == file)
+                    .then_some(route.handler)
+            }) else {
+                continue;
+            };
+            if !done.insert(id) {
+                continue;
+            }
+            let line = a.model.func(id).fn_line.saturating_sub(1);
+            lenses.push(json!({
+                "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+                "command": {"title": lens_title(r), "command": ""},
+            }));
+        }
+        Value::Array(lenses)
+    }
+
+    /// For findings in the range: the safe fix, where there is one, and "allow with a reason".
+    fn code_actions(&self, params: &Value) -> Value {
+        let Some((a, file)) = self.file_of(params) else {
+            return json!([]);
+        };
+        let uri = params["textDocument"]["uri"].clone();
+        let source = &a.model.files[file].source;
+        let from = params["range"]["start"]["line"].as_u64().unwrap_or(0) as u32 + 1;
+        let to = params["range"]["end"]["line"].as_u64().unwrap_or(0) as u32 + 1;
+        let fixes = crate::fix::fixes(a);
+        let mut actions = Vec::new();
+        for d in a
+            .diagnostics
+            .iter()
+            .filter(|d| d.file == file && d.suppressed.is_none())
+            .filter(|d| d.loc.line >= from.min(to) && d.loc.line <= to.max(from))
+        {
+            let lsp = diagnostic(a, d, &self.root);
+            for f in fixes
+                .iter()
+                .filter(|f| f.fingerprint == d.fingerprint && f.file == file)
+            {
+                let edits: Vec<Value> = f
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "range": {"start": position_at(source, e.start), "end": position_at(source, e.end)},
+                            "newText": e.text,
+                        })
+                    })
+                    .collect();
+                actions.push(json!({
+                    "title": f.title,
+                    "kind": "quickfix",
+                    "diagnostics": [lsp.clone()],
+                    "isPreferred": true,
+                    "edit": {"changes": {uri.as_str().unwrap_or(""): edits}},
+                }));
+            }
+            // `// hopcheck: allow(lint) reason` on its own line above the finding, indented like it.
+            let line_text = source.lines().nth(d.loc.line as usize - 1).unwrap_or("");
+            let indent: String = line_text
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .collect();
+            let at = json!({"line": d.loc.line - 1, "character": 0});
+            actions.push(json!({
+                "title": format!("Allow `{}` here, with a reason", d.lint),
+                "kind": "quickfix",
+                "diagnostics": [lsp],
+                "edit": {"changes": {uri.as_str().unwrap_or(""): [{
+                    "range": {"start": at, "end": at},
+                    "newText": format!("{indent}// hopcheck: allow({}) <why this is fine>\n", d.lint),
+                }]}},
+            }));
+        }
+        Value::Array(actions)
+    }
+}
+
+/// A finding as an LSP diagnostic, with its related round trips and the loop header.
+fn diagnostic(a: &Analysis, d: &crate::rules::Diagnostic, root: &Path) -> Value {
+    let file = &a.model.files[d.file];
+    let uri = uri_of(&root.join(&file.path));
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .map(|(loc, message)| {
+            json!({
+                "location": {"uri": uri, "range": range(&file.source, *loc)},
+                "message": message,
+            })
+        })
+        .collect();
+    let mut message = d.message.clone();
+    if !d.help.is_empty() {
+        message.push_str(&format!("\nhelp: {}", d.help));
+    }
+    json!({
+        "range": range(&file.source, d.loc),
+        "severity": if d.level == Level::Error { 1 } else { 2 },
+        "code": d.lint,
+        "codeDescription": {"href": format!("https://hopcheck.invalid/lints/{}", d.lint)},
+        "source": "hopcheck",
+        "message": message,
+        "relatedInformation": related,
+        "data": {"fingerprint": d.fingerprint},
+    })
+}
+
+/// `3 round trips · ≈ 279 ms from us-east-1 · budget 250 ms`.
+fn lens_title(r: &crate::RouteReport) -> String {
+    let trips = if r.typical_round_trips < r.round_trips {
+        format!("{}–{} round trips", r.typical_round_trips, r.round_trips)
+    } else if r.round_trips == 1 {
+        "1 round trip".to_string()
+    } else {
+        format!("{} round trips", r.round_trips)
+    };
+    let mut parts = vec![trips];
+    for c in &r.cost {
+        let over = if c.over_budget { " (over)" } else { "" };
+        parts.push(format!(
+            "≈ {} ms from {}{over}",
+            fmt_ms(c.estimated_ms),
+            c.deployment
+        ));
+    }
+    if let Some(c) = r.cost.first() {
+        parts.push(format!("budget {} ms", fmt_ms(c.budget_ms)));
+    }
+    parts.join(" · ")
+}
+
+/// A handler's hover: its routes, each round trip on its path in order, and the estimate.
+fn handler_text(a: &Analysis, id: usize) -> String {
+    let name = a.model.qualified_name(id);
+    let mut out = format!("**{name}**\n\n");
+    for r in a.routes.iter().filter(|r| r.handler_path == name) {
+        if let (Some(m), Some(p)) = (&r.method, &r.path) {
+            out.push_str(&format!("`{m} {p}`: {}\n\n", lens_title(r)));
+        }
+    }
+    let mut trips = Vec::new();
+    let mut seen = HashSet::new();
+    in_order(a, id, &mut trips, &mut seen);
+    if !trips.is_empty() {
+        out.push_str("Round trips, in order:\n");
+        for (i, (f, t)) in trips.iter().enumerate() {
+            let file = &a.model.file_of(*f).path;
+            out.push_str(&format!(
+                "{}. `{}` → {} ({}:{})\n",
+                i + 1,
+                t.api,
+                endpoint(a, t),
+                file,
+                t.loc.line
+            ));
+        }
+    }
+    out
+}
+
+/// The round trips a function reaches, in evaluation order, each function once.
+fn in_order<'a>(
+    a: &'a Analysis,
+    id: usize,
+    out: &mut Vec<(usize, &'a crate::facts::Trip)>,
+    seen: &mut HashSet<usize>,
+) {
+    if !seen.insert(id) || out.len() > 200 {
+        return;
+    }
+    steps_in_order(a, id, &a.model.func(id).body, out, seen);
+}
+
+fn steps_in_order<'a>(
+    a: &'a Analysis,
+    id: usize,
+    list: &'a [Step],
+    out: &mut Vec<(usize, &'a crate::facts::Trip)>,
+    seen: &mut HashSet<usize>,
+) {
+    for step in list {
+        match step {
+            Step::Trip(t) => out.push((id, t)),
+            Step::Call(c) => {
+                if let Some(callee) = c.resolved {
+                    in_order(a, callee, out, seen);
+                }
+            }
+            other => {
+                for child in other.children() {
+                    steps_in_order(a, id, child, out, seen);
+                }
+            }
+        }
+    }
+}
+
+/// Where a round trip goes: `main (primary) in eu-central-1 · ≈ 93 ms from us-east-1`.
+fn endpoint(a: &Analysis, t: &crate::facts::Trip) -> String {
+    let Some(target) = t.target else {
+        return "unknown".into();
+    };
+    let c = &a.config;
+    let name = c
+        .databases
+        .get(target.db)
+        .map_or("an API next to the app".to_string(), |d| {
+            let role = match target.role {
+                config::Role::Primary if d.service => "",
+                config::Role::Primary => " (primary)",
+                config::Role::Replica => " (replica)",
+            };
+            format!("{}{role}", d.name)
+        });
+    let costs: Vec<String> = c
+        .deployments
+        .iter()
+        .map(|d| {
+            let region = c.endpoint_region(target, d);
+            format!("{region}, ≈ {} ms from {d}", fmt_ms(c.rtt_ms(d, region)))
+        })
+        .collect();
+    format!("{name}: {}", costs.join("; "))
+}
+
+/// A round trip's hover.
+fn trip_text(a: &Analysis, t: &crate::facts::Trip) -> String {
+    let mut out = format!("**round trip** `{}`\n\n{}\n", t.api, endpoint(a, t));
+    if let Some(access) = t.access {
+        let what = match access {
+            crate::facts::sql::Access::Read => "a read",
+            crate::facts::sql::Access::Write => "a write (or SQL hopcheck cannot read)",
+        };
+        out.push_str(&format!("\n{what}"));
+        if t.in_transaction {
+            out.push_str(", in a transaction");
+        }
+        out.push('\n');
+    }
+    if let Some(sql) = &t.sql {
+        out.push_str(&format!("\n```sql\n{}\n```\n", sql.trim()));
+    }
+    out
+}
+
+fn markdown(text: &str) -> Value {
+    json!({"contents": {"kind": "markdown", "value": text}})
+}
+
+fn contains(loc: Loc, line: u32, col: u32) -> bool {
+    loc.line == line && col >= loc.col && col <= loc.col + loc.len.max(1)
+}
+
+/// The 1-based character column of an LSP position (UTF-16 units) on a line.
+fn char_column(source: &str, line: u32, utf16: u64) -> u32 {
+    let text = source
+        .lines()
+        .nth(line.saturating_sub(1) as usize)
+        .unwrap_or("");
+    let mut units = 0u64;
+    let mut chars = 0u32;
+    for ch in text.chars() {
+        if units >= utf16 {
+            break;
+        }
+        units += ch.len_utf16() as u64;
+        chars += 1;
+    }
+    chars + 1
+}
+
+/// A finding's place as an LSP range (0-based lines, UTF-16 characters).
+fn range(source: &str, loc: Loc) -> Value {
+    let start = loc.offset as usize;
+    let end = start + loc.len as usize;
+    if loc.offset == 0 && loc.len == 0 {
+        let p = json!({"line": loc.line.saturating_sub(1), "character": 0});
+        return json!({"start": p, "end": p});
+    }
+    json!({"start": position_at(source, start), "end": position_at(source, end)})
+}
+
+/// The LSP position of a byte offset.
+fn position_at(source: &str, offset: usize) -> Value {
+    let offset = offset.min(source.len());
+    let mut at = offset;
+    while !source.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &source[..at];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character: usize = source[line_start..at].chars().map(char::len_utf16).sum();
+    json!({"line": line, "character": character})
+}
+
+fn send_diagnostics(
+    connection: &Connection,
+    uri: &str,
+    diagnostics: Vec<Value>,
+) -> Result<(), Error> {
+    let params = json!({"uri": uri, "diagnostics": diagnostics});
+    connection
+        .sender
+        .send(Message::Notification(Notification::new(
+            "textDocument/publishDiagnostics".to_string(),
+            params,
+        )))?;
+    Ok(())
+}
+
+fn hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// `file:///a/b%20c.rs` → `/a/b c.rs`.
+fn path_of(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok().map(PathBuf::from)
+}
+
+/// `/a/b c.rs` → `file:///a/b%20c.rs`.
+fn uri_of(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::from("file://");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_and_paths_round_trip() {
+        let p = Path::new("/work/my app/src/ü.rs");
+        assert_eq!(path_of(&uri_of(p)).as_deref(), Some(p));
+        assert_eq!(path_of("file:///a/b.rs"), Some(PathBuf::from("/a/b.rs")));
+        assert_eq!(path_of("untitled:1"), None);
+    }
+
+    #[test]
+    fn positions_count_utf16_units() {
+        let src = "let é = 1;\nlet 😀x = 2;\n";
+        assert_eq!(
+            position_at(src, src.find('x').unwrap()),
+            json!({"line": 1, "character": 6})
+        );
+        assert_eq!(char_column(src, 2, 6), 6);
+    }
+}
