@@ -489,32 +489,9 @@ fn strip_ws(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// The expression an executor argument names, under `&`, `*`, parentheses and `.as_ref()`-like calls
-/// (what the facts record as the executor).
+/// The expression an executor argument names (what the facts record as the executor).
 fn core(e: &syn::Expr) -> &syn::Expr {
-    match e {
-        syn::Expr::Reference(r) => core(&r.expr),
-        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => core(&u.expr),
-        syn::Expr::Paren(p) => core(&p.expr),
-        syn::Expr::Group(g) => core(&g.expr),
-        syn::Expr::MethodCall(m)
-            if m.args.is_empty()
-                && matches!(
-                    m.method.to_string().as_str(),
-                    "as_ref"
-                        | "as_mut"
-                        | "clone"
-                        | "deref"
-                        | "deref_mut"
-                        | "borrow"
-                        | "borrow_mut"
-                        | "as_deref"
-                ) =>
-        {
-            core(&m.receiver)
-        }
-        other => other,
-    }
+    crate::facts::driver::executor_core(e).0
 }
 
 /// Every block of a file, outermost first.

@@ -568,6 +568,19 @@ pub fn is_concurrent_adapter(name: &str) -> bool {
 /// The executor spelled without references, derefs and no-op adapters: `&mut *tx` → `tx`,
 /// `&state.db` → `state.db`, `state.pool.as_ref()` → `state.pool`.
 pub fn executor_text(expr: &Expr) -> (String, bool) {
+    let (cur, mutable) = executor_core(expr);
+    let text: String = cur
+        .to_token_stream()
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    (text, mutable)
+}
+
+/// The expression an executor argument names, under `&`, `*`, parentheses and `.as_ref()`-like calls,
+/// and whether a `&mut` or `_mut` adapter was on the way.
+pub fn executor_core(expr: &Expr) -> (&Expr, bool) {
     let mut cur = expr;
     let mut mutable = false;
     loop {
@@ -596,16 +609,9 @@ pub fn executor_text(expr: &Expr) -> (String, bool) {
                 mutable |= m.method.to_string().contains("mut");
                 cur = &m.receiver;
             }
-            _ => break,
+            _ => return (cur, mutable),
         }
     }
-    let text: String = cur
-        .to_token_stream()
-        .to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    (text, mutable)
 }
 
 /// Strips `?`, `.await`, and error adapters from a `let` initialiser, to see what a local holds.
