@@ -262,7 +262,7 @@ pub fn apply(model: &Model, config: &Config, diagnostics: &mut Vec<Diagnostic>) 
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ))
-                    } else if reason.is_empty() && config.require_reason {
+                    } else if placeholder(reason) && config.require_reason {
                         Some("an allow needs a reason after it: `// hopcheck: allow(lint) why it is fine`".into())
                     } else if until.as_ref().is_some_and(|u| *u < today) {
                         // Expired: the findings count again, and say why.
@@ -312,6 +312,12 @@ pub fn apply(model: &Model, config: &Config, diagnostics: &mut Vec<Diagnostic>) 
     }
     extra.retain(|d| d.level != Level::Allow);
     diagnostics.extend(extra);
+}
+
+/// No reason, or the placeholder an editor's "allow" action writes (`<why this is fine>`).
+fn placeholder(reason: &str) -> bool {
+    let r = reason.trim();
+    r.is_empty() || (r.starts_with('<') && r.ends_with('>'))
 }
 
 /// Does an allow comment cover a finding?
@@ -421,6 +427,9 @@ async fn report() {
             matches!(parse("allow(x) why until=soon"), DirectiveKind::Invalid(m) if m.contains("until=soon"))
         );
         assert!(matches!(parse("alow(x)"), DirectiveKind::Invalid(_)));
+        assert!(
+            placeholder("<why this is fine>") && placeholder("  ") && !placeholder("batch of 3")
+        );
         assert_eq!(parse("budget(400ms)"), DirectiveKind::Budget(400.0));
         // Comment markers inside strings are not comments.
         assert_eq!(comment_start("let s = \"// hopcheck: allow(x)\";"), None);
