@@ -42,8 +42,9 @@ fn render(format: &str, analysis: &hopcheck::Analysis) -> String {
         .render(analysis)
 }
 
-/// The report with every lint's documentation (`help.text`, `help.markdown`) replaced by its file name,
-/// so that editing a lint's doc does not change the snapshot; the test below checks the docs themselves.
+/// The report with every lint's documentation (`help.text`, `help.markdown`, and `fullDescription`, the
+/// doc's first section) replaced by its file name, so that editing a lint's doc does not change the
+/// snapshot; the test below checks the docs themselves.
 fn without_docs(sarif: &str) -> String {
     let mut out = sarif.to_string();
     for lint in hopcheck::rules::LINTS {
@@ -55,7 +56,17 @@ fn without_docs(sarif: &str) -> String {
         );
         out = out.replace(&doc, &format!("\"[lints/{}.md]\"", lint.name));
     }
-    out
+    let mut v: Value = serde_json::from_str(&out).unwrap();
+    for rule in v["runs"][0]["tool"]["driver"]["rules"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let id = rule["id"].as_str().unwrap().to_string();
+        rule["fullDescription"]["text"] = Value::String(format!("[lints/{id}.md: What it does]"));
+    }
+    let mut text = serde_json::to_string_pretty(&v).unwrap();
+    text.push('\n');
+    text
 }
 
 fn assert_no_absolute_paths(text: &str) {
