@@ -51,6 +51,26 @@ fn serve() -> Result<(), Error> {
         "codeActionProvider": {"codeActionKinds": ["quickfix"]},
     });
     let params = connection.initialize(capabilities)?;
+    // Files changed outside the editor (a `git checkout`, hopcheck.toml edited elsewhere): ask the
+    // client to say so, where it can.
+    let watch =
+        &params["capabilities"]["workspace"]["didChangeWatchedFiles"]["dynamicRegistration"];
+    if watch.as_bool() == Some(true) {
+        let request = Request::new(
+            lsp_server::RequestId::from("hopcheck/watch".to_string()),
+            "client/registerCapability".to_string(),
+            json!({"registrations": [{
+                "id": "hopcheck-files",
+                "method": "workspace/didChangeWatchedFiles",
+                "registerOptions": {"watchers": [
+                    {"globPattern": "**/hopcheck.toml"},
+                    {"globPattern": "**/*.rs"},
+                    {"globPattern": "**/Cargo.toml"},
+                ]},
+            }]}),
+        );
+        connection.sender.send(Message::Request(request))?;
+    }
     let mut server = Server::new(root_of(&params));
     server.main_loop(&connection)?;
     // The connection must be dropped before the I/O threads can end.

@@ -390,6 +390,7 @@ fn a_strict_client_passes_the_protocol_cases() {
         .current_dir(common::root())
         .env("HOPCHECK_BIN", env!("CARGO_BIN_EXE_hopcheck"))
         .env("HOPCHECK_SHOP", &shop)
+        .env("HOPCHECK_FIX", common::fixtures().join("fix"))
         .env("PYTHONDONTWRITEBYTECODE", "1");
     let (status, output) = run_bounded(pytest, "pytest", tmp.path(), PYTEST_DEADLINE);
     println!("{output}");

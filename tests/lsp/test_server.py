@@ -2,7 +2,7 @@
 server into the LSP types of lsprotocol and fails the test on any that does not fit.
 
 tests/lsp.rs runs this file with the Python of a virtual environment under target/, with HOPCHECK_BIN
-(the binary) and HOPCHECK_SHOP (a copy of fixtures/projects/shop) set. Each test starts its own server
+(the binary), HOPCHECK_SHOP (a copy of fixtures/projects/shop) and HOPCHECK_FIX (fixtures/fix) set. Each test starts its own server
 on its own copy of the shop. Every wait is bounded by WAIT seconds.
 """
 
@@ -24,6 +24,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 BIN = os.environ["HOPCHECK_BIN"]
 SHOP = Path(os.environ["HOPCHECK_SHOP"])
+FIX = Path(os.environ["HOPCHECK_FIX"])
 USERS = "src/routes/users.rs"
 ORDERS = "src/routes/orders.rs"
 WAIT = 10.0
@@ -580,3 +581,84 @@ async def test_exit_without_shutdown_ends_the_process_with_status_1(shop: Path):
     finally:
         kill_if_running(client)
         await client.stop()
+
+
+async def test_the_quick_fix_joins_two_independent_reads(tmp_path: Path):
+    """The code action for `sequential-queries` on the fix fixture is the `try_join!` that `hopcheck fix`
+    makes; applied to the buffer, the finding goes away."""
+    root = tmp_path / "fix"
+    shutil.copytree(FIX, root, ignore=shutil.ignore_patterns("target"))
+    root = root.resolve()
+    rel = "src/lib.rs"
+    client = await CONFIG.start()
+    try:
+        await initialize(client, root)
+        file_uri = uri(root, rel)
+        text = (root / rel).read_text(encoding="utf-8")
+        open_file(client, root, rel, text)
+        got = await diagnostics_of(client, file_uri, "diagnostics of the fix fixture", bool)
+        runs = [d for d in got if d.code == "sequential-queries"]
+        assert runs, [summary(d) for d in got]
+        first = min(runs, key=lambda d: d.range.start.line)
+        actions = await asyncio.wait_for(
+            client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri=file_uri),
+                    range=first.range,
+                    context=types.CodeActionContext(diagnostics=[first]),
+                )
+            ),
+            WAIT,
+        )
+        fix = next(a for a in actions if isinstance(a, types.CodeAction) and "try_join!" in a.title)
+        assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred
+        edits = fix.edit.changes[file_uri]
+        # Apply the edits (LSP positions: 0-based lines, UTF-16 columns; the fixture is ASCII).
+        lines = text.split("\n")
+        offsets = [0]
+        for line in lines:
+            offsets.append(offsets[-1] + len(line) + 1)
+        fixed = text
+        for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+            start = offsets[e.range.start.line] + e.range.start.character
+            end = offsets[e.range.end.line] + e.range.end.character
+            fixed = fixed[:start] + e.new_text + fixed[end:]
+        assert "try_join!(" in fixed and fixed != text
+        change_file(client, root, rel, 2, fixed)
+        line = first.range.start.line
+        await until(
+            "the joined reads to leave no sequential-queries finding on their line",
+            lambda: not any(
+                d.code == "sequential-queries" and d.range.start.line == line
+                for d in client.diagnostics.get(file_uri, [])
+            ),
+        )
+        # The same rewrite as the command line's for that pair.
+        cli_copy = tmp_path / "fix-cli"
+        shutil.copytree(FIX, cli_copy, ignore=shutil.ignore_patterns("target"))
+        subprocess.run([BIN, "fix", str(cli_copy)], check=True, capture_output=True, timeout=60)
+        joined = [l for l in fixed.split("\n") if "try_join!(" in l]
+        assert joined and joined[0] in (cli_copy / rel).read_text(encoding="utf-8")
+    finally:
+        kill_if_running(client)
+        await client.stop()
+
+
+async def test_a_config_changed_outside_the_editor_is_read_again(client: LanguageClient, shop: Path):
+    """hopcheck.toml edited on disk (not open): the watched-files notification re-prices the routes."""
+    users_uri = uri(shop, USERS)
+    open_file(client, shop, USERS)
+    await diagnostics_of(
+        client, users_uri, "the over-budget finding", lambda ds: any(d.code == "over-budget" for d in ds)
+    )
+    toml = shop / "hopcheck.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"250ms"', '"10s"'), encoding="utf-8")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=toml.as_uri(), type=types.FileChangeType.Changed)]
+        )
+    )
+    await until(
+        "the over-budget finding to go with the 10 s budget",
+        lambda: not any(d.code == "over-budget" for d in client.diagnostics.get(users_uri, [])),
+    )
