@@ -297,7 +297,30 @@ fn extract_checked(rel: &str, source: String, catalog: &catalog::Catalog) -> fac
             format!("brackets nest deeper than {MAX_NESTING} levels, so it is not parsed"),
         );
     }
-    facts::extract(rel.to_string(), source, discover::module_path(rel), catalog)
+    guarded(rel, || {
+        facts::extract(rel.to_string(), source, discover::module_path(rel), catalog)
+    })
+}
+
+/// Runs one file's analysis; a panic in it (a bug of hopcheck's) becomes a finding on that file, and the
+/// rest of the run goes on.
+fn guarded(rel: &str, work: impl FnOnce() -> facts::FileFacts) -> facts::FileFacts {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(facts) => facts,
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "an internal error".into());
+            unreadable(
+                rel,
+                format!(
+                    "hopcheck failed on this file ({why}); the rest was analysed; please report it"
+                ),
+            )
+        }
+    }
 }
 
 /// The names a file defines, by a crude scan: what follows `fn`, `struct`, `enum`, `trait`, `type`, and
@@ -683,6 +706,14 @@ mod tests {
         assert!(!worth_parsing(
             "pub fn add(a: u32, b: u32) -> u32 { a + b }"
         ));
+    }
+
+    #[test]
+    fn a_panic_on_one_file_becomes_a_finding_on_it() {
+        let facts = guarded("src/bad.rs", || panic!("boom"));
+        let error = facts.parse_error.expect("reported as the file's error");
+        assert!(error.message.contains("boom"), "{}", error.message);
+        assert_eq!(facts.path, "src/bad.rs");
     }
 
     #[test]
