@@ -176,5 +176,5 @@ fn default_corpus() -> PathBuf {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default();
-    home.join(".cache/hopcheck-bench/vendor")
+    home.join(".cache/hopcheck-bench/corpus")
 }
