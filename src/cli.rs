@@ -306,17 +306,27 @@ fn check(args: CheckArgs) -> i32 {
     analysis.exit_code()
 }
 
-fn baseline(path: Option<PathBuf>, config: Option<PathBuf>, output: Option<PathBuf>) -> i32 {
+/// The analysis of PATH with its configuration, for the commands that take only those two; or the exit
+/// status of an error already reported.
+fn analysed(
+    path: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> Result<(PathBuf, crate::Analysis), i32> {
     let args = CheckArgs {
         path,
         config,
         ..CheckArgs::default()
     };
-    let (root, config) = match setup(&args) {
+    let (root, config) = setup(&args)?;
+    let analysis = crate::analyze(&root, config);
+    Ok((root, analysis))
+}
+
+fn baseline(path: Option<PathBuf>, config: Option<PathBuf>, output: Option<PathBuf>) -> i32 {
+    let (root, analysis) = match analysed(path, config) {
         Ok(x) => x,
         Err(status) => return status,
     };
-    let analysis = crate::analyze(&root, config);
     let file = output.unwrap_or_else(|| {
         let dir = if root.is_file() {
             root.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -398,16 +408,10 @@ fn report_config_errors(errors: &[config::ConfigError]) {
 
 /// `hopcheck fix`: analyse, then write, list or diff the fixes (`crate::fix`).
 fn fix(path: Option<PathBuf>, config: Option<PathBuf>, dry_run: bool, diff: bool) -> i32 {
-    let args = CheckArgs {
-        path,
-        config,
-        ..CheckArgs::default()
-    };
-    let (root, config) = match setup(&args) {
+    let (_, analysis) = match analysed(path, config) {
         Ok(x) => x,
         Err(status) => return status,
     };
-    let analysis = crate::analyze(&root, config);
     let mode = match (dry_run, diff) {
         (true, _) => crate::fix::Mode::DryRun,
         (_, true) => crate::fix::Mode::Diff,

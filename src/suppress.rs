@@ -330,22 +330,28 @@ fn covers(directive: &Directive, file: usize, d: &Diagnostic, lints: &[String]) 
 
 /// Budgets written above handlers (`// hopcheck: budget(400ms)`), by function.
 pub fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
-    let mut out = std::collections::HashMap::new();
-    for (id, r) in model.fns.iter().enumerate() {
-        let file = &model.files[r.file];
+    // Each file's directives once: budgets by the `fn` line they stand above.
+    let mut by_line: std::collections::HashMap<(usize, u32), f64> =
+        std::collections::HashMap::new();
+    for (index, file) in model.files.iter().enumerate() {
         if !file.source.contains(MARKER) {
             continue;
         }
-        let f = &file.functions[r.index];
         for d in directives(&file.source) {
             if let (DirectiveKind::Budget(ms), Some(line)) = (&d.kind, d.function_line) {
-                if line == f.fn_line {
-                    out.insert(id, *ms);
-                }
+                by_line.insert((index, line), *ms);
             }
         }
     }
-    out
+    model
+        .fns
+        .iter()
+        .enumerate()
+        .filter_map(|(id, r)| {
+            let line = model.files[r.file].functions[r.index].fn_line;
+            by_line.get(&(r.file, line)).map(|ms| (id, *ms))
+        })
+        .collect()
 }
 
 fn unused(

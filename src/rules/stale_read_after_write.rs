@@ -204,6 +204,10 @@ impl Walk<'_, '_> {
 
 fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let config = ctx.config;
+    // Without a replica no read goes to one: nothing to walk.
+    if config.databases.iter().all(|d| d.replicas.is_empty()) {
+        return;
+    }
     // Reads the configuration sends to a replica (mapped or named like one) of a database that has one.
     let replica = |t: &Trip| {
         t.target.is_some_and(|target| {
