@@ -79,6 +79,24 @@ fn serve() -> Result<(), Error> {
     Ok(())
 }
 
+/// Runs the server's message loop on `messages` (after the `initialize` handshake) over in-memory
+/// channels, with `root` as the workspace, and returns what the server sent back. The fuzzer and tests
+/// drive the message handling this way; an `Err` is the loop ending with an error, as `exit` without
+/// `shutdown` does.
+pub fn replay(root: PathBuf, messages: Vec<Message>) -> (Vec<Message>, Result<(), String>) {
+    let (server, client) = Connection::memory();
+    for m in messages {
+        // The server's receiver is alive: sending cannot fail.
+        let _ = client.sender.send(m);
+    }
+    drop(client.sender);
+    let outcome = Server::new(root)
+        .main_loop(&server)
+        .map_err(|e| e.to_string());
+    drop(server);
+    (client.receiver.try_iter().collect(), outcome)
+}
+
 /// The workspace folder from `initialize`: the first workspace folder, `rootUri`, or the current folder.
 fn root_of(params: &Value) -> PathBuf {
     let uri = params["workspaceFolders"][0]["uri"]
