@@ -6,7 +6,7 @@
 //! in, numbers out; no I/O.
 
 use crate::config::Config;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::facts::{Loc, Step};
 use crate::model::Model;
@@ -91,6 +91,8 @@ pub struct Costs<'a> {
     pub config: &'a Config,
     pub routing: Routing,
     fn_costs: Vec<Option<PathCost>>,
+    /// RTTs by deployment and region: looking one up resolves region names each time.
+    rtts: std::cell::RefCell<HashMap<(usize, String), f64>>,
 }
 
 impl<'a> Costs<'a> {
@@ -105,6 +107,7 @@ impl<'a> Costs<'a> {
             config,
             routing,
             fn_costs: vec![None; model.fns.len()],
+            rtts: Default::default(),
         };
         let mut visiting = vec![false; model.fns.len()];
         for id in 0..model.fns.len() {
@@ -292,6 +295,16 @@ impl<'a> Costs<'a> {
         (through, out)
     }
 
+    fn rtt_ms(&self, deployment: usize, from: &str, to: &str) -> f64 {
+        let key = (deployment, to.to_string());
+        if let Some(ms) = self.rtts.borrow().get(&key) {
+            return *ms;
+        }
+        let ms = self.config.rtt_ms(from, to);
+        self.rtts.borrow_mut().insert(key, ms);
+        ms
+    }
+
     /// The cost of one step.
     pub fn step(&self, step: &Step) -> PathCost {
         match step {
@@ -304,7 +317,8 @@ impl<'a> Costs<'a> {
                     .config
                     .deployments
                     .iter()
-                    .map(|d| self.config.rtt_ms(d, self.region_of(t, target, d)))
+                    .enumerate()
+                    .map(|(i, d)| self.rtt_ms(i, d, self.region_of(t, target, d)))
                     .collect();
                 // A service no `[pools]` entry places (a cache, an API next to the app) costs its
                 // in-region time but is not counted as a round trip worth reporting.

@@ -281,23 +281,26 @@ impl Catalog {
 /// A qualified name whose first segment is a crate (`sqlx::query`) also matches the bare imported name
 /// when `bare_ok` (the caller has other evidence, such as recognisable SQL).
 pub fn path_matches(segs: &[String], name: &str, bare_ok: bool) -> bool {
-    let want: Vec<&str> = name.split("::").collect();
-    if want.len() == 1 {
-        return segs.last().map(String::as_str) == Some(want[0]);
+    // Called for every call against every catalog entry: compared without allocating (names hold no
+    // single `:`, so splitting at `:` and dropping the empty pieces splits at `::`).
+    let want = || name.split(':').filter(|s| !s.is_empty());
+    let want_len = want().count();
+    let Some(last) = want().next_back() else {
+        return false;
+    };
+    if want_len == 1 {
+        return segs.last().map(String::as_str) == Some(last);
     }
-    if segs.len() >= want.len()
-        && segs[segs.len() - want.len()..]
+    if segs.len() >= want_len
+        && segs[segs.len() - want_len..]
             .iter()
-            .zip(&want)
-            .all(|(a, b)| a == b)
+            .map(String::as_str)
+            .eq(want())
     {
         return true;
     }
-    let crate_like = want[0]
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase());
-    bare_ok && crate_like && segs.len() == 1 && segs[0] == *want.last().unwrap_or(&"")
+    let crate_like = name.starts_with(|c: char| c.is_ascii_lowercase());
+    bare_ok && crate_like && segs.len() == 1 && segs[0] == last
 }
 
 #[cfg(test)]

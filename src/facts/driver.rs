@@ -569,13 +569,49 @@ pub fn is_concurrent_adapter(name: &str) -> bool {
 /// `&state.db` → `state.db`, `state.pool.as_ref()` → `state.pool`.
 pub fn executor_text(expr: &Expr) -> (String, bool) {
     let (cur, mutable) = executor_core(expr);
-    let text: String = cur
-        .to_token_stream()
-        .to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let mut text = String::new();
+    if !plain_place(cur, &mut text) {
+        text = cur
+            .to_token_stream()
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+    }
     (text, mutable)
+}
+
+/// Spells `pool`, `state.db`, `self.0.pool` or `db::POOL` into `out` as the token text would be, without
+/// building tokens (executors are spelled for every call); false for any other shape.
+fn plain_place(expr: &Expr, out: &mut String) -> bool {
+    match expr {
+        Expr::Path(p)
+            if p.qself.is_none() && p.path.segments.iter().all(|s| s.arguments.is_none()) =>
+        {
+            if p.path.leading_colon.is_some() {
+                out.push_str("::");
+            }
+            for (i, seg) in p.path.segments.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("::");
+                }
+                out.push_str(&seg.ident.to_string());
+            }
+            true
+        }
+        Expr::Field(f) => {
+            if !plain_place(&f.base, out) {
+                return false;
+            }
+            out.push('.');
+            match &f.member {
+                syn::Member::Named(ident) => out.push_str(&ident.to_string()),
+                syn::Member::Unnamed(index) => out.push_str(&index.index.to_string()),
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 /// The expression an executor argument names, under `&`, `*`, parentheses and `.as_ref()`-like calls,
