@@ -180,6 +180,16 @@ pub fn run(cli: Cli) -> i32 {
 
 /// The analysed path and its configuration (with the what-if flags applied), or the exit status of a
 /// usage or configuration error already reported.
+/// Runs the analysis, with a progress line on stderr for long runs on a terminal.
+fn analyse(root: &Path, config: Config, quiet: bool) -> crate::Analysis {
+    let progress = if crate::progress::wanted(quiet) {
+        crate::progress::Progress::stderr()
+    } else {
+        crate::progress::Progress::off()
+    };
+    crate::analyze_showing(root, config, progress)
+}
+
 fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     if !root.exists() {
@@ -257,7 +267,7 @@ fn check(args: CheckArgs) -> i32 {
             }
         }
     }
-    let mut analysis = crate::analyze(&root, config.clone());
+    let mut analysis = analyse(&root, config.clone(), args.quiet);
     analysis.fail_on = crate::gate::FailOn::parse(&args.fail_on).unwrap_or_default();
     if let Some(file) = &args.baseline {
         if let Err(e) = crate::gate::apply_baseline(&mut analysis, file) {
@@ -318,7 +328,7 @@ fn analysed(
         ..CheckArgs::default()
     };
     let (root, config) = setup(&args)?;
-    let analysis = crate::analyze(&root, config);
+    let analysis = analyse(&root, config, false);
     Ok((root, analysis))
 }
 
@@ -367,7 +377,7 @@ fn plan(args: CheckArgs) -> i32 {
         Ok(x) => x,
         Err(status) => return status,
     };
-    let analysis = crate::analyze(&root, config);
+    let analysis = analyse(&root, config, args.quiet);
     if !args.quiet {
         for note in analysis.notes() {
             eprintln!("note: {note}");
@@ -463,7 +473,7 @@ fn init(dir: &Path, what: &config::WhatIf) -> i32 {
         }
         return 2;
     }
-    let analysis = crate::analyze(dir, config);
+    let analysis = analyse(dir, config, false);
     let text = crate::init::starter(&analysis, what);
     // What it writes must load as it is.
     if let Err(errors) = config::parse(&path, &text) {

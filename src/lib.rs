@@ -17,12 +17,13 @@ pub mod init;
 pub mod lsp;
 pub mod model;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod suppress;
 pub mod topology;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -107,10 +108,15 @@ fn tenths<S: serde::Serializer>(ms: &f64, s: S) -> Result<S::Ok, S::Error> {
 /// Runs the whole pipeline on `root` (a folder or one file), on a thread with a stack large enough for
 /// deeply nested code (step trees are walked recursively).
 pub fn analyze(root: &Path, config: Config) -> Analysis {
+    analyze_showing(root, config, progress::Progress::off())
+}
+
+/// [`analyze`], ticking `progress` as files are parsed.
+pub fn analyze_showing(root: &Path, config: Config, progress: progress::Progress) -> Analysis {
     let root = root.to_path_buf();
     let run = std::thread::Builder::new()
         .stack_size(PARSE_STACK_BYTES)
-        .spawn(move || analyze_here(&root, config));
+        .spawn(move || analyze_here(&root, config, &progress));
     match run.map(|handle| handle.join()) {
         Ok(Ok(analysis)) => analysis,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -119,7 +125,7 @@ pub fn analyze(root: &Path, config: Config) -> Analysis {
 }
 
 /// The pipeline on the current thread.
-pub fn analyze_here(root: &Path, config: Config) -> Analysis {
+pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) -> Analysis {
     let timings = std::env::var_os("HOPCHECK_TIMINGS").is_some();
     let clock = std::time::Instant::now();
     let lap = |stage: &str| {
@@ -132,8 +138,9 @@ pub fn analyze_here(root: &Path, config: Config) -> Analysis {
     };
     let found = discover::discover(root);
     lap("discover");
-    let files = parse_all(found, &config.catalog);
+    let files = parse_all(found, &config.catalog, progress);
     lap("parse");
+    progress.stage("modelling the request paths", 0);
     let analysis = analyze_files(root, files, config);
     lap("rules");
     analysis
@@ -194,7 +201,12 @@ enum Read {
     },
 }
 
-fn parse_all(found: Vec<discover::Found>, catalog: &catalog::Catalog) -> Vec<facts::FileFacts> {
+fn parse_all(
+    found: Vec<discover::Found>,
+    catalog: &catalog::Catalog,
+    progress: &progress::Progress,
+) -> Vec<facts::FileFacts> {
+    progress.stage("parsing", found.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(PARSE_STACK_BYTES)
         .build()
@@ -206,11 +218,15 @@ fn parse_all(found: Vec<discover::Found>, catalog: &catalog::Catalog) -> Vec<fac
     let first = run(&|| {
         found
             .par_iter()
-            .map(|f| match f {
-                discover::Found::File { path, rel } => read_one(path, rel, catalog),
-                discover::Found::Error { rel, message } => {
-                    Read::Parsed(Box::new(unreadable(rel, message.clone())))
-                }
+            .map(|f| {
+                let read = match f {
+                    discover::Found::File { path, rel } => read_one(path, rel, catalog),
+                    discover::Found::Error { rel, message } => {
+                        Read::Parsed(Box::new(unreadable(rel, message.clone())))
+                    }
+                };
+                progress.tick();
+                read
             })
             .collect()
     });
@@ -238,10 +254,13 @@ fn parse_all(found: Vec<discover::Found>, catalog: &catalog::Catalog) -> Vec<fac
         if pull.is_empty() {
             break;
         }
+        progress.stage("parsing the files that code refers to", pull.len());
         let more = run(&|| {
             pull.par_iter()
                 .map(|(rel, source, _)| {
-                    Read::Parsed(Box::new(extract_checked(rel, source.clone(), catalog)))
+                    let facts = extract_checked(rel, source.clone(), catalog);
+                    progress.tick();
+                    Read::Parsed(Box::new(facts))
                 })
                 .collect()
         });
@@ -524,22 +543,36 @@ fn unreadable(rel: &str, message: String) -> facts::FileFacts {
 }
 
 fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteReport> {
+    // The lints found in each function, and the handlers whose over-budget finding is allowed: looked
+    // up per route, not searched.
+    let mut lints_in: HashMap<usize, HashSet<&str>> = HashMap::new();
+    let mut over_allowed: HashSet<usize> = HashSet::new();
+    for d in diagnostics {
+        match (d.function, d.lint, &d.suppressed) {
+            (Some(f), "over-budget", Some(_)) => {
+                over_allowed.insert(f);
+            }
+            (Some(f), lint, None) if lint != "over-budget" => {
+                lints_in.entry(f).or_default().insert(lint);
+            }
+            _ => {}
+        }
+    }
+    let routed = ctx.model.routes.iter().any(|r| r.path.is_some());
     let mut out = Vec::new();
     for route in &ctx.model.routes {
         let f = ctx.model.func(route.handler);
         let cost = ctx.costs.of_fn(route.handler);
         let budget = |d: &str| ctx.model.budget(ctx.config, route, d);
         let reach = ctx.model.reach(route.handler);
-        let mut lints: Vec<String> = diagnostics
+        let mut lints: Vec<String> = reach
             .iter()
-            .filter(|d| {
-                d.suppressed.is_none()
-                    && d.function.is_some_and(|f| reach.contains(&f))
-                    && d.lint != "over-budget"
-            })
-            .map(|d| d.lint.to_string())
+            .filter_map(|f| lints_in.get(f))
+            .flatten()
+            .copied()
             .collect::<HashSet<_>>()
             .into_iter()
+            .map(str::to_string)
             .collect();
         let over = ctx
             .config
@@ -548,10 +581,8 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             .zip(&cost.ms)
             .any(|(d, &ms)| ms > budget(d));
         let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
-        let over_allowed = diagnostics.iter().any(|d| {
-            d.lint == "over-budget" && d.function == Some(route.handler) && d.suppressed.is_some()
-        });
-        if over && over_lint_on && !over_allowed && route.checked(&ctx.model.routes) {
+        let checked = route.path.is_some() || !routed;
+        if over && over_lint_on && !over_allowed.contains(&route.handler) && checked {
             lints.push("over-budget".into());
         }
         lints.sort();

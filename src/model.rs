@@ -29,11 +29,6 @@ pub struct Route {
 }
 
 impl Route {
-    /// Checked by the lints: a routed handler, or any handler when no router was found at all.
-    pub fn checked(&self, routes: &[Route]) -> bool {
-        self.path.is_some() || !routes.iter().any(|r| r.path.is_some())
-    }
-
     /// `GET /invoices/{id}`, the key budgets use.
     pub fn key(&self) -> Option<String> {
         Some(format!(
@@ -66,6 +61,15 @@ pub struct Model {
 }
 
 impl Model {
+    /// The routes the lints check: the routed handlers, or every handler when no router was found at
+    /// all.
+    pub fn checked_routes(&self) -> impl Iterator<Item = &Route> {
+        let any_routed = self.routes.iter().any(|r| r.path.is_some());
+        self.routes
+            .iter()
+            .filter(move |r| r.path.is_some() || !any_routed)
+    }
+
     pub fn func(&self, id: usize) -> &FnFacts {
         let r = self.fns[id];
         &self.files[r.file].functions[r.index]

@@ -291,7 +291,7 @@ fn scenario(
     let mut routes = Vec::new();
     let mut over = 0;
     let mut dynamic_ms = Vec::new();
-    for route in model.routes.iter().filter(|r| r.checked(&model.routes)) {
+    for route in model.checked_routes() {
         let cost = costs.of_fn(route.handler);
         let mut any_over = false;
         for (d, &ms) in config.deployments.iter().zip(&cost.ms) {
@@ -383,7 +383,7 @@ fn violations(costs: &Costs, trips: &[(usize, &Trip)]) -> Vec<Violation> {
 /// The round trips on checked routes' paths, each once, with the function that makes it.
 fn route_trips(model: &Model) -> Vec<(usize, &Trip)> {
     let mut fns: BTreeSet<usize> = BTreeSet::new();
-    for route in model.routes.iter().filter(|r| r.checked(&model.routes)) {
+    for route in model.checked_routes() {
         fns.extend(model.reach(route.handler));
     }
     let mut out = Vec::new();

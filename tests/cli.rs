@@ -1262,3 +1262,86 @@ async fn pay(State(state): State<AppState>) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("a [[clients]] entry needs `types`"), "{err}");
 }
+
+/// A service large enough that checking it takes more than a second in a test build.
+fn slow_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    for file in 0..120 {
+        let mut text = String::from("use axum::extract::State;\n");
+        for f in 0..40 {
+            text.push_str(&format!(
+                "pub async fn handler_{f}(State(pool): State<PgPool>) -> Result<String, Error> {{\n    \
+                 let a = sqlx::query(\"SELECT id FROM users WHERE id = $1\").bind({f}).fetch_one(&pool).await?;\n    \
+                 let b = sqlx::query(\"SELECT id FROM orders WHERE user_id = $1\").fetch_all(&pool).await?;\n    \
+                 Ok(format!(\"{{a:?}} {{b:?}}\"))\n}}\n"
+            ));
+        }
+        std::fs::write(dir.path().join(format!("src/m{file}.rs")), text).unwrap();
+    }
+    dir
+}
+
+/// Runs hopcheck with a terminal as its stdout and stderr (through `script`), returning what the
+/// terminal showed.
+fn on_a_terminal(args: &str, env: &[(&str, &str)]) -> String {
+    let bin = env!("CARGO_BIN_EXE_hopcheck");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{bin} {args} > /dev/null"), "/dev/null"])
+        .env_remove("CI");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .expect("`script` (util-linux) runs a command on a terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_long_run_on_a_terminal_shows_progress_and_clears_it() {
+    let tree = slow_tree();
+    let dir = tree.path().display();
+    let shown = on_a_terminal(&format!("check --format json {dir}"), &[]);
+    let counted = regex_like_progress(&shown);
+    assert!(
+        counted,
+        "a progress line such as `parsing 40/120 files`: {shown:?}"
+    );
+    assert!(
+        shown.contains("\r\x1b[2K"),
+        "the line is redrawn in place and cleared: {shown:?}"
+    );
+    let after_clear = shown.rsplit("\r\x1b[2K").next().unwrap();
+    assert!(
+        !after_clear.contains("parsing"),
+        "nothing of it stays on the screen: {after_clear:?}"
+    );
+
+    for (args, env) in [
+        (format!("check -q --format json {dir}"), vec![]),
+        (format!("check --format json {dir}"), vec![("CI", "true")]),
+    ] {
+        let shown = on_a_terminal(&args, &env);
+        assert!(
+            !shown.contains("files\r") && !shown.contains("\x1b[2K"),
+            "no progress with --quiet or in CI ({args}, {env:?}): {shown:?}"
+        );
+    }
+    // Not on a pipe either.
+    let piped = hopcheck(&["check", "--format", "json", &dir.to_string()]);
+    assert!(!stderr(&piped).contains("\x1b[2K"), "{}", stderr(&piped));
+}
+
+/// `parsing N/M files` with numbers, somewhere in the output.
+fn regex_like_progress(text: &str) -> bool {
+    text.split("parsing ").skip(1).any(|rest| {
+        let Some((count, tail)) = rest.split_once(' ') else {
+            return false;
+        };
+        let mut parts = count.split('/');
+        tail.starts_with("files")
+            && parts.next().is_some_and(|n| n.parse::<u32>().is_ok())
+            && parts.next() == Some("120")
+    })
+}

@@ -16,12 +16,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     // One finding per handler, naming each of its routes that is over.
     let mut by_handler: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut keys: BTreeMap<usize, String> = BTreeMap::new();
-    for route in ctx
-        .model
-        .routes
-        .iter()
-        .filter(|r| r.checked(&ctx.model.routes))
-    {
+    for route in ctx.model.checked_routes() {
         let cost = ctx.costs.of_fn(route.handler);
         let key = route.key();
         let budget = |d: &str| ctx.model.budget(ctx.config, route, d);

@@ -161,12 +161,7 @@ fn collect<'a>(steps: &'a [Step], times: u32, per_loop: u32, out: &mut Vec<(&'a 
 /// For each function, the keys of the checked routes that reach it.
 fn routes_through(ctx: &Ctx) -> HashMap<usize, Vec<String>> {
     let mut out: HashMap<usize, Vec<String>> = HashMap::new();
-    for route in ctx
-        .model
-        .routes
-        .iter()
-        .filter(|r| r.checked(&ctx.model.routes))
-    {
+    for route in ctx.model.checked_routes() {
         let key = route
             .key()
             .unwrap_or_else(|| ctx.model.qualified_name(route.handler));

@@ -52,9 +52,7 @@ pub fn path_reads(model: &Model, config: &Config, replica: &dyn Fn(&Trip) -> boo
     let handlers: Vec<usize> = {
         let mut seen = HashSet::new();
         model
-            .routes
-            .iter()
-            .filter(|r| r.checked(&model.routes))
+            .checked_routes()
             .map(|r| r.handler)
             .filter(|h| seen.insert(*h))
             .collect()
