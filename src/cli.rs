@@ -197,6 +197,16 @@ fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
         return Err(2);
     }
     let config_path = args.config.clone().or_else(|| config::find(&root));
+    if let (None, Some(found)) = (&args.config, &config_path) {
+        if let Some(real) = config::link_out_of_tree(found) {
+            eprintln!(
+                "error: {} links to {}, outside the repository, so it is not read; pass it with --config to use it",
+                found.display(),
+                real.display()
+            );
+            return Err(2);
+        }
+    }
     let mut config = match &config_path {
         Some(path) => match config::load(path) {
             Ok(c) => c,

@@ -446,6 +446,19 @@ impl ConfigError {
 }
 
 /// Finds `hopcheck.toml` at `start` (a folder, or a file's folder) or above it.
+/// Where a configuration file found by [`find`] really lives, when that is outside the repository that
+/// holds it (or outside its folder, out of a repository): a link an analysed tree could use to make
+/// hopcheck read, and echo in its errors, a file elsewhere on the machine.
+pub fn link_out_of_tree(found: &Path) -> Option<PathBuf> {
+    let real = found.canonicalize().ok()?;
+    let dir = found.parent()?.canonicalize().ok()?;
+    let fence = dir
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir);
+    (!real.starts_with(fence)).then_some(real)
+}
+
 pub fn find(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() {
         start.parent()?
@@ -593,21 +606,33 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
 
 /// Reads and validates a configuration file. All problems found are returned, not only the first.
 pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(vec![ConfigError {
-                file: path.to_path_buf(),
-                source_text: String::new(),
-                named: miette::NamedSource::new(path.display().to_string(), String::new()),
-                span: None,
-                message: format!("cannot read {}: {e}", path.display()),
-                help: None,
-            }])
-        }
+    let fail = |message: String| {
+        Err(vec![ConfigError {
+            file: path.to_path_buf(),
+            source_text: String::new(),
+            named: miette::NamedSource::new(path.display().to_string(), String::new()),
+            span: None,
+            message,
+            help: None,
+        }])
     };
-    parse(path, &text)
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_CONFIG_BYTES {
+        return fail(format!(
+            "{} is {} KiB; a configuration is at most {} KiB, so it is not read",
+            path.display(),
+            size >> 10,
+            MAX_CONFIG_BYTES >> 10
+        ));
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(path, &text),
+        Err(e) => fail(format!("cannot read {}: {e}", path.display())),
+    }
 }
+
+/// A configuration larger than this is refused unread: real ones are a few KiB.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Validates configuration text (also used by the language server on unsaved buffers).
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {

@@ -1,6 +1,8 @@
 //! Which files to analyse: the `.rs` files under the root, honouring `.gitignore`, skipping hidden folders,
 //! `target/`, and the `tests/` and `benches/` folders of a crate (test code is not a request path); and
-//! the crates the root's crates depend on by path (`shared = { path = "../shared" }`), wherever they are.
+//! the crates the root's crates depend on by path (`shared = { path = "../shared" }`) inside the same git
+//! repository (or under the root, outside a repository): a manifest cannot send hopcheck reading
+//! elsewhere on the machine.
 //!
 //! It only lists paths; reading happens in the parse stage. Walk errors (an unreadable folder, a symlink
 //! loop) become entries too, so that the report can name them.
@@ -19,9 +21,13 @@ const MAX_PATH_DEP_DEPTH: usize = 8;
 /// Lists the `.rs` files under `root` (or `root` itself if it is a file) and under the crates they
 /// depend on by path outside it, sorted by relative path.
 pub fn discover(root: &Path) -> Vec<Found> {
-    let mut out = walk(root, root);
+    let repo = repository_of(root);
+    let mut out = walk(root, root, repo.is_some());
     if root.is_dir() {
         let mut seen: Vec<PathBuf> = root.canonicalize().into_iter().collect();
+        let Some(fence) = repo.or_else(|| seen.first().cloned()) else {
+            return out;
+        };
         let mut frontier = manifests(&out, root);
         for _ in 0..MAX_PATH_DEP_DEPTH {
             let mut next = Vec::new();
@@ -30,11 +36,11 @@ pub fn discover(root: &Path) -> Vec<Found> {
                     let Ok(dep) = dep.canonicalize() else {
                         continue;
                     };
-                    if seen.iter().any(|s| dep.starts_with(s)) {
+                    if seen.iter().any(|s| dep.starts_with(s)) || !dep.starts_with(&fence) {
                         continue;
                     }
                     seen.push(dep.clone());
-                    let found = walk(&dep, root);
+                    let found = walk(&dep, root, true);
                     next.extend(manifests(&found, root));
                     next.push(dep.join("Cargo.toml"));
                     out.extend(found);
@@ -96,8 +102,23 @@ fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The `.rs` files under `dir`, named relative to `root`.
-fn walk(dir: &Path, root: &Path) -> Vec<Found> {
+/// The top folder of the git repository that holds `root` (canonical), if any.
+fn repository_of(root: &Path) -> Option<PathBuf> {
+    let dir = root.canonicalize().ok()?;
+    let dir = if dir.is_file() {
+        dir.parent()?.to_path_buf()
+    } else {
+        dir
+    };
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The `.rs` files under `dir`, named relative to `root`. The `.gitignore` files of the folders above
+/// `dir` are read only inside a repository (`in_repo`); the user's global git configuration never is, so
+/// that a run does not depend on the machine.
+fn walk(dir: &Path, root: &Path, in_repo: bool) -> Vec<Found> {
     let root_for_names = root;
     let root = dir;
     if root.is_file() {
@@ -115,6 +136,8 @@ fn walk(dir: &Path, root: &Path) -> Vec<Found> {
         .git_ignore(true)
         .git_exclude(true)
         .require_git(false)
+        .git_global(false)
+        .parents(in_repo)
         .follow_links(false)
         .filter_entry(|e| {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());

@@ -256,7 +256,8 @@ impl Server {
     /// the default topology. A file that does not load gets its errors as diagnostics, and the default
     /// topology is used meanwhile.
     fn config(&mut self, connection: &Connection) -> Result<Config, Error> {
-        let Some(file) = config::find(&self.root) else {
+        let Some(file) = config::find(&self.root).filter(|f| config::link_out_of_tree(f).is_none())
+        else {
             return Ok(Config::default_topology());
         };
         let text = match self.open.get(&file) {

@@ -764,30 +764,49 @@ fn aide_routes_and_nested_api_services() {
 }
 
 #[test]
-fn path_dependencies_outside_the_folder_are_followed() {
+fn path_dependencies_in_the_repository_are_followed_and_none_outside_it() {
     let dir = tempfile::tempdir().unwrap();
     let write = |rel: &str, text: &str| {
         let p = dir.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     };
+    std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
     write(
-        "app/Cargo.toml",
-        "[package]\nname = \"app\"\n[dependencies]\nshared = { path = \"../shared\" }\n",
+        "repo/app/Cargo.toml",
+        "[package]\nname = \"app\"\n[dependencies]\nshared = { path = \"../shared\" }\nsecret = { path = \"../../elsewhere\" }\n",
     );
     write(
-        "app/src/main.rs",
-        "async fn profile(State(pool): State<PgPool>) {\n    shared::users::find(&pool).await;\n    shared::users::find(&pool).await;\n}\n",
+        "repo/app/src/main.rs",
+        "async fn profile(State(pool): State<PgPool>) {\n    shared::users::find(&pool).await;\n    shared::users::find(&pool).await;\n    secret::keys::load(&pool).await;\n}\n",
     );
-    write("shared/Cargo.toml", "[package]\nname = \"shared\"\n");
-    write("shared/src/lib.rs", "pub mod users;\n");
+    write("repo/shared/Cargo.toml", "[package]\nname = \"shared\"\n");
+    write("repo/shared/src/lib.rs", "pub mod users;\n");
     write(
-        "shared/src/users.rs",
+        "repo/shared/src/users.rs",
         "pub async fn find(pool: &PgPool) {\n    sqlx::query(\"SELECT 1\").fetch_one(pool).await;\n}\n",
     );
-    let (_, json) = check_json(&dir.path().join("app"), &["-q"]);
-    assert_eq!(json["routes"][0]["round_trips"], 2, "{}", json["routes"]);
+    // A crate outside the repository: a manifest must not send hopcheck reading there.
+    write("elsewhere/Cargo.toml", "[package]\nname = \"secret\"\n");
+    write("elsewhere/src/lib.rs", "pub mod keys;\n");
+    write(
+        "elsewhere/src/keys.rs",
+        "pub async fn load(pool: &PgPool) {\n    sqlx::query(\"SELECT 2\").fetch_one(pool).await;\n    sqlx::query(\"SELECT 3\").fetch_one(pool).await;\n}\n",
+    );
+    let (_, json) = check_json(&dir.path().join("repo/app"), &["-q"]);
+    assert_eq!(
+        json["routes"][0]["round_trips"], 2,
+        "the two calls into ../shared, none into ../../elsewhere: {}",
+        json["routes"]
+    );
     assert_eq!(json["diagnostics"][0]["file"], "src/main.rs");
+    let files: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert!(files.iter().all(|f| !f.contains("elsewhere")), "{files:?}");
 }
 
 #[test]

@@ -135,3 +135,46 @@ fn a_service_with_no_known_database_calls_says_so() {
         .iter()
         .any(|n| n.as_str().unwrap().contains("no database round trips")));
 }
+
+#[test]
+fn a_huge_file_is_reported_unparsed_and_the_rest_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut huge = b"// generated\n".to_vec();
+    huge.resize(9 << 20, b' ');
+    write(dir.path(), "src/generated.rs", &huge);
+    write(
+        dir.path(),
+        "src/main.rs",
+        b"async fn h(State(pool): State<PgPool>) {\n    sqlx::query(\"SELECT 1\").fetch_one(&pool).await;\n    sqlx::query(\"SELECT 2\").fetch_one(&pool).await;\n}\n",
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let found: Vec<(String, String)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["lint"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("src/generated.rs".into(), "parse-error".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("src/main.rs".into(), "sequential-queries".into())),
+        "{found:?}"
+    );
+    let message = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["file"] == "src/generated.rs")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("9 MiB, over the 8 MiB limit"), "{message}");
+}
