@@ -6,6 +6,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+// The index is hashed millions of times on a large workspace: the Fx hash, not SipHash. Its keys come
+// from the analysed code, so a tree crafted to collide slows down only its own run.
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::config::{Config, Role};
 use crate::facts::sql::{self, Access};
 use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, Trip, TripKind};
@@ -345,32 +349,32 @@ const MAX_ALIAS_DEPTH: usize = 8;
 
 /// Name lookups over all functions, modules, `use` declarations and types.
 struct Index {
-    by_name: HashMap<String, Vec<usize>>,
+    by_name: FxHashMap<String, Vec<usize>>,
     /// (module, name) → free functions.
-    by_path: HashMap<(Vec<String>, String), Vec<usize>>,
+    by_path: FxHashMap<(Vec<String>, String), Vec<usize>>,
     /// (type, name) → its associated functions and methods (trait default bodies under the trait).
-    assoc: HashMap<(String, String), Vec<usize>>,
+    assoc: FxHashMap<(String, String), Vec<usize>>,
     /// Module → its `use` declarations as (local name, absolute path); globs have the name `*`.
-    uses: HashMap<Vec<String>, Vec<(String, Vec<String>)>>,
+    uses: FxHashMap<Vec<String>, Vec<(String, Vec<String>)>>,
     /// Every module path that holds a function, and its prefixes.
-    modules: HashSet<Vec<String>>,
+    modules: FxHashSet<Vec<String>>,
     /// Struct name → field → type name.
-    fields: HashMap<String, HashMap<String, String>>,
+    fields: FxHashMap<String, FxHashMap<String, String>>,
     /// Type alias → the type it names.
-    aliases: HashMap<String, String>,
+    aliases: FxHashMap<String, String>,
     /// Type → the traits it implements.
-    traits_of: HashMap<String, HashSet<String>>,
+    traits_of: FxHashMap<String, FxHashSet<String>>,
     /// Every type the analysed code defines or implements.
-    known_types: HashSet<String>,
+    known_types: FxHashSet<String>,
     /// The crate folder of each function's file (`crates/api/` for `crates/api/src/x.rs`), to prefer
     /// functions of the caller's crate when a workspace repeats module paths.
     crate_of: Vec<String>,
     file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
-    quiet: HashSet<String>,
+    quiet: FxHashSet<String>,
     /// Path resolutions already made, by (file, module, path): the same calls (`Ok(..)`, `Vec::new()`)
     /// recur throughout a file.
-    path_cache: std::cell::RefCell<HashMap<PathKey, Option<usize>>>,
+    path_cache: std::cell::RefCell<FxHashMap<PathKey, Option<usize>>>,
     /// Functions the catalog says are never round trips, as written there (`cache::get_or_load`).
     quiet_functions: Vec<String>,
 }
@@ -378,22 +382,22 @@ struct Index {
 impl Index {
     fn new(files: &[FileFacts], fns: &[FnRef], catalog: &crate::catalog::Catalog) -> Index {
         let mut index = Index {
-            by_name: HashMap::new(),
-            by_path: HashMap::new(),
-            assoc: HashMap::new(),
-            uses: HashMap::new(),
-            modules: HashSet::new(),
-            fields: HashMap::new(),
-            aliases: HashMap::new(),
-            traits_of: HashMap::new(),
-            known_types: HashSet::new(),
+            by_name: FxHashMap::default(),
+            by_path: FxHashMap::default(),
+            assoc: FxHashMap::default(),
+            uses: FxHashMap::default(),
+            modules: FxHashSet::default(),
+            fields: FxHashMap::default(),
+            aliases: FxHashMap::default(),
+            traits_of: FxHashMap::default(),
+            known_types: FxHashSet::default(),
             crate_of: fns
                 .iter()
                 .map(|r| crate_dir(&files[r.file].path).to_string())
                 .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
-            path_cache: std::cell::RefCell::new(HashMap::new()),
+            path_cache: std::cell::RefCell::new(FxHashMap::default()),
             quiet_functions: catalog.quiet_functions.clone(),
         };
         for (id, r) in fns.iter().enumerate() {
