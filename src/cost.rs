@@ -73,6 +73,76 @@ fn costlier(a: Option<PathCost>, b: PathCost) -> PathCost {
     }
 }
 
+/// The strongly connected components of the call graph (a function alone, or the functions of a cycle
+/// of calls), callees before callers (Tarjan's algorithm, without recursion).
+fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
+    let n = model.fns.len();
+    let callees: Vec<Vec<usize>> = (0..n)
+        .map(|id| {
+            let mut out = Vec::new();
+            for step in &model.func(id).body {
+                step.walk(&mut |s| {
+                    if let Step::Call(crate::facts::Call {
+                        resolved: Some(t), ..
+                    }) = s
+                    {
+                        out.push(*t);
+                    }
+                });
+            }
+            out
+        })
+        .collect();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for start in 0..n {
+        if index[start] != usize::MAX {
+            continue;
+        }
+        // (function, how many of its callees were visited)
+        let mut work = vec![(start, 0usize)];
+        while let Some(&mut (v, ref mut i)) = work.last_mut() {
+            if *i == 0 {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = callees[v].get(*i) {
+                *i += 1;
+                if index[w] == usize::MAX {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                component.sort_unstable();
+                out.push(component);
+            }
+        }
+    }
+    out
+}
+
 /// Where round trips are sent: as the configuration says, or as a scenario of `hopcheck plan` would.
 #[derive(Debug, Clone, Default)]
 pub enum Routing {
@@ -109,9 +179,22 @@ impl<'a> Costs<'a> {
             fn_costs: vec![None; model.fns.len()],
             rtts: Default::default(),
         };
-        let mut visiting = vec![false; model.fns.len()];
-        for id in 0..model.fns.len() {
-            costs.fn_cost_rec(id, &mut visiting, 0);
+        // Callees first, a cycle of calls at a time: each function of a cycle is priced as the entry of
+        // its own walk (the others of the cycle once on the path), so that its cost does not depend on
+        // which caller reached the cycle first.
+        let n = model.fns.len();
+        let mut visiting = vec![false; n];
+        for component in call_cycles(model) {
+            let mut entries = Vec::with_capacity(component.len());
+            for &root in &component {
+                for &f in &component {
+                    costs.fn_costs[f] = None;
+                }
+                entries.push(costs.fn_cost_rec(root, &mut visiting, 0));
+            }
+            for (&f, cost) in component.iter().zip(entries) {
+                costs.fn_costs[f] = Some(cost);
+            }
         }
         costs
     }
@@ -352,6 +435,10 @@ impl<'a> Costs<'a> {
             // Every iteration but the last comes back; the last may leave early instead.
             Step::Loop(l) => {
                 let n = l.count.unwrap_or(self.config.loop_iterations);
+                if n == 0 {
+                    // `for id in 0..0`: the body never runs.
+                    return self.zero();
+                }
                 match self.split(&l.body) {
                     (Some(mut through), Some(out)) => {
                         let mut last = through.clone();
@@ -461,6 +548,20 @@ mod tests {
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
+    }
+
+    #[test]
+    fn a_loop_that_never_runs_costs_nothing_even_if_it_may_leave_early() {
+        let c = config();
+        // for id in 0..0 { q; if id > 0 { return } } → 0 round trips.
+        let body = vec![Step::Loop(LoopStep {
+            loc: Loc::default(),
+            body: vec![trip(), Step::Branch(vec![vec![Step::Exit], vec![]])],
+            count: Some(0),
+            forever: false,
+        })];
+        let m = model_of(body);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 0);
     }
 
     #[test]

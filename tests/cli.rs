@@ -1364,3 +1364,50 @@ fn regex_like_progress(text: &str) -> bool {
             && parts.next() == Some("120")
     })
 }
+
+#[test]
+fn a_cycle_of_calls_costs_the_same_whichever_handler_comes_first() {
+    let handlers = [
+        "async fn thread(State(db): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {\n    load_thread(&db, id).await\n}\n",
+        "async fn replies(State(db): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {\n    load_replies(&db, id).await\n}\n",
+    ];
+    let rest = r#"
+pub fn app(db: PgPool) -> Router {
+    Router::new().route("/threads/{id}", get(thread)).route("/replies/{id}", get(replies)).with_state(db)
+}
+
+async fn load_thread(db: &PgPool, id: i64) -> sqlx::Result<()> {
+    sqlx::query("SELECT title FROM threads WHERE id = $1").bind(id).fetch_one(db).await?;
+    Box::pin(load_replies(db, id)).await
+}
+
+async fn load_replies(db: &PgPool, parent: i64) -> sqlx::Result<()> {
+    let children: Vec<i64> = sqlx::query_scalar("SELECT id FROM threads WHERE parent = $1")
+        .bind(parent)
+        .fetch_all(db)
+        .await?;
+    for child in children {
+        Box::pin(load_thread(db, child)).await?;
+    }
+    Ok(())
+}
+"#;
+    for order in [[0, 1], [1, 0]] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("{}{}{rest}", handlers[order[0]], handlers[order[1]]);
+        std::fs::write(dir.path().join("lib.rs"), text).unwrap();
+        let (_, json) = check_json(dir.path(), &["-q"]);
+        // /threads: its read, then the replies' read (the recursion is cut there); /replies: its read,
+        // then 10 assumed children, each a thread read (the recursion is cut at the replies again).
+        assert_eq!(
+            route(&json, "GET", "/threads/{id}")["round_trips"],
+            2,
+            "{order:?}"
+        );
+        assert_eq!(
+            route(&json, "GET", "/replies/{id}")["round_trips"],
+            11,
+            "{order:?}"
+        );
+    }
+}
