@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write a report file: with --html, one self-contained page with every route's round trips as a
+    /// waterfall, beside the same route under the plan's scenarios.
+    Report(ReportArgs),
     /// Run as a language server over stdio (for editors).
     Lsp,
     /// Show the documentation of a lint.
@@ -129,12 +132,40 @@ pub struct CheckArgs {
     pub with_cargo: Option<String>,
 }
 
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A folder or a .rs file (default: the current folder).
+    pub path: Option<PathBuf>,
+    /// Write the HTML page to FILE.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub html: PathBuf,
+    /// The configuration file (default: hopcheck.toml at PATH or above it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing on stderr (notes about the configuration).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// What if the app also ran in REGION (repeatable).
+    #[arg(long, value_name = "REGION")]
+    pub deploy: Vec<String>,
+    /// What if database DB had a replica in REGION (repeatable), e.g. main@us-east-1.
+    #[arg(long, value_name = "DB@REGION")]
+    pub replica: Vec<String>,
+    /// What if database DB's primary were in REGION (repeatable).
+    #[arg(long, value_name = "DB@REGION")]
+    pub primary: Vec<String>,
+    /// The default latency budget of every route, over `[budget] default` (e.g. 300ms).
+    #[arg(long, value_name = "DURATION")]
+    pub budget: Option<String>,
+}
+
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
         Some(Command::Plan(args)) => plan(args),
+        Some(Command::Report(args)) => report(args),
         Some(Command::Lsp) => crate::lsp::run(),
         Some(Command::Baseline {
             path,
@@ -404,6 +435,51 @@ fn plan(args: CheckArgs) -> i32 {
         .write_all(text.as_bytes())
         .and_then(|_| stdout.flush());
     0
+}
+
+/// `hopcheck report --html FILE`: the page, written aside and renamed into place.
+fn report(args: ReportArgs) -> i32 {
+    let check = CheckArgs {
+        path: args.path,
+        config: args.config,
+        quiet: args.quiet,
+        deploy: args.deploy,
+        replica: args.replica,
+        primary: args.primary,
+        budget: args.budget,
+        ..CheckArgs::default()
+    };
+    let (root, config) = match setup(&check) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    let analysis = analyse(&root, config, check.quiet);
+    if !check.quiet {
+        for note in analysis.notes() {
+            eprintln!("note: {note}");
+        }
+    }
+    let links = crate::report::markdown::Links::from_env();
+    let page = crate::report::html::render(&analysis, &links);
+    match write_atomically(&args.html, &page) {
+        Ok(()) => {
+            let over = analysis
+                .routes
+                .iter()
+                .filter(|r| r.cost.iter().any(|c| c.over_budget))
+                .count();
+            println!(
+                "wrote {}: {} routes, {over} over budget",
+                args.html.display(),
+                analysis.routes.len()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", args.html.display());
+            2
+        }
+    }
 }
 
 fn report_config_errors(errors: &[config::ConfigError]) {

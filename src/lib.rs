@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod suppress;
 pub mod topology;
+pub mod waterfall;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

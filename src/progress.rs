@@ -44,9 +44,13 @@ impl Progress {
         }
     }
 
-    /// Shows progress on stderr after [`DELAY`].
+    /// Shows progress on stderr after [`DELAY`], or after `HOPCHECK_PROGRESS_AFTER_MS` milliseconds.
     pub fn stderr() -> Progress {
-        Progress::to(Box::new(std::io::stderr()), DELAY)
+        let delay = std::env::var("HOPCHECK_PROGRESS_AFTER_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(DELAY, Duration::from_millis);
+        Progress::to(Box::new(std::io::stderr()), delay)
     }
 
     /// Shows progress on `out` once `delay` has passed.

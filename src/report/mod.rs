@@ -6,6 +6,7 @@ use crate::Analysis;
 pub mod cargo;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;

@@ -1,0 +1,709 @@
+//! Waterfalls: each route's round trips laid out in time, as the HTML report draws them.
+//!
+//! The layout follows the cost model step for step, for one deployment: a sequence places its steps one
+//! after another, a branch takes its costliest arm (the one the estimate takes), a concurrent group
+//! starts its branches together and lasts as long as the slowest, a loop draws its body once stretched
+//! N times (each bar carries the multiplier) and a call draws the callee's path. So the end of the last
+//! bar is the route's estimate. It is plain data: no HTML here.
+
+use std::collections::HashSet;
+
+use crate::config::Role;
+use crate::cost::{Costs, Routing};
+use crate::facts::{Loc, Step, Trip};
+use crate::model::Model;
+use crate::Analysis;
+
+/// Calls nested deeper than this are not drawn (the cost model cuts them off too).
+const MAX_DEPTH: usize = 64;
+
+/// Bars drawn per waterfall at most; the time of those past it still counts in the total.
+pub const MAX_BARS: usize = 400;
+
+/// One round trip in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub start_ms: f64,
+    pub end_ms: f64,
+    /// Its row, top to bottom, in path order.
+    pub lane: usize,
+    /// `main (primary) in eu-central-1`.
+    pub label: String,
+    pub database: String,
+    /// `primary`, `replica` or `service`.
+    pub role: &'static str,
+    pub region: String,
+    /// `read`, `write` or `unknown`.
+    pub access: &'static str,
+    /// How the code spells it (`sqlx::query(…).fetch_one`).
+    pub api: String,
+    pub sql: Option<String>,
+    /// Relative to the analysed folder.
+    pub file: String,
+    /// From the root of the repository (what links name).
+    pub repo_file: String,
+    pub line: u32,
+    /// How many times it runs (loops multiply; 1 outside loops): the bar's width is this many RTTs.
+    pub multiplier: u32,
+    /// The concurrent group it belongs to (innermost), if any; bars of one group's branches start
+    /// together.
+    pub group: Option<usize>,
+}
+
+/// A concurrent group (`try_join!`, `join_all`) in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// What bars' `group` names.
+    pub id: usize,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    /// How the code spells it.
+    pub form: String,
+}
+
+/// One route's round trips under one routing, from one deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waterfall {
+    pub deployment: String,
+    pub bars: Vec<Bar>,
+    pub groups: Vec<Group>,
+    /// The route's estimate: the end of the last bar, unless some were left out.
+    pub total_ms: f64,
+    /// Round trips past [`MAX_BARS`], not drawn.
+    pub hidden: usize,
+    pub budget_ms: f64,
+}
+
+/// A route's waterfalls: as configured, and under the plan's scenarios.
+#[derive(Debug, Clone)]
+pub struct RouteWaterfalls {
+    /// Index into `Analysis::routes`.
+    pub route: usize,
+    pub current: Waterfall,
+    /// (`read-replicas` | `isolation`, its waterfall).
+    pub scenarios: Vec<(&'static str, Waterfall)>,
+}
+
+/// The routings of `hopcheck plan`'s scenarios that move round trips: read replicas (reads after or
+/// before a write to their database stay on the primary) and a primary per region.
+pub fn plan_routings(
+    model: &Model,
+    config: &crate::config::Config,
+) -> Vec<(&'static str, Routing)> {
+    let paths = crate::rules::stale_read_after_write::path_reads(model, config, &|_: &Trip| true);
+    let mut stay: HashSet<Loc> = paths.stale.into_iter().map(|s| s.read).collect();
+    stay.extend(paths.before_write);
+    vec![
+        ("read-replicas", Routing::ReadReplicas { stay }),
+        ("isolation", Routing::Isolation),
+    ]
+}
+
+/// Every route's waterfalls from the first deployment (none when there is no deployment).
+pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
+    if a.config.deployments.is_empty() {
+        return Vec::new();
+    }
+    let current = Costs::compute(&a.model, &a.config);
+    let scenarios: Vec<(&'static str, Costs)> = plan_routings(&a.model, &a.config)
+        .into_iter()
+        .map(|(name, routing)| (name, Costs::routed(&a.model, &a.config, routing)))
+        .collect();
+    let mut out = Vec::new();
+    for (i, r) in a.routes.iter().enumerate() {
+        let Some(route) = a.model.routes.iter().find(|m| {
+            m.method == r.method
+                && m.path == r.path
+                && a.model.file_of(m.handler).path == r.file
+                && a.model.func(m.handler).fn_line == r.line
+                && a.model.qualified_name(m.handler) == r.handler_path
+        }) else {
+            continue;
+        };
+        let budget = r.cost.first().map_or(0.0, |c| c.budget_ms);
+        out.push(RouteWaterfalls {
+            route: i,
+            current: layout(a, &current, route.handler, 0, budget),
+            scenarios: scenarios
+                .iter()
+                .map(|(name, costs)| (*name, layout(a, costs, route.handler, 0, budget)))
+                .collect(),
+        });
+    }
+    out
+}
+
+/// A function's waterfall from deployment `d` under `costs`' routing.
+pub fn layout(a: &Analysis, costs: &Costs, handler: usize, d: usize, budget_ms: f64) -> Waterfall {
+    let mut lay = Layout {
+        a,
+        costs,
+        d,
+        stack: Vec::new(),
+        next_group: 0,
+        done: std::collections::HashMap::new(),
+        cut: 0,
+    };
+    let part = lay.function(handler);
+    let mut bars = part.bars;
+    let mut groups = part.groups;
+    groups.sort_by_key(|g| g.id);
+    for (i, b) in bars.iter_mut().enumerate() {
+        b.lane = i;
+    }
+    Waterfall {
+        deployment: a.config.deployments.get(d).cloned().unwrap_or_default(),
+        bars,
+        groups,
+        total_ms: part.ms,
+        hidden: part.hidden,
+        budget_ms,
+    }
+}
+
+/// A stretch of path: bars relative to its start, and how long it lasts.
+#[derive(Debug, Clone, Default)]
+struct Part {
+    bars: Vec<Bar>,
+    /// The concurrent groups in it, relative to its start.
+    groups: Vec<Group>,
+    ms: f64,
+    /// Bars left out past [`MAX_BARS`].
+    hidden: usize,
+}
+
+impl Part {
+    /// This part, then `next`.
+    fn then(mut self, mut next: Part) -> Part {
+        next.shift(self.ms);
+        self.ms += next.ms;
+        self.absorb(next);
+        self
+    }
+
+    /// Takes `other`'s bars and groups (already placed), as many as fit.
+    fn absorb(&mut self, other: Part) {
+        let room = MAX_BARS.saturating_sub(self.bars.len());
+        self.hidden += other.hidden + other.bars.len().saturating_sub(room);
+        self.bars.extend(other.bars.into_iter().take(room));
+        self.groups.extend(other.groups);
+    }
+
+    fn shift(&mut self, by: f64) {
+        for b in &mut self.bars {
+            b.start_ms += by;
+            b.end_ms += by;
+        }
+        for g in &mut self.groups {
+            g.start_ms += by;
+            g.end_ms += by;
+        }
+    }
+
+    /// Stretched `n` times (a loop body run `n` times, drawn once).
+    fn times(mut self, n: u32) -> Part {
+        let k = f64::from(n);
+        for b in &mut self.bars {
+            b.start_ms *= k;
+            b.end_ms *= k;
+            b.multiplier = b.multiplier.saturating_mul(n);
+        }
+        for g in &mut self.groups {
+            g.start_ms *= k;
+            g.end_ms *= k;
+        }
+        self.ms *= k;
+        self
+    }
+}
+
+/// The costlier of two alternatives (the first on a tie, as the cost model keeps it).
+fn costlier(a: Option<Part>, b: Part) -> Part {
+    match a {
+        Some(a) if a.ms >= b.ms => a,
+        _ => b,
+    }
+}
+
+struct Layout<'a, 'c> {
+    a: &'a Analysis,
+    costs: &'c Costs<'a>,
+    d: usize,
+    /// The functions being laid out: a recursive call adds nothing, as in the cost model.
+    stack: Vec<usize>,
+    /// The id of the next concurrent group.
+    next_group: usize,
+    /// Functions already laid out, for the next call to them (a call tree shaped like a diamond would
+    /// otherwise be walked once per path).
+    done: std::collections::HashMap<usize, Part>,
+    /// How many times a recursive call was cut: a function whose layout cut one depends on its callers,
+    /// and is not kept in `done`.
+    cut: usize,
+}
+
+impl Layout<'_, '_> {
+    fn function(&mut self, id: usize) -> Part {
+        if let Some(part) = self.done.get(&id) {
+            let part = part.clone();
+            return self.renumbered(part);
+        }
+        if self.stack.contains(&id) || self.stack.len() > MAX_DEPTH {
+            self.cut += 1;
+            return Part::default();
+        }
+        let cut = self.cut;
+        self.stack.push(id);
+        let body = &self.a.model.func(id).body;
+        let part = self.seq(id, body);
+        self.stack.pop();
+        if self.cut == cut {
+            self.done.insert(id, part.clone());
+        }
+        part
+    }
+
+    /// A laid-out part drawn again elsewhere, with new ids for its concurrent groups.
+    fn renumbered(&mut self, mut part: Part) -> Part {
+        let mut ids = std::collections::HashMap::new();
+        for g in &mut part.groups {
+            let id = *ids.entry(g.id).or_insert_with(|| {
+                self.next_group += 1;
+                self.next_group - 1
+            });
+            g.id = id;
+        }
+        for b in &mut part.bars {
+            if let Some(g) = &mut b.group {
+                *g = ids.get(g).copied().unwrap_or(*g);
+            }
+        }
+        part
+    }
+
+    /// A sequence's costliest path, running to its end or leaving early.
+    fn seq(&mut self, id: usize, steps: &[Step]) -> Part {
+        match self.split(id, steps) {
+            (Some(a), Some(b)) => costlier(Some(a), b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => Part::default(),
+        }
+    }
+
+    /// The costliest path through a sequence to its end, and the costliest leaving it early (as
+    /// `Costs::split`).
+    fn split(&mut self, id: usize, steps: &[Step]) -> (Option<Part>, Option<Part>) {
+        let mut through = Some(Part::default());
+        let mut out: Option<Part> = None;
+        for step in steps {
+            let Some(cur) = through.take() else { break };
+            match step {
+                Step::Exit | Step::Break => out = Some(costlier(out, cur)),
+                Step::Branch(alts) => {
+                    for alt in alts {
+                        let (a_through, a_out) = self.split(id, alt);
+                        if let Some(a) = a_through {
+                            let path = cur.clone().then(a);
+                            through = Some(costlier(through, path));
+                        }
+                        if let Some(a) = a_out {
+                            let path = cur.clone().then(a);
+                            out = Some(costlier(out, path));
+                        }
+                    }
+                }
+                other => {
+                    let next = self.step(id, other);
+                    through = Some(cur.then(next));
+                }
+            }
+        }
+        (through, out)
+    }
+
+    fn step(&mut self, id: usize, step: &Step) -> Part {
+        match step {
+            Step::Trip(t) => self.trip(id, t),
+            Step::Call(c) => match c.resolved {
+                Some(callee) => self.function(callee),
+                None => Part::default(),
+            },
+            Step::Branch(alts) => {
+                let mut worst: Option<Part> = None;
+                for alt in alts {
+                    let p = self.seq(id, alt);
+                    worst = Some(costlier(worst, p));
+                }
+                worst.unwrap_or_default()
+            }
+            Step::Concurrent(c) => {
+                let index = self.next_group;
+                self.next_group += 1;
+                let mut part = Part::default();
+                for branch in &c.branches {
+                    let mut p = self.seq(id, branch);
+                    part.ms = part.ms.max(p.ms);
+                    for b in &mut p.bars {
+                        b.group.get_or_insert(index);
+                    }
+                    part.absorb(p);
+                }
+                part.groups.push(Group {
+                    id: index,
+                    start_ms: 0.0,
+                    end_ms: part.ms,
+                    form: c.form.clone(),
+                });
+                part
+            }
+            Step::Loop(l) => {
+                let n = l.count.unwrap_or(self.costs.config.loop_iterations);
+                if n == 0 {
+                    return Part::default();
+                }
+                match self.split(id, &l.body) {
+                    // Every iteration but the last comes back; the last may leave early instead.
+                    (Some(through), Some(out)) if out.ms > through.ms => {
+                        let body = through.times(n - 1);
+                        body.then(out)
+                    }
+                    (Some(through), _) => through.times(n),
+                    (None, Some(out)) => out,
+                    (None, None) => Part::default(),
+                }
+            }
+            Step::Exit | Step::Break => Part::default(),
+        }
+    }
+
+    fn trip(&mut self, id: usize, t: &Trip) -> Part {
+        if t.in_process {
+            return Part::default();
+        }
+        let ms = self
+            .costs
+            .step(&Step::Trip(t.clone()))
+            .ms
+            .get(self.d)
+            .copied()
+            .unwrap_or(0.0);
+        let config = self.costs.config;
+        let deployment = config.deployments[self.d].as_str();
+        let target = t.target.unwrap_or(crate::config::Target {
+            db: 0,
+            role: Role::Primary,
+        });
+        let region = self.costs.region_of(t, target, deployment).to_string();
+        let moved = region != config.endpoint_region(target, deployment);
+        let (database, role) = match config.databases.get(target.db) {
+            Some(db) if db.service => (db.name.clone(), "service"),
+            Some(db) => {
+                let role = match (&self.costs.routing, moved, target.role) {
+                    (Routing::ReadReplicas { .. }, true, _) => "replica",
+                    (Routing::Isolation, true, _) => "primary",
+                    (_, _, Role::Replica) => "replica",
+                    (_, _, Role::Primary) => "primary",
+                };
+                (db.name.clone(), role)
+            }
+            None => ("an API next to the app".to_string(), "service"),
+        };
+        let label = if role == "service" {
+            format!("{database} in {region}")
+        } else {
+            format!("{database} ({role}) in {region}")
+        };
+        let access = match t.access {
+            Some(crate::facts::sql::Access::Read) => "read",
+            Some(crate::facts::sql::Access::Write) => "write",
+            None => "unknown",
+        };
+        let model = &self.a.model;
+        let file_index = model.fns[id].file;
+        let file = model.files[file_index].path.clone();
+        let repo_file = self
+            .a
+            .repo_paths
+            .get(file_index)
+            .cloned()
+            .unwrap_or_else(|| file.clone());
+        Part {
+            bars: vec![Bar {
+                start_ms: 0.0,
+                end_ms: ms,
+                lane: 0,
+                label,
+                database,
+                role,
+                region,
+                access,
+                api: t.api.clone(),
+                sql: t.sql.clone(),
+                file,
+                repo_file,
+                line: t.loc.line,
+                multiplier: 1,
+                group: None,
+            }],
+            groups: Vec::new(),
+            ms,
+            hidden: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Target};
+    use crate::facts::{Concurrent, FileFacts, FnFacts, LoopStep};
+
+    fn trip(line: u32) -> Step {
+        let mut t = Trip::bare(0, Loc::default(), "q".into());
+        t.loc.line = line;
+        t.target = Some(Target {
+            db: 0,
+            role: Role::Primary,
+        });
+        Step::Trip(t)
+    }
+
+    fn config() -> Config {
+        let mut c = Config::default_topology();
+        c.topology.add_override("us-east-1", "eu-central-1", 90.0);
+        c
+    }
+
+    /// The analysis of one handler `h` with `body`, and the cost model's estimate for it.
+    fn analysis(body: Vec<Step>) -> Analysis {
+        let f = FnFacts {
+            name: "h".into(),
+            body,
+            ..FnFacts::default()
+        };
+        let files = vec![FileFacts {
+            path: "src/h.rs".into(),
+            functions: vec![f],
+            ..FileFacts::default()
+        }];
+        crate::analyze_files(std::path::Path::new("."), files, config())
+    }
+
+    fn lay(body: Vec<Step>) -> (Waterfall, f64) {
+        let a = analysis(body);
+        let costs = Costs::compute(&a.model, &a.config);
+        let estimate = costs.of_fn(0).ms[0];
+        (layout(&a, &costs, 0, 0, 250.0), estimate)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn sequential_trips_follow_one_another() {
+        let (w, estimate) = lay(vec![trip(1), trip(2), trip(3)]);
+        assert_eq!(w.bars.len(), 3);
+        let spans: Vec<(f64, f64)> = w.bars.iter().map(|b| (b.start_ms, b.end_ms)).collect();
+        assert_eq!(spans, vec![(0.0, 90.0), (90.0, 180.0), (180.0, 270.0)]);
+        assert_eq!(w.bars.iter().map(|b| b.lane).collect::<Vec<_>>(), [0, 1, 2]);
+        assert!(close(w.total_ms, estimate));
+        assert_eq!(w.bars[0].line, 1);
+        assert_eq!(w.bars[0].file, "src/h.rs");
+        assert!(w.bars[0].label.contains("(primary) in eu-central-1"));
+    }
+
+    #[test]
+    fn a_concurrent_group_starts_together_and_lasts_its_slowest_branch() {
+        let (w, estimate) = lay(vec![
+            trip(1),
+            Step::Concurrent(Concurrent {
+                loc: Loc::default(),
+                form: "tokio::try_join!".into(),
+                branches: vec![vec![trip(2)], vec![trip(3), trip(4)]],
+            }),
+            trip(5),
+        ]);
+        let starts: Vec<f64> = w.bars.iter().map(|b| b.start_ms).collect();
+        assert_eq!(starts, vec![0.0, 90.0, 90.0, 180.0, 270.0]);
+        assert_eq!(w.bars[1].group, Some(0));
+        assert_eq!(w.bars[3].group, Some(0));
+        assert_eq!(w.bars[4].group, None);
+        assert_eq!(w.groups[0].start_ms, 90.0);
+        assert_eq!(w.groups[0].end_ms, 270.0);
+        assert!(close(w.total_ms, 360.0) && close(w.total_ms, estimate));
+    }
+
+    #[test]
+    fn a_loop_is_drawn_once_stretched_n_times() {
+        let (w, estimate) = lay(vec![
+            trip(1),
+            Step::Loop(LoopStep {
+                loc: Loc::default(),
+                body: vec![trip(2), trip(3)],
+                count: Some(3),
+                forever: false,
+            }),
+        ]);
+        assert_eq!(w.bars.len(), 3);
+        assert_eq!(w.bars[1].multiplier, 3);
+        assert_eq!((w.bars[1].start_ms, w.bars[1].end_ms), (90.0, 360.0));
+        assert_eq!((w.bars[2].start_ms, w.bars[2].end_ms), (360.0, 630.0));
+        assert!(close(w.total_ms, estimate), "{} vs {estimate}", w.total_ms);
+    }
+
+    #[test]
+    fn nested_loops_multiply_and_the_default_count_applies() {
+        let inner = Step::Loop(LoopStep {
+            loc: Loc::default(),
+            body: vec![trip(2)],
+            count: Some(2),
+            forever: false,
+        });
+        let (w, estimate) = lay(vec![Step::Loop(LoopStep {
+            loc: Loc::default(),
+            body: vec![trip(1), inner],
+            count: None,
+            forever: false,
+        })]);
+        assert_eq!(w.bars[0].multiplier, 10);
+        assert_eq!(w.bars[1].multiplier, 20);
+        assert!(close(w.total_ms, estimate) && close(w.total_ms, 30.0 * 90.0));
+    }
+
+    #[test]
+    fn a_branch_draws_its_costliest_arm_and_an_early_exit_its_path() {
+        let mut body = vec![
+            trip(1),
+            Step::Branch(vec![vec![trip(2), trip(3), Step::Exit], vec![trip(4)]]),
+            trip(5),
+        ];
+        crate::facts::fold_exits(&mut body);
+        let (w, estimate) = lay(body);
+        // Both paths have 3 round trips: the first (leaving early) is kept, as the estimate keeps it.
+        let lines: Vec<u32> = w.bars.iter().map(|b| b.line).collect();
+        assert_eq!(lines.len(), 3);
+        assert!(close(w.total_ms, estimate));
+        let (w, estimate) = lay(vec![Step::Branch(vec![
+            vec![trip(1)],
+            vec![trip(2), trip(3)],
+        ])]);
+        assert_eq!(w.bars.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 3]);
+        assert!(close(w.total_ms, estimate));
+    }
+
+    #[test]
+    fn a_loop_that_may_leave_early_pays_its_exit_once() {
+        let (w, estimate) = lay(vec![Step::Loop(LoopStep {
+            loc: Loc::default(),
+            body: vec![
+                trip(1),
+                Step::Branch(vec![vec![trip(2), Step::Exit], vec![]]),
+            ],
+            count: None,
+            forever: false,
+        })]);
+        // 9 iterations of one round trip, then the last with two.
+        assert_eq!(w.bars.len(), 3);
+        assert_eq!(w.bars[0].multiplier, 9);
+        assert_eq!(w.bars[1].multiplier, 1);
+        assert!(close(w.total_ms, estimate) && close(w.total_ms, 11.0 * 90.0));
+    }
+
+    #[test]
+    fn a_call_tree_shaped_like_a_diamond_is_drawn_up_to_the_cap() {
+        // f0 calls f1 twice, f1 calls f2 twice, … f24 makes a round trip: 2^24 round trips.
+        let depth = 24;
+        let functions: Vec<FnFacts> = (0..=depth)
+            .map(|i| {
+                let call = |n: u32| {
+                    Step::Call(crate::facts::Call {
+                        id: n,
+                        loc: Loc::default(),
+                        callee: crate::facts::Callee::Path(vec![format!("f{}", i + 1)]),
+                        awaited: true,
+                        after: Vec::new(),
+                        resolved: None,
+                    })
+                };
+                FnFacts {
+                    name: format!("f{i}"),
+                    is_async: true,
+                    body: if i == depth {
+                        vec![trip(1)]
+                    } else {
+                        vec![call(0), call(1)]
+                    },
+                    ..FnFacts::default()
+                }
+            })
+            .collect();
+        let files = vec![FileFacts {
+            path: "src/h.rs".into(),
+            functions,
+            ..FileFacts::default()
+        }];
+        let a = crate::analyze_files(std::path::Path::new("."), files, config());
+        let costs = Costs::compute(&a.model, &a.config);
+        let f0 = (0..a.model.fns.len())
+            .find(|&i| a.model.func(i).name == "f0")
+            .unwrap();
+        assert_eq!(costs.of_fn(f0).trips, 1 << depth);
+        let w = layout(&a, &costs, f0, 0, 250.0);
+        assert_eq!(w.bars.len(), MAX_BARS);
+        assert_eq!(w.hidden, (1 << depth) - MAX_BARS);
+        assert!(close(w.total_ms, costs.of_fn(f0).ms[0]));
+    }
+
+    #[test]
+    fn a_function_called_twice_draws_its_groups_twice() {
+        let joined = FnFacts {
+            name: "pair".into(),
+            is_async: true,
+            body: vec![Step::Concurrent(Concurrent {
+                loc: Loc::default(),
+                form: "join!".into(),
+                branches: vec![vec![trip(1)], vec![trip(2)]],
+            })],
+            ..FnFacts::default()
+        };
+        let call = |id| {
+            Step::Call(crate::facts::Call {
+                id,
+                loc: Loc::default(),
+                callee: crate::facts::Callee::Path(vec!["pair".into()]),
+                awaited: true,
+                after: Vec::new(),
+                resolved: None,
+            })
+        };
+        let h = FnFacts {
+            name: "h".into(),
+            is_async: true,
+            body: vec![call(0), call(1)],
+            ..FnFacts::default()
+        };
+        let files = vec![FileFacts {
+            path: "src/h.rs".into(),
+            functions: vec![h, joined],
+            ..FileFacts::default()
+        }];
+        let a = crate::analyze_files(std::path::Path::new("."), files, config());
+        let costs = Costs::compute(&a.model, &a.config);
+        let w = layout(&a, &costs, 0, 0, 250.0);
+        let ids: Vec<Option<usize>> = w.bars.iter().map(|b| b.group).collect();
+        assert_eq!(ids, [Some(0), Some(0), Some(1), Some(1)]);
+        assert_eq!(w.groups.len(), 2);
+        assert_eq!((w.groups[1].start_ms, w.groups[1].end_ms), (90.0, 180.0));
+        assert!(close(w.total_ms, costs.of_fn(0).ms[0]));
+    }
+
+    #[test]
+    fn the_isolation_scenario_makes_every_trip_local() {
+        let a = analysis(vec![trip(1), trip(2)]);
+        let costs = Costs::routed(&a.model, &a.config, Routing::Isolation);
+        let w = layout(&a, &costs, 0, 0, 250.0);
+        assert!(close(w.total_ms, costs.of_fn(0).ms[0]));
+        assert!(w.bars.iter().all(|b| b.region == "us-east-1"), "{w:?}");
+        assert!(w.total_ms < 10.0);
+    }
+}
