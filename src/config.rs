@@ -598,10 +598,12 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     } else {
         (t, 1.0)
     };
-    num.trim()
-        .parse::<f64>()
-        .map(|n| n * scale)
-        .map_err(|_| format!("`{text}` is not a duration: write it like \"250ms\" or \"1.5s\""))
+    let not_one = || format!("`{text}` is not a duration: write it like \"250ms\" or \"1.5s\"");
+    match num.trim().parse::<f64>() {
+        // `NaN`, `inf` and negative numbers parse as floats, but are no durations.
+        Ok(n) if n.is_finite() && n >= 0.0 && (n * scale).is_finite() => Ok(n * scale),
+        _ => Err(not_one()),
+    }
 }
 
 /// Reads and validates a configuration file. All problems found are returned, not only the first.
@@ -1062,6 +1064,9 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(1500.0));
         assert_eq!(parse_duration(" 90 "), Ok(90.0));
         assert!(parse_duration("fast").is_err());
+        for absurd in ["NaN", "inf", "-5ms", "1e308s"] {
+            assert!(parse_duration(absurd).is_err(), "{absurd}");
+        }
     }
 
     #[test]

@@ -430,7 +430,7 @@ impl Server {
         let Some((a, file)) = self.file_of(params) else {
             return Value::Null;
         };
-        let line = params["position"]["line"].as_u64().unwrap_or(0) as u32 + 1;
+        let line = line_of(&params["position"]["line"]);
         let source = &a.model.files[file].source;
         let col = char_column(
             source,
@@ -502,8 +502,8 @@ impl Server {
         };
         let uri = params["textDocument"]["uri"].clone();
         let source = &a.model.files[file].source;
-        let from = params["range"]["start"]["line"].as_u64().unwrap_or(0) as u32 + 1;
-        let to = params["range"]["end"]["line"].as_u64().unwrap_or(0) as u32 + 1;
+        let from = line_of(&params["range"]["start"]["line"]);
+        let to = line_of(&params["range"]["end"]["line"]);
         let fixes = crate::fix::fixes(a);
         let mut actions = Vec::new();
         for d in a
@@ -728,6 +728,13 @@ fn markdown(text: &str) -> Value {
     json!({"contents": {"kind": "markdown", "value": text}})
 }
 
+/// The 1-based line of an LSP position's 0-based `line` (a client may send any number).
+fn line_of(line: &Value) -> u32 {
+    u32::try_from(line.as_u64().unwrap_or(0))
+        .unwrap_or(u32::MAX)
+        .saturating_add(1)
+}
+
 fn contains(loc: Loc, line: u32, col: u32) -> bool {
     loc.line == line && col >= loc.col && col <= loc.col + loc.len.max(1)
 }
@@ -805,7 +812,9 @@ fn path_of(uri: &str) -> Option<PathBuf> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+            // Bytes, not a `str` slice: the two after `%` may start a multi-byte character.
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(b);
                 i += 3;
                 continue;

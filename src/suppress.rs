@@ -355,13 +355,33 @@ pub fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
 }
 
 fn unused(
-    _model: &Model,
+    model: &Model,
     config: &Config,
     file: usize,
     directive: &Directive,
     message: String,
 ) -> Diagnostic {
     let lint = &crate::rules::unused_allow::LINT;
+    // The comment's bytes, to its line's end: reports that show the source point there.
+    let source = &model.files[file].source;
+    let (offset, len) = source
+        .split_inclusive('\n')
+        .scan(0, |start, line| {
+            let here = *start;
+            *start += line.len();
+            Some((here, line))
+        })
+        .nth(directive.line.saturating_sub(1) as usize)
+        .map(|(start, line)| {
+            let line = line.trim_end_matches(['\n', '\r']);
+            let col = line
+                .char_indices()
+                .nth(directive.col.saturating_sub(1) as usize)
+                .map_or(line.len(), |(i, _)| i);
+            (start + col, line.len() - col)
+        })
+        .map(|(o, l)| (u32::try_from(o).unwrap_or(0), u32::try_from(l).unwrap_or(0)))
+        .unwrap_or((0, 0));
     Diagnostic {
         lint: lint.name,
         level: config.level_of(lint.name, lint.default_level),
@@ -369,8 +389,8 @@ fn unused(
         loc: Loc {
             line: directive.line,
             col: directive.col,
-            offset: 0,
-            len: 0,
+            offset,
+            len,
         },
         label: "this allow".into(),
         message,
