@@ -813,7 +813,10 @@ fn path_of(uri: &str) -> Option<PathBuf> {
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
             // Bytes, not a `str` slice: the two after `%` may start a multi-byte character.
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            let hex = &bytes[i + 1..i + 3];
+            let hex = std::str::from_utf8(hex)
+                .ok()
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
             if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(b);
                 i += 3;
