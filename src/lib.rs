@@ -749,6 +749,28 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_vanished_after_it_was_listed_is_a_finding_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.rs");
+        std::fs::write(&path, "async fn h() {}").unwrap();
+        let found = discover::discover(dir.path());
+        std::fs::remove_file(&path).unwrap();
+        let files = parse_all(
+            found,
+            &Config::default_topology().catalog,
+            &progress::Progress::off(),
+        );
+        assert_eq!(files.len(), 1);
+        let error = files[0].parse_error.as_ref().expect("reported on the file");
+        assert_eq!(files[0].path, "gone.rs");
+        assert!(
+            error.message.starts_with("cannot read it"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
     fn nesting_depth_counts_brackets() {
         assert_eq!(nesting_depth("fn f() { g([1]) }"), 3);
         assert_eq!(nesting_depth(""), 0);
