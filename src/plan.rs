@@ -92,14 +92,20 @@ pub struct Plan {
 }
 
 /// Prices every checked route under each scenario.
+/// The reads the read-replica scenario keeps on the primary: those after a write to their database on
+/// the path (stale on a replica), and those a write follows (read-modify-write: a lagging replica loses
+/// updates).
+pub fn stay_on_primary(model: &Model, config: &Config) -> HashSet<Loc> {
+    let paths = crate::rules::stale_read_after_write::path_reads(model, config, &|_: &Trip| true);
+    let mut stay: HashSet<Loc> = paths.stale.into_iter().map(|s| s.read).collect();
+    stay.extend(paths.before_write);
+    stay
+}
+
 pub fn plan(a: &Analysis) -> Plan {
     let model = &a.model;
     let config = &a.config;
-    // Reads that stay on the primary: those after a write to their database on the path (stale on a
-    // replica), and those a write follows (read-modify-write: a lagging replica loses updates).
-    let paths = crate::rules::stale_read_after_write::path_reads(model, config, &|_: &Trip| true);
-    let mut stale: HashSet<Loc> = paths.stale.into_iter().map(|s| s.read).collect();
-    stale.extend(paths.before_write);
+    let stale = stay_on_primary(model, config);
     let trips = route_trips(model);
 
     let current = Costs::compute(model, config);

@@ -6,11 +6,9 @@
 //! N times (each bar carries the multiplier) and a call draws the callee's path. So the end of the last
 //! bar is the route's estimate. It is plain data: no HTML here.
 
-use std::collections::HashSet;
-
 use crate::config::Role;
 use crate::cost::{Costs, Routing};
-use crate::facts::{Loc, Step, Trip};
+use crate::facts::{Step, Trip};
 use crate::model::Model;
 use crate::Analysis;
 
@@ -90,9 +88,7 @@ pub fn plan_routings(
     model: &Model,
     config: &crate::config::Config,
 ) -> Vec<(&'static str, Routing)> {
-    let paths = crate::rules::stale_read_after_write::path_reads(model, config, &|_: &Trip| true);
-    let mut stay: HashSet<Loc> = paths.stale.into_iter().map(|s| s.read).collect();
-    stay.extend(paths.before_write);
+    let stay = crate::plan::stay_on_primary(model, config);
     vec![
         ("read-replicas", Routing::ReadReplicas { stay }),
         ("isolation", Routing::Isolation),
@@ -455,6 +451,7 @@ impl Layout<'_, '_> {
 mod tests {
     use super::*;
     use crate::config::{Config, Target};
+    use crate::facts::Loc;
     use crate::facts::{Concurrent, FileFacts, FnFacts, LoopStep};
 
     fn trip(line: u32) -> Step {
