@@ -130,6 +130,10 @@ pub struct CheckArgs {
     /// With --format cargo, also run `cargo check` or `cargo clippy` and pass its messages through.
     #[arg(long, value_name = "COMMAND", value_parser = ["check", "clippy"])]
     pub with_cargo: Option<String>,
+    /// Also draw this route's round trips as a waterfall in the terminal, e.g. "GET /users/{id}" (a path
+    /// alone matches every method).
+    #[arg(long, value_name = "ROUTE")]
+    pub route: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -285,6 +289,13 @@ fn check(args: CheckArgs) -> i32 {
         eprintln!("error: unknown format `{}`", args.format);
         return 2;
     };
+    if args.route.is_some() && args.format != "human" {
+        eprintln!(
+            "error: --route draws in the human format, not in `{}`",
+            args.format
+        );
+        return 2;
+    }
     let regression = match args
         .fail_on_regression
         .as_deref()
@@ -349,6 +360,22 @@ fn check(args: CheckArgs) -> i32 {
         }
     }
     text.push_str(&format.render(&analysis));
+    if let Some(wanted) = &args.route {
+        let drawn = crate::report::human::waterfalls(&analysis, wanted);
+        if drawn.is_empty() {
+            let known: Vec<String> = analysis
+                .routes
+                .iter()
+                .filter_map(|r| Some(format!("{} {}", r.method.as_deref()?, r.path.as_deref()?)))
+                .collect();
+            eprintln!(
+                "error: --route: no route `{wanted}`; the routes are: {}",
+                known.join(", ")
+            );
+            return 2;
+        }
+        text.push_str(&drawn);
+    }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`hopcheck | head`) is not an error of the analysis.
     let _ = stdout

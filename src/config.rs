@@ -365,7 +365,8 @@ fn route_glob_matches(pattern: &str, key: &str) -> bool {
     go(&p, &k)
 }
 
-fn normalize_route_key(key: &str) -> String {
+/// `GET /users/:id` → `GET /users/{id}`: how routes are compared.
+pub fn normalize_route_key(key: &str) -> String {
     let mut parts = key.split_whitespace();
     let (method, path) = match (parts.next(), parts.next()) {
         (Some(m), Some(p)) => (m.to_uppercase(), p),

@@ -1423,3 +1423,58 @@ async fn load_replies(db: &PgPool, parent: i64) -> sqlx::Result<()> {
         );
     }
 }
+
+#[test]
+fn route_draws_its_waterfall_in_the_terminal() {
+    let shop = shop().display().to_string();
+    let out = hopcheck(&["check", "-q", "--route", "GET /users/:id", &shop]);
+    let text = stdout(&out);
+    let drawn = text
+        .split_once("GET /users/{id} (routes::users::user_profile) from us-east-1: ≈ 279 ms, budget 250 ms\n")
+        .unwrap_or_else(|| panic!("the route's heading: {text}"))
+        .1;
+    // The three sequential round trips, each starting where the one before ended.
+    let rows: Vec<&str> = drawn.lines().take(3).collect();
+    let mut end = 0;
+    for (row, place) in rows
+        .iter()
+        .zip(["src/db.rs:15", "src/db.rs:21", "src/db.rs:26"])
+    {
+        assert!(row.trim_start().starts_with(place), "{row}");
+        assert!(row.ends_with(" 93 ms"), "{row}");
+        let start = row.chars().position(|c| c == '█').expect("a bar");
+        let width = row.chars().filter(|&c| c == '█').count();
+        assert!(end == 0 || start == end, "sequential: {rows:#?}");
+        end = start + width;
+    }
+    assert!(
+        rows[2].contains("write main (primary) in eu-central-1"),
+        "{}",
+        rows[2]
+    );
+    assert!(drawn.contains("with isolation: ≈ 3 ms"), "{drawn}");
+
+    // A loop's bar carries its multiplier.
+    let text = stdout(&hopcheck(&[
+        "check",
+        "-q",
+        "--route",
+        "POST /orders",
+        &shop,
+    ]));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("src/routes/orders.rs:81") && l.ends_with("929 ms ×10")),
+        "{text}"
+    );
+
+    let none = hopcheck(&["check", "-q", "--route", "GET /nope", &shop]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("the routes are: GET /health"),
+        "{}",
+        stderr(&none)
+    );
+    let json = hopcheck(&["check", "--format", "json", "--route", "GET /health", &shop]);
+    assert_eq!(json.status.code(), Some(2));
+}

@@ -246,3 +246,92 @@ fn comparison(c: &crate::gate::Comparison) -> String {
     }
     out
 }
+
+/// Columns of the time axis in a terminal waterfall.
+const AXIS: usize = 48;
+
+/// The waterfalls of the routes `wanted` names (`GET /users/{id}`, or a path for every method), as
+/// configured and under the plan's scenarios; empty when none matches.
+pub fn waterfalls(a: &Analysis, wanted: &str) -> String {
+    let wanted = wanted.trim();
+    let (method, path) = match wanted.split_once(' ') {
+        Some((m, p)) => (Some(m.trim().to_ascii_uppercase()), p.trim()),
+        None => (None, wanted),
+    };
+    let same_path = |p: &str| {
+        crate::config::normalize_route_key(&format!("X {p}"))
+            == crate::config::normalize_route_key(&format!("X {path}"))
+    };
+    let mut out = String::new();
+    for w in crate::waterfall::routes(a) {
+        let r = &a.routes[w.route];
+        let matches = r.path.as_deref().is_some_and(same_path)
+            && method
+                .as_deref()
+                .is_none_or(|m| r.method.as_deref() == Some(m));
+        if !matches {
+            continue;
+        }
+        let scale = w.current.total_ms.max(w.current.budget_ms).max(1.0);
+        out.push_str(&format!(
+            "\n{} {} ({}) from {}: ≈ {} ms, budget {} ms\n",
+            r.method.as_deref().unwrap_or(""),
+            r.path.as_deref().unwrap_or(""),
+            r.handler_path,
+            w.current.deployment,
+            fmt_ms(w.current.total_ms),
+            fmt_ms(w.current.budget_ms)
+        ));
+        out.push_str(&draw(&w.current, scale));
+        for (name, s) in &w.scenarios {
+            out.push_str(&format!("\n  with {name}: ≈ {} ms\n", fmt_ms(s.total_ms)));
+            out.push_str(&draw(s, scale));
+        }
+    }
+    out
+}
+
+/// One waterfall: a row per round trip (where it is, what it does, a bar placed in time), then the axis
+/// with the budget marked `|`.
+fn draw(w: &crate::waterfall::Waterfall, scale: f64) -> String {
+    let col = |ms: f64| ((ms / scale) * AXIS as f64).round().clamp(0.0, AXIS as f64) as usize;
+    let mut out = String::new();
+    if w.bars.is_empty() {
+        out.push_str("  (no round trips)\n");
+    }
+    for b in &w.bars {
+        let place: String = format!("{}:{}", b.file, b.line);
+        let what = format!("{} {}", b.access, b.label);
+        let (start, end) = (col(b.start_ms), col(b.end_ms));
+        let width = end.saturating_sub(start).max(1);
+        let times = if b.multiplier > 1 {
+            format!(" ×{}", b.multiplier)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {:<24.24} {:<36.36} {}{} {} ms{times}\n",
+            place,
+            what,
+            " ".repeat(start),
+            "█".repeat(width),
+            fmt_ms(b.end_ms - b.start_ms)
+        ));
+    }
+    if w.hidden > 0 {
+        out.push_str(&format!("  … {} more round trips not drawn\n", w.hidden));
+    }
+    let mut axis: Vec<char> = "─".repeat(AXIS + 1).chars().collect();
+    if w.budget_ms > 0.0 {
+        axis[col(w.budget_ms)] = '|';
+    }
+    out.push_str(&format!(
+        "  {:<61} {}\n  {:<61} 0 ms{:>width$}\n",
+        "",
+        axis.into_iter().collect::<String>(),
+        "",
+        format!("{} ms", fmt_ms(scale)),
+        width = AXIS - 3
+    ));
+    out
+}
