@@ -79,18 +79,7 @@ pub fn escape(s: &str) -> String {
 /// A relative link to a file of the analysed folder: percent-encoded, so that no file name can become
 /// a scheme (`javascript:`) or another host (`//host`).
 fn relative_link(file: &str, line: u32) -> String {
-    let mut out = String::new();
-    for b in file.trim_start_matches("./").bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            b'\\' => out.push('/'),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
+    let mut out = super::markdown::encode_path(file);
     if out.starts_with('/') {
         out.insert(0, '.');
     }

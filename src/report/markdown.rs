@@ -117,7 +117,7 @@ impl Links {
 }
 
 /// Percent-encodes a relative path for a URL, keeping its slashes.
-fn encode_path(path: &str) -> String {
+pub fn encode_path(path: &str) -> String {
     let mut out = String::new();
     for b in path.trim_start_matches("./").bytes() {
         match b {
