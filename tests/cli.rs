@@ -1478,3 +1478,29 @@ fn route_draws_its_waterfall_in_the_terminal() {
     let json = hopcheck(&["check", "--format", "json", "--route", "GET /health", &shop]);
     assert_eq!(json.status.code(), Some(2));
 }
+
+#[test]
+fn route_waterfall_rows_keep_the_end_of_long_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir
+        .path()
+        .join("server/service-with-a-long-name/src/handlers/users.rs");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        "async fn show(State(pool): State<PgPool>) {\n    sqlx::query(\"SELECT 1\").fetch_one(&pool).await;\n}\nfn app() -> Router { Router::new().route(\"/u\", get(show)) }\n",
+    )
+    .unwrap();
+    let text = stdout(&hopcheck(&[
+        "check",
+        "-q",
+        "--route",
+        "GET /u",
+        &dir.path().display().to_string(),
+    ]));
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("…src/handlers/users.rs:2 read")),
+        "{text}"
+    );
+}

@@ -300,7 +300,16 @@ fn draw(w: &crate::waterfall::Waterfall, scale: f64) -> String {
         out.push_str("  (no round trips)\n");
     }
     for b in &w.bars {
-        let place: String = format!("{}:{}", b.file, b.line);
+        // The end of a long path is what tells the files apart.
+        let place = format!("{}:{}", b.file, b.line);
+        let count = place.chars().count();
+        let place: String = if count > 24 {
+            std::iter::once('…')
+                .chain(place.chars().skip(count - 23))
+                .collect()
+        } else {
+            place
+        };
         let what = format!("{} {}", b.access, b.label);
         let (start, end) = (col(b.start_ms), col(b.end_ms));
         let width = end.saturating_sub(start).max(1);
