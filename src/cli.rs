@@ -161,6 +161,12 @@ pub struct ReportArgs {
     /// The default latency budget of every route, over `[budget] default` (e.g. 300ms).
     #[arg(long, value_name = "DURATION")]
     pub budget: Option<String>,
+    /// Link each `file:line` to TEMPLATE, an http(s) address in which {path} is the file's path from
+    /// the repository's root and {line} the line, e.g.
+    /// "https://git.example.com/shop/-/blob/main/{path}#L{line}" (default: the commit on GitHub
+    /// Actions or GitLab CI, else relative links).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub source_url: Option<String>,
 }
 
 /// Runs the command line and returns the exit status.
@@ -466,6 +472,16 @@ fn plan(args: CheckArgs) -> i32 {
 
 /// `hopcheck report --html FILE`: the page, written aside and renamed into place.
 fn report(args: ReportArgs) -> i32 {
+    let links = match &args.source_url {
+        Some(template) => match crate::report::markdown::Links::template(template) {
+            Ok(links) => links,
+            Err(e) => {
+                eprintln!("error: --source-url {template}: {e}");
+                return 2;
+            }
+        },
+        None => crate::report::markdown::Links::from_env(),
+    };
     let check = CheckArgs {
         path: args.path,
         config: args.config,
@@ -486,7 +502,6 @@ fn report(args: ReportArgs) -> i32 {
             eprintln!("note: {note}");
         }
     }
-    let links = crate::report::markdown::Links::from_env();
     let page = crate::report::html::render(&analysis, &links);
     match write_atomically(&args.html, &page) {
         Ok(()) => {

@@ -20,6 +20,8 @@ const GITHUB_VARS: &[&str] = &[
     "GITHUB_REPOSITORY",
     "GITHUB_SHA",
     "GITHUB_STEP_SUMMARY",
+    "CI_PROJECT_URL",
+    "CI_COMMIT_SHA",
 ];
 
 /// `hopcheck ARGS` in the crate's folder, without the GitHub Actions variables, plus `env`.

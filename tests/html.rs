@@ -22,6 +22,15 @@ const PROJECTS: &[&str] = &[
     "sync-repo",
 ];
 
+/// The CI variables that turn links to a forge on.
+const CI_VARS: &[&str] = &[
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_SHA",
+    "CI_PROJECT_URL",
+    "CI_COMMIT_SHA",
+];
+
 /// Runs `hopcheck report --html <tmp> PATH extra…` without any CI variables; returns the page.
 fn page_with(path: &Path, extra: &[&str], env: &[(&str, &str)]) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -34,7 +43,7 @@ fn page_with(path: &Path, extra: &[&str], env: &[(&str, &str)]) -> String {
         .args(extra)
         .current_dir(root())
         .env("NO_COLOR", "1");
-    for var in ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"] {
+    for var in CI_VARS {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -317,6 +326,150 @@ fn with_ci_variables_bars_link_to_the_lines_on_github_and_load_nothing() {
         "href=\"https://github.com/acme/shop/blob/0123abc/fixtures/projects/shop/src/routes/orders.rs#L52\""
     ));
     assert!(all.iter().all(|t| !t.attrs.contains_key("src")));
+}
+
+/// The addresses of the page's links to lines (every link but those to its own sections).
+fn line_links(html: &str) -> Vec<String> {
+    tags(html)
+        .into_iter()
+        .filter(|t| !t.closing && t.name == "a" && !t.attr("href").starts_with('#'))
+        .map(|t| t.attr("href").to_string())
+        .collect()
+}
+
+#[test]
+fn with_gitlab_ci_variables_bars_link_to_the_lines_on_gitlab() {
+    let html = page_with(
+        &project_path("shop"),
+        &["-q"],
+        &[
+            ("CI_PROJECT_URL", "https://gitlab.example/acme/shop"),
+            ("CI_COMMIT_SHA", "0123abc"),
+        ],
+    );
+    let links = line_links(&html);
+    assert!(links.len() > 10, "{links:?}");
+    for l in &links {
+        assert!(
+            l.starts_with(
+                "https://gitlab.example/acme/shop/-/blob/0123abc/fixtures/projects/shop/"
+            ),
+            "{l}"
+        );
+    }
+    assert!(html.contains(
+        "href=\"https://gitlab.example/acme/shop/-/blob/0123abc/fixtures/projects/shop/src/routes/orders.rs#L52\""
+    ));
+    // Without the commit there is nothing to link to: relative links, as outside CI.
+    let html = page_with(
+        &project_path("shop"),
+        &["-q"],
+        &[("CI_PROJECT_URL", "https://gitlab.example/acme/shop")],
+    );
+    assert!(!html.contains("https://"));
+    assert!(html.contains("href=\"src/routes/orders.rs#L52\""));
+}
+
+#[test]
+fn a_source_url_template_links_every_line_and_wins_over_ci_variables() {
+    let template = "https://code.example/view?repo=shop&file={path}&line={line}#'{line}";
+    let html = page_with(
+        &project_path("shop"),
+        &["-q", "--source-url", template],
+        &[
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/shop"),
+            ("GITHUB_SHA", "0123abc"),
+            ("CI_PROJECT_URL", "https://gitlab.example/acme/shop"),
+            ("CI_COMMIT_SHA", "0123abc"),
+        ],
+    );
+    assert!(!html.contains("github.com") && !html.contains("gitlab.example"));
+    // The address is escaped in the attribute: `&` and `'` as entities, the path percent-encoded.
+    assert!(
+        html.contains(
+            "href=\"https://code.example/view?repo=shop&amp;file=fixtures/projects/shop/src/routes/orders.rs&amp;line=52#&#39;52\""
+        ),
+        "{html}"
+    );
+    let links = line_links(&html);
+    assert!(links.len() > 10, "{links:?}");
+    for l in &links {
+        assert!(
+            l.starts_with(
+                "https://code.example/view?repo=shop&amp;file=fixtures/projects/shop/src/"
+            ),
+            "{l}"
+        );
+    }
+    // A hostile file name stays inside the path: percent-encoded, it cannot end the attribute or add
+    // a parameter.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/a\"&b=c #.rs"),
+        "async fn h(State(pool): State<PgPool>) {\n    sqlx::query(\"SELECT 1\").fetch_one(&pool).await;\n}\nfn app() -> Router { Router::new().route(\"/x\", get(h)) }\n",
+    )
+    .unwrap();
+    let html = page_with(
+        dir.path(),
+        &["-q", "--source-url", "https://h.example/{path}?l={line}"],
+        &[],
+    );
+    let links = line_links(&html);
+    assert!(!links.is_empty());
+    for l in &links {
+        assert!(l.starts_with("https://h.example/"), "{l}");
+        assert!(!l.contains('"') && !l.contains(' '), "{l}");
+    }
+    assert!(
+        links
+            .iter()
+            .any(|l| l.ends_with("src/a%22%26b%3Dc%20%23.rs?l=2")),
+        "{links:?}"
+    );
+}
+
+#[test]
+fn a_bad_source_url_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    for (template, says) in [
+        ("https://code.example/blob/main#L{line}", "needs {path}"),
+        (
+            "ftp://code.example/{path}",
+            "must start with https:// or http://",
+        ),
+        (
+            "javascript:alert(1)//{path}",
+            "must start with https:// or http://",
+        ),
+        ("{path}#L{line}", "must start with https:// or http://"),
+        ("https://{path}", "host"),
+        (
+            "https://code.example/{file}#L{line}",
+            "unknown placeholder {file}",
+        ),
+    ] {
+        let out = hopcheck(&[
+            "report",
+            "--html",
+            file.to_str().unwrap(),
+            "--source-url",
+            template,
+            "fixtures/projects/shop",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{template}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("error: --source-url {template}: ")) && err.contains(says),
+            "{template}: {err}"
+        );
+        // Refused at once: no analysis ran (no notes), nothing was written.
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(stdout(&out).is_empty());
+        assert!(!file.exists());
+    }
 }
 
 #[test]
@@ -659,15 +812,23 @@ fn shown(dom: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn in_a_browser_the_controls_sort_and_filter_and_the_page_is_whole_without_scripts() {
-    let Some(browser) = chromium() else {
-        // CI installs it (`.ci/run`): there, a missing browser is a failure, not a skip.
+/// The browser for the tests that open the page, or `None` (with a note) to skip them; in CI, which
+/// installs it (`.ci/run`), a missing browser is a failure, not a skip.
+fn browser_or_skip() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "no headless Chromium in CI: install chromium-headless-shell"
         );
         eprintln!("skipped: no headless Chromium (install chromium-headless-shell or set HOPCHECK_CHROMIUM)");
+    }
+    browser
+}
+
+#[test]
+fn in_a_browser_the_controls_sort_and_filter_and_the_page_is_whole_without_scripts() {
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let html = page("shop");
@@ -735,5 +896,336 @@ fn in_a_browser_the_controls_sort_and_filter_and_the_page_is_whole_without_scrip
         std::fs::write(&file, with).unwrap();
         let dom = rendered(&browser, &file);
         assert_eq!(shown(&dom), *expected, "after step {i}: {step}");
+    }
+}
+
+/// A screenshot, as rows of RGB pixels.
+struct Screenshot {
+    width: usize,
+    height: usize,
+    pixels: Vec<[u8; 3]>,
+}
+
+impl Screenshot {
+    fn decode(file: &Path) -> Screenshot {
+        let reader = std::io::BufReader::new(std::fs::File::open(file).expect("a screenshot"));
+        let mut decoder = png::Decoder::new(reader);
+        decoder.set_transformations(png::Transformations::normalize_to_color8());
+        let mut reader = decoder.read_info().expect("a PNG");
+        let mut buf = vec![0; reader.output_buffer_size().expect("a sane size")];
+        let info = reader.next_frame(&mut buf).expect("the PNG decodes");
+        let channels = info.color_type.samples();
+        let (width, height) = (info.width as usize, info.height as usize);
+        let mut pixels = Vec::with_capacity(width * height);
+        for y in 0..height {
+            let row = &buf[y * info.line_size..][..width * channels];
+            pixels.extend(row.chunks(channels).map(|p| match channels {
+                1 | 2 => [p[0]; 3],
+                _ => [p[0], p[1], p[2]],
+            }));
+        }
+        Screenshot {
+            width,
+            height,
+            pixels,
+        }
+    }
+
+    fn at(&self, x: usize, y: usize) -> [u8; 3] {
+        self.pixels[y * self.width + x]
+    }
+}
+
+/// A solid rectangle of one colour found in a screenshot: columns `left..right`, rows `top..bottom`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rect {
+    left: usize,
+    right: usize,
+    top: usize,
+    bottom: usize,
+}
+
+/// The solid rectangles at least `min_height` rows high (and three pixels wide) painted in one of
+/// `colours`, top to bottom. Text in those colours makes no such rectangle: its strokes are thinner,
+/// or shorter.
+fn rectangles(shot: &Screenshot, colours: &[[u8; 3]], min_height: usize) -> Vec<Rect> {
+    let close = |p: [u8; 3]| {
+        colours
+            .iter()
+            .any(|c| (0..3).all(|i| p[i].abs_diff(c[i]) <= 6))
+    };
+    // Runs of matching pixels in each row, grown downwards into rectangles while the next row has a
+    // run over the same columns (give or take the antialiased edges).
+    let mut open: Vec<Rect> = Vec::new();
+    let mut done: Vec<Rect> = Vec::new();
+    for y in 0..shot.height {
+        let mut runs = Vec::new();
+        let mut x = 0;
+        while x < shot.width {
+            if !close(shot.at(x, y)) {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < shot.width && close(shot.at(x, y)) {
+                x += 1;
+            }
+            if x - start >= 3 {
+                runs.push((start, x));
+            }
+        }
+        let mut next = Vec::new();
+        for (left, right) in runs {
+            let same = |r: &Rect| r.left.abs_diff(left) <= 2 && r.right.abs_diff(right) <= 2;
+            match open.iter().position(same) {
+                Some(i) => {
+                    let mut r = open.swap_remove(i);
+                    r.bottom = y + 1;
+                    next.push(r);
+                }
+                None => next.push(Rect {
+                    left,
+                    right,
+                    top: y,
+                    bottom: y + 1,
+                }),
+            }
+        }
+        done.append(&mut open);
+        open = next;
+    }
+    done.append(&mut open);
+    done.retain(|r| r.bottom - r.top >= min_height);
+    done.sort_by_key(|r| (r.top, r.left));
+    done
+}
+
+/// `#rgb` or `#rrggbb`, the value of the custom property `name` in the page's stylesheet (its first,
+/// light, definition).
+fn css_colour(html: &str, name: &str) -> [u8; 3] {
+    let at = html
+        .find(&format!("{name}:#"))
+        .unwrap_or_else(|| panic!("no {name} colour in the stylesheet"));
+    let hex: String = html[at + name.len() + 2..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let digit = |i: usize, n: usize| u8::from_str_radix(&hex[i..i + n], 16).unwrap();
+    match hex.len() {
+        3 => [digit(0, 1) * 17, digit(1, 1) * 17, digit(2, 1) * 17],
+        6 => [digit(0, 2), digit(2, 2), digit(4, 2)],
+        _ => panic!("{name}: #{hex}"),
+    }
+}
+
+/// What headless Chromium did with a page, the network off: what it drew and printed, what it asked
+/// for.
+struct Visit {
+    screenshot: Screenshot,
+    /// The page's console messages (Chromium prints each, errors and uncaught exceptions included, as
+    /// a `CONSOLE` line on stderr; it does not say which kind each is).
+    console: Vec<String>,
+    /// Every network address in Chromium's network log.
+    requests: Vec<String>,
+}
+
+/// Opens `page` in a fresh profile with every host name unresolvable and the background networking
+/// off, in a `width`×`height` window; its screenshot is also kept in `keep` to look at.
+fn visit(browser: &Path, page: &Path, (width, height): (u32, u32), keep: &Path) -> Visit {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("screenshot.png");
+    let net_log = dir.path().join("net-log.json");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("the browser runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::copy(&shot, keep).expect("a screenshot was taken");
+    let console = stderr(&out)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&net_log).expect("a network log")).unwrap();
+    let mut requests = Vec::new();
+    let mut stack = vec![&log["events"]];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) => {
+                let scheme = s.split(':').next().unwrap_or("").to_ascii_lowercase();
+                if ["http", "https", "ws", "wss", "ftp"].contains(&scheme.as_str()) {
+                    requests.push(s.clone());
+                }
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            serde_json::Value::Object(o) => stack.extend(o.values()),
+            _ => {}
+        }
+    }
+    Visit {
+        screenshot: Screenshot::decode(&shot),
+        console,
+        requests,
+    }
+}
+
+#[test]
+fn offline_in_a_browser_the_page_logs_nothing_asks_for_nothing_and_draws_each_round_trip() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    // The costliest route of this service comes first on the page; its round trips run one after
+    // another, without a loop or a branch, so the waterfall has one bar per round trip.
+    let project = project_path("teams");
+    let (_, json) = check_json(&project, &["-q"]);
+    let first = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| {
+            let ms = |r: &serde_json::Value| r["cost"][0]["estimated_ms"].as_f64().unwrap();
+            ms(a).total_cmp(&ms(b))
+        })
+        .unwrap();
+    let trips = first["round_trips"].as_u64().unwrap() as usize;
+    assert!(trips >= 2, "{first}");
+    let html = page_with(&project, &["-q"], &[]);
+    let page_routes = routes(&html);
+    let shown = &page_routes[0];
+    assert_eq!(
+        shown.section.attr("data-name"),
+        format!(
+            "{} {}",
+            first["method"].as_str().unwrap(),
+            first["path"].as_str().unwrap()
+        )
+    );
+    assert_eq!(shown.section.num("data-trips"), trips as f64);
+    let bars = &shown.charts[0].bars;
+    assert_eq!(bars.len(), trips);
+    // The bars' colours, from the page's stylesheet; no bar is a replica's, drawn lighter.
+    let colours: Vec<[u8; 3]> = bars
+        .iter()
+        .map(|b| {
+            assert!(
+                !b.has_class("replica") && b.attr("data-mult") == "1",
+                "{b:?}"
+            );
+            let kind = ["read", "write"]
+                .into_iter()
+                .find(|k| b.has_class(k))
+                .unwrap_or("unknown");
+            css_colour(&html, &format!("--{kind}"))
+        })
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    let kept = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let window = (1280, 1000);
+    // A main chart's bar is 18 pixels high; a scenario's, 6.
+    let bar_height = 14;
+
+    // First, that each check can fail: a page with a failing script, an image from a host, and bars
+    // painted in another colour.
+    let broken = html
+        .replace(
+            "</head>",
+            "<style>rect.bar{fill:#777!important}</style>\n</head>",
+        )
+        .replace(
+            "</body>",
+            "<img src=\"https://example.invalid/x.png\" alt=\"\">\n<script>console.error('broken'); undefinedFunction();</script>\n</body>",
+        );
+    std::fs::write(&file, &broken).unwrap();
+    let seen = visit(&browser, &file, window, &kept.join("html-broken.png"));
+    assert!(
+        seen.console.iter().any(|l| l.contains("\"broken\""))
+            && seen.console.iter().any(|l| l.contains("undefinedFunction")),
+        "the console messages are not where the test reads them: {:?}",
+        seen.console
+    );
+    assert!(
+        seen.requests
+            .iter()
+            .any(|r| r.starts_with("https://example.invalid/")),
+        "the network log does not show what the page asked for: {:?}",
+        seen.requests
+    );
+    assert_eq!(
+        rectangles(&seen.screenshot, &colours, bar_height),
+        [],
+        "bars painted grey were found in {}",
+        kept.join("html-broken.png").display()
+    );
+
+    // The page itself.
+    std::fs::write(&file, &html).unwrap();
+    let shot_file = kept.join("html-report.png");
+    let seen = visit(&browser, &file, window, &shot_file);
+    let shot = shot_file.display();
+    assert_eq!(seen.console, Vec::<String>::new(), "console messages");
+    assert_eq!(seen.requests, Vec::<String>::new(), "network requests");
+    let found = rectangles(&seen.screenshot, &colours, bar_height);
+    assert!(!found.is_empty(), "no bar drawn in {shot}");
+    // The first chart's bars: one per lane, 20 pixels apart; the next chart is further down.
+    let mut chart = vec![found[0]];
+    for r in &found[1..] {
+        let last = chart.last().unwrap();
+        if r.top.abs_diff(last.top + 20) > 2 {
+            break;
+        }
+        chart.push(*r);
+    }
+    assert_eq!(
+        chart.len(),
+        trips,
+        "the first chart of {shot} has {} bars, the route {trips} round trips: {chart:?}",
+        chart.len()
+    );
+    for (i, pair) in chart.windows(2).enumerate() {
+        let (a, b) = (pair[0], pair[1]);
+        // Sequential round trips: each starts where the one before ends, as wide as its RTT.
+        assert!(
+            b.left.abs_diff(a.right) <= 2,
+            "bar {} of {shot} starts at x={}, the one before ends at x={}",
+            i + 1,
+            b.left,
+            a.right
+        );
+        let ms = |t: &Tag| t.num("data-end") - t.num("data-start");
+        let ratio = (b.right - b.left) as f64 / (a.right - a.left) as f64;
+        let expected = ms(&bars[i + 1]) / ms(&bars[i]);
+        assert!(
+            (ratio - expected).abs() < 0.05,
+            "bar widths in {shot}: {ratio} vs {expected}"
+        );
+    }
+    for r in &chart {
+        assert!(r.bottom - r.top <= 20, "{r:?}");
+        assert!(r.bottom < seen.screenshot.height, "the chart is cut: {r:?}");
     }
 }

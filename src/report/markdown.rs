@@ -61,11 +61,21 @@ pub fn render_with(a: &Analysis, links: &Links) -> String {
     out
 }
 
-/// Links from `file:line` to the file at the analysed commit.
+/// Links from `file:line` to the file at the analysed commit, or wherever a `--source-url` template says.
 #[derive(Debug, Clone, Default)]
 pub struct Links {
-    /// `https://github.com/owner/repo/blob/<sha>`, or `None` for plain text.
-    blob: Option<String>,
+    /// The address of a line, in pieces; `None` for plain text.
+    template: Option<Vec<Piece>>,
+}
+
+/// A piece of a link's address: text as it is, or a placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    /// `{path}`: the file's path from the repository's root, percent-encoded.
+    Path,
+    /// `{line}`: the line number.
+    Line,
 }
 
 impl Links {
@@ -80,30 +90,123 @@ impl Links {
         if server.is_empty() || repo.is_empty() || sha.is_empty() {
             return Links::none();
         }
+        Links::blob(format!(
+            "{}/{}/blob/{}/",
+            server.trim_end_matches('/'),
+            repo.trim_matches('/'),
+            sha
+        ))
+    }
+
+    /// Links into the GitLab project at `project` (`https://gitlab.com/group/project`) at commit `sha`.
+    pub fn gitlab(project: &str, sha: &str) -> Links {
+        let [project, sha] = [project.trim(), sha.trim()];
+        if project.is_empty() || sha.is_empty() {
+            return Links::none();
+        }
+        Links::blob(format!("{}/-/blob/{sha}/", project.trim_end_matches('/')))
+    }
+
+    /// `{prefix}{path}#L{line}`.
+    fn blob(prefix: String) -> Links {
         Links {
-            blob: Some(format!(
-                "{}/{}/blob/{}",
-                server.trim_end_matches('/'),
-                repo.trim_matches('/'),
-                sha
-            )),
+            template: Some(vec![
+                Piece::Text(prefix),
+                Piece::Path,
+                Piece::Text("#L".into()),
+                Piece::Line,
+            ]),
         }
     }
 
-    /// From `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`, when all three are set.
+    /// Links to `template`, an `http://` or `https://` address in which `{path}` stands for the file's
+    /// path from the repository's root (percent-encoded) and `{line}` for the line, e.g.
+    /// `https://git.example.com/shop/-/blob/main/{path}#L{line}`. The error says what is wrong with it.
+    pub fn template(template: &str) -> Result<Links, String> {
+        if template
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err("an address has no spaces or control characters".into());
+        }
+        let lower = template.to_ascii_lowercase();
+        let Some(after_scheme) = ["https://", "http://"]
+            .iter()
+            .find(|s| lower.starts_with(*s))
+            .map(|s| &template[s.len()..])
+        else {
+            return Err("the address must start with https:// or http://".into());
+        };
+        let host = &after_scheme[..after_scheme
+            .find(['/', '?', '#'])
+            .unwrap_or(after_scheme.len())];
+        if host.is_empty() {
+            return Err("the address names no host".into());
+        }
+        if host.contains('{') {
+            return Err("the host must be written out, not come from a placeholder".into());
+        }
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find('}') else {
+                return Err("a `{` is not closed: the placeholders are {path} and {line}".into());
+            };
+            let piece = match &rest[open + 1..open + close] {
+                "path" => Piece::Path,
+                "line" => Piece::Line,
+                other => {
+                    return Err(format!(
+                    "unknown placeholder {{{other}}}: the placeholders are {{path}} and {{line}}"
+                ))
+                }
+            };
+            if !text.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(&mut text)));
+            }
+            pieces.push(piece);
+            rest = &rest[open + close + 1..];
+        }
+        text.push_str(rest);
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        if !pieces.contains(&Piece::Path) {
+            return Err("the address needs {path}, where the file's path goes".into());
+        }
+        Ok(Links {
+            template: Some(pieces),
+        })
+    }
+
+    /// From the CI's variables: GitHub Actions' `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`
+    /// when all three are set, else GitLab CI's `CI_PROJECT_URL` and `CI_COMMIT_SHA` when both are.
     pub fn from_env() -> Links {
         let var = |name: &str| std::env::var(name).unwrap_or_default();
-        Links::github(
+        let github = Links::github(
             &var("GITHUB_SERVER_URL"),
             &var("GITHUB_REPOSITORY"),
             &var("GITHUB_SHA"),
-        )
+        );
+        if github.template.is_some() {
+            return github;
+        }
+        Links::gitlab(&var("CI_PROJECT_URL"), &var("CI_COMMIT_SHA"))
     }
 
     /// The address of a line, when links are on.
     pub fn url(&self, file: &str, line: u32) -> Option<String> {
-        let blob = self.blob.as_ref()?;
-        Some(format!("{blob}/{}#L{line}", encode_path(file)))
+        let mut out = String::new();
+        for piece in self.template.as_ref()? {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Path => out.push_str(&encode_path(file)),
+                Piece::Line => out.push_str(&line.to_string()),
+            }
+        }
+        Some(out)
     }
 
     /// `` `file:line` ``, linked when links are on.
@@ -687,6 +790,49 @@ mod tests {
             None
         );
         assert_eq!(Links::none().place("a.rs", 1), "`a.rs:1`");
+    }
+
+    #[test]
+    fn gitlab_links_and_templates_fill_in_the_path_and_the_line() {
+        let links = Links::gitlab("https://gitlab.example/acme/shop/", "0123abc");
+        assert_eq!(
+            links.url("src/a b.rs", 9).as_deref(),
+            Some("https://gitlab.example/acme/shop/-/blob/0123abc/src/a%20b.rs#L9")
+        );
+        assert_eq!(Links::gitlab("", "0123abc").url("a.rs", 1), None);
+        let links = Links::template("https://code.example/view?file={path}&at={line}&again={path}")
+            .unwrap();
+        assert_eq!(
+            links.url("src/{line}.rs", 4).as_deref(),
+            Some("https://code.example/view?file=src/%7Bline%7D.rs&at=4&again=src/%7Bline%7D.rs")
+        );
+        assert_eq!(
+            Links::template("HTTP://h/{path}")
+                .unwrap()
+                .url("a.rs", 1)
+                .as_deref(),
+            Some("HTTP://h/a.rs")
+        );
+    }
+
+    #[test]
+    fn a_template_must_be_an_http_address_with_the_path_after_its_host() {
+        let error = |t: &str| Links::template(t).unwrap_err();
+        assert!(error("https://h/blob/main#L{line}").contains("needs {path}"));
+        for t in [
+            "ftp://h/{path}",
+            "javascript:alert(1)//{path}",
+            "{path}#L{line}",
+            "file:///{path}",
+        ] {
+            assert!(error(t).contains("https:// or http://"), "{t}");
+        }
+        assert!(error("https://{path}").contains("host"));
+        assert!(error("https://h.example{path}").contains("host"));
+        assert!(error("https:///{path}").contains("no host"));
+        assert!(error("https://h/{file}").contains("unknown placeholder {file}"));
+        assert!(error("https://h/{path").contains("not closed"));
+        assert!(error("https://h/{path} x").contains("spaces"));
     }
 
     #[test]
