@@ -90,6 +90,9 @@ pub struct Config {
     /// Budgets for a route, a deployment, or a route from a deployment (the default is apart).
     pub budgets: Vec<Budget>,
     pub loop_iterations: u32,
+    /// `assume.checkout-ping`: whether pools check a connection with a round trip before lending it;
+    /// unset, the code decides (on, unless it calls `.test_before_acquire(false)`).
+    pub checkout_ping: Option<bool>,
     pub levels: BTreeMap<String, Level>,
     /// The built-in catalog with the project's `[[builders]]`, `[[calls]]`, … in front.
     pub catalog: crate::catalog::Catalog,
@@ -118,6 +121,7 @@ impl Config {
             default_budget_ms: DEFAULT_BUDGET_MS,
             budgets: Vec::new(),
             loop_iterations: DEFAULT_LOOP_ITERATIONS,
+            checkout_ping: None,
             levels: BTreeMap::new(),
             catalog: crate::catalog::Catalog::builtin().clone(),
             ignore: Vec::new(),
@@ -541,6 +545,7 @@ struct RawDatabase {
 struct RawAssume {
     loop_iterations: Option<Spanned<i64>>,
     intra_region_rtt: Option<Spanned<Millis>>,
+    checkout_ping: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -921,6 +926,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             )),
         }
     }
+
+    config.checkout_ping = raw.assume.checkout_ping;
 
     for (lint, level) in &raw.lints {
         if crate::rules::find(lint.get_ref()).is_none() {

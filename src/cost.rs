@@ -18,6 +18,9 @@ const MAX_CALL_DEPTH: usize = 64;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathCost {
     pub trips: u32,
+    /// Connection checks a pool makes before lending a connection: round trips the code does not show,
+    /// in `ms` but not in `trips`.
+    pub pings: u32,
     pub ms: Vec<f64>,
 }
 
@@ -25,18 +28,21 @@ impl PathCost {
     pub fn zero(deployments: usize) -> PathCost {
         PathCost {
             trips: 0,
+            pings: 0,
             ms: vec![0.0; deployments],
         }
     }
 
     fn add(&mut self, other: &PathCost) {
         self.trips = self.trips.saturating_add(other.trips);
+        self.pings = self.pings.saturating_add(other.pings);
         self.ms.iter_mut().zip(&other.ms).for_each(|(a, b)| *a += b);
     }
 
     /// The costlier of two alternatives, per deployment.
     fn max(&mut self, other: &PathCost) {
         self.trips = self.trips.max(other.trips);
+        self.pings = self.pings.max(other.pings);
         self.ms
             .iter_mut()
             .zip(&other.ms)
@@ -45,6 +51,7 @@ impl PathCost {
 
     fn times(&mut self, n: u32) {
         self.trips = self.trips.saturating_mul(n);
+        self.pings = self.pings.saturating_mul(n);
         self.ms.iter_mut().for_each(|a| *a *= f64::from(n));
     }
 }
@@ -396,21 +403,25 @@ impl<'a> Costs<'a> {
                     db: 0,
                     role: crate::config::Role::Primary,
                 });
-                let ms = self
-                    .config
-                    .deployments
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| self.rtt_ms(i, d, self.region_of(t, target, d)))
-                    .collect();
                 // A service no `[pools]` entry places (a cache, an API next to the app) costs its
                 // in-region time but is not counted as a round trip worth reporting.
                 if t.in_process {
                     return self.zero();
                 }
                 let counted = target.db < self.config.databases.len();
+                // A pool that checks the connection first: one more round trip to the same place.
+                let pinged = counted && t.checkout && self.model.checkout_ping;
+                let times = if pinged { 2.0 } else { 1.0 };
+                let ms = self
+                    .config
+                    .deployments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| times * self.rtt_ms(i, d, self.region_of(t, target, d)))
+                    .collect();
                 PathCost {
                     trips: u32::from(counted),
+                    pings: u32::from(pinged),
                     ms,
                 }
             }

@@ -78,6 +78,9 @@ pub struct RouteReport {
     /// Round trips when the handler runs to its end (no early return): the usual case where error
     /// paths return early, while `round_trips` is the worst case.
     pub typical_round_trips: u32,
+    /// Connection checks on the worst path: a pool's round trip before it lends a connection (sqlx's
+    /// `test_before_acquire`), priced in `cost` but not counted in `round_trips`.
+    pub checkout_pings: u32,
     /// Where the worst case parts from the other paths: the first round trip of the costlier arm of the
     /// first branch whose arms differ in round trips.
     pub worst_case_branch: Option<Place>,
@@ -600,6 +603,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .through_fn(route.handler)
                 .map(|c| c.trips)
                 .unwrap_or(cost.trips),
+            checkout_pings: cost.pings,
             worst_case_branch: ctx
                 .costs
                 .worst_case_branch(route.handler)

@@ -62,6 +62,9 @@ pub struct Model {
     pub reachable: Vec<bool>,
     /// Functions that spawned tasks reach.
     pub background: Vec<bool>,
+    /// Pools check a connection with a round trip before lending it (`assume.checkout-ping`, else on
+    /// unless the code calls `.test_before_acquire(false)`).
+    pub checkout_ping: bool,
 }
 
 impl Model {
@@ -142,6 +145,9 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         .collect();
     let mut resolutions = Vec::new();
     let mut classified = Vec::new();
+    // Executors that queries go through with a connection check first: pools of such a library, whose
+    // BEGIN checks the connection too.
+    let mut pinging: HashSet<String> = HashSet::new();
     for (id, r) in fns.iter().enumerate() {
         let f = &files[r.file].functions[r.index];
         let mut calls = Vec::new();
@@ -157,6 +163,9 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
                     calls.push((resolved, hop));
                 }
                 Step::Trip(t) => {
+                    if let (true, Some(e)) = (t.checkout, &t.executor) {
+                        pinging.insert(e.clone());
+                    }
                     let text = t.sql.clone().or_else(|| {
                         t.sql_const
                             .as_deref()
@@ -221,6 +230,13 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
                 None => c.resolved = None,
             },
             Step::Trip(t) => {
+                if t.kind == TripKind::Begin
+                    && !t.on_connection
+                    && !t.in_transaction
+                    && t.executor.as_ref().is_some_and(|e| pinging.contains(e))
+                {
+                    t.checkout = true;
+                }
                 if let Some((text, access, target)) = trips.next() {
                     t.sql = text.clone();
                     t.access = Some(*access);
@@ -231,6 +247,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         });
     }
 
+    let files_turn_checks_off = files.iter().any(|f| f.checkout_test_off);
     let mut model = Model {
         files,
         fns,
@@ -239,6 +256,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         inline_budgets: HashMap::new(),
         reachable: Vec::new(),
         background: Vec::new(),
+        checkout_ping: config.checkout_ping.unwrap_or(!files_turn_checks_off),
     };
     (model.routes, model.static_routes) = routes(&model, &index);
     model.inline_budgets = crate::suppress::inline_budgets(&model);

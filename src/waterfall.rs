@@ -31,7 +31,7 @@ pub struct Bar {
     /// `primary`, `replica` or `service`.
     pub role: &'static str,
     pub region: String,
-    /// `read`, `write` or `unknown`.
+    /// `read`, `write` or `unknown`; `check` for a pool's connection check before the statement.
     pub access: &'static str,
     /// How the code spells it (`sqlx::query(…).fetch_one`).
     pub api: String,
@@ -375,13 +375,8 @@ impl Layout<'_, '_> {
         if t.in_process {
             return Part::default();
         }
-        let ms = self
-            .costs
-            .step(&Step::Trip(t.clone()))
-            .ms
-            .get(self.d)
-            .copied()
-            .unwrap_or(0.0);
+        let cost = self.costs.step(&Step::Trip(t.clone()));
+        let ms = cost.ms.get(self.d).copied().unwrap_or(0.0);
         let config = self.costs.config;
         let deployment = config.deployments[self.d].as_str();
         let target = t.target.unwrap_or(crate::config::Target {
@@ -422,24 +417,45 @@ impl Layout<'_, '_> {
             .get(file_index)
             .cloned()
             .unwrap_or_else(|| file.clone());
+        let statement = Bar {
+            start_ms: 0.0,
+            end_ms: ms,
+            lane: 0,
+            label,
+            database,
+            role,
+            region,
+            access,
+            api: t.api.clone(),
+            sql: t.sql.clone(),
+            file,
+            repo_file,
+            line: t.loc.line,
+            multiplier: 1,
+            group: None,
+        };
+        // The pool's connection check: a round trip of its own, just before the statement.
+        let bars = if cost.pings > 0 {
+            let half = ms / 2.0;
+            let check = Bar {
+                end_ms: half,
+                access: "check",
+                api: "the pool's connection check (`test_before_acquire`)".into(),
+                sql: None,
+                ..statement.clone()
+            };
+            vec![
+                check,
+                Bar {
+                    start_ms: half,
+                    ..statement
+                },
+            ]
+        } else {
+            vec![statement]
+        };
         Part {
-            bars: vec![Bar {
-                start_ms: 0.0,
-                end_ms: ms,
-                lane: 0,
-                label,
-                database,
-                role,
-                region,
-                access,
-                api: t.api.clone(),
-                sql: t.sql.clone(),
-                file,
-                repo_file,
-                line: t.loc.line,
-                multiplier: 1,
-                group: None,
-            }],
+            bars,
             groups: Vec::new(),
             ms,
             hidden: 0,

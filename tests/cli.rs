@@ -52,6 +52,8 @@ fn json_contract_lists_every_route_with_its_price() {
     assert_eq!(profile["file"], "src/routes/users.rs");
     assert_eq!(profile["line"], 21);
     assert_eq!(profile["round_trips"], 3);
+    // Each of the three queries goes through a sqlx pool, which checks the connection first.
+    assert_eq!(profile["checkout_pings"], 3);
     assert_eq!(
         profile["lints"],
         serde_json::json!(["over-budget", "sequential-queries"])
@@ -59,13 +61,14 @@ fn json_contract_lists_every_route_with_its_price() {
     let cost = profile["cost"].as_array().unwrap();
     assert_eq!(cost.len(), 2);
     assert_eq!(cost[0]["deployment"], "us-east-1");
-    // Three round trips at the measured us-east-1 ↔ eu-central-1 median (92.85 ms).
+    // Three round trips and three connection checks at the measured us-east-1 ↔ eu-central-1 median
+    // (92.85 ms).
     let ms = cost[0]["estimated_ms"].as_f64().unwrap();
-    assert!((ms - 278.55).abs() < 0.1, "{ms}");
-    assert_eq!(cost[0]["budget_ms"], 250.0);
+    assert!((ms - 557.1).abs() < 0.1, "{ms}");
+    assert_eq!(cost[0]["budget_ms"], 500.0);
     assert_eq!(cost[0]["over_budget"], true);
     assert_eq!(cost[1]["deployment"], "eu-central-1");
-    assert_eq!(cost[1]["estimated_ms"], 3.0);
+    assert_eq!(cost[1]["estimated_ms"], 6.0);
     assert_eq!(cost[1]["over_budget"], false);
 
     // Concurrent reads cost one round trip and carry no lint.
@@ -199,7 +202,8 @@ fn config_flag_overrides_the_file_found() {
     let (_, json) = check_json(&shop(), &["--config", &cfg.to_string_lossy()]);
     let profile = route(&json, "GET", "/users/{id}");
     assert_eq!(profile["cost"][0]["deployment"], "eu-central-1");
-    assert_eq!(profile["cost"][0]["estimated_ms"], 3.0);
+    // Three queries, each after the pool's connection check, inside the region.
+    assert_eq!(profile["cost"][0]["estimated_ms"], 6.0);
     // Round trips inside the region are not worth a sequential-queries finding.
     assert!(!json["diagnostics"]
         .as_array()
@@ -368,9 +372,15 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
     {
         let trips = r["round_trips"].as_f64().unwrap();
         assert!(trips >= 2.0, "{}", r["handler"]);
-        // Each round trip to eu-central-1 costs the measured 92.85 ms from us-east-1.
+        // Each round trip to eu-central-1 costs the measured 92.85 ms from us-east-1, and so does each
+        // connection check of a sqlx pool before a query.
+        let pings = r["checkout_pings"].as_f64().unwrap();
         let ms = r["cost"][0]["estimated_ms"].as_f64().unwrap();
-        assert!((ms - trips * 92.85).abs() < 0.1, "{}: {ms}", r["handler"]);
+        assert!(
+            (ms - (trips + pings) * 92.85).abs() < 0.1,
+            "{}: {ms}",
+            r["handler"]
+        );
     }
     // Not a handler and called by no handler: not a route.
     assert!(!routes
@@ -560,11 +570,12 @@ async fn primary(State(state): State<AppState>) {
             .as_f64()
             .unwrap()
     };
-    // A read on the replica pool stays in the region; a write on it still goes to the primary.
-    assert_eq!(cost("read_near"), 1.0);
-    assert_eq!(cost("write_far"), 90.0);
-    assert_eq!(cost("events"), 150.0);
-    assert_eq!(cost("primary"), 90.0);
+    // A read on the replica pool stays in the region; a write on it still goes to the primary. Each
+    // query first waits for the pool's connection check, a round trip to the same place.
+    assert_eq!(cost("read_near"), 2.0);
+    assert_eq!(cost("write_far"), 180.0);
+    assert_eq!(cost("events"), 300.0);
+    assert_eq!(cost("primary"), 180.0);
 }
 
 #[test]
@@ -1430,16 +1441,21 @@ fn route_draws_its_waterfall_in_the_terminal() {
     let out = hopcheck(&["check", "-q", "--route", "GET /users/:id", &shop]);
     let text = stdout(&out);
     let drawn = text
-        .split_once("GET /users/{id} (routes::users::user_profile) from us-east-1: ≈ 279 ms, budget 250 ms\n")
+        .split_once("GET /users/{id} (routes::users::user_profile) from us-east-1: ≈ 557 ms, budget 500 ms\n")
         .unwrap_or_else(|| panic!("the route's heading: {text}"))
         .1;
-    // The three sequential round trips, each starting where the one before ended.
-    let rows: Vec<&str> = drawn.lines().take(3).collect();
+    // The three sequential round trips, each after the pool's connection check, each starting where the
+    // one before ended.
+    let rows: Vec<&str> = drawn.lines().take(6).collect();
     let mut end = 0;
-    for (row, place) in rows
-        .iter()
-        .zip(["src/db.rs:15", "src/db.rs:21", "src/db.rs:26"])
-    {
+    for (row, place) in rows.iter().zip([
+        "src/db.rs:15",
+        "src/db.rs:15",
+        "src/db.rs:21",
+        "src/db.rs:21",
+        "src/db.rs:26",
+        "src/db.rs:26",
+    ]) {
         assert!(row.trim_start().starts_with(place), "{row}");
         assert!(row.ends_with(" 93 ms"), "{row}");
         let start = row.chars().position(|c| c == '█').expect("a bar");
@@ -1448,11 +1464,16 @@ fn route_draws_its_waterfall_in_the_terminal() {
         end = start + width;
     }
     assert!(
-        rows[2].contains("write main (primary) in eu-central-1"),
+        rows[0].contains("check main (primary) in eu-central-1"),
         "{}",
-        rows[2]
+        rows[0]
     );
-    assert!(drawn.contains("with isolation: ≈ 3 ms"), "{drawn}");
+    assert!(
+        rows[5].contains("write main (primary) in eu-central-1"),
+        "{}",
+        rows[5]
+    );
+    assert!(drawn.contains("with isolation: ≈ 6 ms"), "{drawn}");
 
     // A loop's bar carries its multiplier.
     let text = stdout(&hopcheck(&[
@@ -1503,4 +1524,91 @@ fn route_waterfall_rows_keep_the_end_of_long_paths() {
             .any(|l| l.trim_start().starts_with("…src/handlers/users.rs:2 read")),
         "{text}"
     );
+}
+
+/// sqlx's pools check an idle connection with a round trip before lending it (`test_before_acquire`,
+/// on by default): priced before each query through a pool and each BEGIN on one, not on a
+/// transaction's statements; off where the code turns it off, or as `assume.checkout-ping` says.
+#[test]
+fn a_pool_s_connection_check_is_priced_where_the_pool_makes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    let config = "deployments = [\"eu-west-1\"]\n[databases.main]\nprimary = \"us-east-1\"\n[rtt]\n\"eu-west-1 us-east-1\" = 80\n";
+    std::fs::write(dir.path().join("hopcheck.toml"), config).unwrap();
+    let handlers = r#"
+async fn one(State(pool): State<PgPool>) {
+    sqlx::query("SELECT 1 FROM users").fetch_one(&pool).await;
+}
+async fn tx(State(pool): State<PgPool>) {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET n = 1").execute(&mut *tx).await?;
+    sqlx::query("UPDATE teams SET n = 1").execute(&mut *tx).await?;
+    tx.commit().await?;
+}
+async fn on_connection(State(pool): State<PgPool>) {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT 1 FROM users").fetch_one(&mut *conn).await;
+}
+fn app() -> Router {
+    Router::new().route("/one", get(one)).route("/tx", get(tx)).route("/conn", get(on_connection))
+}
+"#;
+    let main = dir.path().join("src/main.rs");
+    std::fs::write(&main, handlers).unwrap();
+    let priced = |extra: &[&str]| {
+        let (_, json) = check_json(dir.path(), extra);
+        let route = |path: &str| {
+            let r = json["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["path"] == path)
+                .unwrap()
+                .clone();
+            (
+                r["round_trips"].as_u64().unwrap(),
+                r["checkout_pings"].as_u64().unwrap(),
+                r["cost"][0]["estimated_ms"].as_f64().unwrap(),
+            )
+        };
+        (route("/one"), route("/tx"), route("/conn"))
+    };
+    // A query through the pool: the check, then the query. A transaction: the check before its BEGIN,
+    // then BEGIN, two statements and COMMIT on its connection.
+    let (one, tx, conn) = priced(&[]);
+    assert_eq!(one, (1, 1, 160.0));
+    assert_eq!(tx, (4, 1, 400.0));
+    assert_eq!(conn.1, 0, "a statement on an acquired connection: {conn:?}");
+    let (_, json) = check_json(dir.path(), &[]);
+    let text = stdout(&hopcheck(&["check", &dir.path().display().to_string()]));
+    assert!(
+        text.contains("the pool's connection check (`test_before_acquire`)"),
+        "{text}"
+    );
+    assert!(json["routes"].as_array().unwrap().len() == 3);
+
+    // The code turns the check off where it builds its pool: no check is priced.
+    std::fs::write(
+        &main,
+        format!("{handlers}\nasync fn pool(url: &str) -> PgPool {{\n    PgPoolOptions::new().test_before_acquire(false).connect(url).await.unwrap()\n}}\n"),
+    )
+    .unwrap();
+    let (one, tx, _) = priced(&[]);
+    assert_eq!(one, (1, 0, 80.0));
+    assert_eq!(tx, (4, 0, 320.0));
+
+    // The configuration has the last word, either way.
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}[assume]\ncheckout-ping = true\n"),
+    )
+    .unwrap();
+    assert_eq!(priced(&[]).0, (1, 1, 160.0));
+    std::fs::write(&main, handlers).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}[assume]\ncheckout-ping = false\n"),
+    )
+    .unwrap();
+    assert_eq!(priced(&[]).0, (1, 0, 80.0));
 }

@@ -971,12 +971,14 @@ impl Rules<'_> {
         }
     }
 
+    /// A query through a sqlx pool: the pool's connection check, then the query, each a round trip to
+    /// the same place.
     fn trip(&self, q: &Query) -> Cost {
         let ms = self
             .config
             .deployments
             .iter()
-            .map(|d| self.config.rtt_ms(d, &self.region(q, d)))
+            .map(|d| 2.0 * self.config.rtt_ms(d, &self.region(q, d)))
             .collect();
         Cost { trips: 1, ms }
     }
@@ -1000,11 +1002,17 @@ impl Rules<'_> {
                         table: 0,
                         kind: WriteKind::Update,
                     };
-                    let one = self.trip(&primary);
+                    // BEGIN (after the pool's connection check), the statements on the
+                    // transaction's connection, COMMIT.
+                    let checked = self.trip(&primary);
                     let n = u32::try_from(queries.len()).expect("a few") + 2;
                     Cost {
                         trips: n,
-                        ms: one.ms.iter().map(|x| x * f64::from(n)).collect(),
+                        ms: checked
+                            .ms
+                            .iter()
+                            .map(|x| x / 2.0 * f64::from(n + 1))
+                            .collect(),
                     }
                 }
                 Stmt::Exit(_) => unreachable!("the rules are checked on programs without exits"),

@@ -289,7 +289,7 @@ fn with_comparison(a: &mut hopcheck::Analysis) {
         budget_ms: profile.cost[i].budget_ms,
         regression,
     };
-    let routes = vec![change(0, 185.7, true), change(1, 2.0, false)];
+    let routes = vec![change(0, 371.4, true), change(1, 4.0, false)];
     let new = a
         .diagnostics
         .iter()
@@ -319,13 +319,13 @@ fn markdown_comment_with_a_comparison() {
     );
     assert!(
         text.contains(
-            "| `GET /users/{id}` | us-east-1 | 186 → 279 ms | +93 ms (+50%) | 250 ms | ❌ regression, over budget |\n"
+            "| `GET /users/{id}` | us-east-1 | 371 → 557 ms | +186 ms (+50%) | 500 ms | ❌ regression, over budget |\n"
         ),
         "{text}"
     );
     assert!(
         text.contains(
-            "| `GET /users/{id}` | eu-central-1 | 2 → 3 ms | +1 ms (+50%) | 250 ms | ⚠️ slower |\n"
+            "| `GET /users/{id}` | eu-central-1 | 4 → 6 ms | +2 ms (+50%) | 500 ms | ⚠️ slower |\n"
         ),
         "{text}"
     );
@@ -347,7 +347,7 @@ fn markdown_comment_with_a_comparison() {
     assert!(summary
         .contains("### Changes since `origin/main`\n\n| route | deployment | before → after |"));
     assert!(summary.contains(
-        "| `GET /users/{id}` | us-east-1 | 186 → 279 ms | +93 ms (+50%) | 250 ms | ❌ regression, over budget |\n"
+        "| `GET /users/{id}` | us-east-1 | 371 → 557 ms | +186 ms (+50%) | 500 ms | ❌ regression, over budget |\n"
     ));
     assert!(summary.contains("1 new finding, 1 fixed.\n"), "{summary}");
 }

@@ -216,7 +216,7 @@ fn neovim_shows_findings_lens_hover_and_actions_and_follows_edits() {
         r["lenses"],
         serde_json::json!([{
             "line": fn_line,
-            "title": "3 round trips · ≈ 279 ms from us-east-1 (over) · ≈ 3 ms from eu-central-1 · budget 250 ms",
+            "title": "3 round trips · ≈ 557 ms from us-east-1 (over) · ≈ 6 ms from eu-central-1 · budget 500 ms",
         }])
     );
 
@@ -224,7 +224,7 @@ fn neovim_shows_findings_lens_hover_and_actions_and_follows_edits() {
     let hover = r["hover_handler"].as_str().expect("a hover on the handler");
     assert!(hover.contains("**routes::users::user_profile**"), "{hover}");
     assert!(
-        hover.contains("`GET /users/{id}`: 3 round trips · ≈ 279 ms from us-east-1 (over)"),
+        hover.contains("`GET /users/{id}`: 3 round trips · ≈ 557 ms from us-east-1 (over)"),
         "{hover}"
     );
     let order: Vec<&str> = hover

@@ -51,16 +51,17 @@ fn plan_prices_every_route_under_each_scenario_and_recommends_from_the_numbers()
         .collect();
     assert_eq!(names, ["current", "cdn", "read-replicas", "isolation"]);
 
-    // Dublin app, Virginia primary (70 ms), replica in Dublin.
+    // Dublin app, Virginia primary (70 ms), replica in Dublin; each query waits for the pool's
+    // connection check, a round trip to the same place, first.
     let current = scenario(&plan, "current");
-    assert_eq!(cost(current, "GET", "/teams/{id}"), 69.6);
-    assert_eq!(cost(current, "POST", "/teams/{id}/archive"), 208.8);
+    assert_eq!(cost(current, "GET", "/teams/{id}"), 139.2);
+    assert_eq!(cost(current, "POST", "/teams/{id}/archive"), 417.6);
     assert_eq!(current["over_budget"], 1);
 
     // A CDN takes the static files and changes no dynamic route.
     let cdn = scenario(&plan, "cdn");
     assert_eq!(cdn["over_budget"], 1);
-    assert_eq!(cost(cdn, "GET", "/teams/{id}"), 69.6);
+    assert_eq!(cost(cdn, "GET", "/teams/{id}"), 139.2);
     let assets = cdn["routes"]
         .as_array()
         .unwrap()
@@ -71,8 +72,8 @@ fn plan_prices_every_route_under_each_scenario_and_recommends_from_the_numbers()
 
     // Replicas move the read on the primary; the read after a write and the writes stay.
     let rr = scenario(&plan, "read-replicas");
-    assert_eq!(cost(rr, "GET", "/teams/{id}"), 1.0);
-    assert_eq!(cost(rr, "POST", "/teams/{id}/visit"), 139.2);
+    assert_eq!(cost(rr, "GET", "/teams/{id}"), 2.0);
+    assert_eq!(cost(rr, "POST", "/teams/{id}/visit"), 278.4);
     assert_eq!(rr["over_budget"], 1);
     let lines = |key: &str| -> Vec<u64> {
         rr[key]
@@ -87,7 +88,7 @@ fn plan_prices_every_route_under_each_scenario_and_recommends_from_the_numbers()
 
     // A primary in Dublin: every database round trip is local; the written tables need replication.
     let iso = scenario(&plan, "isolation");
-    assert_eq!(cost(iso, "POST", "/teams/{id}/archive"), 3.0);
+    assert_eq!(cost(iso, "POST", "/teams/{id}/archive"), 6.0);
     assert_eq!(iso["over_budget"], 0);
     assert_eq!(
         iso["tables_written"],
@@ -107,7 +108,7 @@ fn plan_in_words_shows_the_table_the_changes_and_the_recommendation() {
         "routes over budget",
         "read-replicas",
         "POST /teams/{id}/archive",
-        "209 ms !",
+        "418 ms !",
         "src/teams.rs:38 (`state.db`)",
         "Recommendation: Only full regional isolation",
     ] {
@@ -144,8 +145,8 @@ fn what_if_flags_change_the_topology_without_editing_the_file() {
         .find(|r| r["path"] == "/users/{id}")
         .unwrap();
     assert_eq!(profile["cost"][0]["deployment"], "us-east-1");
-    assert_eq!(profile["cost"][0]["estimated_ms"], 3.0);
-    assert!(profile["cost"][1]["estimated_ms"].as_f64().unwrap() > 250.0);
+    assert_eq!(profile["cost"][0]["estimated_ms"], 6.0);
+    assert!(profile["cost"][1]["estimated_ms"].as_f64().unwrap() > 500.0);
 
     let out = hopcheck(&[
         "check",

@@ -350,10 +350,12 @@ fn a_file_name_cannot_inject_ci_workflow_commands() {
     ]);
     let text = common::stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "one annotation and the summary: {text}");
-    assert!(
-        lines[0].starts_with("::warning file=src/a%0A%3A%3Aerror file=x%3A%3Apwned%2Cb.rs,"),
-        "{text}"
-    );
-    assert!(lines.iter().all(|l| !l.starts_with("::error")), "{text}");
+    // Over budget (an error) and the sequential run (a warning), then the summary: each annotation
+    // names the file escaped, so none of its text can start a command of its own.
+    assert_eq!(lines.len(), 3, "two annotations and the summary: {text}");
+    let file = "file=src/a%0A%3A%3Aerror file=x%3A%3Apwned%2Cb.rs,";
+    assert!(lines[0].starts_with(&format!("::error {file}")), "{text}");
+    assert!(lines[1].starts_with(&format!("::warning {file}")), "{text}");
+    assert!(lines[2].starts_with("::notice title=hopcheck::"), "{text}");
+    assert!(!text.contains("\n::error file=x"), "{text}");
 }

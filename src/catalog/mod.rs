@@ -50,6 +50,10 @@ pub struct Builder {
     pub executor: Option<String>,
     #[serde(default)]
     pub endpoint: Option<EndpointSpec>,
+    /// Sent through a pool (not a connection or transaction), the pool first checks the connection
+    /// with a round trip of its own (sqlx's `test_before_acquire`, on by default).
+    #[serde(default)]
+    pub checkout_ping: bool,
 }
 
 /// One awaited call that is a round trip by itself: `client.query_one("…", &[])`, `tx.commit()`.
@@ -98,6 +102,9 @@ pub struct CallSpec {
     pub database: Option<String>,
     #[serde(default)]
     pub endpoint: Option<EndpointSpec>,
+    /// As for builders: through a pool, a connection check comes first.
+    #[serde(default)]
+    pub checkout_ping: bool,
 }
 
 /// What a round trip reaches: a database (priced to its primary or replica), or another service (a cache, an

@@ -41,6 +41,8 @@ pub struct TripShape<'e> {
     pub database: Option<String>,
     /// A service (cache, HTTP API) rather than a database.
     pub service: bool,
+    /// Through a pool, the pool checks the connection with a round trip first.
+    pub checkout: bool,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -314,6 +316,7 @@ fn builder_trip<'e>(
         access,
         database: None,
         service: b.endpoint == Some(EndpointSpec::Service),
+        checkout: b.checkout_ping,
     })
 }
 
@@ -365,6 +368,7 @@ fn method_trip<'e, 'c>(
         access: c.access.map(|a| a.access()),
         database: c.database.clone(),
         service: c.endpoint == Some(EndpointSpec::Service),
+        checkout: c.checkout_ping,
     })
 }
 
@@ -407,6 +411,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         access: c.access.map(|a| a.access()),
         database: c.database.clone(),
         service: c.endpoint == Some(EndpointSpec::Service),
+        checkout: c.checkout_ping,
     })
 }
 
@@ -468,6 +473,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         access: builder.access.map(|a| a.access()),
         database: None,
         service: false,
+        checkout: builder.checkout_ping,
     })
 }
 

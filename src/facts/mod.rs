@@ -51,6 +51,8 @@ pub struct FileFacts {
     /// `impl Trait for Type` pairs (type, trait), also for impls with no methods.
     pub impls: Vec<(String, String)>,
     pub parse_error: Option<ParseError>,
+    /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
+    pub checkout_test_off: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +172,9 @@ pub struct Trip {
     pub service: bool,
     /// An in-process database (SQLite): no network round trip.
     pub in_process: bool,
+    /// Sent through a pool that checks the connection with a round trip before lending it (sqlx's
+    /// `test_before_acquire`); a BEGIN on such a pool is marked by the model.
+    pub checkout: bool,
     /// The database endpoint, filled by the model from the topology.
     pub target: Option<crate::config::Target>,
 }
@@ -193,6 +198,7 @@ impl Trip {
             database: None,
             service: false,
             in_process: false,
+            checkout: false,
             target: None,
         }
     }

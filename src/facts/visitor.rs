@@ -60,6 +60,11 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
     facts
 }
 
+/// The literal `false`.
+fn is_false(e: Option<&Expr>) -> bool {
+    matches!(e, Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. })) if !b.value)
+}
+
 /// Turns proc-macro2 line/column pairs into byte offsets.
 struct LineIndex<'s> {
     source: &'s str,
@@ -793,6 +798,7 @@ impl<'a, 's> Visitor<'a, 's> {
             database: shape.database,
             service: shape.service,
             in_process,
+            checkout: shape.checkout && !on_connection && !in_transaction,
             target: None,
         }));
     }
@@ -815,6 +821,7 @@ impl<'a, 's> Visitor<'a, 's> {
             access: None,
             database: None,
             service: false,
+            checkout: false,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
         self.tx_depth += 1;
@@ -1650,6 +1657,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if m.method == "test_before_acquire" && is_false(m.args.first()) {
+            self.facts.checkout_test_off = true;
+        }
         if !self.in_fn() {
             return visit::visit_expr_method_call(self, m);
         }

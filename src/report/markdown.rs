@@ -857,6 +857,7 @@ mod tests {
             line: 1,
             round_trips: worst,
             typical_round_trips: typical,
+            checkout_pings: 0,
             worst_case_branch: None,
             lints: Vec::new(),
             cost: Vec::new(),

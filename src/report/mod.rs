@@ -79,8 +79,14 @@ pub fn topology_line(analysis: &Analysis) -> String {
             })
         })
         .collect();
+    let pings = if analysis.routes.iter().any(|r| r.checkout_pings > 0) {
+        "; a query through a sqlx or sea-orm pool costs one more round trip, the pool's connection check \
+         (`test_before_acquire`)"
+    } else {
+        ""
+    };
     format!(
-        "priced on {source}: app in {}; database {}; round trips {}",
+        "priced on {source}: app in {}; database {}; round trips {}{pings}",
         c.deployments.join(", "),
         dbs.join(", "),
         rtts.join(", ")

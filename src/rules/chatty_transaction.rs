@@ -23,6 +23,8 @@ pub struct Transaction<'a> {
     pub statements: u32,
     /// Round trips on that path: BEGIN, the statements and COMMIT (or ROLLBACK).
     pub trips: u32,
+    /// The pool's connection checks among them (before the BEGIN).
+    pub pings: u32,
     pub ms: Vec<f64>,
     /// The steps of that path that make its round trips, in order, for labels.
     parts: Vec<Part<'a>>,
@@ -112,6 +114,7 @@ fn transaction<'a>(
         begin,
         statements,
         trips: parts.iter().map(|p| p.trips).sum(),
+        pings: parts.iter().map(|p| p.pings).sum(),
         ms,
         parts,
         members,
@@ -150,6 +153,7 @@ impl<'a> Path<'a> {
             step,
             statements,
             trips: cost.trips,
+            pings: cost.pings,
             ms: cost.ms,
             sure,
             ends,
@@ -184,6 +188,7 @@ struct Part<'a> {
     step: &'a Step,
     statements: u32,
     trips: u32,
+    pings: u32,
     ms: Vec<f64>,
     /// Every statement in it is known to run on a connection or in a transaction (not on a pool).
     sure: bool,
@@ -362,9 +367,10 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
         loc: tx.begin.loc,
         label: format!("the BEGIN of a transaction of {} statements", tx.statements),
         message: format!(
-            "a transaction of {} statements makes {} round trips to {region}: {}",
+            "a transaction of {} statements makes {} round trips to {region}{}: {}",
             tx.statements,
             tx.trips,
+            super::checks(tx.pings, tx.trips),
             per_deployment(ctx.config, &tx.ms)
         ),
         help: format!(

@@ -196,6 +196,17 @@ pub fn per_deployment(config: &Config, ms: &[f64]) -> String {
         .join(", ")
 }
 
+/// Says which of `trips` round trips come after a pool's connection check (priced in, unseen in the
+/// code): `, each after the pool's connection check`, or nothing.
+pub fn checks(pings: u32, trips: u32) -> String {
+    match pings {
+        0 => String::new(),
+        p if p >= trips => ", each after the pool's connection check".into(),
+        1 => ", one after the pool's connection check".into(),
+        p => format!(", {p} after the pool's connection check"),
+    }
+}
+
 /// Milliseconds for messages: whole numbers above 10, one decimal below.
 pub fn fmt_ms(ms: f64) -> String {
     if ms >= 10.0 {

@@ -60,7 +60,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
     for (handler, messages) in by_handler {
         let f = ctx.model.func(handler);
-        let trips = ctx.costs.of_fn(handler).trips;
+        let worst = ctx.costs.of_fn(handler);
+        let trips = worst.trips;
         let typical = ctx.costs.through_fn(handler).map_or(trips, |c| c.trips);
         // Point at the branch that makes the worst case, in the handler's file or by name.
         let file = ctx.model.fns[handler].file;
@@ -69,6 +70,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if typical < trips {
             label = format!("{typical} round trips when it runs to the end, {trips} at worst");
         }
+        label.push_str(&super::checks(worst.pings, trips));
         let mut message = messages.join("; ");
         if let Some((at_fn, at)) = ctx.costs.worst_case_branch(handler) {
             if ctx.model.fns[at_fn].file == file {

@@ -57,11 +57,12 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
     let (loc, what) = describe(ctx, first);
     let trips = per_iteration.trips;
     let cost = per_deployment(ctx.config, &total);
+    let checks = super::checks(per_iteration.pings, trips).replace("check", "check,");
     let message = match (what.as_str(), trips) {
-        ("", 1) => format!("a round trip inside a loop costs {cost} over {n} iterations"),
-        ("", k) => format!("{k} round trips per iteration inside a loop cost {cost} over {n} iterations"),
-        (call, 1) => format!("{call} runs inside a loop: its round trip costs {cost} over {n} iterations"),
-        (call, k) => format!("{call} runs inside a loop: {k} round trips per iteration cost {cost} over {n} iterations"),
+        ("", 1) => format!("a round trip inside a loop{checks} costs {cost} over {n} iterations"),
+        ("", k) => format!("{k} round trips per iteration inside a loop{checks} cost {cost} over {n} iterations"),
+        (call, 1) => format!("{call} runs inside a loop: its round trip{checks} costs {cost} over {n} iterations"),
+        (call, k) => format!("{call} runs inside a loop: {k} round trips per iteration{checks} cost {cost} over {n} iterations"),
     };
     let mut related = vec![(
         l.loc,

@@ -63,6 +63,7 @@ fn outer_loops(step: &Step) -> Vec<&crate::facts::LoopStep> {
 struct Item<'a> {
     step: &'a Step,
     trips: u32,
+    pings: u32,
     ms: Vec<f64>,
     /// Inside the costliest arm of an `if`/`match` whose other arms do more than leave early.
     in_branch: bool,
@@ -109,6 +110,7 @@ fn items<'a>(
                     out.push(Item {
                         step: s,
                         trips: cost.trips,
+                        pings: cost.pings,
                         ms: cost.ms,
                         // Conditional if some branch on the way runs it in one arm and not the others.
                         in_branch: levels.iter().any(|(common, conditional)| {
@@ -202,8 +204,10 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     }
     let reached = super::trips_under(ctx, seq);
     let regions = destinations(ctx, &reached);
+    let pings: u32 = items.iter().map(|i| i.pings).sum();
     let message = format!(
-        "{trips} sequential round trips{regions} cost {}",
+        "{trips} sequential round trips{regions}{} cost {}",
+        super::checks(pings, trips).replace("check", "check,"),
         per_deployment(ctx.config, &ms)
     );
     let second_k = 1 + items[0].trips as usize;

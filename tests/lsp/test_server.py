@@ -511,7 +511,7 @@ async def test_hover_lens_and_actions_are_valid_lsp_results(client: LanguageClie
     assert lens.range.start.line == over.range.start.line
     assert lens.command is not None
     assert lens.command.title == (
-        "3 round trips · ≈ 279 ms from us-east-1 (over) · ≈ 3 ms from eu-central-1 · budget 250 ms"
+        "3 round trips · ≈ 557 ms from us-east-1 (over) · ≈ 6 ms from eu-central-1 · budget 500 ms"
     )
 
     actions = await asyncio.wait_for(
@@ -652,7 +652,7 @@ async def test_a_config_changed_outside_the_editor_is_read_again(client: Languag
         client, users_uri, "the over-budget finding", lambda ds: any(d.code == "over-budget" for d in ds)
     )
     toml = shop / "hopcheck.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace('"250ms"', '"10s"'), encoding="utf-8")
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"500ms"', '"10s"'), encoding="utf-8")
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
             changes=[types.FileEvent(uri=toml.as_uri(), type=types.FileChangeType.Changed)]
