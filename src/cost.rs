@@ -411,6 +411,24 @@ impl<'a> Costs<'a> {
                 let counted = target.db < self.config.databases.len();
                 // A pool that checks the connection first: one more round trip to the same place.
                 let pinged = counted && t.checkout && self.model.checkout_ping;
+                if t.kind == crate::facts::TripKind::Check {
+                    // Only the check itself: a round trip when the pool makes it, no statement.
+                    if !pinged {
+                        return self.zero();
+                    }
+                    let ms = self
+                        .config
+                        .deployments
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| self.rtt_ms(i, d, self.region_of(t, target, d)))
+                        .collect();
+                    return PathCost {
+                        trips: 0,
+                        pings: 1,
+                        ms,
+                    };
+                }
                 let times = if pinged { 2.0 } else { 1.0 };
                 let ms = self
                     .config

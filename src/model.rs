@@ -191,7 +191,11 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
                     if let Some(db) = named {
                         target.db = db;
                     }
-                    if t.in_transaction || t.kind != TripKind::Query || access == Access::Write {
+                    let pool_check = t.kind == TripKind::Check;
+                    if t.in_transaction
+                        || !(t.kind == TripKind::Query || pool_check)
+                        || access == Access::Write && !pool_check
+                    {
                         target.role = Role::Primary;
                     }
                     trips.push((text, access, target));

@@ -434,8 +434,19 @@ impl Layout<'_, '_> {
             multiplier: 1,
             group: None,
         };
-        // The pool's connection check: a round trip of its own, just before the statement.
-        let bars = if cost.pings > 0 {
+        // The pool's connection check: a round trip of its own, just before the statement (or all
+        // there is of an acquisition).
+        let bars = if t.kind == crate::facts::TripKind::Check {
+            if cost.pings == 0 {
+                return Part::default();
+            }
+            vec![Bar {
+                access: "check",
+                api: "the pool's connection check (`test_before_acquire`)".into(),
+                sql: None,
+                ..statement
+            }]
+        } else if cost.pings > 0 {
             let half = ms / 2.0;
             let check = Bar {
                 end_ms: half,

@@ -1527,8 +1527,9 @@ fn route_waterfall_rows_keep_the_end_of_long_paths() {
 }
 
 /// sqlx's pools check an idle connection with a round trip before lending it (`test_before_acquire`,
-/// on by default): priced before each query through a pool and each BEGIN on one, not on a
-/// transaction's statements; off where the code turns it off, or as `assume.checkout-ping` says.
+/// on by default): priced before each query through a pool, each BEGIN on one and each
+/// `pool.acquire()`, not on the statements of a transaction or an acquired connection; off where the
+/// code turns it off, or as `assume.checkout-ping` says.
 #[test]
 fn a_pool_s_connection_check_is_priced_where_the_pool_makes_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -1578,14 +1579,13 @@ fn app() -> Router {
     let (one, tx, conn) = priced(&[]);
     assert_eq!(one, (1, 1, 160.0));
     assert_eq!(tx, (4, 1, 400.0));
-    assert_eq!(conn.1, 0, "a statement on an acquired connection: {conn:?}");
-    let (_, json) = check_json(dir.path(), &[]);
+    // `pool.acquire()` is the check; the statement on the acquired connection is one round trip.
+    assert_eq!(conn, (1, 1, 160.0));
     let text = stdout(&hopcheck(&["check", &dir.path().display().to_string()]));
     assert!(
-        text.contains("the pool's connection check (`test_before_acquire`)"),
+        text.contains("the pool's check (`test_before_acquire`)"),
         "{text}"
     );
-    assert!(json["routes"].as_array().unwrap().len() == 3);
 
     // The code turns the check off where it builds its pool: no check is priced.
     std::fs::write(
@@ -1593,9 +1593,10 @@ fn app() -> Router {
         format!("{handlers}\nasync fn pool(url: &str) -> PgPool {{\n    PgPoolOptions::new().test_before_acquire(false).connect(url).await.unwrap()\n}}\n"),
     )
     .unwrap();
-    let (one, tx, _) = priced(&[]);
+    let (one, tx, conn) = priced(&[]);
     assert_eq!(one, (1, 0, 80.0));
     assert_eq!(tx, (4, 0, 320.0));
+    assert_eq!(conn, (1, 0, 80.0));
 
     // The configuration has the last word, either way.
     std::fs::write(
@@ -1611,4 +1612,19 @@ fn app() -> Router {
     )
     .unwrap();
     assert_eq!(priced(&[]).0, (1, 0, 80.0));
+}
+
+/// rocket_db_pools' `Connection<Db>` guard takes a connection from a sqlx pool, which checks it: once
+/// for the handler's own guard, once for the one the `User` guard asks for by hand.
+#[test]
+fn a_rocket_connection_guard_is_a_pool_check() {
+    let (_, json) = check_json(&fixtures().join("projects/rocket-todo"), &[]);
+    let list = route(&json, "GET", "/todos");
+    assert_eq!(list["round_trips"], 2, "{list}");
+    assert_eq!(list["checkout_pings"], 2, "{list}");
+    // From Virginia, four round trips of 69.6 ms to Dublin.
+    let ms = list["cost"][1]["estimated_ms"].as_f64().unwrap();
+    assert!((ms - 4.0 * 69.6).abs() < 0.5, "{ms}");
+    // The index takes no connection.
+    assert_eq!(route(&json, "GET", "/")["checkout_pings"], 0);
 }

@@ -164,6 +164,7 @@ pub enum KindSpec {
     Commit,
     Rollback,
     Prepare,
+    Check,
 }
 
 impl KindSpec {
@@ -173,6 +174,7 @@ impl KindSpec {
             KindSpec::Begin => TripKind::Begin,
             KindSpec::Commit => TripKind::Commit,
             KindSpec::Rollback => TripKind::Rollback,
+            KindSpec::Check => TripKind::Check,
             KindSpec::Prepare => TripKind::Prepare,
         }
     }

@@ -195,6 +195,44 @@ pub fn sql_ref(expr: &Expr) -> SqlRef {
     }
 }
 
+/// How messages name the check a `Connection<Db>` guard makes.
+pub const POOL_GUARD: &str = "rocket_db_pools' `Connection` guard";
+
+/// `Connection<Db>` by value (rocket_db_pools' request guard): it takes a connection from the pool,
+/// which checks it first.
+pub fn is_pool_guard(ty: &syn::Type) -> bool {
+    let syn::Type::Path(tp) = ty else {
+        return false;
+    };
+    tp.path.segments.last().is_some_and(|s| {
+        s.ident == "Connection" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+    })
+}
+
+/// `req.guard::<Connection<Db>>()`: a guard asked for by hand, in another guard.
+fn guard_call(expr: &Expr) -> Option<TripShape<'_>> {
+    let Expr::MethodCall(m) = expr else {
+        return None;
+    };
+    let turbofish = m.turbofish.as_ref()?;
+    let asks_pool = turbofish.args.iter().any(|a| match a {
+        syn::GenericArgument::Type(t) => is_pool_guard(t),
+        _ => false,
+    });
+    (m.method == "guard" && asks_pool).then(|| TripShape {
+        kind: TripKind::Check,
+        api: POOL_GUARD.into(),
+        sql: SqlRef::Unknown,
+        executor: None,
+        start: m.method.span(),
+        call: m.span(),
+        access: None,
+        database: None,
+        service: false,
+        checkout: true,
+    })
+}
+
 /// Recognises an awaited expression (the part before `.await`) as a round trip of the catalog.
 /// `local_builder` tells which locals hold an unsent query (and of which builder).
 pub fn trip_shape<'e, 'c>(
@@ -202,6 +240,9 @@ pub fn trip_shape<'e, 'c>(
     catalog: &'c Catalog,
     local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
 ) -> Option<TripShape<'e>> {
+    if let Some(shape) = guard_call(expr) {
+        return Some(shape);
+    }
     let (root, calls) = chain(expr);
     if calls.is_empty() {
         return function_call(expr, catalog);

@@ -139,6 +139,9 @@ pub enum TripKind {
     Commit,
     Rollback,
     Prepare,
+    /// A pool's check of a connection before it lends it (`pool.acquire()`): a round trip that carries
+    /// no statement, priced only when the pool checks (`Trip::checkout`, `assume.checkout-ping`).
+    Check,
 }
 
 /// One awaited database round trip.

@@ -283,6 +283,8 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut params = Vec::new();
         let mut param_types = Vec::new();
         let mut bound: Vec<(usize, Vec<String>)> = Vec::new();
+        // rocket_db_pools' `Connection<Db>` guards, by value: each takes a connection from the pool.
+        let mut pool_guards = Vec::new();
         let mut has_self = false;
         let mut generics = self.impl_generics.clone();
         generics.extend(generic_bounds(&sig.generics));
@@ -298,6 +300,9 @@ impl<'a, 's> Visitor<'a, 's> {
                     let mut names = Vec::new();
                     pat_idents(&pt.pat, &mut names);
                     bound.push((param_types.len(), names));
+                    if driver::is_pool_guard(&pt.ty) {
+                        pool_guards.push(self.loc(pt.ty.span()));
+                    }
                     param_types.push((ty.clone(), self.loc(pt.ty.span())));
                     if let (Some(name), false) = (param_name(&pt.pat), ty.is_empty()) {
                         params.push((name, ty.clone()));
@@ -336,7 +341,7 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             v.visit_block(block)
         });
-        let (steps, routes) = body;
+        let (mut steps, routes) = body;
         // Typed locals type method receivers as parameters do.
         params.extend(std::mem::take(&mut self.last_local_types));
         let (self_ty, trait_name) = match &self.impl_ctx {
@@ -362,6 +367,22 @@ impl<'a, 's> Visitor<'a, 's> {
                     documented: false,
                 });
             }
+        }
+        if !attr_routes.is_empty() && !pool_guards.is_empty() {
+            // The framework resolves the guards before the body runs: their checks come first.
+            let mut checks: Vec<Step> = pool_guards
+                .into_iter()
+                .enumerate()
+                .map(|(i, loc)| {
+                    let mut t =
+                        Trip::bare(u32::MAX - 4096 - i as u32, loc, driver::POOL_GUARD.into());
+                    t.kind = TripKind::Check;
+                    t.checkout = true;
+                    Step::Trip(t)
+                })
+                .collect();
+            checks.append(&mut steps);
+            steps = checks;
         }
         self.facts.functions.push(FnFacts {
             name: sig.ident.to_string(),
@@ -798,7 +819,8 @@ impl<'a, 's> Visitor<'a, 's> {
             database: shape.database,
             service: shape.service,
             in_process,
-            checkout: shape.checkout && !on_connection && !in_transaction,
+            checkout: shape.checkout
+                && (shape.kind == TripKind::Check || !on_connection && !in_transaction),
             target: None,
         }));
     }

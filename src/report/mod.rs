@@ -80,7 +80,7 @@ pub fn topology_line(analysis: &Analysis) -> String {
         })
         .collect();
     let pings = if analysis.routes.iter().any(|r| r.checkout_pings > 0) {
-        "; a query through a sqlx or sea-orm pool costs one more round trip, the pool's connection check \
+        "; each connection taken from a sqlx or sea-orm pool costs one more round trip, the pool's check \
          (`test_before_acquire`)"
     } else {
         ""

@@ -252,6 +252,8 @@ impl<'a> Scan<'_, 'a> {
                         }
                         through = Some(cur);
                     }
+                    // A pool's connection check: no statement of the transaction.
+                    TripKind::Check => through = Some(cur),
                 },
                 Step::Call(_) | Step::Loop(_) | Step::Concurrent(_) => {
                     let cost = self.ctx.costs.step(step);
