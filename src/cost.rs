@@ -21,6 +21,9 @@ pub struct PathCost {
     /// Connection checks a pool makes before lending a connection: round trips the code does not show,
     /// in `ms` but not in `trips`.
     pub pings: u32,
+    /// Statements sent as text that the library prepares first, in a round trip of their own: in `ms`,
+    /// not in `trips`.
+    pub prepares: u32,
     pub ms: Vec<f64>,
 }
 
@@ -29,6 +32,7 @@ impl PathCost {
         PathCost {
             trips: 0,
             pings: 0,
+            prepares: 0,
             ms: vec![0.0; deployments],
         }
     }
@@ -36,6 +40,7 @@ impl PathCost {
     fn add(&mut self, other: &PathCost) {
         self.trips = self.trips.saturating_add(other.trips);
         self.pings = self.pings.saturating_add(other.pings);
+        self.prepares = self.prepares.saturating_add(other.prepares);
         self.ms.iter_mut().zip(&other.ms).for_each(|(a, b)| *a += b);
     }
 
@@ -43,6 +48,7 @@ impl PathCost {
     fn max(&mut self, other: &PathCost) {
         self.trips = self.trips.max(other.trips);
         self.pings = self.pings.max(other.pings);
+        self.prepares = self.prepares.max(other.prepares);
         self.ms
             .iter_mut()
             .zip(&other.ms)
@@ -52,6 +58,7 @@ impl PathCost {
     fn times(&mut self, n: u32) {
         self.trips = self.trips.saturating_mul(n);
         self.pings = self.pings.saturating_mul(n);
+        self.prepares = self.prepares.saturating_mul(n);
         self.ms.iter_mut().for_each(|a| *a *= f64::from(n));
     }
 }
@@ -426,10 +433,13 @@ impl<'a> Costs<'a> {
                     return PathCost {
                         trips: 0,
                         pings: 1,
+                        prepares: 0,
                         ms,
                     };
                 }
-                let times = if pinged { 2.0 } else { 1.0 };
+                // SQL text the library prepares first: one more.
+                let prepared = counted && t.prepare;
+                let times = 1.0 + f64::from(u8::from(pinged)) + f64::from(u8::from(prepared));
                 let ms = self
                     .config
                     .deployments
@@ -440,6 +450,7 @@ impl<'a> Costs<'a> {
                 PathCost {
                     trips: u32::from(counted),
                     pings: u32::from(pinged),
+                    prepares: u32::from(prepared),
                     ms,
                 }
             }

@@ -81,6 +81,9 @@ pub struct RouteReport {
     /// Connection checks on the worst path: a pool's round trip before it lends a connection (sqlx's
     /// `test_before_acquire`), priced in `cost` but not counted in `round_trips`.
     pub checkout_pings: u32,
+    /// Statements on the worst path sent as SQL text that the library prepares first, each in a round
+    /// trip of its own (tokio-postgres), priced in `cost`, not counted in `round_trips`.
+    pub prepare_round_trips: u32,
     /// Where the worst case parts from the other paths: the first round trip of the costlier arm of the
     /// first branch whose arms differ in round trips.
     pub worst_case_branch: Option<Place>,
@@ -604,6 +607,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .map(|c| c.trips)
                 .unwrap_or(cost.trips),
             checkout_pings: cost.pings,
+            prepare_round_trips: cost.prepares,
             worst_case_branch: ctx
                 .costs
                 .worst_case_branch(route.handler)

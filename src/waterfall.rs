@@ -31,7 +31,8 @@ pub struct Bar {
     /// `primary`, `replica` or `service`.
     pub role: &'static str,
     pub region: String,
-    /// `read`, `write` or `unknown`; `check` for a pool's connection check before the statement.
+    /// `read`, `write` or `unknown`; `check` for a pool's connection check before the statement,
+    /// `prepare` for the preparing of a statement sent as text.
     pub access: &'static str,
     /// How the code spells it (`sqlx::query(…).fetch_one`).
     pub api: String,
@@ -434,37 +435,45 @@ impl Layout<'_, '_> {
             multiplier: 1,
             group: None,
         };
-        // The pool's connection check: a round trip of its own, just before the statement (or all
-        // there is of an acquisition).
-        let bars = if t.kind == crate::facts::TripKind::Check {
-            if cost.pings == 0 {
-                return Part::default();
-            }
-            vec![Bar {
-                access: "check",
-                api: "the pool's connection check (`test_before_acquire`)".into(),
-                sql: None,
-                ..statement
-            }]
-        } else if cost.pings > 0 {
-            let half = ms / 2.0;
-            let check = Bar {
-                end_ms: half,
-                access: "check",
-                api: "the pool's connection check (`test_before_acquire`)".into(),
-                sql: None,
-                ..statement.clone()
-            };
-            vec![
-                check,
-                Bar {
-                    start_ms: half,
-                    ..statement
-                },
-            ]
-        } else {
-            vec![statement]
-        };
+        // Round trips the code does not show, each as wide as the statement's, just before it: the
+        // pool's connection check, the preparing of SQL sent as text. A check by itself is all there
+        // is of an acquisition.
+        if t.kind == crate::facts::TripKind::Check && cost.pings == 0 {
+            return Part::default();
+        }
+        let mut kinds: Vec<&'static str> = Vec::new();
+        kinds.extend((cost.pings > 0).then_some("check"));
+        kinds.extend((cost.prepares > 0).then_some("prepare"));
+        if t.kind != crate::facts::TripKind::Check {
+            kinds.push("statement");
+        }
+        let each = ms / kinds.len().max(1) as f64;
+        let bars = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let (start_ms, end_ms) = (each * i as f64, each * (i + 1) as f64);
+                match *kind {
+                    "statement" => Bar {
+                        start_ms,
+                        end_ms,
+                        ..statement.clone()
+                    },
+                    hidden => Bar {
+                        start_ms,
+                        end_ms,
+                        access: hidden,
+                        api: if hidden == "check" {
+                            "the pool's connection check (`test_before_acquire`)".into()
+                        } else {
+                            "preparing the statement sent as text".into()
+                        },
+                        sql: None,
+                        ..statement.clone()
+                    },
+                }
+            })
+            .collect();
         Part {
             bars,
             groups: Vec::new(),

@@ -345,11 +345,13 @@ fn routers_from_locals_helpers_and_other_files_get_full_paths() {
     // tokio-postgres: BEGIN, two INSERTs and COMMIT are four round trips to Tokyo.
     let transfer = route(&json, "POST", "/api/v1/transfers");
     assert_eq!(transfer["round_trips"], 4);
-    // A prepared statement, a query, then one query per row (5 iterations).
-    assert_eq!(
-        route(&json, "GET", "/api/v1/accounts/{id}/statement")["round_trips"],
-        7
-    );
+    // A query given as text (prepared first), then one query per row on the cached statement (5
+    // iterations): `prepare_cached` asks the database only once per connection.
+    let statement = route(&json, "GET", "/api/v1/accounts/{id}/statement");
+    assert_eq!(statement["round_trips"], 6);
+    assert_eq!(statement["prepare_round_trips"], 1);
+    // The transfer's two INSERTs are text: each is prepared first.
+    assert_eq!(transfer["prepare_round_trips"], 2);
 }
 
 #[test]
@@ -373,11 +375,12 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
         let trips = r["round_trips"].as_f64().unwrap();
         assert!(trips >= 2.0, "{}", r["handler"]);
         // Each round trip to eu-central-1 costs the measured 92.85 ms from us-east-1, and so does each
-        // connection check of a sqlx pool before a query.
+        // connection check of a sqlx pool before a query and each preparing of tokio-postgres SQL text.
         let pings = r["checkout_pings"].as_f64().unwrap();
+        let prepares = r["prepare_round_trips"].as_f64().unwrap();
         let ms = r["cost"][0]["estimated_ms"].as_f64().unwrap();
         assert!(
-            (ms - (trips + pings) * 92.85).abs() < 0.1,
+            (ms - (trips + pings + prepares) * 92.85).abs() < 0.1,
             "{}: {ms}",
             r["handler"]
         );
@@ -1627,4 +1630,69 @@ fn a_rocket_connection_guard_is_a_pool_check() {
     assert!((ms - 4.0 * 69.6).abs() < 0.5, "{ms}");
     // The index takes no connection.
     assert_eq!(route(&json, "GET", "/")["checkout_pings"], 0);
+}
+
+/// tokio-postgres prepares a statement given as SQL text in a round trip of its own before it runs it;
+/// a prepared statement, `query_typed` and the simple protocol (`simple_query`, `batch_execute`) make
+/// one round trip; deadpool's `prepare_cached` asks the database once per connection only.
+#[test]
+fn tokio_postgres_prepares_sql_text_first() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "deployments = [\"eu-west-1\"]\n[databases.main]\nprimary = \"us-east-1\"\n[rtt]\n\"eu-west-1 us-east-1\" = 80\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"
+async fn text(State(pool): State<Pool>) {
+    let client = pool.get().await.unwrap();
+    let sql = "SELECT name FROM users WHERE id = $1";
+    client.query_one(sql, &[&1]).await;
+}
+async fn prepared(State(pool): State<Pool>) {
+    let client = pool.get().await.unwrap();
+    let stmt = client.prepare("SELECT name FROM users WHERE id = $1").await.unwrap();
+    client.query_one(&stmt, &[&1]).await;
+}
+async fn cached(State(pool): State<Pool>) {
+    let client = pool.get().await.unwrap();
+    let stmt = client.prepare_cached("SELECT name FROM users WHERE id = $1").await.unwrap();
+    client.query_one(&stmt, &[&1]).await;
+}
+async fn typed(State(pool): State<Pool>) {
+    let client = pool.get().await.unwrap();
+    client.query_typed("SELECT name FROM users WHERE id = $1", &[(&1, Type::INT8)]).await;
+}
+async fn simple(State(pool): State<Pool>) {
+    let client = pool.get().await.unwrap();
+    client.simple_query("SELECT 1").await;
+}
+fn app() -> Router {
+    Router::new()
+        .route("/text", get(text))
+        .route("/prepared", get(prepared))
+        .route("/cached", get(cached))
+        .route("/typed", get(typed))
+        .route("/simple", get(simple))
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    let priced = |path: &str| {
+        let r = route(&json, "GET", path);
+        (
+            r["round_trips"].as_u64().unwrap(),
+            r["prepare_round_trips"].as_u64().unwrap(),
+            r["cost"][0]["estimated_ms"].as_f64().unwrap(),
+        )
+    };
+    assert_eq!(priced("/text"), (1, 1, 160.0));
+    assert_eq!(priced("/prepared"), (2, 0, 160.0));
+    assert_eq!(priced("/cached"), (1, 0, 80.0));
+    assert_eq!(priced("/typed"), (1, 0, 80.0));
+    assert_eq!(priced("/simple"), (1, 0, 80.0));
 }

@@ -507,10 +507,13 @@ fn without_loops_or_branches_a_route_has_one_bar_per_round_trip() {
             if looped || branched {
                 continue;
             }
-            // One bar per round trip, and one per connection check a pool makes before a query.
+            // One bar per round trip, and one per connection check a pool makes before a query and per
+            // preparing of SQL sent as text.
             assert_eq!(
                 main.bars.len() as f64,
-                r.section.num("data-trips") + report["checkout_pings"].as_f64().unwrap(),
+                r.section.num("data-trips")
+                    + report["checkout_pings"].as_f64().unwrap()
+                    + report["prepare_round_trips"].as_f64().unwrap(),
                 "{project} {name}"
             );
             assert_eq!(main.figure.num("data-bars"), main.bars.len() as f64);

@@ -105,6 +105,10 @@ pub struct CallSpec {
     /// As for builders: through a pool, a connection check comes first.
     #[serde(default)]
     pub checkout_ping: bool,
+    /// Given SQL text (not a prepared statement), the library prepares it in a round trip of its own
+    /// before running it (tokio-postgres).
+    #[serde(default)]
+    pub prepares_text: bool,
 }
 
 /// What a round trip reaches: a database (priced to its primary or replica), or another service (a cache, an

@@ -43,6 +43,8 @@ pub struct TripShape<'e> {
     pub service: bool,
     /// Through a pool, the pool checks the connection with a round trip first.
     pub checkout: bool,
+    /// Given SQL text, the library prepares it in a round trip first.
+    pub prepares_text: bool,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -230,6 +232,7 @@ fn guard_call(expr: &Expr) -> Option<TripShape<'_>> {
         database: None,
         service: false,
         checkout: true,
+        prepares_text: false,
     })
 }
 
@@ -358,6 +361,7 @@ fn builder_trip<'e>(
         database: None,
         service: b.endpoint == Some(EndpointSpec::Service),
         checkout: b.checkout_ping,
+        prepares_text: false,
     })
 }
 
@@ -410,6 +414,7 @@ fn method_trip<'e, 'c>(
         database: c.database.clone(),
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
+        prepares_text: c.prepares_text,
     })
 }
 
@@ -453,6 +458,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         database: c.database.clone(),
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
+        prepares_text: c.prepares_text,
     })
 }
 
@@ -515,6 +521,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         database: None,
         service: false,
         checkout: builder.checkout_ping,
+        prepares_text: false,
     })
 }
 

@@ -178,6 +178,9 @@ pub struct Trip {
     /// Sent through a pool that checks the connection with a round trip before lending it (sqlx's
     /// `test_before_acquire`); a BEGIN on such a pool is marked by the model.
     pub checkout: bool,
+    /// Sent as SQL text by a library that prepares it first, in a round trip of its own
+    /// (tokio-postgres' `query("SELECT …", ..)`; not a prepared statement, not `query_typed`).
+    pub prepare: bool,
     /// The database endpoint, filled by the model from the topology.
     pub target: Option<crate::config::Target>,
 }
@@ -202,6 +205,7 @@ impl Trip {
             service: false,
             in_process: false,
             checkout: false,
+            prepare: false,
             target: None,
         }
     }

@@ -5,7 +5,7 @@
 //! query builders, and which locals derive from which round trips) and drops it when the function ends.
 //! syn types never leave this module: everything it returns is plain data.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
 use syn::punctuated::Punctuated;
@@ -147,6 +147,8 @@ struct FnCtx {
     local_types: Vec<(String, String)>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
+    /// Locals holding a prepared statement (`let stmt = client.prepare_cached(..).await?`).
+    statements: HashSet<String>,
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
     pending: HashMap<String, Vec<Step>>,
     closures: u32,
@@ -790,6 +792,16 @@ impl<'a, 's> Visitor<'a, 's> {
                     .map(|(_, t)| t.as_str());
                 e.to_lowercase().contains("sqlite") || typed.is_some_and(|t| t.contains("Sqlite"))
             });
+        // SQL text, not a statement prepared before: the library prepares it first.
+        let prepare = shape.prepares_text
+            && match &shape.sql {
+                SqlRef::Text(_) | SqlRef::Const(_) => true,
+                SqlRef::Local(name) => self
+                    .fns
+                    .last()
+                    .is_some_and(|c| !c.statements.contains(name)),
+                SqlRef::Unknown => false,
+            };
         let (sql, sql_const) = match shape.sql {
             SqlRef::Text(t) => (Some(t), None),
             SqlRef::Const(c) => (None, Some(c)),
@@ -821,6 +833,7 @@ impl<'a, 's> Visitor<'a, 's> {
             in_process,
             checkout: shape.checkout
                 && (shape.kind == TripKind::Check || !on_connection && !in_transaction),
+            prepare,
             target: None,
         }));
     }
@@ -844,6 +857,7 @@ impl<'a, 's> Visitor<'a, 's> {
             database: None,
             service: false,
             checkout: false,
+            prepares_text: false,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
         self.tx_depth += 1;
@@ -1206,6 +1220,15 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Lit(_) => sql_text_local(inner),
             _ => None,
         };
+        let statement =
+            matches!(inner, Expr::MethodCall(m) if m.method.to_string().starts_with("prepare"));
+        if let Some(ctx) = self.ctx() {
+            if statement {
+                ctx.statements.insert(name.to_string());
+            } else {
+                ctx.statements.remove(name);
+            }
+        }
         if let (Some(local), Some(ctx)) = (local, self.ctx()) {
             ctx.locals.insert(name.to_string(), local);
         } else if let Some(ctx) = self.ctx() {

@@ -535,7 +535,7 @@ fn trips_list(out: &mut String, w: &Waterfall, links: &Links) {
 }
 
 const STYLE: &str = r#"
-:root{color-scheme:light dark;--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d1d9e0;--read:#2f81f7;--write:#d1242f;--unknown:#9a6700;--check:#8c959f;--over:#cf222e;--group:rgba(130,80,223,.12)}
+:root{color-scheme:light dark;--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d1d9e0;--read:#2f81f7;--write:#d1242f;--unknown:#9a6700;--check:#8c959f;--prepare:#c4a15a;--over:#cf222e;--group:rgba(130,80,223,.12)}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#3d444d;--group:rgba(163,113,247,.18)}}
 [hidden]{display:none!important}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:1rem 1.5rem;max-width:1400px}
@@ -554,7 +554,7 @@ section.route.over h2 .path{color:var(--over)}
 figure{margin:.3rem 0}figure.small figcaption{font-size:.8rem}
 svg{display:block;overflow:visible}svg text{font:11px ui-monospace,monospace;fill:var(--fg)}
 .tick line{stroke:var(--line);stroke-width:1}.tick text{fill:var(--muted);text-anchor:middle}
-rect.bar{fill:var(--unknown)}rect.bar.read{fill:var(--read)}rect.bar.write{fill:var(--write)}rect.bar.check{fill:var(--check)}
+rect.bar{fill:var(--unknown)}rect.bar.read{fill:var(--read)}rect.bar.write{fill:var(--write)}rect.bar.check{fill:var(--check)}rect.bar.prepare{fill:var(--prepare)}
 rect.bar.replica{opacity:.75}a.bar-link:hover rect.bar,a.bar-link:focus rect.bar{stroke:var(--fg);stroke-width:1.5}
 rect.group{fill:var(--group)}
 line.budget{stroke:var(--over);stroke-width:1.5;stroke-dasharray:4 3}

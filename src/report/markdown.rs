@@ -858,6 +858,7 @@ mod tests {
             round_trips: worst,
             typical_round_trips: typical,
             checkout_pings: 0,
+            prepare_round_trips: 0,
             worst_case_branch: None,
             lints: Vec::new(),
             cost: Vec::new(),

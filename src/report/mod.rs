@@ -79,12 +79,18 @@ pub fn topology_line(analysis: &Analysis) -> String {
             })
         })
         .collect();
-    let pings = if analysis.routes.iter().any(|r| r.checkout_pings > 0) {
-        "; each connection taken from a sqlx or sea-orm pool costs one more round trip, the pool's check \
-         (`test_before_acquire`)"
-    } else {
-        ""
-    };
+    let mut pings = String::new();
+    if analysis.routes.iter().any(|r| r.checkout_pings > 0) {
+        pings.push_str(
+            "; each connection taken from a sqlx or sea-orm pool costs one more round trip, the pool's check \
+             (`test_before_acquire`)",
+        );
+    }
+    if analysis.routes.iter().any(|r| r.prepare_round_trips > 0) {
+        pings.push_str(
+            "; tokio-postgres prepares a statement given as text in a round trip of its own before it runs",
+        );
+    }
     format!(
         "priced on {source}: app in {}; database {}; round trips {}{pings}",
         c.deployments.join(", "),

@@ -25,6 +25,8 @@ pub struct Transaction<'a> {
     pub trips: u32,
     /// The pool's connection checks among them (before the BEGIN).
     pub pings: u32,
+    /// Statements sent as text and prepared first, each in a round trip of its own.
+    pub prepares: u32,
     pub ms: Vec<f64>,
     /// The steps of that path that make its round trips, in order, for labels.
     parts: Vec<Part<'a>>,
@@ -115,6 +117,7 @@ fn transaction<'a>(
         statements,
         trips: parts.iter().map(|p| p.trips).sum(),
         pings: parts.iter().map(|p| p.pings).sum(),
+        prepares: parts.iter().map(|p| p.prepares).sum(),
         ms,
         parts,
         members,
@@ -154,6 +157,7 @@ impl<'a> Path<'a> {
             statements,
             trips: cost.trips,
             pings: cost.pings,
+            prepares: cost.prepares,
             ms: cost.ms,
             sure,
             ends,
@@ -189,6 +193,7 @@ struct Part<'a> {
     statements: u32,
     trips: u32,
     pings: u32,
+    prepares: u32,
     ms: Vec<f64>,
     /// Every statement in it is known to run on a connection or in a transaction (not on a pool).
     sure: bool,
@@ -372,7 +377,12 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
             "a transaction of {} statements makes {} round trips to {region}{}: {}",
             tx.statements,
             tx.trips,
-            super::checks(tx.pings, tx.trips),
+            super::unseen(&crate::cost::PathCost {
+                trips: tx.trips,
+                pings: tx.pings,
+                prepares: tx.prepares,
+                ms: Vec::new(),
+            }),
             per_deployment(ctx.config, &tx.ms)
         ),
         help: format!(

@@ -207,6 +207,26 @@ pub fn checks(pings: u32, trips: u32) -> String {
     }
 }
 
+/// Says which of `trips` statements the library prepares first, in a round trip of their own (SQL
+/// given as text to tokio-postgres): `, each prepared first`, or nothing.
+pub fn prepared(prepares: u32, trips: u32) -> String {
+    match prepares {
+        0 => String::new(),
+        p if p >= trips => ", each prepared first in a round trip of its own".into(),
+        1 => ", one prepared first in a round trip of its own".into(),
+        p => format!(", {p} prepared first in a round trip of their own"),
+    }
+}
+
+/// What a run's price holds besides its statements: pool checks and preparing round trips.
+pub fn unseen(cost: &crate::cost::PathCost) -> String {
+    format!(
+        "{}{}",
+        checks(cost.pings, cost.trips),
+        prepared(cost.prepares, cost.trips)
+    )
+}
+
 /// Milliseconds for messages: whole numbers above 10, one decimal below.
 pub fn fmt_ms(ms: f64) -> String {
     if ms >= 10.0 {

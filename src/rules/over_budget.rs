@@ -70,7 +70,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if typical < trips {
             label = format!("{typical} round trips when it runs to the end, {trips} at worst");
         }
-        label.push_str(&super::checks(worst.pings, trips));
+        label.push_str(&super::unseen(&worst));
         let mut message = messages.join("; ");
         if let Some((at_fn, at)) = ctx.costs.worst_case_branch(handler) {
             if ctx.model.fns[at_fn].file == file {

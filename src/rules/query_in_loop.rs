@@ -57,7 +57,10 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
     let (loc, what) = describe(ctx, first);
     let trips = per_iteration.trips;
     let cost = per_deployment(ctx.config, &total);
-    let checks = super::checks(per_iteration.pings, trips).replace("check", "check,");
+    let checks = match super::unseen(&per_iteration) {
+        s if s.is_empty() => s,
+        s => format!("{s},"),
+    };
     let message = match (what.as_str(), trips) {
         ("", 1) => format!("a round trip inside a loop{checks} costs {cost} over {n} iterations"),
         ("", k) => format!("{k} round trips per iteration inside a loop{checks} cost {cost} over {n} iterations"),

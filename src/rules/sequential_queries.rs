@@ -64,6 +64,7 @@ struct Item<'a> {
     step: &'a Step,
     trips: u32,
     pings: u32,
+    prepares: u32,
     ms: Vec<f64>,
     /// Inside the costliest arm of an `if`/`match` whose other arms do more than leave early.
     in_branch: bool,
@@ -111,6 +112,7 @@ fn items<'a>(
                         step: s,
                         trips: cost.trips,
                         pings: cost.pings,
+                        prepares: cost.prepares,
                         ms: cost.ms,
                         // Conditional if some branch on the way runs it in one arm and not the others.
                         in_branch: levels.iter().any(|(common, conditional)| {
@@ -204,10 +206,19 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     }
     let reached = super::trips_under(ctx, seq);
     let regions = destinations(ctx, &reached);
-    let pings: u32 = items.iter().map(|i| i.pings).sum();
+    let unseen = super::unseen(&crate::cost::PathCost {
+        trips,
+        pings: items.iter().map(|i| i.pings).sum(),
+        prepares: items.iter().map(|i| i.prepares).sum(),
+        ms: Vec::new(),
+    });
+    let unseen = if unseen.is_empty() {
+        unseen
+    } else {
+        format!("{unseen},")
+    };
     let message = format!(
-        "{trips} sequential round trips{regions}{} cost {}",
-        super::checks(pings, trips).replace("check", "check,"),
+        "{trips} sequential round trips{regions}{unseen} cost {}",
         per_deployment(ctx.config, &ms)
     );
     let second_k = 1 + items[0].trips as usize;
