@@ -865,8 +865,17 @@ fn synchronous_repositories_in_files_without_async_are_followed() {
     // `state.rs` and `repo.rs` have no `async`: the text scan skips them until the handler names their
     // types, and the blocking diesel calls in them are round trips all the same.
     let (_, json) = check_json(&fixtures().join("projects/sync-repo"), &[]);
-    assert_eq!(route(&json, "GET", "/users/{id}")["round_trips"], 2);
-    let help = json["diagnostics"][0]["help"].as_str().unwrap();
+    let profile = route(&json, "GET", "/users/{id}");
+    assert_eq!(profile["round_trips"], 2);
+    // Each `self.pool.get()` of r2d2 checks the connection (`SELECT 1`) first.
+    assert_eq!(profile["checkout_pings"], 2);
+    let sequential = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == "sequential-queries")
+        .unwrap();
+    let help = sequential["help"].as_str().unwrap();
     assert!(help.contains("spawn_blocking"), "{help}");
 }
 
@@ -1586,7 +1595,7 @@ fn app() -> Router {
     assert_eq!(conn, (1, 1, 160.0));
     let text = stdout(&hopcheck(&["check", &dir.path().display().to_string()]));
     assert!(
-        text.contains("the pool's check (`test_before_acquire`)"),
+        text.contains("the pool's check (sqlx's and sea-orm's `test_before_acquire`"),
         "{text}"
     );
 

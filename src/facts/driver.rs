@@ -147,6 +147,14 @@ pub fn looks_like_executor(expr: &Expr) -> bool {
         })
 }
 
+/// An expression whose name says it is a pool: `pool`, `self.pool`, `state.db_pool`.
+pub fn names_a_pool(expr: &Expr) -> bool {
+    let (text, _) = executor_text(expr);
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|part| part == "pool" || part.ends_with("pool"))
+}
+
 /// The first string literal in a macro's tokens (`query_as!(User, "SELECT …", id)`).
 pub fn first_string_literal(tokens: &proc_macro2::TokenStream) -> Option<String> {
     for tt in tokens.clone() {

@@ -43,6 +43,7 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
                 tx_depth: 0,
                 last_local_types: Vec::new(),
                 sqlite_file: sqlite_only(&source),
+                r2d2_file: source.contains("r2d2"),
                 fns: Vec::new(),
             };
             v.visit_file(&file);
@@ -193,6 +194,8 @@ struct Visitor<'a, 's> {
     last_local_types: Vec<(String, String)>,
     /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
     sqlite_file: bool,
+    /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
+    r2d2_file: bool,
     fns: Vec<FnCtx>,
 }
 
@@ -1702,7 +1705,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if m.method == "test_before_acquire" && is_false(m.args.first()) {
+        if matches!(
+            m.method.to_string().as_str(),
+            "test_before_acquire" | "test_on_check_out"
+        ) && is_false(m.args.first())
+        {
             self.facts.checkout_test_off = true;
         }
         if !self.in_fn() {
@@ -1750,6 +1757,33 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             self.visit_chain_args(&m.receiver);
             m.args.iter().for_each(|a| self.visit_expr(a));
             self.trip(shape, None, mark);
+            return;
+        }
+        // r2d2's `pool.get()`, synchronous: the pool checks the connection first (`test_on_check_out`).
+        if self.r2d2_file
+            && m.method == "get"
+            && m.args.is_empty()
+            && driver::names_a_pool(&m.receiver)
+        {
+            let mark = self.new_mark();
+            self.visit_expr(&m.receiver);
+            self.trip(
+                TripShape {
+                    kind: TripKind::Check,
+                    api: "r2d2's `pool.get()`".into(),
+                    sql: SqlRef::Unknown,
+                    executor: Some(&*m.receiver),
+                    start: m.method.span(),
+                    call: m.span(),
+                    access: None,
+                    database: None,
+                    service: false,
+                    checkout: true,
+                    prepares_text: false,
+                },
+                None,
+                mark,
+            );
             return;
         }
         // diesel 1's `conn.transaction(|| { .. })`, not awaited: BEGIN, the statements, COMMIT.

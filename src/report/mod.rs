@@ -82,8 +82,8 @@ pub fn topology_line(analysis: &Analysis) -> String {
     let mut pings = String::new();
     if analysis.routes.iter().any(|r| r.checkout_pings > 0) {
         pings.push_str(
-            "; each connection taken from a sqlx or sea-orm pool costs one more round trip, the pool's check \
-             (`test_before_acquire`)",
+            "; each connection taken from a pool costs one more round trip, the pool's check (sqlx's and \
+             sea-orm's `test_before_acquire`, r2d2's `test_on_check_out`)",
         );
     }
     if analysis.routes.iter().any(|r| r.prepare_round_trips > 0) {
