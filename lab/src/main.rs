@@ -4,6 +4,7 @@
 //!
 //! `lab/run` installs what it needs and runs it; `lab/run --help` lists the options.
 
+mod grpc;
 mod postgres;
 mod proxy;
 mod service;
@@ -12,7 +13,7 @@ mod wrk;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use service::{ms, App, Spec};
 
@@ -145,17 +146,22 @@ fn run() -> Result<(), Error> {
     eprintln!("== starting PostgreSQL");
     let cluster = postgres::Cluster::start()?;
     let mut rows = vec![];
+    let mut wall = vec![];
     for name in &names {
+        let started = Instant::now();
         let spec =
             Spec::load(&services_dir.join(name)).map_err(|e| format!("service `{name}`: {e}"))?;
         let dir = scratch.join(name);
         rows.extend(run_service(
             &args, &repo, &hopcheck, &target, &cluster, name, &spec, &dir,
         )?);
+        let took = started.elapsed();
+        eprintln!("== {name}: {:.0} s in all", took.as_secs_f64());
+        wall.push((name.as_str(), took));
     }
     drop(cluster);
 
-    let table = table(&rows, &args);
+    let table = table(&rows, &wall, &args);
     println!("{table}");
     if let Some(out) = &args.out {
         std::fs::write(out, &table)?;
@@ -280,27 +286,14 @@ fn run_service(
 
     let mut measured = [BTreeMap::new(), BTreeMap::new()];
     for (i, bin) in [&bin_before, &bin_after].into_iter().enumerate() {
-        let app = App::start(bin, &env, &dir.join(format!("app-{i}.log")))?;
+        let app = App::start(
+            bin,
+            &env,
+            spec.grpc.as_deref(),
+            &dir.join(format!("app-{i}.log")),
+        )?;
         for req in &spec.requests {
-            let r = wrk::Request {
-                method: req.method(),
-                path: &req.path,
-                body: req.body.as_deref(),
-            };
-            // Warm up, one whole request at a time: connections opened, statements prepared, and a
-            // connection that the end of the last wrk run cut replaced.
-            let warm = match service::warm_up(&app, &r, 3) {
-                Ok(took) => took,
-                Err(e) => {
-                    measured[i].insert(req.route.clone(), Err(e.to_string()));
-                    continue;
-                }
-            };
-            // At least `min_requests` requests, however slow the route.
-            let seconds = args
-                .seconds
-                .max((warm.as_secs_f64() * args.min_requests as f64).ceil() as u32);
-            let m = wrk::run(&app.base, &r, seconds, dir).map_err(|e| e.to_string());
+            let m = measure(args, &app, req, dir).map_err(|e| e.to_string());
             eprintln!(
                 "   {} {}: {}",
                 if i == 0 { "before" } else { "after " },
@@ -350,6 +343,43 @@ fn run_service(
     Ok(rows)
 }
 
+/// Warms one route up, then drives it: with wrk, or for a gRPC route with the lab's own client.
+fn measure(
+    args: &Args,
+    app: &App,
+    req: &service::RequestSpec,
+    dir: &Path,
+) -> Result<wrk::Latency, Error> {
+    // Warm up, one whole request at a time: connections opened, statements prepared, and a connection
+    // that the end of the last run cut replaced. Then at least `min_requests` requests, however slow
+    // the route.
+    let seconds = |warm: Duration| {
+        args.seconds
+            .max((warm.as_secs_f64() * args.min_requests as f64).ceil() as u32)
+    };
+    if req.is_grpc() {
+        let message = req.message()?;
+        let call = grpc::Call {
+            addr: app
+                .grpc
+                .ok_or("a GRPC route needs `grpc` in lab.toml: the variable of the gRPC address")?,
+            path: &req.path,
+            message: &message,
+        };
+        let warm = grpc::warm_up(&call, 3)?;
+        return grpc::run(&call, seconds(warm));
+    }
+    let r = wrk::Request {
+        method: req.method(),
+        path: &req.path,
+        body: req.body.as_deref(),
+        headers: &req.headers,
+        status: req.status,
+    };
+    let warm = service::warm_up(app, &r, 3)?;
+    wrk::run(&app.base, &r, seconds(warm), dir)
+}
+
 /// Route -> (round trips, estimated ms from the app's region), from `hopcheck check --format json`.
 fn estimates(
     hopcheck: &Path,
@@ -386,9 +416,9 @@ fn estimates(
     Ok(routes)
 }
 
-fn table(rows: &[Row], args: &Args) -> String {
+fn table(rows: &[Row], wall: &[(&str, Duration)], args: &Args) -> String {
     let mut out = format!(
-        "Far round trip {} ms, near {} ms; wrk, one connection, {} s a route.\n\n",
+        "Far round trip {} ms, near {} ms; wrk (gRPC: the lab's own client), one connection, {} s a route.\n\n",
         ms(args.far),
         ms(args.near),
         args.seconds
@@ -419,6 +449,14 @@ fn table(rows: &[Row], args: &Args) -> String {
     out.push_str(&format!(
         "\n{agree} of {} routes within 15% + 5 ms of the measured median, before and after.\n",
         rows.len()
+    ));
+    let wall: Vec<String> = wall
+        .iter()
+        .map(|(name, took)| format!("{name} {:.0} s", took.as_secs_f64()))
+        .collect();
+    out.push_str(&format!(
+        "Wall time, builds included: {}.\n",
+        wall.join(", ")
     ));
     out
 }

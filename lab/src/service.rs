@@ -21,6 +21,9 @@ pub struct Spec {
     pub schema: PathBuf,
     /// Environment variable -> the endpoint it reaches: `"<db>"` (the primary) or `"<db>.replica"`.
     pub endpoints: BTreeMap<String, String>,
+    /// The environment variable the service reads its gRPC address from, if it serves gRPC besides
+    /// HTTP (on `BIND_ADDR`): the lab gives it a free port, and sends the `GRPC` routes there.
+    pub grpc: Option<String>,
     pub requests: Vec<RequestSpec>,
 }
 
@@ -29,15 +32,51 @@ pub struct Spec {
 pub struct RequestSpec {
     /// As hopcheck names it: `"GET /teams/{id}"`.
     pub route: String,
-    /// What is sent: `/teams/1`.
+    /// What is sent: `/teams/1`; for a `GRPC` route, the method's path: `/package.Service/Method`.
     pub path: String,
+    /// The HTTP method sent, where the route's is none (`ANY`); else the route's.
+    pub method: Option<String>,
     /// A JSON body, for POST and PUT.
     pub body: Option<String>,
+    /// For a `GRPC` route: the request message, protobuf-encoded, in hex (`""`: an empty message).
+    pub message: Option<String>,
+    /// Headers sent with each request: `{ authorization = "token" }`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The status the route answers with, where it is no 2xx (a fallback's 404); else any 2xx.
+    pub status: Option<u16>,
 }
 
 impl RequestSpec {
     pub fn method(&self) -> &str {
-        self.route.split_whitespace().next().unwrap_or("GET")
+        match &self.method {
+            Some(m) => m,
+            None => self.route.split_whitespace().next().unwrap_or("GET"),
+        }
+    }
+
+    pub fn is_grpc(&self) -> bool {
+        self.route.starts_with("GRPC ")
+    }
+
+    /// The gRPC request message's bytes.
+    pub fn message(&self) -> Result<Vec<u8>, Error> {
+        let hex: Vec<u8> = self
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .bytes()
+            .filter(|b| *b != b' ')
+            .collect();
+        hex.chunks(2)
+            .map(|pair| {
+                std::str::from_utf8(pair)
+                    .ok()
+                    .filter(|p| p.len() == 2)
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+                    .ok_or_else(|| format!("{}: `message` is no hex string", self.route).into())
+            })
+            .collect()
     }
 }
 
@@ -221,17 +260,36 @@ pub struct App {
     child: Child,
     addr: SocketAddr,
     pub base: String,
+    /// Where it serves gRPC, if it does.
+    pub grpc: Option<SocketAddr>,
 }
 
 impl App {
-    pub fn start(bin: &Path, env: &BTreeMap<String, String>, log: &Path) -> Result<App, Error> {
-        let port = crate::postgres::free_port()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    /// Starts `bin` on a free port (`BIND_ADDR`), and its gRPC server on another (the variable
+    /// `grpc_var`) if it has one, and waits until both listen.
+    pub fn start(
+        bin: &Path,
+        env: &BTreeMap<String, String>,
+        grpc_var: Option<&str>,
+        log: &Path,
+    ) -> Result<App, Error> {
+        let free = || -> Result<SocketAddr, Error> {
+            Ok(SocketAddr::from((
+                [127, 0, 0, 1],
+                crate::postgres::free_port()?,
+            )))
+        };
+        let addr = free()?;
+        let grpc = grpc_var.map(|_| free()).transpose()?;
         let log_file = std::fs::File::create(log)?;
-        let child = Command::new(bin)
-            .envs(env)
+        let mut cmd = Command::new(bin);
+        cmd.envs(env)
             .env("BIND_ADDR", addr.to_string())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        if let (Some(var), Some(grpc)) = (grpc_var, grpc) {
+            cmd.env(var, grpc.to_string());
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
@@ -241,23 +299,29 @@ impl App {
             child,
             addr,
             base: format!("http://{addr}"),
+            grpc,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(app);
+        for listen in std::iter::once(addr).chain(grpc) {
+            loop {
+                if TcpStream::connect_timeout(&listen, Duration::from_millis(200)).is_ok() {
+                    break;
+                }
+                if let Some(status) = app.child.try_wait()? {
+                    let text = std::fs::read_to_string(log).unwrap_or_default();
+                    return Err(format!("{} exited ({status}):\n{text}", bin.display()).into());
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "{} did not listen on {listen} within a minute",
+                        bin.display()
+                    )
+                    .into());
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            if let Some(status) = app.child.try_wait()? {
-                let text = std::fs::read_to_string(log).unwrap_or_default();
-                return Err(format!("{} exited ({status}):\n{text}", bin.display()).into());
-            }
-            if Instant::now() > deadline {
-                return Err(
-                    format!("{} did not listen on {addr} within a minute", bin.display()).into(),
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
+        Ok(app)
     }
 }
 
@@ -269,33 +333,108 @@ impl Drop for App {
 }
 
 /// Sends `req` `times` times, one after another, each to its end; returns the slowest. Fails unless
-/// each answer is a 2xx.
+/// each answer has the status the request expects.
 pub fn warm_up(app: &App, req: &crate::wrk::Request, times: u32) -> Result<Duration, Error> {
     let mut slowest = Duration::ZERO;
     for _ in 0..times {
         let start = Instant::now();
         let mut s = TcpStream::connect(app.addr)?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let body = req.body.unwrap_or("");
-        let head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            req.method,
-            req.path,
-            app.addr,
-            body.len()
-        );
-        s.write_all(head.as_bytes())?;
-        s.write_all(body.as_bytes())?;
+        s.write_all(http_request(req, &app.addr.to_string()).as_bytes())?;
         let mut answer = Vec::new();
         s.read_to_end(&mut answer)?;
         slowest = slowest.max(start.elapsed());
         let text = String::from_utf8_lossy(&answer);
         let status = text.split_whitespace().nth(1).unwrap_or("");
-        if !status.starts_with('2') {
+        if !req.answers_with(status.parse().unwrap_or(0)) {
             let first = text.lines().next().unwrap_or("no answer");
             let rest = text.split("\r\n\r\n").nth(1).unwrap_or("");
             return Err(format!("{} {} answered `{first}` {rest}", req.method, req.path).into());
         }
     }
     Ok(slowest)
+}
+
+/// One HTTP/1.1 request, the connection closed after it.
+fn http_request(req: &crate::wrk::Request, host: &str) -> String {
+    let body = req.body.unwrap_or("");
+    let mut text = format!(
+        "{} {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        req.method,
+        req.path,
+        body.len()
+    );
+    for (name, value) in req.headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_spec_reads_its_method_headers_and_message() {
+        let spec: Spec = toml::from_str(
+            r#"
+            project = "p"
+            schema = "schema.sql"
+            grpc = "GRPC_BIND_ADDR"
+            [endpoints]
+            DATABASE_URL = "main"
+            [[requests]]
+            route = "ANY /notes/{id}/raw"
+            path = "/notes/1/raw"
+            method = "GET"
+            headers = { authorization = "lab" }
+            [[requests]]
+            route = "GRPC /Catalog/get_products"
+            path = "/catalog.Catalog/GetProducts"
+            message = "0a 02 01 02"
+            [[requests]]
+            route = "GET /teams"
+            path = "/teams"
+            "#,
+        )
+        .unwrap();
+        let [raw, grpc, plain] = &spec.requests[..] else {
+            panic!()
+        };
+        assert_eq!(raw.method(), "GET");
+        assert_eq!(raw.headers["authorization"], "lab");
+        assert!(grpc.is_grpc() && !plain.is_grpc());
+        assert_eq!(grpc.message().unwrap(), [0x0a, 2, 1, 2]);
+        assert_eq!(plain.message().unwrap(), Vec::<u8>::new());
+        for bad in ["0a0", "zz", "é0"] {
+            let bad = RequestSpec {
+                message: Some(bad.into()),
+                ..toml::from_str("route = 'GRPC /a'\npath = '/a'").unwrap()
+            };
+            assert!(bad.message().is_err());
+        }
+        assert_eq!(plain.method(), "GET");
+        assert_eq!(spec.grpc.as_deref(), Some("GRPC_BIND_ADDR"));
+    }
+
+    #[test]
+    fn an_http_request_carries_its_headers_and_body() {
+        let headers = BTreeMap::from([("cookie".to_string(), "session=lab".to_string())]);
+        let req = crate::wrk::Request {
+            method: "POST",
+            path: "/todos/done",
+            body: Some("[1]"),
+            headers: &headers,
+            status: None,
+        };
+        let text = http_request(&req, "127.0.0.1:1");
+        assert!(text.starts_with("POST /todos/done HTTP/1.1\r\n"), "{text}");
+        assert!(text.contains("\r\nContent-Length: 3\r\n"), "{text}");
+        assert!(
+            text.ends_with("\r\ncookie: session=lab\r\n\r\n[1]"),
+            "{text}"
+        );
+    }
 }

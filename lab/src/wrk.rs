@@ -1,6 +1,7 @@
 //! Drives one route with `wrk` (one connection, one request at a time, so the latency is a single
 //! request's and not a queue's) and reads its latency distribution.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -18,18 +19,23 @@ pub struct Request<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub body: Option<&'a str>,
+    pub headers: &'a BTreeMap<String, String>,
+    /// The status expected where it is no 2xx; else any 2xx.
+    pub status: Option<u16>,
+}
+
+impl Request<'_> {
+    pub fn answers_with(&self, status: u16) -> bool {
+        match self.status {
+            Some(s) => s == status,
+            None => (200..300).contains(&status),
+        }
+    }
 }
 
 pub fn run(base: &str, req: &Request, seconds: u32, scratch: &Path) -> Result<Latency, Error> {
     let script = scratch.join("request.lua");
-    let mut lua = format!("wrk.method = {}\n", lua_string(req.method));
-    if let Some(body) = req.body {
-        lua.push_str(&format!(
-            "wrk.body = {}\nwrk.headers[\"Content-Type\"] = \"application/json\"\n",
-            lua_string(body)
-        ));
-    }
-    std::fs::write(&script, lua)?;
+    std::fs::write(&script, lua(req))?;
     let out = Command::new("wrk")
         .args(["-t1", "-c1", "--latency", "--timeout", "60s"])
         .arg(format!("-d{seconds}s"))
@@ -43,13 +49,35 @@ pub fn run(base: &str, req: &Request, seconds: u32, scratch: &Path) -> Result<La
     if !out.status.success() {
         return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr)).into());
     }
-    parse(&text).map_err(|e| format!("{} {}: {e}\n{text}", req.method, req.path).into())
+    parse(&text, req.status.is_some())
+        .map_err(|e| format!("{} {}: {e}\n{text}", req.method, req.path).into())
 }
 
-fn parse(text: &str) -> Result<Latency, String> {
+/// The script that sets wrk's request.
+fn lua(req: &Request) -> String {
+    let mut lua = format!("wrk.method = {}\n", lua_string(req.method));
+    if let Some(body) = req.body {
+        lua.push_str(&format!(
+            "wrk.body = {}\nwrk.headers[\"Content-Type\"] = \"application/json\"\n",
+            lua_string(body)
+        ));
+    }
+    for (name, value) in req.headers {
+        lua.push_str(&format!(
+            "wrk.headers[{}] = {}\n",
+            lua_string(name),
+            lua_string(value)
+        ));
+    }
+    lua
+}
+
+/// Reads wrk's output; answers other than 2xx or 3xx are errors unless `not_2xx` (the route's
+/// expected status is none, and the warm-up checked it).
+fn parse(text: &str, not_2xx: bool) -> Result<Latency, String> {
     if let Some(line) = text
         .lines()
-        .find(|l| l.contains("Non-2xx or 3xx responses"))
+        .find(|l| l.contains("Non-2xx or 3xx responses") && !not_2xx)
     {
         return Err(format!(
             "the service answered with errors ({})",
@@ -119,7 +147,7 @@ mod tests {
     fn reads_wrk_s_distribution() {
         let out = "Running 5s test @ http://127.0.0.1:3000/teams\n  1 threads and 1 connections\n  Latency Distribution\n     50%  181.20ms\n     75%  182.00ms\n     90%    1.21s\n     99%  850.00us\n  27 requests in 5.01s, 2.34KB read\nRequests/sec:      5.39\n";
         assert_eq!(
-            parse(out).unwrap(),
+            parse(out, false).unwrap(),
             Latency {
                 requests: 27,
                 median_ms: 181.2,
@@ -130,7 +158,30 @@ mod tests {
             "Requests/sec",
             "  Non-2xx or 3xx responses: 27\nRequests/sec",
         );
-        assert!(parse(&bad).unwrap_err().contains("errors"));
+        assert!(parse(&bad, false).unwrap_err().contains("errors"));
+        assert_eq!(parse(&bad, true).unwrap().requests, 27);
+    }
+
+    #[test]
+    fn sends_headers_and_the_body() {
+        let headers = BTreeMap::from([("authorization".to_string(), "lab".to_string())]);
+        let req = Request {
+            method: "POST",
+            path: "/posts/1/like",
+            body: Some("{}"),
+            headers: &headers,
+            status: None,
+        };
+        assert_eq!(
+            lua(&req),
+            "wrk.method = \"POST\"\nwrk.body = \"{}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"authorization\"] = \"lab\"\n"
+        );
+        assert!(req.answers_with(204) && !req.answers_with(404));
+        let fallback = Request {
+            status: Some(404),
+            ..req
+        };
+        assert!(fallback.answers_with(404) && !fallback.answers_with(200));
     }
 
     #[test]
