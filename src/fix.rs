@@ -537,6 +537,9 @@ struct Candidate<'s> {
     pat: String,
     ty: Option<String>,
     expr: (usize, usize),
+    /// What maps its error before the `?`: `.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)`, or
+    /// nothing. The members of a group share it, and the joined statement keeps it.
+    catch: String,
     trip: &'s Trip,
     library: String,
     /// Names its pattern binds.
@@ -558,8 +561,24 @@ impl<'s> StmtCtx<'s> {
         let syn::Expr::Try(tried) = &*init.expr else {
             return None;
         };
-        let syn::Expr::Await(awaited) = &*tried.expr else {
-            return None;
+        let text = |span: Span| {
+            let (s, e) = parsed.range(source, span);
+            source[s..e].to_string()
+        };
+        // `EXPR.await?` or `EXPR.await.map_err(F)?`.
+        let (awaited, catch) = match &*tried.expr {
+            syn::Expr::Await(a) => (a, String::new()),
+            syn::Expr::MethodCall(m) if m.method == "map_err" && m.args.len() == 1 => {
+                let syn::Expr::Await(a) = &*m.receiver else {
+                    return None;
+                };
+                let f = text(m.args[0].span());
+                if f.contains('\n') || f.contains("//") || f.contains("/*") {
+                    return None;
+                }
+                (a, format!(".map_err({f})"))
+            }
+            _ => return None,
         };
         let base = &*awaited.base;
         let start = parsed.offset(source, local.let_token.span.start());
@@ -583,14 +602,15 @@ impl<'s> StmtCtx<'s> {
         if !reads {
             return None;
         }
-        // `let` starts its line; only `.await?;` follows EXPR; no comment is lost.
+        // `let` starts its line; only `.await?;` (or `.await.map_err(F)?;`) follows EXPR; no comment is
+        // lost.
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
         let indent = &source[line_start..start];
         if !indent.chars().all(|c| c == ' ' || c == '\t') {
             return None;
         }
         let head = &source[start..expr.0];
-        if strip_ws(&source[expr.1..end]) != ".await?;"
+        if strip_ws(&source[expr.1..end]) != strip_ws(&format!(".await{catch}?;"))
             || head.contains("//")
             || head.contains("/*")
         {
@@ -599,10 +619,6 @@ impl<'s> StmtCtx<'s> {
         let (pat, ty) = match &local.pat {
             syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
             p => (p, None),
-        };
-        let text = |span: Span| {
-            let (s, e) = parsed.range(source, span);
-            source[s..e].to_string()
         };
         let pat_text = text(pat.span());
         let ty_text = ty.map(|t| text(t.span()));
@@ -639,6 +655,7 @@ impl<'s> StmtCtx<'s> {
             pat: pat_text,
             ty: ty_text,
             expr,
+            catch,
             trip,
             library,
             binds: binds.0,
@@ -654,7 +671,7 @@ fn joins(source: &str, group: &[Candidate], last: &Candidate, c: &Candidate) -> 
     if c.index != last.index + 1 || source[last.end..c.start].contains("/*") {
         return false;
     }
-    if c.library != last.library || c.indent != last.indent {
+    if c.library != last.library || c.indent != last.indent || c.catch != last.catch {
         return false;
     }
     let mine = uses(&c.tokens);
@@ -714,6 +731,7 @@ fn join_edits(source: &str, group: &[Candidate], mac: &str) -> Vec<Edit> {
             .sum::<usize>()
             + s.chars().count()
     };
+    let catch = &group[0].catch;
     let pats: Vec<&str> = group.iter().map(|c| c.pat.as_str()).collect();
     let mut head = format!("let ({})", pats.join(", "));
     if group.iter().any(|c| c.ty.is_some()) {
@@ -734,16 +752,16 @@ fn join_edits(source: &str, group: &[Candidate], mac: &str) -> Vec<Edit> {
         .any(|c| c.trailing.is_some() || !c.lines.is_empty());
     let one_line = !commented && flats.iter().all(Option::is_some) && {
         let exprs: Vec<&str> = flats.iter().flatten().map(String::as_str).collect();
-        width(&format!("{head}{})?;", exprs.join(", "))) <= MAX_WIDTH
+        width(&format!("{head}{}){catch}?;", exprs.join(", "))) <= MAX_WIDTH
     };
     let mut edits = Vec::new();
     let (open, between, close) = if one_line {
-        (head, ", ".to_string(), ")?;".to_string())
+        (head, ", ".to_string(), format!("){catch}?;"))
     } else {
         (
             format!("{head}{nl}{indent}{unit}"),
             format!(",{nl}{indent}{unit}"),
-            format!(",{nl}{indent})?;"),
+            format!(",{nl}{indent}){catch}?;"),
         )
     };
     edits.push(Edit {

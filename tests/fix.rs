@@ -32,6 +32,16 @@ const ORDER_PAGE_AFTER: &str = r#"    let (status, lines): (String, i64) = futur
     )?; //~ read-on-primary sequential-queries
 "#;
 
+/// Two independent counts with the same `map_err`: joined, and the join maps the error.
+const STATS_BEFORE: &str = r#"    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&state.analytics).await.map_err(|_| "unavailable")?;
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&state.analytics).await.map_err(|_| "unavailable")?; //~ sequential-queries
+"#;
+const STATS_AFTER: &str = r#"    let (users, teams): (i64, i64) = futures::try_join!(
+        sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&state.analytics),
+        sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&state.analytics),
+    ).map_err(|_| "unavailable")?; //~ sequential-queries
+"#;
+
 /// The fixture as `hopcheck fix` leaves it.
 fn expected_fixed(original: &str) -> String {
     let mut text = original.to_string();
@@ -39,6 +49,7 @@ fn expected_fixed(original: &str) -> String {
         (DASHBOARD_BEFORE, DASHBOARD_AFTER),
         (SHOW_USER_BEFORE, SHOW_USER_AFTER),
         (ORDER_PAGE_BEFORE, ORDER_PAGE_AFTER),
+        (STATS_BEFORE, STATS_AFTER),
     ] {
         assert_eq!(text.matches(before).count(), 1, "the fixture has {before}");
         text = text.replace(before, after);
@@ -157,7 +168,7 @@ fn fix_rewrites_the_fixture_once_and_the_crate_still_builds() {
         "{printed}"
     );
     assert!(
-        printed.contains("fixed 5 findings in 1 file; 2 findings have no automatic fix"),
+        printed.contains("fixed 6 findings in 1 file; 3 findings have no automatic fix"),
         "{printed}"
     );
 
@@ -171,7 +182,7 @@ fn fix_rewrites_the_fixture_once_and_the_crate_still_builds() {
     );
     assert_eq!(lib_rs(dir.path()), text);
 
-    // What is left: the dependent pair, and the read after a write.
+    // What is left: the dependent pair, the read after a write, and the pair whose errors map apart.
     let (_, json) = check_json(dir.path(), &[]);
     let lines: Vec<&str> = text.lines().collect();
     let left: Vec<(String, &str)> = json["diagnostics"]
@@ -183,10 +194,11 @@ fn fix_rewrites_the_fixture_once_and_the_crate_still_builds() {
             (d["lint"].as_str().unwrap().to_string(), lines[line - 1])
         })
         .collect();
-    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(left.len(), 3, "{left:?}");
     assert!(left.iter().all(|(lint, _)| lint == "sequential-queries"));
     assert!(left[0].1.contains("bind(&email)"), "{left:?}");
     assert!(left[1].1.contains("SELECT name FROM users"), "{left:?}");
+    assert!(left[2].1.contains("\"no teams\""), "{left:?}");
 
     cargo_check(dir.path());
 }
@@ -199,11 +211,11 @@ fn dry_run_writes_nothing_and_lists_the_fixes() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(lib_rs(dir.path()), original);
     let printed = stdout(&out);
-    assert_eq!(printed.lines().count(), 6, "{printed}");
+    assert_eq!(printed.lines().count(), 7, "{printed}");
     assert!(printed.contains(
         "src/lib.rs:44:100: sequential-queries: run the 2 reads at once with `futures::try_join!`"
     ));
-    assert!(printed.ends_with("would fix 5 findings in 1 file; 2 findings have no automatic fix (`hopcheck check` says what to do)\n"));
+    assert!(printed.ends_with("would fix 6 findings in 1 file; 3 findings have no automatic fix (`hopcheck check` says what to do)\n"));
 }
 
 #[test]
@@ -219,7 +231,7 @@ fn diff_prints_a_patch_that_applies_and_writes_nothing() {
         "{diff}"
     );
     assert!(diff.contains("\n-        .fetch_one(&state.db) //~ read-on-primary\n+        .fetch_one(&state.read) //~ read-on-primary\n"));
-    assert!(stderr(&out).contains("would fix 5 findings in 1 file"));
+    assert!(stderr(&out).contains("would fix 6 findings in 1 file"));
     // `git apply` takes it, and gives what `hopcheck fix` writes.
     std::fs::write(dir.path().join("fix.diff"), &diff).unwrap();
     let applied = Command::new("git")
@@ -242,7 +254,7 @@ fn a_file_changed_after_the_analysis_is_left_alone() {
     let analysis = hopcheck::analyze(dir.path(), config.clone());
     let changes = hopcheck::fix::by_file(&analysis, hopcheck::fix::fixes(&analysis));
     assert_eq!(changes.len(), 1);
-    assert_eq!(changes[0].fixes.len(), 5);
+    assert_eq!(changes[0].fixes.len(), 6);
     // Someone edits the file between the analysis and the write.
     let edited = format!("{}// edited meanwhile\n", lib_rs(dir.path()));
     std::fs::write(dir.path().join("src/lib.rs"), &edited).unwrap();
