@@ -134,13 +134,17 @@ fn run() -> Result<(), Error> {
         None => build_hopcheck(&repo)?,
     };
 
-    ctrlc::set_handler(|| {
-        eprintln!("\ninterrupted: stopping PostgreSQL");
+    let scratch = std::env::temp_dir().join(format!("hopcheck-lab-{}", std::process::id()));
+    let copies = scratch.clone();
+    ctrlc::set_handler(move || {
+        eprintln!(
+            "\ninterrupted: stopping PostgreSQL, removing {}",
+            copies.display()
+        );
         postgres::stop_running();
+        let _ = std::fs::remove_dir_all(&copies);
         std::process::exit(130);
     })?;
-
-    let scratch = std::env::temp_dir().join(format!("hopcheck-lab-{}", std::process::id()));
     let _scratch = Cleanup(scratch.clone());
     let target = repo.join("lab/target/services");
     eprintln!("== starting PostgreSQL");

@@ -205,7 +205,8 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Copies a project folder, without build output.
+/// Copies a project folder, without build output and without the test suite's `//~ lint` marks: the
+/// service as its authors would have it (a mark inside a statement keeps `hopcheck fix` off it).
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
@@ -217,11 +218,27 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             copy_tree(&entry.path(), &to.join(&name))?;
+        } else if kind.is_file() && entry.path().extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(entry.path())?;
+            std::fs::write(to.join(&name), without_marks(&text))?;
         } else if kind.is_file() {
             std::fs::copy(entry.path(), to.join(&name))?;
         }
     }
     Ok(())
+}
+
+/// The text without its ` //~ lint …` line ends.
+fn without_marks(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match line.find(" //~") {
+            Some(at) => {
+                let end = &line[line.trim_end_matches(['\n', '\r']).len()..];
+                format!("{}{end}", line[..at].trim_end())
+            }
+            None => line.to_string(),
+        })
+        .collect()
 }
 
 /// Builds the package in `dir` and copies its binary to `out`.
@@ -374,6 +391,15 @@ fn http_request(req: &crate::wrk::Request, host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn marks_go_and_the_rest_stays() {
+        let text = "let a = 1; //~ sequential-queries\r\n    .fetch_one(&db) //~ read-on-primary\nlet b = \"//~\";\n";
+        assert_eq!(
+            without_marks(text),
+            "let a = 1;\r\n    .fetch_one(&db)\nlet b = \"//~\";\n"
+        );
+    }
     use super::*;
 
     #[test]
