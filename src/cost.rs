@@ -410,45 +410,34 @@ impl<'a> Costs<'a> {
                     db: 0,
                     role: crate::config::Role::Primary,
                 });
-                // A service no `[pools]` entry places (a cache, an API next to the app) costs its
-                // in-region time but is not counted as a round trip worth reporting.
+                // A database in the process (SQLite) makes no round trip.
                 if t.in_process {
                     return self.zero();
                 }
                 let counted = target.db < self.config.databases.len();
-                // A pool that checks the connection first: one more round trip to the same place.
+                // Round trips the code does not show, to the same place: the pool's check of the
+                // connection, the preparing of SQL sent as text.
                 let pinged = counted && t.checkout && self.model.checkout_ping;
-                if t.kind == crate::facts::TripKind::Check {
-                    // Only the check itself: a round trip when the pool makes it, no statement.
-                    if !pinged {
-                        return self.zero();
-                    }
-                    let ms = self
-                        .config
-                        .deployments
-                        .iter()
-                        .enumerate()
-                        .map(|(i, d)| self.rtt_ms(i, d, self.region_of(t, target, d)))
-                        .collect();
-                    return PathCost {
-                        trips: 0,
-                        pings: 1,
-                        prepares: 0,
-                        ms,
-                    };
-                }
-                // SQL text the library prepares first: one more.
                 let prepared = counted && t.prepare;
-                let times = 1.0 + f64::from(u8::from(pinged)) + f64::from(u8::from(prepared));
+                let check = t.kind == crate::facts::TripKind::Check;
+                // A check alone (`pool.acquire()`) is only that, and nothing where the pool makes none. A
+                // service no `[pools]` entry places costs its time but is no counted round trip.
+                let statement = u32::from(!check);
+                let times = statement + u32::from(pinged) + u32::from(prepared);
+                if times == 0 {
+                    return self.zero();
+                }
                 let ms = self
                     .config
                     .deployments
                     .iter()
                     .enumerate()
-                    .map(|(i, d)| times * self.rtt_ms(i, d, self.region_of(t, target, d)))
+                    .map(|(i, d)| {
+                        f64::from(times) * self.rtt_ms(i, d, self.region_of(t, target, d))
+                    })
                     .collect();
                 PathCost {
-                    trips: u32::from(counted),
+                    trips: if counted { statement } else { 0 },
                     pings: u32::from(pinged),
                     prepares: u32::from(prepared),
                     ms,
