@@ -1464,7 +1464,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_bare_question_mark_after_await_is_joined() {
+    fn reads_that_map_their_errors_alike_are_joined_and_keep_the_mapping() {
         let body = "async fn h(State(db): State<PgPool>) -> Result<(), String> {
     let a: i64 = sqlx::query_scalar(\"SELECT 1\").fetch_one(&db).await.map_err(|e| e.to_string())?;
     let b: i64 = sqlx::query_scalar(\"SELECT 2\").fetch_one(&db).await.map_err(|e| e.to_string())?;
@@ -1472,7 +1472,41 @@ mod tests {
     Ok(())
 }
 ";
-        assert_eq!(fixed(TOKIO, None, body).0, body);
+        assert_eq!(
+            fixed(TOKIO, None, body).0,
+            "async fn h(State(db): State<PgPool>) -> Result<(), String> {
+    let (a, b): (i64, i64) = tokio::try_join!(
+        sqlx::query_scalar(\"SELECT 1\").fetch_one(&db),
+        sqlx::query_scalar(\"SELECT 2\").fetch_one(&db),
+    ).map_err(|e| e.to_string())?;
+    println!(\"{a} {b}\");
+    Ok(())
+}
+"
+        );
+    }
+
+    #[test]
+    fn reads_that_handle_errors_apart_are_not_joined() {
+        for (x, y) in [
+            (
+                ".map_err(|e| e.to_string())?",
+                ".map_err(|_| String::new())?",
+            ),
+            (".unwrap_or(0)", ".unwrap_or(0)"),
+            ("?", ".map_err(|e| e.to_string())?"),
+        ] {
+            let body = format!(
+                "async fn h(State(db): State<PgPool>) -> Result<(), String> {{
+    let a: i64 = sqlx::query_scalar(\"SELECT 1\").fetch_one(&db).await{x};
+    let b: i64 = sqlx::query_scalar(\"SELECT 2\").fetch_one(&db).await{y};
+    println!(\"{{a}} {{b}}\");
+    Ok(())
+}}
+"
+            );
+            assert_eq!(fixed(TOKIO, None, &body).0, body);
+        }
     }
 
     #[test]
