@@ -229,11 +229,16 @@ fn guard_call(expr: &Expr) -> Option<TripShape<'_>> {
         syn::GenericArgument::Type(t) => is_pool_guard(t),
         _ => false,
     });
-    (m.method == "guard" && asks_pool).then(|| TripShape {
+    (m.method == "guard" && asks_pool).then(|| pool_check(m, POOL_GUARD, None))
+}
+
+/// A pool's check of a connection, made by the method call `m` (a round trip, no statement).
+pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>) -> TripShape<'e> {
+    TripShape {
         kind: TripKind::Check,
-        api: POOL_GUARD.into(),
+        api: api.into(),
         sql: SqlRef::Unknown,
-        executor: None,
+        executor,
         start: m.method.span(),
         call: m.span(),
         access: None,
@@ -241,7 +246,7 @@ fn guard_call(expr: &Expr) -> Option<TripShape<'_>> {
         service: false,
         checkout: true,
         prepares_text: false,
-    })
+    }
 }
 
 /// Recognises an awaited expression (the part before `.await`) as a round trip of the catalog.

@@ -1767,23 +1767,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         {
             let mark = self.new_mark();
             self.visit_expr(&m.receiver);
-            self.trip(
-                TripShape {
-                    kind: TripKind::Check,
-                    api: "r2d2's `pool.get()`".into(),
-                    sql: SqlRef::Unknown,
-                    executor: Some(&*m.receiver),
-                    start: m.method.span(),
-                    call: m.span(),
-                    access: None,
-                    database: None,
-                    service: false,
-                    checkout: true,
-                    prepares_text: false,
-                },
-                None,
-                mark,
-            );
+            let check = driver::pool_check(m, "r2d2's `pool.get()`", Some(&*m.receiver));
+            self.trip(check, None, mark);
             return;
         }
         // diesel 1's `conn.transaction(|| { .. })`, not awaited: BEGIN, the statements, COMMIT.
