@@ -1044,10 +1044,10 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
         }
     }
     // A function taking extractors is a handler whose route was not found, unless it is a method or
-    // the analysed code calls it (then it is a helper on some handler's path).
+    // code other than tests calls it (then it is a helper on some handler's path).
     let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
     let mut called = HashSet::new();
-    for id in 0..model.fns.len() {
+    for id in (0..model.fns.len()).filter(|&id| !model.func(id).is_test) {
         for step in &model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Call(c) = s {

@@ -30,7 +30,7 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
         ..FileFacts::default()
     };
     let index = LineIndex::new(&source);
-    match syn::parse_file(&source) {
+    match super::prune::parse_file(&source) {
         Ok(file) => {
             let mut v = Visitor {
                 index: &index,
