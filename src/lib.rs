@@ -779,6 +779,32 @@ mod tests {
     }
 
     #[test]
+    fn a_handler_called_through_a_renaming_use_is_a_helper_on_the_callers_path() {
+        let catalog = Config::default_topology().catalog;
+        let files = vec![
+            parse_source(
+                "src/handlers.rs",
+                "pub async fn create(State(db): State<PgPool>) {\n\
+                 sqlx::query(\"INSERT INTO a VALUES (1)\").execute(&db).await;\n\
+                 sqlx::query(\"INSERT INTO b VALUES (1)\").execute(&db).await;\n}"
+                    .into(),
+                &catalog,
+            ),
+            parse_source(
+                "src/main.rs",
+                "mod handlers;\nuse crate::handlers::create as make;\n\
+                 async fn outer(State(db): State<PgPool>) { make(State(db)).await; }"
+                    .into(),
+                &catalog,
+            ),
+        ];
+        let a = analyze_files(Path::new("."), files, Config::default_topology());
+        let handlers: Vec<String> = a.routes.iter().map(|r| r.handler_path.clone()).collect();
+        assert_eq!(handlers, ["outer"]);
+        assert_eq!(a.routes[0].round_trips, 2, "{:?}", a.routes[0]);
+    }
+
+    #[test]
     fn nesting_depth_counts_brackets() {
         assert_eq!(nesting_depth("fn f() { g([1]) }"), 3);
         assert_eq!(nesting_depth(""), 0);

@@ -137,119 +137,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         }
     }
     let index = Index::new(&files, &fns, &config.catalog);
-
-    // Resolve calls and classify round trips, one function at a time.
-    let consts: HashMap<&str, &str> = files
-        .iter()
-        .flat_map(|f| f.consts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .collect();
-    let mut resolutions = Vec::new();
-    let mut classified = Vec::new();
-    // Executors that queries go through with a connection check first: pools of such a library, whose
-    // BEGIN checks the connection too.
-    let mut pinging: HashSet<String> = HashSet::new();
-    for (id, r) in fns.iter().enumerate() {
-        let f = &files[r.file].functions[r.index];
-        let mut calls = Vec::new();
-        let mut trips = Vec::new();
-        for step in &f.body {
-            step.walk(&mut |s| match s {
-                Step::Call(c) => {
-                    let resolved = index.resolve_call(&files, &fns, id, c);
-                    let hop = match resolved {
-                        None => index.client_hop(&files, &fns, id, c, &config.catalog),
-                        Some(_) => None,
-                    };
-                    calls.push((resolved, hop));
-                }
-                Step::Trip(t) => {
-                    if let (true, Some(e)) = (t.checkout, &t.executor) {
-                        pinging.insert(e.clone());
-                    }
-                    let text = t.sql.clone().or_else(|| {
-                        t.sql_const
-                            .as_deref()
-                            .and_then(|c| consts.get(c))
-                            .map(|s| s.to_string())
-                    });
-                    let access = match (t.access, t.kind, &text) {
-                        (Some(fixed), _, _) => fixed,
-                        (None, TripKind::Query | TripKind::Prepare, Some(text)) => {
-                            sql::classify(text).access
-                        }
-                        _ => Access::Write,
-                    };
-                    let mut target = if t.service {
-                        config.service_target(t.executor.as_deref())
-                    } else {
-                        config.target_for(t.executor.as_deref())
-                    };
-                    let named = t
-                        .database
-                        .as_deref()
-                        .and_then(|d| config.databases.iter().position(|x| x.name == d));
-                    if let Some(db) = named {
-                        target.db = db;
-                    }
-                    let pool_check = t.kind == TripKind::Check;
-                    if t.in_transaction
-                        || !(t.kind == TripKind::Query || pool_check)
-                        || access == Access::Write && !pool_check
-                    {
-                        target.role = Role::Primary;
-                    }
-                    trips.push((text, access, target));
-                }
-                _ => {}
-            });
-        }
-        resolutions.push(calls);
-        classified.push(trips);
-    }
-    for (id, r) in fns.iter().enumerate() {
-        let f = &mut files[r.file].functions[r.index];
-        let mut calls = resolutions[id].iter();
-        let mut trips = classified[id].iter();
-        walk_mut(&mut f.body, &mut |s| match s {
-            Step::Call(c) => match calls.next() {
-                // An awaited method of a client type: a call to that service, priced like one.
-                Some((_, Some(hop))) => {
-                    let executor = match &c.callee {
-                        Callee::Method { receiver, .. } => Some(receiver.join(".")),
-                        _ => None,
-                    };
-                    let mut trip = Trip::bare(c.id, c.loc, hop.api.clone());
-                    trip.after = std::mem::take(&mut c.after);
-                    trip.access = Some(Access::Write);
-                    trip.service = hop.service;
-                    trip.target = Some(if hop.service {
-                        config.service_target(executor.as_deref())
-                    } else {
-                        config.target_for(executor.as_deref())
-                    });
-                    trip.executor = executor;
-                    *s = Step::Trip(trip);
-                }
-                Some((resolved, None)) => c.resolved = *resolved,
-                None => c.resolved = None,
-            },
-            Step::Trip(t) => {
-                if t.kind == TripKind::Begin
-                    && !t.on_connection
-                    && !t.in_transaction
-                    && t.executor.as_ref().is_some_and(|e| pinging.contains(e))
-                {
-                    t.checkout = true;
-                }
-                if let Some((text, access, target)) = trips.next() {
-                    t.sql = text.clone();
-                    t.access = Some(*access);
-                    t.target = Some(*target);
-                }
-            }
-            _ => {}
-        });
-    }
+    classify_trips(&mut files, &fns, config);
 
     let files_turn_checks_off = files.iter().any(|f| f.checkout_test_off);
     let mut model = Model {
@@ -275,12 +163,171 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         .filter(|r| r.path.is_some() || !any_routed)
         .map(|r| r.handler)
         .collect();
-    model.reachable = reached_from(&model, entries);
     // What spawned tasks reach: off the request path, but still checked for N+1.
-    let spawned =
-        (0..model.fns.len()).filter(|&id| model.func(id).detached && !model.func(id).is_test);
+    let spawned: Vec<usize> = (0..model.fns.len())
+        .filter(|&id| model.func(id).detached && !model.func(id).is_test)
+        .collect();
+    // Every route's handler, also those listed and not checked: reports price them all.
+    let roots: Vec<usize> = model
+        .routes
+        .iter()
+        .map(|r| r.handler)
+        .chain(spawned.clone())
+        .collect();
+    resolve_from(&mut model, &index, config, roots);
+    model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
     model
+}
+
+/// Classifies every round trip of every function: its SQL (also through a constant), read or write,
+/// and the database and role it goes to.
+fn classify_trips(files: &mut [FileFacts], fns: &[FnRef], config: &Config) {
+    let consts: HashMap<&str, &str> = files
+        .iter()
+        .flat_map(|f| f.consts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let mut classified = Vec::with_capacity(fns.len());
+    // Executors that queries go through with a connection check first: pools of such a library, whose
+    // BEGIN checks the connection too.
+    let mut pinging: HashSet<String> = HashSet::new();
+    for r in fns {
+        let f = &files[r.file].functions[r.index];
+        let mut trips = Vec::new();
+        for step in &f.body {
+            step.walk(&mut |s| {
+                if let Step::Trip(t) = s {
+                    if let (true, Some(e)) = (t.checkout, &t.executor) {
+                        pinging.insert(e.clone());
+                    }
+                    trips.push(classify(t, &consts, config));
+                }
+            });
+        }
+        classified.push(trips);
+    }
+    for (id, r) in fns.iter().enumerate() {
+        let f = &mut files[r.file].functions[r.index];
+        let mut trips = classified[id].iter();
+        walk_mut(&mut f.body, &mut |s| {
+            if let Step::Trip(t) = s {
+                if t.kind == TripKind::Begin
+                    && !t.on_connection
+                    && !t.in_transaction
+                    && t.executor.as_ref().is_some_and(|e| pinging.contains(e))
+                {
+                    t.checkout = true;
+                }
+                if let Some((text, access, target)) = trips.next() {
+                    t.sql = text.clone();
+                    t.access = Some(*access);
+                    t.target = Some(*target);
+                }
+            }
+        });
+    }
+}
+
+/// A round trip's SQL, access and target.
+fn classify(
+    t: &Trip,
+    consts: &HashMap<&str, &str>,
+    config: &Config,
+) -> (Option<String>, Access, crate::config::Target) {
+    let text = t.sql.clone().or_else(|| {
+        t.sql_const
+            .as_deref()
+            .and_then(|c| consts.get(c))
+            .map(|s| s.to_string())
+    });
+    let access = match (t.access, t.kind, &text) {
+        (Some(fixed), _, _) => fixed,
+        (None, TripKind::Query | TripKind::Prepare, Some(text)) => sql::classify(text).access,
+        _ => Access::Write,
+    };
+    let mut target = if t.service {
+        config.service_target(t.executor.as_deref())
+    } else {
+        config.target_for(t.executor.as_deref())
+    };
+    let named = t
+        .database
+        .as_deref()
+        .and_then(|d| config.databases.iter().position(|x| x.name == d));
+    if let Some(db) = named {
+        target.db = db;
+    }
+    let pool_check = t.kind == TripKind::Check;
+    if t.in_transaction
+        || !(t.kind == TripKind::Query || pool_check)
+        || access == Access::Write && !pool_check
+    {
+        target.role = Role::Primary;
+    }
+    (text, access, target)
+}
+
+/// Resolves the calls of the functions that `roots` reach, and only those: a call elsewhere is on no
+/// path any lint or report follows, and resolving is most of the model's work on a large tree. An
+/// awaited method of a client type becomes a round trip to that service.
+fn resolve_from(
+    model: &mut Model,
+    index: &Index,
+    config: &Config,
+    roots: impl IntoIterator<Item = usize>,
+) {
+    let mut done = vec![false; model.fns.len()];
+    let mut stack: Vec<usize> = roots.into_iter().collect();
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut done[id], true) {
+            continue;
+        }
+        let mut calls = Vec::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    let resolved = match c.callee {
+                        // Set when the handler's extractors were added.
+                        Callee::Extractor(_) => c.resolved,
+                        _ => index.resolve_call(&model.files, &model.fns, id, c),
+                    };
+                    let hop = match resolved {
+                        None => index.client_hop(&model.files, &model.fns, id, c, &config.catalog),
+                        Some(_) => None,
+                    };
+                    calls.push((resolved, hop));
+                }
+            });
+        }
+        stack.extend(calls.iter().filter_map(|(resolved, _)| *resolved));
+        let r = model.fns[id];
+        let f = &mut model.files[r.file].functions[r.index];
+        let mut calls = calls.into_iter();
+        walk_mut(&mut f.body, &mut |s| {
+            let Step::Call(c) = s else { return };
+            match calls.next() {
+                Some((_, Some(hop))) => {
+                    let executor = match &c.callee {
+                        Callee::Method { receiver, .. } => Some(receiver.join(".")),
+                        _ => None,
+                    };
+                    let mut trip = Trip::bare(c.id, c.loc, hop.api);
+                    trip.after = std::mem::take(&mut c.after);
+                    trip.access = Some(Access::Write);
+                    trip.service = hop.service;
+                    trip.target = Some(if hop.service {
+                        config.service_target(executor.as_deref())
+                    } else {
+                        config.target_for(executor.as_deref())
+                    });
+                    trip.executor = executor;
+                    *s = Step::Trip(trip);
+                }
+                Some((resolved, None)) => c.resolved = resolved,
+                None => c.resolved = None,
+            }
+        });
+    }
 }
 
 /// Marks every function that some entry point reaches.
@@ -424,9 +471,7 @@ impl Index {
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
-            for n in 0..=f.module.len() {
-                index.modules.insert(f.module[..n].to_vec());
-            }
+            index.add_module(&f.module);
             if let Some(t) = &f.self_ty {
                 index.known_types.insert(t.clone());
             }
@@ -450,9 +495,7 @@ impl Index {
             }
         }
         for file in files {
-            for n in 0..=file.module.len() {
-                index.modules.insert(file.module[..n].to_vec());
-            }
+            index.add_module(&file.module);
             for t in &file.types {
                 index.known_types.insert(t.name.clone());
                 if let Some(a) = &t.alias {
@@ -486,6 +529,16 @@ impl Index {
         index
     }
 
+    /// Records a module path and its prefixes (allocating only for those not seen yet).
+    fn add_module(&mut self, module: &[String]) {
+        for n in (0..=module.len()).rev() {
+            if self.modules.contains(&module[..n]) {
+                break;
+            }
+            self.modules.insert(module[..n].to_vec());
+        }
+    }
+
     /// A path written in `module` as an absolute module path: `crate::a` → `a`, `self::a` and child
     /// modules → `module::a`, `super::a` → the parent's `a`; anything else is taken as written.
     fn absolutize(&self, module: &[String], path: &[String]) -> Vec<String> {
@@ -517,6 +570,52 @@ impl Index {
                 }
             }
         }
+    }
+
+    /// Which of `candidates` some call outside tests resolves to. Only calls that name one of them
+    /// (directly, or through a `use .. as ..` rename) are resolved.
+    fn called_among(
+        &self,
+        files: &[FileFacts],
+        fns: &[FnRef],
+        candidates: &[usize],
+    ) -> HashSet<usize> {
+        let mut called = HashSet::new();
+        if candidates.is_empty() {
+            return called;
+        }
+        let func = |id: usize| &files[fns[id].file].functions[fns[id].index];
+        let mut names: HashSet<&str> = candidates
+            .iter()
+            .map(|&id| func(id).name.as_str())
+            .collect();
+        for uses in self.uses.values() {
+            for (name, path) in uses {
+                if path.last() != Some(name) {
+                    names.insert(name);
+                }
+            }
+        }
+        let wanted: HashSet<usize> = candidates.iter().copied().collect();
+        for id in (0..fns.len()).filter(|&id| !func(id).is_test) {
+            for step in &func(id).body {
+                step.walk(&mut |s| {
+                    let Step::Call(c) = s else { return };
+                    let name = match &c.callee {
+                        Callee::Path(segs) => segs.last(),
+                        Callee::Method { name, .. } => Some(name),
+                        Callee::Extractor(_) => None,
+                    };
+                    if name.is_some_and(|n| names.contains(n.as_str())) {
+                        called.extend(
+                            self.resolve_call(files, fns, id, c)
+                                .filter(|t| wanted.contains(t)),
+                        );
+                    }
+                });
+            }
+        }
+        called
     }
 
     /// Resolves a call step: an awaited one to any function; one that is not awaited only to a
@@ -1046,20 +1145,16 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
     // A function taking extractors is a handler whose route was not found, unless it is a method or
     // code other than tests calls it (then it is a helper on some handler's path).
     let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
-    let mut called = HashSet::new();
-    for id in (0..model.fns.len()).filter(|&id| !model.func(id).is_test) {
-        for step in &model.func(id).body {
-            step.walk(&mut |s| {
-                if let Step::Call(c) = s {
-                    called.extend(c.resolved);
-                }
-            });
-        }
-    }
-    for id in 0..model.fns.len() {
-        let f = model.func(id);
-        let candidate = f.is_async && !f.is_test && !f.has_self && !f.extractors.is_empty();
-        if candidate && !routed.contains(&id) && !called.contains(&id) {
+    let candidates: Vec<usize> = (0..model.fns.len())
+        .filter(|&id| {
+            let f = model.func(id);
+            f.is_async && !f.is_test && !f.has_self && !f.extractors.is_empty()
+        })
+        .filter(|id| !routed.contains(id))
+        .collect();
+    let called = index.called_among(&model.files, &model.fns, &candidates);
+    for id in candidates {
+        if !called.contains(&id) {
             out.push(Route {
                 method: None,
                 path: None,

@@ -661,6 +661,8 @@ mod tests {
                 FnFacts {
                     name: format!("f{i}"),
                     is_async: true,
+                    // f0 is the handler (the others are called, so only it is one).
+                    extractors: vec!["State".into()],
                     body: if i == depth {
                         vec![trip(1)]
                     } else {
@@ -712,6 +714,7 @@ mod tests {
         let h = FnFacts {
             name: "h".into(),
             is_async: true,
+            extractors: vec!["State".into()],
             body: vec![call(0), call(1)],
             ..FnFacts::default()
         };
