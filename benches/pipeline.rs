@@ -2,7 +2,7 @@
 //! where installed, a bare `syn::parse_file` of each), and a one-file re-analysis as the language server
 //! does it. Run: `cargo bench --bench pipeline -- <folder>` (or `HOPCHECK_BENCH_CORPUS=<folder>`); without
 //! a folder it uses the corpus `benches/corpus.sh` vendors from crates.io into ~/.cache/hopcheck-bench.
-//! It prints a table; it asserts nothing.
+//! It prints a table; it asserts nothing. `-- --edit-only <folder>` times the language server's step alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +15,16 @@ fn main() {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOPCHECK_BENCH_CORPUS").map(PathBuf::from))
         .unwrap_or_else(default_corpus);
+    // `--edit-only`: the language server's step alone, many times (for a profiler).
+    if std::env::args().any(|a| a == "--edit-only") {
+        if let Some(d) = edit_step(&corpus, 30) {
+            println!(
+                "one file edited (language server): {:.1} ms",
+                d.as_secs_f64() * 1000.0
+            );
+        }
+        return;
+    }
     if !corpus.is_dir() {
         eprintln!(
             "no corpus at {}: run benches/corpus.sh, or pass a folder",
@@ -79,28 +89,9 @@ fn main() {
     let (all, peak_all) = run(None);
     let (one, peak_one) = run(Some("1"));
 
-    // The language server's step after an edit: one file parsed again, the stages after parsing for all.
-    let config = hopcheck::config::Config::default_topology();
-    let facts: Vec<_> = files
-        .iter()
-        .map(|(path, text)| {
-            let rel = path
-                .strip_prefix(&corpus)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            hopcheck::parse_source(&rel, text.clone(), &config.catalog)
-        })
-        .collect();
-    let edited = facts.len() / 2;
-    let incremental = best(|| {
-        let mut all = facts.clone();
-        let (path, text) = &files[edited];
-        let rel = all[edited].path.clone();
-        let _ = path;
-        all[edited] = hopcheck::parse_source(&rel, format!("{text}\n"), &config.catalog);
-        let _ = hopcheck::analyze_files(&corpus, all, config.clone());
-    });
+    let Some(incremental) = edit_step(&corpus, 3) else {
+        return;
+    };
 
     let floor = rg.unwrap_or(read);
     let row = |name: &str, d: Duration, peak: Option<u64>| {
@@ -121,17 +112,67 @@ fn main() {
     row("syn::parse_file of every file, 1 core", syn_one, None);
     row("hopcheck check, 1 core", one, Some(peak_one));
     row("hopcheck check, all cores", all, Some(peak_all));
-    row(
-        "one file edited: re-parse + model + rules",
-        incremental,
-        None,
+    row("one file edited (language server)", incremental, None);
+}
+
+/// The language server's step after an edit, the fastest of `rounds`.
+fn edit_step(corpus: &Path, rounds: usize) -> Option<Duration> {
+    // The language server's step after an edit: the edited buffer parsed again, the stages after
+    // parsing run on every file's facts (shared with its cache), as `hopcheck lsp` does.
+    let root = corpus
+        .canonicalize()
+        .unwrap_or_else(|_| corpus.to_path_buf());
+    let mut workspace = hopcheck::lsp::Workspace::new(root.clone());
+    let mut open = std::collections::HashMap::new();
+    let _ = workspace.analyze(&open, hopcheck::config::Config::default_topology());
+    // The edited file: halfway through the analysed files that await something.
+    let awaiting: Vec<PathBuf> = hopcheck::discover::discover(&root)
+        .into_iter()
+        .filter_map(|f| match f {
+            hopcheck::discover::Found::File { path, .. } => Some(path),
+            hopcheck::discover::Found::Error { .. } => None,
+        })
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(".await")))
+        .collect();
+    let Some(edited_path) = awaiting.get(awaiting.len() / 2) else {
+        println!("no file awaits anything: nothing to edit");
+        return None;
+    };
+    let edited_text = std::fs::read_to_string(edited_path).unwrap_or_default();
+    println!(
+        "edited file: {} ({} lines)",
+        edited_path
+            .strip_prefix(&root)
+            .unwrap_or(edited_path)
+            .display(),
+        edited_text.lines().count()
     );
+    let edited_path = edited_path
+        .canonicalize()
+        .unwrap_or_else(|_| edited_path.clone());
+    let mut version = 0u64;
+    let mut previous = None;
+    let incremental = best_of(rounds, || {
+        version += 1;
+        let text = format!("{edited_text}\n{}", " ".repeat(version as usize));
+        open.insert(edited_path.clone(), (text, version));
+        // As the server does: the previous analysis goes before the next one runs.
+        previous = None;
+        previous = Some(workspace.analyze(&open, hopcheck::config::Config::default_topology()));
+    });
+    drop(previous);
+    Some(incremental)
 }
 
 /// The fastest of a few runs (after one to warm the caches).
-fn best(mut f: impl FnMut()) -> Duration {
+fn best(f: impl FnMut()) -> Duration {
+    best_of(3, f)
+}
+
+/// The fastest of `rounds` runs (after one to warm the caches).
+fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
     f();
-    (0..3)
+    (0..rounds)
         .map(|_| {
             let t = Instant::now();
             f();

@@ -87,13 +87,17 @@ fn costlier(a: Option<PathCost>, b: PathCost) -> PathCost {
     }
 }
 
-/// The strongly connected components of the call graph (a function alone, or the functions of a cycle
-/// of calls), callees before callers (Tarjan's algorithm, without recursion).
+/// The strongly connected components of the call graph of the functions on some path (see
+/// `Model::resolved`; no other function is priced): a function alone, or the functions of a cycle of
+/// calls, callees before callers (Tarjan's algorithm, without recursion).
 fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
     let n = model.fns.len();
     let callees: Vec<Vec<usize>> = (0..n)
         .map(|id| {
             let mut out = Vec::new();
+            if !model.resolved.get(id).copied().unwrap_or(false) {
+                return out;
+            }
             for step in &model.func(id).body {
                 step.walk(&mut |s| {
                     if let Step::Call(crate::facts::Call {
@@ -114,7 +118,7 @@ fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
     let mut next = 0;
     for start in 0..n {
-        if index[start] != usize::MAX {
+        if index[start] != usize::MAX || !model.resolved.get(start).copied().unwrap_or(false) {
             continue;
         }
         // (function, how many of its callees were visited)
@@ -504,8 +508,11 @@ mod tests {
     }
 
     fn model_of(body: Vec<Step>) -> Model {
+        // A handler (only what is on a path is priced).
         let f = FnFacts {
             name: "h".into(),
+            is_async: true,
+            extractors: vec!["State".into()],
             body,
             ..FnFacts::default()
         };
@@ -513,7 +520,10 @@ mod tests {
             functions: vec![f],
             ..FileFacts::default()
         }];
-        crate::model::build(files, &config())
+        crate::model::build(
+            files.into_iter().map(std::sync::Arc::new).collect(),
+            &config(),
+        )
     }
 
     fn config() -> Config {

@@ -26,6 +26,7 @@ pub mod waterfall;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -161,6 +162,12 @@ pub fn parse_source(rel: &str, source: String, catalog: &catalog::Catalog) -> fa
 
 /// The stages after parsing: model, rules, suppressions, route reports.
 pub fn analyze_files(root: &Path, files: Vec<facts::FileFacts>, config: Config) -> Analysis {
+    analyze_shared(root, files.into_iter().map(Arc::new).collect(), config)
+}
+
+/// [`analyze_files`] on facts the caller keeps too (the language server's cache): only the files the
+/// model annotates are copied.
+pub fn analyze_shared(root: &Path, files: Vec<Arc<facts::FileFacts>>, config: Config) -> Analysis {
     let model = model::build(files, &config);
     let (diagnostics, routes) = {
         let costs = cost::Costs::compute(&model, &config);

@@ -1,11 +1,13 @@
 //! `hopcheck lsp`: a language server over stdio. It keeps each file's facts and re-parses only the files
-//! that change (an edited buffer, a file saved outside the editor), then re-runs the stages after parsing
-//! (model, rules, costs), which are cheap. It publishes diagnostics for open files, a code lens with the
+//! that change (an edited buffer; on open, save and close, and when the client reports changes on disk,
+//! files changed outside the editor), then re-runs the stages after parsing (model, rules, costs) on facts
+//! it shares with the model. It publishes diagnostics for open files, a code lens with the
 //! cost of each handler, hovers on handlers and round trips, and code actions: the safe fixes of
 //! `crate::fix` and "allow with a reason". A bad `hopcheck.toml` becomes diagnostics on that file.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
@@ -112,7 +114,7 @@ fn root_of(params: &Value) -> PathBuf {
 struct Cached {
     /// Where the text came from: an open buffer's version, or the file's modification time and size.
     stamp: Stamp,
-    facts: FileFacts,
+    facts: Arc<FileFacts>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -121,11 +123,126 @@ enum Stamp {
     Disk(Option<SystemTime>, u64),
 }
 
+/// A file discovery found: its path, its path relative to the root, and its canonical path (how open
+/// buffers are named).
+struct Listed {
+    path: PathBuf,
+    rel: String,
+    canonical: PathBuf,
+}
+
+/// The facts of every file of a workspace, kept between analyses. An analysis after an edit parses
+/// only the edited buffer again and shares every other file's facts with the model. The tree is listed,
+/// and files on disk are looked at again, only after [`Workspace::rescan`]: on open, save and close,
+/// and when the client reports files changed on disk.
+pub struct Workspace {
+    root: PathBuf,
+    listing: Option<Vec<Listed>>,
+    /// Compare files on disk with their stamps at the next analysis.
+    check_disk: bool,
+    cache: HashMap<String, Cached>,
+    /// The catalog the cached facts were extracted with (as text): another one parses every file again.
+    catalog: String,
+}
+
+impl Workspace {
+    pub fn new(root: PathBuf) -> Workspace {
+        Workspace {
+            root,
+            listing: None,
+            check_disk: true,
+            cache: HashMap::new(),
+            catalog: String::new(),
+        }
+    }
+
+    /// Lists the tree again and compares files on disk with what was parsed, at the next analysis.
+    pub fn rescan(&mut self) {
+        self.listing = None;
+        self.check_disk = true;
+    }
+
+    /// Analyses the workspace: `open` holds the editor's buffers (canonical path → text, and a hash of
+    /// it), which stand for the files on disk.
+    pub fn analyze(&mut self, open: &HashMap<PathBuf, (String, u64)>, config: Config) -> Analysis {
+        let catalog = format!("{:?}", config.catalog);
+        if catalog != self.catalog {
+            self.cache.clear();
+            self.catalog = catalog;
+        }
+        let root = self.root.clone();
+        let listing = self.listing.get_or_insert_with(|| {
+            crate::discover::discover(&root)
+                .into_iter()
+                .filter_map(|f| match f {
+                    crate::discover::Found::File { path, rel } => Some(Listed {
+                        canonical: path.canonicalize().unwrap_or_else(|_| path.clone()),
+                        path,
+                        rel,
+                    }),
+                    crate::discover::Found::Error { .. } => None,
+                })
+                .collect()
+        });
+        let mut files = Vec::with_capacity(listing.len());
+        for f in listing.iter() {
+            let buffer = open.get(&f.canonical).or_else(|| open.get(&f.path));
+            let cached = self.cache.get(&f.rel);
+            let stamp = match (buffer, cached) {
+                (Some((_, h)), _) => Stamp::Buffer(*h),
+                // Unchanged on disk, until a rescan says otherwise.
+                (None, Some(c)) if !self.check_disk && matches!(c.stamp, Stamp::Disk(..)) => {
+                    c.stamp.clone()
+                }
+                (None, _) => {
+                    let meta = std::fs::metadata(&f.path).ok();
+                    Stamp::Disk(
+                        meta.as_ref().and_then(|m| m.modified().ok()),
+                        meta.map_or(0, |m| m.len()),
+                    )
+                }
+            };
+            if let Some(c) = cached.filter(|c| c.stamp == stamp) {
+                files.push(c.facts.clone());
+                continue;
+            }
+            let text = match buffer {
+                Some((text, _)) => Some(text.clone()),
+                None => std::fs::read(&f.path)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok()),
+            };
+            let facts = Arc::new(match text {
+                Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
+                    crate::parse_source(&f.rel, text, &config.catalog)
+                }
+                _ => FileFacts {
+                    path: f.rel.clone(),
+                    module: crate::discover::module_path(&f.rel),
+                    ..FileFacts::default()
+                },
+            });
+            self.cache.insert(
+                f.rel.clone(),
+                Cached {
+                    stamp,
+                    facts: facts.clone(),
+                },
+            );
+            files.push(facts);
+        }
+        self.check_disk = false;
+        let listed: HashSet<&str> = listing.iter().map(|f| f.rel.as_str()).collect();
+        self.cache.retain(|rel, _| listed.contains(rel.as_str()));
+        crate::analyze_shared(&self.root, files, config)
+    }
+}
+
 struct Server {
     root: PathBuf,
     /// Open buffers: path → (text, a hash of it).
     open: HashMap<PathBuf, (String, u64)>,
-    cache: HashMap<String, Cached>,
+    workspace: Workspace,
     analysis: Option<Analysis>,
     /// Files diagnostics were published for, to clear them when they have none.
     published: HashSet<String>,
@@ -138,9 +255,9 @@ impl Server {
     fn new(root: PathBuf) -> Server {
         let root = root.canonicalize().unwrap_or(root);
         Server {
+            workspace: Workspace::new(root.clone()),
             root,
             open: HashMap::new(),
-            cache: HashMap::new(),
             analysis: None,
             published: HashSet::new(),
             config_errors_shown: None,
@@ -194,6 +311,7 @@ impl Server {
                 {
                     self.open.insert(path, (text.to_string(), hash(text)));
                 }
+                self.workspace.rescan();
                 self.refresh(connection)?;
             }
             "textDocument/didChange" => {
@@ -211,6 +329,7 @@ impl Server {
                 if let (Some(path), Some(text)) = (path.clone(), n.params["text"].as_str()) {
                     self.open.insert(path, (text.to_string(), hash(text)));
                 }
+                self.workspace.rescan();
                 self.refresh(connection)?;
             }
             "textDocument/didClose" => {
@@ -221,9 +340,14 @@ impl Server {
                         self.published.remove(&rel);
                     }
                 }
+                // Its file on disk stands for it again.
+                self.workspace.rescan();
                 self.dirty = true;
             }
-            "workspace/didChangeWatchedFiles" => self.dirty = true,
+            "workspace/didChangeWatchedFiles" => {
+                self.workspace.rescan();
+                self.dirty = true;
+            }
             // After `shutdown`, `exit` is taken by `handle_shutdown`; here it came without one, and the
             // protocol wants the process to end with status 1.
             "exit" => return Err("the client sent `exit` before `shutdown`".into()),
@@ -236,19 +360,10 @@ impl Server {
     fn refresh(&mut self, connection: &Connection) -> Result<(), Error> {
         self.dirty = false;
         let config = self.config(connection)?;
-        let found = crate::discover::discover(&self.root);
-        let mut files = Vec::with_capacity(found.len());
-        let mut seen = HashSet::new();
-        for f in found {
-            let crate::discover::Found::File { path, rel } = f else {
-                continue;
-            };
-            seen.insert(rel.clone());
-            files.push(self.facts(&path, &rel, &config));
-        }
-        self.cache.retain(|rel, _| seen.contains(rel));
-        let analysis = crate::analyze_files(&self.root, files, config);
-        self.analysis = Some(analysis);
+        // The previous analysis shares the cached facts: let it go first, so that only the files the
+        // new model annotates are copied.
+        self.analysis = None;
+        self.analysis = Some(self.workspace.analyze(&self.open, config));
         self.publish_all(connection)
     }
 
@@ -298,49 +413,6 @@ impl Server {
                 Ok(Config::default_topology())
             }
         }
-    }
-
-    /// A file's facts, parsed again only when its text changed.
-    fn facts(&mut self, path: &Path, rel: &str, config: &Config) -> FileFacts {
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        let buffer = self.open.get(&canonical).or_else(|| self.open.get(path));
-        let stamp = match buffer {
-            Some((_, h)) => Stamp::Buffer(*h),
-            None => {
-                let meta = std::fs::metadata(path).ok();
-                Stamp::Disk(
-                    meta.as_ref().and_then(|m| m.modified().ok()),
-                    meta.map_or(0, |m| m.len()),
-                )
-            }
-        };
-        if let Some(c) = self.cache.get(rel).filter(|c| c.stamp == stamp) {
-            return c.facts.clone();
-        }
-        let text = match buffer {
-            Some((text, _)) => Some(text.clone()),
-            None => std::fs::read(path)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok()),
-        };
-        let facts = match text {
-            Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
-                crate::parse_source(rel, text, &config.catalog)
-            }
-            _ => FileFacts {
-                path: rel.to_string(),
-                module: crate::discover::module_path(rel),
-                ..FileFacts::default()
-            },
-        };
-        self.cache.insert(
-            rel.to_string(),
-            Cached {
-                stamp,
-                facts: facts.clone(),
-            },
-        );
-        facts
     }
 
     fn rel(&self, path: &Path) -> Option<String> {
@@ -853,6 +925,71 @@ mod tests {
         assert_eq!(path_of(&uri_of(p)).as_deref(), Some(p));
         assert_eq!(path_of("file:///a/b.rs"), Some(PathBuf::from("/a/b.rs")));
         assert_eq!(path_of("untitled:1"), None);
+    }
+
+    const HANDLER: &str = "async fn h(State(db): State<PgPool>) {\n\
+        sqlx::query(\"SELECT 1\").execute(&db).await;\n}\n";
+
+    /// The sequential-queries findings (the route's budget is beside the point here).
+    fn lints(a: &Analysis) -> Vec<&'static str> {
+        let found = a.diagnostics.iter().map(|d| d.lint);
+        found.filter(|l| *l == "sequential-queries").collect()
+    }
+
+    #[test]
+    fn the_workspace_parses_again_what_changed_and_shares_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        let main = root.join("src/main.rs");
+        std::fs::write(&main, HANDLER).unwrap();
+        std::fs::write(root.join("src/other.rs"), "pub async fn o() {}\n").unwrap();
+        let mut ws = Workspace::new(root.clone());
+        let mut open = HashMap::new();
+        let first = ws.analyze(&open, Config::default_topology());
+        assert_eq!(lints(&first), Vec::<&str>::new());
+        let other = ws.cache["src/other.rs"].facts.clone();
+
+        // An edited buffer stands for its file: parsed again; the file nobody touched is shared.
+        let edited = HANDLER.replace(
+            "}\n",
+            "    sqlx::query(\"SELECT 2\").execute(&db).await;\n}\n",
+        );
+        open.insert(main.clone(), (edited.clone(), hash(&edited)));
+        let second = ws.analyze(&open, Config::default_topology());
+        assert_eq!(lints(&second), ["sequential-queries"]);
+        assert_eq!(second.routes[0].round_trips, 2);
+        let shared = second.model.files.iter().find(|f| f.path == "src/other.rs");
+        assert!(Arc::ptr_eq(shared.unwrap(), &other));
+
+        // The buffer closed, a third query saved on disk by another program: seen after a rescan.
+        open.clear();
+        let three = edited.replace(
+            "}\n",
+            "    sqlx::query(\"SELECT 3\").execute(&db).await;\n}\n",
+        );
+        std::fs::write(&main, &three).unwrap();
+        ws.rescan();
+        let third = ws.analyze(&open, Config::default_topology());
+        assert_eq!(third.routes[0].round_trips, 3);
+
+        // A new file on disk comes in with the next rescan too.
+        std::fs::write(root.join("src/late.rs"), HANDLER).unwrap();
+        assert_eq!(
+            ws.analyze(&open, Config::default_topology())
+                .model
+                .files
+                .len(),
+            2
+        );
+        ws.rescan();
+        assert_eq!(
+            ws.analyze(&open, Config::default_topology())
+                .model
+                .files
+                .len(),
+            3
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! It does no I/O and never looks at syntax; it only joins facts.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 // The index is hashed millions of times on a large workspace: the Fx hash, not SipHash. Its keys come
 // from the analysed code, so a tree crafted to collide slows down only its own run.
@@ -52,7 +53,8 @@ pub struct StaticRoute {
 }
 
 pub struct Model {
-    pub files: Vec<FileFacts>,
+    /// Shared with the language server's cache: the model copies only the files it annotates.
+    pub files: Vec<Arc<FileFacts>>,
     pub fns: Vec<FnRef>,
     pub routes: Vec<Route>,
     pub static_routes: Vec<StaticRoute>,
@@ -62,6 +64,9 @@ pub struct Model {
     pub reachable: Vec<bool>,
     /// Functions that spawned tasks reach.
     pub background: Vec<bool>,
+    /// Functions whose calls were resolved: those that some route's handler or a spawned task reaches.
+    /// Nothing else is on a path that a lint or a report follows, and only these are priced.
+    pub resolved: Vec<bool>,
     /// Pools check a connection with a round trip before lending it (`assume.checkout-ping`, else on
     /// unless the code calls `.test_before_acquire(false)`).
     pub checkout_ping: bool,
@@ -128,7 +133,7 @@ impl Model {
 }
 
 /// Joins the facts of all files.
-pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
+pub fn build(mut files: Vec<Arc<FileFacts>>, config: &Config) -> Model {
     mark_test_files(&mut files);
     let mut fns = Vec::new();
     for (file, facts) in files.iter().enumerate() {
@@ -148,6 +153,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         inline_budgets: HashMap::new(),
         reachable: Vec::new(),
         background: Vec::new(),
+        resolved: Vec::new(),
         checkout_ping: config.checkout_ping.unwrap_or(!files_turn_checks_off),
     };
     (model.routes, model.static_routes) = routes(&model, &index);
@@ -174,7 +180,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
         .map(|r| r.handler)
         .chain(spawned.clone())
         .collect();
-    resolve_from(&mut model, &index, config, roots);
+    model.resolved = resolve_from(&mut model, &index, config, roots);
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
     model
@@ -182,7 +188,7 @@ pub fn build(mut files: Vec<FileFacts>, config: &Config) -> Model {
 
 /// Classifies every round trip of every function: its SQL (also through a constant), read or write,
 /// and the database and role it goes to.
-fn classify_trips(files: &mut [FileFacts], fns: &[FnRef], config: &Config) {
+fn classify_trips(files: &mut [Arc<FileFacts>], fns: &[FnRef], config: &Config) {
     let consts: HashMap<&str, &str> = files
         .iter()
         .flat_map(|f| f.consts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -207,7 +213,11 @@ fn classify_trips(files: &mut [FileFacts], fns: &[FnRef], config: &Config) {
         classified.push(trips);
     }
     for (id, r) in fns.iter().enumerate() {
-        let f = &mut files[r.file].functions[r.index];
+        // A function without round trips is left as it is (and its file shared, not copied).
+        if classified[id].is_empty() {
+            continue;
+        }
+        let f = fn_mut(files, *r);
         let mut trips = classified[id].iter();
         walk_mut(&mut f.body, &mut |s| {
             if let Step::Trip(t) = s {
@@ -275,7 +285,7 @@ fn resolve_from(
     index: &Index,
     config: &Config,
     roots: impl IntoIterator<Item = usize>,
-) {
+) -> Vec<bool> {
     let mut done = vec![false; model.fns.len()];
     let mut stack: Vec<usize> = roots.into_iter().collect();
     while let Some(id) = stack.pop() {
@@ -300,8 +310,14 @@ fn resolve_from(
             });
         }
         stack.extend(calls.iter().filter_map(|(resolved, _)| *resolved));
-        let r = model.fns[id];
-        let f = &mut model.files[r.file].functions[r.index];
+        // Facts come unresolved: a function whose calls all stay so is left as it is.
+        if calls
+            .iter()
+            .all(|(resolved, hop)| resolved.is_none() && hop.is_none())
+        {
+            continue;
+        }
+        let f = fn_mut(&mut model.files, model.fns[id]);
         let mut calls = calls.into_iter();
         walk_mut(&mut f.body, &mut |s| {
             let Step::Call(c) = s else { return };
@@ -328,6 +344,7 @@ fn resolve_from(
             }
         });
     }
+    done
 }
 
 /// Marks every function that some entry point reaches.
@@ -368,10 +385,8 @@ fn add_extractors(model: &mut Model) {
     }
     let handlers: HashSet<usize> = model.routes.iter().map(|r| r.handler).collect();
     for h in handlers {
-        let r = model.fns[h];
-        let f = &mut model.files[r.file].functions[r.index];
         let mut calls: Vec<Step> = Vec::new();
-        for (i, (ty, loc)) in f.param_types.iter().enumerate() {
+        for (i, (ty, loc)) in model.func(h).param_types.iter().enumerate() {
             if let Some(&target) = by_type.get(ty) {
                 calls.push(Step::Call(crate::facts::Call {
                     id: u32::MAX - i as u32,
@@ -383,13 +398,22 @@ fn add_extractors(model: &mut Model) {
                 }));
             }
         }
+        if calls.is_empty() {
+            continue;
+        }
+        let f = fn_mut(&mut model.files, model.fns[h]);
         calls.append(&mut f.body);
         f.body = calls;
     }
 }
 
+/// A function to annotate: its file is copied first if the language server's cache shares it.
+fn fn_mut(files: &mut [Arc<FileFacts>], r: FnRef) -> &mut FnFacts {
+    &mut Arc::make_mut(&mut files[r.file]).functions[r.index]
+}
+
 /// Files that are modules declared `#[cfg(test)] mod x;` elsewhere hold only test code.
-fn mark_test_files(files: &mut [FileFacts]) {
+fn mark_test_files(files: &mut [Arc<FileFacts>]) {
     let test_mods: Vec<Vec<String>> = files
         .iter()
         .flat_map(|f| f.test_modules.iter().cloned())
@@ -398,7 +422,9 @@ fn mark_test_files(files: &mut [FileFacts]) {
         return;
     }
     for file in files {
-        if test_mods.iter().any(|m| file.module.starts_with(m)) {
+        let unmarked = file.functions.iter().any(|f| !f.is_test);
+        if unmarked && test_mods.iter().any(|m| file.module.starts_with(m)) {
+            let file = Arc::make_mut(file);
             file.functions.iter_mut().for_each(|f| f.is_test = true);
         }
     }
@@ -449,7 +475,7 @@ struct Index {
 }
 
 impl Index {
-    fn new(files: &[FileFacts], fns: &[FnRef], catalog: &crate::catalog::Catalog) -> Index {
+    fn new(files: &[Arc<FileFacts>], fns: &[FnRef], catalog: &crate::catalog::Catalog) -> Index {
         let mut index = Index {
             by_name: FxHashMap::default(),
             by_path: FxHashMap::default(),
@@ -576,7 +602,7 @@ impl Index {
     /// (directly, or through a `use .. as ..` rename) are resolved.
     fn called_among(
         &self,
-        files: &[FileFacts],
+        files: &[Arc<FileFacts>],
         fns: &[FnRef],
         candidates: &[usize],
     ) -> HashSet<usize> {
@@ -623,7 +649,7 @@ impl Index {
     /// weak a clue for the many calls that are not awaited).
     fn resolve_call(
         &self,
-        files: &[FileFacts],
+        files: &[Arc<FileFacts>],
         fns: &[FnRef],
         caller: usize,
         call: &crate::facts::Call,
@@ -674,7 +700,7 @@ impl Index {
     /// Resolves a call made inside function `caller`.
     fn resolve(
         &self,
-        files: &[FileFacts],
+        files: &[Arc<FileFacts>],
         fns: &[FnRef],
         caller: usize,
         callee: &Callee,
@@ -971,7 +997,7 @@ impl Index {
     /// a call to another service.
     fn client_hop(
         &self,
-        files: &[FileFacts],
+        files: &[Arc<FileFacts>],
         fns: &[FnRef],
         caller: usize,
         call: &crate::facts::Call,

@@ -227,7 +227,7 @@ pub fn apply(model: &Model, config: &Config, diagnostics: &mut Vec<Diagnostic>) 
                 });
             }
         }
-        if !file.source.contains(MARKER) {
+        if !has_directives(&file.source) {
             continue;
         }
         for mut directive in directives(&file.source) {
@@ -328,13 +328,23 @@ fn covers(directive: &Directive, file: usize, d: &Diagnostic, lints: &[String]) 
     (directive.first..=directive.last).contains(&d.loc.line)
 }
 
+/// Whether a file's text holds the directive marker at all (a fast scan: most files have none).
+fn has_directives(source: &str) -> bool {
+    memchr::memmem::find(source.as_bytes(), MARKER.as_bytes()).is_some()
+}
+
 /// Budgets written above handlers (`// hopcheck: budget(400ms)`), by function.
 pub fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
     // Each file's directives once: budgets by the `fn` line they stand above.
     let mut by_line: std::collections::HashMap<(usize, u32), f64> =
         std::collections::HashMap::new();
+    let handler_files: std::collections::HashSet<usize> = model
+        .routes
+        .iter()
+        .map(|r| model.fns[r.handler].file)
+        .collect();
     for (index, file) in model.files.iter().enumerate() {
-        if !file.source.contains(MARKER) {
+        if !handler_files.contains(&index) || !has_directives(&file.source) {
             continue;
         }
         for d in directives(&file.source) {

@@ -508,8 +508,11 @@ mod tests {
 
     /// The analysis of one handler `h` with `body`, and the cost model's estimate for it.
     fn analysis(body: Vec<Step>) -> Analysis {
+        // A handler (only what is on a path is priced).
         let f = FnFacts {
             name: "h".into(),
+            is_async: true,
+            extractors: vec!["State".into()],
             body,
             ..FnFacts::default()
         };

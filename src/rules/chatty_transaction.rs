@@ -486,7 +486,10 @@ mod tests {
         if let Some(level) = chatty {
             config.levels.insert("chatty-transaction".into(), level);
         }
-        let model = crate::model::build(files, &config);
+        let model = crate::model::build(
+            files.into_iter().map(std::sync::Arc::new).collect(),
+            &config,
+        );
         let costs = Costs::compute(&model, &config);
         let ctx = Ctx {
             model: &model,
