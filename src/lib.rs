@@ -162,13 +162,20 @@ pub fn parse_source(rel: &str, source: String, catalog: &catalog::Catalog) -> fa
 
 /// The stages after parsing: model, rules, suppressions, route reports.
 pub fn analyze_files(root: &Path, files: Vec<facts::FileFacts>, config: Config) -> Analysis {
-    analyze_shared(root, files.into_iter().map(Arc::new).collect(), config)
+    let files = files.into_iter().map(Arc::new).collect();
+    analyze_shared(root, files, config, None).0
 }
 
 /// [`analyze_files`] on facts the caller keeps too (the language server's cache): only the files the
-/// model annotates are copied.
-pub fn analyze_shared(root: &Path, files: Vec<Arc<facts::FileFacts>>, config: Config) -> Analysis {
-    let model = model::build(files, &config);
+/// model annotates are copied. `index`: the name lookups of an earlier run, when no file's
+/// definitions changed since (see [`model::build_with`]); the ones used are returned for the next run.
+pub fn analyze_shared(
+    root: &Path,
+    files: Vec<Arc<facts::FileFacts>>,
+    config: Config,
+    index: Option<model::Index>,
+) -> (Analysis, model::Index) {
+    let (model, index) = model::build_with(files, &config, index);
     let (diagnostics, routes) = {
         let costs = cost::Costs::compute(&model, &config);
         let ctx = rules::Ctx {
@@ -189,7 +196,7 @@ pub fn analyze_shared(root: &Path, files: Vec<Arc<facts::FileFacts>>, config: Co
         .iter()
         .map(|f| format!("{prefix}{}", f.path))
         .collect();
-    Analysis {
+    let analysis = Analysis {
         root: root.to_path_buf(),
         repo_paths,
         model,
@@ -199,7 +206,8 @@ pub fn analyze_shared(root: &Path, files: Vec<Arc<facts::FileFacts>>, config: Co
         comparison: None,
         baseline: None,
         fail_on: gate::FailOn::default(),
-    }
+    };
+    (analysis, index)
 }
 
 /// How many rounds of pulling in skipped files a run makes at most.

@@ -115,6 +115,8 @@ struct Cached {
     /// Where the text came from: an open buffer's version, or the file's modification time and size.
     stamp: Stamp,
     facts: Arc<FileFacts>,
+    /// Its [`crate::model::definitions`].
+    definitions: u64,
 }
 
 #[derive(Clone, PartialEq)]
@@ -143,6 +145,8 @@ pub struct Workspace {
     cache: HashMap<String, Cached>,
     /// The catalog the cached facts were extracted with (as text): another one parses every file again.
     catalog: String,
+    /// The name lookups of the last analysis, and the definitions of every file they were made from.
+    index: Option<(crate::model::Index, Vec<u64>)>,
 }
 
 impl Workspace {
@@ -153,6 +157,7 @@ impl Workspace {
             check_disk: true,
             cache: HashMap::new(),
             catalog: String::new(),
+            index: None,
         }
     }
 
@@ -168,6 +173,7 @@ impl Workspace {
         let catalog = format!("{:?}", config.catalog);
         if catalog != self.catalog {
             self.cache.clear();
+            self.index = None;
             self.catalog = catalog;
         }
         let root = self.root.clone();
@@ -185,6 +191,7 @@ impl Workspace {
                 .collect()
         });
         let mut files = Vec::with_capacity(listing.len());
+        let mut definitions = Vec::with_capacity(listing.len());
         for f in listing.iter() {
             let buffer = open.get(&f.canonical).or_else(|| open.get(&f.path));
             let cached = self.cache.get(&f.rel);
@@ -204,6 +211,7 @@ impl Workspace {
             };
             if let Some(c) = cached.filter(|c| c.stamp == stamp) {
                 files.push(c.facts.clone());
+                definitions.push(c.definitions);
                 continue;
             }
             let text = match buffer {
@@ -222,19 +230,30 @@ impl Workspace {
                     ..FileFacts::default()
                 },
             });
+            let defined = crate::model::definitions(&facts);
             self.cache.insert(
                 f.rel.clone(),
                 Cached {
                     stamp,
                     facts: facts.clone(),
+                    definitions: defined,
                 },
             );
             files.push(facts);
+            definitions.push(defined);
         }
         self.check_disk = false;
         let listed: HashSet<&str> = listing.iter().map(|f| f.rel.as_str()).collect();
         self.cache.retain(|rel, _| listed.contains(rel.as_str()));
-        crate::analyze_shared(&self.root, files, config)
+        // An edit inside a function body leaves every definition as it was: the lookups still hold.
+        let earlier = self
+            .index
+            .take()
+            .filter(|(_, made_from)| *made_from == definitions)
+            .map(|(index, _)| index);
+        let (analysis, index) = crate::analyze_shared(&self.root, files, config, earlier);
+        self.index = Some((index, definitions));
+        analysis
     }
 }
 
@@ -972,6 +991,31 @@ mod tests {
         ws.rescan();
         let third = ws.analyze(&open, Config::default_topology());
         assert_eq!(third.routes[0].round_trips, 3);
+
+        // A function defined in another buffer after the call to it was written: the name lookups
+        // are made again, and the call now leads to its query.
+        let calling = three.replace("}\n", "    crate::other::helper(&db).await;\n}\n");
+        open.insert(main.clone(), (calling.clone(), hash(&calling)));
+        assert_eq!(
+            ws.analyze(&open, Config::default_topology()).routes[0].round_trips,
+            3
+        );
+        // (`o` renamed: as many functions as before, under another name.)
+        let helper =
+            "pub async fn helper(db: &PgPool) { sqlx::query(\"SELECT 4\").execute(db).await; }\n";
+        let other_path = root.join("src/other.rs");
+        open.insert(other_path, (helper.to_string(), hash(helper)));
+        assert_eq!(
+            ws.analyze(&open, Config::default_topology()).routes[0].round_trips,
+            4
+        );
+        // Both buffers closed: the files on disk stand for them again.
+        open.clear();
+        ws.rescan();
+        assert_eq!(
+            ws.analyze(&open, Config::default_topology()).routes[0].round_trips,
+            3
+        );
 
         // A new file on disk comes in with the next rescan too.
         std::fs::write(root.join("src/late.rs"), HANDLER).unwrap();

@@ -133,7 +133,32 @@ impl Model {
 }
 
 /// Joins the facts of all files.
-pub fn build(mut files: Vec<Arc<FileFacts>>, config: &Config) -> Model {
+pub fn build(files: Vec<Arc<FileFacts>>, config: &Config) -> Model {
+    build_with(files, config, None).0
+}
+
+/// What a file contributes to the name lookups: its path, its modules, and the names, modules and
+/// owners of what it defines. Files whose definitions hash alike, in the same order, give the same
+/// [`Index`] (with the same catalog), however the bodies of their functions changed.
+pub fn definitions(file: &FileFacts) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&file.path, &file.module, &file.test_modules).hash(&mut h);
+    (&file.types, &file.impls, &file.uses).hash(&mut h);
+    for f in file.functions.iter() {
+        (&f.name, &f.module, &f.self_ty, f.is_test).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// [`build`], with the name lookups of an earlier build when the caller knows that every file's
+/// [`definitions`] are as they were then (the language server after an edit inside a function).
+/// Returns them for the next build.
+pub fn build_with(
+    mut files: Vec<Arc<FileFacts>>,
+    config: &Config,
+    earlier: Option<Index>,
+) -> (Model, Index) {
     mark_test_files(&mut files);
     let mut fns = Vec::new();
     for (file, facts) in files.iter().enumerate() {
@@ -141,7 +166,13 @@ pub fn build(mut files: Vec<Arc<FileFacts>>, config: &Config) -> Model {
             fns.push(FnRef { file, index });
         }
     }
-    let index = Index::new(&files, &fns, &config.catalog);
+    let index = match earlier {
+        Some(index) if index.file_of.len() == fns.len() => {
+            index.path_cache.borrow_mut().clear();
+            index
+        }
+        _ => Index::new(&files, &fns, &config.catalog),
+    };
     classify_trips(&mut files, &fns, config);
 
     let files_turn_checks_off = files.iter().any(|f| f.checkout_test_off);
@@ -183,7 +214,7 @@ pub fn build(mut files: Vec<Arc<FileFacts>>, config: &Config) -> Model {
     model.resolved = resolve_from(&mut model, &index, config, roots);
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
-    model
+    (model, index)
 }
 
 /// Classifies every round trip of every function: its SQL (also through a constant), read or write,
@@ -443,7 +474,7 @@ type PathKey = (usize, Vec<String>, Vec<String>);
 const MAX_ALIAS_DEPTH: usize = 8;
 
 /// Name lookups over all functions, modules, `use` declarations and types.
-struct Index {
+pub struct Index {
     by_name: FxHashMap<String, Vec<usize>>,
     /// (module, name) → free functions.
     by_path: FxHashMap<(Vec<String>, String), Vec<usize>>,

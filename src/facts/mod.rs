@@ -56,7 +56,7 @@ pub struct FileFacts {
     pub checkout_test_off: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct UseAlias {
     pub module: Vec<String>,
     pub name: String,
@@ -64,7 +64,7 @@ pub struct UseAlias {
 }
 
 /// A named type of the analysed code. Types are reduced to one name: `Arc<dyn Repo + Send>` is `Repo`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct TypeFacts {
     pub name: String,
     /// Field name → type name, for structs with named fields.
