@@ -543,7 +543,13 @@ impl Server {
                     }
                 });
             }
-            if let Some(t) = found {
+            if let Some(mut t) = found {
+                // Off every request path, the model left it as the file has it: classify it here.
+                if t.target.is_none() {
+                    let consts = crate::model::consts(&a.model.files);
+                    let (sql, access, target) = crate::model::classify(&t, &consts, &a.config);
+                    (t.sql, t.access, t.target) = (sql, Some(access), Some(target));
+                }
                 return markdown(&trip_text(a, &t));
             }
         }
@@ -1034,6 +1040,29 @@ mod tests {
                 .len(),
             3
         );
+    }
+
+    #[test]
+    fn a_round_trip_off_every_request_path_still_has_its_hover() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        // A job nothing calls: the model leaves its round trip unclassified.
+        let job = "async fn job(db: &PgPool) {\n    sqlx::query(\"SELECT id FROM users\").fetch_one(db).await;\n}\n";
+        std::fs::write(root.join("src/main.rs"), job).unwrap();
+        let mut server = Server::new(root.clone());
+        server.analysis = Some(
+            server
+                .workspace
+                .analyze(&server.open, Config::default_topology()),
+        );
+        let params = json!({
+            "textDocument": {"uri": uri_of(&root.join("src/main.rs"))},
+            "position": {"line": 1, "character": 48},
+        });
+        let text = server.hover(&params)["contents"]["value"].to_string();
+        assert!(text.contains("main (primary): eu-central-1"), "{text}");
+        assert!(text.contains("a read"), "{text}");
     }
 
     #[test]

@@ -173,7 +173,6 @@ pub fn build_with(
         }
         _ => Index::new(&files, &fns, &config.catalog),
     };
-    classify_trips(&mut files, &fns, config);
 
     let files_turn_checks_off = files.iter().any(|f| f.checkout_test_off);
     let mut model = Model {
@@ -212,46 +211,58 @@ pub fn build_with(
         .chain(spawned.clone())
         .collect();
     model.resolved = resolve_from(&mut model, &index, config, roots);
+    classify_trips(&mut model, config);
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
     (model, index)
 }
 
-/// Classifies every round trip of every function: its SQL (also through a constant), read or write,
-/// and the database and role it goes to.
-fn classify_trips(files: &mut [Arc<FileFacts>], fns: &[FnRef], config: &Config) {
-    let consts: HashMap<&str, &str> = files
-        .iter()
-        .flat_map(|f| f.consts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .collect();
-    let mut classified = Vec::with_capacity(fns.len());
+/// Classifies the round trips of the functions on some path (see [`Model::resolved`]; the others are
+/// read by no lint and no report, and stay as the files have them): their SQL (also through a
+/// constant), read or write, and the database and role they go to.
+fn classify_trips(model: &mut Model, config: &Config) {
+    let consts = consts(&model.files);
     // Executors that queries go through with a connection check first: pools of such a library, whose
-    // BEGIN checks the connection too.
+    // BEGIN checks the connection too. Gathered from every function: a pool is often made off the paths.
     let mut pinging: HashSet<String> = HashSet::new();
-    for r in fns {
-        let f = &files[r.file].functions[r.index];
-        let mut trips = Vec::new();
-        for step in &f.body {
+    for id in 0..model.fns.len() {
+        for step in &model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Trip(t) = s {
                     if let (true, Some(e)) = (t.checkout, &t.executor) {
                         pinging.insert(e.clone());
                     }
-                    trips.push(classify(t, &consts, config));
                 }
             });
         }
-        classified.push(trips);
     }
-    for (id, r) in fns.iter().enumerate() {
-        // A function without round trips is left as it is (and its file shared, not copied).
-        if classified[id].is_empty() {
-            continue;
+    let mut by_fn = Vec::new();
+    for id in (0..model.fns.len()).filter(|&id| model.resolved[id]) {
+        // Round trips as the files have them; those made from client calls are classified already.
+        let mut classified = Vec::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Trip(t) = s {
+                    if t.target.is_none() {
+                        classified.push(classify(t, &consts, config));
+                    }
+                }
+            });
         }
-        let f = fn_mut(files, *r);
-        let mut trips = classified[id].iter();
+        // A function without round trips is left as it is (and its file shared, not copied).
+        if !classified.is_empty() {
+            by_fn.push((id, classified));
+        }
+    }
+    drop(consts);
+    for (id, classified) in by_fn {
+        let f = fn_mut(&mut model.files, model.fns[id]);
+        let mut trips = classified.into_iter();
         walk_mut(&mut f.body, &mut |s| {
             if let Step::Trip(t) = s {
+                if t.target.is_some() {
+                    return;
+                }
                 if t.kind == TripKind::Begin
                     && !t.on_connection
                     && !t.in_transaction
@@ -260,17 +271,25 @@ fn classify_trips(files: &mut [Arc<FileFacts>], fns: &[FnRef], config: &Config) 
                     t.checkout = true;
                 }
                 if let Some((text, access, target)) = trips.next() {
-                    t.sql = text.clone();
-                    t.access = Some(*access);
-                    t.target = Some(*target);
+                    t.sql = text;
+                    t.access = Some(access);
+                    t.target = Some(target);
                 }
             }
         });
     }
 }
 
+/// String constants of every file, by name, for SQL passed by name.
+pub fn consts(files: &[Arc<FileFacts>]) -> HashMap<&str, &str> {
+    files
+        .iter()
+        .flat_map(|f| f.consts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect()
+}
+
 /// A round trip's SQL, access and target.
-fn classify(
+pub fn classify(
     t: &Trip,
     consts: &HashMap<&str, &str>,
     config: &Config,

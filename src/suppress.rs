@@ -227,7 +227,7 @@ pub fn apply(model: &Model, config: &Config, diagnostics: &mut Vec<Diagnostic>) 
                 });
             }
         }
-        if !has_directives(&file.source) {
+        if !file.has_directives {
             continue;
         }
         for mut directive in directives(&file.source) {
@@ -329,7 +329,7 @@ fn covers(directive: &Directive, file: usize, d: &Diagnostic, lints: &[String]) 
 }
 
 /// Whether a file's text holds the directive marker at all (a fast scan: most files have none).
-fn has_directives(source: &str) -> bool {
+pub fn has_directives(source: &str) -> bool {
     memchr::memmem::find(source.as_bytes(), MARKER.as_bytes()).is_some()
 }
 
@@ -344,7 +344,7 @@ pub fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
         .map(|r| model.fns[r.handler].file)
         .collect();
     for (index, file) in model.files.iter().enumerate() {
-        if !handler_files.contains(&index) || !has_directives(&file.source) {
+        if !handler_files.contains(&index) || !file.has_directives {
             continue;
         }
         for d in directives(&file.source) {

@@ -54,6 +54,9 @@ pub struct FileFacts {
     pub parse_error: Option<ParseError>,
     /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
     pub checkout_test_off: bool,
+    /// The text holds `hopcheck:` directives (found when it is parsed, so that later stages need not
+    /// scan every file's text again).
+    pub has_directives: bool,
 }
 
 #[derive(Debug, Clone, Hash)]
