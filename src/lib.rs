@@ -148,6 +148,16 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     lap("discover");
     let files = parse_all(found, &config.catalog, progress);
     lap("parse");
+    if timings {
+        let aside = files.iter().filter(|f| f.source.is_empty()).count();
+        let parsed: usize = files.iter().map(|f| f.source.len()).sum();
+        eprintln!(
+            "{:>10}  {} files parsed ({:.1} MB), {aside} set aside by the text scan",
+            "",
+            files.len() - aside,
+            parsed as f64 / 1e6
+        );
+    }
     progress.stage("modelling the request paths", 0);
     let analysis = analyze_files(root, files, config);
     lap("rules");
