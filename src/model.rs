@@ -1,6 +1,7 @@
-//! The model: the facts of all files joined into one project. It resolves awaited calls to the functions
-//! they reach (by path, `use` alias and method name), routers to routes with full paths, handlers to entry
-//! points, SQL constants to text, and every round trip to a read or write and a database endpoint.
+//! The model: the facts of all files joined into one project. It resolves routers to routes with full
+//! paths and handlers to entry points; then, from each handler and spawned task outwards, awaited calls to
+//! the functions they reach (by path, `use` alias and method name), SQL constants to text, and each round
+//! trip to a read or write and a database endpoint. Code that no handler or task reaches is left as parsed.
 //!
 //! It does no I/O and never looks at syntax; it only joins facts.
 
