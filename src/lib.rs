@@ -152,7 +152,7 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
         let aside = files.iter().filter(|f| f.source.is_empty()).count();
         let parsed: usize = files.iter().map(|f| f.source.len()).sum();
         eprintln!(
-            "{:>10}  {} files parsed ({:.1} MB), {aside} set aside by the text scan",
+            "{:>10}  {} files parsed ({:.2} MB), {aside} set aside by the text scan",
             "",
             files.len() - aside,
             parsed as f64 / 1e6
