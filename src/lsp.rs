@@ -167,8 +167,8 @@ impl Workspace {
         self.check_disk = true;
     }
 
-    /// Analyses the workspace: `open` holds the editor's buffers (canonical path → text, and a hash of
-    /// it), which stand for the files on disk.
+    /// Analyses the workspace: `open` holds the editor's buffers (path → text, and a hash of it; a file
+    /// is matched by its canonical path or by its path as listed), which stand for the files on disk.
     pub fn analyze(&mut self, open: &HashMap<PathBuf, (String, u64)>, config: Config) -> Analysis {
         let catalog = format!("{:?}", config.catalog);
         if catalog != self.catalog {
