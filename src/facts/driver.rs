@@ -10,6 +10,7 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall};
 
+use super::span;
 use super::sql::Access;
 use super::TripKind;
 use crate::catalog::{path_matches, Builder, CallSpec, Catalog, EndpointSpec};
@@ -240,7 +241,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         sql: SqlRef::Unknown,
         executor,
         start: m.method.span(),
-        call: m.span(),
+        call: span::of_method_call(m),
         access: None,
         database: None,
         service: false,
@@ -369,7 +370,7 @@ fn builder_trip<'e>(
         sql,
         executor,
         start: sender.method.span(),
-        call: sender.span(),
+        call: span::of_method_call(sender),
         access,
         database: None,
         service: b.endpoint == Some(EndpointSpec::Service),
@@ -422,7 +423,7 @@ fn method_trip<'e, 'c>(
         sql,
         executor,
         start: call.method.span(),
-        call: call.span(),
+        call: span::of_method_call(call),
         access: c.access.map(|a| a.access()),
         database: c.database.clone(),
         service: c.endpoint == Some(EndpointSpec::Service),
@@ -466,7 +467,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         sql: sql.unwrap_or(SqlRef::Unknown),
         executor: pick_executor(c, None, &args),
         start: p.path.span(),
-        call: call.span(),
+        call: span::of(expr),
         access: c.access.map(|a| a.access()),
         database: c.database.clone(),
         service: c.endpoint == Some(EndpointSpec::Service),
@@ -529,7 +530,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         sql,
         executor: expr.args.first(),
         start: expr.method.span(),
-        call: expr.span(),
+        call: span::of_method_call(expr),
         access: builder.access.map(|a| a.access()),
         database: None,
         service: false,

@@ -8,6 +8,7 @@
 pub mod driver;
 mod prune;
 pub mod router;
+pub mod span;
 pub mod sql;
 mod visitor;
 

@@ -15,6 +15,7 @@ use syn::{Expr, Token};
 
 use super::driver::{self, SqlRef, TripShape};
 use super::router::{self, RouterEnv};
+use super::span;
 use super::TripKind;
 use super::{
     Call, Callee, Concurrent, FileFacts, FnFacts, Loc, LoopStep, ParseError, RouteEntry, Step,
@@ -629,7 +630,7 @@ impl<'a, 's> Visitor<'a, 's> {
                         .get_ident()
                         .and_then(|i| self.fns.last()?.closure_locals.get(&i.to_string()).cloned());
                     let path = local.unwrap_or_else(|| driver::path_segments(&p.path));
-                    Some((Callee::Path(path), call.func.span()))
+                    Some((Callee::Path(path), span::of(&call.func)))
                 }
                 _ => None,
             },
@@ -645,7 +646,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some((callee, start)) = callee else {
             return;
         };
-        let loc = self.compact(start, await_span, base.span());
+        let loc = self.compact(start, await_span, span::of(base));
         self.push_call(callee, loc, mark, true);
     }
 
@@ -856,7 +857,7 @@ impl<'a, 's> Visitor<'a, 's> {
             sql: SqlRef::Text(sql.into()),
             executor: Some(&*m.receiver),
             start: m.method.span(),
-            call: m.span(),
+            call: span::of_method_call(m),
             access: None,
             database: None,
             service: false,
@@ -1159,7 +1160,7 @@ impl<'a, 's> Visitor<'a, 's> {
             .map(std::mem::take)
             .unwrap_or_default();
         if branches.iter().any(|b| !b.is_empty()) {
-            let loc = self.loc(root.span());
+            let loc = self.loc(span::of(root));
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Concurrent(Concurrent {
                     loc,
@@ -1830,7 +1831,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // (a repository that runs synchronous diesel, a helper that builds a query future).
         if let (true, Expr::Path(p)) = (self.in_fn(), &*c.func) {
             let callee = Callee::Path(driver::path_segments(&p.path));
-            self.plain_call(callee, p.path.span(), c.span(), mark);
+            self.plain_call(callee, p.path.span(), span::of_call(c), mark);
         }
     }
 
