@@ -1,5 +1,5 @@
 //! The benchmark: the whole pipeline on a real corpus against the floor (reading the files, `rg` over them
-//! where installed, a bare `syn::parse_file` of each), and a one-file re-analysis as the language server
+//! where installed, a bare `syn::parse_file` of each, on one core and on all), and a one-file re-analysis as the language server
 //! does it. Run: `cargo bench --bench pipeline -- <folder>` (or `HOPCHECK_BENCH_CORPUS=<folder>`); without
 //! a folder it uses the corpus `benches/corpus.sh` vendors from crates.io into ~/.cache/hopcheck-bench.
 //! It prints a table; it asserts nothing. `-- --edit-only <folder>` times the language server's step alone.
@@ -63,6 +63,12 @@ fn main() {
             let _ = syn::parse_file(text);
         }
     });
+    let syn_all = best(|| {
+        use rayon::prelude::*;
+        files.par_iter().for_each(|(_, text)| {
+            let _ = syn::parse_file(text);
+        });
+    });
     let bin = env!("CARGO_BIN_EXE_hopcheck");
     let run = |threads: Option<&str>| {
         let mut peak = 0;
@@ -97,7 +103,7 @@ fn main() {
     let row = |name: &str, d: Duration, peak: Option<u64>| {
         let s = d.as_secs_f64();
         println!(
-            "{name:<38} {:>9.1} ms {:>8.1} MB/s {:>7.1}× floor{}",
+            "{name:<40} {:>9.1} ms {:>8.1} MB/s {:>7.1}× floor{}",
             s * 1000.0,
             mb / s,
             s / floor.as_secs_f64(),
@@ -110,6 +116,7 @@ fn main() {
         row("rg -n '\\.await' (the floor)", rg, None);
     }
     row("syn::parse_file of every file, 1 core", syn_one, None);
+    row("syn::parse_file of every file, all cores", syn_all, None);
     row("hopcheck check, 1 core", one, Some(peak_one));
     row("hopcheck check, all cores", all, Some(peak_all));
     row("one file edited (language server)", incremental, None);
