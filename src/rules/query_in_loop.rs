@@ -32,12 +32,17 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Steps of a loop body that make round trips, not counting nested loops (they are reported on their own).
+/// Steps of a loop body that make round trips and then come back for another iteration, not counting
+/// nested loops (they are reported on their own). A branch that always leaves the loop (`if found {
+/// save().await?; return Ok(()) }`) runs at most once, however many times the loop turns.
 fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
     for step in body {
         match step {
             Step::Loop(_) | Step::Exit | Step::Break => {}
-            Step::Branch(alts) => alts.iter().for_each(|a| costly_items(ctx, a, out)),
+            Step::Branch(alts) => alts
+                .iter()
+                .filter(|a| ctx.costs.split(a).0.is_some())
+                .for_each(|a| costly_items(ctx, a, out)),
             Step::Trip(_) | Step::Call(_) | Step::Concurrent(_) => {
                 if ctx.costs.step(step).trips > 0 {
                     out.push(step);
@@ -48,6 +53,11 @@ fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
 }
 
 fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut Vec<Diagnostic>) {
+    // Only a round trip on a path that comes back for the next iteration is paid N times.
+    match ctx.costs.split(&l.body).0 {
+        Some(through) if through.trips > 0 => {}
+        _ => return,
+    }
     let mut items = Vec::new();
     costly_items(ctx, &l.body, &mut items);
     let Some(first) = items.first() else { return };
