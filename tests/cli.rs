@@ -437,6 +437,7 @@ fn the_help_follows_the_data_dependencies() {
         "bad_query_after_a_guard",
         "bad_chained_futures",
         "bad_dependency_through_the_scrutinee",
+        "bad_dependency_through_a_let_chain",
         "bad_dependency_through_a_mutable_argument",
     ] {
         assert!(

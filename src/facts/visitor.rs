@@ -1100,6 +1100,25 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// An `if` or `while` condition. In a let chain (`if let Some(user) = find(..).await && let Some(m) =
+    /// member(&user.id).await`) each `let` binds its names before the next part runs, so a round trip
+    /// that uses them waits for the one that made them.
+    fn condition(&mut self, cond: &Expr) {
+        match cond {
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) && has_let(cond) => {
+                self.condition(&b.left);
+                self.controlled_by(&b.right, &[], |v| v.condition(&b.right));
+            }
+            Expr::Let(l) if self.in_fn() => {
+                let mark = self.new_mark();
+                self.visit_expr(&l.expr);
+                let made = self.made_since(mark);
+                self.bind(&l.pat, &l.expr, &made);
+            }
+            other => self.visit_expr(other),
+        }
+    }
+
     /// Runs `f` with the dependencies of a branch condition added: what runs inside a branch depends
     /// on whatever decided it.
     fn controlled_by(&mut self, cond: &Expr, made: &[u32], f: impl FnOnce(&mut Self)) {
@@ -1854,7 +1873,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return visit::visit_expr_if(self, e);
         }
         let mark = self.new_mark();
-        self.visit_expr(&e.cond);
+        self.condition(&e.cond);
         let made = self.made_since(mark);
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
@@ -1938,7 +1957,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let body = self.frame(|v| {
             if !drains_set {
-                v.visit_expr(&e.cond);
+                v.condition(&e.cond);
             }
             if let Expr::Let(l) = &*e.cond {
                 v.bind(&l.pat, &l.expr, &[]);
@@ -2299,6 +2318,18 @@ fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
         }
     }
     out
+}
+
+/// A condition with a `let` in it: `let P = e`, or a chain of them and tests joined by `&&`.
+fn has_let(cond: &Expr) -> bool {
+    match cond {
+        Expr::Let(_) => true,
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            has_let(&b.left) || has_let(&b.right)
+        }
+        Expr::Paren(p) => has_let(&p.expr),
+        _ => false,
+    }
 }
 
 /// How many `.await`ed calls of catalog methods a macro body's tokens hold (`$conn.query(..).await`).
