@@ -1156,6 +1156,15 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// A loop's body as steps that run once: a retry loop, whose attempt leaves the loop when it
+    /// succeeds, typically makes its round trip once.
+    fn push_once(&mut self, mut body: Vec<Step>) {
+        super::strip_breaks(&mut body);
+        if let Some(ctx) = self.ctx() {
+            body.into_iter().for_each(|s| ctx.push(s));
+        }
+    }
+
     /// `set.next().await`, `set.collect().await`, `set.join_next().await`: the set's futures run at once,
     /// the first time it is drained.
     fn drain_future_set(&mut self, base: &Expr) -> bool {
@@ -1964,6 +1973,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
             v.visit_block(&e.body);
         });
+        if !drains_set && retries_until_ok(&e.body) {
+            return self.push_once(body);
+        }
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
         let forever =
             matches!(&*e.cond, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
@@ -1976,6 +1988,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.loc(e.loop_token.span);
+        if retries_until_ok(&e.body) {
+            return self.push_once(body);
+        }
         self.push_loop(loc, body, None, true);
     }
 
@@ -2318,6 +2333,51 @@ fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
         }
     }
     out
+}
+
+/// A retry loop: its body matches on an awaited attempt, and every `Ok(..)` arm leaves the loop
+/// (`loop { match send().await { Ok(r) => break r, Err(e) if tries < 3 => sleep(..).await, Err(e) =>
+/// return Err(e) } }`). Only a failed attempt comes back, so the loop typically runs once.
+fn retries_until_ok(body: &syn::Block) -> bool {
+    body.stmts.iter().any(|stmt| {
+        let expr = match stmt {
+            syn::Stmt::Expr(e, _) => e,
+            syn::Stmt::Local(l) => match &l.init {
+                Some(init) => &*init.expr,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let Expr::Match(m) = expr else { return false };
+        let mut oks = m.arms.iter().filter(|a| is_ok_pattern(&a.pat)).peekable();
+        oks.peek().is_some()
+            && contains_await(&m.expr)
+            && oks.all(|a| leaves_loop(&a.body))
+            && m.arms.iter().any(|a| !is_ok_pattern(&a.pat))
+    })
+}
+
+/// `Ok(..)`, also under a binding (`r @ Ok(_)`).
+fn is_ok_pattern(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Ok"),
+        syn::Pat::Ident(i) => i.subpat.as_ref().is_some_and(|(_, p)| is_ok_pattern(p)),
+        _ => false,
+    }
+}
+
+/// `return ..` or `break ..` (not `break 'outer` of an enclosing loop), directly or as a block's last
+/// statement.
+fn leaves_loop(body: &Expr) -> bool {
+    match body {
+        Expr::Return(_) => true,
+        Expr::Break(b) => b.label.is_none(),
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(e, _)) => leaves_loop(e),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// A condition with a `let` in it: `let P = e`, or a chain of them and tests joined by `&&`.
