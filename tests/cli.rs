@@ -862,6 +862,58 @@ async fn counts(State(db): State<AppState>) -> rusqlite::Result<()> {
 }
 
 #[test]
+fn utoipa_axum_routers_take_their_paths_from_the_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+use axum::{routing::get, Router};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Lists a crate's owners.
+#[utoipa::path(
+    get,
+    path = "/api/v1/crates/{name}/owners",
+    responses((status = 200, body = Owners), (status = "4XX", body = ApiError<'_>)),
+)]
+async fn list_owners(state: AppState, path: CratePath) -> Json<Owners> {
+    let conn = state.db.get().await.unwrap();
+    Json(owners(&conn, &path.name).await)
+}
+
+async fn metrics(state: AppState) -> String {
+    String::new()
+}
+
+fn build(state: AppState) -> Router {
+    let (router, _api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_owners))
+        .split_for_parts();
+    router.route("/api/private/metrics", get(metrics)).with_state(state)
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes: Vec<(String, String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            (s("method"), s("path"), s("handler"))
+        })
+        .collect();
+    routes.sort();
+    let expected = [
+        ("GET", "/api/private/metrics", "metrics"),
+        ("GET", "/api/v1/crates/{name}/owners", "list_owners"),
+    ]
+    .map(|(m, p, h)| (m.to_string(), p.to_string(), h.to_string()));
+    assert_eq!(routes, expected);
+}
+
+#[test]
 fn synchronous_repositories_in_files_without_async_are_followed() {
     // `state.rs` and `repo.rs` have no `async`: the text scan skips them until the handler names their
     // types, and the blocking diesel calls in them are round trips all the same.

@@ -684,6 +684,30 @@ pub fn extractor_name(ty: &syn::Type) -> Option<String> {
     (generic || bare_ok).then_some(name)
 }
 
+/// The comma-separated arguments of an attribute that parse as expressions. Others are left out, not
+/// the whole attribute: utoipa's `responses((.., body = ApiError<'_>))` is no expression, but its
+/// `get` and `path = ".."` are.
+fn attr_args(attr: &syn::Attribute) -> Option<Vec<Expr>> {
+    let syn::Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    let mut args = Vec::new();
+    let mut part = proc_macro2::TokenStream::new();
+    let mut flush = |part: &mut proc_macro2::TokenStream| {
+        if let Ok(e) = syn::parse2::<Expr>(std::mem::take(part)) {
+            args.push(e);
+        }
+    };
+    for t in list.tokens.clone() {
+        match &t {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => flush(&mut part),
+            _ => part.extend([t]),
+        }
+    }
+    flush(&mut part);
+    Some(args)
+}
+
 /// A route declared by an attribute on the function: actix-web and rocket (`#[get("/x")]`,
 /// `#[route("/x", method = "GET")]`), poem-openapi (`#[oai(path = "/x", method = "get")]`), utoipa
 /// (`#[utoipa::path(get, path = "/x")]`).
@@ -692,7 +716,11 @@ pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
     for attr in attrs {
         let path = attr.path();
         let name = last_segment(path);
-        let Ok(args) = attr.parse_args_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+        if !(METHODS.contains(&name.as_str()) || matches!(name.as_str(), "route" | "oai" | "path"))
+        {
+            continue;
+        }
+        let Some(args) = attr_args(attr) else {
             continue;
         };
         let lit = |e: &Expr| match e {

@@ -1587,10 +1587,16 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 let mut defines = Vec::new();
                 pat_idents(&local.pat, &mut defines);
                 let name = single_ident(&local.pat);
+                // utoipa-axum's `let (router, api) = OpenApiRouter::new().routes(..).split_for_parts();`:
+                // the router is the first of the pair.
+                let (name, router_init) = match split_router(&local.pat, &init.expr) {
+                    Some((first, router)) => (Some(first), router),
+                    None => (name, &*init.expr),
+                };
                 // A router held in a local: its routes are counted where it is used.
                 if let Some(name) = &name {
-                    if looks_like_router(&init.expr) {
-                        if let Some(entries) = self.router_expr(&init.expr) {
+                    if looks_like_router(router_init) {
+                        if let Some(entries) = self.router_expr(router_init) {
                             if let Some(ctx) = self.ctx() {
                                 ctx.router_locals.insert(name.clone(), entries);
                             }
@@ -2575,6 +2581,20 @@ fn single_path_ident(expr: &Expr) -> Option<String> {
 }
 
 /// A cheap syntactic test before evaluating an expression as a router.
+/// `let (router, api) = <router>.split_for_parts();` (utoipa-axum): the router's name and expression.
+fn split_router<'e>(pat: &syn::Pat, init: &'e Expr) -> Option<(String, &'e Expr)> {
+    let (syn::Pat::Tuple(t), Expr::MethodCall(m)) = (pat, init) else {
+        return None;
+    };
+    if m.method != "split_for_parts" {
+        return None;
+    }
+    match t.elems.first() {
+        Some(syn::Pat::Ident(i)) => Some((i.ident.to_string(), &*m.receiver)),
+        _ => None,
+    }
+}
+
 fn looks_like_router(expr: &Expr) -> bool {
     if let Expr::Macro(m) = expr {
         return matches!(
