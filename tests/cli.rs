@@ -914,6 +914,52 @@ fn build(state: AppState) -> Router {
 }
 
 #[test]
+fn actix_configure_closures_mount_what_they_call_under_their_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+use actix_web::{web, App};
+
+async fn login(body: web::Json<Login>) -> String {
+    String::new()
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn configure_auth(cfg: &mut web::ServiceConfig, resets: bool) {
+    cfg.route("/login", web::post().to(login));
+}
+
+fn app(resets: bool) -> App {
+    App::new()
+        .service(web::scope("/auth").configure(|cfg| configure_auth(cfg, resets)))
+        .configure(move |cfg| {
+            cfg.route("/health", web::get().to(health));
+        })
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let routes: Vec<(String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            (s("path"), s("handler"))
+        })
+        .collect();
+    assert!(
+        routes.contains(&("/auth/login".to_string(), "login".to_string())),
+        "{routes:?}"
+    );
+}
+
+#[test]
 fn synchronous_repositories_in_files_without_async_are_followed() {
     // `state.rs` and `repo.rs` have no `async`: the text scan skips them until the handler names their
     // types, and the blocking diesel calls in them are round trips all the same.

@@ -403,6 +403,9 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                     }),
                 }
             }
+            // actix `.configure(|cfg| routes::configure(cfg, flag))`: the function the closure hands the
+            // configuration to.
+            Expr::Closure(c) => r.entries.extend(configured_through(c, env)),
             other => {
                 if let Some(inner) = eval_router(other, env) {
                     r.entries.extend(inner);
@@ -412,6 +415,46 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         _ => {}
     }
     Some(r)
+}
+
+/// The functions a configuring closure (`|cfg| f(cfg, ..)`, `move |cfg| { f(cfg, ..); g(cfg) }`) passes its
+/// parameter to, as routers mounted where the closure is.
+fn configured_through(c: &syn::ExprClosure, env: &mut dyn RouterEnv) -> Vec<RouteEntry> {
+    let [syn::Pat::Ident(param)] = c.inputs.iter().collect::<Vec<_>>()[..] else {
+        return Vec::new();
+    };
+    let calls: Vec<&Expr> = match &*c.body {
+        Expr::Block(b) => b
+            .block
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                syn::Stmt::Expr(e, _) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        other => vec![other],
+    };
+    calls
+        .into_iter()
+        .filter_map(|e| match e {
+            Expr::Call(call) => Some(call),
+            _ => None,
+        })
+        .filter(|call| {
+            call.args.iter().any(|a| {
+                matches!(super::driver::strip_plumbing(a), Expr::Path(p) if p.path.is_ident(&param.ident))
+            })
+        })
+        .filter_map(|call| match &*call.func {
+            Expr::Path(p) => Some(RouteEntry::Mount {
+                prefix: String::new(),
+                target: path_segments(&p.path),
+                loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Types that serve files from disk.
