@@ -1039,8 +1039,13 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Paren(p) => &*p.expr,
             other => other,
         };
+        // An async block runs only where it is awaited or joined, like a call's future.
+        let lazy_block = matches!(inner, Expr::Async(_));
         let call_like = matches!(inner, Expr::Call(_) | Expr::MethodCall(_));
-        if !call_like || contains_await(inner) || looks_like_router(inner) {
+        if !(call_like || lazy_block)
+            || (call_like && contains_await(inner))
+            || looks_like_router(inner)
+        {
             return false;
         }
         if let Expr::MethodCall(m) = inner {
