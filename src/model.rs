@@ -446,6 +446,7 @@ fn add_extractors(model: &mut Model) {
                     awaited: true,
                     after: Vec::new(),
                     resolved: Some(target),
+                    on_connection: false,
                 }));
             }
         }

@@ -659,6 +659,7 @@ mod tests {
                         awaited: true,
                         after: Vec::new(),
                         resolved: None,
+                        on_connection: false,
                     })
                 };
                 FnFacts {
@@ -712,6 +713,7 @@ mod tests {
                 awaited: true,
                 after: Vec::new(),
                 resolved: None,
+                on_connection: false,
             })
         };
         let h = FnFacts {

@@ -454,6 +454,17 @@ fn the_help_follows_the_data_dependencies() {
 }
 
 #[test]
+fn calls_that_share_a_transaction_handed_in_are_not_advised_to_run_at_once() {
+    let helps = helps_by_function("sequential_queries.rs");
+    let help = &helps["bad_reads_on_the_transaction_handed_in"];
+    assert!(
+        help.contains("run on one connection or transaction"),
+        "{help}"
+    );
+    assert!(!help.contains("try_join"), "{help}");
+}
+
+#[test]
 fn a_write_after_a_read_is_never_advised_to_run_at_once() {
     let helps = helps_by_function("sequential_queries.rs");
     for name in [

@@ -228,6 +228,9 @@ pub struct Call {
     pub after: Vec<u32>,
     /// Filled by the model: the function this call reaches.
     pub resolved: Option<usize>,
+    /// Hands a transaction or a connection to the callee (`load(&txn, id)`, `save(&mut conn, ..)`): its
+    /// statements then run on that one connection, so such calls cannot run at once.
+    pub on_connection: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

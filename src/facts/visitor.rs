@@ -646,8 +646,13 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some((callee, start)) = callee else {
             return;
         };
+        let on_connection = match base {
+            Expr::Call(call) => self.passes_connection(&call.args),
+            Expr::MethodCall(m) => self.passes_connection(&m.args),
+            _ => false,
+        };
         let loc = self.compact(start, await_span, span::of(base));
-        self.push_call(callee, loc, mark, true);
+        self.push_call_on(callee, loc, mark, true, on_connection);
     }
 
     /// A closure passed to an iterator adapter (`iter().map(..)`, `into_iter().for_each(..)`): walked as
@@ -722,6 +727,17 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     fn push_call(&mut self, callee: Callee, loc: Loc, mark: usize, awaited: bool) {
+        self.push_call_on(callee, loc, mark, awaited, false);
+    }
+
+    fn push_call_on(
+        &mut self,
+        callee: Callee,
+        loc: Loc,
+        mark: usize,
+        awaited: bool,
+        on_connection: bool,
+    ) {
         let after = self.deps_since(mark);
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
@@ -732,7 +748,37 @@ impl<'a, 's> Visitor<'a, 's> {
             awaited,
             after,
             resolved: None,
+            on_connection,
         }));
+    }
+
+    /// Whether a call's arguments hand it a transaction or a connection: named so (`tx`, `txn`,
+    /// `transaction`), typed so (a parameter of a `*Transaction`/`*Txn` type), a local made by `begin()`
+    /// or taken from a pool, or a `&mut` borrow of a parameter typed as a connection.
+    fn passes_connection<'e>(&self, args: impl IntoIterator<Item = &'e Expr>) -> bool {
+        let Some(ctx) = self.fns.last() else {
+            return false;
+        };
+        args.into_iter().any(|arg| {
+            let (text, mutable) = driver::executor_text(arg);
+            let head = text.split(['.', '(']).next().unwrap_or("");
+            if head.is_empty() {
+                return false;
+            }
+            let typed = ctx
+                .params
+                .iter()
+                .find(|(n, _)| n == head)
+                .map(|(_, t)| t.as_str());
+            let tx_named = matches!(head, "tx" | "txn" | "transaction");
+            let tx_typed = typed.is_some_and(|t| t.contains("Txn") || t.contains("Transaction"));
+            let conn_typed = typed.is_some_and(|t| t.contains("Connection") || t.ends_with("Conn"));
+            let local = matches!(
+                ctx.locals.get(head),
+                Some(Local::Executor { connection, transaction, .. }) if *connection || *transaction
+            );
+            tx_named || tx_typed || local || (mutable && conn_typed)
+        })
     }
 
     /// The primary span of an awaited call: from the call through `.await` when that fits on one line,
@@ -2065,6 +2111,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     awaited: true,
                     after,
                     resolved: None,
+                    on_connection: false,
                 }));
             }
         }

@@ -382,13 +382,16 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
         after_write |= writes_in(item);
         earlier.extend(ids(item.step));
     }
+    // A round trip on a connection or in a transaction here, or every call handed the same one.
     let one_connection = items.iter().any(|i| {
         let mut shared = false;
         i.step.walk(&mut |s| {
             shared |= matches!(s, Step::Trip(t) if t.on_connection || t.in_transaction)
         });
         shared
-    });
+    }) || items
+        .iter()
+        .all(|i| matches!(i.step, Step::Call(c) if c.on_connection));
     let transaction = reached.iter().any(|t| t.kind == TripKind::Begin);
     let services = reached.iter().any(|t| t.service);
     let prepares = reached.iter().any(|t| t.kind == TripKind::Prepare);
