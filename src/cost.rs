@@ -179,6 +179,13 @@ pub struct Costs<'a> {
     pub config: &'a Config,
     pub routing: Routing,
     fn_costs: Vec<Option<PathCost>>,
+    /// Functions priced as called with a connection or transaction handed in (`save(&mut tx, ..)`): no
+    /// pool check before their statements, which run on that connection. Filled as calls need them.
+    conn_costs: std::cell::RefCell<HashMap<usize, PathCost>>,
+    /// Whether the function being priced runs on a connection its caller handed in.
+    on_connection: std::cell::Cell<bool>,
+    /// The functions being priced that way, so that a recursive call adds nothing.
+    conn_visiting: std::cell::RefCell<Vec<usize>>,
     /// RTTs by deployment and region: looking one up resolves region names each time.
     rtts: std::cell::RefCell<HashMap<(usize, String), f64>>,
 }
@@ -195,6 +202,9 @@ impl<'a> Costs<'a> {
             config,
             routing,
             fn_costs: vec![None; model.fns.len()],
+            conn_costs: Default::default(),
+            on_connection: Default::default(),
+            conn_visiting: Default::default(),
             rtts: Default::default(),
         };
         // Callees first, a cycle of calls at a time: each function of a cycle is priced as the entry of
@@ -214,6 +224,8 @@ impl<'a> Costs<'a> {
                 costs.fn_costs[f] = Some(cost);
             }
         }
+        // Priced while some functions of a cycle were not yet: priced again on demand.
+        costs.conn_costs.borrow_mut().clear();
         costs
     }
 
@@ -396,6 +408,32 @@ impl<'a> Costs<'a> {
         (through, out)
     }
 
+    /// What function `id` costs called with a connection or transaction handed in: its statements run
+    /// on it, with no pool check before them.
+    fn on_connection_cost(&self, id: usize) -> PathCost {
+        if let Some(c) = self.conn_costs.borrow().get(&id) {
+            return c.clone();
+        }
+        if self.conn_visiting.borrow().contains(&id) {
+            return self.zero();
+        }
+        self.conn_visiting.borrow_mut().push(id);
+        let outer = self.on_connection.replace(true);
+        let cost = self.seq(&self.model.func(id).body);
+        self.on_connection.set(outer);
+        self.conn_visiting.borrow_mut().retain(|&f| f != id);
+        self.conn_costs.borrow_mut().insert(id, cost.clone());
+        cost
+    }
+
+    /// [`Costs::step`] for a round trip made where a caller handed its connection in (`on_connection`).
+    pub fn trip_on(&self, trip: &Step, on_connection: bool) -> PathCost {
+        let outer = self.on_connection.replace(on_connection);
+        let cost = self.step(trip);
+        self.on_connection.set(outer);
+        cost
+    }
+
     fn rtt_ms(&self, deployment: usize, from: &str, to: &str) -> f64 {
         let key = (deployment, to.to_string());
         if let Some(ms) = self.rtts.borrow().get(&key) {
@@ -421,7 +459,8 @@ impl<'a> Costs<'a> {
                 let counted = target.db < self.config.databases.len();
                 // Round trips the code does not show, to the same place: the pool's check of the
                 // connection, the preparing of SQL sent as text.
-                let pinged = counted && t.checkout && self.model.checkout_ping;
+                let pinged =
+                    counted && t.checkout && self.model.checkout_ping && !self.on_connection.get();
                 let prepared = counted && t.prepare;
                 let check = t.kind == crate::facts::TripKind::Check;
                 // A check alone (`pool.acquire()`) is only that, and nothing where the pool makes none. A
@@ -448,6 +487,7 @@ impl<'a> Costs<'a> {
                 }
             }
             Step::Call(c) => match c.resolved {
+                Some(id) if c.on_connection => self.on_connection_cost(id),
                 Some(id) => self
                     .fn_costs
                     .get(id)

@@ -139,6 +139,7 @@ pub fn layout(a: &Analysis, costs: &Costs, handler: usize, d: usize, budget_ms: 
         stack: Vec::new(),
         next_group: 0,
         done: std::collections::HashMap::new(),
+        on_connection: false,
         cut: 0,
     };
     let part = lay.function(handler);
@@ -232,7 +233,9 @@ struct Layout<'a, 'c> {
     next_group: usize,
     /// Functions already laid out, for the next call to them (a call tree shaped like a diamond would
     /// otherwise be walked once per path).
-    done: std::collections::HashMap<usize, Part>,
+    done: std::collections::HashMap<(usize, bool), Part>,
+    /// The function being laid out runs on a connection its caller handed in (as in the cost model).
+    on_connection: bool,
     /// How many times a recursive call was cut: a function whose layout cut one depends on its callers,
     /// and is not kept in `done`.
     cut: usize,
@@ -240,7 +243,7 @@ struct Layout<'a, 'c> {
 
 impl Layout<'_, '_> {
     fn function(&mut self, id: usize) -> Part {
-        if let Some(part) = self.done.get(&id) {
+        if let Some(part) = self.done.get(&(id, self.on_connection)) {
             let part = part.clone();
             return self.renumbered(part);
         }
@@ -254,7 +257,7 @@ impl Layout<'_, '_> {
         let part = self.seq(id, body);
         self.stack.pop();
         if self.cut == cut {
-            self.done.insert(id, part.clone());
+            self.done.insert((id, self.on_connection), part.clone());
         }
         part
     }
@@ -321,7 +324,12 @@ impl Layout<'_, '_> {
         match step {
             Step::Trip(t) => self.trip(id, t),
             Step::Call(c) => match c.resolved {
-                Some(callee) => self.function(callee),
+                Some(callee) => {
+                    let outer = std::mem::replace(&mut self.on_connection, c.on_connection);
+                    let part = self.function(callee);
+                    self.on_connection = outer;
+                    part
+                }
                 None => Part::default(),
             },
             Step::Branch(alts) => {
@@ -376,7 +384,9 @@ impl Layout<'_, '_> {
         if t.in_process {
             return Part::default();
         }
-        let cost = self.costs.step(&Step::Trip(t.clone()));
+        let cost = self
+            .costs
+            .trip_on(&Step::Trip(t.clone()), self.on_connection);
         let ms = cost.ms.get(self.d).copied().unwrap_or(0.0);
         let config = self.costs.config;
         let deployment = config.deployments[self.d].as_str();

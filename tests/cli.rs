@@ -971,6 +971,43 @@ fn app(resets: bool) -> App {
 }
 
 #[test]
+fn statements_of_a_helper_handed_a_transaction_take_no_pool_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+use axum::extract::{Json, State};
+use sqlx::{PgConnection, PgPool};
+
+async fn insert_subscriber(conn: &mut PgConnection, email: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO subscribers (email) VALUES ($1) RETURNING id").bind(email).fetch_one(conn).await
+}
+
+async fn store_token(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO tokens (subscriber_id) VALUES ($1)").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+async fn subscribe(State(pool): State<PgPool>, Json(email): Json<String>) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let id = insert_subscriber(&mut tx, &email).await?;
+    store_token(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let route = &json["routes"][0];
+    assert_eq!(route["handler"], "subscribe");
+    // BEGIN, two statements, COMMIT, all on the transaction's connection: no pool check before the
+    // helpers' statements.
+    assert_eq!(route["round_trips"], 4, "{route}");
+    assert_eq!(route["checkout_pings"], 0, "{route}");
+}
+
+#[test]
 fn synchronous_repositories_in_files_without_async_are_followed() {
     // `state.rs` and `repo.rs` have no `async`: the text scan skips them until the handler names their
     // types, and the blocking diesel calls in them are round trips all the same.
