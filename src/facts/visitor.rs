@@ -648,7 +648,9 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         let on_connection = match base {
             Expr::Call(call) => self.passes_connection(&call.args),
-            Expr::MethodCall(m) => self.passes_connection(&m.args),
+            Expr::MethodCall(m) => {
+                self.passes_connection(std::iter::once(&*m.receiver).chain(&m.args))
+            }
             _ => false,
         };
         let loc = self.compact(start, await_span, span::of(base));
