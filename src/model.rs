@@ -777,9 +777,11 @@ impl Index {
                     self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
                 })
             }
-            Callee::Method { name, receiver } => {
-                self.resolve_method(from, caller, name, receiver, &func)
-            }
+            Callee::Method {
+                name,
+                receiver,
+                args,
+            } => self.resolve_method(from, caller, name, receiver, *args, &func),
             Callee::Extractor(_) => None,
         }
     }
@@ -1055,7 +1057,7 @@ impl Index {
         call: &crate::facts::Call,
         catalog: &crate::catalog::Catalog,
     ) -> Option<ClientHop> {
-        let Callee::Method { name, receiver } = &call.callee else {
+        let Callee::Method { name, receiver, .. } = &call.callee else {
             return None;
         };
         if !call.awaited || catalog.clients.is_empty() {
@@ -1087,14 +1089,19 @@ impl Index {
         caller: usize,
         name: &str,
         receiver: &[String],
+        args: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
+        // Rust has no overloading: `txn.execute(stmt)` is not a trait's `execute(&self, a, b, c)`.
         let candidates: Vec<usize> = self
             .by_name
             .get(name)?
             .iter()
             .copied()
-            .filter(|&id| func(id).has_self && id != caller)
+            .filter(|&id| {
+                let f = func(id);
+                f.has_self && id != caller && f.arity.is_none_or(|a| a == args)
+            })
             .collect();
         match self.receiver_type(from, caller, receiver, func) {
             // A type of the analysed code: its own methods, then those of the traits it implements

@@ -1008,6 +1008,71 @@ async fn subscribe(State(pool): State<PgPool>, Json(email): Json<String>) -> sql
 }
 
 #[test]
+fn method_calls_reach_methods_of_their_arity_and_struct_literals_are_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+use axum::extract::{Path, State};
+use sqlx::PgPool;
+
+struct InviteQuery { owner: i64 }
+struct PostQuery { tag: String }
+struct Pipeline;
+
+impl InviteQuery {
+    async fn list(self, db: &PgPool) -> sqlx::Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT id FROM invites WHERE owner = $1").bind(self.owner).fetch_all(db).await
+    }
+}
+
+impl PostQuery {
+    async fn list(self, db: &PgPool) -> sqlx::Result<Vec<i64>> {
+        let tag: i64 = sqlx::query_scalar("SELECT id FROM tags WHERE name = $1").bind(&self.tag).fetch_one(db).await?;
+        let ids = sqlx::query_scalar("SELECT post_id FROM post_tags WHERE tag_id = $1").bind(tag).fetch_all(db).await?;
+        sqlx::query("UPDATE tags SET hits = hits + 1 WHERE id = $1").bind(tag).execute(db).await?;
+        Ok(ids)
+    }
+}
+
+impl Pipeline {
+    async fn execute(&self, db: &PgPool, a: i64, b: i64) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM a WHERE id = $1").bind(a).execute(db).await?;
+        sqlx::query("DELETE FROM b WHERE id = $1").bind(b).execute(db).await?;
+        Ok(())
+    }
+}
+
+async fn invites(State(db): State<PgPool>, Path(owner): Path<i64>) -> sqlx::Result<()> {
+    let ids = InviteQuery { owner }.list(&db).await?;
+    println!("{ids:?}");
+    Ok(())
+}
+
+async fn run_statement(State(db): State<PgPool>, Path(sql): Path<String>) -> sqlx::Result<()> {
+    let statement = prepare(&sql);
+    connect(&db).execute(statement).await?;
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let trips = |handler: &str| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["handler"] == handler)
+            .map(|r| r["round_trips"].as_u64().unwrap())
+    };
+    // `InviteQuery { .. }.list(..)` is InviteQuery's one query, not PostQuery's three.
+    assert_eq!(trips("invites"), Some(1));
+    // `connect(..).execute(statement)` passes one argument: not `Pipeline::execute(&self, db, a, b)`.
+    assert_eq!(trips("run_statement"), Some(0));
+}
+
+#[test]
 fn synchronous_repositories_in_files_without_async_are_followed() {
     // `state.rs` and `repo.rs` have no `async`: the text scan skips them until the handler names their
     // types, and the blocking diesel calls in them are round trips all the same.

@@ -88,6 +88,9 @@ pub struct ParseError {
 pub struct FnFacts {
     pub name: String,
     pub module: Vec<String>,
+    /// How many parameters it takes besides `self`; `None` for the bodies of closures, macros and
+    /// spawned tasks, which no method call names.
+    pub arity: Option<usize>,
     /// The `impl` type (last path segment) for methods and associated functions.
     pub self_ty: Option<String>,
     pub trait_name: Option<String>,
@@ -239,7 +242,12 @@ pub enum Callee {
     Path(Vec<String>),
     /// `self.repo.load(…)`: the method name, and the receiver as a path of fields (`["self", "repo"]`)
     /// when it is one.
-    Method { name: String, receiver: Vec<String> },
+    Method {
+        name: String,
+        receiver: Vec<String>,
+        /// How many arguments it passes (besides the receiver): only a method taking as many fits.
+        args: usize,
+    },
     /// A request extractor a handler takes (`user: AuthUser`): its `FromRequestParts` / `FromRequest`
     /// implementation runs before the handler's body.
     Extractor(String),

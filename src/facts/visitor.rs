@@ -394,6 +394,12 @@ impl<'a, 's> Visitor<'a, 's> {
         self.facts.functions.push(FnFacts {
             name: sig.ident.to_string(),
             module: self.module.clone(),
+            arity: Some(
+                sig.inputs
+                    .iter()
+                    .filter(|a| matches!(a, syn::FnArg::Typed(_)))
+                    .count(),
+            ),
             self_ty,
             trait_name,
             has_self,
@@ -511,6 +517,24 @@ impl<'a, 's> Visitor<'a, 's> {
         self.ctx()
             .map(|c| c.stmt_new[mark.min(c.stmt_new.len())..].to_vec())
             .unwrap_or_default()
+    }
+
+    /// A method call's receiver as a path of fields. A struct literal (`Query { .. }.list(pool)`) is
+    /// typed by its path, through a local name no code can spell.
+    fn receiver_path(&mut self, receiver: &Expr) -> Vec<String> {
+        let mut inner = receiver;
+        while let Expr::Paren(p) = inner {
+            inner = &p.expr;
+        }
+        if let Expr::Struct(st) = inner {
+            let ty = driver::last_segment(&st.path);
+            let name = format!("{ty} {{..}}");
+            if let Some(ctx) = self.ctx() {
+                ctx.local_types.push((name.clone(), ty));
+            }
+            return vec![name];
+        }
+        field_path(receiver)
     }
 
     fn new_mark(&mut self) -> usize {
@@ -637,7 +661,8 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::MethodCall(m) => Some((
                 Callee::Method {
                     name: m.method.to_string(),
-                    receiver: field_path(&m.receiver),
+                    receiver: self.receiver_path(&m.receiver),
+                    args: m.args.len(),
                 },
                 m.method.span(),
             )),
@@ -1877,9 +1902,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if self.in_fn() {
             let callee = Callee::Method {
                 name: m.method.to_string(),
-                receiver: field_path(&m.receiver),
+                receiver: self.receiver_path(&m.receiver),
+                args: m.args.len(),
             };
-            self.plain_call(callee, m.method.span(), m.span(), mark);
+            self.plain_call(callee, m.method.span(), span::of_method_call(m), mark);
         }
     }
 
