@@ -792,13 +792,9 @@ impl<'a, 's> Visitor<'a, 's> {
             if head.is_empty() {
                 return false;
             }
-            let typed = ctx
-                .params
-                .iter()
-                .find(|(n, _)| n == head)
-                .map(|(_, t)| t.as_str());
+            let typed = self.param_type(head);
             let tx_named = matches!(head, "tx" | "txn" | "transaction");
-            let tx_typed = typed.is_some_and(|t| t.contains("Txn") || t.contains("Transaction"));
+            let tx_typed = typed.is_some_and(transaction_type);
             let conn_typed = typed.is_some_and(|t| t.contains("Connection") || t.ends_with("Conn"));
             let local = matches!(
                 ctx.locals.get(head),
@@ -806,6 +802,15 @@ impl<'a, 's> Visitor<'a, 's> {
             );
             tx_named || tx_typed || local || (mutable && conn_typed)
         })
+    }
+
+    /// The type of the current function's parameter (or typed local) `name`.
+    fn param_type(&self, name: &str) -> Option<&str> {
+        let ctx = self.fns.last()?;
+        ctx.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
     }
 
     /// The primary span of an awaited call: from the call through `.await` when that fits on one line,
@@ -834,11 +839,7 @@ impl<'a, 's> Visitor<'a, 's> {
             let tx_named = text
                 .split(|c: char| !c.is_alphanumeric() && c != '_')
                 .any(|w| matches!(w, "tx" | "txn" | "transaction"));
-            let tx_typed = self
-                .fns
-                .last()
-                .and_then(|c| c.params.iter().find(|(n, _)| n == head))
-                .is_some_and(|(_, t)| t.contains("Txn") || t.contains("Transaction"));
+            let tx_typed = self.param_type(head).is_some_and(transaction_type);
             on_connection = mutable || tx_named || tx_typed;
             let head = text.split(['.', '(']).next().unwrap_or("").to_string();
             let local = self.fns.last().and_then(|c| c.locals.get(&head)).cloned();
@@ -863,11 +864,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let in_process = self.sqlite_file
             || executor.as_deref().is_some_and(|e| {
                 let head = e.split(['.', '(']).next().unwrap_or("");
-                let typed = self
-                    .fns
-                    .last()
-                    .and_then(|c| c.params.iter().find(|(n, _)| n == head))
-                    .map(|(_, t)| t.as_str());
+                let typed = self.param_type(head);
                 e.to_lowercase().contains("sqlite") || typed.is_some_and(|t| t.contains("Sqlite"))
             });
         // SQL text, not a statement prepared before: the library prepares it first.
@@ -2419,6 +2416,11 @@ fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
         }
     }
     out
+}
+
+/// A transaction's type: `Transaction<'_, Postgres>`, sea-orm's `DatabaseTransaction`, a request-wide `DbTxn`.
+fn transaction_type(ty: &str) -> bool {
+    ty.contains("Txn") || ty.contains("Transaction")
 }
 
 /// A retry loop: its body matches on an awaited attempt, and every `Ok(..)` arm leaves the loop
