@@ -139,3 +139,29 @@ fn every_lint_has_a_doc_a_fixture_and_a_readme_row() {
         );
     }
 }
+
+/// `fixtures/prices/` holds the shapes real services were priced wrongly on, one handler each: every
+/// handler's worst-path round trips must be its `//= N` mark, and its findings exactly its `//~` marks.
+#[test]
+fn prices_are_exactly_their_marks() {
+    let dir = fixtures().join("prices");
+    let (_, json) = check_json(&dir, &[]);
+    let want = trip_marks(&dir);
+    assert!(want.len() >= 17, "the price reproductions are missing");
+    let got = route_trips(&json);
+    let wrong: Vec<String> = want
+        .iter()
+        .filter(|(k, n)| got.get(*k) != Some(*n))
+        .map(|((file, line), n)| {
+            let found = got.get(&(file.clone(), *line));
+            format!("{file}:{line}: expected {n} round trips, found {found:?}")
+        })
+        .chain(
+            got.keys()
+                .filter(|k| !want.contains_key(*k))
+                .map(|(file, line)| format!("{file}:{line}: a route without a `//=` mark")),
+        )
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(expected(&dir), actual(&json));
+}

@@ -170,3 +170,40 @@ pub fn npm_package(package: &str, version: &str) -> PathBuf {
     );
     dir
 }
+
+/// The round-trip marks of every `.rs` file under `dir`: `//= N` at the end of a handler's `fn` line
+/// expects the route (or unrouted handler) declared there to cost N round trips on its worst path.
+pub fn trip_marks(dir: &Path) -> BTreeMap<(String, u32), u32> {
+    let mut out = BTreeMap::new();
+    for f in walk(dir) {
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if let Some((_, n)) = line.split_once("//=") {
+                let n = n
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{rel}:{}: bad `//=` mark", i + 1));
+                out.insert((rel.clone(), i as u32 + 1), n);
+            }
+        }
+    }
+    out
+}
+
+/// (file, line of the handler) → round trips, for every route and unrouted handler in a JSON report.
+pub fn route_trips(json: &serde_json::Value) -> BTreeMap<(String, u32), u32> {
+    let mut out = BTreeMap::new();
+    for r in json["routes"].as_array().unwrap() {
+        let key = (
+            r["file"].as_str().unwrap().to_string(),
+            r["line"].as_u64().unwrap() as u32,
+        );
+        out.insert(key, r["round_trips"].as_u64().unwrap() as u32);
+    }
+    out
+}
