@@ -103,7 +103,7 @@ fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
 }
 
 /// The top folder of the git repository that holds `root` (canonical), if any.
-fn repository_of(root: &Path) -> Option<PathBuf> {
+pub(crate) fn repository_of(root: &Path) -> Option<PathBuf> {
     let dir = root.canonicalize().ok()?;
     let dir = if dir.is_file() {
         dir.parent()?.to_path_buf()

@@ -15,6 +15,7 @@ pub mod fix;
 pub mod gate;
 pub mod init;
 pub mod lsp;
+pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod progress;
@@ -146,7 +147,8 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     };
     let found = discover::discover(root);
     lap("discover");
-    let files = parse_all(found, &config.catalog, progress);
+    let scopes = manifest::Scopes::new(&config.catalog, root);
+    let files = parse_all(found, &scopes, progress);
     lap("parse");
     if timings {
         let aside = files.iter().filter(|f| f.source.is_empty()).count();
@@ -235,7 +237,7 @@ enum Read {
 
 fn parse_all(
     found: Vec<discover::Found>,
-    catalog: &catalog::Catalog,
+    scopes: &manifest::Scopes,
     progress: &progress::Progress,
 ) -> Vec<facts::FileFacts> {
     progress.stage("parsing", found.len());
@@ -252,7 +254,9 @@ fn parse_all(
             .par_iter()
             .map(|f| {
                 let read = match f {
-                    discover::Found::File { path, rel } => read_one(path, rel, catalog),
+                    discover::Found::File { path, rel } => {
+                        read_one(path, rel, &scopes.catalog_for(path))
+                    }
                     discover::Found::Error { rel, message } => {
                         Read::Parsed(Box::new(unreadable(rel, message.clone())))
                     }
@@ -263,13 +267,23 @@ fn parse_all(
             .collect()
     });
     let mut parsed = Vec::new();
-    let mut skipped: Vec<(String, String, std::collections::HashSet<String>)> = Vec::new();
-    for r in first {
+    type Aside = (
+        String,
+        String,
+        std::collections::HashSet<String>,
+        Arc<catalog::Catalog>,
+    );
+    let mut skipped: Vec<Aside> = Vec::new();
+    for (r, f) in first.into_iter().zip(&found) {
         match r {
             Read::Parsed(f) => parsed.push(*f),
             Read::Skipped { rel, source } => {
                 let defines = defined_names(&source);
-                skipped.push((rel, source, defines));
+                let catalog = match f {
+                    discover::Found::File { path, .. } => scopes.catalog_for(path),
+                    discover::Found::Error { .. } => continue,
+                };
+                skipped.push((rel, source, defines, catalog));
             }
         }
     }
@@ -281,7 +295,7 @@ fn parse_all(
         wanted_from = parsed.len();
         let (pull, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut skipped)
             .into_iter()
-            .partition(|(_, _, defines)| !defines.is_disjoint(&wanted));
+            .partition(|(_, _, defines, _)| !defines.is_disjoint(&wanted));
         skipped = keep;
         if pull.is_empty() {
             break;
@@ -289,7 +303,7 @@ fn parse_all(
         progress.stage("parsing the files that code refers to", pull.len());
         let more = run(&|| {
             pull.par_iter()
-                .map(|(rel, source, _)| {
+                .map(|(rel, source, _, catalog)| {
                     let facts = extract_checked(rel, source.clone(), catalog);
                     progress.tick();
                     Read::Parsed(Box::new(facts))
@@ -301,7 +315,7 @@ fn parse_all(
             Read::Skipped { .. } => None,
         }));
     }
-    parsed.extend(skipped.into_iter().map(|(rel, _, _)| facts::FileFacts {
+    parsed.extend(skipped.into_iter().map(|(rel, _, _, _)| facts::FileFacts {
         module: discover::module_path(&rel),
         path: rel,
         ..facts::FileFacts::default()
@@ -788,11 +802,8 @@ mod tests {
         std::fs::write(&path, "async fn h() {}").unwrap();
         let found = discover::discover(dir.path());
         std::fs::remove_file(&path).unwrap();
-        let files = parse_all(
-            found,
-            &Config::default_topology().catalog,
-            &progress::Progress::off(),
-        );
+        let scopes = manifest::Scopes::new(&Config::default_topology().catalog, dir.path());
+        let files = parse_all(found, &scopes, &progress::Progress::off());
         assert_eq!(files.len(), 1);
         let error = files[0].parse_error.as_ref().expect("reported on the file");
         assert_eq!(files[0].path, "gone.rs");

@@ -177,6 +177,7 @@ impl Workspace {
             self.catalog = catalog;
         }
         let root = self.root.clone();
+        let scopes = crate::manifest::Scopes::new(&config.catalog, &root);
         let listing = self.listing.get_or_insert_with(|| {
             crate::discover::discover(&root)
                 .into_iter()
@@ -222,7 +223,7 @@ impl Workspace {
             };
             let facts = Arc::new(match text {
                 Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
-                    crate::parse_source(&f.rel, text, &config.catalog)
+                    crate::parse_source(&f.rel, text, &scopes.catalog_for(&f.path))
                 }
                 _ => FileFacts {
                     path: f.rel.clone(),

@@ -145,7 +145,7 @@ pub fn definitions(file: &FileFacts) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (&file.path, &file.module, &file.test_modules).hash(&mut h);
-    (&file.types, &file.impls, &file.uses).hash(&mut h);
+    (&file.types, &file.impls, &file.uses, &file.statics).hash(&mut h);
     for f in file.functions.iter() {
         (&f.name, &f.module, &f.self_ty, f.is_test).hash(&mut h);
     }
@@ -343,6 +343,7 @@ fn resolve_from(
         if std::mem::replace(&mut done[id], true) {
             continue;
         }
+        own_methods_over_catalog(model, index, id);
         let mut calls = Vec::new();
         for step in &model.func(id).body {
             step.walk(&mut |s| {
@@ -356,15 +357,18 @@ fn resolve_from(
                         None => index.client_hop(&model.files, &model.fns, id, c, &config.catalog),
                         Some(_) => None,
                     };
-                    calls.push((resolved, hop));
+                    let unresolved = resolved.is_none()
+                        && hop.is_none()
+                        && index.ambiguous(&model.files, &model.fns, id, c);
+                    calls.push((resolved, hop, unresolved));
                 }
             });
         }
-        stack.extend(calls.iter().filter_map(|(resolved, _)| *resolved));
+        stack.extend(calls.iter().filter_map(|(resolved, _, _)| *resolved));
         // Facts come unresolved: a function whose calls all stay so is left as it is.
         if calls
             .iter()
-            .all(|(resolved, hop)| resolved.is_none() && hop.is_none())
+            .all(|(resolved, hop, unresolved)| resolved.is_none() && hop.is_none() && !unresolved)
         {
             continue;
         }
@@ -373,7 +377,7 @@ fn resolve_from(
         walk_mut(&mut f.body, &mut |s| {
             let Step::Call(c) = s else { return };
             match calls.next() {
-                Some((_, Some(hop))) => {
+                Some((_, Some(hop), _)) => {
                     let executor = match &c.callee {
                         Callee::Method { receiver, .. } => Some(receiver.join(".")),
                         _ => None,
@@ -390,12 +394,54 @@ fn resolve_from(
                     trip.executor = executor;
                     *s = Step::Trip(trip);
                 }
-                Some((resolved, None)) => c.resolved = resolved,
+                Some((resolved, None, unresolved)) => {
+                    c.resolved = resolved;
+                    c.unresolved = unresolved;
+                }
                 None => c.resolved = None,
             }
         });
     }
     done
+}
+
+/// A round trip matched by a method's name alone (`folder.delete(&mut conn)`, sea-orm's `model.delete(db)`)
+/// on a receiver of the analysed code's own type that has a method of that name is a call to that method.
+fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
+    let mut own = Vec::new();
+    for step in &model.func(id).body {
+        step.walk(&mut |s| {
+            if let Step::Trip(t) = s {
+                if let Some(callee) = &t.or_method {
+                    own.push(index.own_method(&model.files, &model.fns, id, callee));
+                }
+            }
+        });
+    }
+    if !own.iter().any(|o| *o) {
+        return;
+    }
+    let f = fn_mut(&mut model.files, model.fns[id]);
+    let mut own = own.into_iter();
+    walk_mut(&mut f.body, &mut |s| {
+        let Step::Trip(t) = s else { return };
+        if t.or_method.is_none() || !own.next().unwrap_or(false) {
+            return;
+        }
+        let Some(callee) = t.or_method.take() else {
+            return;
+        };
+        *s = Step::Call(crate::facts::Call {
+            id: t.id,
+            loc: t.loc,
+            callee,
+            awaited: true,
+            after: std::mem::take(&mut t.after),
+            resolved: None,
+            unresolved: false,
+            on_connection: t.on_connection,
+        });
+    });
 }
 
 /// Marks every function that some entry point reaches.
@@ -446,6 +492,7 @@ fn add_extractors(model: &mut Model) {
                     awaited: true,
                     after: Vec::new(),
                     resolved: Some(target),
+                    unresolved: false,
                     on_connection: false,
                 }));
             }
@@ -509,6 +556,8 @@ pub struct Index {
     fields: FxHashMap<String, FxHashMap<String, String>>,
     /// Type alias → the type it names.
     aliases: FxHashMap<String, String>,
+    /// Static or constant → the type of its value.
+    statics: FxHashMap<String, String>,
     /// Type → the traits it implements.
     traits_of: FxHashMap<String, FxHashSet<String>>,
     /// Every type the analysed code defines or implements.
@@ -536,6 +585,7 @@ impl Index {
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
             aliases: FxHashMap::default(),
+            statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
             known_types: FxHashSet::default(),
             crate_of: fns
@@ -574,6 +624,7 @@ impl Index {
         }
         for file in files {
             index.add_module(&file.module);
+            index.statics.extend(file.statics.iter().cloned());
             for t in &file.types {
                 index.known_types.insert(t.name.clone());
                 if let Some(a) = &t.alias {
@@ -999,7 +1050,10 @@ impl Index {
         let mut ty = if first == "self" {
             from.self_ty.clone()?
         } else {
-            from.params.iter().find(|(n, _)| n == first)?.1.clone()
+            match from.params.iter().find(|(n, _)| n == first) {
+                Some((_, ty)) => ty.clone(),
+                None => self.statics.get(first)?.clone(),
+            }
         };
         // A local bound by position from a tuple: `(Article,User)#1` is `User`.
         let mut element = None;
@@ -1129,13 +1183,89 @@ impl Index {
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
+            // An unknown receiver: only where one method of the analysed code fits is it clearly meant;
+            // among several, none is guessed (`Call::unresolved`).
             None => {
                 if self.quiet.contains(name) {
                     return None;
                 }
-                costliest(&candidates, func)
+                match candidates.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                }
             }
         }
+    }
+
+    /// Is this method call, on a receiver of a type of the analysed code, answered by a method of that
+    /// type (or of a trait it implements)?
+    fn own_method(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        callee: &Callee,
+    ) -> bool {
+        let Callee::Method {
+            name,
+            receiver,
+            args,
+        } = callee
+        else {
+            return false;
+        };
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let from = func(caller);
+        match self.receiver_type(from, caller, receiver, &func) {
+            Some(ty) if self.known_types.contains(&ty) => self
+                .resolve_method(from, caller, name, receiver, *args, &func)
+                .is_some(),
+            _ => false,
+        }
+    }
+
+    /// A call left unresolved although several functions of the analysed code could be meant: an awaited
+    /// method on a receiver whose type could not be read.
+    fn ambiguous(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> bool {
+        let Callee::Method {
+            name,
+            receiver,
+            args,
+        } = &call.callee
+        else {
+            return false;
+        };
+        if !call.awaited || self.quiet.contains(name) {
+            return false;
+        }
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        if self
+            .receiver_type(func(caller), caller, receiver, &func)
+            .is_some()
+        {
+            return false;
+        }
+        let fits = self.by_name.get(name).map_or(0, |ids| {
+            ids.iter()
+                .filter(|&&id| {
+                    let f = func(id);
+                    f.has_self && id != caller && f.arity.is_none_or(|a| a == *args)
+                })
+                .count()
+        });
+        fits > 1
     }
 }
 

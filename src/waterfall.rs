@@ -669,6 +669,7 @@ mod tests {
                         awaited: true,
                         after: Vec::new(),
                         resolved: None,
+                        unresolved: false,
                         on_connection: false,
                     })
                 };
@@ -723,6 +724,7 @@ mod tests {
                 awaited: true,
                 after: Vec::new(),
                 resolved: None,
+                unresolved: false,
                 on_connection: false,
             })
         };

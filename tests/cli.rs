@@ -806,14 +806,20 @@ fn path_dependencies_in_the_repository_are_followed_and_none_outside_it() {
         "repo/app/src/main.rs",
         "async fn profile(State(pool): State<PgPool>) {\n    shared::users::find(&pool).await;\n    shared::users::find(&pool).await;\n    secret::keys::load(&pool).await;\n}\n",
     );
-    write("repo/shared/Cargo.toml", "[package]\nname = \"shared\"\n");
+    write(
+        "repo/shared/Cargo.toml",
+        "[package]\nname = \"shared\"\n[dependencies]\nsqlx = \"0.8\"\n",
+    );
     write("repo/shared/src/lib.rs", "pub mod users;\n");
     write(
         "repo/shared/src/users.rs",
         "pub async fn find(pool: &PgPool) {\n    sqlx::query(\"SELECT 1\").fetch_one(pool).await;\n}\n",
     );
     // A crate outside the repository: a manifest must not send hopcheck reading there.
-    write("elsewhere/Cargo.toml", "[package]\nname = \"secret\"\n");
+    write(
+        "elsewhere/Cargo.toml",
+        "[package]\nname = \"secret\"\n[dependencies]\nsqlx = \"0.8\"\n",
+    );
     write("elsewhere/src/lib.rs", "pub mod keys;\n");
     write(
         "elsewhere/src/keys.rs",

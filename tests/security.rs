@@ -243,14 +243,21 @@ fn baseline_writes_only_the_file_it_was_asked_for() {
 fn fix_writes_only_the_files_it_fixes() {
     let dir = tempfile::tempdir().unwrap();
     let from = common::fixtures().join("fix");
-    for rel in ["Cargo.toml", "hopcheck.toml", "src/lib.rs", "src/sqlx.rs"] {
+    let stand_in = "sqlx-stand-in/src/lib.rs";
+    for rel in [
+        "Cargo.toml",
+        "hopcheck.toml",
+        "src/lib.rs",
+        "sqlx-stand-in/Cargo.toml",
+        stand_in,
+    ] {
         write(
             dir.path(),
             rel,
             &std::fs::read_to_string(from.join(rel)).unwrap(),
         );
     }
-    let before: Vec<(String, String)> = ["src/lib.rs", "src/sqlx.rs"]
+    let before: Vec<(String, String)> = ["src/lib.rs", stand_in]
         .iter()
         .map(|r| {
             (

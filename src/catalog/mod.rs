@@ -21,6 +21,18 @@ const BUILTIN: &str = include_str!("builtin.toml");
 pub struct Builder {
     #[serde(default)]
     pub library: String,
+    /// The crates that provide it: it applies only to code of a crate that depends on one of them
+    /// (directly or through a crate of the analysed code), where a manifest says so. Empty: everywhere.
+    #[serde(default)]
+    pub crates: Vec<String>,
+    /// Only where it is awaited: the library has no blocking API, and the methods' names are common words
+    /// (`set.insert(x)` is not sea-orm's `model.insert(db).await`).
+    #[serde(default)]
+    pub awaited: bool,
+    /// Set for a crate that does not depend on `crates`: the chain counts only where its start names the
+    /// library (`sqlx::query(..)`, `sqlx::query!(..)`, through a re-export the manifest does not show).
+    #[serde(skip)]
+    pub qualified_only: bool,
     /// Calls that start the chain: `sqlx::query` (path suffix) or `find` (last segment).
     #[serde(default)]
     pub functions: Vec<String>,
@@ -62,6 +74,12 @@ pub struct Builder {
 pub struct CallSpec {
     #[serde(default)]
     pub library: String,
+    /// As for builders: the crates that provide it.
+    #[serde(default)]
+    pub crates: Vec<String>,
+    /// As for builders: only where it is awaited.
+    #[serde(default)]
+    pub awaited: bool,
     /// Awaited method names.
     #[serde(default)]
     pub methods: Vec<String>,
@@ -209,6 +227,9 @@ pub struct Entries {
 pub struct Client {
     #[serde(default)]
     pub library: String,
+    /// As for builders: the crates that provide it.
+    #[serde(default)]
+    pub crates: Vec<String>,
     /// Type names: exact (`BillingApi`) or a suffix after `*` (`*Client`).
     pub types: Vec<String>,
     /// Awaited methods of those types that are not calls (connecting, waiting until ready).
@@ -283,6 +304,48 @@ impl Catalog {
         c.builders
             .sort_by_key(|b| b.functions.is_empty() && b.macros.is_empty() && b.methods.is_empty());
         c
+    }
+
+    /// The catalog for code of a crate that depends on `dependencies` (crate names, `-` for `_`): the
+    /// entries of libraries it does not depend on are left out.
+    pub fn in_scope(&self, dependencies: &std::collections::BTreeSet<String>) -> Catalog {
+        let wanted = |crates: &[String]| {
+            crates.is_empty() || crates.iter().any(|c| dependencies.contains(c))
+        };
+        // A builder whose chain starts with a named call (`sqlx::query`) still counts where the code
+        // spells the library's name: the code says which library it is.
+        let builders = self
+            .builders
+            .iter()
+            .filter_map(|b| {
+                if wanted(&b.crates) {
+                    Some(b.clone())
+                } else if !b.functions.is_empty() || !b.macros.is_empty() {
+                    Some(Builder {
+                        qualified_only: true,
+                        ..b.clone()
+                    })
+                } else {
+                    None
+                }
+            })
+            .collect();
+        Catalog {
+            builders,
+            calls: self
+                .calls
+                .iter()
+                .filter(|c| wanted(&c.crates))
+                .cloned()
+                .collect(),
+            clients: self
+                .clients
+                .iter()
+                .filter(|c| wanted(&c.crates))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
     }
 
     pub fn is_quiet_method(&self, name: &str) -> bool {

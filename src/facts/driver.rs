@@ -46,6 +46,9 @@ pub struct TripShape<'e> {
     pub checkout: bool,
     /// Given SQL text, the library prepares it in a round trip first.
     pub prepares_text: bool,
+    /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
+    /// method of that name answers instead when the receiver is one of its types.
+    pub method: Option<&'e ExprMethodCall>,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -93,10 +96,10 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
             let sql = call.args.first().map(sql_ref).unwrap_or(SqlRef::Unknown);
             // A bare imported name (`query(…)`) must at least carry recognisable SQL.
             let bare_ok = !matches!(sql, SqlRef::Unknown);
-            let builder = catalog
-                .builders
-                .iter()
-                .find(|b| b.functions.iter().any(|f| path_matches(&segs, f, bare_ok)))?;
+            let builder = catalog.builders.iter().find(|b| {
+                (!b.qualified_only || names_library(b, segs.first()))
+                    && b.functions.iter().any(|f| path_matches(&segs, f, bare_ok))
+            })?;
             // `sqlx::query` as written; a bare `query` or `Post::find` with its library in front.
             let spelled = if segs.first() == Some(&builder.library) {
                 segs.join("::")
@@ -107,7 +110,12 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
         }
         Expr::Macro(m) => {
             let name = last_segment(&m.mac.path);
-            let builder = catalog.builders.iter().find(|b| b.macros.contains(&name))?;
+            let first = m.mac.path.segments.first().map(|s| s.ident.to_string());
+            let qualified = m.mac.path.segments.len() > 1;
+            let builder = catalog.builders.iter().find(|b| {
+                (!b.qualified_only || qualified && names_library(b, first.as_ref()))
+                    && b.macros.contains(&name)
+            })?;
             let sql = if name.contains("file") {
                 SqlRef::Unknown
             } else {
@@ -119,6 +127,14 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
         }
         _ => None,
     }
+}
+
+/// Does a path's first segment name one of the crates that provide a builder (`sqlx` for `sqlx-core`'s
+/// entries too: the library's own name)?
+fn names_library(b: &Builder, first: Option<&String>) -> bool {
+    first.is_some_and(|f| {
+        *f == b.library.replace('-', "_") || b.crates.iter().any(|c| c.replace('-', "_") == *f)
+    })
 }
 
 /// Does this executor expression look like a connection, pool or transaction?
@@ -247,6 +263,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         service: false,
         checkout: true,
         prepares_text: false,
+        method: None,
     }
 }
 
@@ -264,7 +281,7 @@ pub fn trip_shape<'e, 'c>(
     if calls.is_empty() {
         return function_call(expr, catalog);
     }
-    shape_of_chain(root, calls, catalog, local_builder)
+    shape_of_chain(root, calls, catalog, local_builder, true)
 }
 
 /// `trip_shape` for a method call that is not awaited where it stands: synchronous diesel inside a
@@ -276,7 +293,7 @@ pub fn trip_shape_of_call<'e, 'c>(
 ) -> Option<TripShape<'e>> {
     let (root, mut calls) = chain(&call.receiver);
     calls.push(call);
-    shape_of_chain(root, calls, catalog, local_builder)
+    shape_of_chain(root, calls, catalog, local_builder, false)
 }
 
 fn shape_of_chain<'e, 'c>(
@@ -284,6 +301,7 @@ fn shape_of_chain<'e, 'c>(
     calls: Vec<&'e ExprMethodCall>,
     catalog: &'c Catalog,
     local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+    awaited: bool,
 ) -> Option<TripShape<'e>> {
     let rooted = query_root(root, catalog).or_else(|| match root {
         Expr::Path(p) if p.path.segments.len() == 1 => {
@@ -294,24 +312,28 @@ fn shape_of_chain<'e, 'c>(
         }
         _ => None,
     });
-    for builder in &catalog.builders {
+    for builder in catalog.builders.iter().filter(|b| awaited || !b.awaited) {
         if let Some(shape) = builder_trip(builder, root, &calls, rooted.as_ref()) {
             return Some(shape);
         }
     }
-    catalog.calls.iter().find_map(|c| {
-        // The call itself, or the call followed only by its option methods (`find_one(f).sort(s)`).
-        let at = calls
-            .iter()
-            .rposition(|m| c.methods.iter().any(|n| m.method == n))?;
-        let tail_ok = calls[at + 1..]
-            .iter()
-            .all(|m| c.then.iter().any(|t| m.method == t));
-        if !tail_ok {
-            return None;
-        }
-        method_trip(c, calls[at], catalog, &local_builder)
-    })
+    catalog
+        .calls
+        .iter()
+        .filter(|c| awaited || !c.awaited)
+        .find_map(|c| {
+            // The call itself, or the call followed only by its option methods (`find_one(f).sort(s)`).
+            let at = calls
+                .iter()
+                .rposition(|m| c.methods.iter().any(|n| m.method == n))?;
+            let tail_ok = calls[at + 1..]
+                .iter()
+                .all(|m| c.then.iter().any(|t| m.method == t));
+            if !tail_ok {
+                return None;
+            }
+            method_trip(c, calls[at], catalog, &local_builder)
+        })
 }
 
 /// A chain sent by one of a builder's `send` methods, optionally drained by its `drains`.
@@ -376,6 +398,7 @@ fn builder_trip<'e>(
         service: b.endpoint == Some(EndpointSpec::Service),
         checkout: b.checkout_ping,
         prepares_text: false,
+        method: None,
     })
 }
 
@@ -429,6 +452,7 @@ fn method_trip<'e, 'c>(
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        method: Some(call),
     })
 }
 
@@ -473,6 +497,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        method: None,
     })
 }
 
@@ -536,6 +561,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         service: false,
         checkout: builder.checkout_ping,
         prepares_text: false,
+        method: None,
     })
 }
 

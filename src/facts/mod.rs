@@ -46,6 +46,9 @@ pub struct FileFacts {
     pub uses: Vec<UseAlias>,
     /// String constants (`const SQL: &str = "…"`), by name, for SQL passed by name.
     pub consts: Vec<(String, String)>,
+    /// Statics and constants outside functions, with the type of the value they hold (`static HASHER:
+    /// LazyLock<Pool>` gives `HASHER` → `Pool`), for typing the receivers of method calls on them.
+    pub statics: Vec<(String, String)>,
     /// Out-of-line modules declared under `#[cfg(test)]` (full module paths).
     pub test_modules: Vec<Vec<String>>,
     /// Structs, enums, traits and type aliases, for typing method receivers.
@@ -191,6 +194,9 @@ pub struct Trip {
     pub prepare: bool,
     /// The database endpoint, filled by the model from the topology.
     pub target: Option<crate::config::Target>,
+    /// Matched by a method's name alone (`folder.delete(&mut conn)`): the call, which the model makes of
+    /// it instead when the receiver is a type of the analysed code with a method of that name.
+    pub or_method: Option<Callee>,
 }
 
 impl Trip {
@@ -215,6 +221,7 @@ impl Trip {
             checkout: false,
             prepare: false,
             target: None,
+            or_method: None,
         }
     }
 }
@@ -231,6 +238,10 @@ pub struct Call {
     pub after: Vec<u32>,
     /// Filled by the model: the function this call reaches.
     pub resolved: Option<usize>,
+    /// Filled by the model: a method call that may reach the analysed code, but whose receiver's type
+    /// could not be read and whose name and arity fit several of its methods. It is priced as reaching
+    /// none of them, and reported as unresolved rather than guessed.
+    pub unresolved: bool,
     /// Hands a transaction or a connection to the callee (`load(&txn, id)`, `save(&mut conn, ..)`): its
     /// statements then run on that one connection, so such calls cannot run at once.
     pub on_connection: bool,

@@ -732,6 +732,9 @@ impl<'a, 's> Visitor<'a, 's> {
             return false;
         }
         self.visit_expr(&m.receiver);
+        if let Some(item) = closure.inputs.first() {
+            self.type_element(item, root);
+        }
         let body = self.frame(|v| v.visit_expr(&closure.body));
         let count = known_count(root);
         let loc = self.loc(m.method.span());
@@ -745,6 +748,44 @@ impl<'a, 's> Visitor<'a, 's> {
             .filter(|a| !matches!(a, Expr::Closure(_)))
             .for_each(|a| self.visit_expr(a));
         true
+    }
+
+    /// Types the item a loop or an iterator closure binds (`for a in &attachments`, `|a| ..` over
+    /// `attachments.iter()`) as the collection's items: collection types are reduced to their item type
+    /// (`Vec<Attachment>` is `Attachment`), so the item has the collection's type name.
+    fn type_element(&mut self, pat: &syn::Pat, iterable: &Expr) {
+        let Some(item) = single_ident(pat) else {
+            return;
+        };
+        let mut iterable = driver::strip_plumbing(iterable);
+        while let Expr::Reference(r) = iterable {
+            iterable = driver::strip_plumbing(&r.expr);
+        }
+        let (mut root, calls) = driver::chain(iterable);
+        while let Expr::Reference(r) = root {
+            root = &r.expr;
+        }
+        let plain = calls.iter().all(|c| {
+            matches!(
+                c.method.to_string().as_str(),
+                "iter" | "into_iter" | "iter_mut"
+            )
+        });
+        let Some(collection) = single_path_ident(driver::strip_plumbing(root)).filter(|_| plain)
+        else {
+            return;
+        };
+        let Some(ctx) = self.ctx() else { return };
+        let ty = ctx
+            .local_types
+            .iter()
+            .rev()
+            .chain(ctx.params.iter())
+            .find(|(n, _)| *n == collection)
+            .map(|(_, t)| t.clone());
+        if let Some(ty) = ty {
+            ctx.local_types.push((item, ty));
+        }
     }
 
     /// Records a call that is not awaited where it stands.
@@ -775,6 +816,7 @@ impl<'a, 's> Visitor<'a, 's> {
             awaited,
             after,
             resolved: None,
+            unresolved: false,
             on_connection,
         }));
     }
@@ -888,6 +930,11 @@ impl<'a, 's> Visitor<'a, 's> {
             SqlRef::Unknown => (None, None),
         };
         let after = self.deps_since(mark);
+        let or_method = shape.method.map(|m| Callee::Method {
+            name: m.method.to_string(),
+            receiver: self.receiver_path(&m.receiver),
+            args: m.args.len(),
+        });
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
         ctx.push(Step::Trip(Trip {
@@ -910,6 +957,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 && (shape.kind == TripKind::Check || !on_connection && !in_transaction),
             prepare,
             target: None,
+            or_method,
         }));
     }
 
@@ -933,6 +981,7 @@ impl<'a, 's> Visitor<'a, 's> {
             service: false,
             checkout: false,
             prepares_text: false,
+            method: None,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
         self.tx_depth += 1;
@@ -1633,6 +1682,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        if !self.in_fn() {
+            if let Some(ty) = core_type(&c.ty) {
+                self.facts.statics.push((c.ident.to_string(), ty));
+            }
+        }
         if let Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s),
             ..
@@ -1643,6 +1697,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        if !self.in_fn() {
+            if let Some(ty) = core_type(&s.ty) {
+                self.facts.statics.push((s.ident.to_string(), ty));
+            }
+        }
         if let Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(lit),
             ..
@@ -2021,6 +2080,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.visit_expr(&e.expr);
         let made = self.made_since(mark);
         self.bind(&e.pat, &e.expr, &made);
+        self.type_element(&e.pat, &e.expr);
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
         self.push_loop(loc, body, known_count(&e.expr), false);
@@ -2136,6 +2196,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     awaited: true,
                     after,
                     resolved: None,
+                    unresolved: false,
                     on_connection: false,
                 }));
             }
@@ -2518,6 +2579,11 @@ const TYPE_WRAPPERS: &[&str] = &[
     "Pin",
     "Ref",
     "RefMut",
+    "LazyLock",
+    "LazyCell",
+    "Lazy",
+    "OnceLock",
+    "OnceCell",
 ];
 
 /// Marker traits that say nothing about what a type does.

@@ -1,0 +1,302 @@
+//! Which libraries each crate of the analysed code depends on, read from its `Cargo.toml` as data (never
+//! built or run): the catalog's entries for a library apply only to code of a crate that depends on it, so
+//! that `set.insert(database_id)` is not sea-orm's `model.insert(db)` in a crate without sea-orm.
+//!
+//! A file belongs to the crate whose folder holds its `src/` (`crates/api/src/x.rs` → `crates/api/`).
+//! A crate depends on the libraries its `[dependencies]` (also per target, and inherited from the
+//! workspace) name, and on those of the crates it depends on by `path` inside the same repository (a
+//! project's `db` crate that wraps sqlx). Files outside any crate, or of a crate whose manifest cannot be
+//! read, get the whole catalog: where hopcheck cannot know, it does not narrow.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::catalog::Catalog;
+
+/// How many hops of path dependencies are followed.
+const MAX_DEPTH: usize = 8;
+
+/// The catalog in scope for each crate, computed once per crate folder.
+pub struct Scopes {
+    catalog: Catalog,
+    /// Files must stay inside this folder (the repository, else the analysed root) to be read.
+    fence: Option<PathBuf>,
+    by_crate: Mutex<HashMap<PathBuf, Arc<Catalog>>>,
+    whole: Arc<Catalog>,
+}
+
+impl Scopes {
+    pub fn new(catalog: &Catalog, root: &Path) -> Scopes {
+        let fence = crate::discover::repository_of(root).or_else(|| {
+            let root = root.canonicalize().ok()?;
+            Some(if root.is_file() {
+                root.parent()?.to_path_buf()
+            } else {
+                root
+            })
+        });
+        Scopes {
+            catalog: catalog.clone(),
+            fence,
+            by_crate: Mutex::new(HashMap::new()),
+            whole: Arc::new(catalog.clone()),
+        }
+    }
+
+    /// The catalog for the code of `file` (a path on disk).
+    pub fn catalog_for(&self, file: &Path) -> Arc<Catalog> {
+        let Some(krate) = crate_of(file) else {
+            return self.whole.clone();
+        };
+        if let Some(c) = self
+            .by_crate
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&krate).cloned())
+        {
+            return c;
+        }
+        let scoped = match dependencies(&krate, self.fence.as_deref()) {
+            Some(deps) => Arc::new(self.catalog.in_scope(&deps)),
+            None => self.whole.clone(),
+        };
+        if let Ok(mut m) = self.by_crate.lock() {
+            m.insert(krate, scoped.clone());
+        }
+        scoped
+    }
+}
+
+/// The folder of the crate `file` belongs to: the parent of its nearest `src` folder, if it has a
+/// `Cargo.toml`.
+pub fn crate_of(file: &Path) -> Option<PathBuf> {
+    let file = file.canonicalize().ok()?;
+    let src = file
+        .ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "src"))?;
+    let krate = src.parent()?;
+    krate
+        .join("Cargo.toml")
+        .is_file()
+        .then(|| krate.to_path_buf())
+}
+
+/// The libraries the crate in `dir` depends on (names with `-` for `_`), with those of its path
+/// dependencies inside `fence`; `None` when its manifest cannot be read.
+pub fn dependencies(dir: &Path, fence: Option<&Path>) -> Option<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut seen = Vec::new();
+    let mut frontier = vec![dir.to_path_buf()];
+    let mut first = true;
+    for _ in 0..=MAX_DEPTH {
+        let mut next = Vec::new();
+        for dir in frontier {
+            if seen.contains(&dir) {
+                continue;
+            }
+            seen.push(dir.clone());
+            let Some(manifest) = read_toml(&dir.join("Cargo.toml")) else {
+                if first {
+                    return None;
+                }
+                continue;
+            };
+            first = false;
+            let workspace = workspace_dependencies(&dir, fence);
+            for (name, dep) in dependency_entries(&manifest) {
+                let inherited = dep
+                    .get("workspace")
+                    .and_then(toml::Value::as_bool)
+                    .unwrap_or(false);
+                let (spec, base) = match (inherited, &workspace) {
+                    (true, Some((root, table))) => match table.get(&name) {
+                        Some(spec) => (spec.clone(), root.clone()),
+                        None => (dep.clone(), dir.clone()),
+                    },
+                    _ => (dep.clone(), dir.clone()),
+                };
+                let package = spec
+                    .get("package")
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or(&name);
+                out.insert(package.replace('_', "-"));
+                let Some(path) = spec.get("path").and_then(toml::Value::as_str) else {
+                    continue;
+                };
+                let Ok(target) = base.join(path).canonicalize() else {
+                    continue;
+                };
+                if fence.is_none_or(|f| target.starts_with(f)) {
+                    next.push(target);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    Some(out)
+}
+
+fn read_toml(path: &Path) -> Option<toml::Table> {
+    // A manifest is small; a huge one is not read (nor is one that is not a file).
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > 1 << 20 {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()?.parse().ok()
+}
+
+/// `[dependencies]` and `[target.'cfg(..)'.dependencies]` as (key, spec): a bare version string becomes
+/// an empty table.
+fn dependency_entries(manifest: &toml::Table) -> Vec<(String, toml::Value)> {
+    let mut tables: Vec<&toml::Table> = Vec::new();
+    if let Some(t) = manifest.get("dependencies").and_then(toml::Value::as_table) {
+        tables.push(t);
+    }
+    if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
+        for target in targets.values() {
+            if let Some(t) = target.get("dependencies").and_then(toml::Value::as_table) {
+                tables.push(t);
+            }
+        }
+    }
+    tables
+        .into_iter()
+        .flat_map(|t| t.iter())
+        .map(|(k, v)| {
+            let spec = if v.is_table() {
+                v.clone()
+            } else {
+                toml::Value::Table(toml::Table::new())
+            };
+            (k.clone(), spec)
+        })
+        .collect()
+}
+
+/// The `[workspace.dependencies]` of the workspace above `dir` (inside `fence`), with the workspace's
+/// folder.
+fn workspace_dependencies(
+    dir: &Path,
+    fence: Option<&Path>,
+) -> Option<(PathBuf, toml::map::Map<String, toml::Value>)> {
+    for folder in dir.ancestors() {
+        if fence.is_some_and(|f| !folder.starts_with(f)) {
+            return None;
+        }
+        let Some(manifest) = read_toml(&folder.join("Cargo.toml")) else {
+            continue;
+        };
+        if let Some(ws) = manifest.get("workspace") {
+            let deps = ws
+                .get("dependencies")
+                .and_then(toml::Value::as_table)
+                .cloned()
+                .unwrap_or_default();
+            let deps = deps
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if v.is_table() {
+                        v
+                    } else {
+                        toml::Value::Table(toml::Table::new())
+                    };
+                    (k, v)
+                })
+                .collect();
+            return Some((folder.to_path_buf(), deps));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_crate_depends_on_its_own_and_its_path_dependencies_libraries() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        write(
+            &root,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"api\", \"db\"]\n[workspace.dependencies]\npg = { package = \"tokio-postgres\", version = \"0.7\" }\ndb = { path = \"db\" }\n",
+        );
+        write(
+            &root,
+            "api/Cargo.toml",
+            "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.8\"\ndb.workspace = true\n[target.'cfg(unix)'.dependencies]\nredis_pool = \"1\"\n",
+        );
+        write(
+            &root,
+            "db/Cargo.toml",
+            "[package]\nname = \"db\"\n[dependencies]\nsqlx = { version = \"0.8\" }\npg = { workspace = true }\n",
+        );
+        write(&root, "api/src/main.rs", "fn main() {}");
+        let krate = crate_of(&root.join("api/src/main.rs")).unwrap();
+        assert_eq!(krate, root.join("api"));
+        let deps = dependencies(&krate, Some(&root)).unwrap();
+        for lib in ["axum", "db", "redis-pool", "sqlx", "tokio-postgres"] {
+            assert!(deps.contains(lib), "{lib} in {deps:?}");
+        }
+        assert!(!deps.contains("pg"));
+    }
+
+    #[test]
+    fn a_path_dependency_outside_the_fence_is_not_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        write(
+            &root,
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\n[dependencies]\nother = { path = \"../other\" }\n",
+        );
+        write(
+            &root,
+            "other/Cargo.toml",
+            "[package]\nname = \"other\"\n[dependencies]\nmongodb = \"3\"\n",
+        );
+        let deps = dependencies(&root.join("app"), Some(&root.join("app"))).unwrap();
+        assert!(
+            deps.contains("other") && !deps.contains("mongodb"),
+            "{deps:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_outside_any_crate_gets_the_whole_catalog() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "snippet.rs", "fn main() {}");
+        assert!(crate_of(&tmp.path().join("snippet.rs")).is_none());
+        let scopes = Scopes::new(Catalog::builtin(), tmp.path());
+        let whole = scopes.catalog_for(&tmp.path().join("snippet.rs"));
+        assert_eq!(whole.calls.len(), Catalog::builtin().calls.len());
+    }
+
+    #[test]
+    fn entries_of_libraries_the_crate_does_not_use_are_left_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(
+            tmp.path(),
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[dependencies]\ndiesel = \"2\"\n",
+        );
+        write(tmp.path(), "src/main.rs", "fn main() {}");
+        let scopes = Scopes::new(Catalog::builtin(), tmp.path());
+        let scoped = scopes.catalog_for(&tmp.path().join("src/main.rs"));
+        assert!(scoped.calls.iter().all(|c| c.library != "mongodb"));
+        assert!(scoped.builders.iter().any(|b| b.library == "diesel-async"));
+        assert!(scoped.builders.iter().all(|b| b.library != "sqlx"));
+    }
+}
