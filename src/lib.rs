@@ -91,6 +91,44 @@ pub struct RouteReport {
     pub worst_case_branch: Option<Place>,
     pub lints: Vec<String>,
     pub cost: Vec<DeploymentCost>,
+    /// The worst path's round trips in order, from the first deployment (as `--route` draws them).
+    pub trips: Vec<RouteTrip>,
+    /// Round trips past the waterfall's limit, left out of `trips` (still counted in `round_trips`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub trips_left_out: usize,
+    /// Calls on the route's paths that may reach the analysed code but could not be resolved: the
+    /// price leaves them out, so `round_trips` may be low.
+    pub unresolved: Vec<Unresolved>,
+    /// The handler, in the model.
+    #[serde(skip)]
+    pub function: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One round trip on a route's worst path.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteTrip {
+    pub file: String,
+    pub line: u32,
+    /// `read`, `write`, `unknown`, `begin`, `commit`, `rollback`, `ping`, `prepare`, `http` or `cache`.
+    pub kind: &'static str,
+    /// Where it is answered: `main (primary) in eu-central-1`.
+    pub endpoint: String,
+    /// How many times it runs on the path (a loop's iterations).
+    pub times: u32,
+    /// The calls from the handler down to the function that sends it.
+    pub via: Vec<String>,
+}
+
+/// A call that could not be resolved, as the code spells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unresolved {
+    pub file: String,
+    pub line: u32,
+    pub text: String,
 }
 
 /// A place in the analysed code, as reports name it.
@@ -219,6 +257,12 @@ pub fn analyze_shared(
         baseline: None,
         fail_on: gate::FailOn::default(),
     };
+    let mut analysis = analysis;
+    let trips = route_trips(&analysis);
+    for (r, (trips, left_out)) in analysis.routes.iter_mut().zip(trips) {
+        r.trips = trips;
+        r.trips_left_out = left_out;
+    }
     (analysis, index)
 }
 
@@ -588,6 +632,74 @@ fn unreadable(rel: &str, message: String) -> facts::FileFacts {
     }
 }
 
+/// Each route's worst path as a list of round trips: the waterfall from the first deployment, without
+/// the pool checks and preparing round trips it draws (they are not in `round_trips`).
+fn route_trips(a: &Analysis) -> Vec<(Vec<RouteTrip>, usize)> {
+    if a.config.deployments.is_empty() {
+        return a.routes.iter().map(|_| (Vec::new(), 0)).collect();
+    }
+    let costs = cost::Costs::compute(&a.model, &a.config);
+    a.routes
+        .iter()
+        .map(|r| {
+            let w = waterfall::layout(a, &costs, r.function, 0, 0.0);
+            let trips = w
+                .bars
+                .iter()
+                .filter(|b| !matches!(b.kind, "ping" | "prepare"))
+                .map(|b| RouteTrip {
+                    file: b.file.clone(),
+                    line: b.line,
+                    kind: b.kind,
+                    endpoint: b.label.clone(),
+                    times: b.multiplier,
+                    via: b.via.clone(),
+                })
+                .collect();
+            (trips, w.hidden)
+        })
+        .collect()
+}
+
+/// The unresolved calls in the functions a handler reaches, in file order.
+fn unresolved_calls(model: &Model, handler: usize) -> Vec<Unresolved> {
+    let mut out = Vec::new();
+    for id in model.reach(handler) {
+        let file = model.file_of(id);
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                let facts::Step::Call(c) = s else { return };
+                if !c.unresolved {
+                    return;
+                }
+                let (from, len) = (c.loc.offset as usize, c.loc.len as usize);
+                let spelled = file
+                    .source
+                    .get(from..from + len)
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                // The place starts at the method's name: the receiver goes in front.
+                let text = match &c.callee {
+                    facts::Callee::Method { receiver, .. } if !receiver.is_empty() => {
+                        format!("{}.{spelled}", receiver.join("."))
+                    }
+                    _ => spelled,
+                };
+                out.push(Unresolved {
+                    file: file.path.clone(),
+                    line: c.loc.line,
+                    text,
+                });
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.file, a.line, &a.text).cmp(&(&b.file, b.line, &b.text)));
+    out.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.text == b.text);
+    out
+}
+
 fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteReport> {
     // The lints found in each function, and the handlers whose over-budget finding is allowed: looked
     // up per route, not searched.
@@ -667,6 +779,10 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                     over_budget: ms > budget(d),
                 })
                 .collect(),
+            trips: Vec::new(),
+            trips_left_out: 0,
+            unresolved: unresolved_calls(ctx.model, route.handler),
+            function: route.handler,
         });
     }
     out.sort_by(|a, b| {

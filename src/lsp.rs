@@ -693,6 +693,11 @@ fn lens_title(r: &crate::RouteReport) -> String {
     } else {
         format!("{} round trips", r.round_trips)
     };
+    let trips = if r.unresolved.is_empty() {
+        trips
+    } else {
+        format!("≥ {trips} ({} calls not resolved)", r.unresolved.len())
+    };
     let mut parts = vec![trips];
     for c in &r.cost {
         let over = if c.over_budget { " (over)" } else { "" };

@@ -44,6 +44,11 @@ pub struct Bar {
     pub line: u32,
     /// How many times it runs (loops multiply; 1 outside loops): the bar's width is this many RTTs.
     pub multiplier: u32,
+    /// What the round trip is: `read`, `write` or `unknown` (a statement), `begin`, `commit`,
+    /// `rollback`, `ping` (a pool's connection check), `prepare`, `http` or `cache` (another service).
+    pub kind: &'static str,
+    /// The functions called from the handler down to the one that sends it (the handler left out).
+    pub via: Vec<String>,
     /// The concurrent group it belongs to (innermost), if any; bars of one group's branches start
     /// together.
     pub group: Option<usize>,
@@ -326,8 +331,12 @@ impl Layout<'_, '_> {
             Step::Call(c) => match c.resolved {
                 Some(callee) => {
                     let outer = std::mem::replace(&mut self.on_connection, c.on_connection);
-                    let part = self.function(callee);
+                    let mut part = self.function(callee);
                     self.on_connection = outer;
+                    let name = self.a.model.qualified_name(callee);
+                    for b in &mut part.bars {
+                        b.via.insert(0, name.clone());
+                    }
                     part
                 }
                 None => Part::default(),
@@ -419,6 +428,26 @@ impl Layout<'_, '_> {
             Some(crate::facts::sql::Access::Write) => "write",
             None => "unknown",
         };
+        let kind = match t.kind {
+            _ if role == "service" => {
+                let spelled = format!("{} {}", t.api, t.executor.as_deref().unwrap_or(""));
+                let spelled = spelled.to_lowercase();
+                let cache = ["redis", "cache", "valkey", "memcache"]
+                    .iter()
+                    .any(|w| spelled.contains(w));
+                if cache {
+                    "cache"
+                } else {
+                    "http"
+                }
+            }
+            crate::facts::TripKind::Query => access,
+            crate::facts::TripKind::Begin => "begin",
+            crate::facts::TripKind::Commit => "commit",
+            crate::facts::TripKind::Rollback => "rollback",
+            crate::facts::TripKind::Prepare => "prepare",
+            crate::facts::TripKind::Check => "ping",
+        };
         let model = &self.a.model;
         let file_index = model.fns[id].file;
         let file = model.files[file_index].path.clone();
@@ -443,6 +472,8 @@ impl Layout<'_, '_> {
             repo_file,
             line: t.loc.line,
             multiplier: 1,
+            kind,
+            via: Vec::new(),
             group: None,
         };
         // Round trips the code does not show, each as wide as the statement's, just before it: the
@@ -473,6 +504,7 @@ impl Layout<'_, '_> {
                         start_ms,
                         end_ms,
                         access: hidden,
+                        kind: if hidden == "check" { "ping" } else { "prepare" },
                         api: if hidden == "check" {
                             "the pool's connection check (`test_before_acquire`)".into()
                         } else {

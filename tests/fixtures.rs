@@ -164,4 +164,17 @@ fn prices_are_exactly_their_marks() {
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(expected(&dir), actual(&json));
+    // Calls that cannot be resolved are listed on their routes, exactly those marked `//? unresolved`.
+    assert_eq!(unresolved_marks(&dir), unresolved_calls(&json));
+    // Every route's `trips` lists its worst path's round trips, as many as it counts.
+    for r in json["routes"].as_array().unwrap() {
+        let listed: u64 = r["trips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| !matches!(t["kind"].as_str(), Some("http" | "cache")))
+            .map(|t| t["times"].as_u64().unwrap())
+            .sum();
+        assert_eq!(listed, r["round_trips"].as_u64().unwrap(), "{r}");
+    }
 }

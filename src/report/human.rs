@@ -120,12 +120,9 @@ fn routes_table(a: &Analysis) -> String {
             (Some(m), Some(p)) => format!("{m} {p}"),
             _ => "(no route found)".into(),
         };
-        // "3", or "2–3" when the path that runs to the end makes fewer than the worst one.
-        let trips = if r.typical_round_trips < r.round_trips {
-            format!("{}–{}", r.typical_round_trips, r.round_trips)
-        } else {
-            r.round_trips.to_string()
-        };
+        // "3", or "2–3" when the path that runs to the end makes fewer than the worst one; "≥ 3" when
+        // some call on it could not be resolved.
+        let trips = super::markdown::trips(r);
         let mut row = vec![name, r.handler_path.clone(), trips];
         row.extend(
             r.cost
@@ -283,6 +280,17 @@ pub fn waterfalls(a: &Analysis, wanted: &str) -> String {
             fmt_ms(w.current.budget_ms)
         ));
         out.push_str(&draw(&w.current, scale));
+        if !r.unresolved.is_empty() {
+            out.push_str(&format!(
+                "  {} call{} not resolved, so not priced (its receiver's type is not known, and several methods fit):
+",
+                r.unresolved.len(),
+                if r.unresolved.len() == 1 { "" } else { "s" }
+            ));
+            for u in &r.unresolved {
+                out.push_str(&format!("    {}:{}: {}\n", u.file, u.line, u.text));
+            }
+        }
         for (name, s) in &w.scenarios {
             out.push_str(&format!("\n  with {name}: ≈ {} ms\n", fmt_ms(s.total_ms)));
             out.push_str(&draw(s, scale));

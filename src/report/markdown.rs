@@ -487,12 +487,18 @@ pub fn costliest_first(routes: &[RouteReport]) -> Vec<&RouteReport> {
     out
 }
 
-/// `3`, or `2–3` when the path that runs to the end makes fewer round trips than the worst case.
+/// `3`, or `2–3` when the path that runs to the end makes fewer round trips than the worst case; `≥ 3`
+/// when calls on the route could not be resolved (the count leaves them out).
 pub fn trips(r: &RouteReport) -> String {
-    if r.typical_round_trips < r.round_trips {
+    let count = if r.typical_round_trips < r.round_trips {
         format!("{}–{}", r.typical_round_trips, r.round_trips)
     } else {
         r.round_trips.to_string()
+    };
+    if r.unresolved.is_empty() {
+        count
+    } else {
+        format!("≥ {count}")
     }
 }
 
@@ -862,9 +868,20 @@ mod tests {
             worst_case_branch: None,
             lints: Vec::new(),
             cost: Vec::new(),
+            trips: Vec::new(),
+            trips_left_out: 0,
+            unresolved: Vec::new(),
+            function: 0,
         };
         assert_eq!(trips(&route(2, 3)), "2–3");
         assert_eq!(trips(&route(3, 3)), "3");
+        let mut unsure = route(3, 3);
+        unsure.unresolved.push(crate::Unresolved {
+            file: "src/routes.rs".into(),
+            line: 2,
+            text: "x.load(db)".into(),
+        });
+        assert_eq!(trips(&unsure), "≥ 3");
         assert_eq!(route_cell(Some("GET"), Some("/a|b")), "`GET /a\\|b`");
         assert_eq!(route_cell(None, None), "_no route found_");
     }

@@ -207,3 +207,39 @@ pub fn route_trips(json: &serde_json::Value) -> BTreeMap<(String, u32), u32> {
     }
     out
 }
+
+/// The `//? unresolved` marks of every `.rs` file under `dir`: (file, line) of each call expected to be
+/// reported as unresolved.
+pub fn unresolved_marks(dir: &Path) -> std::collections::BTreeSet<(String, u32)> {
+    let mut out = std::collections::BTreeSet::new();
+    for f in walk(dir) {
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("//? unresolved") {
+                out.insert((rel.clone(), i as u32 + 1));
+            }
+        }
+    }
+    out
+}
+
+/// (file, line) of every unresolved call the JSON report lists on some route.
+pub fn unresolved_calls(json: &serde_json::Value) -> std::collections::BTreeSet<(String, u32)> {
+    json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["unresolved"].as_array().unwrap().iter())
+        .map(|u| {
+            (
+                u["file"].as_str().unwrap().to_string(),
+                u["line"].as_u64().unwrap() as u32,
+            )
+        })
+        .collect()
+}
