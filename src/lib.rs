@@ -186,7 +186,8 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     let found = discover::discover(root);
     lap("discover");
     let scopes = manifest::Scopes::new(&config.catalog, root);
-    let files = parse_all(found, &scopes, progress);
+    let macros = project_macros(&found);
+    let files = parse_all(found, &scopes, &macros, progress);
     lap("parse");
     if timings {
         let aside = files.iter().filter(|f| f.source.is_empty()).count();
@@ -204,10 +205,38 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     analysis
 }
 
-/// The facts of one file from its text (`rel`: its path relative to the analysed folder), as the
-/// language server parses an edited buffer.
+/// The facts of one file from its text (`rel`: its path relative to the analysed folder), with the
+/// macros it defines itself.
 pub fn parse_source(rel: &str, source: String, catalog: &catalog::Catalog) -> facts::FileFacts {
-    extract_checked(rel, source, catalog)
+    extract_checked(rel, source, catalog, &facts::macros::MacroTable::default())
+}
+
+/// [`parse_source`] with the `macro_rules!` of the whole analysed code, as the language server parses an
+/// edited buffer.
+pub fn parse_source_with(
+    rel: &str,
+    source: String,
+    catalog: &catalog::Catalog,
+    macros: &facts::macros::MacroTable,
+) -> facts::FileFacts {
+    extract_checked(rel, source, catalog, macros)
+}
+
+/// The `macro_rules!` of every file found (read once more: reading costs little next to parsing).
+fn project_macros(found: &[discover::Found]) -> facts::macros::MacroTable {
+    let texts: Vec<String> = found
+        .par_iter()
+        .filter_map(|f| match f {
+            discover::Found::File { path, .. } => {
+                let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_FILE_BYTES);
+                let text = small.then(|| std::fs::read(path).ok()).flatten()?;
+                memchr::memmem::find(&text, b"macro_rules")?;
+                String::from_utf8(text).ok()
+            }
+            discover::Found::Error { .. } => None,
+        })
+        .collect();
+    facts::macros::MacroTable::from_texts(texts.iter().map(String::as_str))
 }
 
 /// The stages after parsing: model, rules, suppressions, route reports.
@@ -282,6 +311,7 @@ enum Read {
 fn parse_all(
     found: Vec<discover::Found>,
     scopes: &manifest::Scopes,
+    macros: &facts::macros::MacroTable,
     progress: &progress::Progress,
 ) -> Vec<facts::FileFacts> {
     progress.stage("parsing", found.len());
@@ -299,7 +329,7 @@ fn parse_all(
             .map(|f| {
                 let read = match f {
                     discover::Found::File { path, rel } => {
-                        read_one(path, rel, &scopes.catalog_for(path))
+                        read_one(path, rel, &scopes.catalog_for(path), macros)
                     }
                     discover::Found::Error { rel, message } => {
                         Read::Parsed(Box::new(unreadable(rel, message.clone())))
@@ -348,7 +378,7 @@ fn parse_all(
         let more = run(&|| {
             pull.par_iter()
                 .map(|(rel, source, _, catalog)| {
-                    let facts = extract_checked(rel, source.clone(), catalog);
+                    let facts = extract_checked(rel, source.clone(), catalog, macros);
                     progress.tick();
                     Read::Parsed(Box::new(facts))
                 })
@@ -368,7 +398,12 @@ fn parse_all(
 }
 
 /// Reads one file and parses it, unless the text scan shows it cannot matter by itself.
-fn read_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> Read {
+fn read_one(
+    path: &Path,
+    rel: &str,
+    catalog: &catalog::Catalog,
+    macros: &facts::macros::MacroTable,
+) -> Read {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         let message = format!(
@@ -396,10 +431,15 @@ fn read_one(path: &Path, rel: &str, catalog: &catalog::Catalog) -> Read {
             source,
         };
     }
-    Read::Parsed(Box::new(extract_checked(rel, source, catalog)))
+    Read::Parsed(Box::new(extract_checked(rel, source, catalog, macros)))
 }
 
-fn extract_checked(rel: &str, source: String, catalog: &catalog::Catalog) -> facts::FileFacts {
+fn extract_checked(
+    rel: &str,
+    source: String,
+    catalog: &catalog::Catalog,
+    macros: &facts::macros::MacroTable,
+) -> facts::FileFacts {
     if nesting_depth(&source) > MAX_NESTING {
         return unreadable(
             rel,
@@ -407,7 +447,8 @@ fn extract_checked(rel: &str, source: String, catalog: &catalog::Catalog) -> fac
         );
     }
     guarded(rel, || {
-        facts::extract(rel.to_string(), source, discover::module_path(rel), catalog)
+        let module = discover::module_path(rel);
+        facts::extract(rel.to_string(), source, module, catalog, macros)
     })
 }
 
@@ -919,7 +960,8 @@ mod tests {
         let found = discover::discover(dir.path());
         std::fs::remove_file(&path).unwrap();
         let scopes = manifest::Scopes::new(&Config::default_topology().catalog, dir.path());
-        let files = parse_all(found, &scopes, &progress::Progress::off());
+        let macros = facts::macros::MacroTable::default();
+        let files = parse_all(found, &scopes, &macros, &progress::Progress::off());
         assert_eq!(files.len(), 1);
         let error = files[0].parse_error.as_ref().expect("reported on the file");
         assert_eq!(files[0].path, "gone.rs");

@@ -170,12 +170,6 @@ impl Workspace {
     /// Analyses the workspace: `open` holds the editor's buffers (path → text, and a hash of it; a file
     /// is matched by its canonical path or by its path as listed), which stand for the files on disk.
     pub fn analyze(&mut self, open: &HashMap<PathBuf, (String, u64)>, config: Config) -> Analysis {
-        let catalog = format!("{:?}", config.catalog);
-        if catalog != self.catalog {
-            self.cache.clear();
-            self.index = None;
-            self.catalog = catalog;
-        }
         let root = self.root.clone();
         let scopes = crate::manifest::Scopes::new(&config.catalog, &root);
         let listing = self.listing.get_or_insert_with(|| {
@@ -191,6 +185,27 @@ impl Workspace {
                 })
                 .collect()
         });
+        // The workspace's `macro_rules!`, from the buffers, the files parsed before and the disk.
+        let mut texts: Vec<String> = Vec::new();
+        let defines = |t: &str| t.contains("macro_rules");
+        for f in listing.iter() {
+            let buffer = open.get(&f.canonical).or_else(|| open.get(&f.path));
+            match (buffer, self.cache.get(&f.rel)) {
+                (Some((text, _)), _) => texts.extend(defines(text).then(|| text.clone())),
+                (None, Some(c)) if !c.facts.source.is_empty() => {
+                    texts.extend(defines(&c.facts.source).then(|| c.facts.source.clone()))
+                }
+                _ => texts.extend(std::fs::read_to_string(&f.path).ok().filter(|t| defines(t))),
+            }
+        }
+        let macros = crate::facts::macros::MacroTable::from_texts(texts.iter().map(String::as_str));
+        // Facts depend on the catalog and the macros: another of either parses every file again.
+        let catalog = format!("{:?}{:?}", config.catalog, macros);
+        if catalog != self.catalog {
+            self.cache.clear();
+            self.index = None;
+            self.catalog = catalog;
+        }
         let mut files = Vec::with_capacity(listing.len());
         let mut definitions = Vec::with_capacity(listing.len());
         for f in listing.iter() {
@@ -223,7 +238,8 @@ impl Workspace {
             };
             let facts = Arc::new(match text {
                 Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
-                    crate::parse_source(&f.rel, text, &scopes.catalog_for(&f.path))
+                    let catalog = scopes.catalog_for(&f.path);
+                    crate::parse_source_with(&f.rel, text, &catalog, &macros)
                 }
                 _ => FileFacts {
                     path: f.rel.clone(),

@@ -297,6 +297,17 @@ mod tests {
         let scoped = scopes.catalog_for(&tmp.path().join("src/main.rs"));
         assert!(scoped.calls.iter().all(|c| c.library != "mongodb"));
         assert!(scoped.builders.iter().any(|b| b.library == "diesel-async"));
-        assert!(scoped.builders.iter().all(|b| b.library != "sqlx"));
+        // sqlx's chains count only where the code spells `sqlx::`.
+        let sqlx: Vec<_> = scoped
+            .builders
+            .iter()
+            .filter(|b| b.library == "sqlx")
+            .collect();
+        assert!(!sqlx.is_empty() && sqlx.iter().all(|b| b.qualified_only));
+        assert!(scoped
+            .builders
+            .iter()
+            .filter(|b| b.library == "diesel-async")
+            .all(|b| !b.qualified_only));
     }
 }

@@ -6,6 +6,7 @@
 //! here is resolved across files: names stay names until the model joins them.
 
 pub mod driver;
+pub mod macros;
 mod prune;
 pub mod router;
 pub mod span;

@@ -14,6 +14,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Token};
 
 use super::driver::{self, SqlRef, TripShape};
+use super::macros::MacroTable;
 use super::router::{self, RouterEnv};
 use super::span;
 use super::TripKind;
@@ -24,7 +25,21 @@ use super::{
 use crate::catalog::Catalog;
 
 /// Parses one file and extracts its facts. Never fails: a syntax error becomes `parse_error`.
-pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Catalog) -> FileFacts {
+pub fn extract(
+    path: String,
+    source: String,
+    module: Vec<String>,
+    catalog: &Catalog,
+    macros: &MacroTable,
+) -> FileFacts {
+    // The file's own macros, with the others' (collected before the file's spans exist).
+    let own;
+    let macros = if source.contains("macro_rules") {
+        own = macros.with(MacroTable::from_texts([source.as_str()]));
+        &own
+    } else {
+        macros
+    };
     let mut facts = FileFacts {
         path,
         module: module.clone(),
@@ -43,6 +58,8 @@ pub fn extract(path: String, source: String, module: Vec<String>, catalog: &Cata
                 test_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
+                macros,
+                macro_depth: 0,
                 sqlite_file: sqlite_only(&source),
                 r2d2_file: source.contains("r2d2"),
                 fns: Vec::new(),
@@ -194,6 +211,10 @@ struct Visitor<'a, 's> {
     tx_depth: u32,
     /// The typed locals of the function body walked last.
     last_local_types: Vec<(String, String)>,
+    /// The analysed code's `macro_rules!`, expanded where they are invoked.
+    macros: &'a MacroTable,
+    /// How many macro expansions the current code sits in.
+    macro_depth: usize,
     /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
     sqlite_file: bool,
     /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
@@ -748,6 +769,66 @@ impl<'a, 's> Visitor<'a, 's> {
             .filter(|a| !matches!(a, Expr::Closure(_)))
             .for_each(|a| self.visit_expr(a));
         true
+    }
+
+    /// An invocation of one of the analysed code's `macro_rules!`, expanded by its rules and visited in
+    /// its place (statements, or one expression). False when no rule matches or the expansion does not
+    /// parse: the invocation is then read as before.
+    fn expand_macro(&mut self, m: &syn::Macro) -> bool {
+        let name = driver::last_segment(&m.path);
+        if self.macro_depth >= super::macros::MAX_DEPTH || !self.macros.defines(&name) {
+            return false;
+        }
+        let Some(tokens) = self.macros.expand(&name, &m.tokens, m.path.span()) else {
+            return false;
+        };
+        self.macro_depth += 1;
+        let visited = if let Ok(e) = syn::parse2::<Expr>(tokens.clone()) {
+            self.visit_expr(&e);
+            true
+        } else if let Ok(stmts) = syn::parse::Parser::parse2(syn::Block::parse_within, tokens) {
+            for stmt in &stmts {
+                self.visit_stmt(stmt);
+            }
+            true
+        } else {
+            false
+        };
+        self.macro_depth -= 1;
+        visited
+    }
+
+    /// Items an invocation of the analysed code's `macro_rules!` stands for (`impl Post { get!(posts); }`
+    /// defines `Post::get`), visited as if written there.
+    fn expand_items<T: syn::parse::Parse>(
+        &mut self,
+        m: &syn::Macro,
+        visit: impl Fn(&mut Self, &T),
+    ) {
+        let name = driver::last_segment(&m.path);
+        if self.macro_depth >= super::macros::MAX_DEPTH || !self.macros.defines(&name) {
+            return;
+        }
+        let Some(tokens) = self.macros.expand(&name, &m.tokens, m.path.span()) else {
+            return;
+        };
+        let items = syn::parse::Parser::parse2(
+            |input: syn::parse::ParseStream| {
+                let mut items = Vec::new();
+                while !input.is_empty() {
+                    items.push(input.parse::<T>()?);
+                }
+                Ok(items)
+            },
+            tokens,
+        );
+        if let Ok(items) = items {
+            self.macro_depth += 1;
+            for item in &items {
+                visit(self, item);
+            }
+            self.macro_depth -= 1;
+        }
     }
 
     /// Types the item a loop or an iterator closure binds (`for a in &attachments`, `|a| ..` over
@@ -1631,7 +1712,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     /// `macro_rules! name { .. }` whose body awaits calls the catalog knows: a function named `name!`
     /// with that many round trips, for its invocations to reach.
+    fn visit_impl_item_macro(&mut self, m: &'ast syn::ImplItemMacro) {
+        self.expand_items::<syn::ImplItem>(&m.mac, |v, item| v.visit_impl_item(item));
+    }
+
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        if m.ident.is_none() && !self.in_fn() {
+            return self.expand_items::<syn::Item>(&m.mac, |v, item| v.visit_item(item));
+        }
         let Some(name) = &m.ident else { return };
         if !m.mac.path.is_ident("macro_rules") {
             return;
@@ -2146,6 +2234,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return;
         }
+        if self.expand_macro(m) {
+            return;
+        }
         if matches!(
             driver::last_segment(&m.path).as_str(),
             "panic" | "bail" | "unreachable" | "todo" | "unimplemented"
@@ -2201,10 +2292,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }));
             }
         }
-        // Other macros (`json!`, `format!`, `tracing::info!`) may hold awaited calls as plain arguments.
-        if !tokens_mention_await(m.tokens.clone()) {
-            return;
-        }
+        // Other macros (`format!`, `tracing::info!`, a template crate's `render!`) may hold calls as plain
+        // arguments, awaited or not.
         if let Ok(args) = syn::parse::Parser::parse2(
             Punctuated::<Expr, Token![,]>::parse_terminated,
             m.tokens.clone(),
