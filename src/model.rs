@@ -1134,7 +1134,15 @@ impl Index {
         if let Some((_, bound)) = from.generics.iter().find(|(g, _)| *g == ty) {
             return bound.clone();
         }
-        self.aliases.get(&ty).cloned().unwrap_or(ty)
+        // Aliases of aliases (`type AppData = Data<ArcData>; type ArcData = Arc<State>;`).
+        let mut ty = ty;
+        for _ in 0..MAX_ALIAS_DEPTH {
+            match self.aliases.get(&ty) {
+                Some(next) if *next != ty => ty = next.clone(),
+                _ => break,
+            }
+        }
+        ty
     }
 
     fn resolve_method<'f>(

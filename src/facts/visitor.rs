@@ -159,6 +159,8 @@ struct FnCtx {
     router_locals: HashMap<String, Vec<RouteEntry>>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
+    /// `Vec` locals (`Vec::with_capacity(n)`, `vec![]`) that may collect futures for a `join_all`.
+    vectors: HashSet<String>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
     route_sinks: Vec<String>,
     /// The function's parameters and their types.
@@ -1095,7 +1097,16 @@ impl<'a, 's> Visitor<'a, 's> {
     /// A group of futures run at once: each argument is a branch.
     fn concurrent(&mut self, form: String, span: Span, args: &[&Expr]) {
         let mut branches = Vec::new();
-        for arg in args {
+        // `join_all(futs)` over a vector the futures were pushed into: each push is a branch.
+        if let [arg] = args {
+            let name = single_path_ident(driver::strip_plumbing(arg));
+            let set = name.and_then(|n| self.ctx().and_then(|c| c.future_sets.remove(&n)));
+            if let Some(set) = set {
+                branches = set;
+            }
+        }
+        let joined_set = !branches.is_empty();
+        for arg in args.iter().filter(|_| !joined_set) {
             let branch = self.frame(|v| v.future(arg));
             branches.push(branch);
         }
@@ -1218,6 +1229,22 @@ impl<'a, 's> Visitor<'a, 's> {
                     || matches!(pat, syn::Pat::Type(t) if mentions_set(quote::ToTokens::to_token_stream(&t.ty).to_string())))
         });
         if !new_set && !collected {
+            let segs = match root {
+                Expr::Call(c) if calls.is_empty() => match &*c.func {
+                    Expr::Path(p) => driver::path_segments(&p.path),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            let new_vec = segs.len() >= 2
+                && segs[segs.len() - 2] == "Vec"
+                && matches!(segs[segs.len() - 1].as_str(), "new" | "with_capacity");
+            let empty_macro = matches!(root, Expr::Macro(m) if driver::last_segment(&m.mac.path) == "vec" && m.mac.tokens.is_empty());
+            if new_vec || empty_macro {
+                if let Some(ctx) = self.ctx() {
+                    ctx.vectors.insert(name.to_string());
+                }
+            }
             return false;
         }
         let branches = if collected {
@@ -1986,6 +2013,20 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             single_path_ident(&m.receiver),
             m.args.iter().collect::<Vec<_>>().as_slice(),
         ) {
+            // A future pushed into a `Vec` (made but not awaited: `let fut = q.execute(&pool);`, an
+            // async block): the vector becomes a set of futures, run where it is joined.
+            let future_arg = match fut {
+                Expr::Async(_) => true,
+                other => single_path_ident(other)
+                    .is_some_and(|n| self.fns.last().is_some_and(|c| c.pending.contains_key(&n))),
+            };
+            if future_arg && m.method == "push" {
+                if let Some(ctx) = self.ctx() {
+                    if ctx.vectors.contains(&set) {
+                        ctx.future_sets.entry(set.clone()).or_default();
+                    }
+                }
+            }
             let is_set = self
                 .fns
                 .last()
