@@ -687,7 +687,7 @@ fn route_trips(a: &Analysis) -> Vec<(Vec<RouteTrip>, usize)> {
             let trips = w
                 .bars
                 .iter()
-                .filter(|b| !matches!(b.kind, "ping" | "prepare"))
+                .filter(|b| b.counted && !matches!(b.access, "check" | "prepare"))
                 .map(|b| RouteTrip {
                     file: b.file.clone(),
                     line: b.line,

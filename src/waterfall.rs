@@ -49,6 +49,9 @@ pub struct Bar {
     pub kind: &'static str,
     /// The functions called from the handler down to the one that sends it (the handler left out).
     pub via: Vec<String>,
+    /// Counted in the route's round trips: a database or a service the configuration places (an API
+    /// it does not place is drawn, but not counted).
+    pub counted: bool,
     /// The concurrent group it belongs to (innermost), if any; bars of one group's branches start
     /// together.
     pub group: Option<usize>,
@@ -474,6 +477,7 @@ impl Layout<'_, '_> {
             multiplier: 1,
             kind,
             via: Vec::new(),
+            counted: target.db < config.databases.len(),
             group: None,
         };
         // Round trips the code does not show, each as wide as the statement's, just before it: the

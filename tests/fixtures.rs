@@ -172,7 +172,6 @@ fn prices_are_exactly_their_marks() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|t| !matches!(t["kind"].as_str(), Some("http" | "cache")))
             .map(|t| t["times"].as_u64().unwrap())
             .sum();
         assert_eq!(listed, r["round_trips"].as_u64().unwrap(), "{r}");
