@@ -121,6 +121,10 @@ pub struct RouteTrip {
     pub times: u32,
     /// The calls from the handler down to the function that sends it.
     pub via: Vec<String>,
+    /// The concurrent group (`try_join!`, `join_all`) it runs in, if any: the round trips of one group
+    /// overlap, and `round_trips` counts only its longest branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
 }
 
 /// A call that could not be resolved, as the code spells it.
@@ -695,6 +699,7 @@ fn route_trips(a: &Analysis) -> Vec<(Vec<RouteTrip>, usize)> {
                     endpoint: b.label.clone(),
                     times: b.multiplier,
                     via: b.via.clone(),
+                    group: b.group,
                 })
                 .collect();
             (trips, w.hidden)

@@ -71,6 +71,19 @@ pub struct Model {
     /// Pools check a connection with a round trip before lending it (`assume.checkout-ping`, else on
     /// unless the code calls `.test_before_acquire(false)`).
     pub checkout_ping: bool,
+    /// Copies of functions whose body depends on how they are reached.
+    pub copies: Copies,
+}
+
+/// Functions the model added as copies of others: a handler's body without its extractors (what a call
+/// from another function runs: the caller already has the values), and a trait's default body for one
+/// implementing type (where `Self::` means that type).
+#[derive(Debug, Default)]
+pub struct Copies {
+    /// Handler → its body without the extractors the model put in front.
+    pub handler_bodies: HashMap<usize, usize>,
+    /// (default body, implementing type) → the copy for that type.
+    pub specialised: HashMap<(usize, String), usize>,
 }
 
 impl Model {
@@ -186,6 +199,7 @@ pub fn build_with(
         background: Vec::new(),
         resolved: Vec::new(),
         checkout_ping: config.checkout_ping.unwrap_or(!files_turn_checks_off),
+        copies: Copies::default(),
     };
     (model.routes, model.static_routes) = routes(&model, &index);
     model.inline_budgets = crate::suppress::inline_budgets(&model);
@@ -340,6 +354,7 @@ fn resolve_from(
     let mut done = vec![false; model.fns.len()];
     let mut stack: Vec<usize> = roots.into_iter().collect();
     while let Some(id) = stack.pop() {
+        done.resize(model.fns.len(), false);
         if std::mem::replace(&mut done[id], true) {
             continue;
         }
@@ -363,6 +378,25 @@ fn resolve_from(
                     calls.push((resolved, hop, unresolved));
                 }
             });
+        }
+        // Calls into copies: a handler's body, a default body for one type.
+        let callees: Vec<Callee> = {
+            let mut out = Vec::new();
+            for step in &model.func(id).body {
+                step.walk(&mut |s| {
+                    if let Step::Call(c) = s {
+                        out.push(c.callee.clone());
+                    }
+                });
+            }
+            out
+        };
+        for ((resolved, hop, _), callee) in calls.iter_mut().zip(&callees) {
+            if let (Some(target), None, false) =
+                (*resolved, &*hop, matches!(callee, Callee::Extractor(_)))
+            {
+                *resolved = Some(redirect(model, id, callee, target));
+            }
         }
         stack.extend(calls.iter().filter_map(|(resolved, _, _)| *resolved));
         // Facts come unresolved: a function whose calls all stay so is left as it is.
@@ -402,6 +436,7 @@ fn resolve_from(
             }
         });
     }
+    done.resize(model.fns.len(), false);
     done
 }
 
@@ -500,10 +535,65 @@ fn add_extractors(model: &mut Model) {
         if calls.is_empty() {
             continue;
         }
+        // Another function calling the handler hands it values it already has: it runs the body alone.
+        let body = add_copy(model, h, |_| {});
+        model.copies.handler_bodies.insert(h, body);
         let f = fn_mut(&mut model.files, model.fns[h]);
         calls.append(&mut f.body);
         f.body = calls;
     }
+}
+
+/// Adds a copy of function `id` (in the same file, at the same place), changed by `edit`; returns its id.
+/// Copies are not in the [`Index`]: only the model's redirections reach them.
+fn add_copy(model: &mut Model, id: usize, edit: impl FnOnce(&mut FnFacts)) -> usize {
+    let r = model.fns[id];
+    let mut f = model.func(id).clone();
+    edit(&mut f);
+    let file = Arc::make_mut(&mut model.files[r.file]);
+    file.functions.push(f);
+    model.fns.push(FnRef {
+        file: r.file,
+        index: file.functions.len() - 1,
+    });
+    model.fns.len() - 1
+}
+
+/// Where a call resolved to `target` really goes: the body of a handler without its extractors, or a
+/// trait's default body specialised for the type the call names (`Post::paginate(..)`, or `Self::` in
+/// a copy already specialised).
+fn redirect(model: &mut Model, caller: usize, callee: &Callee, target: usize) -> usize {
+    if let Some(&body) = model.copies.handler_bodies.get(&target) {
+        return body;
+    }
+    let f = model.func(target);
+    let default_of = match (&f.self_ty, &f.trait_name) {
+        (Some(ty), Some(tr)) if ty == tr => tr.clone(),
+        _ => return target,
+    };
+    let Callee::Path(segs) = callee else {
+        return target;
+    };
+    let [ty, _] = segs.as_slice() else {
+        return target;
+    };
+    let ty = if ty == "Self" {
+        match &model.func(caller).self_ty {
+            Some(t) => t.clone(),
+            None => return target,
+        }
+    } else {
+        ty.clone()
+    };
+    if ty == default_of {
+        return target;
+    }
+    if let Some(&copy) = model.copies.specialised.get(&(target, ty.clone())) {
+        return copy;
+    }
+    let copy = add_copy(model, target, |f| f.self_ty = Some(ty.clone()));
+    model.copies.specialised.insert((target, ty), copy);
+    copy
 }
 
 /// A function to annotate: its file is copied first if the language server's cache shares it.
@@ -895,11 +985,11 @@ impl Index {
     fn nearest(&self, caller: usize, ids: &[usize]) -> Option<usize> {
         ids.iter()
             .copied()
-            .find(|&id| self.file_of[id] == self.file_of[caller])
+            .find(|&id| Some(&self.file_of[id]) == self.file_of.get(caller))
             .or_else(|| {
                 ids.iter()
                     .copied()
-                    .find(|&id| self.crate_of[id] == self.crate_of[caller])
+                    .find(|&id| Some(&self.crate_of[id]) == self.crate_of.get(caller))
             })
             .or_else(|| ids.first().copied())
     }

@@ -95,9 +95,13 @@ pub struct CallSpec {
     /// Which argument holds the SQL: `arg0`, `arg1`, …
     #[serde(default)]
     pub sql: Option<String>,
-    /// Only a round trip if that argument is recognisable SQL (a literal, a constant, a query).
+    /// Only a round trip if that argument is recognisable SQL (a literal, a constant, a query)...
     #[serde(default)]
     pub sql_required: bool,
+    /// ...or if this argument (`arg1`) is a list of query parameters (`&[&id]`): a statement prepared
+    /// before, held in a field or a parameter (`client.query_one(&self.by_id, &[&id])`).
+    #[serde(default)]
+    pub params: Option<String>,
     /// `receiver`, `arg0`, `arg1`, … or `none`.
     #[serde(default)]
     pub executor: Option<String>,
@@ -375,8 +379,10 @@ pub fn path_matches(segs: &[String], name: &str, bare_ok: bool) -> bool {
     {
         return true;
     }
+    // `query_as(..)` imported bare, or through a module of the analysed code that re-exports it
+    // (`db::query_as(..)`, `crate::db::query(..)`), carrying recognisable SQL.
     let crate_like = name.starts_with(|c: char| c.is_ascii_lowercase());
-    bare_ok && crate_like && segs.len() == 1 && segs[0] == last
+    bare_ok && crate_like && segs.last().map(String::as_str) == Some(last)
 }
 
 #[cfg(test)]
@@ -406,5 +412,8 @@ mod tests {
             false
         ));
         assert!(!path_matches(&p("new"), "QueryBuilder::new", true));
+        // Through a module that re-exports it, with SQL as evidence.
+        assert!(path_matches(&p("db::query_as"), "sqlx::query_as", true));
+        assert!(!path_matches(&p("db::query_as"), "sqlx::query_as", false));
     }
 }

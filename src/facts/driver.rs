@@ -422,7 +422,13 @@ fn method_trip<'e, 'c>(
             .and_then(|a| sql_of_arg(a, catalog, local_builder)),
         None => None,
     };
-    if c.sql_required && sql.is_none() {
+    let params = c
+        .params
+        .as_deref()
+        .and_then(arg_index)
+        .and_then(|i| args.get(i))
+        .is_some_and(|a| is_param_list(a));
+    if c.sql_required && sql.is_none() && !params {
         return None;
     }
     let executor = pick_executor(c, Some(&call.receiver), &args);
@@ -454,6 +460,14 @@ fn method_trip<'e, 'c>(
         prepares_text: c.prepares_text,
         method: Some(call),
     })
+}
+
+/// `&[&id, &name]` or `&[]`: a list of query parameters, as tokio-postgres takes them.
+fn is_param_list(expr: &Expr) -> bool {
+    match expr {
+        Expr::Reference(r) => matches!(&*r.expr, Expr::Array(_)),
+        _ => false,
+    }
 }
 
 /// Does an expression's text have one of these words (as a whole identifier part)?

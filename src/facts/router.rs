@@ -26,6 +26,36 @@ pub trait RouterEnv {
     /// The name a closure handler held in a local (`let health = || async { .. };`) is known by.
     fn closure_local(&self, name: &str) -> Option<Vec<String>>;
     fn loc(&self, span: proc_macro2::Span) -> Loc;
+    /// The method of a helper of the analysed file that wraps a method router around its one argument
+    /// (`fn get_internal<H>(h: H) -> MethodRouter { get(h).layer(..) }` → `GET`).
+    fn method_helper(&self, name: &str) -> Option<String>;
+}
+
+/// If `f` takes one argument and returns a method router made of it (`get(h)`, `post(h).layer(..)`):
+/// that router's method.
+pub fn method_helper(f: &syn::ItemFn) -> Option<String> {
+    let [syn::FnArg::Typed(arg)] = f.sig.inputs.iter().collect::<Vec<_>>().as_slice() else {
+        return None;
+    };
+    let syn::Pat::Ident(param) = &*arg.pat else {
+        return None;
+    };
+    let tail = match f.block.stmts.last()? {
+        syn::Stmt::Expr(e, None) => e,
+        _ => return None,
+    };
+    let (root, _) = super::driver::chain(tail);
+    let Expr::Call(call) = root else { return None };
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    let name = last_segment(&p.path);
+    let base = name.trim_end_matches("_service");
+    let takes_param = matches!(
+        call.args.first(),
+        Some(Expr::Path(a)) if a.path.is_ident(&param.ident)
+    );
+    (METHODS.contains(&base) && call.args.len() == 1 && takes_param).then(|| method_name(base))
 }
 
 /// Extractor types whose presence among a function's parameters marks it as a handler.
@@ -144,7 +174,7 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
     match (name.as_str(), call.args.len()) {
         (
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
-            | "api_route" | "mount" | "nest_route" | "nest_api_service",
+            | "api_route" | "mount" | "nest_route" | "nest_api_service" | "route_with_tsr",
             2,
         ) => first_is_str(call),
         ("api_route_with", 3) => first_is_str(call),
@@ -344,7 +374,11 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
     let args: Vec<&Expr> = call.args.iter().collect();
     match (name.as_str(), args.as_slice()) {
         // A path and what serves it: axum `route`, poem `at`, loco `add`, aide `api_route`.
-        ("route" | "route_service" | "at" | "add" | "api_route", [path, served])
+        // axum-extra's `route_with_tsr` also answers the path with a trailing slash, by a redirect.
+        (
+            "route" | "route_service" | "at" | "add" | "api_route" | "route_with_tsr",
+            [path, served],
+        )
         | ("api_route_with", [path, served, _]) => {
             let (path, loc) = str_lit(path, env)?;
             if static_files(served).is_some() {
@@ -650,6 +684,12 @@ fn method_entry(
         [handler, _docs] if name.ends_with("_with") && METHODS.contains(&base) => {
             if let Some(h) = handler_name(handler, env) {
                 out.push((method_name(base), h));
+            }
+        }
+        // A helper of the file that wraps a method router around the handler (`get_internal(h)`).
+        [handler] if env.method_helper(name).is_some() => {
+            if let (Some(h), Some(method)) = (handler_name(handler, env), env.method_helper(name)) {
+                out.push((method, h));
             }
         }
         [filter, handler] if name == "on" || name == "method" => {

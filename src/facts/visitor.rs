@@ -60,6 +60,16 @@ pub fn extract(
                 last_local_types: Vec::new(),
                 macros,
                 macro_depth: 0,
+                method_helpers: file
+                    .items
+                    .iter()
+                    .filter_map(|item| match item {
+                        syn::Item::Fn(f) => {
+                            router::method_helper(f).map(|m| (f.sig.ident.to_string(), m))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
                 sqlite_file: sqlite_only(&source),
                 r2d2_file: source.contains("r2d2"),
                 fns: Vec::new(),
@@ -217,6 +227,8 @@ struct Visitor<'a, 's> {
     macros: &'a MacroTable,
     /// How many macro expansions the current code sits in.
     macro_depth: usize,
+    /// The file's helpers that wrap a method router around a handler (`get_internal` → `GET`).
+    method_helpers: HashMap<String, String>,
     /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
     sqlite_file: bool,
     /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
@@ -1308,9 +1320,10 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some(steps) = ctx.pending.remove(name) else {
             return false;
         };
-        let ids: std::collections::HashSet<u32> = steps.iter().filter_map(step_id).collect();
+        // Removed from where it was made, nested steps too (a branch inside an async block).
+        let ids: std::collections::HashSet<u32> = steps.iter().flat_map(step_ids).collect();
         for frame in ctx.frames.iter_mut() {
-            frame.retain(|s| step_id(s).is_none_or(|id| !ids.contains(&id)));
+            frame.retain(|s| !step_ids(s).iter().any(|id| ids.contains(id)));
         }
         steps.into_iter().for_each(|s| ctx.push(s));
         true
@@ -1528,6 +1541,10 @@ impl<'a, 's> Visitor<'a, 's> {
 }
 
 impl RouterEnv for Visitor<'_, '_> {
+    fn method_helper(&self, name: &str) -> Option<String> {
+        self.method_helpers.get(name).cloned()
+    }
+
     fn take_local(&mut self, name: &str) -> Option<Vec<RouteEntry>> {
         self.ctx()?.router_locals.remove(name)
     }
@@ -2443,6 +2460,13 @@ fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
 }
 
 /// The id of a trip or call, which moves with it.
+/// The ids of the trips and calls in a step, nested ones included.
+fn step_ids(step: &Step) -> Vec<u32> {
+    let mut out = Vec::new();
+    step.walk(&mut |s| out.extend(step_id(s)));
+    out
+}
+
 fn step_id(step: &Step) -> Option<u32> {
     match step {
         Step::Trip(t) => Some(t.id),
