@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::rules::Level;
+use crate::domain::Level;
 use crate::topology::{RegionTable, Topology};
 
 pub const FILE_NAME: &str = "hopcheck.toml";
@@ -24,18 +24,7 @@ pub const DEFAULT_BUDGET_MS: f64 = 250.0;
 pub const DEFAULT_LOOP_ITERATIONS: u32 = 10;
 pub const DEFAULT_INTRA_REGION_MS: f64 = 1.0;
 
-/// Where a round trip goes: a database and whether a replica serves it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Target {
-    pub db: usize,
-    pub role: Role,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Primary,
-    Replica,
-}
+pub use crate::domain::{Role, Target};
 
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -594,23 +583,7 @@ impl Millis {
     }
 }
 
-/// `"250ms"`, `"1.5s"`, `"90"` → milliseconds.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1000.0)
-    } else {
-        (t, 1.0)
-    };
-    let not_one = || format!("`{text}` is not a duration: write it like \"250ms\" or \"1.5s\"");
-    match num.trim().parse::<f64>() {
-        // `NaN`, `inf` and negative numbers parse as floats, but are no durations.
-        Ok(n) if n.is_finite() && n >= 0.0 && (n * scale).is_finite() => Ok(n * scale),
-        _ => Err(not_one()),
-    }
-}
+pub use crate::domain::parse_duration;
 
 /// Reads and validates a configuration file. All problems found are returned, not only the first.
 pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
@@ -930,10 +903,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     config.checkout_ping = raw.assume.checkout_ping;
 
     for (lint, level) in &raw.lints {
-        if crate::rules::find(lint.get_ref()).is_none() {
-            let names: Vec<String> = crate::rules::LINTS
+        if !crate::domain::LINT_NAMES.contains(&lint.get_ref().as_str()) {
+            let names: Vec<String> = crate::domain::LINT_NAMES
                 .iter()
-                .map(|l| l.name.to_string())
+                .map(|l| l.to_string())
                 .collect();
             let close = closest(lint.get_ref(), &names);
             errors.push(err(
@@ -979,9 +952,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             ));
         }
         for pos in [&spec.sql, &spec.executor].into_iter().flatten() {
-            let ok = pos == "receiver"
-                || pos == "none"
-                || crate::facts::driver::arg_index(pos).is_some();
+            let ok = pos == "receiver" || pos == "none" || crate::catalog::arg_index(pos).is_some();
             if !ok {
                 errors.push(err(
                     Some(c.span()),

@@ -1116,7 +1116,7 @@ pub fn write(change: &FileFix) -> Result<(), WriteError> {
     if now != change.before {
         return Err(WriteError::Changed);
     }
-    crate::cli::write_atomically(&change.path, &change.after).map_err(WriteError::Io)
+    crate::atomic::write_atomically(&change.path, &change.after).map_err(WriteError::Io)
 }
 
 /// What `hopcheck fix` does with the fixes.

@@ -4,11 +4,13 @@
 //! The pipeline: discover → parse → facts (per file, in parallel) → model (whole project) → rules + cost →
 //! report. [`analyze`] runs it; the CLI is a thin layer over it.
 
+pub mod atomic;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod cost;
 pub mod discover;
+pub mod domain;
 pub mod explain;
 pub mod facts;
 pub mod fix;

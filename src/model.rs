@@ -202,7 +202,7 @@ pub fn build_with(
         copies: Copies::default(),
     };
     (model.routes, model.static_routes) = routes(&model, &index);
-    model.inline_budgets = crate::suppress::inline_budgets(&model);
+    model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model);
     // Where routers were found, a handler none of them mounts is most likely dead code: it is listed,
     // but its path is not checked. Where none were found (a framework hopcheck does not know), every
@@ -477,6 +477,39 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             on_connection: t.on_connection,
         });
     });
+}
+
+/// Budgets written above handlers (`// hopcheck: budget(400ms)`), by function.
+fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
+    // Each file's directives once: budgets by the `fn` line they stand above.
+    let mut by_line: std::collections::HashMap<(usize, u32), f64> =
+        std::collections::HashMap::new();
+    let handler_files: std::collections::HashSet<usize> = model
+        .routes
+        .iter()
+        .map(|r| model.fns[r.handler].file)
+        .collect();
+    for (index, file) in model.files.iter().enumerate() {
+        if !handler_files.contains(&index) || !file.has_directives {
+            continue;
+        }
+        for d in crate::facts::directives::directives(&file.source) {
+            if let (crate::facts::directives::DirectiveKind::Budget(ms), Some(line)) =
+                (&d.kind, d.function_line)
+            {
+                by_line.insert((index, line), *ms);
+            }
+        }
+    }
+    model
+        .fns
+        .iter()
+        .enumerate()
+        .filter_map(|(id, r)| {
+            let line = model.files[r.file].functions[r.index].fn_line;
+            by_line.get(&(r.file, line)).map(|ms| (id, *ms))
+        })
+        .collect()
 }
 
 /// Marks every function that some entry point reaches.

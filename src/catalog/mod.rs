@@ -9,8 +9,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::facts::sql::Access;
-use crate::facts::TripKind;
+use crate::domain::{Access, TripKind};
 
 const BUILTIN: &str = include_str!("builtin.toml");
 
@@ -355,6 +354,11 @@ impl Catalog {
     pub fn is_quiet_method(&self, name: &str) -> bool {
         self.quiet_methods.iter().any(|m| m == name)
     }
+}
+
+/// `arg0` → 0: which argument a catalog entry names.
+pub fn arg_index(spec: &str) -> Option<usize> {
+    spec.strip_prefix("arg")?.parse().ok()
 }
 
 /// Does a call path (`["sqlx", "query"]`) match a catalog name (`sqlx::query`, or a last segment `find`)?

@@ -519,10 +519,7 @@ fn arity_ok(c: &CallSpec, n: usize) -> bool {
     c.args.is_none_or(|a| a == n) && c.min_args.is_none_or(|m| n >= m)
 }
 
-/// `arg0` → 0.
-pub fn arg_index(spec: &str) -> Option<usize> {
-    spec.strip_prefix("arg")?.parse().ok()
-}
+pub use crate::catalog::arg_index;
 
 fn pick_executor<'e>(
     c: &CallSpec,

@@ -5,6 +5,7 @@
 //! other functions, branches, loops and concurrent groups. Routers become [`RouteEntry`] lists. Nothing
 //! here is resolved across files: names stay names until the model joins them.
 
+pub mod directives;
 pub mod driver;
 pub mod macros;
 mod prune;
@@ -16,6 +17,14 @@ mod visitor;
 use serde::Serialize;
 
 pub use visitor::extract;
+
+/// What starts a directive comment (`// hopcheck: allow(..)`).
+pub const DIRECTIVE_MARKER: &str = "hopcheck:";
+
+/// Whether a file's text holds the directive marker at all (a fast scan: most files have none).
+pub fn has_directives(source: &str) -> bool {
+    memchr::memmem::find(source.as_bytes(), DIRECTIVE_MARKER.as_bytes()).is_some()
+}
 
 /// The type of a local made by a call is written `RETURNED_BY` + the call's path, for the model to read
 /// off the function it resolves to.
@@ -143,18 +152,7 @@ pub enum Step {
     Break,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TripKind {
-    Query,
-    Begin,
-    Commit,
-    Rollback,
-    Prepare,
-    /// A pool's check of a connection before it lends it (`pool.acquire()`): a round trip that carries
-    /// no statement, priced only when the pool checks (`Trip::checkout`, `assume.checkout-ping`).
-    Check,
-}
+pub use crate::domain::TripKind;
 
 /// One awaited database round trip.
 #[derive(Debug, Clone)]
@@ -194,7 +192,7 @@ pub struct Trip {
     /// (tokio-postgres' `query("SELECT …", ..)`; not a prepared statement, not `query_typed`).
     pub prepare: bool,
     /// The database endpoint, filled by the model from the topology.
-    pub target: Option<crate::config::Target>,
+    pub target: Option<crate::domain::Target>,
     /// Matched by a method's name alone (`folder.delete(&mut conn)`): the call, which the model makes of
     /// it instead when the receiver is a type of the analysed code with a method of that name.
     pub or_method: Option<Callee>,

@@ -15,15 +15,7 @@ use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialec
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-/// Where a statement may be sent: a replica for reads, the primary for writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Access {
-    /// The statement only reads and may go to a read replica.
-    Read,
-    /// The statement writes, locks, or is not understood, so it must go to the primary.
-    Write,
-}
+pub use crate::domain::Access;
 
 /// How the classification was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

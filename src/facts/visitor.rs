@@ -85,7 +85,7 @@ pub fn extract(
     }
     // The span table of this thread holds every parsed file's text; nothing refers to it any more.
     proc_macro2::extra::invalidate_current_thread_spans();
-    facts.has_directives = crate::suppress::has_directives(&source);
+    facts.has_directives = super::has_directives(&source);
     facts.source = source;
     facts
 }

@@ -18,34 +18,7 @@ pub mod sequential_queries;
 pub mod stale_read_after_write;
 pub mod unused_allow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    #[default]
-    Warn,
-    Error,
-}
-
-impl Level {
-    pub fn parse(text: &str) -> Option<Level> {
-        match text {
-            "allow" => Some(Level::Allow),
-            "warn" | "warning" => Some(Level::Warn),
-            "error" | "deny" => Some(Level::Error),
-            _ => None,
-        }
-    }
-
-    /// The word reports use: `warning`, `error`.
-    pub fn severity(self) -> &'static str {
-        match self {
-            Level::Allow => "allow",
-            Level::Warn => "warning",
-            Level::Error => "error",
-        }
-    }
-}
+pub use crate::domain::Level;
 
 /// What a rule needs: the model, the configuration and the costs.
 pub struct Ctx<'a> {
@@ -288,6 +261,12 @@ pub fn in_reported_transaction(ctx: &Ctx, function: usize, steps: &[&crate::fact
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_registry_holds_exactly_the_lints_the_configuration_knows() {
+        let names: Vec<&str> = LINTS.iter().map(|l| l.name).collect();
+        assert_eq!(names, crate::domain::LINT_NAMES);
+    }
+
     use super::*;
 
     #[test]
