@@ -533,7 +533,7 @@ const EXTRACTOR_TRAITS: &[&str] = &[
 
 /// A handler's extractors run before its body: their round trips go first on its path, as calls.
 fn add_extractors(model: &mut Model) {
-    let mut by_type: HashMap<String, usize> = HashMap::new();
+    let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
     for id in 0..model.fns.len() {
         let f = model.func(id);
         let is_extractor = f
@@ -542,9 +542,11 @@ fn add_extractors(model: &mut Model) {
             .is_some_and(|t| EXTRACTOR_TRAITS.contains(&t))
             && matches!(f.name.as_str(), "from_request_parts" | "from_request");
         if let (true, Some(ty)) = (is_extractor, &f.self_ty) {
-            by_type.entry(ty.clone()).or_insert(id);
+            by_type.entry(ty.clone()).or_default().push(id);
         }
     }
+    // Two crates of a workspace may each have an extractor of that name: the handler's own crate's.
+    let crate_of = |model: &Model, id: usize| crate_dir(&model.file_of(id).path).to_string();
     if by_type.is_empty() {
         return;
     }
@@ -552,7 +554,13 @@ fn add_extractors(model: &mut Model) {
     for h in handlers {
         let mut calls: Vec<Step> = Vec::new();
         for (i, (ty, loc)) in model.func(h).param_types.iter().enumerate() {
-            if let Some(&target) = by_type.get(ty) {
+            let found = by_type.get(ty).and_then(|ids| {
+                ids.iter()
+                    .copied()
+                    .find(|&id| crate_of(model, id) == crate_of(model, h))
+                    .or(ids.first().copied())
+            });
+            if let Some(target) = found {
                 calls.push(Step::Call(crate::facts::Call {
                     id: u32::MAX - i as u32,
                     loc: *loc,
@@ -975,6 +983,21 @@ impl Index {
             } else {
                 Some(first.clone())
             };
+            // `T::read(..)` with `T: Readable` a generic parameter: the type is chosen by the caller, so
+            // the implementations of the bound's method, as for a trait object (the costliest).
+            if let Some((_, bound)) = from.generics.iter().find(|(g, _)| g == first) {
+                let impls: Vec<usize> = self
+                    .by_name
+                    .get(&segs[1])
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&id| func(id).trait_name.as_deref() == Some(bound.as_str()))
+                    .collect();
+                if let Some(hit) = costliest(&impls, func) {
+                    return Some(hit);
+                }
+            }
             if let Some(ty) = ty {
                 // The type's own function, else a default body of a trait it implements.
                 let own = self.assoc.get(&(ty.clone(), segs[1].clone()));

@@ -1923,3 +1923,45 @@ fn app() -> Router {
     assert_eq!(priced("/typed"), (1, 0, 80.0));
     assert_eq!(priced("/simple"), (1, 0, 80.0));
 }
+
+#[test]
+fn an_extractor_is_the_one_of_the_handlers_own_crate_when_two_crates_name_one_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"admin\", \"web\"]\n[workspace.dependencies]\nsqlx = \"0.8\"\n",
+    );
+    let manifest = |name: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\n[dependencies]\nsqlx.workspace = true\naxum = \"0.8\"\n"
+        )
+    };
+    write("admin/Cargo.toml", &manifest("admin"));
+    write("web/Cargo.toml", &manifest("web"));
+    // The admin crate's `MaybeUser` makes two round trips, the web crate's one.
+    let extractor = |queries: &str| {
+        format!(
+            "pub struct MaybeUser;\nimpl<S> FromRequestParts<S> for MaybeUser {{\n    async fn from_request_parts(p: &mut Parts, s: &S) -> Result<Self, ()> {{\n{queries}        Ok(MaybeUser)\n    }}\n}}\n"
+        )
+    };
+    let query = "        sqlx::query(\"SELECT 1\").fetch_one(&POOL).await;\n";
+    write("admin/src/session.rs", &extractor(&query.repeat(2)));
+    write("web/src/session.rs", &extractor(query));
+    write(
+        "web/src/main.rs",
+        "mod session;\nuse crate::session::MaybeUser;\nasync fn home(user: MaybeUser, State(pool): State<PgPool>) {\n    sqlx::query(\"SELECT 2\").fetch_one(&pool).await;\n}\nfn app() -> Router { Router::new().route(\"/\", get(home)) }\n",
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let home = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handler"] == "home")
+        .expect("the route");
+    assert_eq!(home["round_trips"], 2, "{home}");
+}

@@ -177,6 +177,9 @@ struct FnCtx {
     params: Vec<(String, String)>,
     /// Locals whose type the code spells (`let x = Type::new(..)`, `let x: Type = ..`).
     local_types: Vec<(String, String)>,
+    /// Names bound again with a type of their own (a local shadowing a parameter): the name their
+    /// current binding is typed under (`data@3`), so that uses before it keep the earlier type.
+    shadowed: HashMap<String, String>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
     /// Locals holding a prepared statement (`let stmt = client.prepare_cached(..).await?`).
@@ -187,6 +190,25 @@ struct FnCtx {
 }
 
 impl FnCtx {
+    /// Records the type of a local. A name already bound (a parameter, an earlier local) is typed under
+    /// a name of its own from here on.
+    fn type_local(&mut self, name: String, ty: String) {
+        let bound = self.params.iter().any(|(n, _)| *n == name)
+            || self.local_types.iter().any(|(n, _)| *n == name);
+        if bound {
+            let versioned = format!("{name}@{}", self.local_types.len());
+            self.shadowed.insert(name, versioned.clone());
+            self.local_types.push((versioned, ty));
+        } else {
+            self.local_types.push((name, ty));
+        }
+    }
+
+    /// The name a local's current binding is typed under.
+    fn current_name(&self, name: String) -> String {
+        self.shadowed.get(&name).cloned().unwrap_or(name)
+    }
+
     /// The trip and call ids the values of these locals derive from.
     fn origins(&self, names: &[String]) -> Vec<u32> {
         names
@@ -569,7 +591,21 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             return vec![name];
         }
-        field_path(receiver)
+        // A value a call made (`FolderCipher::new(..).save(conn)`): typed as the call's result.
+        if let Expr::Call(c) = driver::strip_plumbing(inner) {
+            if let (Expr::Path(p), Some(ty)) = (&*c.func, self.expr_type(inner)) {
+                let name = format!("{}(..)", driver::path_segments(&p.path).join("::"));
+                if let Some(ctx) = self.ctx() {
+                    ctx.local_types.push((name.clone(), ty));
+                }
+                return vec![name];
+            }
+        }
+        let mut path = field_path(receiver);
+        if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
+            *first = ctx.current_name(std::mem::take(first));
+        }
+        path
     }
 
     fn new_mark(&mut self) -> usize {
@@ -845,6 +881,54 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// Types a name a pattern binds from a value whose type the code spells: `if let Some(c) =
+    /// Cipher::find(..).await`, `let Ok(u) = User::load(..) else { .. }`, a `match` arm `Some(c) => ..`.
+    fn type_pattern(&mut self, pat: &syn::Pat, from: &Expr) {
+        let inner = match pat {
+            syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
+                let wrapper = driver::last_segment(&ts.path);
+                if !matches!(wrapper.as_str(), "Some" | "Ok") {
+                    return;
+                }
+                &ts.elems[0]
+            }
+            syn::Pat::Ident(_) | syn::Pat::Type(_) => pat,
+            _ => return,
+        };
+        let Some(name) = single_ident(inner) else {
+            return;
+        };
+        let Some(ty) = self.expr_type(from) else {
+            return;
+        };
+        if let Some(ctx) = self.ctx() {
+            ctx.type_local(name, ty);
+        }
+    }
+
+    /// The type of a value as the code spells it: a call (what the function returns, or the type a
+    /// constructor makes), a struct literal, or a local or parameter whose type is known.
+    fn expr_type(&mut self, e: &Expr) -> Option<String> {
+        let mut e = driver::strip_plumbing(e);
+        while let Expr::Reference(r) = e {
+            e = driver::strip_plumbing(&r.expr);
+        }
+        match e {
+            Expr::Call(_) | Expr::Struct(_) => value_type(e),
+            Expr::Path(p) if p.path.segments.len() == 1 => {
+                let ctx = self.fns.last()?;
+                let name = ctx.current_name(driver::last_segment(&p.path));
+                ctx.local_types
+                    .iter()
+                    .rev()
+                    .chain(ctx.params.iter())
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| t.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// Types the item a loop or an iterator closure binds (`for a in &attachments`, `|a| ..` over
     /// `attachments.iter()`) as the collection's items: collection types are reduced to their item type
     /// (`Vec<Attachment>` is `Attachment`), so the item has the collection's type name.
@@ -871,6 +955,7 @@ impl<'a, 's> Visitor<'a, 's> {
             return;
         };
         let Some(ctx) = self.ctx() else { return };
+        let collection = ctx.current_name(collection);
         let ty = ctx
             .local_types
             .iter()
@@ -879,7 +964,7 @@ impl<'a, 's> Visitor<'a, 's> {
             .find(|(n, _)| *n == collection)
             .map(|(_, t)| t.clone());
         if let Some(ty) = ty {
-            ctx.local_types.push((item, ty));
+            ctx.type_local(item, ty);
         }
     }
 
@@ -1331,6 +1416,7 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// Names bound by a pattern take their value (and so their dependencies) from `from`.
     fn bind(&mut self, pat: &syn::Pat, from: &Expr, made: &[u32]) {
+        self.type_pattern(pat, from);
         let mut names = Vec::new();
         pat_idents(pat, &mut names);
         let uses = idents_used(from);
@@ -1870,14 +1956,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 }
+                // `let Some(cipher) = Cipher::find(..).await else { .. }`: the name inside is typed.
+                if name.is_none() {
+                    self.type_pattern(&local.pat, &init.expr);
+                }
                 // `let (article, author) = Article::with_author(..)?`: each name is typed by its element.
                 if let Some(elems) = tuple_idents(&local.pat) {
                     if let Some(ty) = tuple_type(&local.pat, &init.expr) {
                         if let Some(ctx) = self.ctx() {
                             for (i, elem) in elems.into_iter().enumerate() {
                                 if let Some(elem) = elem {
-                                    ctx.local_types
-                                        .push((elem, format!("{ty}{}{i}", super::ELEMENT)));
+                                    ctx.type_local(elem, format!("{ty}{}{i}", super::ELEMENT));
                                 }
                             }
                         }
@@ -1886,7 +1975,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 if let Some(name) = &name {
                     if let Some(ty) = local_type(&local.pat, &init.expr) {
                         if let Some(ctx) = self.ctx() {
-                            ctx.local_types.push((name.clone(), ty));
+                            ctx.type_local(name.clone(), ty);
                         }
                     }
                     if self.future_set_local(name, &local.pat, &init.expr) {
@@ -2413,6 +2502,11 @@ fn local_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
     if let syn::Pat::Type(t) = pat {
         return core_type(&t.ty);
     }
+    value_type(init)
+}
+
+/// The type of a value a call or a struct literal makes, as far as the code spells it.
+fn value_type(init: &Expr) -> Option<String> {
     match driver::strip_plumbing(init) {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => {
