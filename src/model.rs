@@ -545,6 +545,20 @@ fn add_extractors(model: &mut Model) {
             by_type.entry(ty.clone()).or_default().push(id);
         }
     }
+    // A parameter typed by an alias of an extractor (`type Auth = AuthExtractor<false>;`).
+    let aliases: HashMap<&str, &str> = model
+        .files
+        .iter()
+        .flat_map(|f| f.types.iter())
+        .filter_map(|t| Some((t.name.as_str(), t.alias.as_deref()?)))
+        .collect();
+    let by_alias: Vec<(String, Vec<usize>)> = aliases
+        .iter()
+        .filter_map(|(alias, target)| Some((alias.to_string(), by_type.get(*target)?.clone())))
+        .collect();
+    for (alias, ids) in by_alias {
+        by_type.entry(alias).or_insert(ids);
+    }
     // Two crates of a workspace may each have an extractor of that name: the handler's own crate's.
     let crate_of = |model: &Model, id: usize| crate_dir(&model.file_of(id).path).to_string();
     if by_type.is_empty() {

@@ -777,6 +777,8 @@ pub fn strip_plumbing(expr: &Expr) -> &Expr {
                         | "into_diagnostic"
                         | "ok_or"
                         | "ok_or_else"
+                        | "ok"
+                        | "unwrap_or_default"
                 ) =>
             {
                 cur = &m.receiver

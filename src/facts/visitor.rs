@@ -729,6 +729,17 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
                 _ => None,
             },
+            // rocket's `request.guard::<User>().await` inside a guard: that guard's `from_request`.
+            Expr::MethodCall(m) if m.method == "guard" && m.args.is_empty() => {
+                let guard = m.turbofish.as_ref().and_then(|t| match t.args.first() {
+                    Some(syn::GenericArgument::Type(ty)) => core_type(ty),
+                    _ => None,
+                });
+                guard.map(|g| {
+                    let path = vec![g, "from_request".to_string()];
+                    (Callee::Path(path), m.method.span())
+                })
+            }
             Expr::MethodCall(m) => Some((
                 Callee::Method {
                     name: m.method.to_string(),
@@ -915,6 +926,19 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         match e {
             Expr::Call(_) | Expr::Struct(_) => value_type(e),
+            // diesel's `table.load::<Post>(conn)`, `.first::<Self>(conn)`: the type the turbofish names.
+            Expr::MethodCall(m) => {
+                let args = m.turbofish.as_ref()?;
+                let Some(syn::GenericArgument::Type(ty)) = args.args.first() else {
+                    return None;
+                };
+                let ty = core_type(ty)?;
+                match (ty.as_str(), &self.impl_ctx) {
+                    ("Self", Some((own, _))) => Some(own.clone()),
+                    ("Self", None) => None,
+                    _ => Some(ty),
+                }
+            }
             Expr::Path(p) if p.path.segments.len() == 1 => {
                 let ctx = self.fns.last()?;
                 let name = ctx.current_name(driver::last_segment(&p.path));
@@ -950,8 +974,22 @@ impl<'a, 's> Visitor<'a, 's> {
                 "iter" | "into_iter" | "iter_mut"
             )
         });
-        let Some(collection) = single_path_ident(driver::strip_plumbing(root)).filter(|_| plain)
-        else {
+        if !plain {
+            return;
+        }
+        // `for m in Member::list(conn)?`: the items of what the call returns.
+        if matches!(
+            driver::strip_plumbing(root),
+            Expr::Call(_) | Expr::MethodCall(_)
+        ) {
+            if let Some(ty) = self.expr_type(root) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.type_local(item, ty);
+                }
+            }
+            return;
+        }
+        let Some(collection) = single_path_ident(driver::strip_plumbing(root)) else {
             return;
         };
         let Some(ctx) = self.ctx() else { return };
@@ -1973,7 +2011,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 if let Some(name) = &name {
-                    if let Some(ty) = local_type(&local.pat, &init.expr) {
+                    let ty =
+                        local_type(&local.pat, &init.expr).or_else(|| self.expr_type(&init.expr));
+                    if let Some(ty) = ty {
                         if let Some(ctx) = self.ctx() {
                             ctx.type_local(name.clone(), ty);
                         }
