@@ -327,7 +327,7 @@ impl<'a> Costs<'a> {
             Step::Call(c) => Some(c.loc),
             Step::Loop(l) => Some(l.loc),
             Step::Concurrent(c) => Some(c.loc),
-            Step::Exit | Step::Break => None,
+            Step::Exit | Step::Break | Step::Guard { .. } => None,
         })
     }
 
@@ -366,7 +366,7 @@ impl<'a> Costs<'a> {
                     }
                     _ => None,
                 },
-                Step::Trip(_) | Step::Exit | Step::Break => None,
+                Step::Trip(_) | Step::Exit | Step::Break | Step::Guard { .. } => None,
             };
             if found.is_some() {
                 return found;
@@ -391,6 +391,7 @@ impl<'a> Costs<'a> {
             let Some(cur) = through.take() else { break };
             match step {
                 Step::Exit | Step::Break => out = Some(costlier(out, cur)),
+                Step::Guard { .. } => through = Some(cur),
                 Step::Branch(alts) => {
                     for alt in alts {
                         let (a_through, a_out) = self.split(alt);
@@ -504,7 +505,7 @@ impl<'a> Costs<'a> {
                 }
                 worst
             }
-            Step::Exit | Step::Break => self.zero(),
+            Step::Exit | Step::Break | Step::Guard { .. } => self.zero(),
             // Every iteration but the last comes back; the last may leave early instead.
             Step::Loop(l) => {
                 let n = l.count.unwrap_or(self.config.loop_iterations);
@@ -583,6 +584,7 @@ mod tests {
                 body: vec![trip()],
                 count: None,
                 forever: false,
+                over_param: None,
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -624,6 +626,7 @@ mod tests {
             body: vec![trip(), Step::Branch(vec![vec![trip(), Step::Exit], vec![]])],
             count: None,
             forever: false,
+            over_param: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
@@ -638,6 +641,7 @@ mod tests {
             body: vec![trip(), Step::Branch(vec![vec![Step::Exit], vec![]])],
             count: Some(0),
             forever: false,
+            over_param: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 0);

@@ -84,6 +84,9 @@ pub struct Copies {
     pub handler_bodies: HashMap<usize, usize>,
     /// (default body, implementing type) → the copy for that type.
     pub specialised: HashMap<(usize, String), usize>,
+    /// (function, the constants a call passes to the parameters it tests) → the copy without the
+    /// arms they rule out.
+    pub by_constants: HashMap<(usize, Vec<Option<String>>), usize>,
 }
 
 impl Model {
@@ -380,22 +383,23 @@ fn resolve_from(
             });
         }
         // Calls into copies: a handler's body, a default body for one type.
-        let callees: Vec<Callee> = {
+        let callees: Vec<(Callee, Vec<Option<String>>)> = {
             let mut out = Vec::new();
             for step in &model.func(id).body {
                 step.walk(&mut |s| {
                     if let Step::Call(c) = s {
-                        out.push(c.callee.clone());
+                        out.push((c.callee.clone(), c.consts.clone()));
                     }
                 });
             }
             out
         };
-        for ((resolved, hop, _), callee) in calls.iter_mut().zip(&callees) {
+        for ((resolved, hop, _), (callee, consts)) in calls.iter_mut().zip(&callees) {
             if let (Some(target), None, false) =
                 (*resolved, &*hop, matches!(callee, Callee::Extractor(_)))
             {
-                *resolved = Some(redirect(model, id, callee, target));
+                let target = redirect(model, id, callee, target);
+                *resolved = Some(with_constants(model, target, consts));
             }
         }
         stack.extend(calls.iter().filter_map(|(resolved, _, _)| *resolved));
@@ -475,6 +479,7 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             resolved: None,
             unresolved: false,
             on_connection: t.on_connection,
+            consts: Vec::new(),
         });
     });
 }
@@ -510,6 +515,85 @@ fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
             by_line.get(&(r.file, line)).map(|ms| (id, *ms))
         })
         .collect()
+}
+
+/// The function a call reaches, run with the constants it passes (`owner_json(db, Some(o), id)`,
+/// `remove_members(db, ws, &[email])`): a copy without the arms of `if`/`match` on those parameters that
+/// the constants rule out, and with loops over a literal list run as many times as it holds.
+fn with_constants(model: &mut Model, target: usize, consts: &[Option<String>]) -> usize {
+    if consts.iter().all(Option::is_none) {
+        return target;
+    }
+    let mut used: Vec<Option<String>> = vec![None; consts.len()];
+    for step in &model.func(target).body {
+        step.walk(&mut |s| {
+            let param = match s {
+                Step::Guard { param, .. } => Some(*param),
+                Step::Loop(l) => l.over_param,
+                _ => None,
+            };
+            if let Some(p) = param.filter(|&p| p < consts.len()) {
+                used[p] = consts[p].clone();
+            }
+        });
+    }
+    if used.iter().all(Option::is_none) {
+        return target;
+    }
+    if let Some(&copy) = model.copies.by_constants.get(&(target, used.clone())) {
+        return copy;
+    }
+    let copy = add_copy(model, target, |f| prune_by_constants(&mut f.body, &used));
+    model.copies.by_constants.insert((target, used), copy);
+    copy
+}
+
+fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
+    for step in seq.iter_mut() {
+        match step {
+            Step::Branch(alts) => {
+                alts.retain(|alt| match alt.first() {
+                    Some(Step::Guard { param, pattern }) => match consts.get(*param) {
+                        Some(Some(value)) => pattern_admits(pattern, value),
+                        _ => true,
+                    },
+                    _ => true,
+                });
+                if alts.is_empty() {
+                    alts.push(Vec::new());
+                }
+            }
+            Step::Loop(l) => {
+                let len = l.over_param.and_then(|p| {
+                    consts
+                        .get(p)?
+                        .as_deref()?
+                        .strip_prefix("len=")?
+                        .parse()
+                        .ok()
+                });
+                if let Some(n) = len {
+                    l.count = Some(n);
+                }
+            }
+            _ => {}
+        }
+        for child in step.children_mut() {
+            prune_by_constants(child, consts);
+        }
+    }
+}
+
+/// Does an arm that needs `pattern` (`Some`, `!Some`, `true`, a variant) run when the parameter holds
+/// `value`? A list's length says nothing of its arms.
+fn pattern_admits(pattern: &str, value: &str) -> bool {
+    if value.starts_with("len=") {
+        return true;
+    }
+    match pattern.strip_prefix('!') {
+        Some(not) => not != value,
+        None => pattern == value,
+    }
 }
 
 /// Marks every function that some entry point reaches.
@@ -584,6 +668,7 @@ fn add_extractors(model: &mut Model) {
                     resolved: Some(target),
                     unresolved: false,
                     on_connection: false,
+                    consts: Vec::new(),
                 }));
             }
         }

@@ -388,7 +388,7 @@ impl Layout<'_, '_> {
                     (None, None) => Part::default(),
                 }
             }
-            Step::Exit | Step::Break => Part::default(),
+            Step::Exit | Step::Break | Step::Guard { .. } => Part::default(),
         }
     }
 
@@ -624,6 +624,7 @@ mod tests {
                 body: vec![trip(2), trip(3)],
                 count: Some(3),
                 forever: false,
+                over_param: None,
             }),
         ]);
         assert_eq!(w.bars.len(), 3);
@@ -640,12 +641,14 @@ mod tests {
             body: vec![trip(2)],
             count: Some(2),
             forever: false,
+            over_param: None,
         });
         let (w, estimate) = lay(vec![Step::Loop(LoopStep {
             loc: Loc::default(),
             body: vec![trip(1), inner],
             count: None,
             forever: false,
+            over_param: None,
         })]);
         assert_eq!(w.bars[0].multiplier, 10);
         assert_eq!(w.bars[1].multiplier, 20);
@@ -683,6 +686,7 @@ mod tests {
             ],
             count: None,
             forever: false,
+            over_param: None,
         })]);
         // 9 iterations of one round trip, then the last with two.
         assert_eq!(w.bars.len(), 3);
@@ -707,6 +711,7 @@ mod tests {
                         resolved: None,
                         unresolved: false,
                         on_connection: false,
+                        consts: Vec::new(),
                     })
                 };
                 FnFacts {
@@ -762,6 +767,7 @@ mod tests {
                 resolved: None,
                 unresolved: false,
                 on_connection: false,
+                consts: Vec::new(),
             })
         };
         let h = FnFacts {

@@ -150,6 +150,14 @@ pub enum Step {
     Exit,
     /// `break`: the steps after it in the loop body do not run, and the loop ends.
     Break,
+    /// First in a branch's arm: the arm runs only when the function's parameter at `param` holds what
+    /// `pattern` says (`Some`, `None`, `true`, `false`, a variant's name; `!Some` for the other arm of an
+    /// `if let`). A call that passes a constant there runs a copy of the function without the arms it
+    /// rules out. Costs nothing.
+    Guard {
+        param: usize,
+        pattern: String,
+    },
 }
 
 pub use crate::domain::TripKind;
@@ -244,6 +252,9 @@ pub struct Call {
     /// Hands a transaction or a connection to the callee (`load(&txn, id)`, `save(&mut conn, ..)`): its
     /// statements then run on that one connection, so such calls cannot run at once.
     pub on_connection: bool,
+    /// Per argument (receiver left out), the constant it passes, as a `Step::Guard` pattern reads it:
+    /// `Some`, `None`, `true`, `false`, a variant's name, or `len=N` for a literal list. Empty when none.
+    pub consts: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +283,9 @@ pub struct LoopStep {
     pub count: Option<u32>,
     /// `loop { .. }` or `while true`: a worker's polling loop, not one over a collection.
     pub forever: bool,
+    /// It goes over the function's parameter at this position (`for e in emails`): a call that passes a
+    /// literal list there (`&[email]`) runs it that many times.
+    pub over_param: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -328,7 +342,9 @@ impl Step {
     /// The nested sequences of a compound step.
     pub fn children(&self) -> Vec<&Vec<Step>> {
         match self {
-            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break => Vec::new(),
+            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break | Step::Guard { .. } => {
+                Vec::new()
+            }
             Step::Branch(alts) => alts.iter().collect(),
             Step::Loop(l) => vec![&l.body],
             Step::Concurrent(c) => c.branches.iter().collect(),
@@ -337,7 +353,9 @@ impl Step {
 
     pub fn children_mut(&mut self) -> Vec<&mut Vec<Step>> {
         match self {
-            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break => Vec::new(),
+            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break | Step::Guard { .. } => {
+                Vec::new()
+            }
             Step::Branch(alts) => alts.iter_mut().collect(),
             Step::Loop(l) => vec![&mut l.body],
             Step::Concurrent(c) => c.branches.iter_mut().collect(),

@@ -175,6 +175,8 @@ struct FnCtx {
     route_sinks: Vec<String>,
     /// The function's parameters and their types.
     params: Vec<(String, String)>,
+    /// The position of each parameter bound by a plain name (`prefetched: Option<&Owner>`).
+    param_pos: HashMap<String, usize>,
     /// Locals whose type the code spells (`let x = Type::new(..)`, `let x: Type = ..`).
     local_types: Vec<(String, String)>,
     /// Names bound again with a type of their own (a local shadowing a parameter): the name their
@@ -398,6 +400,9 @@ impl<'a, 's> Visitor<'a, 's> {
                 // What a parameter holds derives from its extractor, if it has one: the model gives the
                 // extractor's call the id `u32::MAX - position`.
                 for (position, names) in bound {
+                    if let [name] = names.as_slice() {
+                        ctx.param_pos.insert(name.clone(), position);
+                    }
                     for name in names {
                         ctx.origin.insert(name, vec![u32::MAX - position as u32]);
                     }
@@ -762,6 +767,52 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         let loc = self.compact(start, await_span, span::of(base));
         self.push_call_on(callee, loc, mark, true, on_connection);
+        match base {
+            Expr::Call(call) => self.set_consts(call.args.iter()),
+            Expr::MethodCall(m) => self.set_consts(m.args.iter()),
+            _ => {}
+        }
+    }
+
+    /// The constants the call just recorded passes (`Some(owner)`, `None`, `true`, `&[email]`), for
+    /// the model to run the callee without the arms they rule out.
+    fn set_consts<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
+        let consts: Vec<Option<String>> = args.map(const_tag).collect();
+        if consts.iter().all(Option::is_none) {
+            return;
+        }
+        if let Some(Step::Call(c)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+            c.consts = consts;
+        }
+    }
+
+    /// The position of a parameter a guard or a loop reads (`prefetched`, `&emails`, `flag`,
+    /// `opt.as_ref()`), if the expression is one.
+    fn param_at(&self, e: &Expr) -> Option<usize> {
+        let mut e = driver::strip_plumbing(e);
+        loop {
+            match e {
+                Expr::Reference(r) => e = &r.expr,
+                Expr::Paren(p) => e = &p.expr,
+                Expr::MethodCall(m)
+                    if m.args.is_empty()
+                        && matches!(
+                            m.method.to_string().as_str(),
+                            "as_ref" | "as_deref" | "iter" | "into_iter" | "as_slice" | "clone"
+                        ) =>
+                {
+                    e = &m.receiver
+                }
+                _ => break,
+            }
+        }
+        let name = single_path_ident(e)?;
+        let ctx = self.fns.last()?;
+        // Not a local that shadows it.
+        if ctx.shadowed.contains_key(&name) {
+            return None;
+        }
+        ctx.param_pos.get(&name).copied()
     }
 
     /// A closure passed to an iterator adapter (`iter().map(..)`, `into_iter().for_each(..)`): walked as
@@ -953,6 +1004,55 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// Marks the arm being walked as run only when parameter `param` holds `pattern`.
+    fn guard(&mut self, param: usize, pattern: Option<String>) {
+        if let (Some(pattern), Some(ctx)) = (pattern, self.ctx()) {
+            ctx.push(Step::Guard { param, pattern });
+        }
+    }
+
+    /// An `if` condition that tests a parameter: (its position, what the then-arm needs, what the
+    /// else-arm needs). `if let Some(o) = prefetched`, `if flag`, `if !flag`, `if opt.is_none()`.
+    fn param_test(&self, cond: &Expr) -> Option<(usize, Option<String>, Option<String>)> {
+        let negate = |t: Option<String>| {
+            t.map(|t| match t.strip_prefix('!') {
+                Some(rest) => rest.to_string(),
+                None => format!("!{t}"),
+            })
+        };
+        match cond {
+            Expr::Let(l) => {
+                let yes = pattern_tag(&l.pat)?;
+                Some((
+                    self.param_at(&l.expr)?,
+                    Some(yes.clone()),
+                    negate(Some(yes)),
+                ))
+            }
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                let (p, yes, no) = self.param_test(&u.expr)?;
+                Some((p, no, yes))
+            }
+            Expr::Paren(p) => self.param_test(&p.expr),
+            Expr::MethodCall(m) if m.args.is_empty() => {
+                let yes = match m.method.to_string().as_str() {
+                    "is_some" => "Some",
+                    "is_none" => "None",
+                    "is_ok" => "Ok",
+                    "is_err" => "Err",
+                    _ => return None,
+                };
+                let yes = Some(yes.to_string());
+                Some((self.param_at(&m.receiver)?, yes.clone(), negate(yes)))
+            }
+            Expr::Path(_) => {
+                let p = self.param_at(cond)?;
+                Some((p, Some("true".into()), Some("false".into())))
+            }
+            _ => None,
+        }
+    }
+
     /// Types the item a loop or an iterator closure binds (`for a in &attachments`, `|a| ..` over
     /// `attachments.iter()`) as the collection's items: collection types are reduced to their item type
     /// (`Vec<Attachment>` is `Attachment`), so the item has the collection's type name.
@@ -1036,6 +1136,7 @@ impl<'a, 's> Visitor<'a, 's> {
             resolved: None,
             unresolved: false,
             on_connection,
+            consts: Vec::new(),
         }));
     }
 
@@ -1340,6 +1441,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     body,
                     count: None,
                     forever: false,
+                    over_param: None,
                 }));
             }
         }
@@ -1518,6 +1620,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 body,
                 count,
                 forever,
+                over_param: None,
             }));
         } else {
             super::strip_breaks(&mut body);
@@ -2237,6 +2340,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 args: m.args.len(),
             };
             self.plain_call(callee, m.method.span(), span::of_method_call(m), mark);
+            self.set_consts(m.args.iter());
         }
     }
 
@@ -2276,6 +2380,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if let (true, Expr::Path(p)) = (self.in_fn(), &*c.func) {
             let callee = Callee::Path(driver::path_segments(&p.path));
             self.plain_call(callee, p.path.span(), span::of_call(c), mark);
+            self.set_consts(c.args.iter());
         }
     }
 
@@ -2300,19 +2405,32 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let mark = self.new_mark();
         self.condition(&e.cond);
         let made = self.made_since(mark);
+        let tested = self.param_test(&e.cond);
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
             self.controlled_by(&e.cond, &made, |v| {
                 if let Expr::Let(l) = &*e.cond {
                     v.bind(&l.pat, &l.expr, &made);
                 }
-                out.0 = v.frame(|v| v.visit_block(&e.then_branch));
-                if let Some((_, expr)) = &e.else_branch {
-                    out.1 = v.frame(|v| v.visit_expr(expr));
-                }
+                out.0 = v.frame(|v| {
+                    if let Some((param, yes, _)) = &tested {
+                        v.guard(*param, yes.clone());
+                    }
+                    v.visit_block(&e.then_branch)
+                });
+                out.1 = v.frame(|v| {
+                    if let Some((param, _, no)) = &tested {
+                        v.guard(*param, no.clone());
+                    }
+                    if let Some((_, expr)) = &e.else_branch {
+                        v.visit_expr(expr);
+                    }
+                });
             });
             out
         };
+        // A guard alone is no step: the arms do nothing that costs.
+        let (then, other) = (drop_bare_guard(then), drop_bare_guard(other));
         if !then.is_empty() || !other.is_empty() {
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Branch(vec![then, other]));
@@ -2328,16 +2446,20 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.visit_expr(&e.expr);
         let made = self.made_since(mark);
         let mut arms = Vec::new();
+        let on_param = self.param_at(&e.expr);
         self.controlled_by(&e.expr, &made, |v| {
             for arm in &e.arms {
                 v.bind(&arm.pat, &e.expr, &made);
                 let steps = v.frame(|v| {
+                    if let (Some(param), None) = (on_param, &arm.guard) {
+                        v.guard(param, pattern_tag(&arm.pat));
+                    }
                     if let Some((_, guard)) = &arm.guard {
                         v.visit_expr(guard);
                     }
                     v.visit_expr(&arm.body);
                 });
-                arms.push(steps);
+                arms.push(drop_bare_guard(steps));
             }
         });
         if arms.iter().any(|a| !a.is_empty()) {
@@ -2359,6 +2481,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let body = self.frame(|v| v.visit_block(&e.body));
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
         self.push_loop(loc, body, known_count(&e.expr), false);
+        if let Some(param) = self.param_at(&e.expr) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.over_param = Some(param);
+            }
+        }
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
@@ -2476,6 +2603,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     resolved: None,
                     unresolved: false,
                     on_connection: false,
+                    consts: Vec::new(),
                 }));
             }
         }
@@ -2594,6 +2722,70 @@ fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
 }
 
 /// The id of a trip or call, which moves with it.
+/// An arm that holds only its guard holds nothing.
+fn drop_bare_guard(arm: Vec<Step>) -> Vec<Step> {
+    if arm.iter().all(|s| matches!(s, Step::Guard { .. })) {
+        Vec::new()
+    } else {
+        arm
+    }
+}
+
+/// The constant an argument passes, as guards name it: `Some(..)` → `Some`, `None`, `true`, `false`, an
+/// enum variant (`DeleteType::Soft` → `Soft`), or `len=N` for a literal list (`&[email]`, `vec![a, b]`).
+fn const_tag(arg: &Expr) -> Option<String> {
+    let mut e = arg;
+    while let Expr::Reference(r) = e {
+        e = &r.expr;
+    }
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(b),
+            ..
+        }) => Some(b.value.to_string()),
+        Expr::Array(a) => Some(format!("len={}", a.elems.len())),
+        Expr::Macro(m) if driver::last_segment(&m.mac.path) == "vec" => {
+            let elems = syn::parse::Parser::parse2(
+                Punctuated::<Expr, Token![,]>::parse_terminated,
+                m.mac.tokens.clone(),
+            )
+            .ok()?;
+            Some(format!("len={}", elems.len()))
+        }
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) if c.args.len() == 1 => {
+                let name = driver::last_segment(&p.path);
+                matches!(name.as_str(), "Some" | "Ok" | "Err").then_some(name)
+            }
+            _ => None,
+        },
+        Expr::Path(p) => {
+            let name = driver::last_segment(&p.path);
+            let variant = p.path.segments.len() >= 2 || name == "None";
+            (variant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
+        }
+        _ => None,
+    }
+}
+
+/// What a pattern needs of the value it matches, as guards name it: `Some(x)` → `Some`, `None`,
+/// `true`, a variant (`Kind::Soft { .. }` → `Soft`); `_` or a plain name match anything (none).
+fn pattern_tag(pat: &syn::Pat) -> Option<String> {
+    match pat {
+        syn::Pat::TupleStruct(t) => Some(driver::last_segment(&t.path)),
+        syn::Pat::Struct(s) => Some(driver::last_segment(&s.path)),
+        syn::Pat::Path(p) => Some(driver::last_segment(&p.path)),
+        syn::Pat::Ident(i) if i.ident == "None" => Some("None".into()),
+        syn::Pat::Lit(l) => match &l.lit {
+            syn::Lit::Bool(b) => Some(b.value.to_string()),
+            _ => None,
+        },
+        syn::Pat::Reference(r) => pattern_tag(&r.pat),
+        syn::Pat::Paren(p) => pattern_tag(&p.pat),
+        _ => None,
+    }
+}
+
 /// The ids of the trips and calls in a step, nested ones included.
 fn step_ids(step: &Step) -> Vec<u32> {
     let mut out = Vec::new();

@@ -38,7 +38,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
     for step in body {
         match step {
-            Step::Loop(_) | Step::Exit | Step::Break => {}
+            Step::Loop(_) | Step::Exit | Step::Break | Step::Guard { .. } => {}
             Step::Branch(alts) => alts
                 .iter()
                 .filter(|a| ctx.costs.split(a).0.is_some())
@@ -53,6 +53,10 @@ fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
 }
 
 fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut Vec<Diagnostic>) {
+    // A loop the code runs once (over a one-element list its caller passes) is no N+1.
+    if l.count.is_some_and(|n| n <= 1) {
+        return;
+    }
     // Only a round trip on a path that comes back for the next iteration is paid N times.
     match ctx.costs.split(&l.body).0 {
         Some(through) if through.trips > 0 => {}
