@@ -521,19 +521,27 @@ fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
 /// `remove_members(db, ws, &[email])`): a copy without the arms of `if`/`match` on those parameters that
 /// the constants rule out, and with loops over a literal list run as many times as it holds.
 fn with_constants(model: &mut Model, target: usize, consts: &[Option<String>]) -> usize {
-    if consts.iter().all(Option::is_none) {
+    if consts.iter().flatten().all(|c| c.starts_with("param:")) {
         return target;
     }
     let mut used: Vec<Option<String>> = vec![None; consts.len()];
     for step in &model.func(target).body {
         step.walk(&mut |s| {
-            let param = match s {
-                Step::Guard { param, .. } => Some(*param),
-                Step::Loop(l) => l.over_param,
-                _ => None,
-            };
-            if let Some(p) = param.filter(|&p| p < consts.len()) {
-                used[p] = consts[p].clone();
+            let mut params = Vec::new();
+            match s {
+                Step::Guard { param, .. } => params.push(*param),
+                Step::Loop(l) => params.extend(l.over_param),
+                // Handed on to a call.
+                Step::Call(c) => params.extend(
+                    c.consts
+                        .iter()
+                        .flatten()
+                        .filter_map(|v| v.strip_prefix("param:")?.parse::<usize>().ok()),
+                ),
+                _ => {}
+            }
+            for p in params.into_iter().filter(|&p| p < consts.len()) {
+                used[p] = consts[p].clone().filter(|c| !c.starts_with("param:"));
             }
         });
     }
@@ -561,6 +569,17 @@ fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
                 });
                 if alts.is_empty() {
                     alts.push(Vec::new());
+                }
+            }
+            // A parameter this function hands on passes the constant it holds here.
+            Step::Call(c) => {
+                for value in c.consts.iter_mut() {
+                    let given = value
+                        .as_deref()
+                        .and_then(|v| v.strip_prefix("param:")?.parse::<usize>().ok());
+                    if let Some(p) = given {
+                        *value = consts.get(p).cloned().flatten();
+                    }
                 }
             }
             Step::Loop(l) => {

@@ -777,7 +777,11 @@ impl<'a, 's> Visitor<'a, 's> {
     /// The constants the call just recorded passes (`Some(owner)`, `None`, `true`, `&[email]`), for
     /// the model to run the callee without the arms they rule out.
     fn set_consts<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
-        let consts: Vec<Option<String>> = args.map(const_tag).collect();
+        // A parameter handed on (`to_json(.., cipher_sync_data, ..)`) passes whatever this function
+        // was given: `param:N`, filled in where this function runs with constants.
+        let consts: Vec<Option<String>> = args
+            .map(|a| const_tag(a).or_else(|| self.param_at(a).map(|p| format!("param:{p}"))))
+            .collect();
         if consts.iter().all(Option::is_none) {
             return;
         }
@@ -960,6 +964,17 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some(name) = single_ident(inner) else {
             return;
         };
+        // A pattern's names live in its arm: one that rebinds a name (`if let Some(data) = data`) is
+        // not taken for a shadowing of the whole function.
+        let bound = self.fns.last().is_some_and(|c| {
+            c.params
+                .iter()
+                .chain(&c.local_types)
+                .any(|(n, _)| *n == name)
+        });
+        if bound {
+            return;
+        }
         let Some(ty) = self.expr_type(from) else {
             return;
         };
@@ -2402,10 +2417,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_if(self, e);
         }
+        let tested = self.param_test(&e.cond);
         let mark = self.new_mark();
         self.condition(&e.cond);
         let made = self.made_since(mark);
-        let tested = self.param_test(&e.cond);
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
             self.controlled_by(&e.cond, &made, |v| {
