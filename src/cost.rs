@@ -327,7 +327,7 @@ impl<'a> Costs<'a> {
             Step::Call(c) => Some(c.loc),
             Step::Loop(l) => Some(l.loc),
             Step::Concurrent(c) => Some(c.loc),
-            Step::Exit | Step::Break | Step::Guard { .. } => None,
+            Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => None,
         })
     }
 
@@ -366,7 +366,9 @@ impl<'a> Costs<'a> {
                     }
                     _ => None,
                 },
-                Step::Trip(_) | Step::Exit | Step::Break | Step::Guard { .. } => None,
+                Step::Trip(_) | Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => {
+                    None
+                }
             };
             if found.is_some() {
                 return found;
@@ -391,7 +393,7 @@ impl<'a> Costs<'a> {
             let Some(cur) = through.take() else { break };
             match step {
                 Step::Exit | Step::Break => out = Some(costlier(out, cur)),
-                Step::Guard { .. } => through = Some(cur),
+                Step::Guard { .. } | Step::Yields(_) => through = Some(cur),
                 Step::Branch(alts) => {
                     for alt in alts {
                         let (a_through, a_out) = self.split(alt);
@@ -505,7 +507,7 @@ impl<'a> Costs<'a> {
                 }
                 worst
             }
-            Step::Exit | Step::Break | Step::Guard { .. } => self.zero(),
+            Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => self.zero(),
             // Every iteration but the last comes back; the last may leave early instead.
             Step::Loop(l) => {
                 let n = l.count.unwrap_or(self.config.loop_iterations);

@@ -269,6 +269,35 @@ pub fn analyze_shared(
             costs: &costs,
         };
         let mut diagnostics = rules::check(&ctx);
+        // A copy the model made of a function (a handler run without its extractors, a callee run with
+        // its caller's constants) repeats the original's findings: they are reported there, once.
+        diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
+        // Copies of one function that are all reached (one per outcome a caller tests) report at the
+        // same place: the one naming the most round trips stays.
+        let origin = |d: &Diagnostic| {
+            d.function
+                .map(|f| model.copies.origin.get(&f).copied().unwrap_or(f))
+        };
+        let mut kept: HashMap<(&str, usize, facts::Loc, Option<usize>), usize> = HashMap::new();
+        let mut drop = vec![false; diagnostics.len()];
+        for (i, d) in diagnostics.iter().enumerate() {
+            let key = (d.lint, d.file, d.loc, origin(d));
+            match kept.get(&key) {
+                Some(&j) if diagnostics[j].related.len() >= d.related.len() => drop[i] = true,
+                Some(&j) => {
+                    drop[j] = true;
+                    kept.insert(key, i);
+                }
+                None => {
+                    kept.insert(key, i);
+                }
+            }
+        }
+        let mut index = 0;
+        diagnostics.retain(|_| {
+            index += 1;
+            !drop[index - 1]
+        });
         suppress::apply(&model, &config, &mut diagnostics);
         rules::sort(&model, &mut diagnostics);
         rules::fingerprint(&model, &mut diagnostics);

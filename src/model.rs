@@ -87,6 +87,21 @@ pub struct Copies {
     /// (function, the constants a call passes to the parameters it tests) → the copy without the
     /// arms they rule out.
     pub by_constants: HashMap<(usize, Vec<Option<String>>), usize>,
+    /// (function, what a caller's arm needs it to yield) → the copy with only the arms that yield it.
+    pub by_outcome: HashMap<(usize, String), usize>,
+    /// Copy → the function of the code it was made from.
+    pub origin: HashMap<usize, usize>,
+}
+
+impl Model {
+    /// A copy of a function that is on a request path itself: its findings are the original's, and
+    /// are reported there, once.
+    pub fn is_copy_of_reachable(&self, id: usize) -> bool {
+        self.copies
+            .origin
+            .get(&id)
+            .is_some_and(|&o| self.reachable.get(o).copied().unwrap_or(false))
+    }
 }
 
 impl Model {
@@ -439,6 +454,9 @@ fn resolve_from(
                 None => c.resolved = None,
             }
         });
+        // A call whose result the function matches on runs, in each arm, the callee's paths that yield
+        // what the arm needs.
+        stack.extend(distribute_outcomes(model, id));
     }
     done.resize(model.fns.len(), false);
     done
@@ -517,6 +535,152 @@ fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
         .collect()
 }
 
+/// For each call whose result an `if let`/`match` of the same sequence tests (`match reserve(..).await?
+/// { Next::Replay(r) => return Ok(r), Next::Fresh => {} }`), the call moves into each arm as a copy of
+/// the callee that keeps only the paths yielding what the arm needs: the callee's costly path that makes
+/// the caller return is no longer joined with what the caller does after. Returns the copies made.
+fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
+    use crate::facts::Guarded;
+    // What each tested call reaches, and the patterns its arms need.
+    let mut targets: HashMap<u32, usize> = HashMap::new();
+    let mut wanted: Vec<(u32, String)> = Vec::new();
+    for step in &model.func(id).body {
+        step.walk(&mut |s| match s {
+            Step::Call(c) => {
+                if let Some(t) = c.resolved {
+                    targets.insert(c.id, t);
+                }
+            }
+            Step::Guard {
+                on: Guarded::Outcome(call),
+                pattern,
+            } => wanted.push((*call, pattern.clone())),
+            _ => {}
+        });
+    }
+    let mut copies: HashMap<(u32, String), usize> = HashMap::new();
+    let mut made = Vec::new();
+    for (call, pattern) in wanted {
+        let Some(&target) = targets.get(&call) else {
+            continue;
+        };
+        let mut yields = false;
+        for step in &model.func(target).body {
+            step.walk(&mut |s| yields |= matches!(s, Step::Yields(_)));
+        }
+        if !yields {
+            continue;
+        }
+        let key = (target, pattern.clone());
+        let copy = match model.copies.by_outcome.get(&key) {
+            Some(&copy) => copy,
+            None => {
+                let copy = add_copy(model, target, |f| restrict_to(&mut f.body, &pattern));
+                model.copies.by_outcome.insert(key, copy);
+                made.push(copy);
+                copy
+            }
+        };
+        copies.insert((call, pattern), copy);
+    }
+    if copies.is_empty() {
+        return made;
+    }
+    let f = fn_mut(&mut model.files, model.fns[id]);
+    distribute_in(&mut f.body, &copies);
+    made
+}
+
+fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
+    use crate::facts::Guarded;
+    let mut i = 0;
+    while i < seq.len() {
+        let tested = match &seq[i] {
+            Step::Call(c) if copies.keys().any(|(call, _)| *call == c.id) => Some(c.id),
+            _ => None,
+        };
+        let found = tested.and_then(|call| {
+            let j = (i + 1..seq.len()).find(|&j| {
+                matches!(&seq[j], Step::Branch(alts) if alts.iter().any(|a| matches!(
+                    a.first(),
+                    Some(Step::Guard { on: Guarded::Outcome(c), .. }) if *c == call
+                )))
+            })?;
+            Some((call, j))
+        });
+        if let Some((call, j)) = found {
+            let mut taken: Vec<Step> = seq.drain(i..=j).collect();
+            let Some(Step::Branch(alts)) = taken.pop() else {
+                break;
+            };
+            let Step::Call(first) = taken.remove(0) else {
+                break;
+            };
+            let arms = alts
+                .into_iter()
+                .map(|arm| {
+                    let pattern = match arm.first() {
+                        Some(Step::Guard {
+                            on: Guarded::Outcome(c),
+                            pattern,
+                        }) if *c == call => Some(pattern.clone()),
+                        _ => None,
+                    };
+                    let mut c = first.clone();
+                    if let Some(&copy) = pattern.and_then(|p| copies.get(&(call, p))) {
+                        c.resolved = Some(copy);
+                    }
+                    let mut out = vec![Step::Call(c)];
+                    out.extend(taken.iter().cloned());
+                    out.extend(arm);
+                    out
+                })
+                .collect();
+            seq.insert(i, Step::Branch(arms));
+        }
+        for child in seq[i].children_mut() {
+            distribute_in(child, copies);
+        }
+        i += 1;
+    }
+}
+
+/// Keeps, in every `if`/`match`, the arms whose path can end yielding what `pattern` admits.
+fn restrict_to(seq: &mut [Step], pattern: &str) {
+    for step in seq.iter_mut() {
+        if let Step::Branch(alts) = step {
+            alts.retain(|arm| arm_yield(arm).is_none_or(|y| outcome_admits(pattern, &y)));
+            if alts.is_empty() {
+                alts.push(Vec::new());
+            }
+        }
+        for child in step.children_mut() {
+            restrict_to(child, pattern);
+        }
+    }
+}
+
+/// What an arm yields where it ends, when it ends by yielding (`.., Yields(X)` or `.., Yields(X), Exit`).
+fn arm_yield(arm: &[Step]) -> Option<String> {
+    let end = match arm {
+        [.., Step::Yields(y), Step::Exit] | [.., Step::Yields(y)] => y,
+        _ => return None,
+    };
+    Some(end.clone())
+}
+
+/// Does an arm that needs `pattern` run when the callee yields `value`? `Ok(x)`/`Some(x)` (and a plain
+/// `Ok` yield) stand for any value but an error or a `None`.
+fn outcome_admits(pattern: &str, value: &str) -> bool {
+    let plain = |t: &str| !matches!(t, "Err" | "None");
+    match pattern.strip_prefix('!') {
+        Some(not) => not != value,
+        None if pattern == value => true,
+        None if matches!(pattern, "Ok" | "Some") => plain(value),
+        None => matches!(value, "Ok" | "Some") && plain(pattern),
+    }
+}
+
 /// The function a call reaches, run with the constants it passes (`owner_json(db, Some(o), id)`,
 /// `remove_members(db, ws, &[email])`): a copy without the arms of `if`/`match` on those parameters that
 /// the constants rule out, and with loops over a literal list run as many times as it holds.
@@ -529,7 +693,10 @@ fn with_constants(model: &mut Model, target: usize, consts: &[Option<String>]) -
         step.walk(&mut |s| {
             let mut params = Vec::new();
             match s {
-                Step::Guard { param, .. } => params.push(*param),
+                Step::Guard {
+                    on: crate::facts::Guarded::Param(param),
+                    ..
+                } => params.push(*param),
                 Step::Loop(l) => params.extend(l.over_param),
                 // Handed on to a call.
                 Step::Call(c) => params.extend(
@@ -561,7 +728,10 @@ fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
         match step {
             Step::Branch(alts) => {
                 alts.retain(|alt| match alt.first() {
-                    Some(Step::Guard { param, pattern }) => match consts.get(*param) {
+                    Some(Step::Guard {
+                        on: crate::facts::Guarded::Param(param),
+                        pattern,
+                    }) => match consts.get(*param) {
                         Some(Some(value)) => pattern_admits(pattern, value),
                         _ => true,
                     },
@@ -715,7 +885,10 @@ fn add_copy(model: &mut Model, id: usize, edit: impl FnOnce(&mut FnFacts)) -> us
         file: r.file,
         index: file.functions.len() - 1,
     });
-    model.fns.len() - 1
+    let copy = model.fns.len() - 1;
+    let origin = model.copies.origin.get(&id).copied().unwrap_or(id);
+    model.copies.origin.insert(copy, origin);
+    copy
 }
 
 /// Where a call resolved to `target` really goes: the body of a handler without its extractors, or a

@@ -388,7 +388,7 @@ impl Layout<'_, '_> {
                     (None, None) => Part::default(),
                 }
             }
-            Step::Exit | Step::Break | Step::Guard { .. } => Part::default(),
+            Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => Part::default(),
         }
     }
 

@@ -150,14 +150,27 @@ pub enum Step {
     Exit,
     /// `break`: the steps after it in the loop body do not run, and the loop ends.
     Break,
-    /// First in a branch's arm: the arm runs only when the function's parameter at `param` holds what
-    /// `pattern` says (`Some`, `None`, `true`, `false`, a variant's name; `!Some` for the other arm of an
-    /// `if let`). A call that passes a constant there runs a copy of the function without the arms it
-    /// rules out. Costs nothing.
+    /// First in a branch's arm: the arm runs only when what `on` names holds what `pattern` says
+    /// (`Some`, `None`, `true`, `false`, a variant's name; `!Some` for the other arm of an `if let`). A
+    /// call that passes a constant to a guarded parameter runs a copy of the function without the arms
+    /// it rules out; a call whose result is matched runs, in each arm, a copy of the callee that yields
+    /// what the arm needs. Costs nothing.
     Guard {
-        param: usize,
+        on: Guarded,
         pattern: String,
     },
+    /// Where the path ends, the value the function yields (`Ok(Next::Replay(r))` → `Replay`, `Err(..)`,
+    /// `None`): at a `return`, and at the end of the arms of its final `if`/`match`. Costs nothing.
+    Yields(String),
+}
+
+/// What a guard tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Guarded {
+    /// The function's parameter at this position.
+    Param(usize),
+    /// The result of the call with this id, in the same function.
+    Outcome(u32),
 }
 
 pub use crate::domain::TripKind;
@@ -342,9 +355,12 @@ impl Step {
     /// The nested sequences of a compound step.
     pub fn children(&self) -> Vec<&Vec<Step>> {
         match self {
-            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break | Step::Guard { .. } => {
-                Vec::new()
-            }
+            Step::Trip(_)
+            | Step::Call(_)
+            | Step::Exit
+            | Step::Break
+            | Step::Guard { .. }
+            | Step::Yields(_) => Vec::new(),
             Step::Branch(alts) => alts.iter().collect(),
             Step::Loop(l) => vec![&l.body],
             Step::Concurrent(c) => c.branches.iter().collect(),
@@ -353,9 +369,12 @@ impl Step {
 
     pub fn children_mut(&mut self) -> Vec<&mut Vec<Step>> {
         match self {
-            Step::Trip(_) | Step::Call(_) | Step::Exit | Step::Break | Step::Guard { .. } => {
-                Vec::new()
-            }
+            Step::Trip(_)
+            | Step::Call(_)
+            | Step::Exit
+            | Step::Break
+            | Step::Guard { .. }
+            | Step::Yields(_) => Vec::new(),
             Step::Branch(alts) => alts.iter_mut().collect(),
             Step::Loop(l) => vec![&mut l.body],
             Step::Concurrent(c) => c.branches.iter_mut().collect(),

@@ -60,6 +60,7 @@ pub fn extract(
                 last_local_types: Vec::new(),
                 macros,
                 macro_depth: 0,
+                tail_arms: false,
                 method_helpers: file
                     .items
                     .iter()
@@ -206,6 +207,13 @@ impl FnCtx {
         }
     }
 
+    /// Marks where a path ends with the value it yields.
+    fn push_yield(&mut self, tag: Option<String>) {
+        if let Some(tag) = tag {
+            self.push(Step::Yields(tag));
+        }
+    }
+
     /// The name a local's current binding is typed under.
     fn current_name(&self, name: String) -> String {
         self.shadowed.get(&name).cloned().unwrap_or(name)
@@ -253,6 +261,8 @@ struct Visitor<'a, 's> {
     macro_depth: usize,
     /// The file's helpers that wrap a method router around a handler (`get_internal` → `GET`).
     method_helpers: HashMap<String, String>,
+    /// The `if`/`match` about to be walked ends the function: its arms' values are what it yields.
+    tail_arms: bool,
     /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
     sqlite_file: bool,
     /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
@@ -408,7 +418,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     }
                 }
             }
-            v.visit_block(block)
+            v.tail_block(block)
         });
         let (mut steps, routes) = body;
         // Typed locals type method receivers as parameters do.
@@ -1019,10 +1029,66 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// A function's body: its final expression is the value it yields.
+    fn tail_block(&mut self, block: &syn::Block) {
+        let Some((last, rest)) = block.stmts.split_last() else {
+            return;
+        };
+        for stmt in rest {
+            self.visit_stmt(stmt);
+        }
+        match last {
+            syn::Stmt::Expr(e, None) if self.in_fn() => self.tail(e),
+            other => self.visit_stmt(other),
+        }
+    }
+
+    /// An expression whose value the function yields: the arms of an `if`/`match` each yield theirs.
+    fn tail(&mut self, e: &Expr) {
+        match e {
+            Expr::If(_) | Expr::Match(_) => {
+                self.tail_arms = true;
+                self.visit_expr(e);
+                self.tail_arms = false;
+            }
+            Expr::Block(b) if b.label.is_none() => self.tail_block(&b.block),
+            Expr::Paren(p) => self.tail(&p.expr),
+            other => {
+                self.statement(Some(other), Vec::new(), Vec::new(), |v| v.visit_expr(other));
+                let tag = yield_tag(other);
+                if let Some(ctx) = self.ctx() {
+                    ctx.push_yield(tag);
+                }
+            }
+        }
+    }
+
+    /// The call whose result a `match` or `if let` tests, when the scrutinee made exactly one call (the
+    /// last step): its arms run where the callee yields what they need.
+    fn tested_call(&mut self, made: &[u32]) -> Option<u32> {
+        let [id] = made else { return None };
+        match self.ctx()?.frames.last()?.last()? {
+            Step::Call(c) if c.id == *id => Some(c.id),
+            _ => None,
+        }
+    }
+
     /// Marks the arm being walked as run only when parameter `param` holds `pattern`.
+    fn guard_outcome(&mut self, call: u32, pattern: Option<String>) {
+        if let (Some(pattern), Some(ctx)) = (pattern, self.ctx()) {
+            ctx.push(Step::Guard {
+                on: super::Guarded::Outcome(call),
+                pattern,
+            });
+        }
+    }
+
     fn guard(&mut self, param: usize, pattern: Option<String>) {
         if let (Some(pattern), Some(ctx)) = (pattern, self.ctx()) {
-            ctx.push(Step::Guard { param, pattern });
+            ctx.push(Step::Guard {
+                on: super::Guarded::Param(param),
+                pattern,
+            });
         }
     }
 
@@ -2408,7 +2474,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
         visit::visit_expr_return(self, r);
+        let yields = r.expr.as_deref().and_then(yield_tag);
         if let Some(ctx) = self.ctx() {
+            ctx.push_yield(yields);
             ctx.push(Step::Exit);
         }
     }
@@ -2417,10 +2485,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_if(self, e);
         }
+        let tail = std::mem::take(&mut self.tail_arms);
         let tested = self.param_test(&e.cond);
         let mark = self.new_mark();
         self.condition(&e.cond);
         let made = self.made_since(mark);
+        // `if let Some(r) = saved(..).await? { .. } else { .. }`: each arm runs where the call yields it.
+        let outcome = match &*e.cond {
+            Expr::Let(l) if tested.is_none() => self
+                .tested_call(&made)
+                .zip(pattern_tag(&l.pat))
+                .map(|(c, yes)| (c, yes.clone(), format!("!{yes}"))),
+            _ => None,
+        };
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
             self.controlled_by(&e.cond, &made, |v| {
@@ -2431,14 +2508,26 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Some((param, yes, _)) = &tested {
                         v.guard(*param, yes.clone());
                     }
-                    v.visit_block(&e.then_branch)
+                    if let Some((call, yes, _)) = &outcome {
+                        v.guard_outcome(*call, Some(yes.clone()));
+                    }
+                    if tail {
+                        v.tail_block(&e.then_branch)
+                    } else {
+                        v.visit_block(&e.then_branch)
+                    }
                 });
                 out.1 = v.frame(|v| {
                     if let Some((param, _, no)) = &tested {
                         v.guard(*param, no.clone());
                     }
-                    if let Some((_, expr)) = &e.else_branch {
-                        v.visit_expr(expr);
+                    if let Some((call, _, no)) = &outcome {
+                        v.guard_outcome(*call, Some(no.clone()));
+                    }
+                    match &e.else_branch {
+                        Some((_, expr)) if tail => v.tail(expr),
+                        Some((_, expr)) => v.visit_expr(expr),
+                        None => {}
                     }
                 });
             });
@@ -2457,11 +2546,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_match(self, e);
         }
+        let tail = std::mem::take(&mut self.tail_arms);
         let mark = self.new_mark();
         self.visit_expr(&e.expr);
         let made = self.made_since(mark);
         let mut arms = Vec::new();
         let on_param = self.param_at(&e.expr);
+        let on_call = self.tested_call(&made);
         self.controlled_by(&e.expr, &made, |v| {
             for arm in &e.arms {
                 v.bind(&arm.pat, &e.expr, &made);
@@ -2469,10 +2560,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let (Some(param), None) = (on_param, &arm.guard) {
                         v.guard(param, pattern_tag(&arm.pat));
                     }
+                    if let (Some(call), None) = (on_call, &arm.guard) {
+                        v.guard_outcome(call, pattern_tag(&arm.pat));
+                    }
                     if let Some((_, guard)) = &arm.guard {
                         v.visit_expr(guard);
                     }
-                    v.visit_expr(&arm.body);
+                    if tail {
+                        v.tail(&arm.body);
+                    } else {
+                        v.visit_expr(&arm.body);
+                    }
                 });
                 arms.push(drop_bare_guard(steps));
             }
@@ -2737,9 +2835,50 @@ fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
 }
 
 /// The id of a trip or call, which moves with it.
-/// An arm that holds only its guard holds nothing.
+/// The value an expression yields, as guards name it: the innermost variant (`Ok(Next::Replay(r))` →
+/// `Replay`), `Err`, `None`, `Some`/`Ok` around a plain value; rocket's `Outcome::Error(..)` → `Err`.
+fn yield_tag(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Paren(p) => yield_tag(&p.expr),
+        Expr::Call(c) => {
+            let Expr::Path(p) = &*c.func else { return None };
+            let name = driver::last_segment(&p.path);
+            match name.as_str() {
+                "Ok" | "Some" | "Success" => {
+                    let inner = c.args.first().and_then(yield_tag);
+                    Some(inner.unwrap_or(if name == "Some" { name } else { "Ok".into() }))
+                }
+                "Err" | "Error" | "Failure" | "Forward" => Some("Err".into()),
+                _ if p.path.segments.len() >= 2
+                    && name.starts_with(|c: char| c.is_ascii_uppercase()) =>
+                {
+                    Some(name)
+                }
+                _ => None,
+            }
+        }
+        Expr::Path(p) => {
+            let name = driver::last_segment(&p.path);
+            let variant = p.path.segments.len() >= 2 || name == "None";
+            (variant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
+        }
+        _ => None,
+    }
+}
+
+/// An arm that holds only a parameter's guard holds nothing. (A guard on a call's result is kept: the
+/// call moves into the arm.)
 fn drop_bare_guard(arm: Vec<Step>) -> Vec<Step> {
-    if arm.iter().all(|s| matches!(s, Step::Guard { .. })) {
+    let bare = |s: &Step| {
+        matches!(
+            s,
+            Step::Guard {
+                on: super::Guarded::Param(_),
+                ..
+            }
+        )
+    };
+    if arm.iter().all(bare) {
         Vec::new()
     } else {
         arm

@@ -223,7 +223,7 @@ impl<'a> Scan<'_, 'a> {
             let Some(mut cur) = through.take() else { break };
             match step {
                 Step::Exit | Step::Break => ended = better(ended, Some(cur)),
-                Step::Guard { .. } => through = Some(cur),
+                Step::Guard { .. } | Step::Yields(_) => through = Some(cur),
                 Step::Branch(alts) => {
                     for alt in alts {
                         let (t, e) = self.seq(alt, cur.clone(), members);
@@ -420,7 +420,9 @@ fn label(ctx: &Ctx, part: &Part, k: usize) -> (Option<Loc>, String) {
         }
         Step::Loop(l) => (Some(l.loc), ", in a loop".to_string()),
         Step::Concurrent(c) => (Some(c.loc), format!(", from `{}`", c.form)),
-        Step::Branch(_) | Step::Exit | Step::Break | Step::Guard { .. } => (None, String::new()),
+        Step::Branch(_) | Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => {
+            (None, String::new())
+        }
     };
     let end = part.ends.unwrap_or_default();
     let what = match (statements.is_empty(), end.is_empty()) {

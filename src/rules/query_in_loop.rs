@@ -38,7 +38,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 fn costly_items<'a>(ctx: &Ctx, body: &'a [Step], out: &mut Vec<&'a Step>) {
     for step in body {
         match step {
-            Step::Loop(_) | Step::Exit | Step::Break | Step::Guard { .. } => {}
+            Step::Loop(_) | Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => {}
             Step::Branch(alts) => alts
                 .iter()
                 .filter(|a| ctx.costs.split(a).0.is_some())

@@ -131,7 +131,7 @@ fn step_loc(step: &Step) -> Option<Loc> {
         Step::Call(c) => Some(c.loc),
         Step::Loop(l) => Some(l.loc),
         Step::Concurrent(c) => Some(c.loc),
-        Step::Branch(_) | Step::Exit | Step::Break | Step::Guard { .. } => None,
+        Step::Branch(_) | Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => None,
     }
 }
 
@@ -248,7 +248,7 @@ fn costly_loc(ctx: &Ctx, step: &Step) -> Option<Loc> {
             .iter()
             .max_by_key(|a| ctx.costs.seq(a).trips)
             .and_then(|a| a.iter().find_map(|s| costly_loc(ctx, s))),
-        Step::Exit | Step::Break | Step::Guard { .. } => None,
+        Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => None,
     }
 }
 

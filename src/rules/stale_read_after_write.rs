@@ -158,7 +158,7 @@ impl Walk<'_, '_> {
                     self.seq(id, &l.body, written);
                 }
                 Step::Exit | Step::Break => return,
-                Step::Guard { .. } => {}
+                Step::Guard { .. } | Step::Yields(_) => {}
             }
         }
     }
