@@ -1066,9 +1066,21 @@ impl<'a, 's> Visitor<'a, 's> {
     /// The call whose result a `match` or `if let` tests, when the scrutinee made exactly one call (the
     /// last step): its arms run where the callee yields what they need.
     fn tested_call(&mut self, made: &[u32]) -> Option<u32> {
-        let [id] = made else { return None };
-        match self.ctx()?.frames.last()?.last()? {
-            Step::Call(c) if c.id == *id => Some(c.id),
+        // The one awaited call among what the scrutinee made (`f(..).await.map_err(e)?` also records
+        // the adapter, which reaches nothing).
+        let frame = self.ctx()?.frames.last()?;
+        let awaited: Vec<u32> = frame
+            .iter()
+            .filter_map(|s| match s {
+                Step::Call(c) if c.awaited && made.contains(&c.id) => Some(c.id),
+                _ => None,
+            })
+            .collect();
+        let trips = frame
+            .iter()
+            .any(|s| matches!(s, Step::Trip(t) if made.contains(&t.id)));
+        match awaited.as_slice() {
+            [one] if !trips => Some(*one),
             _ => None,
         }
     }
