@@ -192,8 +192,7 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     let found = discover::discover(root);
     lap("discover");
     let scopes = manifest::Scopes::new(&config.catalog, root);
-    let macros = project_macros(&found);
-    let files = parse_all(found, &scopes, &macros, progress);
+    let files = parse_all(found, &scopes, progress);
     lap("parse");
     if timings {
         let aside = files.iter().filter(|f| f.source.is_empty()).count();
@@ -226,23 +225,6 @@ pub fn parse_source_with(
     macros: &facts::macros::MacroTable,
 ) -> facts::FileFacts {
     extract_checked(rel, source, catalog, macros)
-}
-
-/// The `macro_rules!` of every file found (read once more: reading costs little next to parsing).
-fn project_macros(found: &[discover::Found]) -> facts::macros::MacroTable {
-    let texts: Vec<String> = found
-        .par_iter()
-        .filter_map(|f| match f {
-            discover::Found::File { path, .. } => {
-                let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_FILE_BYTES);
-                let text = small.then(|| std::fs::read(path).ok()).flatten()?;
-                memchr::memmem::find(&text, b"macro_rules")?;
-                String::from_utf8(text).ok()
-            }
-            discover::Found::Error { .. } => None,
-        })
-        .collect();
-    facts::macros::MacroTable::from_texts(texts.iter().map(String::as_str))
 }
 
 /// The stages after parsing: model, rules, suppressions, route reports.
@@ -321,12 +303,6 @@ pub fn analyze_shared(
         baseline: None,
         fail_on: gate::FailOn::default(),
     };
-    let mut analysis = analysis;
-    let trips = route_trips(&analysis);
-    for (r, (trips, left_out)) in analysis.routes.iter_mut().zip(trips) {
-        r.trips = trips;
-        r.trips_left_out = left_out;
-    }
     (analysis, index)
 }
 
@@ -346,7 +322,6 @@ enum Read {
 fn parse_all(
     found: Vec<discover::Found>,
     scopes: &manifest::Scopes,
-    macros: &facts::macros::MacroTable,
     progress: &progress::Progress,
 ) -> Vec<facts::FileFacts> {
     progress.stage("parsing", found.len());
@@ -358,15 +333,45 @@ fn parse_all(
         Some(pool) => pool.install(f),
         None => f(),
     };
+    // Every text first: the analysed code's `macro_rules!` expand in any file, so they are collected
+    // before any file is parsed.
+    let sources: Vec<Result<String, Box<facts::FileFacts>>> = found
+        .par_iter()
+        .map(|f| match f {
+            discover::Found::File { path, rel } => read_source(path, rel),
+            discover::Found::Error { rel, message } => {
+                Err(Box::new(unreadable(rel, message.clone())))
+            }
+        })
+        .collect();
+    let macros = facts::macros::MacroTable::from_texts(
+        sources
+            .iter()
+            .filter_map(|s| s.as_ref().ok())
+            .filter(|t| memchr::memmem::find(t.as_bytes(), b"macro_rules").is_some())
+            .map(String::as_str),
+    );
+    let macros = &macros;
+    // Handed to the parse (which owns each text from there), once.
+    let sources = std::sync::Mutex::new(Some(sources));
+    let sources = &sources;
     let first = run(&|| {
         found
             .par_iter()
-            .map(|f| {
-                let read = match f {
-                    discover::Found::File { path, rel } => {
-                        read_one(path, rel, &scopes.catalog_for(path), macros)
+            .zip(
+                sources
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.take())
+                    .unwrap_or_default(),
+            )
+            .map(|(f, source)| {
+                let read = match (f, source) {
+                    (discover::Found::File { path, rel }, Ok(text)) => {
+                        parse_read(rel, text, &scopes.catalog_for(path), macros)
                     }
-                    discover::Found::Error { rel, message } => {
+                    (_, Err(failed)) => Read::Parsed(failed),
+                    (discover::Found::Error { rel, message }, Ok(_)) => {
                         Read::Parsed(Box::new(unreadable(rel, message.clone())))
                     }
                 };
@@ -433,12 +438,8 @@ fn parse_all(
 }
 
 /// Reads one file and parses it, unless the text scan shows it cannot matter by itself.
-fn read_one(
-    path: &Path,
-    rel: &str,
-    catalog: &catalog::Catalog,
-    macros: &facts::macros::MacroTable,
-) -> Read {
+/// Reads one file's text, or the finding that it cannot be read.
+fn read_source(path: &Path, rel: &str) -> Result<String, Box<facts::FileFacts>> {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         let message = format!(
@@ -446,20 +447,24 @@ fn read_one(
             size >> 20,
             MAX_FILE_BYTES >> 20
         );
-        return Read::Parsed(Box::new(unreadable(rel, message)));
+        return Err(Box::new(unreadable(rel, message)));
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return Read::Parsed(Box::new(unreadable(rel, format!("cannot read it: {e}")))),
-    };
-    let source = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let message = format!("it is not UTF-8 (invalid byte at offset {at})");
-            return Read::Parsed(Box::new(unreadable(rel, message)));
-        }
-    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| Box::new(unreadable(rel, format!("cannot read it: {e}"))))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let message = format!("it is not UTF-8 (invalid byte at offset {at})");
+        Box::new(unreadable(rel, message))
+    })
+}
+
+/// Parses a file's text, unless the text scan shows it cannot matter by itself.
+fn parse_read(
+    rel: &str,
+    source: String,
+    catalog: &catalog::Catalog,
+    macros: &facts::macros::MacroTable,
+) -> Read {
     if !worth_parsing(&source) {
         return Read::Skipped {
             rel: rel.to_string(),
@@ -708,40 +713,35 @@ fn unreadable(rel: &str, message: String) -> facts::FileFacts {
     }
 }
 
-/// Each route's worst path as a list of round trips: the waterfall from the first deployment, without
-/// the pool checks and preparing round trips it draws (they are not in `round_trips`).
-fn route_trips(a: &Analysis) -> Vec<(Vec<RouteTrip>, usize)> {
-    if a.config.deployments.is_empty() {
-        return a.routes.iter().map(|_| (Vec::new(), 0)).collect();
+/// A route's worst path as a list of round trips: the waterfall from the first deployment, without the
+/// pool checks and preparing round trips it draws (they are not in `round_trips`), and how many were
+/// left out past the waterfall's limit.
+fn route_trips(ctx: &rules::Ctx, handler: usize) -> (Vec<RouteTrip>, usize) {
+    if ctx.config.deployments.is_empty() {
+        return (Vec::new(), 0);
     }
-    let costs = cost::Costs::compute(&a.model, &a.config);
-    a.routes
+    let w = waterfall::layout_in(ctx.model, &[], ctx.costs, handler, 0, 0.0);
+    let trips = w
+        .bars
         .iter()
-        .map(|r| {
-            let w = waterfall::layout(a, &costs, r.function, 0, 0.0);
-            let trips = w
-                .bars
-                .iter()
-                .filter(|b| b.counted && !matches!(b.access, "check" | "prepare"))
-                .map(|b| RouteTrip {
-                    file: b.file.clone(),
-                    line: b.line,
-                    kind: b.kind,
-                    endpoint: b.label.clone(),
-                    times: b.multiplier,
-                    via: b.via.clone(),
-                    group: b.group,
-                })
-                .collect();
-            (trips, w.hidden)
+        .filter(|b| b.counted && !matches!(b.access, "check" | "prepare"))
+        .map(|b| RouteTrip {
+            file: b.file.clone(),
+            line: b.line,
+            kind: b.kind,
+            endpoint: b.label.clone(),
+            times: b.multiplier,
+            via: b.via.clone(),
+            group: b.group,
         })
-        .collect()
+        .collect();
+    (trips, w.hidden)
 }
 
 /// The unresolved calls in the functions a handler reaches, in file order.
-fn unresolved_calls(model: &Model, handler: usize) -> Vec<Unresolved> {
+fn unresolved_calls(model: &Model, reach: &HashSet<usize>) -> Vec<Unresolved> {
     let mut out = Vec::new();
-    for id in model.reach(handler) {
+    for &id in reach {
         let file = model.file_of(id);
         for step in &model.func(id).body {
             step.walk(&mut |s| {
@@ -800,6 +800,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
         let cost = ctx.costs.of_fn(route.handler);
         let budget = |d: &str| ctx.model.budget(ctx.config, route, d);
         let reach = ctx.model.reach(route.handler);
+        let (trips, trips_left_out) = route_trips(ctx, route.handler);
         let mut lints: Vec<String> = reach
             .iter()
             .filter_map(|f| lints_in.get(f))
@@ -856,9 +857,9 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                     over_budget: ms > budget(d),
                 })
                 .collect(),
-            trips: Vec::new(),
-            trips_left_out: 0,
-            unresolved: unresolved_calls(ctx.model, route.handler),
+            trips,
+            trips_left_out,
+            unresolved: unresolved_calls(ctx.model, &reach),
             function: route.handler,
         });
     }
@@ -996,8 +997,7 @@ mod tests {
         let found = discover::discover(dir.path());
         std::fs::remove_file(&path).unwrap();
         let scopes = manifest::Scopes::new(&Config::default_topology().catalog, dir.path());
-        let macros = facts::macros::MacroTable::default();
-        let files = parse_all(found, &scopes, &macros, &progress::Progress::off());
+        let files = parse_all(found, &scopes, &progress::Progress::off());
         assert_eq!(files.len(), 1);
         let error = files[0].parse_error.as_ref().expect("reported on the file");
         assert_eq!(files[0].path, "gone.rs");

@@ -23,7 +23,24 @@ pub struct Scopes {
     /// Files must stay inside this folder (the repository, else the analysed root) to be read.
     fence: Option<PathBuf>,
     by_crate: Mutex<HashMap<PathBuf, Arc<Catalog>>>,
+    /// The catalog of each folder's files.
+    by_dir: Mutex<HashMap<PathBuf, Arc<Catalog>>>,
+    /// Manifests read so far: a workspace's crates share most of theirs.
+    manifests: Mutex<Manifests>,
     whole: Arc<Catalog>,
+}
+
+/// Manifests by path, each read and parsed once (`None`: unreadable).
+#[derive(Default)]
+pub struct Manifests(HashMap<PathBuf, Option<Arc<toml::Table>>>);
+
+impl Manifests {
+    fn get(&mut self, path: &Path) -> Option<Arc<toml::Table>> {
+        self.0
+            .entry(path.to_path_buf())
+            .or_insert_with(|| read_toml(path).map(Arc::new))
+            .clone()
+    }
 }
 
 impl Scopes {
@@ -40,12 +57,32 @@ impl Scopes {
             catalog: catalog.clone(),
             fence,
             by_crate: Mutex::new(HashMap::new()),
+            by_dir: Mutex::new(HashMap::new()),
+            manifests: Mutex::new(Manifests::default()),
             whole: Arc::new(catalog.clone()),
         }
     }
 
     /// The catalog for the code of `file` (a path on disk).
     pub fn catalog_for(&self, file: &Path) -> Arc<Catalog> {
+        // Files of one folder belong to one crate: looked up once per folder.
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(c) = self
+            .by_dir
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&folder).cloned())
+        {
+            return c;
+        }
+        let catalog = self.catalog_of_crate(file);
+        if let Ok(mut m) = self.by_dir.lock() {
+            m.insert(folder, catalog.clone());
+        }
+        catalog
+    }
+
+    fn catalog_of_crate(&self, file: &Path) -> Arc<Catalog> {
         let Some(krate) = crate_of(file) else {
             return self.whole.clone();
         };
@@ -57,7 +94,11 @@ impl Scopes {
         {
             return c;
         }
-        let scoped = match dependencies(&krate, self.fence.as_deref()) {
+        let deps = match self.manifests.lock() {
+            Ok(mut m) => dependencies(&krate, self.fence.as_deref(), &mut m),
+            Err(_) => None,
+        };
+        let scoped = match deps {
             Some(deps) => Arc::new(self.catalog.in_scope(&deps)),
             None => self.whole.clone(),
         };
@@ -85,7 +126,11 @@ pub fn crate_of(file: &Path) -> Option<PathBuf> {
 
 /// The libraries the crate in `dir` depends on (names with `-` for `_`), with those of its path
 /// dependencies inside `fence`; `None` when its manifest cannot be read.
-pub fn dependencies(dir: &Path, fence: Option<&Path>) -> Option<BTreeSet<String>> {
+pub fn dependencies(
+    dir: &Path,
+    fence: Option<&Path>,
+    manifests: &mut Manifests,
+) -> Option<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     let mut seen = Vec::new();
     let mut frontier = vec![dir.to_path_buf()];
@@ -97,14 +142,14 @@ pub fn dependencies(dir: &Path, fence: Option<&Path>) -> Option<BTreeSet<String>
                 continue;
             }
             seen.push(dir.clone());
-            let Some(manifest) = read_toml(&dir.join("Cargo.toml")) else {
+            let Some(manifest) = manifests.get(&dir.join("Cargo.toml")) else {
                 if first {
                     return None;
                 }
                 continue;
             };
             first = false;
-            let workspace = workspace_dependencies(&dir, fence);
+            let workspace = workspace_dependencies(&dir, fence, manifests);
             for (name, dep) in dependency_entries(&manifest) {
                 let inherited = dep
                     .get("workspace")
@@ -183,12 +228,13 @@ fn dependency_entries(manifest: &toml::Table) -> Vec<(String, toml::Value)> {
 fn workspace_dependencies(
     dir: &Path,
     fence: Option<&Path>,
+    manifests: &mut Manifests,
 ) -> Option<(PathBuf, toml::map::Map<String, toml::Value>)> {
     for folder in dir.ancestors() {
         if fence.is_some_and(|f| !folder.starts_with(f)) {
             return None;
         }
-        let Some(manifest) = read_toml(&folder.join("Cargo.toml")) else {
+        let Some(manifest) = manifests.get(&folder.join("Cargo.toml")) else {
             continue;
         };
         if let Some(ws) = manifest.get("workspace") {
@@ -246,7 +292,7 @@ mod tests {
         write(&root, "api/src/main.rs", "fn main() {}");
         let krate = crate_of(&root.join("api/src/main.rs")).unwrap();
         assert_eq!(krate, root.join("api"));
-        let deps = dependencies(&krate, Some(&root)).unwrap();
+        let deps = dependencies(&krate, Some(&root), &mut Manifests::default()).unwrap();
         for lib in ["axum", "db", "redis-pool", "sqlx", "tokio-postgres"] {
             assert!(deps.contains(lib), "{lib} in {deps:?}");
         }
@@ -267,7 +313,12 @@ mod tests {
             "other/Cargo.toml",
             "[package]\nname = \"other\"\n[dependencies]\nmongodb = \"3\"\n",
         );
-        let deps = dependencies(&root.join("app"), Some(&root.join("app"))).unwrap();
+        let deps = dependencies(
+            &root.join("app"),
+            Some(&root.join("app")),
+            &mut Manifests::default(),
+        )
+        .unwrap();
         assert!(
             deps.contains("other") && !deps.contains("mongodb"),
             "{deps:?}"

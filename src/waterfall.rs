@@ -140,8 +140,21 @@ pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
 
 /// A function's waterfall from deployment `d` under `costs`' routing.
 pub fn layout(a: &Analysis, costs: &Costs, handler: usize, d: usize, budget_ms: f64) -> Waterfall {
+    layout_in(&a.model, &a.repo_paths, costs, handler, d, budget_ms)
+}
+
+/// [`layout`] from the model alone (`repo_paths`: each file's path from the repository's root, if known).
+pub fn layout_in(
+    model: &Model,
+    repo_paths: &[String],
+    costs: &Costs,
+    handler: usize,
+    d: usize,
+    budget_ms: f64,
+) -> Waterfall {
     let mut lay = Layout {
-        a,
+        model,
+        repo_paths,
         costs,
         d,
         stack: Vec::new(),
@@ -158,7 +171,7 @@ pub fn layout(a: &Analysis, costs: &Costs, handler: usize, d: usize, budget_ms: 
         b.lane = i;
     }
     Waterfall {
-        deployment: a.config.deployments.get(d).cloned().unwrap_or_default(),
+        deployment: costs.config.deployments.get(d).cloned().unwrap_or_default(),
         bars,
         groups,
         total_ms: part.ms,
@@ -232,7 +245,8 @@ fn costlier(a: Option<Part>, b: Part) -> Part {
 }
 
 struct Layout<'a, 'c> {
-    a: &'a Analysis,
+    model: &'a Model,
+    repo_paths: &'a [String],
     costs: &'c Costs<'a>,
     d: usize,
     /// The functions being laid out: a recursive call adds nothing, as in the cost model.
@@ -261,7 +275,7 @@ impl Layout<'_, '_> {
         }
         let cut = self.cut;
         self.stack.push(id);
-        let body = &self.a.model.func(id).body;
+        let body = &self.model.func(id).body;
         let part = self.seq(id, body);
         self.stack.pop();
         if self.cut == cut {
@@ -336,7 +350,7 @@ impl Layout<'_, '_> {
                     let outer = std::mem::replace(&mut self.on_connection, c.on_connection);
                     let mut part = self.function(callee);
                     self.on_connection = outer;
-                    let name = self.a.model.qualified_name(callee);
+                    let name = self.model.qualified_name(callee);
                     for b in &mut part.bars {
                         b.via.insert(0, name.clone());
                     }
@@ -451,11 +465,10 @@ impl Layout<'_, '_> {
             crate::facts::TripKind::Prepare => "prepare",
             crate::facts::TripKind::Check => "ping",
         };
-        let model = &self.a.model;
+        let model = &self.model;
         let file_index = model.fns[id].file;
         let file = model.files[file_index].path.clone();
         let repo_file = self
-            .a
             .repo_paths
             .get(file_index)
             .cloned()

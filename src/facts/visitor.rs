@@ -2733,7 +2733,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
         }
         // Other macros (`format!`, `tracing::info!`, a template crate's `render!`) may hold calls as plain
-        // arguments, awaited or not.
+        // arguments, awaited or not (arguments that make no call are not parsed).
+        if !tokens_mention_call(m.tokens.clone()) {
+            return;
+        }
         if let Ok(args) = syn::parse::Parser::parse2(
             Punctuated::<Expr, Token![,]>::parse_terminated,
             m.tokens.clone(),
@@ -2869,13 +2872,16 @@ fn yield_tag(e: &Expr) -> Option<String> {
                 _ => None,
             }
         }
-        Expr::Path(p) => {
-            let name = driver::last_segment(&p.path);
-            let variant = p.path.segments.len() >= 2 || name == "None";
-            (variant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
-        }
+        Expr::Path(p) => variant_name(&p.path),
         _ => None,
     }
+}
+
+/// A path that names an enum variant (`Kind::Soft`, `None`): its name.
+fn variant_name(path: &syn::Path) -> Option<String> {
+    let name = driver::last_segment(path);
+    let variant = path.segments.len() >= 2 || name == "None";
+    (variant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
 }
 
 /// An arm that holds only a parameter's guard holds nothing. (A guard on a call's result is kept: the
@@ -2925,11 +2931,7 @@ fn const_tag(arg: &Expr) -> Option<String> {
             }
             _ => None,
         },
-        Expr::Path(p) => {
-            let name = driver::last_segment(&p.path);
-            let variant = p.path.segments.len() >= 2 || name == "None";
-            (variant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
-        }
+        Expr::Path(p) => variant_name(&p.path),
         _ => None,
     }
 }
@@ -3415,6 +3417,23 @@ fn tokens_mention_await(tokens: proc_macro2::TokenStream) -> bool {
         proc_macro2::TokenTree::Ident(i) => i == "await",
         proc_macro2::TokenTree::Group(g) => tokens_mention_await(g.stream()),
         _ => false,
+    })
+}
+
+/// A name followed by parentheses (`f(x)`, `x.load(conn)`) or an `.await`: something that may call.
+fn tokens_mention_call(tokens: proc_macro2::TokenStream) -> bool {
+    let mut after_name = false;
+    tokens.into_iter().any(|tt| {
+        let call = match &tt {
+            proc_macro2::TokenTree::Ident(i) => *i == "await",
+            proc_macro2::TokenTree::Group(g) => {
+                (after_name && g.delimiter() == proc_macro2::Delimiter::Parenthesis)
+                    || tokens_mention_call(g.stream())
+            }
+            _ => false,
+        };
+        after_name = matches!(tt, proc_macro2::TokenTree::Ident(_));
+        call
     })
 }
 

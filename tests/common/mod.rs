@@ -171,10 +171,9 @@ pub fn npm_package(package: &str, version: &str) -> PathBuf {
     dir
 }
 
-/// The round-trip marks of every `.rs` file under `dir`: `//= N` at the end of a handler's `fn` line
-/// expects the route (or unrouted handler) declared there to cost N round trips on its worst path.
-pub fn trip_marks(dir: &Path) -> BTreeMap<(String, u32), u32> {
-    let mut out = BTreeMap::new();
+/// Every line of the `.rs` files under `dir` holding `marker`, as (file, line, the text after it).
+fn marked(dir: &Path, marker: &str) -> Vec<(String, u32, String)> {
+    let mut out = Vec::new();
     for f in walk(dir) {
         let rel = f
             .strip_prefix(dir)
@@ -183,16 +182,26 @@ pub fn trip_marks(dir: &Path) -> BTreeMap<(String, u32), u32> {
             .replace('\\', "/");
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, line) in text.lines().enumerate() {
-            if let Some((_, n)) = line.split_once("//=") {
-                let n = n
-                    .trim()
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{rel}:{}: bad `//=` mark", i + 1));
-                out.insert((rel.clone(), i as u32 + 1), n);
+            if let Some((_, rest)) = line.split_once(marker) {
+                out.push((rel.clone(), i as u32 + 1, rest.trim().to_string()));
             }
         }
     }
     out
+}
+
+/// The round-trip marks of every `.rs` file under `dir`: `//= N` at the end of a handler's `fn` line
+/// expects the route (or unrouted handler) declared there to cost N round trips on its worst path.
+pub fn trip_marks(dir: &Path) -> BTreeMap<(String, u32), u32> {
+    marked(dir, "//=")
+        .into_iter()
+        .map(|(rel, line, n)| {
+            let n = n
+                .parse()
+                .unwrap_or_else(|_| panic!("{rel}:{line}: bad `//=` mark"));
+            ((rel, line), n)
+        })
+        .collect()
 }
 
 /// (file, line of the handler) → round trips, for every route and unrouted handler in a JSON report.
@@ -211,21 +220,10 @@ pub fn route_trips(json: &serde_json::Value) -> BTreeMap<(String, u32), u32> {
 /// The `//? unresolved` marks of every `.rs` file under `dir`: (file, line) of each call expected to be
 /// reported as unresolved.
 pub fn unresolved_marks(dir: &Path) -> std::collections::BTreeSet<(String, u32)> {
-    let mut out = std::collections::BTreeSet::new();
-    for f in walk(dir) {
-        let rel = f
-            .strip_prefix(dir)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = std::fs::read_to_string(&f).unwrap();
-        for (i, line) in text.lines().enumerate() {
-            if line.contains("//? unresolved") {
-                out.insert((rel.clone(), i as u32 + 1));
-            }
-        }
-    }
-    out
+    marked(dir, "//? unresolved")
+        .into_iter()
+        .map(|(rel, line, _)| (rel, line))
+        .collect()
 }
 
 /// (file, line) of every unresolved call the JSON report lists on some route.
