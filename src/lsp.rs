@@ -115,6 +115,8 @@ struct Cached {
     /// Where the text came from: an open buffer's version, or the file's modification time and size.
     stamp: Stamp,
     facts: Arc<FileFacts>,
+    /// Its text defines `macro_rules!`.
+    defines_macros: bool,
     /// Its [`crate::model::definitions`].
     definitions: u64,
 }
@@ -147,6 +149,8 @@ pub struct Workspace {
     catalog: String,
     /// The name lookups of the last analysis, and the definitions of every file they were made from.
     index: Option<(crate::model::Index, Vec<u64>)>,
+    /// The catalog in scope per crate (its manifests read once), until the tree is listed again.
+    scopes: Option<crate::manifest::Scopes>,
 }
 
 impl Workspace {
@@ -158,6 +162,7 @@ impl Workspace {
             cache: HashMap::new(),
             catalog: String::new(),
             index: None,
+            scopes: None,
         }
     }
 
@@ -165,13 +170,13 @@ impl Workspace {
     pub fn rescan(&mut self) {
         self.listing = None;
         self.check_disk = true;
+        self.scopes = None;
     }
 
     /// Analyses the workspace: `open` holds the editor's buffers (path → text, and a hash of it; a file
     /// is matched by its canonical path or by its path as listed), which stand for the files on disk.
     pub fn analyze(&mut self, open: &HashMap<PathBuf, (String, u64)>, config: Config) -> Analysis {
         let root = self.root.clone();
-        let scopes = crate::manifest::Scopes::new(&config.catalog, &root);
         let listing = self.listing.get_or_insert_with(|| {
             crate::discover::discover(&root)
                 .into_iter()
@@ -186,16 +191,19 @@ impl Workspace {
                 .collect()
         });
         // The workspace's `macro_rules!`, from the buffers, the files parsed before and the disk.
+        // Files parsed before say whether they define macros; only the others are read.
         let mut texts: Vec<String> = Vec::new();
         let defines = |t: &str| t.contains("macro_rules");
         for f in listing.iter() {
             let buffer = open.get(&f.canonical).or_else(|| open.get(&f.path));
             match (buffer, self.cache.get(&f.rel)) {
                 (Some((text, _)), _) => texts.extend(defines(text).then(|| text.clone())),
-                (None, Some(c)) if !c.facts.source.is_empty() => {
-                    texts.extend(defines(&c.facts.source).then(|| c.facts.source.clone()))
+                (None, Some(c)) => {
+                    texts.extend(c.defines_macros.then(|| c.facts.source.clone()));
                 }
-                _ => texts.extend(std::fs::read_to_string(&f.path).ok().filter(|t| defines(t))),
+                (None, None) => {
+                    texts.extend(std::fs::read_to_string(&f.path).ok().filter(|t| defines(t)))
+                }
             }
         }
         let macros = crate::facts::macros::MacroTable::from_texts(texts.iter().map(String::as_str));
@@ -204,8 +212,12 @@ impl Workspace {
         if catalog != self.catalog {
             self.cache.clear();
             self.index = None;
+            self.scopes = None;
             self.catalog = catalog;
         }
+        let scopes = self
+            .scopes
+            .get_or_insert_with(|| crate::manifest::Scopes::new(&config.catalog, &root));
         let mut files = Vec::with_capacity(listing.len());
         let mut definitions = Vec::with_capacity(listing.len());
         for f in listing.iter() {
@@ -236,6 +248,7 @@ impl Workspace {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok()),
             };
+            let defines_macros = text.as_deref().is_some_and(|t| t.contains("macro_rules"));
             let facts = Arc::new(match text {
                 Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
                     let catalog = scopes.catalog_for(&f.path);
@@ -253,6 +266,7 @@ impl Workspace {
                 Cached {
                     stamp,
                     facts: facts.clone(),
+                    defines_macros,
                     definitions: defined,
                 },
             );
