@@ -716,11 +716,14 @@ fn unreadable(rel: &str, message: String) -> facts::FileFacts {
 /// A route's worst path as a list of round trips: the waterfall from the first deployment, without the
 /// pool checks and preparing round trips it draws (they are not in `round_trips`), and how many were
 /// left out past the waterfall's limit.
-fn route_trips(ctx: &rules::Ctx, handler: usize) -> (Vec<RouteTrip>, usize) {
-    if ctx.config.deployments.is_empty() {
+fn route_trips(
+    layouts: Option<&mut waterfall::Layouts>,
+    handler: usize,
+) -> (Vec<RouteTrip>, usize) {
+    let Some(layouts) = layouts else {
         return (Vec::new(), 0);
-    }
-    let w = waterfall::layout_in(ctx.model, &[], ctx.costs, handler, 0, 0.0);
+    };
+    let w = layouts.of(handler, 0.0);
     let trips = w
         .bars
         .iter()
@@ -738,10 +741,14 @@ fn route_trips(ctx: &rules::Ctx, handler: usize) -> (Vec<RouteTrip>, usize) {
     (trips, w.hidden)
 }
 
-/// The unresolved calls in the functions a handler reaches, in file order.
-fn unresolved_calls(model: &Model, reach: &HashSet<usize>) -> Vec<Unresolved> {
+/// The unresolved calls in the functions a handler reaches, in file order (`unsure`: the functions
+/// that hold one).
+fn unresolved_calls(model: &Model, reach: &HashSet<usize>, unsure: &[bool]) -> Vec<Unresolved> {
     let mut out = Vec::new();
-    for &id in reach {
+    for &id in reach
+        .iter()
+        .filter(|&&id| unsure.get(id).copied().unwrap_or(false))
+    {
         let file = model.file_of(id);
         for step in &model.func(id).body {
             step.walk(&mut |s| {
@@ -795,12 +802,27 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
     }
     let routed = ctx.model.routes.iter().any(|r| r.path.is_some());
     let mut out = Vec::new();
+    // Shared by every route: a function on many paths is laid out, and searched, once.
+    let mut layouts = (!ctx.config.deployments.is_empty())
+        .then(|| waterfall::Layouts::new(ctx.model, &[], ctx.costs, 0));
+    let unsure: Vec<bool> = (0..ctx.model.fns.len())
+        .map(|id| {
+            let mut found = false;
+            if !ctx.model.resolved.get(id).copied().unwrap_or(false) {
+                return false;
+            }
+            for step in &ctx.model.func(id).body {
+                step.walk(&mut |s| found |= matches!(s, facts::Step::Call(c) if c.unresolved));
+            }
+            found
+        })
+        .collect();
     for route in &ctx.model.routes {
         let f = ctx.model.func(route.handler);
         let cost = ctx.costs.of_fn(route.handler);
         let budget = |d: &str| ctx.model.budget(ctx.config, route, d);
         let reach = ctx.model.reach(route.handler);
-        let (trips, trips_left_out) = route_trips(ctx, route.handler);
+        let (trips, trips_left_out) = route_trips(layouts.as_mut(), route.handler);
         let mut lints: Vec<String> = reach
             .iter()
             .filter_map(|f| lints_in.get(f))
@@ -859,7 +881,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .collect(),
             trips,
             trips_left_out,
-            unresolved: unresolved_calls(ctx.model, &reach),
+            unresolved: unresolved_calls(ctx.model, &reach, &unsure),
             function: route.handler,
         });
     }

@@ -152,17 +152,48 @@ pub fn layout_in(
     d: usize,
     budget_ms: f64,
 ) -> Waterfall {
-    let mut lay = Layout {
-        model,
-        repo_paths,
-        costs,
-        d,
-        stack: Vec::new(),
-        next_group: 0,
-        done: std::collections::HashMap::new(),
-        on_connection: false,
-        cut: 0,
-    };
+    let mut layouts = Layouts::new(model, repo_paths, costs, d);
+    layouts.of(handler, budget_ms)
+}
+
+/// Waterfalls of many functions from one deployment under one routing, sharing what they have in common
+/// (a function called on several routes is laid out once).
+pub struct Layouts<'a, 'c> {
+    lay: Layout<'a, 'c>,
+}
+
+impl<'a, 'c> Layouts<'a, 'c> {
+    pub fn new(
+        model: &'a Model,
+        repo_paths: &'a [String],
+        costs: &'c Costs<'a>,
+        d: usize,
+    ) -> Layouts<'a, 'c> {
+        Layouts {
+            lay: Layout {
+                model,
+                repo_paths,
+                costs,
+                d,
+                stack: Vec::new(),
+                next_group: 0,
+                done: std::collections::HashMap::new(),
+                on_connection: false,
+                cut: 0,
+            },
+        }
+    }
+
+    /// The waterfall of function `handler`.
+    pub fn of(&mut self, handler: usize, budget_ms: f64) -> Waterfall {
+        self.lay.next_group = 0;
+        self.lay.on_connection = false;
+        finish(&mut self.lay, handler, budget_ms)
+    }
+}
+
+fn finish(lay: &mut Layout, handler: usize, budget_ms: f64) -> Waterfall {
+    let (costs, d) = (lay.costs, lay.d);
     let part = lay.function(handler);
     let mut bars = part.bars;
     let mut groups = part.groups;
