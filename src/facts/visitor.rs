@@ -32,9 +32,10 @@ pub fn extract(
     catalog: &Catalog,
     macros: &MacroTable,
 ) -> FileFacts {
-    // The file's own macros, with the others' (collected before the file's spans exist).
+    // A file parsed alone (no table of the whole code) still expands the macros it defines itself
+    // (collected before the file's spans exist); a whole run's table already holds them.
     let own;
-    let macros = if source.contains("macro_rules") {
+    let macros = if macros.is_empty() && source.contains("macro_rules") {
         own = macros.with(MacroTable::from_texts([source.as_str()]));
         &own
     } else {
