@@ -978,6 +978,10 @@ pub struct Index {
     fields: FxHashMap<String, FxHashMap<String, String>>,
     /// Type alias → the type it names.
     aliases: FxHashMap<String, String>,
+    /// `impl Deref for State { type Target = Inner; }`: State → Inner.
+    derefs: FxHashMap<String, String>,
+    /// The analysed code's traits.
+    traits: FxHashSet<String>,
     /// Static or constant → the type of its value.
     statics: FxHashMap<String, String>,
     /// Type → the traits it implements.
@@ -1007,6 +1011,8 @@ impl Index {
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
             aliases: FxHashMap::default(),
+            derefs: FxHashMap::default(),
+            traits: FxHashSet::default(),
             statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
             known_types: FxHashSet::default(),
@@ -1051,6 +1057,12 @@ impl Index {
                 index.known_types.insert(t.name.clone());
                 if let Some(a) = &t.alias {
                     index.aliases.insert(t.name.clone(), a.clone());
+                }
+                if t.is_trait {
+                    index.traits.insert(t.name.clone());
+                }
+                if let Some(target) = &t.deref {
+                    index.derefs.insert(t.name.clone(), target.clone());
                 }
                 let fields = index.fields.entry(t.name.clone()).or_default();
                 fields.extend(t.fields.iter().cloned());
@@ -1492,6 +1504,16 @@ impl Index {
                 None => self.statics.get(first)?.clone(),
             }
         };
+        // A local bound to a place (`let db = &state.0.database;`): that place's type.
+        if let Some(place) = ty.strip_prefix(crate::facts::PLACE) {
+            let mut path: Vec<String> =
+                place.split(crate::facts::FIELD).map(String::from).collect();
+            if path.first() == Some(first) {
+                return None;
+            }
+            path.extend(receiver[1..].iter().cloned());
+            return self.receiver_type(from, caller, &path, func);
+        }
         // A local bound by position from a tuple: `(Article,User)#1` is `User`.
         let mut element = None;
         if let Some((tuple, index)) = ty.rsplit_once(crate::facts::ELEMENT) {
@@ -1516,7 +1538,7 @@ impl Index {
         // A parameter bound from a struct pattern: the type of that field.
         if let Some((owner, field)) = ty.split_once(crate::facts::FIELD) {
             let owner = self.concrete(from, owner.to_string());
-            ty = self.fields.get(&owner)?.get(field)?.clone();
+            ty = self.field(&owner, field)?;
         }
         ty = self.concrete(from, ty);
         // A type imported under another name (`use crate::logger::ActivityLogger as Logger`).
@@ -1532,10 +1554,26 @@ impl Index {
             }
         }
         for field in &receiver[1..] {
-            ty = self.fields.get(&ty)?.get(field)?.clone();
+            ty = self.field(&ty, field)?;
             ty = self.concrete(from, ty);
         }
         Some(ty)
+    }
+
+    /// The type of `owner.field`, also where `owner` derefs to the struct that has the field.
+    fn field(&self, owner: &str, field: &str) -> Option<String> {
+        // `state.0` of an extractor or wrapper newtype (`State<AppState>` is read as `AppState`).
+        if field == "0" && self.fields.get(owner).is_none_or(|f| !f.contains_key("0")) {
+            return Some(owner.to_string());
+        }
+        let mut owner = owner;
+        for _ in 0..4 {
+            if let Some(ty) = self.fields.get(owner).and_then(|f| f.get(field)) {
+                return Some(ty.clone());
+            }
+            owner = self.derefs.get(owner)?;
+        }
+        None
     }
 
     /// An awaited method call that no analysed function answers, on a receiver of a `[[clients]]` type:
@@ -1624,21 +1662,28 @@ impl Index {
                     .copied()
                     .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()));
                 let own: Vec<usize> = own.collect();
+                // A generic bound by a trait whose methods come from a supertrait: as unknown.
+                if typed.is_empty() && self.traits.contains(&ty) {
+                    return self.one_candidate(name, &candidates);
+                }
                 costliest(if own.is_empty() { &typed } else { &own }, func)
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
             // An unknown receiver: only where one method of the analysed code fits is it clearly meant;
             // among several, none is guessed (`Call::unresolved`).
-            None => {
-                if self.quiet.contains(name) {
-                    return None;
-                }
-                match candidates.as_slice() {
-                    [one] => Some(*one),
-                    _ => None,
-                }
-            }
+            None => self.one_candidate(name, &candidates),
+        }
+    }
+
+    /// For a receiver of unknown type: the one method of the analysed code that fits, if only one does.
+    fn one_candidate(&self, name: &str, candidates: &[usize]) -> Option<usize> {
+        if self.quiet.contains(name) {
+            return None;
+        }
+        match candidates {
+            [one] => Some(*one),
+            _ => None,
         }
     }
 
@@ -1696,11 +1741,15 @@ impl Index {
             let r = fns[id];
             &files[r.file].functions[r.index]
         };
-        if self
-            .receiver_type(func(caller), caller, receiver, &func)
-            .is_some()
-        {
-            return false;
+        match self.receiver_type(func(caller), caller, receiver, &func) {
+            // A generic bound by a trait that does not itself declare the method: as unknown.
+            Some(ty)
+                if self.traits.contains(&ty)
+                    && self
+                        .resolve_method(func(caller), caller, name, receiver, *args, &func)
+                        .is_none() => {}
+            Some(_) => return false,
+            None => {}
         }
         let fits = self.by_name.get(name).map_or(0, |ids| {
             ids.iter()

@@ -629,6 +629,8 @@ pub fn is_future_adapter(name: &str) -> bool {
             | "in_current_span"
             | "with_current_subscriber"
             | "into_future"
+            | "left_future"
+            | "right_future"
     )
 }
 
@@ -654,6 +656,40 @@ pub fn is_sequential_adapter(name: &str) -> bool {
             | "and_then"
             | "filter_map"
             | "map"
+    )
+}
+
+/// Calls that make an iterator over a collection's items.
+pub fn makes_iterator(name: &str) -> bool {
+    matches!(
+        name,
+        "iter"
+            | "into_iter"
+            | "iter_mut"
+            | "drain"
+            | "chunks"
+            | "windows"
+            | "lines"
+            | "keys"
+            | "values"
+    )
+}
+
+/// Calls that drain a stream: awaited, they run its adapters once per item.
+pub fn is_stream_drain(name: &str) -> bool {
+    matches!(
+        name,
+        "collect"
+            | "try_collect"
+            | "count"
+            | "concat"
+            | "try_concat"
+            | "for_each"
+            | "try_for_each"
+            | "fold"
+            | "try_fold"
+            | "for_each_concurrent"
+            | "try_for_each_concurrent"
     )
 }
 

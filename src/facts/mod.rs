@@ -33,6 +33,9 @@ pub const RETURNED_BY: &str = "=>";
 pub const ELEMENT: &str = "#";
 /// A parameter bound from a struct pattern is typed `<struct type>` + `FIELD` + the field's name.
 pub const FIELD: &str = ".";
+/// A local bound to a place (`let db = &state.0.database;`) is typed `PLACE` + the place's path, its
+/// parts joined by `FIELD`: its type is that place's.
+pub const PLACE: &str = "~";
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
@@ -88,6 +91,10 @@ pub struct TypeFacts {
     pub fields: Vec<(String, String)>,
     /// For `type Name = …;`, the type it names.
     pub alias: Option<String>,
+    /// For `impl Deref for Name { type Target = …; }`, the type its fields are reached through.
+    pub deref: Option<String>,
+    /// A trait rather than a struct, enum or alias.
+    pub is_trait: bool,
 }
 
 #[derive(Debug, Clone)]

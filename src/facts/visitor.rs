@@ -649,6 +649,17 @@ impl<'a, 's> Visitor<'a, 's> {
                 return;
             }
         }
+        // A stream built earlier and drained here (`let s = stream::iter(xs).then(..); s.collect().await`).
+        if let Expr::MethodCall(m) = base {
+            let (root, calls) = driver::chain(base);
+            let drains = calls
+                .iter()
+                .all(|c| c.args.is_empty() && driver::is_stream_drain(&c.method.to_string()));
+            if drains && single_path_ident(root).is_some_and(|n| self.take_pending(&n)) {
+                m.args.iter().for_each(|a| self.visit_expr(a));
+                return;
+            }
+        }
         if let Expr::MethodCall(m) = base {
             if driver::is_transaction_closure(m) {
                 return self.transaction_closure(m, await_span, mark);
@@ -663,7 +674,19 @@ impl<'a, 's> Visitor<'a, 's> {
             // `fut.instrument(span)`, `fut.map_err(f)`, `fut.and_then(|x| next(x))`: the future, then
             // what its adapter chains after it.
             let name = m.method.to_string();
-            if driver::is_future_adapter(&name) && !returns_future_arg(m) {
+            // A field, a parameter or a typed local holds a value, not a future: `state.mapper.map(id)`
+            // and `mapper.map(id)` are the mapper's method.
+            let on_value = !m.args.iter().any(|a| matches!(a, Expr::Closure(_)))
+                && match &*m.receiver {
+                    Expr::Field(_) => true,
+                    other => single_path_ident(other).is_some_and(|n| {
+                        self.fns.last().is_some_and(|c| {
+                            c.params.iter().any(|(p, _)| *p == n)
+                                || c.local_types.iter().any(|(l, _)| *l == n)
+                        })
+                    }),
+                };
+            if driver::is_future_adapter(&name) && !returns_future_arg(m) && !on_value {
                 let before = self.new_mark();
                 self.awaited(&m.receiver, None);
                 // The closure receives the future's output: what it runs depends on it.
@@ -862,20 +885,9 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         // Only over an iterator (`Option::map` runs at most once).
         let (root, calls) = driver::chain(&m.receiver);
-        let over_items = calls.iter().any(|c| {
-            matches!(
-                c.method.to_string().as_str(),
-                "iter"
-                    | "into_iter"
-                    | "iter_mut"
-                    | "drain"
-                    | "chunks"
-                    | "windows"
-                    | "lines"
-                    | "keys"
-                    | "values"
-            )
-        });
+        let over_items = calls
+            .iter()
+            .any(|c| driver::makes_iterator(&c.method.to_string()));
         if !over_items {
             return false;
         }
@@ -1457,7 +1469,19 @@ impl<'a, 's> Visitor<'a, 's> {
         match expr {
             Expr::Closure(c) => self.future(&c.body),
             Expr::Async(a) => self.visit_block(&a.block),
-            Expr::Block(b) => self.visit_block(&b.block),
+            Expr::Block(b) => self.future_block(&b.block),
+            // `if c { a.left_future() } else { b.right_future() }`: one of the two runs.
+            Expr::If(i) => {
+                self.visit_expr(&i.cond);
+                let then = self.frame(|v| v.future_block(&i.then_branch));
+                let other = match &i.else_branch {
+                    Some((_, e)) => self.frame(|v| v.future(e)),
+                    None => Vec::new(),
+                };
+                if let Some(ctx) = self.ctx() {
+                    ctx.push(Step::Branch(vec![then, other]));
+                }
+            }
             Expr::Reference(r) => self.future(&r.expr),
             Expr::Paren(p) => self.future(&p.expr),
             Expr::MethodCall(m) => {
@@ -1489,25 +1513,47 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// A block whose value is a future: its statements run, then its last expression is awaited.
+    fn future_block(&mut self, block: &syn::Block) {
+        match block.stmts.split_last() {
+            Some((syn::Stmt::Expr(last, None), rest)) => {
+                rest.iter().for_each(|s| self.visit_stmt(s));
+                self.future(last);
+            }
+            _ => self.visit_block(block),
+        }
+    }
+
     /// `stream.then(|x| async { … }).collect().await` (a loop) or with `buffer_unordered(n)` (concurrent).
     fn stream_adapter(&mut self, base: &Expr) -> bool {
         let (root, calls) = driver::chain(base);
+        let concurrent = calls
+            .iter()
+            .any(|c| driver::is_concurrent_adapter(&c.method.to_string()));
+        // An awaited chain that drains a stream: the closures of its adapters return futures, `async`
+        // or not (`.and_then(|x| mapper.map(x)).try_collect()`); with a buffer, `map`'s do too.
+        let drained = concurrent
+            || calls
+                .last()
+                .is_some_and(|c| driver::is_stream_drain(&c.method.to_string()));
+        // An iterator's closures run in place (`xs.into_iter().filter_map(..).collect()`).
+        let over_items = calls
+            .iter()
+            .any(|c| driver::makes_iterator(&c.method.to_string()));
         let async_closure = calls.iter().find_map(|c| {
             let name = c.method.to_string();
             if !driver::is_sequential_adapter(&name) && !driver::is_concurrent_adapter(&name) {
                 return None;
             }
+            let takes_future = drained && !over_items && (name != "map" || concurrent);
             c.args.iter().find_map(|a| match a {
-                Expr::Closure(cl) if returns_future(cl) => Some((cl, *c)),
+                Expr::Closure(cl) if returns_future(cl) || takes_future => Some((cl, *c)),
                 _ => None,
             })
         });
         let Some((closure, adapter)) = async_closure else {
             return false;
         };
-        let concurrent = calls
-            .iter()
-            .any(|c| driver::is_concurrent_adapter(&c.method.to_string()));
         self.visit_expr(root);
         let body = self.frame(|v| v.future(&closure.body));
         let loc = self.loc(adapter.method.span());
@@ -1600,8 +1646,17 @@ impl<'a, 's> Visitor<'a, 's> {
         // An async block runs only where it is awaited or joined, like a call's future.
         let lazy_block = matches!(inner, Expr::Async(_));
         let call_like = matches!(inner, Expr::Call(_) | Expr::MethodCall(_));
+        // A stream whose adapter awaits in its own closure (`stream::iter(xs).then(|x| async { .. })`)
+        // runs where it is drained.
+        let lazy_stream = driver::chain(inner).1.iter().any(|c| {
+            driver::is_sequential_adapter(&c.method.to_string())
+                && c.args
+                    .iter()
+                    .any(|a| matches!(a, Expr::Closure(cl) if returns_future(cl)))
+                && !contains_await(&c.receiver)
+        });
         if !(call_like || lazy_block)
-            || (call_like && contains_await(inner))
+            || (call_like && contains_await(inner) && !lazy_stream)
             || looks_like_router(inner)
         {
             return false;
@@ -1952,6 +2007,20 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if let Some(t) = &trait_name {
             self.facts.impls.push((self_ty.clone(), t.clone()));
         }
+        // `impl Deref for State { type Target = Inner; }`: `state.field` may be a field of `Inner`.
+        if trait_name.as_deref() == Some("Deref") {
+            let target = i.items.iter().find_map(|item| match item {
+                syn::ImplItem::Type(t) if t.ident == "Target" => core_type(&t.ty),
+                _ => None,
+            });
+            if target.is_some() {
+                self.facts.types.push(TypeFacts {
+                    name: self_ty.clone(),
+                    deref: target,
+                    ..TypeFacts::default()
+                });
+            }
+        }
         let test = is_test_attr(&i.attrs);
         self.test_depth += u32::from(test);
         let saved = self.impl_ctx.replace((self_ty, trait_name));
@@ -1964,15 +2033,24 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
+        // A field of a generic type is typed by its bound (`database: DB` with `DB: Database`).
+        let bounds = generic_bounds(&st.generics);
         let fields = st
             .fields
             .iter()
-            .filter_map(|f| Some((f.ident.as_ref()?.to_string(), core_type(&f.ty)?)))
+            .filter_map(|f| {
+                let ty = core_type(&f.ty)?;
+                let ty = match bounds.iter().find(|(g, _)| *g == ty) {
+                    Some((_, bound)) => bound.clone(),
+                    None => ty,
+                };
+                Some((f.ident.as_ref()?.to_string(), ty))
+            })
             .collect();
         self.facts.types.push(TypeFacts {
             name: st.ident.to_string(),
             fields,
-            alias: None,
+            ..TypeFacts::default()
         });
     }
 
@@ -1986,14 +2064,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
         self.facts.types.push(TypeFacts {
             name: t.ident.to_string(),
-            fields: Vec::new(),
             alias: core_type(&t.ty),
+            ..TypeFacts::default()
         });
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
         self.facts.types.push(TypeFacts {
             name: t.ident.to_string(),
+            is_trait: true,
             ..TypeFacts::default()
         });
         let saved = self
@@ -2194,6 +2273,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 // `let Some(cipher) = Cipher::find(..).await else { .. }`: the name inside is typed.
                 if name.is_none() {
                     self.type_pattern(&local.pat, &init.expr);
+                    // `let State(AppState { database, .. }) = state;`: each name by its field.
+                    let fields = named_struct_fields(&local.pat);
+                    if let Some(ctx) = self.ctx() {
+                        for (binding, owner, field) in fields {
+                            ctx.type_local(binding, format!("{owner}{}{field}", super::FIELD));
+                        }
+                    }
                 }
                 // `let (article, author) = Article::with_author(..)?`: each name is typed by its element.
                 if let Some(elems) = tuple_idents(&local.pat) {
@@ -2828,6 +2914,14 @@ fn value_type(init: &Expr) -> Option<String> {
             _ => None,
         },
         Expr::Struct(st) => Some(driver::last_segment(&st.path)),
+        Expr::Reference(r) => match &*r.expr {
+            Expr::Field(_) => value_type(&r.expr),
+            _ => None,
+        },
+        Expr::Field(_) => {
+            let place = field_path(init);
+            (place.len() > 1).then(|| format!("{}{}", super::PLACE, place.join(super::FIELD)))
+        }
         _ => None,
     }
 }
@@ -3336,6 +3430,23 @@ fn struct_fields(pat: &syn::Pat) -> Vec<(String, String)> {
             .collect(),
         syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => struct_fields(&ts.elems[0]),
         syn::Pat::Reference(r) => struct_fields(&r.pat),
+        _ => Vec::new(),
+    }
+}
+
+/// The names a struct pattern binds with the struct it names and their fields: `State(AppState {
+/// database, .. })` → `("database", "AppState", "database")`.
+fn named_struct_fields(pat: &syn::Pat) -> Vec<(String, String, String)> {
+    match pat {
+        syn::Pat::Struct(ps) => {
+            let owner = driver::last_segment(&ps.path);
+            struct_fields(pat)
+                .into_iter()
+                .map(|(binding, field)| (binding, owner.clone(), field))
+                .collect()
+        }
+        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => named_struct_fields(&ts.elems[0]),
+        syn::Pat::Reference(r) => named_struct_fields(&r.pat),
         _ => Vec::new(),
     }
 }
