@@ -92,25 +92,31 @@ fn costlier(a: Option<PathCost>, b: PathCost) -> PathCost {
 /// calls, callees before callers (Tarjan's algorithm, without recursion).
 fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
     let n = model.fns.len();
-    let callees: Vec<Vec<usize>> = (0..n)
-        .map(|id| {
-            let mut out = Vec::new();
-            if !model.resolved.get(id).copied().unwrap_or(false) {
-                return out;
-            }
-            for step in &model.func(id).body {
-                step.walk(&mut |s| {
-                    if let Step::Call(crate::facts::Call {
-                        resolved: Some(t), ..
-                    }) = s
-                    {
-                        out.push(*t);
+    // A copy of a function (run with a caller's constants, or on some of its outcomes) is that function:
+    // the graph is over originals, and a cycle holds the copies of its functions too.
+    let origin = |id: usize| model.copies.origin.get(&id).copied().unwrap_or(id);
+    let resolved = |id: usize| model.resolved.get(id).copied().unwrap_or(false);
+    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut copies: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut live = vec![false; n];
+    for id in (0..n).filter(|&id| resolved(id)) {
+        let from = origin(id);
+        live[from] = true;
+        copies[from].push(id);
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(crate::facts::Call {
+                    resolved: Some(t), ..
+                }) = s
+                {
+                    let to = origin(*t);
+                    if !callees[from].contains(&to) {
+                        callees[from].push(to);
                     }
-                });
-            }
-            out
-        })
-        .collect();
+                }
+            });
+        }
+    }
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
     let mut on_stack = vec![false; n];
@@ -118,7 +124,7 @@ fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
     let mut next = 0;
     for start in 0..n {
-        if index[start] != usize::MAX || !model.resolved.get(start).copied().unwrap_or(false) {
+        if index[start] != usize::MAX || !live[start] {
             continue;
         }
         // (function, how many of its callees were visited)
@@ -148,7 +154,7 @@ fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
                 let mut component = Vec::new();
                 while let Some(w) = stack.pop() {
                     on_stack[w] = false;
-                    component.push(w);
+                    component.extend(&copies[w]);
                     if w == v {
                         break;
                     }
@@ -266,11 +272,13 @@ impl<'a> Costs<'a> {
         if let Some(c) = &self.fn_costs[id] {
             return c.clone();
         }
-        // A recursive call adds nothing more: its cost is already on the path once.
-        if visiting[id] || depth > MAX_CALL_DEPTH {
+        // A recursive call adds nothing more: its cost is already on the path once. A copy of a
+        // function (run with the caller's constants, or on some of its outcomes) is that function.
+        let key = self.model.copies.origin.get(&id).copied().unwrap_or(id);
+        if visiting[key] || depth > MAX_CALL_DEPTH {
             return self.zero();
         }
-        visiting[id] = true;
+        visiting[key] = true;
         // Costs of callees first, so that `step` can read them.
         let model = self.model;
         let mut callees = Vec::new();
@@ -286,7 +294,7 @@ impl<'a> Costs<'a> {
         for callee in callees {
             self.fn_cost_rec(callee, visiting, depth + 1);
         }
-        visiting[id] = false;
+        visiting[key] = false;
         let cost = self.seq(&model.func(id).body);
         self.fn_costs[id] = Some(cost.clone());
         cost

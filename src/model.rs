@@ -560,10 +560,15 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
     }
     let mut copies: HashMap<(u32, String), usize> = HashMap::new();
     let mut made = Vec::new();
+    let origin = |model: &Model, f: usize| model.copies.origin.get(&f).copied().unwrap_or(f);
     for (call, pattern) in wanted {
         let Some(&target) = targets.get(&call) else {
             continue;
         };
+        // A recursive call stays one: its cost is on the path once, whatever it yields.
+        if origin(model, target) == origin(model, id) {
+            continue;
+        }
         let mut yields = false;
         for step in &model.func(target).body {
             step.walk(&mut |s| yields |= matches!(s, Step::Yields(_)));
@@ -672,7 +677,10 @@ fn arm_yield(arm: &[Step]) -> Option<String> {
 /// Does an arm that needs `pattern` run when the callee yields `value`? `Ok(x)`/`Some(x)` (and a plain
 /// `Ok` yield) stand for any value but an error or a `None`.
 fn outcome_admits(pattern: &str, value: &str) -> bool {
-    let plain = |t: &str| !matches!(t, "Err" | "None");
+    let plain = |t: &str| !matches!(t, "Err" | "None" | "Forward");
+    if pattern == crate::facts::FAILS {
+        return !plain(value);
+    }
     match pattern.strip_prefix('!') {
         Some(not) => not != value,
         None if pattern == value => true,
@@ -840,7 +848,8 @@ fn add_extractors(model: &mut Model) {
     let handlers: HashSet<usize> = model.routes.iter().map(|r| r.handler).collect();
     for h in handlers {
         let mut calls: Vec<Step> = Vec::new();
-        for (i, (ty, loc)) in model.func(h).param_types.iter().enumerate() {
+        let params = model.func(h).param_types.clone();
+        for (i, (ty, loc)) in params.iter().enumerate() {
             let found = by_type.get(ty).and_then(|ids| {
                 ids.iter()
                     .copied()
@@ -848,17 +857,28 @@ fn add_extractors(model: &mut Model) {
                     .or(ids.first().copied())
             });
             if let Some(target) = found {
-                calls.push(Step::Call(crate::facts::Call {
-                    id: u32::MAX - i as u32,
-                    loc: *loc,
-                    callee: Callee::Extractor(ty.clone()),
-                    awaited: true,
-                    after: Vec::new(),
-                    resolved: Some(target),
-                    unresolved: false,
-                    on_connection: false,
-                    consts: Vec::new(),
-                }));
+                let call = |resolved: usize| {
+                    Step::Call(crate::facts::Call {
+                        id: u32::MAX - i as u32,
+                        loc: *loc,
+                        callee: Callee::Extractor(ty.clone()),
+                        awaited: true,
+                        after: Vec::new(),
+                        resolved: Some(resolved),
+                        unresolved: false,
+                        on_connection: false,
+                        consts: Vec::new(),
+                    })
+                };
+                // The handler runs only where its extractors succeed; where one fails, the request
+                // ends there.
+                match outcome_copies(model, target) {
+                    Some((ok, failed)) => calls.push(Step::Branch(vec![
+                        vec![call(ok)],
+                        vec![call(failed), Step::Exit],
+                    ])),
+                    None => calls.push(call(target)),
+                }
             }
         }
         if calls.is_empty() {
@@ -871,6 +891,29 @@ fn add_extractors(model: &mut Model) {
         calls.append(&mut f.body);
         f.body = calls;
     }
+}
+
+/// Function `id` run on its paths that yield success (a value, `Ok`, rocket's `Success`), and on those
+/// that fail (an error, `None`, rocket's `Forward`): what a caller that goes on only on success pays
+/// before it goes on, and where it stops. None when the function's paths yield nothing it can tell.
+fn outcome_copies(model: &mut Model, id: usize) -> Option<(usize, usize)> {
+    let mut yields = false;
+    for step in &model.func(id).body {
+        step.walk(&mut |s| yields |= matches!(s, Step::Yields(_)));
+    }
+    if !yields {
+        return None;
+    }
+    let mut copy = |pattern: &str| {
+        let key = (id, pattern.to_string());
+        if let Some(&copy) = model.copies.by_outcome.get(&key) {
+            return copy;
+        }
+        let copy = add_copy(model, id, |f| restrict_to(&mut f.body, pattern));
+        model.copies.by_outcome.insert(key, copy);
+        copy
+    };
+    Some((copy(crate::facts::SUCCEEDS), copy(crate::facts::FAILS)))
 }
 
 /// Adds a copy of function `id` (in the same file, at the same place), changed by `edit`; returns its id.

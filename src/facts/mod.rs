@@ -33,6 +33,11 @@ pub const RETURNED_BY: &str = "=>";
 pub const ELEMENT: &str = "#";
 /// A parameter bound from a struct pattern is typed `<struct type>` + `FIELD` + the field's name.
 pub const FIELD: &str = ".";
+/// The outcome a caller that goes on only on success needs: any value but an error, a `None` or
+/// rocket's `Forward`.
+pub const SUCCEEDS: &str = "Ok";
+/// What a `?` returns on: an error or a `None`.
+pub const FAILS: &str = "?";
 /// A local bound to a place (`let db = &state.0.database;`) is typed `PLACE` + the place's path, its
 /// parts joined by `FIELD`: its type is that place's.
 pub const PLACE: &str = "~";

@@ -1098,6 +1098,29 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// `let headers = try_outcome!(Headers::from_request(request).await);`: the statement goes on only
+    /// where the call succeeds; where it fails, the function returns. The call then runs, on each side,
+    /// only its paths that end that way.
+    fn propagate(&mut self, e: &Expr, mark: usize) {
+        if !propagates(e) {
+            return;
+        }
+        let made = self.made_since(mark);
+        let Some(call) = self.tested_call(&made) else {
+            return;
+        };
+        if let Some(ctx) = self.ctx() {
+            let guard = |pattern: &str| Step::Guard {
+                on: super::Guarded::Outcome(call),
+                pattern: pattern.to_string(),
+            };
+            ctx.push(Step::Branch(vec![
+                vec![guard(super::SUCCEEDS)],
+                vec![guard(super::FAILS), Step::Yields("Err".into()), Step::Exit],
+            ]));
+        }
+    }
+
     /// Marks the arm being walked as run only when parameter `param` holds `pattern`.
     fn guard_outcome(&mut self, call: u32, pattern: Option<String>) {
         if let (Some(pattern), Some(ctx)) = (pattern, self.ctx()) {
@@ -2321,7 +2344,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 self.statement(Some(&init.expr), defines, Vec::new(), |v| {
+                    let mark = v.new_mark();
                     v.visit_expr(&init.expr);
+                    if init.diverge.is_none() {
+                        v.propagate(&init.expr, mark);
+                    }
                     if let Some((_, diverge)) = &init.diverge {
                         let alt = v.frame(|v| v.visit_expr(diverge));
                         if !alt.is_empty() {
@@ -2398,7 +2425,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     Expr::Call(c) => mut_args(&c.args),
                     _ => Vec::new(),
                 };
-                self.statement(Some(expr), defines, extends, |v| v.visit_expr(expr));
+                self.statement(Some(expr), defines, extends, |v| {
+                    let mark = v.new_mark();
+                    v.visit_expr(expr);
+                    v.propagate(expr, mark);
+                });
             }
             syn::Stmt::Macro(m) => {
                 let mac = &m.mac;
@@ -3149,6 +3180,7 @@ const STD_MACROS: &[&str] = &[
     "debug_assert",
     "debug_assert_eq",
     "dbg",
+    "try_outcome",
     "json",
     "info",
     "debug",
@@ -3431,6 +3463,18 @@ fn struct_fields(pat: &syn::Pat) -> Vec<(String, String)> {
         syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => struct_fields(&ts.elems[0]),
         syn::Pat::Reference(r) => struct_fields(&r.pat),
         _ => Vec::new(),
+    }
+}
+
+/// An expression whose value comes out of rocket's `try_outcome!(..)` (a guard calling another guard):
+/// where the inner guard fails or forwards, the outer one returns. (`?` says the same of errors; it is
+/// not read that way yet: the copies it would make of every callee are not yet independent of the
+/// order they are made in.)
+fn propagates(e: &Expr) -> bool {
+    match e {
+        Expr::Paren(p) => propagates(&p.expr),
+        Expr::Macro(m) => driver::last_segment(&m.mac.path) == "try_outcome",
+        _ => false,
     }
 }
 
