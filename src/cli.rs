@@ -134,6 +134,10 @@ pub struct CheckArgs {
     /// alone matches every method).
     #[arg(long, value_name = "ROUTE")]
     pub route: Option<String>,
+    /// Exit 0 when PATH holds no Rust file or no request handler (by default that exits 2: a mistyped
+    /// path must not pass a gate).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Args, Debug)]
@@ -387,7 +391,25 @@ fn check(args: CheckArgs) -> i32 {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|_| stdout.flush());
+    if let (Some(why), false) = (nothing_to_check(&analysis), args.allow_empty) {
+        eprintln!(
+            "error: nothing to check at {}: {why} (--allow-empty accepts this)",
+            root.display()
+        );
+        return 2;
+    }
     analysis.exit_code()
+}
+
+/// Why a run checked nothing, if it did not: no Rust file, or no request handler among them.
+fn nothing_to_check(analysis: &crate::Analysis) -> Option<&'static str> {
+    if analysis.model.files.is_empty() {
+        Some("no Rust files")
+    } else if analysis.routes.is_empty() {
+        Some("no request handlers found (routes of axum, actix-web, rocket, poem or tonic, or async functions taking extractors)")
+    } else {
+        None
+    }
 }
 
 /// The analysis of PATH with its configuration, for the commands that take only those two; or the exit

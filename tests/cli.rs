@@ -294,7 +294,7 @@ fn init_writes_a_valid_config_once() {
     let out = hopcheck(&["init", &d]);
     assert_eq!(out.status.code(), Some(2), "never overwrites");
     std::fs::write(dir.path().join("a.rs"), "fn main() {}\n").unwrap();
-    let (status, json) = check_json(dir.path(), &[]);
+    let (status, json) = check_json(dir.path(), &["--allow-empty"]);
     assert_eq!(status, 0);
     assert!(json["config"]["file"]
         .as_str()
@@ -1964,4 +1964,65 @@ fn an_extractor_is_the_one_of_the_handlers_own_crate_when_two_crates_name_one_al
         .find(|r| r["handler"] == "home")
         .expect("the route");
     assert_eq!(home["round_trips"], 2, "{home}");
+}
+
+#[test]
+fn a_path_with_nothing_to_check_fails_unless_allowed() {
+    // A mistyped CI path or a folder without handlers must not pass a gate.
+    let empty = tempfile::tempdir().unwrap();
+    let d = empty.path().to_string_lossy().into_owned();
+    let out = hopcheck(&["check", "-q", &d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nothing to check"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("no Rust files"), "{}", stderr(&out));
+    let out = hopcheck(&["check", "-q", "--allow-empty", &d]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    std::fs::write(
+        empty.path().join("lib.rs"),
+        "pub fn add(a: i32, b: i32) -> i32 { a + b }\n",
+    )
+    .unwrap();
+    let out = hopcheck(&["check", "-q", &d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no request handlers"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_file_that_does_not_parse_fails_the_run() {
+    // Its routes' cost is unknown: the gate does not pass without it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.rs"),
+        "mod broken;\nasync fn list(axum::extract::State(db): axum::extract::State<sqlx::PgPool>) {\n    \
+         sqlx::query(\"SELECT 1\").execute(&db).await.unwrap();\n}\n\
+         fn main() { let _: axum::Router = axum::Router::new().route(\"/\", axum::routing::get(list)); }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.rs"), "pub async fn orders( -> {\n").unwrap();
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 1);
+    let lints: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["lint"].as_str().unwrap(), d["severity"].as_str().unwrap()))
+        .collect();
+    assert!(lints.contains(&("parse-error", "error")), "{lints:?}");
+    // Said so, it may pass without the file.
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[lints]\nparse-error = \"warn\"\n",
+    )
+    .unwrap();
+    let (status, _) = check_json(dir.path(), &[]);
+    assert_eq!(status, 0);
 }

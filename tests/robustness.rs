@@ -16,7 +16,10 @@ const HANDLER: &str =
 #[test]
 fn an_empty_tree_is_a_clean_report() {
     let dir = tempfile::tempdir().unwrap();
+    // Nothing to check fails a gate unless allowed; allowed, the report says what it found.
     let out = hopcheck(&["check", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hopcheck(&["check", "--allow-empty", &dir.path().to_string_lossy()]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out).contains("no request handlers found"),
@@ -35,7 +38,7 @@ fn a_non_utf8_file_is_reported_and_the_rest_analysed() {
     );
     write(dir.path(), "src/good.rs", HANDLER.as_bytes());
     let (status, json) = check_json(dir.path(), &[]);
-    assert_eq!(status, 0);
+    assert_eq!(status, 1, "a file it could not read fails the run");
     let d = &json["diagnostics"][0];
     assert_eq!(d["lint"], "parse-error");
     assert_eq!(d["file"], "src/bad.rs");
@@ -61,7 +64,7 @@ fn deep_nesting_does_not_overflow_the_stack() {
     );
     write(dir.path(), "deeper.rs", too_deep.as_bytes());
     let (status, json) = check_json(dir.path(), &[]);
-    assert_eq!(status, 0);
+    assert_eq!(status, 1, "the file too deep to read fails the run");
     let lints: Vec<(&str, &str)> = json["diagnostics"]
         .as_array()
         .unwrap()

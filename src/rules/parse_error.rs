@@ -4,7 +4,7 @@ use super::{Ctx, Diagnostic, Level, Lint};
 
 pub static LINT: Lint = Lint {
     name: "parse-error",
-    default_level: Level::Warn,
+    default_level: Level::Error,
     summary: "a file that cannot be parsed, so its functions are not analysed",
     doc: include_str!("../../lints/parse-error.md"),
     check,
@@ -22,7 +22,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             loc: err.loc,
             label: "cannot parse here".into(),
             message: format!("cannot parse this file: {}", err.message),
-            help: "hopcheck skipped this file, so round trips in it are not counted; does `cargo check` accept it?".into(),
+            help: "hopcheck skipped this file, so the cost of routes through it is unknown; does `cargo check` accept it? (`[lints] parse-error = \"warn\"` lets the run pass without it)".into(),
             related: Vec::new(),
             function: None,
             ..Diagnostic::default()
