@@ -138,6 +138,9 @@ pub struct CheckArgs {
     /// path must not pass a gate).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Also check the handlers whose route was not found, keyed by their name (`[check] unrouted`).
+    #[arg(long)]
+    pub check_unrouted: bool,
 }
 
 #[derive(Args, Debug)]
@@ -273,6 +276,7 @@ fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
         }
         return Err(2);
     }
+    config.check_unrouted |= args.check_unrouted;
     if let Some(budget) = &args.budget {
         match config::parse_duration(budget) {
             Ok(ms) => config.default_budget_ms = ms,

@@ -90,6 +90,20 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// An allow comment needs a reason (`[suppressions] require-reason`, default true).
     pub require_reason: bool,
+    /// `[check] unrouted`: handlers whose route was not found are checked too, keyed by their name.
+    pub check_unrouted: bool,
+    /// `[[routes]]`: routes the code declares in a way hopcheck does not read, declared by hand.
+    pub routes: Vec<ManualRoute>,
+}
+
+/// A `[[routes]]` entry: `handler = "api::v1::account::get_secret"`, `method = "GET"`, `path = "/secret"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ManualRoute {
+    /// The handler's path in the code, as far as it tells it apart (`account::get_secret`).
+    pub handler: String,
+    pub method: String,
+    pub path: String,
 }
 
 impl Config {
@@ -115,6 +129,8 @@ impl Config {
             catalog: crate::catalog::Catalog::builtin().clone(),
             ignore: Vec::new(),
             require_reason: true,
+            check_unrouted: false,
+            routes: Vec::new(),
         }
     }
 
@@ -502,6 +518,16 @@ struct Raw {
     ignore: RawIgnore,
     #[serde(default)]
     suppressions: RawSuppressions,
+    #[serde(default)]
+    check: RawCheck,
+    #[serde(default)]
+    routes: Vec<Spanned<ManualRoute>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCheck {
+    unrouted: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1001,6 +1027,31 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     if let Some(r) = raw.suppressions.require_reason {
         config.require_reason = r;
     }
+    if let Some(u) = raw.check.unrouted {
+        config.check_unrouted = u;
+    }
+    for r in &raw.routes {
+        let route = r.get_ref();
+        let method = route.method.to_ascii_uppercase();
+        if !crate::domain::HTTP_METHODS.contains(&method.as_str()) {
+            errors.push(err(
+                Some(r.span()),
+                format!("`{}` is not an HTTP method", route.method),
+                Some(format!("one of {}", crate::domain::HTTP_METHODS.join(", "))),
+            ));
+        } else if !route.path.starts_with('/') {
+            errors.push(err(
+                Some(r.span()),
+                format!("the path `{}` does not start with `/`", route.path),
+                None,
+            ));
+        } else {
+            config.routes.push(ManualRoute {
+                method,
+                ..route.clone()
+            });
+        }
+    }
 
     config.topology = topology;
     if errors.is_empty() {
@@ -1010,7 +1061,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason); see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path); see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

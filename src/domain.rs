@@ -101,3 +101,8 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         _ => Err(not_one()),
     }
 }
+
+/// The HTTP methods a route may be declared with by hand (`[[routes]]`).
+pub const HTTP_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "GRPC",
+];

@@ -101,6 +101,9 @@ pub struct RouteReport {
     /// Calls on the route's paths that may reach the analysed code but could not be resolved: the
     /// price leaves them out, so `round_trips` may be low.
     pub unresolved: Vec<Unresolved>,
+    /// Whether the route's budget and paths are checked: false for a handler listed without a route
+    /// (priced, not checked, unless `--check-unrouted`).
+    pub checked: bool,
     /// The handler, in the model.
     #[serde(skip)]
     pub function: usize,
@@ -108,6 +111,65 @@ pub struct RouteReport {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// What a run saw and what it did not, for every format to report from one place.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Rust files read.
+    pub files: usize,
+    /// Files that could not be parsed or read: routes through them have an unknown cost.
+    pub files_unparsed: Vec<String>,
+    /// Request handlers found, with a route or without.
+    pub handlers: usize,
+    /// Handlers with a route.
+    pub routed: usize,
+    /// Handlers listed without a route (their module path): priced; checked only with `unrouted_checked`.
+    pub unrouted: Vec<String>,
+    pub unrouted_checked: bool,
+    /// Routes with calls that could not be resolved (their price may be low).
+    pub routes_with_unresolved: usize,
+    /// Checked routes over their budget on some deployment.
+    pub over_budget: usize,
+    /// Handlers without a route that would be over budget, were they checked.
+    pub unchecked_over_budget: usize,
+    /// `[[routes]]` entries that name no function of the analysed code.
+    pub unmatched_routes: Vec<String>,
+}
+
+impl Coverage {
+    /// What the run could not check, as sentences for the notes of every format.
+    pub fn gaps(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.unrouted.is_empty() && !self.unrouted_checked {
+            let first: Vec<&str> = self.unrouted.iter().take(3).map(String::as_str).collect();
+            let more = if self.unrouted.len() > first.len() {
+                format!(" and {} more", self.unrouted.len() - first.len())
+            } else {
+                String::new()
+            };
+            let over = if self.unchecked_over_budget > 0 {
+                format!(
+                    " ({} of them would be over budget)",
+                    self.unchecked_over_budget
+                )
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "{} of {} handlers have no route hopcheck could find, so their budgets are not checked{over}: {}{more}; teach hopcheck your routes ([[routes]] handler, method, path in hopcheck.toml) or check them by handler name with --check-unrouted ([check] unrouted = true)",
+                self.unrouted.len(),
+                self.handlers,
+                first.join(", "),
+            ));
+        }
+        for r in &self.unmatched_routes {
+            out.push(format!(
+                "the [[routes]] entry for `{r}` names no function of the analysed code (or several): write more of its module path"
+            ));
+        }
+        out
+    }
 }
 
 /// One round trip on a route's worst path.
@@ -800,7 +862,6 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             _ => {}
         }
     }
-    let routed = ctx.model.routes.iter().any(|r| r.path.is_some());
     let mut out = Vec::new();
     // Shared by every route: a function on many paths is laid out, and searched, once.
     let mut layouts = (!ctx.config.deployments.is_empty())
@@ -839,7 +900,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             .zip(&cost.ms)
             .any(|(d, &ms)| ms > budget(d));
         let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
-        let checked = route.path.is_some() || !routed;
+        let checked = ctx.model.is_checked(route);
         if over && over_lint_on && !over_allowed.contains(&route.handler) && checked {
             lints.push("over-budget".into());
         }
@@ -882,6 +943,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             trips,
             trips_left_out,
             unresolved: unresolved_calls(ctx.model, &reach, &unsure),
+            checked,
             function: route.handler,
         });
     }
@@ -961,6 +1023,7 @@ impl Analysis {
                 b.file
             ));
         }
+        notes.extend(self.coverage().gaps());
         if !self.routes.is_empty() && !trips {
             notes.push(
                 "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, sea-orm, diesel, diesel-async, MongoDB, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
@@ -968,6 +1031,46 @@ impl Analysis {
             );
         }
         notes
+    }
+
+    /// What the run saw and what it did not.
+    pub fn coverage(&self) -> Coverage {
+        let over = |r: &RouteReport| r.cost.iter().any(|c| c.over_budget);
+        let unrouted: Vec<&RouteReport> = self.routes.iter().filter(|r| r.path.is_none()).collect();
+        let handlers: HashSet<usize> = self.routes.iter().map(|r| r.function).collect();
+        let routed: HashSet<usize> = self
+            .routes
+            .iter()
+            .filter(|r| r.path.is_some())
+            .map(|r| r.function)
+            .collect();
+        Coverage {
+            files: self.model.files.len(),
+            files_unparsed: self
+                .model
+                .files
+                .iter()
+                .filter(|f| f.parse_error.is_some())
+                .map(|f| f.path.clone())
+                .collect(),
+            handlers: handlers.len(),
+            routed: routed.len(),
+            unrouted: unrouted.iter().map(|r| r.handler_path.clone()).collect(),
+            unrouted_checked: unrouted.iter().all(|r| r.checked),
+            routes_with_unresolved: self
+                .routes
+                .iter()
+                .filter(|r| !r.unresolved.is_empty())
+                .count(),
+            over_budget: self.routes.iter().filter(|r| r.checked && over(r)).count(),
+            unchecked_over_budget: self.routes.iter().filter(|r| !r.checked && over(r)).count(),
+            unmatched_routes: self
+                .model
+                .unmatched_routes
+                .iter()
+                .map(|r| format!("{} {} → {}", r.method, r.path, r.handler))
+                .collect(),
+        }
     }
 
     /// 1 if an unsuppressed finding fails the run (`--fail-on`, error level by default) or a route

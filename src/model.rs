@@ -73,6 +73,10 @@ pub struct Model {
     pub checkout_ping: bool,
     /// Copies of functions whose body depends on how they are reached.
     pub copies: Copies,
+    /// Handlers whose route was not found are checked too (`[check] unrouted`, `--check-unrouted`).
+    pub check_unrouted: bool,
+    /// `[[routes]]` entries that name no function of the analysed code.
+    pub unmatched_routes: Vec<crate::config::ManualRoute>,
 }
 
 /// Functions the model added as copies of others: a handler's body without its extractors (what a call
@@ -108,10 +112,14 @@ impl Model {
     /// The routes the lints check: the routed handlers, or every handler when no router was found at
     /// all.
     pub fn checked_routes(&self) -> impl Iterator<Item = &Route> {
-        let any_routed = self.routes.iter().any(|r| r.path.is_some());
-        self.routes
-            .iter()
-            .filter(move |r| r.path.is_some() || !any_routed)
+        self.routes.iter().filter(move |r| self.is_checked(r))
+    }
+
+    /// Is this route checked? Where routers were found, a handler none of them mounts is most likely
+    /// dead code or mounted in a way hopcheck does not read: listed, not checked, unless asked for.
+    /// Where none were found (a framework hopcheck does not know), every handler is an entry point.
+    pub fn is_checked(&self, route: &Route) -> bool {
+        route.path.is_some() || self.check_unrouted || !self.routes.iter().any(|r| r.path.is_some())
     }
 
     pub fn func(&self, id: usize) -> &FnFacts {
@@ -218,20 +226,14 @@ pub fn build_with(
         resolved: Vec::new(),
         checkout_ping: config.checkout_ping.unwrap_or(!files_turn_checks_off),
         copies: Copies::default(),
+        check_unrouted: config.check_unrouted,
+        unmatched_routes: Vec::new(),
     };
     (model.routes, model.static_routes) = routes(&model, &index);
+    model.unmatched_routes = declare_routes(&mut model, &config.routes);
     model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model);
-    // Where routers were found, a handler none of them mounts is most likely dead code: it is listed,
-    // but its path is not checked. Where none were found (a framework hopcheck does not know), every
-    // handler is an entry point.
-    let any_routed = model.routes.iter().any(|r| r.path.is_some());
-    let entries: Vec<usize> = model
-        .routes
-        .iter()
-        .filter(|r| r.path.is_some() || !any_routed)
-        .map(|r| r.handler)
-        .collect();
+    let entries: Vec<usize> = model.checked_routes().map(|r| r.handler).collect();
     // What spawned tasks reach: off the request path, but still checked for N+1.
     let spawned: Vec<usize> = (0..model.fns.len())
         .filter(|&id| model.func(id).detached && !model.func(id).is_test)
@@ -248,6 +250,44 @@ pub fn build_with(
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
     (model, index)
+}
+
+/// Mounts the handlers `[[routes]]` names: a handler listed without a route takes the declared one, any
+/// other function of that name gets it besides. Returns the entries that name no function.
+fn declare_routes(
+    model: &mut Model,
+    declared: &[crate::config::ManualRoute],
+) -> Vec<crate::config::ManualRoute> {
+    let mut unmatched = Vec::new();
+    for d in declared {
+        let wanted: Vec<&str> = d.handler.split("::").filter(|s| !s.is_empty()).collect();
+        let named = |id: usize| {
+            let name = model.qualified_name(id);
+            let parts: Vec<&str> = name.split("::").collect();
+            !model.func(id).is_test && parts.ends_with(&wanted)
+        };
+        let found: Vec<usize> = (0..model.fns.len())
+            .filter(|&id| !model.copies.origin.contains_key(&id) && named(id))
+            .collect();
+        let [id] = found.as_slice() else {
+            unmatched.push(d.clone());
+            continue;
+        };
+        let route = Route {
+            method: Some(d.method.clone()),
+            path: Some(d.path.clone()),
+            handler: *id,
+        };
+        match model
+            .routes
+            .iter_mut()
+            .find(|r| r.handler == *id && r.path.is_none())
+        {
+            Some(unrouted) => *unrouted = route,
+            None => model.routes.push(route),
+        }
+    }
+    unmatched
 }
 
 /// Classifies the round trips of the functions on some path (see [`Model::resolved`]; the others are

@@ -36,6 +36,14 @@ impl Format for Github {
                 &message(&d.message, &d.help),
             ));
         }
+        // What the run could not check, where a reviewer sees it (not only in the job's log).
+        for gap in a.coverage().gaps() {
+            out.push_str(&command(
+                "warning",
+                &[("title", "hopcheck: not checked")],
+                &gap,
+            ));
+        }
         out.push_str(&command("notice", &[("title", "hopcheck")], &totals(a)));
         out
     }
@@ -96,19 +104,14 @@ fn message(message: &str, help: &str) -> String {
 /// `5 routes, 1 over budget; 1 error, 4 warnings` (and the suppressed ones, when there are any).
 fn totals(a: &Analysis) -> String {
     let (errors, warnings) = markdown::counts(&a.diagnostics);
-    let over = a
-        .routes
-        .iter()
-        .filter(|r| r.cost.iter().any(|c| c.over_budget))
-        .count();
     let suppressed = a
         .diagnostics
         .iter()
         .filter(|d| d.suppressed.is_some())
         .count();
     let mut out = format!(
-        "{}, {over} over budget; {}, {}",
-        plural(a.routes.len(), "route"),
+        "{}; {}, {}",
+        super::route_totals(a),
         plural(errors, "error"),
         plural(warnings, "warning")
     );

@@ -106,19 +106,15 @@ fn route_name(r: &RouteReport) -> String {
 }
 
 fn summary(out: &mut String, a: &Analysis) {
-    let over = a
-        .routes
-        .iter()
-        .filter(|r| r.cost.iter().any(|c| c.over_budget))
-        .count();
     let _ = writeln!(
         out,
-        "<header class=\"summary\">\n<h1>hopcheck: {} route{}, {} over budget</h1>\n<p class=\"topology\">{}</p>",
-        a.routes.len(),
-        if a.routes.len() == 1 { "" } else { "s" },
-        over,
+        "<header class=\"summary\">\n<h1>hopcheck: {}</h1>\n<p class=\"topology\">{}</p>",
+        escape(&crate::report::route_totals(a)),
         escape(&crate::report::topology_line(a))
     );
+    for gap in a.coverage().gaps() {
+        let _ = writeln!(out, "<p class=\"gap\">{}</p>", escape(&gap));
+    }
     out.push_str("<table class=\"worst\">\n<thead><tr><th>deployment</th><th>over budget</th><th>costliest routes</th></tr></thead>\n<tbody>\n");
     for (d, deployment) in a.config.deployments.iter().enumerate() {
         let mut rows: Vec<(usize, &RouteReport)> = a.routes.iter().enumerate().collect();

@@ -135,10 +135,12 @@ fn routes_table(a: &Analysis) -> String {
                 .map(|c| format!("{} ms", fmt_ms(c.budget_ms)))
                 .unwrap_or_default(),
         );
-        row.push(if r.cost.iter().any(|c| c.over_budget) {
-            "over budget".into()
-        } else {
-            "ok".into()
+        let over = r.cost.iter().any(|c| c.over_budget);
+        row.push(match (over, r.checked) {
+            (true, true) => "over budget".into(),
+            (true, false) => "over budget, not checked".into(),
+            (false, true) => "ok".into(),
+            (false, false) => "not checked".into(),
         });
         rows.push(row);
     }
@@ -158,11 +160,6 @@ fn summary(a: &Analysis) -> String {
         .iter()
         .filter(|d| d.level == Level::Warn && d.suppressed.is_none())
         .count();
-    let over = a
-        .routes
-        .iter()
-        .filter(|r| r.cost.iter().any(|c| c.over_budget))
-        .count();
     let plural = |n: usize, w: &str| {
         if n == 1 {
             format!("{n} {w}")
@@ -181,9 +178,8 @@ fn summary(a: &Analysis) -> String {
         String::new()
     };
     let mut out = format!(
-        "\n{}, {} over budget; {}, {}{suppressed} in {}\n",
-        plural(a.routes.len(), "route"),
-        over,
+        "\n{}; {}, {}{suppressed} in {}\n",
+        super::route_totals(a),
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(a.model.files.len(), "file"),

@@ -17,8 +17,11 @@ struct Output<'a> {
     config: ConfigOut<'a>,
     routes: &'a [RouteReport],
     diagnostics: Vec<DiagOut<'a>>,
-    /// Remarks about the run (the default topology was used, no database call was found).
+    /// Remarks about the run (the default topology was used, no database call was found, handlers
+    /// without a route).
     notes: Vec<String>,
+    /// What the run saw and what it did not: files read and set aside, handlers routed and unrouted.
+    coverage: crate::Coverage,
     /// With `--compare-to`: the routes that changed and the findings that are new.
     #[serde(skip_serializing_if = "Option::is_none")]
     comparison: Option<&'a crate::gate::Comparison>,
@@ -117,6 +120,7 @@ impl Format for Json {
             routes: &a.routes,
             diagnostics: a.diagnostics.iter().map(|d| diag(a, d)).collect(),
             notes: a.notes(),
+            coverage: a.coverage(),
             comparison: a.comparison.as_ref(),
             baseline: a.baseline.as_ref(),
         };

@@ -529,11 +529,8 @@ pub fn route_cell(method: Option<&str>, path: Option<&str>) -> String {
 /// ❌ when the run fails, ⚠️ when something is over budget or found, ✅ otherwise.
 pub fn verdict(a: &Analysis) -> String {
     let (errors, warnings) = counts(&a.diagnostics);
-    let over = a
-        .routes
-        .iter()
-        .filter(|r| r.cost.iter().any(|c| c.over_budget))
-        .count();
+    let over = a.coverage().over_budget;
+    let checked = a.routes.iter().filter(|r| r.checked).count();
     let icon = if a.exit_code() != 0 {
         "❌"
     } else if over > 0 || errors + warnings > 0 {
@@ -541,13 +538,19 @@ pub fn verdict(a: &Analysis) -> String {
     } else {
         "✅"
     };
-    let routes = if over > 0 {
-        format!("{over} of {} over budget", plural(a.routes.len(), "route"))
-    } else if a.routes.len() == 1 {
+    let mut routes = if over > 0 {
+        format!("{over} of {} over budget", plural(checked, "route"))
+    } else if checked == 1 {
         "the route is within budget".to_string()
     } else {
-        format!("all {} within budget", plural(a.routes.len(), "route"))
+        format!("all {} within budget", plural(checked, "route"))
     };
+    if checked < a.routes.len() {
+        routes.push_str(&format!(
+            " ({} without a route not checked)",
+            plural(a.routes.len() - checked, "handler")
+        ));
+    }
     let findings = if errors + warnings == 0 {
         "no findings".to_string()
     } else {
@@ -871,6 +874,7 @@ mod tests {
             trips: Vec::new(),
             trips_left_out: 0,
             unresolved: Vec::new(),
+            checked: true,
             function: 0,
         };
         assert_eq!(trips(&route(2, 3)), "2–3");

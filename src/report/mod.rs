@@ -40,6 +40,26 @@ pub fn format(name: &str, color: bool) -> Option<Box<dyn Format>> {
 }
 
 /// Where the topology came from, for the first line of a report.
+/// `5 routes, 1 over budget` (and the handlers listed without a route, when there are any): the counts
+/// every format's summary gives, from [`crate::Analysis::coverage`].
+pub fn route_totals(a: &crate::Analysis) -> String {
+    let c = a.coverage();
+    let checked = a.routes.iter().filter(|r| r.checked).count();
+    let mut out = format!(
+        "{}, {} over budget",
+        markdown::plural(checked, "route"),
+        c.over_budget
+    );
+    let unchecked = a.routes.len() - checked;
+    if unchecked > 0 {
+        out.push_str(&format!(
+            " (+{} without a route, not checked)",
+            markdown::plural(unchecked, "handler")
+        ));
+    }
+    out
+}
+
 pub fn topology_line(analysis: &Analysis) -> String {
     let c = &analysis.config;
     let source = match &c.file {

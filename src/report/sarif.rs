@@ -42,6 +42,14 @@ struct Run<'a> {
     tool: Tool,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    /// What the run saw and did not (files set aside, handlers without a route) and its notes.
+    properties: RunProperties,
+}
+
+#[derive(Serialize)]
+struct RunProperties {
+    coverage: crate::Coverage,
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -176,6 +184,10 @@ fn log(a: &Analysis) -> Log<'_> {
             },
             column_kind: "utf16CodeUnits",
             results: a.diagnostics.iter().map(|d| result(a, d)).collect(),
+            properties: RunProperties {
+                coverage: a.coverage(),
+                notes: a.notes(),
+            },
         }],
     }
 }

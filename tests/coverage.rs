@@ -1,0 +1,221 @@
+//! What a run could not check is said in every format, and the gate cannot pass because of it: handlers
+//! without a route, routes declared by hand, and one count of what is over budget everywhere.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The fixture copied into a temporary folder, with `extra` appended to its configuration.
+fn project(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("unrouted");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    for f in ["Cargo.toml", "src/main.rs"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let config = std::fs::read_to_string(src.join("hopcheck.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}\n{extra}"),
+    )
+    .unwrap();
+    dir
+}
+
+fn run(dir: &std::path::Path, format: &str, extra: &[&str]) -> (i32, String) {
+    let d = dir.to_string_lossy().into_owned();
+    let mut args = vec!["check", "--format", format, &d];
+    args.extend_from_slice(extra);
+    let out = hopcheck(&args);
+    (out.status.code().unwrap_or(-1), stdout(&out))
+}
+
+#[test]
+fn a_handler_without_a_route_is_named_in_every_format() {
+    let dir = project("");
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 0, "unchecked, its budget does not fail the run");
+    let coverage = &json["coverage"];
+    assert_eq!(coverage["handlers"], 2);
+    assert_eq!(coverage["routed"], 1);
+    assert_eq!(coverage["unrouted"], serde_json::json!(["export_orders"]));
+    assert_eq!(coverage["unrouted_checked"], false);
+    assert_eq!(coverage["over_budget"], 0);
+    assert_eq!(coverage["unchecked_over_budget"], 1);
+    let unrouted = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handler"] == "export_orders")
+        .unwrap();
+    assert_eq!(unrouted["checked"], false);
+    assert_eq!(unrouted["round_trips"], 3);
+    let says = |text: &str| {
+        text.contains("no route hopcheck could find") && text.contains("export_orders")
+    };
+    assert!(json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| says(n.as_str().unwrap())));
+
+    let (_, human) = run(dir.path(), "human", &[]);
+    assert!(says(&human), "{human}");
+    assert!(
+        human.contains("1 route, 0 over budget (+1 handler without a route, not checked)"),
+        "{human}"
+    );
+    assert!(human.contains("over budget, not checked"), "{human}");
+
+    let (_, markdown) = run(dir.path(), "markdown", &[]);
+    assert!(says(&markdown), "{markdown}");
+    assert!(
+        markdown.contains("1 handler without a route not checked"),
+        "{markdown}"
+    );
+
+    let (_, sarif) = run(dir.path(), "sarif", &[]);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    let properties = &sarif["runs"][0]["properties"];
+    assert_eq!(
+        properties["coverage"]["unrouted"],
+        serde_json::json!(["export_orders"])
+    );
+    assert!(properties["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| says(n.as_str().unwrap())));
+
+    let (_, github) = run(dir.path(), "github", &[]);
+    let warning = github
+        .lines()
+        .find(|l| l.starts_with("::warning title=hopcheck"))
+        .unwrap_or_else(|| panic!("{github}"));
+    assert!(says(warning), "{warning}");
+
+    let html = dir.path().join("report.html");
+    let out = hopcheck(&[
+        "report",
+        &dir.path().to_string_lossy(),
+        "--html",
+        &html.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(says(&page), "the report's header names it");
+}
+
+#[test]
+fn check_unrouted_checks_them_by_name() {
+    let dir = project("");
+    let (status, json) = check_json(dir.path(), &["--check-unrouted"]);
+    assert_eq!(status, 1);
+    let over: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["lint"] == "over-budget")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(over.len(), 1, "{over:?}");
+    assert!(over[0].contains("handler `export_orders`"), "{}", over[0]);
+    assert_eq!(json["coverage"]["over_budget"], 1);
+    assert!(!json["notes"]
+        .to_string()
+        .contains("no route hopcheck could find"));
+    // The same from the configuration.
+    let dir = project("[check]\nunrouted = true\n");
+    let (status, _) = check_json(dir.path(), &[]);
+    assert_eq!(status, 1);
+}
+
+#[test]
+fn a_route_declared_by_hand_is_a_route_with_its_budget() {
+    let dir = project(
+        "[[routes]]\nhandler = \"export_orders\"\nmethod = \"get\"\npath = \"/orders/export\"\n",
+    );
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 1, "over its budget, and now checked");
+    let route = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handler"] == "export_orders")
+        .unwrap();
+    assert_eq!(route["method"], "GET");
+    assert_eq!(route["path"], "/orders/export");
+    assert_eq!(route["checked"], true);
+    assert_eq!(json["coverage"]["unrouted"], serde_json::json!([]));
+    // Its key takes a budget like any route's.
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("unrouted");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::copy(src.join("src/main.rs"), dir.path().join("src/main.rs")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "deployments = [\"us-east-1\"]\n\n[databases.main]\nprimary = \"eu-central-1\"\n\n[budget]\ndefault = \"250ms\"\n\"GET /orders/export\" = \"1s\"\n\n[[routes]]\nhandler = \"export_orders\"\nmethod = \"GET\"\npath = \"/orders/export\"\n",
+    )
+    .unwrap();
+    let (status, json) = check_json(dir.path(), &[]);
+    assert_eq!(status, 0, "{}", json["diagnostics"]);
+}
+
+#[test]
+fn a_routes_entry_that_names_nothing_is_said() {
+    let dir = project("[[routes]]\nhandler = \"export_invoices\"\nmethod = \"GET\"\npath = \"/invoices/export\"\n");
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["unmatched_routes"],
+        serde_json::json!(["GET /invoices/export → export_invoices"])
+    );
+    assert!(json["notes"].to_string().contains("names no function"));
+    // A method that is not one is a configuration error that points into the file.
+    let dir =
+        project("[[routes]]\nhandler = \"export_orders\"\nmethod = \"FETCH\"\npath = \"/x\"\n");
+    let (status, out) = run(dir.path(), "json", &[]);
+    assert_eq!(status, 2, "{out}");
+}
+
+#[test]
+fn every_format_counts_the_same_routes_over_budget() {
+    let dir = project(
+        "[[routes]]\nhandler = \"export_orders\"\nmethod = \"GET\"\npath = \"/orders/export\"\n",
+    );
+    let (_, json) = check_json(dir.path(), &[]);
+    let over = json["coverage"]["over_budget"].as_u64().unwrap();
+    assert_eq!(over, 1);
+    let from_routes = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["checked"] == true
+                && r["cost"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["over_budget"] == true)
+        })
+        .count() as u64;
+    assert_eq!(from_routes, over);
+    let (_, human) = run(dir.path(), "human", &[]);
+    assert!(human.contains("2 routes, 1 over budget;"), "{human}");
+    let (_, markdown) = run(dir.path(), "markdown", &[]);
+    assert!(markdown.contains("1 of 2 routes over budget"), "{markdown}");
+    let (_, github) = run(dir.path(), "github", &[]);
+    assert!(github.contains("2 routes, 1 over budget;"), "{github}");
+    let html = dir.path().join("report.html");
+    hopcheck(&[
+        "report",
+        &dir.path().to_string_lossy(),
+        "--html",
+        &html.to_string_lossy(),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("hopcheck: 2 routes, 1 over budget"),
+        "the report's header"
+    );
+}
