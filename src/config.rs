@@ -92,6 +92,8 @@ pub struct Config {
     pub require_reason: bool,
     /// `[check] unrouted`: handlers whose route was not found are checked too, keyed by their name.
     pub check_unrouted: bool,
+    /// `assume.cache = "miss"`: a cached lookup is priced as a miss (its loader runs); else as a hit.
+    pub cache_misses: bool,
     /// `[[routes]]`: routes the code declares in a way hopcheck does not read, declared by hand.
     pub routes: Vec<ManualRoute>,
 }
@@ -130,6 +132,7 @@ impl Config {
             ignore: Vec::new(),
             require_reason: true,
             check_unrouted: false,
+            cache_misses: false,
             routes: Vec::new(),
         }
     }
@@ -559,6 +562,7 @@ struct RawDatabase {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawAssume {
     loop_iterations: Option<Spanned<i64>>,
+    cache: Option<Spanned<String>>,
     intra_region_rtt: Option<Spanned<Millis>>,
     checkout_ping: Option<bool>,
 }
@@ -927,6 +931,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 
     config.checkout_ping = raw.assume.checkout_ping;
+    if let Some(c) = &raw.assume.cache {
+        match c.get_ref().as_str() {
+            "hit" => config.cache_misses = false,
+            "miss" => config.cache_misses = true,
+            other => errors.push(err(
+                Some(c.span()),
+                format!("`cache` is \"hit\" or \"miss\", not `{other}`"),
+                Some("\"hit\" prices a cached lookup as found (the usual case), \"miss\" as loaded (the worst)".into()),
+            )),
+        }
+    }
 
     for (lint, level) in &raw.lints {
         if !crate::domain::LINT_NAMES.contains(&lint.get_ref().as_str()) {
@@ -1061,7 +1076,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path); see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path); see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

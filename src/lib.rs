@@ -1024,6 +1024,27 @@ impl Analysis {
             ));
         }
         notes.extend(self.coverage().gaps());
+        if self.model.cached_lookups > 0 {
+            let (n, s, hit, miss) = match self.model.cached_lookups {
+                1 => (
+                    "1 cached lookup is".to_string(),
+                    "its loader's round trips",
+                    "a hit",
+                    "a miss",
+                ),
+                n => (
+                    format!("{n} cached lookups are"),
+                    "their loaders' round trips",
+                    "hits",
+                    "misses",
+                ),
+            };
+            notes.push(if self.config.cache_misses {
+                format!("{n} priced as {miss} (assume.cache = \"miss\"): {s} count")
+            } else {
+                format!("{n} priced as {hit}, the usual case: {s} are left out; assume.cache = \"miss\" prices the worst case")
+            });
+        }
         if !self.routes.is_empty() && !trips {
             notes.push(
                 "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, sea-orm, diesel, diesel-async, MongoDB, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"

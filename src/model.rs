@@ -77,6 +77,8 @@ pub struct Model {
     pub check_unrouted: bool,
     /// `[[routes]]` entries that name no function of the analysed code.
     pub unmatched_routes: Vec<crate::config::ManualRoute>,
+    /// Cached lookups whose loader makes round trips, priced as `assume.cache` says.
+    pub cached_lookups: usize,
 }
 
 /// Functions the model added as copies of others: a handler's body without its extractors (what a call
@@ -228,7 +230,9 @@ pub fn build_with(
         copies: Copies::default(),
         check_unrouted: config.check_unrouted,
         unmatched_routes: Vec::new(),
+        cached_lookups: 0,
     };
+    model.cached_lookups = assume_cache(&mut model, config.cache_misses);
     (model.routes, model.static_routes) = routes(&model, &index);
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
     model.inline_budgets = inline_budgets(&model);
@@ -250,6 +254,52 @@ pub fn build_with(
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
     (model, index)
+}
+
+/// A cached lookup runs its loader only on a miss: `assume.cache` says which the price takes. With hits
+/// the loader's arm is dropped; with misses it is the only way through.
+fn assume_cache(model: &mut Model, misses: bool) -> usize {
+    fn is_miss(arm: &[Step]) -> bool {
+        matches!(
+            arm.first(),
+            Some(Step::Guard {
+                on: crate::facts::Guarded::Cache,
+                ..
+            })
+        )
+    }
+    fn has_cache(seq: &[Step]) -> bool {
+        seq.iter().any(|s| {
+            matches!(s, Step::Branch(alts) if alts.iter().any(|a| is_miss(a)))
+                || s.children().into_iter().any(|c| has_cache(c))
+        })
+    }
+    fn apply(seq: &mut [Step], misses: bool, found: &mut usize) {
+        for step in seq.iter_mut() {
+            if let Step::Branch(alts) = step {
+                if alts.iter().any(|a| is_miss(a)) {
+                    *found += 1;
+                    alts.retain(|a| is_miss(a) == misses);
+                    if alts.is_empty() {
+                        alts.push(Vec::new());
+                    }
+                }
+            }
+            for child in step.children_mut() {
+                apply(child, misses, found);
+            }
+        }
+    }
+    let mut found = 0;
+    for file in model.files.iter_mut() {
+        if !file.functions.iter().any(|f| has_cache(&f.body)) {
+            continue;
+        }
+        for f in Arc::make_mut(file).functions.iter_mut() {
+            apply(&mut f.body, misses, &mut found);
+        }
+    }
+    found
 }
 
 /// Mounts the handlers `[[routes]]` names: a handler listed without a route takes the declared one, any

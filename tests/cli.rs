@@ -2026,3 +2026,50 @@ fn a_file_that_does_not_parse_fails_the_run() {
     let (status, _) = check_json(dir.path(), &[]);
     assert_eq!(status, 0);
 }
+
+#[test]
+fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("prices");
+    let d = dir.path().to_string_lossy().into_owned();
+    let copied = std::process::Command::new("cp")
+        .args(["-r", &format!("{}/.", src.display()), &d])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let page = |json: &serde_json::Value| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/sites/{site}")
+            .map(|r| r["round_trips"].as_u64().unwrap())
+    };
+    let (_, hits) = check_json(dir.path(), &[]);
+    assert_eq!(page(&hits), Some(1));
+    assert!(hits["notes"]
+        .to_string()
+        .contains("1 cached lookup is priced as a hit"));
+    let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
+    let config = config.replace("[assume]\n", "[assume]\ncache = \"miss\"\n");
+    std::fs::write(dir.path().join("hopcheck.toml"), config).unwrap();
+    let (_, misses) = check_json(dir.path(), &[]);
+    assert_eq!(page(&misses), Some(2), "the loader's query counts");
+    assert!(misses["notes"].to_string().contains("priced as a miss"));
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[assume]\ncache = \"sometimes\"\n",
+    )
+    .unwrap();
+    let out = hopcheck(&["check", "-q", &d]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a value that is neither is an error"
+    );
+    assert!(
+        stderr(&out).contains("\"hit\" or \"miss\""),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -183,6 +183,8 @@ pub enum Guarded {
     Param(usize),
     /// The result of the call with this id, in the same function.
     Outcome(u32),
+    /// A cache's lookup: the arm runs on a miss (`pattern` "miss"); `assume.cache` picks.
+    Cache,
 }
 
 pub use crate::domain::TripKind;

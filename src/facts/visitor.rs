@@ -664,9 +664,26 @@ impl<'a, 's> Visitor<'a, 's> {
             if driver::is_transaction_closure(m) {
                 return self.transaction_closure(m, await_span, mark);
             }
-            // A cache's loader runs only on a miss: the cached path makes no round trip.
+            // A cache's loader runs only on a miss: a branch the model keeps or drops as
+            // `assume.cache` says.
             if self.catalog.cached_methods.iter().any(|c| m.method == c) {
                 self.visit_expr(&m.receiver);
+                let miss = self.frame(|v| {
+                    for arg in &m.args {
+                        match arg {
+                            Expr::Closure(_) | Expr::Async(_) => v.future(arg),
+                            other => v.visit_expr(other),
+                        }
+                    }
+                });
+                if let (false, Some(ctx)) = (miss.is_empty(), self.ctx()) {
+                    let mut arm = vec![Step::Guard {
+                        on: super::Guarded::Cache,
+                        pattern: "miss".into(),
+                    }];
+                    arm.extend(miss);
+                    ctx.push(Step::Branch(vec![arm, Vec::new()]));
+                }
                 return;
             }
         }
