@@ -94,6 +94,8 @@ pub struct Config {
     pub check_unrouted: bool,
     /// `assume.cache = "miss"`: a cached lookup is priced as a miss (its loader runs); else as a hit.
     pub cache_misses: bool,
+    /// `[implementations]`: trait (or generic bound) → the implementing type that is deployed.
+    pub implementations: BTreeMap<String, String>,
     /// `[[routes]]`: routes the code declares in a way hopcheck does not read, declared by hand.
     pub routes: Vec<ManualRoute>,
 }
@@ -133,6 +135,7 @@ impl Config {
             require_reason: true,
             check_unrouted: false,
             cache_misses: false,
+            implementations: BTreeMap::new(),
             routes: Vec::new(),
         }
     }
@@ -525,6 +528,8 @@ struct Raw {
     check: RawCheck,
     #[serde(default)]
     routes: Vec<Spanned<ManualRoute>>,
+    #[serde(default)]
+    implementations: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1045,6 +1050,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     if let Some(u) = raw.check.unrouted {
         config.check_unrouted = u;
     }
+    config.implementations = raw.implementations.clone();
     for r in &raw.routes {
         let route = r.get_ref();
         let method = route.method.to_ascii_uppercase();
@@ -1076,7 +1082,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path); see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations]; see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

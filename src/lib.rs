@@ -1024,6 +1024,15 @@ impl Analysis {
             ));
         }
         notes.extend(self.coverage().gaps());
+        for (tr, types) in &self.model.assumed_implementations {
+            let types: Vec<&str> = types.iter().map(String::as_str).collect();
+            notes.push(format!(
+                "calls through `{tr}` are priced at the costliest of its {} implementations ({}), not knowing which is deployed; [implementations] \"{tr}\" = \"{}\" in hopcheck.toml picks one",
+                types.len(),
+                types.join(", "),
+                types[0]
+            ));
+        }
         if self.model.cached_lookups > 0 {
             let (n, s, hit, miss) = match self.model.cached_lookups {
                 1 => (

@@ -5,7 +5,7 @@
 //!
 //! It does no I/O and never looks at syntax; it only joins facts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 // The index is hashed millions of times on a large workspace: the Fx hash, not SipHash. Its keys come
@@ -79,6 +79,9 @@ pub struct Model {
     pub unmatched_routes: Vec<crate::config::ManualRoute>,
     /// Cached lookups whose loader makes round trips, priced as `assume.cache` says.
     pub cached_lookups: usize,
+    /// Traits reached through a trait object or a generic whose costliest implementation was taken
+    /// (no `[implementations]` entry), with their implementing types.
+    pub assumed_implementations: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Functions the model added as copies of others: a handler's body without its extractors (what a call
@@ -208,13 +211,15 @@ pub fn build_with(
             fns.push(FnRef { file, index });
         }
     }
-    let index = match earlier {
+    let mut index = match earlier {
         Some(index) if index.file_of.len() == fns.len() => {
             index.path_cache.borrow_mut().clear();
             index
         }
         _ => Index::new(&files, &fns, &config.catalog),
     };
+    index.implementations = config.implementations.clone();
+    index.assumed.borrow_mut().clear();
 
     let files_turn_checks_off = files.iter().any(|f| f.checkout_test_off);
     let mut model = Model {
@@ -231,6 +236,7 @@ pub fn build_with(
         check_unrouted: config.check_unrouted,
         unmatched_routes: Vec::new(),
         cached_lookups: 0,
+        assumed_implementations: BTreeMap::new(),
     };
     model.cached_lookups = assume_cache(&mut model, config.cache_misses);
     (model.routes, model.static_routes) = routes(&model, &index);
@@ -253,6 +259,7 @@ pub fn build_with(
     classify_trips(&mut model, config);
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
+    model.assumed_implementations = index.assumed_implementations();
     (model, index)
 }
 
@@ -1132,6 +1139,11 @@ pub struct Index {
     path_cache: std::cell::RefCell<FxHashMap<PathKey, Option<usize>>>,
     /// Functions the catalog says are never round trips, as written there (`cache::get_or_load`).
     quiet_functions: Vec<String>,
+    /// `[implementations]`: the type a trait object or generic stands for (`MCDatabase` → `Postgres`).
+    implementations: BTreeMap<String, String>,
+    /// Traits whose costliest implementation was taken, not knowing which one is deployed, with the
+    /// implementing types seen.
+    assumed: std::cell::RefCell<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl Index {
@@ -1157,6 +1169,8 @@ impl Index {
             quiet: catalog.quiet_methods.iter().cloned().collect(),
             path_cache: std::cell::RefCell::new(FxHashMap::default()),
             quiet_functions: catalog.quiet_functions.clone(),
+            implementations: BTreeMap::new(),
+            assumed: std::cell::RefCell::new(BTreeMap::new()),
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
@@ -1430,7 +1444,7 @@ impl Index {
                     .copied()
                     .filter(|&id| func(id).trait_name.as_deref() == Some(bound.as_str()))
                     .collect();
-                if let Some(hit) = costliest(&impls, func) {
+                if let Some(hit) = self.implementation(bound, &impls, func) {
                     return Some(hit);
                 }
             }
@@ -1799,6 +1813,9 @@ impl Index {
                 if typed.is_empty() && self.traits.contains(&ty) {
                     return self.one_candidate(name, &candidates);
                 }
+                if own.is_empty() && self.traits.contains(&ty) {
+                    return self.implementation(&ty, &typed, func);
+                }
                 costliest(if own.is_empty() { &typed } else { &own }, func)
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
@@ -1807,6 +1824,69 @@ impl Index {
             // among several, none is guessed (`Call::unresolved`).
             None => self.one_candidate(name, &candidates),
         }
+    }
+
+    /// The implementation a call through a trait object or a generic bound by `tr` reaches, among the
+    /// implementing functions `impls`: the one `[implementations]` names; else the costliest, and the
+    /// choice is recorded for the notes when several types implement it.
+    fn implementation<'f>(
+        &self,
+        tr: &str,
+        impls: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        // An implementing type by its name, and by its crate's folder where two crates name it alike
+        // (`db/db-sqlx-postgres/Database`).
+        let named = |id: usize| -> Option<(String, String)> {
+            let ty = func(id).self_ty.clone()?;
+            let krate = self
+                .crate_of
+                .get(id)
+                .map(|c| c.trim_end_matches('/').to_string())
+                .unwrap_or_default();
+            Some((ty, krate))
+        };
+        let pairs: BTreeSet<(String, String)> = impls.iter().filter_map(|&id| named(id)).collect();
+        if pairs.len() < 2 {
+            return costliest(impls, func);
+        }
+        let unique_names =
+            pairs.iter().map(|(t, _)| t).collect::<BTreeSet<_>>().len() == pairs.len();
+        let shown = |(ty, krate): &(String, String)| {
+            if unique_names || krate.is_empty() {
+                ty.clone()
+            } else {
+                format!("{krate}/{ty}")
+            }
+        };
+        if let Some(chosen) = self.implementations.get(tr) {
+            let of_chosen: Vec<usize> = impls
+                .iter()
+                .copied()
+                .filter(|&id| {
+                    named(id).is_some_and(|p| {
+                        p.0 == *chosen
+                            || shown(&p) == *chosen
+                            || chosen.ends_with(&format!("/{}", shown(&p)))
+                    })
+                })
+                .collect();
+            if !of_chosen.is_empty() {
+                return costliest(&of_chosen, func);
+            }
+        }
+        let types: BTreeSet<String> = pairs.iter().map(shown).collect();
+        self.assumed
+            .borrow_mut()
+            .entry(tr.to_string())
+            .or_default()
+            .extend(types);
+        costliest(impls, func)
+    }
+
+    /// The traits whose costliest implementation was taken, with their implementing types.
+    pub fn assumed_implementations(&self) -> BTreeMap<String, BTreeSet<String>> {
+        self.assumed.borrow().clone()
     }
 
     /// For a receiver of unknown type: the one method of the analysed code that fits, if only one does.

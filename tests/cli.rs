@@ -2073,3 +2073,41 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_deployed_implementation_of_a_trait_is_named_or_the_costliest_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_string_lossy().into_owned();
+    let src = fixtures().join("prices");
+    let copied = std::process::Command::new("cp")
+        .args(["-r", &format!("{}/.", src.display()), &d])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let account = |json: &serde_json::Value| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/accounts/{id}")
+            .map(|r| r["round_trips"].as_u64().unwrap())
+    };
+    let (_, costliest) = check_json(dir.path(), &[]);
+    assert_eq!(account(&costliest), Some(2), "Postgres' two statements");
+    let notes = costliest["notes"].to_string();
+    assert!(
+        notes.contains("calls through `Database` are priced at the costliest of its 2 implementations (Postgres, Sqlite)"),
+        "{notes}"
+    );
+    let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}\n[implementations]\n\"Database\" = \"Sqlite\"\n"),
+    )
+    .unwrap();
+    let (_, chosen) = check_json(dir.path(), &[]);
+    assert_eq!(account(&chosen), Some(1), "the one named");
+    assert!(!chosen["notes"]
+        .to_string()
+        .contains("calls through `Database`"));
+}
