@@ -1560,6 +1560,9 @@ fn on_a_terminal(args: &str, env: &[(&str, &str)]) -> String {
 
 #[test]
 fn a_long_run_on_a_terminal_shows_progress_and_clears_it() {
+    if !have_program("script") {
+        return;
+    }
     let tree = slow_tree();
     let dir = tree.path().display();
     // Shown from the start, so that the test does not depend on the machine's speed.

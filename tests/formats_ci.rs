@@ -608,6 +608,9 @@ fn validate(sarif: &str) -> Vec<(String, String, String)> {
 }
 
 fn assert_valid(what: &str, sarif: &str) {
+    if !common::have_npm_package("@microsoft/sarif-multitool", "5.7.0") {
+        return;
+    }
     let found = validate(sarif);
     for (level, rule, message) in &found {
         eprintln!("{what}: {level} {rule}: {message}");
@@ -640,6 +643,9 @@ fn the_validator_accepts_suppressed_findings() {
 /// The check above can fail: a report without a message and with a line 0 does.
 #[test]
 fn the_validator_rejects_a_broken_report() {
+    if !common::have_npm_package("@microsoft/sarif-multitool", "5.7.0") {
+        return;
+    }
     let mut sarif: Value = serde_json::from_str(&shop_output("sarif")).unwrap();
     let result = &mut sarif["runs"][0]["results"][0];
     result["locations"][0]["physicalLocation"]["region"]["startLine"] = 0.into();

@@ -171,6 +171,9 @@ pub fn app() -> Router {{
 
 #[test]
 fn check_runs_nothing_opens_no_socket_reads_only_the_repository_and_writes_nothing() {
+    if !common::have_program("strace") {
+        return;
+    }
     let (top, repo) = hostile();
     let (out, trace) = traced(&repo, &["check", "--format", "json", "."]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
@@ -213,6 +216,9 @@ fn check_runs_nothing_opens_no_socket_reads_only_the_repository_and_writes_nothi
 
 #[test]
 fn baseline_writes_only_the_file_it_was_asked_for() {
+    if !common::have_program("strace") {
+        return;
+    }
     let (_top, repo) = hostile();
     let target = repo.join("out/base.json");
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -241,6 +247,9 @@ fn baseline_writes_only_the_file_it_was_asked_for() {
 
 #[test]
 fn fix_writes_only_the_files_it_fixes() {
+    if !common::have_program("strace") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let from = common::fixtures().join("fix");
     let stand_in = "sqlx-stand-in/src/lib.rs";
@@ -289,6 +298,9 @@ fn fix_writes_only_the_files_it_fixes() {
 
 #[test]
 fn a_configuration_linked_out_of_the_repository_is_refused_unread() {
+    if !common::have_program("strace") {
+        return;
+    }
     let (top, repo) = hostile();
     let secret = top.path().join("outside/secret.txt");
     std::os::unix::fs::symlink(&secret, repo.join("hopcheck.toml")).unwrap();

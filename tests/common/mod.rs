@@ -241,3 +241,64 @@ pub fn unresolved_calls(json: &serde_json::Value) -> std::collections::BTreeSet<
         })
         .collect()
 }
+
+/// A test that needs something this machine may not have: false (after saying what is skipped and
+/// why) when it is missing. Where `CI` is set, as `.ci/run` sets it after installing everything, a
+/// missing tool is a failure instead.
+pub fn skip(why: &str) -> bool {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{why}: CI installs it (.ci/run), so it must be there"
+    );
+    eprintln!("skipped: {why}");
+    false
+}
+
+/// Is `program` on PATH? Skips (see [`skip`]) when not.
+pub fn have_program(program: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()));
+    found || skip(&format!("`{program}` is not installed"))
+}
+
+/// Can packages be installed from `host` (a package registry)? Only asked when they are not installed
+/// yet (`installed`: a file the install leaves).
+pub fn can_install(installed: &Path, host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    if installed.exists() {
+        return true;
+    }
+    let reachable = (host, 443).to_socket_addrs().is_ok_and(|mut addrs| {
+        addrs.any(|a| {
+            std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(3)).is_ok()
+        })
+    });
+    reachable || skip(&format!("{host} cannot be reached to install a test tool"))
+}
+
+/// Python 3 with `venv` (Debian's python3-venv), and PyPI unless the tools at `venv` are installed.
+pub fn have_python_tools(venv: &Path) -> bool {
+    if !have_program("python3") {
+        return false;
+    }
+    let with_venv = Command::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !with_venv && !venv.join("bin/python").is_file() {
+        return skip("python3 has no venv module (Debian: python3-venv)");
+    }
+    can_install(&venv.join("hopcheck-requirements.txt"), "pypi.org")
+}
+
+/// npm, and its registry unless `package` is installed already (see [`npm_package`]).
+pub fn have_npm_package(package: &str, version: &str) -> bool {
+    let name = package.trim_start_matches('@').replace('/', "-");
+    let marker = root()
+        .join("target/npm-tools")
+        .join(format!("{name}-{version}"))
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
+    have_program("npm") && can_install(&marker, "registry.npmjs.org")
+}
