@@ -2114,3 +2114,37 @@ fn the_deployed_implementation_of_a_trait_is_named_or_the_costliest_is_said() {
         .to_string()
         .contains("calls through `Database`"));
 }
+
+#[test]
+fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
+    // `#[codegen::post(path = "…")]`: a literal path, or a constant's path as text (kept as written).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "use actix_web::web;\n\
+         #[my_codegen::post(path = \"/api/login\")]\n\
+         async fn login(db: web::Data<sqlx::PgPool>) -> String {\n    \
+             sqlx::query(\"SELECT 1\").execute(db.get_ref()).await.unwrap();\n    String::new()\n}\n\
+         #[my_codegen::get(path = \"crate::ROUTES.home\", wrap = \"auth()\")]\n\
+         async fn home(db: web::Data<sqlx::PgPool>) -> String {\n    \
+             sqlx::query(\"SELECT 2\").execute(db.get_ref()).await.unwrap();\n    String::new()\n}\n\
+         pub fn services(cfg: &mut web::ServiceConfig) {\n    cfg.service(login);\n    cfg.service(home);\n}\n",
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    let mut routes: Vec<String> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {} {}", r["method"], r["path"], r["checked"]))
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            "\"GET\" \"/crate::ROUTES.home\" true",
+            "\"POST\" \"/api/login\" true"
+        ]
+    );
+}

@@ -827,9 +827,14 @@ pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
         let standalone = name == "oai";
         let documented = name == "path";
         let (methods, route) = match name.as_str() {
-            m if METHODS.contains(&m) && m != "any" => {
-                (vec![m.to_uppercase()], args.first().and_then(lit))
-            }
+            // `#[get("/x")]`, and forks of actix's codegen that name it (`#[codegen::post(path =
+            // "/x")]`, or a constant's path as text: `path = "crate::ROUTES.auth.login"`, kept as written).
+            m if METHODS.contains(&m) && m != "any" => (
+                vec![m.to_uppercase()],
+                args.first()
+                    .and_then(lit)
+                    .or_else(|| assigned("path").into_iter().next()),
+            ),
             "route" => (assigned("method"), args.first().and_then(lit)),
             "oai" => (assigned("method"), assigned("path").into_iter().next()),
             "path" if path.segments.len() > 1 && path.segments[0].ident == "utoipa" => {
