@@ -275,12 +275,6 @@ fn assume_cache(model: &mut Model, misses: bool) -> usize {
             })
         )
     }
-    fn has_cache(seq: &[Step]) -> bool {
-        seq.iter().any(|s| {
-            matches!(s, Step::Branch(alts) if alts.iter().any(|a| is_miss(a)))
-                || s.children().into_iter().any(|c| has_cache(c))
-        })
-    }
     fn apply(seq: &mut [Step], misses: bool, found: &mut usize) {
         for step in seq.iter_mut() {
             if let Step::Branch(alts) = step {
@@ -298,10 +292,7 @@ fn assume_cache(model: &mut Model, misses: bool) -> usize {
         }
     }
     let mut found = 0;
-    for file in model.files.iter_mut() {
-        if !file.functions.iter().any(|f| has_cache(&f.body)) {
-            continue;
-        }
+    for file in model.files.iter_mut().filter(|f| f.cached_lookups) {
         for f in Arc::make_mut(file).functions.iter_mut() {
             apply(&mut f.body, misses, &mut found);
         }
@@ -666,23 +657,12 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
         if origin(model, target) == origin(model, id) {
             continue;
         }
-        let mut yields = false;
-        for step in &model.func(target).body {
-            step.walk(&mut |s| yields |= matches!(s, Step::Yields(_)));
-        }
-        if !yields {
+        let Some((copy, new)) = outcome_copy(model, target, &pattern) else {
             continue;
-        }
-        let key = (target, pattern.clone());
-        let copy = match model.copies.by_outcome.get(&key) {
-            Some(&copy) => copy,
-            None => {
-                let copy = add_copy(model, target, |f| restrict_to(&mut f.body, &pattern));
-                model.copies.by_outcome.insert(key, copy);
-                made.push(copy);
-                copy
-            }
         };
+        if new {
+            made.push(copy);
+        }
         copies.insert((call, pattern), copy);
     }
     if copies.is_empty() {
@@ -994,6 +974,18 @@ fn add_extractors(model: &mut Model) {
 /// that fail (an error, `None`, rocket's `Forward`): what a caller that goes on only on success pays
 /// before it goes on, and where it stops. None when the function's paths yield nothing it can tell.
 fn outcome_copies(model: &mut Model, id: usize) -> Option<(usize, usize)> {
+    let (ok, _) = outcome_copy(model, id, crate::facts::SUCCEEDS)?;
+    let (failed, _) = outcome_copy(model, id, crate::facts::FAILS)?;
+    Some((ok, failed))
+}
+
+/// Function `id` run only on its paths that can end yielding what `pattern` admits: a copy, made once
+/// per function and pattern, and whether it was made now. None when its paths yield nothing it can tell.
+fn outcome_copy(model: &mut Model, id: usize, pattern: &str) -> Option<(usize, bool)> {
+    let key = (id, pattern.to_string());
+    if let Some(&copy) = model.copies.by_outcome.get(&key) {
+        return Some((copy, false));
+    }
     let mut yields = false;
     for step in &model.func(id).body {
         step.walk(&mut |s| yields |= matches!(s, Step::Yields(_)));
@@ -1001,16 +993,9 @@ fn outcome_copies(model: &mut Model, id: usize) -> Option<(usize, usize)> {
     if !yields {
         return None;
     }
-    let mut copy = |pattern: &str| {
-        let key = (id, pattern.to_string());
-        if let Some(&copy) = model.copies.by_outcome.get(&key) {
-            return copy;
-        }
-        let copy = add_copy(model, id, |f| restrict_to(&mut f.body, pattern));
-        model.copies.by_outcome.insert(key, copy);
-        copy
-    };
-    Some((copy(crate::facts::SUCCEEDS), copy(crate::facts::FAILS)))
+    let copy = add_copy(model, id, |f| restrict_to(&mut f.body, pattern));
+    model.copies.by_outcome.insert(key, copy);
+    Some((copy, true))
 }
 
 /// Adds a copy of function `id` (in the same file, at the same place), changed by `edit`; returns its id.

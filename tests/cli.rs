@@ -2030,24 +2030,35 @@ fn a_file_that_does_not_parse_fails_the_run() {
     assert_eq!(status, 0);
 }
 
-#[test]
-fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
+/// The prices fixture in a temporary folder, to try configurations on.
+fn prices_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = fixtures().join("prices");
-    let d = dir.path().to_string_lossy().into_owned();
     let copied = std::process::Command::new("cp")
-        .args(["-r", &format!("{}/.", src.display()), &d])
+        .arg("-r")
+        .arg(format!("{}/.", src.display()))
+        .arg(dir.path())
         .status()
         .unwrap();
     assert!(copied.success());
-    let page = |json: &serde_json::Value| {
-        json["routes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["path"] == "/sites/{site}")
-            .map(|r| r["round_trips"].as_u64().unwrap())
-    };
+    dir
+}
+
+/// The worst-path round trips of the route at `path`.
+fn round_trips_of(json: &serde_json::Value, path: &str) -> Option<u64> {
+    json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == path)
+        .map(|r| r["round_trips"].as_u64().unwrap())
+}
+
+#[test]
+fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
+    let dir = prices_copy();
+    let d = dir.path().to_string_lossy().into_owned();
+    let page = |json: &serde_json::Value| round_trips_of(json, "/sites/{site}");
     let (_, hits) = check_json(dir.path(), &[]);
     assert_eq!(page(&hits), Some(1));
     assert!(hits["notes"]
@@ -2079,22 +2090,8 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
 
 #[test]
 fn the_deployed_implementation_of_a_trait_is_named_or_the_costliest_is_said() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_string_lossy().into_owned();
-    let src = fixtures().join("prices");
-    let copied = std::process::Command::new("cp")
-        .args(["-r", &format!("{}/.", src.display()), &d])
-        .status()
-        .unwrap();
-    assert!(copied.success());
-    let account = |json: &serde_json::Value| {
-        json["routes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["path"] == "/accounts/{id}")
-            .map(|r| r["round_trips"].as_u64().unwrap())
-    };
+    let dir = prices_copy();
+    let account = |json: &serde_json::Value| round_trips_of(json, "/accounts/{id}");
     let (_, costliest) = check_json(dir.path(), &[]);
     assert_eq!(account(&costliest), Some(2), "Postgres' two statements");
     let notes = costliest["notes"].to_string();

@@ -76,6 +76,8 @@ pub struct FileFacts {
     pub parse_error: Option<ParseError>,
     /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
     pub checkout_test_off: bool,
+    /// A cached lookup's loader makes round trips here (a branch `assume.cache` settles).
+    pub cached_lookups: bool,
     /// The text holds `hopcheck:` directives (found when it is parsed, so that later stages need not
     /// scan every file's text again).
     pub has_directives: bool,

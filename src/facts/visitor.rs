@@ -676,6 +676,7 @@ impl<'a, 's> Visitor<'a, 's> {
                         }
                     }
                 });
+                self.facts.cached_lookups |= !miss.is_empty();
                 if let (false, Some(ctx)) = (miss.is_empty(), self.ctx()) {
                     let mut arm = vec![Step::Guard {
                         on: super::Guarded::Cache,

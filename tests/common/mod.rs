@@ -141,11 +141,7 @@ pub fn lints(json: &serde_json::Value) -> Vec<&str> {
 /// every machine that runs the tests), returning that folder. Panics with npm's output if it cannot be
 /// installed: the tests that use a real validator must not pass without it.
 pub fn npm_package(package: &str, version: &str) -> PathBuf {
-    let name = package.trim_start_matches('@').replace('/', "-");
-    let dir = root()
-        .join("target/npm-tools")
-        .join(format!("{name}-{version}"));
-    let marker = dir.join("node_modules").join(package).join("package.json");
+    let (dir, marker) = npm_place(package, version);
     if marker.is_file() {
         return dir;
     }
@@ -293,12 +289,16 @@ pub fn have_python_tools(venv: &Path) -> bool {
 
 /// npm, and its registry unless `package` is installed already (see [`npm_package`]).
 pub fn have_npm_package(package: &str, version: &str) -> bool {
-    let name = package.trim_start_matches('@').replace('/', "-");
-    let marker = root()
-        .join("target/npm-tools")
-        .join(format!("{name}-{version}"))
-        .join("node_modules")
-        .join(package)
-        .join("package.json");
+    let (_, marker) = npm_place(package, version);
     have_program("npm") && can_install(&marker, "registry.npmjs.org")
+}
+
+/// Where [`npm_package`] installs a package, and the file that says it is installed.
+fn npm_place(package: &str, version: &str) -> (PathBuf, PathBuf) {
+    let name = package.trim_start_matches('@').replace('/', "-");
+    let dir = root()
+        .join("target/npm-tools")
+        .join(format!("{name}-{version}"));
+    let marker = dir.join("node_modules").join(package).join("package.json");
+    (dir, marker)
 }
