@@ -537,7 +537,8 @@ fn resolve_from(
                 }
                 Some((resolved, None, unresolved)) => {
                     c.resolved = resolved;
-                    c.unresolved = unresolved;
+                    // The visitor marks the calls it knows cannot be followed (a GraphQL executor).
+                    c.unresolved |= unresolved;
                 }
                 None => c.resolved = None,
             }
