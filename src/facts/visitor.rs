@@ -2693,11 +2693,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             });
             out
         };
-        // A guard alone is no step: the arms do nothing that costs.
-        let (then, other) = (drop_bare_guard(then), drop_bare_guard(other));
-        if !then.is_empty() || !other.is_empty() {
+        let arms = drop_bare_guards(vec![then, other]);
+        if arms.iter().any(|a| !a.is_empty()) {
             if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Branch(vec![then, other]));
+                ctx.push(Step::Branch(arms));
             }
         }
     }
@@ -2732,9 +2731,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         v.visit_expr(&arm.body);
                     }
                 });
-                arms.push(drop_bare_guard(steps));
+                arms.push(steps);
             }
         });
+        let arms = drop_bare_guards(arms);
         if arms.iter().any(|a| !a.is_empty()) {
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Branch(arms));
@@ -3057,7 +3057,11 @@ fn variant_name(path: &syn::Path) -> Option<String> {
 
 /// An arm that holds only a parameter's guard holds nothing. (A guard on a call's result is kept: the
 /// call moves into the arm.)
-fn drop_bare_guard(arm: Vec<Step>) -> Vec<Step> {
+/// Guards alone are no step when no arm does anything else: the branch costs nothing either way.
+/// Where one arm does (a query, a `return`), every arm keeps its guard, so that a caller's constant
+/// that rules out the arm which returns also rules out skipping what follows the branch
+/// (`if let Some(p) = prefetched { return p; } query`).
+fn drop_bare_guards(arms: Vec<Vec<Step>>) -> Vec<Vec<Step>> {
     let bare = |s: &Step| {
         matches!(
             s,
@@ -3067,10 +3071,10 @@ fn drop_bare_guard(arm: Vec<Step>) -> Vec<Step> {
             }
         )
     };
-    if arm.iter().all(bare) {
-        Vec::new()
+    if arms.iter().all(|arm| arm.iter().all(bare)) {
+        arms.into_iter().map(|_| Vec::new()).collect()
     } else {
-        arm
+        arms
     }
 }
 
