@@ -98,6 +98,8 @@ pub struct Config {
     pub implementations: BTreeMap<String, String>,
     /// `[[routes]]`: routes the code declares in a way hopcheck does not read, declared by hand.
     pub routes: Vec<ManualRoute>,
+    /// `[build]`: the cfg flags and features of the deployed build; `None` when not said.
+    pub build: Option<crate::build::Build>,
 }
 
 /// A `[[routes]]` entry: `handler = "api::v1::account::get_secret"`, `method = "GET"`, `path = "/secret"`.
@@ -137,6 +139,7 @@ impl Config {
             cache_misses: false,
             implementations: BTreeMap::new(),
             routes: Vec::new(),
+            build: None,
         }
     }
 
@@ -528,8 +531,18 @@ struct Raw {
     check: RawCheck,
     #[serde(default)]
     routes: Vec<Spanned<ManualRoute>>,
+    build: Option<RawBuild>,
     #[serde(default)]
     implementations: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawBuild {
+    #[serde(default)]
+    cfg: Vec<String>,
+    #[serde(default)]
+    features: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1051,6 +1064,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
         config.check_unrouted = u;
     }
     config.implementations = raw.implementations.clone();
+    config.build = raw.build.as_ref().map(|b| crate::build::Build {
+        cfg: b.cfg.iter().cloned().collect(),
+        features: b.features.iter().cloned().collect(),
+    });
     for r in &raw.routes {
         let route = r.get_ref();
         let method = route.method.to_ascii_uppercase();
@@ -1082,7 +1099,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations]; see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations], [build] (cfg, features); see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

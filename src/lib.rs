@@ -5,6 +5,7 @@
 //! report. [`analyze`] runs it; the CLI is a thin layer over it.
 
 pub mod atomic;
+pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -1032,6 +1033,14 @@ impl Analysis {
                 types.join(", "),
                 types[0]
             ));
+        }
+        match self.model.assumed_cfgs {
+            0 => {}
+            n => notes.push(format!(
+                "{n} {} between `#[cfg(..)]` alternatives {} priced at the costliest, not knowing which build is deployed; [build] cfg = [..] and features = [..] in hopcheck.toml say which",
+                if n == 1 { "choice" } else { "choices" },
+                if n == 1 { "is" } else { "are" },
+            )),
         }
         if self.model.cached_lookups > 0 {
             let (n, s, hit, miss) = match self.model.cached_lookups {

@@ -82,6 +82,8 @@ pub struct Model {
     /// Traits reached through a trait object or a generic whose costliest implementation was taken
     /// (no `[implementations]` entry), with their implementing types.
     pub assumed_implementations: BTreeMap<String, BTreeSet<String>>,
+    /// `#[cfg(..)]` alternatives kept because `[build]` does not say which is compiled in.
+    pub assumed_cfgs: usize,
 }
 
 /// Functions the model added as copies of others: a handler's body without its extractors (what a call
@@ -237,8 +239,10 @@ pub fn build_with(
         unmatched_routes: Vec::new(),
         cached_lookups: 0,
         assumed_implementations: BTreeMap::new(),
+        assumed_cfgs: 0,
     };
     model.cached_lookups = assume_cache(&mut model, config.cache_misses);
+    model.assumed_cfgs = assume_build(&mut model, config.build.as_ref());
     (model.routes, model.static_routes) = routes(&model, &index);
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
     model.inline_budgets = inline_budgets(&model);
@@ -298,6 +302,48 @@ fn assume_cache(model: &mut Model, misses: bool) -> usize {
         }
     }
     found
+}
+
+/// Drops the `#[cfg(..)]` arms the deployed build leaves out (`[build]`); returns how many guarded
+/// branches still hold an arm whose predicate is unknown, and so are priced at their costliest.
+fn assume_build(model: &mut Model, build: Option<&crate::build::Build>) -> usize {
+    fn predicate(arm: &[Step]) -> Option<&str> {
+        match arm.first() {
+            Some(Step::Guard {
+                on: crate::facts::Guarded::Cfg,
+                pattern,
+            }) => Some(pattern),
+            _ => None,
+        }
+    }
+    fn apply(seq: &mut [Step], build: Option<&crate::build::Build>, unknown: &mut usize) {
+        for step in seq.iter_mut() {
+            if let Step::Branch(alts) = step {
+                let holds: Vec<Option<Option<bool>>> = alts
+                    .iter()
+                    .map(|a| predicate(a).map(|p| crate::build::holds(p, build)))
+                    .collect();
+                if holds.iter().any(Option::is_some) {
+                    let mut keep = holds.iter().map(|h| *h != Some(Some(false)));
+                    alts.retain(|_| keep.next().unwrap_or(true));
+                    if alts.is_empty() {
+                        alts.push(Vec::new());
+                    }
+                    *unknown += usize::from(holds.contains(&Some(None)));
+                }
+            }
+            for child in step.children_mut() {
+                apply(child, build, unknown);
+            }
+        }
+    }
+    let mut unknown = 0;
+    for file in model.files.iter_mut().filter(|f| f.cfg_guards) {
+        for f in Arc::make_mut(file).functions.iter_mut() {
+            apply(&mut f.body, build, &mut unknown);
+        }
+    }
+    unknown
 }
 
 /// Mounts the handlers `[[routes]]` names: a handler listed without a route takes the declared one, any

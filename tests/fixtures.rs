@@ -182,3 +182,38 @@ fn prices_are_exactly_their_marks() {
         assert_eq!(listed, r["round_trips"].as_u64().unwrap(), "{r}");
     }
 }
+
+/// Without `[build]`, hopcheck cannot know which `#[cfg(..)]` arm is compiled in: it prices the
+/// costliest and says so; with it, only the deployed build's arm counts (the fixture's own config).
+#[test]
+fn cfg_alternatives_are_priced_by_the_deployed_build_or_said_to_be_assumed() {
+    let dir = fixtures().join("prices");
+    let adopt = |json: &serde_json::Value| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/adopt")
+            .map(|r| r["round_trips"].as_u64().unwrap())
+    };
+    let cfg_note = |json: &serde_json::Value| {
+        json["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("`#[cfg(..)]` alternatives"))
+    };
+    let (_, built) = check_json(&dir, &[]);
+    assert_eq!(adopt(&built), Some(1));
+    assert!(!cfg_note(&built), "{}", built["notes"]);
+
+    let config = std::fs::read_to_string(dir.join("hopcheck.toml")).unwrap();
+    let unsaid = config.split("\n# The deployed build").next().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("hopcheck.toml");
+    std::fs::write(&path, unsaid).unwrap();
+    let (_, assumed) = check_json(&dir, &["--config", path.to_str().unwrap()]);
+    // The MySQL arm's two statements and the audit insert.
+    assert_eq!(adopt(&assumed), Some(3));
+    assert!(cfg_note(&assumed), "{}", assumed["notes"]);
+}

@@ -819,8 +819,21 @@ pub fn strip_plumbing(expr: &Expr) -> &Expr {
             {
                 cur = &m.receiver
             }
+            // A project's own error adapter takes a message and hands the value on:
+            // `Folder::find(..).await.map_res("Folder not found")?`.
+            Expr::MethodCall(m) if is_message_adapter(m) => cur = &m.receiver,
             _ => break,
         }
     }
     cur
+}
+
+/// `.map_res("…")`, `.or_internal(format!(..))`: one argument, a message, on an awaited value.
+fn is_message_adapter(m: &syn::ExprMethodCall) -> bool {
+    let message = match m.args.first() {
+        Some(Expr::Lit(l)) => matches!(l.lit, syn::Lit::Str(_)),
+        Some(Expr::Macro(mac)) => mac.mac.path.is_ident("format"),
+        _ => false,
+    };
+    m.args.len() == 1 && message && matches!(&*m.receiver, Expr::Await(_))
 }

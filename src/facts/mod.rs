@@ -78,6 +78,8 @@ pub struct FileFacts {
     pub checkout_test_off: bool,
     /// A cached lookup's loader makes round trips here (a branch `assume.cache` settles).
     pub cached_lookups: bool,
+    /// Some step is guarded by a `#[cfg(..)]` predicate (`Guarded::Cfg`).
+    pub cfg_guards: bool,
     /// The text holds `hopcheck:` directives (found when it is parsed, so that later stages need not
     /// scan every file's text again).
     pub has_directives: bool,
@@ -187,6 +189,9 @@ pub enum Guarded {
     Outcome(u32),
     /// A cache's lookup: the arm runs on a miss (`pattern` "miss"); `assume.cache` picks.
     Cache,
+    /// `#[cfg(PRED)]` on a match arm or a statement: the arm is compiled in only where `pattern`, the
+    /// predicate, holds; `[build]` says which build is deployed.
+    Cfg,
 }
 
 pub use crate::domain::TripKind;

@@ -62,6 +62,7 @@ pub fn extract(
                 macros,
                 macro_depth: 0,
                 tail_arms: false,
+                cfg_walked: false,
                 method_helpers: file
                     .items
                     .iter()
@@ -264,6 +265,8 @@ struct Visitor<'a, 's> {
     method_helpers: HashMap<String, String>,
     /// The `if`/`match` about to be walked ends the function: its arms' values are what it yields.
     tail_arms: bool,
+    /// The statement about to be walked already sits behind its `#[cfg(..)]` guard.
+    cfg_walked: bool,
     /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
     sqlite_file: bool,
     /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
@@ -1157,6 +1160,17 @@ impl<'a, 's> Visitor<'a, 's> {
             ctx.push(Step::Guard {
                 on: super::Guarded::Outcome(call),
                 pattern,
+            });
+        }
+    }
+
+    /// Marks the arm being walked as compiled in only where the `#[cfg(..)]` predicate holds.
+    fn cfg_guard(&mut self, predicate: String) {
+        self.facts.cfg_guards = true;
+        if let Some(ctx) = self.ctx() {
+            ctx.push(Step::Guard {
+                on: super::Guarded::Cfg,
+                pattern: predicate,
             });
         }
     }
@@ -2300,6 +2314,25 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_stmt(self, stmt);
         }
+        // `#[cfg(feature = "audit")] audit::record(&db, ..).await?;`: compiled in only in some builds.
+        let guarded = !std::mem::take(&mut self.cfg_walked);
+        if let Some(predicate) = stmt_attrs(stmt)
+            .filter(|_| guarded)
+            .and_then(crate::build::predicate)
+        {
+            let steps = self.frame(|v| {
+                v.cfg_guard(predicate);
+                v.cfg_walked = true;
+                v.visit_stmt(stmt);
+            });
+            let arms = drop_bare_guards(vec![steps, Vec::new()]);
+            if arms.iter().any(|a| !a.is_empty()) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.push(Step::Branch(arms));
+                }
+            }
+            return;
+        }
         match stmt {
             syn::Stmt::Local(local) => {
                 let Some(init) = &local.init else { return };
@@ -2716,6 +2749,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             for arm in &e.arms {
                 v.bind(&arm.pat, &e.expr, &made);
                 let steps = v.frame(|v| {
+                    if let Some(predicate) = crate::build::predicate(&arm.attrs) {
+                        v.cfg_guard(predicate);
+                    }
                     if let (Some(param), None) = (on_param, &arm.guard) {
                         v.guard(param, pattern_tag(&arm.pat));
                     }
@@ -3057,6 +3093,29 @@ fn variant_name(path: &syn::Path) -> Option<String> {
 
 /// An arm that holds only a parameter's guard holds nothing. (A guard on a call's result is kept: the
 /// call moves into the arm.)
+/// The attributes a statement carries, where it can carry a `#[cfg(..)]`.
+fn stmt_attrs(stmt: &syn::Stmt) -> Option<&[syn::Attribute]> {
+    let attrs = match stmt {
+        syn::Stmt::Local(l) => &l.attrs,
+        syn::Stmt::Macro(m) => &m.attrs,
+        syn::Stmt::Expr(e, _) => match e {
+            Expr::Await(x) => &x.attrs,
+            Expr::Try(x) => &x.attrs,
+            Expr::Call(x) => &x.attrs,
+            Expr::MethodCall(x) => &x.attrs,
+            Expr::Block(x) => &x.attrs,
+            Expr::If(x) => &x.attrs,
+            Expr::Match(x) => &x.attrs,
+            Expr::Macro(x) => &x.attrs,
+            Expr::Assign(x) => &x.attrs,
+            Expr::ForLoop(x) => &x.attrs,
+            _ => return None,
+        },
+        syn::Stmt::Item(_) => return None,
+    };
+    Some(attrs)
+}
+
 /// Guards alone are no step when no arm does anything else: the branch costs nothing either way.
 /// Where one arm does (a query, a `return`), every arm keeps its guard, so that a caller's constant
 /// that rules out the arm which returns also rules out skipping what follows the branch
@@ -3066,7 +3125,7 @@ fn drop_bare_guards(arms: Vec<Vec<Step>>) -> Vec<Vec<Step>> {
         matches!(
             s,
             Step::Guard {
-                on: super::Guarded::Param(_),
+                on: super::Guarded::Param(_) | super::Guarded::Cfg,
                 ..
             }
         )
