@@ -100,6 +100,8 @@ pub struct Copies {
     pub by_constants: HashMap<(usize, Vec<Option<String>>), usize>,
     /// (function, what a caller's arm needs it to yield) → the copy with only the arms that yield it.
     pub by_outcome: HashMap<(usize, String), usize>,
+    /// (generic function, the types a caller binds its type parameters to) → the copy run with them.
+    pub by_types: HashMap<(usize, Vec<(String, String)>), usize>,
     /// Copy → the function of the code it was made from.
     pub origin: HashMap<usize, usize>,
 }
@@ -263,8 +265,43 @@ pub fn build_with(
     classify_trips(&mut model, config);
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
-    model.assumed_implementations = index.assumed_implementations();
+    // Only a choice that can change a price is worth saying: some implementation makes round trips.
+    let mut io = IoReach::default();
+    model.assumed_implementations = index
+        .assumed_implementations()
+        .into_iter()
+        .filter(|(_, (_, fns))| fns.iter().any(|&f| io.reaches(&model, f)))
+        .map(|(tr, (types, _))| (tr, types))
+        .collect();
     (model, index)
+}
+
+/// Whether a function makes a network round trip, itself or through the calls it makes.
+#[derive(Default)]
+struct IoReach {
+    known: HashMap<usize, bool>,
+}
+
+impl IoReach {
+    fn reaches(&mut self, model: &Model, id: usize) -> bool {
+        if let Some(&k) = self.known.get(&id) {
+            return k;
+        }
+        // A cycle reached again adds nothing new.
+        self.known.insert(id, false);
+        let mut found = false;
+        let mut callees = Vec::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| match s {
+                Step::Trip(t) if !t.in_process => found = true,
+                Step::Call(c) => callees.extend(c.resolved),
+                _ => {}
+            });
+        }
+        found = found || callees.into_iter().any(|c| self.reaches(model, c));
+        self.known.insert(id, found);
+        found
+    }
 }
 
 /// A cached lookup runs its loader only on a miss: `assume.cache` says which the price takes. With hits
@@ -512,14 +549,25 @@ fn resolve_from(
         }
         own_methods_over_catalog(model, index, id);
         let mut calls = Vec::new();
+        // Per call, the implementations it may reach when it goes through a trait several types
+        // implement: it becomes one branch per implementation.
+        let mut alternatives: Vec<Vec<usize>> = Vec::new();
         for step in &model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Call(c) = s {
+                    index.alternatives.borrow_mut().clear();
                     let resolved = match c.callee {
-                        // Set when the handler's extractors were added.
+                        // Set when the handler's extractors were added, or one implementation of several.
+                        _ if c.chosen => c.resolved,
                         Callee::Extractor(_) => c.resolved,
                         _ => index.resolve_call(&model.files, &model.fns, id, c),
                     };
+                    // Implementations recorded while typing a receiver belong to another call.
+                    let mut alts = std::mem::take(&mut *index.alternatives.borrow_mut());
+                    if !resolved.is_some_and(|r| alts.contains(&r)) {
+                        alts.clear();
+                    }
+                    alternatives.push(alts);
                     let hop = match resolved {
                         None => index.client_hop(&model.files, &model.fns, id, c, &config.catalog),
                         Some(_) => None,
@@ -531,27 +579,59 @@ fn resolve_from(
                 }
             });
         }
-        // Calls into copies: a handler's body, a default body for one type.
-        let callees: Vec<(Callee, Vec<Option<String>>)> = {
+        // Calls into copies: a handler's body, a default body for one type, a generic function run
+        // with the types the caller binds.
+        let callees: Vec<(Callee, Vec<Option<String>>, Vec<(String, String)>)> = {
             let mut out = Vec::new();
             for step in &model.func(id).body {
                 step.walk(&mut |s| {
                     if let Step::Call(c) = s {
-                        out.push((c.callee.clone(), c.consts.clone()));
+                        out.push((c.callee.clone(), c.consts.clone(), Vec::new()));
                     }
                 });
             }
             out
         };
-        for ((resolved, hop, _), (callee, consts)) in calls.iter_mut().zip(&callees) {
-            if let (Some(target), None, false) =
-                (*resolved, &*hop, matches!(callee, Callee::Extractor(_)))
-            {
+        let mut callees = callees;
+        {
+            let mut i = 0;
+            for step in &model.func(id).body {
+                step.walk(&mut |s| {
+                    if let Step::Call(c) = s {
+                        if let (Some(target), false) = (calls[i].0, c.chosen) {
+                            callees[i].2 =
+                                index.bound_types(&model.files, &model.fns, id, c, target);
+                        }
+                        i += 1;
+                    }
+                });
+            }
+        }
+        let mut fixed = Vec::new();
+        model.func(id).body.iter().for_each(|step| {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    fixed.push(c.chosen || matches!(c.callee, Callee::Extractor(_)));
+                }
+            })
+        });
+        for (((resolved, hop, _), (callee, consts, types)), fixed) in
+            calls.iter_mut().zip(&callees).zip(&fixed)
+        {
+            if let (Some(target), None, false) = (*resolved, &*hop, *fixed) {
+                let target = with_types(model, target, types);
                 let target = redirect(model, id, callee, target);
                 *resolved = Some(with_constants(model, target, consts));
             }
         }
+        for (alts, (callee, consts, _)) in alternatives.iter_mut().zip(&callees) {
+            for alt in alts.iter_mut() {
+                let target = redirect(model, id, callee, *alt);
+                *alt = with_constants(model, target, consts);
+            }
+        }
         stack.extend(calls.iter().filter_map(|(resolved, _, _)| *resolved));
+        stack.extend(alternatives.iter().flatten().copied());
         // Facts come unresolved: a function whose calls all stay so is left as it is.
         if calls
             .iter()
@@ -584,17 +664,49 @@ fn resolve_from(
                 Some((resolved, None, unresolved)) => {
                     c.resolved = resolved;
                     // The visitor marks the calls it knows cannot be followed (a GraphQL executor).
-                    c.unresolved |= unresolved;
+                    c.unresolved = unresolved || c.opaque;
                 }
                 None => c.resolved = None,
             }
         });
+        if alternatives.iter().any(|alts| alts.len() > 1) {
+            branch_implementations(&mut f.body, &mut alternatives.into_iter());
+        }
         // A call whose result the function matches on runs, in each arm, the callee's paths that yield
         // what the arm needs.
         stack.extend(distribute_outcomes(model, id));
     }
     done.resize(model.fns.len(), false);
     done
+}
+
+/// Turns each call through a trait several types implement into a branch with one call per
+/// implementation, each kept as it is (`chosen`): the price takes the costliest, whichever it is deep
+/// down, rather than a guess from the implementations' bodies.
+/// `alternatives` holds, per call in the order [`Step::walk`] meets them, the implementations it may
+/// reach.
+fn branch_implementations(seq: &mut [Step], alternatives: &mut impl Iterator<Item = Vec<usize>>) {
+    for step in seq.iter_mut() {
+        if let Step::Call(c) = step {
+            let alts = alternatives.next().unwrap_or_default();
+            if alts.len() > 1 && !c.chosen {
+                let arms = alts
+                    .iter()
+                    .map(|&alt| {
+                        let mut one = c.clone();
+                        one.resolved = Some(alt);
+                        one.chosen = true;
+                        vec![Step::Call(one)]
+                    })
+                    .collect();
+                *step = Step::Branch(arms);
+            }
+            continue;
+        }
+        for child in step.children_mut() {
+            branch_implementations(child, alternatives);
+        }
+    }
 }
 
 /// A round trip matched by a method's name alone (`folder.delete(&mut conn)`, sea-orm's `model.delete(db)`)
@@ -633,6 +745,10 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             unresolved: false,
             on_connection: t.on_connection,
             consts: Vec::new(),
+            turbofish: Vec::new(),
+            arg_paths: Vec::new(),
+            opaque: false,
+            chosen: false,
         });
     });
 }
@@ -811,6 +927,30 @@ fn outcome_admits(pattern: &str, value: &str) -> bool {
         None if matches!(pattern, "Ok" | "Some") => plain(value),
         None => matches!(value, "Ok" | "Some") && plain(pattern),
     }
+}
+
+/// A generic function run with the types a caller binds its own type parameters to (`types`, from a
+/// turbofish or from the arguments' types): a copy in which those parameters name the types, so that
+/// `T::from_id(..)` and `input.into_mastodon(..)` reach that type's implementation.
+fn with_types(model: &mut Model, target: usize, types: &[(String, String)]) -> usize {
+    if types.is_empty() {
+        return target;
+    }
+    let key = (target, types.to_vec());
+    if let Some(&copy) = model.copies.by_types.get(&key) {
+        return copy;
+    }
+    let copy = add_copy(model, target, |f| {
+        for (param, ty) in types {
+            let bound = format!("={ty}");
+            match f.generics.iter_mut().find(|(g, _)| g == param) {
+                Some(entry) => entry.1 = bound,
+                None => f.generics.push((param.clone(), bound)),
+            }
+        }
+    });
+    model.copies.by_types.insert(key, copy);
+    copy
 }
 
 /// The function a call reaches, run with the constants it passes (`owner_json(db, Some(o), id)`,
@@ -992,6 +1132,10 @@ fn add_extractors(model: &mut Model) {
                         unresolved: false,
                         on_connection: false,
                         consts: Vec::new(),
+                        turbofish: Vec::new(),
+                        arg_paths: Vec::new(),
+                        opaque: false,
+                        chosen: false,
                     })
                 };
                 // The handler runs only where its extractors succeed; where one fails, the request
@@ -1154,6 +1298,10 @@ pub struct Index {
     derefs: FxHashMap<String, String>,
     /// The analysed code's traits.
     traits: FxHashSet<String>,
+    /// Trait → the traits it requires (`trait FullRepo: AliasRepo + HashRepo`).
+    supertraits: FxHashMap<String, Vec<String>>,
+    /// Trait → how many types of the analysed code implement it.
+    implementors: FxHashMap<String, usize>,
     /// Static or constant → the type of its value.
     statics: FxHashMap<String, String>,
     /// Type → the traits it implements.
@@ -1175,7 +1323,10 @@ pub struct Index {
     implementations: BTreeMap<String, String>,
     /// Traits whose costliest implementation was taken, not knowing which one is deployed, with the
     /// implementing types seen.
-    assumed: std::cell::RefCell<BTreeMap<String, BTreeSet<String>>>,
+    assumed: std::cell::RefCell<BTreeMap<String, (BTreeSet<String>, BTreeSet<usize>)>>,
+    /// The implementations the last resolved call may reach, when it goes through a trait object or a
+    /// generic that several types implement and `[implementations]` does not pick one.
+    alternatives: std::cell::RefCell<Vec<usize>>,
 }
 
 impl Index {
@@ -1190,6 +1341,8 @@ impl Index {
             aliases: FxHashMap::default(),
             derefs: FxHashMap::default(),
             traits: FxHashSet::default(),
+            supertraits: FxHashMap::default(),
+            implementors: FxHashMap::default(),
             statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
             known_types: FxHashSet::default(),
@@ -1203,6 +1356,7 @@ impl Index {
             quiet_functions: catalog.quiet_functions.clone(),
             implementations: BTreeMap::new(),
             assumed: std::cell::RefCell::new(BTreeMap::new()),
+            alternatives: std::cell::RefCell::new(Vec::new()),
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
@@ -1239,6 +1393,11 @@ impl Index {
                 }
                 if t.is_trait {
                     index.traits.insert(t.name.clone());
+                    if !t.supertraits.is_empty() {
+                        index
+                            .supertraits
+                            .insert(t.name.clone(), t.supertraits.clone());
+                    }
                 }
                 if let Some(target) = &t.deref {
                     index.derefs.insert(t.name.clone(), target.clone());
@@ -1247,11 +1406,14 @@ impl Index {
                 fields.extend(t.fields.iter().cloned());
             }
             for (ty, tr) in &file.impls {
-                index
+                let new = index
                     .traits_of
                     .entry(ty.clone())
                     .or_default()
                     .insert(tr.clone());
+                if new {
+                    *index.implementors.entry(tr.clone()).or_default() += 1;
+                }
                 index.known_types.insert(ty.clone());
                 // A trait the analysed code implements (its own or another crate's): a receiver bound by
                 // it reaches those implementations.
@@ -1465,9 +1627,23 @@ impl Index {
             } else {
                 Some(first.clone())
             };
+            // `T::read(..)` with `T` bound by the caller to a type (a turbofish): that type's.
+            let bound_to = from
+                .generics
+                .iter()
+                .find(|(g, _)| g == first)
+                .and_then(|(_, b)| b.strip_prefix('='));
+            let ty = match bound_to {
+                Some(t) => Some(t.to_string()),
+                None => ty,
+            };
             // `T::read(..)` with `T: Readable` a generic parameter: the type is chosen by the caller, so
             // the implementations of the bound's method, as for a trait object (the costliest).
-            if let Some((_, bound)) = from.generics.iter().find(|(g, _)| g == first) {
+            if let Some((_, bound)) = from
+                .generics
+                .iter()
+                .find(|(g, b)| g == first && !b.starts_with('='))
+            {
                 let impls: Vec<usize> = self
                     .by_name
                     .get(&segs[1])
@@ -1783,10 +1959,94 @@ impl Index {
         })
     }
 
-    /// A generic parameter's bound, or an alias's target.
+    /// The types a call binds the callee's own type parameters to: by its turbofish, in order, and by
+    /// the type of an argument handed to a parameter typed by one (`map<T>(&self, input: T)` called
+    /// as `mapper.map(account)`). Only types of the analysed code are bound.
+    fn bound_types(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+        target: usize,
+    ) -> Vec<(String, String)> {
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let callee = func(target);
+        if callee.type_params.is_empty() {
+            return Vec::new();
+        }
+        let from = func(caller);
+        let known = |ty: &str| self.known_types.contains(ty) && !self.traits.contains(ty);
+        let mut out: Vec<(String, String)> = callee
+            .type_params
+            .iter()
+            .zip(&call.turbofish)
+            .filter(|(_, ty)| known(ty))
+            .map(|(p, ty)| (p.clone(), ty.clone()))
+            .collect();
+        // `Type::method(value, ..)` hands the receiver as the first argument.
+        let skip = usize::from(matches!(call.callee, Callee::Path(_)) && callee.has_self);
+        for ((ty, _), path) in callee
+            .param_types
+            .iter()
+            .zip(call.arg_paths.iter().skip(skip))
+        {
+            if !callee.type_params.contains(ty)
+                || out.iter().any(|(p, _)| p == ty)
+                || path.is_empty()
+            {
+                continue;
+            }
+            if let Some(arg) = self.receiver_type(from, caller, path, &func) {
+                if known(&arg) {
+                    out.push((ty.clone(), arg));
+                }
+            }
+        }
+        out
+    }
+
+    /// Is the receiver a parameter typed by one of the function's own type parameters (`input: T`),
+    /// that no caller bound to a type, with a bound several types of the analysed code implement? Each
+    /// caller picks the implementation by the value it passes, so none is clearly meant.
+    fn callers_choice(&self, from: &FnFacts, receiver: &[String]) -> bool {
+        let Some(first) = receiver.first() else {
+            return false;
+        };
+        from.params.iter().any(|(n, ty)| {
+            n == first
+                && from.type_params.contains(ty)
+                && from.generics.iter().any(|(g, bound)| {
+                    g == ty && !bound.starts_with('=') && self.implemented_by_several(bound)
+                })
+        })
+    }
+
+    /// Do several types implement the trait, or a trait it requires (`trait MapperMarker:
+    /// IntoMastodon` with one blanket implementation and many of `IntoMastodon`)?
+    fn implemented_by_several(&self, tr: &str) -> bool {
+        let mut seen: BTreeSet<&str> = BTreeSet::from([tr]);
+        let mut queue = vec![tr];
+        while let Some(t) = queue.pop() {
+            if self.implementors.get(t).is_some_and(|n| *n > 1) {
+                return true;
+            }
+            for sup in self.supertraits.get(t).into_iter().flatten() {
+                if seen.insert(sup) {
+                    queue.push(sup);
+                }
+            }
+        }
+        false
+    }
+
+    /// A generic parameter's bound (or the type a caller bound it to), or an alias's target.
     fn concrete(&self, from: &FnFacts, ty: String) -> String {
         if let Some((_, bound)) = from.generics.iter().find(|(g, _)| *g == ty) {
-            return bound.clone();
+            return bound.strip_prefix('=').unwrap_or(bound).to_string();
         }
         // Aliases of aliases (`type AppData = Data<ArcData>; type ArcData = Arc<State>;`).
         let mut ty = ty;
@@ -1819,6 +2079,11 @@ impl Index {
                 f.has_self && id != caller && f.arity.is_none_or(|a| a == args)
             })
             .collect();
+        // A value of the caller's type (`input: T`) that no caller bound here: which implementation
+        // runs depends on the value, so none is guessed.
+        if self.callers_choice(from, receiver) {
+            return None;
+        }
         match self.receiver_type(from, caller, receiver, func) {
             // A type of the analysed code: its own methods, then those of the traits it implements
             // (for a trait object, every implementation).
@@ -1841,9 +2106,13 @@ impl Index {
                     .copied()
                     .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()));
                 let own: Vec<usize> = own.collect();
-                // A generic bound by a trait whose methods come from a supertrait: as unknown.
+                // A trait object or generic bound by a trait whose methods a supertrait declares
+                // (`Arc<dyn FullRepo>` with `trait FullRepo: AliasRepo`): that trait's implementations.
                 if typed.is_empty() && self.traits.contains(&ty) {
-                    return self.one_candidate(name, &candidates);
+                    return match self.through_supertraits(&ty, &candidates, func) {
+                        Some((tr, impls)) => self.implementation(&tr, &impls, func),
+                        None => self.one_candidate(name, &candidates),
+                    };
                 }
                 if own.is_empty() && self.traits.contains(&ty) {
                     return self.implementation(&ty, &typed, func);
@@ -1858,6 +2127,35 @@ impl Index {
         }
     }
 
+    /// The implementations of a method that a supertrait of `tr` declares (the nearest such trait, and
+    /// its implementing functions among `candidates`).
+    fn through_supertraits<'f>(
+        &self,
+        tr: &str,
+        candidates: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<(String, Vec<usize>)> {
+        let mut seen: BTreeSet<&str> = BTreeSet::from([tr]);
+        let mut queue: std::collections::VecDeque<&str> = std::collections::VecDeque::from([tr]);
+        while let Some(t) = queue.pop_front() {
+            for sup in self.supertraits.get(t).into_iter().flatten() {
+                if !seen.insert(sup) {
+                    continue;
+                }
+                queue.push_back(sup);
+                let impls: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| func(id).trait_name.as_deref() == Some(sup.as_str()))
+                    .collect();
+                if !impls.is_empty() {
+                    return Some((sup.clone(), impls));
+                }
+            }
+        }
+        None
+    }
+
     /// The implementation a call through a trait object or a generic bound by `tr` reaches, among the
     /// implementing functions `impls`: the one `[implementations]` names; else the costliest, and the
     /// choice is recorded for the notes when several types implement it.
@@ -1867,6 +2165,16 @@ impl Index {
         impls: &[usize],
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
+        let concrete: Vec<usize> = impls
+            .iter()
+            .copied()
+            .filter(|&id| !forwards(func(id)))
+            .collect();
+        let impls = if concrete.is_empty() {
+            impls
+        } else {
+            &concrete
+        };
         // An implementing type by its name, and by its crate's folder where two crates name it alike
         // (`db/db-sqlx-postgres/Database`).
         let named = |id: usize| -> Option<(String, String)> {
@@ -1908,16 +2216,17 @@ impl Index {
             }
         }
         let types: BTreeSet<String> = pairs.iter().map(shown).collect();
-        self.assumed
-            .borrow_mut()
-            .entry(tr.to_string())
-            .or_default()
-            .extend(types);
+        let mut assumed = self.assumed.borrow_mut();
+        let entry = assumed.entry(tr.to_string()).or_default();
+        entry.0.extend(types);
+        entry.1.extend(impls.iter().copied());
+        // Each implementation is a way the call may go: the price takes the costliest of them.
+        *self.alternatives.borrow_mut() = impls.to_vec();
         costliest(impls, func)
     }
 
     /// The traits whose costliest implementation was taken, with their implementing types.
-    pub fn assumed_implementations(&self) -> BTreeMap<String, BTreeSet<String>> {
+    pub fn assumed_implementations(&self) -> BTreeMap<String, (BTreeSet<String>, BTreeSet<usize>)> {
         self.assumed.borrow().clone()
     }
 
@@ -1986,6 +2295,9 @@ impl Index {
             let r = fns[id];
             &files[r.file].functions[r.index]
         };
+        if self.callers_choice(func(caller), receiver) {
+            return self.by_name.contains_key(name.as_str());
+        }
         match self.receiver_type(func(caller), caller, receiver, &func) {
             // A generic bound by a trait that does not itself declare the method: as unknown.
             Some(ty)
@@ -2014,6 +2326,13 @@ fn crate_dir(path: &str) -> &str {
         Some(i) => &path[..i],
         None => "",
     }
+}
+
+/// An implementation for a smart pointer or a reference around any implementor (`impl<T: AliasRepo>
+/// AliasRepo for Arc<T>`): it hands the call on to the type inside.
+fn forwards(f: &FnFacts) -> bool {
+    matches!(f.self_ty.as_deref(), Some("Arc" | "Box" | "Rc"))
+        || f.self_ty.as_deref().is_some_and(|t| t.starts_with('&'))
 }
 
 /// Among methods of one name, the one that does the most I/O (the critical path takes the worst).

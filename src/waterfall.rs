@@ -756,6 +756,10 @@ mod tests {
                         unresolved: false,
                         on_connection: false,
                         consts: Vec::new(),
+                        turbofish: Vec::new(),
+                        arg_paths: Vec::new(),
+                        opaque: false,
+                        chosen: false,
                     })
                 };
                 FnFacts {
@@ -812,6 +816,10 @@ mod tests {
                 unresolved: false,
                 on_connection: false,
                 consts: Vec::new(),
+                turbofish: Vec::new(),
+                arg_paths: Vec::new(),
+                opaque: false,
+                chosen: false,
             })
         };
         let h = FnFacts {

@@ -104,6 +104,8 @@ pub struct TypeFacts {
     pub deref: Option<String>,
     /// A trait rather than a struct, enum or alias.
     pub is_trait: bool,
+    /// For a trait, the traits it requires (`trait FullRepo: AliasRepo + HashRepo`), last segments.
+    pub supertraits: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,8 +146,11 @@ pub struct FnFacts {
     pub param_types: Vec<(String, Loc)>,
     /// The type it returns, unwrapped (`Result<Article, E>` → `Article`).
     pub returns: Option<String>,
-    /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's.
+    /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's. In a
+    /// copy run for one caller, a parameter the caller binds maps to `=Type` instead.
     pub generics: Vec<(String, String)>,
+    /// The function's own type parameters, in order (not the impl's): a turbofish binds them.
+    pub type_params: Vec<String>,
     pub body: Vec<Step>,
     /// Routes this function registers on routers it builds.
     pub routes: Vec<RouteEntry>,
@@ -289,6 +294,18 @@ pub struct Call {
     /// Per argument (receiver left out), the constant it passes, as a `Step::Guard` pattern reads it:
     /// `Some`, `None`, `true`, `false`, a variant's name, or `len=N` for a literal list. Empty when none.
     pub consts: Vec<Option<String>>,
+    /// The types a turbofish names (`resolve::<ApubPerson, Person>(..)`, `.with::<User, Delete>(..)`),
+    /// last path segments, in order: they bind the callee's own type parameters.
+    pub turbofish: Vec<String>,
+    /// Per argument (receiver left out), the path of fields it reads when it is one (`acc`,
+    /// `self.user`), for the model to bind a callee's type parameter a value parameter is typed by.
+    pub arg_paths: Vec<Vec<String>>,
+    /// Known by the visitor to lead where hopcheck cannot follow (a GraphQL executor): always listed as
+    /// unresolved.
+    pub opaque: bool,
+    /// Set by the model on a call through a trait object or a generic that it turned into one branch
+    /// per implementation: `resolved` is that branch's implementation and stays so.
+    pub chosen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

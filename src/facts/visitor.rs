@@ -267,7 +267,8 @@ struct Visitor<'a, 's> {
     tail_arms: bool,
     /// The statement about to be walked already sits behind its `#[cfg(..)]` guard.
     cfg_walked: bool,
-    /// The file talks to SQLite only (`rusqlite`, or sqlx's SQLite types and no other database's).
+    /// The file talks to SQLite or an embedded store only (`rusqlite`, sqlx's SQLite types, `use sled::`)
+    /// and to no other database: its statements run in the process.
     sqlite_file: bool,
     /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
     r2d2_file: bool,
@@ -493,6 +494,11 @@ impl<'a, 's> Visitor<'a, 's> {
             params,
             param_types,
             generics,
+            type_params: sig
+                .generics
+                .type_params()
+                .map(|t| t.ident.to_string())
+                .collect(),
             body: steps,
             routes,
             attr_routes,
@@ -823,9 +829,13 @@ impl<'a, 's> Visitor<'a, 's> {
         let loc = self.compact(start, await_span, span::of(base));
         self.push_call_on(callee, loc, mark, true, on_connection);
         match base {
-            Expr::Call(call) => self.set_consts(call.args.iter()),
+            Expr::Call(call) => {
+                self.set_consts(call.args.iter());
+                self.set_types(base);
+            }
             Expr::MethodCall(m) => {
                 self.set_consts(m.args.iter());
+                self.set_types(base);
                 // A GraphQL executor (`schema.execute(request)`, juniper's `request.execute(&schema,
                 // &ctx)`) runs the resolvers the query names: their round trips are not on this path
                 // as the code spells it, so the call is listed as one hopcheck could not follow.
@@ -833,7 +843,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     if let Some(Step::Call(c)) =
                         self.ctx().and_then(|c| c.frames.last_mut()?.last_mut())
                     {
-                        c.unresolved = true;
+                        c.opaque = true;
                     }
                 }
             }
@@ -854,6 +864,60 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         if let Some(Step::Call(c)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
             c.consts = consts;
+        }
+    }
+
+    /// The turbofish and the argument paths of the call just recorded, for `base`, a call.
+    fn set_types(&mut self, base: &Expr) {
+        match base {
+            Expr::Call(c) => {
+                let turbofish = match &*c.func {
+                    Expr::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
+                        syn::PathArguments::AngleBracketed(a) => Some(a),
+                        _ => None,
+                    }),
+                    _ => None,
+                };
+                self.set_types_of(turbofish, c.args.iter());
+            }
+            Expr::MethodCall(m) => self.set_types_of(m.turbofish.as_ref(), m.args.iter()),
+            _ => {}
+        }
+    }
+
+    fn set_types_of<'e>(
+        &mut self,
+        turbofish: Option<&syn::AngleBracketedGenericArguments>,
+        args: impl Iterator<Item = &'e Expr>,
+    ) {
+        let turbofish: Vec<String> = turbofish
+            .into_iter()
+            .flat_map(|a| &a.args)
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => core_type(t),
+                _ => None,
+            })
+            .collect();
+        let ctx = self.fns.last();
+        let arg_paths: Vec<Vec<String>> = args
+            .map(|a| {
+                let mut a = driver::strip_plumbing(a);
+                while let Expr::Reference(r) = a {
+                    a = driver::strip_plumbing(&r.expr);
+                }
+                let mut path = field_path(a);
+                if let (Some(first), Some(ctx)) = (path.first_mut(), ctx) {
+                    *first = ctx.current_name(std::mem::take(first));
+                }
+                path
+            })
+            .collect();
+        if turbofish.is_empty() && arg_paths.iter().all(Vec::is_empty) {
+            return;
+        }
+        if let Some(Step::Call(c)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+            c.turbofish = turbofish;
+            c.arg_paths = arg_paths;
         }
     }
 
@@ -1310,6 +1374,10 @@ impl<'a, 's> Visitor<'a, 's> {
             unresolved: false,
             on_connection,
             consts: Vec::new(),
+            turbofish: Vec::new(),
+            arg_paths: Vec::new(),
+            opaque: false,
+            chosen: false,
         }));
     }
 
@@ -2137,9 +2205,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        let supertraits = t
+            .supertraits
+            .iter()
+            .filter_map(|b| match b {
+                syn::TypeParamBound::Trait(tb) => Some(tb.path.segments.last()?.ident.to_string()),
+                _ => None,
+            })
+            .collect();
         self.facts.types.push(TypeFacts {
             name: t.ident.to_string(),
             is_trait: true,
+            supertraits,
             ..TypeFacts::default()
         });
         let saved = self
@@ -2615,6 +2692,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             };
             self.plain_call(callee, m.method.span(), span::of_method_call(m), mark);
             self.set_consts(m.args.iter());
+            self.set_types_of(m.turbofish.as_ref(), m.args.iter());
         }
     }
 
@@ -2655,6 +2733,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             let callee = Callee::Path(driver::path_segments(&p.path));
             self.plain_call(callee, p.path.span(), span::of_call(c), mark);
             self.set_consts(c.args.iter());
+            self.set_types(&Expr::Call(c.clone()));
         }
     }
 
@@ -2913,6 +2992,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     unresolved: false,
                     on_connection: false,
                     consts: Vec::new(),
+                    turbofish: Vec::new(),
+                    arg_paths: Vec::new(),
+                    opaque: false,
+                    chosen: false,
                 }));
             }
         }
@@ -3205,9 +3288,13 @@ fn step_id(step: &Step) -> Option<u32> {
 
 /// A file that uses SQLite and no networked database.
 fn sqlite_only(source: &str) -> bool {
+    // SQLite, and the embedded key-value stores (sled, redb, RocksDB, LMDB through heed, fjall).
     let sqlite = source.contains("rusqlite")
         || source.contains("SqlitePool")
-        || source.contains("SqliteConnection");
+        || source.contains("SqliteConnection")
+        || ["sled", "redb", "rocksdb", "heed", "fjall"]
+            .iter()
+            .any(|store| source.contains(&format!("use {store}::")));
     let networked = [
         "PgPool",
         "PgConnection",
