@@ -172,6 +172,9 @@ struct FnCtx {
     router_locals: HashMap<String, Vec<RouteEntry>>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
+    /// Locals holding a transaction's result (`let r = conn.transaction(..).await;`) → its COMMIT's id:
+    /// where the code then tests the result, the COMMIT belongs to the arm where it succeeded.
+    tx_results: HashMap<String, u32>,
     /// `Vec` locals (`Vec::with_capacity(n)`, `vec![]`) that may collect futures for a `join_all`.
     vectors: HashSet<String>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
@@ -919,6 +922,19 @@ impl<'a, 's> Visitor<'a, 's> {
             c.turbofish = turbofish;
             c.arg_paths = arg_paths;
         }
+    }
+
+    /// Takes out of the current sequence the COMMIT of the transaction whose result `tested` names.
+    fn take_commit(&mut self, tested: &Expr) -> Option<Step> {
+        let name = single_path_ident(driver::strip_plumbing(tested))?;
+        let ctx = self.ctx()?;
+        let id = *ctx.tx_results.get(&name)?;
+        let frame = ctx.frames.last_mut()?;
+        let at = frame
+            .iter()
+            .position(|s| matches!(s, Step::Trip(t) if t.id == id && t.kind == TripKind::Commit))?;
+        ctx.tx_results.remove(&name);
+        Some(frame.remove(at))
     }
 
     /// The position of a parameter a guard or a loop reads (`prefetched`, `&emails`, `flag`,
@@ -2490,14 +2506,35 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         v.propagate(&init.expr, mark);
                     }
                     if let Some((_, diverge)) = &init.diverge {
+                        // `let Ok(t) = result else { fallback }`: a transaction that failed sent no
+                        // COMMIT.
+                        let commit = match outcome_tag(&local.pat).as_deref() {
+                            Some("Ok" | "Some") => v.take_commit(&init.expr),
+                            _ => None,
+                        };
                         let alt = v.frame(|v| v.visit_expr(diverge));
-                        if !alt.is_empty() {
-                            if let Some(ctx) = v.ctx() {
+                        if let Some(ctx) = v.ctx() {
+                            if !alt.is_empty() {
                                 ctx.push(Step::Branch(vec![alt, Vec::new()]));
+                            }
+                            if let Some(commit) = commit {
+                                ctx.push(commit);
                             }
                         }
                     }
                 });
+                if let (Some(name), None, true) = (&name, &init.diverge, is_transaction(&init.expr))
+                {
+                    let commit = self.ctx().and_then(|ctx| {
+                        ctx.frames.last()?.iter().rev().find_map(|s| match s {
+                            Step::Trip(t) if t.kind == TripKind::Commit => Some(t.id),
+                            _ => None,
+                        })
+                    });
+                    if let (Some(commit), Some(ctx)) = (commit, self.ctx()) {
+                        ctx.tx_results.insert(name.clone(), commit);
+                    }
+                }
                 if let Some(name) = name {
                     self.note_local(&name, &init.expr);
                     // A connection or transaction handle is not data: using it is no dependency on
@@ -2766,7 +2803,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let outcome = match &*e.cond {
             Expr::Let(l) if tested.is_none() => self
                 .tested_call(&made)
-                .zip(pattern_tag(&l.pat))
+                .zip(outcome_tag(&l.pat))
                 .map(|(c, yes)| (c, yes.clone(), format!("!{yes}"))),
             _ => None,
         };
@@ -2835,7 +2872,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         v.guard(param, pattern_tag(&arm.pat));
                     }
                     if let (Some(call), None) = (on_call, &arm.guard) {
-                        v.guard_outcome(call, pattern_tag(&arm.pat));
+                        v.guard_outcome(call, outcome_tag(&arm.pat));
                     }
                     if let Some((_, guard)) = &arm.guard {
                         v.visit_expr(guard);
@@ -3268,6 +3305,39 @@ fn pattern_tag(pat: &syn::Pat) -> Option<String> {
         syn::Pat::Reference(r) => pattern_tag(&r.pat),
         syn::Pat::Paren(p) => pattern_tag(&p.pat),
         _ => None,
+    }
+}
+
+/// `conn.transaction(|c| ..).await`: a transaction run by a closure.
+fn is_transaction(e: &Expr) -> bool {
+    let mut e = e;
+    while let Expr::Await(a) = e {
+        e = &a.base;
+    }
+    matches!(e, Expr::MethodCall(m) if driver::is_transaction_closure(m))
+}
+
+/// What a pattern on a call's result needs the call to yield, read as the yields are (see `yield_tag`):
+/// through `Ok(..)` and `Some(..)` to what they hold, so that `Ok(None)` needs a path that returns
+/// `Ok(None)` and `Ok(Some(auth))` one that returns something.
+fn outcome_tag(pat: &syn::Pat) -> Option<String> {
+    if let syn::Pat::TupleStruct(t) = pat {
+        let name = driver::last_segment(&t.path);
+        if let ("Ok" | "Some" | "Success", [inner]) =
+            (name.as_str(), t.elems.iter().collect::<Vec<_>>().as_slice())
+        {
+            let wrapper = if name == "Some" {
+                name.clone()
+            } else {
+                "Ok".into()
+            };
+            return Some(outcome_tag(inner).unwrap_or(wrapper));
+        }
+    }
+    match pat {
+        syn::Pat::Reference(r) => outcome_tag(&r.pat),
+        syn::Pat::Paren(p) => outcome_tag(&p.pat),
+        _ => pattern_tag(pat),
     }
 }
 
