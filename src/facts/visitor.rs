@@ -49,6 +49,7 @@ pub fn extract(
     let index = LineIndex::new(&source);
     match super::prune::parse_file(&source) {
         Ok(file) => {
+            OWN_WRAPPERS.with(|own| *own.borrow_mut() = own_wrappers(&file));
             let mut v = Visitor {
                 index: &index,
                 catalog,
@@ -3601,6 +3602,47 @@ fn awaited_calls(tokens: proc_macro2::TokenStream, known: &impl Fn(&str) -> bool
     n
 }
 
+thread_local! {
+    /// Names of [`TYPE_WRAPPERS`] the file being walked means as its own types (pict-rs's `State<S>`
+    /// is its state struct, not axum's extractor): not unwrapped.
+    static OWN_WRAPPERS: std::cell::RefCell<HashSet<String>> = Default::default();
+}
+
+/// The extractor wrapper names a file defines or imports from the analysed crate (`use
+/// self::state::State;`, `use crate::state::State;`, `struct State<S> { .. }`).
+fn own_wrappers(file: &syn::File) -> HashSet<String> {
+    fn uses(tree: &syn::UseTree, first: Option<&str>, out: &mut HashSet<String>) {
+        let own = |first: Option<&str>| matches!(first, Some("self" | "crate" | "super"));
+        match tree {
+            syn::UseTree::Path(p) => {
+                let head = p.ident.to_string();
+                uses(&p.tree, Some(first.unwrap_or(&head)), out);
+            }
+            syn::UseTree::Name(n) if own(first) => {
+                out.insert(n.ident.to_string());
+            }
+            syn::UseTree::Rename(r) if own(first) => {
+                out.insert(r.rename.to_string());
+            }
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| uses(t, first, out)),
+            _ => {}
+        }
+    }
+    let mut out = HashSet::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Use(u) => uses(&u.tree, None, &mut out),
+            syn::Item::Struct(st) => {
+                out.insert(st.ident.to_string());
+            }
+            _ => {}
+        }
+    }
+    // Only the extractors' names: a project's `Result<T>` alias still wraps what it holds.
+    out.retain(|name| matches!(name.as_str(), "State" | "Data" | "Extension"));
+    out
+}
+
 /// Wrappers that hold the type that matters: `Arc<dyn Repo>` is a `Repo`, `State<AppState>` an `AppState`.
 const TYPE_WRAPPERS: &[&str] = &[
     "Result",
@@ -3654,7 +3696,10 @@ fn core_type(ty: &syn::Type) -> Option<String> {
         syn::Type::Path(tp) => {
             let seg = tp.path.segments.last()?;
             let name = seg.ident.to_string();
-            if TYPE_WRAPPERS.contains(&name.as_str()) {
+            // `State<S>` where the file means its own `State`; `axum::extract::State<..>` is axum's.
+            let own = tp.path.segments.len() == 1
+                && OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
+            if TYPE_WRAPPERS.contains(&name.as_str()) && !own {
                 if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
                     let inner = args.args.iter().find_map(|a| match a {
                         syn::GenericArgument::Type(t) => Some(t),
