@@ -3538,6 +3538,19 @@ fn retries_until_ok(body: &syn::Block) -> bool {
             },
             _ => return false,
         };
+        // `if attempt().await?.is_ok() { ..; return Ok(()) }`: leaves once the attempt succeeds.
+        if let Expr::If(i) = expr {
+            let succeeded = match &*i.cond {
+                Expr::MethodCall(m) => m.method == "is_ok" && contains_await(&m.receiver),
+                Expr::Let(l) => is_ok_pattern(&l.pat) && contains_await(&l.expr),
+                _ => false,
+            };
+            let leaves = match i.then_branch.stmts.last() {
+                Some(syn::Stmt::Expr(e, _)) => leaves_loop(e),
+                _ => false,
+            };
+            return succeeded && leaves;
+        }
         let Expr::Match(m) = expr else { return false };
         let mut oks = m.arms.iter().filter(|a| is_ok_pattern(&a.pat)).peekable();
         oks.peek().is_some()
