@@ -3525,10 +3525,27 @@ fn transaction_type(ty: &str) -> bool {
     ty.contains("Txn") || ty.contains("Transaction")
 }
 
-/// A retry loop: its body matches on an awaited attempt, and every `Ok(..)` arm leaves the loop
+/// A retry or poll loop: its body matches on an awaited attempt, and every `Ok(..)` arm leaves the loop
 /// (`loop { match send().await { Ok(r) => break r, Err(e) if tries < 3 => sleep(..).await, Err(e) =>
 /// return Err(e) } }`). Only a failed attempt comes back, so the loop typically runs once.
 fn retries_until_ok(body: &syn::Block) -> bool {
+    // Locals an awaited attempt made in the body (`let opt = wait(..).await?;`).
+    let attempts: Vec<String> = body
+        .stmts
+        .iter()
+        .filter_map(|stmt| match stmt {
+            syn::Stmt::Local(l) => l
+                .init
+                .as_ref()
+                .filter(|init| contains_await(&init.expr))
+                .and_then(|_| single_ident(&l.pat)),
+            _ => None,
+        })
+        .collect();
+    let attempted = |e: &Expr| {
+        contains_await(e)
+            || single_path_ident(driver::strip_plumbing(e)).is_some_and(|n| attempts.contains(&n))
+    };
     body.stmts.iter().any(|stmt| {
         let expr = match stmt {
             syn::Stmt::Expr(e, _) => e,
@@ -3541,8 +3558,11 @@ fn retries_until_ok(body: &syn::Block) -> bool {
         // `if attempt().await?.is_ok() { ..; return Ok(()) }`: leaves once the attempt succeeds.
         if let Expr::If(i) = expr {
             let succeeded = match &*i.cond {
-                Expr::MethodCall(m) => m.method == "is_ok" && contains_await(&m.receiver),
-                Expr::Let(l) => is_ok_pattern(&l.pat) && contains_await(&l.expr),
+                Expr::MethodCall(m) => {
+                    matches!(m.method.to_string().as_str(), "is_ok" | "is_some")
+                        && attempted(&m.receiver)
+                }
+                Expr::Let(l) => is_success_pattern(&l.pat) && attempted(&l.expr),
                 _ => false,
             };
             let leaves = match i.then_branch.stmts.last() {
@@ -3558,6 +3578,12 @@ fn retries_until_ok(body: &syn::Block) -> bool {
             && oks.all(|a| leaves_loop(&a.body))
             && m.arms.iter().any(|a| !is_ok_pattern(&a.pat))
     })
+}
+
+/// `Ok(..)` or `Some(..)`: what an attempt that worked yields.
+fn is_success_pattern(pat: &syn::Pat) -> bool {
+    is_ok_pattern(pat)
+        || matches!(pat, syn::Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Some"))
 }
 
 /// `Ok(..)`, also under a binding (`r @ Ok(_)`).
