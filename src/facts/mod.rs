@@ -430,17 +430,45 @@ pub fn walk_mut(seq: &mut [Step], f: &mut impl FnMut(&mut Step)) {
     }
 }
 
+/// How many steps [`fold_exits`] may copy into branches' other arms, in all, for one sequence.
+const MAX_FOLDED_STEPS: usize = 2048;
+
 /// Gives early returns their meaning: in `if c { a; return } rest`, `rest` runs only when the branch is
 /// not taken, so it moves into the alternatives that fall through, however deeply the `return` is
 /// nested (`if a { if b { q; return } }`). Branches whose exits make no round trip are left alone (their
 /// path is never the costly one).
+///
+/// Where several arms fall through, each gets its own copy of what follows; a long function of many
+/// such branches would grow exponentially, so past [`MAX_FOLDED_STEPS`] copied steps what follows stays
+/// after the branch. The price reads exits either way (`Costs::split`); the copies only make a
+/// finding's path exact.
 pub fn fold_exits(seq: &mut Vec<Step>) {
+    let mut budget = MAX_FOLDED_STEPS;
+    fold_within(seq, &mut budget);
+}
+
+fn fold_within(seq: &mut Vec<Step>, budget: &mut usize) {
     let Some(i) = seq.iter().position(|s| match s {
         Step::Branch(alts) => alts.iter().any(|a| may_exit(a) && a.iter().any(has_io)),
         _ => false,
     }) else {
         return;
     };
+    let Some(Step::Branch(alts)) = seq.get(i) else {
+        return;
+    };
+    let receivers = alts.iter().filter(|a| !ends_in_exit(a)).count();
+    if receivers > 1 {
+        let mut size = 0usize;
+        for step in &seq[i + 1..] {
+            step.walk(&mut |_| size += 1);
+        }
+        let copied = size.saturating_mul(receivers - 1);
+        if copied > *budget {
+            return;
+        }
+        *budget -= copied;
+    }
     let rest = seq.split_off(i + 1);
     if rest.is_empty() {
         return;
@@ -450,7 +478,7 @@ pub fn fold_exits(seq: &mut Vec<Step>) {
     };
     for alt in alts.iter_mut().filter(|a| !ends_in_exit(a)) {
         alt.extend(rest.iter().cloned());
-        fold_exits(alt);
+        fold_within(alt, budget);
     }
 }
 

@@ -3823,6 +3823,7 @@ fn propagates(e: &Expr) -> bool {
     match e {
         Expr::Paren(p) => propagates(&p.expr),
         Expr::Macro(m) => driver::last_segment(&m.mac.path) == "try_outcome",
+
         _ => false,
     }
 }
