@@ -874,19 +874,21 @@ impl<'a, 's> Visitor<'a, 's> {
     /// The turbofish and the argument paths of the call just recorded, for `base`, a call.
     fn set_types(&mut self, base: &Expr) {
         match base {
-            Expr::Call(c) => {
-                let turbofish = match &*c.func {
-                    Expr::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
-                        syn::PathArguments::AngleBracketed(a) => Some(a),
-                        _ => None,
-                    }),
-                    _ => None,
-                };
-                self.set_types_of(turbofish, c.args.iter());
-            }
+            Expr::Call(c) => self.set_call_types(c),
             Expr::MethodCall(m) => self.set_types_of(m.turbofish.as_ref(), m.args.iter()),
             _ => {}
         }
+    }
+
+    fn set_call_types(&mut self, c: &syn::ExprCall) {
+        let turbofish = match &*c.func {
+            Expr::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
+                syn::PathArguments::AngleBracketed(a) => Some(a),
+                _ => None,
+            }),
+            _ => None,
+        };
+        self.set_types_of(turbofish, c.args.iter());
     }
 
     fn set_types_of<'e>(
@@ -2771,7 +2773,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             let callee = Callee::Path(driver::path_segments(&p.path));
             self.plain_call(callee, p.path.span(), span::of_call(c), mark);
             self.set_consts(c.args.iter());
-            self.set_types(&Expr::Call(c.clone()));
+            self.set_call_types(c);
         }
     }
 
