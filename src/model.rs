@@ -531,6 +531,19 @@ pub fn classify(
     (text, access, target)
 }
 
+/// A trait's implementations a call was priced over: their types' names, and their functions.
+pub type Assumed = (BTreeSet<String>, BTreeSet<usize>);
+
+/// What a call passes that decides which copy of its callee it runs.
+struct CallSite {
+    callee: Callee,
+    consts: Vec<Option<String>>,
+    /// The callee's type parameters the call binds (`Vec::new()` when none).
+    types: Vec<(String, String)>,
+    /// Already resolved for good: an extractor, or one implementation of several.
+    fixed: bool,
+}
+
 /// Resolves the calls of the functions that `roots` reach, and only those: a call elsewhere is on no
 /// path any lint or report follows, and resolving is most of the model's work on a large tree. An
 /// awaited method of a client type becomes a round trip to that service.
@@ -581,53 +594,37 @@ fn resolve_from(
         }
         // Calls into copies: a handler's body, a default body for one type, a generic function run
         // with the types the caller binds.
-        let callees: Vec<(Callee, Vec<Option<String>>, Vec<(String, String)>)> = {
-            let mut out = Vec::new();
-            for step in &model.func(id).body {
-                step.walk(&mut |s| {
-                    if let Step::Call(c) = s {
-                        out.push((c.callee.clone(), c.consts.clone(), Vec::new()));
-                    }
-                });
-            }
-            out
-        };
-        let mut callees = callees;
-        {
-            let mut i = 0;
-            for step in &model.func(id).body {
-                step.walk(&mut |s| {
-                    if let Step::Call(c) = s {
-                        if let (Some(target), false) = (calls[i].0, c.chosen) {
-                            callees[i].2 =
-                                index.bound_types(&model.files, &model.fns, id, c, target);
-                        }
-                        i += 1;
-                    }
-                });
-            }
-        }
-        let mut fixed = Vec::new();
-        model.func(id).body.iter().for_each(|step| {
+        let mut sites: Vec<CallSite> = Vec::new();
+        for step in &model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Call(c) = s {
-                    fixed.push(c.chosen || matches!(c.callee, Callee::Extractor(_)));
+                    let fixed = c.chosen || matches!(c.callee, Callee::Extractor(_));
+                    let types = match calls[sites.len()].0 {
+                        Some(target) if !fixed => {
+                            index.bound_types(&model.files, &model.fns, id, c, target)
+                        }
+                        _ => Vec::new(),
+                    };
+                    sites.push(CallSite {
+                        callee: c.callee.clone(),
+                        consts: c.consts.clone(),
+                        types,
+                        fixed,
+                    });
                 }
-            })
-        });
-        for (((resolved, hop, _), (callee, consts, types)), fixed) in
-            calls.iter_mut().zip(&callees).zip(&fixed)
-        {
-            if let (Some(target), None, false) = (*resolved, &*hop, *fixed) {
-                let target = with_types(model, target, types);
-                let target = redirect(model, id, callee, target);
-                *resolved = Some(with_constants(model, target, consts));
+            });
+        }
+        for ((resolved, hop, _), site) in calls.iter_mut().zip(&sites) {
+            if let (Some(target), None, false) = (*resolved, &*hop, site.fixed) {
+                let target = with_types(model, target, &site.types);
+                let target = redirect(model, id, &site.callee, target);
+                *resolved = Some(with_constants(model, target, &site.consts));
             }
         }
-        for (alts, (callee, consts, _)) in alternatives.iter_mut().zip(&callees) {
+        for (alts, site) in alternatives.iter_mut().zip(&sites) {
             for alt in alts.iter_mut() {
-                let target = redirect(model, id, callee, *alt);
-                *alt = with_constants(model, target, consts);
+                let target = redirect(model, id, &site.callee, *alt);
+                *alt = with_constants(model, target, &site.consts);
             }
         }
         stack.extend(calls.iter().filter_map(|(resolved, _, _)| *resolved));
@@ -1325,7 +1322,7 @@ pub struct Index {
     implementations: BTreeMap<String, String>,
     /// Traits whose costliest implementation was taken, not knowing which one is deployed, with the
     /// implementing types seen.
-    assumed: std::cell::RefCell<BTreeMap<String, (BTreeSet<String>, BTreeSet<usize>)>>,
+    assumed: std::cell::RefCell<BTreeMap<String, Assumed>>,
     /// The implementations the last resolved call may reach, when it goes through a trait object or a
     /// generic that several types implement and `[implementations]` does not pick one.
     alternatives: std::cell::RefCell<Vec<usize>>,
@@ -2228,7 +2225,7 @@ impl Index {
     }
 
     /// The traits whose costliest implementation was taken, with their implementing types.
-    pub fn assumed_implementations(&self) -> BTreeMap<String, (BTreeSet<String>, BTreeSet<usize>)> {
+    pub fn assumed_implementations(&self) -> BTreeMap<String, Assumed> {
         self.assumed.borrow().clone()
     }
 
