@@ -2109,7 +2109,8 @@ impl Index {
                 // (`Arc<dyn FullRepo>` with `trait FullRepo: AliasRepo`): that trait's implementations.
                 if typed.is_empty() && self.traits.contains(&ty) {
                     return match self.through_supertraits(&ty, &candidates, func) {
-                        Some((tr, impls)) => self.implementation(&tr, &impls, func),
+                        // Named (and chosen by `[implementations]`) as the trait the code names.
+                        Some((_, impls)) => self.implementation(&ty, &impls, func),
                         None => self.one_candidate(name, &candidates),
                     };
                 }

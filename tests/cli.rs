@@ -2112,6 +2112,35 @@ fn the_deployed_implementation_of_a_trait_is_named_or_the_costliest_is_said() {
         .contains("calls through `Database`"));
 }
 
+/// A trait object whose methods its supertraits declare (`Arc<dyn FullStore>`, `trait FullStore:
+/// AliasStore`) is named, and chosen, by the trait the code names.
+#[test]
+fn a_trait_object_made_of_supertraits_is_named_and_chosen_by_its_own_name() {
+    let dir = prices_copy();
+    let aliases = |json: &serde_json::Value| round_trips_of(json, "/aliases");
+    let (_, costliest) = check_json(dir.path(), &[]);
+    assert_eq!(aliases(&costliest), Some(2), "PostgreSQL's two statements");
+    let notes = costliest["notes"].to_string();
+    assert!(
+        notes.contains("calls through `FullStore` are priced at the costliest of its 2 implementations (PgStore, SledStore)"),
+        "{notes}"
+    );
+    assert!(!notes.contains("`AliasStore`"), "{notes}");
+    let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}\n[implementations]\n\"FullStore\" = \"SledStore\"\n"),
+    )
+    .unwrap();
+    let (_, chosen) = check_json(dir.path(), &[]);
+    assert_eq!(
+        aliases(&chosen),
+        Some(0),
+        "the embedded store answers in the process"
+    );
+    assert!(!chosen["notes"].to_string().contains("`FullStore`"));
+}
+
 #[test]
 fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
     // `#[codegen::post(path = "…")]`: a literal path, or a constant's path as text (kept as written).
