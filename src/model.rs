@@ -1024,14 +1024,9 @@ fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
                 }
             }
             Step::Loop(l) => {
-                let len = l.over_param.and_then(|p| {
-                    consts
-                        .get(p)?
-                        .as_deref()?
-                        .strip_prefix("len=")?
-                        .parse()
-                        .ok()
-                });
+                let len = l
+                    .over_param
+                    .and_then(|p| const_len(consts.get(p)?.as_deref()?));
                 if let Some(n) = len {
                     l.count = Some(n);
                 }
@@ -1050,10 +1045,19 @@ fn pattern_admits(pattern: &str, value: &str) -> bool {
     if value.starts_with("len=") {
         return true;
     }
+    // `Some|len=1`: a `Some` of a one-element list.
+    let value = value.split('|').next().unwrap_or(value);
     match pattern.strip_prefix('!') {
         Some(not) => not != value,
         None => pattern == value,
     }
+}
+
+/// How many items a constant list holds: `len=3`, or `Some|len=1` for `Some(vec![x])`.
+fn const_len(value: &str) -> Option<u32> {
+    value
+        .split('|')
+        .find_map(|part| part.strip_prefix("len=")?.parse().ok())
 }
 
 /// Marks every function that some entry point reaches.

@@ -940,6 +940,53 @@ impl<'a, 's> Visitor<'a, 's> {
         Some(frame.remove(at))
     }
 
+    /// The parameter whose `Some`/`Ok` value an initialiser yields as it is: `if let Some(v) = param {
+    /// v } else { .. }`, `match param { Some(v) => v, .. }`.
+    fn unwrapped_param(&self, init: &Expr) -> Option<usize> {
+        fn binding(pat: &syn::Pat) -> Option<String> {
+            let syn::Pat::TupleStruct(t) = pat else {
+                return None;
+            };
+            let wrapper = driver::last_segment(&t.path);
+            match (wrapper.as_str(), t.elems.len()) {
+                ("Some" | "Ok", 1) => single_ident(&t.elems[0]),
+                _ => None,
+            }
+        }
+        let yields = |body: &Expr, name: &str| {
+            let body = match body {
+                Expr::Block(b) => match b.block.stmts.as_slice() {
+                    [syn::Stmt::Expr(e, None)] => e,
+                    _ => return false,
+                },
+                e => e,
+            };
+            single_path_ident(body).is_some_and(|n| n == name)
+        };
+        match init {
+            Expr::If(i) => {
+                let Expr::Let(l) = &*i.cond else { return None };
+                let name = binding(&l.pat)?;
+                let then = i.then_branch.stmts.as_slice();
+                match then {
+                    [syn::Stmt::Expr(e, None)] if yields(e, &name) => self.param_at(&l.expr),
+                    _ => None,
+                }
+            }
+            Expr::Match(m) => {
+                let yielded = m.arms.iter().any(|a| {
+                    binding(&a.pat).is_some_and(|name| a.guard.is_none() && yields(&a.body, &name))
+                });
+                if yielded {
+                    self.param_at(&m.expr)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// The position of a parameter a guard or a loop reads (`prefetched`, `&emails`, `flag`,
     /// `opt.as_ref()`), if the expression is one.
     fn param_at(&self, e: &Expr) -> Option<usize> {
@@ -2539,6 +2586,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 if let Some(name) = name {
+                    // `let list = if let Some(l) = given { l } else { load().await? };`: where the
+                    // caller passes `Some(..)`, the local is what the parameter held.
+                    if let Some(p) = self.unwrapped_param(&init.expr) {
+                        if let Some(ctx) = self.ctx() {
+                            ctx.param_pos.insert(name.clone(), p);
+                        }
+                    }
                     self.note_local(&name, &init.expr);
                     // A connection or transaction handle is not data: using it is no dependency on
                     // the round trip that opened it.
@@ -3284,7 +3338,14 @@ fn const_tag(arg: &Expr) -> Option<String> {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) if c.args.len() == 1 => {
                 let name = driver::last_segment(&p.path);
-                matches!(name.as_str(), "Some" | "Ok" | "Err").then_some(name)
+                if !matches!(name.as_str(), "Some" | "Ok" | "Err") {
+                    return None;
+                }
+                // `Some(vec![version])`: the variant, and the length of the list it holds.
+                match c.args.first().and_then(const_tag) {
+                    Some(inner) if inner.starts_with("len=") => Some(format!("{name}|{inner}")),
+                    _ => Some(name),
+                }
             }
             _ => None,
         },
