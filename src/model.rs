@@ -316,28 +316,17 @@ fn assume_cache(model: &mut Model, misses: bool) -> usize {
             })
         )
     }
-    fn apply(seq: &mut [Step], misses: bool, found: &mut usize) {
-        for step in seq.iter_mut() {
-            if let Step::Branch(alts) = step {
-                if alts.iter().any(|a| is_miss(a)) {
-                    *found += 1;
-                    alts.retain(|a| is_miss(a) == misses);
-                    if alts.is_empty() {
-                        alts.push(Vec::new());
-                    }
-                }
-            }
-            for child in step.children_mut() {
-                apply(child, misses, found);
-            }
-        }
-    }
     let mut found = 0;
-    for file in model.files.iter_mut().filter(|f| f.cached_lookups) {
-        for f in Arc::make_mut(file).functions.iter_mut() {
-            apply(&mut f.body, misses, &mut found);
-        }
-    }
+    for_each_branch(
+        model,
+        |f| f.cached_lookups,
+        |alts| {
+            if alts.iter().any(|a| is_miss(a)) {
+                found += 1;
+                alts.retain(|a| is_miss(a) == misses);
+            }
+        },
+    );
     found
 }
 
@@ -353,34 +342,50 @@ fn assume_build(model: &mut Model, build: Option<&crate::build::Build>) -> usize
             _ => None,
         }
     }
-    fn apply(seq: &mut [Step], build: Option<&crate::build::Build>, unknown: &mut usize) {
+    let mut unknown = 0;
+    for_each_branch(
+        model,
+        |f| f.cfg_guards,
+        |alts| {
+            let holds: Vec<Option<Option<bool>>> = alts
+                .iter()
+                .map(|a| predicate(a).map(|p| crate::build::holds(p, build)))
+                .collect();
+            if holds.iter().any(Option::is_some) {
+                let mut keep = holds.iter().map(|h| *h != Some(Some(false)));
+                alts.retain(|_| keep.next().unwrap_or(true));
+                unknown += usize::from(holds.contains(&Some(None)));
+            }
+        },
+    );
+    unknown
+}
+
+/// Calls `edit` on the alternatives of every branch in the functions of the files `wanted` picks,
+/// outer branches first; a branch left with no alternative keeps an empty one (nothing runs).
+fn for_each_branch(
+    model: &mut Model,
+    wanted: impl Fn(&FileFacts) -> bool,
+    mut edit: impl FnMut(&mut Vec<Vec<Step>>),
+) {
+    fn apply(seq: &mut [Step], edit: &mut impl FnMut(&mut Vec<Vec<Step>>)) {
         for step in seq.iter_mut() {
             if let Step::Branch(alts) = step {
-                let holds: Vec<Option<Option<bool>>> = alts
-                    .iter()
-                    .map(|a| predicate(a).map(|p| crate::build::holds(p, build)))
-                    .collect();
-                if holds.iter().any(Option::is_some) {
-                    let mut keep = holds.iter().map(|h| *h != Some(Some(false)));
-                    alts.retain(|_| keep.next().unwrap_or(true));
-                    if alts.is_empty() {
-                        alts.push(Vec::new());
-                    }
-                    *unknown += usize::from(holds.contains(&Some(None)));
+                edit(alts);
+                if alts.is_empty() {
+                    alts.push(Vec::new());
                 }
             }
             for child in step.children_mut() {
-                apply(child, build, unknown);
+                apply(child, edit);
             }
         }
     }
-    let mut unknown = 0;
-    for file in model.files.iter_mut().filter(|f| f.cfg_guards) {
+    for file in model.files.iter_mut().filter(|f| wanted(f)) {
         for f in Arc::make_mut(file).functions.iter_mut() {
-            apply(&mut f.body, build, &mut unknown);
+            apply(&mut f.body, &mut edit);
         }
     }
-    unknown
 }
 
 /// Mounts the handlers `[[routes]]` names: a handler listed without a route takes the declared one, any
