@@ -2142,6 +2142,42 @@ fn a_trait_object_made_of_supertraits_is_named_and_chosen_by_its_own_name() {
 }
 
 #[test]
+fn a_route_path_the_code_computes_is_kept_as_written_and_never_becomes_the_root() {
+    // actix routes whose paths are values (`&routes.login`, a local): hopcheck does not run code, so
+    // the path reads as written; `web::get().to(h)` alone is no route at `/`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "use actix_web::web;\n\
+         pub struct Routes { pub login: String }\n\
+         async fn login(db: web::Data<sqlx::PgPool>) -> String {\n    \
+             sqlx::query(\"SELECT 1\").execute(db.get_ref()).await.unwrap();\n    String::new()\n}\n\
+         async fn home(db: web::Data<sqlx::PgPool>) -> String {\n    \
+             sqlx::query(\"SELECT 2\").execute(db.get_ref()).await.unwrap();\n    String::new()\n}\n\
+         pub fn services(cfg: &mut web::ServiceConfig, routes: &Routes) {\n    \
+             let home_path = routes.login.clone() + \"/home\";\n    \
+             cfg.route(&routes.login, web::post().to(login))\n        .route(&home_path, web::get().to(home));\n}\n",
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    let mut routes: Vec<String> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {} {}", r["method"], r["path"], r["handler"]))
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            "\"GET\" \"/{home_path}\" \"home\"",
+            "\"POST\" \"/{routes.login}\" \"login\""
+        ]
+    );
+}
+
+#[test]
 fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
     // `#[codegen::post(path = "…")]`: a literal path, or a constant's path as text (kept as written).
     let dir = tempfile::tempdir().unwrap();

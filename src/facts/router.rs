@@ -176,7 +176,7 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
             | "api_route" | "mount" | "nest_route" | "nest_api_service" | "route_with_tsr",
             2,
-        ) => first_is_str(call),
+        ) => first_is_str(call) || computed_route(call),
         ("api_route_with", 3) => first_is_str(call),
         ("merge" | "configure" | "add_route" | "service" | "routes", 1) => true,
         // actix `web::resource("/x").route(web::get().to(h))`, `.to(h)`, `.default_service(web::to(h))`.
@@ -185,6 +185,20 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
         ("prefix", 1) => first_is_str(call),
         _ => false,
     }
+}
+
+/// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`: a route whose path is a
+/// value the code computes, served by a method router.
+fn computed_route(call: &ExprMethodCall) -> bool {
+    let mut path = &call.args[0];
+    while let Expr::Reference(r) = path {
+        path = &r.expr;
+    }
+    let served = &call.args[1];
+    let method_router = is_actix_route(served)
+        || matches!(served, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
+            if METHODS.contains(&last_segment(&p.path).as_str())));
+    call.method == "route" && matches!(path, Expr::Path(_) | Expr::Field(_)) && method_router
 }
 
 /// `web::get().to(h)`, `web::method(Method::GET).to(h)`, `get().to(h)`.
@@ -380,7 +394,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
             [path, served],
         )
         | ("api_route_with", [path, served, _]) => {
-            let (path, loc) = str_lit(path, env)?;
+            let (path, loc) = str_lit(path, env).or_else(|| written_path(path, env))?;
             if static_files(served).is_some() {
                 r.entries.push(RouteEntry::Static { path, loc });
             } else {
@@ -402,6 +416,10 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         }
         // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`: the resource's own path.
         ("route", [served]) | ("to", [served]) => {
+            // `web::get().to(h)` is what serves a route, not a router: the call around it says where.
+            if is_method_builder(&call.receiver) {
+                return None;
+            }
             let loc = env.loc(syn::spanned::Spanned::span(&call.method));
             push_served(&mut r, "", served, loc, env);
         }
@@ -547,6 +565,40 @@ fn str_lit(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
         return None;
     };
     Some((s.value(), env.loc(s.span())))
+}
+
+/// actix's `web::get()`, `web::post()`, `web::method(..)`: what a route answers, without a path.
+fn is_method_builder(expr: &Expr) -> bool {
+    let Expr::Call(c) = expr else { return false };
+    let Expr::Path(p) = &*c.func else {
+        return false;
+    };
+    let segs = path_segments(&p.path);
+    let name = segs.last().map(String::as_str).unwrap_or("");
+    segs.len() >= 2
+        && segs[segs.len() - 2] == "web"
+        && (METHODS.contains(&name) || name == "method")
+}
+
+/// A path the code computes (`cfg.route(&routes.login, ..)`, `&article_slug`): hopcheck does not run
+/// code, so it keeps the expression as written, in braces (`/{routes.login}`), rather than guess.
+fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
+    let mut e = expr;
+    while let Expr::Reference(r) = e {
+        e = &r.expr;
+    }
+    if !matches!(e, Expr::Path(_) | Expr::Field(_)) {
+        return None;
+    }
+    let text: String = quote::ToTokens::to_token_stream(e)
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    Some((
+        format!("/{{{text}}}"),
+        env.loc(syn::spanned::Spanned::span(e)),
+    ))
 }
 
 /// Joins a nest prefix and a route path the way axum does: `/api` + `/` is `/api`.
