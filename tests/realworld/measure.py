@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Compare hopcheck's round trips per handler with the hand-counted labels in labels/.
+
+Usage: measure.py HOPCHECK CORPORA [SERVICE ...]
+
+CORPORA holds one checkout per service, named after its label file (labels/lemmy.md -> CORPORA/lemmy), at the
+commit the label names. Every label file ends with a summary table `| route | handler | file:line | N |` (N may be
+followed by words); each row
+is matched with the route hopcheck reports for the handler at that file and line. All runs use the labels'
+convention: a cache-aside lookup counts its miss. `--build` also tells hopcheck which `#[cfg]` build is deployed
+where a label names one (vaultwarden on PostgreSQL).
+
+Prints one line per handler that is not exact, then a table per service: exact, over / under, within 1.5x, and
+the largest ratio.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LABELS = os.path.join(HERE, "labels")
+BUILD = {"vaultwarden": '[build]\ncfg = ["postgresql"]\nfeatures = ["postgresql"]\n'}
+
+
+def labels(service):
+    rows = []
+    for line in open(os.path.join(LABELS, service + ".md"), encoding="utf-8"):
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        count = re.match(r"(\d+)\b", cells[3]) if len(cells) == 4 else None
+        if not count:
+            continue
+        m = re.search(r"([\w./-]+\.rs):(\d+)", cells[2])
+        if m:
+            rows.append((cells[0], cells[1], m.group(1), int(m.group(2)), int(count.group(1))))
+    return rows
+
+
+def run(binary, corpus, service, build):
+    cfg = '[assume]\ncache = "miss"\n' + (BUILD.get(service, "") if build else "")
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write(cfg)
+    out = subprocess.run(
+        [binary, "check", corpus, "--format", "json", "-q", "--check-unrouted", "--config", f.name],
+        capture_output=True, text=True)
+    os.unlink(f.name)
+    return json.loads(out.stdout)["routes"]
+
+
+def price(routes, route, handler, file, line):
+    name = handler.split("::")[-1].split(" ")[0]
+    near = [r for r in routes if r["file"].endswith(file) and abs(r["line"] - line) <= 12]
+    if not near:
+        near = [r for r in routes if r["file"].endswith(file) and r["handler"] == name]
+    if not near:
+        return None
+    method = route.split(" ")[0]
+    same = [r for r in near if r["method"] == method] or near
+    return max(r["round_trips"] for r in same)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    build = "--build" in sys.argv
+    binary, corpora, services = args[0], args[1], args[2:]
+    if not services:
+        services = sorted(f[:-3] for f in os.listdir(LABELS) if f.endswith(".md") and f != "README.md")
+    total = [0, 0, 0, 0, 0]
+    table = []
+    for service in services:
+        routes = run(binary, os.path.join(corpora, service), service, build)
+        exact = over = under = within = 0
+        worst = 1.0
+        rows = labels(service)
+        for route, handler, file, line, truth in rows:
+            got = price(routes, route, handler, file, line)
+            if got is None:
+                print(f"{service}: {route} ({file}:{line}) not found, label {truth}")
+                under += 1
+                worst = max(worst, float("inf"))
+                continue
+            ratio = max(got, truth, 1) / max(min(got, truth), 1) if got != truth else 1.0
+            if got == truth:
+                exact += 1
+            else:
+                over += got > truth
+                under += got < truth
+                print(f"{service}: {route} ({file}:{line}) label {truth}, hopcheck {got}")
+            within += ratio <= 1.5
+            worst = max(worst, ratio)
+        table.append((service, len(rows), exact, over, under, within, worst))
+        for i, v in enumerate((len(rows), exact, over, under, within)):
+            total[i] += v
+    print("\n| service | handlers | exact | over / under | within 1.5x | largest ratio |")
+    print("|---|---:|---:|---|---:|---:|")
+    for s, n, e, o, u, w, r in table:
+        print(f"| {s} | {n} | {e} | {o}/{u} | {w} | {r:.2f} |")
+    n, e, o, u, w = total
+    print(f"| **total** | {n} | {e} ({100 * e / max(n, 1):.0f}%) | {o}/{u} | {w} | |")
+
+
+if __name__ == "__main__":
+    main()
