@@ -183,6 +183,30 @@ fn prices_are_exactly_their_marks() {
     }
 }
 
+/// A router built in blocks (`let router = { ..; router.nest("/api", ..) };`, one per feature) keeps
+/// every block's routes with their prefixes.
+#[test]
+fn routers_built_in_blocks_keep_their_prefixes() {
+    let (_, json) = check_json(&fixtures().join("prices"), &[]);
+    let routes: Vec<(String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["handler"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (path, handler) in [("/api/v1/notes", "notes"), ("/graphql/explorer", "home")] {
+        assert!(
+            routes.contains(&(path.to_string(), handler.to_string())),
+            "{path} ({handler}) missing from {routes:?}"
+        );
+    }
+}
+
 /// Without `[build]`, hopcheck cannot know which `#[cfg(..)]` arm is compiled in: it prices the
 /// costliest and says so; with it, only the deployed build's arm counts (the fixture's own config).
 #[test]

@@ -2488,6 +2488,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     Some((first, router)) => (Some(first), router),
                     None => (name, &*init.expr),
                 };
+                // `let router = { let schema = ..; router.merge(..) };` (one block per feature): the
+                // block's statements run, and its value is the router the local holds.
+                if let (Some(name), Some((stmts, tail))) = (&name, router_block(router_init)) {
+                    for s in stmts {
+                        self.visit_stmt(s);
+                    }
+                    if let Some(entries) = self.router_expr(tail) {
+                        if let Some(ctx) = self.ctx() {
+                            ctx.router_locals.insert(name.clone(), entries);
+                        }
+                        return;
+                    }
+                }
                 // A router held in a local: its routes are counted where it is used.
                 if let Some(name) = &name {
                     if looks_like_router(router_init) {
@@ -3956,6 +3969,20 @@ fn split_router<'e>(pat: &syn::Pat, init: &'e Expr) -> Option<(String, &'e Expr)
     }
     match t.elems.first() {
         Some(syn::Pat::Ident(i)) => Some((i.ident.to_string(), &*m.receiver)),
+        _ => None,
+    }
+}
+
+/// A plain block whose value is a router (`{ use ..; let schema = ..; router.merge(..) }`): its
+/// statements before the value, and the value.
+fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
+    let Expr::Block(b) = expr else { return None };
+    if b.label.is_some() {
+        return None;
+    }
+    let (last, before) = b.block.stmts.split_last()?;
+    match last {
+        syn::Stmt::Expr(tail, None) if looks_like_router(tail) => Some((before, tail)),
         _ => None,
     }
 }
