@@ -1864,7 +1864,8 @@ fn a_rocket_connection_guard_is_a_pool_check() {
 
 /// tokio-postgres prepares a statement given as SQL text in a round trip of its own before it runs it;
 /// a prepared statement, `query_typed` and the simple protocol (`simple_query`, `batch_execute`) make
-/// one round trip; deadpool's `prepare_cached` asks the database once per connection only.
+/// one round trip; deadpool's `prepare_cached` asks the database once per connection only (a cache, priced
+/// as `assume.cache` says).
 #[test]
 fn tokio_postgres_prepares_sql_text_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -1925,6 +1926,18 @@ fn app() -> Router {
     assert_eq!(priced("/cached"), (1, 0, 80.0));
     assert_eq!(priced("/typed"), (1, 0, 80.0));
     assert_eq!(priced("/simple"), (1, 0, 80.0));
+    // `prepare_cached` is a cache: where misses are assumed, its preparing is a round trip too.
+    let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}[assume]\ncache = \"miss\"\n"),
+    )
+    .unwrap();
+    let (_, misses) = check_json(dir.path(), &[]);
+    let cached = route(&misses, "GET", "/cached");
+    assert_eq!(cached["round_trips"], 2);
+    assert_eq!(cached["trips"][0]["kind"], "prepare");
+    assert_eq!(route(&misses, "GET", "/prepared")["round_trips"], 2);
 }
 
 #[test]

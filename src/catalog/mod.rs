@@ -130,6 +130,10 @@ pub struct CallSpec {
     /// before running it (tokio-postgres).
     #[serde(default)]
     pub prepares_text: bool,
+    /// A statement cache (deadpool-postgres' `prepare_cached`): it asks the database only when the
+    /// connection has not prepared that statement yet, a branch `assume.cache` settles.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 /// What a round trip reaches: a database (priced to its primary or replica), or another service (a cache, an

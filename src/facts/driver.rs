@@ -46,6 +46,8 @@ pub struct TripShape<'e> {
     pub checkout: bool,
     /// Given SQL text, the library prepares it in a round trip first.
     pub prepares_text: bool,
+    /// A statement cache's lookup (deadpool-postgres' `prepare_cached`): a round trip only on a miss.
+    pub cached: bool,
     /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
     /// method of that name answers instead when the receiver is one of its types.
     pub method: Option<&'e ExprMethodCall>,
@@ -263,6 +265,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         service: false,
         checkout: true,
         prepares_text: false,
+        cached: false,
         method: None,
     }
 }
@@ -398,6 +401,7 @@ fn builder_trip<'e>(
         service: b.endpoint == Some(EndpointSpec::Service),
         checkout: b.checkout_ping,
         prepares_text: false,
+        cached: false,
         method: None,
     })
 }
@@ -458,6 +462,7 @@ fn method_trip<'e, 'c>(
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        cached: c.cached,
         method: Some(call),
     })
 }
@@ -511,6 +516,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        cached: c.cached,
         method: None,
     })
 }
@@ -572,6 +578,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         service: false,
         checkout: builder.checkout_ping,
         prepares_text: false,
+        cached: false,
         method: None,
     })
 }

@@ -1561,9 +1561,11 @@ impl<'a, 's> Visitor<'a, 's> {
             receiver: self.receiver_path(&m.receiver),
             args: m.args.len(),
         });
+        let cached = shape.cached;
+        self.facts.cached_lookups |= cached;
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
-        ctx.push(Step::Trip(Trip {
+        let trip = Step::Trip(Trip {
             id,
             loc,
             call_loc,
@@ -1584,7 +1586,20 @@ impl<'a, 's> Visitor<'a, 's> {
             prepare,
             target: None,
             or_method,
-        }));
+        });
+        // A statement cache asks the database only on a miss: a branch `assume.cache` settles.
+        if cached {
+            let miss = vec![
+                Step::Guard {
+                    on: super::Guarded::Cache,
+                    pattern: "miss".into(),
+                },
+                trip,
+            ];
+            ctx.push(Step::Branch(vec![miss, Vec::new()]));
+        } else {
+            ctx.push(trip);
+        }
     }
 
     /// `conn.transaction(|c| async move { .. })`: BEGIN, the closure's statements on the transaction,
@@ -1607,6 +1622,7 @@ impl<'a, 's> Visitor<'a, 's> {
             service: false,
             checkout: false,
             prepares_text: false,
+            cached: false,
             method: None,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
