@@ -291,8 +291,9 @@ pub struct Call {
     /// Hands a transaction or a connection to the callee (`load(&txn, id)`, `save(&mut conn, ..)`): its
     /// statements then run on that one connection, so such calls cannot run at once.
     pub on_connection: bool,
-    /// Per argument (receiver left out), the constant it passes, as a `Step::Guard` pattern reads it:
-    /// `Some`, `None`, `true`, `false`, a variant's name, or `len=N` for a literal list. Empty when none.
+    /// Per argument, then a method call's receiver (`self` of the callee), the constant it passes, as a
+    /// `Step::Guard` pattern reads it: `Some`, `None`, `true`, `false`, a variant's name, or `len=N` for a
+    /// literal list. Empty when none.
     pub consts: Vec<Option<String>>,
     /// The types a turbofish names (`resolve::<ApubPerson, Person>(..)`, `.with::<User, Delete>(..)`),
     /// last path segments, in order: they bind the callee's own type parameters.

@@ -412,12 +412,18 @@ impl<'a, 's> Visitor<'a, 's> {
             .map(|(n, _)| n.clone())
             .collect();
         let typed = params.clone();
+        let receiver_at = param_types.len();
         let body = self.walk_body(|v| {
             if let Some(ctx) = v.ctx() {
                 ctx.route_sinks = sinks;
                 ctx.params = typed;
                 // What a parameter holds derives from its extractor, if it has one: the model gives the
                 // extractor's call the id `u32::MAX - position`.
+                // `self` comes after the others, as a method call's receiver follows its arguments
+                // among the constants it passes (`HtmlCached::Admin.handle(req)` → `match self`).
+                if has_self {
+                    ctx.param_pos.insert("self".into(), receiver_at);
+                }
                 for (position, names) in bound {
                     if let [name] = names.as_slice() {
                         ctx.param_pos.insert(name.clone(), position);
@@ -619,6 +625,26 @@ impl<'a, 's> Visitor<'a, 's> {
                 ctx.local_types.push((name.clone(), ty));
             }
             return vec![name];
+        }
+        // An enum's unit variant (`Page::Attributes.render(db)`, `Self::Admin.handle(req)`): typed as
+        // the enum.
+        if let Expr::Path(p) = inner {
+            let segs = driver::path_segments(&p.path);
+            if let [.., ty, variant] = segs.as_slice() {
+                let upper = |s: &str| s.starts_with(|c: char| c.is_ascii_uppercase());
+                let ty = match (ty.as_str(), &self.impl_ctx) {
+                    ("Self", Some((own, _))) => Some(own.clone()),
+                    ("Self", None) => None,
+                    (other, _) => upper(other).then(|| other.to_string()),
+                };
+                if let (Some(ty), true) = (ty, upper(variant) && variant_name(&p.path).is_some()) {
+                    let name = segs.join("::");
+                    if let Some(ctx) = self.ctx() {
+                        ctx.local_types.push((name.clone(), ty));
+                    }
+                    return vec![name];
+                }
+            }
         }
         // A value a call made (`FolderCipher::new(..).save(conn)`): typed as the call's result.
         if let Expr::Call(c) = driver::strip_plumbing(inner) {
@@ -838,7 +864,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 self.set_types(base);
             }
             Expr::MethodCall(m) => {
-                self.set_consts(m.args.iter());
+                self.set_consts(m.args.iter().chain(std::iter::once(&*m.receiver)));
                 self.set_types(base);
                 // A GraphQL executor (`schema.execute(request)`, juniper's `request.execute(&schema,
                 // &ctx)`) runs the resolvers the query names: their round trips are not on this path
@@ -2814,7 +2840,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 args: m.args.len(),
             };
             self.plain_call(callee, m.method.span(), span::of_method_call(m), mark);
-            self.set_consts(m.args.iter());
+            self.set_consts(m.args.iter().chain(std::iter::once(&*m.receiver)));
             self.set_types_of(m.turbofish.as_ref(), m.args.iter());
         }
     }
@@ -3294,7 +3320,9 @@ fn yield_tag(e: &Expr) -> Option<String> {
 fn variant_name(path: &syn::Path) -> Option<String> {
     let name = driver::last_segment(path);
     let variant = path.segments.len() >= 2 || name == "None";
-    (variant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
+    // `Method::GET`, `crate::POOL`: constants and statics, whose value the name does not say.
+    let constant = name.len() > 1 && !name.chars().any(|c| c.is_ascii_lowercase());
+    (variant && !constant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
 }
 
 /// An arm that holds only a parameter's guard holds nothing. (A guard on a call's result is kept: the
