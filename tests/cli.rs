@@ -2223,3 +2223,70 @@ fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
         ]
     );
 }
+
+#[test]
+fn actix_scopes_held_in_locals_keep_their_prefix_as_routes_are_added() {
+    // `let mut route = web::scope("/customers")`, then `route = route.service(..)` in blocks: every
+    // resource is under the scope; a scope whose path the code computes keeps it as written.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"
+use actix_web::{web, App, HttpResponse, Scope};
+pub struct Customers;
+impl Customers {
+    pub fn server(state: AppState) -> Scope {
+        let mut route = web::scope("/customers").app_data(web::Data::new(state));
+        #[cfg(feature = "olap")]
+        {
+            route = route.service(web::resource("/{id}/mandates").route(web::get().to(mandates)));
+        }
+        route = route
+            .service(web::resource("").route(web::post().to(create)))
+            .service(web::resource("/{id}").route(web::delete().to(delete)));
+        route
+    }
+}
+pub struct Payments;
+impl Payments {
+    pub fn server(state: AppState) -> Scope {
+        let base_path = format!("/{}/payments", state.prefix);
+        web::scope(&base_path).service(web::resource("/{id}").route(web::get().to(mandates)))
+    }
+}
+async fn create(state: web::Data<AppState>) -> HttpResponse { sqlx::query("INSERT INTO c VALUES (1)").execute(&state.pool).await.ok(); HttpResponse::Ok().finish() }
+async fn delete(state: web::Data<AppState>) -> HttpResponse { sqlx::query("DELETE FROM c").execute(&state.pool).await.ok(); HttpResponse::Ok().finish() }
+async fn mandates(state: web::Data<AppState>) -> HttpResponse { sqlx::query("SELECT 1").fetch_one(&state.pool).await.ok(); HttpResponse::Ok().finish() }
+#[derive(Clone)]
+pub struct AppState { pool: sqlx::PgPool, prefix: String }
+fn app(state: AppState) {
+    let _ = App::new().service(Customers::server(state.clone())).service(Payments::server(state));
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    let mut routes: Vec<String> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            "DELETE /customers/{id}",
+            "GET /customers/{id}/mandates",
+            "GET /{base_path}/{id}",
+            "POST /customers",
+        ]
+    );
+}

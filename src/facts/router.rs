@@ -15,8 +15,8 @@ use super::{AttrRoute, Loc, RouteEntry};
 
 /// What router evaluation needs from the visitor.
 pub trait RouterEnv {
-    /// The entries of a local router variable, which is consumed by the expression using it.
-    fn take_local(&mut self, name: &str) -> Option<Vec<RouteEntry>>;
+    /// A local router variable, which is consumed by the expression using it.
+    fn take_local(&mut self, name: &str) -> Option<Router>;
     /// Is this name a parameter that collects routes (actix's `cfg: &mut web::ServiceConfig`)?
     fn is_route_sink(&self, name: &str) -> bool;
     /// Registers a closure used as a handler and returns the name it is known by.
@@ -152,7 +152,15 @@ pub fn makes_router(expr: &Expr) -> bool {
         return false;
     };
     let segs = path_segments(&p.path);
+    // actix's `web::scope("/customers")` and `web::resource("/x")` (held in a local and added to).
+    let scoped = call.args.len() == 1
+        && match segs.as_slice() {
+            [.., last] if last == "scope" || last == "resource" => true,
+            [.., ty, new] => new == "new" && (ty == "Scope" || ty == "Resource"),
+            _ => false,
+        };
     is_router_root(expr)
+        || scoped
         || BUILT
             .iter()
             .any(|b| segs.len() >= 2 && segs[segs.len() - 2..] == b[..])
@@ -219,15 +227,16 @@ pub fn is_router_root(expr: &Expr) -> bool {
 }
 
 /// A router being built: entries relative to its own prefix (actix `web::scope("/api")` and
-/// `web::resource("/x")`, loco `.prefix(..)`); `finish` applies it.
-#[derive(Default)]
-struct Router {
+/// `web::resource("/x")`, loco `.prefix(..)`); `finish` applies it. A router held in a local keeps its
+/// prefix unapplied, so that what is added to it later (`route = route.service(..)`) is under it too.
+#[derive(Default, Debug, Clone)]
+pub struct Router {
     prefix: String,
     entries: Vec<RouteEntry>,
 }
 
 impl Router {
-    fn finish(self) -> Vec<RouteEntry> {
+    pub fn finish(self) -> Vec<RouteEntry> {
         if self.prefix.is_empty() {
             return self.entries;
         }
@@ -242,6 +251,11 @@ impl Router {
 /// Evaluates a router expression into its entries; `None` if it is not a router.
 pub fn eval_router(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<RouteEntry>> {
     eval(expr, env).map(Router::finish)
+}
+
+/// Evaluates a router expression whose value a local holds: its prefix is kept for what is added later.
+pub fn eval_local_router(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
+    eval(expr, env)
 }
 
 fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
@@ -269,7 +283,9 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                         .first()
                         .and_then(|e| str_lit(e, env))
                         .map(|(s, _)| s),
-                    other => str_lit(other, env).map(|(s, _)| s),
+                    other => str_lit(other, env)
+                        .or_else(|| written_path(other, env))
+                        .map(|(s, _)| s),
                 };
                 if let Some(prefix) = prefix {
                     return Some(Router {
@@ -356,11 +372,8 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
         }
         Expr::Path(p) if p.path.segments.len() == 1 => {
             let name = last_segment(&p.path);
-            if let Some(entries) = env.take_local(&name) {
-                return Some(Router {
-                    prefix: String::new(),
-                    entries,
-                });
+            if let Some(local) = env.take_local(&name) {
+                return Some(local);
             }
             env.is_route_sink(&name).then(Router::default)
         }
@@ -427,7 +440,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
             "nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route" | "nest_api_service",
             [prefix, inner],
         ) => {
-            let (prefix, loc) = str_lit(prefix, env)?;
+            let (prefix, loc) = str_lit(prefix, env).or_else(|| written_path(prefix, env))?;
             if static_files(inner).is_some() {
                 r.entries.push(RouteEntry::Static { path: prefix, loc });
             } else if let Some(inner) = eval_router(inner, env) {
@@ -447,7 +460,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                     None => None,
                 };
                 match local {
-                    Some(entries) => r.entries.extend(entries),
+                    Some(local) => r.entries.extend(local.finish()),
                     None => r.entries.push(RouteEntry::Mount {
                         prefix: String::new(),
                         target: path_segments(&p.path),

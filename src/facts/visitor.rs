@@ -170,7 +170,7 @@ struct FnCtx {
     stmt_new: Vec<u32>,
     locals: HashMap<String, Local>,
     routes: Vec<RouteEntry>,
-    router_locals: HashMap<String, Vec<RouteEntry>>,
+    router_locals: HashMap<String, router::Router>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
     /// Locals holding a transaction's result (`let r = conn.transaction(..).await;`) → its COMMIT's id:
@@ -542,8 +542,8 @@ impl<'a, 's> Visitor<'a, 's> {
         // Router locals never consumed by another router still serve requests (`axum::serve(l, app)`).
         let mut leftover: Vec<_> = ctx.router_locals.into_iter().collect();
         leftover.sort_by_key(|(name, _)| name.clone());
-        for (_, entries) in leftover {
-            routes.extend(entries);
+        for (_, local) in leftover {
+            routes.extend(local.finish());
         }
         (steps, routes)
     }
@@ -2154,6 +2154,12 @@ impl<'a, 's> Visitor<'a, 's> {
         router::eval_router(expr, self)
     }
 
+    /// The router a local is given (`let mut route = web::scope("/customers")`), its prefix kept.
+    fn local_router(&mut self, expr: &Expr) -> Option<router::Router> {
+        self.ctx()?;
+        router::eval_local_router(expr, self)
+    }
+
     fn in_fn(&self) -> bool {
         !self.fns.is_empty()
     }
@@ -2164,7 +2170,7 @@ impl RouterEnv for Visitor<'_, '_> {
         self.method_helpers.get(name).cloned()
     }
 
-    fn take_local(&mut self, name: &str) -> Option<Vec<RouteEntry>> {
+    fn take_local(&mut self, name: &str) -> Option<router::Router> {
         self.ctx()?.router_locals.remove(name)
     }
 
@@ -2536,9 +2542,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     for s in stmts {
                         self.visit_stmt(s);
                     }
-                    if let Some(entries) = self.router_expr(tail) {
+                    if let Some(local) = self.local_router(tail) {
                         if let Some(ctx) = self.ctx() {
-                            ctx.router_locals.insert(name.clone(), entries);
+                            ctx.router_locals.insert(name.clone(), local);
                         }
                         return;
                     }
@@ -2546,9 +2552,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 // A router held in a local: its routes are counted where it is used.
                 if let Some(name) = &name {
                     if looks_like_router(router_init) {
-                        if let Some(entries) = self.router_expr(router_init) {
+                        if let Some(local) = self.local_router(router_init) {
                             if let Some(ctx) = self.ctx() {
-                                ctx.router_locals.insert(name.clone(), entries);
+                                ctx.router_locals.insert(name.clone(), local);
                             }
                             return;
                         }
@@ -2680,9 +2686,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     // `app = app.route(…)`: the router local grows.
                     if let Some(name) = single_path_ident(&a.left) {
                         if looks_like_router(&a.right) {
-                            if let Some(entries) = self.router_expr(&a.right) {
+                            if let Some(local) = self.local_router(&a.right) {
                                 if let Some(ctx) = self.ctx() {
-                                    ctx.router_locals.insert(name, entries);
+                                    ctx.router_locals.insert(name, local);
                                 }
                                 return;
                             }
