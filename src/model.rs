@@ -1891,6 +1891,14 @@ impl Index {
             ty = func(id).returns.clone()?;
             made_by = Some(id);
         }
+        // A getter's result (`state.store()`): what the method it resolves to returns.
+        if let Some(rest) = ty.strip_prefix(crate::facts::METHOD_RETURNS) {
+            let (base, getter) = rest.rsplit_once(crate::facts::FIELD)?;
+            let base: Vec<String> = base.split(crate::facts::FIELD).map(String::from).collect();
+            let id = self.resolve_method(from, caller, getter, &base, 0, func)?;
+            ty = func(id).returns.clone()?;
+            made_by = Some(id);
+        }
         if let Some(index) = element {
             let elems = ty.strip_prefix('(')?.strip_suffix(')')?;
             ty = elems.split(',').nth(index)?.to_string();

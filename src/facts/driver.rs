@@ -589,7 +589,7 @@ pub fn is_transaction_closure(call: &ExprMethodCall) -> bool {
     let name = call.method.to_string();
     matches!(
         name.as_str(),
-        "transaction" | "run_transaction" | "transaction_with_config" | "run"
+        "transaction" | "run_transaction" | "transaction_with_config" | "transaction_async" | "run"
     ) && call.args.iter().any(|a| matches!(a, Expr::Closure(_)))
         && (name != "run"
             || matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "build_transaction"))

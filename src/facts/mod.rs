@@ -41,6 +41,9 @@ pub const FAILS: &str = "?";
 /// A local bound to a place (`let db = &state.0.database;`) is typed `PLACE` + the place's path, its
 /// parts joined by `FIELD`: its type is that place's.
 pub const PLACE: &str = "~";
+/// A value a method returns (`state.store()` in `state.store().find(..)`) is typed `METHOD_RETURNS` + the
+/// receiver's path and the method's name, joined by `FIELD`: its type is what that method returns.
+pub const METHOD_RETURNS: &str = "->";
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]

@@ -660,6 +660,28 @@ impl<'a, 's> Visitor<'a, 's> {
         if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
             *first = ctx.current_name(std::mem::take(first));
         }
+        // A getter's result (`state.store().find(..)`, `self.repo().get(..)`): typed as what the
+        // getter returns.
+        if let (true, Expr::MethodCall(m)) = (path.is_empty(), driver::strip_plumbing(inner)) {
+            let mut base = field_path(&m.receiver);
+            if let (Some(first), Some(ctx)) = (base.first_mut(), self.fns.last()) {
+                *first = ctx.current_name(std::mem::take(first));
+            }
+            if m.args.is_empty() && !base.is_empty() {
+                let getter = m.method.to_string();
+                let name = format!("{}.{getter}()", base.join("."));
+                let ty = format!(
+                    "{}{}{}{getter}",
+                    super::METHOD_RETURNS,
+                    base.join(super::FIELD),
+                    super::FIELD
+                );
+                if let Some(ctx) = self.ctx() {
+                    ctx.local_types.push((name.clone(), ty));
+                }
+                return vec![name];
+            }
+        }
         path
     }
 
@@ -2098,7 +2120,11 @@ impl<'a, 's> Visitor<'a, 's> {
                         .any(|c| builder.send.iter().any(|s| c.method == s));
                     (!sends).then(|| Local::Query(sql, self.builder_index(builder)))
                 } else if matches!(inner, Expr::Field(_) | Expr::Reference(_))
-                    || matches!(inner, Expr::MethodCall(m) if m.method == "clone")
+                    || matches!(inner, Expr::MethodCall(m) if m.args.is_empty() && matches!(
+                        m.method.to_string().as_str(),
+                        // The same value, or what the box or the lock around it holds.
+                        "clone" | "as_ref" | "as_deref" | "as_mut" | "borrow" | "deref" | "get_ref"
+                    ))
                 {
                     let (expr, _) = driver::executor_text(inner);
                     Some(Local::Executor {
@@ -3271,6 +3297,17 @@ fn value_type(init: &Expr) -> Option<String> {
         Expr::Field(_) => {
             let place = field_path(init);
             (place.len() > 1).then(|| format!("{}{}", super::PLACE, place.join(super::FIELD)))
+        }
+        // `state.store.as_ref()`, `state.pool.clone()`: what the field holds, through its box or `Arc`.
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(&*m.receiver, Expr::Field(_))
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "clone" | "as_ref" | "as_deref" | "as_mut" | "borrow" | "deref" | "get_ref"
+                ) =>
+        {
+            value_type(&m.receiver)
         }
         _ => None,
     }
