@@ -630,6 +630,23 @@ impl<'a, 's> Visitor<'a, 's> {
         // the enum.
         if let Expr::Path(p) = inner {
             let segs = driver::path_segments(&p.path);
+            // A unit struct's value (`AdminApiAuth.authenticate(..)`): typed as the struct.
+            if let [unit] = segs.as_slice() {
+                let local = self.fns.last().is_some_and(|c| {
+                    c.params
+                        .iter()
+                        .chain(&c.local_types)
+                        .any(|(n, _)| n == unit)
+                });
+                let type_like = unit.starts_with(|c: char| c.is_ascii_uppercase())
+                    && unit.chars().any(|c| c.is_ascii_lowercase());
+                if !local && type_like {
+                    if let Some(ctx) = self.ctx() {
+                        ctx.local_types.push((unit.clone(), unit.clone()));
+                    }
+                    return vec![unit.clone()];
+                }
+            }
             if let [.., ty, variant] = segs.as_slice() {
                 let upper = |s: &str| s.starts_with(|c: char| c.is_ascii_uppercase());
                 let ty = match (ty.as_str(), &self.impl_ctx) {
@@ -3277,11 +3294,14 @@ fn value_type(init: &Expr) -> Option<String> {
                         || f.starts_with("from")
                         || f.starts_with("with")
                 });
+                let upper = |s: &str| s.starts_with(|ch: char| ch.is_ascii_uppercase());
+                let last = segs.last()?;
                 match ty {
-                    Some(ty)
-                        if constructor && ty.starts_with(|ch: char| ch.is_ascii_uppercase()) =>
-                    {
-                        Some(ty.clone())
+                    Some(ty) if constructor && upper(ty) => Some(ty.clone()),
+                    // A tuple struct or a variant built in place (`MerchantIdAuth(id)`,
+                    // `Auth::Key(k)`): the struct, or the enum. (`Some(x)` and `Ok(x)` say nothing.)
+                    _ if upper(last) && !matches!(last.as_str(), "Some" | "Ok" | "Err") => {
+                        Some(ty.filter(|t| upper(t)).unwrap_or(last).clone())
                     }
                     // Any other call: its type is what the function it reaches returns.
                     _ => Some(format!("{}{}", super::RETURNED_BY, segs.join("::"))),
