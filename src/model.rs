@@ -612,7 +612,7 @@ fn resolve_from(
                     };
                     sites.push(CallSite {
                         callee: c.callee.clone(),
-                        consts: c.consts.clone(),
+                        consts: c.consts.iter().map(|t| index.with_defaults(t)).collect(),
                         types,
                         fixed,
                     });
@@ -916,6 +916,15 @@ fn arm_yield(arm: &[Step]) -> Option<String> {
     Some(end.clone())
 }
 
+/// What a struct value (`{GetUser..;use_resolver=false}`) holds in `field`, if it says.
+fn struct_field<'v>(value: &'v str, field: &str) -> Option<&'v str> {
+    let inner = value.strip_prefix('{')?.strip_suffix('}')?;
+    inner
+        .split(';')
+        .skip(1)
+        .find_map(|kv| kv.strip_prefix(field)?.strip_prefix('='))
+}
+
 /// Does an arm that needs `pattern` run when the callee yields `value`? `Ok(x)`/`Some(x)` (and a plain
 /// `Ok` yield) stand for any value but an error or a `None`.
 fn outcome_admits(pattern: &str, value: &str) -> bool {
@@ -1047,7 +1056,17 @@ fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
 /// Does an arm that needs `pattern` (`Some`, `!Some`, `true`, a variant) run when the parameter holds
 /// `value`? A list's length says nothing of its arms.
 fn pattern_admits(pattern: &str, value: &str) -> bool {
-    if value.starts_with("len=") {
+    // `.domain=Some`: a field of a struct whose fields the caller spells (`{GetUser..;domain=None}`).
+    if let Some(test) = pattern.strip_prefix('.') {
+        let Some((field, needs)) = test.split_once('=') else {
+            return true;
+        };
+        return match struct_field(value, field) {
+            Some(held) if held != "?" => pattern_admits(needs, held),
+            _ => true,
+        };
+    }
+    if value.starts_with("len=") || value.starts_with('{') {
         return true;
     }
     // `Some|len=1`: a `Some` of a one-element list.
@@ -1302,6 +1321,8 @@ pub struct Index {
     fields: FxHashMap<String, FxHashMap<String, String>>,
     /// Type alias → the type it names.
     aliases: FxHashMap<String, String>,
+    /// Struct → what its fields hold where the code leaves them out (`TypeFacts::defaults`).
+    defaults: FxHashMap<String, Vec<(String, String)>>,
     /// `impl Deref for State { type Target = Inner; }`: State → Inner.
     derefs: FxHashMap<String, String>,
     /// The analysed code's traits.
@@ -1347,6 +1368,7 @@ impl Index {
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
             aliases: FxHashMap::default(),
+            defaults: FxHashMap::default(),
             derefs: FxHashMap::default(),
             traits: FxHashSet::default(),
             supertraits: FxHashMap::default(),
@@ -1412,6 +1434,9 @@ impl Index {
                 }
                 let fields = index.fields.entry(t.name.clone()).or_default();
                 fields.extend(t.fields.iter().cloned());
+                if !t.defaults.is_empty() {
+                    index.defaults.insert(t.name.clone(), t.defaults.clone());
+                }
             }
             for (ty, tr) in &file.impls {
                 let new = index
@@ -1893,9 +1918,14 @@ impl Index {
         }
         // A getter's result (`state.store()`): what the method it resolves to returns.
         if let Some(rest) = ty.strip_prefix(crate::facts::METHOD_RETURNS) {
-            let (base, getter) = rest.rsplit_once(crate::facts::FIELD)?;
+            let (call, args) = rest.rsplit_once('/')?;
+            let (base, getter) = call.rsplit_once(crate::facts::FIELD)?;
             let base: Vec<String> = base.split(crate::facts::FIELD).map(String::from).collect();
-            let id = self.resolve_method(from, caller, getter, &base, 0, func)?;
+            // Not a local typed by its own method (`let x = x.next()`).
+            if base.first() == Some(first) && receiver.len() == 1 {
+                return None;
+            }
+            let id = self.resolve_method(from, caller, getter, &base, args.parse().ok()?, func)?;
             ty = func(id).returns.clone()?;
             made_by = Some(id);
         }
@@ -1929,6 +1959,36 @@ impl Index {
             ty = self.concrete(from, ty);
         }
         Some(ty)
+    }
+
+    /// A struct value whose other fields take their defaults (`{GetUser..;username=?}`), with those
+    /// defaults spelled out (`{GetUser;username=?;domain=None}`).
+    fn with_defaults(&self, tag: &Option<String>) -> Option<String> {
+        let tag = tag.as_ref()?;
+        let Some(inner) = tag.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+            return Some(tag.clone());
+        };
+        let mut parts = inner.split(';');
+        let head = parts.next().unwrap_or_default();
+        let Some(ty) = head.strip_suffix("..") else {
+            return Some(tag.clone());
+        };
+        let set: Vec<&str> = parts.collect();
+        let mut out = format!("{{{ty}");
+        for kv in &set {
+            out.push(';');
+            out.push_str(kv);
+        }
+        for (field, value) in self.defaults.get(ty).into_iter().flatten() {
+            if !set
+                .iter()
+                .any(|kv| kv.split('=').next() == Some(field.as_str()))
+            {
+                out.push_str(&format!(";{field}={value}"));
+            }
+        }
+        out.push('}');
+        Some(out)
     }
 
     /// The type of `owner.field`, also where `owner` derefs to the struct that has the field.

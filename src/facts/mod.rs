@@ -41,8 +41,9 @@ pub const FAILS: &str = "?";
 /// A local bound to a place (`let db = &state.0.database;`) is typed `PLACE` + the place's path, its
 /// parts joined by `FIELD`: its type is that place's.
 pub const PLACE: &str = "~";
-/// A value a method returns (`state.store()` in `state.store().find(..)`) is typed `METHOD_RETURNS` + the
-/// receiver's path and the method's name, joined by `FIELD`: its type is what that method returns.
+/// A value a method returns (`state.store()` in `state.store().find(..)`, `let a = accounts.get(id).await?`)
+/// is typed `METHOD_RETURNS` + the receiver's path and the method's name, joined by `FIELD`, then `/` and
+/// how many arguments it takes: its type is what that method returns.
 pub const METHOD_RETURNS: &str = "->";
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
@@ -109,6 +110,10 @@ pub struct TypeFacts {
     pub is_trait: bool,
     /// For a trait, the traits it requires (`trait FullRepo: AliasRepo + HashRepo`), last segments.
     pub supertraits: Vec<String>,
+    /// The value a field takes where the code leaves it out (`..Default::default()`, a builder's unset
+    /// field), as a guard pattern reads it: an `Option` is `None`, a `bool` is `false`, a list is
+    /// `len=0`, `#[builder(default = true)]` is `true`. Only fields whose default is one of those.
+    pub defaults: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

@@ -62,6 +62,7 @@ pub fn extract(
                 last_local_types: Vec::new(),
                 macros,
                 macro_depth: 0,
+                expanding: Vec::new(),
                 tail_arms: false,
                 cfg_walked: false,
                 method_helpers: file
@@ -184,6 +185,8 @@ struct FnCtx {
     params: Vec<(String, String)>,
     /// The position of each parameter bound by a plain name (`prefetched: Option<&Owner>`).
     param_pos: HashMap<String, usize>,
+    /// Locals bound to a constant a call may pass on (`let get_user = GetUser::builder()..build();`).
+    local_consts: HashMap<String, String>,
     /// Locals whose type the code spells (`let x = Type::new(..)`, `let x: Type = ..`).
     local_types: Vec<(String, String)>,
     /// Names bound again with a type of their own (a local shadowing a parameter): the name their
@@ -265,6 +268,8 @@ struct Visitor<'a, 's> {
     macros: &'a MacroTable,
     /// How many macro expansions the current code sits in.
     macro_depth: usize,
+    /// The analysed code's macros being expanded, innermost last.
+    expanding: Vec<String>,
     /// The file's helpers that wrap a method router around a handler (`get_internal` → `GET`).
     method_helpers: HashMap<String, String>,
     /// The `if`/`match` about to be walked ends the function: its arms' values are what it yields.
@@ -688,7 +693,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 let getter = m.method.to_string();
                 let name = format!("{}.{getter}()", base.join("."));
                 let ty = format!(
-                    "{}{}{}{getter}",
+                    "{}{}{}{getter}/0",
                     super::METHOD_RETURNS,
                     base.join(super::FIELD),
                     super::FIELD
@@ -925,8 +930,20 @@ impl<'a, 's> Visitor<'a, 's> {
     fn set_consts<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
         // A parameter handed on (`to_json(.., cipher_sync_data, ..)`) passes whatever this function
         // was given: `param:N`, filled in where this function runs with constants.
+        let local_const = |a: &Expr| {
+            let mut a = a;
+            while let Expr::Reference(r) = a {
+                a = &r.expr;
+            }
+            let name = single_path_ident(a)?;
+            self.fns.last()?.local_consts.get(&name).cloned()
+        };
         let consts: Vec<Option<String>> = args
-            .map(|a| const_tag(a).or_else(|| self.param_at(a).map(|p| format!("param:{p}"))))
+            .map(|a| {
+                const_tag(a)
+                    .or_else(|| local_const(a))
+                    .or_else(|| self.param_at(a).map(|p| format!("param:{p}")))
+            })
             .collect();
         if consts.iter().all(Option::is_none) {
             return;
@@ -1146,9 +1163,23 @@ impl<'a, 's> Visitor<'a, 's> {
         if self.macro_depth >= super::macros::MAX_DEPTH || !self.macros.defines(&name) {
             return false;
         }
+        // `::tokio::try_join!(..)` names another crate's macro; so do `tokio::try_join!(..)` (a join the
+        // catalog knows) and `$crate::tokio::try_join!(..)` inside the expansion of the analysed code's
+        // own `try_join!` that wraps it. (`$crate::name!` is the macro itself.)
+        let first = m.path.segments.first().map(|s| s.ident.to_string());
+        let qualified = m.path.segments.len() > 2
+            || (m.path.segments.len() == 2
+                && !matches!(first.as_deref(), Some("crate" | "self" | "super")));
+        let known_join = driver::is_join_macro(&m.path, self.catalog).is_some();
+        if m.path.leading_colon.is_some()
+            || (qualified && (known_join || self.expanding.contains(&name)))
+        {
+            return false;
+        }
         let Some(tokens) = self.macros.expand(&name, &m.tokens, m.path.span()) else {
             return false;
         };
+        self.expanding.push(name);
         self.macro_depth += 1;
         let visited = if let Ok(e) = syn::parse2::<Expr>(tokens.clone()) {
             self.visit_expr(&e);
@@ -1162,6 +1193,7 @@ impl<'a, 's> Visitor<'a, 's> {
             false
         };
         self.macro_depth -= 1;
+        self.expanding.pop();
         visited
     }
 
@@ -1243,6 +1275,22 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         match e {
             Expr::Call(_) | Expr::Struct(_) => value_type(e),
+            // A service's or a repository's answer (`let account = accounts.get(id).await?`): what
+            // the method returns.
+            Expr::MethodCall(m) if m.turbofish.is_none() => {
+                let mut base = field_path(&m.receiver);
+                let ctx = self.fns.last()?;
+                let first = base.first_mut()?;
+                *first = ctx.current_name(std::mem::take(first));
+                Some(format!(
+                    "{}{}{}{}/{}",
+                    super::METHOD_RETURNS,
+                    base.join(super::FIELD),
+                    super::FIELD,
+                    m.method,
+                    m.args.len()
+                ))
+            }
             // diesel's `table.load::<Post>(conn)`, `.first::<Self>(conn)`: the type the turbofish names.
             Expr::MethodCall(m) => {
                 let args = m.turbofish.as_ref()?;
@@ -1388,15 +1436,20 @@ impl<'a, 's> Visitor<'a, 's> {
                 None => format!("!{t}"),
             })
         };
+        // What a test of `target` needs, both ways: of a parameter (`Some`, `!Some`), or of one of its
+        // fields (`.domain=Some`, `.domain=!Some`).
+        let tested = |target: &Expr, yes: String| {
+            let (p, field) = self.guard_target(target)?;
+            let prefix = field.map(|f| format!(".{f}=")).unwrap_or_default();
+            let no = negate(Some(yes.clone()))?;
+            Some((
+                p,
+                Some(format!("{prefix}{yes}")),
+                Some(format!("{prefix}{no}")),
+            ))
+        };
         match cond {
-            Expr::Let(l) => {
-                let yes = pattern_tag(&l.pat)?;
-                Some((
-                    self.param_at(&l.expr)?,
-                    Some(yes.clone()),
-                    negate(Some(yes)),
-                ))
-            }
+            Expr::Let(l) => tested(&l.expr, pattern_tag(&l.pat)?),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
                 let (p, yes, no) = self.param_test(&u.expr)?;
                 Some((p, no, yes))
@@ -1410,15 +1463,41 @@ impl<'a, 's> Visitor<'a, 's> {
                     "is_err" => "Err",
                     _ => return None,
                 };
-                let yes = Some(yes.to_string());
-                Some((self.param_at(&m.receiver)?, yes.clone(), negate(yes)))
+                tested(&m.receiver, yes.to_string())
             }
-            Expr::Path(_) => {
-                let p = self.param_at(cond)?;
-                Some((p, Some("true".into()), Some("false".into())))
-            }
+            Expr::Path(_) | Expr::Field(_) => tested(cond, "true".into()),
             _ => None,
         }
+    }
+
+    /// A parameter, or a field of one (`get_user.domain`, `self.allow_token`), that a guard tests: its
+    /// position, and the field.
+    fn guard_target(&self, e: &Expr) -> Option<(usize, Option<String>)> {
+        if let Some(p) = self.param_at(e) {
+            return Some((p, None));
+        }
+        let mut e = driver::strip_plumbing(e);
+        loop {
+            match e {
+                Expr::Reference(r) => e = &r.expr,
+                Expr::Paren(p) => e = &p.expr,
+                Expr::MethodCall(m)
+                    if m.args.is_empty()
+                        && matches!(
+                            m.method.to_string().as_str(),
+                            "as_ref" | "as_deref" | "clone"
+                        ) =>
+                {
+                    e = &m.receiver
+                }
+                _ => break,
+            }
+        }
+        let Expr::Field(f) = e else { return None };
+        let syn::Member::Named(field) = &f.member else {
+            return None;
+        };
+        Some((self.param_at(&f.base)?, Some(field.to_string())))
     }
 
     /// Types the item a loop or an iterator closure binds (`for a in &attachments`, `|a| ..` over
@@ -1766,6 +1845,8 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             Expr::Reference(r) => self.future(&r.expr),
             Expr::Paren(p) => self.future(&p.expr),
+            // What a macro's rule passed on (`$fut`).
+            Expr::Group(g) => self.future(&g.expr),
             Expr::MethodCall(m) => {
                 // An iterator of futures: the closure of `map` is one branch.
                 let closure = m.args.iter().find(|a| matches!(a, Expr::Closure(_)));
@@ -1789,10 +1870,33 @@ impl<'a, 's> Visitor<'a, 's> {
                     _ => self.awaited(expr, None),
                 }
             }
+            // `assert_send(fut)`, `timeout(limit, fut)`: a wrapper around a future held in a local.
+            Expr::Call(c) if self.wraps_pending(c).is_some() => {
+                if let Some(inner) = self.wraps_pending(c) {
+                    self.future(inner);
+                }
+            }
             Expr::Call(_) => self.awaited(expr, None),
             Expr::Path(_) => self.awaited(expr, None),
             other => self.visit_expr(other),
         }
+    }
+
+    /// The argument of a one-argument call (`assert_send(fut)`) that is a future held in a local, not
+    /// yet awaited, that makes round trips.
+    fn wraps_pending<'e>(&self, c: &'e syn::ExprCall) -> Option<&'e Expr> {
+        let ctx = self.fns.last()?;
+        let [mut arg] = c.args.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        while let Expr::Group(g) = arg {
+            arg = &g.expr;
+        }
+        let name = single_path_ident(arg)?;
+        ctx.pending
+            .get(&name)
+            .is_some_and(|steps| !steps.is_empty())
+            .then_some(arg)
     }
 
     /// A block whose value is a future: its statements run, then its last expression is awaited.
@@ -2295,6 +2399,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             syn::Type::Path(tp) => driver::last_segment(&tp.path),
             other => quote::ToTokens::to_token_stream(other).to_string(),
         };
+        // `use kitsune_db::model::Account as DbAccount; impl IntoMastodon for DbAccount`: the type's
+        // own name, which the rest of the code types values by.
+        let self_ty = self
+            .facts
+            .uses
+            .iter()
+            .find(|u| u.name == self_ty && u.path.last().is_some_and(|l| *l != self_ty))
+            .and_then(|u| u.path.last().cloned())
+            .unwrap_or(self_ty);
         let trait_name = i.trait_.as_ref().map(|(_, p, _)| driver::last_segment(p));
         if let Some(t) = &trait_name {
             self.facts.impls.push((self_ty.clone(), t.clone()));
@@ -2342,6 +2455,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.facts.types.push(TypeFacts {
             name: st.ident.to_string(),
             fields,
+            defaults: field_defaults(st),
             ..TypeFacts::default()
         });
     }
@@ -2627,8 +2741,22 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 if let Some(name) = &name {
-                    let ty =
-                        local_type(&local.pat, &init.expr).or_else(|| self.expr_type(&init.expr));
+                    // A constant the local may hand to a call (`let get_user = GetUser::builder()..`).
+                    let tag = const_tag(&init.expr);
+                    if let Some(ctx) = self.ctx() {
+                        match tag {
+                            Some(tag) => ctx.local_consts.insert(name.clone(), tag),
+                            None => ctx.local_consts.remove(name),
+                        };
+                    }
+                    // `let metadata = metadata.upsert(txn).await?`: the call's receiver is the binding
+                    // before this one, so the new one is not typed by it.
+                    let rebinds = match driver::strip_plumbing(&init.expr) {
+                        Expr::MethodCall(m) => field_path(&m.receiver).first() == Some(name),
+                        _ => false,
+                    };
+                    let ty = local_type(&local.pat, &init.expr)
+                        .or_else(|| (!rebinds).then(|| self.expr_type(&init.expr)).flatten());
                     if let Some(ty) = ty {
                         if let Some(ctx) = self.ctx() {
                             ctx.type_local(name.clone(), ty);
@@ -2698,6 +2826,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                     self.note_local(&name, &init.expr);
+
                     // A connection or transaction handle is not data: using it is no dependency on
                     // the round trip that opened it.
                     if let Some(ctx) = self.ctx() {
@@ -2763,6 +2892,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     Expr::Call(c) => mut_args(&c.args),
                     _ => Vec::new(),
                 };
+                // A local changed here (`query.page = Some(p)`, `query.set(..)`, `f(&mut query)`) no
+                // longer holds the constant it was bound to.
+                if let Some(ctx) = self.ctx() {
+                    for name in defines.iter().chain(&extends) {
+                        ctx.local_consts.remove(name);
+                    }
+                }
                 self.statement(Some(expr), defines, extends, |v| {
                     let mark = v.new_mark();
                     v.visit_expr(expr);
@@ -3020,7 +3156,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.visit_expr(&e.expr);
         let made = self.made_since(mark);
         let mut arms = Vec::new();
-        let on_param = self.param_at(&e.expr);
+        let on_param = self.guard_target(&e.expr);
         let on_call = self.tested_call(&made);
         self.controlled_by(&e.expr, &made, |v| {
             for arm in &e.arms {
@@ -3029,8 +3165,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Some(predicate) = crate::build::predicate(&arm.attrs) {
                         v.cfg_guard(predicate);
                     }
-                    if let (Some(param), None) = (on_param, &arm.guard) {
-                        v.guard(param, pattern_tag(&arm.pat));
+                    if let (Some((param, field)), None) = (&on_param, &arm.guard) {
+                        let prefix = field.as_ref().map(|f| format!(".{f}=")).unwrap_or_default();
+                        v.guard(
+                            *param,
+                            pattern_tag(&arm.pat).map(|t| format!("{prefix}{t}")),
+                        );
                     }
                     if let (Some(call), None) = (on_call, &arm.guard) {
                         v.guard_outcome(call, outcome_tag(&arm.pat));
@@ -3375,6 +3515,24 @@ fn yield_tag(e: &Expr) -> Option<String> {
             }
         }
         Expr::Path(p) => variant_name(&p.path),
+        // `GetUser { username, domain: None, ..Default::default() }`.
+        Expr::Struct(st) => {
+            let ty = driver::last_segment(&st.path);
+            let fields: Vec<(String, Option<String>)> = st
+                .fields
+                .iter()
+                .filter_map(|f| match &f.member {
+                    syn::Member::Named(n) => Some((n.to_string(), const_tag(&f.expr))),
+                    syn::Member::Unnamed(_) => None,
+                })
+                .collect();
+            let defaulted = st.rest.as_deref().is_some_and(|r| {
+                matches!(r, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
+                    if driver::last_segment(&p.path) == "default"))
+            });
+            (st.rest.is_none() || defaulted).then(|| struct_tag(&ty, defaulted, &fields))
+        }
+        Expr::MethodCall(_) => builder_tag(e),
         _ => None,
     }
 }
@@ -3434,6 +3592,110 @@ fn drop_bare_guards(arms: Vec<Vec<Step>>) -> Vec<Vec<Step>> {
     }
 }
 
+/// What each field of a struct holds where the code leaves it out, as guard patterns read it: under
+/// `#[derive(Default)]`, or a builder's `#[builder(default)]` / `#[builder(default = EXPR)]`.
+fn field_defaults(st: &syn::ItemStruct) -> Vec<(String, String)> {
+    let derives = |name: &str| {
+        st.attrs.iter().any(|a| {
+            a.path().is_ident("derive")
+                && a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                    .is_ok_and(|ps| ps.iter().any(|p| driver::last_segment(p) == name))
+        })
+    };
+    let derived = derives("Default");
+    let builder = derives("TypedBuilder") || derives("Builder");
+    if !derived && !builder {
+        return Vec::new();
+    }
+    let of_type = |ty: &syn::Type| -> Option<String> {
+        let syn::Type::Path(p) = ty else { return None };
+        match driver::last_segment(&p.path).as_str() {
+            "Option" => Some("None".into()),
+            "bool" => Some("false".into()),
+            "Vec" => Some("len=0".into()),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for f in &st.fields {
+        let Some(name) = &f.ident else { continue };
+        // `#[builder(default)]`, `#[builder(default = true)]`.
+        let mut from_builder = None;
+        for a in f.attrs.iter().filter(|a| a.path().is_ident("builder")) {
+            let _ = a.parse_nested_meta(|m| {
+                if m.path.is_ident("default") {
+                    from_builder = Some(match m.input.peek(Token![=]) {
+                        true => m.value()?.parse::<Expr>().ok().and_then(|e| const_tag(&e)),
+                        false => of_type(&f.ty),
+                    });
+                } else if m.input.peek(Token![=]) {
+                    m.value()?.parse::<Expr>()?;
+                } else if m.input.peek(syn::token::Paren) {
+                    m.parse_nested_meta(|inner| {
+                        if inner.input.peek(Token![=]) {
+                            inner.value()?.parse::<Expr>()?;
+                        }
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            });
+        }
+        let value = match (builder, from_builder) {
+            (true, Some(v)) => v,
+            (true, None) if !derived => None,
+            _ => of_type(&f.ty),
+        };
+        if let Some(v) = value {
+            out.push((name.to_string(), v));
+        }
+    }
+    out
+}
+
+/// A struct's value whose fields the code spells, as guard patterns read it: `{Type;a=None;b=?}`, the
+/// fields it sets (`?` where the value is not a constant), and `..` after the name where the rest take
+/// their defaults (`..Default::default()`, a builder's unset fields).
+fn struct_tag(ty: &str, rest_default: bool, fields: &[(String, Option<String>)]) -> String {
+    let mut tag = format!("{{{ty}{}", if rest_default { ".." } else { "" });
+    for (f, v) in fields {
+        // A struct inside is not followed.
+        let v = v.as_deref().filter(|v| !v.starts_with('{')).unwrap_or("?");
+        tag.push_str(&format!(";{f}={v}"));
+    }
+    tag.push('}');
+    tag
+}
+
+/// `GetUser::builder().username(u).use_resolver(false).build()`: the struct a builder makes, with the
+/// fields it sets.
+fn builder_tag(e: &Expr) -> Option<String> {
+    let Expr::MethodCall(build) = e else {
+        return None;
+    };
+    if build.method != "build" || !build.args.is_empty() {
+        return None;
+    }
+    let (root, calls) = driver::chain(&build.receiver);
+    let Expr::Call(c) = root else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    let segs = driver::path_segments(&p.path);
+    let [.., ty, builder] = segs.as_slice() else {
+        return None;
+    };
+    if builder != "builder" || !ty.starts_with(|ch: char| ch.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut fields = Vec::new();
+    for call in calls {
+        let [arg] = call.args.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        fields.push((call.method.to_string(), const_tag(arg)));
+    }
+    Some(struct_tag(ty, true, &fields))
+}
+
 /// The constant an argument passes, as guards name it: `Some(..)` → `Some`, `None`, `true`, `false`, an
 /// enum variant (`DeleteType::Soft` → `Soft`), or `len=N` for a literal list (`&[email]`, `vec![a, b]`).
 fn const_tag(arg: &Expr) -> Option<String> {
@@ -3470,6 +3732,24 @@ fn const_tag(arg: &Expr) -> Option<String> {
             _ => None,
         },
         Expr::Path(p) => variant_name(&p.path),
+        // `GetUser { username, domain: None, ..Default::default() }`.
+        Expr::Struct(st) => {
+            let ty = driver::last_segment(&st.path);
+            let fields: Vec<(String, Option<String>)> = st
+                .fields
+                .iter()
+                .filter_map(|f| match &f.member {
+                    syn::Member::Named(n) => Some((n.to_string(), const_tag(&f.expr))),
+                    syn::Member::Unnamed(_) => None,
+                })
+                .collect();
+            let defaulted = st.rest.as_deref().is_some_and(|r| {
+                matches!(r, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
+                    if driver::last_segment(&p.path) == "default"))
+            });
+            (st.rest.is_none() || defaulted).then(|| struct_tag(&ty, defaulted, &fields))
+        }
+        Expr::MethodCall(_) => builder_tag(e),
         _ => None,
     }
 }
