@@ -3515,24 +3515,6 @@ fn yield_tag(e: &Expr) -> Option<String> {
             }
         }
         Expr::Path(p) => variant_name(&p.path),
-        // `GetUser { username, domain: None, ..Default::default() }`.
-        Expr::Struct(st) => {
-            let ty = driver::last_segment(&st.path);
-            let fields: Vec<(String, Option<String>)> = st
-                .fields
-                .iter()
-                .filter_map(|f| match &f.member {
-                    syn::Member::Named(n) => Some((n.to_string(), const_tag(&f.expr))),
-                    syn::Member::Unnamed(_) => None,
-                })
-                .collect();
-            let defaulted = st.rest.as_deref().is_some_and(|r| {
-                matches!(r, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
-                    if driver::last_segment(&p.path) == "default"))
-            });
-            (st.rest.is_none() || defaulted).then(|| struct_tag(&ty, defaulted, &fields))
-        }
-        Expr::MethodCall(_) => builder_tag(e),
         _ => None,
     }
 }
