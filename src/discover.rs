@@ -1,5 +1,6 @@
 //! Which files to analyse: the `.rs` files under the root, honouring `.gitignore`, skipping hidden folders,
-//! `target/`, and the `tests/` and `benches/` folders of a crate (test code is not a request path); and
+//! `target/`, and the `tests/`, `benches/` and `examples/` folders of a crate (test and example code is not a
+//! request path); and
 //! the crates the root's crates depend on by path (`shared = { path = "../shared" }`) inside the same git
 //! repository (or under the root, outside a repository): a manifest cannot send hopcheck reading
 //! elsewhere on the machine.
@@ -148,12 +149,13 @@ fn walk(dir: &Path, root: &Path, in_repo: bool) -> Vec<Found> {
             if name == "target" || name == "node_modules" {
                 return false;
             }
-            // `tests/` and `benches/` next to a Cargo.toml are test code.
-            let crate_test_dir = (name == "tests" || name == "benches")
+            // `tests/` and `benches/` next to a Cargo.toml are test code; `examples/` are programs that
+            // show how to use the crate, not the service (a client library's example server).
+            let crate_side_dir = (name == "tests" || name == "benches" || name == "examples")
                 && e.path()
                     .parent()
                     .is_some_and(|p| p.join("Cargo.toml").is_file());
-            !crate_test_dir
+            !crate_side_dir
         })
         .build();
     let mut out = Vec::new();

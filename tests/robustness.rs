@@ -86,7 +86,7 @@ fn symlink_loops_are_not_followed() {
 }
 
 #[test]
-fn gitignored_target_and_test_folders_are_skipped() {
+fn gitignored_target_test_and_example_folders_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Cargo.toml", b"[package]\nname = \"x\"\n");
     write(dir.path(), ".gitignore", b"/generated\n");
@@ -96,6 +96,7 @@ fn gitignored_target_and_test_folders_are_skipped() {
         "target/debug/b.rs",
         "tests/it.rs",
         "benches/b.rs",
+        "examples/server.rs",
         ".hidden/c.rs",
     ] {
         let name = place.replace(['/', '.'], "_");
