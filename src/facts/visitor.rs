@@ -1941,6 +1941,28 @@ impl<'a, 's> Visitor<'a, 's> {
             return false;
         };
         self.visit_expr(root);
+        // `service.posts(..).await?.map_err(..).and_then(|post| mapper.map(post))`: the closure's
+        // parameter is one of the stream's items, typed as what the call that made it returns.
+        let keeps_items = calls
+            .iter()
+            .take_while(|c| !std::ptr::eq(**c, adapter))
+            .all(|c| {
+                matches!(
+                    c.method.to_string().as_str(),
+                    "map_err" | "err_into" | "boxed" | "fuse"
+                )
+            });
+        if let ([syn::Pat::Ident(param)], true) = (
+            &closure.inputs.iter().cloned().collect::<Vec<_>>()[..],
+            keeps_items,
+        ) {
+            if let Some(ty) = self.expr_type(root) {
+                let name = param.ident.to_string();
+                if let Some(ctx) = self.ctx() {
+                    ctx.type_local(name, ty);
+                }
+            }
+        }
         let body = self.frame(|v| v.future(&closure.body));
         let loc = self.loc(adapter.method.span());
         if body.is_empty() {
@@ -4163,8 +4185,10 @@ fn core_type(ty: &syn::Type) -> Option<String> {
         syn::Type::Reference(r) => core_type(&r.elem),
         syn::Type::Paren(p) => core_type(&p.elem),
         syn::Type::Group(g) => core_type(&g.elem),
-        syn::Type::TraitObject(t) => first_trait(&t.bounds),
-        syn::Type::ImplTrait(t) => first_trait(&t.bounds),
+        syn::Type::TraitObject(t) => item_type(&t.bounds).or_else(|| first_trait(&t.bounds)),
+        // `impl Stream<Item = Result<Post>>`, `impl Iterator<Item = Post>`: what it yields, as a
+        // collection is typed by its items.
+        syn::Type::ImplTrait(t) => item_type(&t.bounds).or_else(|| first_trait(&t.bounds)),
         // `(Article, User)`: each element's type, for locals destructured from it.
         syn::Type::Tuple(t) if !t.elems.is_empty() => {
             let elems: Vec<String> = t
@@ -4198,6 +4222,29 @@ fn core_type(ty: &syn::Type) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The items of a stream or an iterator (`Stream<Item = Result<Post>>` → `Post`).
+fn item_type(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
+    bounds.iter().find_map(|b| {
+        let syn::TypeParamBound::Trait(t) = b else {
+            return None;
+        };
+        let seg = t.path.segments.last()?;
+        if !matches!(
+            seg.ident.to_string().as_str(),
+            "Stream" | "TryStream" | "Iterator" | "DoubleEndedIterator" | "ExactSizeIterator"
+        ) {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::AssocType(at) if at.ident == "Item" => core_type(&at.ty),
+            _ => None,
+        })
+    })
 }
 
 fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
