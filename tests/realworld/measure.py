@@ -50,10 +50,15 @@ def run(binary, corpus, service, build):
 
 
 def price(routes, route, handler, file, line):
+    """The price of the handler the label names: by file and name, else the route nearest its line."""
     name = handler.split("::")[-1].split(" ")[0]
-    near = [r for r in routes if r["file"].endswith(file) and abs(r["line"] - line) <= 12]
-    if not near:
-        near = [r for r in routes if r["file"].endswith(file) and r["handler"] == name]
+    in_file = [r for r in routes if r["file"].endswith(file)]
+    named = [r for r in in_file if r["handler"] == name]
+    if named:
+        nearest = min(abs(r["line"] - line) for r in named)
+        near = [r for r in named if abs(r["line"] - line) == nearest]
+    else:
+        near = [r for r in in_file if abs(r["line"] - line) <= 12]
     if not near:
         return None
     method = route.split(" ")[0]
