@@ -3041,10 +3041,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let mark = self.new_mark();
         visit::visit_expr_method_call(self, m);
         if self.in_fn() {
-            let callee = Callee::Method {
-                name: m.method.to_string(),
-                receiver: self.receiver_path(&m.receiver),
-                args: m.args.len(),
+            // rocket 0.4's synchronous `request.guard::<User>()` inside a guard: that guard's
+            // `from_request`.
+            let guard = (m.method == "guard" && m.args.is_empty())
+                .then(|| match m.turbofish.as_ref()?.args.first() {
+                    Some(syn::GenericArgument::Type(ty)) => core_type(ty),
+                    _ => None,
+                })
+                .flatten();
+            let callee = match guard {
+                Some(g) => Callee::Path(vec![g, "from_request".to_string()]),
+                None => Callee::Method {
+                    name: m.method.to_string(),
+                    receiver: self.receiver_path(&m.receiver),
+                    args: m.args.len(),
+                },
             };
             self.plain_call(callee, m.method.span(), span::of_method_call(m), mark);
             self.set_consts(m.args.iter().chain(std::iter::once(&*m.receiver)));

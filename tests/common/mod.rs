@@ -55,7 +55,13 @@ pub fn marks(text: &str) -> Vec<(u32, String)> {
         let Some((_, rest)) = line.split_once("//~") else {
             continue;
         };
-        for lint in rest.split_whitespace() {
+        // Up to the next mark on the line (`//~ sequential-queries //= 2`).
+        for lint in rest
+            .split("//")
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+        {
             out.push((i as u32 + 1, lint.to_string()));
         }
     }
@@ -178,8 +184,10 @@ fn marked(dir: &Path, marker: &str) -> Vec<(String, u32, String)> {
             .replace('\\', "/");
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, line) in text.lines().enumerate() {
+            // A mark runs to the next one on the line (`//= 2 //~ sequential-queries`).
             if let Some((_, rest)) = line.split_once(marker) {
-                out.push((rel.clone(), i as u32 + 1, rest.trim().to_string()));
+                let own = rest.split("//").next().unwrap_or_default();
+                out.push((rel.clone(), i as u32 + 1, own.trim().to_string()));
             }
         }
     }
