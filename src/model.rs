@@ -1141,10 +1141,18 @@ fn add_extractors(model: &mut Model) {
         let mut calls: Vec<Step> = Vec::new();
         let params = model.func(h).param_types.clone();
         for (i, (ty, loc)) in params.iter().enumerate() {
+            // The handler's own module's extractor first (two modules may each define a
+            // `PageContext`), then its crate's.
             let found = by_type.get(ty).and_then(|ids| {
+                let module = &model.func(h).module;
                 ids.iter()
                     .copied()
-                    .find(|&id| crate_of(model, id) == crate_of(model, h))
+                    .find(|&id| model.func(id).module == *module)
+                    .or_else(|| {
+                        ids.iter()
+                            .copied()
+                            .find(|&id| crate_of(model, id) == crate_of(model, h))
+                    })
                     .or(ids.first().copied())
             });
             if let Some(target) = found {
