@@ -2290,3 +2290,35 @@ fn app(state: AppState) {
         ]
     );
 }
+
+#[test]
+fn mount_prefixes_put_together_from_literals_and_names_keep_the_names_as_written() {
+    // `[basepath, "/api"].concat()` and `format!("{}/admin", basepath)`: the literal parts as they are, the
+    // computed ones in braces, never dropped.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"
+#[rocket::get("/x")]
+async fn x(conn: DbConn) -> String { sqlx::query("SELECT 1").execute(&conn).await; String::new() }
+pub fn core_routes() -> Vec<rocket::Route> { rocket::routes![x] }
+async fn launch(basepath: &str) {
+    let _ = rocket::custom(config)
+        .mount([basepath, "/api"].concat(), core_routes())
+        .mount(format!("{}/admin", basepath), core_routes())
+        .mount(concat!("/v", "1"), core_routes());
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    let mut paths: Vec<&str> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/v1/x", "/{basepath}/admin/x", "/{basepath}/api/x"]);
+}

@@ -184,7 +184,7 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
             | "api_route" | "mount" | "nest_route" | "nest_api_service" | "route_with_tsr",
             2,
-        ) => first_is_str(call) || computed_route(call),
+        ) => first_is_str(call) || computed_route(call) || composed_prefix(call),
         ("api_route_with", 3) => first_is_str(call),
         ("merge" | "configure" | "add_route" | "service" | "routes", 1) => true,
         // actix `web::resource("/x").route(web::get().to(h))`, `.to(h)`, `.default_service(web::to(h))`.
@@ -193,6 +193,19 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
         ("prefix", 1) => first_is_str(call),
         _ => false,
     }
+}
+
+/// `.mount([basepath, "/api"].concat(), routes())`, `.nest(&format!("{base}/v1"), api)`: a prefix the code
+/// puts together from literals and names.
+fn composed_prefix(call: &ExprMethodCall) -> bool {
+    let mut prefix = &call.args[0];
+    while let Expr::Reference(r) = prefix {
+        prefix = &r.expr;
+    }
+    matches!(
+        call.method.to_string().as_str(),
+        "mount" | "nest" | "nest_service" | "nest_no_strip" | "nest_route" | "nest_api_service"
+    ) && path_parts(prefix).is_some()
 }
 
 /// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`: a route whose path is a
@@ -600,6 +613,15 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
     while let Expr::Reference(r) = e {
         e = &r.expr;
     }
+    // `[basepath, "/api"].concat()`, `concat!("/api", "/v1")`, `format!("{}/api", base)`: the literal
+    // parts as they are, the computed ones as written (`/{basepath}/api`).
+    if let Some(parts) = path_parts(e) {
+        let mut path: String = parts.concat();
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        return Some((path, env.loc(syn::spanned::Spanned::span(e))));
+    }
     if !matches!(e, Expr::Path(_) | Expr::Field(_)) {
         return None;
     }
@@ -612,6 +634,67 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
         format!("/{{{text}}}"),
         env.loc(syn::spanned::Spanned::span(e)),
     ))
+}
+
+/// The parts of a path the code puts together: literals as they are, names and fields as `{written}`.
+fn path_parts(e: &Expr) -> Option<Vec<String>> {
+    let part = |e: &Expr| -> Option<String> {
+        let mut e = e;
+        while let Expr::Reference(r) = e {
+            e = &r.expr;
+        }
+        match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            Expr::Path(_) | Expr::Field(_) => {
+                let text: String = quote::ToTokens::to_token_stream(e)
+                    .to_string()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                Some(format!("{{{text}}}"))
+            }
+            _ => None,
+        }
+    };
+    match e {
+        Expr::MethodCall(m) if m.method == "concat" && m.args.is_empty() => match &*m.receiver {
+            Expr::Array(a) => a.elems.iter().map(part).collect(),
+            _ => None,
+        },
+        Expr::Macro(m) if matches!(last_segment(&m.mac.path).as_str(), "concat" | "format") => {
+            let args = syn::parse::Parser::parse2(
+                Punctuated::<Expr, Token![,]>::parse_terminated,
+                m.mac.tokens.clone(),
+            )
+            .ok()?;
+            let parts: Vec<String> = args.iter().map(part).collect::<Option<_>>()?;
+            if last_segment(&m.mac.path) == "concat" {
+                return Some(parts);
+            }
+            // `format!("{}/api", base)`, `format!("{base}/api")`: each `{..}` is the next argument,
+            // or the name it holds.
+            let (template, rest) = parts.split_first()?;
+            let mut rest = rest.iter();
+            let mut out = String::new();
+            let mut chars = template.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c != '{' {
+                    out.push(c);
+                    continue;
+                }
+                let inner: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                match inner.as_str() {
+                    "" => out.push_str(rest.next()?),
+                    name => out.push_str(&format!("{{{name}}}")),
+                }
+            }
+            Some(vec![out])
+        }
+        _ => None,
+    }
 }
 
 /// Joins a nest prefix and a route path the way axum does: `/api` + `/` is `/api`.
