@@ -615,53 +615,52 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
     }
     // `[basepath, "/api"].concat()`, `concat!("/api", "/v1")`, `format!("{}/api", base)`: the literal
     // parts as they are, the computed ones as written (`/{basepath}/api`).
-    if let Some(parts) = path_parts(e) {
-        let mut path: String = parts.concat();
-        if !path.starts_with('/') {
-            path.insert(0, '/');
+    let parts = path_parts(e).or_else(|| Some(vec![written_part(e)?]).filter(|_| !is_str(e)))?;
+    let mut path: String = parts.concat();
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    Some((path, env.loc(syn::spanned::Spanned::span(e))))
+}
+
+fn is_str(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        })
+    )
+}
+
+/// A part of a path: a literal as it is, a name or a field as written, in braces (`{routes.login}`).
+fn written_part(e: &Expr) -> Option<String> {
+    let mut e = e;
+    while let Expr::Reference(r) = e {
+        e = &r.expr;
+    }
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        Expr::Path(_) | Expr::Field(_) => {
+            let text: String = quote::ToTokens::to_token_stream(e)
+                .to_string()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            Some(format!("{{{text}}}"))
         }
-        return Some((path, env.loc(syn::spanned::Spanned::span(e))));
+        _ => None,
     }
-    if !matches!(e, Expr::Path(_) | Expr::Field(_)) {
-        return None;
-    }
-    let text: String = quote::ToTokens::to_token_stream(e)
-        .to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    Some((
-        format!("/{{{text}}}"),
-        env.loc(syn::spanned::Spanned::span(e)),
-    ))
 }
 
 /// The parts of a path the code puts together: literals as they are, names and fields as `{written}`.
 fn path_parts(e: &Expr) -> Option<Vec<String>> {
-    let part = |e: &Expr| -> Option<String> {
-        let mut e = e;
-        while let Expr::Reference(r) = e {
-            e = &r.expr;
-        }
-        match e {
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
-            Expr::Path(_) | Expr::Field(_) => {
-                let text: String = quote::ToTokens::to_token_stream(e)
-                    .to_string()
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                Some(format!("{{{text}}}"))
-            }
-            _ => None,
-        }
-    };
     match e {
         Expr::MethodCall(m) if m.method == "concat" && m.args.is_empty() => match &*m.receiver {
-            Expr::Array(a) => a.elems.iter().map(part).collect(),
+            Expr::Array(a) => a.elems.iter().map(written_part).collect(),
             _ => None,
         },
         Expr::Macro(m) if matches!(last_segment(&m.mac.path).as_str(), "concat" | "format") => {
@@ -670,7 +669,7 @@ fn path_parts(e: &Expr) -> Option<Vec<String>> {
                 m.mac.tokens.clone(),
             )
             .ok()?;
-            let parts: Vec<String> = args.iter().map(part).collect::<Option<_>>()?;
+            let parts: Vec<String> = args.iter().map(written_part).collect::<Option<_>>()?;
             if last_segment(&m.mac.path) == "concat" {
                 return Some(parts);
             }
@@ -679,7 +678,7 @@ fn path_parts(e: &Expr) -> Option<Vec<String>> {
             let (template, rest) = parts.split_first()?;
             let mut rest = rest.iter();
             let mut out = String::new();
-            let mut chars = template.chars().peekable();
+            let mut chars = template.chars();
             while let Some(c) = chars.next() {
                 if c != '{' {
                     out.push(c);
