@@ -2292,9 +2292,10 @@ fn app(state: AppState) {
 }
 
 #[test]
-fn mount_prefixes_put_together_from_literals_and_names_keep_the_names_as_written() {
+fn mount_prefixes_put_together_from_literals_and_names_keep_the_names_as_written_and_appended_lists_mount(
+) {
     // `[basepath, "/api"].concat()` and `format!("{}/admin", basepath)`: the literal parts as they are, the
-    // computed ones in braces, never dropped.
+    // computed ones in braces, never dropped; a list of routes that others are appended to mounts them all.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("src")).unwrap();
     std::fs::write(
@@ -2302,12 +2303,22 @@ fn mount_prefixes_put_together_from_literals_and_names_keep_the_names_as_written
         r#"
 #[rocket::get("/x")]
 async fn x(conn: DbConn) -> String { sqlx::query("SELECT 1").execute(&conn).await; String::new() }
+#[rocket::post("/y")]
+async fn y(conn: DbConn) -> String { sqlx::query("DELETE FROM y").execute(&conn).await; String::new() }
 pub fn core_routes() -> Vec<rocket::Route> { rocket::routes![x] }
+/// Routes gathered by appending other functions' routes.
+pub fn all_routes() -> Vec<rocket::Route> {
+    let mut more = rocket::routes![y];
+    let mut routes = Vec::new();
+    routes.append(&mut core_routes());
+    routes.append(&mut more);
+    routes
+}
 async fn launch(basepath: &str) {
     let _ = rocket::custom(config)
         .mount([basepath, "/api"].concat(), core_routes())
         .mount(format!("{}/admin", basepath), core_routes())
-        .mount(concat!("/v", "1"), core_routes());
+        .mount(concat!("/v", "1"), all_routes());
 }
 "#,
     )
@@ -2320,5 +2331,8 @@ async fn launch(basepath: &str) {
         .map(|r| r["path"].as_str().unwrap())
         .collect();
     paths.sort();
-    assert_eq!(paths, ["/v1/x", "/{basepath}/admin/x", "/{basepath}/api/x"]);
+    assert_eq!(
+        paths,
+        ["/v1/x", "/v1/y", "/{basepath}/admin/x", "/{basepath}/api/x"]
+    );
 }

@@ -249,6 +249,17 @@ pub struct Router {
 }
 
 impl Router {
+    /// Adds routes that another router made, with their own prefixes.
+    pub fn extend(&mut self, entries: Vec<RouteEntry>) {
+        let prefix = std::mem::take(&mut self.prefix);
+        let mut mine = std::mem::take(&mut self.entries);
+        if !prefix.is_empty() {
+            mine = mine.into_iter().map(|e| prefixed(e, &prefix)).collect();
+        }
+        mine.extend(entries);
+        self.entries = mine;
+    }
+
     pub fn finish(self) -> Vec<RouteEntry> {
         if self.prefix.is_empty() {
             return self.entries;

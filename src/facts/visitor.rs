@@ -181,6 +181,9 @@ struct FnCtx {
     vectors: HashSet<String>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
     route_sinks: Vec<String>,
+    /// The function returns routes (rocket's `fn routes() -> Vec<Route>`): a list it appends other
+    /// functions' routes to is a router.
+    returns_routes: bool,
     /// The function's parameters and their types.
     params: Vec<(String, String)>,
     /// The position of each parameter bound by a plain name (`prefetched: Option<&Owner>`).
@@ -418,9 +421,17 @@ impl<'a, 's> Visitor<'a, 's> {
             .collect();
         let typed = params.clone();
         let receiver_at = param_types.len();
+        let returns_routes = match &sig.output {
+            syn::ReturnType::Type(_, ty) => quote::ToTokens::to_token_stream(ty)
+                .to_string()
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == "Route"),
+            syn::ReturnType::Default => false,
+        };
         let body = self.walk_body(|v| {
             if let Some(ctx) = v.ctx() {
                 ctx.route_sinks = sinks;
+                ctx.returns_routes = returns_routes;
                 ctx.params = typed;
                 // What a parameter holds derives from its extractor, if it has one: the model gives the
                 // extractor's call the id `u32::MAX - position`.
@@ -2914,6 +2925,30 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     Expr::Call(c) => mut_args(&c.args),
                     _ => Vec::new(),
                 };
+                // `routes.append(&mut accounts::routes())` in a function that returns routes: the list
+                // is a router, and what is appended is mounted with it.
+                if let Expr::MethodCall(m) = expr {
+                    let list = single_path_ident(&m.receiver);
+                    let adds = matches!(m.method.to_string().as_str(), "append" | "extend");
+                    let returns_routes = self.fns.last().is_some_and(|c| c.returns_routes);
+                    if let (Some(list), true, true, [arg]) = (
+                        list,
+                        adds,
+                        returns_routes,
+                        &m.args.iter().collect::<Vec<_>>()[..],
+                    ) {
+                        let mut inner = *arg;
+                        while let Expr::Reference(r) = inner {
+                            inner = &r.expr;
+                        }
+                        if let Some(entries) = self.router_expr(inner) {
+                            if let Some(ctx) = self.ctx() {
+                                ctx.router_locals.entry(list).or_default().extend(entries);
+                            }
+                            return;
+                        }
+                    }
+                }
                 // A local changed here (`query.page = Some(p)`, `query.set(..)`, `f(&mut query)`) no
                 // longer holds the constant it was bound to.
                 if let Some(ctx) = self.ctx() {
