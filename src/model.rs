@@ -916,6 +916,15 @@ fn arm_yield(arm: &[Step]) -> Option<String> {
     Some(end.clone())
 }
 
+/// A constant handed on from the caller's parameter (`param:2`), or from a field of it (`param:2.page_cursor`).
+fn handed_on(value: &str) -> Option<(usize, Option<&str>)> {
+    let rest = value.strip_prefix("param:")?;
+    match rest.split_once('.') {
+        Some((p, field)) => Some((p.parse().ok()?, Some(field))),
+        None => Some((rest.parse().ok()?, None)),
+    }
+}
+
 /// What a struct value (`{GetUser..;use_resolver=false}`) holds in `field`, if it says.
 fn struct_field<'v>(value: &'v str, field: &str) -> Option<&'v str> {
     let inner = value.strip_prefix('{')?.strip_suffix('}')?;
@@ -988,7 +997,7 @@ fn with_constants(model: &mut Model, target: usize, consts: &[Option<String>]) -
                     c.consts
                         .iter()
                         .flatten()
-                        .filter_map(|v| v.strip_prefix("param:")?.parse::<usize>().ok()),
+                        .filter_map(|v| handed_on(v).map(|(p, _)| p)),
                 ),
                 _ => {}
             }
@@ -1029,11 +1038,17 @@ fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
             // A parameter this function hands on passes the constant it holds here.
             Step::Call(c) => {
                 for value in c.consts.iter_mut() {
-                    let given = value
-                        .as_deref()
-                        .and_then(|v| v.strip_prefix("param:")?.parse::<usize>().ok());
-                    if let Some(p) = given {
-                        *value = consts.get(p).cloned().flatten();
+                    if let Some((p, field)) = value.as_deref().and_then(handed_on) {
+                        let held = consts.get(p).cloned().flatten();
+                        // `&self.page_cursor`: that field of the struct the caller spelled.
+                        *value = match field {
+                            Some(f) => held
+                                .as_deref()
+                                .and_then(|h| struct_field(h, f))
+                                .filter(|v| *v != "?")
+                                .map(String::from),
+                            None => held,
+                        };
                     }
                 }
             }

@@ -951,9 +951,13 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         let consts: Vec<Option<String>> = args
             .map(|a| {
-                const_tag(a)
-                    .or_else(|| local_const(a))
-                    .or_else(|| self.param_at(a).map(|p| format!("param:{p}")))
+                const_tag(a).or_else(|| local_const(a)).or_else(|| {
+                    // A parameter, or a field of one (`&self.page_cursor`), handed on.
+                    self.guard_target(a).map(|(p, field)| match field {
+                        Some(f) => format!("param:{p}.{f}"),
+                        None => format!("param:{p}"),
+                    })
+                })
             })
             .collect();
         if consts.iter().all(Option::is_none) {
