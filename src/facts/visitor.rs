@@ -689,26 +689,13 @@ impl<'a, 's> Visitor<'a, 's> {
                 return vec![name];
             }
         }
-        let mut path = field_path(receiver);
-        if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
-            *first = ctx.current_name(std::mem::take(first));
-        }
+        let path = self.current_path(receiver);
         // A getter's result (`state.store().find(..)`, `self.repo().get(..)`): typed as what the
         // getter returns.
         if let (true, Expr::MethodCall(m)) = (path.is_empty(), driver::strip_plumbing(inner)) {
-            let mut base = field_path(&m.receiver);
-            if let (Some(first), Some(ctx)) = (base.first_mut(), self.fns.last()) {
-                *first = ctx.current_name(std::mem::take(first));
-            }
-            if m.args.is_empty() && !base.is_empty() {
-                let getter = m.method.to_string();
-                let name = format!("{}.{getter}()", base.join("."));
-                let ty = format!(
-                    "{}{}{}{getter}/0",
-                    super::METHOD_RETURNS,
-                    base.join(super::FIELD),
-                    super::FIELD
-                );
+            if let (true, Some(ty)) = (m.args.is_empty(), self.method_returns(m)) {
+                let base = self.current_path(&m.receiver);
+                let name = format!("{}.{}()", base.join("."), m.method);
                 if let Some(ctx) = self.ctx() {
                     ctx.local_types.push((name.clone(), ty));
                 }
@@ -716,6 +703,32 @@ impl<'a, 's> Visitor<'a, 's> {
             }
         }
         path
+    }
+
+    /// The place an expression reads (`state.store`), its first name as the binding in scope here.
+    fn current_path(&self, e: &Expr) -> Vec<String> {
+        let mut path = field_path(e);
+        if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
+            *first = ctx.current_name(std::mem::take(first));
+        }
+        path
+    }
+
+    /// What `base.method(..)` returns, as the model reads it off the method it resolves to
+    /// (`METHOD_RETURNS`), where `base` is a place.
+    fn method_returns(&self, m: &syn::ExprMethodCall) -> Option<String> {
+        let base = self.current_path(&m.receiver);
+        if base.is_empty() || self.fns.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "{}{}{}{}/{}",
+            super::METHOD_RETURNS,
+            base.join(super::FIELD),
+            super::FIELD,
+            m.method,
+            m.args.len()
+        ))
     }
 
     fn new_mark(&mut self) -> usize {
@@ -1087,24 +1100,15 @@ impl<'a, 's> Visitor<'a, 's> {
     /// The position of a parameter a guard or a loop reads (`prefetched`, `&emails`, `flag`,
     /// `opt.as_ref()`), if the expression is one.
     fn param_at(&self, e: &Expr) -> Option<usize> {
-        let mut e = driver::strip_plumbing(e);
-        loop {
-            match e {
-                Expr::Reference(r) => e = &r.expr,
-                Expr::Paren(p) => e = &p.expr,
-                Expr::MethodCall(m)
-                    if m.args.is_empty()
-                        && matches!(
-                            m.method.to_string().as_str(),
-                            "as_ref" | "as_deref" | "iter" | "into_iter" | "as_slice" | "clone"
-                        ) =>
-                {
-                    e = &m.receiver
-                }
-                _ => break,
-            }
-        }
-        let name = single_path_ident(e)?;
+        let views = [
+            "as_ref",
+            "as_deref",
+            "iter",
+            "into_iter",
+            "as_slice",
+            "clone",
+        ];
+        let name = single_path_ident(through_views(e, &views))?;
         let ctx = self.fns.last()?;
         // Not a local that shadows it.
         if ctx.shadowed.contains_key(&name) {
@@ -1292,20 +1296,7 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Call(_) | Expr::Struct(_) => value_type(e),
             // A service's or a repository's answer (`let account = accounts.get(id).await?`): what
             // the method returns.
-            Expr::MethodCall(m) if m.turbofish.is_none() => {
-                let mut base = field_path(&m.receiver);
-                let ctx = self.fns.last()?;
-                let first = base.first_mut()?;
-                *first = ctx.current_name(std::mem::take(first));
-                Some(format!(
-                    "{}{}{}{}/{}",
-                    super::METHOD_RETURNS,
-                    base.join(super::FIELD),
-                    super::FIELD,
-                    m.method,
-                    m.args.len()
-                ))
-            }
+            Expr::MethodCall(m) if m.turbofish.is_none() => self.method_returns(m),
             // diesel's `table.load::<Post>(conn)`, `.first::<Self>(conn)`: the type the turbofish names.
             Expr::MethodCall(m) => {
                 let args = m.turbofish.as_ref()?;
@@ -1491,24 +1482,9 @@ impl<'a, 's> Visitor<'a, 's> {
         if let Some(p) = self.param_at(e) {
             return Some((p, None));
         }
-        let mut e = driver::strip_plumbing(e);
-        loop {
-            match e {
-                Expr::Reference(r) => e = &r.expr,
-                Expr::Paren(p) => e = &p.expr,
-                Expr::MethodCall(m)
-                    if m.args.is_empty()
-                        && matches!(
-                            m.method.to_string().as_str(),
-                            "as_ref" | "as_deref" | "clone"
-                        ) =>
-                {
-                    e = &m.receiver
-                }
-                _ => break,
-            }
-        }
-        let Expr::Field(f) = e else { return None };
+        let Expr::Field(f) = through_views(e, &["as_ref", "as_deref", "clone"]) else {
+            return None;
+        };
         let syn::Member::Named(field) = &f.member else {
             return None;
         };
@@ -1886,12 +1862,10 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
             }
             // `assert_send(fut)`, `timeout(limit, fut)`: a wrapper around a future held in a local.
-            Expr::Call(c) if self.wraps_pending(c).is_some() => {
-                if let Some(inner) = self.wraps_pending(c) {
-                    self.future(inner);
-                }
-            }
-            Expr::Call(_) => self.awaited(expr, None),
+            Expr::Call(c) => match self.wraps_pending(c) {
+                Some(inner) => self.future(inner),
+                None => self.awaited(expr, None),
+            },
             Expr::Path(_) => self.awaited(expr, None),
             other => self.visit_expr(other),
         }
@@ -2278,11 +2252,8 @@ impl<'a, 's> Visitor<'a, 's> {
                         .any(|c| builder.send.iter().any(|s| c.method == s));
                     (!sends).then(|| Local::Query(sql, self.builder_index(builder)))
                 } else if matches!(inner, Expr::Field(_) | Expr::Reference(_))
-                    || matches!(inner, Expr::MethodCall(m) if m.args.is_empty() && matches!(
-                        m.method.to_string().as_str(),
-                        // The same value, or what the box or the lock around it holds.
-                        "clone" | "as_ref" | "as_deref" | "as_mut" | "borrow" | "deref" | "get_ref"
-                    ))
+                    || matches!(inner, Expr::MethodCall(m) if m.args.is_empty()
+                        && SAME_VALUE.contains(&m.method.to_string().as_str()))
                 {
                     let (expr, _) = driver::executor_text(inner);
                     Some(Local::Executor {
@@ -3534,16 +3505,36 @@ fn value_type(init: &Expr) -> Option<String> {
         Expr::MethodCall(m)
             if m.args.is_empty()
                 && matches!(&*m.receiver, Expr::Field(_))
-                && matches!(
-                    m.method.to_string().as_str(),
-                    "clone" | "as_ref" | "as_deref" | "as_mut" | "borrow" | "deref" | "get_ref"
-                ) =>
+                && SAME_VALUE.contains(&m.method.to_string().as_str()) =>
         {
             value_type(&m.receiver)
         }
         _ => None,
     }
 }
+
+/// The value under references, parentheses, the plumbing of `driver::strip_plumbing` and these
+/// argument-less views of it (`&opt.as_ref()` is `opt`).
+fn through_views<'e>(e: &'e Expr, views: &[&str]) -> &'e Expr {
+    let mut e = driver::strip_plumbing(e);
+    loop {
+        match e {
+            Expr::Reference(r) => e = &r.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::MethodCall(m)
+                if m.args.is_empty() && views.contains(&m.method.to_string().as_str()) =>
+            {
+                e = &m.receiver
+            }
+            _ => return e,
+        }
+    }
+}
+
+/// Methods that hand back the value they are called on, or what the box or the lock around it holds.
+const SAME_VALUE: &[&str] = &[
+    "clone", "as_ref", "as_deref", "as_mut", "borrow", "deref", "get_ref",
+];
 
 /// The tuple type a destructuring `let` spells: an annotation, or what the called function returns.
 fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
