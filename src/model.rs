@@ -749,6 +749,7 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             consts: Vec::new(),
             turbofish: Vec::new(),
             arg_paths: Vec::new(),
+            qself: None,
             opaque: false,
             chosen: false,
         });
@@ -1184,6 +1185,7 @@ fn add_extractors(model: &mut Model) {
                         consts: Vec::new(),
                         turbofish: Vec::new(),
                         arg_paths: Vec::new(),
+                        qself: None,
                         opaque: false,
                         chosen: false,
                     })
@@ -1588,13 +1590,24 @@ impl Index {
         caller: usize,
         call: &crate::facts::Call,
     ) -> Option<usize> {
-        if call.awaited {
-            return self.resolve(files, fns, caller, &call.callee);
-        }
         let sync = |id: usize| {
             let r = fns[id];
             !files[r.file].functions[r.index].is_async
         };
+        if let (Callee::Path(segs), Some(ty)) = (&call.callee, &call.qself) {
+            let r = fns[caller];
+            let from = &files[r.file].functions[r.index];
+            let func = |id: usize| -> &FnFacts {
+                let r = fns[id];
+                &files[r.file].functions[r.index]
+            };
+            if let Some(hit) = self.resolve_qualified(from, ty, segs, &func) {
+                return Some(hit).filter(|&id| call.awaited || sync(id));
+            }
+        }
+        if call.awaited {
+            return self.resolve(files, fns, caller, &call.callee);
+        }
         match &call.callee {
             Callee::Path(segs) => {
                 let r = fns[caller];
@@ -1655,9 +1668,11 @@ impl Index {
                     return None;
                 }
                 let found = self.resolve_path(from, caller, segs, &func);
-                found.or_else(|| {
-                    self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
-                })
+                found
+                    .or_else(|| {
+                        self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
+                    })
+                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
             }
             Callee::Method {
                 name,
@@ -1700,14 +1715,7 @@ impl Index {
                 .iter()
                 .find(|(g, b)| g == first && !b.starts_with('='))
             {
-                let impls: Vec<usize> = self
-                    .by_name
-                    .get(&segs[1])
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .filter(|&id| func(id).trait_name.as_deref() == Some(bound.as_str()))
-                    .collect();
+                let impls = self.impls_of(bound, &segs[1], func);
                 if let Some(hit) = self.implementation(bound, &impls, func) {
                     return Some(hit);
                 }
@@ -1731,6 +1739,24 @@ impl Index {
                     return hit;
                 }
             }
+            // `UserBackend::get_user_groups(self, id)`, `<H as UserBackend>::get_user_groups(self, id)`:
+            // a trait's method called by its path runs on the value it is given, whose type the caller
+            // chooses: the one implementation the analysed code has, or the one `[implementations]`
+            // names. Otherwise it stays unresolved (`ForeignFrom::foreign_from(x)` with a hundred).
+            let mut impls = self.impls_of(first, &segs[1], func);
+            impls.retain(|&id| !func(id).is_test);
+            // A default body stands for the types that do not write their own.
+            let own: Vec<usize> = impls
+                .iter()
+                .copied()
+                .filter(|&id| func(id).self_ty.is_some())
+                .collect();
+            let impls = if own.is_empty() { impls } else { own };
+            if impls.len() == 1 || self.implementations.contains_key(first) {
+                if let Some(hit) = self.implementation(first, &impls, func) {
+                    return Some(hit);
+                }
+            }
         }
         let alias = self
             .uses
@@ -1749,6 +1775,54 @@ impl Index {
             _ => self.absolutize(&from.module, segs),
         };
         self.lookup(caller, &abs, 0, func)
+    }
+
+    /// The functions that implement trait `tr`'s `method`, or give its default body.
+    fn impls_of<'f>(
+        &self,
+        tr: &str,
+        method: &str,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Vec<usize> {
+        self.by_name
+            .get(method)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&id| func(id).trait_name.as_deref() == Some(tr))
+            .collect()
+    }
+
+    /// `<T as Trait>::method(..)`: the implementation of `Trait::method` by `T`, or, when `T` is a
+    /// generic parameter bound by a trait (`impl<Handler: BackendHandler> Readonly for Handler`), by the
+    /// one type of the analysed code that implements that bound and the trait. None when that is not
+    /// one function.
+    fn resolve_qualified<'f>(
+        &self,
+        from: &FnFacts,
+        ty: &str,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let [tr, method] = segs else { return None };
+        let ty = match ty {
+            "Self" => from.self_ty.as_deref()?,
+            other => other,
+        };
+        let bound = from.generics.iter().find(|(g, _)| g == ty).map(|(_, b)| b);
+        let fits = |self_ty: &str| match bound {
+            Some(b) => match b.strip_prefix('=') {
+                Some(bound_to) => self_ty == bound_to,
+                None => self.traits_of.get(self_ty).is_some_and(|t| t.contains(b)),
+            },
+            None => self_ty == ty,
+        };
+        let mut impls = self.impls_of(tr, method, func);
+        impls.retain(|&id| !func(id).is_test && func(id).self_ty.as_deref().is_some_and(fits));
+        match impls[..] {
+            [one] => Some(one),
+            _ => None,
+        }
     }
 
     /// Among functions that fit, the one in the caller's file, else in its crate, else the first.
@@ -1865,18 +1939,12 @@ impl Index {
         func: &impl Fn(usize) -> &'f FnFacts,
         same_file: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        let path: Vec<String> = match self
-            .uses
-            .get(&from.module)
-            .and_then(|u| u.iter().find(|(n, _)| Some(n) == segs.first()))
-        {
-            Some((_, full)) => full.iter().chain(&segs[1..]).cloned().collect(),
-            None => segs
-                .iter()
+        let path: Vec<String> = self.imported(from, segs).unwrap_or_else(|| {
+            segs.iter()
                 .filter(|s| !matches!(s.as_str(), "crate" | "self" | "super"))
                 .cloned()
-                .collect(),
-        };
+                .collect()
+        });
         let (name, qualifier) = path.split_last()?;
         let matching: Vec<usize> = self
             .by_name
@@ -1896,6 +1964,34 @@ impl Index {
         pick(&matching, |id| {
             same_file(id) && func(id).module == from.module
         })
+    }
+
+    /// A path whose first segment the caller's module imports (`use database::collab;` then
+    /// `collab::insert_bulk`), spelled in full.
+    fn imported(&self, from: &FnFacts, segs: &[String]) -> Option<Vec<String>> {
+        let (_, full) = self
+            .uses
+            .get(&from.module)?
+            .iter()
+            .find(|(n, _)| Some(n) == segs.first())?;
+        Some(full.iter().chain(&segs[1..]).cloned().collect())
+    }
+
+    /// `database::collab::insert_bulk` where another crate of the workspace re-exports it
+    /// (`pub use collab_db_ops::*` in its `collab` module): the path inside that crate, whose modules are
+    /// named from its root like this crate's.
+    fn in_other_crate<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let path = self.imported(from, segs).unwrap_or_else(|| segs.to_vec());
+        if path.len() < 3 || matches!(path[0].as_str(), "crate" | "self" | "super") {
+            return None;
+        }
+        self.lookup(caller, &path[1..], 0, func)
     }
 
     /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
@@ -2380,6 +2476,21 @@ impl Index {
         caller: usize,
         call: &crate::facts::Call,
     ) -> bool {
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        // `Notify::send(&target, ..)` with several implementations and no type to choose by.
+        if let (Callee::Path(segs), true) = (&call.callee, call.awaited) {
+            return match &segs[..] {
+                [tr, method] if self.traits.contains(tr) => {
+                    let mut impls = self.impls_of(tr, method, &func);
+                    impls.retain(|&id| func(id).self_ty.is_some() && !func(id).is_test);
+                    impls.len() > 1
+                }
+                _ => false,
+            };
+        }
         let Callee::Method {
             name,
             receiver,
@@ -2391,10 +2502,6 @@ impl Index {
         if !call.awaited || self.quiet.contains(name) {
             return false;
         }
-        let func = |id: usize| -> &FnFacts {
-            let r = fns[id];
-            &files[r.file].functions[r.index]
-        };
         if self.callers_choice(func(caller), receiver) {
             return self.by_name.contains_key(name.as_str());
         }

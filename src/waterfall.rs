@@ -758,6 +758,7 @@ mod tests {
                         consts: Vec::new(),
                         turbofish: Vec::new(),
                         arg_paths: Vec::new(),
+                        qself: None,
                         opaque: false,
                         chosen: false,
                     })
@@ -818,6 +819,7 @@ mod tests {
                 consts: Vec::new(),
                 turbofish: Vec::new(),
                 arg_paths: Vec::new(),
+                qself: None,
                 opaque: false,
                 chosen: false,
             })

@@ -309,6 +309,9 @@ pub struct Call {
     /// Per argument (receiver left out), the path of fields it reads when it is one (`acc`,
     /// `self.user`), for the model to bind a callee's type parameter a value parameter is typed by.
     pub arg_paths: Vec<Vec<String>>,
+    /// `<Handler as UserLister>::list_users(self, ..)`: the type the qualified path names (`Handler`), whose
+    /// implementation of the trait is meant.
+    pub qself: Option<String>,
     /// Known by the visitor to lead where hopcheck cannot follow (a GraphQL executor): always listed as
     /// unresolved.
     pub opaque: bool,

@@ -872,11 +872,31 @@ impl<'a, 's> Visitor<'a, 's> {
             _ => {}
         }
         // Not a round trip itself: walk its parts, then record a call to a function of the analysed code.
+        // A closure handed to an awaited call runs inside it, on what the call found first, and what it
+        // returns is awaited there (`server_wrap(.., |state, auth| core::list(state, auth), ..).await`):
+        // its body is a future priced after the call's own work, which it depends on.
+        let args: Vec<&Expr> = match base {
+            Expr::Call(call) => call.args.iter().collect(),
+            Expr::MethodCall(m) => m.args.iter().collect(),
+            _ => Vec::new(),
+        };
+        let closures: Vec<&syn::ExprClosure> = args
+            .into_iter()
+            .filter_map(|a| match a {
+                Expr::Closure(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let arg = |v: &mut Self, a: &Expr| {
+            if !matches!(a, Expr::Closure(_)) {
+                v.visit_expr(a)
+            }
+        };
         match base {
-            Expr::Call(call) => call.args.iter().for_each(|a| self.visit_expr(a)),
+            Expr::Call(call) => call.args.iter().for_each(|a| arg(self, a)),
             Expr::MethodCall(m) => {
                 self.visit_expr(&m.receiver);
-                m.args.iter().for_each(|a| self.visit_expr(a));
+                m.args.iter().for_each(|a| arg(self, a));
             }
             other => visit::visit_expr(self, other),
         }
@@ -915,7 +935,7 @@ impl<'a, 's> Visitor<'a, 's> {
             _ => None,
         };
         let Some((callee, start)) = callee else {
-            return;
+            return self.closures_run_by(&closures, mark);
         };
         let on_connection = match base {
             Expr::Call(call) => self.passes_connection(&call.args),
@@ -946,6 +966,27 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
             }
             _ => {}
+        }
+        self.closures_run_by(&closures, mark);
+    }
+
+    /// The bodies of closures handed to a call, as futures it awaits after what it has made since
+    /// `mark`, on which they depend.
+    fn closures_run_by(&mut self, closures: &[&syn::ExprClosure], mark: usize) {
+        if closures.is_empty() {
+            return;
+        }
+        let made = self.made_since(mark);
+        let saved = self.ctx().map(|ctx| {
+            let saved = ctx.stmt_deps.clone();
+            ctx.stmt_deps.extend(&made);
+            saved
+        });
+        for c in closures {
+            self.future(&c.body);
+        }
+        if let (Some(ctx), Some(saved)) = (self.ctx(), saved) {
+            ctx.stmt_deps = saved;
         }
     }
 
@@ -991,6 +1032,13 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     fn set_call_types(&mut self, c: &syn::ExprCall) {
+        if let Expr::Path(syn::ExprPath { qself: Some(q), .. }) = &*c.func {
+            let ty = (q.position > 0).then(|| core_type(&q.ty)).flatten();
+            if let Some(Step::Call(call)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut())
+            {
+                call.qself = ty;
+            }
+        }
         let turbofish = match &*c.func {
             Expr::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
                 syn::PathArguments::AngleBracketed(a) => Some(a),
@@ -1577,6 +1625,7 @@ impl<'a, 's> Visitor<'a, 's> {
             consts: Vec::new(),
             turbofish: Vec::new(),
             arg_paths: Vec::new(),
+            qself: None,
             opaque: false,
             chosen: false,
         }));
@@ -3375,6 +3424,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     consts: Vec::new(),
                     turbofish: Vec::new(),
                     arg_paths: Vec::new(),
+                    qself: None,
                     opaque: false,
                     chosen: false,
                 }));
