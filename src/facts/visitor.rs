@@ -744,8 +744,15 @@ impl<'a, 's> Visitor<'a, 's> {
             _ => None,
         };
         if let Some(shape) = driver::trip_shape(base, catalog, query_local) {
-            self.visit_chain_args(base);
+            let then = self.visit_chain_args(base);
             self.trip(shape, await_span, mark);
+            // `.fetch_one(db).map_ok(..).and_then(|p| p.render(db))`: what the closure runs on the row
+            // is awaited after the query, on its result.
+            let made = self.made_since(mark);
+            for (closure, source) in then {
+                self.type_closure_input(closure, source);
+                self.after(&made, |v| v.future(&closure.body));
+            }
             return;
         }
         if self.drain_future_set(base) {
@@ -824,15 +831,12 @@ impl<'a, 's> Visitor<'a, 's> {
                         Expr::Closure(c)
                             if matches!(name.as_str(), "and_then" | "then" | "or_else") =>
                         {
-                            let saved = self.ctx().map(|ctx| {
-                                let saved = ctx.stmt_deps.clone();
-                                ctx.stmt_deps.extend(&made);
-                                saved
-                            });
-                            self.future(&c.body);
-                            if let (Some(ctx), Some(saved)) = (self.ctx(), saved) {
-                                ctx.stmt_deps = saved;
+                            // `.get_result::<DbAccount>(conn).map_err(..).and_then(|a| a.into_mastodon(s))`:
+                            // the parameter is what the future yields.
+                            if name != "or_else" {
+                                self.type_closure_input(c, &m.receiver);
                             }
+                            self.after(&made, |v| v.future(&c.body));
                         }
                         other => self.visit_expr(other),
                     }
@@ -844,6 +848,9 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Async(a) => return self.visit_block(&a.block),
             Expr::Block(b) => return self.visit_block(&b.block),
             Expr::Paren(p) => return self.awaited(&p.expr, await_span),
+            // `if authed { map(pair).left_future() } else { map(post).right_future() }.await`: one
+            // of the arms' futures.
+            Expr::If(_) => return self.future(base),
             Expr::Call(call) => {
                 if let Expr::Path(p) = &*call.func {
                     if let Some(form) = driver::is_join_fn(&p.path, self.catalog) {
@@ -977,14 +984,17 @@ impl<'a, 's> Visitor<'a, 's> {
             return;
         }
         let made = self.made_since(mark);
+        self.after(&made, |v| closures.iter().for_each(|c| v.future(&c.body)));
+    }
+
+    /// Runs `f` with what it records depending on `made` (trips and calls of this statement).
+    fn after(&mut self, made: &[u32], f: impl FnOnce(&mut Self)) {
         let saved = self.ctx().map(|ctx| {
             let saved = ctx.stmt_deps.clone();
-            ctx.stmt_deps.extend(&made);
+            ctx.stmt_deps.extend(made);
             saved
         });
-        for c in closures {
-            self.future(&c.body);
-        }
+        f(self);
         if let (Some(ctx), Some(saved)) = (self.ctx(), saved) {
             ctx.stmt_deps = saved;
         }
@@ -1369,6 +1379,36 @@ impl<'a, 's> Visitor<'a, 's> {
                     .map(|(_, t)| t.clone())
             }
             _ => None,
+        }
+    }
+
+    /// Types a closure's one parameter as the value `source` yields, through adapters that keep it
+    /// (`.map_err(..)`, `.boxed()`).
+    fn type_closure_input(&mut self, closure: &syn::ExprClosure, source: &Expr) {
+        let Some(syn::Pat::Ident(param)) = closure.inputs.first() else {
+            return;
+        };
+        let mut source = driver::strip_plumbing(source);
+        let mut made = None;
+        while let Expr::MethodCall(m) = source {
+            match m.method.to_string().as_str() {
+                "map_err" | "err_into" | "boxed" | "fuse" | "instrument" | "in_current_span" => {}
+                // `.map_ok(|(id,)| Profile { id })`: what its closure makes.
+                "map" | "map_ok" => {
+                    if let Some(Expr::Closure(c)) = m.args.first() {
+                        made = Some(&*c.body);
+                    }
+                    break;
+                }
+                _ => break,
+            }
+            source = driver::strip_plumbing(&m.receiver);
+        }
+        if let Some(ty) = self.expr_type(made.unwrap_or(source)) {
+            let name = param.ident.to_string();
+            if let Some(ctx) = self.ctx() {
+                ctx.type_local(name, ty);
+            }
         }
     }
 
@@ -1822,19 +1862,30 @@ impl<'a, 's> Visitor<'a, 's> {
         self.trip(shape(TripKind::Commit, "COMMIT"), await_span, mark);
     }
 
-    /// Visits only the arguments along a method chain (binds, closures), not the chain's calls.
-    fn visit_chain_args(&mut self, expr: &Expr) {
+    /// Visits only the arguments along a method chain (binds, closures), not the chain's calls. The
+    /// closures of `and_then`/`then` run on what the chain yields: they are returned with the
+    /// expression they follow, not visited.
+    fn visit_chain_args<'e>(&mut self, expr: &'e Expr) -> Vec<(&'e syn::ExprClosure, &'e Expr)> {
         let (root, calls) = driver::chain(expr);
         match root {
             Expr::Call(c) => c.args.iter().for_each(|a| self.visit_expr(a)),
             Expr::Macro(_) => {}
             other => self.visit_expr(other),
         }
+        let mut then = Vec::new();
         for call in calls {
             for arg in &call.args {
-                self.visit_expr(arg);
+                match arg {
+                    Expr::Closure(c)
+                        if matches!(call.method.to_string().as_str(), "and_then" | "then") =>
+                    {
+                        then.push((c, &*call.receiver))
+                    }
+                    other => self.visit_expr(other),
+                }
             }
         }
+        then
     }
 
     /// A group of futures run at once: each argument is a branch.
@@ -3068,7 +3119,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         };
         if let Some(shape) = driver::trip_shape_of_call(m, catalog, query_local) {
             let mark = self.new_mark();
-            self.visit_chain_args(&m.receiver);
+            for (closure, _) in self.visit_chain_args(&m.receiver) {
+                self.visit_expr_closure(closure);
+            }
             m.args.iter().for_each(|a| self.visit_expr(a));
             self.trip(shape, None, mark);
             return;
