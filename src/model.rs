@@ -1991,7 +1991,13 @@ impl Index {
         if path.len() < 3 || matches!(path[0].as_str(), "crate" | "self" | "super") {
             return None;
         }
-        self.lookup(caller, &path[1..], 0, func)
+        // The crate's folder is named as the crate is (`libs/database`, `crates/diesel_models`).
+        let named = |dir: &str| {
+            let folder = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            folder.replace('-', "_") == path[0].replace('-', "_")
+        };
+        let hit = self.lookup(caller, &path[1..], 0, func)?;
+        named(&self.crate_of[hit]).then_some(hit)
     }
 
     /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.

@@ -11,6 +11,7 @@ use crate::cost::{Costs, Routing};
 use crate::facts::{Step, Trip};
 use crate::model::Model;
 use crate::Analysis;
+use rustc_hash::FxHashSet;
 
 /// Calls nested deeper than this are not drawn (the cost model cuts them off too).
 const MAX_DEPTH: usize = 64;
@@ -178,8 +179,10 @@ impl<'a, 'c> Layouts<'a, 'c> {
                 stack: Vec::new(),
                 next_group: 0,
                 done: std::collections::HashMap::new(),
+                within: std::collections::HashMap::new(),
                 on_connection: false,
-                cut: 0,
+                cut_at: usize::MAX,
+                trail: Vec::new(),
             },
         }
     }
@@ -188,6 +191,7 @@ impl<'a, 'c> Layouts<'a, 'c> {
     pub fn of(&mut self, handler: usize, budget_ms: f64) -> Waterfall {
         self.lay.next_group = 0;
         self.lay.on_connection = false;
+        self.lay.trail.clear();
         finish(&mut self.lay, handler, budget_ms)
     }
 }
@@ -289,28 +293,54 @@ struct Layout<'a, 'c> {
     done: std::collections::HashMap<(usize, bool), Part>,
     /// The function being laid out runs on a connection its caller handed in (as in the cost model).
     on_connection: bool,
-    /// How many times a recursive call was cut: a function whose layout cut one depends on its callers,
-    /// and is not kept in `done`.
-    cut: usize,
+    /// Functions of a cycle of calls, laid out from their own entry: the recursive calls they cut were
+    /// to functions of their own walk, so the layout holds wherever none of those (kept with it) is
+    /// being laid out further up.
+    within: std::collections::HashMap<(usize, bool), (Part, FxHashSet<usize>)>,
+    /// The lowest position in `stack` that a recursive call cut since the function being laid out
+    /// began: at or above its own, its layout depends on nothing further up.
+    cut_at: usize,
+    /// The functions laid out, in order, for the members of a `within` entry.
+    trail: Vec<usize>,
 }
 
 impl Layout<'_, '_> {
     fn function(&mut self, id: usize) -> Part {
-        if let Some(part) = self.done.get(&(id, self.on_connection)) {
+        let key = (id, self.on_connection);
+        if let Some(part) = self.done.get(&key) {
             let part = part.clone();
             return self.renumbered(part);
         }
-        if self.stack.contains(&id) || self.stack.len() > MAX_DEPTH {
-            self.cut += 1;
+        if let Some((part, members)) = self.within.get(&key) {
+            if !self.stack.iter().any(|s| members.contains(s)) {
+                let part = part.clone();
+                self.trail.extend(members.iter().copied());
+                return self.renumbered(part);
+            }
+        }
+        if let Some(at) = self.stack.iter().position(|&s| s == id) {
+            self.cut_at = self.cut_at.min(at);
             return Part::default();
         }
-        let cut = self.cut;
+        if self.stack.len() > MAX_DEPTH {
+            self.cut_at = 0;
+            return Part::default();
+        }
+        let depth = self.stack.len();
+        let outer_cut = std::mem::replace(&mut self.cut_at, usize::MAX);
+        let start = self.trail.len();
+        self.trail.push(id);
         self.stack.push(id);
         let body = &self.model.func(id).body;
         let part = self.seq(id, body);
         self.stack.pop();
-        if self.cut == cut {
-            self.done.insert((id, self.on_connection), part.clone());
+        let cut_at = self.cut_at;
+        self.cut_at = outer_cut.min(cut_at);
+        if cut_at == usize::MAX {
+            self.done.insert(key, part.clone());
+        } else if cut_at >= depth {
+            let members = self.trail[start..].iter().copied().collect();
+            self.within.insert(key, (part.clone(), members));
         }
         part
     }
@@ -352,17 +382,22 @@ impl Layout<'_, '_> {
             match step {
                 Step::Exit | Step::Break => out = Some(costlier(out, cur)),
                 Step::Branch(alts) => {
+                    // The arms share what came before: the costliest of each kind is picked first,
+                    // then drawn after it (one copy of the path so far, not one per arm).
+                    let (mut arm_through, mut arm_out) = (None, None);
                     for alt in alts {
                         let (a_through, a_out) = self.split(id, alt);
                         if let Some(a) = a_through {
-                            let path = cur.clone().then(a);
-                            through = Some(costlier(through, path));
+                            arm_through = Some(costlier(arm_through, a));
                         }
                         if let Some(a) = a_out {
-                            let path = cur.clone().then(a);
-                            out = Some(costlier(out, path));
+                            arm_out = Some(costlier(arm_out, a));
                         }
                     }
+                    if let Some(a) = arm_out {
+                        out = Some(costlier(out, cur.clone().then(a)));
+                    }
+                    through = arm_through.map(|a| cur.then(a));
                 }
                 other => {
                     let next = self.step(id, other);

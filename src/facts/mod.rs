@@ -5,6 +5,7 @@
 //! other functions, branches, loops and concurrent groups. Routers become [`RouteEntry`] lists. Nothing
 //! here is resolved across files: names stay names until the model joins them.
 
+mod correlate;
 pub mod directives;
 pub mod driver;
 pub mod macros;

@@ -190,6 +190,9 @@ struct FnCtx {
     param_pos: HashMap<String, usize>,
     /// Locals bound to a constant a call may pass on (`let get_user = GetUser::builder()..build();`).
     local_consts: HashMap<String, String>,
+    /// Locals holding what one awaited call yielded (`let token = repo.delete_token(&a).await?`), by
+    /// the call's id: a later test of the local is a test of that call's outcome.
+    local_calls: HashMap<String, u32>,
     /// Locals whose type the code spells (`let x = Type::new(..)`, `let x: Type = ..`).
     local_types: Vec<(String, String)>,
     /// Names bound again with a type of their own (a local shadowing a parameter): the name their
@@ -541,6 +544,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut ctx = self.fns.pop().unwrap_or_default();
         self.last_local_types = std::mem::take(&mut ctx.local_types);
         let mut steps = ctx.frames.pop().unwrap_or_default();
+        super::correlate::correlate(&mut steps);
         super::fold_exits(&mut steps);
         // Values made by a call and never awaited came from synchronous calls (or futures dropped).
         let unawaited: std::collections::HashSet<u32> =
@@ -1560,6 +1564,42 @@ impl<'a, 's> Visitor<'a, 's> {
                 tested(&m.receiver, yes.to_string())
             }
             Expr::Path(_) | Expr::Field(_) => tested(cond, "true".into()),
+            _ => None,
+        }
+    }
+
+    /// An `if` condition that tests a local holding one call's result: (the call, what the then-arm
+    /// needs, what the else-arm needs), each when the test says. `if x.is_none()`, `if let Some(v) = x`,
+    /// `if !x.is_some_and(|t| ..)` (only its else-arm is sure: `Some`).
+    fn local_test(&self, cond: &Expr) -> Option<(u32, Option<String>, Option<String>)> {
+        let call = |e: &Expr| {
+            let name = single_path_ident(through_views(e, &["as_ref", "as_deref"]))?;
+            self.fns.last()?.local_calls.get(&name).copied()
+        };
+        match cond {
+            Expr::Let(l) => {
+                let yes = outcome_tag(&l.pat)?;
+                Some((call(&l.expr)?, Some(yes.clone()), Some(format!("!{yes}"))))
+            }
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                let (c, yes, no) = self.local_test(&u.expr)?;
+                Some((c, no, yes))
+            }
+            Expr::Paren(p) => self.local_test(&p.expr),
+            Expr::MethodCall(m) => {
+                let (yes, no) = match (m.method.to_string().as_str(), m.args.len()) {
+                    ("is_some", 0) => (Some("Some"), Some("None")),
+                    ("is_none", 0) => (Some("None"), Some("!None")),
+                    ("is_some_and", 1) => (Some("Some"), None),
+                    ("is_none_or", 1) => (None, Some("Some")),
+                    _ => return None,
+                };
+                Some((
+                    call(&m.receiver)?,
+                    yes.map(String::from),
+                    no.map(String::from),
+                ))
+            }
             _ => None,
         }
     }
@@ -2889,9 +2929,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         return;
                     }
                 }
+                let bound = name.clone();
                 self.statement(Some(&init.expr), defines, Vec::new(), |v| {
                     let mark = v.new_mark();
                     v.visit_expr(&init.expr);
+                    let made = v.made_since(mark);
+                    let call = v.tested_call(&made);
+                    if let (Some(ctx), Some(name)) = (v.ctx(), bound) {
+                        match call {
+                            Some(call) => ctx.local_calls.insert(name, call),
+                            None => ctx.local_calls.remove(&name),
+                        };
+                    }
                     if init.diverge.is_none() {
                         v.propagate(&init.expr, mark);
                     }
@@ -3029,6 +3078,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 if let Some(ctx) = self.ctx() {
                     for name in defines.iter().chain(&extends) {
                         ctx.local_consts.remove(name);
+                        ctx.local_calls.remove(name);
                     }
                 }
                 self.statement(Some(expr), defines, extends, |v| {
@@ -3246,9 +3296,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             Expr::Let(l) if tested.is_none() => self
                 .tested_call(&made)
                 .zip(outcome_tag(&l.pat))
-                .map(|(c, yes)| (c, yes.clone(), format!("!{yes}"))),
+                .map(|(c, yes)| (c, Some(yes.clone()), Some(format!("!{yes}")))),
             _ => None,
         };
+        // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
+        let outcome =
+            outcome.or_else(|| tested.is_none().then(|| self.local_test(&e.cond)).flatten());
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
             self.controlled_by(&e.cond, &made, |v| {
@@ -3260,7 +3313,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         v.guard(*param, yes.clone());
                     }
                     if let Some((call, yes, _)) = &outcome {
-                        v.guard_outcome(*call, Some(yes.clone()));
+                        v.guard_outcome(*call, yes.clone());
                     }
                     if tail {
                         v.tail_block(&e.then_branch)
@@ -3273,7 +3326,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         v.guard(*param, no.clone());
                     }
                     if let Some((call, _, no)) = &outcome {
-                        v.guard_outcome(*call, Some(no.clone()));
+                        v.guard_outcome(*call, no.clone());
                     }
                     match &e.else_branch {
                         Some((_, expr)) if tail => v.tail(expr),
