@@ -1594,14 +1594,22 @@ impl Index {
             let r = fns[id];
             !files[r.file].functions[r.index].is_async
         };
-        if let (Callee::Path(segs), Some(ty)) = (&call.callee, &call.qself) {
+        if let Callee::Path(segs) = &call.callee {
             let r = fns[caller];
             let from = &files[r.file].functions[r.index];
             let func = |id: usize| -> &FnFacts {
                 let r = fns[id];
                 &files[r.file].functions[r.index]
             };
-            if let Some(hit) = self.resolve_qualified(from, ty, segs, &func) {
+            // `<T as Trait>::method(..)`, or `Trait::method(&value, ..)` on a value whose type is read:
+            // that type's implementation.
+            let ty = call.qself.clone().or_else(|| {
+                let first = call.arg_paths.first().filter(|p| !p.is_empty())?;
+                segs.first().filter(|t| self.traits.contains(*t))?;
+                self.receiver_type(from, caller, first, &func)
+            });
+            let hit = ty.and_then(|ty| self.resolve_qualified(from, &ty, segs, &func));
+            if let Some(hit) = hit.filter(|&id| call.qself.is_some() || func(id).has_self) {
                 return Some(hit).filter(|&id| call.awaited || sync(id));
             }
         }
