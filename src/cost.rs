@@ -94,7 +94,7 @@ fn call_cycles(model: &Model) -> Vec<Vec<usize>> {
     let n = model.fns.len();
     // A copy of a function (run with a caller's constants, or on some of its outcomes) is that function:
     // the graph is over originals, and a cycle holds the copies of its functions too.
-    let origin = |id: usize| model.copies.origin.get(&id).copied().unwrap_or(id);
+    let origin = |id: usize| model.recursion_key(id);
     let resolved = |id: usize| model.resolved.get(id).copied().unwrap_or(false);
     let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut copies: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -274,7 +274,7 @@ impl<'a> Costs<'a> {
         }
         // A recursive call adds nothing more: its cost is already on the path once. A copy of a
         // function (run with the caller's constants, or on some of its outcomes) is that function.
-        let key = self.model.copies.origin.get(&id).copied().unwrap_or(id);
+        let key = self.model.recursion_key(id);
         if visiting[key] || depth > MAX_CALL_DEPTH {
             return self.zero();
         }

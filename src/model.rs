@@ -104,9 +104,22 @@ pub struct Copies {
     pub by_types: HashMap<(usize, Vec<(String, String)>), usize>,
     /// Copy → the function of the code it was made from.
     pub origin: HashMap<usize, usize>,
+    /// Copy → the function a call to it recurs into, where that is not its origin: a default body
+    /// specialised for one type is a function of its own (`Team::from_id` calling `Person::from_id`
+    /// does not recur), and so are the copies made of it.
+    pub recurs_as: HashMap<usize, usize>,
 }
 
 impl Model {
+    /// The function a call to `id` recurs into: the same for a copy made with a caller's constants or
+    /// outcomes and its origin, different for the default bodies of two implementing types.
+    pub fn recursion_key(&self, id: usize) -> usize {
+        match self.copies.recurs_as.get(&id) {
+            Some(&key) => key,
+            None => self.copies.origin.get(&id).copied().unwrap_or(id),
+        }
+    }
+
     /// A copy of a function that is on a request path itself: its findings are the original's, and
     /// are reported there, once.
     pub fn is_copy_of_reachable(&self, id: usize) -> bool {
@@ -814,7 +827,7 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
     }
     let mut copies: HashMap<(u32, String), usize> = HashMap::new();
     let mut made = Vec::new();
-    let origin = |model: &Model, f: usize| model.copies.origin.get(&f).copied().unwrap_or(f);
+    let origin = |model: &Model, f: usize| model.recursion_key(f);
     for (call, pattern) in wanted {
         let Some(&target) = targets.get(&call) else {
             continue;
@@ -1256,6 +1269,9 @@ fn add_copy(model: &mut Model, id: usize, edit: impl FnOnce(&mut FnFacts)) -> us
     let copy = model.fns.len() - 1;
     let origin = model.copies.origin.get(&id).copied().unwrap_or(id);
     model.copies.origin.insert(copy, origin);
+    if let Some(&key) = model.copies.recurs_as.get(&id) {
+        model.copies.recurs_as.insert(copy, key);
+    }
     copy
 }
 
@@ -1292,6 +1308,7 @@ fn redirect(model: &mut Model, caller: usize, callee: &Callee, target: usize) ->
         return copy;
     }
     let copy = add_copy(model, target, |f| f.self_ty = Some(ty.clone()));
+    model.copies.recurs_as.insert(copy, copy);
     model.copies.specialised.insert((target, ty), copy);
     copy
 }
@@ -1325,8 +1342,9 @@ struct ClientHop {
     service: bool,
 }
 
-/// A path resolution's key: (file, module of the caller, the path as written).
-type PathKey = (usize, Vec<String>, Vec<String>);
+/// A path resolution's key: (file, module of the caller, the type `Self` stands for there, the path as
+/// written). A trait's default body is specialised per implementing type, so `Self::` differs per copy.
+type PathKey = (usize, Vec<String>, Option<String>, Vec<String>);
 
 /// How deep re-exports and aliases are followed.
 const MAX_ALIAS_DEPTH: usize = 8;
@@ -1624,14 +1642,23 @@ impl Index {
                     let r = fns[id];
                     &files[r.file].functions[r.index]
                 };
-                let key = (r.file, from.module.clone(), segs.clone());
-                if let Some(hit) = self.path_cache.borrow().get(&key) {
+                // `T::m(..)` with `T` a generic parameter depends on what the copy binds `T` to.
+                let generic = segs.len() == 2 && from.generics.iter().any(|(g, _)| *g == segs[0]);
+                let key = (
+                    r.file,
+                    from.module.clone(),
+                    from.self_ty.clone(),
+                    segs.clone(),
+                );
+                if let Some(hit) = self.path_cache.borrow().get(&key).filter(|_| !generic) {
                     return *hit;
                 }
                 let hit = self
                     .resolve_path(from, caller, segs, &func)
                     .filter(|&id| sync(id));
-                self.path_cache.borrow_mut().insert(key, hit);
+                if !generic {
+                    self.path_cache.borrow_mut().insert(key, hit);
+                }
                 hit
             }
             Callee::Method { receiver, .. } => {

@@ -318,7 +318,10 @@ impl Layout<'_, '_> {
                 return self.renumbered(part);
             }
         }
-        if let Some(at) = self.stack.iter().position(|&s| s == id) {
+        // Functions on the stack and the trail by what a call to them recurs into (see
+        // `Model::recursion_key`), as in the cost model.
+        let me = self.model.recursion_key(id);
+        if let Some(at) = self.stack.iter().position(|&s| s == me) {
             self.cut_at = self.cut_at.min(at);
             return Part::default();
         }
@@ -329,8 +332,8 @@ impl Layout<'_, '_> {
         let depth = self.stack.len();
         let outer_cut = std::mem::replace(&mut self.cut_at, usize::MAX);
         let start = self.trail.len();
-        self.trail.push(id);
-        self.stack.push(id);
+        self.trail.push(me);
+        self.stack.push(me);
         let body = &self.model.func(id).body;
         let part = self.seq(id, body);
         self.stack.pop();
