@@ -98,8 +98,11 @@ pub struct Copies {
     /// (function, the constants a call passes to the parameters it tests) → the copy without the
     /// arms they rule out.
     pub by_constants: HashMap<(usize, Vec<Option<String>>), usize>,
-    /// (function, what a caller's arm needs it to yield) → the copy with only the arms that yield it.
-    pub by_outcome: HashMap<(usize, String), usize>,
+    /// (function, what a caller's arm needs it to yield) → the copy with only the arms that yield it
+    /// (the function itself where every arm can), and whether any path does.
+    pub by_outcome: HashMap<(usize, String), (usize, bool)>,
+    /// Such a copy → what it yields.
+    pub yielding: HashMap<usize, String>,
     /// (generic function, the types a caller binds its type parameters to) → the copy run with them.
     pub by_types: HashMap<(usize, Vec<(String, String)>), usize>,
     /// Copy → the function of the code it was made from.
@@ -765,6 +768,7 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             qself: None,
             opaque: false,
             chosen: false,
+            propagates: false,
         });
     });
 }
@@ -836,7 +840,7 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
         if origin(model, target) == origin(model, id) {
             continue;
         }
-        let Some((copy, new)) = outcome_copy(model, target, &pattern) else {
+        let Some((copy, new, _)) = outcome_copy(model, target, &pattern) else {
             continue;
         };
         if new {
@@ -844,12 +848,99 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
         }
         copies.insert((call, pattern), copy);
     }
-    if copies.is_empty() {
+    let split = split_propagating(model, id, &mut made);
+    if copies.is_empty() && split.is_empty() {
         return made;
     }
+    let yielding = model.copies.yielding.get(&id).cloned();
     let f = fn_mut(&mut model.files, model.fns[id]);
     distribute_in(&mut f.body, &copies);
+    split_in(&mut f.body, &split);
+    // A copy run for one outcome keeps, of the arms just made, those that can end with it.
+    if let Some(pattern) = yielding {
+        restrict_to(&mut f.body, &pattern);
+    }
     made
+}
+
+/// Splits each call of `split` in `seq`: where the callee succeeds, the rest of the sequence follows;
+/// where it fails, the function ends.
+fn split_in(seq: &mut Vec<Step>, split: &Split) {
+    for i in 0..seq.len() {
+        let found = match &seq[i] {
+            Step::Call(c) if c.propagates => {
+                c.resolved.and_then(|t| split.get(&(c.id, t)).copied())
+            }
+            _ => None,
+        };
+        let Some((ok, failed)) = found else {
+            for child in seq[i].children_mut() {
+                split_in(child, split);
+            }
+            continue;
+        };
+        let mut rest: Vec<Step> = seq.drain(i..).collect();
+        let Step::Call(mut on_ok) = rest.remove(0) else {
+            return;
+        };
+        on_ok.resolved = Some(ok);
+        on_ok.propagates = false;
+        split_in(&mut rest, split);
+        let Some(failed) = failed else {
+            seq.push(Step::Call(on_ok));
+            seq.append(&mut rest);
+            return;
+        };
+        let mut on_err = on_ok.clone();
+        on_err.resolved = Some(failed);
+        let mut arm = vec![Step::Call(on_ok)];
+        arm.append(&mut rest);
+        seq.push(Step::Branch(vec![
+            arm,
+            vec![Step::Call(on_err), Step::Yields("Err".into()), Step::Exit],
+        ]));
+        return;
+    }
+}
+
+/// (call, the function it reaches) → (that function on its successful paths, on its failing ones where
+/// it has any). A call through a trait object reaches several, one per branch.
+type Split = HashMap<(u32, usize), (usize, Option<usize>)>;
+
+/// The calls of function `id` that end it where they fail (`helper(..).await?`) and whose callee's
+/// successful paths are not all of its paths. The function goes on after the first only.
+fn split_propagating(model: &mut Model, id: usize, made: &mut Vec<usize>) -> Split {
+    let mut calls = Vec::new();
+    for step in &model.func(id).body {
+        step.walk(&mut |s| match s {
+            Step::Call(c) if c.propagates => calls.extend(c.resolved.map(|t| (c.id, t))),
+            _ => {}
+        });
+    }
+    let mut split = HashMap::new();
+    for (call, target) in calls {
+        if model.recursion_key(target) == model.recursion_key(id) {
+            continue;
+        }
+        let Some((ok, new, _)) = outcome_copy(model, target, crate::facts::SUCCEEDS) else {
+            continue;
+        };
+        if new {
+            made.push(ok);
+        }
+        // Where every path can succeed, failing costs no more than going on.
+        if ok == target {
+            continue;
+        }
+        let Some((failed, new, fails)) = outcome_copy(model, target, crate::facts::FAILS) else {
+            continue;
+        };
+        if new {
+            made.push(failed);
+        }
+        split.insert((call, target), (ok, fails.then_some(failed)));
+    }
+    split
 }
 
 fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
@@ -906,28 +997,52 @@ fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
     }
 }
 
-/// Keeps, in every `if`/`match`, the arms whose path can end yielding what `pattern` admits.
-fn restrict_to(seq: &mut [Step], pattern: &str) {
-    for step in seq.iter_mut() {
-        if let Step::Branch(alts) = step {
-            alts.retain(|arm| arm_yield(arm).is_none_or(|y| outcome_admits(pattern, &y)));
-            if alts.is_empty() {
-                alts.push(Vec::new());
-            }
-        }
-        for child in step.children_mut() {
-            restrict_to(child, pattern);
-        }
-    }
+/// Keeps, in every `if`/`match`, the arms from which the function can end yielding what `pattern`
+/// admits: by an exit inside the arm (`helper().await?` failing, `return Err(..)`), or by going on to
+/// an end that yields it.
+/// Returns whether it left out any arm, and whether any path can still yield it.
+fn restrict_to(seq: &mut [Step], pattern: &str) -> (bool, bool) {
+    let mut pruned = false;
+    let admits = restrict_seq(seq, pattern, true, &mut pruned);
+    (pruned, admits)
 }
 
-/// What an arm yields where it ends, when it ends by yielding (`.., Yields(X)` or `.., Yields(X), Exit`).
-fn arm_yield(arm: &[Step]) -> Option<String> {
-    let end = match arm {
-        [.., Step::Yields(y), Step::Exit] | [.., Step::Yields(y)] => y,
-        _ => return None,
-    };
-    Some(end.clone())
+/// Restricts `seq`; `end_admits` says whether going past its end can still yield what `pattern` admits.
+/// Returns whether any path through `seq` can. An `if`/`match` none of whose arms can keeps one empty
+/// arm, and the path through it is then one the function does not take.
+fn restrict_seq(seq: &mut [Step], pattern: &str, end_admits: bool, pruned: &mut bool) -> bool {
+    let mut admits = end_admits;
+    for i in (0..seq.len()).rev() {
+        let ends = i + 1 == seq.len() || matches!(seq[i + 1], Step::Exit);
+        match &mut seq[i] {
+            // Where a path ends, what it yields decides, whatever comes after.
+            Step::Yields(y) if ends => admits = outcome_admits(pattern, y),
+            // `helper(..).await?`: the function may end here, failing.
+            Step::Call(c) if c.propagates => admits |= outcome_admits(pattern, "Err"),
+            Step::Branch(alts) => {
+                let mut any = false;
+                let arms = alts.len();
+                alts.retain_mut(|arm| {
+                    let keep = restrict_seq(arm, pattern, admits, pruned);
+                    any |= keep;
+                    keep
+                });
+                *pruned |= alts.len() < arms;
+                if alts.is_empty() {
+                    alts.push(Vec::new());
+                }
+                admits = any;
+            }
+            // A loop's body and the branches of a join go on to what follows them: their arms that
+            // leave the function are kept as their yields say.
+            step => {
+                for child in step.children_mut() {
+                    restrict_seq(child, pattern, true, pruned);
+                }
+            }
+        }
+    }
+    admits
 }
 
 /// A constant handed on from the caller's parameter (`param:2`), or from a field of it (`param:2.page_cursor`).
@@ -1201,6 +1316,7 @@ fn add_extractors(model: &mut Model) {
                         qself: None,
                         opaque: false,
                         chosen: false,
+                        propagates: false,
                     })
                 };
                 // The handler runs only where its extractors succeed; where one fails, the request
@@ -1230,17 +1346,18 @@ fn add_extractors(model: &mut Model) {
 /// that fail (an error, `None`, rocket's `Forward`): what a caller that goes on only on success pays
 /// before it goes on, and where it stops. None when the function's paths yield nothing it can tell.
 fn outcome_copies(model: &mut Model, id: usize) -> Option<(usize, usize)> {
-    let (ok, _) = outcome_copy(model, id, crate::facts::SUCCEEDS)?;
-    let (failed, _) = outcome_copy(model, id, crate::facts::FAILS)?;
+    let (ok, _, _) = outcome_copy(model, id, crate::facts::SUCCEEDS)?;
+    let (failed, _, _) = outcome_copy(model, id, crate::facts::FAILS)?;
     Some((ok, failed))
 }
 
 /// Function `id` run only on its paths that can end yielding what `pattern` admits: a copy, made once
-/// per function and pattern, and whether it was made now. None when its paths yield nothing it can tell.
-fn outcome_copy(model: &mut Model, id: usize, pattern: &str) -> Option<(usize, bool)> {
+/// per function and pattern (the function itself where all its paths can), whether it was made now, and
+/// whether any path yields it. None when its paths yield nothing it can tell.
+fn outcome_copy(model: &mut Model, id: usize, pattern: &str) -> Option<(usize, bool, bool)> {
     let key = (id, pattern.to_string());
-    if let Some(&copy) = model.copies.by_outcome.get(&key) {
-        return Some((copy, false));
+    if let Some(&(copy, admits)) = model.copies.by_outcome.get(&key) {
+        return Some((copy, false, admits));
     }
     let mut yields = false;
     for step in &model.func(id).body {
@@ -1249,9 +1366,16 @@ fn outcome_copy(model: &mut Model, id: usize, pattern: &str) -> Option<(usize, b
     if !yields {
         return None;
     }
-    let copy = add_copy(model, id, |f| restrict_to(&mut f.body, pattern));
-    model.copies.by_outcome.insert(key, copy);
-    Some((copy, true))
+    let mut body = model.func(id).body.clone();
+    let (pruned, admits) = restrict_to(&mut body, pattern);
+    if !pruned {
+        model.copies.by_outcome.insert(key, (id, admits));
+        return Some((id, false, admits));
+    }
+    let copy = add_copy(model, id, |f| f.body = body);
+    model.copies.yielding.insert(copy, pattern.to_string());
+    model.copies.by_outcome.insert(key, (copy, admits));
+    Some((copy, true, admits))
 }
 
 /// Adds a copy of function `id` (in the same file, at the same place), changed by `edit`; returns its id.

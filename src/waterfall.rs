@@ -799,6 +799,7 @@ mod tests {
                         qself: None,
                         opaque: false,
                         chosen: false,
+                        propagates: false,
                     })
                 };
                 FnFacts {
@@ -860,6 +861,7 @@ mod tests {
                 qself: None,
                 opaque: false,
                 chosen: false,
+                propagates: false,
             })
         };
         let h = FnFacts {

@@ -319,6 +319,8 @@ pub struct Call {
     /// Set by the model on a call through a trait object or a generic that it turned into one branch
     /// per implementation: `resolved` is that branch's implementation and stays so.
     pub chosen: bool,
+    /// `helper(..).await?`: where the callee fails, this function ends there, failing too.
+    pub propagates: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -250,6 +250,17 @@ impl FnCtx {
         }
     }
 
+    /// Marks call `id` of the current sequence as ending the function where it fails (`call().await?`).
+    fn mark_propagates(&mut self, id: u32) {
+        for step in self.frames.last_mut().into_iter().flatten() {
+            if let Step::Call(c) = step {
+                if c.id == id {
+                    c.propagates = true;
+                }
+            }
+        }
+    }
+
     fn id(&mut self) -> u32 {
         self.next_id += 1;
         self.stmt_new.push(self.next_id);
@@ -1475,7 +1486,17 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `let headers = try_outcome!(Headers::from_request(request).await);`: the statement goes on only
     /// where the call succeeds; where it fails, the function returns. The call then runs, on each side,
     /// only its paths that end that way.
+    ///
+    /// `helper(..).await?` says the same more often: the call is marked, and the model splits it the
+    /// same way where the callee's paths differ by how they end.
     fn propagate(&mut self, e: &Expr, mark: usize) {
+        if let Expr::Try(_) = e {
+            let made = self.made_since(mark);
+            if let (Some(call), Some(ctx)) = (self.tested_call(&made), self.ctx()) {
+                ctx.mark_propagates(call);
+            }
+            return;
+        }
         if !propagates(e) {
             return;
         }
@@ -1708,6 +1729,7 @@ impl<'a, 's> Visitor<'a, 's> {
             qself: None,
             opaque: false,
             chosen: false,
+            propagates: false,
         }));
     }
 
@@ -3533,6 +3555,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     qself: None,
                     opaque: false,
                     chosen: false,
+                    propagates: false,
                 }));
             }
         }
