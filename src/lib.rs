@@ -23,6 +23,7 @@ pub mod model;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod resolve;
 pub mod rules;
 pub mod suppress;
 pub mod topology;

@@ -1,0 +1,1307 @@
+//! Resolution: which function of the analysed code, or which client API, each call reaches. An index
+//! of every function, module, `use` declaration, re-export, type, field and trait implementation, built
+//! once from the facts; the model asks it for each call on a request path, by path (`crate::db::load`,
+//! `Self::find`, `<T as Repo>::get`), by method name on a receiver whose type the facts name (a field,
+//! a local, a parameter, what a call returns), and by trait (the one implementation, or the one
+//! `[implementations]` names). Where the receiver's type cannot be read and several methods fit, the
+//! call stays unresolved rather than reaching the costliest.
+//!
+//! It reads facts only (never syntax) and knows nothing of routes, costs or copies.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+// The index is hashed millions of times on a large workspace: the Fx hash, not SipHash. Its keys come
+// from the analysed code, so a tree crafted to collide slows down only its own run.
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::facts::{Callee, FileFacts, FnFacts, Step};
+
+/// A trait's implementations a call was priced over: their types' names, and their functions.
+pub type Assumed = (BTreeSet<String>, BTreeSet<usize>);
+
+/// A function in the model: which file, which function of that file.
+#[derive(Debug, Clone, Copy)]
+pub struct FnRef {
+    pub file: usize,
+    pub index: usize,
+}
+
+/// An awaited call on a client type, to be priced as a round trip.
+pub(crate) struct ClientHop {
+    pub(crate) api: String,
+    pub(crate) service: bool,
+}
+
+/// A path resolution's key: (file, module of the caller, the type `Self` stands for there, the path as
+/// written). A trait's default body is specialised per implementing type, so `Self::` differs per copy.
+type PathKey = (usize, Vec<String>, Option<String>, Vec<String>);
+
+/// How deep re-exports and aliases are followed.
+const MAX_ALIAS_DEPTH: usize = 8;
+
+/// Name lookups over all functions, modules, `use` declarations and types.
+pub struct Index {
+    by_name: FxHashMap<String, Vec<usize>>,
+    /// (module, name) → free functions.
+    by_path: FxHashMap<(Vec<String>, String), Vec<usize>>,
+    /// (type, name) → its associated functions and methods (trait default bodies under the trait).
+    assoc: FxHashMap<(String, String), Vec<usize>>,
+    /// Module → its `use` declarations as (local name, absolute path); globs have the name `*`.
+    uses: FxHashMap<Vec<String>, Vec<(String, Vec<String>)>>,
+    /// Every module path that holds a function, and its prefixes.
+    modules: FxHashSet<Vec<String>>,
+    /// Struct name → field → type name.
+    fields: FxHashMap<String, FxHashMap<String, String>>,
+    /// Type alias → the type it names.
+    aliases: FxHashMap<String, String>,
+    /// Struct → what its fields hold where the code leaves them out (`TypeFacts::defaults`).
+    defaults: FxHashMap<String, Vec<(String, String)>>,
+    /// `impl Deref for State { type Target = Inner; }`: State → Inner.
+    derefs: FxHashMap<String, String>,
+    /// The analysed code's traits.
+    traits: FxHashSet<String>,
+    /// Trait → the traits it requires (`trait FullRepo: AliasRepo + HashRepo`).
+    supertraits: FxHashMap<String, Vec<String>>,
+    /// Trait → how many types of the analysed code implement it.
+    implementors: FxHashMap<String, usize>,
+    /// Static or constant → the type of its value.
+    statics: FxHashMap<String, String>,
+    /// Type → the traits it implements.
+    traits_of: FxHashMap<String, FxHashSet<String>>,
+    /// Every type the analysed code defines or implements.
+    known_types: FxHashSet<String>,
+    /// The crate folder of each function's file (`crates/api/` for `crates/api/src/x.rs`), to prefer
+    /// functions of the caller's crate when a workspace repeats module paths.
+    crate_of: Vec<String>,
+    pub(crate) file_of: Vec<usize>,
+    /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
+    quiet: FxHashSet<String>,
+    /// Path resolutions already made, by (file, module, path): the same calls (`Ok(..)`, `Vec::new()`)
+    /// recur throughout a file.
+    pub(crate) path_cache: std::cell::RefCell<FxHashMap<PathKey, Option<usize>>>,
+    /// Functions the catalog says are never round trips, as written there (`cache::get_or_load`).
+    quiet_functions: Vec<String>,
+    /// `[implementations]`: the type a trait object or generic stands for (`MCDatabase` → `Postgres`).
+    pub(crate) implementations: BTreeMap<String, String>,
+    /// Traits whose costliest implementation was taken, not knowing which one is deployed, with the
+    /// implementing types seen.
+    pub(crate) assumed: std::cell::RefCell<BTreeMap<String, Assumed>>,
+    /// The implementations the last resolved call may reach, when it goes through a trait object or a
+    /// generic that several types implement and `[implementations]` does not pick one.
+    pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
+}
+
+impl Index {
+    pub(crate) fn new(
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        catalog: &crate::catalog::Catalog,
+    ) -> Index {
+        let mut index = Index {
+            by_name: FxHashMap::default(),
+            by_path: FxHashMap::default(),
+            assoc: FxHashMap::default(),
+            uses: FxHashMap::default(),
+            modules: FxHashSet::default(),
+            fields: FxHashMap::default(),
+            aliases: FxHashMap::default(),
+            defaults: FxHashMap::default(),
+            derefs: FxHashMap::default(),
+            traits: FxHashSet::default(),
+            supertraits: FxHashMap::default(),
+            implementors: FxHashMap::default(),
+            statics: FxHashMap::default(),
+            traits_of: FxHashMap::default(),
+            known_types: FxHashSet::default(),
+            crate_of: fns
+                .iter()
+                .map(|r| crate_dir(&files[r.file].path).to_string())
+                .collect(),
+            file_of: fns.iter().map(|r| r.file).collect(),
+            quiet: catalog.quiet_methods.iter().cloned().collect(),
+            path_cache: std::cell::RefCell::new(FxHashMap::default()),
+            quiet_functions: catalog.quiet_functions.clone(),
+            implementations: BTreeMap::new(),
+            assumed: std::cell::RefCell::new(BTreeMap::new()),
+            alternatives: std::cell::RefCell::new(Vec::new()),
+        };
+        for (id, r) in fns.iter().enumerate() {
+            let f = &files[r.file].functions[r.index];
+            index.add_module(&f.module);
+            if let Some(t) = &f.self_ty {
+                index.known_types.insert(t.clone());
+            }
+            if f.is_test {
+                continue;
+            }
+            index.by_name.entry(f.name.clone()).or_default().push(id);
+            if let Some(t) = &f.self_ty {
+                index
+                    .assoc
+                    .entry((t.clone(), f.name.clone()))
+                    .or_default()
+                    .push(id);
+            }
+            if f.self_ty.is_none() {
+                index
+                    .by_path
+                    .entry((f.module.clone(), f.name.clone()))
+                    .or_default()
+                    .push(id);
+            }
+        }
+        for file in files {
+            index.add_module(&file.module);
+            index.statics.extend(file.statics.iter().cloned());
+            for t in &file.types {
+                index.known_types.insert(t.name.clone());
+                if let Some(a) = &t.alias {
+                    index.aliases.insert(t.name.clone(), a.clone());
+                }
+                if t.is_trait {
+                    index.traits.insert(t.name.clone());
+                    if !t.supertraits.is_empty() {
+                        index
+                            .supertraits
+                            .insert(t.name.clone(), t.supertraits.clone());
+                    }
+                }
+                if let Some(target) = &t.deref {
+                    index.derefs.insert(t.name.clone(), target.clone());
+                }
+                let fields = index.fields.entry(t.name.clone()).or_default();
+                fields.extend(t.fields.iter().cloned());
+                if !t.defaults.is_empty() {
+                    index.defaults.insert(t.name.clone(), t.defaults.clone());
+                }
+            }
+            for (ty, tr) in &file.impls {
+                let new = index
+                    .traits_of
+                    .entry(ty.clone())
+                    .or_default()
+                    .insert(tr.clone());
+                if new {
+                    *index.implementors.entry(tr.clone()).or_default() += 1;
+                }
+                index.known_types.insert(ty.clone());
+                // A trait the analysed code implements (its own or another crate's): a receiver bound by
+                // it reaches those implementations.
+                index.known_types.insert(tr.clone());
+            }
+        }
+        for file in files {
+            for u in &file.uses {
+                let abs = index.absolutize(&u.module, &u.path);
+                index
+                    .uses
+                    .entry(u.module.clone())
+                    .or_default()
+                    .push((u.name.clone(), abs));
+            }
+        }
+        index
+    }
+
+    /// Records a module path and its prefixes (allocating only for those not seen yet).
+    fn add_module(&mut self, module: &[String]) {
+        for n in (0..=module.len()).rev() {
+            if self.modules.contains(&module[..n]) {
+                break;
+            }
+            self.modules.insert(module[..n].to_vec());
+        }
+    }
+
+    /// A path written in `module` as an absolute module path: `crate::a` → `a`, `self::a` and child
+    /// modules → `module::a`, `super::a` → the parent's `a`; anything else is taken as written.
+    fn absolutize(&self, module: &[String], path: &[String]) -> Vec<String> {
+        let Some(first) = path.first() else {
+            return Vec::new();
+        };
+        match first.as_str() {
+            "crate" => path[1..].to_vec(),
+            "self" => module.iter().chain(&path[1..]).cloned().collect(),
+            "super" => {
+                let mut m = module.to_vec();
+                let mut rest = path;
+                while rest.first().map(String::as_str) == Some("super") {
+                    m.pop();
+                    rest = &rest[1..];
+                }
+                m.into_iter().chain(rest.iter().cloned()).collect()
+            }
+            _ => {
+                let child: Vec<String> = module
+                    .iter()
+                    .chain(std::iter::once(first))
+                    .cloned()
+                    .collect();
+                if !module.is_empty() && self.modules.contains(&child) {
+                    module.iter().chain(path).cloned().collect()
+                } else {
+                    path.to_vec()
+                }
+            }
+        }
+    }
+
+    /// Which of `candidates` some call outside tests resolves to. Only calls that name one of them
+    /// (directly, or through a `use .. as ..` rename) are resolved.
+    pub(crate) fn called_among(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        candidates: &[usize],
+    ) -> HashSet<usize> {
+        let mut called = HashSet::new();
+        if candidates.is_empty() {
+            return called;
+        }
+        let func = |id: usize| &files[fns[id].file].functions[fns[id].index];
+        let mut names: HashSet<&str> = candidates
+            .iter()
+            .map(|&id| func(id).name.as_str())
+            .collect();
+        for uses in self.uses.values() {
+            for (name, path) in uses {
+                if path.last() != Some(name) {
+                    names.insert(name);
+                }
+            }
+        }
+        let wanted: HashSet<usize> = candidates.iter().copied().collect();
+        for id in (0..fns.len()).filter(|&id| !func(id).is_test) {
+            for step in &func(id).body {
+                step.walk(&mut |s| {
+                    let Step::Call(c) = s else { return };
+                    let name = match &c.callee {
+                        Callee::Path(segs) => segs.last(),
+                        Callee::Method { name, .. } => Some(name),
+                        Callee::Extractor(_) => None,
+                    };
+                    if name.is_some_and(|n| names.contains(n.as_str())) {
+                        called.extend(
+                            self.resolve_call(files, fns, id, c)
+                                .filter(|t| wanted.contains(t)),
+                        );
+                    }
+                });
+            }
+        }
+        called
+    }
+
+    /// Resolves a call step: an awaited one to any function; one that is not awaited only to a
+    /// synchronous function, and a method only through its receiver's known type (a bare name is too
+    /// weak a clue for the many calls that are not awaited).
+    pub(crate) fn resolve_call(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> Option<usize> {
+        let sync = |id: usize| {
+            let r = fns[id];
+            !files[r.file].functions[r.index].is_async
+        };
+        if let Callee::Path(segs) = &call.callee {
+            let r = fns[caller];
+            let from = &files[r.file].functions[r.index];
+            let func = |id: usize| -> &FnFacts {
+                let r = fns[id];
+                &files[r.file].functions[r.index]
+            };
+            // `<T as Trait>::method(..)`, or `Trait::method(&value, ..)` on a value whose type is read:
+            // that type's implementation.
+            let ty = call.qself.clone().or_else(|| {
+                let first = call.arg_paths.first().filter(|p| !p.is_empty())?;
+                segs.first().filter(|t| self.traits.contains(*t))?;
+                self.receiver_type(from, caller, first, &func)
+            });
+            let hit = ty.and_then(|ty| self.resolve_qualified(from, &ty, segs, &func));
+            if let Some(hit) = hit.filter(|&id| call.qself.is_some() || func(id).has_self) {
+                return Some(hit).filter(|&id| call.awaited || sync(id));
+            }
+        }
+        if call.awaited {
+            return self.resolve(files, fns, caller, &call.callee);
+        }
+        match &call.callee {
+            Callee::Path(segs) => {
+                let r = fns[caller];
+                let from = &files[r.file].functions[r.index];
+                let func = |id: usize| -> &FnFacts {
+                    let r = fns[id];
+                    &files[r.file].functions[r.index]
+                };
+                // `T::m(..)` with `T` a generic parameter depends on what the copy binds `T` to.
+                let generic = segs.len() == 2 && from.generics.iter().any(|(g, _)| *g == segs[0]);
+                let key = (
+                    r.file,
+                    from.module.clone(),
+                    from.self_ty.clone(),
+                    segs.clone(),
+                );
+                if let Some(hit) = self.path_cache.borrow().get(&key).filter(|_| !generic) {
+                    return *hit;
+                }
+                let hit = self
+                    .resolve_path(from, caller, segs, &func)
+                    .filter(|&id| sync(id));
+                if !generic {
+                    self.path_cache.borrow_mut().insert(key, hit);
+                }
+                hit
+            }
+            Callee::Method { receiver, .. } => {
+                let r = fns[caller];
+                let from = &files[r.file].functions[r.index];
+                let func = |id: usize| -> &FnFacts {
+                    let r = fns[id];
+                    &files[r.file].functions[r.index]
+                };
+                let ty = self.receiver_type(from, caller, receiver, &func)?;
+                if !self.known_types.contains(&ty) {
+                    return None;
+                }
+                self.resolve(files, fns, caller, &call.callee)
+                    .filter(|&id| sync(id))
+            }
+            Callee::Extractor(_) => None,
+        }
+    }
+
+    /// Resolves a call made inside function `caller`.
+    pub(crate) fn resolve(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        callee: &Callee,
+    ) -> Option<usize> {
+        let cr = fns[caller];
+        let from = &files[cr.file].functions[cr.index];
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        match callee {
+            Callee::Path(segs) => {
+                if self
+                    .quiet_functions
+                    .iter()
+                    .any(|q| crate::catalog::path_matches(segs, q, false))
+                {
+                    return None;
+                }
+                let found = self.resolve_path(from, caller, segs, &func);
+                found
+                    .or_else(|| {
+                        self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
+                    })
+                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
+            }
+            Callee::Method {
+                name,
+                receiver,
+                args,
+            } => self.resolve_method(from, caller, name, receiver, *args, &func),
+            Callee::Extractor(_) => None,
+        }
+    }
+
+    fn resolve_path<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let first = segs.first()?;
+        // `Self::helper` and `Type::helper`: associated functions.
+        if segs.len() == 2 {
+            let ty = if first == "Self" {
+                from.self_ty.clone()
+            } else {
+                Some(first.clone())
+            };
+            // `T::read(..)` with `T` bound by the caller to a type (a turbofish): that type's.
+            let bound_to = from
+                .generics
+                .iter()
+                .find(|(g, _)| g == first)
+                .and_then(|(_, b)| b.strip_prefix('='));
+            let ty = match bound_to {
+                Some(t) => Some(t.to_string()),
+                None => ty,
+            };
+            // `T::read(..)` with `T: Readable` a generic parameter: the type is chosen by the caller, so
+            // the implementations of the bound's method, as for a trait object (the costliest).
+            if let Some((_, bound)) = from
+                .generics
+                .iter()
+                .find(|(g, b)| g == first && !b.starts_with('='))
+            {
+                let impls = self.impls_of(bound, &segs[1], func);
+                if let Some(hit) = self.implementation(bound, &impls, func) {
+                    return Some(hit);
+                }
+            }
+            if let Some(ty) = ty {
+                // The type's own function, else a default body of a trait it implements.
+                let own = self.assoc.get(&(ty.clone(), segs[1].clone()));
+                let hit = own.and_then(|ids| self.nearest(caller, ids)).or_else(|| {
+                    let traits = self.traits_of.get(&ty)?;
+                    traits.iter().find_map(|t| {
+                        let ids = self.assoc.get(&(t.clone(), segs[1].clone()))?;
+                        let defaults: Vec<usize> = ids
+                            .iter()
+                            .copied()
+                            .filter(|&id| func(id).trait_name.as_deref() == Some(t.as_str()))
+                            .collect();
+                        self.nearest(caller, &defaults)
+                    })
+                });
+                if hit.is_some() {
+                    return hit;
+                }
+            }
+            // `UserBackend::get_user_groups(self, id)`, `<H as UserBackend>::get_user_groups(self, id)`:
+            // a trait's method called by its path runs on the value it is given, whose type the caller
+            // chooses: the one implementation the analysed code has, or the one `[implementations]`
+            // names. Otherwise it stays unresolved (`ForeignFrom::foreign_from(x)` with a hundred).
+            let mut impls = self.impls_of(first, &segs[1], func);
+            impls.retain(|&id| !func(id).is_test);
+            // A default body stands for the types that do not write their own.
+            let own: Vec<usize> = impls
+                .iter()
+                .copied()
+                .filter(|&id| func(id).self_ty.is_some())
+                .collect();
+            let impls = if own.is_empty() { impls } else { own };
+            if impls.len() == 1 || self.implementations.contains_key(first) {
+                if let Some(hit) = self.implementation(first, &impls, func) {
+                    return Some(hit);
+                }
+            }
+        }
+        let alias = self
+            .uses
+            .get(&from.module)
+            .and_then(|u| u.iter().find(|(n, _)| n == first));
+        let abs = match (first.as_str(), alias) {
+            ("crate" | "self" | "super", _) => self.absolutize(&from.module, segs),
+            (_, Some((_, full))) => full.iter().chain(&segs[1..]).cloned().collect(),
+            _ if segs.len() == 1 => {
+                let local: Vec<String> = from.module.iter().chain(segs).cloned().collect();
+                if let Some(hit) = self.lookup(caller, &local, 0, func) {
+                    return Some(hit);
+                }
+                return self.through_globs(caller, &from.module, first, 0, func);
+            }
+            _ => self.absolutize(&from.module, segs),
+        };
+        self.lookup(caller, &abs, 0, func)
+    }
+
+    /// The functions that implement trait `tr`'s `method`, or give its default body.
+    fn impls_of<'f>(
+        &self,
+        tr: &str,
+        method: &str,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Vec<usize> {
+        self.by_name
+            .get(method)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&id| func(id).trait_name.as_deref() == Some(tr))
+            .collect()
+    }
+
+    /// `<T as Trait>::method(..)`: the implementation of `Trait::method` by `T`, or, when `T` is a
+    /// generic parameter bound by a trait (`impl<Handler: BackendHandler> Readonly for Handler`), by the
+    /// one type of the analysed code that implements that bound and the trait. None when that is not
+    /// one function.
+    fn resolve_qualified<'f>(
+        &self,
+        from: &FnFacts,
+        ty: &str,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let [tr, method] = segs else { return None };
+        let ty = match ty {
+            "Self" => from.self_ty.as_deref()?,
+            other => other,
+        };
+        let bound = from.generics.iter().find(|(g, _)| g == ty).map(|(_, b)| b);
+        let fits = |self_ty: &str| match bound {
+            Some(b) => match b.strip_prefix('=') {
+                Some(bound_to) => self_ty == bound_to,
+                None => self.traits_of.get(self_ty).is_some_and(|t| t.contains(b)),
+            },
+            None => self_ty == ty,
+        };
+        let mut impls = self.impls_of(tr, method, func);
+        impls.retain(|&id| !func(id).is_test && func(id).self_ty.as_deref().is_some_and(fits));
+        match impls[..] {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// Among functions that fit, the one in the caller's file, else in its crate, else the first.
+    fn nearest(&self, caller: usize, ids: &[usize]) -> Option<usize> {
+        ids.iter()
+            .copied()
+            .find(|&id| Some(&self.file_of[id]) == self.file_of.get(caller))
+            .or_else(|| {
+                ids.iter()
+                    .copied()
+                    .find(|&id| Some(&self.crate_of[id]) == self.crate_of.get(caller))
+            })
+            .or_else(|| ids.first().copied())
+    }
+
+    /// A function at an absolute path, following re-exports (`pub use a::f;`, `pub use a::*;`).
+    fn lookup<'f>(
+        &self,
+        caller: usize,
+        abs: &[String],
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        self.lookup_in(caller, abs, depth, func, &mut HashSet::new())
+    }
+
+    /// `lookup`, remembering the (module, name) pairs already tried: glob re-exports (`pub use a::*`
+    /// in preludes) form a graph that would otherwise be walked again and again.
+    fn lookup_in<'f>(
+        &self,
+        caller: usize,
+        abs: &[String],
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+        tried: &mut HashSet<(Vec<String>, String)>,
+    ) -> Option<usize> {
+        let (name, module) = abs.split_last()?;
+        if !tried.insert((module.to_vec(), name.clone())) {
+            return None;
+        }
+        if let Some(ids) = self.by_path.get(&(module.to_vec(), name.clone())) {
+            return self.nearest(caller, ids);
+        }
+        // `module::Type::method`
+        if let Some((ty, _)) = module.split_last() {
+            let hit = self
+                .assoc
+                .get(&(ty.clone(), name.clone()))
+                .and_then(|ids| self.nearest(caller, ids));
+            if hit.is_some() {
+                return hit;
+            }
+        }
+        if depth >= MAX_ALIAS_DEPTH {
+            return None;
+        }
+        let reexport = self
+            .uses
+            .get(module)
+            .and_then(|u| u.iter().find(|(n, _)| n == name));
+        if let Some((_, target)) = reexport {
+            if target.as_slice() != abs {
+                if let Some(hit) = self.lookup_in(caller, target, depth + 1, func, tried) {
+                    return Some(hit);
+                }
+            }
+        }
+        self.globs_in(caller, module, name, depth + 1, func, tried)
+    }
+
+    fn through_globs<'f>(
+        &self,
+        caller: usize,
+        module: &[String],
+        name: &String,
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        self.globs_in(caller, module, name, depth, func, &mut HashSet::new())
+    }
+
+    fn globs_in<'f>(
+        &self,
+        caller: usize,
+        module: &[String],
+        name: &String,
+        depth: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+        tried: &mut HashSet<(Vec<String>, String)>,
+    ) -> Option<usize> {
+        if depth >= MAX_ALIAS_DEPTH {
+            return None;
+        }
+        let globs = self.uses.get(module)?;
+        globs
+            .iter()
+            .filter(|(n, _)| n == "*")
+            .find_map(|(_, target)| {
+                let path: Vec<String> = target
+                    .iter()
+                    .chain(std::iter::once(name))
+                    .cloned()
+                    .collect();
+                self.lookup_in(caller, &path, depth + 1, func, tried)
+            })
+    }
+
+    /// When exact resolution fails (workspaces, paths through external crate names): a function of that
+    /// name whose module ends like the path's qualifier.
+    fn resolve_loosely<'f>(
+        &self,
+        from: &FnFacts,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+        same_file: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let path: Vec<String> = self.imported(from, segs).unwrap_or_else(|| {
+            segs.iter()
+                .filter(|s| !matches!(s.as_str(), "crate" | "self" | "super"))
+                .cloned()
+                .collect()
+        });
+        let (name, qualifier) = path.split_last()?;
+        let matching: Vec<usize> = self
+            .by_name
+            .get(name)?
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                if qualifier.is_empty() {
+                    return f.self_ty.is_none();
+                }
+                f.self_ty.is_none()
+                    && !f.module.is_empty()
+                    && (f.module.ends_with(qualifier) || qualifier.ends_with(&f.module))
+            })
+            .collect();
+        pick(&matching, |id| {
+            same_file(id) && func(id).module == from.module
+        })
+    }
+
+    /// A path whose first segment the caller's module imports (`use database::collab;` then
+    /// `collab::insert_bulk`), spelled in full.
+    fn imported(&self, from: &FnFacts, segs: &[String]) -> Option<Vec<String>> {
+        let (_, full) = self
+            .uses
+            .get(&from.module)?
+            .iter()
+            .find(|(n, _)| Some(n) == segs.first())?;
+        Some(full.iter().chain(&segs[1..]).cloned().collect())
+    }
+
+    /// `database::collab::insert_bulk` where another crate of the workspace re-exports it
+    /// (`pub use collab_db_ops::*` in its `collab` module): the path inside that crate, whose modules are
+    /// named from its root like this crate's.
+    fn in_other_crate<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let path = self.imported(from, segs).unwrap_or_else(|| segs.to_vec());
+        if path.len() < 3 || matches!(path[0].as_str(), "crate" | "self" | "super") {
+            return None;
+        }
+        // The crate's folder is named as the crate is (`libs/database`, `crates/diesel_models`).
+        let named = |dir: &str| {
+            let folder = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            folder.replace('-', "_") == path[0].replace('-', "_")
+        };
+        let hit = self.lookup(caller, &path[1..], 0, func)?;
+        named(&self.crate_of[hit]).then_some(hit)
+    }
+
+    /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
+    fn receiver_type<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        receiver: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<String> {
+        let first = receiver.first()?;
+        let mut ty = if first == "self" {
+            from.self_ty.clone()?
+        } else {
+            match from.params.iter().find(|(n, _)| n == first) {
+                Some((_, ty)) => ty.clone(),
+                None => self.statics.get(first)?.clone(),
+            }
+        };
+        // A local bound to a place (`let db = &state.0.database;`): that place's type.
+        if let Some(place) = ty.strip_prefix(crate::facts::PLACE) {
+            let mut path: Vec<String> =
+                place.split(crate::facts::FIELD).map(String::from).collect();
+            if path.first() == Some(first) {
+                return None;
+            }
+            path.extend(receiver[1..].iter().cloned());
+            return self.receiver_type(from, caller, &path, func);
+        }
+        // A local bound by position from a tuple: `(Article,User)#1` is `User`.
+        let mut element = None;
+        if let Some((tuple, index)) = ty.rsplit_once(crate::facts::ELEMENT) {
+            element = Some(index.parse::<usize>().ok()?);
+            ty = tuple.to_string();
+        }
+        // A local made by a call (`let article = Article::find(conn, id)?`): what that function returns.
+        let mut made_by = None;
+        if let Some(path) = ty.strip_prefix(crate::facts::RETURNED_BY) {
+            let segs: Vec<String> = path.split("::").map(String::from).collect();
+            let id = self.resolve_path(from, caller, &segs, func)?;
+            ty = func(id).returns.clone()?;
+            made_by = Some(id);
+        }
+        // A getter's result (`state.store()`): what the method it resolves to returns.
+        if let Some(rest) = ty.strip_prefix(crate::facts::METHOD_RETURNS) {
+            let (call, args) = rest.rsplit_once('/')?;
+            let (base, getter) = call.rsplit_once(crate::facts::FIELD)?;
+            let base: Vec<String> = base.split(crate::facts::FIELD).map(String::from).collect();
+            // Not a local typed by its own method (`let x = x.next()`).
+            if base.first() == Some(first) && receiver.len() == 1 {
+                return None;
+            }
+            let id = self.resolve_method(from, caller, getter, &base, args.parse().ok()?, func)?;
+            ty = func(id).returns.clone()?;
+            made_by = Some(id);
+        }
+        if let Some(index) = element {
+            let elems = ty.strip_prefix('(')?.strip_suffix(')')?;
+            ty = elems.split(',').nth(index)?.to_string();
+        }
+        if ty == "Self" {
+            ty = func(made_by?).self_ty.clone()?;
+        }
+        // A parameter bound from a struct pattern: the type of that field.
+        if let Some((owner, field)) = ty.split_once(crate::facts::FIELD) {
+            let owner = self.concrete(from, owner.to_string());
+            ty = self.field(&owner, field)?;
+        }
+        ty = self.concrete(from, ty);
+        // A type imported under another name (`use crate::logger::ActivityLogger as Logger`).
+        if !self.known_types.contains(&ty) {
+            let alias = self
+                .uses
+                .get(&from.module)
+                .and_then(|u| u.iter().find(|(n, _)| *n == ty));
+            if let Some(real) = alias.and_then(|(_, path)| path.last()) {
+                if self.known_types.contains(real) {
+                    ty = real.clone();
+                }
+            }
+        }
+        for field in &receiver[1..] {
+            ty = self.field(&ty, field)?;
+            ty = self.concrete(from, ty);
+        }
+        Some(ty)
+    }
+
+    /// A struct value whose other fields take their defaults (`{GetUser..;username=?}`), with those
+    /// defaults spelled out (`{GetUser;username=?;domain=None}`).
+    pub(crate) fn with_defaults(&self, tag: &Option<String>) -> Option<String> {
+        let tag = tag.as_ref()?;
+        let Some(inner) = tag.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+            return Some(tag.clone());
+        };
+        let mut parts = inner.split(';');
+        let head = parts.next().unwrap_or_default();
+        let Some(ty) = head.strip_suffix("..") else {
+            return Some(tag.clone());
+        };
+        let set: Vec<&str> = parts.collect();
+        let mut out = format!("{{{ty}");
+        for kv in &set {
+            out.push(';');
+            out.push_str(kv);
+        }
+        for (field, value) in self.defaults.get(ty).into_iter().flatten() {
+            if !set
+                .iter()
+                .any(|kv| kv.split('=').next() == Some(field.as_str()))
+            {
+                out.push_str(&format!(";{field}={value}"));
+            }
+        }
+        out.push('}');
+        Some(out)
+    }
+
+    /// The type of `owner.field`, also where `owner` derefs to the struct that has the field.
+    fn field(&self, owner: &str, field: &str) -> Option<String> {
+        // `state.0` of an extractor or wrapper newtype (`State<AppState>` is read as `AppState`).
+        if field == "0" && self.fields.get(owner).is_none_or(|f| !f.contains_key("0")) {
+            return Some(owner.to_string());
+        }
+        let mut owner = owner;
+        for _ in 0..4 {
+            if let Some(ty) = self.fields.get(owner).and_then(|f| f.get(field)) {
+                return Some(ty.clone());
+            }
+            owner = self.derefs.get(owner)?;
+        }
+        None
+    }
+
+    /// An awaited method call that no analysed function answers, on a receiver of a `[[clients]]` type:
+    /// a call to another service.
+    pub(crate) fn client_hop(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+        catalog: &crate::catalog::Catalog,
+    ) -> Option<ClientHop> {
+        let Callee::Method { name, receiver, .. } = &call.callee else {
+            return None;
+        };
+        if !call.awaited || catalog.clients.is_empty() {
+            return None;
+        }
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let ty = self.receiver_type(func(caller), caller, receiver, &func)?;
+        let spec = catalog.clients.iter().find(|c| c.matches(&ty, name))?;
+        Some(ClientHop {
+            api: format!("{ty}::{name}"),
+            service: spec.endpoint != Some(crate::catalog::EndpointSpec::Database),
+        })
+    }
+
+    /// The types a call binds the callee's own type parameters to: by its turbofish, in order, and by
+    /// the type of an argument handed to a parameter typed by one (`map<T>(&self, input: T)` called
+    /// as `mapper.map(account)`). Only types of the analysed code are bound.
+    pub(crate) fn bound_types(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+        target: usize,
+    ) -> Vec<(String, String)> {
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let callee = func(target);
+        if callee.type_params.is_empty() {
+            return Vec::new();
+        }
+        let from = func(caller);
+        let known = |ty: &str| self.known_types.contains(ty) && !self.traits.contains(ty);
+        let mut out: Vec<(String, String)> = callee
+            .type_params
+            .iter()
+            .zip(&call.turbofish)
+            .filter(|(_, ty)| known(ty))
+            .map(|(p, ty)| (p.clone(), ty.clone()))
+            .collect();
+        // `Type::method(value, ..)` hands the receiver as the first argument.
+        let skip = usize::from(matches!(call.callee, Callee::Path(_)) && callee.has_self);
+        for ((ty, _), path) in callee
+            .param_types
+            .iter()
+            .zip(call.arg_paths.iter().skip(skip))
+        {
+            if !callee.type_params.contains(ty)
+                || out.iter().any(|(p, _)| p == ty)
+                || path.is_empty()
+            {
+                continue;
+            }
+            if let Some(arg) = self.receiver_type(from, caller, path, &func) {
+                if known(&arg) {
+                    out.push((ty.clone(), arg));
+                }
+            }
+        }
+        out
+    }
+
+    /// Is the receiver a parameter typed by one of the function's own type parameters (`input: T`),
+    /// that no caller bound to a type, with a bound several types of the analysed code implement? Each
+    /// caller picks the implementation by the value it passes, so none is clearly meant.
+    fn callers_choice(&self, from: &FnFacts, receiver: &[String]) -> bool {
+        let Some(first) = receiver.first() else {
+            return false;
+        };
+        from.params.iter().any(|(n, ty)| {
+            n == first
+                && from.type_params.contains(ty)
+                && from.generics.iter().any(|(g, bound)| {
+                    g == ty && !bound.starts_with('=') && self.implemented_by_several(bound)
+                })
+        })
+    }
+
+    /// Do several types implement the trait, or a trait it requires (`trait MapperMarker:
+    /// IntoMastodon` with one blanket implementation and many of `IntoMastodon`)?
+    fn implemented_by_several(&self, tr: &str) -> bool {
+        let mut seen: BTreeSet<&str> = BTreeSet::from([tr]);
+        let mut queue = vec![tr];
+        while let Some(t) = queue.pop() {
+            if self.implementors.get(t).is_some_and(|n| *n > 1) {
+                return true;
+            }
+            for sup in self.supertraits.get(t).into_iter().flatten() {
+                if seen.insert(sup) {
+                    queue.push(sup);
+                }
+            }
+        }
+        false
+    }
+
+    /// A generic parameter's bound (or the type a caller bound it to), or an alias's target.
+    fn concrete(&self, from: &FnFacts, ty: String) -> String {
+        if let Some((_, bound)) = from.generics.iter().find(|(g, _)| *g == ty) {
+            return bound.strip_prefix('=').unwrap_or(bound).to_string();
+        }
+        // Aliases of aliases (`type AppData = Data<ArcData>; type ArcData = Arc<State>;`).
+        let mut ty = ty;
+        for _ in 0..MAX_ALIAS_DEPTH {
+            match self.aliases.get(&ty) {
+                Some(next) if *next != ty => ty = next.clone(),
+                _ => break,
+            }
+        }
+        ty
+    }
+
+    fn resolve_method<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        name: &str,
+        receiver: &[String],
+        args: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        // Rust has no overloading: `txn.execute(stmt)` is not a trait's `execute(&self, a, b, c)`.
+        let candidates: Vec<usize> = self
+            .by_name
+            .get(name)?
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                f.has_self && id != caller && f.arity.is_none_or(|a| a == args)
+            })
+            .collect();
+        // A value of the caller's type (`input: T`) that no caller bound here: which implementation
+        // runs depends on the value, so none is guessed.
+        if self.callers_choice(from, receiver) {
+            return None;
+        }
+        match self.receiver_type(from, caller, receiver, func) {
+            // A type of the analysed code: its own methods, then those of the traits it implements
+            // (for a trait object, every implementation).
+            Some(ty) if self.known_types.contains(&ty) => {
+                let traits = self.traits_of.get(&ty);
+                let typed: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let f = func(id);
+                        f.self_ty.as_deref() == Some(ty.as_str())
+                            || f.trait_name.as_deref() == Some(ty.as_str())
+                            || f.trait_name
+                                .as_ref()
+                                .is_some_and(|t| traits.is_some_and(|ts| ts.contains(t)))
+                    })
+                    .collect();
+                let own = typed
+                    .iter()
+                    .copied()
+                    .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()));
+                let own: Vec<usize> = own.collect();
+                // A trait object or generic bound by a trait whose methods a supertrait declares
+                // (`Arc<dyn FullRepo>` with `trait FullRepo: AliasRepo`): that trait's implementations.
+                if typed.is_empty() && self.traits.contains(&ty) {
+                    return match self.through_supertraits(&ty, &candidates, func) {
+                        // Named (and chosen by `[implementations]`) as the trait the code names.
+                        Some((_, impls)) => self.implementation(&ty, &impls, func),
+                        None => self.one_candidate(name, &candidates),
+                    };
+                }
+                if own.is_empty() && self.traits.contains(&ty) {
+                    return self.implementation(&ty, &typed, func);
+                }
+                costliest(if own.is_empty() { &typed } else { &own }, func)
+            }
+            // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
+            Some(_) => None,
+            // An unknown receiver: only where one method of the analysed code fits is it clearly meant;
+            // among several, none is guessed (`Call::unresolved`).
+            None => self.one_candidate(name, &candidates),
+        }
+    }
+
+    /// The implementations of a method that a supertrait of `tr` declares (the nearest such trait, and
+    /// its implementing functions among `candidates`).
+    fn through_supertraits<'f>(
+        &self,
+        tr: &str,
+        candidates: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<(String, Vec<usize>)> {
+        let mut seen: BTreeSet<&str> = BTreeSet::from([tr]);
+        let mut queue: std::collections::VecDeque<&str> = std::collections::VecDeque::from([tr]);
+        while let Some(t) = queue.pop_front() {
+            for sup in self.supertraits.get(t).into_iter().flatten() {
+                if !seen.insert(sup) {
+                    continue;
+                }
+                queue.push_back(sup);
+                let impls: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| func(id).trait_name.as_deref() == Some(sup.as_str()))
+                    .collect();
+                if !impls.is_empty() {
+                    return Some((sup.clone(), impls));
+                }
+            }
+        }
+        None
+    }
+
+    /// The implementation a call through a trait object or a generic bound by `tr` reaches, among the
+    /// implementing functions `impls`: the one `[implementations]` names; else the costliest, and the
+    /// choice is recorded for the notes when several types implement it.
+    fn implementation<'f>(
+        &self,
+        tr: &str,
+        impls: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let concrete: Vec<usize> = impls
+            .iter()
+            .copied()
+            .filter(|&id| !forwards(func(id)))
+            .collect();
+        let impls = if concrete.is_empty() {
+            impls
+        } else {
+            &concrete
+        };
+        // An implementing type by its name, and by its crate's folder where two crates name it alike
+        // (`db/db-sqlx-postgres/Database`).
+        let named = |id: usize| -> Option<(String, String)> {
+            let ty = func(id).self_ty.clone()?;
+            let krate = self
+                .crate_of
+                .get(id)
+                .map(|c| c.trim_end_matches('/').to_string())
+                .unwrap_or_default();
+            Some((ty, krate))
+        };
+        let pairs: BTreeSet<(String, String)> = impls.iter().filter_map(|&id| named(id)).collect();
+        if pairs.len() < 2 {
+            return costliest(impls, func);
+        }
+        let unique_names =
+            pairs.iter().map(|(t, _)| t).collect::<BTreeSet<_>>().len() == pairs.len();
+        let shown = |(ty, krate): &(String, String)| {
+            if unique_names || krate.is_empty() {
+                ty.clone()
+            } else {
+                format!("{krate}/{ty}")
+            }
+        };
+        if let Some(chosen) = self.implementations.get(tr) {
+            let of_chosen: Vec<usize> = impls
+                .iter()
+                .copied()
+                .filter(|&id| {
+                    named(id).is_some_and(|p| {
+                        p.0 == *chosen
+                            || shown(&p) == *chosen
+                            || chosen.ends_with(&format!("/{}", shown(&p)))
+                    })
+                })
+                .collect();
+            if !of_chosen.is_empty() {
+                return costliest(&of_chosen, func);
+            }
+        }
+        let types: BTreeSet<String> = pairs.iter().map(shown).collect();
+        let mut assumed = self.assumed.borrow_mut();
+        let entry = assumed.entry(tr.to_string()).or_default();
+        entry.0.extend(types);
+        entry.1.extend(impls.iter().copied());
+        // Each implementation is a way the call may go: the price takes the costliest of them.
+        *self.alternatives.borrow_mut() = impls.to_vec();
+        costliest(impls, func)
+    }
+
+    /// The traits whose costliest implementation was taken, with their implementing types.
+    pub fn assumed_implementations(&self) -> BTreeMap<String, Assumed> {
+        self.assumed.borrow().clone()
+    }
+
+    /// For a receiver of unknown type: the one method of the analysed code that fits, if only one does.
+    fn one_candidate(&self, name: &str, candidates: &[usize]) -> Option<usize> {
+        if self.quiet.contains(name) {
+            return None;
+        }
+        match candidates {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// Is this method call, on a receiver of a type of the analysed code, answered by a method of that
+    /// type (or of a trait it implements)?
+    pub(crate) fn own_method(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        callee: &Callee,
+    ) -> bool {
+        let Callee::Method {
+            name,
+            receiver,
+            args,
+        } = callee
+        else {
+            return false;
+        };
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let from = func(caller);
+        match self.receiver_type(from, caller, receiver, &func) {
+            Some(ty) if self.known_types.contains(&ty) => self
+                .resolve_method(from, caller, name, receiver, *args, &func)
+                .is_some(),
+            _ => false,
+        }
+    }
+
+    /// A call left unresolved although several functions of the analysed code could be meant: an awaited
+    /// method on a receiver whose type could not be read.
+    pub(crate) fn ambiguous(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> bool {
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        // `Notify::send(&target, ..)` with several implementations and no type to choose by.
+        if let (Callee::Path(segs), true) = (&call.callee, call.awaited) {
+            return match &segs[..] {
+                [tr, method] if self.traits.contains(tr) => {
+                    let mut impls = self.impls_of(tr, method, &func);
+                    impls.retain(|&id| func(id).self_ty.is_some() && !func(id).is_test);
+                    impls.len() > 1
+                }
+                _ => false,
+            };
+        }
+        let Callee::Method {
+            name,
+            receiver,
+            args,
+        } = &call.callee
+        else {
+            return false;
+        };
+        if !call.awaited || self.quiet.contains(name) {
+            return false;
+        }
+        if self.callers_choice(func(caller), receiver) {
+            return self.by_name.contains_key(name.as_str());
+        }
+        match self.receiver_type(func(caller), caller, receiver, &func) {
+            // A generic bound by a trait that does not itself declare the method: as unknown.
+            Some(ty)
+                if self.traits.contains(&ty)
+                    && self
+                        .resolve_method(func(caller), caller, name, receiver, *args, &func)
+                        .is_none() => {}
+            Some(_) => return false,
+            None => {}
+        }
+        let fits = self.by_name.get(name).map_or(0, |ids| {
+            ids.iter()
+                .filter(|&&id| {
+                    let f = func(id);
+                    f.has_self && id != caller && f.arity.is_none_or(|a| a == *args)
+                })
+                .count()
+        });
+        fits > 1
+    }
+}
+
+/// `crates/api/src/db.rs` → `crates/api/`: the folder of the crate a file belongs to.
+pub(crate) fn crate_dir(path: &str) -> &str {
+    match path.rfind("src/") {
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// An implementation for a smart pointer or a reference around any implementor (`impl<T: AliasRepo>
+/// AliasRepo for Arc<T>`): it hands the call on to the type inside.
+fn forwards(f: &FnFacts) -> bool {
+    matches!(f.self_ty.as_deref(), Some("Arc" | "Box" | "Rc"))
+        || f.self_ty.as_deref().is_some_and(|t| t.starts_with('&'))
+}
+
+/// Among methods of one name, the one that does the most I/O (the critical path takes the worst).
+fn costliest<'f>(candidates: &[usize], func: &impl Fn(usize) -> &'f FnFacts) -> Option<usize> {
+    let weight = |id: usize| {
+        let mut n = 0usize;
+        for step in &func(id).body {
+            step.walk(&mut |s| n += usize::from(matches!(s, Step::Trip(_) | Step::Call(_))));
+        }
+        n
+    };
+    candidates
+        .iter()
+        .copied()
+        .max_by_key(|&id| (weight(id), std::cmp::Reverse(id)))
+}
+
+/// The one candidate, or the one that `prefer` picks among several.
+fn pick(candidates: &[usize], prefer: impl Fn(usize) -> bool) -> Option<usize> {
+    match candidates {
+        [] => None,
+        [one] => Some(*one),
+        many => many
+            .iter()
+            .copied()
+            .find(|&id| prefer(id))
+            .or(Some(many[0])),
+    }
+}
