@@ -194,6 +194,8 @@ pub struct Costs<'a> {
     conn_visiting: std::cell::RefCell<Vec<usize>>,
     /// RTTs by deployment and region: looking one up resolves region names each time.
     rtts: std::cell::RefCell<HashMap<(usize, String), f64>>,
+    /// Each priced function's cycle of calls (an index; a function outside any cycle has one of its own).
+    cycle_of: Vec<usize>,
 }
 
 impl<'a> Costs<'a> {
@@ -212,13 +214,17 @@ impl<'a> Costs<'a> {
             on_connection: Default::default(),
             conn_visiting: Default::default(),
             rtts: Default::default(),
+            cycle_of: vec![usize::MAX; model.fns.len()],
         };
         // Callees first, a cycle of calls at a time: each function of a cycle is priced as the entry of
         // its own walk (the others of the cycle once on the path), so that its cost does not depend on
         // which caller reached the cycle first.
         let n = model.fns.len();
         let mut visiting = vec![false; n];
-        for component in call_cycles(model) {
+        for (c, component) in call_cycles(model).into_iter().enumerate() {
+            for &f in &component {
+                costs.cycle_of[f] = c;
+            }
             let mut entries = Vec::with_capacity(component.len());
             for &root in &component {
                 for &f in &component {
@@ -257,6 +263,11 @@ impl<'a> Costs<'a> {
             Routing::ReadReplicas { stay } if database && movable(t) && !stay.contains(&t.loc) => d,
             _ => self.config.endpoint_region(target, d),
         }
+    }
+
+    /// The cycle of calls function `id` is part of, if it is priced: functions of one cycle share it.
+    pub fn cycle_of(&self, id: usize) -> Option<usize> {
+        self.cycle_of.get(id).copied().filter(|&c| c != usize::MAX)
     }
 
     /// The critical-path cost of a function.

@@ -11,7 +11,6 @@ use crate::cost::{Costs, Routing};
 use crate::facts::{Step, Trip};
 use crate::model::Model;
 use crate::Analysis;
-use rustc_hash::FxHashSet;
 
 /// Calls nested deeper than this are not drawn (the cost model cuts them off too).
 const MAX_DEPTH: usize = 64;
@@ -179,10 +178,9 @@ impl<'a, 'c> Layouts<'a, 'c> {
                 stack: Vec::new(),
                 next_group: 0,
                 done: std::collections::HashMap::new(),
-                within: std::collections::HashMap::new(),
                 on_connection: false,
-                cut_at: usize::MAX,
-                trail: Vec::new(),
+                cycles: Vec::new(),
+                inner: std::collections::HashMap::new(),
             },
         }
     }
@@ -191,7 +189,6 @@ impl<'a, 'c> Layouts<'a, 'c> {
     pub fn of(&mut self, handler: usize, budget_ms: f64) -> Waterfall {
         self.lay.next_group = 0;
         self.lay.on_connection = false;
-        self.lay.trail.clear();
         finish(&mut self.lay, handler, budget_ms)
     }
 }
@@ -293,15 +290,11 @@ struct Layout<'a, 'c> {
     done: std::collections::HashMap<(usize, bool), Part>,
     /// The function being laid out runs on a connection its caller handed in (as in the cost model).
     on_connection: bool,
-    /// Functions of a cycle of calls, laid out from their own entry: the recursive calls they cut were
-    /// to functions of their own walk, so the layout holds wherever none of those (kept with it) is
-    /// being laid out further up.
-    within: std::collections::HashMap<(usize, bool), (Part, FxHashSet<usize>)>,
-    /// The lowest position in `stack` that a recursive call cut since the function being laid out
-    /// began: at or above its own, its layout depends on nothing further up.
-    cut_at: usize,
-    /// The functions laid out, in order, for the members of a `within` entry.
-    trail: Vec<usize>,
+    /// The cycles of calls being laid out, by `Costs::cycle_of`, in `stack`'s order.
+    cycles: Vec<usize>,
+    /// Per cycle being laid out from its entry, its functions laid out since (as the cost model prices
+    /// a cycle's function: once per entry, the cycle's other functions once on that walk).
+    inner: std::collections::HashMap<usize, std::collections::HashMap<(usize, bool), Part>>,
 }
 
 impl Layout<'_, '_> {
@@ -311,39 +304,40 @@ impl Layout<'_, '_> {
             let part = part.clone();
             return self.renumbered(part);
         }
-        if let Some((part, members)) = self.within.get(&key) {
-            if !self.stack.iter().any(|s| members.contains(s)) {
+        // Functions on the stack by what a call to them recurs into (see `Model::recursion_key`), as
+        // in the cost model: a recursive call adds nothing.
+        let me = self.model.recursion_key(id);
+        if self.stack.contains(&me) || self.stack.len() > MAX_DEPTH {
+            return Part::default();
+        }
+        // Reached from inside its own cycle of calls: laid out once per entry into the cycle. Reached
+        // from outside: the cycle's entry, whose layout is the same wherever it is reached from.
+        let cycle = self.costs.cycle_of(id);
+        let inside = cycle.filter(|c| self.cycles.contains(c));
+        if let Some(c) = inside {
+            if let Some(part) = self.inner.get(&c).and_then(|m| m.get(&key)) {
                 let part = part.clone();
-                self.trail.extend(members.iter().copied());
                 return self.renumbered(part);
             }
+        } else if let Some(c) = cycle {
+            self.inner.insert(c, Default::default());
         }
-        // Functions on the stack and the trail by what a call to them recurs into (see
-        // `Model::recursion_key`), as in the cost model.
-        let me = self.model.recursion_key(id);
-        if let Some(at) = self.stack.iter().position(|&s| s == me) {
-            self.cut_at = self.cut_at.min(at);
-            return Part::default();
-        }
-        if self.stack.len() > MAX_DEPTH {
-            self.cut_at = 0;
-            return Part::default();
-        }
-        let depth = self.stack.len();
-        let outer_cut = std::mem::replace(&mut self.cut_at, usize::MAX);
-        let start = self.trail.len();
-        self.trail.push(me);
         self.stack.push(me);
+        self.cycles.push(cycle.unwrap_or(usize::MAX));
         let body = &self.model.func(id).body;
         let part = self.seq(id, body);
         self.stack.pop();
-        let cut_at = self.cut_at;
-        self.cut_at = outer_cut.min(cut_at);
-        if cut_at == usize::MAX {
-            self.done.insert(key, part.clone());
-        } else if cut_at >= depth {
-            let members = self.trail[start..].iter().copied().collect();
-            self.within.insert(key, (part.clone(), members));
+        self.cycles.pop();
+        match (inside, cycle) {
+            (Some(c), _) => {
+                self.inner.entry(c).or_default().insert(key, part.clone());
+            }
+            (None, c) => {
+                if let Some(c) = c {
+                    self.inner.remove(&c);
+                }
+                self.done.insert(key, part.clone());
+            }
         }
         part
     }
