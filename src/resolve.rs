@@ -747,6 +747,15 @@ impl Index {
                 None => self.statics.get(first)?.clone(),
             }
         };
+        // A tuple handed to a call: the tuple of its elements' types.
+        if let Some(elems) = ty.strip_prefix(crate::facts::TUPLE_OF) {
+            let elems: Option<Vec<String>> = elems
+                .split(',')
+                .map(|e| self.receiver_type(from, caller, &[e.to_string()], func))
+                .collect();
+            let elems = elems.filter(|_| receiver.len() == 1)?;
+            return Some(format!("({})", elems.join(",")));
+        }
         // A local bound to a place (`let db = &state.0.database;`): that place's type.
         if let Some(place) = ty.strip_prefix(crate::facts::PLACE) {
             let mut path: Vec<String> =

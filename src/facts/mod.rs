@@ -46,6 +46,9 @@ pub const PLACE: &str = "~";
 /// is typed `METHOD_RETURNS` + the receiver's path and the method's name, joined by `FIELD`, then `/` and
 /// how many arguments it takes: its type is what that method returns.
 pub const METHOD_RETURNS: &str = "->";
+/// A tuple a call is handed (`mapper.map((&account, post))`) is held in a local typed `TUPLE_OF` + the
+/// locals holding its elements, joined by `,`: its type is the tuple of theirs.
+pub const TUPLE_OF: &str = "(:";
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]

@@ -412,7 +412,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     }
                     param_types.push((ty.clone(), self.loc(pt.ty.span())));
                     if let (Some(name), false) = (param_name(&pt.pat), ty.is_empty()) {
-                        params.push((name, ty.clone()));
+                        params.push((name, newtype_field(&pt.pat, &pt.ty).unwrap_or(ty.clone())));
                     }
                     // `Org { app, .. }: Org` binds `app` to the type of the field `Org.app`.
                     if !ty.is_empty() {
@@ -1087,15 +1087,17 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => None,
             })
             .collect();
-        let ctx = self.fns.last();
         let arg_paths: Vec<Vec<String>> = args
             .map(|a| {
                 let mut a = driver::strip_plumbing(a);
                 while let Expr::Reference(r) = a {
                     a = driver::strip_plumbing(&r.expr);
                 }
+                if let Expr::Tuple(t) = a {
+                    return self.tuple_local(t).into_iter().collect();
+                }
                 let mut path = field_path(a);
-                if let (Some(first), Some(ctx)) = (path.first_mut(), ctx) {
+                if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
                     *first = ctx.current_name(std::mem::take(first));
                 }
                 path
@@ -1108,6 +1110,37 @@ impl<'a, 's> Visitor<'a, 's> {
             c.turbofish = turbofish;
             c.arg_paths = arg_paths;
         }
+    }
+
+    /// A tuple handed to a call (`mapper.map((&account, post.unrepost(id).await?))`), held in locals no
+    /// code can name: one per element, typed as its value is, and one for the tuple (see
+    /// [`super::TUPLE_OF`]). None when an element's type cannot be read.
+    fn tuple_local(&mut self, t: &syn::ExprTuple) -> Option<String> {
+        let ctx = self.fns.last()?;
+        let tuple = format!("tuple@{}", ctx.local_types.len());
+        let mut elems = Vec::new();
+        for (i, e) in t.elems.iter().enumerate() {
+            let mut e = driver::strip_plumbing(e);
+            while let Expr::Reference(r) = e {
+                e = driver::strip_plumbing(&r.expr);
+            }
+            let path = field_path(e);
+            let ty = if path.len() > 1 {
+                let ctx = self.fns.last()?;
+                let mut path = path;
+                path[0] = ctx.current_name(std::mem::take(&mut path[0]));
+                Some(format!("{}{}", super::PLACE, path.join(super::FIELD)))
+            } else {
+                self.expr_type(e)
+            }?;
+            elems.push((format!("{tuple}_{i}"), ty));
+        }
+        let ctx = self.ctx()?;
+        let names: Vec<&str> = elems.iter().map(|(n, _)| n.as_str()).collect();
+        let ty = format!("{}{}", super::TUPLE_OF, names.join(","));
+        ctx.local_types.extend(elems.iter().cloned());
+        ctx.local_types.push((tuple.clone(), ty));
+        Some(tuple)
     }
 
     /// Takes out of the current sequence the COMMIT of the transaction whose result `tested` names.
@@ -1382,6 +1415,10 @@ impl<'a, 's> Visitor<'a, 's> {
                     ("Self", None) => None,
                     _ => Some(ty),
                 }
+            }
+            // `let (account, post) = self;` in `impl Trait for (&Account, Post)`: the impl's type.
+            Expr::Path(p) if p.path.is_ident("self") => {
+                self.impl_ctx.as_ref().map(|(own, _)| own.clone())
             }
             Expr::Path(p) if p.path.segments.len() == 1 => {
                 let ctx = self.fns.last()?;
@@ -2565,19 +2602,30 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let self_ty = match &*i.self_ty {
-            syn::Type::Path(tp) => driver::last_segment(&tp.path),
-            other => quote::ToTokens::to_token_stream(other).to_string(),
-        };
         // `use kitsune_db::model::Account as DbAccount; impl IntoMastodon for DbAccount`: the type's
         // own name, which the rest of the code types values by.
-        let self_ty = self
-            .facts
-            .uses
-            .iter()
-            .find(|u| u.name == self_ty && u.path.last().is_some_and(|l| *l != self_ty))
-            .and_then(|u| u.path.last().cloned())
-            .unwrap_or(self_ty);
+        let own_name = |name: String| {
+            self.facts
+                .uses
+                .iter()
+                .find(|u| u.name == name && u.path.last().is_some_and(|l| *l != name))
+                .and_then(|u| u.path.last().cloned())
+                .unwrap_or(name)
+        };
+        let self_ty = match &*i.self_ty {
+            syn::Type::Path(tp) => own_name(driver::last_segment(&tp.path)),
+            // `impl IntoMastodon for (&DbAccount, DbPost)`: `(Account,Post)`, as a tuple's type is
+            // written (see `core_type`).
+            syn::Type::Tuple(t) if !t.elems.is_empty() => {
+                let elems: Vec<String> = t
+                    .elems
+                    .iter()
+                    .map(|e| core_type(e).map(&own_name).unwrap_or_else(|| "_".into()))
+                    .collect();
+                format!("({})", elems.join(","))
+            }
+            other => quote::ToTokens::to_token_stream(other).to_string(),
+        };
         let trait_name = i.trait_.as_ref().map(|(_, p, _)| driver::last_segment(p));
         if let Some(t) = &trait_name {
             self.facts.impls.push((self_ty.clone(), t.clone()));
@@ -2613,13 +2661,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let fields = st
             .fields
             .iter()
-            .filter_map(|f| {
+            .enumerate()
+            .filter_map(|(i, f)| {
                 let ty = core_type(&f.ty)?;
                 let ty = match bounds.iter().find(|(g, _)| *g == ty) {
                     Some((_, bound)) => bound.clone(),
                     None => ty,
                 };
-                Some((f.ident.as_ref()?.to_string(), ty))
+                // A tuple struct's fields by position: `self.0`, `AuthExtractor(user): ..`.
+                let name = f
+                    .ident
+                    .as_ref()
+                    .map_or_else(|| i.to_string(), |n| n.to_string());
+                Some((name, ty))
             })
             .collect();
         self.facts.types.push(TypeFacts {
@@ -2900,7 +2954,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
                 // `let (article, author) = Article::with_author(..)?`: each name is typed by its element.
                 if let Some(elems) = tuple_idents(&local.pat) {
-                    if let Some(ty) = tuple_type(&local.pat, &init.expr) {
+                    // Else as the local or `self` it takes apart is typed (`let (account, post) =
+                    // self;`), unless that is a place.
+                    let named = matches!(driver::strip_plumbing(&init.expr), Expr::Path(p) if p.path.segments.len() == 1);
+                    let ty = tuple_type(&local.pat, &init.expr).or_else(|| {
+                        self.expr_type(&init.expr)
+                            .filter(|t| named && !t.starts_with(super::PLACE))
+                    });
+                    if let Some(ty) = ty {
                         if let Some(ctx) = self.ctx() {
                             for (i, elem) in elems.into_iter().enumerate() {
                                 if let Some(elem) = elem {
@@ -4498,6 +4559,29 @@ fn generic_bounds(generics: &syn::Generics) -> Vec<(String, String)> {
 }
 
 /// The name a parameter pattern binds: `db`, `State(state)`, `Extension(ctx)`.
+/// `AuthExtractor(user_data): MastodonAuthExtractor`: the value a project's newtype holds, typed as
+/// that struct's field `0` (the pattern names the struct even where the type is an alias of it). Not
+/// for the wrappers `core_type` already sees through (`State(db): State<PgPool>`).
+fn newtype_field(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return None;
+    };
+    let syn::Type::Path(written) = ty else {
+        return None;
+    };
+    let written = driver::last_segment(&written.path);
+    let name = driver::last_segment(&ts.path);
+    // `State(db): DbState` with `type DbState = State<..>`: the framework's extractor, typed by what
+    // the alias names (unless the file defines a `State` of its own).
+    let own = OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
+    let framework = !own
+        && (router::EXTRACTORS.contains(&name.as_str()) || TYPE_WRAPPERS.contains(&name.as_str()));
+    if ts.elems.len() != 1 || framework || core_type(ty).as_deref() != Some(written.as_str()) {
+        return None;
+    }
+    Some(format!("{name}{}0", super::FIELD))
+}
+
 fn param_name(pat: &syn::Pat) -> Option<String> {
     match pat {
         syn::Pat::Ident(p) => Some(p.ident.to_string()),
