@@ -3735,6 +3735,8 @@ fn value_type(init: &Expr) -> Option<String> {
         Expr::Struct(st) => Some(driver::last_segment(&st.path)),
         Expr::Reference(r) => match &*r.expr {
             Expr::Field(_) => value_type(&r.expr),
+            // `&*state.queue_service`: what the `Arc` in the field holds.
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => value_type(&u.expr),
             _ => None,
         },
         Expr::Field(_) => {
@@ -4657,6 +4659,8 @@ fn field_path(expr: &Expr) -> Vec<String> {
             base
         }
         Expr::Reference(r) => field_path(&r.expr),
+        // `&*state.queue_service`: the value behind an `Arc` is typed as the `Arc` is.
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => field_path(&u.expr),
         Expr::Paren(p) => field_path(&p.expr),
         Expr::MethodCall(m)
             if m.args.is_empty()
