@@ -570,6 +570,7 @@ fn resolve_from(
             continue;
         }
         own_methods_over_catalog(model, index, id);
+        await_adapted_futures(model, index, id);
         let mut calls = Vec::new();
         // Per call, the implementations it may reach when it goes through a trait several types
         // implement: it becomes one branch per implementation.
@@ -757,6 +758,7 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             opaque: false,
             chosen: false,
             propagates: false,
+            future_of: None,
         });
     });
 }
@@ -792,6 +794,43 @@ fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
             by_line.get(&(r.file, line)).map(|ms| (id, *ms))
         })
         .collect()
+}
+
+/// `repo.wait(id).with_timeout(d).await`, where `with_timeout` is the project's own adapter of any future
+/// (a method of a trait that requires `Future`, or of one implemented for every `F: Future`): awaiting it
+/// awaits the future it is called on, so that call is awaited.
+fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
+    let mut adapted = Vec::new();
+    for step in &model.func(id).body {
+        step.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                if let Some(inner) = c.future_of {
+                    let adapter = match (
+                        index.resolve_call(&model.files, &model.fns, id, c),
+                        &c.callee,
+                    ) {
+                        (Some(t), _) => index.adapts_futures(model.func(t)),
+                        (None, Callee::Method { name, .. }) => {
+                            index.only_future_adapters(name, |f| model.func(f))
+                        }
+                        _ => false,
+                    };
+                    if adapter {
+                        adapted.push(inner);
+                    }
+                }
+            }
+        });
+    }
+    if adapted.is_empty() {
+        return;
+    }
+    let f = fn_mut(&mut model.files, model.fns[id]);
+    walk_mut(&mut f.body, &mut |s| {
+        if let Step::Call(c) = s {
+            c.awaited |= adapted.contains(&c.id);
+        }
+    });
 }
 
 /// For each call whose result an `if let`/`match` of the same sequence tests (`match reserve(..).await?
@@ -1305,6 +1344,7 @@ fn add_extractors(model: &mut Model) {
                         opaque: false,
                         chosen: false,
                         propagates: false,
+                        future_of: None,
                     })
                 };
                 // The handler runs only where its extractors succeed; where one fails, the request

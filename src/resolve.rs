@@ -507,6 +507,34 @@ impl Index {
         self.lookup(caller, &abs, 0, func)
     }
 
+    /// Is `f` a method of the project's own adapters of any future: a default body of a trait that
+    /// requires `Future` (`trait WithTimeout: Future`), or a method implemented for every `F: Future`?
+    pub(crate) fn adapts_futures(&self, f: &FnFacts) -> bool {
+        let Some(ty) = &f.self_ty else {
+            return false;
+        };
+        let future = |t: &str| t == "Future" || t == "TryFuture";
+        let bound = f.generics.iter().any(|(g, b)| g == ty && future(b));
+        let required = f.trait_name.as_ref() == Some(ty)
+            && self
+                .supertraits
+                .get(ty)
+                .is_some_and(|s| s.iter().any(|t| future(t)));
+        f.has_self && (bound || required)
+    }
+
+    /// Are the project's methods called `name` all adapters of any future (see `adapts_futures`)? For a
+    /// method called on a future, whose type no code spells.
+    pub(crate) fn only_future_adapters<'f>(
+        &self,
+        name: &str,
+        func: impl Fn(usize) -> &'f FnFacts,
+    ) -> bool {
+        self.by_name.get(name).is_some_and(|ids| {
+            !ids.is_empty() && ids.iter().all(|&id| self.adapts_futures(func(id)))
+        })
+    }
+
     /// The functions that implement trait `tr`'s `method`, or give its default body.
     fn impls_of<'f>(
         &self,

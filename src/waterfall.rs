@@ -794,6 +794,7 @@ mod tests {
                         opaque: false,
                         chosen: false,
                         propagates: false,
+                        future_of: None,
                     })
                 };
                 FnFacts {
@@ -856,6 +857,7 @@ mod tests {
                 opaque: false,
                 chosen: false,
                 propagates: false,
+                future_of: None,
             })
         };
         let h = FnFacts {

@@ -324,6 +324,9 @@ pub struct Call {
     pub chosen: bool,
     /// `helper(..).await?`: where the callee fails, this function ends there, failing too.
     pub propagates: bool,
+    /// `repo.wait(id).with_timeout(d).await`: the call (not awaited) whose future this awaited method
+    /// is called on. Where the method is the project's adapter of any future, that call is awaited.
+    pub future_of: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

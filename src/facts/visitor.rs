@@ -914,10 +914,26 @@ impl<'a, 's> Visitor<'a, 's> {
                 v.visit_expr(a)
             }
         };
+        let mut future_of = None;
         match base {
             Expr::Call(call) => call.args.iter().for_each(|a| arg(self, a)),
             Expr::MethodCall(m) => {
+                let before = self.new_mark();
                 self.visit_expr(&m.receiver);
+                // `repo.wait(id).with_timeout(d)`: the call the method is called on, made last.
+                let mut receiver = &*m.receiver;
+                while let Expr::Paren(p) = receiver {
+                    receiver = &p.expr;
+                }
+                if let Expr::Call(_) | Expr::MethodCall(_) = receiver {
+                    let made = self.made_since(before);
+                    future_of = self.ctx().and_then(|c| {
+                        c.frames.last()?.iter().rev().find_map(|s| match s {
+                            Step::Call(c) if !c.awaited && made.contains(&c.id) => Some(c.id),
+                            _ => None,
+                        })
+                    });
+                }
                 m.args.iter().for_each(|a| arg(self, a));
             }
             other => visit::visit_expr(self, other),
@@ -968,6 +984,12 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         let loc = self.compact(start, await_span, span::of(base));
         self.push_call_on(callee, loc, mark, true, on_connection);
+        if let (Some(inner), Some(Step::Call(c))) = (
+            future_of,
+            self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()),
+        ) {
+            c.future_of = Some(inner);
+        }
         match base {
             Expr::Call(call) => {
                 self.set_consts(call.args.iter());
@@ -1767,6 +1789,7 @@ impl<'a, 's> Visitor<'a, 's> {
             opaque: false,
             chosen: false,
             propagates: false,
+            future_of: None,
         }));
     }
 
@@ -3617,6 +3640,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     opaque: false,
                     chosen: false,
                     propagates: false,
+                    future_of: None,
                 }));
             }
         }
@@ -4322,12 +4346,31 @@ fn retries_until_ok(body: &syn::Block) -> bool {
             return succeeded && leaves;
         }
         let Expr::Match(m) = expr else { return false };
-        let mut oks = m.arms.iter().filter(|a| is_ok_pattern(&a.pat)).peekable();
+        let mut oks = m
+            .arms
+            .iter()
+            .filter(|a| is_success_pattern(&a.pat))
+            .peekable();
         oks.peek().is_some()
-            && contains_await(&m.expr)
-            && oks.all(|a| leaves_loop(&a.body))
-            && m.arms.iter().any(|a| !is_ok_pattern(&a.pat))
+            && attempted(&m.expr)
+            && oks.all(|a| leaves_loop(&a.body) || leaves_when_done(&a.body))
+            && m.arms.iter().any(|a| !is_success_pattern(&a.pat))
     })
+}
+
+/// A poll's arm for an answer that may say "not yet": `Some(opt) => { if let Some(r) = opt { return
+/// Ok(r) } }` leaves once the answer holds a value, and polls again otherwise.
+fn leaves_when_done(body: &Expr) -> bool {
+    let Expr::Block(b) = body else { return false };
+    let Some(syn::Stmt::Expr(Expr::If(i), _)) = b.block.stmts.last() else {
+        return false;
+    };
+    let done = matches!(&*i.cond, Expr::Let(l) if is_success_pattern(&l.pat));
+    let leaves = match i.then_branch.stmts.last() {
+        Some(syn::Stmt::Expr(e, _)) => leaves_loop(e),
+        _ => false,
+    };
+    done && leaves && i.else_branch.is_none()
 }
 
 /// `Ok(..)` or `Some(..)`: what an attempt that worked yields.
@@ -4560,7 +4603,6 @@ fn generic_bounds(generics: &syn::Generics) -> Vec<(String, String)> {
     out
 }
 
-/// The name a parameter pattern binds: `db`, `State(state)`, `Extension(ctx)`.
 /// `AuthExtractor(user_data): MastodonAuthExtractor`: the value a project's newtype holds, typed as
 /// that struct's field `0` (the pattern names the struct even where the type is an alias of it). Not
 /// for the wrappers `core_type` already sees through (`State(db): State<PgPool>`).
@@ -4584,6 +4626,7 @@ fn newtype_field(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
     Some(format!("{name}{}0", super::FIELD))
 }
 
+/// The name a parameter pattern binds: `db`, `State(state)`, `Extension(ctx)`.
 fn param_name(pat: &syn::Pat) -> Option<String> {
     match pat {
         syn::Pat::Ident(p) => Some(p.ident.to_string()),
