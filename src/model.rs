@@ -1242,9 +1242,10 @@ fn pattern_admits(pattern: &str, value: &str) -> bool {
     }
     // `Some|len=1`: a `Some` of a one-element list.
     let value = value.split('|').next().unwrap_or(value);
+    // `SoftSingle,SoftMulti`: one of the variants; `!SoftSingle,SoftMulti`: none of them.
     match pattern.strip_prefix('!') {
-        Some(not) => not != value,
-        None => pattern == value,
+        Some(not) => not.split(',').all(|n| n != value),
+        None => pattern.split(',').any(|p| p == value),
     }
 }
 

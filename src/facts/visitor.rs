@@ -1644,6 +1644,41 @@ impl<'a, 's> Visitor<'a, 's> {
                 tested(&m.receiver, yes.to_string())
             }
             Expr::Path(_) | Expr::Field(_) => tested(cond, "true".into()),
+            // `*options == DeleteOptions::SoftMulti`, `kind != Kind::Admin`: a variant of an enum.
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) => {
+                let (target, variant) = match (enum_variant(&b.left), enum_variant(&b.right)) {
+                    (None, Some(v)) => (&*b.left, v),
+                    (Some(v), None) => (&*b.right, v),
+                    _ => return None,
+                };
+                let mut target = target;
+                while let Expr::Unary(syn::ExprUnary {
+                    op: syn::UnOp::Deref(_),
+                    expr,
+                    ..
+                })
+                | Expr::Reference(syn::ExprReference { expr, .. }) = target
+                {
+                    target = expr;
+                }
+                let (p, yes, no) = tested(target, variant)?;
+                match b.op {
+                    syn::BinOp::Ne(_) => Some((p, no, yes)),
+                    _ => Some((p, yes, no)),
+                }
+            }
+            // `a == Kind::X || a == Kind::Y`: one of the variants, or none of them.
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::Or(_)) => {
+                let (p, yes_a, _) = self.param_test(&b.left)?;
+                let (q, yes_b, _) = self.param_test(&b.right)?;
+                let plain = |t: &Option<String>| {
+                    t.as_ref()
+                        .filter(|t| !t.starts_with(['!', '.']) && !t.contains(','))
+                        .cloned()
+                };
+                let (a, b) = (plain(&yes_a)?, plain(&yes_b)?);
+                (p == q).then(|| (p, Some(format!("{a},{b}")), Some(format!("!{a},{b}"))))
+            }
             _ => None,
         }
     }
@@ -4624,6 +4659,14 @@ fn newtype_field(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
         return None;
     }
     Some(format!("{name}{}0", super::FIELD))
+}
+
+/// `CipherDeleteOptions::SoftMulti`: a variant of an enum, by its name.
+fn enum_variant(e: &Expr) -> Option<String> {
+    let Expr::Path(p) = e else { return None };
+    let last = p.path.segments.last()?.ident.to_string();
+    (p.path.segments.len() >= 2 && last.starts_with(|c: char| c.is_ascii_uppercase()))
+        .then_some(last)
 }
 
 /// The name a parameter pattern binds: `db`, `State(state)`, `Extension(ctx)`.
