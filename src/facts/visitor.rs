@@ -1684,7 +1684,8 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     /// An `if` condition that tests a local holding one call's result: (the call, what the then-arm
-    /// needs, what the else-arm needs), each when the test says. `if x.is_none()`, `if let Some(v) = x`,
+    /// needs, what the else-arm needs), each when the test says. `if x.is_none()`, `if x.is_err()`,
+    /// `if let Some(v) = x`,
     /// `if !x.is_some_and(|t| ..)` (only its else-arm is sure: `Some`).
     fn local_test(&self, cond: &Expr) -> Option<(u32, Option<String>, Option<String>)> {
         let call = |e: &Expr| {
@@ -1705,6 +1706,9 @@ impl<'a, 's> Visitor<'a, 's> {
                 let (yes, no) = match (m.method.to_string().as_str(), m.args.len()) {
                     ("is_some", 0) => (Some("Some"), Some("None")),
                     ("is_none", 0) => (Some("None"), Some("!None")),
+                    // `if res.is_err() { undo().await?; } res`: the undo runs where the call failed.
+                    ("is_ok", 0) => (Some(super::SUCCEEDS), Some(super::FAILS)),
+                    ("is_err", 0) => (Some(super::FAILS), Some(super::SUCCEEDS)),
                     ("is_some_and", 1) => (Some("Some"), None),
                     ("is_none_or", 1) => (None, Some("Some")),
                     _ => return None,
