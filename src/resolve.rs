@@ -15,7 +15,7 @@ use std::sync::Arc;
 // from the analysed code, so a tree crafted to collide slows down only its own run.
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::facts::{Callee, FileFacts, FnFacts, Step};
+use crate::facts::{Callee, FileFacts, FnFacts, Step, TypeRef};
 
 /// A trait's implementations a call was priced over: their types' names, and their functions.
 pub type Assumed = (BTreeSet<String>, BTreeSet<usize>);
@@ -767,7 +767,7 @@ impl Index {
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<String> {
         let first = receiver.first()?;
-        let mut ty = if first == "self" {
+        let written = if first == "self" {
             from.self_ty.clone()?
         } else {
             match from.params.iter().find(|(n, _)| n == first) {
@@ -775,52 +775,53 @@ impl Index {
                 None => self.statics.get(first)?.clone(),
             }
         };
-        // A tuple handed to a call: the tuple of its elements' types.
-        if let Some(elems) = ty.strip_prefix(crate::facts::TUPLE_OF) {
-            let elems: Option<Vec<String>> = elems
-                .split(',')
-                .map(|e| self.receiver_type(from, caller, &[e.to_string()], func))
-                .collect();
-            let elems = elems.filter(|_| receiver.len() == 1)?;
-            return Some(format!("({})", elems.join(",")));
-        }
-        // A local bound to a place (`let db = &state.0.database;`): that place's type.
-        if let Some(place) = ty.strip_prefix(crate::facts::PLACE) {
-            let mut path: Vec<String> =
-                place.split(crate::facts::FIELD).map(String::from).collect();
-            if path.first() == Some(first) {
-                return None;
-            }
-            path.extend(receiver[1..].iter().cloned());
-            return self.receiver_type(from, caller, &path, func);
-        }
+        let owned = |segs: &[&str]| -> Vec<String> { segs.iter().map(|s| s.to_string()).collect() };
         // A local bound by position from a tuple: `(Article,User)#1` is `User`.
-        let mut element = None;
-        if let Some((tuple, index)) = ty.rsplit_once(crate::facts::ELEMENT) {
-            element = Some(index.parse::<usize>().ok()?);
-            ty = tuple.to_string();
-        }
-        // A local made by a call (`let article = Article::find(conn, id)?`): what that function returns.
+        let (parsed, element) = match TypeRef::parse(&written)? {
+            TypeRef::Element(inner, index) => (*inner, Some(index)),
+            other => (other, None),
+        };
         let mut made_by = None;
-        if let Some(path) = ty.strip_prefix(crate::facts::RETURNED_BY) {
-            let segs: Vec<String> = path.split("::").map(String::from).collect();
-            let id = self.resolve_path(from, caller, &segs, func)?;
-            ty = func(id).returns.clone()?;
-            made_by = Some(id);
-        }
-        // A getter's result (`state.store()`): what the method it resolves to returns.
-        if let Some(rest) = ty.strip_prefix(crate::facts::METHOD_RETURNS) {
-            let (call, args) = rest.rsplit_once('/')?;
-            let (base, getter) = call.rsplit_once(crate::facts::FIELD)?;
-            let base: Vec<String> = base.split(crate::facts::FIELD).map(String::from).collect();
-            // Not a local typed by its own method (`let x = x.next()`).
-            if base.first() == Some(first) && receiver.len() == 1 {
-                return None;
+        let mut ty = match parsed {
+            TypeRef::Named(name) => name.to_string(),
+            // A tuple handed to a call: the tuple of its elements' types.
+            TypeRef::Tuple(names) => {
+                let elems: Option<Vec<String>> = names
+                    .iter()
+                    .map(|e| self.receiver_type(from, caller, &[e.to_string()], func))
+                    .collect();
+                let elems = elems.filter(|_| receiver.len() == 1 && element.is_none())?;
+                return Some(format!("({})", elems.join(",")));
             }
-            let id = self.resolve_method(from, caller, getter, &base, args.parse().ok()?, func)?;
-            ty = func(id).returns.clone()?;
-            made_by = Some(id);
-        }
+            // A local bound to a place (`let db = &state.0.database;`): that place's type.
+            TypeRef::Place(place) => {
+                let mut path = owned(&place);
+                if path.first() == Some(first) || element.is_some() {
+                    return None;
+                }
+                path.extend(receiver[1..].iter().cloned());
+                return self.receiver_type(from, caller, &path, func);
+            }
+            // A local made by a call (`let article = Article::find(conn, id)?`): what that function
+            // returns.
+            TypeRef::Returned(path) => {
+                let id = self.resolve_path(from, caller, &owned(&path), func)?;
+                made_by = Some(id);
+                func(id).returns.clone()?
+            }
+            // A getter's result (`state.store()`): what the method it resolves to returns.
+            TypeRef::MethodReturns { base, method, args } => {
+                let base = owned(&base);
+                // Not a local typed by its own method (`let x = x.next()`).
+                if base.first() == Some(first) && receiver.len() == 1 {
+                    return None;
+                }
+                let id = self.resolve_method(from, caller, method, &base, args, func)?;
+                made_by = Some(id);
+                func(id).returns.clone()?
+            }
+            TypeRef::Element(..) => return None,
+        };
         if let Some(index) = element {
             let elems = ty.strip_prefix('(')?.strip_suffix(')')?;
             ty = elems.split(',').nth(index)?.to_string();

@@ -50,6 +50,56 @@ pub const METHOD_RETURNS: &str = "->";
 /// locals holding its elements, joined by `,`: its type is the tuple of theirs.
 pub const TUPLE_OF: &str = "(:";
 
+/// A local's or parameter's type as the facts write it (see the constants above), read back: what
+/// resolution follows to the type itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef<'a> {
+    /// A type by its name (`User`, `(Article,User)`, `Self`), or a struct's field (`Org.app`).
+    Named(&'a str),
+    /// The type of a place: `state.0.database`.
+    Place(Vec<&'a str>),
+    /// What the function a path reaches returns: `Article::find`.
+    Returned(Vec<&'a str>),
+    /// What a method returns, called on a place with so many arguments: `state.store()`.
+    MethodReturns {
+        base: Vec<&'a str>,
+        method: &'a str,
+        args: usize,
+    },
+    /// The tuple of the types of these locals.
+    Tuple(Vec<&'a str>),
+    /// An element of a tuple type, by position.
+    Element(Box<TypeRef<'a>>, usize),
+}
+
+impl<'a> TypeRef<'a> {
+    pub fn parse(written: &'a str) -> Option<TypeRef<'a>> {
+        if let Some(names) = written.strip_prefix(TUPLE_OF) {
+            return Some(TypeRef::Tuple(names.split(',').collect()));
+        }
+        if let Some(place) = written.strip_prefix(PLACE) {
+            return Some(TypeRef::Place(place.split(FIELD).collect()));
+        }
+        if let Some((tuple, index)) = written.rsplit_once(ELEMENT) {
+            let inner = TypeRef::parse(tuple)?;
+            return Some(TypeRef::Element(Box::new(inner), index.parse().ok()?));
+        }
+        if let Some(path) = written.strip_prefix(RETURNED_BY) {
+            return Some(TypeRef::Returned(path.split("::").collect()));
+        }
+        if let Some(rest) = written.strip_prefix(METHOD_RETURNS) {
+            let (call, args) = rest.rsplit_once('/')?;
+            let (base, method) = call.rsplit_once(FIELD)?;
+            return Some(TypeRef::MethodReturns {
+                base: base.split(FIELD).collect(),
+                method,
+                args: args.parse().ok()?,
+            });
+        }
+        Some(TypeRef::Named(written))
+    }
+}
+
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 pub struct Loc {
@@ -220,6 +270,8 @@ pub struct Trip {
     pub id: u32,
     /// The `.await` (or the call, for a stream that is polled later).
     pub loc: Loc,
+    /// A row lock the query builder adds (see [`Trip::locks_rows`]).
+    pub locks: bool,
     /// The method that sends it (`fetch_one`, `query_one`, `begin`).
     pub call_loc: Loc,
     pub kind: TripKind,
@@ -280,7 +332,25 @@ impl Trip {
             prepare: false,
             target: None,
             or_method: None,
+            locks: false,
         }
+    }
+
+    /// A read that locks the rows it reads (`SELECT … FOR UPDATE`, `.lock_exclusive()`): what runs after
+    /// it in the transaction is meant to see what earlier holders of the lock committed.
+    pub fn locks_rows(&self) -> bool {
+        const LOCKS: [&str; 4] = [
+            "FOR UPDATE",
+            "FOR NO KEY UPDATE",
+            "FOR SHARE",
+            "FOR KEY SHARE",
+        ];
+        self.locks
+            || self.sql.as_deref().is_some_and(|sql| {
+                let upper = sql.to_ascii_uppercase();
+                let words = upper.split_whitespace().collect::<Vec<_>>().join(" ");
+                LOCKS.iter().any(|l| words.contains(l))
+            })
     }
 }
 
@@ -564,4 +634,45 @@ pub fn has_io(step: &Step) -> bool {
     let mut found = false;
     step.walk(&mut |s| found |= matches!(s, Step::Trip(_) | Step::Call(_)));
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TypeRef;
+
+    /// Each way the visitor writes a type reads back as what it says.
+    #[test]
+    fn written_types_read_back() {
+        assert_eq!(TypeRef::parse("User"), Some(TypeRef::Named("User")));
+        assert_eq!(TypeRef::parse("Org.app"), Some(TypeRef::Named("Org.app")));
+        assert_eq!(
+            TypeRef::parse("~state.0.database"),
+            Some(TypeRef::Place(vec!["state", "0", "database"]))
+        );
+        assert_eq!(
+            TypeRef::parse("=>Article::find"),
+            Some(TypeRef::Returned(vec!["Article", "find"]))
+        );
+        assert_eq!(
+            TypeRef::parse("->state.accounts.get/1"),
+            Some(TypeRef::MethodReturns {
+                base: vec!["state", "accounts"],
+                method: "get",
+                args: 1
+            })
+        );
+        assert_eq!(
+            TypeRef::parse("=>Article::with_author#1"),
+            Some(TypeRef::Element(
+                Box::new(TypeRef::Returned(vec!["Article", "with_author"])),
+                1
+            ))
+        );
+        assert_eq!(
+            TypeRef::parse("(:tuple@2_0,tuple@2_1"),
+            Some(TypeRef::Tuple(vec!["tuple@2_0", "tuple@2_1"]))
+        );
+        // A method-returns type whose argument count is not a number is not read as one.
+        assert_eq!(TypeRef::parse("->state.get/x"), None);
+    }
 }
