@@ -2336,3 +2336,81 @@ async fn launch(basepath: &str) {
         ["/v1/x", "/v1/y", "/{basepath}/admin/x", "/{basepath}/api/x"]
     );
 }
+
+/// The help of the first `lint` finding of a run's JSON.
+fn help_of(json: &serde_json::Value, lint: &str) -> String {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["lint"] == lint)
+        .unwrap_or_else(|| panic!("a {lint} finding: {json}"))["help"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The help of the sequential-queries finding in `source`'s one handler.
+fn sequential_help(source: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.rs"), source).unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    help_of(&json, "sequential-queries")
+}
+
+#[test]
+fn help_never_advises_merging_statements_across_a_row_lock() {
+    // The host is locked, then the resources already on it are read: that read must see what the
+    // lock's earlier holders committed, so one statement (an older snapshot) would be wrong.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+async fn pick_host(State(pool): State<PgPool>) -> sqlx::Result<i64> {
+    let mut tx = pool.begin().await?;
+    let used = pick(&mut tx).await?;
+    tx.commit().await?;
+    Ok(used)
+}
+async fn pick(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<i64> {
+    let host: i64 = sqlx::query_scalar("SELECT id FROM hosts WHERE free > 0 ORDER BY free LIMIT 1 FOR UPDATE")
+        .fetch_one(&mut **tx).await?;
+    sqlx::query_scalar("SELECT count(*) FROM workspaces WHERE host_id = $1").bind(host).fetch_one(&mut **tx).await
+}
+fn app() -> Router { Router::new().route("/hosts/pick", post(pick_host)) }
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    for lint in ["sequential-queries", "chatty-transaction"] {
+        let help = help_of(&json, lint);
+        assert!(help.contains("row lock"), "{lint}: {help}");
+        assert!(
+            !help.contains("merge them") && !help.contains("merge the statements"),
+            "{lint}: {help}"
+        );
+    }
+}
+
+#[test]
+fn a_list_extended_with_a_result_does_not_make_the_next_read_depend_on_the_first() {
+    // `alerts` holds the first read's answer, but the second read takes only the queue: the two
+    // do not use each other's results.
+    let help = sequential_help(
+        r#"
+async fn alerts(State(pool): State<PgPool>, State(queue): State<Queue>) -> sqlx::Result<Vec<String>> {
+    let mut alerts = Vec::new();
+    if let Some(manual) = sqlx::query_scalar::<_, String>("SELECT value FROM config WHERE name = 'alert'")
+        .fetch_optional(&pool).await?
+    {
+        alerts.push(manual);
+    }
+    alerts.extend(sqlx::query_scalar::<_, String>("SELECT name FROM queue WHERE stuck").fetch_all(&queue.pool).await?);
+    Ok(alerts)
+}
+fn app() -> Router { Router::new().route("/alerts", get(alerts)) }
+"#,
+    );
+    assert!(help.contains("do not use each other's results"), "{help}");
+    assert!(!help.contains("uses an earlier result"), "{help}");
+}

@@ -51,6 +51,8 @@ pub struct TripShape<'e> {
     /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
     /// method of that name answers instead when the receiver is one of its types.
     pub method: Option<&'e ExprMethodCall>,
+    /// A locking read built by the query builder (`.lock_exclusive()`, `.for_update()`).
+    pub locks: bool,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -266,6 +268,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         checkout: true,
         prepares_text: false,
         cached: false,
+        locks: false,
         method: None,
     }
 }
@@ -284,7 +287,24 @@ pub fn trip_shape<'e, 'c>(
     if calls.is_empty() {
         return function_call(expr, catalog);
     }
-    shape_of_chain(root, calls, catalog, local_builder, true)
+    let locks = calls.iter().any(|c| is_lock(&c.method.to_string()));
+    let mut shape = shape_of_chain(root, calls, catalog, local_builder, true)?;
+    shape.locks = locks;
+    Some(shape)
+}
+
+/// A query builder's row lock: sea-orm's `lock_exclusive()`, diesel's `for_update()`, …
+fn is_lock(method: &str) -> bool {
+    matches!(
+        method,
+        "lock_exclusive"
+            | "lock_shared"
+            | "lock_with_behavior"
+            | "for_update"
+            | "for_no_key_update"
+            | "for_share"
+            | "for_key_share"
+    )
 }
 
 /// `trip_shape` for a method call that is not awaited where it stands: synchronous diesel inside a
@@ -296,7 +316,10 @@ pub fn trip_shape_of_call<'e, 'c>(
 ) -> Option<TripShape<'e>> {
     let (root, mut calls) = chain(&call.receiver);
     calls.push(call);
-    shape_of_chain(root, calls, catalog, local_builder, false)
+    let locks = calls.iter().any(|c| is_lock(&c.method.to_string()));
+    let mut shape = shape_of_chain(root, calls, catalog, local_builder, false)?;
+    shape.locks = locks;
+    Some(shape)
 }
 
 fn shape_of_chain<'e, 'c>(
@@ -402,6 +425,7 @@ fn builder_trip<'e>(
         checkout: b.checkout_ping,
         prepares_text: false,
         cached: false,
+        locks: false,
         method: None,
     })
 }
@@ -463,6 +487,7 @@ fn method_trip<'e, 'c>(
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
         cached: c.cached,
+        locks: false,
         method: Some(call),
     })
 }
@@ -517,6 +542,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
         cached: c.cached,
+        locks: false,
         method: None,
     })
 }
@@ -579,6 +605,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         checkout: builder.checkout_ping,
         prepares_text: false,
         cached: false,
+        locks: false,
         method: None,
     })
 }

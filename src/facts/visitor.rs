@@ -601,6 +601,17 @@ impl<'a, 's> Visitor<'a, 's> {
         f: impl FnOnce(&mut Self),
     ) {
         let uses = uses_from.map(idents_used).unwrap_or_default();
+        self.statement_using(uses, defines, extends, f);
+    }
+
+    /// [`Self::statement`] with the names its round trips take as inputs given.
+    fn statement_using(
+        &mut self,
+        uses: Vec<String>,
+        defines: Vec<String>,
+        extends: Vec<String>,
+        f: impl FnOnce(&mut Self),
+    ) {
         let Some(ctx) = self.ctx() else {
             f(self);
             return;
@@ -1971,6 +1982,7 @@ impl<'a, 's> Visitor<'a, 's> {
             prepare,
             target: None,
             or_method,
+            locks: shape.locks,
         });
         // A statement cache asks the database only on a miss: a branch `assume.cache` settles.
         if cached {
@@ -2009,6 +2021,7 @@ impl<'a, 's> Visitor<'a, 's> {
             prepares_text: false,
             cached: false,
             method: None,
+            locks: false,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
         self.tx_depth += 1;
@@ -3226,7 +3239,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         ctx.local_calls.remove(name);
                     }
                 }
-                self.statement(Some(expr), defines, extends, |v| {
+                // `alerts.extend(queue.gather().await?)`: the call awaited in the arguments takes only
+                // what they name; the list it adds to is changed after it answers.
+                let uses = match driver::strip_plumbing(expr) {
+                    Expr::MethodCall(m)
+                        if !contains_await(&m.receiver)
+                            && m.args.iter().any(contains_await)
+                            && !field_path(&m.receiver).is_empty() =>
+                    {
+                        m.args.iter().flat_map(idents_used).collect()
+                    }
+                    _ => idents_used(expr),
+                };
+                self.statement_using(uses, defines, extends, |v| {
                     let mark = v.new_mark();
                     v.visit_expr(expr);
                     v.propagate(expr, mark);

@@ -347,6 +347,20 @@ fn on_pool(t: &Trip) -> bool {
             .any(|field| field.to_ascii_lowercase().contains("pool"))
 }
 
+/// Does a statement of the transaction lock rows (`SELECT … FOR UPDATE`) before another statement?
+fn locks_before_more(ctx: &Ctx, tx: &Transaction) -> bool {
+    let statements: Vec<&Trip> = tx
+        .parts
+        .iter()
+        .flat_map(|p| super::trips_under(ctx, std::slice::from_ref(p.step)))
+        .filter(|t| t.kind == crate::facts::TripKind::Query)
+        .collect();
+    statements
+        .iter()
+        .position(|t| t.locks_rows())
+        .is_some_and(|at| at + 1 < statements.len())
+}
+
 fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
     let target = tx.begin.target.unwrap_or(Target {
         db: 0,
@@ -386,12 +400,21 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
             }),
             per_deployment(ctx.config, &tx.ms)
         ),
-        help: format!(
-            "each statement waits for the one before it, between a BEGIN and a COMMIT that are round trips \
-             too: merge the statements into one (a CTE with `RETURNING`, `INSERT … SELECT`, `UNNEST` over \
-             arrays for a batch of rows), move the logic into a database function called once, or run \
-             the write path in {region}, next to the primary"
-        ),
+        help: if locks_before_more(ctx, tx) {
+            format!(
+                "each statement waits for the one before it, between a BEGIN and a COMMIT that are round \
+                 trips too; a read takes a row lock (`FOR UPDATE`) that later statements rely on, so do \
+                 not merge statements across it: move the logic into a database function called once, \
+                 or run the write path in {region}, next to the primary"
+            )
+        } else {
+            format!(
+                "each statement waits for the one before it, between a BEGIN and a COMMIT that are round \
+                 trips too: merge the statements into one (a CTE with `RETURNING`, `INSERT … SELECT`, \
+                 `UNNEST` over arrays for a batch of rows), move the logic into a database function called \
+                 once, or run the write path in {region}, next to the primary"
+            )
+        },
         related,
         function: Some(function),
         ..Diagnostic::default()

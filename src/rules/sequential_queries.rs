@@ -396,8 +396,17 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
     let services = reached.iter().any(|t| t.service);
     let prepares = reached.iter().any(|t| t.kind == TripKind::Prepare);
 
+    // A row lock taken before later round trips: those are meant to see what earlier holders of the
+    // lock committed, so merging across it would read an older snapshot.
+    let locked = reached
+        .iter()
+        .position(|t| t.locks_rows())
+        .is_some_and(|at| at + 1 < reached.len());
+
     let mut parts = Vec::new();
-    if one_connection {
+    if locked {
+        parts.push("a read takes a row lock (`FOR UPDATE`) before the later round trips, which must see what earlier holders of the lock committed: do not merge statements across it or run them at once; keep what runs while the lock is held short".to_string());
+    } else if one_connection {
         parts.push("they run on one connection or transaction, so they cannot run at once: merge them into one statement (a CTE, `UNION ALL`, or `INSERT … SELECT`)".to_string());
     } else {
         let join = if services {
