@@ -895,21 +895,20 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
 fn split_in(seq: &mut Vec<Step>, split: &Split) {
     for i in 0..seq.len() {
         let found = match &seq[i] {
-            Step::Call(c) if c.propagates => {
-                c.resolved.and_then(|t| split.get(&(c.id, t)).copied())
-            }
+            Step::Call(c) if c.propagates => c
+                .resolved
+                .and_then(|t| split.get(&(c.id, t)))
+                .map(|&(ok, failed)| (c.clone(), ok, failed)),
             _ => None,
         };
-        let Some((ok, failed)) = found else {
+        let Some((mut on_ok, ok, failed)) = found else {
             for child in seq[i].children_mut() {
                 split_in(child, split);
             }
             continue;
         };
-        let mut rest: Vec<Step> = seq.drain(i..).collect();
-        let Step::Call(mut on_ok) = rest.remove(0) else {
-            return;
-        };
+        let mut rest: Vec<Step> = seq.drain(i + 1..).collect();
+        seq.truncate(i);
         on_ok.resolved = Some(ok);
         on_ok.propagates = false;
         split_in(&mut rest, split);
