@@ -2,7 +2,8 @@
 //!
 //! A sequence costs the sum of its steps, a branch its costliest alternative, a loop its body times
 //! `assume.loop-iterations`, a concurrent group its slowest branch, a call the callee's own path, and a
-//! round trip the RTT from the deployment to the region that serves it. It is pure: model and topology
+//! round trip the RTT from the deployment to the region that serves it. A recursive call runs its
+//! function once more, with the recursion cut there (one nested level). It is pure: model and topology
 //! in, numbers out; no I/O.
 
 use crate::config::Config;
@@ -196,6 +197,15 @@ pub struct Costs<'a> {
     rtts: std::cell::RefCell<HashMap<(usize, String), f64>>,
     /// Each priced function's cycle of calls (an index; a function outside any cycle has one of its own).
     cycle_of: Vec<usize>,
+    /// Functions of a cycle of calls priced with the cycle cut (a recursive call adds nothing): what a
+    /// recursive call costs, one nested level.
+    cut: Vec<Option<PathCost>>,
+    /// Whether a walk met a recursive call (the cycle's functions are then priced again).
+    recursed: bool,
+    /// On-connection costs with the recursion cut, as `cut`.
+    conn_cut: std::cell::RefCell<HashMap<usize, PathCost>>,
+    /// Whether a connection's recursion is being priced as cut.
+    conn_cutting: std::cell::Cell<bool>,
 }
 
 impl<'a> Costs<'a> {
@@ -215,6 +225,10 @@ impl<'a> Costs<'a> {
             conn_visiting: Default::default(),
             rtts: Default::default(),
             cycle_of: vec![usize::MAX; model.fns.len()],
+            cut: vec![None; model.fns.len()],
+            recursed: false,
+            conn_cut: Default::default(),
+            conn_cutting: Default::default(),
         };
         // Callees first, a cycle of calls at a time: each function of a cycle is priced as the entry of
         // its own walk (the others of the cycle once on the path), so that its cost does not depend on
@@ -225,20 +239,41 @@ impl<'a> Costs<'a> {
             for &f in &component {
                 costs.cycle_of[f] = c;
             }
-            let mut entries = Vec::with_capacity(component.len());
-            for &root in &component {
-                for &f in &component {
-                    costs.fn_costs[f] = None;
+            // First with the cycle cut: a recursive call adds nothing. Where a walk met one, again: a
+            // recursive call then costs its function with the cycle cut (one nested level).
+            costs.recursed = false;
+            let cut = costs.entries(&component, &mut visiting);
+            if costs.recursed {
+                for (&f, cost) in component.iter().zip(cut) {
+                    costs.cut[f] = Some(cost);
                 }
-                entries.push(costs.fn_cost_rec(root, &mut visiting, 0));
-            }
-            for (&f, cost) in component.iter().zip(entries) {
-                costs.fn_costs[f] = Some(cost);
+                let entries = costs.entries(&component, &mut visiting);
+                for (&f, cost) in component.iter().zip(entries) {
+                    costs.fn_costs[f] = Some(cost);
+                }
+            } else {
+                for (&f, cost) in component.iter().zip(cut) {
+                    costs.fn_costs[f] = Some(cost);
+                }
             }
         }
         // Priced while some functions of a cycle were not yet: priced again on demand.
         costs.conn_costs.borrow_mut().clear();
+        costs.conn_cut.borrow_mut().clear();
         costs
+    }
+
+    /// Each function of a cycle of calls priced as the entry of its own walk (the others of the cycle
+    /// once on the path), so that its cost does not depend on which caller reached the cycle first.
+    fn entries(&mut self, component: &[usize], visiting: &mut [bool]) -> Vec<PathCost> {
+        let mut entries = Vec::with_capacity(component.len());
+        for &root in component {
+            for &f in component {
+                self.fn_costs[f] = None;
+            }
+            entries.push(self.fn_cost_rec(root, visiting, 0));
+        }
+        entries
     }
 
     fn zero(&self) -> PathCost {
@@ -283,10 +318,15 @@ impl<'a> Costs<'a> {
         if let Some(c) = &self.fn_costs[id] {
             return c.clone();
         }
-        // A recursive call adds nothing more: its cost is already on the path once. A copy of a
-        // function (run with the caller's constants, or on some of its outcomes) is that function.
+        // A recursive call costs its function with the cycle cut (`cut`, once known; nothing before).
+        // A copy of a function (run with the caller's constants, or on some of its outcomes) is that
+        // function.
         let key = self.model.recursion_key(id);
-        if visiting[key] || depth > MAX_CALL_DEPTH {
+        if visiting[key] {
+            self.recursed = true;
+            return self.cut[id].clone().unwrap_or_else(|| self.zero());
+        }
+        if depth > MAX_CALL_DEPTH {
             return self.zero();
         }
         visiting[key] = true;
@@ -437,14 +477,35 @@ impl<'a> Costs<'a> {
             return c.clone();
         }
         if self.conn_visiting.borrow().contains(&id) {
-            return self.zero();
+            // A recursive call: its function once more, with the recursion cut there.
+            if self.conn_cutting.get() {
+                return self.zero();
+            }
+            if let Some(c) = self.conn_cut.borrow().get(&id) {
+                return c.clone();
+            }
+            let outer = std::mem::replace(&mut *self.conn_visiting.borrow_mut(), vec![id]);
+            self.conn_cutting.set(true);
+            let cost = self.on_connection_body(id);
+            self.conn_cutting.set(false);
+            *self.conn_visiting.borrow_mut() = outer;
+            self.conn_cut.borrow_mut().insert(id, cost.clone());
+            return cost;
         }
         self.conn_visiting.borrow_mut().push(id);
+        let cost = self.on_connection_body(id);
+        self.conn_visiting.borrow_mut().retain(|&f| f != id);
+        // Priced with the recursion cut: only for the recursive call that asked.
+        if !self.conn_cutting.get() {
+            self.conn_costs.borrow_mut().insert(id, cost.clone());
+        }
+        cost
+    }
+
+    fn on_connection_body(&self, id: usize) -> PathCost {
         let outer = self.on_connection.replace(true);
         let cost = self.seq(&self.model.func(id).body);
         self.on_connection.set(outer);
-        self.conn_visiting.borrow_mut().retain(|&f| f != id);
-        self.conn_costs.borrow_mut().insert(id, cost.clone());
         cost
     }
 
@@ -510,11 +571,13 @@ impl<'a> Costs<'a> {
             }
             Step::Call(c) => match c.resolved {
                 Some(id) if c.on_connection => self.on_connection_cost(id),
+                // Not priced yet: a recursive call, which costs its function with the cycle cut.
                 Some(id) => self
                     .fn_costs
                     .get(id)
                     .cloned()
                     .flatten()
+                    .or_else(|| self.cut.get(id).cloned().flatten())
                     .unwrap_or_else(|| self.zero()),
                 None => self.zero(),
             },

@@ -181,6 +181,8 @@ impl<'a, 'c> Layouts<'a, 'c> {
                 on_connection: false,
                 cycles: Vec::new(),
                 inner: std::collections::HashMap::new(),
+                cutting: None,
+                cut_done: std::collections::HashMap::new(),
             },
         }
     }
@@ -295,25 +297,39 @@ struct Layout<'a, 'c> {
     /// Per cycle being laid out from its entry, its functions laid out since (as the cost model prices
     /// a cycle's function: once per entry, the cycle's other functions once on that walk).
     inner: std::collections::HashMap<usize, std::collections::HashMap<(usize, bool), Part>>,
+    /// The cycle of calls being laid out with its recursion cut, for a recursive call into it.
+    cutting: Option<usize>,
+    /// Functions laid out that way.
+    cut_done: std::collections::HashMap<(usize, bool), Part>,
 }
 
 impl Layout<'_, '_> {
     fn function(&mut self, id: usize) -> Part {
         let key = (id, self.on_connection);
-        if let Some(part) = self.done.get(&key) {
-            let part = part.clone();
-            return self.renumbered(part);
+        let cycle = self.costs.cycle_of(id);
+        // Reached from inside its own cycle of calls: laid out once per entry into the cycle. Reached
+        // from outside: the cycle's entry, whose layout is the same wherever it is reached from (but
+        // for a recursive call, which lays it out with its cycle cut).
+        let inside = cycle.filter(|c| self.cycles.contains(c));
+        if inside.is_none() && (cycle.is_none() || cycle != self.cutting) {
+            if let Some(part) = self.done.get(&key) {
+                let part = part.clone();
+                return self.renumbered(part);
+            }
         }
         // Functions on the stack by what a call to them recurs into (see `Model::recursion_key`), as
-        // in the cost model: a recursive call adds nothing.
+        // in the cost model: a recursive call runs its function once more, laid out as the entry of
+        // its cycle with the cycle cut there.
         let me = self.model.recursion_key(id);
-        if self.stack.contains(&me) || self.stack.len() > MAX_DEPTH {
+        if self.stack.contains(&me) {
+            return match cycle {
+                Some(c) if self.cutting != Some(c) => self.cut(id, c),
+                _ => Part::default(),
+            };
+        }
+        if self.stack.len() > MAX_DEPTH {
             return Part::default();
         }
-        // Reached from inside its own cycle of calls: laid out once per entry into the cycle. Reached
-        // from outside: the cycle's entry, whose layout is the same wherever it is reached from.
-        let cycle = self.costs.cycle_of(id);
-        let inside = cycle.filter(|c| self.cycles.contains(c));
         if let Some(c) = inside {
             if let Some(part) = self.inner.get(&c).and_then(|m| m.get(&key)) {
                 let part = part.clone();
@@ -336,9 +352,33 @@ impl Layout<'_, '_> {
                 if let Some(c) = c {
                     self.inner.remove(&c);
                 }
-                self.done.insert(key, part.clone());
+                // Laid out with its cycle cut: only for the recursive call that asked.
+                if c.is_none() || c != self.cutting {
+                    self.done.insert(key, part.clone());
+                }
             }
         }
+        part
+    }
+
+    /// Function `id` of cycle `c` reached by a recursive call: laid out as the entry of its cycle with
+    /// the cycle cut (a recursive call in it adds nothing), as the cost model prices it.
+    fn cut(&mut self, id: usize, c: usize) -> Part {
+        let key = (id, self.on_connection);
+        if let Some(part) = self.cut_done.get(&key) {
+            let part = part.clone();
+            return self.renumbered(part);
+        }
+        let stack = std::mem::take(&mut self.stack);
+        let cycles = std::mem::take(&mut self.cycles);
+        let inner = std::mem::take(&mut self.inner);
+        let cutting = self.cutting.replace(c);
+        let part = self.function(id);
+        self.stack = stack;
+        self.cycles = cycles;
+        self.inner = inner;
+        self.cutting = cutting;
+        self.cut_done.insert(key, part.clone());
         part
     }
 

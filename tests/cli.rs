@@ -1653,16 +1653,18 @@ async fn load_replies(db: &PgPool, parent: i64) -> sqlx::Result<()> {
         let text = format!("{}{}{rest}", handlers[order[0]], handlers[order[1]]);
         std::fs::write(dir.path().join("lib.rs"), text).unwrap();
         let (_, json) = check_json(dir.path(), &["-q"]);
-        // /threads: its read, then the replies' read (the recursion is cut there); /replies: its read,
-        // then 10 assumed children, each a thread read (the recursion is cut at the replies again).
+        // A recursive call runs once more, with the recursion cut there. /threads: its read, the
+        // replies' read, then 10 assumed children, each a thread read and its replies' read (whose
+        // children are where the cycle is cut): 1 + 1 + 10 × 2. /replies: its read, then 10 children,
+        // each a thread read and the replies once more (a read and 10 thread reads): 1 + 10 × 12.
         assert_eq!(
             route(&json, "GET", "/threads/{id}")["round_trips"],
-            2,
+            22,
             "{order:?}"
         );
         assert_eq!(
             route(&json, "GET", "/replies/{id}")["round_trips"],
-            11,
+            121,
             "{order:?}"
         );
     }

@@ -107,7 +107,7 @@ fn transaction<'a>(
     let (through, ended) = scan.seq(rest, start, &mut members);
     let path = better(through, ended)?;
     let parts: Vec<Part> = path.counted().cloned().collect();
-    let statements = parts.iter().map(|p| p.statements).sum();
+    let statements = super::saturating_sum(parts.iter().map(|p| p.statements));
     let mut ms = vec![0.0; ctx.config.deployments.len()];
     for part in &parts {
         ms.iter_mut().zip(&part.ms).for_each(|(a, b)| *a += b);
@@ -115,9 +115,9 @@ fn transaction<'a>(
     (statements >= 2).then(|| Transaction {
         begin,
         statements,
-        trips: parts.iter().map(|p| p.trips).sum(),
-        pings: parts.iter().map(|p| p.pings).sum(),
-        prepares: parts.iter().map(|p| p.prepares).sum(),
+        trips: super::saturating_sum(parts.iter().map(|p| p.trips)),
+        pings: super::saturating_sum(parts.iter().map(|p| p.pings)),
+        prepares: super::saturating_sum(parts.iter().map(|p| p.prepares)),
         ms,
         parts,
         members,

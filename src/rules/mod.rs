@@ -259,6 +259,11 @@ pub fn in_reported_transaction(ctx: &Ctx, function: usize, steps: &[&crate::fact
             .any(|tx| steps.iter().all(|s| tx.holds(s)))
 }
 
+/// A sum of round trips that stops at `u32::MAX` (recursion in loops multiplies fast).
+pub(crate) fn saturating_sum(counts: impl Iterator<Item = u32>) -> u32 {
+    counts.fold(0, u32::saturating_add)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -172,7 +172,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     if super::in_reported_transaction(ctx, function, &steps) {
         return false;
     }
-    let trips: u32 = items.iter().map(|i| i.trips).sum();
+    let trips = super::saturating_sum(items.iter().map(|i| i.trips));
     let n_dep = ctx.config.deployments.len();
     let ms: Vec<f64> = (0..n_dep)
         .map(|d| items.iter().map(|i| i.ms[d]).sum())
@@ -208,8 +208,8 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     let regions = destinations(ctx, &reached);
     let unseen = super::unseen(&crate::cost::PathCost {
         trips,
-        pings: items.iter().map(|i| i.pings).sum(),
-        prepares: items.iter().map(|i| i.prepares).sum(),
+        pings: super::saturating_sum(items.iter().map(|i| i.pings)),
+        prepares: super::saturating_sum(items.iter().map(|i| i.prepares)),
         ms: Vec::new(),
     });
     let unseen = if unseen.is_empty() {
