@@ -551,6 +551,9 @@ struct CallSite {
     types: Vec<(String, String)>,
     /// Already resolved for good: an extractor, or one implementation of several.
     fixed: bool,
+    /// A method call's receiver type, where it is one type of the analysed code: a trait's default
+    /// method it reaches runs for that type.
+    receiver: Option<String>,
 }
 
 /// Resolves the calls of the functions that `roots` reach, and only those: a call elsewhere is on no
@@ -609,17 +612,20 @@ fn resolve_from(
             step.walk(&mut |s| {
                 if let Step::Call(c) = s {
                     let fixed = c.chosen || matches!(c.callee, Callee::Extractor(_));
-                    let types = match calls[sites.len()].0 {
-                        Some(target) if !fixed => {
-                            index.bound_types(&model.files, &model.fns, id, c, target)
-                        }
-                        _ => Vec::new(),
+                    let target = calls[sites.len()].0.filter(|_| !fixed);
+                    let types = match target {
+                        Some(target) => index.bound_types(&model.files, &model.fns, id, c, target),
+                        None => Vec::new(),
                     };
+                    let receiver = target
+                        .filter(|&t| is_default_body(model.func(t)))
+                        .and_then(|_| index.method_receiver(&model.files, &model.fns, id, c));
                     sites.push(CallSite {
                         callee: c.callee.clone(),
                         consts: c.consts.iter().map(|t| index.with_defaults(t)).collect(),
                         types,
                         fixed,
+                        receiver,
                     });
                 }
             });
@@ -627,13 +633,13 @@ fn resolve_from(
         for ((resolved, hop, _), site) in calls.iter_mut().zip(&sites) {
             if let (Some(target), None, false) = (*resolved, &*hop, site.fixed) {
                 let target = with_types(model, target, &site.types);
-                let target = redirect(model, id, &site.callee, target);
+                let target = redirect(model, id, site, target);
                 *resolved = Some(with_constants(model, target, &site.consts));
             }
         }
         for (alts, site) in alternatives.iter_mut().zip(&sites) {
             for alt in alts.iter_mut() {
-                let target = redirect(model, id, &site.callee, *alt);
+                let target = redirect(model, id, site, *alt);
                 *alt = with_constants(model, target, &site.consts);
             }
         }
@@ -1430,28 +1436,32 @@ fn add_copy(model: &mut Model, id: usize, edit: impl FnOnce(&mut FnFacts)) -> us
 /// Where a call resolved to `target` really goes: the body of a handler without its extractors, or a
 /// trait's default body specialised for the type the call names (`Post::paginate(..)`, or `Self::` in
 /// a copy already specialised).
-fn redirect(model: &mut Model, caller: usize, callee: &Callee, target: usize) -> usize {
+fn redirect(model: &mut Model, caller: usize, site: &CallSite, target: usize) -> usize {
     if let Some(&body) = model.copies.handler_bodies.get(&target) {
         return body;
     }
     let f = model.func(target);
-    let default_of = match (&f.self_ty, &f.trait_name) {
-        (Some(ty), Some(tr)) if ty == tr => tr.clone(),
-        _ => return target,
-    };
-    let Callee::Path(segs) = callee else {
+    if !is_default_body(f) {
+        return target;
+    }
+    let Some(default_of) = f.trait_name.clone() else {
         return target;
     };
-    let [ty, _] = segs.as_slice() else {
-        return target;
-    };
-    let ty = if ty == "Self" {
-        match &model.func(caller).self_ty {
-            Some(t) => t.clone(),
+    let ty = match &site.callee {
+        // `check.allows(..)` with `check` a `CanRead`: `CanRead`'s run of the default body.
+        Callee::Method { .. } => match &site.receiver {
+            Some(ty) => ty.clone(),
             None => return target,
-        }
-    } else {
-        ty.clone()
+        },
+        Callee::Path(segs) => match segs.as_slice() {
+            [ty, _] if ty == "Self" => match &model.func(caller).self_ty {
+                Some(t) => t.clone(),
+                None => return target,
+            },
+            [ty, _] => ty.clone(),
+            _ => return target,
+        },
+        _ => return target,
     };
     if ty == default_of {
         return target;
@@ -1463,6 +1473,11 @@ fn redirect(model: &mut Model, caller: usize, callee: &Callee, target: usize) ->
     model.copies.recurs_as.insert(copy, copy);
     model.copies.specialised.insert((target, ty), copy);
     copy
+}
+
+/// A trait's default body (written in the trait, its `Self` any implementing type).
+fn is_default_body(f: &FnFacts) -> bool {
+    matches!((&f.self_ty, &f.trait_name), (Some(ty), Some(tr)) if ty == tr)
 }
 
 /// A function to annotate: its file is copied first if the language server's cache shares it.

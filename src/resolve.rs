@@ -978,6 +978,25 @@ impl Index {
         out
     }
 
+    /// A method call's receiver type, where it is one type of the analysed code (not a trait).
+    pub(crate) fn method_receiver(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> Option<String> {
+        let Callee::Method { receiver, .. } = &call.callee else {
+            return None;
+        };
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let ty = self.receiver_type(func(caller), caller, receiver, &func)?;
+        (self.known_types.contains(&ty) && !self.traits.contains(&ty)).then_some(ty)
+    }
+
     /// Is the receiver a parameter typed by one of the function's own type parameters (`input: T`),
     /// that no caller bound to a type, with a bound several types of the analysed code implement? Each
     /// caller picks the implementation by the value it passes, so none is clearly meant.

@@ -395,6 +395,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut has_self = false;
         let mut generics = self.impl_generics.clone();
         generics.extend(generic_bounds(&sig.generics));
+        let mut impl_params = Vec::new();
         for input in &sig.inputs {
             match input {
                 syn::FnArg::Receiver(_) => has_self = true,
@@ -403,7 +404,14 @@ impl<'a, 's> Visitor<'a, 's> {
                         extractors.push(name);
                     }
                     // Every typed parameter keeps its place (an extractor's call id derives from it).
-                    let ty = core_type(&pt.ty).unwrap_or_default();
+                    let mut ty = core_type(&pt.ty).unwrap_or_default();
+                    // `check: impl Permission` is a type parameter of its own, which each caller
+                    // binds by the value it passes.
+                    if let Some(bound) = impl_trait_param(&pt.ty) {
+                        ty = format!("impl {bound}");
+                        generics.push((ty.clone(), bound));
+                        impl_params.push(ty.clone());
+                    }
                     let mut names = Vec::new();
                     pat_idents(&pt.pat, &mut names);
                     bound.push((param_types.len(), names));
@@ -538,6 +546,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 .generics
                 .type_params()
                 .map(|t| t.ident.to_string())
+                .chain(impl_params)
                 .collect(),
             body: steps,
             routes,
@@ -1129,6 +1138,11 @@ impl<'a, 's> Visitor<'a, 's> {
                 if let Expr::Tuple(t) = a {
                     return self.tuple_local(t).into_iter().collect();
                 }
+                // A value made in the call (`check(CanRead::new(id))`, `show(Page { .. })`): held in a
+                // local no code can name, typed as the value is.
+                if matches!(a, Expr::Call(_) | Expr::Struct(_)) {
+                    return self.value_local(a).into_iter().collect();
+                }
                 let mut path = field_path(a);
                 if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
                     *first = ctx.current_name(std::mem::take(first));
@@ -1143,6 +1157,15 @@ impl<'a, 's> Visitor<'a, 's> {
             c.turbofish = turbofish;
             c.arg_paths = arg_paths;
         }
+    }
+
+    /// A value made where it is handed to a call, held in a local no code can name, typed as the value.
+    fn value_local(&mut self, e: &Expr) -> Option<String> {
+        let ty = self.expr_type(e)?;
+        let ctx = self.ctx()?;
+        let name = format!("value@{}", ctx.local_types.len());
+        ctx.local_types.push((name.clone(), ty));
+        Some(name)
     }
 
     /// A tuple handed to a call (`mapper.map((&account, post.unrepost(id).await?))`), held in locals no
@@ -4645,6 +4668,51 @@ fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<St
         }
         _ => None,
     })
+}
+
+/// The trait of a parameter typed `impl Trait` (also behind `&`), where it is a value's trait: not a
+/// closure's, a future's or a sequence's (those are typed by what they give).
+fn impl_trait_param(ty: &syn::Type) -> Option<String> {
+    let syn::Type::ImplTrait(t) = peel_refs(ty) else {
+        return None;
+    };
+    if item_type(&t.bounds).is_some() {
+        return None;
+    }
+    let bound = first_trait(&t.bounds)?;
+    let std = [
+        "Fn",
+        "FnMut",
+        "FnOnce",
+        "AsyncFn",
+        "AsyncFnMut",
+        "AsyncFnOnce",
+        "Future",
+        "IntoFuture",
+        "Stream",
+        "Iterator",
+        "IntoIterator",
+        "Into",
+        "AsRef",
+        "AsMut",
+        "Borrow",
+        "ToString",
+        "Display",
+        "Serialize",
+        "Deserialize",
+        "Hash",
+        "Error",
+    ];
+    (!std.contains(&bound.as_str())).then_some(bound)
+}
+
+fn peel_refs(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Reference(r) => peel_refs(&r.elem),
+        syn::Type::Paren(p) => peel_refs(&p.elem),
+        syn::Type::Group(g) => peel_refs(&g.elem),
+        other => other,
+    }
 }
 
 /// `<R: Repo, S>` and `where S: Store` → [("R", "Repo"), ("S", "Store")].
