@@ -55,8 +55,9 @@ pub struct Builder {
     /// Only a round trip if the executor looks like a connection (`&mut conn`, `db`, `&state.pool`).
     #[serde(default)]
     pub executor_hint: bool,
-    /// Where the executor is: `send` (the send method's first argument, the default) or `root` (the
-    /// chain's start, as in `client.get(url).send()`).
+    /// Where the executor is: `send` (the send method's first argument, the default), `root` (the
+    /// chain's start, as in `client.get(url).send()`) or `method` (the first argument of the chain's
+    /// method among `methods`, as in `stmt().bind(&client, &id).one()`).
     #[serde(default)]
     pub executor: Option<String>,
     #[serde(default)]

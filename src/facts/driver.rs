@@ -390,6 +390,11 @@ fn builder_trip<'e>(
     let sender = calls[send];
     let executor = match b.executor.as_deref() {
         Some("root") => Some(root),
+        // The first argument of the chain's method that makes it a query (`stmt().bind(&client, ..)`).
+        Some("method") => calls[..send]
+            .iter()
+            .find(|c| b.methods.iter().any(|m| c.method == m))
+            .and_then(|c| c.args.first()),
         _ => sender.args.first(),
     };
     if b.executor_hint && !executor.is_some_and(looks_like_executor) {
