@@ -1524,6 +1524,15 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
         }
     }
     let mut found = Found::default();
+    for file in &model.files {
+        for t in &file.typed_paths {
+            found
+                .typed
+                .entry(t.name.clone())
+                .or_default()
+                .push((t.module.clone(), t.path.clone()));
+        }
+    }
     for &root in builders.iter().filter(|id| !mounted.contains(id)) {
         expand(model, index, root, "", 0, &mut found);
     }
@@ -1584,6 +1593,50 @@ struct Found {
     routes: Vec<Route>,
     seen: HashSet<(Option<String>, Option<String>, usize)>,
     statics: Vec<StaticRoute>,
+    /// Typed paths by struct name: (module, path).
+    typed: HashMap<String, Vec<(Vec<String>, String)>>,
+}
+
+/// Where a handler mounted by `.typed_get(handler)` is served: the path of the typed-path struct its
+/// first parameter takes, the one its file imports where several structs share the name. None when no
+/// such struct is seen.
+fn typed_route_path(model: &Model, handler: usize, found: &Found) -> Option<String> {
+    let f = model.func(handler);
+    let file = &model.files[model.fns[handler].file];
+    let written = &f.param_types.first()?.0;
+    // `use web_pages::routes::models::Index as ModelsIndex;`: the struct the name stands for.
+    let imported = file
+        .uses
+        .iter()
+        .find(|u| &u.name == written && f.module.starts_with(&u.module))
+        .map(|u| u.path.clone());
+    let name = imported.as_ref().and_then(|p| p.last()).unwrap_or(written);
+    let candidates = found.typed.get(name)?;
+    if let [(_, path)] = candidates.as_slice() {
+        return Some(path.clone());
+    }
+    // Several structs of that name: the one whose module the import spells the most of, else the one
+    // in the handler's own module.
+    let best = match &imported {
+        Some(path) => {
+            let spelled = &path[..path.len().saturating_sub(1)];
+            let overlap = |m: &[String]| {
+                m.iter()
+                    .rev()
+                    .zip(spelled.iter().rev())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            };
+            let most = candidates.iter().map(|c| overlap(&c.0)).max()?;
+            let best: Vec<_> = candidates
+                .iter()
+                .filter(|c| overlap(&c.0) == most)
+                .collect();
+            (most > 0 && best.len() == 1).then(|| best[0])
+        }
+        None => candidates.iter().find(|c| c.0 == f.module),
+    };
+    best.map(|c| c.1.clone())
 }
 
 /// The routes a handler declares by attribute, mounted under `prefix`.
@@ -1631,6 +1684,14 @@ fn expand(
                     continue;
                 };
                 let full = crate::facts::router::join_path(prefix, path);
+                // `.typed_get(handler)`: the handler's typed path, under the prefixes before it.
+                let full = match full.split_once(crate::facts::TYPED_ROUTE) {
+                    Some((before, _)) => match typed_route_path(model, h, found) {
+                        Some(typed) => crate::facts::router::join_path(before, &typed),
+                        None => continue,
+                    },
+                    None => full,
+                };
                 let route = Route {
                     method: Some(method.clone()),
                     path: Some(full),

@@ -207,6 +207,52 @@ fn routers_built_in_blocks_keep_their_prefixes() {
     }
 }
 
+/// `.typed_get(handler)` (axum-extra) serves the handler at the path of the `#[typed_path]` struct its
+/// first parameter takes (the one its module imports, where two modules declare the same name), under
+/// the prefix the router is nested in.
+#[test]
+fn typed_routes_are_served_at_their_structs_paths() {
+    let (_, json) = check_json(&fixtures().join("prices"), &[]);
+    let routes: Vec<(String, String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["file"].as_str().unwrap().ends_with("typed_routes.rs"))
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                r["handler_path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            "GET",
+            "/app/teams/{team_id}/history",
+            "typed_routes::history::loader",
+        ),
+        (
+            "GET",
+            "/app/teams/{team_id}/models",
+            "typed_routes::models::loader",
+        ),
+        (
+            "POST",
+            "/app/teams/{team_id}/models/delete/{id}",
+            "typed_routes::models::delete",
+        ),
+    ];
+    let mut got = routes.clone();
+    got.sort();
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(m, p, h)| (m.to_string(), p.to_string(), h.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(json["coverage"]["unrouted"], serde_json::json!([]));
+}
+
 /// Without `[build]`, hopcheck cannot know which `#[cfg(..)]` arm is compiled in: it prices the
 /// costliest and says so; with it, only the deployed build's arm counts (the fixture's own config).
 #[test]

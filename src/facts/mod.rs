@@ -131,6 +131,9 @@ pub struct FileFacts {
     pub types: Vec<TypeFacts>,
     /// `impl Trait for Type` pairs (type, trait), also for impls with no methods.
     pub impls: Vec<(String, String)>,
+    /// Structs that spell a route's path (axum-extra's `#[typed_path("/users/{id}")]`): a handler that
+    /// takes one is served there.
+    pub typed_paths: Vec<TypedPath>,
     pub parse_error: Option<ParseError>,
     /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
     pub checkout_test_off: bool,
@@ -142,6 +145,18 @@ pub struct FileFacts {
     /// scan every file's text again).
     pub has_directives: bool,
 }
+
+/// A struct whose value is a route's path, by the module it is declared in.
+#[derive(Debug, Clone, Hash)]
+pub struct TypedPath {
+    pub module: Vec<String>,
+    pub name: String,
+    pub path: String,
+}
+
+/// The path of a route served where its handler's typed path says (`.typed_get(handler)`), until the
+/// model reads it from the handler's parameter; any prefix it is mounted under comes before it.
+pub const TYPED_ROUTE: &str = "\u{1}typed";
 
 #[derive(Debug, Clone, Hash)]
 pub struct UseAlias {

@@ -191,6 +191,10 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
         ("route", 1) => is_actix_route(&call.args[0]),
         ("to" | "default_service", 1) => true,
         ("prefix", 1) => first_is_str(call),
+        // axum-extra's `.typed_get(handler)`: served where the handler's typed path says.
+        (typed, 1) => typed
+            .strip_prefix("typed_")
+            .is_some_and(|m| METHODS.contains(&m) && m != "any"),
         _ => false,
     }
 }
@@ -475,6 +479,18 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         ("prefix", [prefix]) => {
             let (prefix, _) = str_lit(prefix, env)?;
             r.prefix = join_path(&r.prefix, &prefix);
+        }
+        (typed, [served]) if typed.starts_with("typed_") => {
+            let method = typed.trim_start_matches("typed_").to_uppercase();
+            let loc = env.loc(syn::spanned::Spanned::span(&call.method));
+            if let Some(handler) = handler_name(served, env) {
+                r.entries.push(RouteEntry::Route {
+                    path: super::TYPED_ROUTE.to_string(),
+                    method,
+                    handler,
+                    loc,
+                });
+            }
         }
         // Another router, a function that configures one, or a handler with a route attribute.
         ("merge" | "configure" | "add_route" | "service" | "routes", [inner]) => match inner {

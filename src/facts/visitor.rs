@@ -2774,6 +2774,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 Some((name, ty))
             })
             .collect();
+        if let Some(path) = typed_path(&st.attrs) {
+            self.facts.typed_paths.push(super::TypedPath {
+                module: self.module.clone(),
+                name: st.ident.to_string(),
+                path,
+            });
+        }
         self.facts.types.push(TypeFacts {
             name: st.ident.to_string(),
             fields,
@@ -4712,6 +4719,21 @@ fn peel_refs(ty: &syn::Type) -> &syn::Type {
         syn::Type::Paren(p) => peel_refs(&p.elem),
         syn::Type::Group(g) => peel_refs(&g.elem),
         other => other,
+    }
+}
+
+/// The path of `#[typed_path("/users/{id}")]` (axum-extra), its first argument.
+fn typed_path(attrs: &[syn::Attribute]) -> Option<String> {
+    let attr = attrs.iter().find(|a| a.path().is_ident("typed_path"))?;
+    let args = attr
+        .parse_args_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+        .ok()?;
+    match args.first()? {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
     }
 }
 
