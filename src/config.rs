@@ -100,6 +100,40 @@ pub struct Config {
     pub routes: Vec<ManualRoute>,
     /// `[build]`: the cfg flags and features of the deployed build; `None` when not said.
     pub build: Option<crate::build::Build>,
+    /// The entries that name something in the code, for `unused-config`, and the file's text.
+    pub entries: Vec<ConfigEntry>,
+    pub text: String,
+}
+
+/// A `hopcheck.toml` entry that names something in the code: one that matches nothing is an
+/// `unused-config` finding.
+#[derive(Debug, Clone)]
+pub struct ConfigEntry {
+    /// The entry as a reader finds it: `[pools] "state.db"`, `a [[calls]] entry`.
+    pub what: String,
+    /// Where it is in the file (bytes).
+    pub span: std::ops::Range<usize>,
+    pub names: Names,
+}
+
+/// What a configuration entry must match in the analysed code.
+#[derive(Debug, Clone)]
+pub enum Names {
+    /// A `[[calls]]`, `[[builders]]` or `[[clients]]` entry (its `origin`): a round trip it made.
+    RoundTrips(u32),
+    /// `[[no-round-trip]]`: a call of one of these methods or functions.
+    Calls {
+        methods: Vec<String>,
+        functions: Vec<String>,
+    },
+    /// `[[cached]]`: a lookup through one of these methods.
+    CacheMethods(Vec<String>),
+    /// A `[pools]` key: a round trip's executor it maps.
+    Pool(String),
+    /// A `[budget]` route or glob: a route it applies to.
+    Budget(String),
+    /// A `[[routes]]` entry: the handler it names, found.
+    Route(String),
 }
 
 /// A `[[routes]]` entry: `handler = "api::v1::account::get_secret"`, `method = "GET"`, `path = "/secret"`.
@@ -140,6 +174,8 @@ impl Config {
             implementations: BTreeMap::new(),
             routes: Vec::new(),
             build: None,
+            entries: Vec::new(),
+            text: String::new(),
         }
     }
 
@@ -360,6 +396,13 @@ fn infer_role(executor: &str) -> Option<Role> {
     }
 }
 
+/// Does a budget's route (`GET /invoices/{id}`, a glob such as `/admin/**`) apply to a route's key?
+pub fn budget_applies(pattern: &str, key: &str) -> bool {
+    let key = normalize_route_key(key);
+    normalize_route_key(pattern) == key
+        || pattern.contains('*') && route_glob_matches(pattern, &key)
+}
+
 /// Does a budget glob (`/admin/**`, `GET /api/*/items`) match a normalised route key (`GET /admin/x`)?
 /// `*` is one path segment, `**` any number of them.
 fn route_glob_matches(pattern: &str, key: &str) -> bool {
@@ -518,9 +561,9 @@ struct Raw {
     #[serde(default)]
     concurrent: Vec<crate::catalog::Concurrent>,
     #[serde(default)]
-    no_round_trip: Vec<crate::catalog::NoRoundTrip>,
+    no_round_trip: Vec<Spanned<crate::catalog::NoRoundTrip>>,
     #[serde(default)]
-    cached: Vec<crate::catalog::Cached>,
+    cached: Vec<Spanned<crate::catalog::Cached>>,
     #[serde(default)]
     clients: Vec<Spanned<crate::catalog::Client>>,
     #[serde(default)]
@@ -871,9 +914,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        config
-            .pools
-            .push((key.trim_start_matches('&').to_string(), Target { db, role }));
+        let key = key.trim_start_matches('&').to_string();
+        config.entries.push(ConfigEntry {
+            what: format!("[pools] \"{}\"", expr.get_ref()),
+            span: expr.span(),
+            names: Names::Pool(key.clone()),
+        });
+        config.pools.push((key, Target { db, role }));
     }
 
     // `GET /invoices/{id}`, or a path glob with or without a method (`/admin/**`, `POST /api/*/items`).
@@ -926,6 +973,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                     continue;
                 }
             };
+            if let Some(r) = &route {
+                config.entries.push(ConfigEntry {
+                    what: format!("the budget of `{r}`"),
+                    span: if deployment.is_some() {
+                        value.span()
+                    } else {
+                        key.span()
+                    },
+                    names: Names::Budget(r.clone()),
+                });
+            }
             match (&deployment, route) {
                 (None, None) => config.default_budget_ms = ms,
                 (_, route) => config.budgets.push(Budget {
@@ -999,7 +1057,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 None,
             ));
         }
-        entries.builders.push(b.get_ref().clone());
+        let mut builder = b.get_ref().clone();
+        builder.origin = Some(config.entries.len() as u32);
+        config.entries.push(ConfigEntry {
+            what: "this [[builders]] entry".into(),
+            span: b.span(),
+            names: Names::RoundTrips(config.entries.len() as u32),
+        });
+        entries.builders.push(builder);
     }
     for c in &raw.calls {
         let spec = c.get_ref();
@@ -1029,11 +1094,35 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 ));
             }
         }
-        entries.calls.push(spec.clone());
+        let mut spec = spec.clone();
+        spec.origin = Some(config.entries.len() as u32);
+        config.entries.push(ConfigEntry {
+            what: "this [[calls]] entry".into(),
+            span: c.span(),
+            names: Names::RoundTrips(config.entries.len() as u32),
+        });
+        entries.calls.push(spec);
     }
     entries.concurrent = raw.concurrent.clone();
-    entries.no_round_trip = raw.no_round_trip.clone();
-    entries.cached = raw.cached.clone();
+    for q in &raw.no_round_trip {
+        config.entries.push(ConfigEntry {
+            what: "this [[no-round-trip]] entry".into(),
+            span: q.span(),
+            names: Names::Calls {
+                methods: q.get_ref().methods.clone(),
+                functions: q.get_ref().functions.clone(),
+            },
+        });
+        entries.no_round_trip.push(q.get_ref().clone());
+    }
+    for k in &raw.cached {
+        config.entries.push(ConfigEntry {
+            what: "this [[cached]] entry".into(),
+            span: k.span(),
+            names: Names::CacheMethods(k.get_ref().methods.clone()),
+        });
+        entries.cached.push(k.get_ref().clone());
+    }
     for c in &raw.clients {
         if c.get_ref().types.is_empty() {
             errors.push(err(
@@ -1043,7 +1132,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 None,
             ));
         }
-        entries.clients.push(c.get_ref().clone());
+        let mut client = c.get_ref().clone();
+        client.origin = Some(config.entries.len() as u32);
+        config.entries.push(ConfigEntry {
+            what: "this [[clients]] entry".into(),
+            span: c.span(),
+            names: Names::RoundTrips(config.entries.len() as u32),
+        });
+        entries.clients.push(client);
     }
     config.catalog = crate::catalog::Catalog::with(entries);
 
@@ -1084,6 +1180,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 None,
             ));
         } else {
+            config.entries.push(ConfigEntry {
+                what: format!("the [[routes]] entry for `{}`", route.handler),
+                span: r.span(),
+                names: Names::Route(route.handler.clone()),
+            });
             config.routes.push(ManualRoute {
                 method,
                 ..route.clone()
@@ -1092,6 +1193,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 
     config.topology = topology;
+    config.text = text.to_string();
     if errors.is_empty() {
         Ok(config)
     } else {

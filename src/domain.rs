@@ -82,6 +82,7 @@ pub const LINT_NAMES: &[&str] = &[
     "over-budget",
     "parse-error",
     "unused-allow",
+    "unused-config",
 ];
 
 /// `"250ms"`, `"1.5s"`, `"90"` → milliseconds.

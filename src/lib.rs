@@ -306,13 +306,24 @@ pub fn analyze_shared(
     config: Config,
     index: Option<model::Index>,
 ) -> (Analysis, model::Index) {
-    let (model, index) = model::build_with(files, &config, index);
+    // `hopcheck.toml` as a file of the run, where findings about its entries point, and what the code
+    // names that they may match (read before the model prunes the facts).
+    let config_file = config_file(root, &config);
+    let config_uses = config_file
+        .as_ref()
+        .map(|_| rules::unused_config::Uses::of(&files));
+    let (mut model, index) = model::build_with(files, &config, index);
+    if let Some(file) = config_file {
+        model.files.push(Arc::new(file));
+    }
+    let model = model;
     let (diagnostics, routes) = {
         let costs = cost::Costs::compute(&model, &config);
         let ctx = rules::Ctx {
             model: &model,
             config: &config,
             costs: &costs,
+            config_uses: config_uses.as_ref(),
         };
         let mut diagnostics = rules::check(&ctx);
         // A copy the model made of a function (a handler run without its extractors, a callee run with
@@ -368,6 +379,34 @@ pub fn analyze_shared(
         fail_on: gate::FailOn::default(),
     };
     (analysis, index)
+}
+
+/// The configuration as a file of the run (not Rust; `FileFacts::config`), when it has entries that
+/// name something in the code: `unused-config` findings point into it.
+fn config_file(root: &Path, config: &config::Config) -> Option<facts::FileFacts> {
+    let path = config.file.as_ref()?;
+    if config.entries.is_empty() {
+        return None;
+    }
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (file, root) = (canonical(path), canonical(root));
+    // A run on part of the project the file describes (a folder below it, one file) cannot tell an
+    // entry that names code elsewhere from one that names nothing.
+    if !file.parent().is_some_and(|dir| dir.starts_with(&root)) {
+        return None;
+    }
+    let shown = file
+        .strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.clone())
+        .to_string_lossy()
+        .replace('\\', "/");
+    Some(facts::FileFacts {
+        path: shown,
+        source: config.text.clone(),
+        config: true,
+        ..facts::FileFacts::default()
+    })
 }
 
 /// How many rounds of pulling in skipped files a run makes at most.
@@ -1085,7 +1124,7 @@ impl Analysis {
             .map(|r| r.function)
             .collect();
         Coverage {
-            files: self.model.files.len(),
+            files: self.model.files.iter().filter(|f| !f.config).count(),
             files_unparsed: self
                 .model
                 .files

@@ -666,6 +666,7 @@ fn resolve_from(
                     trip.after = std::mem::take(&mut c.after);
                     trip.access = Some(Access::Write);
                     trip.service = hop.service;
+                    trip.origin = hop.origin;
                     trip.target = Some(if hop.service {
                         config.service_target(executor.as_deref())
                     } else {

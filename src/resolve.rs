@@ -31,6 +31,8 @@ pub struct FnRef {
 pub(crate) struct ClientHop {
     pub(crate) api: String,
     pub(crate) service: bool,
+    /// The `hopcheck.toml` entry that names the client, if one does.
+    pub(crate) origin: Option<u32>,
 }
 
 /// A path resolution's key: (file, module of the caller, the type `Self` stands for there, the path as
@@ -77,6 +79,8 @@ pub struct Index {
     pub(crate) file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: FxHashSet<String>,
+    /// Methods the project's `[[no-round-trip]]` entries name: never resolved, not even to its own.
+    told_quiet: FxHashSet<String>,
     /// Path resolutions already made, by (file, module, path): the same calls (`Ok(..)`, `Vec::new()`)
     /// recur throughout a file.
     pub(crate) path_cache: std::cell::RefCell<FxHashMap<PathKey, Option<usize>>>,
@@ -120,6 +124,7 @@ impl Index {
                 .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
+            told_quiet: catalog.told_quiet_methods.iter().cloned().collect(),
             path_cache: std::cell::RefCell::new(FxHashMap::default()),
             quiet_functions: catalog.quiet_functions.clone(),
             implementations: BTreeMap::new(),
@@ -404,6 +409,8 @@ impl Index {
                     })
                     .or_else(|| self.in_other_crate(from, caller, segs, &func))
             }
+            // The project says this method makes no round trip (`[[no-round-trip]]`).
+            Callee::Method { name, .. } if self.told_quiet.contains(name) => None,
             Callee::Method {
                 name,
                 receiver,
@@ -925,6 +932,7 @@ impl Index {
         Some(ClientHop {
             api: format!("{ty}::{name}"),
             service: spec.endpoint != Some(crate::catalog::EndpointSpec::Database),
+            origin: spec.origin,
         })
     }
 

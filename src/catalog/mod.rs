@@ -66,6 +66,9 @@ pub struct Builder {
     /// with a round trip of its own (sqlx's `test_before_acquire`, on by default).
     #[serde(default)]
     pub checkout_ping: bool,
+    /// The `hopcheck.toml` entry it came from (see `config::ConfigEntry`), for `unused-config`.
+    #[serde(skip)]
+    pub origin: Option<u32>,
 }
 
 /// One awaited call that is a round trip by itself: `client.query_one("…", &[])`, `tx.commit()`.
@@ -135,6 +138,9 @@ pub struct CallSpec {
     /// connection has not prepared that statement yet, a branch `assume.cache` settles.
     #[serde(default)]
     pub cached: bool,
+    /// The `hopcheck.toml` entry it came from, for `unused-config`.
+    #[serde(skip)]
+    pub origin: Option<u32>,
 }
 
 /// What a round trip reaches: a database (priced to its primary or replica), or another service (a cache, an
@@ -245,6 +251,9 @@ pub struct Client {
     pub not_methods: Vec<String>,
     #[serde(default)]
     pub endpoint: Option<EndpointSpec>,
+    /// The `hopcheck.toml` entry it came from, for `unused-config`.
+    #[serde(skip)]
+    pub origin: Option<u32>,
 }
 
 impl Client {
@@ -276,6 +285,9 @@ pub struct Catalog {
     pub concurrent_functions: Vec<String>,
     pub quiet_methods: Vec<String>,
     pub quiet_functions: Vec<String>,
+    /// The methods a project's own `[[no-round-trip]]` entries name: never a round trip, even where
+    /// the analysed code defines a method of that name (the built-in names never drop the project's).
+    pub told_quiet_methods: Vec<String>,
     pub cached_methods: Vec<String>,
     pub clients: Vec<Client>,
 }
@@ -291,7 +303,14 @@ impl Catalog {
     pub fn with(user: Entries) -> Catalog {
         // The built-in file is part of the binary and checked by a test; an error here is a build bug.
         let builtin: Entries = toml::from_str(BUILTIN).unwrap_or_default();
-        let mut c = Catalog::default();
+        let mut c = Catalog {
+            told_quiet_methods: user
+                .no_round_trip
+                .iter()
+                .flat_map(|q| q.methods.iter().cloned())
+                .collect(),
+            ..Catalog::default()
+        };
         for e in [user, builtin] {
             c.builders.extend(e.builders);
             c.calls.extend(e.calls);

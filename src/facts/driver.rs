@@ -53,6 +53,8 @@ pub struct TripShape<'e> {
     pub method: Option<&'e ExprMethodCall>,
     /// A locking read built by the query builder (`.lock_exclusive()`, `.for_update()`).
     pub locks: bool,
+    /// The `hopcheck.toml` entry that matched it, if one did.
+    pub origin: Option<u32>,
 }
 
 /// Flattens `a.b().c()` into the root `a` and the calls `[b, c]`, innermost first.
@@ -270,6 +272,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         cached: false,
         locks: false,
         method: None,
+        origin: None,
     }
 }
 
@@ -432,6 +435,7 @@ fn builder_trip<'e>(
         cached: false,
         locks: false,
         method: None,
+        origin: b.origin,
     })
 }
 
@@ -494,6 +498,7 @@ fn method_trip<'e, 'c>(
         cached: c.cached,
         locks: false,
         method: Some(call),
+        origin: c.origin,
     })
 }
 
@@ -549,6 +554,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         cached: c.cached,
         locks: false,
         method: None,
+        origin: c.origin,
     })
 }
 
@@ -612,6 +618,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         cached: false,
         locks: false,
         method: None,
+        origin: builder.origin,
     })
 }
 

@@ -139,6 +139,10 @@ pub struct FileFacts {
     pub checkout_test_off: bool,
     /// A cached lookup's loader makes round trips here (a branch `assume.cache` settles).
     pub cached_lookups: bool,
+    /// The cache methods (`[[cached]]`) called here.
+    pub cache_methods: Vec<String>,
+    /// Not Rust: the configuration, where `unused-config` findings point.
+    pub config: bool,
     /// Some step is guarded by a `#[cfg(..)]` predicate (`Guarded::Cfg`).
     pub cfg_guards: bool,
     /// The text holds `hopcheck:` directives (found when it is parsed, so that later stages need not
@@ -322,6 +326,8 @@ pub struct Trip {
     /// Matched by a method's name alone (`folder.delete(&mut conn)`): the call, which the model makes of
     /// it instead when the receiver is a type of the analysed code with a method of that name.
     pub or_method: Option<Callee>,
+    /// The `hopcheck.toml` entry (`[[calls]]`, `[[builders]]`, `[[clients]]`) that made it a round trip.
+    pub origin: Option<u32>,
 }
 
 impl Trip {
@@ -348,6 +354,7 @@ impl Trip {
             target: None,
             or_method: None,
             locks: false,
+            origin: None,
         }
     }
 

@@ -816,6 +816,10 @@ impl<'a, 's> Visitor<'a, 's> {
             // A cache's loader runs only on a miss: a branch the model keeps or drops as
             // `assume.cache` says.
             if self.catalog.cached_methods.iter().any(|c| m.method == c) {
+                let name = m.method.to_string();
+                if !self.facts.cache_methods.contains(&name) {
+                    self.facts.cache_methods.push(name);
+                }
                 self.visit_expr(&m.receiver);
                 let miss = self.frame(|v| {
                     for arg in &m.args {
@@ -2006,6 +2010,7 @@ impl<'a, 's> Visitor<'a, 's> {
             target: None,
             or_method,
             locks: shape.locks,
+            origin: shape.origin,
         });
         // A statement cache asks the database only on a miss: a branch `assume.cache` settles.
         if cached {
@@ -2045,6 +2050,7 @@ impl<'a, 's> Visitor<'a, 's> {
             cached: false,
             method: None,
             locks: false,
+            origin: None,
         };
         self.trip(shape(TripKind::Begin, "BEGIN"), None, mark);
         self.tx_depth += 1;

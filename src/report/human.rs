@@ -182,7 +182,7 @@ fn summary(a: &Analysis) -> String {
         super::route_totals(a),
         plural(errors, "error"),
         plural(warnings, "warning"),
-        plural(a.model.files.len(), "file"),
+        plural(a.model.files.iter().filter(|f| !f.config).count(), "file"),
     );
     if let Some(c) = &a.comparison {
         out.push_str(&comparison(c));

@@ -173,8 +173,9 @@ impl<'a> Path<'a> {
 
     /// Statements, then round trips, that count.
     fn weight(&self) -> (u32, u32) {
-        self.counted()
-            .fold((0, 0), |(s, t), p| (s + p.statements, t + p.trips))
+        self.counted().fold((0u32, 0u32), |(s, t), p| {
+            (s.saturating_add(p.statements), t.saturating_add(p.trips))
+        })
     }
 }
 
@@ -521,6 +522,7 @@ mod tests {
             model: &model,
             config: &config,
             costs: &costs,
+            config_uses: None,
         };
         crate::rules::check(&ctx).iter().map(|d| d.lint).collect()
     }

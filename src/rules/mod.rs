@@ -17,6 +17,7 @@ pub mod residency_violation;
 pub mod sequential_queries;
 pub mod stale_read_after_write;
 pub mod unused_allow;
+pub mod unused_config;
 
 pub use crate::domain::Level;
 
@@ -25,6 +26,8 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
     pub costs: &'a Costs<'a>,
+    /// What the code names, for `unused-config` (none where the run sees only part of the project).
+    pub config_uses: Option<&'a unused_config::Uses>,
 }
 
 /// A finding, located in one file.
@@ -75,6 +78,7 @@ pub const LINTS: &[&Lint] = &[
     &over_budget::LINT,
     &parse_error::LINT,
     &unused_allow::LINT,
+    &unused_config::LINT,
 ];
 
 pub fn find(name: &str) -> Option<&'static Lint> {

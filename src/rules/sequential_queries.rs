@@ -181,11 +181,12 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     // saves next to nothing when merged: a run needs two that leave the region, from some deployment.
     let intra = ctx.config.topology.intra_region_ms;
     let far = |d: usize| -> u32 {
-        items
-            .iter()
-            .filter(|i| i.ms[d] / f64::from(i.trips) > 2.0 * intra + 0.5)
-            .map(|i| i.trips)
-            .sum()
+        super::saturating_sum(
+            items
+                .iter()
+                .filter(|i| i.ms[d] / f64::from(i.trips) > 2.0 * intra + 0.5)
+                .map(|i| i.trips),
+        )
     };
     if !(0..n_dep).any(|d| far(d) >= 2) {
         return false;
