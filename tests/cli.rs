@@ -2416,3 +2416,36 @@ fn app() -> Router { Router::new().route("/alerts", get(alerts)) }
     assert!(help.contains("do not use each other's results"), "{help}");
     assert!(!help.contains("uses an earlier result"), "{help}");
 }
+
+#[test]
+fn statements_each_on_a_connection_taken_for_them_may_run_at_once() {
+    // Each read takes its own connection from the pool where it is written (`&mut get_conn().await?`):
+    // nothing is shared, so `try_join!` is the fix; one connection held in a local is shared.
+    let fresh = sequential_help(
+        r#"
+async fn members(Path(team): Path<i64>) -> Result<String, Error> {
+    let owner: String = teams::table.find(team).select(teams::owner).first(&mut get_conn().await?).await?;
+    let users: Vec<String> = members::table.filter(members::team.eq(team)).select(members::name).load(&mut get_conn().await?).await?;
+    Ok(format!("{owner}: {}", users.join(", ")))
+}
+fn app() -> Router { Router::new().route("/teams/{team}/members", get(members)) }
+"#,
+    );
+    assert!(
+        fresh.contains("run them at once with `tokio::try_join!`"),
+        "{fresh}"
+    );
+    assert!(!fresh.contains("they run on one connection"), "{fresh}");
+    let shared = sequential_help(
+        r#"
+async fn members(Path(team): Path<i64>) -> Result<String, Error> {
+    let mut conn = get_conn().await?;
+    let owner: String = teams::table.find(team).select(teams::owner).first(&mut conn).await?;
+    let users: Vec<String> = members::table.filter(members::team.eq(team)).select(members::name).load(&mut conn).await?;
+    Ok(format!("{owner}: {}", users.join(", ")))
+}
+fn app() -> Router { Router::new().route("/teams/{team}/members", get(members)) }
+"#,
+    );
+    assert!(shared.contains("they run on one connection"), "{shared}");
+}

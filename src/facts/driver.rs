@@ -752,6 +752,42 @@ pub fn is_concurrent_adapter(name: &str) -> bool {
     )
 }
 
+/// An executor that takes a connection where it is written (`&mut pool.get().await?`, `&mut
+/// get_db_conn().await?`): each statement so written runs on a connection of its own. A lock's guard
+/// (`&mut *conn.lock().await`) is one connection shared.
+pub fn fresh_connection(expr: &Expr) -> bool {
+    let mut e = expr;
+    loop {
+        e = match e {
+            Expr::Reference(r) => &r.expr,
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &u.expr,
+            Expr::Try(t) => &t.expr,
+            Expr::Paren(p) => &p.expr,
+            _ => break,
+        };
+    }
+    let Expr::Await(a) = e else { return false };
+    let name = match strip_plumbing(&a.base) {
+        Expr::MethodCall(m) => m.method.to_string(),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => last_segment(&p.path),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    !matches!(
+        name.as_str(),
+        "lock"
+            | "lock_owned"
+            | "read"
+            | "write"
+            | "read_owned"
+            | "write_owned"
+            | "begin"
+            | "transaction"
+    )
+}
+
 /// The executor spelled without references, derefs and no-op adapters: `&mut *tx` → `tx`,
 /// `&state.db` → `state.db`, `state.pool.as_ref()` → `state.pool`.
 pub fn executor_text(expr: &Expr) -> (String, bool) {

@@ -1931,7 +1931,9 @@ impl<'a, 's> Visitor<'a, 's> {
                 .split(|c: char| !c.is_alphanumeric() && c != '_')
                 .any(|w| matches!(w, "tx" | "txn" | "transaction"));
             let tx_typed = self.param_type(head).is_some_and(transaction_type);
-            on_connection = mutable || tx_named || tx_typed;
+            // `&mut pool.get().await?`: a connection taken for this statement alone.
+            let fresh = driver::fresh_connection(e);
+            on_connection = mutable && !fresh || tx_named || tx_typed;
             let head = text.split(['.', '(']).next().unwrap_or("").to_string();
             let local = self.fns.last().and_then(|c| c.locals.get(&head)).cloned();
             executor = Some(match local {
