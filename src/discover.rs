@@ -1,4 +1,5 @@
-//! Which files to analyse: the `.rs` files under the root, honouring `.gitignore`, skipping hidden folders,
+//! Which files to analyse: the `.rs` files under the root (and the `.sql` files of `queries/` folders,
+//! which cornucopia and clorinde turn into Rust at build time), honouring `.gitignore`, skipping hidden folders,
 //! `target/`, and the `tests/`, `benches/` and `examples/` folders of a crate (test and example code is not a
 //! request path); and
 //! the crates the root's crates depend on by path (`shared = { path = "../shared" }`) inside the same git
@@ -14,6 +15,16 @@ use std::path::{Path, PathBuf};
 pub enum Found {
     File { path: PathBuf, rel: String },
     Error { rel: String, message: String },
+}
+
+/// The `.sql` files a code generator turns into Rust at build time: cornucopia's and clorinde's
+/// `queries/` folder, whose named queries the generated calls run.
+fn generated_sql(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "sql")
+        && path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "queries")
 }
 
 /// How many hops of path dependencies are followed.
@@ -163,7 +174,9 @@ fn walk(dir: &Path, root: &Path, in_repo: bool) -> Vec<Found> {
         match entry {
             Ok(e) => {
                 let is_file = e.file_type().is_some_and(|t| t.is_file());
-                if !is_file || e.path().extension().is_none_or(|x| x != "rs") {
+                if !is_file
+                    || !(e.path().extension().is_some_and(|x| x == "rs") || generated_sql(e.path()))
+                {
                     continue;
                 }
                 out.push(Found::File {

@@ -404,7 +404,7 @@ fn config_file(root: &Path, config: &config::Config) -> Option<facts::FileFacts>
     Some(facts::FileFacts {
         path: shown,
         source: config.text.clone(),
-        config: true,
+        kind: facts::FileKind::Config,
         ..facts::FileFacts::default()
     })
 }
@@ -568,6 +568,9 @@ fn parse_read(
     catalog: &catalog::Catalog,
     macros: &facts::macros::MacroTable,
 ) -> Read {
+    if rel.ends_with(".sql") {
+        return Read::Parsed(Box::new(facts::generated_sql(rel, &source)));
+    }
     if !worth_parsing(&source) {
         return Read::Skipped {
             rel: rel.to_string(),
@@ -583,6 +586,9 @@ fn extract_checked(
     catalog: &catalog::Catalog,
     macros: &facts::macros::MacroTable,
 ) -> facts::FileFacts {
+    if rel.ends_with(".sql") {
+        return facts::generated_sql(rel, &source);
+    }
     if nesting_depth(&source) > MAX_NESTING {
         return unreadable(
             rel,
@@ -1124,7 +1130,12 @@ impl Analysis {
             .map(|r| r.function)
             .collect();
         Coverage {
-            files: self.model.files.iter().filter(|f| !f.config).count(),
+            files: self
+                .model
+                .files
+                .iter()
+                .filter(|f| f.kind == facts::FileKind::Rust)
+                .count(),
             files_unparsed: self
                 .model
                 .files

@@ -258,6 +258,39 @@ fn typed_routes_are_served_at_their_structs_paths() {
     assert_eq!(json["coverage"]["unrouted"], serde_json::json!([]));
 }
 
+/// cornucopia's generated calls read or write as the named query of their `.sql` file says; a
+/// statement held in a local names none, so it stays unknown (priced on the primary, shown as a write).
+#[test]
+fn generated_queries_read_or_write_as_their_sql_says() {
+    let (_, json) = check_json(&fixtures().join("prices"), &[]);
+    let kinds = |path: &str| -> Vec<(u64, String)> {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("{path}"))["trips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["line"].as_u64().unwrap(),
+                    t["kind"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(kinds("/models"), [(19, "read".into()), (24, "read".into())]);
+    assert_eq!(
+        kinds("/models/{id}"),
+        [(36, "write".into()), (40, "write".into())]
+    );
+    // The .sql files are read, not counted as analysed Rust.
+    let rust = walk(&fixtures().join("prices")).len() as u64;
+    assert_eq!(json["coverage"]["files"], rust);
+}
+
 /// Entries of hopcheck.toml that match nothing fail the run, pointing into the file; those that match
 /// apply: the warm-up the configuration says costs nothing is not priced, though the project defines it.
 #[test]

@@ -66,6 +66,10 @@ pub struct Builder {
     /// with a round trip of its own (sqlx's `test_before_acquire`, on by default).
     #[serde(default)]
     pub checkout_ping: bool,
+    /// The SQL is a named query of a `.sql` file a code generator read (cornucopia's `--! name`): the
+    /// chain's start, `models::all_models()`, names it.
+    #[serde(default)]
+    pub sql_by_name: bool,
     /// The `hopcheck.toml` entry it came from (see `config::ConfigEntry`), for `unused-config`.
     #[serde(skip)]
     pub origin: Option<u32>,
@@ -138,6 +142,9 @@ pub struct CallSpec {
     /// connection has not prepared that statement yet, a branch `assume.cache` settles.
     #[serde(default)]
     pub cached: bool,
+    /// As for builders: the receiver chain's start names a generated query.
+    #[serde(default)]
+    pub sql_by_name: bool,
     /// The `hopcheck.toml` entry it came from, for `unused-config`.
     #[serde(skip)]
     pub origin: Option<u32>,

@@ -418,6 +418,7 @@ fn builder_trip<'e>(
     };
     let (sql, api) = match by_root {
         Some((_, sql, api)) => (sql.clone(), api.clone()),
+        None if b.sql_by_name => (named_query(root), b.library.clone()),
         None => (SqlRef::Unknown, b.library.clone()),
     };
     Some(TripShape {
@@ -476,6 +477,10 @@ fn method_trip<'e, 'c>(
         return None;
     }
     let kind = c.kind.map(|k| k.kind()).unwrap_or(TripKind::Query);
+    let sql = match sql {
+        None if c.sql_by_name => Some(named_query(chain(&call.receiver).0)),
+        other => other,
+    };
     let sql = match (sql, kind) {
         (Some(s), _) => s,
         (None, TripKind::Begin) => SqlRef::Text("BEGIN".into()),
@@ -500,6 +505,21 @@ fn method_trip<'e, 'c>(
         method: Some(call),
         origin: c.origin,
     })
+}
+
+/// The generated query a chain starts with (`queries::models::all_models()`), by the constant its `.sql`
+/// file gives it (`models::all_models`, see `facts::generated_sql`).
+fn named_query(root: &Expr) -> SqlRef {
+    let Expr::Call(c) = root else {
+        return SqlRef::Unknown;
+    };
+    let Expr::Path(p) = &*c.func else {
+        return SqlRef::Unknown;
+    };
+    match path_segments(&p.path).as_slice() {
+        [.., module, name] => SqlRef::Const(format!("{module}::{name}")),
+        _ => SqlRef::Unknown,
+    }
 }
 
 /// `&[&id, &name]` or `&[]`: a list of query parameters, as tokio-postgres takes them.

@@ -141,13 +141,64 @@ pub struct FileFacts {
     pub cached_lookups: bool,
     /// The cache methods (`[[cached]]`) called here.
     pub cache_methods: Vec<String>,
-    /// Not Rust: the configuration, where `unused-config` findings point.
-    pub config: bool,
+    /// Rust, or another file the run reads: the configuration (where `unused-config` findings point),
+    /// the SQL a code generator turns into Rust at build time.
+    pub kind: FileKind,
     /// Some step is guarded by a `#[cfg(..)]` predicate (`Guarded::Cfg`).
     pub cfg_guards: bool,
     /// The text holds `hopcheck:` directives (found when it is parsed, so that later stages need not
     /// scan every file's text again).
     pub has_directives: bool,
+}
+
+/// What a file of the run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileKind {
+    #[default]
+    Rust,
+    /// `hopcheck.toml`.
+    Config,
+    /// Named queries a code generator (cornucopia, clorinde) turns into Rust at build time: held as
+    /// constants (`models::all_models` → its SQL) that the generated calls' round trips name.
+    GeneratedSql,
+}
+
+/// The named queries of a cornucopia or clorinde `.sql` file (`--! all_models : Model` then the SQL, up
+/// to the next `--!`), as constants keyed `<file stem>::<name>`, the module and function the generated
+/// code gives them.
+pub fn generated_sql(rel: &str, text: &str) -> FileFacts {
+    let stem = rel
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".sql"))
+        .unwrap_or(rel);
+    let mut consts = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.trim_start().strip_prefix("--!") {
+            consts.extend(current.take());
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                current = Some((format!("{stem}::{name}"), String::new()));
+            }
+        } else if let Some((_, sql)) = &mut current {
+            if !line.trim_start().starts_with("--") {
+                sql.push_str(line);
+                sql.push('\n');
+            }
+        }
+    }
+    consts.extend(current);
+    FileFacts {
+        path: rel.to_string(),
+        kind: FileKind::GeneratedSql,
+        consts,
+        ..FileFacts::default()
+    }
 }
 
 /// A struct whose value is a route's path, by the module it is declared in.

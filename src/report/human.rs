@@ -182,7 +182,14 @@ fn summary(a: &Analysis) -> String {
         super::route_totals(a),
         plural(errors, "error"),
         plural(warnings, "warning"),
-        plural(a.model.files.iter().filter(|f| !f.config).count(), "file"),
+        plural(
+            a.model
+                .files
+                .iter()
+                .filter(|f| f.kind == crate::facts::FileKind::Rust)
+                .count(),
+            "file"
+        ),
     );
     if let Some(c) = &a.comparison {
         out.push_str(&comparison(c));

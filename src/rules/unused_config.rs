@@ -65,7 +65,11 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     if config.entries.is_empty() {
         return;
     }
-    let Some(file) = model.files.iter().position(|f| f.config) else {
+    let Some(file) = model
+        .files
+        .iter()
+        .position(|f| f.kind == crate::facts::FileKind::Config)
+    else {
         return;
     };
     let mut origins = uses.origins.clone();

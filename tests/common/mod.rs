@@ -126,7 +126,7 @@ pub fn actual(json: &serde_json::Value) -> BTreeMap<(String, u32), Vec<String>> 
     out
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
