@@ -2076,15 +2076,23 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     let page = |json: &serde_json::Value| round_trips_of(json, "/sites/{site}");
     let (_, hits) = check_json(dir.path(), &[]);
     assert_eq!(page(&hits), Some(1));
+    // moka's loader, and the project's own cache-aside lookups (`caches::greeting`).
     assert!(hits["notes"]
         .to_string()
-        .contains("1 cached lookup is priced as a hit"));
+        .contains("3 cached lookups are priced as hits"));
+    assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
     let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
     let config = config.replace("[assume]\n", "[assume]\ncache = \"miss\"\n");
     std::fs::write(dir.path().join("hopcheck.toml"), config).unwrap();
     let (_, misses) = check_json(dir.path(), &[]);
     assert_eq!(page(&misses), Some(2), "the loader's query counts");
-    assert!(misses["notes"].to_string().contains("priced as a miss"));
+    assert_eq!(
+        round_trips_of(&misses, "/greeting/{user}/{locale}"),
+        Some(3)
+    );
+    assert!(misses["notes"]
+        .to_string()
+        .contains("3 cached lookups are priced as misses"));
     std::fs::write(
         dir.path().join("hopcheck.toml"),
         "[assume]\ncache = \"sometimes\"\n",

@@ -594,6 +594,45 @@ pub fn walk_mut(seq: &mut [Step], f: &mut impl FnMut(&mut Step)) {
     }
 }
 
+/// The mark on a branch's arm that returns what a cache holds (`if let Some(v) = cache.get(&k) {
+/// return v }`): see [`cache_aside`].
+pub const CACHE_PROBE: &str = "probe";
+
+/// Gives a cache-aside lookup its meaning: after `if let Some(v) = cache.get(&k) { return v }` (or `if
+/// cache.contains_key(&k) { return }`), what follows runs only on a miss. It becomes the other arm of the
+/// probe's branch, guarded as a miss, so that `assume.cache` prices the hit (the usual case: the return)
+/// or the miss (the worst: the load). Returns whether such a lookup guards round trips here.
+pub fn cache_aside(seq: &mut Vec<Step>) -> bool {
+    let probe = |a: &Vec<Step>| matches!(a.first(), Some(Step::Guard { on: Guarded::Cache, pattern }) if pattern == CACHE_PROBE);
+    let Some(at) = seq
+        .iter()
+        .position(|s| matches!(s, Step::Branch(alts) if alts.iter().any(probe)))
+    else {
+        return false;
+    };
+    let mut rest = seq.split_off(at + 1);
+    let guards_io = rest.iter().any(has_io);
+    let nested = cache_aside(&mut rest);
+    let Some(Step::Branch(alts)) = seq.last_mut() else {
+        return nested;
+    };
+    for alt in alts.iter_mut().filter(|a| probe(a)) {
+        alt.remove(0);
+    }
+    if guards_io {
+        let mut miss = vec![Step::Guard {
+            on: Guarded::Cache,
+            pattern: "miss".into(),
+        }];
+        miss.append(&mut rest);
+        alts.retain(|a| ends_in_exit(a));
+        alts.push(miss);
+    } else {
+        seq.append(&mut rest);
+    }
+    guards_io || nested
+}
+
 /// How many steps [`fold_exits`] may copy into branches' other arms, in all, for one sequence.
 const MAX_FOLDED_STEPS: usize = 2048;
 

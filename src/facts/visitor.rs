@@ -564,6 +564,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut ctx = self.fns.pop().unwrap_or_default();
         self.last_local_types = std::mem::take(&mut ctx.local_types);
         let mut steps = ctx.frames.pop().unwrap_or_default();
+        self.facts.cached_lookups |= super::cache_aside(&mut steps);
         super::correlate::correlate(&mut steps);
         super::fold_exits(&mut steps);
         // Values made by a call and never awaited came from synchronous calls (or futures dropped).
@@ -597,6 +598,7 @@ impl<'a, 's> Visitor<'a, 's> {
         ctx.frames.push(Vec::new());
         f(self);
         let mut steps = self.ctx().and_then(|c| c.frames.pop()).unwrap_or_default();
+        self.facts.cached_lookups |= super::cache_aside(&mut steps);
         super::fold_exits(&mut steps);
         steps
     }
@@ -3545,7 +3547,20 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             });
             out
         };
-        let arms = drop_bare_guards(vec![then, other]);
+        let mut arms = drop_bare_guards(vec![then, other]);
+        // `if let Some(v) = cache.get(&k) { return v }`: what follows runs on a miss.
+        if e.else_branch.is_none()
+            && cache_probe(&e.cond)
+            && matches!(arms.first().and_then(|a| a.last()), Some(Step::Exit))
+        {
+            arms[0].insert(
+                0,
+                Step::Guard {
+                    on: super::Guarded::Cache,
+                    pattern: super::CACHE_PROBE.into(),
+                },
+            );
+        }
         if arms.iter().any(|a| !a.is_empty()) {
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Branch(arms));
@@ -4683,6 +4698,34 @@ fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<St
         }
         _ => None,
     })
+}
+
+/// A test of what a cache holds: `cache.get(&k)`, `cache.read().await.contains_key(&k)`, as `if let
+/// Some(v) = ..` or a bool, on a receiver whose name says it is a cache (`self.cache`, `USER_CACHE`).
+fn cache_probe(cond: &Expr) -> bool {
+    let mut e = match cond {
+        Expr::Let(l) => &*l.expr,
+        other => other,
+    };
+    loop {
+        e = match e {
+            Expr::Await(a) => &a.base,
+            Expr::Try(t) => &t.expr,
+            Expr::Paren(p) => &p.expr,
+            Expr::Reference(r) => &r.expr,
+            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "cloned" | "copied") => {
+                &m.receiver
+            }
+            _ => break,
+        };
+    }
+    let Expr::MethodCall(m) = e else { return false };
+    let probes = matches!(
+        m.method.to_string().as_str(),
+        "get" | "contains_key" | "get_if_present" | "peek"
+    );
+    let (text, _) = driver::executor_text(&m.receiver);
+    probes && text.to_lowercase().contains("cache")
 }
 
 /// The trait of a parameter typed `impl Trait` (also behind `&`), where it is a value's trait: not a
