@@ -1562,6 +1562,17 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// The call whose result a `match` or `if let` tests, when the scrutinee made exactly one call (the
     /// last step): its arms run where the callee yields what they need.
+    /// Does the call just made (`id`) end the function where it fails (`call.await?`)?
+    fn propagates(&mut self, id: u32) -> bool {
+        self.ctx()
+            .and_then(|c| c.frames.last())
+            .is_some_and(|frame| {
+                frame
+                    .iter()
+                    .any(|s| matches!(s, Step::Call(c) if c.id == id && c.propagates))
+            })
+    }
+
     fn tested_call(&mut self, made: &[u32]) -> Option<u32> {
         // The one awaited call among what the scrutinee made (`f(..).await.map_err(e)?` also records
         // the adapter, which reaches nothing).
@@ -3500,13 +3511,26 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let tested = self.param_test(&e.cond);
         let mark = self.new_mark();
         self.condition(&e.cond);
+        // `if let Some(x) = call.await? { .. }`: where the call fails, the function returns.
+        if let Expr::Let(l) = &*e.cond {
+            self.propagate(&l.expr, mark);
+        }
         let made = self.made_since(mark);
         // `if let Some(r) = saved(..).await? { .. } else { .. }`: each arm runs where the call yields it.
         let outcome = match &*e.cond {
             Expr::Let(l) if tested.is_none() => self
                 .tested_call(&made)
                 .zip(outcome_tag(&l.pat))
-                .map(|(c, yes)| (c, Some(yes.clone()), Some(format!("!{yes}")))),
+                .map(|(c, yes)| {
+                    // `if let Some(x) = call.await? { .. }`: past the `?` the value is never an
+                    // error, so the other arm runs where the call yields `None`.
+                    let no = if yes == "Some" && self.propagates(c) {
+                        "None".to_string()
+                    } else {
+                        format!("!{yes}")
+                    };
+                    (c, Some(yes.clone()), Some(no))
+                }),
             _ => None,
         };
         // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
@@ -3575,6 +3599,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let tail = std::mem::take(&mut self.tail_arms);
         let mark = self.new_mark();
         self.visit_expr(&e.expr);
+        // `match call.await? { .. }`: where the call fails, the function returns.
+        if let Expr::Try(_) = &*e.expr {
+            self.propagate(&e.expr, mark);
+        }
         let made = self.made_since(mark);
         let mut arms = Vec::new();
         let on_param = self.guard_target(&e.expr);
