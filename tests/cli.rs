@@ -2457,3 +2457,30 @@ fn app() -> Router { Router::new().route("/teams/{team}/members", get(members)) 
     );
     assert!(shared.contains("they run on one connection"), "{shared}");
 }
+
+#[test]
+fn a_name_an_if_let_binds_again_is_no_input_from_the_earlier_binding() {
+    // Both lookups bind `object`; the second takes only the name, so the two do not depend on each
+    // other (the second runs where the first found nothing).
+    let help = sequential_help(
+        r#"
+async fn details(State(db): State<PgPool>, Path(name): Path<String>) -> sqlx::Result<String> {
+    if let Some(object) = relation(&db, &name).await? {
+        return Ok(object);
+    }
+    if let Some(object) = routine(&db, &name).await? {
+        return Ok(object);
+    }
+    Ok(String::new())
+}
+async fn relation(db: &PgPool, name: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT relname FROM pg_class WHERE relname = $1").bind(name).fetch_optional(db).await
+}
+async fn routine(db: &PgPool, name: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT proname FROM pg_proc WHERE proname = $1").bind(name).fetch_optional(db).await
+}
+fn app() -> Router { Router::new().route("/objects/{name}", get(details)) }
+"#,
+    );
+    assert!(help.contains("do not use each other's results"), "{help}");
+}

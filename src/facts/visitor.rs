@@ -320,20 +320,69 @@ fn is_test_attr(attrs: &[syn::Attribute]) -> bool {
 
 /// Single-segment identifiers an expression reads, including inside macro arguments.
 fn idents_used(expr: &Expr) -> Vec<String> {
-    struct Uses(Vec<String>);
-    impl<'ast> Visit<'ast> for Uses {
-        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-            if p.path.segments.len() == 1 {
-                self.0.push(p.path.segments[0].ident.to_string());
-            }
-        }
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            collect_token_idents(m.tokens.clone(), &mut self.0);
-        }
-    }
     let mut u = Uses(Vec::new());
     u.visit_expr(expr);
     u.0
+}
+
+/// [`idents_used`] of a block.
+fn idents_used_in(block: &syn::Block) -> Vec<String> {
+    let mut u = Uses(Vec::new());
+    u.visit_block(block);
+    u.0
+}
+
+/// The one-segment paths an expression names, and the identifiers of its macros' tokens.
+struct Uses(Vec<String>);
+
+impl<'ast> Visit<'ast> for Uses {
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if p.path.segments.len() == 1 {
+            self.0.push(p.path.segments[0].ident.to_string());
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        collect_token_idents(m.tokens.clone(), &mut self.0);
+    }
+}
+
+/// The names a statement takes as inputs: [`idents_used`], less those an `if let` or a `match` binds
+/// for its own arms (`if let Some(object) = routine(..).await? { return Ok(object) }` takes no earlier
+/// `object`).
+fn statement_uses(expr: &Expr) -> Vec<String> {
+    let without = |names: Vec<String>, pat: &syn::Pat| {
+        let mut bound = Vec::new();
+        pat_idents(pat, &mut bound);
+        names
+            .into_iter()
+            .filter(|n| !bound.contains(n))
+            .collect::<Vec<_>>()
+    };
+    match expr {
+        Expr::If(i) => {
+            let Expr::Let(l) = &*i.cond else {
+                return idents_used(expr);
+            };
+            let mut uses = idents_used(&l.expr);
+            uses.extend(without(idents_used_in(&i.then_branch), &l.pat));
+            if let Some((_, other)) = &i.else_branch {
+                uses.extend(idents_used(other));
+            }
+            uses
+        }
+        Expr::Match(m) => {
+            let mut uses = idents_used(&m.expr);
+            for arm in &m.arms {
+                let mut names = idents_used(&arm.body);
+                if let Some((_, guard)) = &arm.guard {
+                    names.extend(idents_used(guard));
+                }
+                uses.extend(without(names, &arm.pat));
+            }
+            uses
+        }
+        _ => idents_used(expr),
+    }
 }
 
 fn collect_token_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
@@ -3300,7 +3349,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     {
                         m.args.iter().flat_map(idents_used).collect()
                     }
-                    _ => idents_used(expr),
+                    _ => statement_uses(expr),
                 };
                 self.statement_using(uses, defines, extends, |v| {
                     let mark = v.new_mark();
