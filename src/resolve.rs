@@ -35,6 +35,9 @@ pub(crate) struct ClientHop {
     pub(crate) origin: Option<u32>,
 }
 
+/// Module → its `use` declarations as (local name, absolute path).
+type Uses = FxHashMap<Vec<String>, Vec<(String, Vec<String>)>>;
+
 /// A path resolution's key: (file, module of the caller, the type `Self` stands for there, the path as
 /// written). A trait's default body is specialised per implementing type, so `Self::` differs per copy.
 type PathKey = (usize, Vec<String>, Option<String>, Vec<String>);
@@ -50,7 +53,10 @@ pub struct Index {
     /// (type, name) → its associated functions and methods (trait default bodies under the trait).
     assoc: FxHashMap<(String, String), Vec<usize>>,
     /// Module → its `use` declarations as (local name, absolute path); globs have the name `*`.
-    uses: FxHashMap<Vec<String>, Vec<(String, Vec<String>)>>,
+    uses: Uses,
+    /// The same, per crate (its folder, see [`crate_dir`]): what a module of one crate imports is not
+    /// what the module of the same path in another crate does (every crate's root is `[]`).
+    crate_uses: FxHashMap<String, Uses>,
     /// Every module path that holds a function, and its prefixes.
     modules: FxHashSet<Vec<String>>,
     /// Struct name → field → type name.
@@ -107,6 +113,7 @@ impl Index {
             by_path: FxHashMap::default(),
             assoc: FxHashMap::default(),
             uses: FxHashMap::default(),
+            crate_uses: FxHashMap::default(),
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
             aliases: FxHashMap::default(),
@@ -199,6 +206,13 @@ impl Index {
         for file in files {
             for u in &file.uses {
                 let abs = index.absolutize(&u.module, &u.path);
+                index
+                    .crate_uses
+                    .entry(crate_dir(&file.path).to_string())
+                    .or_default()
+                    .entry(u.module.clone())
+                    .or_default()
+                    .push((u.name.clone(), abs.clone()));
                 index
                     .uses
                     .entry(u.module.clone())
@@ -496,8 +510,7 @@ impl Index {
             }
         }
         let alias = self
-            .uses
-            .get(&from.module)
+            .caller_uses(caller, &from.module)
             .and_then(|u| u.iter().find(|(n, _)| n == first));
         let abs = match (first.as_str(), alias) {
             ("crate" | "self" | "super", _) => self.absolutize(&from.module, segs),
@@ -509,7 +522,22 @@ impl Index {
                 }
                 return self.through_globs(caller, &from.module, first, 0, func);
             }
-            _ => self.absolutize(&from.module, segs),
+            _ => {
+                let abs = self.absolutize(&from.module, segs);
+                if let Some(hit) = self.lookup(caller, &abs, 0, func) {
+                    return Some(hit);
+                }
+                // `use routes::*;` then `stats::get_stats`: a module a glob brings in.
+                return self
+                    .caller_uses(caller, &from.module)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(n, _)| n == "*")
+                    .find_map(|(_, target)| {
+                        let path: Vec<String> = target.iter().chain(segs).cloned().collect();
+                        self.lookup(caller, &path, 0, func)
+                    });
+            }
         };
         self.lookup(caller, &abs, 0, func)
     }
@@ -693,6 +721,12 @@ impl Index {
                     .collect();
                 self.lookup_in(caller, &path, depth + 1, func, tried)
             })
+    }
+
+    /// The `use` declarations of module `module` of the caller's crate.
+    fn caller_uses(&self, caller: usize, module: &[String]) -> Option<&Vec<(String, Vec<String>)>> {
+        let krate = self.crate_of.get(caller)?;
+        self.crate_uses.get(krate)?.get(module)
     }
 
     /// When exact resolution fails (workspaces, paths through external crate names): a function of that

@@ -2543,6 +2543,25 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// A loop's body as steps that run once: a retry loop, whose attempt leaves the loop when it
     /// succeeds, typically makes its round trip once.
+    /// How many steps the current sequence holds.
+    fn frame_len(&mut self) -> usize {
+        self.ctx().and_then(|c| c.frames.last()).map_or(0, Vec::len)
+    }
+
+    /// Did the current sequence, from step `mark` on, get a round trip or an awaited call?
+    fn io_since(&mut self, mark: usize) -> bool {
+        let Some(frame) = self.ctx().and_then(|c| c.frames.last()) else {
+            return false;
+        };
+        frame.iter().skip(mark).any(|s| {
+            let mut io = false;
+            s.walk(&mut |x| {
+                io |= matches!(x, Step::Trip(_)) || matches!(x, Step::Call(c) if c.awaited)
+            });
+            io
+        })
+    }
+
     fn push_once(&mut self, mut body: Vec<Step>) {
         super::strip_breaks(&mut body);
         if let Some(ctx) = self.ctx() {
@@ -3732,6 +3751,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if drains_set {
             self.visit_expr(&e.cond);
         }
+        let mut waits_only = false;
         let body = self.frame(|v| {
             if !drains_set {
                 v.condition(&e.cond);
@@ -3739,9 +3759,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             if let Expr::Let(l) = &*e.cond {
                 v.bind(&l.pat, &l.expr, &[]);
             }
+            let mark = v.frame_len();
             v.visit_block(&e.body);
+            // `while taken(&db, &id).await? { id = new_id() }`: the body asks nothing, so the loop
+            // retries the lookup until it answers as wanted (a new id is free on the first try).
+            waits_only = contains_await(&e.cond) && !v.io_since(mark);
         });
-        if !drains_set && retries_until_ok(&e.body) {
+        if !drains_set && (retries_until_ok(&e.body) || waits_only) {
             return self.push_once(body);
         }
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
@@ -4999,13 +5023,42 @@ fn field_path(expr: &Expr) -> Vec<String> {
             if m.args.is_empty()
                 && matches!(
                     m.method.to_string().as_str(),
-                    "clone" | "as_ref" | "deref" | "borrow"
+                    "clone" | "as_ref" | "deref" | "borrow" | "borrow_mut"
                 ) =>
         {
             field_path(&m.receiver)
         }
+        // `state.lock().await.adaptor`, `cache.read().unwrap()`: a lock's guard is typed as what the
+        // lock holds (as `Mutex<T>` is `T`).
+        Expr::Await(a) => match &*a.base {
+            Expr::MethodCall(m) if m.args.is_empty() && is_lock(&m.method.to_string()) => {
+                field_path(&m.receiver)
+            }
+            _ => Vec::new(),
+        },
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(m.method.to_string().as_str(), "unwrap" | "expect") =>
+        {
+            match &*m.receiver {
+                Expr::MethodCall(inner)
+                    if inner.args.is_empty() && is_lock(&inner.method.to_string()) =>
+                {
+                    field_path(&inner.receiver)
+                }
+                _ => Vec::new(),
+            }
+        }
         _ => Vec::new(),
     }
+}
+
+/// A lock's methods that give its guard.
+fn is_lock(method: &str) -> bool {
+    matches!(
+        method,
+        "lock" | "read" | "write" | "lock_owned" | "read_owned" | "write_owned"
+    )
 }
 
 fn single_path_ident(expr: &Expr) -> Option<String> {
