@@ -134,6 +134,8 @@ pub enum Names {
     Budget(String),
     /// A `[[routes]]` entry: the handler it names, found.
     Route(String),
+    /// A `[[route-attributes]]` entry (its `origin`): a handler declared with it.
+    RouteAttribute(u32),
 }
 
 /// A `[[routes]]` entry: `handler = "api::v1::account::get_secret"`, `method = "GET"`, `path = "/secret"`.
@@ -566,6 +568,8 @@ struct Raw {
     cached: Vec<Spanned<crate::catalog::Cached>>,
     #[serde(default)]
     clients: Vec<Spanned<crate::catalog::Client>>,
+    #[serde(default)]
+    route_attributes: Vec<Spanned<crate::catalog::RouteAttribute>>,
     #[serde(default)]
     ignore: RawIgnore,
     #[serde(default)]
@@ -1141,6 +1145,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
         });
         entries.clients.push(client);
     }
+    for a in &raw.route_attributes {
+        let like = a.get_ref().like.rsplit("::").next().unwrap_or_default();
+        let known = like != "any"
+            && crate::domain::HTTP_METHODS
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(like))
+            || like == "route";
+        if !known || a.get_ref().path.is_empty() {
+            errors.push(err(
+                Some(a.span()),
+                format!("`{}` is not a framework's route attribute", a.get_ref().like),
+                Some("write `like = \"actix_web::get\"` (or post, put, patch, delete, head, options), or `like = \"route\"` for one that takes `method = \"..\"`".into()),
+            ));
+            continue;
+        }
+        let mut attribute = a.get_ref().clone();
+        attribute.origin = Some(config.entries.len() as u32);
+        config.entries.push(ConfigEntry {
+            what: format!("the [[route-attributes]] entry for `{}`", attribute.path),
+            span: a.span(),
+            names: Names::RouteAttribute(config.entries.len() as u32),
+        });
+        entries.route_attributes.push(attribute);
+    }
     config.catalog = crate::catalog::Catalog::with(entries);
 
     for glob in &raw.ignore.paths {
@@ -1201,7 +1229,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations], [build] (cfg, features); see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [[route-attributes]] (path, like), [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations], [build] (cfg, features); see README.md, \"Configuration\"";
 
 fn quote_list(names: &[String]) -> String {
     names

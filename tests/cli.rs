@@ -2484,3 +2484,87 @@ fn app() -> Router { Router::new().route("/objects/{name}", get(details)) }
     );
     assert!(help.contains("do not use each other's results"), "{help}");
 }
+
+#[test]
+fn route_attributes_of_other_crates_are_taught_in_the_configuration() {
+    // A team's own route macros, wrapping actix-web's: `#[api::read(..)]` stands for `#[get(..)]`,
+    // `#[endpoint(.., method = "..")]` for `#[route(..)]`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"
+use actix_web::{web, App, HttpServer};
+
+#[api::read("/users/{id}")]
+async fn user(pool: web::Data<PgPool>, id: web::Path<i64>) -> String {
+    sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(*id).fetch_one(pool.get_ref()).await.unwrap_or_default()
+}
+
+#[endpoint("/login", method = "POST")]
+async fn login(pool: web::Data<PgPool>, body: String) -> String {
+    sqlx::query("UPDATE users SET seen = now() WHERE name = $1").bind(body).execute(pool.get_ref()).await.ok();
+    String::new()
+}
+
+#[actix_web::main]
+async fn main() {
+    HttpServer::new(|| App::new().service(user).service(login)).bind("0:8080").unwrap().run().await.unwrap();
+}
+"#,
+    )
+    .unwrap();
+    let routes = |json: &serde_json::Value| -> Vec<String> {
+        let mut r: Vec<String> = json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["method"].is_null())
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap(),
+                    r["path"].as_str().unwrap()
+                )
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    let (_, untaught) = check_json(dir.path(), &["-q"]);
+    assert_eq!(routes(&untaught), Vec::<String>::new(), "{untaught}");
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[[route-attributes]]\npath = \"api::read\"\nlike = \"actix_web::get\"\n\n[[route-attributes]]\npath = \"endpoint\"\nlike = \"route\"\n\n[[route-attributes]]\npath = \"api::remove\"\nlike = \"actix_web::delete\"\n",
+    )
+    .unwrap();
+    let (code, taught) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        routes(&taught),
+        ["GET /users/{id}", "POST /login"],
+        "{taught}"
+    );
+    // The entry no handler uses is said, at its line.
+    let unused: Vec<u64> = taught["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["lint"] == "unused-config")
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unused, [9], "{taught}");
+    assert_eq!(code, 1);
+    // A `like` that names no framework attribute is a configuration error.
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[[route-attributes]]\npath = \"api::read\"\nlike = \"actix_web::fetch\"\n",
+    )
+    .unwrap();
+    let out = hopcheck(&["check", "-q", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a framework's route attribute"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -239,6 +239,22 @@ pub struct Entries {
     pub cached: Vec<Cached>,
     #[serde(default)]
     pub clients: Vec<Client>,
+    #[serde(default)]
+    pub route_attributes: Vec<RouteAttribute>,
+}
+
+/// An attribute macro of another crate that declares a route as a framework's does (`#[api::endpoint(..)]`
+/// standing for actix-web's `#[get(..)]`): `like` names the framework's attribute by its method
+/// (`get`, `post`, …) or `route` (the method is its `method = ".."` argument).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RouteAttribute {
+    /// The attribute's path as the code writes it, or its last segments (`endpoint`, `api::endpoint`).
+    pub path: String,
+    pub like: String,
+    /// The `hopcheck.toml` entry it came from, for `unused-config`.
+    #[serde(skip)]
+    pub origin: Option<u32>,
 }
 
 /// Types whose awaited methods are each a call to another service (generated gRPC clients, a vendor's
@@ -297,6 +313,7 @@ pub struct Catalog {
     pub told_quiet_methods: Vec<String>,
     pub cached_methods: Vec<String>,
     pub clients: Vec<Client>,
+    pub route_attributes: Vec<RouteAttribute>,
 }
 
 impl Catalog {
@@ -333,6 +350,7 @@ impl Catalog {
                 c.cached_methods.extend(k.methods);
             }
             c.clients.extend(e.clients);
+            c.route_attributes.extend(e.route_attributes);
         }
         // Builders that name their roots are tried before those that take any chain.
         c.builders

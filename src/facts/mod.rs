@@ -521,6 +521,8 @@ pub struct AttrRoute {
     pub standalone: bool,
     /// Only documentation (`#[utoipa::path]`): a route only where a router mounts the handler.
     pub documented: bool,
+    /// The `[[route-attributes]]` entry that made the attribute a route's, if one did.
+    pub origin: Option<u32>,
 }
 
 /// What a router-building function registers.

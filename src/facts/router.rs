@@ -968,11 +968,28 @@ fn attr_args(attr: &syn::Attribute) -> Option<Vec<Expr>> {
 /// A route declared by an attribute on the function: actix-web and rocket (`#[get("/x")]`,
 /// `#[route("/x", method = "GET")]`), poem-openapi (`#[oai(path = "/x", method = "get")]`), utoipa
 /// (`#[utoipa::path(get, path = "/x")]`).
-pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
+pub fn attr_routes(
+    attrs: &[syn::Attribute],
+    taught: &[crate::catalog::RouteAttribute],
+) -> Vec<AttrRoute> {
     let mut out = Vec::new();
     for attr in attrs {
         let path = attr.path();
-        let name = last_segment(path);
+        // `[[route-attributes]]`: another crate's attribute that stands for a framework's.
+        let written = path_segments(path);
+        let teacher = taught.iter().find(|t| {
+            let want: Vec<&str> = t.path.split("::").collect();
+            written.len() >= want.len()
+                && written[written.len() - want.len()..]
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a == b)
+        });
+        let name = match teacher {
+            Some(t) => t.like.rsplit("::").next().unwrap_or_default().to_string(),
+            None => last_segment(path),
+        };
+        let origin = teacher.and_then(|t| t.origin);
         if !(METHODS.contains(&name.as_str()) || matches!(name.as_str(), "route" | "oai" | "path"))
         {
             continue;
@@ -1037,6 +1054,7 @@ pub fn attr_routes(attrs: &[syn::Attribute]) -> Vec<AttrRoute> {
                 path: route.clone(),
                 standalone,
                 documented,
+                origin,
             });
         }
     }

@@ -529,7 +529,7 @@ impl<'a, 's> Visitor<'a, 's> {
             Some((t, tr)) => (Some(t.clone()), tr.clone()),
             None => (None, None),
         };
-        let mut attr_routes = router::attr_routes(attrs);
+        let mut attr_routes = router::attr_routes(attrs, &self.catalog.route_attributes);
         // A tonic service method: `async fn say_hello(&self, req: Request<T>) -> Result<Response<U>, Status>`.
         // (A generated trait's own default body is not an implementation; the return type may be an
         // alias such as `EchoResult<T>`.)
@@ -546,6 +546,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     path: format!("/{tr}/{}", sig.ident),
                     standalone: true,
                     documented: false,
+                    origin: None,
                 });
             }
         }

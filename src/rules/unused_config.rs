@@ -35,6 +35,8 @@ impl Uses {
         for f in files {
             uses.cache_methods.extend(f.cache_methods.iter().cloned());
             for func in &f.functions {
+                uses.origins
+                    .extend(func.attr_routes.iter().filter_map(|a| a.origin));
                 for step in &func.body {
                     step.walk(&mut |s| match s {
                         Step::Trip(t) => {
@@ -93,7 +95,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         .collect();
     for entry in &config.entries {
         let used = match &entry.names {
-            Names::RoundTrips(origin) => origins.contains(origin),
+            Names::RoundTrips(origin) | Names::RouteAttribute(origin) => origins.contains(origin),
             Names::Calls { methods, functions } => {
                 methods.iter().any(|m| uses.methods.contains(m))
                     || functions.iter().any(|f| {
@@ -163,6 +165,10 @@ fn unused(ctx: &Ctx, file: usize, entry: &crate::config::ConfigEntry) -> Diagnos
         Names::Budget(_) => (
             format!("{} applies to no route hopcheck found", entry.what),
             "write the route as `hopcheck check` lists it (`GET /users/{id}`), or remove it",
+        ),
+        Names::RouteAttribute(_) => (
+            format!("{} declares no handler in the analysed code", entry.what),
+            "write the attribute's path as the handlers do (`api::endpoint`, or its last segment), or remove it",
         ),
         Names::Route(_) => (
             format!("{} names no function of the analysed code (or several)", entry.what),
