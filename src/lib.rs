@@ -170,6 +170,13 @@ impl Coverage {
                 "the [[routes]] entry for `{r}` names no function of the analysed code (or several): write more of its module path"
             ));
         }
+        if self.routes_with_unresolved > 0 {
+            let n = self.routes_with_unresolved;
+            out.push(format!(
+                "{n} {} calls hopcheck could not resolve (their count is shown as `≥ N`, and may be low): `--route \"<route>\"` lists them; a typed receiver, or an [implementations] entry for a trait, settles them",
+                if n == 1 { "route makes" } else { "routes make" },
+            ));
+        }
         out
     }
 }

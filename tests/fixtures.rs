@@ -258,6 +258,35 @@ fn typed_routes_are_served_at_their_structs_paths() {
     assert_eq!(json["coverage"]["unrouted"], serde_json::json!([]));
 }
 
+/// Routes with calls hopcheck could not resolve are counted in the coverage and said in the notes, which
+/// every format prints: their price may be low.
+#[test]
+fn routes_with_unresolved_calls_are_said_in_every_format() {
+    let dir = fixtures().join("prices");
+    let (_, json) = check_json(&dir, &[]);
+    let n = json["coverage"]["routes_with_unresolved"].as_u64().unwrap();
+    assert!(n >= 1, "{}", json["coverage"]);
+    let said = format!("{n} route");
+    assert!(
+        json["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().unwrap().starts_with(&said)
+                && t.as_str().unwrap().contains("could not resolve")),
+        "{}",
+        json["notes"]
+    );
+    for format in ["human", "markdown", "github"] {
+        let out = hopcheck(&["check", "-q", "--format", format, dir.to_str().unwrap()]);
+        assert!(
+            stdout(&out).contains("could not resolve"),
+            "{format}: {}",
+            stdout(&out)
+        );
+    }
+}
+
 /// cornucopia's generated calls read or write as the named query of their `.sql` file says; a
 /// statement held in a local names none, so it stays unknown (priced on the primary, shown as a write).
 #[test]
