@@ -388,7 +388,7 @@ pub fn analyze_shared(
     (analysis, index)
 }
 
-/// The configuration as a file of the run (not Rust; `FileFacts::config`), when it has entries that
+/// The configuration as a file of the run (`FileKind::Config`), when it has entries that
 /// name something in the code: `unused-config` findings point into it.
 fn config_file(root: &Path, config: &config::Config) -> Option<facts::FileFacts> {
     let path = config.file.as_ref()?;

@@ -1,6 +1,6 @@
 //! `unused-config`: a `hopcheck.toml` entry that names something in the code (a `[[calls]]`,
-//! `[[builders]]`, `[[clients]]`, `[[no-round-trip]]` or `[[cached]]` entry, a `[pools]` key, a budget's
-//! route, a `[[routes]]` entry) that matches nothing in the analysed code. Such an entry is a price
+//! `[[builders]]`, `[[clients]]`, `[[no-round-trip]]`, `[[cached]]` or `[[route-attributes]]` entry, a
+//! `[pools]` key, a budget's route, a `[[routes]]` entry) that matches nothing in the analysed code. Such an entry is a price
 //! hopcheck was told and did not apply: the routes it was written for are priced without it.
 
 use std::collections::HashSet;
