@@ -309,6 +309,15 @@ pub fn compare(
     threshold: Option<Threshold>,
 ) -> Result<(), String> {
     let tree = git::tree_at(root, base)?;
+    // The base is checked with this configuration, as if it stood where it stands here (so that an
+    // entry that matched nothing before is no new finding now).
+    let mut config = config;
+    let canonical = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    if let Some(file) = &config.file {
+        if let Ok(rel) = canonical(file).strip_prefix(canonical(root)) {
+            config.file = Some(tree.root.join(rel));
+        }
+    }
     let before = crate::analyze(&tree.root, config);
 
     // Routes: before and after, per deployment.

@@ -337,3 +337,33 @@ async fn report(State(db): State<PgPool>) {
     let out = hopcheck(&["check", dir.path().to_str().unwrap(), "--budget", "soon"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_unused_config_entry_the_base_had_is_no_new_finding() {
+    // The base is analysed with the same hopcheck.toml, standing where it stands in the working tree: an
+    // entry that matched nothing before the change is the base's finding, not the change's.
+    let repo = shop_repo();
+    let config = repo.path().join("hopcheck.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[[no-round-trip]]\nmethods = [\"warm_up\"]\n"),
+    )
+    .unwrap();
+    git(repo.path(), &["commit", "-qam", "a stale entry"]);
+    add_a_query(repo.path());
+    let (_, json) = check_json(repo.path(), &["--compare-to", "HEAD"]);
+    let unused: Vec<&serde_json::Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["lint"] == "unused-config")
+        .collect();
+    assert_eq!(unused.len(), 1, "{}", json["diagnostics"]);
+    assert_eq!(unused[0]["suppressed"]["kind"], "base", "{}", unused[0]);
+    let new: Vec<&str> = unsuppressed(&json)
+        .iter()
+        .map(|d| d["lint"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, ["over-budget", "sequential-queries"]);
+}
