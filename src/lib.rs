@@ -715,7 +715,7 @@ fn worth_parsing(source: &str) -> bool {
     use memchr::memmem::find;
     let bytes = source.as_bytes();
     // Handlers and routers; re-exports (`pub use`, `pub(crate) use`) that calls resolve through.
-    let markers: [&[u8]; 15] = [
+    let markers: [&[u8]; 17] = [
         b"async",
         // Macros that wrap awaited calls (`macro_rules! fetch { .. $conn.query(..).await .. }`).
         b".await",
@@ -726,6 +726,9 @@ fn worth_parsing(source: &str) -> bool {
         b"App::new",
         b"ServiceConfig",
         b"routes!",
+        // rocket_okapi's route lists and the macro that mounts them.
+        b"routes_spec!",
+        b"mount_endpoints_and_merged_docs!",
         b"Route::new",
         b"Routes::new",
         b"#[get(",

@@ -77,6 +77,9 @@ pub const EXTRACTORS: &[&str] = &[
     "Host",
 ];
 
+/// Macros that list handlers with route attributes: rocket's and utoipa-axum's `routes!`, rocket_okapi's.
+pub const ROUTE_LIST_MACROS: &[&str] = &["routes", "openapi_get_routes", "openapi_get_routes_spec"];
+
 /// Methods on a router that keep its routes and add none.
 const ROUTER_PASSTHROUGH: &[&str] = &[
     // axum
@@ -372,13 +375,14 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                 entries,
             })
         }
-        // rocket `routes![a, b]`, utoipa-axum `routes!(a, b)`: handlers with route attributes.
-        Expr::Macro(m)
-            if matches!(
-                last_segment(&m.mac.path).as_str(),
-                "routes" | "openapi_get_routes"
-            ) =>
-        {
+        Expr::Macro(m) if last_segment(&m.mac.path) == "mount_endpoints_and_merged_docs" => {
+            okapi_mounts(m.mac.tokens.clone(), env)
+        }
+        // `(routes, spec)` (rocket_okapi's `openapi_get_routes_spec!`): the routes.
+        Expr::Tuple(t) if t.elems.len() == 2 => eval(&t.elems[0], env),
+        // rocket `routes![a, b]`, utoipa-axum `routes!(a, b)`, rocket_okapi `openapi_get_routes![a, b]`
+        // and `openapi_get_routes_spec![a, b]`: handlers with route attributes.
+        Expr::Macro(m) if ROUTE_LIST_MACROS.contains(&last_segment(&m.mac.path).as_str()) => {
             let paths = syn::parse::Parser::parse2(
                 Punctuated::<syn::Path, Token![,]>::parse_terminated,
                 m.mac.tokens.clone(),
@@ -610,14 +614,72 @@ fn push_served(r: &mut Router, path: &str, served: &Expr, loc: Loc, env: &mut dy
 }
 
 fn str_lit(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
-    let Expr::Lit(syn::ExprLit {
-        lit: syn::Lit::Str(s),
-        ..
-    }) = expr
-    else {
-        return None;
-    };
-    Some((s.value(), env.loc(s.span())))
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some((s.value(), env.loc(s.span()))),
+        // `"/api".to_owned()`, `"/api".to_string()`, `"/api".into()`, `String::from("/api")`.
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "to_owned" | "to_string" | "into"
+                ) =>
+        {
+            str_lit(&m.receiver, env)
+        }
+        Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+            Expr::Path(p)
+                if path_segments(&p.path).ends_with(&["String".into(), "from".into()]) =>
+            {
+                str_lit(&c.args[0], env)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// rocket_okapi's `mount_endpoints_and_merged_docs! { rocket, "/base".to_owned(), settings, "/users" =>
+/// users::routes(), .. }`: each route list mounted at the base joined with its path.
+fn okapi_mounts(tokens: proc_macro2::TokenStream, env: &mut dyn RouterEnv) -> Option<Router> {
+    struct Mounts {
+        base: Expr,
+        pairs: Vec<(Expr, Expr)>,
+    }
+    impl syn::parse::Parse for Mounts {
+        fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+            let _rocket: Expr = input.parse()?;
+            input.parse::<Token![,]>()?;
+            let base: Expr = input.parse()?;
+            input.parse::<Token![,]>()?;
+            let _settings: Expr = input.parse()?;
+            let mut pairs = Vec::new();
+            while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+                let path: Expr = input.parse()?;
+                input.parse::<Token![=>]>()?;
+                pairs.push((path, input.parse()?));
+            }
+            Ok(Mounts { base, pairs })
+        }
+    }
+    let mounts: Mounts = syn::parse2(tokens).ok()?;
+    let (base, _) = str_lit(&mounts.base, env)?;
+    let mut entries = Vec::new();
+    for (path, served) in &mounts.pairs {
+        let Some((path, _)) = str_lit(path, env) else {
+            continue;
+        };
+        if let Some(inner) = eval_router(served, env) {
+            let prefix = join_path(&base, &path);
+            entries.extend(inner.into_iter().map(|e| prefixed(e, &prefix)));
+        }
+    }
+    Some(Router {
+        prefix: String::new(),
+        entries,
+    })
 }
 
 /// actix's `web::get()`, `web::post()`, `web::method(..)`: what a route answers, without a path.

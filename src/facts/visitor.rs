@@ -3809,11 +3809,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
             return;
         }
-        // rocket `routes![a, b]` (and utoipa-axum `routes!(..)`) returned or held: handlers to mount.
-        if matches!(
-            driver::last_segment(&m.path).as_str(),
-            "routes" | "openapi_get_routes"
-        ) {
+        // rocket `routes![a, b]` (and utoipa-axum `routes!(..)`) returned or held: handlers to mount;
+        // rocket_okapi's `mount_endpoints_and_merged_docs! { .. }` mounting route lists.
+        let name = driver::last_segment(&m.path);
+        if router::ROUTE_LIST_MACROS.contains(&name.as_str())
+            || name == "mount_endpoints_and_merged_docs"
+        {
             let expr = Expr::Macro(syn::ExprMacro {
                 attrs: Vec::new(),
                 mac: m.clone(),
@@ -5100,10 +5101,7 @@ fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
 
 fn looks_like_router(expr: &Expr) -> bool {
     if let Expr::Macro(m) = expr {
-        return matches!(
-            driver::last_segment(&m.mac.path).as_str(),
-            "routes" | "openapi_get_routes"
-        );
+        return router::ROUTE_LIST_MACROS.contains(&driver::last_segment(&m.mac.path).as_str());
     }
     let (root, calls) = driver::chain(expr);
     if calls.iter().any(|c| router::is_router_op(c)) {
