@@ -544,6 +544,18 @@ fn parse_all(
         path: rel,
         ..facts::FileFacts::default()
     }));
+    let on_disk: std::collections::HashMap<&str, &Path> = found
+        .iter()
+        .filter_map(|f| match f {
+            discover::Found::File { path, rel } => Some((rel.as_str(), path.as_path())),
+            discover::Found::Error { .. } => None,
+        })
+        .collect();
+    for f in &mut parsed {
+        f.crate_name = on_disk
+            .get(f.path.as_str())
+            .and_then(|p| scopes.crate_name(p));
+    }
     parsed
 }
 

@@ -28,6 +28,8 @@ pub struct Scopes {
     /// Manifests read so far: a workspace's crates share most of theirs.
     manifests: Mutex<Manifests>,
     whole: Arc<Catalog>,
+    /// The name each crate folder's code is imported by, once per folder.
+    names: Mutex<HashMap<PathBuf, Option<String>>>,
 }
 
 /// Manifests by path, each read and parsed once (`None`: unreadable).
@@ -60,7 +62,30 @@ impl Scopes {
             by_dir: Mutex::new(HashMap::new()),
             manifests: Mutex::new(Manifests::default()),
             whole: Arc::new(catalog.clone()),
+            names: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The name other crates import the crate of `file` by: its `[lib] name`, else its package's name
+    /// with `-` for `_`.
+    pub fn crate_name(&self, file: &Path) -> Option<String> {
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(known) = self.names.lock().ok()?.get(&folder) {
+            return known.clone();
+        }
+        let name = crate_of(file).and_then(|krate| {
+            let manifest = self.manifests.lock().ok()?.get(&krate.join("Cargo.toml"))?;
+            let named = |table: &str| {
+                manifest
+                    .get(table)?
+                    .get("name")?
+                    .as_str()
+                    .map(|n| n.replace('-', "_"))
+            };
+            named("lib").or_else(|| named("package"))
+        });
+        self.names.lock().ok()?.insert(folder, name.clone());
+        name
     }
 
     /// The catalog for the code of `file` (a path on disk).

@@ -1281,6 +1281,30 @@ const EXTRACTOR_TRAITS: &[&str] = &[
     "OptionalFromRequest",
 ];
 
+/// The web framework a handler's file imports, where it imports one of rocket and axum only.
+fn handler_framework(model: &Model, h: usize) -> Option<&'static str> {
+    let uses = &model.file_of(h).uses;
+    let imports = |krate: &str| {
+        uses.iter()
+            .any(|u| u.path.first().is_some_and(|p| p == krate))
+    };
+    match (imports("rocket"), imports("axum")) {
+        (true, false) => Some("rocket"),
+        (false, true) => Some("axum"),
+        _ => None,
+    }
+}
+
+/// rocket's `from_request(request)` takes the request alone; axum's `from_request_parts(parts, state)` and
+/// `from_request(req, state)` take the state too.
+fn extractor_framework(f: &FnFacts) -> &'static str {
+    if f.name == "from_request" && f.arity == Some(1) {
+        "rocket"
+    } else {
+        "axum"
+    }
+}
+
 /// A handler's extractors run before its body: their round trips go first on its path, as calls.
 fn add_extractors(model: &mut Model) {
     let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
@@ -1323,6 +1347,18 @@ fn add_extractors(model: &mut Model) {
             // `PageContext`), then its crate's.
             let found = by_type.get(ty).and_then(|ids| {
                 let module = &model.func(h).module;
+                // A type may be an extractor for two frameworks (rocket's `FromRequest` and axum's
+                // `FromRequestParts`, each behind a feature): the one of the framework the handler's
+                // file uses.
+                let framework = handler_framework(model, h);
+                let fitting: Vec<usize> = ids
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        framework.is_none_or(|fw| extractor_framework(model.func(id)) == fw)
+                    })
+                    .collect();
+                let ids = if fitting.is_empty() { ids } else { &fitting };
                 ids.iter()
                     .copied()
                     .find(|&id| model.func(id).module == *module)

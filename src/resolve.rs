@@ -82,6 +82,8 @@ pub struct Index {
     /// The crate folder of each function's file (`crates/api/` for `crates/api/src/x.rs`), to prefer
     /// functions of the caller's crate when a workspace repeats module paths.
     crate_of: Vec<String>,
+    /// The name each file's crate is imported by, where its manifest says it.
+    crate_names: Vec<Option<String>>,
     pub(crate) file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: FxHashSet<String>,
@@ -129,6 +131,7 @@ impl Index {
                 .iter()
                 .map(|r| crate_dir(&files[r.file].path).to_string())
                 .collect(),
+            crate_names: files.iter().map(|f| f.crate_name.clone()).collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
             told_quiet: catalog.told_quiet_methods.iter().cloned().collect(),
@@ -787,16 +790,23 @@ impl Index {
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
         let path = self.imported(from, segs).unwrap_or_else(|| segs.to_vec());
-        if path.len() < 3 || matches!(path[0].as_str(), "crate" | "self" | "super") {
+        if path.len() < 2 || matches!(path[0].as_str(), "crate" | "self" | "super") {
             return None;
         }
-        // The crate's folder is named as the crate is (`libs/database`, `crates/diesel_models`).
-        let named = |dir: &str| {
+        // The crate as its manifest names it, or its folder's name (`libs/database`,
+        // `crates/diesel_models`).
+        let wanted = path[0].replace('-', "_");
+        let named = |hit: usize| {
+            let file = self.file_of[hit];
+            if let Some(name) = self.crate_names.get(file).and_then(Option::as_deref) {
+                return name == wanted;
+            }
+            let dir = &self.crate_of[hit];
             let folder = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-            folder.replace('-', "_") == path[0].replace('-', "_")
+            folder.replace('-', "_") == wanted
         };
         let hit = self.lookup(caller, &path[1..], 0, func)?;
-        named(&self.crate_of[hit]).then_some(hit)
+        named(hit).then_some(hit)
     }
 
     /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
@@ -1116,39 +1126,9 @@ impl Index {
         }
         match self.receiver_type(from, caller, receiver, func) {
             // A type of the analysed code: its own methods, then those of the traits it implements
-            // (for a trait object, every implementation).
+            // (for a trait object, every implementation), then those of what it derefs to.
             Some(ty) if self.known_types.contains(&ty) => {
-                let traits = self.traits_of.get(&ty);
-                let typed: Vec<usize> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|&id| {
-                        let f = func(id);
-                        f.self_ty.as_deref() == Some(ty.as_str())
-                            || f.trait_name.as_deref() == Some(ty.as_str())
-                            || f.trait_name
-                                .as_ref()
-                                .is_some_and(|t| traits.is_some_and(|ts| ts.contains(t)))
-                    })
-                    .collect();
-                let own = typed
-                    .iter()
-                    .copied()
-                    .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()));
-                let own: Vec<usize> = own.collect();
-                // A trait object or generic bound by a trait whose methods a supertrait declares
-                // (`Arc<dyn FullRepo>` with `trait FullRepo: AliasRepo`): that trait's implementations.
-                if typed.is_empty() && self.traits.contains(&ty) {
-                    return match self.through_supertraits(&ty, &candidates, func) {
-                        // Named (and chosen by `[implementations]`) as the trait the code names.
-                        Some((_, impls)) => self.implementation(&ty, &impls, func),
-                        None => self.one_candidate(name, &candidates),
-                    };
-                }
-                if own.is_empty() && self.traits.contains(&ty) {
-                    return self.implementation(&ty, &typed, func);
-                }
-                costliest(if own.is_empty() { &typed } else { &own }, func)
+                self.method_on(ty, name, &candidates, func, 0)
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
@@ -1156,6 +1136,58 @@ impl Index {
             // among several, none is guessed (`Call::unresolved`).
             None => self.one_candidate(name, &candidates),
         }
+    }
+
+    /// A method of the analysed code called on a value of its type `ty` (`depth` derefs away from the
+    /// written receiver).
+    fn method_on<'f>(
+        &self,
+        ty: String,
+        name: &str,
+        candidates: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+        depth: usize,
+    ) -> Option<usize> {
+        let traits = self.traits_of.get(&ty);
+        let typed: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                f.self_ty.as_deref() == Some(ty.as_str())
+                    || f.trait_name.as_deref() == Some(ty.as_str())
+                    || f.trait_name
+                        .as_ref()
+                        .is_some_and(|t| traits.is_some_and(|ts| ts.contains(t)))
+            })
+            .collect();
+        let own = typed
+            .iter()
+            .copied()
+            .filter(|&id| func(id).self_ty.as_deref() == Some(ty.as_str()));
+        let own: Vec<usize> = own.collect();
+        // A trait object or generic bound by a trait whose methods a supertrait declares
+        // (`Arc<dyn FullRepo>` with `trait FullRepo: AliasRepo`): that trait's implementations.
+        if typed.is_empty() && self.traits.contains(&ty) {
+            return match self.through_supertraits(&ty, candidates, func) {
+                // Named (and chosen by `[implementations]`) as the trait the code names.
+                Some((_, impls)) => self.implementation(&ty, &impls, func),
+                None => self.one_candidate(name, candidates),
+            };
+        }
+        if own.is_empty() && self.traits.contains(&ty) {
+            return self.implementation(&ty, &typed, func);
+        }
+        // Method calls auto-deref: `db.fetch_user(id)` on `Database` with `impl Deref for Database {
+        // type Target = dyn AbstractDatabase; }` is the trait's method.
+        if typed.is_empty() && depth < MAX_ALIAS_DEPTH {
+            if let Some(target) = self.derefs.get(&ty).filter(|t| **t != ty) {
+                if self.known_types.contains(target) {
+                    return self.method_on(target.clone(), name, candidates, func, depth + 1);
+                }
+            }
+        }
+        costliest(if own.is_empty() { &typed } else { &own }, func)
     }
 
     /// The implementations of a method that a supertrait of `tr` declares (the nearest such trait, and

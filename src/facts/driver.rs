@@ -81,13 +81,18 @@ pub fn chain(expr: &Expr) -> (&Expr, Vec<&ExprMethodCall>) {
 pub fn last_segment(path: &syn::Path) -> String {
     path.segments
         .last()
-        .map(|s| s.ident.to_string())
+        .map(|s| ident(&s.ident))
         .unwrap_or_default()
+}
+
+/// A name as the module tree and the files know it: `r#impl` is the module `impl` (file `impl.rs`).
+pub fn ident(i: &proc_macro2::Ident) -> String {
+    syn::ext::IdentExt::unraw(i).to_string()
 }
 
 /// The path segments of a path expression.
 pub fn path_segments(path: &syn::Path) -> Vec<String> {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
+    path.segments.iter().map(|s| ident(&s.ident)).collect()
 }
 
 /// If `root` starts a query of a catalog builder (`sqlx::query("…")`, `query!(…)`, `Post::find()`): the

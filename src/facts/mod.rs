@@ -149,6 +149,9 @@ pub struct FileFacts {
     /// The text holds `hopcheck:` directives (found when it is parsed, so that later stages need not
     /// scan every file's text again).
     pub has_directives: bool,
+    /// The name code of other crates imports this file's crate by (`revolt_permissions` for the package
+    /// `revolt-permissions` in `crates/core/permissions/`), where its manifest says it.
+    pub crate_name: Option<String>,
 }
 
 /// What a file of the run is.

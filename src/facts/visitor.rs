@@ -443,7 +443,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut pool_guards = Vec::new();
         let mut has_self = false;
         let mut generics = self.impl_generics.clone();
-        generics.extend(generic_bounds(&sig.generics));
+        generics.extend(generic_bounds(&sig.generics, &self.impl_generics));
         let mut impl_params = Vec::new();
         for input in &sig.inputs {
             match input {
@@ -2836,7 +2836,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.test_depth += u32::from(test);
         let saved = self.impl_ctx.replace((self_ty, trait_name));
         let saved_generics =
-            std::mem::replace(&mut self.impl_generics, generic_bounds(&i.generics));
+            std::mem::replace(&mut self.impl_generics, generic_bounds(&i.generics, &[]));
         visit::visit_item_impl(self, i);
         self.impl_ctx = saved;
         self.impl_generics = saved_generics;
@@ -2845,7 +2845,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
         // A field of a generic type is typed by its bound (`database: DB` with `DB: Database`).
-        let bounds = generic_bounds(&st.generics);
+        let bounds = generic_bounds(&st.generics, &[]);
         let fields = st
             .fields
             .iter()
@@ -2921,13 +2921,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if m.content.is_none() {
             if test {
                 let mut path = self.module.clone();
-                path.push(m.ident.to_string());
+                path.push(driver::ident(&m.ident));
                 self.facts.test_modules.push(path);
             }
             return;
         }
         self.test_depth += u32::from(test);
-        self.module.push(m.ident.to_string());
+        self.module.push(driver::ident(&m.ident));
         visit::visit_item_mod(self, m);
         self.module.pop();
         self.test_depth -= u32::from(test);
@@ -2942,14 +2942,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         ) {
             match tree {
                 syn::UseTree::Path(p) => {
-                    prefix.push(p.ident.to_string());
+                    prefix.push(driver::ident(&p.ident));
                     walk(&p.tree, prefix, module, out);
                     prefix.pop();
                 }
                 syn::UseTree::Name(n) => {
                     let mut path = prefix.clone();
-                    path.push(n.ident.to_string());
-                    let name = n.ident.to_string();
+                    path.push(driver::ident(&n.ident));
+                    let name = driver::ident(&n.ident);
                     if name != "self" {
                         out.push(UseAlias {
                             module: module.to_vec(),
@@ -2967,11 +2967,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 syn::UseTree::Rename(r) => {
                     let mut path = prefix.clone();
                     if r.ident != "self" {
-                        path.push(r.ident.to_string());
+                        path.push(driver::ident(&r.ident));
                     }
                     out.push(UseAlias {
                         module: module.to_vec(),
-                        name: r.rename.to_string(),
+                        name: driver::ident(&r.rename),
                         path,
                     });
                 }
@@ -4892,10 +4892,17 @@ fn typed_path(attrs: &[syn::Attribute]) -> Option<String> {
 }
 
 /// `<R: Repo, S>` and `where S: Store` → [("R", "Repo"), ("S", "Store")].
-fn generic_bounds(generics: &syn::Generics) -> Vec<(String, String)> {
+fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = generics
         .type_params()
         .filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?)))
+        .collect();
+    // Only a type parameter is typed by its bound: `where Database: FromRef<S>` says something of the
+    // analysed code's own `Database`, which stays itself.
+    let params: Vec<String> = generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .chain(outer.iter().map(|(g, _)| g.clone()))
         .collect();
     if let Some(wc) = &generics.where_clause {
         for pred in &wc.predicates {
@@ -4903,7 +4910,9 @@ fn generic_bounds(generics: &syn::Generics) -> Vec<(String, String)> {
                 if let (Some(name), Some(bound)) =
                     (core_type(&pt.bounded_ty), first_trait(&pt.bounds))
                 {
-                    out.push((name, bound));
+                    if params.contains(&name) {
+                        out.push((name, bound));
+                    }
                 }
             }
         }
