@@ -727,7 +727,7 @@ fn worth_parsing(source: &str) -> bool {
     use memchr::memmem::find;
     let bytes = source.as_bytes();
     // Handlers and routers; re-exports (`pub use`, `pub(crate) use`) that calls resolve through.
-    let markers: [&[u8]; 17] = [
+    let markers: [&[u8]; 18] = [
         b"async",
         // Macros that wrap awaited calls (`macro_rules! fetch { .. $conn.query(..).await .. }`).
         b".await",
@@ -741,6 +741,8 @@ fn worth_parsing(source: &str) -> bool {
         // rocket_okapi's route lists and the macro that mounts them.
         b"routes_spec!",
         b"mount_endpoints_and_merged_docs!",
+        // Route tables built by `const fn new()`, whose paths route attributes name.
+        b"const fn",
         b"Route::new",
         b"Routes::new",
         b"#[get(",

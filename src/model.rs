@@ -1560,7 +1560,10 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
             }
         }
     }
-    let mut found = Found::default();
+    let mut found = Found {
+        constants: constant_paths(model),
+        ..Found::default()
+    };
     for file in &model.files {
         for t in &file.typed_paths {
             found
@@ -1582,6 +1585,7 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
     let Found {
         routes: mut out,
         statics,
+        constants,
         ..
     } = found;
     // Routes declared on handlers that no router mounted: poem-openapi operations and tonic methods
@@ -1596,7 +1600,7 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
         for attr in f.attr_routes.iter().filter(|a| !a.documented) {
             out.push(Route {
                 method: Some(attr.method.clone()),
-                path: Some(attr.path.clone()),
+                path: Some(constants.get(&attr.path).unwrap_or(&attr.path).clone()),
                 handler: id,
             });
         }
@@ -1632,6 +1636,46 @@ struct Found {
     statics: Vec<StaticRoute>,
     /// Typed paths by struct name: (module, path).
     typed: HashMap<String, Vec<(Vec<String>, String)>>,
+    /// Paths written as constants (`crate::ROUTES.auth.login`, `/{routes.login}`) → their values.
+    constants: HashMap<String, String>,
+}
+
+impl Found {
+    /// A path as served: the values of the constants it names, else as written.
+    fn path(&self, raw: &str) -> String {
+        self.constants
+            .get(raw)
+            .cloned()
+            .unwrap_or_else(|| raw.to_string())
+    }
+}
+
+/// The route paths of the analysed code that name constants, with their values.
+fn constant_paths(model: &Model) -> HashMap<String, String> {
+    let consts = crate::facts::consts::Consts::new(&model.files);
+    let mut out = HashMap::new();
+    for file in &model.files {
+        for f in &file.functions {
+            let written = f
+                .attr_routes
+                .iter()
+                .map(|a| a.path.as_str())
+                .chain(f.routes.iter().map(|e| match e {
+                    RouteEntry::Route { path, .. } | RouteEntry::Static { path, .. } => {
+                        path.as_str()
+                    }
+                    RouteEntry::Mount { prefix, .. } => prefix.as_str(),
+                }));
+            for raw in written {
+                if !out.contains_key(raw) {
+                    if let Some(value) = consts.path(raw) {
+                        out.insert(raw.to_string(), value);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Where a handler mounted by `.typed_get(handler)` is served: the path of the typed-path struct its
@@ -1681,7 +1725,10 @@ fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Fou
     for attr in &model.func(handler).attr_routes {
         let route = Route {
             method: Some(attr.method.clone()),
-            path: Some(crate::facts::router::join_path(prefix, &attr.path)),
+            path: Some(crate::facts::router::join_path(
+                prefix,
+                &found.path(&attr.path),
+            )),
             handler,
         };
         if found
@@ -1720,7 +1767,7 @@ fn expand(
                 ) else {
                     continue;
                 };
-                let full = crate::facts::router::join_path(prefix, path);
+                let full = crate::facts::router::join_path(prefix, &found.path(path));
                 // `.typed_get(handler)`: the handler's typed path, under the prefixes before it.
                 let full = match full.split_once(crate::facts::TYPED_ROUTE) {
                     Some((before, _)) => match typed_route_path(model, h, found) {
@@ -1742,7 +1789,7 @@ fn expand(
                 }
             }
             RouteEntry::Static { path, loc } => {
-                let full = crate::facts::router::join_path(prefix, path);
+                let full = crate::facts::router::join_path(prefix, &found.path(path));
                 let file = model.fns[builder].file;
                 if !found
                     .statics
@@ -1784,7 +1831,7 @@ fn expand(
                 let p = if inner.is_empty() {
                     prefix.to_string()
                 } else {
-                    crate::facts::router::join_path(prefix, inner)
+                    crate::facts::router::join_path(prefix, &found.path(inner))
                 };
                 // A handler with route attributes (`.service(index)`, `routes![index]`).
                 push_attr_routes(model, t, &p, found);

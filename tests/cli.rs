@@ -2277,6 +2277,122 @@ fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
 }
 
 #[test]
+fn route_paths_named_by_constants_are_served_at_their_values() {
+    // A route table built by `const fn new()` on nested structs in another module, renamed on import; a
+    // plain `const`; a slice of a constant; a scope from a constant's field; a path the code computes
+    // by a method stays as written.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src/api")).unwrap();
+    let files = [
+        (
+            "src/main.rs",
+            r#"mod api;
+mod pages;
+pub use api::ROUTES as V1_ROUTES;
+use actix_web::web;
+#[my_codegen::post(path = "crate::V1_ROUTES.auth.login")]
+async fn login(db: web::Data<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(db.get_ref()).await.unwrap();
+    String::new()
+}
+#[my_codegen::get(path = "V1_ROUTES.scope")]
+async fn docs() -> String { String::new() }
+#[my_codegen::get(path = "&V1_ROUTES.auth.home[0..V1_ROUTES.auth.home.len() - 1]")]
+async fn home() -> String { String::new() }
+#[my_codegen::get(path = "ERROR_ROUTE")]
+async fn error() -> String { String::new() }
+#[my_codegen::get(path = "V1_ROUTES.auth.computed()")]
+async fn computed() -> String { String::new() }
+const ERROR_ROUTE: &str = concat!("/error/", "{id}");
+pub fn services(cfg: &mut web::ServiceConfig) {
+    cfg.service(login);
+    cfg.service(docs);
+    cfg.service(home);
+    cfg.service(error);
+    cfg.service(computed);
+}
+"#,
+        ),
+        (
+            "src/api/mod.rs",
+            r#"pub const ROUTES: Routes = Routes::new();
+pub struct Routes { pub auth: Auth, pub scope: &'static str }
+impl Routes {
+    const fn new() -> Routes {
+        let scope = "/api/v1";
+        Routes { auth: Auth::new(), scope }
+    }
+}
+pub struct Auth { pub login: &'static str, pub home: &'static str }
+impl Auth {
+    const fn new() -> Auth {
+        Auth { login: "/api/v1/signin", home: "/home/" }
+    }
+}
+"#,
+        ),
+        (
+            // Another `Routes::new()` of the same name, in another module.
+            "src/pages.rs",
+            r#"pub const ROUTES: Routes = Routes::new();
+pub struct Routes { pub auth: Auth }
+impl Routes {
+    const fn new() -> Routes { Routes { auth: Auth { login: "/login" } } }
+}
+pub struct Auth { pub login: &'static str }
+"#,
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes = priced(&json, "path");
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("/V1_ROUTES.auth.computed()".to_string(), 0),
+            ("/api/v1".to_string(), 0),
+            ("/api/v1/signin".to_string(), 1),
+            ("/error/{id}".to_string(), 0),
+            ("/home".to_string(), 0),
+        ]
+    );
+}
+
+#[test]
+fn a_router_a_helper_returns_into_a_local_is_nested() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+pub fn app() -> Router<PgPool> {
+    let api = create_api_router();
+    Router::new().route("/", get(index)).nest("/api", api)
+}
+fn create_api_router() -> Router<PgPool> {
+    let router = Router::new();
+    router.route("/queue/{name}", get(queue))
+}
+async fn index() -> &'static str { "ok" }
+async fn queue(State(db): State<PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(&db).await.ok();
+    String::new()
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes = priced(&json, "path");
+    routes.sort();
+    assert_eq!(
+        routes,
+        [("/".to_string(), 0), ("/api/queue/{name}".to_string(), 1)]
+    );
+}
+
+#[test]
 fn actix_scopes_held_in_locals_keep_their_prefix_as_routes_are_added() {
     // `let mut route = web::scope("/customers")`, then `route = route.service(..)` in blocks: every
     // resource is under the scope; a scope whose path the code computes keeps it as written.

@@ -5,6 +5,7 @@
 //! other functions, branches, loops and concurrent groups. Routers become [`RouteEntry`] lists. Nothing
 //! here is resolved across files: names stay names until the model joins them.
 
+pub mod consts;
 mod correlate;
 pub mod directives;
 pub mod driver;
@@ -152,6 +153,10 @@ pub struct FileFacts {
     /// The name code of other crates imports this file's crate by (`revolt_permissions` for the package
     /// `revolt-permissions` in `crates/core/permissions/`), where its manifest says it.
     pub crate_name: Option<String>,
+    /// Constants and statics that may name a route's path (a route table, a `/..` string), as text.
+    pub const_items: Vec<consts::ConstItem>,
+    /// `const fn`s without parameters that build such constants.
+    pub const_fns: Vec<consts::ConstFn>,
 }
 
 /// What a file of the run is.

@@ -256,6 +256,18 @@ pub struct Router {
 }
 
 impl Router {
+    /// The router a function of the analysed code returns (`create_api_router()`).
+    pub fn made_by(target: Vec<String>, loc: Loc) -> Router {
+        Router {
+            prefix: String::new(),
+            entries: vec![RouteEntry::Mount {
+                prefix: String::new(),
+                target,
+                loc,
+            }],
+        }
+    }
+
     /// Adds routes that another router made, with their own prefixes.
     pub fn extend(&mut self, entries: Vec<RouteEntry>) {
         let prefix = std::mem::take(&mut self.prefix);

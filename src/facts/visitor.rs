@@ -172,6 +172,8 @@ struct FnCtx {
     locals: HashMap<String, Local>,
     routes: Vec<RouteEntry>,
     router_locals: HashMap<String, router::Router>,
+    /// Locals a function call made (`let api = create_api_router();`): a router where a router takes them.
+    made_by_call: HashMap<String, (Vec<String>, Loc)>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
     /// Locals holding a transaction's result (`let r = conn.transaction(..).await;`) → its COMMIT's id:
@@ -2705,6 +2707,28 @@ impl<'a, 's> Visitor<'a, 's> {
     fn in_fn(&self) -> bool {
         !self.fns.is_empty()
     }
+
+    /// Keeps a constant that may name a route's path: a `/..` string, a route table (`Routes::new()`, a
+    /// struct), `concat!(..)`, or another constant.
+    fn route_constant(&mut self, name: &syn::Ident, expr: &Expr) {
+        let kept = match expr {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => s.value().starts_with('/'),
+            Expr::Call(c) => c.args.is_empty(),
+            Expr::Macro(m) => driver::last_segment(&m.mac.path) == "concat",
+            Expr::Struct(_) | Expr::Path(_) | Expr::Field(_) | Expr::Reference(_) => true,
+            _ => false,
+        };
+        if kept {
+            self.facts.const_items.push(super::consts::ConstItem {
+                module: self.module.clone(),
+                name: driver::ident(name),
+                expr: quote::ToTokens::to_token_stream(expr).to_string(),
+            });
+        }
+    }
 }
 
 impl RouterEnv for Visitor<'_, '_> {
@@ -2713,7 +2737,13 @@ impl RouterEnv for Visitor<'_, '_> {
     }
 
     fn take_local(&mut self, name: &str) -> Option<router::Router> {
-        self.ctx()?.router_locals.remove(name)
+        let ctx = self.ctx()?;
+        if let Some(local) = ctx.router_locals.remove(name) {
+            return Some(local);
+        }
+        // `let api = create_api_router(); .. .nest("/api", api)`: the router that function builds.
+        let (target, loc) = ctx.made_by_call.remove(name)?;
+        Some(router::Router::made_by(target, loc))
     }
 
     fn walk(&mut self, expr: &Expr) {
@@ -2780,6 +2810,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        // `impl Routes { const fn new() -> Routes { .. } }`: a route table's constructor.
+        if f.sig.constness.is_some() && f.sig.inputs.is_empty() && !self.in_fn() {
+            if let Some((ty, _)) = &self.impl_ctx {
+                self.facts.const_fns.push(super::consts::ConstFn {
+                    module: self.module.clone(),
+                    ty: ty.clone(),
+                    name: f.sig.ident.to_string(),
+                    body: quote::ToTokens::to_token_stream(&f.block).to_string(),
+                });
+            }
+        }
         self.function(&f.sig, &f.attrs, &f.block);
     }
 
@@ -3052,6 +3093,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             if let Some(ty) = core_type(&c.ty) {
                 self.facts.statics.push((c.ident.to_string(), ty));
             }
+            self.route_constant(&c.ident, &c.expr);
         }
         if let Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s),
@@ -3067,6 +3109,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             if let Some(ty) = core_type(&s.ty) {
                 self.facts.statics.push((s.ident.to_string(), ty));
             }
+            self.route_constant(&s.ident, &s.expr);
         }
         if let Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(lit),
@@ -3127,6 +3170,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
                 // A router held in a local: its routes are counted where it is used.
                 if let Some(name) = &name {
+                    if let Expr::Call(call) = router_init {
+                        if let Expr::Path(p) = &*call.func {
+                            let target = driver::path_segments(&p.path);
+                            let loc = self.loc(p.path.span());
+                            if let Some(ctx) = self.ctx() {
+                                ctx.made_by_call.insert(name.clone(), (target, loc));
+                            }
+                        }
+                    }
                     if looks_like_router(router_init) {
                         if let Some(local) = self.local_router(router_init) {
                             if let Some(ctx) = self.ctx() {
