@@ -84,6 +84,8 @@ pub struct Index {
     crate_of: Vec<String>,
     /// The name each file's crate is imported by, where its manifest says it.
     crate_names: Vec<Option<String>>,
+    /// The names of the crates of the analysed code.
+    own_crates: FxHashSet<String>,
     pub(crate) file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: FxHashSet<String>,
@@ -132,6 +134,7 @@ impl Index {
                 .map(|r| crate_dir(&files[r.file].path).to_string())
                 .collect(),
             crate_names: files.iter().map(|f| f.crate_name.clone()).collect(),
+            own_crates: files.iter().filter_map(|f| f.crate_name.clone()).collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
             told_quiet: catalog.told_quiet_methods.iter().cloned().collect(),
@@ -1355,7 +1358,19 @@ impl Index {
                     impls.retain(|&id| func(id).self_ty.is_some() && !func(id).is_test);
                     impls.len() > 1
                 }
-                _ => false,
+                // `revolt_permissions::calculate_server_permissions(..)`: a function of a crate of the
+                // analysed code that was not found is code hopcheck did not follow, not a library's.
+                _ => {
+                    let full = self.imported(func(caller), segs);
+                    let path = full.as_deref().unwrap_or(segs);
+                    // Not a type's function the code does not spell out (`Form::new` of
+                    // `#[derive(new)]`).
+                    let of_type =
+                        path.len() >= 3 && self.known_types.contains(&path[path.len() - 2]);
+                    path.len() >= 2
+                        && !of_type
+                        && self.own_crates.contains(&path[0].replace('-', "_"))
+                }
             };
         }
         let Callee::Method {

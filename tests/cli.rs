@@ -2362,6 +2362,57 @@ pub struct Auth { pub login: &'static str }
 }
 
 #[test]
+fn a_call_into_another_crate_of_the_workspace_that_is_not_found_is_unresolved() {
+    // `acme_perms::check` is made by a macro hopcheck does not expand: code of the analysed workspace
+    // it could not follow, said as such, unlike a library's function.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"api\", \"perms\"]\n",
+    )
+    .unwrap();
+    for (krate, name) in [("api", "api"), ("perms", "acme-perms")] {
+        std::fs::create_dir_all(root.join(krate).join("src")).unwrap();
+        std::fs::write(
+            root.join(krate).join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n[dependencies]\nsqlx = \"0.8\"\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        root.join("perms/src/lib.rs"),
+        "generate_checks!(check);\npub async fn known(db: &sqlx::PgPool) {\n    sqlx::query(\"SELECT 1\").execute(db).await.ok();\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("api/src/main.rs"),
+        r#"use acme_perms::check;
+pub async fn show(State(db): State<sqlx::PgPool>) -> String {
+    acme_perms::known(&db).await;
+    check(&db).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    String::new()
+}
+fn main() {
+    let _ = axum::Router::new().route("/show", axum::routing::get(show));
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    let route = &json["routes"][0];
+    assert_eq!(route["round_trips"], 1);
+    let unresolved: Vec<&str> = route["unresolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(unresolved, ["check(&db).await"]);
+}
+
+#[test]
 fn a_router_a_helper_returns_into_a_local_is_nested() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
