@@ -78,6 +78,9 @@ pub struct RouteReport {
     pub handler: String,
     /// The handler's module path (`routes::billing::show_invoice`).
     pub handler_path: String,
+    /// The service that serves the route, where the analysed code holds several (a workspace's binaries,
+    /// each named by its crate); null for one.
+    pub service: Option<String>,
     pub file: String,
     pub line: u32,
     pub round_trips: u32,
@@ -981,6 +984,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             path: route.path.clone(),
             handler: f.name.clone(),
             handler_path: ctx.model.qualified_name(route.handler),
+            service: route.service.clone(),
             file: ctx.model.file_of(route.handler).path.clone(),
             line: f.fn_line,
             round_trips: cost.trips,

@@ -23,6 +23,9 @@ pub struct Route {
     pub method: Option<String>,
     pub path: Option<String>,
     pub handler: usize,
+    /// The service that serves it, where the analysed code holds several (a workspace's binaries): the
+    /// crate of the router that mounts it.
+    pub service: Option<String>,
 }
 
 impl Route {
@@ -420,6 +423,7 @@ fn declare_routes(
             method: Some(d.method.clone()),
             path: Some(d.path.clone()),
             handler: *id,
+            service: None,
         };
         match model
             .routes
@@ -1574,11 +1578,13 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
         }
     }
     for &root in builders.iter().filter(|id| !mounted.contains(id)) {
+        found.service = Some(service_of(model, root));
         expand(model, index, root, "", 0, &mut found);
     }
     // A cycle of mounts leaves no root: take its members as roots.
     if builders.iter().all(|id| mounted.contains(id)) {
         for &id in &builders {
+            found.service = Some(service_of(model, id));
             expand(model, index, id, "", 0, &mut found);
         }
     }
@@ -1602,6 +1608,7 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
                 method: Some(attr.method.clone()),
                 path: Some(constants.get(&attr.path).unwrap_or(&attr.path).clone()),
                 handler: id,
+                service: None,
             });
         }
     }
@@ -1622,10 +1629,28 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
                 method: None,
                 path: None,
                 handler: id,
+                service: None,
             });
         }
     }
+    // One service: nothing to tell apart.
+    let services: HashSet<&String> = out.iter().filter_map(|r| r.service.as_ref()).collect();
+    if services.len() < 2 {
+        out.iter_mut().for_each(|r| r.service = None);
+    }
     (out, statics)
+}
+
+/// A service's name: its crate's (`revolt_delta`), else its folder's, for the router `builder` mounts.
+fn service_of(model: &Model, builder: usize) -> String {
+    let file = model.file_of(builder);
+    file.crate_name.clone().unwrap_or_else(|| {
+        let dir = crate_dir(&file.path).trim_end_matches('/');
+        match dir.rsplit('/').next() {
+            Some(d) if !d.is_empty() => d.to_string(),
+            _ => "(root)".to_string(),
+        }
+    })
 }
 
 /// What expanding routers finds: routes (each once) and static-file routes.
@@ -1638,6 +1663,8 @@ struct Found {
     typed: HashMap<String, Vec<(Vec<String>, String)>>,
     /// Paths written as constants (`crate::ROUTES.auth.login`, `/{routes.login}`) → their values.
     constants: HashMap<String, String>,
+    /// The service of the router being expanded.
+    service: Option<String>,
 }
 
 impl Found {
@@ -1730,6 +1757,7 @@ fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Fou
                 &found.path(&attr.path),
             )),
             handler,
+            service: found.service.clone(),
         };
         if found
             .seen
@@ -1780,6 +1808,7 @@ fn expand(
                     method: Some(method.clone()),
                     path: Some(full),
                     handler: h,
+                    service: found.service.clone(),
                 };
                 if found
                     .seen

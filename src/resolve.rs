@@ -84,8 +84,8 @@ pub struct Index {
     crate_of: Vec<String>,
     /// The name each file's crate is imported by, where its manifest says it.
     crate_names: Vec<Option<String>>,
-    /// The names of the crates of the analysed code.
-    own_crates: FxHashSet<String>,
+    /// The names of the crates of the analysed code, with their folders.
+    own_crates: FxHashMap<String, String>,
     pub(crate) file_of: Vec<usize>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: FxHashSet<String>,
@@ -134,7 +134,10 @@ impl Index {
                 .map(|r| crate_dir(&files[r.file].path).to_string())
                 .collect(),
             crate_names: files.iter().map(|f| f.crate_name.clone()).collect(),
-            own_crates: files.iter().filter_map(|f| f.crate_name.clone()).collect(),
+            own_crates: files
+                .iter()
+                .filter_map(|f| Some((f.crate_name.clone()?, crate_dir(&f.path).to_string())))
+                .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
             told_quiet: catalog.told_quiet_methods.iter().cloned().collect(),
@@ -716,17 +719,8 @@ impl Index {
             return None;
         }
         let globs = self.uses.get(module)?;
-        globs
-            .iter()
-            .filter(|(n, _)| n == "*")
-            .find_map(|(_, target)| {
-                let path: Vec<String> = target
-                    .iter()
-                    .chain(std::iter::once(name))
-                    .cloned()
-                    .collect();
-                self.lookup_in(caller, &path, depth + 1, func, tried)
-            })
+        glob_paths(globs, name)
+            .find_map(|path| self.lookup_in(caller, &path, depth + 1, func, tried))
     }
 
     /// The `use` declarations of module `module` of the caller's crate.
@@ -808,8 +802,46 @@ impl Index {
             let folder = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
             folder.replace('-', "_") == wanted
         };
+        // Inside that crate, by its own modules and re-exports (every crate's root is `[]`).
+        if let Some(dir) = self.own_crates.get(&wanted) {
+            if let Some(hit) = self.lookup_in_crate(dir, &path[1..], 0) {
+                return Some(hit);
+            }
+        }
         let hit = self.lookup(caller, &path[1..], 0, func)?;
         named(hit).then_some(hit)
+    }
+
+    /// A function at a path of the crate in folder `dir`, through that crate's re-exports and globs.
+    fn lookup_in_crate(&self, dir: &str, abs: &[String], depth: usize) -> Option<usize> {
+        if depth >= MAX_ALIAS_DEPTH {
+            return None;
+        }
+        let (name, module) = abs.split_last()?;
+        let in_crate = |ids: &Vec<usize>| ids.iter().copied().find(|&id| self.crate_of[id] == dir);
+        if let Some(hit) = self
+            .by_path
+            .get(&(module.to_vec(), name.clone()))
+            .and_then(in_crate)
+        {
+            return Some(hit);
+        }
+        if let Some((ty, _)) = module.split_last() {
+            if let Some(hit) = self
+                .assoc
+                .get(&(ty.clone(), name.clone()))
+                .and_then(in_crate)
+            {
+                return Some(hit);
+            }
+        }
+        let uses = self.crate_uses.get(dir)?.get(module)?;
+        if let Some((_, target)) = uses.iter().find(|(n, _)| n == name) {
+            if target.as_slice() != abs {
+                return self.lookup_in_crate(dir, target, depth + 1);
+            }
+        }
+        glob_paths(uses, name).find_map(|path| self.lookup_in_crate(dir, &path, depth + 1))
     }
 
     /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
@@ -1369,7 +1401,7 @@ impl Index {
                         path.len() >= 3 && self.known_types.contains(&path[path.len() - 2]);
                     path.len() >= 2
                         && !of_type
-                        && self.own_crates.contains(&path[0].replace('-', "_"))
+                        && self.own_crates.contains_key(&path[0].replace('-', "_"))
                 }
             };
         }
@@ -1407,6 +1439,22 @@ impl Index {
         });
         fits > 1
     }
+}
+
+/// For each glob import among a module's `uses` (`use a::*`): the path `name` has through it (`a::name`).
+fn glob_paths<'u>(
+    uses: &'u [(String, Vec<String>)],
+    name: &'u String,
+) -> impl Iterator<Item = Vec<String>> + 'u {
+    uses.iter()
+        .filter(|(n, _)| n == "*")
+        .map(move |(_, target)| {
+            target
+                .iter()
+                .chain(std::iter::once(name))
+                .cloned()
+                .collect()
+        })
 }
 
 /// `crates/api/src/db.rs` → `crates/api/`: the folder of the crate a file belongs to.

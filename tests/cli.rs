@@ -2413,6 +2413,176 @@ fn main() {
 }
 
 #[test]
+fn each_binary_of_a_workspace_is_its_own_service() {
+    // Two binaries both serve `GET /`: their routes are told apart by service in every table.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"api\", \"admin\"]\n",
+    )
+    .unwrap();
+    let crates = [
+        (
+            "api",
+            "shop-api",
+            r#"async fn index() -> &'static str { "shop" }
+async fn orders(State(db): State<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(&db).await.ok();
+    String::new()
+}
+fn main() {
+    let _ = axum::Router::new().route("/", get(index)).route("/orders", get(orders));
+}
+"#,
+        ),
+        (
+            "admin",
+            "shop-admin",
+            r#"async fn dashboard(State(db): State<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 2").execute(&db).await.ok();
+    String::new()
+}
+fn main() {
+    let _ = axum::Router::new().route("/", get(dashboard));
+}
+"#,
+        ),
+    ];
+    for (folder, name, main) in crates {
+        std::fs::create_dir_all(root.join(folder).join("src")).unwrap();
+        std::fs::write(
+            root.join(folder).join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n"),
+        )
+        .unwrap();
+        std::fs::write(root.join(folder).join("src/main.rs"), main).unwrap();
+    }
+    let (_, json) = check_json(root, &["-q"]);
+    let mut routes: Vec<(String, String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["service"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                r["handler"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    routes.sort();
+    let want = [
+        ("shop_admin", "/", "dashboard"),
+        ("shop_api", "/", "index"),
+        ("shop_api", "/orders", "orders"),
+    ];
+    assert_eq!(
+        routes,
+        want.map(|(s, p, h)| (s.to_string(), p.to_string(), h.to_string()))
+    );
+    let human = hopcheck(&["check", root.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("3 routes of 2 services"), "{text}");
+    let header = text
+        .lines()
+        .find(|l| l.contains("route") && l.contains("handler"))
+        .unwrap();
+    assert!(header.starts_with("service"), "{header}");
+}
+
+#[test]
+fn routes_a_library_crate_configures_belong_to_the_binary_that_mounts_them() {
+    // `server` mounts the `federation` crate's routes inside an `if` of a configuring closure, through a
+    // re-export at that crate's root, while `metrics` (another binary) has a root-level `config` of its
+    // own: the federation routes are the server's.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"server\", \"federation\", \"metrics\"]\n",
+    )
+    .unwrap();
+    let crates = [
+        (
+            "server",
+            "main.rs",
+            r#"async fn home() -> &'static str { "home" }
+fn main() {
+    let federated = true;
+    let _ = App::new()
+        .route("/", web::get().to(home))
+        .configure(|cfg| {
+            if federated {
+                federation::config(cfg);
+            }
+        });
+}
+"#,
+        ),
+        (
+            "federation",
+            "lib.rs",
+            r#"mod http;
+pub use http::config;
+"#,
+        ),
+        (
+            "metrics",
+            "main.rs",
+            r#"async fn metrics() -> &'static str { "" }
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics));
+}
+fn main() {
+    let _ = App::new().configure(config);
+}
+"#,
+        ),
+    ];
+    for (folder, file, text) in crates {
+        std::fs::create_dir_all(root.join(folder).join("src")).unwrap();
+        std::fs::write(
+            root.join(folder).join("Cargo.toml"),
+            format!("[package]\nname = \"{folder}\"\nversion = \"0.1.0\"\n[dependencies]\nactix-web = \"4\"\nsqlx = \"0.8\"\n"),
+        )
+        .unwrap();
+        std::fs::write(root.join(folder).join("src").join(file), text).unwrap();
+    }
+    std::fs::write(
+        root.join("federation/src/http.rs"),
+        r#"async fn inbox(db: web::Data<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(db.get_ref()).await.ok();
+    String::new()
+}
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/inbox", web::post().to(inbox));
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    let mut routes: Vec<(String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["service"].as_str().unwrap_or("-").to_string(),
+                r["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    routes.sort();
+    let want = [
+        ("metrics", "/metrics"),
+        ("server", "/"),
+        ("server", "/inbox"),
+    ];
+    assert_eq!(routes, want.map(|(s, p)| (s.to_string(), p.to_string())));
+}
+
+#[test]
 fn a_router_a_helper_returns_into_a_local_is_nested() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -544,18 +544,29 @@ fn configured_through(c: &syn::ExprClosure, env: &mut dyn RouterEnv) -> Vec<Rout
     let [syn::Pat::Ident(param)] = c.inputs.iter().collect::<Vec<_>>()[..] else {
         return Vec::new();
     };
-    let calls: Vec<&Expr> = match &*c.body {
-        Expr::Block(b) => b
-            .block
-            .stmts
-            .iter()
-            .filter_map(|s| match s {
-                syn::Stmt::Expr(e, _) => Some(e),
-                _ => None,
-            })
-            .collect(),
-        other => vec![other],
-    };
+    // The calls in the closure's body, also inside its blocks and `if`s (`|cfg| { if federation {
+    // apub::config(cfg); webfinger::config(cfg); } }`: each arm may configure, so each is mounted).
+    fn collect<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match e {
+            Expr::Block(b) => statements(&b.block, out),
+            Expr::If(i) => {
+                statements(&i.then_branch, out);
+                if let Some((_, other)) = &i.else_branch {
+                    collect(other, out);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    fn statements<'e>(b: &'e syn::Block, out: &mut Vec<&'e Expr>) {
+        for s in &b.stmts {
+            if let syn::Stmt::Expr(e, _) = s {
+                collect(e, out);
+            }
+        }
+    }
+    let mut calls = Vec::new();
+    collect(&c.body, &mut calls);
     calls
         .into_iter()
         .filter_map(|e| match e {

@@ -99,9 +99,13 @@ fn num(ms: f64) -> String {
 }
 
 fn route_name(r: &RouteReport) -> String {
-    match (&r.method, &r.path) {
+    let name = match (&r.method, &r.path) {
         (Some(m), Some(p)) => format!("{m} {p}"),
         _ => format!("{} (no route)", r.handler_path),
+    };
+    match &r.service {
+        Some(service) => format!("{service}: {name}"),
+        None => name,
     }
 }
 

@@ -103,8 +103,12 @@ fn routes_table(a: &Analysis) -> String {
     if a.routes.is_empty() {
         return "no request handlers found (axum routes, or async functions taking extractors such as `State` or `Json`)\n".into();
     }
+    let services = super::several_services(a);
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header = vec!["route".to_string(), "handler".into(), "trips".into()];
+    if services {
+        header.insert(0, "service".into());
+    }
     header.extend(a.config.deployments.iter().cloned());
     header.push("budget".into());
     header.push(String::new());
@@ -115,6 +119,15 @@ fn routes_table(a: &Analysis) -> String {
         let cy = y.cost.iter().map(|c| c.estimated_ms).fold(0.0, f64::max);
         cy.total_cmp(&cx).then_with(|| x.path.cmp(&y.path))
     });
+    // Service by service (a stable sort keeps each one's costliest first).
+    if services {
+        routes.sort_by(|x, y| {
+            x.service
+                .is_none()
+                .cmp(&y.service.is_none())
+                .then(x.service.cmp(&y.service))
+        });
+    }
     for r in routes {
         let name = match (&r.method, &r.path) {
             (Some(m), Some(p)) => format!("{m} {p}"),
@@ -124,6 +137,9 @@ fn routes_table(a: &Analysis) -> String {
         // some call on it could not be resolved.
         let trips = super::markdown::trips(r);
         let mut row = vec![name, r.handler_path.clone(), trips];
+        if services {
+            row.insert(0, super::service_cell(r));
+        }
         row.extend(
             r.cost
                 .iter()
@@ -145,7 +161,8 @@ fn routes_table(a: &Analysis) -> String {
         rows.push(row);
     }
     // Numbers are right-aligned, names left-aligned.
-    let right: Vec<usize> = (2..rows[0].len().saturating_sub(1)).collect();
+    let first_number = if services { 3 } else { 2 };
+    let right: Vec<usize> = (first_number..rows[0].len().saturating_sub(1)).collect();
     super::table(&rows, &right)
 }
 

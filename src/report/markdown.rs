@@ -444,8 +444,18 @@ pub fn routes_table(a: &Analysis) -> String {
     if a.routes.is_empty() {
         return "No request handlers found.\n".to_string();
     }
-    let mut out = String::from("| route | handler | round trips |");
-    let mut align = String::from("|:--|:--|--:|");
+    let services = super::several_services(a);
+    let (mut out, mut align) = if services {
+        (
+            String::from("| service | route | handler | round trips |"),
+            String::from("|:--|:--|:--|--:|"),
+        )
+    } else {
+        (
+            String::from("| route | handler | round trips |"),
+            String::from("|:--|:--|--:|"),
+        )
+    };
     for d in &a.config.deployments {
         out.push_str(&format!(" {} |", cell(d)));
         align.push_str("--:|");
@@ -459,6 +469,9 @@ pub fn routes_table(a: &Analysis) -> String {
             code(&r.handler_path),
             trips(r),
         ];
+        if services {
+            cells.insert(0, cell(&super::service_cell(r)));
+        }
         cells.extend(
             r.cost
                 .iter()
@@ -862,6 +875,7 @@ mod tests {
             path: Some("/a|b".into()),
             handler: "h".into(),
             handler_path: "routes::h".into(),
+            service: None,
             file: "src/routes.rs".into(),
             line: 1,
             round_trips: worst,

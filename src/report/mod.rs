@@ -45,8 +45,18 @@ pub fn format(name: &str, color: bool) -> Option<Box<dyn Format>> {
 pub fn route_totals(a: &crate::Analysis) -> String {
     let c = a.coverage();
     let checked = a.routes.iter().filter(|r| r.checked).count();
+    let services: std::collections::BTreeSet<&str> = a
+        .routes
+        .iter()
+        .filter_map(|r| r.service.as_deref())
+        .collect();
+    let served = if services.len() > 1 {
+        format!(" of {}", markdown::plural(services.len(), "service"))
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "{}, {} over budget",
+        "{}{served}, {} over budget",
         markdown::plural(checked, "route"),
         c.over_budget
     );
@@ -120,6 +130,17 @@ pub fn topology_line(analysis: &Analysis) -> String {
 }
 
 /// Aligned columns; those in `right` are right-aligned.
+/// Whether the routes belong to several services (a workspace's binaries): the tables then name each
+/// route's service, and list them service by service.
+pub fn several_services(a: &Analysis) -> bool {
+    a.routes.iter().any(|r| r.service.is_some())
+}
+
+/// A route's service for a table cell: its name, or `-` where no service's router mounts it.
+pub fn service_cell(r: &crate::RouteReport) -> String {
+    r.service.clone().unwrap_or_else(|| "-".into())
+}
+
 pub fn table(rows: &[Vec<String>], right: &[usize]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
