@@ -2708,6 +2708,13 @@ impl<'a, 's> Visitor<'a, 's> {
         !self.fns.is_empty()
     }
 
+    /// Types a local bound again from its earlier binding, after the value is made.
+    fn type_rebound(&mut self, rebound: Option<(String, String)>) {
+        if let (Some((name, ty)), Some(ctx)) = (rebound, self.ctx()) {
+            ctx.type_local(name, ty);
+        }
+    }
+
     /// Keeps a constant that may name a route's path: a `/..` string, a route table (`Routes::new()`, a
     /// struct), `concat!(..)`, or another constant.
     fn route_constant(&mut self, name: &syn::Ident, expr: &Expr) {
@@ -3218,6 +3225,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 }
+                let mut rebound = None;
                 if let Some(name) = &name {
                     // A constant the local may hand to a call (`let get_user = GetUser::builder()..`).
                     let tag = const_tag(&init.expr);
@@ -3227,20 +3235,25 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             None => ctx.local_consts.remove(name),
                         };
                     }
-                    // `let metadata = metadata.upsert(txn).await?`: the call's receiver is the binding
-                    // before this one, so the new one is not typed by it.
+                    // `let member = member.as_member(db).await?`: typed by what the method returns on
+                    // the binding before this one (which `expr_type` names), under a name of its own
+                    // once the value is made, so that the earlier binding's type no longer answers for
+                    // it while the call that makes it still reads the earlier binding.
                     let rebinds = match driver::strip_plumbing(&init.expr) {
                         Expr::MethodCall(m) => field_path(&m.receiver).first() == Some(name),
                         _ => false,
                     };
-                    let ty = local_type(&local.pat, &init.expr)
-                        .or_else(|| (!rebinds).then(|| self.expr_type(&init.expr)).flatten());
+                    let ty =
+                        local_type(&local.pat, &init.expr).or_else(|| self.expr_type(&init.expr));
                     if let Some(ty) = ty {
-                        if let Some(ctx) = self.ctx() {
+                        if rebinds {
+                            rebound = Some((name.clone(), ty));
+                        } else if let Some(ctx) = self.ctx() {
                             ctx.type_local(name.clone(), ty);
                         }
                     }
                     if self.future_set_local(name, &local.pat, &init.expr) {
+                        self.type_rebound(rebound);
                         return;
                     }
                     // `let health = || async { .. };` may be a handler: known by name, walked once.
@@ -3250,12 +3263,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             if let Some(ctx) = self.ctx() {
                                 ctx.closure_locals.insert(name.clone(), path);
                             }
+                            self.type_rebound(rebound);
                             return;
                         }
                     }
                     if init.diverge.is_none()
                         && self.pending_future(name, defines.clone(), &init.expr)
                     {
+                        self.type_rebound(rebound);
                         return;
                     }
                 }
@@ -3292,6 +3307,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                 });
+                self.type_rebound(rebound);
                 if let (Some(name), None, true) = (&name, &init.diverge, is_transaction(&init.expr))
                 {
                     let commit = self.ctx().and_then(|ctx| {
