@@ -140,6 +140,9 @@ pub struct Coverage {
     pub unchecked_over_budget: usize,
     /// `[[routes]]` entries that name no function of the analysed code.
     pub unmatched_routes: Vec<String>,
+    /// Routes whose path holds code hopcheck could not evaluate (`POST /{..}/ROUTES.pow.verify()`):
+    /// checked, but where they are served is not known, so budgets by path do not reach them.
+    pub paths_as_written: Vec<String>,
 }
 
 impl Coverage {
@@ -171,6 +174,25 @@ impl Coverage {
         for r in &self.unmatched_routes {
             out.push(format!(
                 "the [[routes]] entry for `{r}` names no function of the analysed code (or several): write more of its module path"
+            ));
+        }
+        if !self.paths_as_written.is_empty() {
+            let first: Vec<&str> = self
+                .paths_as_written
+                .iter()
+                .take(3)
+                .map(String::as_str)
+                .collect();
+            let more = if self.paths_as_written.len() > first.len() {
+                format!(" and {} more", self.paths_as_written.len() - first.len())
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "{} {} kept as written, naming code hopcheck could not evaluate: {}{more}; a [[routes]] entry (handler, method, path) in hopcheck.toml gives one its path",
+                self.paths_as_written.len(),
+                if self.paths_as_written.len() == 1 { "route path is" } else { "route paths are" },
+                first.join(", "),
             ));
         }
         if self.routes_with_unresolved > 0 {
@@ -1187,6 +1209,20 @@ impl Analysis {
                 .unmatched_routes
                 .iter()
                 .map(|r| format!("{} {} → {}", r.method, r.path, r.handler))
+                .collect(),
+            paths_as_written: self
+                .routes
+                .iter()
+                .filter_map(|r| {
+                    let path = r.path.as_deref()?;
+                    facts::consts::kept_as_written(path).then(|| {
+                        format!(
+                            "{} {path} ({})",
+                            r.method.as_deref().unwrap_or("ANY"),
+                            r.handler_path
+                        )
+                    })
+                })
                 .collect(),
         }
     }

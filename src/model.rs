@@ -425,11 +425,14 @@ fn declare_routes(
             handler: *id,
             service: None,
         };
-        match model
-            .routes
-            .iter_mut()
-            .find(|r| r.handler == *id && r.path.is_none())
-        {
+        // A handler without a route, or whose path names code hopcheck could not evaluate, is served
+        // where the entry says.
+        match model.routes.iter_mut().find(|r| {
+            r.handler == *id
+                && r.path
+                    .as_deref()
+                    .is_none_or(crate::facts::consts::kept_as_written)
+        }) {
             Some(unrouted) => *unrouted = route,
             None => model.routes.push(route),
         }

@@ -2359,6 +2359,23 @@ pub struct Auth { pub login: &'static str }
             ("/home".to_string(), 0),
         ]
     );
+    // The path kept as written is said, with the line that teaches it; a [[routes]] entry gives it.
+    assert_eq!(
+        json["coverage"]["paths_as_written"],
+        serde_json::json!(["GET /V1_ROUTES.auth.computed() (computed)"])
+    );
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("1 route path is kept as written"), "{notes}");
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[[routes]]\nhandler = \"computed\"\nmethod = \"GET\"\npath = \"/api/v1/computed\"\n",
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let paths: Vec<String> = priced(&json, "path").into_iter().map(|(p, _)| p).collect();
+    assert!(paths.contains(&"/api/v1/computed".to_string()), "{paths:?}");
+    assert!(!paths.iter().any(|p| p.contains("computed()")), "{paths:?}");
+    assert_eq!(json["coverage"]["paths_as_written"], serde_json::json!([]));
 }
 
 #[test]

@@ -328,6 +328,32 @@ fn pick<'e>(
     }
 }
 
+/// A route path that still holds code hopcheck could not evaluate (`/{..}/ROUTES.pow.verify()`,
+/// `/crate::ROUTES.x`): where the route is served is not known. Path parameters (`{id}`, `{id:\d+}`,
+/// `<id>`, `:id`) are not code.
+pub fn kept_as_written(path: &str) -> bool {
+    let code = |t: &str| t.contains("::") || t.contains(['(', '.', '[', '&']);
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let inner = &rest[open + 1..close];
+        // `{id:\d+}`, `{tail:.*}`: a parameter with its pattern.
+        let pattern = !inner.contains("::")
+            && inner.split_once(':').is_some_and(|(name, _)| {
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if !pattern && (code(inner) || names_a_constant(inner)) {
+            return true;
+        }
+        rest = &rest[close + 1..];
+    }
+    path.split('/')
+        .filter(|seg| !seg.starts_with('{') && !seg.starts_with('<'))
+        .any(|seg| seg.contains("::") || seg.contains('(') || seg.contains('&'))
+}
+
 /// `{routes.login}`, `{crate::ROUTES.home}`, `{ERROR_ROUTE}`: not a path parameter (`{id}`).
 fn names_a_constant(inner: &str) -> bool {
     inner.contains(['.', ':', '['])
@@ -408,6 +434,13 @@ mod tests {
             consts.path("&DOCS.home[0..DOCS.home.len() - 1]").as_deref(),
             Some("/docs")
         );
+        assert!(kept_as_written("/{}/V1_ROUTES.pow.verify()"));
+        assert!(kept_as_written("/crate::ROUTES.home"));
+        assert!(kept_as_written("/api/{routes.login}"));
+        assert!(!kept_as_written("/users/{id}/{name:[a-z]+}"));
+        assert!(!kept_as_written("/assets/{_:.*}"));
+        assert!(!kept_as_written("/files/<path..>"));
+        assert!(!kept_as_written("/~/<blog>/<slug>?<responding_to>"));
         // A path parameter, a method the code computes, a constant of two modules: as written.
         assert_eq!(consts.path("/users/{id}"), None);
         assert_eq!(consts.path("V1.pow.verify()"), None);
