@@ -136,6 +136,11 @@ pub enum Names {
     Route(String),
     /// A `[[route-attributes]]` entry (its `origin`): a handler declared with it.
     RouteAttribute(u32),
+    /// `[[concurrent]]`: one of these macros or functions written in the code.
+    Concurrent {
+        macros: Vec<String>,
+        functions: Vec<String>,
+    },
 }
 
 /// A `[[routes]]` entry: `handler = "api::v1::account::get_secret"`, `method = "GET"`, `path = "/secret"`.
@@ -561,7 +566,7 @@ struct Raw {
     #[serde(default)]
     calls: Vec<Spanned<crate::catalog::CallSpec>>,
     #[serde(default)]
-    concurrent: Vec<crate::catalog::Concurrent>,
+    concurrent: Vec<Spanned<crate::catalog::Concurrent>>,
     #[serde(default)]
     no_round_trip: Vec<Spanned<crate::catalog::NoRoundTrip>>,
     #[serde(default)]
@@ -1107,7 +1112,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
         });
         entries.calls.push(spec);
     }
-    entries.concurrent = raw.concurrent.clone();
+    for c in &raw.concurrent {
+        config.entries.push(ConfigEntry {
+            what: "this [[concurrent]] entry".into(),
+            span: c.span(),
+            names: Names::Concurrent {
+                macros: c.get_ref().macros.clone(),
+                functions: c.get_ref().functions.clone(),
+            },
+        });
+        entries.concurrent.push(c.get_ref().clone());
+    }
     for q in &raw.no_round_trip {
         config.entries.push(ConfigEntry {
             what: "this [[no-round-trip]] entry".into(),

@@ -115,6 +115,20 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .any(|k| crate::config::budget_applies(route, k)),
             Names::Route(handler) => !unmatched.contains(handler.as_str()),
+            // Written anywhere in the code (a project's macro is expanded where it is used, so its
+            // name leaves no other trace).
+            Names::Concurrent { macros, functions } => {
+                let written = |needle: &str| {
+                    model.files.iter().any(|f| {
+                        f.kind == crate::facts::FileKind::Rust
+                            && memchr::memmem::find(f.source.as_bytes(), needle.as_bytes())
+                                .is_some()
+                    })
+                };
+                let last = |name: &str| name.rsplit("::").next().unwrap_or(name).to_string();
+                macros.iter().any(|m| written(&format!("{}!", last(m))))
+                    || functions.iter().any(|f| written(&format!("{}(", last(f))))
+            }
         };
         if !used {
             out.push(unused(ctx, file, entry));
@@ -173,6 +187,13 @@ fn unused(ctx: &Ctx, file: usize, entry: &crate::config::ConfigEntry) -> Diagnos
         Names::Route(_) => (
             format!("{} names no function of the analysed code (or several)", entry.what),
             "write more of the handler's module path (`api::v1::account::get_secret`), or remove it",
+        ),
+        Names::Concurrent { .. } => (
+            format!(
+                "{} names no macro or function the analysed code uses",
+                entry.what
+            ),
+            "write the names as the code calls them (`join_pooled`, a macro without its `!`), or remove it",
         ),
     };
     Diagnostic {
