@@ -154,6 +154,23 @@ pub struct ManualRoute {
 }
 
 impl Config {
+    /// Records an entry of the file for `unused-config`; `names` is given the entry's number, which the
+    /// round trips it makes carry as their origin. Returns that number.
+    fn record(
+        &mut self,
+        what: impl Into<String>,
+        span: std::ops::Range<usize>,
+        names: impl FnOnce(u32) -> Names,
+    ) -> u32 {
+        let origin = self.entries.len() as u32;
+        self.entries.push(ConfigEntry {
+            what: what.into(),
+            span,
+            names: names(origin),
+        });
+        origin
+    }
+
     pub fn default_topology() -> Config {
         Config {
             file: None,
@@ -924,11 +941,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             .filter(|c| !c.is_whitespace())
             .collect();
         let key = key.trim_start_matches('&').to_string();
-        config.entries.push(ConfigEntry {
-            what: format!("[pools] \"{}\"", expr.get_ref()),
-            span: expr.span(),
-            names: Names::Pool(key.clone()),
-        });
+        let what = format!("[pools] \"{}\"", expr.get_ref());
+        config.record(what, expr.span(), |_| Names::Pool(key.clone()));
         config.pools.push((key, Target { db, role }));
     }
 
@@ -1067,12 +1081,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             ));
         }
         let mut builder = b.get_ref().clone();
-        builder.origin = Some(config.entries.len() as u32);
-        config.entries.push(ConfigEntry {
-            what: "this [[builders]] entry".into(),
-            span: b.span(),
-            names: Names::RoundTrips(config.entries.len() as u32),
-        });
+        builder.origin =
+            Some(config.record("this [[builders]] entry", b.span(), Names::RoundTrips));
         entries.builders.push(builder);
     }
     for c in &raw.calls {
@@ -1104,41 +1114,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             }
         }
         let mut spec = spec.clone();
-        spec.origin = Some(config.entries.len() as u32);
-        config.entries.push(ConfigEntry {
-            what: "this [[calls]] entry".into(),
-            span: c.span(),
-            names: Names::RoundTrips(config.entries.len() as u32),
-        });
+        spec.origin = Some(config.record("this [[calls]] entry", c.span(), Names::RoundTrips));
         entries.calls.push(spec);
     }
     for c in &raw.concurrent {
-        config.entries.push(ConfigEntry {
-            what: "this [[concurrent]] entry".into(),
-            span: c.span(),
-            names: Names::Concurrent {
-                macros: c.get_ref().macros.clone(),
-                functions: c.get_ref().functions.clone(),
-            },
+        let (macros, functions) = (c.get_ref().macros.clone(), c.get_ref().functions.clone());
+        config.record("this [[concurrent]] entry", c.span(), |_| {
+            Names::Concurrent { macros, functions }
         });
         entries.concurrent.push(c.get_ref().clone());
     }
     for q in &raw.no_round_trip {
-        config.entries.push(ConfigEntry {
-            what: "this [[no-round-trip]] entry".into(),
-            span: q.span(),
-            names: Names::Calls {
-                methods: q.get_ref().methods.clone(),
-                functions: q.get_ref().functions.clone(),
-            },
+        let (methods, functions) = (q.get_ref().methods.clone(), q.get_ref().functions.clone());
+        config.record("this [[no-round-trip]] entry", q.span(), |_| Names::Calls {
+            methods,
+            functions,
         });
         entries.no_round_trip.push(q.get_ref().clone());
     }
     for k in &raw.cached {
-        config.entries.push(ConfigEntry {
-            what: "this [[cached]] entry".into(),
-            span: k.span(),
-            names: Names::CacheMethods(k.get_ref().methods.clone()),
+        let methods = k.get_ref().methods.clone();
+        config.record("this [[cached]] entry", k.span(), |_| {
+            Names::CacheMethods(methods)
         });
         entries.cached.push(k.get_ref().clone());
     }
@@ -1152,12 +1149,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             ));
         }
         let mut client = c.get_ref().clone();
-        client.origin = Some(config.entries.len() as u32);
-        config.entries.push(ConfigEntry {
-            what: "this [[clients]] entry".into(),
-            span: c.span(),
-            names: Names::RoundTrips(config.entries.len() as u32),
-        });
+        client.origin = Some(config.record("this [[clients]] entry", c.span(), Names::RoundTrips));
         entries.clients.push(client);
     }
     for a in &raw.route_attributes {
@@ -1176,12 +1168,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
             continue;
         }
         let mut attribute = a.get_ref().clone();
-        attribute.origin = Some(config.entries.len() as u32);
-        config.entries.push(ConfigEntry {
-            what: format!("the [[route-attributes]] entry for `{}`", attribute.path),
-            span: a.span(),
-            names: Names::RouteAttribute(config.entries.len() as u32),
-        });
+        let what = format!("the [[route-attributes]] entry for `{}`", attribute.path);
+        attribute.origin = Some(config.record(what, a.span(), Names::RouteAttribute));
         entries.route_attributes.push(attribute);
     }
     config.catalog = crate::catalog::Catalog::with(entries);
@@ -1223,11 +1211,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 None,
             ));
         } else {
-            config.entries.push(ConfigEntry {
-                what: format!("the [[routes]] entry for `{}`", route.handler),
-                span: r.span(),
-                names: Names::Route(route.handler.clone()),
-            });
+            let what = format!("the [[routes]] entry for `{}`", route.handler);
+            config.record(what, r.span(), |_| Names::Route(route.handler.clone()));
             config.routes.push(ManualRoute {
                 method,
                 ..route.clone()
