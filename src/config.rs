@@ -126,8 +126,11 @@ pub enum Names {
         methods: Vec<String>,
         functions: Vec<String>,
     },
-    /// `[[cached]]`: a lookup through one of these methods.
-    CacheMethods(Vec<String>),
+    /// `[[cached]]`: a lookup through one of these methods, or a probe of one of these receivers.
+    Cache {
+        methods: Vec<String>,
+        receivers: Vec<String>,
+    },
     /// A `[pools]` key: a round trip's executor it maps.
     Pool(String),
     /// A `[budget]` route or glob: a route it applies to.
@@ -1133,9 +1136,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
         entries.no_round_trip.push(q.get_ref().clone());
     }
     for k in &raw.cached {
-        let methods = k.get_ref().methods.clone();
-        config.record("this [[cached]] entry", k.span(), |_| {
-            Names::CacheMethods(methods)
+        let (methods, receivers) = (k.get_ref().methods.clone(), k.get_ref().receivers.clone());
+        if methods.is_empty() && receivers.is_empty() {
+            errors.push(err(
+                Some(k.span()),
+                "a [[cached]] entry needs `methods` (a cache's lookups with a loader) or `receivers` (caches the code asks before it queries)".into(),
+                None,
+            ));
+        }
+        config.record("this [[cached]] entry", k.span(), |_| Names::Cache {
+            methods,
+            receivers,
         });
         entries.cached.push(k.get_ref().clone());
     }

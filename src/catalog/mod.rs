@@ -290,13 +290,18 @@ impl Client {
     }
 }
 
-/// Cache methods whose loader (a closure or future argument) runs only on a miss.
+/// Cache methods whose loader (a closure or future argument) runs only on a miss, and receivers that are
+/// caches the code asks before it queries (`if let Some(v) = translations.get(&k) { return v }`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Cached {
     #[serde(default)]
     pub library: String,
+    #[serde(default)]
     pub methods: Vec<String>,
+    /// Receivers as the code spells them (`translations`, `self.locales`, `LOCALES`).
+    #[serde(default)]
+    pub receivers: Vec<String>,
 }
 
 /// The catalog in use: the user's entries first (they win), then the built-in ones.
@@ -312,6 +317,8 @@ pub struct Catalog {
     /// the analysed code defines a method of that name (the built-in names never drop the project's).
     pub told_quiet_methods: Vec<String>,
     pub cached_methods: Vec<String>,
+    /// Receivers the configuration says are caches (`[[cached]] receivers`).
+    pub cache_receivers: Vec<String>,
     pub clients: Vec<Client>,
     pub route_attributes: Vec<RouteAttribute>,
 }
@@ -348,6 +355,7 @@ impl Catalog {
             }
             for k in e.cached {
                 c.cached_methods.extend(k.methods);
+                c.cache_receivers.extend(k.receivers);
             }
             c.clients.extend(e.clients);
             c.route_attributes.extend(e.route_attributes);

@@ -142,6 +142,8 @@ pub struct FileFacts {
     pub cached_lookups: bool,
     /// The cache methods (`[[cached]]`) called here.
     pub cache_methods: Vec<String>,
+    /// `[[cached]] receivers` the file asks before it queries (for `unused-config`).
+    pub cache_receivers: Vec<String>,
     /// Rust, or another file the run reads: the configuration (where `unused-config` findings point),
     /// the SQL a code generator turns into Rust at build time.
     pub kind: FileKind,

@@ -2708,6 +2708,48 @@ impl<'a, 's> Visitor<'a, 's> {
         !self.fns.is_empty()
     }
 
+    /// A test of what a cache holds: `cache.get(&k)`, `cache.read().await.contains_key(&k)`, as `if let
+    /// Some(v) = ..` or a bool, on a receiver whose name says it is a cache (`self.cache`, `USER_CACHE`)
+    /// or that `[[cached]] receivers` names (`translations`).
+    fn cache_probe(&mut self, cond: &Expr) -> bool {
+        let mut e = match cond {
+            Expr::Let(l) => &*l.expr,
+            other => other,
+        };
+        loop {
+            e = match e {
+                Expr::Await(a) => &a.base,
+                Expr::Try(t) => &t.expr,
+                Expr::Paren(p) => &p.expr,
+                Expr::Reference(r) => &r.expr,
+                Expr::MethodCall(m)
+                    if matches!(m.method.to_string().as_str(), "cloned" | "copied") =>
+                {
+                    &m.receiver
+                }
+                _ => break,
+            };
+        }
+        let Expr::MethodCall(m) = e else { return false };
+        if !matches!(
+            m.method.to_string().as_str(),
+            "get" | "contains_key" | "get_if_present" | "peek"
+        ) {
+            return false;
+        }
+        let (text, _) = driver::executor_text(&m.receiver);
+        let named = self.catalog.cache_receivers.iter().find(|r| {
+            text == **r || text.ends_with(&format!(".{r}")) || text.starts_with(&format!("{r}."))
+        });
+        if let Some(r) = named {
+            if !self.facts.cache_receivers.contains(r) {
+                self.facts.cache_receivers.push(r.clone());
+            }
+            return true;
+        }
+        text.to_lowercase().contains("cache")
+    }
+
     /// Types a local bound again from its earlier binding, after the value is made.
     fn type_rebound(&mut self, rebound: Option<(String, String)>) {
         if let (Some((name, ty)), Some(ctx)) = (rebound, self.ctx()) {
@@ -3711,7 +3753,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let mut arms = drop_bare_guards(vec![then, other]);
         // `if let Some(v) = cache.get(&k) { return v }`: what follows runs on a miss.
         if e.else_branch.is_none()
-            && cache_probe(&e.cond)
+            && self.cache_probe(&e.cond)
             && matches!(arms.first().and_then(|a| a.last()), Some(Step::Exit))
         {
             arms[0].insert(
@@ -4869,34 +4911,6 @@ fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<St
         }
         _ => None,
     })
-}
-
-/// A test of what a cache holds: `cache.get(&k)`, `cache.read().await.contains_key(&k)`, as `if let
-/// Some(v) = ..` or a bool, on a receiver whose name says it is a cache (`self.cache`, `USER_CACHE`).
-fn cache_probe(cond: &Expr) -> bool {
-    let mut e = match cond {
-        Expr::Let(l) => &*l.expr,
-        other => other,
-    };
-    loop {
-        e = match e {
-            Expr::Await(a) => &a.base,
-            Expr::Try(t) => &t.expr,
-            Expr::Paren(p) => &p.expr,
-            Expr::Reference(r) => &r.expr,
-            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "cloned" | "copied") => {
-                &m.receiver
-            }
-            _ => break,
-        };
-    }
-    let Expr::MethodCall(m) = e else { return false };
-    let probes = matches!(
-        m.method.to_string().as_str(),
-        "get" | "contains_key" | "get_if_present" | "peek"
-    );
-    let (text, _) = driver::executor_text(&m.receiver);
-    probes && text.to_lowercase().contains("cache")
 }
 
 /// The trait of a parameter typed `impl Trait` (also behind `&`), where it is a value's trait: not a

@@ -27,6 +27,7 @@ pub struct Uses {
     methods: HashSet<String>,
     paths: Vec<Vec<String>>,
     cache_methods: HashSet<String>,
+    cache_receivers: HashSet<String>,
 }
 
 impl Uses {
@@ -34,6 +35,8 @@ impl Uses {
         let mut uses = Uses::default();
         for f in files {
             uses.cache_methods.extend(f.cache_methods.iter().cloned());
+            uses.cache_receivers
+                .extend(f.cache_receivers.iter().cloned());
             for func in &f.functions {
                 uses.origins
                     .extend(func.attr_routes.iter().filter_map(|a| a.origin));
@@ -104,7 +107,10 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                             .any(|segs| crate::catalog::path_matches(segs, f, false))
                     })
             }
-            Names::CacheMethods(methods) => methods.iter().any(|m| uses.cache_methods.contains(m)),
+            Names::Cache { methods, receivers } => {
+                methods.iter().any(|m| uses.cache_methods.contains(m))
+                    || receivers.iter().any(|r| uses.cache_receivers.contains(r))
+            }
             // A replica's pool no code uses yet is where `read-on-primary` sends reads.
             Names::Pool(key) if replica_pool(config, key) => true,
             Names::Pool(key) => uses
@@ -168,9 +174,9 @@ fn unused(ctx: &Ctx, file: usize, entry: &crate::config::ConfigEntry) -> Diagnos
             format!("{} names no call in the analysed code", entry.what),
             "check the names against the code, or remove it",
         ),
-        Names::CacheMethods(_) => (
+        Names::Cache { .. } => (
             format!("{} names no cache lookup in the analysed code", entry.what),
-            "check the method names against the code (`cache.get_with(key, loader)`), or remove it",
+            "check the names against the code (`cache.get_with(key, loader)`, `if let Some(v) = translations.get(&k) { return .. }`), or remove it",
         ),
         Names::Pool(_) => (
             format!("{} is the executor of no round trip in the analysed code", entry.what),
