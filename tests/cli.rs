@@ -2603,6 +2603,41 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 #[test]
+fn only_tonic_shaped_trait_methods_are_grpc_methods() {
+    // A tonic method takes one `Request<T>`; reqwest-middleware's `handle(&self, req: Request, ..)` and
+    // an ADR handler's `handle(&self, req: &Request)` are not gRPC methods.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("svc.rs"),
+        r#"
+pub struct CatalogService { db: sqlx::PgPool }
+#[tonic::async_trait]
+impl catalog_server::Catalog for CatalogService {
+    async fn count(&self, request: Request<CountRequest>) -> Result<Response<CountReply>, Status> {
+        sqlx::query("SELECT count(*) FROM items").execute(&self.db).await.ok();
+        Ok(Response::new(CountReply::default()))
+    }
+}
+pub struct Logging;
+impl Middleware for Logging {
+    async fn handle(&self, req: Request, extensions: &mut Extensions, next: Next<'_>) -> Result<Response> {
+        next.run(req, extensions).await
+    }
+}
+pub struct Algorithm;
+impl Handler for Algorithm {
+    async fn handle(&self, req: &Request) -> Result<Response> {
+        Ok(Response::default())
+    }
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(priced(&json, "path"), [("/Catalog/count".to_string(), 1)]);
+}
+
+#[test]
 fn a_router_a_helper_returns_into_a_local_is_nested() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

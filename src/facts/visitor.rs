@@ -538,7 +538,20 @@ impl<'a, 's> Visitor<'a, 's> {
         let own_default = self_ty.is_some() && self_ty == trait_name;
         if let (Some(tr), Some(_), false) = (&trait_name, sig.asyncness, own_default) {
             let returns = quote::ToTokens::to_token_stream(&sig.output).to_string();
-            let takes_request = param_types.iter().any(|(t, _)| t == "Request");
+            // One argument, tonic's `Request<T>` (reqwest-middleware's `handle(&self, req: Request,
+            // extensions, next)` is no gRPC method).
+            let typed: Vec<&syn::Type> = sig
+                .inputs
+                .iter()
+                .filter_map(|i| match i {
+                    syn::FnArg::Typed(t) => Some(&*t.ty),
+                    syn::FnArg::Receiver(_) => None,
+                })
+                .collect();
+            let takes_request = matches!(typed.as_slice(), [syn::Type::Path(p)]
+            if p.path.segments.last().is_some_and(|s| {
+                s.ident == "Request" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+            }));
             if has_self
                 && takes_request
                 && (returns.contains("Status") || returns.contains("Result"))
