@@ -2837,6 +2837,25 @@ fn app() -> Router { Router::new().route("/hosts/pick", post(pick_host)) }
 }
 
 #[test]
+fn a_row_lock_outside_a_transaction_is_not_said_to_be_held() {
+    // On the pool, the locking statement commits on its own and its lock ends with it: the later
+    // statements may be merged.
+    let help = sequential_help(
+        r#"
+async fn add_cell(State(pool): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {
+    let _n: i64 = sqlx::query_scalar("SELECT id FROM notebooks WHERE id = $1").bind(id).fetch_one(&pool).await?;
+    let _c: i64 = sqlx::query_scalar("WITH lock AS (SELECT * FROM notebooks WHERE id = $1 FOR UPDATE) INSERT INTO cells (notebook_id) VALUES ($1) RETURNING id")
+        .bind(id).fetch_one(&pool).await?;
+    sqlx::query("UPDATE notebooks SET updated_at = now() WHERE id = $1").bind(id).execute(&pool).await?;
+    Ok(())
+}
+fn app() -> Router { Router::new().route("/notebooks/{id}/cells", post(add_cell)) }
+"#,
+    );
+    assert!(!help.contains("row lock"), "{help}");
+}
+
+#[test]
 fn a_list_extended_with_a_result_does_not_make_the_next_read_depend_on_the_first() {
     // `alerts` holds the first read's answer, but the second read takes only the queue: the two
     // do not use each other's results.

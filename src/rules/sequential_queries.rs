@@ -398,10 +398,16 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
     let prepares = reached.iter().any(|t| t.kind == TripKind::Prepare);
 
     // A row lock taken before later round trips: those are meant to see what earlier holders of the
-    // lock committed, so merging across it would read an older snapshot.
+    // lock committed, so merging across it would read an older snapshot. On the pool, outside a
+    // transaction, the statement commits on its own and its lock ends with it (a connection or
+    // transaction handed in may be inside one).
+    let begun = reached.iter().position(|t| t.kind == TripKind::Begin);
     let locked = reached
         .iter()
-        .position(|t| t.locks_rows())
+        .enumerate()
+        .position(|(at, t)| {
+            t.locks_rows() && (t.in_transaction || t.on_connection || begun.is_some_and(|b| b < at))
+        })
         .is_some_and(|at| at + 1 < reached.len());
 
     let mut parts = Vec::new();
