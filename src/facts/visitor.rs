@@ -190,6 +190,8 @@ struct FnCtx {
     params: Vec<(String, String)>,
     /// The position of each parameter bound by a plain name (`prefetched: Option<&Owner>`).
     param_pos: HashMap<String, usize>,
+    /// Locals that are a parameter converted (`let p = p.into();`), though they shadow it.
+    converted_params: HashSet<String>,
     /// Locals bound to a constant a call may pass on (`let get_user = GetUser::builder()..build();`).
     local_consts: HashMap<String, String>,
     /// Locals holding what one awaited call yielded (`let token = repo.delete_token(&a).await?`), by
@@ -1343,11 +1345,32 @@ impl<'a, 's> Visitor<'a, 's> {
         ];
         let name = single_path_ident(through_views(e, &views))?;
         let ctx = self.fns.last()?;
-        // Not a local that shadows it.
-        if ctx.shadowed.contains_key(&name) {
+        // Not a local that shadows it (unless the local is the parameter converted).
+        if ctx.shadowed.contains_key(&name) && !ctx.converted_params.contains(&name) {
             return None;
         }
         ctx.param_pos.get(&name).copied()
+    }
+
+    /// `param.into()`, `param.clone()`, `Into::into(param)`: the parameter's position.
+    fn converted_param(&self, init: &Expr) -> Option<usize> {
+        match driver::strip_plumbing(init) {
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(m.method.to_string().as_str(), "into" | "clone" | "to_owned") =>
+            {
+                self.param_at(&m.receiver)
+            }
+            Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+                Expr::Path(p)
+                    if driver::path_segments(&p.path).ends_with(&["into".to_string()]) =>
+                {
+                    self.param_at(&c.args[0])
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// A closure passed to an iterator adapter (`iter().map(..)`, `into_iter().for_each(..)`): walked as
@@ -3281,6 +3304,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 let mut rebound = None;
+                // `let perspective = perspective.into();`: still the parameter, converted (a caller's
+                // `None` stays `None`).
+                let converted = self.converted_param(&init.expr);
+                if let (Some(name), Some(p)) = (&name, converted) {
+                    if let Some(ctx) = self.ctx() {
+                        ctx.param_pos.insert(name.clone(), p);
+                        ctx.converted_params.insert(name.clone());
+                    }
+                }
                 if let Some(name) = &name {
                     // A constant the local may hand to a call (`let get_user = GetUser::builder()..`).
                     let tag = const_tag(&init.expr);
