@@ -2282,8 +2282,8 @@ fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
 #[test]
 fn route_paths_named_by_constants_are_served_at_their_values() {
     // A route table built by `const fn new()` on nested structs in another module, renamed on import; a
-    // plain `const`; a slice of a constant; a scope from a constant's field; a path the code computes
-    // by a method stays as written.
+    // plain `const`; a slice of a constant; a scope from a constant's field; a table a `LazyLock` builds;
+    // a path the code computes by a method stays as written.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("src/api")).unwrap();
     let files = [
@@ -2306,6 +2306,8 @@ async fn home() -> String { String::new() }
 async fn error() -> String { String::new() }
 #[my_codegen::get(path = "V1_ROUTES.auth.computed()")]
 async fn computed() -> String { String::new() }
+#[my_codegen::get(path = "crate::pages::PAGES.about")]
+async fn about() -> String { String::new() }
 const ERROR_ROUTE: &str = concat!("/error/", "{id}");
 pub fn services(cfg: &mut web::ServiceConfig) {
     cfg.service(login);
@@ -2313,6 +2315,7 @@ pub fn services(cfg: &mut web::ServiceConfig) {
     cfg.service(home);
     cfg.service(error);
     cfg.service(computed);
+    cfg.service(about);
 }
 "#,
         ),
@@ -2343,6 +2346,8 @@ impl Routes {
     const fn new() -> Routes { Routes { auth: Auth { login: "/login" } } }
 }
 pub struct Auth { pub login: &'static str }
+pub static PAGES: std::sync::LazyLock<Pages> = std::sync::LazyLock::new(|| Pages { about: "/about" });
+pub struct Pages { pub about: &'static str }
 "#,
         ),
     ];
@@ -2356,6 +2361,7 @@ pub struct Auth { pub login: &'static str }
         routes,
         [
             ("/V1_ROUTES.auth.computed()".to_string(), 0),
+            ("/about".to_string(), 0),
             ("/api/v1".to_string(), 0),
             ("/api/v1/signin".to_string(), 1),
             ("/error/{id}".to_string(), 0),

@@ -188,6 +188,10 @@ impl<'f> Consts<'f> {
                 }
                 Some(Value::Struct(fields))
             }
+            // `LazyLock::new(|| Routes { .. })`: what the closure makes.
+            Expr::Call(c) if lazily_built(c).is_some() => {
+                self.eval(lazily_built(c)?, env, module, depth + 1)
+            }
             // `Routes::new()`: a `const fn` of the analysed code.
             Expr::Call(c) if c.args.is_empty() => {
                 let Expr::Path(p) = &*c.func else { return None };
@@ -328,6 +332,20 @@ fn pick<'e>(
     }
 }
 
+/// `LazyLock::new(|| Routes { .. })`, `Lazy::new(..)`: the closure's body, the value a static holds.
+pub fn lazily_built(c: &syn::ExprCall) -> Option<&Expr> {
+    let Expr::Path(p) = &*c.func else { return None };
+    let segs = super::driver::path_segments(&p.path);
+    let lazy = matches!(
+        segs.as_slice(),
+        [.., ty, new] if new == "new" && matches!(ty.as_str(), "LazyLock" | "Lazy" | "LazyCell")
+    );
+    match c.args.first() {
+        Some(Expr::Closure(closure)) if lazy && c.args.len() == 1 => Some(&closure.body),
+        _ => None,
+    }
+}
+
 /// A route path that still holds code hopcheck could not evaluate (`/{..}/ROUTES.pow.verify()`,
 /// `/crate::ROUTES.x`): where the route is served is not known. Path parameters (`{id}`, `{id:\d+}`,
 /// `<id>`, `:id`) are not code.
@@ -405,6 +423,11 @@ mod tests {
                 (&["pages"], "ROUTES", "\"/pages\""),
                 (&["docs"], "DOCS", "Docs { home: \"/docs/\" }"),
                 (&["errors"], "ERROR_ROUTE", "concat!(\"/error/\", \"{id}\")"),
+                (
+                    &["pages"],
+                    "PAGES",
+                    "LazyLock::new(|| Pages { home: \"/home\" })",
+                ),
             ],
             &[
                 (
@@ -430,6 +453,7 @@ mod tests {
         );
         assert_eq!(consts.path("/{V1.scope}/x").as_deref(), Some("/api/x"));
         assert_eq!(consts.path("ERROR_ROUTE").as_deref(), Some("/error/{id}"));
+        assert_eq!(consts.path("crate::PAGES.home").as_deref(), Some("/home"));
         assert_eq!(
             consts.path("&DOCS.home[0..DOCS.home.len() - 1]").as_deref(),
             Some("/docs")

@@ -2801,7 +2801,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 lit: syn::Lit::Str(s),
                 ..
             }) => s.value().starts_with('/'),
-            Expr::Call(c) => c.args.is_empty(),
+            Expr::Call(c) => c.args.is_empty() || super::consts::lazily_built(c).is_some(),
             Expr::Macro(m) => driver::last_segment(&m.mac.path) == "concat",
             Expr::Struct(_) | Expr::Path(_) | Expr::Field(_) | Expr::Reference(_) => true,
             _ => false,
