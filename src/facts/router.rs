@@ -745,7 +745,7 @@ fn is_str(e: &Expr) -> bool {
     )
 }
 
-/// A part of a path: a literal as it is, a name or a field as written, in braces (`{routes.login}`).
+/// A part of a path: a literal as it is, a name, a field or a call as written, in braces (`{routes.login}`).
 fn written_part(e: &Expr) -> Option<String> {
     let mut e = e;
     while let Expr::Reference(r) = e {
@@ -756,7 +756,8 @@ fn written_part(e: &Expr) -> Option<String> {
             lit: syn::Lit::Str(s),
             ..
         }) => Some(s.value()),
-        Expr::Path(_) | Expr::Field(_) => {
+        // A name, a field, or a call hopcheck does not run (`cfg_path("/info")`, `routes.login()`).
+        Expr::Path(_) | Expr::Field(_) | Expr::Call(_) | Expr::MethodCall(_) | Expr::Index(_) => {
             let text: String = quote::ToTokens::to_token_stream(e)
                 .to_string()
                 .chars()
