@@ -20,6 +20,9 @@ use crate::facts::{Callee, FileFacts, FnFacts, Step, TypeRef};
 /// A trait's implementations a call was priced over: their types' names, and their functions.
 pub type Assumed = (BTreeSet<String>, BTreeSet<usize>);
 
+/// The implementing types of a trait as met in calls: (type, crate folder) and the functions.
+type Met = (BTreeSet<(String, String)>, BTreeSet<usize>);
+
 /// A function in the model: which file, which function of that file.
 #[derive(Debug, Clone, Copy)]
 pub struct FnRef {
@@ -100,7 +103,7 @@ pub struct Index {
     pub(crate) implementations: BTreeMap<String, String>,
     /// Traits whose costliest implementation was taken, not knowing which one is deployed, with the
     /// implementing types seen.
-    pub(crate) assumed: std::cell::RefCell<BTreeMap<String, Assumed>>,
+    pub(crate) assumed: std::cell::RefCell<BTreeMap<String, Met>>,
     /// The implementations the last resolved call may reach, when it goes through a trait object or a
     /// generic that several types implement and `[implementations]` does not pick one.
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
@@ -1313,10 +1316,9 @@ impl Index {
                 return costliest(&of_chosen, func);
             }
         }
-        let types: BTreeSet<String> = pairs.iter().map(shown).collect();
         let mut assumed = self.assumed.borrow_mut();
         let entry = assumed.entry(tr.to_string()).or_default();
-        entry.0.extend(types);
+        entry.0.extend(pairs);
         entry.1.extend(impls.iter().copied());
         // Each implementation is a way the call may go: the price takes the costliest of them.
         *self.alternatives.borrow_mut() = impls.to_vec();
@@ -1324,8 +1326,28 @@ impl Index {
     }
 
     /// The traits whose costliest implementation was taken, with their implementing types.
+    /// A type is named alone unless two crates name theirs alike (`db/db-sqlx-postgres/Database`),
+    /// judged over every call through the trait, so that one type is named one way.
     pub fn assumed_implementations(&self) -> BTreeMap<String, Assumed> {
-        self.assumed.borrow().clone()
+        self.assumed
+            .borrow()
+            .iter()
+            .map(|(tr, (pairs, fns))| {
+                let unique_names =
+                    pairs.iter().map(|(t, _)| t).collect::<BTreeSet<_>>().len() == pairs.len();
+                let types = pairs
+                    .iter()
+                    .map(|(ty, krate)| {
+                        if unique_names || krate.is_empty() {
+                            ty.clone()
+                        } else {
+                            format!("{krate}/{ty}")
+                        }
+                    })
+                    .collect();
+                (tr.clone(), (types, fns.clone()))
+            })
+            .collect()
     }
 
     /// For a receiver of unknown type: the one method of the analysed code that fits, if only one does.

@@ -2180,6 +2180,67 @@ fn the_deployed_implementation_of_a_trait_is_named_or_the_costliest_is_said() {
         .contains("calls through `Database`"));
 }
 
+/// Two crates that name their implementing types alike: every type is named by its crate, the same
+/// way in the note however the calls reach them.
+#[test]
+fn implementations_named_alike_in_two_crates_are_each_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |name: &str, text: &str| {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"api\", \"sync\", \"token\"]\n",
+    );
+    write(
+        "api/Cargo.toml",
+        "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    write("sync/Cargo.toml", "[package]\nname = \"sync\"\n");
+    write("token/Cargo.toml", "[package]\nname = \"token\"\n");
+    write(
+        "api/src/main.rs",
+        r#"use axum::{routing::get, Router, extract::State};
+async fn info(State(db): State<std::sync::Arc<dyn sync::Db>>) -> String {
+    db.count().await;
+    String::new()
+}
+async fn token(State(db): State<std::sync::Arc<dyn token::Db>>) -> String {
+    db.user().await;
+    String::new()
+}
+fn app() -> Router<()> {
+    Router::new().route("/info", get(info)).route("/token", get(token))
+}
+"#,
+    );
+    for (krate, other) in [("sync", "PgDb"), ("token", "MyDb")] {
+        let method = if krate == "sync" { "count" } else { "user" };
+        write(
+            &format!("{krate}/src/lib.rs"),
+            &format!(
+                r#"pub trait Db {{ async fn {method}(&self); }}
+pub struct MockDb;
+impl Db for MockDb {{ async fn {method}(&self) {{}} }}
+pub struct {other} {{ pool: sqlx::PgPool }}
+impl Db for {other} {{
+    async fn {method}(&self) {{ sqlx::query("SELECT 1").execute(&self.pool).await.unwrap(); }}
+}}
+"#
+            ),
+        );
+    }
+    let (_, json) = check_json(root, &[]);
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("calls through `Db` are priced at the costliest of its 4 implementations (sync/MockDb, sync/PgDb, token/MockDb, token/MyDb)"),
+        "{notes}"
+    );
+}
+
 /// A trait object whose methods its supertraits declare (`Arc<dyn FullStore>`, `trait FullStore:
 /// AliasStore`) is named, and chosen, by the trait the code names.
 #[test]
@@ -2242,6 +2303,53 @@ fn a_route_path_the_code_computes_is_kept_as_written_and_never_becomes_the_root(
             "\"GET\" \"/{home_path}\" \"home\"",
             "\"POST\" \"/{routes.login}\" \"login\""
         ]
+    );
+}
+
+#[test]
+fn a_route_path_a_function_computes_is_kept_as_written_and_said() {
+    // `web::resource(&cfg_path("/info"))`: hopcheck does not run `cfg_path`, so the route is not served
+    // at "/" (what the scope would be without its path): its path stays as written and is said.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"use actix_web::{web, App, HttpServer};
+pub fn cfg_path(path: &str) -> String {
+    format!("/1.5/{{uid}}{}", path.replace("{c}", "{c:[a-z]+}"))
+}
+async fn info(db: web::Data<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(db.get_ref()).await.unwrap();
+    String::new()
+}
+async fn health() -> &'static str { "ok" }
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| {
+        App::new()
+            .service(web::resource(&cfg_path("/info")).route(web::get().to(info)))
+            .service(web::resource("/health").route(web::get().to(health)))
+    })
+    .bind(("0.0.0.0", 8000))?
+    .run()
+    .await
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes = priced(&json, "path");
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("/health".to_string(), 0),
+            ("/{cfg_path(\"/info\")}".to_string(), 1),
+        ]
+    );
+    assert_eq!(
+        json["coverage"]["paths_as_written"],
+        serde_json::json!(["GET /{cfg_path(\"/info\")} (info)"])
     );
 }
 
