@@ -844,11 +844,7 @@ fn aide_routes_and_nested_api_services() {
 #[test]
 fn path_dependencies_in_the_repository_are_followed_and_none_outside_it() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let p = dir.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| put(dir.path(), rel, text);
     std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
     write(
         "repo/app/Cargo.toml",
@@ -1987,11 +1983,7 @@ fn app() -> Router {
 #[test]
 fn an_extractor_is_the_one_of_the_handlers_own_crate_when_two_crates_name_one_alike() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let p = dir.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| put(dir.path(), rel, text);
     write(
         "Cargo.toml",
         "[workspace]\nmembers = [\"admin\", \"web\"]\n[workspace.dependencies]\nsqlx = \"0.8\"\n",
@@ -2101,6 +2093,13 @@ fn prices_copy() -> tempfile::TempDir {
     dir
 }
 
+/// Writes `text` to `rel` under `root`, making its folders.
+fn put(root: &std::path::Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
 /// The worst-path round trips of the route at `path`.
 fn round_trips_of(json: &serde_json::Value, path: &str) -> Option<u64> {
     json["routes"]
@@ -2186,11 +2185,7 @@ fn the_deployed_implementation_of_a_trait_is_named_or_the_costliest_is_said() {
 fn implementations_named_alike_in_two_crates_are_each_said_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |name: &str, text: &str| {
-        let path = root.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| put(root, rel, text);
     write(
         "Cargo.toml",
         "[workspace]\nmembers = [\"api\", \"sync\", \"token\"]\n",
