@@ -609,7 +609,7 @@ impl Index {
         segs: &[String],
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
-        let [tr, method] = segs else { return None };
+        let [.., tr, method] = segs else { return None };
         let ty = match ty {
             "Self" => from.self_ty.as_deref()?,
             other => other,
@@ -1407,7 +1407,7 @@ impl Index {
         // `Notify::send(&target, ..)` with several implementations and no type to choose by.
         if let (Callee::Path(segs), true) = (&call.callee, call.awaited) {
             return match &segs[..] {
-                [tr, method] if self.traits.contains(tr) => {
+                [.., tr, method] if self.traits.contains(tr) => {
                     let mut impls = self.impls_of(tr, method, &func);
                     impls.retain(|&id| func(id).self_ty.is_some() && !func(id).is_test);
                     impls.len() > 1
