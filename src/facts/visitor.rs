@@ -4229,7 +4229,25 @@ fn variant_name(path: &syn::Path) -> Option<String> {
     let variant = path.segments.len() >= 2 || name == "None";
     // `Method::GET`, `crate::POOL`: constants and statics, whose value the name does not say.
     let constant = name.len() > 1 && !name.chars().any(|c| c.is_ascii_lowercase());
-    (variant && !constant && name.starts_with(|c: char| c.is_ascii_uppercase())).then_some(name)
+    (variant && !constant && name.starts_with(|c: char| c.is_ascii_uppercase()))
+        .then(|| variant_tag(path))
+}
+
+/// A variant as guards name it: its name (`DeleteType::Soft` → `Soft`), but a project's enum's variant
+/// named like one of `Option`'s or `Result`'s keeps its enum (`UpdateType::None`), so that it is not
+/// taken for a caller's `None`.
+fn variant_tag(path: &syn::Path) -> String {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segs.as_slice() {
+        [.., ty, name]
+            if matches!(name.as_str(), "None" | "Some" | "Ok" | "Err")
+                && !matches!(ty.as_str(), "Option" | "Result") =>
+        {
+            format!("{ty}::{name}")
+        }
+        [.., name] => name.clone(),
+        [] => String::new(),
+    }
 }
 
 /// An arm that holds only a parameter's guard holds nothing. (A guard on a call's result is kept: the
@@ -4444,9 +4462,9 @@ fn const_tag(arg: &Expr) -> Option<String> {
 /// `true`, a variant (`Kind::Soft { .. }` → `Soft`); `_` or a plain name match anything (none).
 fn pattern_tag(pat: &syn::Pat) -> Option<String> {
     match pat {
-        syn::Pat::TupleStruct(t) => Some(driver::last_segment(&t.path)),
-        syn::Pat::Struct(s) => Some(driver::last_segment(&s.path)),
-        syn::Pat::Path(p) => Some(driver::last_segment(&p.path)),
+        syn::Pat::TupleStruct(t) => Some(variant_tag(&t.path)),
+        syn::Pat::Struct(s) => Some(variant_tag(&s.path)),
+        syn::Pat::Path(p) => Some(variant_tag(&p.path)),
         syn::Pat::Ident(i) if i.ident == "None" => Some("None".into()),
         syn::Pat::Lit(l) => match &l.lit {
             syn::Lit::Bool(b) => Some(b.value.to_string()),
@@ -5075,7 +5093,7 @@ fn enum_variant(e: &Expr) -> Option<String> {
     let Expr::Path(p) = e else { return None };
     let last = p.path.segments.last()?.ident.to_string();
     (p.path.segments.len() >= 2 && last.starts_with(|c: char| c.is_ascii_uppercase()))
-        .then_some(last)
+        .then(|| variant_tag(&p.path))
 }
 
 /// The name a parameter pattern binds: `db`, `State(state)`, `Extension(ctx)`.
