@@ -4926,7 +4926,9 @@ fn core_type(ty: &syn::Type) -> Option<String> {
             // `State<S>` where the file means its own `State`; `axum::extract::State<..>` is axum's.
             let own = tp.path.segments.len() == 1
                 && OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
-            if TYPE_WRAPPERS.contains(&name.as_str()) && !own {
+            // `AppResult<Crate>`, `ApiResult<T>`: the service's alias of `Result` with its error type.
+            let result_alias = name.ends_with("Result") && name != "Result";
+            if (TYPE_WRAPPERS.contains(&name.as_str()) || result_alias) && !own {
                 if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
                     let inner = args.args.iter().find_map(|a| match a {
                         syn::GenericArgument::Type(t) => Some(t),
