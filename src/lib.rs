@@ -62,6 +62,9 @@ pub struct Analysis {
     pub config: Config,
     pub diagnostics: Vec<Diagnostic>,
     pub routes: Vec<RouteReport>,
+    /// Clients of databases and remote stores the code depends on that hopcheck does not price
+    /// (`google-cloud-rust-raw (Google Cloud Spanner)`): their calls count no round trip.
+    pub unpriced_clients: Vec<String>,
     /// Set by `--compare-to`.
     pub comparison: Option<gate::Comparison>,
     /// Set by `--baseline`.
@@ -143,6 +146,9 @@ pub struct Coverage {
     /// Routes whose path holds code hopcheck could not evaluate (`POST /{..}/ROUTES.pow.verify()`):
     /// checked, but where they are served is not known, so budgets by path do not reach them.
     pub paths_as_written: Vec<String>,
+    /// Clients of databases and remote stores the code depends on that hopcheck does not price: routes
+    /// that use them are priced low.
+    pub unpriced_clients: Vec<String>,
 }
 
 impl Coverage {
@@ -193,6 +199,13 @@ impl Coverage {
                 self.paths_as_written.len(),
                 if self.paths_as_written.len() == 1 { "route path is" } else { "route paths are" },
                 first.join(", "),
+            ));
+        }
+        if !self.unpriced_clients.is_empty() {
+            out.push(format!(
+                "the code uses {} hopcheck does not price: {}; their calls count no round trip, so the routes that use them are priced low: [[calls]] or [[builders]] entries in hopcheck.toml teach them",
+                if self.unpriced_clients.len() == 1 { "a database client" } else { "database clients" },
+                self.unpriced_clients.join(", "),
             ));
         }
         if self.routes_with_unresolved > 0 {
@@ -301,7 +314,8 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
         );
     }
     progress.stage("modelling the request paths", 0);
-    let analysis = analyze_files(root, files, config);
+    let mut analysis = analyze_files(root, files, config);
+    analysis.unpriced_clients = scopes.unpriced_clients();
     lap("rules");
     analysis
 }
@@ -406,6 +420,7 @@ pub fn analyze_shared(
         config,
         diagnostics,
         routes,
+        unpriced_clients: Vec::new(),
         comparison: None,
         baseline: None,
         fail_on: gate::FailOn::default(),
@@ -1224,6 +1239,7 @@ impl Analysis {
                     })
                 })
                 .collect(),
+            unpriced_clients: self.unpriced_clients.clone(),
         }
     }
 

@@ -282,7 +282,10 @@ impl Workspace {
             .take()
             .filter(|(_, made_from)| *made_from == definitions)
             .map(|(index, _)| index);
-        let (analysis, index) = crate::analyze_shared(&self.root, files, config, earlier);
+        let (mut analysis, index) = crate::analyze_shared(&self.root, files, config, earlier);
+        if let Some(scopes) = &self.scopes {
+            analysis.unpriced_clients = scopes.unpriced_clients();
+        }
         self.index = Some((index, definitions));
         analysis
     }

@@ -30,6 +30,8 @@ pub struct Scopes {
     whole: Arc<Catalog>,
     /// The name each crate folder's code is imported by, once per folder.
     names: Mutex<HashMap<PathBuf, Option<String>>>,
+    /// The libraries the crates of the analysed code depend on, all together.
+    seen: Mutex<BTreeSet<String>>,
 }
 
 /// Manifests by path, each read and parsed once (`None`: unreadable).
@@ -63,6 +65,7 @@ impl Scopes {
             manifests: Mutex::new(Manifests::default()),
             whole: Arc::new(catalog.clone()),
             names: Mutex::new(HashMap::new()),
+            seen: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -86,6 +89,15 @@ impl Scopes {
         });
         self.names.lock().ok()?.insert(folder, name.clone());
         name
+    }
+
+    /// The clients of databases and remote stores the crates read so far depend on that the catalog
+    /// does not price (see [`Catalog::unpriced_in`]).
+    pub fn unpriced_clients(&self) -> Vec<String> {
+        match self.seen.lock() {
+            Ok(seen) => self.catalog.unpriced_in(&seen),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The catalog for the code of `file` (a path on disk).
@@ -123,6 +135,9 @@ impl Scopes {
             Ok(mut m) => dependencies(&krate, self.fence.as_deref(), &mut m),
             Err(_) => None,
         };
+        if let (Some(deps), Ok(mut seen)) = (&deps, self.seen.lock()) {
+            seen.extend(deps.iter().cloned());
+        }
         let scoped = match deps {
             Some(deps) => Arc::new(self.catalog.in_scope(&deps)),
             None => self.whole.clone(),

@@ -219,3 +219,37 @@ fn every_format_counts_the_same_routes_over_budget() {
         "the report's header"
     );
 }
+
+#[test]
+fn a_database_client_hopcheck_does_not_price_is_said_in_every_format() {
+    let dir = project("");
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        manifest.replace("[dependencies]\n", "[dependencies]\nscylla = \"1\"\n"),
+    )
+    .unwrap();
+    let says = |text: &str| {
+        text.contains("database client hopcheck does not price: scylla (Cassandra / ScyllaDB)")
+    };
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["unpriced_clients"],
+        serde_json::json!(["scylla (Cassandra / ScyllaDB)"])
+    );
+    assert!(says(&json["notes"].to_string()), "{}", json["notes"]);
+    for format in ["human", "markdown", "sarif", "github"] {
+        let (_, out) = run(dir.path(), format, &[]);
+        assert!(says(&out), "{format}: {out}");
+    }
+    // Taught by the project's own entry, it is priced: nothing to say.
+    let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        format!("{config}\n[[calls]]\ncrates = [\"scylla\"]\nmethods = [\"query_unpaged\"]\nexecutor = \"receiver\"\n"),
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(json["coverage"]["unpriced_clients"], serde_json::json!([]));
+    assert!(!says(&json["notes"].to_string()), "{}", json["notes"]);
+}

@@ -12,6 +12,21 @@ use serde::Deserialize;
 use crate::domain::{Access, TripKind};
 
 const BUILTIN: &str = include_str!("builtin.toml");
+const UNPRICED: &str = include_str!("unpriced.toml");
+
+/// A client of a database or remote store that the catalog does not price (`unpriced.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unpriced {
+    what: String,
+    crates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnpricedFile {
+    unpriced: Vec<Unpriced>,
+}
 
 /// A chain that starts a query without sending it (`sqlx::query(..)`, `Post::find()`), sent by one of
 /// `send` (`.fetch_one(&pool)`, `.all(db)`): the round trip is the awaited send.
@@ -408,6 +423,27 @@ impl Catalog {
         }
     }
 
+    /// The clients among `dependencies` (crate names, `-` for `_`) of a database or remote store that no
+    /// entry prices: `google-cloud-rust-raw (Google Cloud Spanner)`. Their calls count no round trip.
+    pub fn unpriced_in(&self, dependencies: &std::collections::BTreeSet<String>) -> Vec<String> {
+        let known: std::collections::HashSet<&str> = (self.builders.iter().flat_map(|b| &b.crates))
+            .chain(self.calls.iter().flat_map(|c| &c.crates))
+            .chain(self.clients.iter().flat_map(|c| &c.crates))
+            .map(String::as_str)
+            .collect();
+        // The file is part of the binary and checked by a test; an error here is a build bug.
+        let file: UnpricedFile = toml::from_str(UNPRICED).unwrap_or_default();
+        file.unpriced
+            .iter()
+            .flat_map(|u| {
+                u.crates
+                    .iter()
+                    .filter(|c| dependencies.contains(*c) && !known.contains(c.as_str()))
+                    .map(move |c| format!("{c} ({})", u.what))
+            })
+            .collect()
+    }
+
     pub fn is_quiet_method(&self, name: &str) -> bool {
         self.quiet_methods.iter().any(|m| m == name)
     }
@@ -458,6 +494,20 @@ mod tests {
         let c = Catalog::builtin();
         assert!(c.concurrent_macros.iter().any(|m| m == "try_join"));
         assert!(c.is_quiet_method("send"));
+    }
+
+    #[test]
+    fn the_unpriced_clients_parse_and_none_is_priced() {
+        let file: UnpricedFile = toml::from_str(UNPRICED).expect("unpriced.toml is valid");
+        assert!(file.unpriced.len() >= 10);
+        let all: std::collections::BTreeSet<String> = file
+            .unpriced
+            .iter()
+            .flat_map(|u| u.crates.clone())
+            .collect();
+        // Manifest names are compared with `-` for `_`.
+        assert!(all.iter().all(|c| !c.contains('_')), "{all:?}");
+        assert_eq!(Catalog::builtin().unpriced_in(&all).len(), all.len());
     }
 
     #[test]
