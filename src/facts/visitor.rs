@@ -1216,6 +1216,12 @@ impl<'a, 's> Visitor<'a, 's> {
                 if matches!(a, Expr::Call(_) | Expr::Struct(_)) {
                     return self.value_local(a).into_iter().collect();
                 }
+                // What a method returns (`map(svc.load(id).await?)`), as a value made in the call.
+                if let Expr::MethodCall(_) = a {
+                    if let Some(local) = self.value_local(a) {
+                        return vec![local];
+                    }
+                }
                 let mut path = field_path(a);
                 if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
                     *first = ctx.current_name(std::mem::take(first));
