@@ -1154,8 +1154,13 @@ impl Index {
             .copied()
             .filter(|&id| {
                 let f = func(id);
-                f.has_self && id != caller && f.arity.is_none_or(|a| a == args)
+                f.has_self && f.arity.is_none_or(|a| a == args)
             })
+            .collect();
+        let others: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&id| id != caller)
             .collect();
         // A value of the caller's type (`input: T`) that no caller bound here: which implementation
         // runs depends on the value, so none is guessed.
@@ -1165,14 +1170,20 @@ impl Index {
         match self.receiver_type(from, caller, receiver, func) {
             // A type of the analysed code: its own methods, then those of the traits it implements
             // (for a trait object, every implementation), then those of what it derefs to.
+            // A method may call itself on another value of its own type (a repost's post, a comment's
+            // parent): recursion, which the price cuts after one level. Through a trait, or on a
+            // receiver of another type, the caller is not meant (a wrapper delegates to what it wraps).
             Some(ty) if self.known_types.contains(&ty) => {
-                self.method_on(ty, name, &candidates, func, 0)
+                let own_type =
+                    from.self_ty.as_deref() == Some(ty.as_str()) && !self.traits.contains(&ty);
+                let candidates = if own_type { &candidates } else { &others };
+                self.method_on(ty, name, candidates, func, 0)
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
             // An unknown receiver: only where one method of the analysed code fits is it clearly meant;
             // among several, none is guessed (`Call::unresolved`).
-            None => self.one_candidate(name, &candidates),
+            None => self.one_candidate(name, &others),
         }
     }
 
