@@ -976,6 +976,13 @@ impl<'a, 's> Visitor<'a, 's> {
                     {
                         return self.future(&call.args[0]);
                     }
+                    // `OptionFuture::from(embed.map(|e| e.fetch(url))).await` awaits the future an
+                    // option holds, when it holds one.
+                    if segs.ends_with(&["OptionFuture".to_string(), "from".to_string()])
+                        && call.args.len() == 1
+                    {
+                        return self.optional_future(&call.args[0]);
+                    }
                     // `tokio::time::timeout(d, fut).await` awaits `fut`.
                     if driver::last_segment(&p.path) == "timeout" && call.args.len() == 2 {
                         self.visit_expr(&call.args[0]);
@@ -1600,7 +1607,8 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut made = None;
         while let Expr::MethodCall(m) = source {
             match m.method.to_string().as_str() {
-                "map_err" | "err_into" | "boxed" | "fuse" | "instrument" | "in_current_span" => {}
+                "map_err" | "err_into" | "boxed" | "fuse" | "instrument" | "in_current_span"
+                | "as_ref" | "as_deref" | "as_mut" | "cloned" | "copied" => {}
                 // `.map_ok(|(id,)| Profile { id })`: what its closure makes.
                 "map" | "map_ok" => {
                     if let Some(Expr::Closure(c)) = m.args.first() {
@@ -2280,6 +2288,30 @@ impl<'a, 's> Visitor<'a, 's> {
             },
             Expr::Path(_) => self.awaited(expr, None),
             other => self.visit_expr(other),
+        }
+    }
+
+    /// An option of a future, awaited where it holds one: `opt.map(|x| x.fetch())`,
+    /// `url.and_then(|u| embed.map(|e| e.fetch(u)))`. Each closure's parameter is what the option holds.
+    fn optional_future(&mut self, e: &Expr) {
+        if let Expr::MethodCall(m) = e {
+            if let (true, [Expr::Closure(c)]) = (
+                matches!(m.method.to_string().as_str(), "map" | "and_then"),
+                &m.args.iter().collect::<Vec<_>>()[..],
+            ) {
+                self.visit_expr(&m.receiver);
+                self.type_closure_input(c, &m.receiver);
+                let held = self.frame(|v| v.optional_future(&c.body));
+                if let Some(ctx) = self.ctx() {
+                    ctx.push(Step::Branch(vec![held, Vec::new()]));
+                }
+                return;
+            }
+        }
+        match e {
+            Expr::Paren(p) => self.optional_future(&p.expr),
+            Expr::Group(g) => self.optional_future(&g.expr),
+            other => self.future(other),
         }
     }
 
