@@ -1389,44 +1389,15 @@ impl<'a, 's> Visitor<'a, 's> {
     /// A closure passed to an iterator adapter (`iter().map(..)`, `into_iter().for_each(..)`): walked as
     /// a loop body when it makes round trips. Returns true when it handled the call.
     fn iterator_closure(&mut self, m: &syn::ExprMethodCall) -> bool {
-        let adapter = matches!(
-            m.method.to_string().as_str(),
-            "map"
-                | "for_each"
-                | "filter_map"
-                | "flat_map"
-                | "filter"
-                | "find"
-                | "find_map"
-                | "any"
-                | "all"
-                | "fold"
-                | "try_for_each"
-                | "try_fold"
-                | "map_while"
-                | "take_while"
-                | "skip_while"
-                | "inspect"
-                | "partition"
-        );
-        let Some(Expr::Closure(closure)) = m.args.iter().find(|a| matches!(a, Expr::Closure(_)))
-        else {
+        let Some(closure) = iterator_closure_of(m) else {
             return false;
         };
-        if !adapter || returns_future(closure) {
-            return false;
-        }
-        // Only over an iterator (`Option::map` runs at most once).
-        let (root, calls) = driver::chain(&m.receiver);
-        let over_items = calls
-            .iter()
-            .any(|c| driver::makes_iterator(&c.method.to_string()));
-        if !over_items {
-            return false;
-        }
+        let root = driver::chain(&m.receiver).0;
         self.visit_expr(&m.receiver);
-        if let Some(item) = closure.inputs.first() {
-            self.type_element(item, root);
+        // `fold(init, |acc, item| ..)`: the item is the second input.
+        let folds = matches!(m.method.to_string().as_str(), "fold" | "try_fold");
+        if let Some(item) = closure.inputs.iter().nth(usize::from(folds)) {
+            self.type_element(item, &m.receiver);
         }
         let body = self.frame(|v| v.visit_expr(&closure.body));
         let count = known_count(root);
@@ -1898,22 +1869,30 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some(item) = single_ident(pat) else {
             return;
         };
-        let mut iterable = driver::strip_plumbing(iterable);
-        while let Expr::Reference(r) = iterable {
-            iterable = driver::strip_plumbing(&r.expr);
-        }
-        let (mut root, calls) = driver::chain(iterable);
-        while let Expr::Reference(r) = root {
-            root = &r.expr;
-        }
-        let plain = calls.iter().all(|c| {
-            matches!(
-                c.method.to_string().as_str(),
-                "iter" | "into_iter" | "iter_mut"
-            )
-        });
-        if !plain {
-            return;
+        // The collection under the calls that iterate it and keep its items as they are:
+        // `self.authors(conn)?.into_iter().filter(..)` iterates what `authors` returns.
+        let mut root = driver::strip_plumbing(iterable);
+        loop {
+            match root {
+                Expr::Reference(r) => root = driver::strip_plumbing(&r.expr),
+                Expr::MethodCall(m)
+                    if matches!(
+                        m.method.to_string().as_str(),
+                        "iter"
+                            | "into_iter"
+                            | "iter_mut"
+                            | "cloned"
+                            | "copied"
+                            | "rev"
+                            | "filter"
+                            | "skip"
+                            | "take"
+                    ) =>
+                {
+                    root = driver::strip_plumbing(&m.receiver)
+                }
+                _ => break,
+            }
         }
         // `for m in Member::list(conn)?`: the items of what the call returns.
         if matches!(
@@ -2503,7 +2482,10 @@ impl<'a, 's> Visitor<'a, 's> {
             return false;
         }
         if let Expr::MethodCall(m) = inner {
-            if driver::unawaited_stream(m, self.catalog).is_some() {
+            // A stream, or an iterator's adapter whose closure runs here, once per item.
+            if driver::unawaited_stream(m, self.catalog).is_some()
+                || iterator_closure_of(m).is_some()
+            {
                 return false;
             }
         }
@@ -4089,6 +4071,43 @@ fn is_graphql_execution(m: &syn::ExprMethodCall) -> bool {
 }
 
 /// `async |x| …`, `|x| async { … }`, `|x| { let y = …; async move { … } }`.
+/// The synchronous closure an iterator adapter runs once per item (`iter().map(|x| load(conn, x))`,
+/// `into_iter().for_each(..)`, `iter().fold(0, |n, x| ..)`), if `m` is one.
+fn iterator_closure_of(m: &syn::ExprMethodCall) -> Option<&syn::ExprClosure> {
+    let adapter = matches!(
+        m.method.to_string().as_str(),
+        "map"
+            | "for_each"
+            | "filter_map"
+            | "flat_map"
+            | "filter"
+            | "find"
+            | "find_map"
+            | "any"
+            | "all"
+            | "fold"
+            | "try_for_each"
+            | "try_fold"
+            | "map_while"
+            | "take_while"
+            | "skip_while"
+            | "inspect"
+            | "partition"
+    );
+    let Some(Expr::Closure(closure)) = m.args.iter().find(|a| matches!(a, Expr::Closure(_))) else {
+        return None;
+    };
+    if !adapter || returns_future(closure) {
+        return None;
+    }
+    // Only over an iterator (`Option::map` runs at most once).
+    let calls = driver::chain(&m.receiver).1;
+    let over_items = calls
+        .iter()
+        .any(|c| driver::makes_iterator(&c.method.to_string()));
+    over_items.then_some(closure)
+}
+
 fn returns_future(closure: &syn::ExprClosure) -> bool {
     if closure.asyncness.is_some() {
         return true;
