@@ -861,6 +861,14 @@ impl Index {
         } else {
             match from.params.iter().find(|(n, _)| n == first) {
                 Some((_, ty)) => ty.clone(),
+                // A unit struct's value (`server_wrap(&pool, &ApiKeyAuth)`) is of its type.
+                None if receiver.len() == 1
+                    && self.known_types.contains(first)
+                    && !self.traits.contains(first)
+                    && !self.statics.contains_key(first) =>
+                {
+                    first.clone()
+                }
                 None => self.statics.get(first)?.clone(),
             }
         };
@@ -1034,7 +1042,10 @@ impl Index {
             &files[r.file].functions[r.index]
         };
         let callee = func(target);
-        if callee.type_params.is_empty() {
+        // A parameter typed by a trait (`auth: &dyn Authenticate`, `impl Authenticate`) is bound like a
+        // type parameter: which implementation runs is the one the caller hands over.
+        let by_trait = |ty: &String| self.traits.contains(ty);
+        if callee.type_params.is_empty() && !callee.param_types.iter().any(|(t, _)| by_trait(t)) {
             return Vec::new();
         }
         let from = func(caller);
@@ -1053,14 +1064,16 @@ impl Index {
             .iter()
             .zip(call.arg_paths.iter().skip(skip))
         {
-            if !callee.type_params.contains(ty)
+            let of_trait = by_trait(ty);
+            if !(callee.type_params.contains(ty) || of_trait)
                 || out.iter().any(|(p, _)| p == ty)
                 || path.is_empty()
             {
                 continue;
             }
             if let Some(arg) = self.receiver_type(from, caller, path, &func) {
-                if known(&arg) {
+                let implements = || self.traits_of.get(&arg).is_some_and(|t| t.contains(ty));
+                if known(&arg) && (!of_trait || implements()) {
                     out.push((ty.clone(), arg));
                 }
             }
@@ -1177,7 +1190,7 @@ impl Index {
                 let own_type =
                     from.self_ty.as_deref() == Some(ty.as_str()) && !self.traits.contains(&ty);
                 let candidates = if own_type { &candidates } else { &others };
-                self.method_on(ty, name, candidates, func, 0)
+                self.method_on(caller, ty, name, candidates, func, 0)
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
@@ -1191,6 +1204,7 @@ impl Index {
     /// written receiver).
     fn method_on<'f>(
         &self,
+        caller: usize,
         ty: String,
         name: &str,
         candidates: &[usize],
@@ -1232,8 +1246,37 @@ impl Index {
         if typed.is_empty() && depth < MAX_ALIAS_DEPTH {
             if let Some(target) = self.derefs.get(&ty).filter(|t| **t != ty) {
                 if self.known_types.contains(target) {
-                    return self.method_on(target.clone(), name, candidates, func, depth + 1);
+                    return self.method_on(
+                        caller,
+                        target.clone(),
+                        name,
+                        candidates,
+                        func,
+                        depth + 1,
+                    );
                 }
+            }
+        }
+        // Two types of one name (`callers::Page`, `pages::Page`): the one the caller's module, else its
+        // crate, defines; `#[cfg]` alternatives of one type stay a choice of the costliest.
+        if own.len() > 1 {
+            let module = &func(caller).module;
+            let krate = self.crate_of.get(caller);
+            let near = |same: &dyn Fn(usize) -> bool| -> Option<usize> {
+                match own
+                    .iter()
+                    .copied()
+                    .filter(|&id| same(id))
+                    .collect::<Vec<_>>()[..]
+                {
+                    [one] => Some(one),
+                    _ => None,
+                }
+            };
+            let hit = near(&|id| func(id).module == *module)
+                .or_else(|| krate.and_then(|k| near(&|id| self.crate_of.get(id) == Some(k))));
+            if hit.is_some() {
+                return hit;
             }
         }
         costliest(if own.is_empty() { &typed } else { &own }, func)
