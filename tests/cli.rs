@@ -2117,13 +2117,15 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     let page = |json: &serde_json::Value| round_trips_of(json, "/sites/{site}");
     let (_, hits) = check_json(dir.path(), &[]);
     assert_eq!(page(&hits), Some(1));
-    // moka's loader, and the project's own cache-aside lookups (`caches::greeting`, and
-    // `caches::locale_name` on a map `[[cached]] receivers` names).
+    // moka's loader, and the project's own cache-aside lookups (`caches::greeting`,
+    // `caches::locale_name` on a map `[[cached]] receivers` names, and `caches::member_role`'s `match`
+    // on its client of a shared cache).
     assert!(hits["notes"]
         .to_string()
-        .contains("4 cached lookups are priced as hits"));
+        .contains("5 cached lookups are priced as hits"));
     assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
     assert_eq!(round_trips_of(&hits, "/locales/{locale}"), Some(1));
+    assert_eq!(round_trips_of(&hits, "/orgs/{org}/members/{user}"), Some(1));
     let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
     let config = config.replace("[assume]\n", "[assume]\ncache = \"miss\"\n");
     std::fs::write(dir.path().join("hopcheck.toml"), config).unwrap();
@@ -2134,9 +2136,13 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
         Some(3)
     );
     assert_eq!(round_trips_of(&misses, "/locales/{locale}"), Some(2));
+    assert_eq!(
+        round_trips_of(&misses, "/orgs/{org}/members/{user}"),
+        Some(2)
+    );
     assert!(misses["notes"]
         .to_string()
-        .contains("4 cached lookups are priced as misses"));
+        .contains("5 cached lookups are priced as misses"));
     std::fs::write(
         dir.path().join("hopcheck.toml"),
         "[assume]\ncache = \"sometimes\"\n",

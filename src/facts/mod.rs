@@ -628,6 +628,9 @@ pub fn cache_aside(seq: &mut Vec<Step>) -> bool {
     let Some(Step::Branch(alts)) = seq.last_mut() else {
         return nested;
     };
+    // The hit's arm stays even where it may fall through (`Some(v) => match parse(v) { Ok(r) => return
+    // r, Err(_) => {} }`); the arms that only fall through lead to the miss.
+    let kept: Vec<bool> = alts.iter().map(|a| probe(a) || ends_in_exit(a)).collect();
     for alt in alts.iter_mut().filter(|a| probe(a)) {
         alt.remove(0);
     }
@@ -637,7 +640,8 @@ pub fn cache_aside(seq: &mut Vec<Step>) -> bool {
             pattern: "miss".into(),
         }];
         miss.append(&mut rest);
-        alts.retain(|a| ends_in_exit(a));
+        let mut keep = kept.into_iter();
+        alts.retain(|_| keep.next().unwrap_or(false));
         alts.push(miss);
     } else {
         seq.append(&mut rest);

@@ -2787,10 +2787,13 @@ impl<'a, 's> Visitor<'a, 's> {
             };
         }
         let Expr::MethodCall(m) = e else { return false };
-        if !matches!(
-            m.method.to_string().as_str(),
+        let name = m.method.to_string();
+        // A cache's own lookups (`get`, `peek`), and a project's wrapper's (`memcache.get_session(..)`).
+        let lookup = matches!(
+            name.as_str(),
             "get" | "contains_key" | "get_if_present" | "peek"
-        ) {
+        ) || (name.starts_with("get_") && !name.contains("_or_"));
+        if !lookup {
             return false;
         }
         let (text, _) = driver::executor_text(&m.receiver);
@@ -3880,7 +3883,24 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 arms.push(steps);
             }
         });
-        let arms = drop_bare_guards(arms);
+        let mut arms = drop_bare_guards(arms);
+        // `match cache.get_member(&k) { Some(v) => return Ok(v), None => {} }`: what follows runs on a
+        // miss.
+        let hit = e
+            .arms
+            .iter()
+            .position(|a| a.guard.is_none() && pattern_tag(&a.pat).as_deref() == Some("Some"));
+        if let Some(i) = hit.filter(|&i| arms.len() == e.arms.len() && super::may_exit(&arms[i])) {
+            if self.cache_probe(&e.expr) {
+                arms[i].insert(
+                    0,
+                    Step::Guard {
+                        on: super::Guarded::Cache,
+                        pattern: super::CACHE_PROBE.into(),
+                    },
+                );
+            }
+        }
         if arms.iter().any(|a| !a.is_empty()) {
             if let Some(ctx) = self.ctx() {
                 ctx.push(Step::Branch(arms));
