@@ -2308,6 +2308,41 @@ fn a_route_path_the_code_computes_is_kept_as_written_and_never_becomes_the_root(
 }
 
 #[test]
+fn a_query_builder_held_in_a_local_keeps_the_sql_text_a_local_gave_it() {
+    // `let sql = r"select .."; let query = sql_query(sql).bind(..); query.load(conn)`: a read, not a
+    // statement of unknown text (which is taken for a write).
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"rdeps\"\n[dependencies]\ndiesel = \"2\"\naxum = \"0.8\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r###"use diesel::prelude::*;
+async fn rdeps(State(pool): State<Pool>) -> String {
+    let mut conn = pool.get().unwrap();
+    let sql_stmt = r#"
+        select name from packages where origin = $1"#;
+    let query = sql_query(sql_stmt).bind::<Text, _>("core");
+    let found = query.load::<Dependent>(&mut conn).unwrap();
+    String::new()
+}
+fn app() -> axum::Router { axum::Router::new().route("/rdeps", axum::routing::get(rdeps)) }
+"###,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let kinds: Vec<&str> = json["routes"][0]["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read"], "{}", json["routes"]);
+}
+
+#[test]
 fn a_route_path_a_function_computes_is_kept_as_written_and_said() {
     // `web::resource(&cfg_path("/info"))`: hopcheck does not run `cfg_path`, so the route is not served
     // at "/" (what the scope would be without its path): its path stays as written and is said.

@@ -2695,7 +2695,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     let sends = calls
                         .iter()
                         .any(|c| builder.send.iter().any(|s| c.method == s));
-                    (!sends).then(|| Local::Query(sql, self.builder_index(builder)))
+                    (!sends).then(|| Local::Query(self.sql_held(sql), self.builder_index(builder)))
                 } else if matches!(inner, Expr::Field(_) | Expr::Reference(_))
                     || matches!(inner, Expr::MethodCall(m) if m.args.is_empty()
                         && SAME_VALUE.contains(&m.method.to_string().as_str()))
@@ -2711,7 +2711,10 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
             }
             Expr::Call(_) | Expr::Macro(_) => match driver::query_root(inner, self.catalog) {
-                Some((builder, sql, _)) => Some(Local::Query(sql, self.builder_index(builder))),
+                Some((builder, sql, _)) => Some(Local::Query(
+                    self.sql_held(sql),
+                    self.builder_index(builder),
+                )),
                 None => sql_text_local(inner),
             },
             Expr::Lit(_) => sql_text_local(inner),
@@ -2807,6 +2810,18 @@ impl<'a, 's> Visitor<'a, 's> {
             return true;
         }
         text.to_lowercase().contains("cache")
+    }
+
+    /// A builder's SQL named by a local that holds its text (`let sql = r"select ..";
+    /// let query = sql_query(sql).bind(..);`): the text, so that the builder sent later still has it.
+    fn sql_held(&self, sql: SqlRef) -> SqlRef {
+        let SqlRef::Local(name) = &sql else {
+            return sql;
+        };
+        match self.fns.last().and_then(|c| c.locals.get(name)) {
+            Some(Local::Query(held @ (SqlRef::Text(_) | SqlRef::Const(_)), _)) => held.clone(),
+            _ => sql,
+        }
     }
 
     /// Types a local bound again from its earlier binding, after the value is made.
