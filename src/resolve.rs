@@ -48,6 +48,9 @@ type PathKey = (usize, Vec<String>, Option<String>, Vec<String>);
 /// How deep re-exports and aliases are followed.
 const MAX_ALIAS_DEPTH: usize = 8;
 
+/// How many locals deep a receiver's type is read through other locals' types (`let b = a.parent()`).
+const MAX_TYPING_DEPTH: usize = 32;
+
 /// Name lookups over all functions, modules, `use` declarations and types.
 pub struct Index {
     by_name: FxHashMap<String, Vec<usize>>,
@@ -104,6 +107,9 @@ pub struct Index {
     /// Traits whose costliest implementation was taken, not knowing which one is deployed, with the
     /// implementing types seen.
     pub(crate) assumed: std::cell::RefCell<BTreeMap<String, Met>>,
+    /// How deep [`Index::receiver_type`] is in reading types through other locals' types: locals typed
+    /// by each other's methods (`let a = b.next(); let b = a.parent();` in a loop) end there.
+    typing_depth: std::cell::Cell<usize>,
     /// The implementations the last resolved call may reach, when it goes through a trait object or a
     /// generic that several types implement and `[implementations]` does not pick one.
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
@@ -148,6 +154,7 @@ impl Index {
             quiet_functions: catalog.quiet_functions.clone(),
             implementations: BTreeMap::new(),
             assumed: std::cell::RefCell::new(BTreeMap::new()),
+            typing_depth: std::cell::Cell::new(0),
             alternatives: std::cell::RefCell::new(Vec::new()),
         };
         for (id, r) in fns.iter().enumerate() {
@@ -855,6 +862,23 @@ impl Index {
         receiver: &[String],
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<String> {
+        let depth = self.typing_depth.get();
+        if depth >= MAX_TYPING_DEPTH {
+            return None;
+        }
+        self.typing_depth.set(depth + 1);
+        let ty = self.receiver_type_within(from, caller, receiver, func);
+        self.typing_depth.set(depth);
+        ty
+    }
+
+    fn receiver_type_within<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        receiver: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<String> {
         let first = receiver.first()?;
         let written = if first == "self" {
             from.self_ty.clone()?
@@ -909,8 +933,9 @@ impl Index {
             // A getter's result (`state.store()`): what the method it resolves to returns.
             TypeRef::MethodReturns { base, method, args } => {
                 let base = owned(&base);
-                // Not a local typed by its own method (`let x = x.next()`).
-                if base.first() == Some(first) && receiver.len() == 1 {
+                // Not a local typed by its own method (`let x = x.next()`, `for email in
+                // email.recipients.iter()`): the earlier value's type is not kept.
+                if base.first() == Some(first) {
                     return None;
                 }
                 let id = self.resolve_method(from, caller, method, &base, args, func)?;

@@ -182,3 +182,40 @@ fn a_huge_file_is_reported_unparsed_and_the_rest_analysed() {
         .to_string();
     assert!(message.contains("9 MiB, over the 8 MiB limit"), "{message}");
 }
+
+#[test]
+fn a_local_typed_by_its_own_field_does_not_overflow_the_stack() {
+    // `for contact in contact.addresses.iter() { let contact = contact.trim(); .. }`: each name is read
+    // from the one before it.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/main.rs",
+        b"pub enum Channel { Mail(Contact), Hook(String) }\n\
+          pub struct Contact { pub addresses: Vec<String> }\n\
+          pub struct Notice { pub channel: Channel, pub org: String }\n\
+          pub struct Page;\n\
+          impl Page { pub fn iter(&self) -> Vec<String> { vec![] } pub fn is_empty(&self) -> bool { true } }\n\
+          async fn member(db: &PgPool, org: &str, address: &str) -> bool {\n\
+              sqlx::query(\"SELECT 1\").execute(db).await.is_ok()\n\
+          }\n\
+          async fn save(State(db): State<PgPool>, Json(mut notice): Json<Notice>) {\n\
+              match &mut notice.channel {\n\
+                  Channel::Mail(contact) => {\n\
+                      if contact.addresses.is_empty() { return; }\n\
+                      let mut lower = vec![];\n\
+                      for contact in contact.addresses.iter() {\n\
+                          let contact = contact.trim().to_lowercase();\n\
+                          if !member(&db, &notice.org, &contact).await { return; }\n\
+                          lower.push(contact);\n\
+                      }\n\
+                      contact.addresses = lower;\n\
+                  }\n\
+                  Channel::Hook(_) => {}\n\
+              }\n\
+          }\n",
+    );
+    let (status, json) = check_json(dir.path(), &[]);
+    assert!(status == 0 || status == 1, "{json}");
+    assert_eq!(json["routes"].as_array().unwrap().len(), 1, "{json}");
+}
