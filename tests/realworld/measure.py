@@ -22,7 +22,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LABELS = os.path.join(HERE, "labels")
-BUILD = {"vaultwarden": '[build]\ncfg = ["postgresql"]\nfeatures = ["postgresql"]\n'}
+BUILD = {
+    "vaultwarden": '[build]\ncfg = ["postgresql"]\nfeatures = ["postgresql"]\n',
+    # The label counts Mozilla's deploy: storage on Spanner, the tokenserver on MySQL.
+    "syncstorage": '[implementations]\n"Db" = "SpannerDb"\n',
+}
 
 
 def labels(service):
