@@ -942,6 +942,24 @@ impl Index {
                 made_by = Some(id);
                 func(id).returns.clone()?
             }
+            // A closure's parameter (`async |db| ..` handed to `transaction_http`): what the callee's
+            // `Fn` bound on that argument says the closure takes.
+            TypeRef::ClosureInput { callee, arg, input } => {
+                let id = match *callee {
+                    TypeRef::Returned(path) => {
+                        self.resolve_path(from, caller, &owned(&path), func)?
+                    }
+                    TypeRef::MethodReturns { base, method, args } => {
+                        self.resolve_method(from, caller, method, &owned(&base), args, func)?
+                    }
+                    _ => return None,
+                };
+                let callee = func(id);
+                let (param, _) = callee.param_types.get(arg)?;
+                let key = format!("{param}({input})");
+                let (_, ty) = callee.generics.iter().find(|(g, _)| *g == key)?;
+                return Some(self.concrete(from, ty.clone()));
+            }
             TypeRef::Element(..) => return None,
         };
         if let Some(index) = element {

@@ -50,6 +50,12 @@ pub const METHOD_RETURNS: &str = "->";
 /// A tuple a call is handed (`mapper.map((&account, post))`) is held in a local typed `TUPLE_OF` + the
 /// locals holding its elements, joined by `,`: its type is the tuple of theirs.
 pub const TUPLE_OF: &str = "(:";
+/// A parameter of a closure handed to a call (`pool.transaction_http(&req, async |db| ..)`) is typed
+/// `CLOSURE_INPUT` + the argument's and the parameter's positions, each followed by `CLOSURE_INPUT`, then
+/// the call written as a local made by it is (`RETURNED_BY` or `METHOD_RETURNS`): its type is what the
+/// callee's `Fn` bound on that argument says the closure takes (`A: AsyncFnOnce(&mut dyn Db)`), which the
+/// callee's generics hold under `A(0)`.
+pub const CLOSURE_INPUT: &str = "|";
 
 /// A local's or parameter's type as the facts write it (see the constants above), read back: what
 /// resolution follows to the type itself.
@@ -71,10 +77,23 @@ pub enum TypeRef<'a> {
     Tuple(Vec<&'a str>),
     /// An element of a tuple type, by position.
     Element(Box<TypeRef<'a>>, usize),
+    /// The `input`th parameter of a closure handed as the `arg`th argument to the call `callee`.
+    ClosureInput {
+        callee: Box<TypeRef<'a>>,
+        arg: usize,
+        input: usize,
+    },
 }
 
 impl<'a> TypeRef<'a> {
     pub fn parse(written: &'a str) -> Option<TypeRef<'a>> {
+        if let Some(rest) = written.strip_prefix(CLOSURE_INPUT) {
+            let mut parts = rest.splitn(3, CLOSURE_INPUT);
+            let arg = parts.next()?.parse().ok()?;
+            let input = parts.next()?.parse().ok()?;
+            let callee = Box::new(TypeRef::parse(parts.next()?)?);
+            return Some(TypeRef::ClosureInput { callee, arg, input });
+        }
         if let Some(names) = written.strip_prefix(TUPLE_OF) {
             return Some(TypeRef::Tuple(names.split(',').collect()));
         }

@@ -465,6 +465,10 @@ impl<'a, 's> Visitor<'a, 's> {
                         generics.push((ty.clone(), bound));
                         impl_params.push(ty.clone());
                     }
+                    // `action: impl AsyncFnOnce(&Ledger) -> R`: what a closure handed for it takes.
+                    if let syn::Type::ImplTrait(it) = peel_refs(&pt.ty) {
+                        generics.extend(closure_inputs(&ty, &it.bounds));
+                    }
                     let mut names = Vec::new();
                     pat_idents(&pt.pat, &mut names);
                     bound.push((param_types.len(), names));
@@ -1002,6 +1006,33 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::MethodCall(m) => m.args.iter().collect(),
             _ => Vec::new(),
         };
+        // The parameters of a closure the call is handed take what the callee's bound says.
+        let called = match base {
+            Expr::Call(c) => match &*c.func {
+                Expr::Path(p) => Some(format!(
+                    "{}{}",
+                    super::RETURNED_BY,
+                    driver::path_segments(&p.path).join("::")
+                )),
+                _ => None,
+            },
+            Expr::MethodCall(m) => self.method_returns(m),
+            _ => None,
+        };
+        for (k, a) in args.iter().enumerate() {
+            let (Expr::Closure(c), Some(called)) = (a, &called) else {
+                continue;
+            };
+            for (i, input) in c.inputs.iter().enumerate() {
+                if let (syn::Pat::Ident(p), Some(ctx)) = (input, self.ctx()) {
+                    let sep = super::CLOSURE_INPUT;
+                    ctx.type_local(
+                        p.ident.to_string(),
+                        format!("{sep}{k}{sep}{i}{sep}{called}"),
+                    );
+                }
+            }
+        }
         let closures: Vec<&syn::ExprClosure> = args
             .into_iter()
             .filter_map(|a| match a {
@@ -5136,6 +5167,10 @@ fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(
         .type_params()
         .filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?)))
         .collect();
+    // `A: AsyncFnOnce(&mut dyn Db)`: what a closure handed for `A` takes, as `A(0)` → `Db`.
+    for p in generics.type_params() {
+        out.extend(closure_inputs(&p.ident.to_string(), &p.bounds));
+    }
     // Only a type parameter is typed by its bound: `where Database: FromRef<S>` says something of the
     // analysed code's own `Database`, which stays itself.
     let params: Vec<String> = generics
@@ -5150,6 +5185,7 @@ fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(
                     (core_type(&pt.bounded_ty), first_trait(&pt.bounds))
                 {
                     if params.contains(&name) {
+                        out.extend(closure_inputs(&name, &pt.bounds));
                         out.push((name, bound));
                     }
                 }
@@ -5157,6 +5193,36 @@ fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(
         }
     }
     out
+}
+
+/// The types a closure bound by `Fn*(..)` / `AsyncFn*(..)` takes, keyed `name(i)` (see
+/// `facts::CLOSURE_INPUT`).
+fn closure_inputs(
+    name: &str,
+    bounds: &Punctuated<syn::TypeParamBound, Token![+]>,
+) -> Vec<(String, String)> {
+    bounds
+        .iter()
+        .filter_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => t.path.segments.last(),
+            _ => None,
+        })
+        .filter(|seg| {
+            let s = seg.ident.to_string();
+            s.starts_with("Fn") || s.starts_with("AsyncFn")
+        })
+        .filter_map(|seg| match &seg.arguments {
+            syn::PathArguments::Parenthesized(args) => Some(args),
+            _ => None,
+        })
+        .flat_map(|args| {
+            args.inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| Some((format!("{name}({i})"), core_type(t)?)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// `AuthExtractor(user_data): MastodonAuthExtractor`: the value a project's newtype holds, typed as
