@@ -2118,11 +2118,12 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     let (_, hits) = check_json(dir.path(), &[]);
     assert_eq!(page(&hits), Some(1));
     // moka's loader, and the project's own cache-aside lookups (`caches::greeting`,
-    // `caches::locale_name` on a map `[[cached]] receivers` names, and `caches::member_role`'s `match`
-    // on its client of a shared cache).
+    // `caches::locale_name` on a map `[[cached]] receivers` names, `caches::member_role`'s `match`
+    // on its client of a shared cache, and `caches::org_key`'s let chain).
     assert!(hits["notes"]
         .to_string()
-        .contains("5 cached lookups are priced as hits"));
+        .contains("6 cached lookups are priced as hits"));
+    assert_eq!(round_trips_of(&hits, "/orgs/{org}/secret"), Some(1));
     assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
     assert_eq!(round_trips_of(&hits, "/locales/{locale}"), Some(1));
     assert_eq!(round_trips_of(&hits, "/orgs/{org}/members/{user}"), Some(1));
@@ -2140,9 +2141,10 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
         round_trips_of(&misses, "/orgs/{org}/members/{user}"),
         Some(2)
     );
+    assert_eq!(round_trips_of(&misses, "/orgs/{org}/secret"), Some(2));
     assert!(misses["notes"]
         .to_string()
-        .contains("5 cached lookups are priced as misses"));
+        .contains("6 cached lookups are priced as misses"));
     std::fs::write(
         dir.path().join("hopcheck.toml"),
         "[assume]\ncache = \"sometimes\"\n",

@@ -2802,6 +2802,13 @@ impl<'a, 's> Visitor<'a, 's> {
     /// Some(v) = ..` or a bool, on a receiver whose name says it is a cache (`self.cache`, `USER_CACHE`)
     /// or that `[[cached]] receivers` names (`translations`).
     fn cache_probe(&mut self, cond: &Expr) -> bool {
+        // `if let Some(v) = CACHE.get(k) && v.1.elapsed() < TTL { return .. }`: a let chain whose
+        // first test is the lookup.
+        if let Expr::Binary(b) = cond {
+            if matches!(b.op, syn::BinOp::And(_)) {
+                return self.cache_probe(&b.left);
+            }
+        }
         let mut e = match cond {
             Expr::Let(l) => &*l.expr,
             other => other,
