@@ -3031,6 +3031,61 @@ fn app() -> Router { Router::new().route("/alerts", get(alerts)) }
 }
 
 #[test]
+fn methods_of_one_object_on_the_connection_it_holds_are_not_advised_to_run_at_once() {
+    // `self.batch_exists(..)` and `self.quota(..)` each query on `&mut self.conn`: one connection, which
+    // they borrow in turn; methods of an object that reads on its pool may run at once.
+    let held = sequential_help(
+        r#"
+pub struct Store { conn: PgConnection }
+impl Store {
+    async fn batch_exists(&mut self, id: i64) -> sqlx::Result<bool> {
+        sqlx::query_scalar("SELECT true FROM batches WHERE id = $1").bind(id).fetch_one(&mut self.conn).await
+    }
+    async fn quota(&mut self, user: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT used FROM quotas WHERE user_id = $1").bind(user).fetch_one(&mut self.conn).await
+    }
+    async fn append(&mut self, id: i64, user: i64) -> sqlx::Result<()> {
+        let exists = self.batch_exists(id).await?;
+        let used = self.quota(user).await?;
+        Ok(())
+    }
+}
+async fn post_batch(State(store): State<Store>, Path(id): Path<i64>) -> sqlx::Result<()> {
+    let mut store = store;
+    store.append(id, 1).await
+}
+fn app() -> Router { Router::new().route("/batches/{id}", post(post_batch)) }
+"#,
+    );
+    assert!(help_says_one_connection(&held), "{held}");
+    let pooled = sequential_help(
+        r#"
+pub struct Repo { pool: PgPool }
+impl Repo {
+    async fn user(&self, id: i64) -> sqlx::Result<String> {
+        sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(id).fetch_one(&self.pool).await
+    }
+    async fn orders(&self, id: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM orders WHERE user_id = $1").bind(id).fetch_one(&self.pool).await
+    }
+}
+async fn profile(State(repo): State<Repo>, Path(id): Path<i64>) -> sqlx::Result<String> {
+    let name = repo.user(id).await?;
+    let n = repo.orders(id).await?;
+    Ok(format!("{name} {n}"))
+}
+fn app() -> Router { Router::new().route("/users/{id}", get(profile)) }
+"#,
+    );
+    assert!(pooled.contains("try_join!"), "{pooled}");
+}
+
+fn help_says_one_connection(help: &str) -> bool {
+    help.contains("they run on one connection or transaction, so they cannot run at once")
+        && !help.contains("try_join!")
+}
+
+#[test]
 fn statements_each_on_a_connection_taken_for_them_may_run_at_once() {
     // Each read takes its own connection from the pool where it is written (`&mut get_conn().await?`):
     // nothing is shared, so `try_join!` is the fix; one connection held in a local is shared.

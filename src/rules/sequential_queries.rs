@@ -342,6 +342,39 @@ fn extractor(step: &Step) -> Option<&str> {
     }
 }
 
+/// Methods called on one object (`self.get_batch(..)`, `self.check_quota(..)`) that each send their
+/// statements on a connection it holds (`&mut self.conn`): they share that connection and borrow it
+/// mutably, so they cannot run at once.
+fn on_one_object(ctx: &Ctx, items: &[&Item]) -> bool {
+    let receiver = |item: &Item| match item.step {
+        Step::Call(crate::facts::Call {
+            callee: crate::facts::Callee::Method { receiver, .. },
+            ..
+        }) if !receiver.is_empty() => Some(receiver.clone()),
+        _ => None,
+    };
+    let Some(first) = items.first().and_then(|i| receiver(i)) else {
+        return false;
+    };
+    items.iter().all(|i| {
+        let statements: Vec<&Trip> = super::trips_under(ctx, std::slice::from_ref(i.step))
+            .into_iter()
+            .filter(|t| matches!(t.kind, TripKind::Query | TripKind::Prepare))
+            .collect();
+        // `&mut self.conn`, a field: not a connection each method takes from a pool itself.
+        let held = |t: &Trip| {
+            t.executor
+                .as_deref()
+                .is_some_and(|e| e.starts_with("self.") && !e.contains('('))
+        };
+        receiver(i).as_ref() == Some(&first)
+            && !statements.is_empty()
+            && statements
+                .iter()
+                .all(|t| held(t) && (t.on_connection || t.in_transaction))
+    })
+}
+
 fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String {
     // An extractor runs before the body: it cannot join the body's calls, so it is advised on apart.
     let extractors: Vec<&str> = items.iter().filter_map(|i| extractor(i.step)).collect();
@@ -392,7 +425,8 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
         shared
     }) || items
         .iter()
-        .all(|i| matches!(i.step, Step::Call(c) if c.on_connection));
+        .all(|i| matches!(i.step, Step::Call(c) if c.on_connection))
+        || on_one_object(ctx, &items);
     let transaction = reached.iter().any(|t| t.kind == TripKind::Begin);
     let services = reached.iter().any(|t| t.service);
     let prepares = reached.iter().any(|t| t.kind == TripKind::Prepare);
