@@ -1523,6 +1523,16 @@ impl<'a, 's> Visitor<'a, 's> {
     /// Types a name a pattern binds from a value whose type the code spells: `if let Some(c) =
     /// Cipher::find(..).await`, `let Ok(u) = User::load(..) else { .. }`, a `match` arm `Some(c) => ..`.
     fn type_pattern(&mut self, pat: &syn::Pat, from: &Expr) {
+        // `Query::Arg(inner, _)`, `Self::Leaf { value, .. }`: each name what the variant holds there.
+        if let Some((owner, variant, names)) = self.variant_bindings(pat) {
+            for (at, name) in names {
+                let ty = format!("{owner}{}{variant}:{at}", super::FIELD);
+                if let Some(ctx) = self.ctx() {
+                    ctx.type_local(name, ty);
+                }
+            }
+            return;
+        }
         let inner = match pat {
             syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
                 let wrapper = driver::last_segment(&ts.path);
@@ -1554,6 +1564,45 @@ impl<'a, 's> Visitor<'a, 's> {
         if let Some(ctx) = self.ctx() {
             ctx.type_local(name, ty);
         }
+    }
+
+    /// The names an enum variant's pattern binds, with where each sits in the variant (position or
+    /// field name), and the enum and variant: `Query::Arg(inner, _)` → (`Query`, `Arg`, [(`0`,
+    /// `inner`)]). Not `Some`/`Ok`/`Err`, nor a bare variant whose enum the pattern does not name.
+    fn variant_bindings(&self, pat: &syn::Pat) -> Option<VariantBindings> {
+        let (path, names): (&syn::Path, Vec<(String, String)>) = match pat {
+            syn::Pat::TupleStruct(ts) => (
+                &ts.path,
+                ts.elems
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| Some((i.to_string(), single_ident(p)?)))
+                    .collect(),
+            ),
+            syn::Pat::Struct(ps) => (
+                &ps.path,
+                ps.fields
+                    .iter()
+                    .filter_map(|f| match &f.member {
+                        syn::Member::Named(n) => Some((n.to_string(), single_ident(&f.pat)?)),
+                        syn::Member::Unnamed(_) => None,
+                    })
+                    .collect(),
+            ),
+            _ => return None,
+        };
+        let segs = driver::path_segments(path);
+        let [.., owner, variant] = segs.as_slice() else {
+            return None;
+        };
+        if matches!(variant.as_str(), "Some" | "Ok" | "Err") || names.is_empty() {
+            return None;
+        }
+        let owner = match owner.as_str() {
+            "Self" => self.impl_ctx.as_ref()?.0.clone(),
+            other => other.to_string(),
+        };
+        Some((owner, variant.clone(), names))
     }
 
     /// The type of a value as the code spells it: a call (what the function returns, or the type a
@@ -3082,8 +3131,24 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        // What a variant holds, by variant and position (`Arg:0`) or name (`Arg:inner`), for the names
+        // a pattern binds (`Query::Arg(inner, _)`).
+        let fields = e
+            .variants
+            .iter()
+            .flat_map(|v| {
+                v.fields.iter().enumerate().filter_map(move |(i, f)| {
+                    let at = f
+                        .ident
+                        .as_ref()
+                        .map_or_else(|| i.to_string(), |n| n.to_string());
+                    Some((format!("{}:{at}", v.ident), core_type(&f.ty)?))
+                })
+            })
+            .collect();
         self.facts.types.push(TypeFacts {
             name: e.ident.to_string(),
+            fields,
             ..TypeFacts::default()
         });
     }
@@ -4144,6 +4209,10 @@ fn is_graphql_execution(m: &syn::ExprMethodCall) -> bool {
 }
 
 /// `async |x| …`, `|x| async { … }`, `|x| { let y = …; async move { … } }`.
+/// An enum, one of its variants, and the names a pattern of it binds, each with its place in the
+/// variant (position or field name).
+type VariantBindings = (String, String, Vec<(String, String)>);
+
 /// The synchronous closure an iterator adapter runs once per item (`iter().map(|x| load(conn, x))`,
 /// `into_iter().for_each(..)`, `iter().fold(0, |n, x| ..)`), if `m` is one.
 fn iterator_closure_of(m: &syn::ExprMethodCall) -> Option<&syn::ExprClosure> {
