@@ -1651,6 +1651,15 @@ impl<'a, 's> Visitor<'a, 's> {
     /// Types a closure's one parameter as the value `source` yields, through adapters that keep it
     /// (`.map_err(..)`, `.boxed()`).
     fn type_closure_input(&mut self, closure: &syn::ExprClosure, source: &Expr) {
+        // `|u: User| ..`: the type it is written with.
+        if let Some(syn::Pat::Type(pt)) = closure.inputs.first() {
+            if let (Some(name), Some(ty)) = (single_ident(&pt.pat), core_type(&pt.ty)) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.type_local(name, ty);
+                }
+            }
+            return;
+        }
         let Some(syn::Pat::Ident(param)) = closure.inputs.first() else {
             return;
         };
@@ -1659,7 +1668,7 @@ impl<'a, 's> Visitor<'a, 's> {
         while let Expr::MethodCall(m) = source {
             match m.method.to_string().as_str() {
                 "map_err" | "err_into" | "boxed" | "fuse" | "instrument" | "in_current_span"
-                | "as_ref" | "as_deref" | "as_mut" | "cloned" | "copied" => {}
+                | "as_ref" | "as_deref" | "as_mut" | "cloned" | "copied" | "clone" | "ok" => {}
                 // `.map_ok(|(id,)| Profile { id })`: what its closure makes.
                 "map" | "map_ok" => {
                     if let Some(Expr::Closure(c)) = m.args.first() {
@@ -3785,6 +3794,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // item, so what it calls is a loop.
         if self.iterator_closure(m) {
             return;
+        }
+        // `user.and_then(|u| u.has_liked(conn))`: an option's or a result's adapter runs its closure
+        // on what it holds.
+        if matches!(
+            m.method.to_string().as_str(),
+            "map" | "and_then" | "filter" | "is_some_and" | "is_ok_and" | "map_or" | "map_or_else"
+        ) {
+            for a in &m.args {
+                if let Expr::Closure(c) = a {
+                    self.type_closure_input(c, &m.receiver);
+                }
+            }
         }
         let mark = self.new_mark();
         visit::visit_expr_method_call(self, m);
