@@ -20,6 +20,7 @@ pub mod init;
 pub mod lsp;
 pub mod manifest;
 pub mod model;
+pub mod modtree;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -65,6 +66,8 @@ pub struct Analysis {
     /// Clients of databases and remote stores the code depends on that hopcheck does not price
     /// (`google-cloud-rust-raw (Google Cloud Spanner)`): their calls count no round trip.
     pub unpriced_clients: Vec<String>,
+    /// Rust files no `mod` declaration of their crate reaches: not compiled, so left out.
+    pub not_compiled: Vec<String>,
     /// Set by `--compare-to`.
     pub comparison: Option<gate::Comparison>,
     /// Set by `--baseline`.
@@ -149,6 +152,18 @@ pub struct Coverage {
     /// Clients of databases and remote stores the code depends on that hopcheck does not price: routes
     /// that use them are priced low.
     pub unpriced_clients: Vec<String>,
+    /// Rust files no `mod` declaration of their crate reaches: not compiled, so left out (their
+    /// handlers serve no route).
+    pub files_not_compiled: Vec<String>,
+}
+
+/// The first three of a list, then how many more: `a, b, c and 4 more`.
+fn first_few(list: &[String]) -> String {
+    let first: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
+    match list.len() - first.len() {
+        0 => first.join(", "),
+        more => format!("{} and {more} more", first.join(", ")),
+    }
 }
 
 impl Coverage {
@@ -156,12 +171,6 @@ impl Coverage {
     pub fn gaps(&self) -> Vec<String> {
         let mut out = Vec::new();
         if !self.unrouted.is_empty() && !self.unrouted_checked {
-            let first: Vec<&str> = self.unrouted.iter().take(3).map(String::as_str).collect();
-            let more = if self.unrouted.len() > first.len() {
-                format!(" and {} more", self.unrouted.len() - first.len())
-            } else {
-                String::new()
-            };
             let over = if self.unchecked_over_budget > 0 {
                 format!(
                     " ({} of them would be over budget)",
@@ -171,10 +180,10 @@ impl Coverage {
                 String::new()
             };
             out.push(format!(
-                "{} of {} handlers have no route hopcheck could find, so their budgets are not checked{over}: {}{more}; teach hopcheck your routes ([[routes]] handler, method, path in hopcheck.toml) or check them by handler name with --check-unrouted ([check] unrouted = true)",
+                "{} of {} handlers have no route hopcheck could find, so their budgets are not checked{over}: {}; teach hopcheck your routes ([[routes]] handler, method, path in hopcheck.toml) or check them by handler name with --check-unrouted ([check] unrouted = true)",
                 self.unrouted.len(),
                 self.handlers,
-                first.join(", "),
+                first_few(&self.unrouted),
             ));
         }
         for r in &self.unmatched_routes {
@@ -183,22 +192,22 @@ impl Coverage {
             ));
         }
         if !self.paths_as_written.is_empty() {
-            let first: Vec<&str> = self
-                .paths_as_written
-                .iter()
-                .take(3)
-                .map(String::as_str)
-                .collect();
-            let more = if self.paths_as_written.len() > first.len() {
-                format!(" and {} more", self.paths_as_written.len() - first.len())
-            } else {
-                String::new()
-            };
             out.push(format!(
-                "{} {} kept as written, naming code hopcheck could not evaluate: {}{more}; a [[routes]] entry (handler, method, path) in hopcheck.toml gives one its path",
+                "{} {} kept as written, naming code hopcheck could not evaluate: {}; a [[routes]] entry (handler, method, path) in hopcheck.toml gives one its path",
                 self.paths_as_written.len(),
                 if self.paths_as_written.len() == 1 { "route path is" } else { "route paths are" },
-                first.join(", "),
+                first_few(&self.paths_as_written),
+            ));
+        }
+        if !self.files_not_compiled.is_empty() {
+            let n = self.files_not_compiled.len();
+            out.push(format!(
+                "{n} {} that no `mod` declaration of {} crate reaches {} not compiled, so {} left out: {}",
+                if n == 1 { "file" } else { "files" },
+                if n == 1 { "its" } else { "their" },
+                if n == 1 { "is" } else { "are" },
+                if n == 1 { "its handlers are" } else { "their handlers are" },
+                first_few(&self.files_not_compiled),
             ));
         }
         if !self.unpriced_clients.is_empty() {
@@ -354,6 +363,16 @@ pub fn analyze_shared(
 ) -> (Analysis, model::Index) {
     // `hopcheck.toml` as a file of the run, where findings about its entries point, and what the code
     // names that they may match (read before the model prunes the facts).
+    // Files no `mod` declaration reaches are not compiled: left out, and said.
+    let not_compiled = modtree::unreached(root, &files);
+    let files: Vec<Arc<facts::FileFacts>> = if not_compiled.is_empty() {
+        files
+    } else {
+        files
+            .into_iter()
+            .filter(|f| !not_compiled.contains(&f.path))
+            .collect()
+    };
     let config_file = config_file(root, &config);
     let config_uses = config_file
         .as_ref()
@@ -421,6 +440,7 @@ pub fn analyze_shared(
         diagnostics,
         routes,
         unpriced_clients: Vec::new(),
+        not_compiled: not_compiled.into_iter().collect(),
         comparison: None,
         baseline: None,
         fail_on: gate::FailOn::default(),
@@ -1240,6 +1260,7 @@ impl Analysis {
                 })
                 .collect(),
             unpriced_clients: self.unpriced_clients.clone(),
+            files_not_compiled: self.not_compiled.clone(),
         }
     }
 

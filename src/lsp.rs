@@ -1006,7 +1006,8 @@ mod tests {
         let root = dir.path().canonicalize().unwrap();
         std::fs::create_dir(root.join("src")).unwrap();
         let main = root.join("src/main.rs");
-        std::fs::write(&main, HANDLER).unwrap();
+        let handler = format!("mod other;\n{HANDLER}");
+        std::fs::write(&main, &handler).unwrap();
         std::fs::write(root.join("src/other.rs"), "pub async fn o() {}\n").unwrap();
         let mut ws = Workspace::new(root.clone());
         let mut open = HashMap::new();
@@ -1015,7 +1016,7 @@ mod tests {
         let other = ws.cache["src/other.rs"].facts.clone();
 
         // An edited buffer stands for its file: parsed again; the file nobody touched is shared.
-        let edited = HANDLER.replace(
+        let edited = handler.replace(
             "}\n",
             "    sqlx::query(\"SELECT 2\").execute(&db).await;\n}\n",
         );
@@ -1062,8 +1063,9 @@ mod tests {
             3
         );
 
-        // A new file on disk comes in with the next rescan too.
-        std::fs::write(root.join("src/late.rs"), HANDLER).unwrap();
+        // A new file on disk (a binary of its own) comes in with the next rescan too.
+        std::fs::create_dir(root.join("src/bin")).unwrap();
+        std::fs::write(root.join("src/bin/late.rs"), HANDLER).unwrap();
         assert_eq!(
             ws.analyze(&open, Config::default_topology())
                 .model

@@ -253,3 +253,58 @@ fn a_database_client_hopcheck_does_not_price_is_said_in_every_format() {
     assert_eq!(json["coverage"]["unpriced_clients"], serde_json::json!([]));
     assert!(!says(&json["notes"].to_string()), "{}", json["notes"]);
 }
+
+#[test]
+fn a_file_no_mod_declaration_reaches_is_left_out_and_said() {
+    // `src/pages/old.rs` is an old copy its crate no longer compiles: its handler is no route, nor an
+    // unrouted handler. `src/pages/cfg.rs` is declared inside a macro's input, and stays.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[package]\nname = \"pages\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    write(
+        "src/main.rs",
+        "mod pages;\nfn app() -> axum::Router { axum::Router::new().route(\"/home\", axum::routing::get(pages::home::home)) }\n",
+    );
+    write(
+        "src/pages/mod.rs",
+        "pub mod home;\ncfg_if::cfg_if! { if #[cfg(feature = \"extra\")] { pub mod cfg; } }\n",
+    );
+    let handler = |name: &str| {
+        format!("pub async fn {name}(State(db): State<PgPool>) {{ sqlx::query(\"SELECT 1\").execute(&db).await; }}\n")
+    };
+    write("src/pages/home.rs", &handler("home"));
+    write("src/pages/old.rs", &handler("old_home"));
+    write("src/pages/cfg.rs", &handler("extra_home"));
+    let (_, json) = check_json(root, &["-q"]);
+    assert_eq!(
+        json["coverage"]["files_not_compiled"],
+        serde_json::json!(["src/pages/old.rs"])
+    );
+    let handlers: Vec<&str> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["handler"].as_str().unwrap())
+        .collect();
+    assert!(
+        handlers.contains(&"home") && handlers.contains(&"extra_home"),
+        "{handlers:?}"
+    );
+    assert!(!handlers.contains(&"old_home"), "{handlers:?}");
+    let says = |text: &str| {
+        text.contains("1 file that no `mod` declaration of its crate reaches is not compiled")
+    };
+    assert!(says(&json["notes"].to_string()), "{}", json["notes"]);
+    for format in ["human", "markdown", "sarif", "github"] {
+        let (_, out) = run(root, format, &[]);
+        assert!(says(&out), "{format}: {out}");
+    }
+}
