@@ -3,6 +3,7 @@
 //! parent module's text, and only where that parent is known: a file whose parent declares modules in
 //! ways this does not read (`#[path]`, `include!`, a macro that writes `mod $name`) is kept.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -14,10 +15,10 @@ pub fn unreached(root: &Path, files: &[Arc<FileFacts>]) -> BTreeSet<String> {
     let by_path: HashMap<&str, &FileFacts> =
         files.iter().map(|f| (f.path.as_str(), &**f)).collect();
     // The text of a file: as parsed, else (a file the text scan set aside) as on disk.
-    let text_of = |rel: &str| -> Option<String> {
+    let text_of = |rel: &str| -> Option<Cow<'_, str>> {
         match by_path.get(rel) {
-            Some(f) if !f.source.is_empty() => Some(f.source.clone()),
-            Some(_) => std::fs::read_to_string(root.join(rel)).ok(),
+            Some(f) if !f.source.is_empty() => Some(Cow::Borrowed(f.source.as_str())),
+            Some(_) => std::fs::read_to_string(root.join(rel)).ok().map(Cow::Owned),
             None => None,
         }
     };
@@ -31,6 +32,8 @@ pub fn unreached(root: &Path, files: &[Arc<FileFacts>]) -> BTreeSet<String> {
             .or_insert_with(|| manifest_targets(&root.join(&krate).join("Cargo.toml"), &krate));
         paths.contains(path)
     };
+    // What each parent module declares, read once.
+    let mut parents: HashMap<String, Option<Declared>> = HashMap::new();
     let mut out = BTreeSet::new();
     // A file that could not be read keeps its `parse-error` finding: it is never left out.
     for f in files
@@ -53,17 +56,18 @@ pub fn unreached(root: &Path, files: &[Arc<FileFacts>]) -> BTreeSet<String> {
             let at = parent.join("/");
             vec![format!("{base}{at}.rs"), format!("{base}{at}/mod.rs")]
         };
-        let texts: Vec<String> = candidates.iter().filter_map(|c| text_of(c)).collect();
-        if texts.is_empty() {
-            continue;
+        let mut known = false;
+        let mut named = false;
+        for c in &candidates {
+            let decls = parents
+                .entry(c.clone())
+                .or_insert_with(|| text_of(c).map(|t| Declared::of(&t)));
+            if let Some(d) = decls {
+                known = true;
+                named |= d.opaque || d.names.contains(name);
+            }
         }
-        let named = texts.iter().any(|t| {
-            declares(t, name)
-                || t.contains("#[path")
-                || t.contains("include!")
-                || t.contains("mod $")
-        });
-        if !named {
+        if known && !named {
             out.insert(f.path.clone());
         }
     }
@@ -103,35 +107,45 @@ fn split_src(path: &str) -> Option<(&str, &str)> {
     Some((&path[..at + 4], &path[at + 4..]))
 }
 
-/// Whether `text` declares the module `name` (`mod name;`, `pub(crate) mod name {`), also inside a
-/// macro's input (`cfg_if! { mod name; }`).
-fn declares(text: &str, name: &str) -> bool {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    let mut rest = text;
-    while let Some(at) = rest.find("mod") {
-        let before = rest[..at].chars().next_back();
-        let after = &rest[at + 3..];
-        rest = after;
-        if before.is_some_and(ident) || !after.starts_with(char::is_whitespace) {
-            continue;
-        }
-        let after = after.trim_start();
-        let after = after.strip_prefix("r#").unwrap_or(after);
-        if let Some(tail) = after.strip_prefix(name) {
-            if !tail.starts_with(ident) {
-                return true;
+/// The modules a file declares by name (`mod name;`, `pub(crate) mod name {`, also inside a macro's input:
+/// `cfg_if! { mod name; }`), and whether it may declare others in ways not read here (`#[path]`,
+/// `include!`, a macro writing `mod $name`).
+struct Declared {
+    names: std::collections::HashSet<String>,
+    opaque: bool,
+}
+
+impl Declared {
+    fn of(text: &str) -> Declared {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut names = std::collections::HashSet::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("mod") {
+            let before = rest[..at].chars().next_back();
+            let after = &rest[at + 3..];
+            rest = after;
+            if before.is_some_and(ident) || !after.starts_with(char::is_whitespace) {
+                continue;
+            }
+            let after = after.trim_start();
+            let after = after.strip_prefix("r#").unwrap_or(after);
+            let name: String = after.chars().take_while(|&c| ident(c)).collect();
+            if !name.is_empty() {
+                names.insert(name);
             }
         }
+        let opaque = text.contains("#[path") || text.contains("include!") || text.contains("mod $");
+        Declared { names, opaque }
     }
-    false
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{declares, split_src};
+    use super::{split_src, Declared};
 
     #[test]
     fn module_declarations_are_read_from_text() {
+        let declares = |text: &str, name: &str| Declared::of(text).names.contains(name);
         assert!(declares("mod add;\npub mod list;\n", "list"));
         assert!(declares("pub(crate) mod r#impl;", "impl"));
         assert!(declares(
@@ -140,6 +154,7 @@ mod tests {
         ));
         assert!(!declares("mod logins;\n", "login"));
         assert!(!declares("// the login page\nfn model() {}", "login"));
+        assert!(Declared::of("#[path = \"x.rs\"] mod y;").opaque);
         assert_eq!(split_src("src/a/b.rs"), Some(("src/", "a/b.rs")));
         assert_eq!(
             split_src("crates/api/src/db.rs"),
