@@ -1008,14 +1008,7 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         // The parameters of a closure the call is handed take what the callee's bound says.
         let called = match base {
-            Expr::Call(c) => match &*c.func {
-                Expr::Path(p) => Some(format!(
-                    "{}{}",
-                    super::RETURNED_BY,
-                    driver::path_segments(&p.path).join("::")
-                )),
-                _ => None,
-            },
+            Expr::Call(c) => returned_by(c),
             Expr::MethodCall(m) => self.method_returns(m),
             _ => None,
         };
@@ -4397,20 +4390,23 @@ const SAME_VALUE: &[&str] = &[
     "clone", "as_ref", "as_deref", "as_mut", "borrow", "deref", "get_ref",
 ];
 
+/// What a call by path returns, as a local it makes is typed (`RETURNED_BY` + the path).
+fn returned_by(c: &syn::ExprCall) -> Option<String> {
+    let Expr::Path(p) = &*c.func else { return None };
+    Some(format!(
+        "{}{}",
+        super::RETURNED_BY,
+        driver::path_segments(&p.path).join("::")
+    ))
+}
+
 /// The tuple type a destructuring `let` spells: an annotation, or what the called function returns.
 fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
     if let syn::Pat::Type(t) = pat {
         return core_type(&t.ty);
     }
     match driver::strip_plumbing(init) {
-        Expr::Call(c) => match &*c.func {
-            Expr::Path(p) => Some(format!(
-                "{}{}",
-                super::RETURNED_BY,
-                driver::path_segments(&p.path).join("::")
-            )),
-            _ => None,
-        },
+        Expr::Call(c) => returned_by(c),
         _ => None,
     }
 }
