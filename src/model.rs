@@ -12,6 +12,8 @@ use crate::config::{Config, Role};
 use crate::facts::sql::{self, Access};
 use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, Trip, TripKind};
 use crate::resolve::crate_dir;
+
+mod lookups;
 pub use crate::resolve::{Assumed, FnRef, Index};
 
 /// Mounting deeper than this is taken as a cycle.
@@ -271,8 +273,10 @@ pub fn build_with(
         .map(|r| r.handler)
         .chain(spawned.clone())
         .collect();
-    model.resolved = resolve_from(&mut model, &index, config, roots);
+    model.resolved = resolve_from(&mut model, &index, config, roots.clone());
     classify_trips(&mut model, config);
+    // A lookup made again after a lookup-or-create finds its row.
+    lookups::settle(&mut model, &roots);
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned);
     // Only a choice that can change a price is worth saying: some implementation makes round trips.
@@ -757,22 +761,9 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
             return;
         };
         *s = Step::Call(crate::facts::Call {
-            id: t.id,
-            loc: t.loc,
-            callee,
-            awaited: true,
             after: std::mem::take(&mut t.after),
-            resolved: None,
-            unresolved: false,
             on_connection: t.on_connection,
-            consts: Vec::new(),
-            turbofish: Vec::new(),
-            arg_paths: Vec::new(),
-            qself: None,
-            opaque: false,
-            chosen: false,
-            propagates: false,
-            future_of: None,
+            ..crate::facts::Call::new(t.id, t.loc, callee)
         });
     });
 }
@@ -1379,22 +1370,12 @@ fn add_extractors(model: &mut Model) {
             if let Some(target) = found {
                 let call = |resolved: usize| {
                     Step::Call(crate::facts::Call {
-                        id: u32::MAX - i as u32,
-                        loc: *loc,
-                        callee: Callee::Extractor(ty.clone()),
-                        awaited: true,
-                        after: Vec::new(),
                         resolved: Some(resolved),
-                        unresolved: false,
-                        on_connection: false,
-                        consts: Vec::new(),
-                        turbofish: Vec::new(),
-                        arg_paths: Vec::new(),
-                        qself: None,
-                        opaque: false,
-                        chosen: false,
-                        propagates: false,
-                        future_of: None,
+                        ..crate::facts::Call::new(
+                            u32::MAX - i as u32,
+                            *loc,
+                            Callee::Extractor(ty.clone()),
+                        )
                     })
                 };
                 // The handler runs only where its extractors succeed; where one fails, the request

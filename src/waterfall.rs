@@ -818,24 +818,11 @@ mod tests {
         let functions: Vec<FnFacts> = (0..=depth)
             .map(|i| {
                 let call = |n: u32| {
-                    Step::Call(crate::facts::Call {
-                        id: n,
-                        loc: Loc::default(),
-                        callee: crate::facts::Callee::Path(vec![format!("f{}", i + 1)]),
-                        awaited: true,
-                        after: Vec::new(),
-                        resolved: None,
-                        unresolved: false,
-                        on_connection: false,
-                        consts: Vec::new(),
-                        turbofish: Vec::new(),
-                        arg_paths: Vec::new(),
-                        qself: None,
-                        opaque: false,
-                        chosen: false,
-                        propagates: false,
-                        future_of: None,
-                    })
+                    Step::Call(crate::facts::Call::new(
+                        n,
+                        Loc::default(),
+                        crate::facts::Callee::Path(vec![format!("f{}", i + 1)]),
+                    ))
                 };
                 FnFacts {
                     name: format!("f{i}"),
@@ -881,24 +868,11 @@ mod tests {
             ..FnFacts::default()
         };
         let call = |id| {
-            Step::Call(crate::facts::Call {
+            Step::Call(crate::facts::Call::new(
                 id,
-                loc: Loc::default(),
-                callee: crate::facts::Callee::Path(vec!["pair".into()]),
-                awaited: true,
-                after: Vec::new(),
-                resolved: None,
-                unresolved: false,
-                on_connection: false,
-                consts: Vec::new(),
-                turbofish: Vec::new(),
-                arg_paths: Vec::new(),
-                qself: None,
-                opaque: false,
-                chosen: false,
-                propagates: false,
-                future_of: None,
-            })
+                Loc::default(),
+                crate::facts::Callee::Path(vec!["pair".into()]),
+            ))
         };
         let h = FnFacts {
             name: "h".into(),

@@ -408,6 +408,11 @@ pub struct Trip {
     pub or_method: Option<Callee>,
     /// The `hopcheck.toml` entry (`[[calls]]`, `[[builders]]`, `[[clients]]`) that made it a round trip.
     pub origin: Option<u32>,
+    /// What it looks up, where the statement names it by parameters, fields of them, literals and
+    /// constants alone: the call chain with each parameter as `${N}` or `${N.field}`
+    /// (`query(..).bind(${1.sub}).fetch_optional(${0})`).
+    /// Two trips with one key on one path ask the same question of the same data.
+    pub key: Option<String>,
 }
 
 impl Trip {
@@ -435,6 +440,7 @@ impl Trip {
             or_method: None,
             locks: false,
             origin: None,
+            key: None,
         }
     }
 
@@ -499,6 +505,30 @@ pub struct Call {
     /// `repo.wait(id).with_timeout(d).await`: the call (not awaited) whose future this awaited method
     /// is called on. Where the method is the project's adapter of any future, that call is awaited.
     pub future_of: Option<u32>,
+}
+
+impl Call {
+    /// An awaited call with nothing known yet of what it passes or reaches.
+    pub fn new(id: u32, loc: Loc, callee: Callee) -> Call {
+        Call {
+            id,
+            loc,
+            callee,
+            awaited: true,
+            after: Vec::new(),
+            resolved: None,
+            unresolved: false,
+            on_connection: false,
+            consts: Vec::new(),
+            turbofish: Vec::new(),
+            arg_paths: Vec::new(),
+            qself: None,
+            opaque: false,
+            chosen: false,
+            propagates: false,
+            future_of: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

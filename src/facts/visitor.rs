@@ -64,6 +64,7 @@ pub fn extract(
                 macro_depth: 0,
                 expanding: Vec::new(),
                 tail_arms: false,
+                trip_key: None,
                 cfg_walked: false,
                 method_helpers: file
                     .items
@@ -295,6 +296,8 @@ struct Visitor<'a, 's> {
     method_helpers: HashMap<String, String>,
     /// The `if`/`match` about to be walked ends the function: its arms' values are what it yields.
     tail_arms: bool,
+    /// What the round trip about to be recorded looks up ([`Trip::key`]).
+    trip_key: Option<String>,
     /// The statement about to be walked already sits behind its `#[cfg(..)]` guard.
     cfg_walked: bool,
     /// The file talks to SQLite or an embedded store only (`rusqlite`, sqlx's SQLite types, `use sled::`)
@@ -853,6 +856,7 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         if let Some(shape) = driver::trip_shape(base, catalog, query_local) {
             let then = self.visit_chain_args(base);
+            self.trip_key = self.lookup_key(base);
             self.trip(shape, await_span, mark);
             // `.fetch_one(db).map_ok(..).and_then(|p| p.render(db))`: what the closure runs on the row
             // is awaited after the query, on its result.
@@ -1739,12 +1743,108 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => None,
             })
             .collect();
-        let trips = frame
+        let trips: Vec<u32> = frame
             .iter()
-            .any(|s| matches!(s, Step::Trip(t) if made.contains(&t.id)));
-        match awaited.as_slice() {
-            [one] if !trips => Some(*one),
+            .filter_map(|s| match s {
+                Step::Trip(t) if made.contains(&t.id) => Some(t.id),
+                _ => None,
+            })
+            .collect();
+        // Or the one round trip (`let found = query(..).fetch_optional(db).await?`).
+        match (awaited.as_slice(), trips.as_slice()) {
+            ([one], []) | ([], [one]) => Some(*one),
             _ => None,
+        }
+    }
+
+    /// What a query looks up ([`Trip::key`]), where its arguments are parameters, fields of them,
+    /// literals and constants: a local's value may differ from one statement to the next.
+    fn lookup_key(&self, e: &Expr) -> Option<String> {
+        let mut key = String::new();
+        self.key_of(e, &mut key, 0).then_some(key)
+    }
+
+    fn key_of(&self, e: &Expr, key: &mut String, depth: usize) -> bool {
+        if depth > 24 {
+            return false;
+        }
+        let e = match e {
+            Expr::Reference(r) => return self.key_of(&r.expr, key, depth + 1),
+            Expr::Paren(p) => return self.key_of(&p.expr, key, depth + 1),
+            Expr::Group(g) => return self.key_of(&g.expr, key, depth + 1),
+            e => e,
+        };
+        if let Some((p, field)) = self.guard_target(e) {
+            match field {
+                Some(f) => key.push_str(&format!("${{{p}.{f}}}")),
+                None => key.push_str(&format!("${{{p}}}")),
+            }
+            return true;
+        }
+        let args = |v: &Self, args: &mut dyn Iterator<Item = &Expr>, key: &mut String| {
+            key.push('(');
+            for (i, a) in args.enumerate() {
+                if i > 0 {
+                    key.push(',');
+                }
+                if !v.key_of(a, key, depth + 1) {
+                    return false;
+                }
+            }
+            key.push(')');
+            true
+        };
+        match e {
+            Expr::Lit(l) => {
+                key.push_str(&quote::ToTokens::to_token_stream(&l.lit).to_string());
+                true
+            }
+            // A constant, a type's item or a unit value (`Role::Admin`); a lone lower-case name is a
+            // local.
+            Expr::Path(p) => {
+                let text = quote::ToTokens::to_token_stream(&p.path)
+                    .to_string()
+                    .replace(' ', "");
+                let constant =
+                    p.path.segments.len() > 1 || text.starts_with(|c: char| c.is_ascii_uppercase());
+                if constant {
+                    key.push_str(&text);
+                }
+                constant
+            }
+            Expr::Call(c) => {
+                let Expr::Path(f) = &*c.func else {
+                    return false;
+                };
+                key.push_str(
+                    &quote::ToTokens::to_token_stream(&f.path)
+                        .to_string()
+                        .replace(' ', ""),
+                );
+                args(self, &mut c.args.iter(), key)
+            }
+            Expr::MethodCall(m) => {
+                if !self.key_of(&m.receiver, key, depth + 1) {
+                    return false;
+                }
+                key.push('.');
+                key.push_str(&m.method.to_string());
+                args(self, &mut m.args.iter(), key)
+            }
+            Expr::Macro(m) => {
+                let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+                let Ok(list) = m.mac.parse_body_with(parser) else {
+                    return false;
+                };
+                key.push_str(
+                    &quote::ToTokens::to_token_stream(&m.mac.path)
+                        .to_string()
+                        .replace(' ', ""),
+                );
+                key.push('!');
+                args(self, &mut list.iter(), key)
+            }
+            _ => false,
         }
     }
 
@@ -1894,10 +1994,7 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `if let Some(v) = x`,
     /// `if !x.is_some_and(|t| ..)` (only its else-arm is sure: `Some`).
     fn local_test(&self, cond: &Expr) -> Option<(u32, Option<String>, Option<String>)> {
-        let call = |e: &Expr| {
-            let name = single_path_ident(through_views(e, &["as_ref", "as_deref"]))?;
-            self.fns.last()?.local_calls.get(&name).copied()
-        };
+        let call = |e: &Expr| self.local_outcome(e);
         match cond {
             Expr::Let(l) => {
                 let yes = outcome_tag(&l.pat)?;
@@ -1927,6 +2024,12 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             _ => None,
         }
+    }
+
+    /// The call or round trip whose result a local holds (`found` of `let found = find(..).await?`).
+    fn local_outcome(&self, e: &Expr) -> Option<u32> {
+        let name = single_path_ident(through_views(e, &["as_ref", "as_deref"]))?;
+        self.fns.last()?.local_calls.get(&name).copied()
     }
 
     /// A parameter, or a field of one (`get_user.domain`, `self.allow_token`), that a guard tests: its
@@ -2027,22 +2130,10 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
         ctx.push(Step::Call(Call {
-            id,
-            loc,
-            callee,
             awaited,
             after,
-            resolved: None,
-            unresolved: false,
             on_connection,
-            consts: Vec::new(),
-            turbofish: Vec::new(),
-            arg_paths: Vec::new(),
-            qself: None,
-            opaque: false,
-            chosen: false,
-            propagates: false,
-            future_of: None,
+            ..Call::new(id, loc, callee)
         }));
     }
 
@@ -2164,6 +2255,7 @@ impl<'a, 's> Visitor<'a, 's> {
         });
         let cached = shape.cached;
         self.facts.cached_lookups |= cached;
+        let key = self.trip_key.take();
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
         let trip = Step::Trip(Trip {
@@ -2189,6 +2281,7 @@ impl<'a, 's> Visitor<'a, 's> {
             or_method,
             locks: shape.locks,
             origin: shape.origin,
+            key,
         });
         // A statement cache asks the database only on a miss: a branch `assume.cache` settles.
         if cached {
@@ -3509,7 +3602,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     let mark = v.new_mark();
                     v.visit_expr(&init.expr);
                     let made = v.made_since(mark);
-                    let call = v.tested_call(&made);
+                    // The local holds the call's own result, not a value computed from it (a `match`).
+                    let call = v.tested_call(&made).filter(|_| holds_result(&init.expr));
                     if let (Some(ctx), Some(name)) = (v.ctx(), bound) {
                         match call {
                             Some(call) => ctx.local_calls.insert(name, call),
@@ -3985,7 +4079,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let made = self.made_since(mark);
         let mut arms = Vec::new();
         let on_param = self.guard_target(&e.expr);
-        let on_call = self.tested_call(&made);
+        // `match found { .. }` on a local a call or a round trip yielded earlier.
+        let on_call = self.tested_call(&made).or_else(|| {
+            on_param
+                .is_none()
+                .then(|| self.local_outcome(&e.expr))
+                .flatten()
+        });
         self.controlled_by(&e.expr, &made, |v| {
             for arm in &e.arms {
                 v.bind(&arm.pat, &e.expr, &made);
@@ -4172,22 +4272,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 let id = ctx.id();
                 let after = ctx.stmt_deps.clone();
                 ctx.push(Step::Call(Call {
-                    id,
-                    loc,
-                    callee: Callee::Path(vec![format!("{name}!")]),
-                    awaited: true,
                     after,
-                    resolved: None,
-                    unresolved: false,
-                    on_connection: false,
-                    consts: Vec::new(),
-                    turbofish: Vec::new(),
-                    arg_paths: Vec::new(),
-                    qself: None,
-                    opaque: false,
-                    chosen: false,
-                    propagates: false,
-                    future_of: None,
+                    ..Call::new(id, loc, Callee::Path(vec![format!("{name}!")]))
                 }));
             }
         }
@@ -4414,6 +4500,26 @@ fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
 /// The id of a trip or call, which moves with it.
 /// The value an expression yields, as guards name it: the innermost variant (`Ok(Next::Replay(r))` →
 /// `Replay`), `Err`, `None`, `Some`/`Ok` around a plain value; rocket's `Outcome::Error(..)` → `Err`.
+/// Is the value of `e` the result of the call or query it ends in (through `.await`, `?` and the
+/// adapters that keep a result's shape), rather than something a `match` or a block makes of it?
+fn holds_result(e: &Expr) -> bool {
+    match e {
+        Expr::Try(t) => holds_result(&t.expr),
+        Expr::Await(a) => holds_result(&a.base),
+        Expr::Paren(p) => holds_result(&p.expr),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "ok" | "optional" | "map_err" | "context" | "with_context" | "err_into"
+            ) =>
+        {
+            holds_result(&m.receiver)
+        }
+        Expr::Call(_) | Expr::MethodCall(_) | Expr::Macro(_) => true,
+        _ => false,
+    }
+}
+
 fn yield_tag(e: &Expr) -> Option<String> {
     match e {
         Expr::Paren(p) => yield_tag(&p.expr),
