@@ -1660,24 +1660,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let Some(syn::Pat::Ident(param)) = closure.inputs.first() else {
             return;
         };
-        let mut source = driver::strip_plumbing(source);
-        let mut made = None;
-        while let Expr::MethodCall(m) = source {
-            match m.method.to_string().as_str() {
-                "map_err" | "err_into" | "boxed" | "fuse" | "instrument" | "in_current_span"
-                | "as_ref" | "as_deref" | "as_mut" | "cloned" | "copied" | "clone" | "ok" => {}
-                // `.map_ok(|(id,)| Profile { id })`: what its closure makes.
-                "map" | "map_ok" => {
-                    if let Some(Expr::Closure(c)) = m.args.first() {
-                        made = Some(&*c.body);
-                    }
-                    break;
-                }
-                _ => break,
-            }
-            source = driver::strip_plumbing(&m.receiver);
-        }
-        if let Some(ty) = self.expr_type(made.unwrap_or(source)) {
+        if let Some(ty) = self.expr_type(held_value(source)) {
             let name = param.ident.to_string();
             if let Some(ctx) = self.ctx() {
                 ctx.type_local(name, ty);
@@ -3566,8 +3549,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         Expr::MethodCall(m) => field_path(&m.receiver).first() == Some(name),
                         _ => false,
                     };
-                    let ty =
-                        local_type(&local.pat, &init.expr).or_else(|| self.expr_type(&init.expr));
+                    let ty = local_type(&local.pat, &init.expr)
+                        .or_else(|| self.expr_type(&init.expr))
+                        .or_else(|| self.expr_type(held_value(&init.expr)));
+                    // `let status = OptionFuture::from(status.map(|s| ..))`: made from the binding
+                    // before it too.
+                    let rebinds = rebinds || ty.is_some() && mentions(&init.expr, name);
                     if let Some(ty) = ty {
                         if rebinds {
                             rebound = Some((name.clone(), ty));
@@ -4500,6 +4487,90 @@ fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
 /// The id of a trip or call, which moves with it.
 /// The value an expression yields, as guards name it: the innermost variant (`Ok(Next::Replay(r))` →
 /// `Replay`), `Err`, `None`, `Some`/`Ok` around a plain value; rocket's `Outcome::Error(..)` → `Err`.
+/// The expression that makes the value an option, a result or a future of `e` holds, through the
+/// adapters that keep or reshape the wrapper around it: `OptionFuture::from(id.map(|id|
+/// posts.find(id).get_result::<Post>(c).map(optional))).await.transpose()?.flatten()` holds what
+/// `get_result::<Post>(c)` makes.
+fn held_value(e: &Expr) -> &Expr {
+    let mut e = driver::strip_plumbing(e);
+    for _ in 0..32 {
+        let next = match e {
+            Expr::MethodCall(m) => match (m.method.to_string().as_str(), m.args.first()) {
+                (
+                    "map_err" | "err_into" | "boxed" | "fuse" | "instrument" | "in_current_span"
+                    | "as_ref" | "as_deref" | "as_mut" | "cloned" | "copied" | "clone" | "ok"
+                    | "transpose" | "flatten" | "optional",
+                    _,
+                ) => &*m.receiver,
+                // `.map_ok(|(id,)| Profile { id })`: what its closure makes.
+                ("map" | "map_ok" | "and_then", Some(Expr::Closure(c))) => block_value(&c.body),
+                // `.map(OptionalExtension::optional)`, `.map(Some)`: the same value, rewrapped.
+                ("map" | "map_ok", Some(Expr::Path(_))) => &*m.receiver,
+                _ => break,
+            },
+            // `OptionFuture::from(x)`, `Some(x)`, `Box::new(x)`: what `x` holds.
+            Expr::Call(c) if c.args.len() == 1 => {
+                let Expr::Path(f) = &*c.func else { break };
+                let segs: Vec<String> = f
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                let wraps = matches!(
+                    segs.iter().map(String::as_str).collect::<Vec<_>>()[..],
+                    ["Some" | "Ok"] | [.., "OptionFuture" | "Box" | "Arc", "from" | "new"]
+                );
+                if !wraps {
+                    break;
+                }
+                &c.args[0]
+            }
+            _ => break,
+        };
+        e = driver::strip_plumbing(next);
+    }
+    e
+}
+
+/// Does `e` read the name `name` anywhere (a path of one segment)?
+fn mentions(e: &Expr, name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            self.found |= p.segments.len() == 1 && p.segments[0].ident == self.name;
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            self.found |= m
+                .tokens
+                .clone()
+                .into_iter()
+                .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == self.name));
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    finder.visit_expr(e);
+    finder.found
+}
+
+/// The value a block ends in (`{ ..; x }` is `x`); any other expression is its own value.
+fn block_value(e: &Expr) -> &Expr {
+    match e {
+        Expr::Block(b) if b.label.is_none() => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(last, None)) => block_value(last),
+            _ => e,
+        },
+        Expr::Async(a) => match a.block.stmts.last() {
+            Some(syn::Stmt::Expr(last, None)) => block_value(last),
+            _ => e,
+        },
+        _ => e,
+    }
+}
+
 /// Is the value of `e` the result of the call or query it ends in (through `.await`, `?` and the
 /// adapters that keep a result's shape), rather than something a `match` or a block makes of it?
 fn holds_result(e: &Expr) -> bool {
