@@ -630,9 +630,18 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// Runs `f` with a fresh function context; returns the steps and routes it produced.
     fn walk_body(&mut self, f: impl FnOnce(&mut Self)) -> (Vec<Step>, Vec<RouteEntry>) {
+        self.walk_body_in(FnCtx::default(), f)
+    }
+
+    /// [`Self::walk_body`], starting from `ctx` (a closure's: the locals it captures, typed).
+    fn walk_body_in(
+        &mut self,
+        ctx: FnCtx,
+        f: impl FnOnce(&mut Self),
+    ) -> (Vec<Step>, Vec<RouteEntry>) {
         self.fns.push(FnCtx {
             frames: vec![Vec::new()],
-            ..FnCtx::default()
+            ..ctx
         });
         f(self);
         let mut ctx = self.fns.pop().unwrap_or_default();
@@ -3066,7 +3075,19 @@ impl RouterEnv for Visitor<'_, '_> {
                 }
             }
         }
-        let (body, routes) = self.walk_body(|v| v.future(&closure.body));
+        // The locals it captures keep the types the enclosing function gave them
+        // (`let src = s.clone_source(); let compute = || async move { src.get_tile(..).await };`).
+        let captured = self
+            .fns
+            .last()
+            .map(|c| FnCtx {
+                local_types: c.params.iter().chain(&c.local_types).cloned().collect(),
+                shadowed: c.shadowed.clone(),
+                ..FnCtx::default()
+            })
+            .unwrap_or_default();
+        let (body, routes) = self.walk_body_in(captured, |v| v.future(&closure.body));
+        let params = std::mem::take(&mut self.last_local_types);
         self.facts.functions.push(FnFacts {
             name: name.clone(),
             module: self.module.clone(),
@@ -3075,6 +3096,7 @@ impl RouterEnv for Visitor<'_, '_> {
             loc: self.loc(closure.or1_token.span),
             fn_line: closure.or1_token.span.start().line as u32,
             extractors,
+            params,
             body,
             routes,
             ..FnFacts::default()
