@@ -715,6 +715,26 @@ pub fn is_spawn(path: &syn::Path) -> bool {
     (matches!(name, "spawn" | "spawn_local") && segs.len() > 1) || wrapper
 }
 
+/// A task handed to a thread pool to run later (`pool.execute(move || ..)`, scheduled_thread_pool's
+/// `execute_after(delay, move || ..)`, futures' `spawn_ok(fut)`): a closure that takes nothing, or a
+/// future, as the last argument. A closure given a resource (`db.execute(|conn| ..)`) runs now.
+pub fn is_pool_task(m: &syn::ExprMethodCall) -> bool {
+    let named = matches!(
+        m.method.to_string().as_str(),
+        "execute"
+            | "execute_after"
+            | "execute_at_fixed_rate"
+            | "execute_with_fixed_delay"
+            | "spawn_ok"
+    );
+    let task = match m.args.last() {
+        Some(Expr::Closure(c)) => c.inputs.is_empty(),
+        Some(Expr::Async(_)) => m.method == "spawn_ok",
+        _ => false,
+    };
+    named && task
+}
+
 /// Stream adapters that run their async closure once per item, one after another.
 pub fn is_sequential_adapter(name: &str) -> bool {
     matches!(

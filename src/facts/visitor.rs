@@ -633,6 +633,39 @@ impl<'a, 's> Visitor<'a, 's> {
         self.walk_body_in(FnCtx::default(), f)
     }
 
+    /// A task that runs off the request path (spawned, or handed to a thread pool): a function of its
+    /// own, still checked for N+1 loops.
+    fn detached_task(&mut self, loc: Loc, params: Vec<(String, String)>, body: Vec<Step>) {
+        if body.is_empty() {
+            return;
+        }
+        self.facts.functions.push(FnFacts {
+            name: format!("{{spawned@{}}}", loc.line),
+            module: self.module.clone(),
+            is_async: true,
+            is_test: self.test_depth > 0,
+            detached: true,
+            loc,
+            fn_line: loc.line,
+            params,
+            body,
+            ..FnFacts::default()
+        });
+    }
+
+    /// Where a closure's body starts: the locals it captures keep the types the enclosing function
+    /// gave them (`let src = s.clone_source(); let compute = || async move { src.get_tile(..) };`).
+    fn captured(&self) -> FnCtx {
+        self.fns
+            .last()
+            .map(|c| FnCtx {
+                local_types: c.params.iter().chain(&c.local_types).cloned().collect(),
+                shadowed: c.shadowed.clone(),
+                ..FnCtx::default()
+            })
+            .unwrap_or_default()
+    }
+
     /// [`Self::walk_body`], starting from `ctx` (a closure's: the locals it captures, typed).
     fn walk_body_in(
         &mut self,
@@ -3075,18 +3108,7 @@ impl RouterEnv for Visitor<'_, '_> {
                 }
             }
         }
-        // The locals it captures keep the types the enclosing function gave them
-        // (`let src = s.clone_source(); let compute = || async move { src.get_tile(..).await };`).
-        let captured = self
-            .fns
-            .last()
-            .map(|c| FnCtx {
-                local_types: c.params.iter().chain(&c.local_types).cloned().collect(),
-                shadowed: c.shadowed.clone(),
-                ..FnCtx::default()
-            })
-            .unwrap_or_default();
-        let (body, routes) = self.walk_body_in(captured, |v| v.future(&closure.body));
+        let (body, routes) = self.walk_body_in(self.captured(), |v| v.future(&closure.body));
         let params = std::mem::take(&mut self.last_local_types);
         self.facts.functions.push(FnFacts {
             name: name.clone(),
@@ -3851,6 +3873,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 return;
             }
         }
+        // Work handed to a thread pool (`worker.execute(move || broadcast(..))`, scheduled_thread_pool's
+        // `execute_after(delay, move || ..)`): it runs off the request path.
+        if self.in_fn() && driver::is_pool_task(m) {
+            let loc = self.loc(m.method.span());
+            if let Some(task) = m.args.last() {
+                let (body, _) = self.walk_body_in(self.captured(), |v| v.future(task));
+                let params = std::mem::take(&mut self.last_local_types);
+                self.detached_task(loc, params, body);
+            }
+            self.visit_expr(&m.receiver);
+            return;
+        }
         // A round trip that is not awaited here: a stream polled later, synchronous diesel in a
         // `conn.run(|c| ..)` shim, or a query future handed back to the caller.
         let catalog = self.catalog;
@@ -3938,21 +3972,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Some(ctx) = self.ctx() {
                         ctx.routes.extend(routes);
                     }
-                    if body.is_empty() {
-                        continue;
-                    }
                     let loc = self.loc(p.path.span());
-                    self.facts.functions.push(FnFacts {
-                        name: format!("{{spawned@{}}}", loc.line),
-                        module: self.module.clone(),
-                        is_async: true,
-                        is_test: self.test_depth > 0,
-                        detached: true,
-                        loc,
-                        fn_line: loc.line,
-                        body,
-                        ..FnFacts::default()
-                    });
+                    self.detached_task(loc, Vec::new(), body);
                 }
                 return;
             }
