@@ -2989,6 +2989,35 @@ fn app() -> Router { Router::new().route("/hosts/pick", post(pick_host)) }
 }
 
 #[test]
+fn help_never_advises_folding_statements_across_a_table_lock() {
+    // A state store's load locks the table, reads, and its save writes and commits: the later
+    // statements must see what the lock's earlier holders committed, so no fold or merge is right.
+    let help = sequential_help(
+        r#"
+struct IssueData<'a> { transaction: tokio_postgres::Transaction<'a>, data: String }
+async fn load(db: &mut tokio_postgres::Client, key: &str) -> Result<IssueData<'_>, tokio_postgres::Error> {
+    let transaction = db.transaction().await?;
+    transaction.execute("LOCK TABLE issue_data", &[]).await?;
+    let data = transaction.query_opt("SELECT data FROM issue_data WHERE key = $1", &[&key]).await?
+        .map(|row| row.get::<usize, String>(0)).unwrap_or_default();
+    Ok(IssueData { transaction, data })
+}
+async fn note(State(mut db): State<tokio_postgres::Client>, Path(key): Path<String>) -> Result<(), tokio_postgres::Error> {
+    let state = load(&mut db, &key).await?;
+    state.transaction.execute("INSERT INTO issue_data (key, data) VALUES ($1, $2)", &[&key, &state.data]).await?;
+    state.transaction.commit().await
+}
+fn app() -> Router { Router::new().route("/notes/{key}", post(note)) }
+"#,
+    );
+    assert!(help.contains("lock"), "{help}");
+    assert!(
+        !help.contains("fold the check") && !help.contains("merge them"),
+        "{help}"
+    );
+}
+
+#[test]
 fn a_row_lock_outside_a_transaction_is_not_said_to_be_held() {
     // On the pool, the locking statement commits on its own and its lock ends with it: the later
     // statements may be merged.

@@ -444,8 +444,9 @@ impl Trip {
         }
     }
 
-    /// A read that locks the rows it reads (`SELECT … FOR UPDATE`, `.lock_exclusive()`): what runs after
-    /// it in the transaction is meant to see what earlier holders of the lock committed.
+    /// A read that locks the rows it reads (`SELECT … FOR UPDATE`, `.lock_exclusive()`), or a statement
+    /// that locks a table (`LOCK TABLE t`): what runs after it in the transaction is meant to see what
+    /// earlier holders of the lock committed.
     pub fn locks_rows(&self) -> bool {
         const LOCKS: [&str; 4] = [
             "FOR UPDATE",
@@ -457,7 +458,8 @@ impl Trip {
             || self.sql.as_deref().is_some_and(|sql| {
                 let upper = sql.to_ascii_uppercase();
                 let words = upper.split_whitespace().collect::<Vec<_>>().join(" ");
-                LOCKS.iter().any(|l| words.contains(l))
+                // `LOCK TABLE issue_data`, `LOCK issue_data IN EXCLUSIVE MODE`: a table lock.
+                LOCKS.iter().any(|l| words.contains(l)) || words.starts_with("LOCK ")
             })
     }
 }

@@ -404,7 +404,8 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
         help: if locks_before_more(ctx, tx) {
             format!(
                 "each statement waits for the one before it, between a BEGIN and a COMMIT that are round \
-                 trips too; a read takes a row lock (`FOR UPDATE`) that later statements rely on, so do \
+                 trips too; a statement takes a row lock (`FOR UPDATE`) or a table lock (`LOCK TABLE`) that later \
+                 statements rely on, so do \
                  not merge statements across it: move the logic into a database function called once, \
                  or run the write path in {region}, next to the primary"
             )

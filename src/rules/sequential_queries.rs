@@ -446,7 +446,7 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
 
     let mut parts = Vec::new();
     if locked {
-        parts.push("a read takes a row lock (`FOR UPDATE`) before the later round trips, which must see what earlier holders of the lock committed: do not merge statements across it or run them at once; keep what runs while the lock is held short".to_string());
+        parts.push("a statement takes a row lock (`FOR UPDATE`) or a table lock (`LOCK TABLE`) before the later round trips, which must see what earlier holders of the lock committed: do not merge statements across it, fold them into one or run them at once; keep what runs while the lock is held short".to_string());
     } else if one_connection {
         parts.push("they run on one connection or transaction, so they cannot run at once: merge them into one statement (a CTE, `UNION ALL`, or `INSERT … SELECT`)".to_string());
     } else {
