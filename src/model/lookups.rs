@@ -45,6 +45,8 @@ struct Pass {
     active: Vec<usize>,
     /// Whether a function writes, itself or through what it calls.
     writes: HashMap<usize, bool>,
+    /// Whether a function branches on a keyed lookup's outcome, itself or through what it calls.
+    tests: HashMap<usize, bool>,
 }
 
 /// One function's walk: its keyed lookups by trip id, and those a key known before them answers.
@@ -66,7 +68,8 @@ impl Pass {
         if let Some(done) = self.memo.get(&memo_key) {
             return done.clone();
         }
-        if depth > MAX_DEPTH || self.active.contains(&id) {
+        // Nothing to settle or establish where no branch on a keyed lookup is reached.
+        if depth > MAX_DEPTH || self.active.contains(&id) || !self.tests_lookups(model, id) {
             return (id, Vec::new());
         }
         self.active.push(id);
@@ -186,6 +189,34 @@ impl Pass {
             });
         }
         makes || calls.into_iter().any(|id| self.writes(model, id))
+    }
+
+    /// Whether a function, or what it calls, branches on the outcome of one of its keyed lookups.
+    fn tests_lookups(&mut self, model: &Model, id: usize) -> bool {
+        if let Some(&t) = self.tests.get(&id) {
+            return t;
+        }
+        self.tests.insert(id, false);
+        let (mut keyed, mut tested, mut calls) = (HashSet::new(), HashSet::new(), Vec::new());
+        for step in &model.func(id).body {
+            step.walk(&mut |s| match s {
+                Step::Trip(t) if lookup_key(t).is_some() => {
+                    keyed.insert(t.id);
+                }
+                Step::Guard {
+                    on: Guarded::Outcome(o),
+                    ..
+                } => {
+                    tested.insert(*o);
+                }
+                Step::Call(c) => calls.extend(c.resolved),
+                _ => {}
+            });
+        }
+        let tests =
+            !keyed.is_disjoint(&tested) || calls.into_iter().any(|c| self.tests_lookups(model, c));
+        self.tests.insert(id, tests);
+        tests
     }
 
     fn writes(&mut self, model: &Model, id: usize) -> bool {
