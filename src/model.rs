@@ -13,6 +13,7 @@ use crate::facts::sql::{self, Access};
 use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, Trip, TripKind};
 use crate::resolve::crate_dir;
 
+mod handed;
 mod lookups;
 pub use crate::resolve::{Assumed, FnRef, Index};
 
@@ -274,6 +275,9 @@ pub fn build_with(
         .chain(spawned.clone())
         .collect();
     model.resolved = resolve_from(&mut model, &index, config, roots.clone());
+    // A closure handed to a function that runs it in a task it spawns is off the request path.
+    let resolved = model.resolved.clone();
+    handed::drop_spawned_closures(&mut model, &resolved);
     classify_trips(&mut model, config);
     // A lookup made again after a lookup-or-create finds its row.
     lookups::settle(&mut model, &roots);

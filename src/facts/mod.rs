@@ -293,6 +293,12 @@ pub struct FnFacts {
     /// The body of a task spawned and not awaited (`tokio::spawn(async { .. })`): off the request path,
     /// but its loops are still checked for N+1.
     pub detached: bool,
+    /// Parameters (by position, `self` aside) that a task this function spawns calls (`tokio::spawn(async
+    /// move { task_fn(..).await })`): a closure handed there runs off the request path.
+    pub spawned_params: Vec<usize>,
+    /// Calls of a parameter on this function's own path (`task_fn(reporter)`): the parameter's position and
+    /// the call's id.
+    pub param_calls: Vec<(usize, u32)>,
     /// The function's name.
     pub loc: Loc,
     /// The line of the `fn` keyword (a route's line in reports).
@@ -507,6 +513,10 @@ pub struct Call {
     /// `repo.wait(id).with_timeout(d).await`: the call (not awaited) whose future this awaited method
     /// is called on. Where the method is the project's adapter of any future, that call is awaited.
     pub future_of: Option<u32>,
+    /// Closures handed to the call, priced where they are written: the argument's position and the ids
+    /// of the round trips and calls their bodies make. The model drops them where the callee only runs
+    /// that argument in a task it spawns.
+    pub closures: Vec<(usize, Vec<u32>)>,
 }
 
 impl Call {
@@ -529,6 +539,7 @@ impl Call {
             chosen: false,
             propagates: false,
             future_of: None,
+            closures: Vec::new(),
         }
     }
 }

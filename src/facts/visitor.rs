@@ -60,6 +60,8 @@ pub fn extract(
                 test_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
+                last_spawned_params: Vec::new(),
+                last_param_calls: Vec::new(),
                 macros,
                 macro_depth: 0,
                 expanding: Vec::new(),
@@ -210,6 +212,8 @@ struct FnCtx {
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
     pending: HashMap<String, Vec<Step>>,
     closures: u32,
+    /// Parameters a task spawned here calls (see [`FnFacts::spawned_params`]).
+    spawned_params: Vec<usize>,
 }
 
 impl FnCtx {
@@ -286,6 +290,9 @@ struct Visitor<'a, 's> {
     tx_depth: u32,
     /// The typed locals of the function body walked last.
     last_local_types: Vec<(String, String)>,
+    /// The last body walked: the parameters its spawned tasks call, and its own calls of parameters.
+    last_spawned_params: Vec<usize>,
+    last_param_calls: Vec<(usize, u32)>,
     /// The analysed code's `macro_rules!`, expanded where they are invoked.
     macros: &'a MacroTable,
     /// How many macro expansions the current code sits in.
@@ -605,6 +612,8 @@ impl<'a, 's> Visitor<'a, 's> {
             is_async: sig.asyncness.is_some(),
             is_test,
             detached: false,
+            spawned_params: std::mem::take(&mut self.last_spawned_params),
+            param_calls: std::mem::take(&mut self.last_param_calls),
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
             end_line: block.brace_token.span.close().end().line as u32,
@@ -638,6 +647,26 @@ impl<'a, 's> Visitor<'a, 's> {
     fn detached_task(&mut self, loc: Loc, params: Vec<(String, String)>, body: Vec<Step>) {
         if body.is_empty() {
             return;
+        }
+        // The enclosing function's parameters the task calls (`task_fn(..)`): what a caller hands
+        // there runs in the task.
+        if let Some(ctx) = self.ctx() {
+            for step in &body {
+                step.walk(&mut |s| {
+                    if let Step::Call(Call {
+                        callee: Callee::Path(path),
+                        ..
+                    }) = s
+                    {
+                        let called = path.first().filter(|_| path.len() == 1);
+                        if let Some(&p) = called.and_then(|n| ctx.param_pos.get(n)) {
+                            if !ctx.spawned_params.contains(&p) {
+                                ctx.spawned_params.push(p);
+                            }
+                        }
+                    }
+                });
+            }
         }
         self.facts.functions.push(FnFacts {
             name: format!("{{spawned@{}}}", loc.line),
@@ -679,7 +708,28 @@ impl<'a, 's> Visitor<'a, 's> {
         f(self);
         let mut ctx = self.fns.pop().unwrap_or_default();
         self.last_local_types = std::mem::take(&mut ctx.local_types);
+        self.last_spawned_params = std::mem::take(&mut ctx.spawned_params);
         let mut steps = ctx.frames.pop().unwrap_or_default();
+        let mut param_calls = Vec::new();
+        for step in &steps {
+            step.walk(&mut |s| {
+                if let Step::Call(Call {
+                    id,
+                    callee: Callee::Path(path),
+                    ..
+                }) = s
+                {
+                    if let Some(&p) = path
+                        .first()
+                        .filter(|_| path.len() == 1)
+                        .and_then(|n| ctx.param_pos.get(n))
+                    {
+                        param_calls.push((p, *id));
+                    }
+                }
+            });
+        }
+        self.last_param_calls = param_calls;
         self.facts.cached_lookups |= super::cache_aside(&mut steps);
         super::correlate::correlate(&mut steps);
         super::fold_exits(&mut steps);
@@ -1072,10 +1122,11 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
             }
         }
-        let closures: Vec<&syn::ExprClosure> = args
+        let closures: Vec<(usize, &syn::ExprClosure)> = args
             .into_iter()
-            .filter_map(|a| match a {
-                Expr::Closure(c) => Some(c),
+            .enumerate()
+            .filter_map(|(k, a)| match a {
+                Expr::Closure(c) => Some((k, c)),
                 _ => None,
             })
             .collect();
@@ -1143,7 +1194,7 @@ impl<'a, 's> Visitor<'a, 's> {
             _ => None,
         };
         let Some((callee, start)) = callee else {
-            return self.closures_run_by(&closures, mark);
+            return self.closures_run_by(&closures, mark, None);
         };
         let on_connection = match base {
             Expr::Call(call) => self.passes_connection(&call.args),
@@ -1154,6 +1205,10 @@ impl<'a, 's> Visitor<'a, 's> {
         };
         let loc = self.compact(start, await_span, span::of(base));
         self.push_call_on(callee, loc, mark, true, on_connection);
+        let call_id = match self.ctx().and_then(|c| c.frames.last()?.last()) {
+            Some(Step::Call(c)) => Some(c.id),
+            _ => None,
+        };
         if let (Some(inner), Some(Step::Call(c))) = (
             future_of,
             self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()),
@@ -1181,17 +1236,42 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             _ => {}
         }
-        self.closures_run_by(&closures, mark);
+        self.closures_run_by(&closures, mark, call_id);
     }
 
     /// The bodies of closures handed to a call, as futures it awaits after what it has made since
-    /// `mark`, on which they depend.
-    fn closures_run_by(&mut self, closures: &[&syn::ExprClosure], mark: usize) {
+    /// `mark`, on which they depend. The call (`call`, when one was recorded) keeps what each made.
+    fn closures_run_by(
+        &mut self,
+        closures: &[(usize, &syn::ExprClosure)],
+        mark: usize,
+        call: Option<u32>,
+    ) {
         if closures.is_empty() {
             return;
         }
         let made = self.made_since(mark);
-        self.after(&made, |v| closures.iter().for_each(|c| v.future(&c.body)));
+        let mut bodies = Vec::new();
+        self.after(&made, |v| {
+            for (k, c) in closures {
+                let start = v.new_mark();
+                v.future(&c.body);
+                bodies.push((*k, v.made_since(start)));
+            }
+        });
+        let Some(call) = call else { return };
+        if let Some(ctx) = self.ctx() {
+            for frame in ctx.frames.iter_mut().rev() {
+                if let Some(Step::Call(c)) = frame
+                    .iter_mut()
+                    .rev()
+                    .find(|s| matches!(s, Step::Call(c) if c.id == call))
+                {
+                    c.closures = bodies;
+                    return;
+                }
+            }
+        }
     }
 
     /// Runs `f` with what it records depending on `made` (trips and calls of this statement).
@@ -2501,6 +2581,10 @@ impl<'a, 's> Visitor<'a, 's> {
         let [mut arg] = c.args.iter().collect::<Vec<_>>()[..] else {
             return None;
         };
+        // `task_fn(reporter)`: a closure the function was handed, called, not a wrapper.
+        if single_path_ident(&c.func).is_some_and(|f| ctx.param_pos.contains_key(&f)) {
+            return None;
+        }
         while let Expr::Group(g) = arg {
             arg = &g.expr;
         }
