@@ -17,7 +17,7 @@ use crate::facts::{walk_mut, FnFacts, Step};
 const MAX_ROUNDS: usize = 8;
 
 /// Drops, from the functions that `reachable` marks, the steps of closures handed to a parameter their
-/// callee spawns. Returns how many closures were dropped.
+/// callee spawns. Returns how many round trips and calls were dropped.
 pub(super) fn drop_spawned_closures(model: &mut Model, reachable: &[bool]) -> usize {
     let ids: Vec<usize> = (0..model.fns.len())
         .filter(|&id| reachable.get(id).copied().unwrap_or(false))
