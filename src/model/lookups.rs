@@ -136,10 +136,9 @@ impl Pass {
                         let makes = arms
                             .iter()
                             .any(|arm| is_miss(arm, id) && self.makes(model, arm));
-                        let found_returns = arms
-                            .iter()
-                            .filter(|arm| !is_miss(arm, id))
-                            .all(|arm| matches!(arm.last(), Some(Step::Exit)));
+                        let mut found_arms = arms.iter().filter(|arm| !is_miss(arm, id)).peekable();
+                        let found_returns = found_arms.peek().is_some()
+                            && found_arms.all(|arm| matches!(arm.last(), Some(Step::Exit)));
                         if makes {
                             add_all(known, [key]);
                         } else if found_returns {
