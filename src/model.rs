@@ -277,12 +277,12 @@ pub fn build_with(
     model.resolved = resolve_from(&mut model, &index, config, roots.clone());
     // A closure handed to a function that runs it in a task it spawns is off the request path.
     let resolved = model.resolved.clone();
-    handed::drop_spawned_closures(&mut model, &resolved);
+    let tasks = handed::drop_spawned_closures(&mut model, &resolved);
     classify_trips(&mut model, config);
     // A lookup made again after a lookup-or-create finds its row.
     lookups::settle(&mut model, &roots);
     model.reachable = reached_from(&model, entries);
-    model.background = reached_from(&model, spawned);
+    model.background = reached_from(&model, spawned.into_iter().chain(tasks));
     // Only a choice that can change a price is worth saying: some implementation makes round trips.
     let mut io = IoReach::default();
     model.assumed_implementations = index

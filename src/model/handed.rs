@@ -11,14 +11,15 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{fn_mut, Model};
-use crate::facts::{walk_mut, FnFacts, Step};
+use crate::facts::{FnFacts, Step};
 
 /// How many times the spawned parameters are widened through functions that hand theirs on.
 const MAX_ROUNDS: usize = 8;
 
-/// Drops, from the functions that `reachable` marks, the steps of closures handed to a parameter their
-/// callee spawns. Returns how many round trips and calls were dropped.
-pub(super) fn drop_spawned_closures(model: &mut Model, reachable: &[bool]) -> usize {
+/// Takes, out of the functions that `reachable` marks, the steps of closures handed to a parameter their
+/// callee spawns, into detached functions of their own (still checked for N+1, like a spawned task's
+/// body). Returns those functions.
+pub(super) fn drop_spawned_closures(model: &mut Model, reachable: &[bool]) -> Vec<usize> {
     let ids: Vec<usize> = (0..model.fns.len())
         .filter(|&id| reachable.get(id).copied().unwrap_or(false))
         .collect();
@@ -30,7 +31,7 @@ pub(super) fn drop_spawned_closures(model: &mut Model, reachable: &[bool]) -> us
         }
     }
     if spawned.is_empty() {
-        return 0;
+        return Vec::new();
     }
     let mut off: HashMap<usize, HashSet<u32>> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
@@ -57,12 +58,52 @@ pub(super) fn drop_spawned_closures(model: &mut Model, reachable: &[bool]) -> us
             break;
         }
     }
-    let mut count = 0;
+    let mut tasks = Vec::new();
+    let mut off: Vec<(usize, HashSet<u32>)> = off.into_iter().collect();
+    off.sort_by_key(|(id, _)| *id);
     for (id, dropped) in off {
         let f = fn_mut(&mut model.files, model.fns[id]);
-        count += remove(&mut f.body, &dropped);
+        let taken = take(&mut f.body, &dropped);
+        if taken.is_empty() {
+            continue;
+        }
+        let task = FnFacts {
+            name: format!("{{spawned@{}}}", first_line(&taken).unwrap_or(f.loc.line)),
+            module: f.module.clone(),
+            is_async: true,
+            is_test: f.is_test,
+            detached: true,
+            loc: f.loc,
+            fn_line: f.fn_line,
+            params: f.params.clone(),
+            body: taken,
+            ..FnFacts::default()
+        };
+        let r = model.fns[id];
+        let file = std::sync::Arc::make_mut(&mut model.files[r.file]);
+        file.functions.push(task);
+        model.fns.push(crate::resolve::FnRef {
+            file: r.file,
+            index: file.functions.len() - 1,
+        });
+        // Its calls were resolved where it was written.
+        model.resolved.push(true);
+        tasks.push(model.fns.len() - 1);
     }
-    count
+    tasks
+}
+
+/// The line of the first round trip or call in `steps`.
+fn first_line(steps: &[Step]) -> Option<u32> {
+    let mut line = None;
+    for step in steps {
+        step.walk(&mut |s| match s {
+            Step::Trip(t) if line.is_none() => line = Some(t.loc.line),
+            Step::Call(c) if line.is_none() => line = Some(c.loc.line),
+            _ => {}
+        });
+    }
+    line
 }
 
 /// The ids of the steps of closures `f` hands to a callee's spawned parameter.
@@ -84,23 +125,36 @@ fn handed_to_spawned(f: &FnFacts, spawned: &HashMap<usize, HashSet<usize>>) -> H
     dropped
 }
 
-/// Removes the round trips and calls whose ids `dropped` holds; how many were removed.
-fn remove(body: &mut Vec<Step>, dropped: &HashSet<u32>) -> usize {
-    let mut count = 0;
-    let mut keep = |s: &Step| match s {
-        Step::Trip(t) if dropped.contains(&t.id) => false,
-        Step::Call(c) if dropped.contains(&c.id) => false,
-        _ => true,
-    };
-    let before = body.len();
-    body.retain(&mut keep);
-    count += before - body.len();
-    walk_mut(body, &mut |s| {
-        for child in s.children_mut() {
-            let before = child.len();
-            child.retain(&mut keep);
-            count += before - child.len();
+/// Takes out of `seq`, in order, the round trips and calls whose ids `dropped` holds, and the loops and
+/// branches made only of them, keeping where the rest nests.
+fn take(seq: &mut Vec<Step>, dropped: &HashSet<u32>) -> Vec<Step> {
+    let mut taken = Vec::new();
+    let mut kept = Vec::with_capacity(seq.len());
+    for mut step in seq.drain(..) {
+        if all_dropped(&step, dropped) {
+            taken.push(step);
+            continue;
         }
+        for child in step.children_mut() {
+            taken.extend(take(child, dropped));
+        }
+        kept.push(step);
+    }
+    *seq = kept;
+    taken
+}
+
+/// Is every round trip and call under `step` (at least one) among `dropped`?
+fn all_dropped(step: &Step, dropped: &HashSet<u32>) -> bool {
+    let (mut any, mut all) = (false, true);
+    step.walk(&mut |s| {
+        let id = match s {
+            Step::Trip(t) => t.id,
+            Step::Call(c) => c.id,
+            _ => return,
+        };
+        any = true;
+        all &= dropped.contains(&id);
     });
-    count
+    any && all
 }
