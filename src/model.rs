@@ -284,7 +284,7 @@ pub fn build_with(
     model.reachable = reached_from(&model, entries);
     model.background = reached_from(&model, spawned.into_iter().chain(tasks));
     // Only a choice that can change a price is worth saying: some implementation makes round trips.
-    let mut io = IoReach::default();
+    let mut io = Reach::new(makes_io);
     model.assumed_implementations = index
         .assumed_implementations()
         .into_iter()
@@ -294,36 +294,51 @@ pub fn build_with(
     (model, index)
 }
 
-/// Whether a function makes a network round trip, itself or through the calls it makes.
-#[derive(Default)]
-struct IoReach {
+/// Whether a function has what `own` finds in its body, itself or through the calls it makes; memoised
+/// per function.
+struct Reach {
+    own: fn(&[Step]) -> bool,
     known: HashMap<usize, bool>,
 }
 
-impl IoReach {
+impl Reach {
+    fn new(own: fn(&[Step]) -> bool) -> Reach {
+        Reach {
+            own,
+            known: HashMap::new(),
+        }
+    }
+
     fn reaches(&mut self, model: &Model, id: usize) -> bool {
         if let Some(&k) = self.known.get(&id) {
             return k;
         }
         // A cycle reached again adds nothing new.
         self.known.insert(id, false);
-        let mut found = false;
+        let body = &model.func(id).body;
         let mut callees = Vec::new();
-        for step in &model.func(id).body {
-            step.walk(&mut |s| match s {
-                Step::Trip(t) if !t.in_process => found = true,
-                Step::Call(c) => callees.extend(c.resolved),
-                _ => {}
+        for step in body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    callees.extend(c.resolved);
+                }
             });
         }
-        found = found || callees.into_iter().any(|c| self.reaches(model, c));
+        let found = (self.own)(body) || callees.into_iter().any(|c| self.reaches(model, c));
         self.known.insert(id, found);
         found
     }
 }
 
-/// A cached lookup runs its loader only on a miss: `assume.cache` says which the price takes. With hits
-/// the loader's arm is dropped; with misses it is the only way through.
+/// Makes a network round trip.
+fn makes_io(body: &[Step]) -> bool {
+    let mut found = false;
+    for step in body {
+        step.walk(&mut |s| found |= matches!(s, Step::Trip(t) if !t.in_process));
+    }
+    found
+}
+
 fn assume_cache(model: &mut Model, misses: bool) -> usize {
     fn is_miss(arm: &[Step]) -> bool {
         matches!(

@@ -231,6 +231,22 @@ impl FnCtx {
         }
     }
 
+    /// A call of one of the function's parameters (`task_fn(reporter)`): its position and the call's id.
+    fn param_called(&self, s: &Step) -> Option<(usize, u32)> {
+        let Step::Call(Call {
+            id,
+            callee: Callee::Path(path),
+            ..
+        }) = s
+        else {
+            return None;
+        };
+        match path.as_slice() {
+            [name] => self.param_pos.get(name).map(|&p| (p, *id)),
+            _ => None,
+        }
+    }
+
     /// Marks where a path ends with the value it yields.
     fn push_yield(&mut self, tag: Option<String>) {
         if let Some(tag) = tag {
@@ -651,21 +667,14 @@ impl<'a, 's> Visitor<'a, 's> {
         // The enclosing function's parameters the task calls (`task_fn(..)`): what a caller hands
         // there runs in the task.
         if let Some(ctx) = self.ctx() {
+            let mut called = Vec::new();
             for step in &body {
-                step.walk(&mut |s| {
-                    if let Step::Call(Call {
-                        callee: Callee::Path(path),
-                        ..
-                    }) = s
-                    {
-                        let called = path.first().filter(|_| path.len() == 1);
-                        if let Some(&p) = called.and_then(|n| ctx.param_pos.get(n)) {
-                            if !ctx.spawned_params.contains(&p) {
-                                ctx.spawned_params.push(p);
-                            }
-                        }
-                    }
-                });
+                step.walk(&mut |s| called.extend(ctx.param_called(s).map(|(p, _)| p)));
+            }
+            for p in called {
+                if !ctx.spawned_params.contains(&p) {
+                    ctx.spawned_params.push(p);
+                }
             }
         }
         self.facts.functions.push(FnFacts {
@@ -712,22 +721,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut steps = ctx.frames.pop().unwrap_or_default();
         let mut param_calls = Vec::new();
         for step in &steps {
-            step.walk(&mut |s| {
-                if let Step::Call(Call {
-                    id,
-                    callee: Callee::Path(path),
-                    ..
-                }) = s
-                {
-                    if let Some(&p) = path
-                        .first()
-                        .filter(|_| path.len() == 1)
-                        .and_then(|n| ctx.param_pos.get(n))
-                    {
-                        param_calls.push((p, *id));
-                    }
-                }
-            });
+            step.walk(&mut |s| param_calls.extend(ctx.param_called(s)));
         }
         self.last_param_calls = param_calls;
         self.facts.cached_lookups |= super::cache_aside(&mut steps);
@@ -4685,15 +4679,13 @@ fn mentions(e: &Expr, name: &str) -> bool {
 
 /// The value a block ends in (`{ ..; x }` is `x`); any other expression is its own value.
 fn block_value(e: &Expr) -> &Expr {
-    match e {
-        Expr::Block(b) if b.label.is_none() => match b.block.stmts.last() {
-            Some(syn::Stmt::Expr(last, None)) => block_value(last),
-            _ => e,
-        },
-        Expr::Async(a) => match a.block.stmts.last() {
-            Some(syn::Stmt::Expr(last, None)) => block_value(last),
-            _ => e,
-        },
+    let block = match e {
+        Expr::Block(b) if b.label.is_none() => &b.block,
+        Expr::Async(a) => &a.block,
+        _ => return e,
+    };
+    match block.stmts.last() {
+        Some(syn::Stmt::Expr(last, None)) => block_value(last),
         _ => e,
     }
 }

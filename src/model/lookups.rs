@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{add_copy, fn_mut, Model};
+use super::{add_copy, fn_mut, Model, Reach};
 use crate::facts::sql::Access;
 use crate::facts::{Call, Guarded, Step, Trip, TripKind, FAILS};
 
@@ -36,7 +36,6 @@ pub(super) fn settle(model: &mut Model, roots: &[usize]) {
     }
 }
 
-#[derive(Default)]
 struct Pass {
     /// (function, keys known on entry) → the function to call instead, and the keys it establishes,
     /// in its parameters' names.
@@ -44,9 +43,49 @@ struct Pass {
     /// Functions being walked: a call back into one of them is taken as it is.
     active: Vec<usize>,
     /// Whether a function writes, itself or through what it calls.
-    writes: HashMap<usize, bool>,
+    writes: Reach,
     /// Whether a function branches on a keyed lookup's outcome, itself or through what it calls.
-    tests: HashMap<usize, bool>,
+    tests: Reach,
+}
+
+impl Default for Pass {
+    fn default() -> Pass {
+        Pass {
+            memo: HashMap::new(),
+            active: Vec::new(),
+            writes: Reach::new(writes_here),
+            tests: Reach::new(tests_lookup_here),
+        }
+    }
+}
+
+/// Sends a write.
+fn writes_here(body: &[Step]) -> bool {
+    let mut writes = false;
+    for step in body {
+        step.walk(&mut |s| writes |= matches!(s, Step::Trip(t) if t.access == Some(Access::Write)));
+    }
+    writes
+}
+
+/// Branches on the outcome of one of its own keyed lookups.
+fn tests_lookup_here(body: &[Step]) -> bool {
+    let (mut keyed, mut tested) = (HashSet::new(), HashSet::new());
+    for step in body {
+        step.walk(&mut |s| match s {
+            Step::Trip(t) if lookup_key(t).is_some() => {
+                keyed.insert(t.id);
+            }
+            Step::Guard {
+                on: Guarded::Outcome(o),
+                ..
+            } => {
+                tested.insert(*o);
+            }
+            _ => {}
+        });
+    }
+    !keyed.is_disjoint(&tested)
 }
 
 /// One function's walk: its keyed lookups by trip id, and those a key known before them answers.
@@ -69,7 +108,7 @@ impl Pass {
             return done.clone();
         }
         // Nothing to settle or establish where no branch on a keyed lookup is reached.
-        if depth > MAX_DEPTH || self.active.contains(&id) || !self.tests_lookups(model, id) {
+        if depth > MAX_DEPTH || self.active.contains(&id) || !self.tests.reaches(model, id) {
             return (id, Vec::new());
         }
         self.active.push(id);
@@ -165,7 +204,7 @@ impl Pass {
                         changed = true;
                     }
                     add_all(known, rename_out(&established, c));
-                    if self.writes(model, target) {
+                    if self.writes.reaches(model, target) {
                         add_all(known, pending.drain(..));
                     }
                 }
@@ -187,55 +226,7 @@ impl Pass {
                 _ => {}
             });
         }
-        makes || calls.into_iter().any(|id| self.writes(model, id))
-    }
-
-    /// Whether a function, or what it calls, branches on the outcome of one of its keyed lookups.
-    fn tests_lookups(&mut self, model: &Model, id: usize) -> bool {
-        if let Some(&t) = self.tests.get(&id) {
-            return t;
-        }
-        self.tests.insert(id, false);
-        let (mut keyed, mut tested, mut calls) = (HashSet::new(), HashSet::new(), Vec::new());
-        for step in &model.func(id).body {
-            step.walk(&mut |s| match s {
-                Step::Trip(t) if lookup_key(t).is_some() => {
-                    keyed.insert(t.id);
-                }
-                Step::Guard {
-                    on: Guarded::Outcome(o),
-                    ..
-                } => {
-                    tested.insert(*o);
-                }
-                Step::Call(c) => calls.extend(c.resolved),
-                _ => {}
-            });
-        }
-        let tests =
-            !keyed.is_disjoint(&tested) || calls.into_iter().any(|c| self.tests_lookups(model, c));
-        self.tests.insert(id, tests);
-        tests
-    }
-
-    fn writes(&mut self, model: &Model, id: usize) -> bool {
-        if let Some(&w) = self.writes.get(&id) {
-            return w;
-        }
-        // A call back into a function being asked about adds nothing.
-        self.writes.insert(id, false);
-        let mut calls = Vec::new();
-        let mut writes = false;
-        for step in &model.func(id).body {
-            step.walk(&mut |s| match s {
-                Step::Trip(t) => writes |= t.access == Some(Access::Write),
-                Step::Call(c) => calls.extend(c.resolved),
-                _ => {}
-            });
-        }
-        let writes = writes || calls.into_iter().any(|c| self.writes(model, c));
-        self.writes.insert(id, writes);
-        writes
+        makes || calls.into_iter().any(|id| self.writes.reaches(model, id))
     }
 }
 
