@@ -3618,7 +3618,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 if name.is_none() {
                     self.type_pattern(&local.pat, &init.expr);
                     // `let State(AppState { database, .. }) = state;`: each name by its field.
-                    let fields = named_struct_fields(&local.pat);
+                    let mut fields = named_struct_fields(&local.pat);
+                    // `let DbWrapper(db) = DbWrapper::extract(&req).await?;`: a plain `let` takes apart
+                    // only a struct, so the name is that newtype's field.
+                    if init.diverge.is_none() {
+                        fields.extend(newtype_binding(&local.pat));
+                    }
                     if let Some(ctx) = self.ctx() {
                         for (binding, owner, field) in fields {
                             ctx.type_local(binding, format!("{owner}{}{field}", super::FIELD));
@@ -5635,6 +5640,22 @@ fn newtype_field(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
         return None;
     }
     Some(format!("{name}{}0", super::FIELD))
+}
+
+/// `let Wrapper(inner) = ..`: the name a newtype's pattern binds, with the newtype and its field `0`.
+/// Not for `Some`/`Ok`/`Err`, nor the framework's wrappers (`let Json(body) = ..`).
+fn newtype_binding(pat: &syn::Pat) -> Option<(String, String, String)> {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return None;
+    };
+    let name = driver::last_segment(&ts.path);
+    let own = OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
+    let framework = !own
+        && (router::EXTRACTORS.contains(&name.as_str()) || TYPE_WRAPPERS.contains(&name.as_str()));
+    if ts.elems.len() != 1 || framework || matches!(name.as_str(), "Some" | "Ok" | "Err") {
+        return None;
+    }
+    Some((single_ident(&ts.elems[0])?, name, "0".to_string()))
 }
 
 /// `CipherDeleteOptions::SoftMulti`: a variant of an enum, by its name.
