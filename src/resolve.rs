@@ -386,8 +386,11 @@ impl Index {
                 if let Some(hit) = self.path_cache.borrow().get(&key).filter(|_| !generic) {
                     return *hit;
                 }
+                // A path into another crate of the workspace (`use plume_models::inbox::inbox;`) is
+                // followed as an awaited one is; a name alone is not guessed at.
                 let hit = self
                     .resolve_path(from, caller, segs, &func)
+                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
                     .filter(|&id| sync(id));
                 if !generic {
                     self.path_cache.borrow_mut().insert(key, hit);

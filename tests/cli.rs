@@ -2585,6 +2585,82 @@ fn main() {
 }
 
 #[test]
+fn a_synchronous_call_into_another_crate_of_the_workspace_is_followed() {
+    // rocket + diesel: the handler calls a plain function the models crate exports, imported by
+    // name (`use acme_models::inbox::inbox;`) and by its full path; both reach its two statements.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"web\", \"models\"]\n",
+    )
+    .unwrap();
+    for (krate, name) in [("web", "web"), ("models", "acme-models")] {
+        std::fs::create_dir_all(root.join(krate).join("src")).unwrap();
+        std::fs::write(
+            root.join(krate).join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n[dependencies]\ndiesel = {{ version = \"2\", features = [\"postgres\"] }}\nrocket = \"0.5\"\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(root.join("models/src/lib.rs"), "pub mod inbox;\n").unwrap();
+    std::fs::write(
+        root.join("models/src/inbox.rs"),
+        r#"use diesel::prelude::*;
+pub fn inbox(conn: &mut PgConnection, id: i32) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM mentions WHERE comment = $1").execute(conn)?;
+    diesel::sql_query("DELETE FROM comments WHERE id = $1").execute(conn)
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("web/src/main.rs"),
+        r#"#[macro_use]
+extern crate rocket;
+use acme_models::inbox::inbox;
+
+#[post("/comments/<id>/delete")]
+pub fn delete(id: i32, mut conn: DbConn) -> String {
+    inbox(&mut conn, id).ok();
+    String::new()
+}
+
+#[post("/comments/<id>/purge")]
+pub fn purge(id: i32, mut conn: DbConn) -> String {
+    acme_models::inbox::inbox(&mut conn, id).ok();
+    String::new()
+}
+
+#[launch]
+fn rocket() -> _ {
+    rocket::build().mount("/", routes![delete, purge])
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    let prices: Vec<(String, u64)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["round_trips"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        prices,
+        [
+            ("/comments/<id>/delete".to_string(), 2),
+            ("/comments/<id>/purge".to_string(), 2)
+        ]
+    );
+}
+
+#[test]
 fn each_binary_of_a_workspace_is_its_own_service() {
     // Two binaries both serve `GET /`: their routes are told apart by service in every table.
     let dir = tempfile::tempdir().unwrap();
