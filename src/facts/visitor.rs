@@ -503,7 +503,9 @@ impl<'a, 's> Visitor<'a, 's> {
                     }
                     param_types.push((ty.clone(), self.loc(pt.ty.span())));
                     if let (Some(name), false) = (param_name(&pt.pat), ty.is_empty()) {
-                        params.push((name, newtype_field(&pt.pat, &pt.ty).unwrap_or(ty.clone())));
+                        let held = newtype_field(&pt.pat, &pt.ty)
+                            .or_else(|| wrapped_value(&pt.pat, &pt.ty));
+                        params.push((name, held.unwrap_or(ty.clone())));
                     }
                     // `Org { app, .. }: Org` binds `app` to the type of the field `Org.app`.
                     if !ty.is_empty() {
@@ -890,8 +892,13 @@ impl<'a, 's> Visitor<'a, 's> {
         // A getter's result (`state.store().find(..)`, `self.repo().get(..)`): typed as what the
         // getter returns.
         if let (true, Expr::MethodCall(m)) = (path.is_empty(), driver::strip_plumbing(inner)) {
-            if let (true, Some(ty)) = (m.args.is_empty(), self.method_returns(m)) {
-                let base = self.current_path(&m.receiver);
+            // A builder's chain (`Inbox::handle(..).with::<A>(p).with::<B>(p)`): each link on what the
+            // one before returns.
+            let base = match self.current_path(&m.receiver) {
+                place if !place.is_empty() => place,
+                _ => self.receiver_path(&m.receiver),
+            };
+            if let Some(ty) = self.method_returns(&base, m) {
                 let name = format!("{}.{}()", base.join("."), m.method);
                 if let Some(ctx) = self.ctx() {
                     ctx.local_types.push((name.clone(), ty));
@@ -913,8 +920,7 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// What `base.method(..)` returns, as the model reads it off the method it resolves to
     /// (`METHOD_RETURNS`), where `base` is a place.
-    fn method_returns(&self, m: &syn::ExprMethodCall) -> Option<String> {
-        let base = self.current_path(&m.receiver);
+    fn method_returns(&self, base: &[String], m: &syn::ExprMethodCall) -> Option<String> {
         if base.is_empty() || self.fns.is_empty() {
             return None;
         }
@@ -1099,7 +1105,7 @@ impl<'a, 's> Visitor<'a, 's> {
         // The parameters of a closure the call is handed take what the callee's bound says.
         let called = match base {
             Expr::Call(c) => returned_by(c),
-            Expr::MethodCall(m) => self.method_returns(m),
+            Expr::MethodCall(m) => self.method_returns(&self.current_path(&m.receiver), m),
             _ => None,
         };
         for (k, a) in args.iter().enumerate() {
@@ -1729,7 +1735,9 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Call(_) | Expr::Struct(_) => value_type(e),
             // A service's or a repository's answer (`let account = accounts.get(id).await?`): what
             // the method returns.
-            Expr::MethodCall(m) if m.turbofish.is_none() => self.method_returns(m),
+            Expr::MethodCall(m) if m.turbofish.is_none() => {
+                self.method_returns(&self.current_path(&m.receiver), m)
+            }
             // diesel's `table.load::<Post>(conn)`, `.first::<Self>(conn)`: the type the turbofish names.
             Expr::MethodCall(m) => {
                 let args = m.turbofish.as_ref()?;
@@ -5640,6 +5648,32 @@ fn newtype_field(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
         return None;
     }
     Some(format!("{name}{}0", super::FIELD))
+}
+
+/// `Json(body): Json<NewUser>`, `Query(filter): Query<Filter>`: the value a one-field wrapper holds,
+/// typed by its one type argument.
+fn wrapped_value(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return None;
+    };
+    let syn::Type::Path(written) = peel_refs(ty) else {
+        return None;
+    };
+    let seg = written.path.segments.last()?;
+    if ts.elems.len() != 1 || driver::last_segment(&ts.path) != seg.ident.to_string() {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    match (types.next(), types.next()) {
+        (Some(inner), None) => core_type(inner),
+        _ => None,
+    }
 }
 
 /// `let Wrapper(inner) = ..`: the name a newtype's pattern binds, with the newtype and its field `0`.
