@@ -687,6 +687,27 @@ fn route_table(project: &str) -> Vec<(String, String, String, u64)> {
     rows
 }
 
+/// A workspace of `members` (folder, package name), each depending on `deps` (lines of a
+/// `[dependencies]` table), with an empty `src/`.
+fn workspace(members: &[(&str, &str)], deps: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let folders: Vec<String> = members.iter().map(|(f, _)| format!("{f:?}")).collect();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!("[workspace]\nmembers = [{}]\n", folders.join(", ")),
+    )
+    .unwrap();
+    for (folder, name) in members {
+        std::fs::create_dir_all(dir.path().join(folder).join("src")).unwrap();
+        std::fs::write(
+            dir.path().join(folder).join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n[dependencies]\n{deps}"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
 /// Each route's `key` (its path, its handler) with its round trips, in the output's order.
 fn priced(json: &serde_json::Value, key: &str) -> Vec<(String, u64)> {
     json["routes"]
@@ -2537,21 +2558,11 @@ pub struct Pages { pub about: &'static str }
 fn a_call_into_another_crate_of_the_workspace_that_is_not_found_is_unresolved() {
     // `acme_perms::check` is made by a macro hopcheck does not expand: code of the analysed workspace
     // it could not follow, said as such, unlike a library's function.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workspace(
+        &[("api", "api"), ("perms", "acme-perms")],
+        "sqlx = \"0.8\"\n",
+    );
     let root = dir.path();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"api\", \"perms\"]\n",
-    )
-    .unwrap();
-    for (krate, name) in [("api", "api"), ("perms", "acme-perms")] {
-        std::fs::create_dir_all(root.join(krate).join("src")).unwrap();
-        std::fs::write(
-            root.join(krate).join("Cargo.toml"),
-            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n[dependencies]\nsqlx = \"0.8\"\n"),
-        )
-        .unwrap();
-    }
     std::fs::write(
         root.join("perms/src/lib.rs"),
         "generate_checks!(check);\npub async fn known(db: &sqlx::PgPool) {\n    sqlx::query(\"SELECT 1\").execute(db).await.ok();\n}\n",
@@ -2588,21 +2599,11 @@ fn main() {
 fn a_synchronous_call_into_another_crate_of_the_workspace_is_followed() {
     // rocket + diesel: the handler calls a plain function the models crate exports, imported by
     // name (`use acme_models::inbox::inbox;`) and by its full path; both reach its two statements.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workspace(
+        &[("web", "web"), ("models", "acme-models")],
+        "diesel = { version = \"2\", features = [\"postgres\"] }\nrocket = \"0.5\"\n",
+    );
     let root = dir.path();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"web\", \"models\"]\n",
-    )
-    .unwrap();
-    for (krate, name) in [("web", "web"), ("models", "acme-models")] {
-        std::fs::create_dir_all(root.join(krate).join("src")).unwrap();
-        std::fs::write(
-            root.join(krate).join("Cargo.toml"),
-            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n[dependencies]\ndiesel = {{ version = \"2\", features = [\"postgres\"] }}\nrocket = \"0.5\"\n"),
-        )
-        .unwrap();
-    }
     std::fs::write(root.join("models/src/lib.rs"), "pub mod inbox;\n").unwrap();
     std::fs::write(
         root.join("models/src/inbox.rs"),
@@ -2640,19 +2641,8 @@ fn rocket() -> _ {
     )
     .unwrap();
     let (_, json) = check_json(root, &["-q"]);
-    let prices: Vec<(String, u64)> = json["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap().to_string(),
-                r["round_trips"].as_u64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        prices,
+        priced(&json, "path"),
         [
             ("/comments/<id>/delete".to_string(), 2),
             ("/comments/<id>/purge".to_string(), 2)

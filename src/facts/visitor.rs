@@ -5660,7 +5660,7 @@ fn wrapped_value(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
         return None;
     };
     let seg = written.path.segments.last()?;
-    if ts.elems.len() != 1 || driver::last_segment(&ts.path) != seg.ident.to_string() {
+    if ts.elems.len() != 1 || seg.ident != driver::last_segment(&ts.path) {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
