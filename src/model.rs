@@ -577,8 +577,9 @@ pub fn classify(
 struct CallSite {
     callee: Callee,
     consts: Vec<Option<String>>,
-    /// The callee's type parameters the call binds (`Vec::new()` when none).
-    types: Vec<(String, String)>,
+    /// The callee's type parameters the call binds (none when empty), one list per way the call may
+    /// bind them (`either(&Key, &Org { .. })` hands over one of two types).
+    types: Vec<Vec<(String, String)>>,
     /// Already resolved for good: an extractor, or one implementation of several.
     fixed: bool,
     /// A method call's receiver type, where it is one type of the analysed code: a trait's default
@@ -660,9 +661,20 @@ fn resolve_from(
                 }
             });
         }
-        for ((resolved, hop, _), site) in calls.iter_mut().zip(&sites) {
+        for (((resolved, hop, _), site), alts) in
+            calls.iter_mut().zip(&sites).zip(alternatives.iter_mut())
+        {
             if let (Some(target), None, false) = (*resolved, &*hop, site.fixed) {
-                let target = with_types(model, target, &site.types);
+                // Bound one of several ways: a branch per way, as for a trait's implementations.
+                if site.types.len() > 1 {
+                    *alts = site
+                        .types
+                        .iter()
+                        .map(|types| with_types(model, target, types))
+                        .collect();
+                }
+                let first = site.types.first().map(Vec::as_slice).unwrap_or_default();
+                let target = with_types(model, target, first);
                 let target = redirect(model, id, site, target);
                 *resolved = Some(with_constants(model, target, &site.consts));
             }
@@ -749,6 +761,31 @@ fn branch_implementations(seq: &mut [Step], alternatives: &mut impl Iterator<Ite
         }
         for child in step.children_mut() {
             branch_implementations(child, alternatives);
+        }
+    }
+}
+
+/// Undoes [`branch_implementations`]: each branch of one call per implementation becomes that call
+/// again, to be resolved for the types a copy binds.
+fn unbranch_implementations(seq: &mut [Step]) {
+    for step in seq.iter_mut() {
+        if let Step::Branch(arms) = step {
+            let one_call = |arm: &Vec<Step>| match arm.as_slice() {
+                [Step::Call(c)] if c.chosen => Some(c.id),
+                _ => None,
+            };
+            let first = arms.first().and_then(one_call);
+            if first.is_some() && arms.iter().all(|arm| one_call(arm) == first) {
+                if let Some(Step::Call(mut call)) = arms[0].pop() {
+                    call.chosen = false;
+                    call.resolved = None;
+                    *step = Step::Call(call);
+                }
+                continue;
+            }
+        }
+        for child in step.children_mut() {
+            unbranch_implementations(child);
         }
     }
 }
@@ -1142,6 +1179,8 @@ fn with_types(model: &mut Model, target: usize, types: &[(String, String)]) -> u
         return copy;
     }
     let copy = add_copy(model, target, |f| {
+        // The original may have been priced over every implementation already: the copy chooses anew.
+        unbranch_implementations(&mut f.body);
         for (param, ty) in types {
             let bound = format!("={ty}");
             match f.generics.iter_mut().find(|(g, _)| g == param) {

@@ -933,6 +933,16 @@ impl Index {
                 made_by = Some(id);
                 func(id).returns.clone()?
             }
+            // A call handed values (`either(&Key, &Org { .. }, jwt)`): the one argument the function
+            // hands back, else what it returns.
+            TypeRef::CalledWith { path, args } => {
+                let id = self.resolve_path(from, caller, &owned(&path), func)?;
+                if let [p] = func(id).returns_params.as_slice() {
+                    return self.receiver_type(from, caller, &owned(args.get(*p)?), func);
+                }
+                made_by = Some(id);
+                func(id).returns.clone()?
+            }
             // A getter's result (`state.store()`): what the method it resolves to returns.
             TypeRef::MethodReturns { base, method, args } => {
                 let base = owned(&base);
@@ -949,7 +959,7 @@ impl Index {
             // `Fn` bound on that argument says the closure takes.
             TypeRef::ClosureInput { callee, arg, input } => {
                 let id = match *callee {
-                    TypeRef::Returned(path) => {
+                    TypeRef::Returned(path) | TypeRef::CalledWith { path, .. } => {
                         self.resolve_path(from, caller, &owned(&path), func)?
                     }
                     TypeRef::MethodReturns { base, method, args } => {
@@ -1082,27 +1092,33 @@ impl Index {
         caller: usize,
         call: &crate::facts::Call,
         target: usize,
-    ) -> Vec<(String, String)> {
+    ) -> Vec<Vec<(String, String)>> {
         let func = |id: usize| -> &FnFacts {
             let r = fns[id];
             &files[r.file].functions[r.index]
         };
         let callee = func(target);
+        let from = func(caller);
+        // `self.0.verify(..)` on a `Header<I>` whose caller knows what it holds (`Header(Key)`): the
+        // impl's `I` is that.
+        let mut out: Vec<(String, String)> = self.held_by_receiver(from, call, callee);
         // A parameter typed by a trait (`auth: &dyn Authenticate`, `impl Authenticate`) is bound like a
         // type parameter: which implementation runs is the one the caller hands over.
         let by_trait = |ty: &String| self.traits.contains(ty);
         if callee.type_params.is_empty() && !callee.param_types.iter().any(|(t, _)| by_trait(t)) {
-            return Vec::new();
+            return vec![out].into_iter().filter(|o| !o.is_empty()).collect();
         }
-        let from = func(caller);
         let known = |ty: &str| self.known_types.contains(ty) && !self.traits.contains(ty);
-        let mut out: Vec<(String, String)> = callee
-            .type_params
-            .iter()
-            .zip(&call.turbofish)
-            .filter(|(_, ty)| known(ty))
-            .map(|(p, ty)| (p.clone(), ty.clone()))
-            .collect();
+        out.extend(
+            callee
+                .type_params
+                .iter()
+                .zip(&call.turbofish)
+                .filter(|(_, ty)| known(ty))
+                .map(|(p, ty)| (p.clone(), ty.clone())),
+        );
+        // One parameter the caller may bind to one of several types (`either(&Key, &Org { .. })`).
+        let mut several: Option<Vec<Vec<(String, String)>>> = None;
         // `Type::method(value, ..)` hands the receiver as the first argument.
         let skip = usize::from(matches!(call.callee, Callee::Path(_)) && callee.has_self);
         for ((ty, _), path) in callee
@@ -1117,14 +1133,97 @@ impl Index {
             {
                 continue;
             }
-            if let Some(arg) = self.receiver_type(from, caller, path, &func) {
-                let implements = || self.traits_of.get(&arg).is_some_and(|t| t.contains(ty));
-                if known(&arg) && (!of_trait || implements()) {
-                    out.push((ty.clone(), arg));
+            let implements =
+                |arg: &String| !of_trait || self.traits_of.get(arg).is_some_and(|t| t.contains(ty));
+            let bindings: Vec<Vec<(String, String)>> = self
+                .argument_values(from, caller, path, &func)
+                .into_iter()
+                .filter_map(|value| {
+                    let arg = self.receiver_type(from, caller, &value, &func)?;
+                    if !known(&arg) || !implements(&arg) {
+                        return None;
+                    }
+                    let mut binding = vec![(ty.clone(), arg)];
+                    // What a wrapper built in place holds (`Header(Key)`), for its impl's `I`.
+                    if let [name] = value.as_slice() {
+                        let held = self
+                            .receiver_type(from, caller, &[format!("{name}<0>")], &func)
+                            .or_else(|| held_in(from, name));
+                        if let Some(held) = held.filter(|h| known(h)) {
+                            binding.push((format!("{ty}<0>"), held));
+                        }
+                    }
+                    Some(binding)
+                })
+                .collect();
+            match bindings.len() {
+                0 => {}
+                1 => out.extend(bindings.into_iter().flatten()),
+                _ if several.is_none() => several = Some(bindings),
+                _ => {}
+            }
+        }
+        match several {
+            Some(choices) => choices
+                .into_iter()
+                .map(|choice| out.iter().cloned().chain(choice).collect())
+                .collect(),
+            None if out.is_empty() => Vec::new(),
+            None => vec![out],
+        }
+    }
+
+    /// The values an argument may be: itself, or, where it is what a function hands back of what it is
+    /// given (`either(&Key, &Org { .. }, jwt)`), each argument the function may hand back.
+    fn argument_values<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        path: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Vec<Vec<String>> {
+        let written = match path {
+            [name] => from.params.iter().find(|(n, _)| n == name).map(|(_, t)| t),
+            _ => None,
+        };
+        if let Some(crate::facts::TypeRef::CalledWith { path: f, args }) =
+            written.and_then(|w| crate::facts::TypeRef::parse(w))
+        {
+            let f: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+            if let Some(id) = self.resolve_path(from, caller, &f, func) {
+                let returned = &func(id).returns_params;
+                if returned.len() > 1 {
+                    return returned
+                        .iter()
+                        .filter_map(|&p| args.get(p))
+                        .filter(|a| !a.is_empty())
+                        .map(|a| a.iter().map(|s| s.to_string()).collect())
+                        .collect();
                 }
             }
         }
-        out
+        vec![path.to_vec()]
+    }
+
+    /// A method call on a value its caller's copy knows the contents of (`auth.verify(..)` with `auth`
+    /// bound to a `Header` that holds a `Key`), reaching a method of an `impl` written over a type
+    /// argument (`impl<I: Auth> Auth for Header<I>`): that argument bound to what the value holds.
+    fn held_by_receiver(
+        &self,
+        from: &FnFacts,
+        call: &crate::facts::Call,
+        callee: &FnFacts,
+    ) -> Vec<(String, String)> {
+        let (Callee::Method { receiver, .. }, Some(arg)) = (&call.callee, callee.self_args.first())
+        else {
+            return Vec::new();
+        };
+        let [name] = receiver.as_slice() else {
+            return Vec::new();
+        };
+        held_in(from, name)
+            .map(|held| vec![(arg.clone(), held)])
+            .unwrap_or_default()
     }
 
     /// A method call's receiver type, where it is one type of the analysed code (not a trait).
@@ -1585,6 +1684,15 @@ pub(crate) fn crate_dir(path: &str) -> &str {
         Some(i) => &path[..i],
         None => "",
     }
+}
+
+/// What the value of parameter `name` holds, where the copy of `from` a caller made knows it: the
+/// parameter is typed by a trait or type parameter bound to a wrapper built around that type.
+fn held_in(from: &FnFacts, name: &str) -> Option<String> {
+    let (_, written) = from.params.iter().find(|(n, _)| n == name)?;
+    let key = format!("{written}<0>");
+    let (_, bound) = from.generics.iter().find(|(g, _)| *g == key)?;
+    bound.strip_prefix('=').map(str::to_string)
 }
 
 /// An implementation for a smart pointer or a reference around any implementor (`impl<T: AliasRepo>

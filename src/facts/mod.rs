@@ -47,6 +47,10 @@ pub const PLACE: &str = "~";
 /// is typed `METHOD_RETURNS` + the receiver's path and the method's name, joined by `FIELD`, then `/` and
 /// how many arguments it takes: its type is what that method returns.
 pub const METHOD_RETURNS: &str = "->";
+/// A value a call by path makes, written with what the call is handed (`either(&Key, &Org { .. },
+/// jwt)`): `CALLED_WITH` + each argument's path (its parts joined by `FIELD`, the arguments by `;`) +
+/// `)` + the path. Where the function hands back one of its parameters, the value is that argument.
+pub const CALLED_WITH: &str = "=>(";
 /// A tuple a call is handed (`mapper.map((&account, post))`) is held in a local typed `TUPLE_OF` + the
 /// locals holding its elements, joined by `,`: its type is the tuple of theirs.
 pub const TUPLE_OF: &str = "(:";
@@ -67,6 +71,12 @@ pub enum TypeRef<'a> {
     Place(Vec<&'a str>),
     /// What the function a path reaches returns: `Article::find`.
     Returned(Vec<&'a str>),
+    /// What the function a path reaches returns, called with these arguments (paths of fields): where
+    /// it hands back one of its parameters, that argument.
+    CalledWith {
+        path: Vec<&'a str>,
+        args: Vec<Vec<&'a str>>,
+    },
     /// What a method returns, called on a place with so many arguments: `state.store()`.
     MethodReturns {
         base: Vec<&'a str>,
@@ -103,6 +113,16 @@ impl<'a> TypeRef<'a> {
         if let Some((tuple, index)) = written.rsplit_once(ELEMENT) {
             let inner = TypeRef::parse(tuple)?;
             return Some(TypeRef::Element(Box::new(inner), index.parse().ok()?));
+        }
+        if let Some(rest) = written.strip_prefix(CALLED_WITH) {
+            let (args, path) = rest.rsplit_once(')')?;
+            return Some(TypeRef::CalledWith {
+                path: path.split("::").collect(),
+                args: args
+                    .split(';')
+                    .map(|a| a.split(FIELD).filter(|p| !p.is_empty()).collect())
+                    .collect(),
+            });
         }
         if let Some(path) = written.strip_prefix(RETURNED_BY) {
             return Some(TypeRef::Returned(path.split("::").collect()));
@@ -313,6 +333,12 @@ pub struct FnFacts {
     pub param_types: Vec<(String, Loc)>,
     /// The type it returns, unwrapped (`Result<Article, E>` → `Article`).
     pub returns: Option<String>,
+    /// The parameters (by position, `self` aside) it hands back as its value (`fn either<'a>(a: &'a dyn
+    /// Auth, b: &'a dyn Auth, jwt: bool) -> &'a dyn Auth { if jwt { return b; } a }` gives 0 and 1).
+    pub returns_params: Vec<usize>,
+    /// For a method, the type arguments its `impl`'s type is written with (`impl<I: Auth> Auth for
+    /// Header<I>` gives `I`): a caller that knows what the value holds binds them.
+    pub self_args: Vec<String>,
     /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's. In a
     /// copy run for one caller, a parameter the caller binds maps to `=Type` instead.
     pub generics: Vec<(String, String)>,
@@ -857,6 +883,13 @@ mod tests {
                 Box::new(TypeRef::Returned(vec!["Article", "with_author"])),
                 1
             ))
+        );
+        assert_eq!(
+            TypeRef::parse("=>(value@1;;state.key)auth::either"),
+            Some(TypeRef::CalledWith {
+                path: vec!["auth", "either"],
+                args: vec![vec!["value@1"], vec![], vec!["state", "key"]]
+            })
         );
         assert_eq!(
             TypeRef::parse("(:tuple@2_0,tuple@2_1"),

@@ -57,6 +57,7 @@ pub fn extract(
                 module,
                 impl_ctx: None,
                 impl_generics: Vec::new(),
+                impl_self_args: Vec::new(),
                 test_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
@@ -301,6 +302,8 @@ struct Visitor<'a, 's> {
     impl_ctx: Option<(String, Option<String>)>,
     /// Generic bounds of the enclosing impl.
     impl_generics: Vec<(String, String)>,
+    /// The type arguments the enclosing `impl`'s type is written with (`Header<I>` gives `I`).
+    impl_self_args: Vec<String>,
     test_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
@@ -639,6 +642,8 @@ impl<'a, 's> Visitor<'a, 's> {
                 syn::ReturnType::Type(_, ty) => core_type(ty),
                 syn::ReturnType::Default => None,
             },
+            returns_params: returned_params(sig, block),
+            self_args: self.impl_self_args.clone(),
             extractors,
             params,
             param_types,
@@ -1359,33 +1364,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => None,
             })
             .collect();
-        let arg_paths: Vec<Vec<String>> = args
-            .map(|a| {
-                let mut a = driver::strip_plumbing(a);
-                while let Expr::Reference(r) = a {
-                    a = driver::strip_plumbing(&r.expr);
-                }
-                if let Expr::Tuple(t) = a {
-                    return self.tuple_local(t).into_iter().collect();
-                }
-                // A value made in the call (`check(CanRead::new(id))`, `show(Page { .. })`): held in a
-                // local no code can name, typed as the value is.
-                if matches!(a, Expr::Call(_) | Expr::Struct(_)) {
-                    return self.value_local(a).into_iter().collect();
-                }
-                // What a method returns (`map(svc.load(id).await?)`), as a value made in the call.
-                if let Expr::MethodCall(_) = a {
-                    if let Some(local) = self.value_local(a) {
-                        return vec![local];
-                    }
-                }
-                let mut path = field_path(a);
-                if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
-                    *first = ctx.current_name(std::mem::take(first));
-                }
-                path
-            })
-            .collect();
+        let arg_paths: Vec<Vec<String>> = args.map(|a| self.arg_path(a)).collect();
         if turbofish.is_empty() && arg_paths.iter().all(Vec::is_empty) {
             return;
         }
@@ -1393,6 +1372,72 @@ impl<'a, 's> Visitor<'a, 's> {
             c.turbofish = turbofish;
             c.arg_paths = arg_paths;
         }
+    }
+
+    /// What an argument of a call is, as a path of fields for the model to type: a place, or a local no
+    /// code can name holding a value made in the call.
+    fn arg_path(&mut self, a: &Expr) -> Vec<String> {
+        let mut a = driver::strip_plumbing(a);
+        while let Expr::Reference(r) = a {
+            a = driver::strip_plumbing(&r.expr);
+        }
+        if let Expr::Tuple(t) = a {
+            return self.tuple_local(t).into_iter().collect();
+        }
+        if let Expr::Call(c) = a {
+            return self.call_local(a, c).into_iter().collect();
+        }
+        // A value made in the call (`show(Page { .. })`): held in a local no code can name, typed as
+        // the value is.
+        if let Expr::Struct(_) = a {
+            return self.value_local(a).into_iter().collect();
+        }
+        // What a method returns (`map(svc.load(id).await?)`), as a value made in the call.
+        if let Expr::MethodCall(_) = a {
+            if let Some(local) = self.value_local(a) {
+                return vec![local];
+            }
+        }
+        let mut path = field_path(a);
+        if let (Some(first), Some(ctx)) = (path.first_mut(), self.fns.last()) {
+            *first = ctx.current_name(std::mem::take(first));
+        }
+        path
+    }
+
+    /// A value a call makes where it is handed on (`check(CanRead::new(id))`), held in a local no code
+    /// can name. A function's result is typed with what it is handed (`either(&Key, &Org { .. }, jwt)`,
+    /// see [`super::CALLED_WITH`]); a one-field wrapper built in place (`Header(ApiKey { .. })`) keeps
+    /// what it wraps in a second local, its name followed by `<0>`.
+    fn call_local(&mut self, e: &Expr, c: &syn::ExprCall) -> Option<String> {
+        let ty = self.expr_type(e)?;
+        let inner: Vec<Vec<String>> = match &*c.func {
+            Expr::Path(_) => c.args.iter().map(|a| self.arg_path(a)).collect(),
+            _ => Vec::new(),
+        };
+        let ty = match ty.strip_prefix(super::RETURNED_BY) {
+            Some(path) if inner.iter().any(|p| !p.is_empty()) => {
+                let args: Vec<String> = inner.iter().map(|p| p.join(super::FIELD)).collect();
+                format!("{}{}){path}", super::CALLED_WITH, args.join(";"))
+            }
+            _ => ty,
+        };
+        let wrapped = match inner.as_slice() {
+            [held]
+                if !ty.starts_with(super::RETURNED_BY) && !ty.starts_with(super::CALLED_WITH) =>
+            {
+                Some(held.clone()).filter(|h| !h.is_empty())
+            }
+            _ => None,
+        };
+        let ctx = self.ctx()?;
+        let name = format!("value@{}", ctx.local_types.len());
+        ctx.local_types.push((name.clone(), ty));
+        if let Some(held) = wrapped {
+            let place = format!("{}{}", super::PLACE, held.join(super::FIELD));
+            ctx.local_types.push((format!("{name}<0>"), place));
+        }
+        Some(name)
     }
 
     /// A value made where it is handed to a call, held in a local no code can name, typed as the value.
@@ -3296,9 +3341,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved = self.impl_ctx.replace((self_ty, trait_name));
         let saved_generics =
             std::mem::replace(&mut self.impl_generics, generic_bounds(&i.generics, &[]));
+        let saved_args = std::mem::replace(&mut self.impl_self_args, type_args(&i.self_ty));
         visit::visit_item_impl(self, i);
         self.impl_ctx = saved;
         self.impl_generics = saved_generics;
+        self.impl_self_args = saved_args;
         self.test_depth -= u32::from(test);
     }
 
@@ -5648,6 +5695,89 @@ fn newtype_field(pat: &syn::Pat, ty: &syn::Type) -> Option<String> {
         return None;
     }
     Some(format!("{name}{}0", super::FIELD))
+}
+
+/// The type arguments a type is written with, each as `core_type` reads it (`Header<I>` gives `I`).
+fn type_args(ty: &syn::Type) -> Vec<String> {
+    let syn::Type::Path(tp) = ty else {
+        return Vec::new();
+    };
+    let Some(syn::PathArguments::AngleBracketed(args)) =
+        tp.path.segments.last().map(|s| &s.arguments)
+    else {
+        return Vec::new();
+    };
+    args.args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(core_type(t).unwrap_or_else(|| "_".into())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The parameters a function hands back as its value, by position (`self` aside): each `return` of
+/// one and its final value, through the arms of a trailing `if` or `match`.
+fn returned_params(sig: &syn::Signature, block: &syn::Block) -> Vec<usize> {
+    let names: Vec<Option<String>> = sig
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            syn::FnArg::Typed(t) => Some(single_ident(&t.pat)),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let position = |e: &Expr| -> Option<usize> {
+        let name = single_path_ident(through_views(e, &[]))?;
+        names
+            .iter()
+            .position(|n| n.as_deref() == Some(name.as_str()))
+    };
+    let mut values: Vec<&Expr> = Vec::new();
+    struct Returns<'a, 'e>(&'a mut Vec<&'e Expr>);
+    impl<'a, 'e> Visit<'e> for Returns<'a, 'e> {
+        fn visit_expr_return(&mut self, r: &'e syn::ExprReturn) {
+            if let Some(e) = &r.expr {
+                self.0.push(e);
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'e syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'e syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'e syn::Item) {}
+    }
+    Returns(&mut values).visit_block(block);
+    fn tails<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match e {
+            Expr::If(i) => {
+                if let Some(syn::Stmt::Expr(t, None)) = i.then_branch.stmts.last() {
+                    tails(t, out);
+                }
+                if let Some((_, other)) = &i.else_branch {
+                    tails(other, out);
+                }
+            }
+            Expr::Match(m) => m.arms.iter().for_each(|a| tails(&a.body, out)),
+            Expr::Block(b) => {
+                if let Some(syn::Stmt::Expr(t, None)) = b.block.stmts.last() {
+                    tails(t, out);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last() {
+        tails(tail, &mut values);
+    }
+    let mut out: Vec<usize> = Vec::new();
+    for value in values {
+        match position(value) {
+            Some(p) if !out.contains(&p) => out.push(p),
+            Some(_) => {}
+            // It also hands back something else: not only its parameters.
+            None => return Vec::new(),
+        }
+    }
+    out
 }
 
 /// `Json(body): Json<NewUser>`, `Query(filter): Query<Filter>`: the value a one-field wrapper holds,
