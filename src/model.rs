@@ -859,12 +859,26 @@ fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
 
 /// `repo.wait(id).with_timeout(d).await`, where `with_timeout` is the project's own adapter of any future
 /// (a method of a trait that requires `Future`, or of one implemented for every `F: Future`): awaiting it
-/// awaits the future it is called on, so that call is awaited.
+/// awaits the future it is called on, so that call is awaited. So is a future handed to a function
+/// that awaits that parameter (`self.call_database(ks, Profile::find(&conn, id)).await`).
 fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
     let mut adapted = Vec::new();
     for step in &model.func(id).body {
         step.walk(&mut |s| {
             if let Step::Call(c) = s {
+                // `self.call_database(ks, Profile::find(&conn, id)).await`: a future handed to a
+                // function that awaits that parameter runs there.
+                if c.awaited && !c.handed.is_empty() {
+                    if let Some(t) = index.resolve_call(&model.files, &model.fns, id, c) {
+                        let awaits = &model.func(t).awaited_params;
+                        adapted.extend(
+                            c.handed
+                                .iter()
+                                .filter(|(p, _)| awaits.contains(p))
+                                .map(|&(_, inner)| inner),
+                        );
+                    }
+                }
                 if let Some(inner) = c.future_of {
                     let adapter = match (
                         index.resolve_call(&model.files, &model.fns, id, c),

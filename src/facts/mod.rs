@@ -319,6 +319,9 @@ pub struct FnFacts {
     /// Calls of a parameter on this function's own path (`task_fn(reporter)`): the parameter's position and
     /// the call's id.
     pub param_calls: Vec<(usize, u32)>,
+    /// Parameters (by position, `self` aside) it awaits itself (`execute_query.await`): a future a
+    /// caller hands there runs when this function does.
+    pub awaited_params: Vec<usize>,
     /// The function's name.
     pub loc: Loc,
     /// The line of the `fn` keyword (a route's line in reports).
@@ -539,6 +542,10 @@ pub struct Call {
     /// `repo.wait(id).with_timeout(d).await`: the call (not awaited) whose future this awaited method
     /// is called on. Where the method is the project's adapter of any future, that call is awaited.
     pub future_of: Option<u32>,
+    /// Per argument that is itself a call made there and not awaited (`call_database(ks,
+    /// Profile::find(&conn, id))`): its position and that call's id. Where the callee awaits that
+    /// parameter, the inner call is awaited.
+    pub handed: Vec<(usize, u32)>,
     /// Closures handed to the call, priced where they are written: the argument's position and the ids
     /// of the round trips and calls their bodies make. The model drops them where the callee only runs
     /// that argument in a task it spawns.
@@ -565,6 +572,7 @@ impl Call {
             chosen: false,
             propagates: false,
             future_of: None,
+            handed: Vec::new(),
             closures: Vec::new(),
         }
     }

@@ -62,6 +62,7 @@ pub fn extract(
                 tx_depth: 0,
                 last_local_types: Vec::new(),
                 last_spawned_params: Vec::new(),
+                last_awaited_params: Vec::new(),
                 last_param_calls: Vec::new(),
                 macros,
                 macro_depth: 0,
@@ -215,6 +216,8 @@ struct FnCtx {
     closures: u32,
     /// Parameters a task spawned here calls (see [`FnFacts::spawned_params`]).
     spawned_params: Vec<usize>,
+    /// Parameters this function awaits itself (`execute_query.await`), by position.
+    awaited_params: Vec<usize>,
 }
 
 impl FnCtx {
@@ -311,6 +314,7 @@ struct Visitor<'a, 's> {
     last_local_types: Vec<(String, String)>,
     /// The last body walked: the parameters its spawned tasks call, and its own calls of parameters.
     last_spawned_params: Vec<usize>,
+    last_awaited_params: Vec<usize>,
     last_param_calls: Vec<(usize, u32)>,
     /// The analysed code's `macro_rules!`, expanded where they are invoked.
     macros: &'a MacroTable,
@@ -634,6 +638,7 @@ impl<'a, 's> Visitor<'a, 's> {
             is_test,
             detached: false,
             spawned_params: std::mem::take(&mut self.last_spawned_params),
+            awaited_params: std::mem::take(&mut self.last_awaited_params),
             param_calls: std::mem::take(&mut self.last_param_calls),
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
@@ -725,6 +730,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut ctx = self.fns.pop().unwrap_or_default();
         self.last_local_types = std::mem::take(&mut ctx.local_types);
         self.last_spawned_params = std::mem::take(&mut ctx.spawned_params);
+        self.last_awaited_params = std::mem::take(&mut ctx.awaited_params);
         let mut steps = ctx.frames.pop().unwrap_or_default();
         let mut param_calls = Vec::new();
         for step in &steps {
@@ -970,6 +976,13 @@ impl<'a, 's> Visitor<'a, 's> {
         if let Some(name) = single_path_ident(base) {
             if self.take_pending(&name) {
                 return;
+            }
+            // `execute_query.await` on a parameter: what a caller hands there runs here.
+            if let Some(ctx) = self.ctx() {
+                let position = ctx.param_pos.get(&name).copied().filter(|_| name != "self");
+                if let Some(p) = position.filter(|p| !ctx.awaited_params.contains(p)) {
+                    ctx.awaited_params.push(p);
+                }
             }
         }
         // A stream built earlier and drained here (`let s = stream::iter(xs).then(..); s.collect().await`).
@@ -1364,14 +1377,48 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => None,
             })
             .collect();
-        let arg_paths: Vec<Vec<String>> = args.map(|a| self.arg_path(a)).collect();
-        if turbofish.is_empty() && arg_paths.iter().all(Vec::is_empty) {
+        let args: Vec<&Expr> = args.collect();
+        let handed = self.handed_calls(&args);
+        let arg_paths: Vec<Vec<String>> = args.into_iter().map(|a| self.arg_path(a)).collect();
+        if turbofish.is_empty() && arg_paths.iter().all(Vec::is_empty) && handed.is_empty() {
             return;
         }
         if let Some(Step::Call(c)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
             c.turbofish = turbofish;
             c.arg_paths = arg_paths;
+            c.handed = handed;
         }
+    }
+
+    /// The arguments of the call just recorded that are calls made there and not awaited
+    /// (`call_database(ks, Profile::find(&conn, id))`), with their ids: recorded just before it.
+    fn handed_calls(&self, args: &[&Expr]) -> Vec<(usize, u32)> {
+        let Some(steps) = self.fns.last().and_then(|c| c.frames.last()) else {
+            return Vec::new();
+        };
+        let Some((_, before)) = steps.split_last() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (position, arg) in args.iter().enumerate() {
+            let start = match through_views(arg, &[]) {
+                Expr::Call(c) => match &*c.func {
+                    Expr::Path(p) => p.path.span(),
+                    _ => continue,
+                },
+                Expr::MethodCall(m) => m.method.span(),
+                _ => continue,
+            };
+            let at = self.loc(start);
+            let made = before.iter().rev().find_map(|s| match s {
+                Step::Call(c) if !c.awaited && c.loc.line == at.line && c.loc.col == at.col => {
+                    Some(c.id)
+                }
+                _ => None,
+            });
+            out.extend(made.map(|id| (position, id)));
+        }
+        out
     }
 
     /// What an argument of a call is, as a path of fields for the model to type: a place, or a local no
