@@ -868,7 +868,13 @@ fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
             if let Step::Call(c) = s {
                 // `self.call_database(ks, Profile::find(&conn, id)).await`: a future handed to a
                 // function that awaits that parameter runs there.
-                if c.awaited && !c.handed.is_empty() {
+                let name = match &c.callee {
+                    Callee::Method { name, .. } => Some(name),
+                    Callee::Path(segs) => segs.last(),
+                    Callee::Extractor(_) => None,
+                };
+                let awaiting = name.is_some_and(|n| index.awaiting.contains(n));
+                if c.awaited && awaiting && !c.handed.is_empty() {
                     if let Some(t) = index.resolve_call(&model.files, &model.fns, id, c) {
                         let awaits = &model.func(t).awaited_params;
                         adapted.extend(

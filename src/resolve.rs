@@ -113,6 +113,8 @@ pub struct Index {
     /// The implementations the last resolved call may reach, when it goes through a trait object or a
     /// generic that several types implement and `[implementations]` does not pick one.
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
+    /// Names of the functions that await a parameter themselves (`execute_query.await`).
+    pub(crate) awaiting: FxHashSet<String>,
 }
 
 impl Index {
@@ -156,6 +158,7 @@ impl Index {
             assumed: std::cell::RefCell::new(BTreeMap::new()),
             typing_depth: std::cell::Cell::new(0),
             alternatives: std::cell::RefCell::new(Vec::new()),
+            awaiting: FxHashSet::default(),
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
@@ -165,6 +168,9 @@ impl Index {
             }
             if f.is_test {
                 continue;
+            }
+            if !f.awaited_params.is_empty() {
+                index.awaiting.insert(f.name.clone());
             }
             index.by_name.entry(f.name.clone()).or_default().push(id);
             if let Some(t) = &f.self_ty {

@@ -1458,8 +1458,12 @@ impl<'a, 's> Visitor<'a, 's> {
     /// what it wraps in a second local, its name followed by `<0>`.
     fn call_local(&mut self, e: &Expr, c: &syn::ExprCall) -> Option<String> {
         let ty = self.expr_type(e)?;
+        // A function's arguments, or the one value a wrapper is built around.
+        let function = ty.starts_with(super::RETURNED_BY);
         let inner: Vec<Vec<String>> = match &*c.func {
-            Expr::Path(_) => c.args.iter().map(|a| self.arg_path(a)).collect(),
+            Expr::Path(_) if function || c.args.len() == 1 => {
+                c.args.iter().map(|a| self.arg_path(a)).collect()
+            }
             _ => Vec::new(),
         };
         let ty = match ty.strip_prefix(super::RETURNED_BY) {
