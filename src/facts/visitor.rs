@@ -5045,6 +5045,8 @@ fn const_tag(arg: &Expr) -> Option<String> {
             Some(format!("len={}", elems.len()))
         }
         Expr::Call(c) => match &*c.func {
+            // `JobPayload::Dependencies(path)`: the variant.
+            Expr::Path(p) if names_variant(&p.path) => Some(variant_tag(&p.path)),
             Expr::Path(p) if c.args.len() == 1 => {
                 let name = driver::last_segment(&p.path);
                 if !matches!(name.as_str(), "Some" | "Ok" | "Err") {
@@ -5059,6 +5061,8 @@ fn const_tag(arg: &Expr) -> Option<String> {
             _ => None,
         },
         Expr::Path(p) => variant_name(&p.path),
+        // `JobPayload::AppDependencies { path, version, .. }`: the variant.
+        Expr::Struct(st) if names_variant(&st.path) => Some(variant_tag(&st.path)),
         // `GetUser { username, domain: None, ..Default::default() }`.
         Expr::Struct(st) => {
             let ty = driver::last_segment(&st.path);
@@ -5078,6 +5082,19 @@ fn const_tag(arg: &Expr) -> Option<String> {
         }
         Expr::MethodCall(_) => builder_tag(e),
         _ => None,
+    }
+}
+
+/// `Enum::Variant` (or `Self::Variant`) written where a value is made: both names capitalised, and not
+/// `Some`/`Ok`/`Err`, which say nothing of the enum.
+fn names_variant(path: &syn::Path) -> bool {
+    let segs = driver::path_segments(path);
+    let upper = |s: &str| s.starts_with(|c: char| c.is_ascii_uppercase());
+    match segs.as_slice() {
+        [.., owner, variant] => {
+            upper(owner) && upper(variant) && !matches!(variant.as_str(), "Some" | "Ok" | "Err")
+        }
+        _ => false,
     }
 }
 
