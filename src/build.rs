@@ -16,6 +16,32 @@ pub struct Build {
     pub features: BTreeSet<String>,
 }
 
+impl Build {
+    /// Turns on the features that those said turn on in their turn, as cargo does, through the
+    /// `[features]` tables of the analysed crates (`ce = ["ce_core", "jemalloc"]`): a `dep:` entry
+    /// names an optional dependency, not a feature; `crate/feature` (or `crate?/feature`) turns on that
+    /// feature of a crate of the analysed code, named here by the feature alone.
+    pub fn imply(&mut self, tables: &[&toml::Table]) {
+        let mut todo: Vec<String> = self.features.iter().cloned().collect();
+        while let Some(feature) = todo.pop() {
+            for table in tables {
+                let Some(implied) = table.get(&feature).and_then(toml::Value::as_array) else {
+                    continue;
+                };
+                for item in implied.iter().filter_map(toml::Value::as_str) {
+                    if item.starts_with("dep:") {
+                        continue;
+                    }
+                    let name = item.rsplit('/').next().unwrap_or(item);
+                    if self.features.insert(name.to_string()) {
+                        todo.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Whether the predicate of `#[cfg(PRED)]` holds, as its tokens read (`postgresql`, `feature = "s3"`,
 /// `any(sqlite, mysql)`): `None` when it cannot be known. Tests and debug assertions are off in a
 /// deployed build; flags and features are known only through `[build]`; targets are not known.
@@ -115,5 +141,22 @@ mod tests {
             holds("not(any(sqlite, mysql))", Some(&postgres())),
             Some(true)
         );
+    }
+
+    #[test]
+    fn a_feature_turns_on_those_it_lists_in_turn() {
+        let table: toml::Table = toml::from_str(
+            "ce = [\"ce_core\", \"dep:jemallocator\"]\nce_core = [\"oss_core\", \"windmill-common/private\"]\noss_core = [\"mcp\"]\nee = [\"cloud\"]\n",
+        )
+        .unwrap();
+        let mut build = Build {
+            features: ["ce".to_string()].into(),
+            ..Build::default()
+        };
+        build.imply(&[&table]);
+        let on: Vec<&str> = build.features.iter().map(String::as_str).collect();
+        assert_eq!(on, ["ce", "ce_core", "mcp", "oss_core", "private"]);
+        assert_eq!(holds("feature = \"mcp\"", Some(&build)), Some(true));
+        assert_eq!(holds("feature = \"cloud\"", Some(&build)), Some(false));
     }
 }

@@ -70,7 +70,7 @@ pub fn discover(root: &Path) -> Vec<Found> {
 }
 
 /// The `Cargo.toml` files next to the `src/` folders of the files found.
-fn manifests(found: &[Found], root: &Path) -> Vec<PathBuf> {
+pub fn manifests(found: &[Found], root: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = vec![root.join("Cargo.toml")];
     for f in found {
         let Found::File { path, .. } = f else {

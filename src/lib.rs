@@ -309,6 +309,19 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     };
     let found = discover::discover(root);
     lap("discover");
+    // `[build] features = ["ce"]` turns on what `ce` lists in the crates' `[features]`, as cargo does.
+    let mut config = config;
+    if let Some(build) = config.build.as_mut() {
+        let manifests: Vec<toml::Table> = discover::manifests(&found, root)
+            .iter()
+            .filter_map(|m| manifest::read_toml(m))
+            .collect();
+        let tables: Vec<&toml::Table> = manifests
+            .iter()
+            .filter_map(|m| m.get("features").and_then(toml::Value::as_table))
+            .collect();
+        build.imply(&tables);
+    }
     let scopes = manifest::Scopes::new(&config.catalog, root);
     let files = parse_all(found, &scopes, progress);
     lap("parse");

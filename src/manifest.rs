@@ -226,7 +226,7 @@ pub fn dependencies(
     Some(out)
 }
 
-fn read_toml(path: &Path) -> Option<toml::Table> {
+pub fn read_toml(path: &Path) -> Option<toml::Table> {
     // A manifest is small; a huge one is not read (nor is one that is not a file).
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > 1 << 20 {

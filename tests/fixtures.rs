@@ -375,4 +375,14 @@ fn cfg_alternatives_are_priced_by_the_deployed_build_or_said_to_be_assumed() {
     // The MySQL arm's two statements and the audit insert.
     assert_eq!(adopt(&assumed), Some(3));
     assert!(cfg_note(&assumed), "{}", assumed["notes"]);
+
+    // A feature that turns on others (`hosted = ["postgres", "audit"]`), as cargo reads it.
+    std::fs::write(
+        &path,
+        format!("{unsaid}\n[build]\nfeatures = [\"hosted\"]\n"),
+    )
+    .unwrap();
+    let (_, hosted) = check_json(&dir, &["--config", path.to_str().unwrap()]);
+    assert_eq!(adopt(&hosted), Some(2));
+    assert!(!cfg_note(&hosted), "{}", hosted["notes"]);
 }
