@@ -26,6 +26,9 @@ BUILD = {
     "vaultwarden": '[build]\ncfg = ["postgresql"]\nfeatures = ["postgresql"]\n',
     # The label counts Mozilla's deploy: storage on Spanner, the tokenserver on MySQL.
     "syncstorage": '[implementations]\n"Db" = "SpannerDb"\n',
+    # The open-source build the label counts: `oss_core` (parquet, mcp, triggers, ...), no private,
+    # enterprise or cloud code.
+    "windmill": '[build]\nfeatures = ["oss_core"]\n',
 }
 
 
