@@ -1362,6 +1362,72 @@ impl User {
 }
 
 #[test]
+fn a_transaction_that_sets_the_session_is_kept_by_the_help() {
+    // Row-level security: the transaction exists for its `SET LOCAL`; dropping it would leak rows.
+    let help = sequential_help(
+        r#"
+/// A transaction as the signed-in user: row-level security reads the setting.
+async fn begin_as(db: &sqlx::PgPool, user: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.user', $1, true)").bind(user).execute(&mut *tx).await.unwrap();
+    tx
+}
+async fn flows(State(db): State<sqlx::PgPool>, Path(user): Path<String>) -> String {
+    let mut tx = begin_as(&db, &user).await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM flow").fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    n.to_string()
+}
+fn main() { let _ = axum::Router::new().route("/flows/{user}", axum::routing::get(flows)); }
+"#,
+    );
+    assert!(
+        help.contains("keep it, and merge the statements inside it"),
+        "{help}"
+    );
+    assert!(!help.contains("needs no explicit transaction"), "{help}");
+}
+
+#[test]
+fn a_synchronous_service_without_an_async_runtime_is_advised_threads() {
+    // rocket 0.4 with plain diesel and no tokio: `spawn_blocking` and `try_join!` do not exist there.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"nags\"\nversion = \"0.1.0\"\n[dependencies]\nrocket = \"0.4\"\ndiesel = { version = \"1\", features = [\"postgres\"] }\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"#![feature(proc_macro_hygiene, decl_macro)]
+#[macro_use]
+extern crate rocket;
+use diesel::prelude::*;
+
+#[get("/nags/<user>")]
+fn nags(user: i32, conn: DbConn) -> String {
+    let open = proposals::table.filter(proposals::author.eq(user)).count().get_result::<i64>(&*conn).unwrap();
+    let reviews = reviews::table.filter(reviews::reviewer.eq(user)).count().get_result::<i64>(&*conn).unwrap();
+    format!("{open} {reviews}")
+}
+
+fn main() {
+    rocket::ignite().mount("/", routes![nags]).launch();
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let help = help_of(&json, "sequential-queries");
+    assert!(help.contains("std::thread::scope"), "{help}");
+    assert!(
+        !help.contains("spawn_blocking") && !help.contains("try_join"),
+        "{help}"
+    );
+}
+
+#[test]
 fn help_for_blocking_calls_in_a_synchronous_function_never_offers_bare_try_join() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

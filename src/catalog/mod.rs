@@ -322,6 +322,9 @@ pub struct Cached {
 /// The catalog in use: the user's entries first (they win), then the built-in ones.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
+    /// The crate depends on no async runtime (tokio, async-std, smol, actix): a synchronous service
+    /// (rocket 0.4, plain diesel), where `spawn_blocking` and `try_join!` are no advice.
+    pub without_runtime: bool,
     pub builders: Vec<Builder>,
     pub calls: Vec<CallSpec>,
     pub concurrent_macros: Vec<String>,
@@ -405,7 +408,16 @@ impl Catalog {
                 }
             })
             .collect();
+        const RUNTIMES: [&str; 6] = [
+            "tokio",
+            "async_std",
+            "smol",
+            "actix_rt",
+            "actix_web",
+            "axum",
+        ];
         Catalog {
+            without_runtime: !RUNTIMES.iter().any(|r| dependencies.contains(*r)),
             builders,
             calls: self
                 .calls

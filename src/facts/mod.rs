@@ -177,6 +177,8 @@ pub struct FileFacts {
     pub parse_error: Option<ParseError>,
     /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
     pub checkout_test_off: bool,
+    /// Its crate depends on no async runtime (see [`crate::catalog::Catalog::without_runtime`]).
+    pub without_runtime: bool,
     /// A cached lookup's loader makes round trips here (a branch `assume.cache` settles).
     pub cached_lookups: bool,
     /// The cache methods (`[[cached]]`) called here.
@@ -482,6 +484,21 @@ impl Trip {
     /// A read that locks the rows it reads (`SELECT … FOR UPDATE`, `.lock_exclusive()`), or a statement
     /// that locks a table (`LOCK TABLE t`): what runs after it in the transaction is meant to see what
     /// earlier holders of the lock committed.
+    /// Sets the session's state for the statements after it (`SET LOCAL role ..`, `SELECT
+    /// set_config('app.user', $1, true)`, a project's `SELECT set_session_context(..)`): what a
+    /// transaction holds it for, such as row-level security.
+    pub fn sets_session(&self) -> bool {
+        self.sql.as_deref().is_some_and(|sql| {
+            let upper = sql.trim_start().to_ascii_uppercase();
+            upper.starts_with("SET ")
+                || upper.starts_with("RESET ")
+                || upper.contains("SET_CONFIG(")
+                || upper
+                    .strip_prefix("SELECT ")
+                    .is_some_and(|rest| rest.trim_start().starts_with("SET_"))
+        })
+    }
+
     pub fn locks_rows(&self) -> bool {
         const LOCKS: [&str; 4] = [
             "FOR UPDATE",

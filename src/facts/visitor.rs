@@ -44,6 +44,7 @@ pub fn extract(
     let mut facts = FileFacts {
         path,
         module: module.clone(),
+        without_runtime: catalog.without_runtime,
         ..FileFacts::default()
     };
     let index = LineIndex::new(&source);

@@ -467,7 +467,12 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
             || items
                 .iter()
                 .all(|i| matches!(i.step, Step::Call(c) if !c.awaited));
-        let at_once = if blocking {
+        // A synchronous service without an async runtime (rocket 0.4, plain diesel): threads.
+        let file = &ctx.model.files[ctx.model.fns[function].file];
+        let threads = synchronous && file.without_runtime;
+        let at_once = if threads {
+            "run those at once on threads of their own (`std::thread::scope`), each with its own pool connection"
+        } else if blocking {
             "run those at once on the blocking pool: `tokio::task::spawn_blocking` each, then `tokio::try_join!`"
         } else {
             "run those at once with `tokio::try_join!` on separate pool connections"
@@ -480,6 +485,7 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
         };
         match (independent, dependent) {
             (0, 0) => {}
+            (_, 0) if threads => parts.push(format!("{these} block one after the other and do not use each other's results: merge them into one statement, or run them at once on threads of their own (`std::thread::scope`), each with its own pool connection")),
             (_, 0) if blocking => parts.push(format!("{these} block one after the other and do not use each other's results: merge them into one statement, or run them at once on the blocking pool (`tokio::task::spawn_blocking` each, then `tokio::try_join!`)")),
             (_, 0) => parts.push(format!("{these} do not use each other's results: run them at once with `tokio::try_join!` (each on its own pool connection, not on one `&mut` connection or transaction), or merge them into one statement")),
             (0, _) => parts.push(format!("each read uses an earlier result: {join}")),
@@ -497,7 +503,9 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
     if prepares {
         parts.push("preparing a statement is a round trip of its own: use `prepare_cached`, or send the SQL with its parameters directly".to_string());
     }
-    if transaction {
+    if transaction && reached.iter().any(|t| t.sets_session()) {
+        parts.push("the transaction holds session settings its statements rely on (`SET LOCAL`, `set_config(..)`, such as a row-level security role): keep it, and merge the statements inside it".to_string());
+    } else if transaction {
         parts.push("the transaction's BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
     }
     for ty in extractors {
