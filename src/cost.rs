@@ -669,6 +669,7 @@ mod tests {
                 count: None,
                 forever: false,
                 over_param: None,
+                polls: false,
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -711,6 +712,7 @@ mod tests {
             count: None,
             forever: false,
             over_param: None,
+            polls: false,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
@@ -726,6 +728,7 @@ mod tests {
             count: Some(0),
             forever: false,
             over_param: None,
+            polls: false,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 0);

@@ -741,6 +741,7 @@ mod tests {
                 count: Some(3),
                 forever: false,
                 over_param: None,
+                polls: false,
             }),
         ]);
         assert_eq!(w.bars.len(), 3);
@@ -758,6 +759,7 @@ mod tests {
             count: Some(2),
             forever: false,
             over_param: None,
+            polls: false,
         });
         let (w, estimate) = lay(vec![Step::Loop(LoopStep {
             loc: Loc::default(),
@@ -765,6 +767,7 @@ mod tests {
             count: None,
             forever: false,
             over_param: None,
+            polls: false,
         })]);
         assert_eq!(w.bars[0].multiplier, 10);
         assert_eq!(w.bars[1].multiplier, 20);
@@ -803,6 +806,7 @@ mod tests {
             count: None,
             forever: false,
             over_param: None,
+            polls: false,
         })]);
         // 9 iterations of one round trip, then the last with two.
         assert_eq!(w.bars.len(), 3);

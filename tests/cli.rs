@@ -1389,6 +1389,66 @@ fn main() { let _ = axum::Router::new().route("/flows/{user}", axum::routing::ge
 }
 
 #[test]
+fn a_request_that_polls_for_a_job_is_no_n_plus_one_nor_a_read_back() {
+    // The handler queues a job, then waits for a worker to complete it: the loop sleeps between reads.
+    let help = |source: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.rs"), source).unwrap();
+        let (_, json) = check_json(dir.path(), &["-q"]);
+        let lints: Vec<String> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("{}: {}", d["lint"], d["help"]))
+            .collect();
+        lints.join("\n")
+    };
+    let found = help(
+        r#"
+async fn run_and_wait(State(db): State<sqlx::PgPool>, Json(script): Json<String>) -> String {
+    let id: i64 = sqlx::query_scalar("INSERT INTO queue (script) VALUES ($1) RETURNING id").bind(&script).fetch_one(&db).await.unwrap();
+    let mut result: Option<String> = None;
+    let mut waited = 0;
+    loop {
+        if result.is_none() {
+            result = sqlx::query_scalar("SELECT result FROM completed WHERE id = $1").bind(id).fetch_optional(&db).await.unwrap();
+        }
+        if result.is_some() || waited > 100 {
+            break;
+        }
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    result.unwrap_or_default()
+}
+fn main() { let _ = axum::Router::new().route("/run", axum::routing::post(run_and_wait)); }
+"#,
+    );
+    assert!(!found.contains("query-in-loop"), "{found}");
+    assert!(
+        !found.contains("RETURNING …` instead of reading it back"),
+        "{found}"
+    );
+    // The same loop over rows, without the wait, is an N+1.
+    let rows = help(
+        r#"
+async fn totals(State(db): State<sqlx::PgPool>, Json(ids): Json<Vec<i64>>) -> String {
+    let mut it = ids.into_iter();
+    let mut sum = 0i64;
+    loop {
+        let Some(id) = it.next() else { break };
+        let n: i64 = sqlx::query_scalar("SELECT total FROM orders WHERE id = $1").bind(id).fetch_one(&db).await.unwrap();
+        sum += n;
+    }
+    sum.to_string()
+}
+fn main() { let _ = axum::Router::new().route("/totals", axum::routing::post(totals)); }
+"#,
+    );
+    assert!(rows.contains("query-in-loop"), "{rows}");
+}
+
+#[test]
 fn a_synchronous_service_without_an_async_runtime_is_advised_threads() {
     // rocket 0.4 with plain diesel and no tokio: `spawn_blocking` and `try_join!` do not exist there.
     let dir = tempfile::tempdir().unwrap();

@@ -2785,6 +2785,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     count: None,
                     forever: false,
                     over_param: None,
+                    polls: false,
                 }));
             }
         }
@@ -2976,10 +2977,21 @@ impl<'a, 's> Visitor<'a, 's> {
                 count,
                 forever,
                 over_param: None,
+                polls: false,
             }));
         } else {
             super::strip_breaks(&mut body);
             body.into_iter().for_each(|s| ctx.push(s));
+        }
+    }
+
+    /// The loop just pushed waits on a timer in its body: a poll (see [`super::LoopStep::polls`]).
+    fn mark_poll(&mut self, body: &syn::Block) {
+        if !waits_on_timer(body) {
+            return;
+        }
+        if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+            l.polls = true;
         }
     }
 
@@ -4420,6 +4432,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let forever =
             matches!(&*e.cond, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
         self.push_loop(loc, body, None, forever);
+        self.mark_poll(&e.body);
     }
 
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
@@ -4432,6 +4445,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return self.push_once(body);
         }
         self.push_loop(loc, body, None, true);
+        self.mark_poll(&e.body);
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
@@ -5336,6 +5350,29 @@ fn transaction_type(ty: &str) -> bool {
 /// A retry or poll loop: its body matches on an awaited attempt, and every `Ok(..)` arm leaves the loop
 /// (`loop { match send().await { Ok(r) => break r, Err(e) if tries < 3 => sleep(..).await, Err(e) =>
 /// return Err(e) } }`). Only a failed attempt comes back, so the loop typically runs once.
+/// A loop body that awaits a timer (`tokio::time::sleep(d).await`, `sleep_until`, `delay_for`,
+/// `interval.tick().await`), outside closures and nested items.
+fn waits_on_timer(body: &syn::Block) -> bool {
+    struct Timer(bool);
+    impl<'e> Visit<'e> for Timer {
+        fn visit_expr_await(&mut self, a: &'e syn::ExprAwait) {
+            let timer = match driver::strip_plumbing(&a.base) {
+                Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
+                    if matches!(driver::last_segment(&p.path).as_str(), "sleep" | "sleep_until" | "delay_for")),
+                Expr::MethodCall(m) => m.method == "tick" && m.args.is_empty(),
+                _ => false,
+            };
+            self.0 |= timer;
+            visit::visit_expr_await(self, a);
+        }
+        fn visit_expr_closure(&mut self, _: &'e syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'e syn::Item) {}
+    }
+    let mut timer = Timer(false);
+    timer.visit_block(body);
+    timer.0
+}
+
 fn retries_until_ok(body: &syn::Block) -> bool {
     // Locals an awaited attempt made in the body (`let opt = wait(..).await?;`).
     let attempts: Vec<String> = body

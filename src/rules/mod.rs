@@ -253,6 +253,51 @@ pub fn trips_under<'a>(
     out
 }
 
+/// The round trips under `seq` that a polling loop repeats, directly or through the calls in it: a poll
+/// for what another process writes (a job's result a worker fills in), never a read-back of the
+/// request's own write.
+pub fn polled<'a>(
+    ctx: &Ctx<'a>,
+    seq: &'a [crate::facts::Step],
+) -> std::collections::HashSet<*const crate::facts::Trip> {
+    use crate::facts::Step;
+    fn visit<'a>(
+        model: &'a Model,
+        steps: &'a [Step],
+        in_poll: bool,
+        seen: &mut std::collections::HashSet<(usize, bool)>,
+        out: &mut std::collections::HashSet<*const crate::facts::Trip>,
+    ) {
+        for step in steps {
+            match step {
+                Step::Trip(t) if in_poll => {
+                    out.insert(t as *const _);
+                }
+                Step::Call(c) => {
+                    if let Some(id) = c.resolved.filter(|&id| seen.insert((id, in_poll))) {
+                        visit(model, &model.func(id).body, in_poll, seen, out);
+                    }
+                }
+                Step::Loop(l) => visit(model, &l.body, in_poll || l.polls, seen, out),
+                other => {
+                    for child in other.children() {
+                        visit(model, child, in_poll, seen, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    visit(
+        ctx.model,
+        seq,
+        false,
+        &mut std::collections::HashSet::new(),
+        &mut out,
+    );
+    out
+}
+
 /// Whether the steps of a run are all round trips of one transaction that `chatty-transaction` reports
 /// (its BEGIN, statements and COMMIT): that finding covers them.
 pub fn in_reported_transaction(ctx: &Ctx, function: usize, steps: &[&crate::facts::Step]) -> bool {

@@ -22,8 +22,9 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         for step in &ctx.model.func(id).body {
             step.walk(&mut |s| {
                 if let Step::Loop(l) = s {
-                    // A worker's `loop { poll; sleep }` is how it waits, not an N+1.
-                    if !(detached && l.forever) {
+                    // A worker's `loop { poll; sleep }` is how it waits, not an N+1; so is a request's
+                    // wait for a job another process runs (the loop sleeps between reads).
+                    if !(l.polls || detached && l.forever) {
                         check_loop(ctx, id, s, l, out);
                     }
                 }

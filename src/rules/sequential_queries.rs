@@ -405,7 +405,13 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
             if writes_in(item) {
                 later_writes += 1;
             } else if after_write {
-                reads_back += 1;
+                // A poll for what a worker writes (`loop { select result; sleep }`) reads no write
+                // of this request back.
+                let polled = super::polled(ctx, std::slice::from_ref(item.step));
+                let trips = super::trips_under(ctx, std::slice::from_ref(item.step));
+                if !trips.iter().all(|t| polled.contains(&(*t as *const _))) {
+                    reads_back += 1;
+                }
             } else if after(item.step).is_disjoint(&earlier) {
                 independent += 1;
             } else {
