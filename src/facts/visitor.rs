@@ -931,7 +931,7 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     /// What `base.method(..)` returns, as the model reads it off the method it resolves to
-    /// (`METHOD_RETURNS`), where `base` is a place.
+    /// (`METHOD_RETURNS`), where `base` is a place or the local a chain's earlier link is held in.
     fn method_returns(&self, base: &[String], m: &syn::ExprMethodCall) -> Option<String> {
         if base.is_empty() || self.fns.is_empty() {
             return None;
