@@ -309,12 +309,14 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     };
     let found = discover::discover(root);
     lap("discover");
-    // `[build] features = ["ce"]` turns on what `ce` lists in the crates' `[features]`, as cargo does.
+    let scopes = manifest::Scopes::new(&config.catalog, root);
+    // `[build] features = ["ce"]` turns on what `ce` lists in the crates' `[features]`, as cargo does
+    // (the manifests read here are the ones the scopes read again for each crate: read once).
     let mut config = config;
     if let Some(build) = config.build.as_mut() {
-        let manifests: Vec<toml::Table> = discover::manifests(&found, root)
+        let manifests: Vec<_> = discover::manifests(&found, root)
             .iter()
-            .filter_map(|m| manifest::read_toml(m))
+            .filter_map(|m| scopes.manifest(m))
             .collect();
         let tables: Vec<&toml::Table> = manifests
             .iter()
@@ -322,7 +324,6 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
             .collect();
         build.imply(&tables);
     }
-    let scopes = manifest::Scopes::new(&config.catalog, root);
     let files = parse_all(found, &scopes, progress);
     lap("parse");
     if timings {

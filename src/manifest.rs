@@ -69,6 +69,11 @@ impl Scopes {
         }
     }
 
+    /// The parsed `Cargo.toml` at `path`, read once for the whole run.
+    pub fn manifest(&self, path: &Path) -> Option<Arc<toml::Table>> {
+        self.manifests.lock().ok()?.get(path)
+    }
+
     /// The name other crates import the crate of `file` by: its `[lib] name`, else its package's name
     /// with `-` for `_`.
     pub fn crate_name(&self, file: &Path) -> Option<String> {
@@ -226,7 +231,7 @@ pub fn dependencies(
     Some(out)
 }
 
-pub fn read_toml(path: &Path) -> Option<toml::Table> {
+fn read_toml(path: &Path) -> Option<toml::Table> {
     // A manifest is small; a huge one is not read (nor is one that is not a file).
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > 1 << 20 {

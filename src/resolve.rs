@@ -1112,7 +1112,11 @@ impl Index {
         // type parameter: which implementation runs is the one the caller hands over.
         let by_trait = |ty: &String| self.traits.contains(ty);
         if callee.type_params.is_empty() && !callee.param_types.iter().any(|(t, _)| by_trait(t)) {
-            return vec![out].into_iter().filter(|o| !o.is_empty()).collect();
+            return if out.is_empty() {
+                Vec::new()
+            } else {
+                vec![out]
+            };
         }
         let known = |ty: &str| self.known_types.contains(ty) && !self.traits.contains(ty);
         out.extend(

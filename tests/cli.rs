@@ -1392,9 +1392,7 @@ fn main() { let _ = axum::Router::new().route("/flows/{user}", axum::routing::ge
 fn a_request_that_polls_for_a_job_is_no_n_plus_one_nor_a_read_back() {
     // The handler queues a job, then waits for a worker to complete it: the loop sleeps between reads.
     let help = |source: &str| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("app.rs"), source).unwrap();
-        let (_, json) = check_json(dir.path(), &["-q"]);
+        let json = check_source(source);
         let lints: Vec<String> = json["diagnostics"]
             .as_array()
             .unwrap()
@@ -3140,10 +3138,14 @@ fn help_of(json: &serde_json::Value, lint: &str) -> String {
 
 /// The help of the sequential-queries finding in `source`'s one handler.
 fn sequential_help(source: &str) -> String {
+    help_of(&check_source(source), "sequential-queries")
+}
+
+/// The JSON report of a folder holding `source` alone, as `app.rs`.
+fn check_source(source: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.rs"), source).unwrap();
-    let (_, json) = check_json(dir.path(), &["-q"]);
-    help_of(&json, "sequential-queries")
+    check_json(dir.path(), &["-q"]).1
 }
 
 #[test]
