@@ -1737,7 +1737,7 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     /// Types a name a pattern binds from a value whose type the code spells: `if let Some(c) =
-    /// Cipher::find(..).await`, `let Ok(u) = User::load(..) else { .. }`, a `match` arm `Some(c) => ..`.
+    /// Cipher::find(..).await`, `Ok(Some(s)) => ..`, `let Ok(u) = User::load(..) else { .. }`, a `match` arm `Some(c) => ..`.
     fn type_pattern(&mut self, pat: &syn::Pat, from: &Expr) {
         // `Query::Arg(inner, _)`, `Self::Leaf { value, .. }`: each name what the variant holds there.
         if let Some((owner, variant, names)) = self.variant_bindings(pat) {
@@ -1749,17 +1749,18 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             return;
         }
-        let inner = match pat {
-            syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
-                let wrapper = driver::last_segment(&ts.path);
-                if !matches!(wrapper.as_str(), "Some" | "Ok") {
-                    return;
-                }
-                &ts.elems[0]
+        // `Some(c)`, and nested as a fallible lookup's result is: `Ok(Some(c))`, `Some(Ok(c))`.
+        let mut inner = pat;
+        while let syn::Pat::TupleStruct(ts) = inner {
+            let wrapper = driver::last_segment(&ts.path);
+            if ts.elems.len() != 1 || !matches!(wrapper.as_str(), "Some" | "Ok") {
+                return;
             }
-            syn::Pat::Ident(_) | syn::Pat::Type(_) => pat,
-            _ => return,
-        };
+            inner = &ts.elems[0];
+        }
+        if !matches!(inner, syn::Pat::Ident(_) | syn::Pat::Type(_)) {
+            return;
+        }
         let Some(name) = single_ident(inner) else {
             return;
         };
