@@ -2060,6 +2060,23 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `helper(..).await?` says the same more often: the call is marked, and the model splits it the
     /// same way where the callee's paths differ by how they end.
     fn propagate(&mut self, e: &Expr, mark: usize) {
+        // What is done with the value past the `?` (`Session::extract(..).await?.0`, `..?.into_inner()`)
+        // does not change that the call ends the function where it fails.
+        let mut e = e;
+        loop {
+            match e {
+                Expr::Field(f)
+                    if matches!(*f.base, Expr::Try(_) | Expr::Field(_) | Expr::MethodCall(_)) =>
+                {
+                    e = &f.base
+                }
+                Expr::MethodCall(m) if matches!(*m.receiver, Expr::Try(_) | Expr::Field(_)) => {
+                    e = &m.receiver
+                }
+                Expr::Reference(r) => e = &r.expr,
+                _ => break,
+            }
+        }
         if let Expr::Try(_) = e {
             let made = self.made_since(mark);
             if let (Some(call), Some(ctx)) = (self.tested_call(&made), self.ctx()) {
@@ -4201,8 +4218,25 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
-        visit::visit_expr_return(self, r);
-        let yields = r.expr.as_deref().and_then(yield_tag);
+        // `return match found { Ok(s) => Ok(s), _ => Err(..) }`: each arm yields its own value.
+        let mut arms = r.expr.as_deref();
+        while let Some(Expr::Paren(p)) = arms {
+            arms = Some(&p.expr);
+        }
+        let arms = arms.filter(|e| {
+            matches!(e, Expr::If(_) | Expr::Match(_))
+                || matches!(e, Expr::Block(b) if b.label.is_none())
+        });
+        let yields = match arms {
+            Some(e) if self.in_fn() => {
+                self.tail(e);
+                None
+            }
+            _ => {
+                visit::visit_expr_return(self, r);
+                r.expr.as_deref().and_then(yield_tag)
+            }
+        };
         if let Some(ctx) = self.ctx() {
             ctx.push_yield(yields);
             ctx.push(Step::Exit);
