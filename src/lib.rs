@@ -532,7 +532,10 @@ fn parse_all(
         sources
             .iter()
             .filter_map(|s| s.as_ref().ok())
-            .filter(|t| memchr::memmem::find(t.as_bytes(), b"macro_rules").is_some())
+            .filter(|t| {
+                memchr::memmem::find(t.as_bytes(), b"macro_rules").is_some()
+                    || memchr::memmem::find(t.as_bytes(), b"proc_macro_derive").is_some()
+            })
             .map(String::as_str),
     );
     let macros = &macros;

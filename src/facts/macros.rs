@@ -7,7 +7,8 @@
 //! `macro_rules!` only: a matcher is tried against the invocation's tokens with syn's parsers for the
 //! fragments (`$e:expr`, `$t:ty`, `$i:ident`, `$(..),*` repetitions), and the first rule that matches is
 //! transcribed. Tokens the definition writes take the invocation's place in the file; tokens the
-//! invocation passed keep theirs. Nothing is executed: procedural macros are not expanded.
+//! invocation passed keep theirs. Nothing is executed: procedural macros are never run (the code's own derives
+//! are read as the templates they quote, in `derives.rs`).
 
 use std::collections::HashMap;
 
@@ -26,6 +27,8 @@ const MAX_TOKENS: usize = 20_000;
 #[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
 pub struct MacroTable {
     by_name: std::collections::BTreeMap<String, Vec<String>>,
+    /// The analysed code's own derive macros, as the item templates they quote.
+    pub derives: super::derives::DeriveTable,
 }
 
 impl MacroTable {
@@ -33,13 +36,20 @@ impl MacroTable {
     pub fn from_texts<'t>(texts: impl IntoIterator<Item = &'t str>) -> MacroTable {
         let mut table = MacroTable::default();
         for text in texts {
-            if !text.contains("macro_rules") {
+            let rules = text.contains("macro_rules");
+            let derives = text.contains("proc_macro_derive");
+            if !rules && !derives {
                 continue;
             }
             let Ok(tokens) = text.parse::<TokenStream>() else {
                 continue;
             };
-            table.collect(tokens);
+            if derives {
+                table.derives.collect(tokens.clone());
+            }
+            if rules {
+                table.collect(tokens);
+            }
         }
         // One file's spans are of no use once it is collected.
         proc_macro2::extra::invalidate_current_thread_spans();
@@ -72,6 +82,7 @@ impl MacroTable {
     /// This table with `other`'s definitions added (a file's own macros come first).
     pub fn with(&self, other: MacroTable) -> MacroTable {
         let mut out = other;
+        out.derives.extend(&self.derives);
         for (name, defs) in &self.by_name {
             out.by_name
                 .entry(name.clone())
@@ -82,7 +93,7 @@ impl MacroTable {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
+        self.by_name.is_empty() && self.derives.is_empty()
     }
 
     pub fn defines(&self, name: &str) -> bool {

@@ -7,6 +7,7 @@
 
 pub mod consts;
 mod correlate;
+pub mod derives;
 pub mod directives;
 pub mod driver;
 pub mod macros;

@@ -1736,6 +1736,37 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// The items the analysed code's own derive macros write for type `ty` (`#[derive(Model)]` →
+    /// `impl Group { async fn find_by_id(..) }`), visited as if written beside it.
+    fn expand_derives(&mut self, attrs: &[syn::Attribute], ty: &syn::Ident) {
+        if self.macros.derives.is_empty() || self.macro_depth >= super::macros::MAX_DEPTH {
+            return;
+        }
+        for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+            let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            for path in &paths {
+                let name = driver::last_segment(path);
+                if !self.macros.derives.defines(&name) {
+                    continue;
+                }
+                for tokens in self.macros.derives.expand(&name, ty) {
+                    let Ok(file) = syn::parse2::<syn::File>(tokens) else {
+                        continue;
+                    };
+                    self.macro_depth += 1;
+                    for item in &file.items {
+                        self.visit_item(item);
+                    }
+                    self.macro_depth -= 1;
+                }
+            }
+        }
+    }
+
     /// Types a name a pattern binds from a value whose type the code spells: `if let Some(c) =
     /// Cipher::find(..).await`, `Ok(Some(s)) => ..`, `let Ok(u) = User::load(..) else { .. }`, a `match` arm `Some(c) => ..`.
     fn type_pattern(&mut self, pat: &syn::Pat, from: &Expr) {
@@ -3432,6 +3463,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
+        self.expand_derives(&st.attrs, &st.ident);
         // A field of a generic type is typed by its bound (`database: DB` with `DB: Database`).
         let bounds = generic_bounds(&st.generics, &[]);
         let fields = st
@@ -3468,6 +3500,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        self.expand_derives(&e.attrs, &e.ident);
         // What a variant holds, by variant and position (`Arg:0`) or name (`Arg:inner`), for the names
         // a pattern binds (`Query::Arg(inner, _)`).
         let fields = e

@@ -1,0 +1,343 @@
+//! The analysed code's own derive macros (`#[proc_macro_derive(Model)]` in a proc-macro crate of the
+//! workspace), read as the item templates they are: the `quote! { impl #name { .. } }` a derive writes is
+//! data in the source, so a type that derives it gets the methods the template defines (`Group::find_by_id`,
+//! `group.delete(&pool)`), priced as written there. Nothing is executed: the template is filled in by
+//! reading, never by running the macro.
+//!
+//! What a template interpolates is filled in as far as the derive's own code says:
+//! - the deriving type (the name bound to `input.ident`, or the one an `impl .. for #name` names);
+//! - strings the derive builds before it quotes them (`let delete = format!("DELETE FROM {table} ..")`,
+//!   `all.clone() + " WHERE id = $1"`), so that a generated query's text says what it does;
+//! - anything else is a placeholder: dropped from an item's header (generics, where clauses, visibility)
+//!   and a name of its own inside a body; repetitions (`#(#fields,)*`) are left out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
+
+/// The ident a template's deriving type is written as until a type derives it.
+const INPUT: &str = "__derive_input";
+
+/// Item templates by derive name, as text (token streams are tied to the thread that made them).
+#[derive(Debug, Clone, Default, Hash, PartialEq, Eq)]
+pub struct DeriveTable {
+    by_name: BTreeMap<String, Vec<String>>,
+}
+
+impl DeriveTable {
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    pub fn defines(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Adds `other`'s templates.
+    pub fn extend(&mut self, other: &DeriveTable) {
+        for (name, templates) in &other.by_name {
+            self.by_name
+                .entry(name.clone())
+                .or_default()
+                .extend(templates.iter().cloned());
+        }
+    }
+
+    /// The derives defined in a file's tokens.
+    pub fn collect(&mut self, tokens: TokenStream) {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let fns = functions(&trees);
+        for (i, tree) in trees.iter().enumerate() {
+            if let TokenTree::Group(g) = tree {
+                if g.delimiter() == Delimiter::Brace {
+                    self.collect(g.stream());
+                }
+            }
+            let Some(name) = derive_name(tree, trees.get(i + 1)) else {
+                continue;
+            };
+            let Some(body) = trees[i..]
+                .iter()
+                .skip_while(|t| !is_ident(t, "fn"))
+                .find_map(|t| match t {
+                    TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g.stream()),
+                    _ => None,
+                })
+            else {
+                continue;
+            };
+            let mut scope = Scope::default();
+            scope.read(&body, &fns, 0);
+            let templates: Vec<String> = scope
+                .quotes
+                .iter()
+                .filter(|q| (*q).clone().into_iter().any(|t| is_ident(&t, "impl")))
+                .map(|q| fill(q, &scope))
+                .collect();
+            if !templates.is_empty() {
+                self.by_name.entry(name).or_default().extend(templates);
+            }
+        }
+    }
+
+    /// The items `#[derive(name)]` on type `ty` stands for, written at `ty`'s place.
+    pub fn expand(&self, name: &str, ty: &Ident) -> Vec<TokenStream> {
+        let site = ty.span();
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|text| text.parse::<TokenStream>().ok())
+            .map(|tokens| place(tokens, ty, site))
+            .collect()
+    }
+}
+
+fn is_ident(t: &TokenTree, word: &str) -> bool {
+    matches!(t, TokenTree::Ident(i) if i == word)
+}
+
+fn is_punct(t: Option<&TokenTree>, c: char) -> bool {
+    matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c)
+}
+
+/// `#[proc_macro_derive(Name, ..)]`: `Name`.
+fn derive_name(hash: &TokenTree, attr: Option<&TokenTree>) -> Option<String> {
+    let (TokenTree::Punct(p), Some(TokenTree::Group(g))) = (hash, attr) else {
+        return None;
+    };
+    if p.as_char() != '#' || g.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    match inner.as_slice() {
+        [TokenTree::Ident(m), TokenTree::Group(args)] if m == "proc_macro_derive" => {
+            match args.stream().into_iter().next() {
+                Some(TokenTree::Ident(name)) => Some(name.to_string()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The file's functions by name (`fn impl_model(..) { .. }`), for the helpers a derive hands its input to.
+fn functions(trees: &[TokenTree]) -> HashMap<String, TokenStream> {
+    let mut out = HashMap::new();
+    for (i, t) in trees.iter().enumerate() {
+        if !is_ident(t, "fn") {
+            continue;
+        }
+        let Some(TokenTree::Ident(name)) = trees.get(i + 1) else {
+            continue;
+        };
+        let body = trees[i + 2..].iter().find_map(|t| match t {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g.stream()),
+            _ => None,
+        });
+        if let Some(body) = body {
+            out.insert(name.to_string(), body);
+        }
+    }
+    out
+}
+
+/// What a derive's body says: the strings it builds, the name it binds the input's ident to, and the
+/// templates it quotes (also in the helpers it calls, one level down).
+#[derive(Default)]
+struct Scope {
+    strings: HashMap<String, String>,
+    input: Option<String>,
+    quotes: Vec<TokenStream>,
+}
+
+impl Scope {
+    fn read(&mut self, body: &TokenStream, fns: &HashMap<String, TokenStream>, depth: usize) {
+        let trees: Vec<TokenTree> = body.clone().into_iter().collect();
+        for (i, t) in trees.iter().enumerate() {
+            match t {
+                TokenTree::Ident(kw) if kw == "let" => self.binding(&trees[i + 1..]),
+                TokenTree::Ident(m) if (m == "quote" || m == "quote_spanned") => {
+                    if let (true, Some(TokenTree::Group(g))) =
+                        (is_punct(trees.get(i + 1), '!'), trees.get(i + 2))
+                    {
+                        self.quotes.push(g.stream());
+                    }
+                }
+                // A helper of the same file the input is handed to (`impl_model(&ast)`).
+                TokenTree::Ident(f) if depth == 0 => {
+                    if let (Some(TokenTree::Group(args)), Some(helper)) =
+                        (trees.get(i + 1), fns.get(&f.to_string()))
+                    {
+                        if args.delimiter() == Delimiter::Parenthesis
+                            && !is_punct(trees.get(i.wrapping_sub(1)), '.')
+                        {
+                            self.read(helper, fns, depth + 1);
+                        }
+                    }
+                }
+                TokenTree::Group(g) => self.read(&g.stream(), fns, depth),
+                _ => {}
+            }
+        }
+    }
+
+    /// `let name = <what>;`: a string built from literals and strings already known, or the input's ident.
+    fn binding(&mut self, rest: &[TokenTree]) {
+        let (Some(TokenTree::Ident(name)), true) = (rest.first(), is_punct(rest.get(1), '='))
+        else {
+            return;
+        };
+        let value: Vec<&TokenTree> = rest[2..]
+            .iter()
+            .take_while(|t| !is_punct(Some(t), ';'))
+            .collect();
+        // `&ast.ident`, `input.ident.clone()`.
+        let field = value.iter().skip_while(|t| is_punct(Some(t), '&'));
+        if let [TokenTree::Ident(_), TokenTree::Punct(dot), TokenTree::Ident(f), ..] =
+            field.take(3).copied().collect::<Vec<_>>().as_slice()
+        {
+            if dot.as_char() == '.' && f == "ident" {
+                self.input = Some(name.to_string());
+                return;
+            }
+        }
+        if let Some(s) = self.string_of(&value) {
+            self.strings.insert(name.to_string(), s);
+        }
+    }
+
+    /// A string expression's value: `"lit"`, `format!("lit", ..)`, `known.clone() + "lit"`.
+    fn string_of(&self, value: &[&TokenTree]) -> Option<String> {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < value.len() {
+            match value[i] {
+                TokenTree::Literal(l) => out.push_str(&literal_string(l)?),
+                TokenTree::Ident(m)
+                    if m == "format" && is_punct(value.get(i + 1).copied(), '!') =>
+                {
+                    let TokenTree::Group(args) = value.get(i + 2)? else {
+                        return None;
+                    };
+                    let Some(TokenTree::Literal(l)) = args.stream().into_iter().next() else {
+                        return None;
+                    };
+                    out.push_str(&literal_string(&l)?);
+                    i += 2;
+                }
+                TokenTree::Ident(known) => {
+                    out.push_str(self.strings.get(&known.to_string())?);
+                    // `.clone()`, `.to_string()`, `.to_owned()`.
+                    while is_punct(value.get(i + 1).copied(), '.') {
+                        i += 3;
+                    }
+                }
+                TokenTree::Punct(p) if p.as_char() == '+' || p.as_char() == '&' => {}
+                _ => return None,
+            }
+            i += 1;
+        }
+        Some(out)
+    }
+}
+
+fn literal_string(l: &Literal) -> Option<String> {
+    let lit: syn::LitStr = syn::parse2(TokenStream::from(TokenTree::Literal(l.clone()))).ok()?;
+    Some(lit.value())
+}
+
+/// The template with what the derive's code says filled in (see the module's doc).
+fn fill(template: &TokenStream, scope: &Scope) -> String {
+    let input = scope
+        .input
+        .clone()
+        .or_else(|| header_type(template))
+        .unwrap_or_default();
+    fill_in(template.clone(), scope, &input, 0).to_string()
+}
+
+/// The interpolation an item header names as its type: `impl .. for #name`, else `impl #name`.
+fn header_type(template: &TokenStream) -> Option<String> {
+    let trees: Vec<TokenTree> = template.clone().into_iter().collect();
+    let var_after = |i: usize| match (trees.get(i), trees.get(i + 1)) {
+        (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(v))) if p.as_char() == '#' => {
+            Some(v.to_string())
+        }
+        _ => None,
+    };
+    let impl_at = trees.iter().position(|t| is_ident(t, "impl"))?;
+    let body = trees[impl_at..]
+        .iter()
+        .position(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace))?
+        + impl_at;
+    if let Some(f) = (impl_at..body).find(|&i| is_ident(&trees[i], "for")) {
+        return var_after(f + 1);
+    }
+    (impl_at + 1..body)
+        .filter_map(var_after)
+        .find(|v| !v.contains("generics"))
+}
+
+fn fill_in(tokens: TokenStream, scope: &Scope, input: &str, depth: usize) -> TokenStream {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        match (&trees[i], trees.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Group(g)))
+                if p.as_char() == '#' && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                // `#( .. )*`, `#( .. ),*`: left out.
+                i += 2;
+                if is_punct(trees.get(i), '*') {
+                    i += 1;
+                } else if is_punct(trees.get(i + 1), '*') {
+                    i += 2;
+                }
+                continue;
+            }
+            (TokenTree::Punct(p), Some(TokenTree::Ident(v))) if p.as_char() == '#' => {
+                let v = v.to_string();
+                if v == input {
+                    out.push(TokenTree::Ident(Ident::new(INPUT, Span::call_site())));
+                } else if let Some(s) = scope.strings.get(&v) {
+                    out.push(TokenTree::Literal(Literal::string(s)));
+                } else if depth > 0 && !v.contains("generics") && !v.contains("where") {
+                    out.push(TokenTree::Ident(Ident::new(
+                        &format!("__derived_{v}"),
+                        Span::call_site(),
+                    )));
+                }
+                i += 2;
+                continue;
+            }
+            (TokenTree::Group(g), _) => {
+                let inner = fill_in(g.stream(), scope, input, depth + 1);
+                out.push(TokenTree::Group(Group::new(g.delimiter(), inner)));
+            }
+            (other, _) => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// A filled template written at `site`, with its type's name in place.
+fn place(tokens: TokenStream, ty: &Ident, site: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Ident(i) if i == INPUT => TokenTree::Ident(ty.clone()),
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), place(g.stream(), ty, site));
+                group.set_span(site);
+                TokenTree::Group(group)
+            }
+            mut other => {
+                other.set_span(site);
+                other
+            }
+        })
+        .collect()
+}
