@@ -67,8 +67,11 @@ pub struct Index {
     modules: FxHashSet<Vec<String>>,
     /// Struct name → field → type name.
     fields: FxHashMap<String, FxHashMap<String, String>>,
-    /// Type alias → the type it names.
-    aliases: FxHashMap<String, String>,
+    /// Type alias → the modules that define one of that name, each with the type it names there.
+    aliases: FxHashMap<String, Vec<(Vec<String>, String)>>,
+    /// Names of structs, enums and traits (not aliases): a name that is one of these and an alias in
+    /// another module means the type where the alias is not in scope.
+    defined_types: FxHashSet<String>,
     /// Struct → what its fields hold where the code leaves them out (`TypeFacts::defaults`).
     defaults: FxHashMap<String, Vec<(String, String)>>,
     /// `impl Deref for State { type Target = Inner; }`: State → Inner.
@@ -132,6 +135,7 @@ impl Index {
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
             aliases: FxHashMap::default(),
+            defined_types: FxHashSet::default(),
             defaults: FxHashMap::default(),
             derefs: FxHashMap::default(),
             traits: FxHashSet::default(),
@@ -193,8 +197,15 @@ impl Index {
             index.statics.extend(file.statics.iter().cloned());
             for t in &file.types {
                 index.known_types.insert(t.name.clone());
-                if let Some(a) = &t.alias {
-                    index.aliases.insert(t.name.clone(), a.clone());
+                match &t.alias {
+                    Some(a) => index
+                        .aliases
+                        .entry(t.name.clone())
+                        .or_default()
+                        .push((t.module.clone(), a.clone())),
+                    None => {
+                        index.defined_types.insert(t.name.clone());
+                    }
                 }
                 if t.is_trait {
                     index.traits.insert(t.name.clone());
@@ -1296,13 +1307,50 @@ impl Index {
         }
         // Aliases of aliases (`type AppData = Data<ArcData>; type ArcData = Arc<State>;`).
         let mut ty = ty;
+        let mut module = from.module.clone();
         for _ in 0..MAX_ALIAS_DEPTH {
-            match self.aliases.get(&ty) {
-                Some(next) if *next != ty => ty = next.clone(),
+            match self.alias_in_scope(&module, &ty) {
+                Some((at, next)) if *next != ty => {
+                    module = at.clone();
+                    ty = next.clone();
+                }
                 _ => break,
             }
         }
         ty
+    }
+
+    /// The alias `name` means in `module`: the one defined there, or the one it imports; one defined
+    /// elsewhere only where no struct, enum or trait has that name and no other alias does
+    /// (`type AppState = Arc<FolderService>` in one handler module is not the `AppState` of the rest).
+    fn alias_in_scope(&self, module: &[String], name: &str) -> Option<&(Vec<String>, String)> {
+        let aliases = self.aliases.get(name)?;
+        if let Some(local) = aliases.iter().find(|(m, _)| m == module) {
+            return Some(local);
+        }
+        let imported = self
+            .uses
+            .get(module)
+            .and_then(|uses| uses.iter().find(|(n, _)| n == name));
+        if let Some((_, path)) = imported {
+            // The module the `use` names (`crate::AppData` is the crate root's).
+            let from: Vec<&String> = path[..path.len().saturating_sub(1)]
+                .iter()
+                .filter(|s| !matches!(s.as_str(), "crate" | "self" | "super"))
+                .collect();
+            let named = aliases.iter().find(|(m, _)| {
+                m.len() >= from.len()
+                    && m.iter().rev().zip(from.iter().rev()).all(|(a, b)| a == *b)
+                    && (!from.is_empty() || m.is_empty())
+            });
+            if named.is_some() {
+                return named;
+            }
+        }
+        match aliases.as_slice() {
+            [only] if !self.defined_types.contains(name) => Some(only),
+            _ => None,
+        }
     }
 
     fn resolve_method<'f>(

@@ -280,6 +280,8 @@ pub struct TypeFacts {
     pub fields: Vec<(String, String)>,
     /// For `type Name = …;`, the type it names.
     pub alias: Option<String>,
+    /// For an alias, the module it is declared in (an inline `mod` of its file included).
+    pub module: Vec<String>,
     /// For `impl Deref for Name { type Target = …; }`, the type its fields are reached through.
     pub deref: Option<String>,
     /// A trait rather than a struct, enum or alias.

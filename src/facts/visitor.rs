@@ -3527,6 +3527,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.facts.types.push(TypeFacts {
             name: t.ident.to_string(),
             alias: core_type(&t.ty),
+            module: self.module.clone(),
             ..TypeFacts::default()
         });
     }
@@ -4285,7 +4286,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let mark = self.new_mark();
         self.condition(&e.cond);
         // `if let Some(x) = call.await? { .. }`: where the call fails, the function returns.
-        if let Expr::Let(l) = &*e.cond {
+        let lets = chain_lets(&e.cond);
+        for l in &lets {
             self.propagate(&l.expr, mark);
         }
         let made = self.made_since(mark);
@@ -4304,6 +4306,31 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     };
                     (c, Some(yes.clone()), Some(no))
                 }),
+            // `if let Some(h) = hash && let Some(r) = lookup(h).await? { return Ok(r) }`: the arm runs
+            // where the call yields `Some`; the other may run whatever it yields (or without it).
+            Expr::Binary(_) if tested.is_none() => {
+                let awaiting: Vec<_> = lets.iter().filter(|l| contains_await(&l.expr)).collect();
+                // Where the tested `let` comes last, the other arm runs without the call or where it
+                // yields something else: no costlier than the call yielding something else.
+                let last = match &*e.cond {
+                    Expr::Binary(b) => matches!(&*b.right, Expr::Let(l) if contains_await(&l.expr)),
+                    _ => false,
+                };
+                match awaiting.as_slice() {
+                    [l] => self
+                        .tested_call(&made)
+                        .zip(outcome_tag(&l.pat))
+                        .map(|(c, yes)| {
+                            let no = match (last, yes == "Some" && self.propagates(c)) {
+                                (false, _) => None,
+                                (true, true) => Some("None".to_string()),
+                                (true, false) => Some(format!("!{yes}")),
+                            };
+                            (c, Some(yes), no)
+                        }),
+                    _ => None,
+                }
+            }
             _ => None,
         };
         // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
@@ -4312,7 +4339,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
             self.controlled_by(&e.cond, &made, |v| {
-                if let Expr::Let(l) = &*e.cond {
+                for l in &lets {
                     v.bind(&l.pat, &l.expr, &made);
                 }
                 out.0 = v.frame(|v| {
@@ -4937,6 +4964,20 @@ fn variant_name(path: &syn::Path) -> Option<String> {
     let constant = name.len() > 1 && !name.chars().any(|c| c.is_ascii_lowercase());
     (variant && !constant && name.starts_with(|c: char| c.is_ascii_uppercase()))
         .then(|| variant_tag(path))
+}
+
+/// The `let`s of an `if`'s condition: the one of `if let ..`, or each of a let chain (`if let Some(h) = hash
+/// && let Some(r) = lookup(h).await? ..`), in order.
+fn chain_lets(cond: &Expr) -> Vec<&syn::ExprLet> {
+    match cond {
+        Expr::Let(l) => vec![l],
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            let mut out = chain_lets(&b.left);
+            out.extend(chain_lets(&b.right));
+            out
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A variant as guards name it: its name (`DeleteType::Soft` → `Soft`), but a project's enum's variant
