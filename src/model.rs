@@ -1415,9 +1415,12 @@ fn add_extractors(model: &mut Model) {
         return;
     }
     let handlers: HashSet<usize> = model.routes.iter().map(|r| r.handler).collect();
+    let mut stored_copies = HashMap::new();
     for h in handlers {
         let mut calls: Vec<Step> = Vec::new();
         let params = model.func(h).param_types.clone();
+        // What the extractors before this one stored in the request's extensions.
+        let mut stored: Vec<String> = Vec::new();
         for (i, (ty, loc)) in params.iter().enumerate() {
             // The handler's own module's extractor first (two modules may each define a
             // `PageContext`), then its crate's.
@@ -1446,6 +1449,13 @@ fn add_extractors(model: &mut Model) {
                     .or(ids.first().copied())
             });
             if let Some(target) = found {
+                let target = with_stored(model, target, &stored, &mut stored_copies);
+                for ty in stores(model, target) {
+                    if !stored.contains(&ty) {
+                        stored.push(ty);
+                    }
+                }
+                stored.sort();
                 let call = |resolved: usize| {
                     Step::Call(crate::facts::Call {
                         resolved: Some(resolved),
@@ -1477,6 +1487,77 @@ fn add_extractors(model: &mut Model) {
         calls.append(&mut f.body);
         f.body = calls;
     }
+}
+
+/// The types function `id` stores in the request's extensions, itself or through the calls it makes
+/// (`AdminRole` asks for `SessionInfo`, which stores itself).
+fn stores(model: &Model, id: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut queue = vec![(id, 0)];
+    while let Some((f, depth)) = queue.pop() {
+        if !seen.insert(f) || depth > 8 {
+            continue;
+        }
+        let func = model.func(f);
+        out.extend(func.extensions.iter().cloned());
+        for step in &func.body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    queue.extend(c.resolved.map(|t| (t, depth + 1)));
+                }
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Extractor `id` run where the request's extensions already hold values of the `stored` types: a copy
+/// without the arms that run where one is missing (`if let Some(s) = parts.extensions.get::<SessionInfo>()
+/// { s.clone() } else { SessionInfo::from_request_parts(..).await? }` takes the first).
+fn with_stored(
+    model: &mut Model,
+    id: usize,
+    stored: &[String],
+    copies: &mut HashMap<(usize, Vec<String>), usize>,
+) -> usize {
+    fn absent_of(arm: &[Step], stored: &[String]) -> bool {
+        matches!(arm.first(), Some(Step::Guard { on: crate::facts::Guarded::Extension, pattern })
+            if pattern.strip_prefix('!').is_some_and(|t| stored.iter().any(|s| s == t)))
+    }
+    fn drop_absent(seq: &mut [Step], stored: &[String]) -> bool {
+        let mut changed = false;
+        for step in seq.iter_mut() {
+            if let Step::Branch(alts) = step {
+                let before = alts.len();
+                if alts.iter().any(|a| !absent_of(a, stored)) {
+                    alts.retain(|a| !absent_of(a, stored));
+                }
+                changed |= alts.len() < before;
+            }
+            for child in step.children_mut() {
+                changed |= drop_absent(child, stored);
+            }
+        }
+        changed
+    }
+    if stored.is_empty() {
+        return id;
+    }
+    let key = (id, stored.to_vec());
+    if let Some(&copy) = copies.get(&key) {
+        return copy;
+    }
+    let mut body = model.func(id).body.clone();
+    let copy = if drop_absent(&mut body, stored) {
+        add_copy(model, id, |f| f.body = body)
+    } else {
+        id
+    };
+    copies.insert(key, copy);
+    copy
 }
 
 /// Function `id` run on its paths that yield success (a value, `Ok`, rocket's `Success`), and on those

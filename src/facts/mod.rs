@@ -327,6 +327,8 @@ pub struct FnFacts {
     /// Parameters (by position, `self` aside) it awaits itself (`execute_query.await`): a future a
     /// caller hands there runs when this function does.
     pub awaited_params: Vec<usize>,
+    /// Types of the values it stores in the request's extensions (`parts.extensions.insert(info.clone())`).
+    pub extensions: Vec<String>,
     /// The function's name.
     pub loc: Loc,
     /// The line of the `fn` keyword (a route's line in reports).
@@ -398,6 +400,10 @@ pub enum Guarded {
     /// `#[cfg(PRED)]` on a match arm or a statement: the arm is compiled in only where `pattern`, the
     /// predicate, holds; `[build]` says which build is deployed.
     Cfg,
+    /// A request's extensions hold a value of the type `pattern` names (`if let Some(s) =
+    /// parts.extensions.get::<SessionInfo>()`), or do not (`!SessionInfo`): an extractor that runs after
+    /// another has stored one takes the first arm.
+    Extension,
 }
 
 pub use crate::domain::TripKind;

@@ -64,6 +64,7 @@ pub fn extract(
                 last_local_types: Vec::new(),
                 last_spawned_params: Vec::new(),
                 last_awaited_params: Vec::new(),
+                last_extensions: Vec::new(),
                 last_param_calls: Vec::new(),
                 macros,
                 macro_depth: 0,
@@ -219,6 +220,8 @@ struct FnCtx {
     spawned_params: Vec<usize>,
     /// Parameters this function awaits itself (`execute_query.await`), by position.
     awaited_params: Vec<usize>,
+    /// Types of the values it stores in the request's extensions.
+    extensions: Vec<String>,
 }
 
 impl FnCtx {
@@ -316,6 +319,7 @@ struct Visitor<'a, 's> {
     /// The last body walked: the parameters its spawned tasks call, and its own calls of parameters.
     last_spawned_params: Vec<usize>,
     last_awaited_params: Vec<usize>,
+    last_extensions: Vec<String>,
     last_param_calls: Vec<(usize, u32)>,
     /// The analysed code's `macro_rules!`, expanded where they are invoked.
     macros: &'a MacroTable,
@@ -640,6 +644,7 @@ impl<'a, 's> Visitor<'a, 's> {
             detached: false,
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
+            extensions: std::mem::take(&mut self.last_extensions),
             param_calls: std::mem::take(&mut self.last_param_calls),
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
@@ -732,6 +737,7 @@ impl<'a, 's> Visitor<'a, 's> {
         self.last_local_types = std::mem::take(&mut ctx.local_types);
         self.last_spawned_params = std::mem::take(&mut ctx.spawned_params);
         self.last_awaited_params = std::mem::take(&mut ctx.awaited_params);
+        self.last_extensions = std::mem::take(&mut ctx.extensions);
         let mut steps = ctx.frames.pop().unwrap_or_default();
         let mut param_calls = Vec::new();
         for step in &steps {
@@ -4083,6 +4089,25 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_method_call(self, m);
         }
+        // `parts.extensions.insert(info.clone())`: the request now carries an `info`'s type.
+        if let (true, [value]) = (
+            m.method == "insert" && extensions_of(&m.receiver),
+            m.args.iter().collect::<Vec<_>>().as_slice(),
+        ) {
+            let value: &Expr = match value {
+                Expr::MethodCall(c) if c.method == "clone" => &c.receiver,
+                other => other,
+            };
+            if let Some(ty) = self.expr_type(value) {
+                let ty = match ty.as_str() {
+                    "Self" => self.impl_ctx.as_ref().map(|c| c.0.clone()),
+                    _ => Some(ty),
+                };
+                if let (Some(ty), Some(ctx)) = (ty, self.ctx()) {
+                    ctx.extensions.push(ty);
+                }
+            }
+        }
         if router::is_router_op(m) {
             let expr = Expr::MethodCall(m.clone());
             if let Some(entries) = self.router_expr(&expr) {
@@ -4336,6 +4361,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
         let outcome =
             outcome.or_else(|| tested.is_none().then(|| self.local_test(&e.cond)).flatten());
+        // `if let Some(s) = parts.extensions.get::<SessionInfo>() { .. } else { .. }`.
+        let stored = match &*e.cond {
+            Expr::Let(l) => extension_probe(&l.expr),
+            _ => None,
+        };
+        let extension = |v: &mut Self, pattern: String| {
+            if let Some(ctx) = v.ctx() {
+                ctx.push(Step::Guard {
+                    on: super::Guarded::Extension,
+                    pattern,
+                });
+            }
+        };
         let (then, other) = {
             let mut out = (Vec::new(), Vec::new());
             self.controlled_by(&e.cond, &made, |v| {
@@ -4349,6 +4387,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Some((call, yes, _)) = &outcome {
                         v.guard_outcome(*call, yes.clone());
                     }
+                    if let Some(ty) = &stored {
+                        extension(v, ty.clone());
+                    }
                     if tail {
                         v.tail_block(&e.then_branch)
                     } else {
@@ -4361,6 +4402,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                     if let Some((call, _, no)) = &outcome {
                         v.guard_outcome(*call, no.clone());
+                    }
+                    if let Some(ty) = &stored {
+                        extension(v, format!("!{ty}"));
                     }
                     match &e.else_branch {
                         Some((_, expr)) if tail => v.tail(expr),
@@ -4759,7 +4803,18 @@ fn value_type(init: &Expr) -> Option<String> {
             }
             _ => None,
         },
-        Expr::Struct(st) => Some(driver::last_segment(&st.path)),
+        // `MailMessage::MfaConfigured { .. }`: a variant built with its fields is of its enum.
+        Expr::Struct(st) => {
+            let segs = driver::path_segments(&st.path);
+            match segs.as_slice() {
+                [.., owner, _]
+                    if owner != "Self" && owner.starts_with(|c: char| c.is_ascii_uppercase()) =>
+                {
+                    Some(owner.clone())
+                }
+                _ => Some(driver::last_segment(&st.path)),
+            }
+        }
         Expr::Reference(r) => match &*r.expr {
             Expr::Field(_) => value_type(&r.expr),
             // `&*state.queue_service`: what the `Arc` in the field holds.
@@ -4964,6 +5019,43 @@ fn variant_name(path: &syn::Path) -> Option<String> {
     let constant = name.len() > 1 && !name.chars().any(|c| c.is_ascii_lowercase());
     (variant && !constant && name.starts_with(|c: char| c.is_ascii_uppercase()))
         .then(|| variant_tag(path))
+}
+
+/// A request's extensions: `parts.extensions`, `req.extensions()`, `req.extensions_mut()`.
+fn extensions_of(e: &Expr) -> bool {
+    match e {
+        Expr::Field(f) => matches!(&f.member, syn::Member::Named(n) if n == "extensions"),
+        Expr::MethodCall(m) => {
+            m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "extensions" | "extensions_mut"
+                )
+        }
+        Expr::Paren(p) => extensions_of(&p.expr),
+        _ => false,
+    }
+}
+
+/// The type a lookup in a request's extensions asks for: `parts.extensions.get::<SessionInfo>()` (also
+/// `.cloned()`) → `SessionInfo`.
+fn extension_probe(e: &Expr) -> Option<String> {
+    let mut e = e;
+    while let Expr::MethodCall(m) = e {
+        if matches!(m.method.to_string().as_str(), "cloned" | "copied") {
+            e = &m.receiver;
+            continue;
+        }
+        if m.method != "get" || !extensions_of(&m.receiver) {
+            return None;
+        }
+        let args = m.turbofish.as_ref()?;
+        return match args.args.first()? {
+            syn::GenericArgument::Type(ty) => core_type(ty),
+            _ => None,
+        };
+    }
+    None
 }
 
 /// The `let`s of an `if`'s condition: the one of `if let ..`, or each of a let chain (`if let Some(h) = hash
