@@ -258,7 +258,7 @@ pub fn build_with(
     };
     model.cached_lookups = assume_cache(&mut model, config.cache_misses);
     model.assumed_cfgs = assume_build(&mut model, config.build.as_ref());
-    (model.routes, model.static_routes) = routes(&model, &index);
+    (model.routes, model.static_routes) = routes(&model, &index, config.build.as_ref());
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
     model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model);
@@ -1689,7 +1689,11 @@ fn mark_test_files(files: &mut [Arc<FileFacts>]) {
 
 /// Routes with full paths from every router-building function that no other router mounts, plus
 /// handlers found by their extractors.
-fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
+fn routes(
+    model: &Model,
+    index: &Index,
+    build: Option<&crate::build::Build>,
+) -> (Vec<Route>, Vec<StaticRoute>) {
     let builders: Vec<usize> = (0..model.fns.len())
         .filter(|&id| !model.func(id).is_test && !model.func(id).routes.is_empty())
         .collect();
@@ -1709,6 +1713,7 @@ fn routes(model: &Model, index: &Index) -> (Vec<Route>, Vec<StaticRoute>) {
     }
     let mut found = Found {
         constants: constant_paths(model),
+        build: build.cloned(),
         ..Found::default()
     };
     for file in &model.files {
@@ -1808,6 +1813,8 @@ struct Found {
     constants: HashMap<String, String>,
     /// The service of the router being expanded.
     service: Option<String>,
+    /// The deployed build (`[build]`): a route whose `#[cfg(..)]` alternative it leaves out is not served.
+    build: Option<crate::build::Build>,
 }
 
 impl Found {
@@ -1928,8 +1935,15 @@ fn expand(
                 path,
                 method,
                 handler,
+                cfg,
                 ..
             } => {
+                let left_out = cfg
+                    .as_deref()
+                    .is_some_and(|p| crate::build::holds(p, found.build.as_ref()) == Some(false));
+                if left_out {
+                    continue;
+                }
                 let Some(h) = index.resolve(
                     &model.files,
                     &model.fns,

@@ -668,6 +668,9 @@ pub enum RouteEntry {
         method: String,
         handler: Vec<String>,
         loc: Loc,
+        /// `#[cfg(PRED)]` on the alternative that serves it (`.route("/x", { #[cfg(feature = "mcp")] {
+        /// get(h) } #[cfg(not(feature = "mcp"))] { get(fallback) } })`): mounted only where PRED holds.
+        cfg: Option<String>,
     },
     /// Static files served under `path` (tower-http `ServeDir`, actix-files `Files`, rocket `FileServer`):
     /// what a CDN could serve from the edge.

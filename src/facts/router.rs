@@ -505,6 +505,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                     method,
                     handler,
                     loc,
+                    cfg: None,
                 });
             }
         }
@@ -620,20 +621,58 @@ fn static_files(expr: &Expr) -> Option<Option<&Expr>> {
 /// Routes for what serves a path: a method router (`get(h).post(h2)`, `web::get().to(h)`), or a bare
 /// handler (poem's `.at("/x", h)`, actix's `web::to(h)`), which answers any method.
 fn push_served(r: &mut Router, path: &str, served: &Expr, loc: Loc, env: &mut dyn RouterEnv) {
-    let mut methods = method_router(served, env);
-    if methods.is_empty() {
-        if let Some(h) = handler_name(served, env) {
-            methods.push(("ANY".into(), h));
+    for (served, cfg) in cfg_alternatives(served) {
+        let mut methods = method_router(served, env);
+        if methods.is_empty() {
+            if let Some(h) = handler_name(served, env) {
+                methods.push(("ANY".into(), h));
+            }
+        }
+        for (method, handler) in methods {
+            r.entries.push(RouteEntry::Route {
+                path: path.to_string(),
+                method,
+                handler,
+                loc,
+                cfg: cfg.clone(),
+            });
         }
     }
-    for (method, handler) in methods {
-        r.entries.push(RouteEntry::Route {
-            path: path.to_string(),
-            method,
-            handler,
-            loc,
-        });
+}
+
+/// What serves a path, per `#[cfg(..)]` alternative of a block that picks it (`{ #[cfg(feature = "mcp")]
+/// { get(h) } #[cfg(not(feature = "mcp"))] { get(fallback) } }`), with the predicate of each; a plain
+/// expression (or a block with no such alternatives) is its own.
+fn cfg_alternatives(served: &Expr) -> Vec<(&Expr, Option<String>)> {
+    let Expr::Block(b) = served else {
+        return vec![(served, None)];
+    };
+    let mut out = Vec::new();
+    for stmt in &b.block.stmts {
+        let syn::Stmt::Expr(e, _) = stmt else {
+            continue;
+        };
+        let (attrs, inner) = match e {
+            Expr::Block(inner) => (
+                &inner.attrs,
+                match inner.block.stmts.last() {
+                    Some(syn::Stmt::Expr(tail, None)) => tail,
+                    _ => continue,
+                },
+            ),
+            Expr::Call(c) => (&c.attrs, e),
+            Expr::MethodCall(m) => (&m.attrs, e),
+            _ => continue,
+        };
+        out.push((inner, crate::build::predicate(attrs)));
     }
+    if out.iter().all(|(_, p)| p.is_none()) {
+        return match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(tail, None)) => vec![(tail, None)],
+            _ => Vec::new(),
+        };
+    }
+    out
 }
 
 fn str_lit(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
@@ -833,11 +872,13 @@ fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
             method,
             handler,
             loc,
+            cfg,
         } => RouteEntry::Route {
             path: join_path(prefix, &path),
             method,
             handler,
             loc,
+            cfg,
         },
         RouteEntry::Static { path, loc } => RouteEntry::Static {
             path: join_path(prefix, &path),
