@@ -188,8 +188,8 @@ fn prices_are_exactly_their_marks() {
     }
 }
 
-/// A router built in blocks (`let router = { ..; router.nest("/api", ..) };`, one per feature) keeps
-/// every block's routes with their prefixes.
+/// A router built in blocks (`let router = { ..; router.nest("/api", ..) };`, one per feature), in the arms
+/// of an `if`, or afresh in each arm, keeps every block's routes with their prefixes.
 #[test]
 fn routers_built_in_blocks_keep_their_prefixes() {
     let (_, json) = check_json(&fixtures().join("prices"), &[]);
@@ -204,7 +204,14 @@ fn routers_built_in_blocks_keep_their_prefixes() {
             )
         })
         .collect();
-    for (path, handler) in [("/api/v1/notes", "notes"), ("/graphql/explorer", "home")] {
+    for (path, handler) in [
+        ("/api/v1/notes", "notes"),
+        ("/graphql/explorer", "home"),
+        // A router an `if`/`else` builds, held in a local and nested; an app built afresh in each arm.
+        ("/secure/archive/files", "files"),
+        ("/open/notes", "notes"),
+        ("/motd", "home"),
+    ] {
         assert!(
             routes.contains(&(path.to_string(), handler.to_string())),
             "{path} ({handler}) missing from {routes:?}"

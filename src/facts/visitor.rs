@@ -3771,6 +3771,26 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         return;
                     }
                 }
+                // `let recent = if let Some(s) = service { Router::new().route(..) } else {
+                // Router::new() };`: whichever arm builds it, the local holds its routes.
+                if let (Some(name), Some(arms)) = (&name, router_arms(router_init)) {
+                    let mut held: Option<router::Router> = None;
+                    for (stmts, tail) in arms {
+                        for s in stmts {
+                            self.visit_stmt(s);
+                        }
+                        if let Some(local) = self.local_router(tail) {
+                            match &mut held {
+                                Some(h) => h.extend(local.finish()),
+                                None => held = Some(local),
+                            }
+                        }
+                    }
+                    if let (Some(held), Some(ctx)) = (held, self.ctx()) {
+                        ctx.router_locals.insert(name.clone(), held);
+                        return;
+                    }
+                }
                 // A router held in a local: its routes are counted where it is used.
                 if let Some(name) = &name {
                     if let Expr::Call(call) = router_init {
@@ -3978,7 +3998,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         if looks_like_router(&a.right) {
                             if let Some(local) = self.local_router(&a.right) {
                                 if let Some(ctx) = self.ctx() {
-                                    ctx.router_locals.insert(name, local);
+                                    // A router built afresh in one arm (`if auth { app =
+                                    // Router::new().nest(..) } else { app = .. }`) does not undo
+                                    // the one another arm built: both may serve.
+                                    if let Some(earlier) = ctx.router_locals.insert(name, local) {
+                                        ctx.routes.extend(earlier.finish());
+                                    }
                                 }
                                 return;
                             }
@@ -6282,6 +6307,26 @@ fn split_router<'e>(pat: &syn::Pat, init: &'e Expr) -> Option<(String, &'e Expr)
 
 /// A plain block whose value is a router (`{ use ..; let schema = ..; router.merge(..) }`): its
 /// statements before the value, and the value.
+/// The arms of an `if`/`else` chain each of which ends in a router (`if let Some(s) = service {
+/// Router::new().route(..) } else { Router::new() }`), as their statements and that router.
+fn router_arms(expr: &Expr) -> Option<Vec<(&[syn::Stmt], &Expr)>> {
+    fn arm(block: &syn::Block) -> Option<(&[syn::Stmt], &Expr)> {
+        let (last, before) = block.stmts.split_last()?;
+        match last {
+            syn::Stmt::Expr(tail, None) if looks_like_router(tail) => Some((before, tail)),
+            _ => None,
+        }
+    }
+    let Expr::If(e) = expr else { return None };
+    let mut out = vec![arm(&e.then_branch)?];
+    match e.else_branch.as_ref().map(|(_, b)| &**b)? {
+        Expr::Block(b) => out.push(arm(&b.block)?),
+        nested @ Expr::If(_) => out.extend(router_arms(nested)?),
+        _ => return None,
+    }
+    Some(out)
+}
+
 fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
     let Expr::Block(b) = expr else { return None };
     if b.label.is_some() {
