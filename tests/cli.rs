@@ -772,6 +772,8 @@ fn poem_openapi_and_tonic_entry_points() {
             ("DELETE", "/products/:id", "web::remove", 1),
             // `.server(..)` on the OpenAPI service keeps the `/api` nest.
             ("GET", "/api/products", "api::CatalogApi::list", 1),
+            // A poem-openapi security scheme runs its checker (one query) before the endpoint.
+            ("GET", "/api/reviews", "api::CatalogApi::reviews", 2),
             (
                 "GRPC",
                 "/Catalog/get_products",

@@ -323,14 +323,26 @@ fn fill_in(tokens: TokenStream, scope: &Scope, input: &str, depth: usize) -> Tok
     out.into_iter().collect()
 }
 
+/// Tokens made here (with no place in the file) written at `site`.
+pub fn written_at(tokens: TokenStream, site: Span) -> TokenStream {
+    rewrite(tokens, None, site)
+}
+
 /// A filled template written at `site`, with its type's name in place.
 fn place(tokens: TokenStream, ty: &Ident, site: Span) -> TokenStream {
+    rewrite(tokens, Some(ty), site)
+}
+
+/// `tokens` at `site`, with the deriving type's placeholder named `ty` where one is given.
+fn rewrite(tokens: TokenStream, ty: Option<&Ident>, site: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|t| match t {
-            TokenTree::Ident(i) if i == INPUT => TokenTree::Ident(ty.clone()),
+            TokenTree::Ident(i) if i == INPUT && ty.is_some() => {
+                TokenTree::Ident(ty.cloned().unwrap_or(i))
+            }
             TokenTree::Group(g) => {
-                let mut group = Group::new(g.delimiter(), place(g.stream(), ty, site));
+                let mut group = Group::new(g.delimiter(), rewrite(g.stream(), ty, site));
                 group.set_span(site);
                 TokenTree::Group(group)
             }

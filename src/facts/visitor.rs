@@ -1773,6 +1773,82 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// poem-openapi's `#[derive(SecurityScheme)]`: a handler's parameter of that type is an extractor that
+    /// runs the scheme's `checker` (`#[oai(checker = "admin_access")]`, which may query); an enum of
+    /// schemes tries its variants until one accepts, at most the costliest of them. Read as the
+    /// `FromRequest` it stands for.
+    fn security_scheme(
+        &mut self,
+        attrs: &[syn::Attribute],
+        ty: &syn::Ident,
+        variants: &[&syn::Type],
+    ) {
+        let derived = attrs.iter().any(|a| {
+            a.path().is_ident("derive")
+                && a.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|ps| {
+                    ps.iter()
+                        .any(|p| driver::last_segment(p) == "SecurityScheme")
+                })
+        });
+        if !derived || self.macro_depth >= super::macros::MAX_DEPTH {
+            return;
+        }
+        let checker = attrs
+            .iter()
+            .filter(|a| a.path().is_ident("oai"))
+            .filter_map(|a| {
+                a.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .ok()
+            })
+            .flatten()
+            .find_map(|m| match m {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("checker") => match nv.value {
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => s.parse::<syn::Path>().ok(),
+                    _ => None,
+                },
+                _ => None,
+            });
+        let body = match (checker, variants) {
+            (Some(checker), _) => quote::quote! {
+                match #checker(req, key).await {
+                    Some(found) => Ok(found),
+                    None => Err(Unauthorized),
+                }
+            },
+            (None, []) => return,
+            (None, variants) => {
+                let arms = variants.iter().enumerate().map(|(i, v)| {
+                    quote::quote! { #i => <#v as FromRequest>::from_request(req, body).await, }
+                });
+                quote::quote! { match scheme { #(#arms)* _ => Err(Unauthorized) } }
+            }
+        };
+        let tokens = quote::quote! {
+            impl FromRequest for #ty {
+                async fn from_request(req: &Request, body: &mut RequestBody) -> Result<Self> {
+                    #body
+                }
+            }
+        };
+        let Ok(file) = syn::parse2::<syn::File>(super::derives::written_at(tokens, ty.span()))
+        else {
+            return;
+        };
+        self.macro_depth += 1;
+        for item in &file.items {
+            self.visit_item(item);
+        }
+        self.macro_depth -= 1;
+    }
+
     /// Types a name a pattern binds from a value whose type the code spells: `if let Some(c) =
     /// Cipher::find(..).await`, `Ok(Some(s)) => ..`, `let Ok(u) = User::load(..) else { .. }`, a `match` arm `Some(c) => ..`.
     fn type_pattern(&mut self, pat: &syn::Pat, from: &Expr) {
@@ -3470,6 +3546,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
         self.expand_derives(&st.attrs, &st.ident);
+        self.security_scheme(&st.attrs, &st.ident, &[]);
         // A field of a generic type is typed by its bound (`database: DB` with `DB: Database`).
         let bounds = generic_bounds(&st.generics, &[]);
         let fields = st
@@ -3507,6 +3584,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
         self.expand_derives(&e.attrs, &e.ident);
+        let variants: Vec<&syn::Type> = e
+            .variants
+            .iter()
+            .filter_map(|v| match &v.fields {
+                syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => Some(&f.unnamed[0].ty),
+                _ => None,
+            })
+            .collect();
+        self.security_scheme(&e.attrs, &e.ident, &variants);
         // What a variant holds, by variant and position (`Arg:0`) or name (`Arg:inner`), for the names
         // a pattern binds (`Query::Arg(inner, _)`).
         let fields = e
