@@ -3453,3 +3453,27 @@ async fn main() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_chain_that_leaves_its_transaction_is_not_said_to_run_on_one_connection() {
+    // A read on the pool, a transaction of two writes, then a read on the pool after COMMIT: only the
+    // writes share a connection, so the help must not claim that all of them do; and no two of the
+    // reads could run at once (the second needs the first's owner, after the writes).
+    let help = sequential_help(
+        r#"
+async fn rename(State(pool): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<String> {
+    let owner: i64 = sqlx::query_scalar("SELECT owner FROM folders WHERE id = $1").bind(id).fetch_one(&pool).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE folders SET name = 'x' WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO folder_log (folder, owner) VALUES ($1, $2)").bind(id).bind(owner).execute(&mut *tx).await?;
+    tx.commit().await?;
+    let name: String = sqlx::query_scalar("SELECT name FROM owners WHERE id = $1").bind(owner).fetch_one(&pool).await?;
+    Ok(name)
+}
+fn app() -> Router { Router::new().route("/folders/{id}/name", post(rename)) }
+"#,
+    );
+    assert!(!help.contains("they run on one connection"), "{help}");
+    // The BEGIN between the first read and the writes is no read that could run beside it.
+    assert!(!help.contains("do not use each other's results"), "{help}");
+}

@@ -401,6 +401,11 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
     // whether a write did: a read after a write may read what it wrote, so it cannot run beside it.
     let (mut after_statement, mut after_write, mut reads_back) = (false, false, 0);
     for item in items.iter() {
+        // A BEGIN or a COMMIT alone is neither a read nor a write.
+        if after_statement && !statements_in(item) {
+            earlier.extend(ids(item.step));
+            continue;
+        }
         if after_statement {
             if writes_in(item) {
                 later_writes += 1;
@@ -422,8 +427,10 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
         after_write |= writes_in(item);
         earlier.extend(ids(item.step));
     }
-    // A round trip on a connection or in a transaction here, or every call handed the same one.
-    let one_connection = items.iter().any(|i| {
+    // Every round trip here on a connection or in a transaction, or every call handed the same one.
+    // (A chain that starts with an extractor's lookup on the pool, or goes on after a COMMIT, is not
+    // one connection's.)
+    let one_connection = items.iter().all(|i| {
         let mut shared = false;
         i.step.walk(&mut |s| {
             shared |= matches!(s, Step::Trip(t) if t.on_connection || t.in_transaction)
