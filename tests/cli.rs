@@ -472,7 +472,7 @@ fn a_write_after_a_read_is_never_advised_to_run_at_once() {
         "bad_dependency_through_a_field",
     ] {
         assert!(
-            helps[name].contains("fold the check into the write"),
+            helps[name].contains("fold it into the write"),
             "{name}: {}",
             helps[name]
         );
@@ -3208,7 +3208,7 @@ fn app() -> Router { Router::new().route("/notes/{key}", post(note)) }
     );
     assert!(help.contains("lock"), "{help}");
     assert!(
-        !help.contains("fold the check") && !help.contains("merge them"),
+        !help.contains("fold it into the write") && !help.contains("merge them"),
         "{help}"
     );
 }

@@ -510,7 +510,7 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
             parts.push("a read after a write may need to see it: return what it needs from the write itself (`UPDATE … RETURNING …`, `INSERT … RETURNING …`) instead of reading it back".to_string());
         }
         if later_writes > 0 {
-            parts.push("a write that follows a read or a check waits for it: fold the check into the write (`UPDATE … WHERE <condition> RETURNING …`, `DELETE … WHERE id = $1`), or several writes into one statement (a CTE, `INSERT … SELECT`)".to_string());
+            parts.push("a write that follows a read or a check waits for it: where SQL can test the check (not a password hash or other logic of the code), fold it into the write (`UPDATE … WHERE <condition> RETURNING …`, `DELETE … WHERE id = $1`), or several writes into one statement (a CTE, `INSERT … SELECT`)".to_string());
         }
     }
     if prepares {
