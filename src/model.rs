@@ -1450,7 +1450,7 @@ fn add_extractors(model: &mut Model) {
             });
             if let Some(target) = found {
                 let target = with_stored(model, target, &stored, &mut stored_copies);
-                for ty in stores(model, target) {
+                for ty in stores(model, target, &by_type) {
                     if !stored.contains(&ty) {
                         stored.push(ty);
                     }
@@ -1489,9 +1489,9 @@ fn add_extractors(model: &mut Model) {
     }
 }
 
-/// The types function `id` stores in the request's extensions, itself or through the calls it makes
-/// (`AdminRole` asks for `SessionInfo`, which stores itself).
-fn stores(model: &Model, id: usize) -> Vec<String> {
+/// The types function `id` stores in the request's extensions, itself, through the calls it makes, or
+/// through the extractors it asks for by name (`AdminRole` asks for `SessionInfo`, which stores itself).
+fn stores(model: &Model, id: usize, extractors: &HashMap<String, Vec<usize>>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
     let mut queue = vec![(id, 0)];
@@ -1503,8 +1503,17 @@ fn stores(model: &Model, id: usize) -> Vec<String> {
         out.extend(func.extensions.iter().cloned());
         for step in &func.body {
             step.walk(&mut |s| {
-                if let Step::Call(c) = s {
-                    queue.extend(c.resolved.map(|t| (t, depth + 1)));
+                let Step::Call(c) = s else { return };
+                queue.extend(c.resolved.map(|t| (t, depth + 1)));
+                // Calls are not resolved yet where extractors are added: another extractor asked for
+                // by name (`SessionInfo::from_request_parts(parts, state)`) is found by its type.
+                if let Callee::Path(segs) = &c.callee {
+                    if let [.., ty, f] = segs.as_slice() {
+                        if matches!(f.as_str(), "from_request_parts" | "from_request") {
+                            let ids = extractors.get(ty).into_iter().flatten();
+                            queue.extend(ids.map(|&t| (t, depth + 1)));
+                        }
+                    }
                 }
             });
         }
