@@ -3477,3 +3477,39 @@ fn app() -> Router { Router::new().route("/folders/{id}/name", post(rename)) }
     // The BEGIN between the first read and the writes is no read that could run beside it.
     assert!(!help.contains("do not use each other's results"), "{help}");
 }
+
+#[test]
+fn a_handler_a_wrapper_function_is_given_serves_the_route() {
+    // `endpoint_auth(h)` (poem's `.around(..)` behind a helper) and `get(authed(h))`: the handler
+    // inside serves the route.
+    let json = check_source(
+        r#"
+fn endpoint_auth<E: Endpoint + 'static>(e: E) -> impl Endpoint<Output = E::Output> { e.around(|ep, req| async move { ep.call(req).await }) }
+fn authed<H>(h: H) -> H { h }
+#[handler]
+async fn stream(Data(pool): Data<&PgPool>) -> String { sqlx::query("SELECT 1").execute(pool).await.map(|_| String::new()).unwrap_or_default() }
+async fn feed(State(pool): State<PgPool>) -> String { sqlx::query("SELECT 2").execute(&pool).await.map(|_| String::new()).unwrap_or_default() }
+fn gateway() -> Route { Route::new().at("/api/stream", endpoint_auth(stream)) }
+fn app() -> Router<PgPool> { Router::new().route("/api/feed", get(authed(feed))) }
+"#,
+    );
+    let routes: Vec<(String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap_or("-").to_string(),
+                r["handler"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        routes.contains(&("/api/stream".into(), "stream".into())),
+        "{routes:?}"
+    );
+    assert!(
+        routes.contains(&("/api/feed".into(), "feed".into())),
+        "{routes:?}"
+    );
+}

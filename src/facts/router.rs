@@ -1047,6 +1047,13 @@ fn handler_name(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
             handler_name(&m.receiver, env)
         }
         Expr::Closure(c) => Some(env.closure_handler(c)),
+        // A function that wraps the handler it is given (`endpoint_auth(ws_handler)`, poem's
+        // `.at("/stream", endpoint_auth(h))`): the handler serves the route.
+        Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, Expr::Path(_)) => match &c.args[0]
+        {
+            arg @ (Expr::Path(_) | Expr::Closure(_)) => handler_name(arg, env),
+            _ => None,
+        },
         _ => None,
     }
 }
