@@ -1745,32 +1745,32 @@ impl<'a, 's> Visitor<'a, 's> {
     /// The items the analysed code's own derive macros write for type `ty` (`#[derive(Model)]` →
     /// `impl Group { async fn find_by_id(..) }`), visited as if written beside it.
     fn expand_derives(&mut self, attrs: &[syn::Attribute], ty: &syn::Ident) {
-        if self.macros.derives.is_empty() || self.macro_depth >= super::macros::MAX_DEPTH {
+        if self.macros.derives.is_empty() {
             return;
         }
-        for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
-            let Ok(paths) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
-                continue;
-            };
-            for path in &paths {
-                let name = driver::last_segment(path);
-                if !self.macros.derives.defines(&name) {
-                    continue;
-                }
+        for name in derive_names(attrs) {
+            if self.macros.derives.defines(&name) {
                 for tokens in self.macros.derives.expand(&name, ty) {
-                    let Ok(file) = syn::parse2::<syn::File>(tokens) else {
-                        continue;
-                    };
-                    self.macro_depth += 1;
-                    for item in &file.items {
-                        self.visit_item(item);
-                    }
-                    self.macro_depth -= 1;
+                    self.visit_generated(tokens);
                 }
             }
         }
+    }
+
+    /// Items written for the code rather than in it (a derive's template), visited as if written here,
+    /// within the expansion depth limit.
+    fn visit_generated(&mut self, tokens: proc_macro2::TokenStream) {
+        if self.macro_depth >= super::macros::MAX_DEPTH {
+            return;
+        }
+        let Ok(file) = syn::parse2::<syn::File>(tokens) else {
+            return;
+        };
+        self.macro_depth += 1;
+        for item in &file.items {
+            self.visit_item(item);
+        }
+        self.macro_depth -= 1;
     }
 
     /// poem-openapi's `#[derive(SecurityScheme)]`: a handler's parameter of that type is an extractor that
@@ -1783,17 +1783,7 @@ impl<'a, 's> Visitor<'a, 's> {
         ty: &syn::Ident,
         variants: &[&syn::Type],
     ) {
-        let derived = attrs.iter().any(|a| {
-            a.path().is_ident("derive")
-                && a.parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                )
-                .is_ok_and(|ps| {
-                    ps.iter()
-                        .any(|p| driver::last_segment(p) == "SecurityScheme")
-                })
-        });
-        if !derived || self.macro_depth >= super::macros::MAX_DEPTH {
+        if !derive_names(attrs).iter().any(|n| n == "SecurityScheme") {
             return;
         }
         let checker = attrs
@@ -1838,15 +1828,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
             }
         };
-        let Ok(file) = syn::parse2::<syn::File>(super::derives::written_at(tokens, ty.span()))
-        else {
-            return;
-        };
-        self.macro_depth += 1;
-        for item in &file.items {
-            self.visit_item(item);
-        }
-        self.macro_depth -= 1;
+        self.visit_generated(super::derives::written_at(tokens, ty.span()));
     }
 
     /// Types a name a pattern binds from a value whose type the code spells: `if let Some(c) =
@@ -5130,6 +5112,22 @@ fn variant_name(path: &syn::Path) -> Option<String> {
     let constant = name.len() > 1 && !name.chars().any(|c| c.is_ascii_lowercase());
     (variant && !constant && name.starts_with(|c: char| c.is_ascii_uppercase()))
         .then(|| variant_tag(path))
+}
+
+/// The names a type's `#[derive(..)]` lists, by their last segment (`record_derive::Record` → `Record`).
+fn derive_names(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
+            .ok()
+        })
+        .flatten()
+        .map(|p| driver::last_segment(&p))
+        .collect()
 }
 
 /// A request's extensions: `parts.extensions`, `req.extensions()`, `req.extensions_mut()`.
