@@ -100,9 +100,25 @@ pub struct Config {
     pub routes: Vec<ManualRoute>,
     /// `[build]`: the cfg flags and features of the deployed build; `None` when not said.
     pub build: Option<crate::build::Build>,
+    /// `[apps.<name>]`: services of the analysed code that run in deployments of their own. Empty: every
+    /// service runs in every deployment.
+    pub apps: Vec<App>,
+    /// Where the services no `[apps]` entry names run: the top-level `deployments` (the other columns
+    /// come from `[apps]`).
+    pub unnamed_deployments: Vec<String>,
     /// The entries that name something in the code, for `unused-config`, and the file's text.
     pub entries: Vec<ConfigEntry>,
     pub text: String,
+}
+
+/// `[apps.<name>]`: a service of the analysed code (a workspace's binary, named by its crate as the
+/// route table's `service` column shows it, or the code under `path`) and where it runs.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: String,
+    /// A folder of the analysed code (relative to its root): routes whose router is mounted there.
+    pub path: Option<String>,
+    pub deployments: Vec<String>,
 }
 
 /// A `hopcheck.toml` entry that names something in the code: one that matches nothing is an
@@ -137,6 +153,8 @@ pub enum Names {
     Budget(String),
     /// A `[[routes]]` entry: the handler it names, found.
     Route(String),
+    /// An `[apps]` entry (its index): a route it serves.
+    App(usize),
     /// A `[[route-attributes]]` entry (its `origin`): a handler declared with it.
     RouteAttribute(u32),
     /// `[[concurrent]]`: one of these macros or functions written in the code.
@@ -201,6 +219,8 @@ impl Config {
             implementations: BTreeMap::new(),
             routes: Vec::new(),
             build: None,
+            apps: Vec::new(),
+            unnamed_deployments: vec![DEFAULT_DEPLOYMENT.into()],
             entries: Vec::new(),
             text: String::new(),
         }
@@ -299,6 +319,39 @@ impl Config {
         self.topology.rtt(from, to).map(|r| r.ms).unwrap_or(0.0)
     }
 
+    /// Whether the routes of an `[apps]` entry (`None`: a service no entry names) are served from the
+    /// deployment `d`.
+    pub fn app_runs_in(&self, app: Option<usize>, d: &str) -> bool {
+        if self.apps.is_empty() {
+            return true;
+        }
+        let list = match app.and_then(|a| self.apps.get(a)) {
+            Some(app) => &app.deployments,
+            None => &self.unnamed_deployments,
+        };
+        list.iter().any(|x| x == d)
+    }
+
+    /// `app in us-east-1, eu-west-1`, or with `[apps]` each where it runs: `admin in eu-west-1, the
+    /// others in us-east-1` (`others`: some routes are served by no entry).
+    pub fn where_apps_run(&self, others: bool) -> String {
+        if self.apps.is_empty() {
+            return format!("app in {}", self.deployments.join(", "));
+        }
+        let mut parts: Vec<String> = self
+            .apps
+            .iter()
+            .map(|a| format!("{} in {}", a.name, a.deployments.join(", ")))
+            .collect();
+        if others {
+            parts.push(format!(
+                "the others in {}",
+                self.unnamed_deployments.join(", ")
+            ));
+        }
+        parts.join(", ")
+    }
+
     pub fn level_of(&self, lint: &str, default: Level) -> Level {
         self.levels.get(lint).copied().unwrap_or(default)
     }
@@ -378,6 +431,19 @@ impl Config {
         }
         if !errors.is_empty() {
             return Err(errors);
+        }
+        // A deployment tried on the command line serves every service.
+        for d in &what.deploy {
+            for list in self
+                .apps
+                .iter_mut()
+                .map(|a| &mut a.deployments)
+                .chain(std::iter::once(&mut self.unnamed_deployments))
+            {
+                if !list.contains(d) {
+                    list.push(d.clone());
+                }
+            }
         }
         self.deployments = deployments;
         for (db, region, replica) in changes {
@@ -582,6 +648,8 @@ struct Raw {
     #[serde(default)]
     services: BTreeMap<Spanned<String>, RawService>,
     #[serde(default)]
+    apps: BTreeMap<Spanned<String>, Spanned<RawApp>>,
+    #[serde(default)]
     builders: Vec<Spanned<crate::catalog::Builder>>,
     #[serde(default)]
     calls: Vec<Spanned<crate::catalog::CallSpec>>,
@@ -661,6 +729,13 @@ struct RawAssume {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawService {
     region: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawApp {
+    deployments: Spanned<Vec<Spanned<String>>>,
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -845,6 +920,43 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
                 config.deployments.push(d.get_ref().clone());
             }
         }
+    }
+    config.unnamed_deployments = config.deployments.clone();
+    // `[apps.<name>]`: a service's own deployments are columns of the table too.
+    for (name, app) in &raw.apps {
+        let list = &app.get_ref().deployments;
+        if list.get_ref().is_empty() {
+            errors.push(err(
+                Some(list.span()),
+                format!(
+                    "[apps.{}] deployments is empty: name at least one region",
+                    name.get_ref()
+                ),
+                None,
+            ));
+        }
+        let mut deployments = Vec::new();
+        for d in list.get_ref() {
+            if known(d, &topology, &mut errors) && !deployments.contains(d.get_ref()) {
+                deployments.push(d.get_ref().clone());
+                if !config.deployments.contains(d.get_ref()) {
+                    config.deployments.push(d.get_ref().clone());
+                }
+            }
+        }
+        let index = config.apps.len();
+        config.record(format!("[apps.{}]", name.get_ref()), name.span(), |_| {
+            Names::App(index)
+        });
+        config.apps.push(App {
+            name: name.get_ref().clone(),
+            path: app
+                .get_ref()
+                .path
+                .as_ref()
+                .map(|p| p.trim_start_matches("./").trim_end_matches('/').to_string()),
+            deployments,
+        });
     }
 
     if !raw.databases.is_empty() {
@@ -1240,9 +1352,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     }
 }
 
-const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [[route-attributes]] (path, like), [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations], [build] (cfg, features); see README.md, \"Configuration\"";
+const KEYS_HELP: &str = "known keys: deployments, [databases.<name>] (primary, replicas, residency, table-residency), [pools], [rtt], [budget], [assume] (loop-iterations, intra-region-rtt, checkout-ping, cache), [lints], [regions.<name>] (lat, lon), [services.<name>] (region), [apps.<name>] (deployments, path), [[builders]], [[calls]], [[concurrent]], [[no-round-trip]], [[cached]], [[clients]], [[route-attributes]] (path, like), [ignore] (paths), [suppressions] (require-reason), [check] (unrouted), [[routes]] (handler, method, path), [implementations], [build] (cfg, features); see README.md, \"Configuration\"";
 
-fn quote_list(names: &[String]) -> String {
+pub fn quote_list(names: &[String]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))
@@ -1371,6 +1483,40 @@ mod tests {
                 .contains("[budget.eu-west-1] names no deployment"),
             "{}",
             errs[0].message
+        );
+    }
+
+    #[test]
+    fn an_app_adds_its_deployments_and_runs_only_there() {
+        let c = cfg("deployments = [\"us-east-1\"]\n[apps.admin]\ndeployments = [\"eu-west-1\"]\n[budget.eu-west-1]\ndefault = \"1s\"\n").unwrap();
+        assert_eq!(c.deployments, ["us-east-1", "eu-west-1"]);
+        assert!(c.app_runs_in(Some(0), "eu-west-1"));
+        assert!(!c.app_runs_in(Some(0), "us-east-1"));
+        assert!(c.app_runs_in(None, "us-east-1"));
+        assert!(!c.app_runs_in(None, "eu-west-1"));
+        let mut tried = c.clone();
+        tried
+            .apply(&WhatIf {
+                deploy: vec!["ap-south-1".into()],
+                ..WhatIf::default()
+            })
+            .unwrap();
+        assert!(tried.app_runs_in(Some(0), "ap-south-1") && tried.app_runs_in(None, "ap-south-1"));
+        let errs =
+            cfg("[apps.admin]\ndeployments = [\"eu-wst-1\"]\n[apps.api]\ndeployments = []\n")
+                .err()
+                .unwrap();
+        let messages: Vec<&str> = errs.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("eu-wst-1")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("[apps.api] deployments is empty")),
+            "{messages:?}"
         );
     }
 

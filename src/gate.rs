@@ -181,7 +181,7 @@ pub fn baseline_of(a: &crate::Analysis) -> Baseline {
         .routes
         .iter()
         .flat_map(|r| {
-            r.cost.iter().map(|c| BaselineRoute {
+            r.served().map(|c| BaselineRoute {
                 method: r.method.clone(),
                 path: r.path.clone(),
                 handler: r.handler_path.clone(),
@@ -269,7 +269,7 @@ fn worse_routes(a: &crate::Analysis, handler: usize, routes: &[BaselineRoute]) -
     let name = a.model.qualified_name(handler);
     let mut out = Vec::new();
     for r in a.routes.iter().filter(|r| r.handler_path == name) {
-        for c in &r.cost {
+        for c in r.served() {
             let before = routes.iter().find(|b| {
                 b.handler == name
                     && b.method == r.method
@@ -332,14 +332,14 @@ pub fn compare(
     };
     let mut old: std::collections::BTreeMap<Key, f64> = std::collections::BTreeMap::new();
     for r in &before.routes {
-        for c in &r.cost {
+        for c in r.served() {
             old.insert(key(r, &c.deployment), c.estimated_ms);
         }
     }
     let mut routes = Vec::new();
     let mut slower_handlers = std::collections::HashSet::new();
     for r in &a.routes {
-        for c in &r.cost {
+        for c in r.served() {
             let k = key(r, &c.deployment);
             let was = old.remove(&k);
             let changed = was.is_none_or(|b| (b - c.estimated_ms).abs() >= 0.05);

@@ -262,6 +262,18 @@ pub struct Place {
     pub line: u32,
 }
 
+impl RouteReport {
+    /// The costs from the deployments that serve the route (all of them, without `[apps]`).
+    pub fn served(&self) -> impl Iterator<Item = &DeploymentCost> {
+        self.cost.iter().filter(|c| c.deployed)
+    }
+
+    /// The costliest estimate among the deployments that serve the route.
+    pub fn worst_ms(&self) -> f64 {
+        self.served().map(|c| c.estimated_ms).fold(0.0, f64::max)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DeploymentCost {
     pub deployment: String,
@@ -270,6 +282,9 @@ pub struct DeploymentCost {
     pub estimated_ms: f64,
     pub budget_ms: f64,
     pub over_budget: bool,
+    /// Whether the route's service runs in this deployment (`[apps]`): false, the cost is what the
+    /// route would take from there, and neither its budget nor the gate applies.
+    pub deployed: bool,
 }
 
 fn tenths<S: serde::Serializer>(ms: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -1041,12 +1056,13 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             .into_iter()
             .map(str::to_string)
             .collect();
+        let deployed = |d: &str| ctx.config.app_runs_in(route.app, d);
         let over = ctx
             .config
             .deployments
             .iter()
             .zip(&cost.ms)
-            .any(|(d, &ms)| ms > budget(d));
+            .any(|(d, &ms)| deployed(d) && ms > budget(d));
         let over_lint_on = ctx.config.level_of("over-budget", Level::Error) != Level::Allow;
         let checked = ctx.model.is_checked(route);
         if over && over_lint_on && !over_allowed.contains(&route.handler) && checked {
@@ -1086,7 +1102,8 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                     deployment: d.clone(),
                     estimated_ms: ms,
                     budget_ms: budget(d),
-                    over_budget: ms > budget(d),
+                    over_budget: deployed(d) && ms > budget(d),
+                    deployed: deployed(d),
                 })
                 .collect(),
             trips,

@@ -732,7 +732,7 @@ fn lens_title(r: &crate::RouteReport) -> String {
         format!("≥ {trips} ({} calls not resolved)", r.unresolved.len())
     };
     let mut parts = vec![trips];
-    for c in &r.cost {
+    for c in r.served() {
         let over = if c.over_budget { " (over)" } else { "" };
         parts.push(format!(
             "≈ {} ms from {}{over}",
@@ -740,7 +740,7 @@ fn lens_title(r: &crate::RouteReport) -> String {
             c.deployment
         ));
     }
-    if let Some(c) = r.cost.first() {
+    if let Some(c) = r.served().next() {
         parts.push(format!("budget {} ms", fmt_ms(c.budget_ms)));
     }
     parts.join(" · ")

@@ -29,6 +29,11 @@ pub struct Route {
     /// The service that serves it, where the analysed code holds several (a workspace's binaries): the
     /// crate of the router that mounts it.
     pub service: Option<String>,
+    /// The function whose place names the route's service: the root router that mounts it, else the
+    /// handler.
+    pub root: usize,
+    /// The `[apps]` entry that serves it, if one does.
+    pub app: Option<usize>,
 }
 
 impl Route {
@@ -60,6 +65,9 @@ pub struct Model {
     pub inline_budgets: HashMap<usize, f64>,
     /// Functions on some request path.
     pub reachable: Vec<bool>,
+    /// With `[apps]`: per function, the deployments (indices of `config.deployments`) that serve a
+    /// route reaching it; empty (every deployment) for a function no route reaches, or without `[apps]`.
+    pub deployed: Vec<Vec<bool>>,
     /// Functions that spawned tasks reach.
     pub background: Vec<bool>,
     /// Functions whose calls were resolved: those that some route's handler or a spawned task reaches.
@@ -172,6 +180,19 @@ impl Model {
         }
     }
 
+    /// Whether function `id` runs in the deployment `d` (an index of the configuration's deployments):
+    /// some route reaching it is served there (always, without `[apps]`).
+    pub fn runs_in(&self, id: usize, d: usize) -> bool {
+        self.deployed
+            .get(id)
+            .is_none_or(|m| m.is_empty() || m.get(d).copied().unwrap_or(true))
+    }
+
+    /// The name of the service a route belongs to: its root router's crate, else its folder.
+    pub fn service_name(&self, route: &Route) -> String {
+        service_of(self, route.root)
+    }
+
     /// Every function reachable from `id` through resolved calls, `id` included.
     pub fn reach(&self, id: usize) -> HashSet<usize> {
         let mut seen = HashSet::new();
@@ -246,6 +267,7 @@ pub fn build_with(
         static_routes: Vec::new(),
         inline_budgets: HashMap::new(),
         reachable: Vec::new(),
+        deployed: Vec::new(),
         background: Vec::new(),
         resolved: Vec::new(),
         checkout_ping: config.checkout_ping.unwrap_or(!files_turn_checks_off),
@@ -260,6 +282,7 @@ pub fn build_with(
     model.assumed_cfgs = assume_build(&mut model, config.build.as_ref());
     (model.routes, model.static_routes) = routes(&model, &index, config.build.as_ref());
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
+    assign_apps(&mut model, config);
     model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model);
     let entries: Vec<usize> = model.checked_routes().map(|r| r.handler).collect();
@@ -282,6 +305,7 @@ pub fn build_with(
     // A lookup made again after a lookup-or-create finds its row.
     lookups::settle(&mut model, &roots);
     model.reachable = reached_from(&model, entries);
+    model.deployed = deployed(&model, config);
     model.background = reached_from(&model, spawned.into_iter().chain(tasks));
     // Only a choice that can change a price is worth saying: some implementation makes round trips.
     let mut io = Reach::new(makes_io);
@@ -447,6 +471,8 @@ fn declare_routes(
             path: Some(d.path.clone()),
             handler: *id,
             service: None,
+            root: *id,
+            app: None,
         };
         // A handler without a route, or whose path names code hopcheck could not evaluate, is served
         // where the entry says.
@@ -1736,12 +1762,14 @@ fn routes(
     }
     for &root in builders.iter().filter(|id| !mounted.contains(id)) {
         found.service = Some(service_of(model, root));
+        found.root = root;
         expand(model, index, root, "", 0, &mut found);
     }
     // A cycle of mounts leaves no root: take its members as roots.
     if builders.iter().all(|id| mounted.contains(id)) {
         for &id in &builders {
             found.service = Some(service_of(model, id));
+            found.root = id;
             expand(model, index, id, "", 0, &mut found);
         }
     }
@@ -1766,6 +1794,8 @@ fn routes(
                 path: Some(constants.get(&attr.path).unwrap_or(&attr.path).clone()),
                 handler: id,
                 service: None,
+                root: id,
+                app: None,
             });
         }
     }
@@ -1787,6 +1817,8 @@ fn routes(
                 path: None,
                 handler: id,
                 service: None,
+                root: id,
+                app: None,
             });
         }
     }
@@ -1796,6 +1828,66 @@ fn routes(
         out.iter_mut().for_each(|r| r.service = None);
     }
     (out, statics)
+}
+
+/// Per function, the deployments serving a route that reaches it (see `Model::deployed`).
+fn deployed(model: &Model, config: &Config) -> Vec<Vec<bool>> {
+    if config.apps.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Vec::new(); model.fns.len()];
+    for route in &model.routes {
+        let serves: Vec<bool> = config
+            .deployments
+            .iter()
+            .map(|d| config.app_runs_in(route.app, d))
+            .collect();
+        for f in model.reach(route.handler) {
+            let mask = &mut out[f];
+            if mask.is_empty() {
+                *mask = serves.clone();
+            } else {
+                mask.iter_mut().zip(&serves).for_each(|(m, s)| *m |= s);
+            }
+        }
+    }
+    out
+}
+
+/// The `[apps]` entry serving each route: the one whose `path` holds the route's root router (the
+/// longest), else the one named as the route's service is.
+fn assign_apps(model: &mut Model, config: &Config) {
+    if config.apps.is_empty() {
+        return;
+    }
+    let apps: Vec<Option<usize>> = model
+        .routes
+        .iter()
+        .map(|route| {
+            let file = &model.file_of(route.root).path;
+            let under = |dir: &str| {
+                file.strip_prefix(dir)
+                    .is_some_and(|rest| rest.starts_with('/') || dir.is_empty())
+            };
+            let by_path = config
+                .apps
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.path.as_deref().is_some_and(under))
+                .max_by_key(|(_, a)| a.path.as_ref().map_or(0, String::len))
+                .map(|(i, _)| i);
+            by_path.or_else(|| {
+                let name = service_of(model, route.root);
+                config.apps.iter().position(|a| {
+                    a.path.is_none()
+                        && (a.name == name || a.name.replace('-', "_") == name.replace('-', "_"))
+                })
+            })
+        })
+        .collect();
+    for (route, app) in model.routes.iter_mut().zip(apps) {
+        route.app = app;
+    }
 }
 
 /// A service's name: its crate's (`revolt_delta`), else its folder's, for the router `builder` mounts.
@@ -1820,8 +1912,9 @@ struct Found {
     typed: HashMap<String, Vec<(Vec<String>, String)>>,
     /// Paths written as constants (`crate::ROUTES.auth.login`, `/{routes.login}`) → their values.
     constants: HashMap<String, String>,
-    /// The service of the router being expanded.
+    /// The service of the router being expanded, and that router.
     service: Option<String>,
+    root: usize,
     /// The deployed build (`[build]`): a route whose `#[cfg(..)]` alternative it leaves out is not served.
     build: Option<crate::build::Build>,
 }
@@ -1917,6 +2010,8 @@ fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Fou
             )),
             handler,
             service: found.service.clone(),
+            root: found.root,
+            app: None,
         };
         if found
             .seen
@@ -1975,6 +2070,8 @@ fn expand(
                     path: Some(full),
                     handler: h,
                     service: found.service.clone(),
+                    root: found.root,
+                    app: None,
                 };
                 if found
                     .seen

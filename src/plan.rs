@@ -301,6 +301,10 @@ fn scenario(
         let cost = costs.of_fn(route.handler);
         let mut any_over = false;
         for (d, &ms) in config.deployments.iter().zip(&cost.ms) {
+            // A deployment that does not serve the route's service (`[apps]`) is no row of its.
+            if !config.app_runs_in(route.app, d) {
+                continue;
+            }
             let budget = model.budget(config, route, d);
             any_over |= ms > budget;
             dynamic_ms.push(ms);
@@ -368,7 +372,12 @@ fn violations(costs: &Costs, trips: &[(usize, &Trip)]) -> Vec<Violation> {
         if !is_database(config, t) {
             continue;
         }
-        for d in &config.deployments {
+        let served = config
+            .deployments
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| costs.model.runs_in(id, *i));
+        for (_, d) in served {
             let region = costs.region_of(t, target, d);
             for (table, _) in crate::rules::residency_violation::outside(config, t, region) {
                 if !out.iter().any(|v| v.table == table && v.region == region) {
@@ -434,10 +443,10 @@ fn moving_reads(
         if !is_database(config, t) || !movable(t) {
             continue;
         }
-        let remote = config
-            .deployments
-            .iter()
-            .any(|d| config.endpoint_region(target, d) != d.as_str());
+        let remote =
+            config.deployments.iter().enumerate().any(|(i, d)| {
+                model.runs_in(id, i) && config.endpoint_region(target, d) != d.as_str()
+            });
         if !remote {
             continue;
         }
@@ -567,11 +576,7 @@ fn today_summary(config: &Config) -> String {
             s
         })
         .collect();
-    format!(
-        "app in {}; {}",
-        config.deployments.join(", "),
-        dbs.join(", ")
-    )
+    format!("{}; {}", config.where_apps_run(true), dbs.join(", "))
 }
 
 fn plural(n: usize, word: &str) -> String {

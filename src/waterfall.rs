@@ -104,7 +104,8 @@ pub fn plan_routings(
     ]
 }
 
-/// Every route's waterfalls from the first deployment (none when there is no deployment).
+/// Every route's waterfalls from the first deployment that serves it (none when there is no
+/// deployment).
 pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
     if a.config.deployments.is_empty() {
         return Vec::new();
@@ -125,13 +126,14 @@ pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
         }) else {
             continue;
         };
-        let budget = r.cost.first().map_or(0.0, |c| c.budget_ms);
+        let d = r.cost.iter().position(|c| c.deployed).unwrap_or(0);
+        let budget = r.cost.get(d).map_or(0.0, |c| c.budget_ms);
         out.push(RouteWaterfalls {
             route: i,
-            current: layout(a, &current, route.handler, 0, budget),
+            current: layout(a, &current, route.handler, d, budget),
             scenarios: scenarios
                 .iter()
-                .map(|(name, costs)| (*name, layout(a, costs, route.handler, 0, budget)))
+                .map(|(name, costs)| (*name, layout(a, costs, route.handler, d, budget)))
                 .collect(),
         });
     }

@@ -2855,6 +2855,217 @@ fn main() {
     assert!(header.starts_with("service"), "{header}");
 }
 
+/// A workspace of two binaries on one database in us-east-1: `shop-api` serves `/orders` (one read),
+/// `shop-admin` serves `/` (two reads in a row), each crate in its own folder.
+fn two_binaries() -> tempfile::TempDir {
+    let dir = workspace(
+        &[("api", "shop-api"), ("admin", "shop-admin")],
+        "axum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    let root = dir.path();
+    std::fs::write(
+        root.join("api/src/main.rs"),
+        r#"async fn orders(State(db): State<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT id FROM orders").execute(&db).await.ok();
+    String::new()
+}
+fn main() {
+    let _ = axum::Router::new().route("/orders", get(orders));
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("admin/src/main.rs"),
+        r#"async fn dashboard(State(db): State<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT count(*) FROM users").execute(&db).await.ok();
+    sqlx::query("SELECT count(*) FROM orders").execute(&db).await.ok();
+    String::new()
+}
+fn main() {
+    let _ = axum::Router::new().route("/", get(dashboard));
+}
+"#,
+    )
+    .unwrap();
+    dir
+}
+
+const TWO_BINARIES_TOPOLOGY: &str =
+    "[databases.main]\nprimary = \"us-east-1\"\n[budget]\ndefault = \"50ms\"\n";
+
+/// Per route of a JSON output: (service, path, [(deployment, deployed, over budget)]).
+type Served = Vec<(String, String, Vec<(String, bool, bool)>)>;
+
+fn served(json: &serde_json::Value) -> Served {
+    let mut out: Vec<_> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let cost = r["cost"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["deployment"].as_str().unwrap().to_string(),
+                        c["deployed"].as_bool().unwrap(),
+                        c["over_budget"].as_bool().unwrap(),
+                    )
+                })
+                .collect();
+            (
+                r["service"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                cost,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_service_of_a_workspace_is_judged_only_where_it_runs() {
+    let dir = two_binaries();
+    let root = dir.path();
+    let config = root.join("hopcheck.toml");
+    let owned = |v: &[(&str, bool, bool)]| -> Vec<(String, bool, bool)> {
+        v.iter().map(|(d, s, o)| (d.to_string(), *s, *o)).collect()
+    };
+    // Both regions for every service: each route is over its 50 ms budget from Ireland.
+    std::fs::write(
+        &config,
+        format!("deployments = [\"us-east-1\", \"eu-west-1\"]\n{TWO_BINARIES_TOPOLOGY}"),
+    )
+    .unwrap();
+    let (code, json) = check_json(root, &["-q"]);
+    assert_eq!(code, 1);
+    let both = owned(&[("us-east-1", true, false), ("eu-west-1", true, true)]);
+    assert_eq!(
+        served(&json),
+        [
+            ("shop_admin".to_string(), "/".to_string(), both.clone()),
+            ("shop_api".to_string(), "/orders".to_string(), both)
+        ]
+    );
+
+    // The API runs in Virginia, next to its database; only the admin runs in Ireland.
+    std::fs::write(
+        &config,
+        format!(
+            "deployments = [\"us-east-1\"]\n[apps.shop-admin]\ndeployments = [\"eu-west-1\"]\n{TWO_BINARIES_TOPOLOGY}"
+        ),
+    )
+    .unwrap();
+    let (code, json) = check_json(root, &["-q"]);
+    assert_eq!(code, 1, "the admin is still over from Ireland");
+    assert_eq!(
+        json["config"]["deployments"],
+        serde_json::json!(["us-east-1", "eu-west-1"])
+    );
+    assert_eq!(
+        served(&json),
+        [
+            (
+                "shop_admin".to_string(),
+                "/".to_string(),
+                owned(&[("us-east-1", false, false), ("eu-west-1", true, true)])
+            ),
+            (
+                "shop_api".to_string(),
+                "/orders".to_string(),
+                owned(&[("us-east-1", true, false), ("eu-west-1", false, false)])
+            )
+        ]
+    );
+    // Findings price only the deployments that run the code.
+    let messages: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["lint"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    for lint in ["over-budget", "sequential-queries"] {
+        let (_, message) = messages
+            .iter()
+            .find(|(l, _)| *l == lint)
+            .unwrap_or_else(|| panic!("no {lint} in {messages:?}"));
+        assert!(message.contains("from eu-west-1"), "{message}");
+        assert!(!message.contains("from us-east-1"), "{message}");
+    }
+    assert_eq!(
+        messages.iter().filter(|(l, _)| *l == "over-budget").count(),
+        1,
+        "{messages:?}"
+    );
+    // The table leaves a deployment that does not serve a route empty, and the topology says who runs where.
+    let human = hopcheck(&["check", root.to_str().unwrap()]);
+    let text = stdout(&human);
+    let api = text.lines().find(|l| l.contains("/orders")).unwrap();
+    assert!(api.contains('—'), "{api}");
+    assert!(
+        text.contains("shop-admin in eu-west-1, the others in us-east-1"),
+        "{text}"
+    );
+
+    // An app that names no service is said, with the names that would match.
+    std::fs::write(
+        &config,
+        format!(
+            "deployments = [\"us-east-1\"]\n[apps.shop-admin]\ndeployments = [\"eu-west-1\"]\n[apps.worker]\ndeployments = [\"eu-west-1\"]\n{TWO_BINARIES_TOPOLOGY}"
+        ),
+    )
+    .unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    let unused: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["lint"] == "unused-config")
+        .map(|d| {
+            format!(
+                "{} | {}",
+                d["message"].as_str().unwrap(),
+                d["help"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    assert!(
+        unused[0].contains("[apps.worker] serves no route"),
+        "{unused:?}"
+    );
+    assert!(unused[0].contains("`shop_admin`, `shop_api`"), "{unused:?}");
+}
+
+#[test]
+fn an_app_may_be_named_by_its_folder() {
+    // `path` picks the routes whose router is under a folder, whatever the crate is called.
+    let dir = two_binaries();
+    let root = dir.path();
+    std::fs::write(
+        root.join("hopcheck.toml"),
+        format!(
+            "deployments = [\"eu-west-1\"]\n[apps.backend]\npath = \"api\"\ndeployments = [\"us-east-1\"]\n{TWO_BINARIES_TOPOLOGY}"
+        ),
+    )
+    .unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    let where_served: Vec<(String, Vec<String>)> = served(&json)
+        .into_iter()
+        .map(|(s, _, cost)| (s, cost.into_iter().filter(|c| c.1).map(|c| c.0).collect()))
+        .collect();
+    assert_eq!(
+        where_served,
+        [
+            ("shop_admin".to_string(), vec!["eu-west-1".to_string()]),
+            ("shop_api".to_string(), vec!["us-east-1".to_string()])
+        ]
+    );
+}
+
 #[test]
 fn routes_a_library_crate_configures_belong_to_the_binary_that_mounts_them() {
     // `server` mounts the `federation` crate's routes inside an `if` of a configuring closure, through a

@@ -30,8 +30,8 @@ pub fn render(a: &Analysis, links: &Links) -> String {
     order.sort_by(|x, y| {
         let cost = |w: &RouteWaterfalls| {
             a.routes[w.route]
-                .cost
-                .first()
+                .served()
+                .next()
                 .map_or(0.0, |c| c.estimated_ms)
         };
         cost(y).total_cmp(&cost(x)).then(x.route.cmp(&y.route))
@@ -122,7 +122,13 @@ fn summary(out: &mut String, a: &Analysis) {
     out.push_str("<table class=\"worst\">\n<thead><tr><th>deployment</th><th>over budget</th><th>costliest routes</th></tr></thead>\n<tbody>\n");
     for (d, deployment) in a.config.deployments.iter().enumerate() {
         let mut rows: Vec<(usize, &RouteReport)> = a.routes.iter().enumerate().collect();
-        let ms = |r: &RouteReport| r.cost.get(d).map_or(0.0, |c| c.estimated_ms);
+        // A route its service does not serve from here is no route of this deployment (`[apps]`).
+        let ms = |r: &RouteReport| {
+            r.cost
+                .get(d)
+                .filter(|c| c.deployed)
+                .map_or(0.0, |c| c.estimated_ms)
+        };
         rows.sort_by(|x, y| ms(y.1).total_cmp(&ms(x.1)).then(x.0.cmp(&y.0)));
         let over_here = rows
             .iter()
@@ -183,13 +189,17 @@ fn controls(out: &mut String, a: &Analysis) {
 
 fn route(out: &mut String, a: &Analysis, w: &RouteWaterfalls, order: usize, links: &Links) {
     let r = &a.routes[w.route];
-    let costs: Vec<String> = r.cost.iter().map(|c| num(c.estimated_ms)).collect();
+    let costs: Vec<String> = r
+        .cost
+        .iter()
+        .map(|c| num(if c.deployed { c.estimated_ms } else { 0.0 }))
+        .collect();
     let overs: Vec<&str> = r
         .cost
         .iter()
         .map(|c| if c.over_budget { "1" } else { "0" })
         .collect();
-    let estimate = r.cost.first().map_or(0.0, |c| c.estimated_ms);
+    let estimate = r.served().next().map_or(0.0, |c| c.estimated_ms);
     let _ = writeln!(
         out,
         "<section class=\"route{}\" id=\"route-{}\" data-order=\"{order}\" data-name=\"{}\" data-estimate=\"{}\" data-costs=\"{}\" data-over=\"{}\" data-deployments=\"{}\" data-lints=\"{}\" data-trips=\"{}\">",
@@ -215,8 +225,7 @@ fn route(out: &mut String, a: &Analysis, w: &RouteWaterfalls, order: usize, link
         escape(&r.handler_path)
     );
     let costs: Vec<String> = r
-        .cost
-        .iter()
+        .served()
         .map(|c| {
             format!(
                 "<span class=\"cost{}\">{}: ≈ {} ms of {} ms</span>",

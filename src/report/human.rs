@@ -115,8 +115,7 @@ fn routes_table(a: &Analysis) -> String {
     rows.push(header);
     let mut routes: Vec<_> = a.routes.iter().collect();
     routes.sort_by(|x, y| {
-        let cx = x.cost.iter().map(|c| c.estimated_ms).fold(0.0, f64::max);
-        let cy = y.cost.iter().map(|c| c.estimated_ms).fold(0.0, f64::max);
+        let (cx, cy) = (x.worst_ms(), y.worst_ms());
         cy.total_cmp(&cx).then_with(|| x.path.cmp(&y.path))
     });
     // Service by service (a stable sort keeps each one's costliest first).
@@ -140,14 +139,10 @@ fn routes_table(a: &Analysis) -> String {
         if services {
             row.insert(0, super::service_cell(r));
         }
-        row.extend(
-            r.cost
-                .iter()
-                .map(|c| format!("≈ {} ms", fmt_ms(c.estimated_ms))),
-        );
+        row.extend(r.cost.iter().map(super::cost_cell));
         row.push(
-            r.cost
-                .first()
+            r.served()
+                .next()
                 .map(|c| format!("{} ms", fmt_ms(c.budget_ms)))
                 .unwrap_or_default(),
         );

@@ -472,11 +472,7 @@ pub fn routes_table(a: &Analysis) -> String {
         if services {
             cells.insert(0, cell(&super::service_cell(r)));
         }
-        cells.extend(
-            r.cost
-                .iter()
-                .map(|c| format!("≈ {} ms", fmt_ms(c.estimated_ms))),
-        );
+        cells.extend(r.cost.iter().map(super::cost_cell));
         cells.push(budget(r));
         cells.push(if r.cost.iter().any(|c| c.over_budget) {
             "❌ over budget".to_string()
@@ -490,7 +486,7 @@ pub fn routes_table(a: &Analysis) -> String {
 
 /// The routes ordered by their costliest deployment, costliest first.
 pub fn costliest_first(routes: &[RouteReport]) -> Vec<&RouteReport> {
-    let worst = |r: &RouteReport| r.cost.iter().map(|c| c.estimated_ms).fold(0.0, f64::max);
+    let worst = |r: &RouteReport| r.worst_ms();
     let mut out: Vec<&RouteReport> = routes.iter().collect();
     out.sort_by(|x, y| {
         worst(y)
@@ -518,8 +514,7 @@ pub fn trips(r: &RouteReport) -> String {
 /// `250 ms`, or `250 ms / 150 ms` (per deployment) when the deployments' budgets differ.
 fn budget(r: &RouteReport) -> String {
     let all: Vec<String> = r
-        .cost
-        .iter()
+        .served()
         .map(|c| format!("{} ms", fmt_ms(c.budget_ms)))
         .collect();
     if all.windows(2).all(|w| w[0] == w[1]) {

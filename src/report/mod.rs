@@ -121,9 +121,9 @@ pub fn topology_line(analysis: &Analysis) -> String {
             "; tokio-postgres prepares a statement given as text in a round trip of its own before it runs",
         );
     }
+    let app_in = c.where_apps_run(analysis.model.routes.iter().any(|r| r.app.is_none()));
     format!(
-        "priced on {source}: app in {}; database {}; round trips {}{pings}",
-        c.deployments.join(", "),
+        "priced on {source}: {app_in}; database {}; round trips {}{pings}",
         dbs.join(", "),
         rtts.join(", ")
     )
@@ -137,6 +137,15 @@ pub fn several_services(a: &Analysis) -> bool {
 }
 
 /// A route's service for a table cell: its name, or `-` where no service's router mounts it.
+/// `≈ 120 ms`, or `—` from a deployment that does not serve the route (`[apps]`).
+pub fn cost_cell(c: &crate::DeploymentCost) -> String {
+    if c.deployed {
+        format!("≈ {} ms", crate::rules::fmt_ms(c.estimated_ms))
+    } else {
+        "—".into()
+    }
+}
+
 pub fn service_cell(r: &crate::RouteReport) -> String {
     r.service.clone().unwrap_or_else(|| "-".into())
 }

@@ -367,11 +367,9 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
         db: 0,
         role: crate::config::Role::Primary,
     });
-    let region = ctx
-        .config
-        .deployments
-        .first()
-        .map(|d| ctx.config.endpoint_region(target, d))
+    let region = super::deployments_of(ctx, function)
+        .next()
+        .map(|(_, d)| ctx.config.endpoint_region(target, d))
         .unwrap_or_default();
     let mut related = Vec::new();
     let mut k = 1;
@@ -399,7 +397,7 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
                 prepares: tx.prepares,
                 ms: Vec::new(),
             }),
-            per_deployment(ctx.config, &tx.ms)
+            per_deployment(ctx, function, &tx.ms)
         ),
         help: if locks_before_more(ctx, tx) {
             format!(

@@ -162,15 +162,25 @@ fn fnv1a<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
     h
 }
 
-/// `≈ 279 ms from us-east-1, ≈ 12 ms from eu-west-1`.
-pub fn per_deployment(config: &Config, ms: &[f64]) -> String {
-    config
-        .deployments
-        .iter()
-        .zip(ms)
-        .map(|(d, ms)| format!("≈ {} ms from {d}", fmt_ms(*ms)))
+/// `≈ 279 ms from us-east-1, ≈ 12 ms from eu-west-1`, for the deployments `function` runs in.
+pub fn per_deployment(ctx: &Ctx, function: usize, ms: &[f64]) -> String {
+    deployments_of(ctx, function)
+        .filter_map(|(i, d)| Some(format!("≈ {} ms from {d}", fmt_ms(*ms.get(i)?))))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The deployments (index, region) that run `function`: those serving a route that reaches it
+/// (`[apps]`), every deployment otherwise.
+pub fn deployments_of<'a>(
+    ctx: &'a Ctx,
+    function: usize,
+) -> impl Iterator<Item = (usize, &'a String)> + 'a {
+    ctx.config
+        .deployments
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| ctx.model.runs_in(function, *i))
 }
 
 /// Says which of `trips` round trips come after a pool's connection check (priced in, unseen in the

@@ -25,7 +25,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             .deployments
             .iter()
             .zip(&cost.ms)
-            .filter(|(d, &ms)| ms > budget(d))
+            .filter(|(d, &ms)| ctx.config.app_runs_in(route.app, d) && ms > budget(d))
             .map(|(d, ms)| (budget(d), format!("≈ {} ms from {d}", fmt_ms(*ms))))
             .collect();
         if over.is_empty() {

@@ -71,7 +71,7 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
     let total = ctx.costs.step(step).ms;
     let (loc, what) = describe(ctx, first);
     let trips = per_iteration.trips;
-    let cost = per_deployment(ctx.config, &total);
+    let cost = per_deployment(ctx, function, &total);
     let checks = match super::unseen(&per_iteration) {
         s if s.is_empty() => s,
         s => format!("{s},"),

@@ -63,7 +63,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             };
             // Per deployment: the primary's RTT, the nearest replica's and its region.
             let mut savings = Vec::new();
-            for d in &config.deployments {
+            for (_, d) in super::deployments_of(ctx, id) {
                 let far = config.rtt_ms(d, config.endpoint_region(target, d));
                 let near_region = config.endpoint_region(replica, d);
                 let near = config.rtt_ms(d, near_region);

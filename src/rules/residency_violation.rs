@@ -59,7 +59,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 if t.in_process {
                     return;
                 }
-                for d in &config.deployments {
+                for (_, d) in super::deployments_of(ctx, id) {
                     let region = config.endpoint_region(target, d);
                     let tables = outside(config, t, region);
                     let Some((table, allowed)) = tables.first() else {

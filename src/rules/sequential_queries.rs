@@ -188,7 +188,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
                 .map(|i| i.trips),
         )
     };
-    if !(0..n_dep).any(|d| far(d) >= 2) {
+    if !(0..n_dep).any(|d| ctx.model.runs_in(function, d) && far(d) >= 2) {
         return false;
     }
     let Some(primary) = costly_loc(ctx, items[1].step) else {
@@ -206,7 +206,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
         k += item.trips as usize;
     }
     let reached = super::trips_under(ctx, seq);
-    let regions = destinations(ctx, &reached);
+    let regions = destinations(ctx, function, &reached);
     let unseen = super::unseen(&crate::cost::PathCost {
         trips,
         pings: super::saturating_sum(items.iter().map(|i| i.pings)),
@@ -220,7 +220,7 @@ fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>
     };
     let message = format!(
         "{trips} sequential round trips{regions}{unseen} cost {}",
-        per_deployment(ctx.config, &ms)
+        per_deployment(ctx, function, &ms)
     );
     let second_k = 1 + items[0].trips as usize;
     out.push(Diagnostic {
@@ -287,9 +287,10 @@ fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
     }
 }
 
-/// ` to eu-central-1` for the regions the run's round trips reach from the first deployment.
-fn destinations(ctx: &Ctx, trips: &[&Trip]) -> String {
-    let Some(dep) = ctx.config.deployments.first() else {
+/// ` to eu-central-1` for the regions the run's round trips reach from the first deployment that runs
+/// the function.
+fn destinations(ctx: &Ctx, function: usize, trips: &[&Trip]) -> String {
+    let Some((_, dep)) = super::deployments_of(ctx, function).next() else {
         return String::new();
     };
     let mut regions: Vec<&str> = Vec::new();

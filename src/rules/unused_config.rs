@@ -121,6 +121,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .any(|k| crate::config::budget_applies(route, k)),
             Names::Route(handler) => !unmatched.contains(handler.as_str()),
+            Names::App(index) => model.routes.iter().any(|r| r.app == Some(*index)),
             // Written anywhere in the code (a project's macro is expanded where it is used, so its
             // name leaves no other trace).
             Names::Concurrent { macros, functions } => {
@@ -165,41 +166,53 @@ fn unused(ctx: &Ctx, file: usize, entry: &crate::config::ConfigEntry) -> Diagnos
         .find('\n')
         .unwrap_or(source.len() - start)
         .min(entry.span.len().max(1));
-    let (message, help) = match &entry.names {
+    let (message, help): (String, String) = match &entry.names {
         Names::RoundTrips(_) => (
             format!("{} matches no call in the analysed code", entry.what),
-            "check its `methods`, `functions` or `types` against the code (and its `crates`, which must be dependencies of the crate that calls it), or remove it",
+            "check its `methods`, `functions` or `types` against the code (and its `crates`, which must be dependencies of the crate that calls it), or remove it".into(),
         ),
         Names::Calls { .. } => (
             format!("{} names no call in the analysed code", entry.what),
-            "check the names against the code, or remove it",
+            "check the names against the code, or remove it".into(),
         ),
         Names::Cache { .. } => (
             format!("{} names no cache lookup in the analysed code", entry.what),
-            "check the names against the code (`cache.get_with(key, loader)`, `if let Some(v) = translations.get(&k) { return .. }`), or remove it",
+            "check the names against the code (`cache.get_with(key, loader)`, `if let Some(v) = translations.get(&k) { return .. }`), or remove it".into(),
         ),
         Names::Pool(_) => (
             format!("{} is the executor of no round trip in the analysed code", entry.what),
-            "write the executor as the code spells it (`state.db`, `pool`), or remove it",
+            "write the executor as the code spells it (`state.db`, `pool`), or remove it".into(),
         ),
         Names::Budget(_) => (
             format!("{} applies to no route hopcheck found", entry.what),
-            "write the route as `hopcheck check` lists it (`GET /users/{id}`), or remove it",
+            "write the route as `hopcheck check` lists it (`GET /users/{id}`), or remove it".into(),
         ),
         Names::RouteAttribute(_) => (
             format!("{} declares no handler in the analysed code", entry.what),
-            "write the attribute's path as the handlers do (`api::endpoint`, or its last segment), or remove it",
+            "write the attribute's path as the handlers do (`api::endpoint`, or its last segment), or remove it".into(),
         ),
         Names::Route(_) => (
             format!("{} names no function of the analysed code (or several)", entry.what),
-            "write more of the handler's module path (`api::v1::account::get_secret`), or remove it",
+            "write more of the handler's module path (`api::v1::account::get_secret`), or remove it".into(),
         ),
+        Names::App(_) => {
+            let mut names: Vec<String> = ctx.model.routes.iter().map(|r| ctx.model.service_name(r)).collect();
+            names.sort();
+            names.dedup();
+            (
+                format!("{} serves no route of the analysed code", entry.what),
+                format!(
+                    "name a service as its crate is named ({}), or give its folder (`path = \"crates/api\"`)",
+                    crate::config::quote_list(&names)
+                ),
+            )
+        }
         Names::Concurrent { .. } => (
             format!(
                 "{} names no macro or function the analysed code uses",
                 entry.what
             ),
-            "write the names as the code calls them (`join_pooled`, a macro without its `!`), or remove it",
+            "write the names as the code calls them (`join_pooled`, a macro without its `!`), or remove it".into(),
         ),
     };
     Diagnostic {
@@ -214,7 +227,7 @@ fn unused(ctx: &Ctx, file: usize, entry: &crate::config::ConfigEntry) -> Diagnos
         },
         label: "matches nothing".into(),
         message,
-        help: help.into(),
+        help,
         ..Diagnostic::default()
     }
 }
