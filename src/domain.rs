@@ -80,6 +80,7 @@ pub const LINT_NAMES: &[&str] = &[
     "stale-read-after-write",
     "residency-violation",
     "over-budget",
+    "unrouted-over-budget",
     "parse-error",
     "unused-allow",
     "unused-config",

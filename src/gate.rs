@@ -240,7 +240,9 @@ pub fn apply_baseline(a: &mut crate::Analysis, file: &std::path::Path) -> Result
         };
         *slot = None;
         let worse = match (a.diagnostics[i].lint, a.diagnostics[i].function) {
-            ("over-budget", Some(handler)) => worse_routes(a, handler, &baseline.routes),
+            ("over-budget" | "unrouted-over-budget", Some(handler)) => {
+                worse_routes(a, handler, &baseline.routes)
+            }
             _ => Vec::new(),
         };
         let d = &mut a.diagnostics[i];
@@ -391,7 +393,7 @@ pub fn compare(
         let slot = base_prints
             .iter_mut()
             .find(|p| p.is_some_and(|p| p == d.fingerprint));
-        let got_slower = d.lint == "over-budget"
+        let got_slower = matches!(d.lint, "over-budget" | "unrouted-over-budget")
             && d.function
                 .is_some_and(|f| slower_handlers.contains(&a.model.qualified_name(f)));
         match slot {

@@ -35,7 +35,21 @@ fn run(dir: &std::path::Path, format: &str, extra: &[&str]) -> (i32, String) {
 fn a_handler_without_a_route_is_named_in_every_format() {
     let dir = project("");
     let (status, json) = check_json(dir.path(), &[]);
-    assert_eq!(status, 0, "unchecked, its budget does not fail the run");
+    assert_eq!(
+        status, 1,
+        "unchecked, but priced over budget: the run cannot pass as if it had been checked"
+    );
+    let failing: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing.len(), 1, "{failing:?}");
+    assert!(
+        failing[0].starts_with("handler `export_orders` has no route hopcheck could find"),
+        "{failing:?}"
+    );
     let coverage = &json["coverage"];
     assert_eq!(coverage["handlers"], 2);
     assert_eq!(coverage["routed"], 1);
@@ -63,7 +77,7 @@ fn a_handler_without_a_route_is_named_in_every_format() {
     let (_, human) = run(dir.path(), "human", &[]);
     assert!(says(&human), "{human}");
     assert!(
-        human.contains("1 route, 0 over budget (+1 handler without a route, not checked)"),
+        human.contains("1 route, 0 over budget (+1 handler without a route, not checked, 1 of them over budget); 1 error"),
         "{human}"
     );
     assert!(human.contains("over budget, not checked"), "{human}");
@@ -71,12 +85,15 @@ fn a_handler_without_a_route_is_named_in_every_format() {
     let (_, markdown) = run(dir.path(), "markdown", &[]);
     assert!(says(&markdown), "{markdown}");
     assert!(
-        markdown.contains("1 handler without a route not checked"),
+        markdown.contains("❌ the route is within budget (1 handler without a route not checked, 1 of them over budget); 1 error"),
         "{markdown}"
     );
 
     let (_, sarif) = run(dir.path(), "sarif", &[]);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "unrouted-over-budget");
     let properties = &sarif["runs"][0]["properties"];
     assert_eq!(
         properties["coverage"]["unrouted"],
@@ -94,6 +111,15 @@ fn a_handler_without_a_route_is_named_in_every_format() {
         .find(|l| l.starts_with("::warning title=hopcheck"))
         .unwrap_or_else(|| panic!("{github}"));
     assert!(says(warning), "{warning}");
+    assert!(
+        github.contains("title=hopcheck unrouted-over-budget::handler `export_orders`"),
+        "{github}"
+    );
+
+    // Lowered to a warning, it is said and no longer fails the run.
+    let lowered = project("[lints]\nunrouted-over-budget = \"warn\"\n");
+    let (status, _) = check_json(lowered.path(), &[]);
+    assert_eq!(status, 0);
 
     let html = dir.path().join("report.html");
     let out = hopcheck(&[

@@ -555,8 +555,9 @@ pub fn verdict(a: &Analysis) -> String {
     };
     if checked < a.routes.len() {
         routes.push_str(&format!(
-            " ({} without a route not checked)",
-            plural(a.routes.len() - checked, "handler")
+            " ({} without a route not checked{})",
+            plural(a.routes.len() - checked, "handler"),
+            super::unchecked_over(&a.coverage())
         ));
     }
     let findings = if errors + warnings == 0 {

@@ -63,11 +63,20 @@ pub fn route_totals(a: &crate::Analysis) -> String {
     let unchecked = a.routes.len() - checked;
     if unchecked > 0 {
         out.push_str(&format!(
-            " (+{} without a route, not checked)",
-            markdown::plural(unchecked, "handler")
+            " (+{} without a route, not checked{})",
+            markdown::plural(unchecked, "handler"),
+            unchecked_over(&c)
         ));
     }
     out
+}
+
+/// `, 1 of them over budget` for handlers without a route priced over the budget they would have.
+pub fn unchecked_over(c: &crate::Coverage) -> String {
+    match c.unchecked_over_budget {
+        0 => String::new(),
+        n => format!(", {n} of them over budget"),
+    }
 }
 
 pub fn topology_line(analysis: &Analysis) -> String {

@@ -16,6 +16,7 @@ pub mod read_on_primary;
 pub mod residency_violation;
 pub mod sequential_queries;
 pub mod stale_read_after_write;
+pub mod unrouted_over_budget;
 pub mod unused_allow;
 pub mod unused_config;
 
@@ -76,6 +77,7 @@ pub const LINTS: &[&Lint] = &[
     &stale_read_after_write::LINT,
     &residency_violation::LINT,
     &over_budget::LINT,
+    &unrouted_over_budget::LINT,
     &parse_error::LINT,
     &unused_allow::LINT,
     &unused_config::LINT,
