@@ -1802,12 +1802,21 @@ fn routes(
     // A function taking extractors is a handler whose route was not found, unless it is a method or
     // code other than tests calls it (then it is a helper on some handler's path).
     let routed: HashSet<usize> = out.iter().map(|r| r.handler).collect();
+    // A function under `#[cfg(..)]` that the deployed build leaves out is not compiled; one named as a
+    // routed handler is that handler in another build (`#[cfg(feature = "v1")]` and `"v2"` copies).
+    let routed_names: HashSet<String> = routed.iter().map(|&id| model.qualified_name(id)).collect();
+    let other_build = |id: usize| {
+        model.func(id).cfg.as_deref().is_some_and(|p| {
+            crate::build::holds(p, build) == Some(false)
+                || routed_names.contains(&model.qualified_name(id))
+        })
+    };
     let candidates: Vec<usize> = (0..model.fns.len())
         .filter(|&id| {
             let f = model.func(id);
             f.is_async && !f.is_test && !f.has_self && !f.extractors.is_empty()
         })
-        .filter(|id| !routed.contains(id))
+        .filter(|&id| !routed.contains(&id) && !other_build(id))
         .collect();
     let called = index.called_among(&model.files, &model.fns, &candidates);
     for id in candidates {

@@ -337,10 +337,14 @@ impl Index {
                         Callee::Extractor(_) => None,
                     };
                     if name.is_some_and(|n| names.contains(n.as_str())) {
-                        called.extend(
-                            self.resolve_call(files, fns, id, c)
-                                .filter(|t| wanted.contains(t)),
-                        );
+                        // A call to an async function that is not awaited here still makes its
+                        // future for code that runs it (`set.spawn_local(migrate(..))`).
+                        let target = self.resolve_call(files, fns, id, c).or_else(|| {
+                            matches!(c.callee, Callee::Path(_))
+                                .then(|| self.resolve(files, fns, id, &c.callee))
+                                .flatten()
+                        });
+                        called.extend(target.filter(|t| wanted.contains(t)));
                     }
                 });
             }

@@ -1269,6 +1269,69 @@ async fn forgotten(State(db): State<PgPool>) {
 }
 
 #[test]
+fn another_builds_copy_of_a_handler_and_a_spawned_one_are_no_unrouted_handlers() {
+    // `organization_create` exists once per feature and the router names it once; `migrate_one` takes
+    // a `State` but is handed to a task set, not mounted; `forgotten` is what is left unrouted.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+pub fn app() -> Router<PgPool> {
+    Router::new().route("/organizations", post(organization_create))
+}
+#[cfg(feature = "v1")]
+async fn organization_create(State(db): State<PgPool>) {
+    sqlx::query("INSERT INTO organizations DEFAULT VALUES").execute(&db).await;
+}
+#[cfg(feature = "v2")]
+async fn organization_create(State(db): State<PgPool>) {
+    sqlx::query("INSERT INTO organizations_v2 DEFAULT VALUES").execute(&db).await;
+    sqlx::query("INSERT INTO audit DEFAULT VALUES").execute(&db).await;
+    sqlx::query("INSERT INTO audit DEFAULT VALUES").execute(&db).await;
+}
+pub async fn migrate_all(db: PgPool, ids: Vec<i64>) {
+    let mut set = tokio::task::JoinSet::new();
+    for id in ids {
+        set.spawn_local(migrate_one(State(db.clone()), id));
+    }
+}
+async fn migrate_one(State(db): State<PgPool>, id: i64) {
+    sqlx::query("UPDATE items SET v = 2 WHERE id = $1").bind(id).execute(&db).await;
+    sqlx::query("UPDATE items SET w = 2 WHERE id = $1").bind(id).execute(&db).await;
+    sqlx::query("UPDATE items SET x = 2 WHERE id = $1").bind(id).execute(&db).await;
+}
+async fn forgotten(State(db): State<PgPool>) {
+    sqlx::query("SELECT 1").execute(&db).await;
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        json["coverage"]["unrouted"],
+        serde_json::json!(["app::forgotten"]),
+        "{}",
+        json["coverage"]
+    );
+    assert!(
+        lints(&json).iter().all(|l| *l != "unrouted-over-budget"),
+        "{}",
+        json["diagnostics"]
+    );
+    // The build that is deployed leaves the other copy out, named or not.
+    std::fs::write(
+        dir.path().join("hopcheck.toml"),
+        "[build]\nfeatures = [\"v1\"]\n",
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        json["coverage"]["unrouted"],
+        serde_json::json!(["app::forgotten"])
+    );
+}
+
+#[test]
 fn methods_on_values_returned_by_calls_are_followed() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

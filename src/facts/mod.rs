@@ -315,6 +315,8 @@ pub struct FnFacts {
     pub is_async: bool,
     /// Test code (`#[test]`, `#[cfg(test)]`): never a request path.
     pub is_test: bool,
+    /// The function's own `#[cfg(PRED)]` predicate: compiled in only in builds where it holds.
+    pub cfg: Option<String>,
     /// The body of a task spawned and not awaited (`tokio::spawn(async { .. })`): off the request path,
     /// but its loops are still checked for N+1.
     pub detached: bool,

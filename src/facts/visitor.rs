@@ -641,6 +641,7 @@ impl<'a, 's> Visitor<'a, 's> {
             has_self,
             is_async: sig.asyncness.is_some(),
             is_test,
+            cfg: crate::build::predicate(attrs),
             detached: false,
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
