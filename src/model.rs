@@ -2010,7 +2010,11 @@ fn typed_route_path(model: &Model, handler: usize, found: &Found) -> Option<Stri
 
 /// The routes a handler declares by attribute, mounted under `prefix`.
 fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Found) {
-    for attr in &model.func(handler).attr_routes {
+    // A framework's own route attribute serves; `#[utoipa::path]` beside it only documents (utoipa-axum's
+    // `routes!` serves by it when it is the only one).
+    let attrs = &model.func(handler).attr_routes;
+    let serving = attrs.iter().any(|a| !a.documented);
+    for attr in attrs.iter().filter(|a| !(serving && a.documented)) {
         let route = Route {
             method: Some(attr.method.clone()),
             path: Some(crate::facts::router::join_path(

@@ -992,6 +992,74 @@ fn build(state: AppState) -> Router {
 }
 
 #[test]
+fn utoipa_actix_web_scopes_configure_their_parameter_and_serve_actix_attributes() {
+    // `utoipa_actix_web::scope(..).configure(|config| { config.service(h).service(g); })`: each handler
+    // is served at the scope plus its actix attribute; `#[utoipa::path]` beside it only documents.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.rs"),
+        r#"
+#[utoipa::path(post, path = "/job", context_path = "/api", responses((status = 200)))]
+#[post("")]
+pub async fn create_job(db: web::Data<sqlx::PgPool>) -> String {
+    sqlx::query("INSERT INTO jobs DEFAULT VALUES").execute(db.get_ref()).await.ok();
+    String::new()
+}
+#[utoipa::path(get, path = "/job/{job_id}", context_path = "/api", responses((status = 200)))]
+#[get("/{job_id}")]
+pub async fn get_job(job_id: web::Path<String>, db: web::Data<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(db.get_ref()).await.ok();
+    String::new()
+}
+#[get("")]
+pub async fn health_check() -> String {
+    String::new()
+}
+pub async fn main() -> std::io::Result<()> {
+    HttpServer::new(move || {
+        App::new()
+            .into_utoipa_app()
+            .service(utoipa_actix_web::scope("/api/job").configure(|config| {
+                config.service(create_job).service(get_job);
+            }))
+            .service(utoipa_actix_web::scope("/health").configure(|config| {
+                config.service(health_check);
+            }))
+            .into_app()
+    })
+    .bind(("0.0.0.0", 8082))?
+    .run()
+    .await
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes: Vec<String> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["method"].as_str().unwrap_or("-"),
+                r["path"].as_str().unwrap_or("-"),
+                r["handler"].as_str().unwrap()
+            )
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            "GET /api/job/{job_id} get_job",
+            "GET /health health_check",
+            "POST /api/job create_job"
+        ]
+    );
+}
+
+#[test]
 fn actix_configure_closures_mount_what_they_call_under_their_scope() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

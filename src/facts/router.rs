@@ -568,7 +568,20 @@ fn configured_through(c: &syn::ExprClosure, env: &mut dyn RouterEnv) -> Vec<Rout
     }
     let mut calls = Vec::new();
     collect(&c.body, &mut calls);
-    calls
+    // `|config| { config.service(create_job).service(get_job); }`: the parameter is added to as a
+    // router is.
+    let name = param.ident.to_string();
+    let mut added = Vec::new();
+    for e in &calls {
+        if let Expr::MethodCall(_) = e {
+            let mut sink = Sink {
+                env: &mut *env,
+                name: &name,
+            };
+            added.extend(eval_router(e, &mut sink).unwrap_or_default());
+        }
+    }
+    let mounted: Vec<RouteEntry> = calls
         .into_iter()
         .filter_map(|e| match e {
             Expr::Call(call) => Some(call),
@@ -587,7 +600,40 @@ fn configured_through(c: &syn::ExprClosure, env: &mut dyn RouterEnv) -> Vec<Rout
             }),
             _ => None,
         })
-        .collect()
+        .collect();
+    added.extend(mounted);
+    added
+}
+
+/// The analysed function's router environment, with a configuring closure's parameter as one more
+/// name that collects routes.
+struct Sink<'e, 'n> {
+    env: &'e mut dyn RouterEnv,
+    name: &'n str,
+}
+
+impl RouterEnv for Sink<'_, '_> {
+    fn take_local(&mut self, name: &str) -> Option<Router> {
+        self.env.take_local(name)
+    }
+    fn is_route_sink(&self, name: &str) -> bool {
+        name == self.name || self.env.is_route_sink(name)
+    }
+    fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String> {
+        self.env.closure_handler(closure)
+    }
+    fn walk(&mut self, expr: &Expr) {
+        self.env.walk(expr)
+    }
+    fn closure_local(&self, name: &str) -> Option<Vec<String>> {
+        self.env.closure_local(name)
+    }
+    fn loc(&self, span: proc_macro2::Span) -> Loc {
+        self.env.loc(span)
+    }
+    fn method_helper(&self, name: &str) -> Option<String> {
+        self.env.method_helper(name)
+    }
 }
 
 /// Types that serve files from disk.
