@@ -1060,6 +1060,77 @@ pub async fn main() -> std::io::Result<()> {
 }
 
 #[test]
+fn dropshot_endpoints_and_channels_are_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.rs"),
+        r#"
+#[endpoint {
+    method = GET,
+    path = "/v0/projects/{project}",
+    tags = ["projects"]
+}]
+pub async fn project_get(
+    rqctx: RequestContext<ApiContext>,
+    path_params: Path<ProjectParams>,
+) -> Result<ResponseOk<JsonProject>, HttpError> {
+    let conn = rqctx.context().pool.get().await?;
+    sqlx::query("SELECT * FROM project WHERE slug = $1").bind(&path_params.project).fetch_one(&conn).await?;
+    Ok(ResponseOk::new())
+}
+
+#[channel {
+    protocol = WEBSOCKETS,
+    path = "/v0/runners/{runner}/channel",
+}]
+pub async fn runner_channel(rqctx: RequestContext<ApiContext>, conn: WebsocketConnection) -> WebsocketChannelResult {
+    Ok(())
+}
+
+pub fn register(api: &mut ApiDescription<ApiContext>) -> Result<(), ApiDescriptionRegisterError> {
+    api.register(project_get)?;
+    api.register(runner_channel)?;
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes: Vec<(String, String, u64)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or("-"),
+                    r["path"].as_str().unwrap_or("-")
+                ),
+                r["handler"].as_str().unwrap().to_string(),
+                r["round_trips"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            (
+                "GET /v0/projects/{project}".to_string(),
+                "project_get".to_string(),
+                1
+            ),
+            (
+                "GET /v0/runners/{runner}/channel".to_string(),
+                "runner_channel".to_string(),
+                0
+            )
+        ]
+    );
+}
+
+#[test]
 fn actix_configure_closures_mount_what_they_call_under_their_scope() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

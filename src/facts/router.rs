@@ -1146,8 +1146,8 @@ fn attr_args(attr: &syn::Attribute) -> Option<Vec<Expr>> {
 }
 
 /// A route declared by an attribute on the function: actix-web and rocket (`#[get("/x")]`,
-/// `#[route("/x", method = "GET")]`), poem-openapi (`#[oai(path = "/x", method = "get")]`), utoipa
-/// (`#[utoipa::path(get, path = "/x")]`).
+/// `#[route("/x", method = "GET")]`), poem-openapi (`#[oai(path = "/x", method = "get")]`), dropshot
+/// (`#[endpoint { method = GET, path = "/x" }]`), utoipa (`#[utoipa::path(get, path = "/x")]`).
 pub fn attr_routes(
     attrs: &[syn::Attribute],
     taught: &[crate::catalog::RouteAttribute],
@@ -1170,7 +1170,11 @@ pub fn attr_routes(
             None => last_segment(path),
         };
         let origin = teacher.and_then(|t| t.origin);
-        if !(METHODS.contains(&name.as_str()) || matches!(name.as_str(), "route" | "oai" | "path"))
+        if !(METHODS.contains(&name.as_str())
+            || matches!(
+                name.as_str(),
+                "route" | "oai" | "path" | "endpoint" | "channel"
+            ))
         {
             continue;
         }
@@ -1195,7 +1199,7 @@ pub fn attr_routes(
                 })
                 .collect()
         };
-        let standalone = name == "oai";
+        let standalone = matches!(name.as_str(), "oai" | "endpoint" | "channel");
         let documented = name == "path";
         let (methods, route) = match name.as_str() {
             // `#[get("/x")]`, and forks of actix's codegen that name it (`#[codegen::post(path =
@@ -1207,7 +1211,12 @@ pub fn attr_routes(
                     .or_else(|| assigned("path").into_iter().next()),
             ),
             "route" => (assigned("method"), args.first().and_then(lit)),
-            "oai" => (assigned("method"), assigned("path").into_iter().next()),
+            // dropshot: `#[endpoint { method = GET, path = "/v0/projects" }]`, and a websocket's
+            // `#[channel { protocol = WEBSOCKETS, path = "/v0/runners/{runner}/channel" }]`.
+            "oai" | "endpoint" => (assigned("method"), assigned("path").into_iter().next()),
+            "channel" if !assigned("protocol").is_empty() => {
+                (vec!["GET".into()], assigned("path").into_iter().next())
+            }
             "path" if path.segments.len() > 1 && path.segments[0].ident == "utoipa" => {
                 let method = args.iter().find_map(|a| match a {
                     Expr::Path(p) => Some(last_segment(&p.path)),
