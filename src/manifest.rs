@@ -194,6 +194,22 @@ pub fn dependencies(
                 continue;
             };
             first = false;
+            // Features of dependencies that the crate's own features may turn on (`postgresql =
+            // ["diesel/postgres"]`): a build may have them.
+            let features = manifest.get("features").and_then(toml::Value::as_table);
+            for f in features.into_iter().flat_map(|t| t.values()) {
+                for v in f
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(toml::Value::as_str)
+                {
+                    if let Some((dep, feature)) = v.split_once('/') {
+                        let dep = dep.trim_end_matches('?').trim_start_matches("dep:");
+                        out.insert(format!("{}/{feature}", dep.replace('_', "-")));
+                    }
+                }
+            }
             let workspace = workspace_dependencies(&dir, fence, manifests);
             for (name, dep) in dependency_entries(&manifest) {
                 let inherited = dep
@@ -211,7 +227,21 @@ pub fn dependencies(
                     .get("package")
                     .and_then(toml::Value::as_str)
                     .unwrap_or(&name);
-                out.insert(package.replace('_', "-"));
+                let package = package.replace('_', "-");
+                // Its features too, as cargo writes them (`sqlx/sqlite`): the database a crate
+                // talks to may be said by nothing else.
+                for features in
+                    [&spec, &dep].map(|s| s.get("features").and_then(toml::Value::as_array))
+                {
+                    for f in features
+                        .into_iter()
+                        .flatten()
+                        .filter_map(toml::Value::as_str)
+                    {
+                        out.insert(format!("{package}/{f}"));
+                    }
+                }
+                out.insert(package);
                 let Some(path) = spec.get("path").and_then(toml::Value::as_str) else {
                     continue;
                 };

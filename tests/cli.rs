@@ -1131,6 +1131,45 @@ pub fn register(api: &mut ApiDescription<ApiContext>) -> Result<(), ApiDescripti
 }
 
 #[test]
+fn a_crate_whose_manifest_says_sqlite_only_prices_its_queries_at_nothing() {
+    // The connection type is an alias in another file, so only the manifest tells which database it is.
+    let handler = r#"
+pub fn app() -> Router<Pool> {
+    Router::new().route("/projects/{id}", get(project))
+}
+async fn project(State(pool): State<Pool>, Path(id): Path<i64>) -> String {
+    let mut conn = pool.get().await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT name FROM project WHERE id = $1").bind(id).fetch_one(&mut *conn).await.unwrap();
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM run WHERE project = $1").bind(id).fetch_one(&mut *conn).await.unwrap();
+    format!("{name} {runs}")
+}
+"#;
+    let priced = |features: &str, own_features: &str| {
+        let dir = workspace(
+            &[("api", "api")],
+            &format!("axum = \"0.8\"\nsqlx = {{ version = \"0.8\", features = [{features}] }}\n"),
+        );
+        let manifest = dir.path().join("api/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{text}{own_features}")).unwrap();
+        std::fs::write(dir.path().join("api/src/main.rs"), handler).unwrap();
+        let (_, json) = check_json(dir.path(), &["-q"]);
+        let route = &json["routes"][0];
+        (
+            route["round_trips"].as_u64().unwrap(),
+            json["notes"].to_string().contains("queries go to SQLite"),
+        )
+    };
+    assert_eq!(priced("\"sqlite\", \"runtime-tokio\"", ""), (0, true));
+    // A build may talk to PostgreSQL: priced as the networked database.
+    assert_eq!(priced("\"sqlite\", \"postgres\"", ""), (2, false));
+    assert_eq!(
+        priced("\"sqlite\"", "[features]\npg = [\"sqlx/postgres\"]\n"),
+        (2, false)
+    );
+}
+
+#[test]
 fn actix_configure_closures_mount_what_they_call_under_their_scope() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

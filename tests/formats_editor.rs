@@ -213,7 +213,7 @@ pub async fn counts(State(db): State<sqlx::PgPool>) -> Result<i64, ()> {
 
 fn main() {
     let unused = 1;
-    drop(counts(State(sqlx::PgPool)));
+    let _mounted = counts;
 }
 "#;
 

@@ -319,12 +319,59 @@ pub struct Cached {
     pub receivers: Vec<String>,
 }
 
+/// Whether a crate's dependencies (packages, and `package/feature` for their features) say its only
+/// database is SQLite: a SQLite driver or a library's SQLite feature, and no client of a networked
+/// database (nor a library's feature for one).
+fn sqlite_only(dependencies: &std::collections::BTreeSet<String>) -> bool {
+    const SQLITE: &[&str] = &[
+        "rusqlite",
+        "libsqlite3-sys",
+        "sqlx-sqlite",
+        "sqlx/sqlite",
+        "diesel/sqlite",
+        "diesel-async/sqlite",
+        "deadpool-diesel/sqlite",
+        "sea-orm/sqlx-sqlite",
+    ];
+    const NETWORKED: &[&str] = &[
+        "tokio-postgres",
+        "postgres",
+        "deadpool-postgres",
+        "bb8-postgres",
+        "r2d2-postgres",
+        "sqlx-postgres",
+        "sqlx-mysql",
+        "mysql",
+        "mysql-async",
+        "mongodb",
+        "tiberius",
+        "scylla",
+        "sqlx/postgres",
+        "sqlx/mysql",
+        "sqlx/any",
+        "diesel/postgres",
+        "diesel/mysql",
+        "diesel-async/postgres",
+        "diesel-async/mysql",
+        "deadpool-diesel/postgres",
+        "deadpool-diesel/mysql",
+        "sea-orm/sqlx-postgres",
+        "sea-orm/sqlx-mysql",
+        "sea-orm/sqlx-all",
+    ];
+    SQLITE.iter().any(|d| dependencies.contains(*d))
+        && !NETWORKED.iter().any(|d| dependencies.contains(*d))
+}
+
 /// The catalog in use: the user's entries first (they win), then the built-in ones.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     /// The crate depends on no async runtime (tokio, async-std, smol, actix): a synchronous service
     /// (rocket 0.4, plain diesel), where `spawn_blocking` and `try_join!` are no advice.
     pub without_runtime: bool,
+    /// The crate's only database is SQLite, in the process (its libraries' features say so, and no
+    /// networked database client is among its dependencies): its queries are no round trips.
+    pub sqlite_only: bool,
     pub builders: Vec<Builder>,
     pub calls: Vec<CallSpec>,
     pub concurrent_macros: Vec<String>,
@@ -408,16 +455,18 @@ impl Catalog {
                 }
             })
             .collect();
+        // Dependencies are named as their packages are, with `-`.
         const RUNTIMES: [&str; 6] = [
             "tokio",
-            "async_std",
+            "async-std",
             "smol",
-            "actix_rt",
-            "actix_web",
+            "actix-rt",
+            "actix-web",
             "axum",
         ];
         Catalog {
             without_runtime: !RUNTIMES.iter().any(|r| dependencies.contains(*r)),
+            sqlite_only: sqlite_only(dependencies),
             builders,
             calls: self
                 .calls

@@ -82,7 +82,8 @@ pub fn extract(
                         _ => None,
                     })
                     .collect(),
-                sqlite_file: sqlite_only(&source),
+                // The crate's manifests say SQLite is its only database, or the file does.
+                sqlite_file: catalog.sqlite_only || sqlite_only(&source),
                 r2d2_file: source.contains("r2d2"),
                 fns: Vec::new(),
             };
@@ -2538,8 +2539,9 @@ impl<'a, 's> Visitor<'a, 's> {
             in_transaction = true;
             on_connection = true;
         }
-        // SQLite runs in the process: its queries are no network round trips.
-        let in_process = self.sqlite_file
+        // SQLite runs in the process: its queries are no network round trips (a cache or an HTTP API
+        // the same code calls still is).
+        let in_process = self.sqlite_file && !shape.service
             || executor.as_deref().is_some_and(|e| {
                 let head = e.split(['.', '(']).next().unwrap_or("");
                 let typed = self.param_type(head);
