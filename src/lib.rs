@@ -186,6 +186,17 @@ impl Coverage {
                 first_few(&self.unrouted),
             ));
         }
+        // No route at all: every handler is checked by its name, which budgets by route cannot reach.
+        if self.routed == 0 && !self.unrouted.is_empty() {
+            out.push(format!(
+                "no route was found for {} (no router or route attribute hopcheck reads), so each is checked by its name against the default budget: {}; teach hopcheck your routes ([[route-attributes]] path, like for another crate's route macro, or [[routes]] handler, method, path in hopcheck.toml)",
+                match self.unrouted.len() {
+                    1 => "the one handler".to_string(),
+                    n => format!("any of the {n} handlers"),
+                },
+                first_few(&self.unrouted),
+            ));
+        }
         for r in &self.unmatched_routes {
             out.push(format!(
                 "the [[routes]] entry for `{r}` names no function of the analysed code (or several): write more of its module path"

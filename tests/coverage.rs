@@ -334,3 +334,36 @@ fn a_file_no_mod_declaration_reaches_is_left_out_and_said() {
         assert!(says(&out), "{format}: {out}");
     }
 }
+
+#[test]
+fn handlers_without_any_route_are_no_routes_and_the_notes_say_how_to_teach_them() {
+    // No router, no route attribute hopcheck reads: the handlers are checked by name, and said so.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.rs"),
+        r#"
+async fn export(State(db): State<PgPool>) {
+    sqlx::query("SELECT 1").execute(&db).await;
+}
+async fn import(State(db): State<PgPool>) {
+    sqlx::query("INSERT INTO t DEFAULT VALUES").execute(&db).await;
+}
+"#,
+    )
+    .unwrap();
+    let (_, human) = run(dir.path(), "human", &[]);
+    assert!(
+        human.contains("2 handlers without a route (checked by name), 0 over budget"),
+        "{human}"
+    );
+    assert!(
+        human.contains("no route was found for any of the 2 handlers"),
+        "{human}"
+    );
+    assert!(human.contains("[[route-attributes]]"), "{human}");
+    let (_, markdown) = run(dir.path(), "markdown", &[]);
+    assert!(
+        markdown.contains("no route was found for any of the 2 handlers"),
+        "{markdown}"
+    );
+}

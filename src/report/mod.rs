@@ -55,11 +55,13 @@ pub fn route_totals(a: &crate::Analysis) -> String {
     } else {
         String::new()
     };
-    let mut out = format!(
-        "{}{served}, {} over budget",
-        markdown::plural(checked, "route"),
-        c.over_budget
-    );
+    // Handlers none of which has a route are checked by name: they are no routes.
+    let what = if c.routed == 0 && checked > 0 {
+        markdown::plural(checked, "handler") + " without a route (checked by name)"
+    } else {
+        markdown::plural(checked, "route")
+    };
+    let mut out = format!("{what}{served}, {} over budget", c.over_budget);
     let unchecked = a.routes.len() - checked;
     if unchecked > 0 {
         out.push_str(&format!(
