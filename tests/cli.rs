@@ -364,8 +364,13 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
         .collect();
     assert!(goods.len() >= 9);
     for r in goods {
-        // One round trip, or none where the database runs in the process (SQLite).
-        assert!(r["round_trips"].as_u64().unwrap() <= 1, "{}", r["handler"]);
+        // One round trip, or none where the database runs in the process (SQLite); `good_sequential_`
+        // cases make several that cannot be merged.
+        let name = r["handler"].as_str().unwrap();
+        assert!(
+            name.starts_with("good_sequential_") || r["round_trips"].as_u64().unwrap() <= 1,
+            "{name}"
+        );
         assert_eq!(r["lints"], serde_json::json!([]), "{}", r["handler"]);
     }
     for r in routes
@@ -379,8 +384,14 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
         let pings = r["checkout_pings"].as_f64().unwrap();
         let prepares = r["prepare_round_trips"].as_f64().unwrap();
         let ms = r["cost"][0]["estimated_ms"].as_f64().unwrap();
+        // A call to an HTTP API next to the app costs the 1 ms round trip inside the region.
+        let http = if r["handler"].as_str().unwrap().contains("_a_call_") {
+            1.0
+        } else {
+            0.0
+        };
         assert!(
-            (ms - (trips + pings + prepares) * 92.85).abs() < 0.1,
+            (ms - (trips + pings + prepares) * 92.85 - http).abs() < 0.1,
             "{}: {ms}",
             r["handler"]
         );

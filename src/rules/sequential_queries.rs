@@ -68,6 +68,9 @@ struct Item<'a> {
     ms: Vec<f64>,
     /// Inside the costliest arm of an `if`/`match` whose other arms do more than leave early.
     in_branch: bool,
+    /// Calls to another service that are not priced (an HTTP API next to the app) between it and the
+    /// item before it: the run waits for them too.
+    after_remote: Vec<&'a Step>,
 }
 
 /// The steps of a sequence that make round trips, in order, with a branch opened into its costliest arm
@@ -79,8 +82,16 @@ fn items<'a>(
     levels: &mut Vec<(HashSet<Loc>, bool)>,
     out: &mut Vec<Item<'a>>,
 ) {
+    // Whether an unpriced call to another service came since the last item.
+    let remote = |s: &Step| {
+        super::trips_under(ctx, std::slice::from_ref(s))
+            .iter()
+            .any(|t| t.service)
+    };
+    let mut pending: Vec<&Step> = Vec::new();
     for s in seq {
         match s {
+            Step::Loop(_) if remote(s) => pending.push(s),
             Step::Loop(_) => {}
             Step::Branch(alts) => {
                 let cost = |a: &Vec<Step>| ctx.costs.seq(a).trips;
@@ -102,13 +113,21 @@ fn items<'a>(
                 let mut common = step_locs(arm);
                 common.retain(|l| others.iter().all(|o| o.contains(l)));
                 levels.push((common, !others.is_empty()));
+                let before = out.len();
                 items(ctx, arm, levels, out);
+                if let Some(first) = out.get_mut(before) {
+                    first.after_remote.append(&mut pending);
+                }
                 levels.pop();
             }
             _ => {
                 let cost = ctx.costs.step(s);
+                if cost.trips == 0 && remote(s) {
+                    pending.push(s);
+                }
                 if cost.trips > 0 {
                     out.push(Item {
+                        after_remote: std::mem::take(&mut pending),
                         step: s,
                         trips: cost.trips,
                         pings: cost.pings,
@@ -144,11 +163,57 @@ fn step_locs(seq: &[Step]) -> HashSet<Loc> {
     out
 }
 
-/// Reports the sequential run of one sequence, if it has one worth reporting.
+/// Reports the sequential runs of one sequence, if it has any worth reporting. A write that waits for a
+/// call to another service which uses earlier statements' results (read the usage, bill it, mark it
+/// billed) cannot be merged with them or run beside them: it starts a run of its own (unless a
+/// transaction the run opened is still open: it holds its locks across the call, which the lock advice
+/// is about).
 fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) -> bool {
     let mut found = Vec::new();
     items(ctx, seq, &mut Vec::new(), &mut found);
-    let items = found;
+    let mut runs: Vec<Vec<Item>> = vec![Vec::new()];
+    let (mut remote, mut open) = (false, false);
+    let mut earlier: HashSet<u32> = HashSet::new();
+    for item in found {
+        let trips = super::trips_under(ctx, std::slice::from_ref(item.step));
+        remote |= item
+            .after_remote
+            .iter()
+            .any(|r| !after(r).is_disjoint(&earlier));
+        let writes = trips
+            .iter()
+            .any(|t| t.kind == TripKind::Query && t.access == Some(Access::Write) && !t.service);
+        if remote && writes && !open {
+            runs.push(Vec::new());
+            remote = false;
+        }
+        earlier.extend(ids(item.step));
+        for t in &trips {
+            match t.kind {
+                TripKind::Begin => open = true,
+                TripKind::Commit | TripKind::Rollback => open = false,
+                _ => {}
+            }
+        }
+        if let Some(run) = runs.last_mut() {
+            run.push(item);
+        }
+    }
+    let mut reported = false;
+    for run in runs {
+        reported |= check_run(ctx, function, seq, run, out);
+    }
+    reported
+}
+
+/// Reports one run of round trips of a sequence, if it is worth reporting.
+fn check_run(
+    ctx: &Ctx,
+    function: usize,
+    seq: &[Step],
+    items: Vec<Item>,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
     if items.len() < 2 {
         return false;
     }
@@ -297,6 +362,10 @@ fn destinations(ctx: &Ctx, function: usize, trips: &[&Trip]) -> String {
     for t in trips {
         let Some(target) = t.target else { continue };
         let r = ctx.config.endpoint_region(target, dep);
+        // A service taken to be next to the app (an unmapped HTTP API) is not a destination.
+        if t.service && r == dep.as_str() {
+            continue;
+        }
         if !regions.contains(&r) {
             regions.push(r);
         }
