@@ -463,6 +463,7 @@ pub fn analyze_shared(
         suppress::apply(&model, &config, &mut diagnostics);
         rules::sort(&model, &mut diagnostics);
         rules::fingerprint(&model, &mut diagnostics);
+        rules::by_savings(&mut diagnostics);
         let routes = route_reports(&ctx, &diagnostics);
         (diagnostics, routes)
     };

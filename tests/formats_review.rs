@@ -100,12 +100,14 @@ fn every_annotation_matches_a_finding_of_the_json_output() {
     let json = shop_json();
     let text = stdout(&run(&["check", "--format", "github", SHOP], &[]));
     let lines: Vec<&str> = text.lines().collect();
-    let diagnostics: Vec<&serde_json::Value> = json["diagnostics"]
+    let mut diagnostics: Vec<&serde_json::Value> = json["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|d| d.get("suppressed").is_none())
         .collect();
+    // Errors first, then warnings, each costliest first (the JSON's order).
+    diagnostics.sort_by_key(|d| d["severity"] != "error");
     assert_eq!(lines.len(), diagnostics.len() + 1, "{text}");
     for (line, d) in lines.iter().zip(&diagnostics) {
         let kind = if d["severity"] == "error" {
@@ -398,4 +400,52 @@ fn suppressed_findings_are_counted_not_listed() {
         annotations.ends_with("::notice title=hopcheck::5 routes, 1 over budget; 1 error, 3 warnings (1 suppressed)\n"),
         "{annotations}"
     );
+}
+
+#[test]
+fn github_annotates_the_costliest_ten_of_each_kind_and_lists_the_rest_in_the_summary() {
+    // Twelve handlers, each with a run of n + 1 reads (over its budget too): 12 errors, 12 warnings.
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = String::from("pub fn app() -> Router {\n    Router::new()");
+    for n in 0..12 {
+        src.push_str(&format!(".route(\"/r{n}\", get(h{n}))"));
+    }
+    src.push_str("\n}\n");
+    for n in 0..12 {
+        src.push_str(&format!("async fn h{n}(State(db): State<PgPool>) {{\n"));
+        for k in 0..=n + 1 {
+            src.push_str(&format!(
+                "    sqlx::query(\"SELECT {k}\").fetch_one(&db).await;\n"
+            ));
+        }
+        src.push_str("}\n");
+    }
+    std::fs::write(dir.path().join("app.rs"), src).unwrap();
+    let summary = dir.path().join("summary.md");
+    let out = run(
+        &[
+            "check",
+            "--format",
+            "github",
+            "--summary",
+            summary.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let text = stdout(&out);
+    let count = |kind: &str| text.lines().filter(|l| l.starts_with(kind)).count();
+    assert_eq!(count("::error "), 10, "{text}");
+    assert_eq!(count("::warning "), 10, "{text}");
+    // The costliest: h11's run of 13 reads is annotated, h0's run of 2 is not.
+    assert!(text.contains("13 sequential round trips"), "{text}");
+    assert!(!text.contains("::2 sequential round trips"), "{text}");
+    let notice = text.lines().last().unwrap();
+    assert!(
+        notice.contains("the 20 costliest as annotations, 4 more in the job summary"),
+        "{notice}"
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.contains("the other 4 findings:"), "{summary}");
+    assert!(summary.contains(": 2 sequential round trips"), "{summary}");
 }

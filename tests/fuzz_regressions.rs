@@ -116,7 +116,8 @@ fn independent_reads_get_a_fix_that_parses() {
 ";
     let out = fuzz::run_source(text.into());
     // Two queries and two connection checks from Virginia to Frankfurt: over the 250 ms budget too.
-    assert_eq!(out.lints, ["over-budget", "sequential-queries"]);
+    // Merging them saves more than the route is over, so that finding comes first.
+    assert_eq!(out.lints, ["sequential-queries", "over-budget"]);
     assert_eq!(out.fixed_files, 1);
 }
 

@@ -1,8 +1,9 @@
 //! `--format github`: GitHub Actions workflow commands (annotations), and the job summary.
 //!
-//! Each unsuppressed finding becomes `::error …::` or `::warning …::` on its span (GitHub shows at most
-//! ten of each per step), then one `::notice` sums the run up. The job summary is Markdown: the routes
-//! with their cost, the findings count, and with `--compare-to` or `--baseline` what changed.
+//! The costliest unsuppressed findings become `::error …::` or `::warning …::` on their spans, at most
+//! ten of each (all GitHub shows per step), errors first; one `::notice` sums the run up and says how many
+//! more the job summary lists. The job summary is Markdown: the routes with their cost, the findings
+//! count, the findings left out of the annotations, and with `--compare-to` or `--baseline` what changed.
 
 use super::markdown::{self, code, plural};
 use super::Format;
@@ -11,10 +12,39 @@ use crate::Analysis;
 
 pub struct Github;
 
+/// Annotations of each kind GitHub shows for a step.
+pub const ANNOTATIONS: usize = 10;
+
+/// The unsuppressed findings that become annotations (the costliest ten errors, then the costliest ten
+/// warnings) and those left for the job summary, both costliest first.
+fn annotated(
+    a: &Analysis,
+) -> (
+    Vec<&crate::rules::Diagnostic>,
+    Vec<&crate::rules::Diagnostic>,
+) {
+    let live = || a.diagnostics.iter().filter(|d| d.suppressed.is_none());
+    let (mut shown, mut left): (
+        Vec<&crate::rules::Diagnostic>,
+        Vec<&crate::rules::Diagnostic>,
+    ) = (Vec::new(), Vec::new());
+    for errors in [true, false] {
+        let kind: Vec<_> = live()
+            .filter(|d| (d.level == Level::Error) == errors)
+            .collect();
+        let cut = kind.len().min(ANNOTATIONS);
+        shown.extend(&kind[..cut]);
+        left.extend(&kind[cut..]);
+    }
+    left.sort_by(|x, y| y.saves_ms.total_cmp(&x.saves_ms));
+    (shown, left)
+}
+
 impl Format for Github {
     fn render(&self, a: &Analysis) -> String {
         let mut out = String::new();
-        for d in a.diagnostics.iter().filter(|d| d.suppressed.is_none()) {
+        let (shown, left) = annotated(a);
+        for d in shown {
             let file = &a.model.files[d.file];
             let (end_line, end_column) = super::json::end_of(&file.source, d.loc);
             let kind = if d.level == Level::Error {
@@ -44,9 +74,25 @@ impl Format for Github {
                 &gap,
             ));
         }
-        out.push_str(&command("notice", &[("title", "hopcheck")], &totals(a)));
+        let mut totals = totals(a);
+        if !left.is_empty() {
+            totals.push_str(&format!(
+                "; the {} costliest as annotations, {} more in the job summary",
+                shown_count(a, &left),
+                left.len()
+            ));
+        }
+        out.push_str(&command("notice", &[("title", "hopcheck")], &totals));
         out
     }
+}
+
+fn shown_count(a: &Analysis, left: &[&crate::rules::Diagnostic]) -> usize {
+    a.diagnostics
+        .iter()
+        .filter(|d| d.suppressed.is_none())
+        .count()
+        - left.len()
 }
 
 /// Where an annotation goes: 1-based lines and columns, `end_column` just past the span.
@@ -159,6 +205,26 @@ pub fn summary(a: &Analysis) -> String {
     }
     findings.push_str(".\n\n");
     out.push_str(&findings);
+    // What the annotations leave out (GitHub shows ten of each kind), costliest first.
+    let (_, left) = annotated(a);
+    if !left.is_empty() {
+        out.push_str(&format!(
+            "The annotations show the costliest {} errors and {} warnings; the other {}:\n\n",
+            ANNOTATIONS,
+            ANNOTATIONS,
+            plural(left.len(), "finding")
+        ));
+        for d in &left {
+            out.push_str(&format!(
+                "- **{}** {}:{}: {}\n",
+                d.lint,
+                code(&a.repo_paths[d.file]),
+                d.loc.line,
+                d.message
+            ));
+        }
+        out.push('\n');
+    }
     if let Some(c) = &a.comparison {
         out.push_str(&format!("### Changes since {}\n\n", code(&c.base)));
         if c.routes.is_empty() {

@@ -53,6 +53,10 @@ struct DiagOut<'a> {
     related: Vec<RelatedOut<'a>>,
     /// Stable across runs and line shifts: what baselines and SARIF fingerprints use.
     fingerprint: &'a str,
+    /// What fixing it saves a request (ms, from the deployment where that is the most; for a budget
+    /// finding, how far over it is). Findings come costliest first.
+    #[serde(serialize_with = "tenths")]
+    saves_ms: f64,
     /// Present when the finding does not count: `{"kind": "inline"|"config"|"baseline", "reason"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'a crate::rules::Suppressed>,
@@ -104,8 +108,13 @@ fn diag<'a>(a: &'a Analysis, d: &'a Diagnostic) -> DiagOut<'a> {
             })
             .collect(),
         fingerprint: &d.fingerprint,
+        saves_ms: d.saves_ms,
         suppressed: d.suppressed.as_ref(),
     }
+}
+
+fn tenths<S: serde::Serializer>(ms: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((ms * 10.0).round() / 10.0)
 }
 
 impl Format for Json {

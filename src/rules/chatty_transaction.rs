@@ -417,6 +417,11 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
         },
         related,
         function: Some(function),
+        // One statement instead: one round trip of the transaction's.
+        saves_ms: super::most_saved(ctx, function, |d| {
+            let ms = tx.ms.get(d).copied().unwrap_or(0.0);
+            ms - ms / f64::from(tx.trips.max(1))
+        }),
         ..Diagnostic::default()
     }
 }

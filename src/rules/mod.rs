@@ -51,6 +51,9 @@ pub struct Diagnostic {
     pub fingerprint: String,
     /// Why it does not count, when it does not: an allow comment, an ignored path, the baseline.
     pub suppressed: Option<Suppressed>,
+    /// What fixing it saves a request, in ms, from the deployment where that is the most (the over-budget
+    /// amount for a budget finding); 0 where it is not about latency. Findings are listed costliest first.
+    pub saves_ms: f64,
 }
 
 /// Why a finding is suppressed. Suppressed findings are kept and shown as such by the machine formats.
@@ -110,6 +113,19 @@ pub fn check(ctx: &Ctx) -> Vec<Diagnostic> {
     });
     sort(ctx.model, &mut out);
     out
+}
+
+/// Findings by what fixing them saves, the most first; alike, in reading order (a stable sort of
+/// [`sort`]'s order).
+pub fn by_savings(out: &mut [Diagnostic]) {
+    out.sort_by(|a, b| b.saves_ms.total_cmp(&a.saves_ms));
+}
+
+/// The most of `saves` (per deployment) over the deployments that run `function`.
+pub fn most_saved(ctx: &Ctx, function: usize, saves: impl Fn(usize) -> f64) -> f64 {
+    deployments_of(ctx, function)
+        .map(|(i, _)| saves(i))
+        .fold(0.0, f64::max)
 }
 
 /// Findings in reading order: by file, line, column, lint.

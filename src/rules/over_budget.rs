@@ -16,6 +16,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     // One finding per handler, naming each of its routes that is over.
     let mut by_handler: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut keys: BTreeMap<usize, String> = BTreeMap::new();
+    // By how much the handler's costliest route is over its budget: what fixing it saves at least.
+    let mut excess: BTreeMap<usize, f64> = BTreeMap::new();
     for route in ctx.model.checked_routes() {
         let cost = ctx.costs.of_fn(route.handler);
         let key = route.key();
@@ -31,6 +33,16 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if over.is_empty() {
             continue;
         }
+        let most = ctx
+            .config
+            .deployments
+            .iter()
+            .zip(&cost.ms)
+            .filter(|(d, _)| ctx.config.app_runs_in(route.app, d))
+            .map(|(d, ms)| ms - budget(d))
+            .fold(0.0, f64::max);
+        let e = excess.entry(route.handler).or_insert(0.0);
+        *e = e.max(most);
         let name = match &key {
             Some(k) => format!("route `{k}`"),
             None => format!("handler `{}`", ctx.model.qualified_name(route.handler)),
@@ -101,6 +113,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             ),
             related,
             function: Some(handler),
+            saves_ms: excess.get(&handler).copied().unwrap_or(0.0),
             ..Diagnostic::default()
         });
     }

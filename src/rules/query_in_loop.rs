@@ -122,6 +122,9 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
         help: help.join("; "),
         related,
         function: Some(function),
+        saves_ms: super::most_saved(ctx, function, |d| {
+            total.get(d).copied().unwrap_or(0.0) - per_iteration.ms.get(d).copied().unwrap_or(0.0)
+        }),
         ..Diagnostic::default()
     });
 }

@@ -112,6 +112,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 help: help(ctx, target.db, t),
                 related: Vec::new(),
                 function: Some(id),
+                saves_ms: saved,
                 ..Diagnostic::default()
             });
         }

@@ -298,6 +298,11 @@ fn check_run(
         help: help(ctx, function, &items, &reached),
         related,
         function: Some(function),
+        // Merged or run at once, the run costs about its costliest item.
+        saves_ms: super::most_saved(ctx, function, |d| {
+            let most = items.iter().map(|i| i.ms[d]).fold(0.0, f64::max);
+            ms[d] - most
+        }),
         ..Diagnostic::default()
     });
     true
