@@ -12,6 +12,17 @@ pub static LINT: Lint = Lint {
     check,
 };
 
+/// How far over its budget a route is, at most, from the deployments that serve it (0 if within).
+pub fn over_by(ctx: &Ctx, route: &crate::model::Route, ms: &[f64]) -> f64 {
+    ctx.config
+        .deployments
+        .iter()
+        .zip(ms)
+        .filter(|(d, _)| ctx.config.app_runs_in(route.app, d))
+        .map(|(d, ms)| ms - ctx.model.budget(ctx.config, route, d))
+        .fold(0.0, f64::max)
+}
+
 fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     // One finding per handler, naming each of its routes that is over.
     let mut by_handler: BTreeMap<usize, Vec<String>> = BTreeMap::new();
@@ -33,16 +44,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if over.is_empty() {
             continue;
         }
-        let most = ctx
-            .config
-            .deployments
-            .iter()
-            .zip(&cost.ms)
-            .filter(|(d, _)| ctx.config.app_runs_in(route.app, d))
-            .map(|(d, ms)| ms - budget(d))
-            .fold(0.0, f64::max);
         let e = excess.entry(route.handler).or_insert(0.0);
-        *e = e.max(most);
+        *e = e.max(over_by(ctx, route, &cost.ms));
         let name = match &key {
             Some(k) => format!("route `{k}`"),
             None => format!("handler `{}`", ctx.model.qualified_name(route.handler)),

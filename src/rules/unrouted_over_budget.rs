@@ -28,14 +28,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         let Some(&(budget, _)) = over.first() else {
             continue;
         };
-        let excess = ctx
-            .config
-            .deployments
-            .iter()
-            .zip(&cost.ms)
-            .filter(|(d, _)| ctx.config.app_runs_in(route.app, d))
-            .map(|(d, ms)| ms - ctx.model.budget(ctx.config, route, d))
-            .fold(0.0, f64::max);
+        let excess = super::over_budget::over_by(ctx, route, &cost.ms);
         let f = ctx.model.func(route.handler);
         let costs: Vec<String> = over.into_iter().map(|(_, text)| text).collect();
         let name = ctx.model.qualified_name(route.handler);
