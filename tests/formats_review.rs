@@ -449,3 +449,41 @@ fn github_annotates_the_costliest_ten_of_each_kind_and_lists_the_rest_in_the_sum
     assert!(summary.contains("the other 4 findings:"), "{summary}");
     assert!(summary.contains(": 2 sequential round trips"), "{summary}");
 }
+
+#[test]
+fn the_markdown_comment_stays_under_githubs_limit_on_a_big_service() {
+    // 900 routes with long paths: their whole table alone is well over 65,536 characters.
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = String::from("pub fn app() -> Router {\n    Router::new()");
+    for n in 0..900 {
+        src.push_str(&format!(
+            ".route(\"/api/v1/organizations/{{organization_id}}/projects/{{project_id}}/resource_{n}\", get(h{n}))"
+        ));
+    }
+    src.push_str("\n}\n");
+    for n in 0..900 {
+        src.push_str(&format!(
+            "async fn h{n}(State(db): State<PgPool>) {{\n    sqlx::query(\"SELECT {n}\").fetch_one(&db).await;\n}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("app.rs"), src).unwrap();
+    let text = stdout(&run(
+        &[
+            "check",
+            "--format",
+            "markdown",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+    ));
+    assert!(
+        text.chars().count() <= 60_000,
+        "{} characters",
+        text.chars().count()
+    );
+    assert!(text.starts_with("### hopcheck: "), "{text}");
+    assert!(
+        text.contains("more, cheaper routes left out to keep this comment short"),
+        "{text}"
+    );
+}

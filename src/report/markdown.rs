@@ -18,8 +18,38 @@ impl Format for Markdown {
     }
 }
 
-/// The comment, with `file:line` linked as `links` says.
+/// The most characters a comment may have: GitHub refuses one of more than 65,536, and a bot's comment
+/// tool may add a header of its own.
+pub const MAX_CHARS: usize = 60_000;
+
+/// The comment, with `file:line` linked as `links` says, under [`MAX_CHARS`]: where it would be longer,
+/// the route table keeps its costliest routes and the findings list its costliest findings, and each says
+/// how many it left out.
 pub fn render_with(a: &Analysis, links: &Links) -> String {
+    let mut limits = Limits {
+        routes: usize::MAX,
+        findings: MAX_FINDINGS,
+    };
+    loop {
+        let out = render_limited(a, links, limits);
+        if out.chars().count() <= MAX_CHARS || (limits.routes == 0 && limits.findings == 0) {
+            return out;
+        }
+        limits = Limits {
+            routes: (limits.routes.min(a.routes.len()) / 2),
+            findings: limits.findings / 2,
+        };
+    }
+}
+
+/// How many routes and findings a comment lists.
+#[derive(Clone, Copy)]
+struct Limits {
+    routes: usize,
+    findings: usize,
+}
+
+fn render_limited(a: &Analysis, links: &Links, limits: Limits) -> String {
     let mut out = String::new();
     match &a.comparison {
         Some(c) => {
@@ -30,7 +60,7 @@ pub fn render_with(a: &Analysis, links: &Links) -> String {
                 "<details><summary>All {}</summary>\n\n",
                 plural(a.routes.len(), "route")
             ));
-            out.push_str(&routes_table(a));
+            out.push_str(&routes_table_top(a, limits.routes));
             out.push_str(&format!("\n{}\n\n</details>\n", topology(a)));
         }
         None => {
@@ -43,7 +73,7 @@ pub fn render_with(a: &Analysis, links: &Links) -> String {
                 .collect();
             if !shown.is_empty() {
                 out.push_str("**Findings**\n\n");
-                out.push_str(&findings_list(&shown, links));
+                out.push_str(&findings_list_top(&shown, links, limits.findings));
                 out.push('\n');
             }
             let suppressed = a.diagnostics.len() - shown.len();
@@ -54,7 +84,7 @@ pub fn render_with(a: &Analysis, links: &Links) -> String {
                 ));
             }
             out.push_str(&baseline_line(a));
-            out.push_str(&routes_table(a));
+            out.push_str(&routes_table_top(a, limits.routes));
             out.push_str(&format!("\n{}\n", topology(a)));
         }
     }
@@ -270,8 +300,13 @@ fn new_findings<'a>(a: &'a Analysis, c: &Comparison) -> Vec<Finding<'a>> {
 
 /// `- **lint** in `file:line` — message`, the help on the next line; at most [`MAX_FINDINGS`].
 pub fn findings_list(findings: &[Finding], links: &Links) -> String {
+    findings_list_top(findings, links, MAX_FINDINGS)
+}
+
+/// [`findings_list`] with at most `max` findings.
+fn findings_list_top(findings: &[Finding], links: &Links, max: usize) -> String {
     let mut out = String::new();
-    for f in findings.iter().take(MAX_FINDINGS) {
+    for f in findings.iter().take(max) {
         out.push_str(&format!(
             "- **{}** in {} — {}",
             f.lint,
@@ -285,8 +320,11 @@ pub fn findings_list(findings: &[Finding], links: &Links) -> String {
             out.push_str(&format!("\\\n  {}\n", text(f.help)));
         }
     }
-    if findings.len() > MAX_FINDINGS {
-        out.push_str(&format!("- and {} more\n", findings.len() - MAX_FINDINGS));
+    if findings.len() > max {
+        out.push_str(&format!(
+            "- and {} more (`--format json` lists them all)\n",
+            findings.len() - max
+        ));
     }
     out
 }
@@ -441,6 +479,11 @@ fn change(before: f64, after: f64) -> String {
 /// Every route, costliest first: route, handler, round trips, one estimate per deployment, budget,
 /// status.
 pub fn routes_table(a: &Analysis) -> String {
+    routes_table_top(a, usize::MAX)
+}
+
+/// [`routes_table`] with its `max` costliest routes, and a last row saying how many it left out.
+fn routes_table_top(a: &Analysis, max: usize) -> String {
     if a.routes.is_empty() {
         return "No request handlers found.\n".to_string();
     }
@@ -463,7 +506,8 @@ pub fn routes_table(a: &Analysis) -> String {
     out.push_str(" budget | status |\n");
     align.push_str("--:|:--|\n");
     out.push_str(&align);
-    for r in costliest_first(&a.routes) {
+    let routes = costliest_first(&a.routes);
+    for r in routes.iter().take(max) {
         let mut cells = vec![
             route_cell(r.method.as_deref(), r.path.as_deref()),
             code(&r.handler_path),
@@ -480,6 +524,12 @@ pub fn routes_table(a: &Analysis) -> String {
             "✅".to_string()
         });
         out.push_str(&row(&cells));
+    }
+    if routes.len() > max {
+        out.push_str(&format!(
+            "\n{} more, cheaper routes left out to keep this comment short (`--format json` lists them all).\n",
+            routes.len() - max
+        ));
     }
     out
 }
@@ -861,7 +911,10 @@ mod tests {
             list.matches("- **sequential-queries**").count(),
             MAX_FINDINGS
         );
-        assert!(list.ends_with("- and 3 more\n"), "{list}");
+        assert!(
+            list.ends_with("- and 3 more (`--format json` lists them all)\n"),
+            "{list}"
+        );
     }
 
     #[test]
