@@ -141,6 +141,14 @@ pub struct CheckArgs {
     /// Also check the handlers whose route was not found, keyed by their name (`[check] unrouted`).
     #[arg(long)]
     pub check_unrouted: bool,
+    /// A compact view for big services: the N costliest routes, then the N costliest findings, then how
+    /// many more (human format; `--top 0` shows everything). The default on a terminal when there are more
+    /// than ten findings: `--top 10`
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// List at most N findings, the costliest (human and markdown formats)
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -289,6 +297,18 @@ fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
     Ok((root, config))
 }
 
+/// Findings that fit a terminal's screen: with more, and no `--top` or `--max-findings`, the human format
+/// on a terminal shows the compact view of the costliest ten.
+const COMPACT: usize = 10;
+
+/// What the reading formats show: `--top` and `--max-findings`.
+fn shown(args: &CheckArgs) -> crate::report::Shown {
+    crate::report::Shown {
+        top: args.top,
+        max_findings: args.max_findings,
+    }
+}
+
 fn check(args: CheckArgs) -> i32 {
     let (root, config) = match setup(&args) {
         Ok(x) => x,
@@ -299,7 +319,7 @@ fn check(args: CheckArgs) -> i32 {
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let Some(format) = crate::report::format(&args.format, color) else {
+    let Some(format) = crate::report::format(&args.format, color, shown(&args)) else {
         eprintln!("error: unknown format `{}`", args.format);
         return 2;
     };
@@ -373,6 +393,30 @@ fn check(args: CheckArgs) -> i32 {
             }
         }
     }
+    // More findings than fit a screen, on a terminal: the compact view, unless one was asked for.
+    let live = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.suppressed.is_none())
+        .count();
+    let compact = args.format == "human"
+        && args.route.is_none()
+        && args.top.is_none()
+        && args.max_findings.is_none()
+        && live > COMPACT
+        && std::io::stdout().is_terminal();
+    let format = match compact {
+        true => crate::report::format(
+            "human",
+            color,
+            crate::report::Shown {
+                top: Some(COMPACT),
+                max_findings: None,
+            },
+        )
+        .unwrap_or(format),
+        false => format,
+    };
     text.push_str(&format.render(&analysis));
     if let Some(wanted) = &args.route {
         let drawn = crate::report::human::waterfalls(&analysis, wanted);

@@ -3978,3 +3978,86 @@ fn app() -> Router<PgPool> { Router::new().route("/api/feed", get(authed(feed)))
         "{routes:?}"
     );
 }
+
+#[test]
+fn top_shows_the_costliest_routes_then_the_costliest_findings_a_line_each() {
+    let dir = twelve_routes();
+    let out = hopcheck(&["check", "--top", "3", dir.path().to_str().unwrap()]);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("route"), "{text}");
+    assert!(lines[1].starts_with("GET /r11 "), "{text}");
+    assert!(lines[3].starts_with("GET /r9 "), "{text}");
+    assert_eq!(
+        lines[4],
+        "9 more routes, cheaper (`--top 0` lists them all)"
+    );
+    // The three costliest findings, one line each: h11's run of 13 reads first.
+    assert!(
+        lines[6].starts_with("⚠ app.rs:") && lines[6].contains("sequential-queries: 13 sequential"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[9],
+        "21 more findings, cheaper (`--top 0` or `--format short` lists them all)"
+    );
+    assert!(
+        text.contains("12 routes, 12 over budget; 12 errors, 12 warnings"),
+        "{text}"
+    );
+    assert!(text.lines().count() < 20, "{text}");
+    // `--top 0` shows everything.
+    let all = stdout(&hopcheck(&[
+        "check",
+        "--top",
+        "0",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert!(all.contains("GET /r0 "), "{all}");
+    assert!(!all.contains("more findings"), "{all}");
+}
+
+#[test]
+fn max_findings_keeps_the_costliest_in_full() {
+    let dir = twelve_routes();
+    let path = dir.path().to_str().unwrap();
+    let text = stdout(&hopcheck(&["check", "--max-findings", "2", path]));
+    assert_eq!(text.matches("╭─[app.rs:").count(), 2, "{text}");
+    assert!(text.contains("13 sequential round trips"), "{text}");
+    assert!(text.contains("22 more findings, cheaper"), "{text}");
+    assert!(text.contains("GET /r0 "), "the whole route table: {text}");
+    let markdown = stdout(&hopcheck(&[
+        "check",
+        "--format",
+        "markdown",
+        "--max-findings",
+        "1",
+        path,
+    ]));
+    assert_eq!(markdown.matches("- **").count(), 1, "{markdown}");
+    assert!(markdown.contains("- and 23 more"), "{markdown}");
+}
+
+#[test]
+fn on_a_terminal_many_findings_get_the_compact_view() {
+    if !have_program("script") {
+        return;
+    }
+    let dir = twelve_routes();
+    let bin = env!("CARGO_BIN_EXE_hopcheck");
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{bin} check --color never {}", dir.path().display()),
+            "/dev/null",
+        ])
+        .env_remove("CI")
+        .output()
+        .expect("`script` (util-linux) runs a command on a terminal");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("2 more routes, cheaper"), "{shown}");
+    assert!(shown.contains("14 more findings, cheaper"), "{shown}");
+    // Not on a terminal (a pipe, a CI log): everything, in full.
+    let piped = stdout(&hopcheck(&["check", dir.path().to_str().unwrap()]));
+    assert!(!piped.contains("more findings"), "{piped}");
+}

@@ -37,7 +37,7 @@ fn shop_analysis() -> hopcheck::Analysis {
 }
 
 fn render(format: &str, analysis: &hopcheck::Analysis) -> String {
-    hopcheck::report::format(format, false)
+    hopcheck::report::format(format, false, hopcheck::report::Shown::default())
         .unwrap_or_else(|| panic!("--format {format} exists"))
         .render(analysis)
 }

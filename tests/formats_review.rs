@@ -311,7 +311,7 @@ fn with_comparison(a: &mut hopcheck::Analysis) {
 fn markdown_comment_with_a_comparison() {
     let mut a = shop_analysis();
     with_comparison(&mut a);
-    let text = markdown::render_with(&a, &Links::none());
+    let text = markdown::render_with(&a, &Links::none(), None);
     assert_portable(&text);
     assert!(
         text.starts_with(
@@ -390,7 +390,7 @@ fn suppressed_findings_are_counted_not_listed() {
             reason: "bounded".into(),
         });
     }
-    let text = markdown::render_with(&a, &Links::none());
+    let text = markdown::render_with(&a, &Links::none(), None);
     assert_eq!(text.matches("\n- **").count(), total - 1, "{text}");
     assert!(!text.contains("**query-in-loop**"), "{text}");
     assert!(text.contains("\n1 suppressed finding not listed"), "{text}");
@@ -405,22 +405,7 @@ fn suppressed_findings_are_counted_not_listed() {
 #[test]
 fn github_annotates_the_costliest_ten_of_each_kind_and_lists_the_rest_in_the_summary() {
     // Twelve handlers, each with a run of n + 1 reads (over its budget too): 12 errors, 12 warnings.
-    let dir = tempfile::tempdir().unwrap();
-    let mut src = String::from("pub fn app() -> Router {\n    Router::new()");
-    for n in 0..12 {
-        src.push_str(&format!(".route(\"/r{n}\", get(h{n}))"));
-    }
-    src.push_str("\n}\n");
-    for n in 0..12 {
-        src.push_str(&format!("async fn h{n}(State(db): State<PgPool>) {{\n"));
-        for k in 0..=n + 1 {
-            src.push_str(&format!(
-                "    sqlx::query(\"SELECT {k}\").fetch_one(&db).await;\n"
-            ));
-        }
-        src.push_str("}\n");
-    }
-    std::fs::write(dir.path().join("app.rs"), src).unwrap();
+    let dir = twelve_routes();
     let summary = dir.path().join("summary.md");
     let out = run(
         &[

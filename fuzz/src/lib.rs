@@ -180,7 +180,8 @@ fn analyze_text(text: String, config: Config) -> Outcome {
 /// Every report format, the notes, the plan.
 fn render_everything(a: &Analysis) {
     for name in hopcheck::report::FORMATS {
-        let format = hopcheck::report::format(name, false).expect("a listed format");
+        let format = hopcheck::report::format(name, false, hopcheck::report::Shown::default())
+            .expect("a listed format");
         std::hint::black_box(format.render(a));
     }
     std::hint::black_box((a.notes(), a.exit_code()));

@@ -11,6 +11,7 @@ use crate::Analysis;
 
 pub struct Human {
     pub color: bool,
+    pub shown: super::Shown,
 }
 
 /// A finding in the shape miette renders.
@@ -76,7 +77,33 @@ impl Format for Human {
             .with_width(110)
             .with_links(false);
         let mut out = String::new();
-        for d in a.diagnostics.iter().filter(|d| d.suppressed.is_none()) {
+        let live: Vec<&Diagnostic> = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.suppressed.is_none())
+            .collect();
+        // The compact view: the costliest routes first, then the costliest findings.
+        let top = self.shown.top.filter(|&n| n > 0);
+        let max = top
+            .into_iter()
+            .chain(self.shown.max_findings)
+            .min()
+            .unwrap_or(usize::MAX);
+        if let Some(n) = top {
+            out.push_str(&routes_table(a, n));
+            out.push('\n');
+        }
+        for d in live.iter().take(max) {
+            // Compact: one line each, to fit a screen.
+            if top.is_some() {
+                let file = &a.model.files[d.file];
+                let icon = if d.level == Level::Error { "×" } else { "⚠" };
+                out.push_str(&format!(
+                    "{icon} {}:{}:{} {}: {}\n",
+                    file.path, d.loc.line, d.loc.col, d.lint, d.message
+                ));
+                continue;
+            }
             let file = &a.model.files[d.file];
             let r = Rendered {
                 d,
@@ -93,13 +120,27 @@ impl Format for Human {
             out.push_str(&text);
             out.push('\n');
         }
-        out.push_str(&routes_table(a));
+        if live.len() > max {
+            out.push_str(&format!(
+                "{} more {}, cheaper (`--top 0` or `--format short` lists them all)\n",
+                live.len() - max,
+                if live.len() - max == 1 {
+                    "finding"
+                } else {
+                    "findings"
+                },
+            ));
+        }
+        if top.is_none() {
+            out.push_str(&routes_table(a, usize::MAX));
+        }
         out.push_str(&summary(a));
         out
     }
 }
 
-fn routes_table(a: &Analysis) -> String {
+/// The route table, costliest first, with at most `max` routes (and a line for the others).
+fn routes_table(a: &Analysis, max: usize) -> String {
     if a.routes.is_empty() {
         return "no request handlers found (axum routes, or async functions taking extractors such as `State` or `Json`)\n".into();
     }
@@ -118,6 +159,8 @@ fn routes_table(a: &Analysis) -> String {
         let (cx, cy) = (x.worst_ms(), y.worst_ms());
         cy.total_cmp(&cx).then_with(|| x.path.cmp(&y.path))
     });
+    let left_out = routes.len().saturating_sub(max);
+    routes.truncate(max);
     // Service by service (a stable sort keeps each one's costliest first).
     if services {
         routes.sort_by(|x, y| {
@@ -158,7 +201,14 @@ fn routes_table(a: &Analysis) -> String {
     // Numbers are right-aligned, names left-aligned.
     let first_number = if services { 3 } else { 2 };
     let right: Vec<usize> = (first_number..rows[0].len().saturating_sub(1)).collect();
-    super::table(&rows, &right)
+    let mut out = super::table(&rows, &right);
+    if left_out > 0 {
+        out.push_str(&format!(
+            "{left_out} more {}, cheaper (`--top 0` lists them all)\n",
+            if left_out == 1 { "route" } else { "routes" }
+        ));
+    }
+    out
 }
 
 fn summary(a: &Analysis) -> String {

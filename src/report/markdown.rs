@@ -7,14 +7,17 @@ use crate::gate::{Comparison, RouteChange};
 use crate::rules::{fmt_ms, Diagnostic, Level};
 use crate::{Analysis, RouteReport};
 
-pub struct Markdown;
+pub struct Markdown {
+    /// `--max-findings N`: at most N findings listed (else [`MAX_FINDINGS`]).
+    pub max_findings: Option<usize>,
+}
 
 /// Findings listed in full; the rest are counted.
 pub const MAX_FINDINGS: usize = 50;
 
 impl Format for Markdown {
     fn render(&self, a: &Analysis) -> String {
-        render_with(a, &Links::from_env())
+        render_with(a, &Links::from_env(), self.max_findings)
     }
 }
 
@@ -25,10 +28,10 @@ pub const MAX_CHARS: usize = 60_000;
 /// The comment, with `file:line` linked as `links` says, under [`MAX_CHARS`]: where it would be longer,
 /// the route table keeps its costliest routes and the findings list its costliest findings, and each says
 /// how many it left out.
-pub fn render_with(a: &Analysis, links: &Links) -> String {
+pub fn render_with(a: &Analysis, links: &Links, max_findings: Option<usize>) -> String {
     let mut limits = Limits {
         routes: usize::MAX,
-        findings: MAX_FINDINGS,
+        findings: max_findings.unwrap_or(MAX_FINDINGS),
     };
     loop {
         let out = render_limited(a, links, limits);

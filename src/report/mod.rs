@@ -24,17 +24,29 @@ pub const FORMATS: &[&str] = &[
     "human", "json", "sarif", "github", "gitlab", "cargo", "short", "markdown",
 ];
 
+/// How much of a big run the reading formats show.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown {
+    /// `--top N`: the human format's compact view, its N costliest routes and then its N costliest
+    /// findings (`Some(0)`: everything).
+    pub top: Option<usize>,
+    /// `--max-findings N`: at most N findings, the costliest (human and markdown).
+    pub max_findings: Option<usize>,
+}
+
 /// The format chosen on the command line.
-pub fn format(name: &str, color: bool) -> Option<Box<dyn Format>> {
+pub fn format(name: &str, color: bool, shown: Shown) -> Option<Box<dyn Format>> {
     match name {
-        "human" => Some(Box::new(human::Human { color })),
+        "human" => Some(Box::new(human::Human { color, shown })),
         "json" => Some(Box::new(json::Json)),
         "sarif" => Some(Box::new(sarif::Sarif)),
         "github" => Some(Box::new(github::Github)),
         "gitlab" => Some(Box::new(gitlab::Gitlab)),
         "cargo" => Some(Box::new(cargo::Cargo)),
         "short" => Some(Box::new(short::Short)),
-        "markdown" => Some(Box::new(markdown::Markdown)),
+        "markdown" => Some(Box::new(markdown::Markdown {
+            max_findings: shown.max_findings,
+        })),
         _ => None,
     }
 }

@@ -320,3 +320,24 @@ fn npm_place(package: &str, version: &str) -> (PathBuf, PathBuf) {
     let marker = dir.join("node_modules").join(package).join("package.json");
     (dir, marker)
 }
+
+/// Twelve routes, each with a run of n + 1 reads (over its budget too): 24 findings.
+pub fn twelve_routes() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = String::from("pub fn app() -> Router {\n    Router::new()");
+    for n in 0..12 {
+        src.push_str(&format!(".route(\"/r{n}\", get(h{n}))"));
+    }
+    src.push_str("\n}\n");
+    for n in 0..12 {
+        src.push_str(&format!("async fn h{n}(State(db): State<PgPool>) {{\n"));
+        for k in 0..=n + 1 {
+            src.push_str(&format!(
+                "    sqlx::query(\"SELECT {k}\").fetch_one(&db).await;\n"
+            ));
+        }
+        src.push_str("}\n");
+    }
+    std::fs::write(dir.path().join("app.rs"), src).unwrap();
+    dir
+}
