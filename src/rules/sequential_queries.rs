@@ -68,8 +68,8 @@ struct Item<'a> {
     ms: Vec<f64>,
     /// Inside the costliest arm of an `if`/`match` whose other arms do more than leave early.
     in_branch: bool,
-    /// Calls to another service that are not priced (an HTTP API next to the app) between it and the
-    /// item before it: the run waits for them too.
+    /// Calls to another service between it and the item before it (an HTTP API next to the app: no
+    /// round trip of the database's, but time the run waits for too).
     after_remote: Vec<&'a Step>,
 }
 
@@ -82,11 +82,10 @@ fn items<'a>(
     levels: &mut Vec<(HashSet<Loc>, bool)>,
     out: &mut Vec<Item<'a>>,
 ) {
-    // Whether an unpriced call to another service came since the last item.
+    // Calls to another service since the last item: steps that take time without a database round trip.
     let remote = |s: &Step| {
-        super::trips_under(ctx, std::slice::from_ref(s))
-            .iter()
-            .any(|t| t.service)
+        let cost = ctx.costs.step(s);
+        cost.trips == 0 && cost.ms.iter().any(|ms| *ms > 0.0)
     };
     let mut pending: Vec<&Step> = Vec::new();
     for s in seq {
@@ -122,7 +121,7 @@ fn items<'a>(
             }
             _ => {
                 let cost = ctx.costs.step(s);
-                if cost.trips == 0 && remote(s) {
+                if remote(s) {
                     pending.push(s);
                 }
                 if cost.trips > 0 {
@@ -171,6 +170,13 @@ fn step_locs(seq: &[Step]) -> HashSet<Loc> {
 fn check_seq(ctx: &Ctx, function: usize, seq: &[Step], out: &mut Vec<Diagnostic>) -> bool {
     let mut found = Vec::new();
     items(ctx, seq, &mut Vec::new(), &mut found);
+    if found.len() < 2 {
+        return false;
+    }
+    // Nothing calls another service between the items: one run.
+    if found.iter().all(|i| i.after_remote.is_empty()) {
+        return check_run(ctx, function, seq, found, out);
+    }
     let mut runs: Vec<Vec<Item>> = vec![Vec::new()];
     let (mut remote, mut open) = (false, false);
     let mut earlier: HashSet<u32> = HashSet::new();
