@@ -1152,26 +1152,14 @@ impl Analysis {
             })
         });
         // Queries to SQLite, in the process: priced at nothing, which the topology line does not say.
+        // Executors no [pools] entry maps but whose names make them replica pools: said once each.
         let mut in_process = 0usize;
-        for id in 0..self.model.fns.len() {
-            for step in &self.model.func(id).body {
-                step.walk(&mut |s| {
-                    in_process += usize::from(matches!(s, facts::Step::Trip(t) if t.in_process));
-                });
-            }
-        }
-        if in_process > 0 {
-            notes.push(format!(
-                "{in_process} {} SQLite (or an embedded store) in the process, as the code or its crates' manifests say: no network round trip, so priced at nothing",
-                if in_process == 1 { "query goes to" } else { "queries go to" },
-            ));
-        }
-        // Executors no [pools] entry maps but whose names make them replica pools: say so, once each.
         let mut inferred: Vec<String> = Vec::new();
         for id in 0..self.model.fns.len() {
             for step in &self.model.func(id).body {
                 step.walk(&mut |s| {
                     let facts::Step::Trip(t) = s else { return };
+                    in_process += usize::from(t.in_process);
                     let exec = t.executor.as_deref();
                     let replica = self.config.mapped(exec).is_none()
                         && self
@@ -1185,6 +1173,12 @@ impl Analysis {
                     }
                 });
             }
+        }
+        if in_process > 0 {
+            notes.push(format!(
+                "{in_process} {} SQLite (or an embedded store) in the process, as the code or its crates' manifests say: no network round trip, so priced at nothing",
+                if in_process == 1 { "query goes to" } else { "queries go to" },
+            ));
         }
         if !inferred.is_empty() {
             inferred.sort();

@@ -44,6 +44,7 @@ impl Format for Github {
     fn render(&self, a: &Analysis) -> String {
         let mut out = String::new();
         let (shown, left) = annotated(a);
+        let annotations = shown.len();
         for d in shown {
             let file = &a.model.files[d.file];
             let (end_line, end_column) = super::json::end_of(&file.source, d.loc);
@@ -77,22 +78,13 @@ impl Format for Github {
         let mut totals = totals(a);
         if !left.is_empty() {
             totals.push_str(&format!(
-                "; the {} costliest as annotations, {} more in the job summary",
-                shown_count(a, &left),
+                "; the {annotations} costliest as annotations, {} more in the job summary",
                 left.len()
             ));
         }
         out.push_str(&command("notice", &[("title", "hopcheck")], &totals));
         out
     }
-}
-
-fn shown_count(a: &Analysis, left: &[&crate::rules::Diagnostic]) -> usize {
-    a.diagnostics
-        .iter()
-        .filter(|d| d.suppressed.is_none())
-        .count()
-        - left.len()
 }
 
 /// Where an annotation goes: 1-based lines and columns, `end_column` just past the span.
