@@ -115,9 +115,57 @@ pub struct RouteReport {
     /// Whether the route's budget and paths are checked: false for a handler listed without a route
     /// (priced, not checked, unless `--check-unrouted`).
     pub checked: bool,
+    /// The route's price in the other case of the cached lookups on its paths, where the two differ:
+    /// `round_trips` and `cost` price the case `assume.cache` names (a hit by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheCase>,
     /// The handler, in the model.
     #[serde(skip)]
     pub function: usize,
+}
+
+/// A route's price in the case of its cached lookups that the budget verdict does not use.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheCase {
+    /// The case `round_trips` and `cost` price: `hit` or `miss`.
+    pub assumed: &'static str,
+    /// The case priced here: the other one.
+    pub case: &'static str,
+    pub round_trips: u32,
+    /// Per deployment, in the order of `cost`; serialised to 0.1 ms.
+    #[serde(serialize_with = "all_tenths")]
+    pub estimated_ms: Vec<f64>,
+}
+
+impl CacheCase {
+    /// `3 trips, ≈ 280 ms` on the costliest deployment that serves the route.
+    pub fn cell(&self, r: &RouteReport) -> String {
+        let ms = r
+            .cost
+            .iter()
+            .zip(&self.estimated_ms)
+            .filter(|(c, _)| c.deployed)
+            .map(|(_, &ms)| ms)
+            .fold(0.0, f64::max);
+        let trips = match self.round_trips {
+            1 => "1 trip".to_string(),
+            n => format!("{n} trips"),
+        };
+        if r.cost.is_empty() {
+            trips
+        } else {
+            format!("{trips}, ≈ {} ms", rules::fmt_ms(ms))
+        }
+    }
+}
+
+fn all_tenths<S: serde::Serializer>(all: &[f64], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(all.len()))?;
+    for ms in all {
+        seq.serialize_element(&((ms * 10.0).round() / 10.0))?;
+    }
+    seq.end()
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -417,56 +465,86 @@ pub fn analyze_shared(
     let config_uses = config_file
         .as_ref()
         .map(|_| rules::unused_config::Uses::of(&files));
+    // The other case of cached lookups is priced on a model of its own: the cases are settled before
+    // calls are resolved, and a copy of the facts is kept only where there is such a lookup.
+    // (A build script's or a test's lookups are on no request path.)
+    let cached = files
+        .iter()
+        .filter(|f| f.cached_lookups && !f.path.ends_with("build.rs"))
+        .any(|f| {
+            f.functions
+                .iter()
+                .any(|g| !g.is_test && facts::costly_miss(&g.body))
+        })
+        .then(|| files.clone());
     let (mut model, index) = model::build_with(files, &config, index);
     if let Some(file) = config_file {
         model.files.push(Arc::new(file));
     }
     let model = model;
-    let (diagnostics, routes) = {
-        let costs = cost::Costs::compute(&model, &config);
-        let ctx = rules::Ctx {
-            model: &model,
-            config: &config,
-            costs: &costs,
-            config_uses: config_uses.as_ref(),
-        };
-        let mut diagnostics = rules::check(&ctx);
-        // A copy the model made of a function (a handler run without its extractors, a callee run with
-        // its caller's constants) repeats the original's findings: they are reported there, once.
-        diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
-        // Copies of one function that are all reached (one per outcome a caller tests) report at the
-        // same place: the one naming the most round trips stays.
-        let origin = |d: &Diagnostic| {
-            d.function
-                .map(|f| model.copies.origin.get(&f).copied().unwrap_or(f))
-        };
-        let mut kept: HashMap<(&str, usize, facts::Loc, Option<usize>), usize> = HashMap::new();
-        let mut drop = vec![false; diagnostics.len()];
-        for (i, d) in diagnostics.iter().enumerate() {
-            let key = (d.lint, d.file, d.loc, origin(d));
-            match kept.get(&key) {
-                Some(&j) if diagnostics[j].related.len() >= d.related.len() => drop[i] = true,
-                Some(&j) => {
-                    drop[j] = true;
-                    kept.insert(key, i);
-                }
-                None => {
-                    kept.insert(key, i);
+    // The other case of cached lookups, priced beside the checks (on the other core).
+    let cached = cached.filter(|_| model.routes.iter().any(|r| model.reaches_cache(r.handler)));
+    // The name lookups are the same for both (the same definitions): the other build takes them, and
+    // hands them back for the next run.
+    let (other_case, (diagnostics, routes)) = rayon::join(
+        || match cached {
+            Some(files) => {
+                let (prices, index) = other_cache_case(files, &config, index);
+                (Some(prices), index)
+            }
+            None => (None, index),
+        },
+        || {
+            let costs = cost::Costs::compute(&model, &config);
+            let ctx = rules::Ctx {
+                model: &model,
+                config: &config,
+                costs: &costs,
+                config_uses: config_uses.as_ref(),
+            };
+            let mut diagnostics = rules::check(&ctx);
+            // A copy the model made of a function (a handler run without its extractors, a callee run with
+            // its caller's constants) repeats the original's findings: they are reported there, once.
+            diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
+            // Copies of one function that are all reached (one per outcome a caller tests) report at the
+            // same place: the one naming the most round trips stays.
+            let origin = |d: &Diagnostic| {
+                d.function
+                    .map(|f| model.copies.origin.get(&f).copied().unwrap_or(f))
+            };
+            let mut kept: HashMap<(&str, usize, facts::Loc, Option<usize>), usize> = HashMap::new();
+            let mut drop = vec![false; diagnostics.len()];
+            for (i, d) in diagnostics.iter().enumerate() {
+                let key = (d.lint, d.file, d.loc, origin(d));
+                match kept.get(&key) {
+                    Some(&j) if diagnostics[j].related.len() >= d.related.len() => drop[i] = true,
+                    Some(&j) => {
+                        drop[j] = true;
+                        kept.insert(key, i);
+                    }
+                    None => {
+                        kept.insert(key, i);
+                    }
                 }
             }
-        }
-        let mut index = 0;
-        diagnostics.retain(|_| {
-            index += 1;
-            !drop[index - 1]
-        });
-        suppress::apply(&model, &config, &mut diagnostics);
-        rules::sort(&model, &mut diagnostics);
-        rules::fingerprint(&model, &mut diagnostics);
-        rules::by_savings(&mut diagnostics);
-        let routes = route_reports(&ctx, &diagnostics);
-        (diagnostics, routes)
-    };
+            let mut index = 0;
+            diagnostics.retain(|_| {
+                index += 1;
+                !drop[index - 1]
+            });
+            suppress::apply(&model, &config, &mut diagnostics);
+            rules::sort(&model, &mut diagnostics);
+            rules::fingerprint(&model, &mut diagnostics);
+            rules::by_savings(&mut diagnostics);
+            let routes = route_reports(&ctx, &diagnostics);
+            (diagnostics, routes)
+        },
+    );
+    let (other_case, index) = other_case;
+    let mut routes = routes;
+    if let Some(prices) = other_case {
+        set_cache_case(&prices, config.cache_misses, &mut routes);
+    }
     let prefix = repo_prefix(root);
     let repo_paths = model
         .files
@@ -487,6 +565,62 @@ pub fn analyze_shared(
         fail_on: gate::FailOn::default(),
     };
     (analysis, index)
+}
+
+/// A route's price keyed by its handler's place, method and path.
+type RoutePrices = HashMap<(String, u32, Option<String>, Option<String>), cost::PathCost>;
+
+/// Prices every route in the case of its cached lookups that `assume.cache` does not pick.
+fn other_cache_case(
+    files: Vec<Arc<facts::FileFacts>>,
+    config: &Config,
+    index: model::Index,
+) -> (RoutePrices, model::Index) {
+    let mut other = config.clone();
+    other.cache_misses = !config.cache_misses;
+    let (model, index) = model::build_with(files, &other, Some(index));
+    let costs = cost::Costs::compute(&model, &other);
+    let prices = model
+        .routes
+        .iter()
+        .map(|route| {
+            let key = (
+                model.file_of(route.handler).path.clone(),
+                model.func(route.handler).fn_line,
+                route.method.clone(),
+                route.path.clone(),
+            );
+            (key, costs.of_fn(route.handler))
+        })
+        .collect();
+    (prices, index)
+}
+
+/// Keeps the other case's price on the routes where it differs.
+fn set_cache_case(prices: &RoutePrices, misses: bool, routes: &mut [RouteReport]) {
+    let (assumed, case) = if misses {
+        ("miss", "hit")
+    } else {
+        ("hit", "miss")
+    };
+    for r in routes.iter_mut() {
+        let key = (r.file.clone(), r.line, r.method.clone(), r.path.clone());
+        let Some(c) = prices.get(&key) else {
+            continue;
+        };
+        let same_ms =
+            c.ms.iter()
+                .zip(&r.cost)
+                .all(|(&ms, d)| (ms - d.estimated_ms).abs() < 0.05);
+        if c.trips != r.round_trips || !same_ms {
+            r.cache = Some(CacheCase {
+                assumed,
+                case,
+                round_trips: c.trips,
+                estimated_ms: c.ms.clone(),
+            });
+        }
+    }
 }
 
 /// The configuration as a file of the run (`FileKind::Config`), when it has entries that
@@ -1122,6 +1256,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
             trips_left_out,
             unresolved: unresolved_calls(ctx.model, &reach, &unsure),
             checked,
+            cache: None,
             function: route.handler,
         });
     }
@@ -1244,9 +1379,9 @@ impl Analysis {
                 ),
             };
             notes.push(if self.config.cache_misses {
-                format!("{n} priced as {miss} (assume.cache = \"miss\"): {s} count")
+                format!("{n} priced as {miss} (assume.cache = \"miss\"): {s} count; the routes they change show their price on a hit beside")
             } else {
-                format!("{n} priced as {hit}, the usual case: {s} are left out; assume.cache = \"miss\" prices the worst case")
+                format!("{n} priced as {hit}, the usual case: {s} are left out; the routes they change show their price on a miss beside, and assume.cache = \"miss\" makes the budget verdict use it")
             });
         }
         if !self.routes.is_empty() && !trips {

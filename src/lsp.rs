@@ -743,6 +743,9 @@ fn lens_title(r: &crate::RouteReport) -> String {
     if let Some(c) = r.served().next() {
         parts.push(format!("budget {} ms", fmt_ms(c.budget_ms)));
     }
+    if let Some(c) = &r.cache {
+        parts.push(format!("on a cache {}: {}", c.case, c.cell(r)));
+    }
     parts.join(" · ")
 }
 

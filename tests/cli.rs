@@ -2502,13 +2502,20 @@ fn put(root: &std::path::Path, rel: &str, text: &str) {
 }
 
 /// The worst-path round trips of the route at `path`.
-fn round_trips_of(json: &serde_json::Value, path: &str) -> Option<u64> {
+fn find_route<'a>(json: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
     json["routes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["path"] == path)
-        .map(|r| r["round_trips"].as_u64().unwrap())
+}
+
+fn round_trips_of(json: &serde_json::Value, path: &str) -> Option<u64> {
+    find_route(json, path).map(|r| r["round_trips"].as_u64().unwrap())
+}
+
+fn route_at<'a>(json: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    find_route(json, path).unwrap_or_else(|| panic!("no route {path}"))
 }
 
 #[test]
@@ -2528,6 +2535,38 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
     assert_eq!(round_trips_of(&hits, "/locales/{locale}"), Some(1));
     assert_eq!(round_trips_of(&hits, "/orgs/{org}/members/{user}"), Some(1));
+    // Both cases are shown: the miss beside the hit, in JSON and in the routes table.
+    let case = |json: &serde_json::Value, path: &str| {
+        let r = route_at(json, path);
+        (
+            r["cache"]["case"].clone(),
+            r["cache"]["round_trips"].clone(),
+        )
+    };
+    assert_eq!(case(&hits, "/sites/{site}"), ("miss".into(), 2.into()));
+    assert_eq!(
+        case(&hits, "/greeting/{user}/{locale}"),
+        ("miss".into(), 3.into())
+    );
+    assert!(
+        route_at(&hits, "/stats").get("cache").is_none(),
+        "a route no cache changes has no other case"
+    );
+    let human = stdout(&hopcheck(&["check", "--top", "0", &d]));
+    let line = |text: &str, wanted: &str| {
+        text.lines()
+            .find(|l| l.starts_with(wanted))
+            .unwrap_or_else(|| panic!("no `{wanted}` line in {text}"))
+            .to_string()
+    };
+    assert!(
+        line(&human, "route ").contains("on a cache miss"),
+        "{human}"
+    );
+    assert!(
+        line(&human, "GET /sites/{site} ").contains("2 trips, ≈ 371 ms"),
+        "{human}"
+    );
     let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
     let config = config.replace("[assume]\n", "[assume]\ncache = \"miss\"\n");
     std::fs::write(dir.path().join("hopcheck.toml"), config).unwrap();
@@ -2543,6 +2582,9 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
         Some(2)
     );
     assert_eq!(round_trips_of(&misses, "/orgs/{org}/secret"), Some(2));
+    assert_eq!(case(&misses, "/sites/{site}"), ("hit".into(), 1.into()));
+    let human = stdout(&hopcheck(&["check", "--top", "0", &d]));
+    assert!(line(&human, "route ").contains("on a cache hit"), "{human}");
     assert!(misses["notes"]
         .to_string()
         .contains("6 cached lookups are priced as misses"));

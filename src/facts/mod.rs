@@ -894,6 +894,97 @@ pub fn has_io(step: &Step) -> bool {
     found
 }
 
+/// Methods of the standard library's values (collections, options, strings) that never leave the
+/// process, whatever their receiver.
+pub const IN_MEMORY_METHODS: &[&str] = &[
+    "as_ref",
+    "as_str",
+    "clone",
+    "cloned",
+    "collect",
+    "contains",
+    "contains_key",
+    "entry",
+    "expect",
+    "extend",
+    "get",
+    "get_mut",
+    "get_or_insert_with",
+    "insert",
+    "into",
+    "is_empty",
+    "is_none",
+    "is_some",
+    "iter",
+    "len",
+    "map",
+    "ok",
+    "or_default",
+    "or_insert",
+    "or_insert_with",
+    "parse",
+    "push",
+    "push_str",
+    "remove",
+    "to_owned",
+    "to_string",
+    "unwrap",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+];
+
+/// Whether a function's body branches on a cached lookup whose miss may cost something: its arm sends
+/// a round trip or makes a call that may (calls are not resolved yet), not only builds values.
+pub fn costly_miss(body: &[Step]) -> bool {
+    fn may_cost(arm: &[Step]) -> bool {
+        let mut found = false;
+        for step in arm {
+            step.walk(&mut |s| {
+                found |= match s {
+                    Step::Trip(t) => !t.in_process,
+                    Step::Call(c) => match &c.callee {
+                        Callee::Method { name, .. } => {
+                            c.awaited || !IN_MEMORY_METHODS.contains(&name.as_str())
+                        }
+                        Callee::Path(path) => {
+                            let std = matches!(
+                                path.first().map(String::as_str),
+                                Some("std" | "core" | "alloc")
+                            );
+                            let build = matches!(
+                                path.last().map(String::as_str),
+                                Some("new" | "default" | "from" | "with_capacity")
+                            );
+                            !std && !build
+                        }
+                        Callee::Extractor(_) => true,
+                    },
+                    _ => false,
+                };
+            });
+        }
+        found
+    }
+    let mut found = false;
+    for step in body {
+        step.walk(&mut |s| {
+            if let Step::Branch(alts) = s {
+                found |= alts.iter().any(|a| {
+                    matches!(
+                        a.first(),
+                        Some(Step::Guard {
+                            on: Guarded::Cache,
+                            ..
+                        })
+                    ) && may_cost(a)
+                });
+            }
+        });
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::TypeRef;

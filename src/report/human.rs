@@ -151,6 +151,8 @@ fn routes_table(a: &Analysis, max: usize) -> String {
         header.insert(0, "service".into());
     }
     header.extend(a.config.deployments.iter().cloned());
+    let cache = super::cache_heading(a);
+    header.extend(cache.clone());
     header.push("budget".into());
     header.push(String::new());
     rows.push(header);
@@ -183,6 +185,9 @@ fn routes_table(a: &Analysis, max: usize) -> String {
             row.insert(0, super::service_cell(r));
         }
         row.extend(r.cost.iter().map(super::cost_cell));
+        if cache.is_some() {
+            row.push(super::cache_cell(r));
+        }
         row.push(
             r.served()
                 .next()
@@ -345,6 +350,14 @@ pub fn waterfalls(a: &Analysis, wanted: &str) -> String {
             fmt_ms(w.current.budget_ms)
         ));
         out.push_str(&draw(&w.current, scale));
+        if let Some(c) = &r.cache {
+            out.push_str(&format!(
+                "  drawn for a cache {} (assume.cache); on a {}: {}\n",
+                c.assumed,
+                c.case,
+                c.cell(r)
+            ));
+        }
         if !r.unresolved.is_empty() {
             out.push_str(&format!(
                 "  {} call{} not resolved, so not priced (its receiver's type is not known, and several methods fit):

@@ -506,6 +506,11 @@ fn routes_table_top(a: &Analysis, max: usize) -> String {
         out.push_str(&format!(" {} |", cell(d)));
         align.push_str("--:|");
     }
+    let cache = super::cache_heading(a);
+    if let Some(heading) = &cache {
+        out.push_str(&format!(" {heading} |"));
+        align.push_str("--:|");
+    }
     out.push_str(" budget | status |\n");
     align.push_str("--:|:--|\n");
     out.push_str(&align);
@@ -520,6 +525,9 @@ fn routes_table_top(a: &Analysis, max: usize) -> String {
             cells.insert(0, cell(&super::service_cell(r)));
         }
         cells.extend(r.cost.iter().map(super::cost_cell));
+        if cache.is_some() {
+            cells.push(super::cache_cell(r));
+        }
         cells.push(budget(r));
         cells.push(if r.cost.iter().any(|c| c.over_budget) {
             "❌ over budget".to_string()
@@ -941,6 +949,7 @@ mod tests {
             trips_left_out: 0,
             unresolved: Vec::new(),
             checked: true,
+            cache: None,
             function: 0,
         };
         assert_eq!(trips(&route(2, 3)), "2–3");

@@ -205,28 +205,41 @@ fn marked(dir: &Path, marker: &str) -> Vec<(String, u32, String)> {
 }
 
 /// The round-trip marks of every `.rs` file under `dir`: `//= N` at the end of a handler's `fn` line
-/// expects the route (or unrouted handler) declared there to cost N round trips on its worst path.
-pub fn trip_marks(dir: &Path) -> BTreeMap<(String, u32), u32> {
+/// expects the route (or unrouted handler) declared there to cost N round trips on its worst path;
+/// `//= N, miss M` expects M when its cached lookups miss.
+pub fn trip_marks(dir: &Path) -> BTreeMap<(String, u32), String> {
     marked(dir, "//=")
         .into_iter()
-        .map(|(rel, line, n)| {
-            let n = n
-                .parse()
-                .unwrap_or_else(|_| panic!("{rel}:{line}: bad `//=` mark"));
-            ((rel, line), n)
+        .map(|(rel, line, mark)| {
+            let (n, miss) = match mark.split_once(", miss ") {
+                Some((n, m)) => (n, Some(m)),
+                None => (mark.as_str(), None),
+            };
+            let bad = || panic!("{rel}:{line}: bad `//=` mark");
+            let n: u32 = n.parse().unwrap_or_else(|_| bad());
+            let text = match miss {
+                Some(m) => format!("{n}, miss {}", m.parse::<u32>().unwrap_or_else(|_| bad())),
+                None => n.to_string(),
+            };
+            ((rel, line), text)
         })
         .collect()
 }
 
-/// (file, line of the handler) → round trips, for every route and unrouted handler in a JSON report.
-pub fn route_trips(json: &serde_json::Value) -> BTreeMap<(String, u32), u32> {
+/// (file, line of the handler) → round trips, for every route and unrouted handler in a JSON report,
+/// spelled as [`trip_marks`] spells them: `1`, or `1, miss 3` where its cached lookups' miss costs more.
+pub fn route_trips(json: &serde_json::Value) -> BTreeMap<(String, u32), String> {
     let mut out = BTreeMap::new();
     for r in json["routes"].as_array().unwrap() {
         let key = (
             r["file"].as_str().unwrap().to_string(),
             r["line"].as_u64().unwrap() as u32,
         );
-        out.insert(key, r["round_trips"].as_u64().unwrap() as u32);
+        let mut text = r["round_trips"].as_u64().unwrap().to_string();
+        if let Some(miss) = r.get("cache").filter(|c| c["case"] == "miss") {
+            text.push_str(&format!(", miss {}", miss["round_trips"]));
+        }
+        out.insert(key, text);
     }
     out
 }
