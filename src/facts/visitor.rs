@@ -1928,6 +1928,10 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         match e {
             Expr::Call(_) | Expr::Struct(_) => value_type(e),
+            // sqlx's `query_as::<_, User>(..).bind(..).fetch_one(db)`: the row type it names.
+            Expr::MethodCall(m) if m.turbofish.is_none() && sqlx_row_type(e).is_some() => {
+                sqlx_row_type(e)
+            }
             // A service's or a repository's answer (`let account = accounts.get(id).await?`): what
             // the method returns.
             Expr::MethodCall(m) if m.turbofish.is_none() => {
@@ -1962,6 +1966,38 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             _ => None,
         }
+    }
+
+    /// What each future of a join yields (`try_join!(a, b)`, `future::try_join(a, b)`), as far as it is
+    /// known, where `e` awaits one: directly, or as the value a macro's closure ends with
+    /// (`with_connection!(pool, |c| { let a = ..; try_join!(a, b) })`), whose own locals are then read.
+    fn joined_types(&mut self, e: &Expr) -> Vec<Option<String>> {
+        let Some((args, block)) = joined_futures(e, self.catalog, 0) else {
+            return Vec::new();
+        };
+        args.iter()
+            .map(|arg| {
+                // A future made in the block the join ends: typed by what made it.
+                let made = match driver::strip_plumbing(arg) {
+                    Expr::Path(p) if p.path.segments.len() == 1 => {
+                        let name = driver::last_segment(&p.path);
+                        block.iter().rev().find_map(|stmt| match stmt {
+                            syn::Stmt::Local(l)
+                                if single_ident(&l.pat).as_deref() == Some(&name) =>
+                            {
+                                l.init.as_ref().map(|i| &*i.expr)
+                            }
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                };
+                let arg = made.unwrap_or(arg);
+                self.expr_type(arg)
+                    .or_else(|| self.expr_type(held_value(arg)))
+                    .filter(|t| !t.starts_with(super::PLACE))
+            })
+            .collect()
     }
 
     /// Types a closure's one parameter as the value `source` yields, through adapters that keep it
@@ -3349,14 +3385,22 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
-    /// Keeps a constant that may name a route's path: a `/..` string, a route table (`Routes::new()`, a
-    /// struct), `concat!(..)`, or another constant.
+    /// Keeps a constant that may name a route's path or a part of one: a `/..` string, a segment
+    /// (`"v1"`, put in by `format!("/{API_PREFIX}")`), a route table (`Routes::new()`, a struct),
+    /// `concat!(..)`, or another constant.
     fn route_constant(&mut self, name: &syn::Ident, expr: &Expr) {
         let kept = match expr {
             Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(s),
                 ..
-            }) => s.value().starts_with('/'),
+            }) => {
+                let v = s.value();
+                v.starts_with('/')
+                    || (!v.is_empty()
+                        && v.len() <= 64
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
+            }
             Expr::Call(c) => c.args.is_empty() || super::consts::lazily_built(c).is_some(),
             Expr::Macro(m) => driver::last_segment(&m.mac.path) == "concat",
             Expr::Struct(_) | Expr::Path(_) | Expr::Field(_) | Expr::Reference(_) => true,
@@ -3912,6 +3956,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             for (i, elem) in elems.into_iter().enumerate() {
                                 if let Some(elem) = elem {
                                     ctx.type_local(elem, format!("{ty}{}{i}", super::ELEMENT));
+                                }
+                            }
+                        }
+                    } else {
+                        // `let (user, post) = try_join!(user_fut, post_fut)?;`: each name is what its
+                        // future yields.
+                        let types = self.joined_types(&init.expr);
+                        if let Some(ctx) = self.ctx() {
+                            for (elem, ty) in elems.into_iter().zip(types) {
+                                if let (Some(elem), Some(ty)) = (elem, ty) {
+                                    ctx.type_local(elem, ty);
                                 }
                             }
                         }
@@ -4967,6 +5022,105 @@ fn returned_by(c: &syn::ExprCall) -> Option<String> {
 }
 
 /// The tuple type a destructuring `let` spells: an annotation, or what the called function returns.
+/// The futures a join awaits (`try_join!(a, b)?`, `future::try_join(a, b).await`), and the statements
+/// before it where it ends a macro's closure (`with_connection!(pool, |c| { let a = ..; try_join!(a,
+/// b) })`: a macro that runs a closure it is given yields what the closure does).
+fn joined_futures(
+    e: &Expr,
+    catalog: &Catalog,
+    depth: usize,
+) -> Option<(Vec<Expr>, Vec<syn::Stmt>)> {
+    if depth > 4 {
+        return None;
+    }
+    match driver::strip_plumbing(e) {
+        Expr::Await(a) => joined_futures(&a.base, catalog, depth + 1),
+        Expr::Try(t) => joined_futures(&t.expr, catalog, depth + 1),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "unwrap" | "expect" | "map_err" | "context" | "wrap_err"
+            ) =>
+        {
+            joined_futures(&m.receiver, catalog, depth + 1)
+        }
+        Expr::Macro(m) => {
+            let tokens = strip_biased(m.mac.tokens.clone());
+            let parsed =
+                syn::parse::Parser::parse2(Punctuated::<Expr, Token![,]>::parse_terminated, tokens)
+                    .ok()?;
+            if driver::is_join_macro(&m.mac.path, catalog).is_some() {
+                return Some((parsed.into_iter().collect(), Vec::new()));
+            }
+            let Some(Expr::Closure(c)) = parsed.into_iter().last() else {
+                return None;
+            };
+            let mut stmts = match *c.body {
+                Expr::Block(b) => b.block.stmts,
+                Expr::Async(a) => a.block.stmts,
+                _ => return None,
+            };
+            let Some(syn::Stmt::Expr(tail, None)) = stmts.pop() else {
+                return None;
+            };
+            let (args, _) = joined_futures(&tail, catalog, depth + 1)?;
+            Some((args, stmts))
+        }
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) if driver::is_join_fn(&p.path, catalog).is_some() => {
+                Some((c.args.iter().cloned().collect(), Vec::new()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The row type of sqlx's typed query fetched (`query_as::<_, User>(..).bind(..).fetch_one(db)`,
+/// `query_as!(User, "..")`, `query_scalar` left out: its type is a column's).
+fn sqlx_row_type(e: &Expr) -> Option<String> {
+    let Expr::MethodCall(m) = e else { return None };
+    if !matches!(
+        m.method.to_string().as_str(),
+        "fetch_one" | "fetch_optional" | "fetch_all" | "fetch"
+    ) {
+        return None;
+    }
+    let mut e = &*m.receiver;
+    for _ in 0..32 {
+        match e {
+            Expr::MethodCall(b) if b.method == "bind" || b.method == "persistent" => {
+                e = &b.receiver
+            }
+            Expr::Call(c) => {
+                let Expr::Path(p) = &*c.func else { return None };
+                let last = p.path.segments.last()?;
+                if last.ident != "query_as" {
+                    return None;
+                }
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                let Some(syn::GenericArgument::Type(ty)) = args.args.iter().nth(1) else {
+                    return None;
+                };
+                return core_type(ty);
+            }
+            Expr::Macro(mac) => {
+                let name = driver::last_segment(&mac.mac.path);
+                if name != "query_as" && name != "query_file_as" {
+                    return None;
+                }
+                let first = mac.mac.tokens.clone().into_iter().next()?;
+                let ty: syn::Type = syn::parse2(first.into()).ok()?;
+                return core_type(&ty);
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 fn tuple_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
     if let syn::Pat::Type(t) = pat {
         return core_type(&t.ty);
