@@ -206,6 +206,8 @@ fn routers_built_in_blocks_keep_their_prefixes() {
         .collect();
     for (path, handler) in [
         ("/api/v1/notes", "notes"),
+        // `format!("/{API_VERSION}")`, a constant segment.
+        ("/v2/notes/all", "notes"),
         ("/graphql/explorer", "home"),
         // A router an `if`/`else` builds, held in a local and nested; an app built afresh in each arm.
         ("/secure/archive/files", "files"),

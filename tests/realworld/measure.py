@@ -29,6 +29,8 @@ BUILD = {
     # The open-source build the label counts: `oss_core` (parquet, mcp, triggers, ...), no private,
     # enterprise or cloud code.
     "windmill": '[build]\nfeatures = ["oss_core"]\n',
+    # The label counts a deployment on MySQL, the networked one of its two implementations.
+    "torrust-index": '[implementations]\n"Database" = "Mysql"\n',
 }
 
 
