@@ -1379,10 +1379,20 @@ impl Analysis {
                     "misses",
                 ),
             };
-            notes.push(if self.config.cache_misses {
-                format!("{n} priced as {miss} (assume.cache = \"miss\"): {s} count; the routes they change show their price on a hit beside")
+            let other = if self.config.cache_misses {
+                "hit"
             } else {
-                format!("{n} priced as {hit}, the usual case: {s} are left out; the routes they change show their price on a miss beside, and assume.cache = \"miss\" makes the budget verdict use it")
+                "miss"
+            };
+            let shown = match self.routes.iter().filter(|r| r.cache.is_some()).count() {
+                0 => format!("a {other} changes no route's price by more than a few ms"),
+                1 => format!("the 1 route whose price a {other} changes shows both"),
+                k => format!("the {k} routes whose price a {other} changes show both"),
+            };
+            notes.push(if self.config.cache_misses {
+                format!("{n} priced as {miss} (assume.cache = \"miss\"): {s} count; {shown}")
+            } else {
+                format!("{n} priced as {hit}, the usual case: {s} are left out; {shown}, and assume.cache = \"miss\" makes the budget verdict use the miss")
             });
         }
         if !self.routes.is_empty() && !trips {

@@ -2567,6 +2567,15 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
         line(&human, "GET /sites/{site} ").contains("2 trips, ≈ 371 ms"),
         "{human}"
     );
+    let markdown = stdout(&hopcheck(&["check", "--format", "markdown", &d]));
+    assert!(
+        markdown.contains("| on a cache miss |") && markdown.contains("| 2 trips, ≈ 371 ms |"),
+        "{markdown}"
+    );
+    let report = dir.path().join("report.html");
+    hopcheck(&["report", "--html", &report.to_string_lossy(), &d]);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("on a cache miss: 2 trips, ≈ 371 ms"));
     let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
     let config = config.replace("[assume]\n", "[assume]\ncache = \"miss\"\n");
     std::fs::write(dir.path().join("hopcheck.toml"), config).unwrap();

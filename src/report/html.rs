@@ -236,6 +236,17 @@ fn route(out: &mut String, a: &Analysis, w: &RouteWaterfalls, order: usize, link
             )
         })
         .collect();
+    // The other case of its cached lookups, where it changes the price.
+    let costs: Vec<String> = costs
+        .into_iter()
+        .chain(r.cache.as_ref().map(|c| {
+            format!(
+                "<span class=\"cache\">on a cache {}: {}</span>",
+                c.case,
+                escape(&c.cell(r))
+            )
+        }))
+        .collect();
     let _ = writeln!(
         out,
         "<p class=\"meta\">{} round trip{} · {} · <a href=\"{}\">{}:{}</a>{}</p>",
