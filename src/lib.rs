@@ -477,70 +477,60 @@ pub fn analyze_shared(
                 .any(|g| !g.is_test && facts::costly_miss(&g.body))
         })
         .then(|| files.clone());
-    let (mut model, index) = model::build_with(files, &config, index);
+    // The two models are built at once, on both cores.
+    let ((mut model, index), other_case) = rayon::join(
+        || model::build_with(files, &config, index),
+        || cached.map(|files| other_cache_case(files, &config)),
+    );
     if let Some(file) = config_file {
         model.files.push(Arc::new(file));
     }
     let model = model;
-    // The other case of cached lookups, priced beside the checks (on the other core).
-    let cached = cached.filter(|_| model.routes.iter().any(|r| model.reaches_cache(r.handler)));
-    // The name lookups are the same for both (the same definitions): the other build takes them, and
-    // hands them back for the next run.
-    let (other_case, (diagnostics, routes)) = rayon::join(
-        || match cached {
-            Some(files) => {
-                let (prices, index) = other_cache_case(files, &config, index);
-                (Some(prices), index)
-            }
-            None => (None, index),
-        },
-        || {
-            let costs = cost::Costs::compute(&model, &config);
-            let ctx = rules::Ctx {
-                model: &model,
-                config: &config,
-                costs: &costs,
-                config_uses: config_uses.as_ref(),
-            };
-            let mut diagnostics = rules::check(&ctx);
-            // A copy the model made of a function (a handler run without its extractors, a callee run with
-            // its caller's constants) repeats the original's findings: they are reported there, once.
-            diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
-            // Copies of one function that are all reached (one per outcome a caller tests) report at the
-            // same place: the one naming the most round trips stays.
-            let origin = |d: &Diagnostic| {
-                d.function
-                    .map(|f| model.copies.origin.get(&f).copied().unwrap_or(f))
-            };
-            let mut kept: HashMap<(&str, usize, facts::Loc, Option<usize>), usize> = HashMap::new();
-            let mut drop = vec![false; diagnostics.len()];
-            for (i, d) in diagnostics.iter().enumerate() {
-                let key = (d.lint, d.file, d.loc, origin(d));
-                match kept.get(&key) {
-                    Some(&j) if diagnostics[j].related.len() >= d.related.len() => drop[i] = true,
-                    Some(&j) => {
-                        drop[j] = true;
-                        kept.insert(key, i);
-                    }
-                    None => {
-                        kept.insert(key, i);
-                    }
+    let (diagnostics, routes) = {
+        let costs = cost::Costs::compute(&model, &config);
+        let ctx = rules::Ctx {
+            model: &model,
+            config: &config,
+            costs: &costs,
+            config_uses: config_uses.as_ref(),
+        };
+        let mut diagnostics = rules::check(&ctx);
+        // A copy the model made of a function (a handler run without its extractors, a callee run with
+        // its caller's constants) repeats the original's findings: they are reported there, once.
+        diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
+        // Copies of one function that are all reached (one per outcome a caller tests) report at the
+        // same place: the one naming the most round trips stays.
+        let origin = |d: &Diagnostic| {
+            d.function
+                .map(|f| model.copies.origin.get(&f).copied().unwrap_or(f))
+        };
+        let mut kept: HashMap<(&str, usize, facts::Loc, Option<usize>), usize> = HashMap::new();
+        let mut drop = vec![false; diagnostics.len()];
+        for (i, d) in diagnostics.iter().enumerate() {
+            let key = (d.lint, d.file, d.loc, origin(d));
+            match kept.get(&key) {
+                Some(&j) if diagnostics[j].related.len() >= d.related.len() => drop[i] = true,
+                Some(&j) => {
+                    drop[j] = true;
+                    kept.insert(key, i);
+                }
+                None => {
+                    kept.insert(key, i);
                 }
             }
-            let mut index = 0;
-            diagnostics.retain(|_| {
-                index += 1;
-                !drop[index - 1]
-            });
-            suppress::apply(&model, &config, &mut diagnostics);
-            rules::sort(&model, &mut diagnostics);
-            rules::fingerprint(&model, &mut diagnostics);
-            rules::by_savings(&mut diagnostics);
-            let routes = route_reports(&ctx, &diagnostics);
-            (diagnostics, routes)
-        },
-    );
-    let (other_case, index) = other_case;
+        }
+        let mut index = 0;
+        diagnostics.retain(|_| {
+            index += 1;
+            !drop[index - 1]
+        });
+        suppress::apply(&model, &config, &mut diagnostics);
+        rules::sort(&model, &mut diagnostics);
+        rules::fingerprint(&model, &mut diagnostics);
+        rules::by_savings(&mut diagnostics);
+        let routes = route_reports(&ctx, &diagnostics);
+        (diagnostics, routes)
+    };
     let mut routes = routes;
     if let Some(prices) = other_case {
         set_cache_case(&prices, config.cache_misses, &mut routes);
@@ -571,16 +561,12 @@ pub fn analyze_shared(
 type RoutePrices = HashMap<(String, u32, Option<String>, Option<String>), cost::PathCost>;
 
 /// Prices every route in the case of its cached lookups that `assume.cache` does not pick.
-fn other_cache_case(
-    files: Vec<Arc<facts::FileFacts>>,
-    config: &Config,
-    index: model::Index,
-) -> (RoutePrices, model::Index) {
+fn other_cache_case(files: Vec<Arc<facts::FileFacts>>, config: &Config) -> RoutePrices {
     let mut other = config.clone();
     other.cache_misses = !config.cache_misses;
-    let (model, index) = model::build_with(files, &other, Some(index));
+    let (model, _) = model::build_with(files, &other, None);
     let costs = cost::Costs::compute(&model, &other);
-    let prices = model
+    model
         .routes
         .iter()
         .map(|route| {
@@ -592,8 +578,7 @@ fn other_cache_case(
             );
             (key, costs.of_fn(route.handler))
         })
-        .collect();
-    (prices, index)
+        .collect()
 }
 
 /// Keeps the other case's price on the routes where it differs.

@@ -84,8 +84,6 @@ pub struct Model {
     pub unmatched_routes: Vec<crate::config::ManualRoute>,
     /// Cached lookups whose loader makes round trips, priced as `assume.cache` says.
     pub cached_lookups: usize,
-    /// The functions holding them: only a route that reaches one has a price in the other case.
-    pub cache_fns: HashSet<usize>,
     /// Traits reached through a trait object or a generic whose costliest implementation was taken
     /// (no `[implementations]` entry), with their implementing types.
     pub assumed_implementations: BTreeMap<String, BTreeSet<String>>,
@@ -277,11 +275,9 @@ pub fn build_with(
         check_unrouted: config.check_unrouted,
         unmatched_routes: Vec::new(),
         cached_lookups: 0,
-        cache_fns: HashSet::new(),
         assumed_implementations: BTreeMap::new(),
         assumed_cfgs: 0,
     };
-    model.cache_fns = cache_fns(&model);
     model.cached_lookups = assume_cache(&mut model, config.cache_misses);
     model.assumed_cfgs = assume_build(&mut model, config.build.as_ref());
     (model.routes, model.static_routes) = routes(&model, &index, config.build.as_ref());
@@ -365,26 +361,6 @@ fn makes_io(body: &[Step]) -> bool {
         step.walk(&mut |s| found |= matches!(s, Step::Trip(t) if !t.in_process));
     }
     found
-}
-
-/// The functions with a branch on a cached lookup whose miss may cost something.
-fn cache_fns(model: &Model) -> HashSet<usize> {
-    (0..model.fns.len())
-        .filter(|&id| {
-            model.file_of(id).cached_lookups && crate::facts::costly_miss(&model.func(id).body)
-        })
-        .collect()
-}
-
-impl Model {
-    /// Whether a route's paths hold a cached lookup, whose other case may price it differently.
-    pub fn reaches_cache(&self, handler: usize) -> bool {
-        !self.cache_fns.is_empty()
-            && self.reach(handler).into_iter().any(|f| {
-                self.cache_fns
-                    .contains(&self.copies.origin.get(&f).copied().unwrap_or(f))
-            })
-    }
 }
 
 fn assume_cache(model: &mut Model, misses: bool) -> usize {
