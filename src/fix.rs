@@ -25,7 +25,7 @@ use syn::visit::Visit;
 
 use crate::config::Role;
 use crate::facts::sql::Access;
-use crate::facts::{driver, Loc, Step, Trip, TripKind};
+use crate::facts::{driver, Call, Loc, Step, Trip, TripKind};
 use crate::rules::Diagnostic;
 use crate::Analysis;
 
@@ -76,6 +76,45 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
         }
     }
     out
+}
+
+/// Whether a function, with all it calls, sends only reads on a pool, at least one, and calls nothing
+/// that could not be resolved: joining two such calls changes no write's order.
+fn reads_only(a: &Analysis, function: usize) -> bool {
+    let mut reads = 0;
+    let mut other = false;
+    for f in a.model.reach(function) {
+        for step in &a.model.func(f).body {
+            step.walk(&mut |s| match s {
+                Step::Trip(t) if t.in_process => {}
+                Step::Trip(t) => {
+                    let read = t.kind == TripKind::Query
+                        && t.access == Some(Access::Read)
+                        && !t.on_connection
+                        && !t.in_transaction
+                        && !t.service;
+                    if read {
+                        reads += 1;
+                    } else {
+                        other = true;
+                    }
+                }
+                Step::Call(c) if c.unresolved => other = true,
+                _ => {}
+            });
+        }
+    }
+    reads > 0 && !other
+}
+
+/// Every function signature of a file.
+#[derive(Default)]
+struct Signatures<'ast>(Vec<&'ast syn::Signature>);
+
+impl<'ast> Visit<'ast> for Signatures<'ast> {
+    fn visit_signature(&mut self, s: &'ast syn::Signature) {
+        self.0.push(s);
+    }
 }
 
 /// Whether two edits touch the same text: their ranges intersect, an insertion falls strictly inside
@@ -201,32 +240,44 @@ impl<'a> Fixer<'a> {
         let function = d.function?;
         let mac = self.join_macro(d.file)?;
         let source = &a.model.files[d.file].source;
-        let parsed = self.parsed.get(&d.file)?.as_ref()?;
         let body = &a.model.func(function).body;
         // The round trips of the finding: its primary place and its related ones.
         let places: HashSet<Loc> = std::iter::once(d.loc)
             .chain(d.related.iter().map(|(l, _)| *l))
             .collect();
         let mut trips: Vec<&Trip> = Vec::new();
+        let mut calls: Vec<&Call> = Vec::new();
         let mut others: Vec<usize> = Vec::new();
         for step in body {
             step.walk(&mut |s| match s {
                 Step::Trip(t) if places.contains(&t.loc) => trips.push(t),
                 Step::Trip(t) => others.push(t.loc.offset as usize),
+                Step::Call(c) if c.awaited && places.contains(&c.loc) => calls.push(c),
                 Step::Loop(l) => others.push(l.loc.offset as usize),
                 Step::Concurrent(c) => others.push(c.loc.offset as usize),
                 _ => {}
             });
         }
-        if trips.len() < 2 {
+        // Calls to the project's functions that only read on a pool, with the error type they return.
+        let helpers: Vec<(&Call, String)> = calls
+            .into_iter()
+            .filter_map(|c| {
+                let callee = c.resolved?;
+                reads_only(a, callee).then_some(())?;
+                Some((c, self.error_of(callee)?))
+            })
+            .collect();
+        if trips.len() + helpers.len() < 2 {
             return None;
         }
+        let parsed = self.parsed.get(&d.file)?.as_ref()?;
         let mut blocks = Blocks::default();
         blocks.visit_file(&parsed.ast);
         let ctx = StmtCtx {
             source,
             parsed,
             trips: &trips,
+            helpers: &helpers,
             others: &others,
             catalog: &a.config.catalog,
         };
@@ -258,6 +309,57 @@ impl<'a> Fixer<'a> {
             title: format!("run the {joined} reads at once with `{mac}`"),
             edits,
         })
+    }
+
+    /// The error type a project function's result carries, as its signature spells the result with its
+    /// value left out (`sqlx::Result<_>`, `Result<_, AppError>`): two futures joined by one `try_join!`
+    /// must fail alike. None where the signature is not found or returns no `Result`.
+    fn error_of(&mut self, function: usize) -> Option<String> {
+        let a = self.a;
+        let file = a.model.fns.get(function)?.file;
+        let f = a.model.func(function);
+        let source = &a.model.files[file].source;
+        let parsed = self
+            .parsed
+            .entry(file)
+            .or_insert_with(|| Parsed::new(source))
+            .as_ref()?;
+        let mut sigs = Signatures::default();
+        sigs.visit_file(&parsed.ast);
+        let sig = sigs.0.into_iter().find(|sig| {
+            sig.ident == f.name.as_str() && sig.fn_token.span.start().line as u32 == f.fn_line
+        })?;
+        sig.asyncness?;
+        let syn::ReturnType::Type(_, ty) = &sig.output else {
+            return None;
+        };
+        let syn::Type::Path(tp) = &**ty else {
+            return None;
+        };
+        let last = tp.path.segments.last()?;
+        if last.ident != "Result" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        let rest: Vec<String> = args
+            .args
+            .iter()
+            .skip(1)
+            .map(|g| strip_ws(&g.to_token_stream().to_string()))
+            .collect();
+        let prefix: Vec<String> = tp
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        Some(format!(
+            "{}<_{}>",
+            prefix.join("::"),
+            rest.iter().map(|r| format!(",{r}")).collect::<String>()
+        ))
     }
 
     /// `tokio::try_join!` when the crate of the file depends on tokio with its macros, else
@@ -522,6 +624,8 @@ struct StmtCtx<'s> {
     parsed: &'s Parsed,
     /// The finding's round trips.
     trips: &'s [&'s Trip],
+    /// Its calls to the project's functions that only read, with the error type each returns.
+    helpers: &'s [(&'s Call, String)],
     /// Where the function's other round trips, loops and concurrent groups are.
     others: &'s [usize],
     catalog: &'s crate::catalog::Catalog,
@@ -540,7 +644,11 @@ struct Candidate<'s> {
     /// What maps its error before the `?`: `.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)`, or
     /// nothing. The members of a group share it, and the joined statement keeps it.
     catch: String,
-    trip: &'s Trip,
+    /// The round trip or call, by its id, and those it comes after.
+    id: u32,
+    after: &'s [u32],
+    /// The library that sends it (`sqlx`), or the error type a project function returns: members of a
+    /// group fail alike.
     library: String,
     /// Names its pattern binds.
     binds: HashSet<String>,
@@ -589,18 +697,36 @@ impl<'s> StmtCtx<'s> {
             let at = t.call_loc.offset as usize;
             expr.0 <= at && at < expr.1
         });
-        let trip = *mine.next()?;
+        let trip = mine.next().copied();
         if mine.next().is_some() || self.others.iter().any(|&o| start <= o && o < end) {
             return None;
         }
-        let reads = trip.kind == TripKind::Query
-            && trip.access == Some(Access::Read)
-            && !trip.on_connection
-            && !trip.in_transaction
-            && !trip.service
-            && !trip.in_process;
-        if !reads {
-            return None;
+        // Else one call to a project function that only reads.
+        let inside = |at: usize| expr.0 <= at && at < expr.1;
+        let helper = match trip {
+            Some(_) => None,
+            None => {
+                let mut mine = self
+                    .helpers
+                    .iter()
+                    .filter(|(c, _)| inside(c.loc.offset as usize));
+                let one = mine.next()?;
+                if mine.next().is_some() {
+                    return None;
+                }
+                Some(one)
+            }
+        };
+        if let Some(trip) = trip {
+            let reads = trip.kind == TripKind::Query
+                && trip.access == Some(Access::Read)
+                && !trip.on_connection
+                && !trip.in_transaction
+                && !trip.service
+                && !trip.in_process;
+            if !reads {
+                return None;
+            }
         }
         // `let` starts its line; only `.await?;` (or `.await.map_err(F)?;`) follows EXPR; no comment is
         // lost.
@@ -631,7 +757,15 @@ impl<'s> StmtCtx<'s> {
         if !movable_expr(base) {
             return None;
         }
-        let library = library_of(base, trip, self.catalog, parsed, source)?;
+        let (id, after, library) = match (trip, helper) {
+            (Some(t), _) => (
+                t.id,
+                t.after.as_slice(),
+                library_of(base, t, self.catalog, parsed, source)?,
+            ),
+            (None, Some((c, error))) => (c.id, c.after.as_slice(), format!("fn -> {error}")),
+            (None, None) => return None,
+        };
         let mut binds = Bindings::default();
         binds.visit_pat(pat);
         let mut tokens = Vec::new();
@@ -656,7 +790,8 @@ impl<'s> StmtCtx<'s> {
             ty: ty_text,
             expr,
             catch,
-            trip,
+            id,
+            after,
             library,
             binds: binds.0,
             tokens,
@@ -675,12 +810,12 @@ fn joins(source: &str, group: &[Candidate], last: &Candidate, c: &Candidate) -> 
         return false;
     }
     let mine = uses(&c.tokens);
-    let earlier: HashSet<u32> = group.iter().map(|g| g.trip.id).collect();
+    let earlier: HashSet<u32> = group.iter().map(|g| g.id).collect();
     if group.iter().any(|g| !g.binds.is_disjoint(&c.binds))
         || group
             .iter()
             .any(|g| mine.keys().any(|n| g.binds.contains(n)))
-        || c.trip.after.iter().any(|id| earlier.contains(id))
+        || c.after.iter().any(|id| earlier.contains(id))
     {
         return false;
     }
@@ -1343,6 +1478,82 @@ mod tests {
             .first()
             .map_or(a.model.files[0].source.clone(), |c| c.after.clone());
         (text[HEAD.len()..].to_string(), titles)
+    }
+
+    const REPO: &str = "mod repo {
+    use sqlx::PgPool;
+    pub async fn user(db: &PgPool, id: i64) -> sqlx::Result<String> {
+        sqlx::query_scalar(\"SELECT name FROM users WHERE id = $1\").bind(id).fetch_one(db).await
+    }
+    pub async fn orders(db: &PgPool, id: i64) -> sqlx::Result<Vec<i64>> {
+        sqlx::query_scalar(\"SELECT id FROM orders WHERE user_id = $1\").bind(id).fetch_all(db).await
+    }
+    pub async fn seen(db: &PgPool, id: i64) -> sqlx::Result<()> {
+        sqlx::query(\"UPDATE users SET seen = now() WHERE id = $1\").bind(id).execute(db).await?;
+        Ok(())
+    }
+    pub async fn teams(db: &PgPool, id: i64) -> Result<Vec<i64>, String> {
+        sqlx::query_scalar(\"SELECT team FROM members WHERE user_id = $1\").bind(id).fetch_all(db).await.map_err(|e| e.to_string())
+    }
+}
+
+";
+
+    #[test]
+    fn independent_calls_to_helpers_that_only_read_are_joined() {
+        let body = format!(
+            "{REPO}async fn h(State(db): State<PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {{
+    let name = repo::user(&db, id).await?;
+    let orders = repo::orders(&db, id).await?;
+    println!(\"{{name}} {{}}\", orders.len());
+    Ok(())
+}}
+"
+        );
+        let (text, titles) = fixed(TOKIO, None, &body);
+        assert!(
+            text.contains(
+                "    let (name, orders) = tokio::try_join!(repo::user(&db, id), repo::orders(&db, id))?;\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(titles, ["run the 2 reads at once with `tokio::try_join!`"]);
+    }
+
+    #[test]
+    fn a_helper_that_writes_or_fails_otherwise_is_not_joined() {
+        // A write keeps its place; a helper whose error type differs cannot share a `try_join!`, even
+        // where both errors are mapped alike.
+        for (first, second) in [
+            ("repo::user(&db, id).await?", "repo::seen(&db, id).await?"),
+            (
+                "repo::user(&db, id).await.map_err(|e| e.to_string())?",
+                "repo::teams(&db, id).await.map_err(|e| e.to_string())?",
+            ),
+        ] {
+            let body = format!(
+                "{REPO}async fn h(State(db): State<PgPool>, Path(id): Path<i64>) -> Result<(), String> {{
+    let name = {first};
+    let other = {second};
+    println!(\"{{name}} {{other:?}}\");
+    Ok(())
+}}
+"
+            );
+            let (text, titles) = fixed(TOKIO, None, &body);
+            assert!(titles.is_empty(), "{second}: {text}");
+        }
+        // The same two, each with an error type its partner shares, are joined.
+        let body = format!(
+            "{REPO}async fn h(State(db): State<PgPool>, Path(id): Path<i64>) -> Result<(), String> {{
+    let name = repo::user(&db, id).await.map_err(|e| e.to_string())?;
+    let other = repo::orders(&db, id).await.map_err(|e| e.to_string())?;
+    println!(\"{{name}} {{other:?}}\");
+    Ok(())
+}}
+"
+        );
+        assert_eq!(fixed(TOKIO, None, &body).1.len(), 1);
     }
 
     #[test]
