@@ -57,7 +57,84 @@ const PARSE_STACK_BYTES: usize = 64 << 20;
 
 /// Every safe fix for the analysis's unsuppressed findings, in the findings' order.
 pub fn fixes(a: &Analysis) -> Vec<Fix> {
-    on_parse_thread(|| Fixer::new(a).all())
+    fixes_and_reasons(a).0
+}
+
+/// [`fixes`], and why each other unsuppressed finding has none, by fingerprint.
+pub fn fixes_and_reasons(a: &Analysis) -> (Vec<Fix>, HashMap<String, &'static str>) {
+    let mut reasons = HashMap::new();
+    // The findings a fix may exist for, by file; the files are shared among the cores, each parsing
+    // its own on a thread of its own and dropping a file's tree once its findings are done.
+    let mut by_file: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, d) in a.diagnostics.iter().enumerate() {
+        if d.suppressed.is_some() {
+            continue;
+        }
+        if !matches!(d.lint, "sequential-queries" | "read-on-primary") {
+            reasons.insert(d.fingerprint.clone(), no_fixer(d.lint));
+            continue;
+        }
+        match by_file.iter_mut().find(|(f, _)| *f == d.file) {
+            Some((_, found)) => found.push(i),
+            None => by_file.push((d.file, vec![i])),
+        }
+    }
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, by_file.len().max(1));
+    let mut shares: Vec<Vec<(usize, Vec<usize>)>> = vec![Vec::new(); workers];
+    for (n, file) in by_file.into_iter().enumerate() {
+        shares[n % workers].push(file);
+    }
+    let mut done: Vec<(usize, Result<Fix, &'static str>)> = std::thread::scope(|s| {
+        let running: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                std::thread::Builder::new()
+                    .stack_size(PARSE_STACK_BYTES)
+                    .spawn_scoped(s, move || Fixer::new(a).files(&share))
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|r| match r.map(|handle| handle.join()) {
+                Ok(Ok(out)) => out,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("cannot start the parsing thread: {e}"),
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    let mut out = Vec::new();
+    for (i, fix) in done {
+        match fix {
+            Ok(fix) => out.push(fix),
+            Err(why) => {
+                reasons.insert(a.diagnostics[i].fingerprint.clone(), why);
+            }
+        }
+    }
+    (out, reasons)
+}
+
+const NOT_IN_A_FUNCTION: &str = "its round trips are not sent from one function's body";
+const DOES_NOT_PARSE: &str = "its file does not parse";
+const NOT_WRITTEN_PLAIN: &str =
+    "the pool is not written as a plain argument or receiver of the call (a macro, a helper's result)";
+
+/// Why a finding of a lint that has no automatic fix has none: what fixing it takes.
+fn no_fixer(lint: &str) -> &'static str {
+    match lint {
+        "query-in-loop" => "one statement for all the items (`WHERE id = ANY($1)`, a join) is written against the schema, by hand",
+        "over-budget" | "unrouted-over-budget" => "a route's total: fixing the findings on its path brings it down",
+        "chatty-transaction" => "moving reads out of a transaction, or its statements into one, changes what they see: the code's owner decides",
+        "stale-read-after-write" => "which pool a read must use after a write is the code's owner's choice (the primary, or a wait for the replica)",
+        "residency-violation" => "where data may live is a policy decision: route the query to a database in an allowed region",
+        "unused-allow" => "the allow comment may be kept on purpose: delete it by hand",
+        "unused-config" => "the entry may name code on another branch: edit hopcheck.toml by hand",
+        "parse-error" => "the file must be fixed so that it parses",
+        _ => "no automatic fix for this lint",
+    }
 }
 
 /// A text with edits applied (edits must not overlap; they are applied from the end, and of two that
@@ -78,6 +155,16 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
     out
 }
 
+/// A read sent on a pool, outside any transaction: one that may run beside another.
+fn pool_read(t: &Trip) -> bool {
+    t.kind == TripKind::Query
+        && t.access == Some(Access::Read)
+        && !t.on_connection
+        && !t.in_transaction
+        && !t.service
+        && !t.in_process
+}
+
 /// Whether a function, with all it calls, sends only reads on a pool, at least one, and calls nothing
 /// that could not be resolved: joining two such calls changes no write's order.
 fn reads_only(a: &Analysis, function: usize) -> bool {
@@ -87,24 +174,60 @@ fn reads_only(a: &Analysis, function: usize) -> bool {
         for step in &a.model.func(f).body {
             step.walk(&mut |s| match s {
                 Step::Trip(t) if t.in_process => {}
-                Step::Trip(t) => {
-                    let read = t.kind == TripKind::Query
-                        && t.access == Some(Access::Read)
-                        && !t.on_connection
-                        && !t.in_transaction
-                        && !t.service;
-                    if read {
-                        reads += 1;
-                    } else {
-                        other = true;
-                    }
-                }
+                Step::Trip(t) if pool_read(t) => reads += 1,
+                Step::Trip(_) => other = true,
                 Step::Call(c) if c.unresolved => other = true,
                 _ => {}
             });
         }
     }
     reads > 0 && !other
+}
+
+/// The error type each async function of a file that returns a `Result` spells, as the result with its
+/// value left out (`sqlx::Result<_>`, `Result<_,AppError>`), by its name and the line of its `fn`.
+fn error_types(file: &syn::File) -> HashMap<(String, u32), String> {
+    let mut sigs = Signatures::default();
+    sigs.visit_file(file);
+    let mut out = HashMap::new();
+    for sig in sigs.0 {
+        if sig.asyncness.is_none() {
+            continue;
+        }
+        let syn::ReturnType::Type(_, ty) = &sig.output else {
+            continue;
+        };
+        let syn::Type::Path(tp) = &**ty else {
+            continue;
+        };
+        let Some(last) = tp.path.segments.last() else {
+            continue;
+        };
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            continue;
+        };
+        if last.ident != "Result" {
+            continue;
+        }
+        let rest: String = args
+            .args
+            .iter()
+            .skip(1)
+            .map(|g| format!(",{}", strip_ws(&g.to_token_stream().to_string())))
+            .collect();
+        let prefix: Vec<String> = tp
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let line = sig.fn_token.span.start().line as u32;
+        out.insert(
+            (sig.ident.to_string(), line),
+            format!("{}<_{rest}>", prefix.join("::")),
+        );
+    }
+    out
 }
 
 /// Every function signature of a file.
@@ -196,6 +319,8 @@ struct Fixer<'a> {
     joins: HashMap<PathBuf, Option<&'static str>>,
     /// Reads that must stay on the primary: after a write to their database on some path, or before one.
     stay: Option<HashSet<Loc>>,
+    /// By file: the error type each async function returning a `Result` spells, by (name, line).
+    errors: HashMap<usize, HashMap<(String, u32), String>>,
 }
 
 impl<'a> Fixer<'a> {
@@ -205,40 +330,47 @@ impl<'a> Fixer<'a> {
             parsed: HashMap::new(),
             joins: HashMap::new(),
             stay: None,
+            errors: HashMap::new(),
         }
     }
 
-    fn all(mut self) -> Vec<Fix> {
+    /// The fix, or why there is none, of each finding (by index) of these files.
+    fn files(mut self, files: &[(usize, Vec<usize>)]) -> Vec<(usize, Result<Fix, &'static str>)> {
         let a = self.a;
         let mut out = Vec::new();
-        for d in a.diagnostics.iter().filter(|d| d.suppressed.is_none()) {
-            if !matches!(d.lint, "sequential-queries" | "read-on-primary") {
-                continue;
-            }
+        for (file, findings) in files {
             self.parsed
-                .entry(d.file)
-                .or_insert_with(|| Parsed::new(&a.model.files[d.file].source));
-            let fix = match d.lint {
-                "sequential-queries" => self.sequential(d),
-                _ => self.replica(d),
-            };
-            let Some(fix) = fix else { continue };
-            let source = &a.model.files[d.file].source;
-            if well_formed(source, &fix.edits)
-                && syn::parse_file(&apply_edits(source, &fix.edits)).is_ok()
-            {
-                out.push(fix);
+                .entry(*file)
+                .or_insert_with(|| Parsed::new(&a.model.files[*file].source));
+            for &i in findings {
+                let d = &a.diagnostics[i];
+                let fix = match d.lint {
+                    "sequential-queries" => self.sequential(d),
+                    _ => self.replica(d),
+                };
+                let fix = fix.and_then(|fix| {
+                    let source = &a.model.files[d.file].source;
+                    let parses = well_formed(source, &fix.edits)
+                        && syn::parse_file(&apply_edits(source, &fix.edits)).is_ok();
+                    parses
+                        .then_some(fix)
+                        .ok_or("the edit would leave code that does not parse")
+                });
+                out.push((i, fix));
             }
+            self.parsed.remove(file);
         }
         out
     }
 
     // --- sequential-queries ---------------------------------------------------------------------
 
-    fn sequential(&mut self, d: &Diagnostic) -> Option<Fix> {
+    fn sequential(&mut self, d: &Diagnostic) -> Result<Fix, &'static str> {
         let a = self.a;
-        let function = d.function?;
-        let mac = self.join_macro(d.file)?;
+        let function = d.function.ok_or(NOT_IN_A_FUNCTION)?;
+        let mac = self.join_macro(d.file).ok_or(
+            "the crate depends on neither tokio (with its `macros` feature) nor futures: there is no `try_join!` to use",
+        )?;
         let source = &a.model.files[d.file].source;
         let body = &a.model.func(function).body;
         // The round trips of the finding: its primary place and its related ones.
@@ -267,10 +399,15 @@ impl<'a> Fixer<'a> {
                 Some((c, self.error_of(callee)?))
             })
             .collect();
-        if trips.len() + helpers.len() < 2 {
-            return None;
+        let reads = trips.iter().filter(|t| pool_read(t)).count();
+        if reads + helpers.len() < 2 {
+            return Err("not two reads on a pool: a write, a transaction or one connection keeps the order, or a call also writes, cannot be resolved, or fails with another error type");
         }
-        let parsed = self.parsed.get(&d.file)?.as_ref()?;
+        let parsed = self
+            .parsed
+            .get(&d.file)
+            .and_then(Option::as_ref)
+            .ok_or(DOES_NOT_PARSE)?;
         let mut blocks = Blocks::default();
         blocks.visit_file(&parsed.ast);
         let ctx = StmtCtx {
@@ -283,6 +420,7 @@ impl<'a> Fixer<'a> {
         };
         let mut edits = Vec::new();
         let mut joined = 0;
+        let mut candidates = 0;
         for block in blocks.0 {
             let mut group: Vec<Candidate> = Vec::new();
             for (i, stmt) in block.stmts.iter().enumerate() {
@@ -290,6 +428,7 @@ impl<'a> Fixer<'a> {
                     flush(&mut group, source, mac, &mut edits, &mut joined);
                     continue;
                 };
+                candidates += 1;
                 if !group
                     .last()
                     .is_some_and(|last| joins(source, &group, last, &c))
@@ -300,10 +439,13 @@ impl<'a> Fixer<'a> {
             }
             flush(&mut group, source, mac, &mut edits, &mut joined);
         }
-        if edits.is_empty() {
-            return None;
+        if edits.is_empty() && candidates < 2 {
+            return Err("the reads are not each a statement of their own, `let x = ….await?;` (one is inside an expression, a `match`, a loop or a closure, or its value is used before the `?`)");
         }
-        Some(Fix {
+        if edits.is_empty() {
+            return Err("one read uses another's result, or they are not adjacent, handle errors apart or borrow one value mutably");
+        }
+        Ok(Fix {
             file: d.file,
             fingerprint: d.fingerprint.clone(),
             title: format!("run the {joined} reads at once with `{mac}`"),
@@ -318,48 +460,18 @@ impl<'a> Fixer<'a> {
         let a = self.a;
         let file = a.model.fns.get(function)?.file;
         let f = a.model.func(function);
-        let source = &a.model.files[file].source;
-        let parsed = self
-            .parsed
-            .entry(file)
-            .or_insert_with(|| Parsed::new(source))
-            .as_ref()?;
-        let mut sigs = Signatures::default();
-        sigs.visit_file(&parsed.ast);
-        let sig = sigs.0.into_iter().find(|sig| {
-            sig.ident == f.name.as_str() && sig.fn_token.span.start().line as u32 == f.fn_line
-        })?;
-        sig.asyncness?;
-        let syn::ReturnType::Type(_, ty) = &sig.output else {
-            return None;
-        };
-        let syn::Type::Path(tp) = &**ty else {
-            return None;
-        };
-        let last = tp.path.segments.last()?;
-        if last.ident != "Result" {
-            return None;
+        // Each file's async signatures are read once; its tree is not kept.
+        if !self.errors.contains_key(&file) {
+            let table = match self.parsed.get(&file) {
+                Some(parsed) => parsed.as_ref().map(|p| error_types(&p.ast)),
+                None => Parsed::new(&a.model.files[file].source).map(|p| error_types(&p.ast)),
+            };
+            self.errors.insert(file, table.unwrap_or_default());
         }
-        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-            return None;
-        };
-        let rest: Vec<String> = args
-            .args
-            .iter()
-            .skip(1)
-            .map(|g| strip_ws(&g.to_token_stream().to_string()))
-            .collect();
-        let prefix: Vec<String> = tp
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        Some(format!(
-            "{}<_{}>",
-            prefix.join("::"),
-            rest.iter().map(|r| format!(",{r}")).collect::<String>()
-        ))
+        self.errors
+            .get(&file)?
+            .get(&(f.name.clone(), f.fn_line))
+            .cloned()
     }
 
     /// `tokio::try_join!` when the crate of the file depends on tokio with its macros, else
@@ -379,9 +491,9 @@ impl<'a> Fixer<'a> {
 
     // --- read-on-primary ------------------------------------------------------------------------
 
-    fn replica(&mut self, d: &Diagnostic) -> Option<Fix> {
+    fn replica(&mut self, d: &Diagnostic) -> Result<Fix, &'static str> {
         let a = self.a;
-        let function = d.function?;
+        let function = d.function.ok_or(NOT_IN_A_FUNCTION)?;
         let mut found = None;
         for step in &a.model.func(function).body {
             step.walk(&mut |s| {
@@ -392,11 +504,15 @@ impl<'a> Fixer<'a> {
                 }
             });
         }
-        let t = found?;
-        let target = t.target?;
-        let executor = t.executor.as_deref()?;
-        if !crate::cost::movable(t) || t.on_connection || self.stays(t.loc) {
-            return None;
+        let no_pool = "the read's pool is not one `[pools]` names, so its replica is not known";
+        let t = found.ok_or(NOT_IN_A_FUNCTION)?;
+        let target = t.target.ok_or(no_pool)?;
+        let executor = t.executor.as_deref().ok_or(no_pool)?;
+        if !crate::cost::movable(t) || t.on_connection {
+            return Err("the read runs on a connection or in a transaction the code holds: moving it changes what it sees");
+        }
+        if self.stays(t.loc) {
+            return Err("a write to the same database comes before or after it on some path: it stays on the primary to read its own writes");
         }
         let head = |e: &str| e.split(['.', '(']).next().unwrap_or("").to_string();
         let (pool, _) = a.config.pools.iter().find(|(key, to)| {
@@ -404,24 +520,32 @@ impl<'a> Fixer<'a> {
                 && to.role == Role::Replica
                 && head(key) == head(executor)
                 && key != executor
-        })?;
-        syn::parse_str::<syn::Expr>(pool).ok()?;
+        }).ok_or("`[pools]` maps no replica pool reached the way this read's pool is (`state.db` → `state.read`)")?;
+        let other_type =
+            "the replica pool `[pools]` names is not a field of the same type as the primary's";
+        syn::parse_str::<syn::Expr>(pool).map_err(|_| other_type)?;
         if !same_field_type(a, function, executor, pool) {
-            return None;
+            return Err(other_type);
         }
         let source = &a.model.files[d.file].source;
-        let parsed = self.parsed.get(&d.file)?.as_ref()?;
+        let parsed = self
+            .parsed
+            .get(&d.file)
+            .and_then(Option::as_ref)
+            .ok_or(DOES_NOT_PARSE)?;
         let mut calls = MethodCalls::default();
         calls.visit_file(&parsed.ast);
         let call = calls
             .0
             .into_iter()
-            .find(|c| parsed.offset(source, c.method.span().start()) == d.loc.offset as usize)?;
+            .find(|c| parsed.offset(source, c.method.span().start()) == d.loc.offset as usize)
+            .ok_or(NOT_WRITTEN_PLAIN)?;
         let (start, end) = std::iter::once(&*call.receiver)
             .chain(call.args.iter())
             .map(|e| parsed.range(source, core(e).span()))
-            .find(|&(s, e)| strip_ws(&source[s..e]) == executor)?;
-        Some(Fix {
+            .find(|&(s, e)| strip_ws(&source[s..e]) == executor)
+            .ok_or(NOT_WRITTEN_PLAIN)?;
+        Ok(Fix {
             file: d.file,
             fingerprint: d.fingerprint.clone(),
             title: format!("read from the replica pool `{pool}`"),
@@ -717,16 +841,8 @@ impl<'s> StmtCtx<'s> {
                 Some(one)
             }
         };
-        if let Some(trip) = trip {
-            let reads = trip.kind == TripKind::Query
-                && trip.access == Some(Access::Read)
-                && !trip.on_connection
-                && !trip.in_transaction
-                && !trip.service
-                && !trip.in_process;
-            if !reads {
-                return None;
-            }
+        if trip.is_some_and(|t| !pool_read(t)) {
+            return None;
         }
         // `let` starts its line; only `.await?;` (or `.await.map_err(F)?;`) follows EXPR; no comment is
         // lost.
@@ -1268,7 +1384,8 @@ pub enum Mode {
 /// status: 0, or 2 when a file could not be written or changed since it was analysed.
 pub fn run(a: &Analysis, mode: Mode) -> i32 {
     use std::io::Write;
-    let changes = by_file(a, fixes(a));
+    let (fixes, reasons) = fixes_and_reasons(a);
+    let changes = by_file(a, fixes);
     let mut out = String::new();
     let mut status = 0;
     let (mut findings, mut files) = (0, 0);
@@ -1327,7 +1444,7 @@ pub fn run(a: &Analysis, mode: Mode) -> i32 {
         .iter()
         .filter(|d| d.suppressed.is_none() && !fixed.contains(d.fingerprint.as_str()))
         .count();
-    let summary = match by_hand {
+    let mut summary = match by_hand {
         0 => summary,
         n => format!(
             "{summary}; {} no automatic fix (`hopcheck check` says what to do)",
@@ -1338,6 +1455,29 @@ pub fn run(a: &Analysis, mode: Mode) -> i32 {
             }
         ),
     };
+    // Why, grouped: the commonest first.
+    if by_hand > 0 && mode == Mode::DryRun {
+        summary.push_str(":\n");
+        let mut why: HashMap<(&str, &str), usize> = HashMap::new();
+        for d in a
+            .diagnostics
+            .iter()
+            .filter(|d| d.suppressed.is_none() && !fixed.contains(d.fingerprint.as_str()))
+        {
+            let reason = reasons
+                .get(&d.fingerprint)
+                .copied()
+                .unwrap_or(no_fixer(d.lint));
+            *why.entry((d.lint, reason)).or_default() += 1;
+        }
+        let mut why: Vec<_> = why.into_iter().collect();
+        why.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        let width = why.first().map_or(1, |(_, n)| n.to_string().len());
+        for ((lint, reason), n) in why {
+            summary.push_str(&format!("  {n:>width$} {lint}: {reason}\n"));
+        }
+        summary.pop();
+    }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`hopcheck fix --diff | head`) is not an error of the fixes.
     let _ = stdout.write_all(out.as_bytes());

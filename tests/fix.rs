@@ -42,6 +42,16 @@ const STATS_AFTER: &str = r#"    let (users, teams): (i64, i64) = futures::try_j
     ).map_err(|_| "unavailable")?; //~ sequential-queries
 "#;
 
+/// Two calls to the project's functions that only read: joined like the reads they send.
+const PROFILE_BEFORE: &str = r#"    let name = repo::user_name(&state.analytics, id).await?;
+    let orders = repo::order_count(&state.analytics, id).await?; //~ sequential-queries
+"#;
+const PROFILE_AFTER: &str = r#"    let (name, orders) = futures::try_join!(
+        repo::user_name(&state.analytics, id),
+        repo::order_count(&state.analytics, id),
+    )?; //~ sequential-queries
+"#;
+
 /// The fixture as `hopcheck fix` leaves it.
 fn expected_fixed(original: &str) -> String {
     let mut text = original.to_string();
@@ -50,6 +60,7 @@ fn expected_fixed(original: &str) -> String {
         (SHOW_USER_BEFORE, SHOW_USER_AFTER),
         (ORDER_PAGE_BEFORE, ORDER_PAGE_AFTER),
         (STATS_BEFORE, STATS_AFTER),
+        (PROFILE_BEFORE, PROFILE_AFTER),
     ] {
         assert_eq!(text.matches(before).count(), 1, "the fixture has {before}");
         text = text.replace(before, after);
@@ -168,7 +179,7 @@ fn fix_rewrites_the_fixture_once_and_the_crate_still_builds() {
         "{printed}"
     );
     assert!(
-        printed.contains("fixed 6 findings in 1 file; 3 findings have no automatic fix"),
+        printed.contains("fixed 7 findings in 1 file; 3 findings have no automatic fix"),
         "{printed}"
     );
 
@@ -211,11 +222,35 @@ fn dry_run_writes_nothing_and_lists_the_fixes() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(lib_rs(dir.path()), original);
     let printed = stdout(&out);
-    assert_eq!(printed.lines().count(), 7, "{printed}");
     assert!(printed.contains(
         "src/lib.rs:44:100: sequential-queries: run the 2 reads at once with `futures::try_join!`"
     ));
-    assert!(printed.ends_with("would fix 6 findings in 1 file; 3 findings have no automatic fix (`hopcheck check` says what to do)\n"));
+    // Then why the others have none, grouped, the commonest first.
+    assert!(
+        printed.ends_with("would fix 7 findings in 1 file; 3 findings have no automatic fix (`hopcheck check` says what to do):
+  2 sequential-queries: one read uses another's result, or they are not adjacent, handle errors apart or borrow one value mutably
+  1 sequential-queries: not two reads on a pool: a write, a transaction or one connection keeps the order, or a call also writes, cannot be resolved, or fails with another error type
+"),
+        "{printed}"
+    );
+    assert_eq!(printed.lines().count(), 7 + 1 + 2, "{printed}");
+    // JSON says the same of each finding.
+    let (_, json) = check_json(dir.path(), &[]);
+    let fixes: Vec<(bool, String)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let fix = &d["fix"];
+            let text = fix["title"].as_str().or(fix["reason"].as_str()).unwrap();
+            (fix["available"].as_bool().unwrap(), text.to_string())
+        })
+        .collect();
+    assert_eq!(fixes.iter().filter(|(yes, _)| *yes).count(), 7, "{fixes:?}");
+    assert!(fixes.contains(&(
+        false,
+        "one read uses another's result, or they are not adjacent, handle errors apart or borrow one value mutably".into()
+    )));
 }
 
 #[test]
@@ -231,7 +266,7 @@ fn diff_prints_a_patch_that_applies_and_writes_nothing() {
         "{diff}"
     );
     assert!(diff.contains("\n-        .fetch_one(&state.db) //~ read-on-primary\n+        .fetch_one(&state.read) //~ read-on-primary\n"));
-    assert!(stderr(&out).contains("would fix 6 findings in 1 file"));
+    assert!(stderr(&out).contains("would fix 7 findings in 1 file"));
     // `git apply` takes it, and gives what `hopcheck fix` writes.
     std::fs::write(dir.path().join("fix.diff"), &diff).unwrap();
     let applied = Command::new("git")
@@ -254,7 +289,7 @@ fn a_file_changed_after_the_analysis_is_left_alone() {
     let analysis = hopcheck::analyze(dir.path(), config.clone());
     let changes = hopcheck::fix::by_file(&analysis, hopcheck::fix::fixes(&analysis));
     assert_eq!(changes.len(), 1);
-    assert_eq!(changes[0].fixes.len(), 6);
+    assert_eq!(changes[0].fixes.len(), 7);
     // Someone edits the file between the analysis and the write.
     let edited = format!("{}// edited meanwhile\n", lib_rs(dir.path()));
     std::fs::write(dir.path().join("src/lib.rs"), &edited).unwrap();

@@ -60,6 +60,19 @@ struct DiagOut<'a> {
     /// Present when the finding does not count: `{"kind": "inline"|"config"|"baseline", "reason"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'a crate::rules::Suppressed>,
+    /// Whether `hopcheck fix` has an edit for it: `{"available": true, "title": ..}`, or `{"available":
+    /// false, "reason": ..}` saying what fixing it takes. Absent on suppressed findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<FixOut>,
+}
+
+#[derive(Serialize)]
+struct FixOut {
+    available: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -84,7 +97,13 @@ pub fn end_of(source: &str, loc: crate::facts::Loc) -> (u32, u32) {
     (loc.line + newlines, last.chars().count() as u32 + 1)
 }
 
-fn diag<'a>(a: &'a Analysis, d: &'a Diagnostic) -> DiagOut<'a> {
+/// Fixes and reasons by fingerprint.
+struct Fixes {
+    titles: std::collections::HashMap<String, String>,
+    reasons: std::collections::HashMap<String, &'static str>,
+}
+
+fn diag<'a>(a: &'a Analysis, d: &'a Diagnostic, fixes: &Fixes) -> DiagOut<'a> {
     let file = &a.model.files[d.file];
     let (end_line, end_column) = end_of(&file.source, d.loc);
     DiagOut {
@@ -110,6 +129,27 @@ fn diag<'a>(a: &'a Analysis, d: &'a Diagnostic) -> DiagOut<'a> {
         fingerprint: &d.fingerprint,
         saves_ms: d.saves_ms,
         suppressed: d.suppressed.as_ref(),
+        fix: d
+            .suppressed
+            .is_none()
+            .then(|| match fixes.titles.get(&d.fingerprint) {
+                Some(title) => FixOut {
+                    available: true,
+                    title: Some(title.clone()),
+                    reason: None,
+                },
+                None => FixOut {
+                    available: false,
+                    title: None,
+                    reason: Some(
+                        fixes
+                            .reasons
+                            .get(&d.fingerprint)
+                            .copied()
+                            .unwrap_or("no automatic fix for this lint"),
+                    ),
+                },
+            }),
     }
 }
 
@@ -119,6 +159,14 @@ fn tenths<S: serde::Serializer>(ms: &f64, s: S) -> Result<S::Ok, S::Error> {
 
 impl Format for Json {
     fn render(&self, a: &Analysis) -> String {
+        let (found, reasons) = crate::fix::fixes_and_reasons(a);
+        let fixes = Fixes {
+            titles: found
+                .into_iter()
+                .map(|f| (f.fingerprint, f.title))
+                .collect(),
+            reasons,
+        };
         let out = Output {
             version: VERSION,
             config: ConfigOut {
@@ -127,7 +175,7 @@ impl Format for Json {
                 loop_iterations: a.config.loop_iterations,
             },
             routes: &a.routes,
-            diagnostics: a.diagnostics.iter().map(|d| diag(a, d)).collect(),
+            diagnostics: a.diagnostics.iter().map(|d| diag(a, d, &fixes)).collect(),
             notes: a.notes(),
             coverage: a.coverage(),
             comparison: a.comparison.as_ref(),
