@@ -587,6 +587,15 @@ impl Server {
                 return markdown(&trip_text(a, &t));
             }
         }
+        // A call to one of the project's functions under the cursor: what it costs.
+        if let Some(callee) = project_calls(a, file)
+            .into_iter()
+            .find(|(loc, _)| contains(*loc, line, col))
+            .map(|(_, callee)| callee)
+        {
+            let costs = crate::cost::Costs::compute(&a.model, &a.config);
+            return markdown(&call_text(a, &costs, callee));
+        }
         // A handler's `fn` line.
         let handler = a.model.fns.iter().enumerate().find(|(id, r)| {
             r.file == file
@@ -621,6 +630,22 @@ impl Server {
             lenses.push(json!({
                 "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
                 "command": {"title": lens_title(r), "command": ""},
+            }));
+        }
+        // Above a call to a project function that costs more than one far round trip: what it costs.
+        let costs = crate::cost::Costs::compute(&a.model, &a.config);
+        let far = far_round_trip(a);
+        let mut lines = HashSet::new();
+        for (loc, callee) in project_calls(a, file) {
+            let cost = costs.of_fn(callee);
+            let worst = cost.ms.iter().copied().fold(0.0, f64::max);
+            if cost.trips < 2 || worst <= far || !lines.insert(loc.line) {
+                continue;
+            }
+            let line = loc.line.saturating_sub(1);
+            lenses.push(json!({
+                "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+                "command": {"title": call_title(a, &cost, callee), "command": ""},
             }));
         }
         Value::Array(lenses)
@@ -749,6 +774,64 @@ fn lens_title(r: &crate::RouteReport) -> String {
     parts.join(" · ")
 }
 
+/// The calls in a file's functions that reach a function of the analysed code, with where each is.
+fn project_calls(a: &Analysis, file: usize) -> Vec<(Loc, usize)> {
+    let mut out = Vec::new();
+    for (id, r) in a.model.fns.iter().enumerate() {
+        if r.file != file || a.model.copies.origin.contains_key(&id) {
+            continue;
+        }
+        for step in &a.model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    if let Some(callee) = c.resolved {
+                        out.push((c.loc, callee));
+                    }
+                }
+            });
+        }
+    }
+    out
+}
+
+/// The longest round trip from a deployment to a database's primary: "one far round trip".
+fn far_round_trip(a: &Analysis) -> f64 {
+    let c = &a.config;
+    c.deployments
+        .iter()
+        .flat_map(|d| {
+            c.databases
+                .iter()
+                .filter(|db| !db.service)
+                .map(move |db| c.rtt_ms(d, &db.primary))
+        })
+        .fold(0.0, f64::max)
+}
+
+/// `repo::orders: 2 round trips · ≈ 186 ms from us-east-1`.
+fn call_title(a: &Analysis, cost: &crate::cost::PathCost, callee: usize) -> String {
+    let mut parts = vec![format!(
+        "{}: {}",
+        a.model.qualified_name(callee),
+        match cost.trips {
+            1 => "1 round trip".to_string(),
+            n => format!("{n} round trips"),
+        }
+    )];
+    for (d, ms) in a.config.deployments.iter().zip(&cost.ms) {
+        parts.push(format!("≈ {} ms from {d}", fmt_ms(*ms)));
+    }
+    parts.join(" · ")
+}
+
+/// A call's hover: what the function it reaches costs on its worst path, and its round trips in order.
+fn call_text(a: &Analysis, costs: &crate::cost::Costs, callee: usize) -> String {
+    let cost = costs.of_fn(callee);
+    let mut out = format!("**{}** (worst path)\n\n", call_title(a, &cost, callee));
+    out.push_str(&trips_text(a, callee));
+    out
+}
+
 /// A handler's hover: its routes, each round trip on its path in order, and the estimate.
 fn handler_text(a: &Analysis, id: usize) -> String {
     let name = a.model.qualified_name(id);
@@ -758,22 +841,29 @@ fn handler_text(a: &Analysis, id: usize) -> String {
             out.push_str(&format!("`{m} {p}`: {}\n\n", lens_title(r)));
         }
     }
+    out.push_str(&trips_text(a, id));
+    out
+}
+
+/// "Round trips, in order:" and a numbered line for each that a function reaches.
+fn trips_text(a: &Analysis, id: usize) -> String {
     let mut trips = Vec::new();
     let mut seen = HashSet::new();
     in_order(a, id, &mut trips, &mut seen);
-    if !trips.is_empty() {
-        out.push_str("Round trips, in order:\n");
-        for (i, (f, t)) in trips.iter().enumerate() {
-            let file = &a.model.file_of(*f).path;
-            out.push_str(&format!(
-                "{}. `{}` → {} ({}:{})\n",
-                i + 1,
-                t.api,
-                endpoint(a, t),
-                file,
-                t.loc.line
-            ));
-        }
+    if trips.is_empty() {
+        return String::new();
+    }
+    let mut out = "Round trips, in order:\n".to_string();
+    for (i, (f, t)) in trips.iter().enumerate() {
+        let file = &a.model.file_of(*f).path;
+        out.push_str(&format!(
+            "{}. `{}` → {} ({}:{})\n",
+            i + 1,
+            t.api,
+            endpoint(a, t),
+            file,
+            t.loc.line
+        ));
     }
     out
 }
@@ -1107,6 +1197,79 @@ mod tests {
         let text = server.hover(&params)["contents"]["value"].to_string();
         assert!(text.contains("main (primary): eu-central-1"), "{text}");
         assert!(text.contains("a read"), "{text}");
+    }
+
+    #[test]
+    fn a_call_to_a_project_function_shows_its_price() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        let code = "use axum::extract::State;
+use sqlx::PgPool;
+
+async fn page(State(db): State<PgPool>) -> String {
+    let n = counts(&db).await;
+    let name = one(&db).await;
+    format!(\"{name} {n}\")
+}
+
+async fn counts(db: &PgPool) -> i64 {
+    let a: i64 = sqlx::query_scalar(\"SELECT count(*) FROM users\").fetch_one(db).await.unwrap();
+    let b: i64 = sqlx::query_scalar(\"SELECT count(*) FROM teams\").fetch_one(db).await.unwrap();
+    a + b
+}
+
+async fn one(db: &PgPool) -> String {
+    sqlx::query_scalar(\"SELECT name FROM users LIMIT 1\").fetch_one(db).await.unwrap()
+}
+
+fn app() -> axum::Router<PgPool> {
+    axum::Router::new().route(\"/\", axum::routing::get(page))
+}
+";
+        std::fs::write(root.join("src/main.rs"), code).unwrap();
+        let mut server = Server::new(root.clone());
+        server.analysis = Some(
+            server
+                .workspace
+                .analyze(&server.open, Config::default_topology()),
+        );
+        let uri = uri_of(&root.join("src/main.rs"));
+        let hover = |line: u32, character: u32| {
+            let params = json!({
+                "textDocument": {"uri": uri},
+                "position": {"line": line, "character": character},
+            });
+            server.hover(&params)["contents"]["value"].to_string()
+        };
+        // On `counts(&db)`: its two round trips, priced, and each of them.
+        let text = hover(4, 14);
+        assert!(
+            text.contains("counts: 2 round trips · ≈ 371 ms from us-east-1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2. `sqlx::query_scalar(…).fetch_one` → main (primary)"),
+            "{text}"
+        );
+        // A lens above the call that costs more than one far round trip, none above the other.
+        let lenses = server.code_lens(&json!({"textDocument": {"uri": uri}}));
+        let titles: Vec<(u64, String)> = lenses
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["range"]["start"]["line"].as_u64().unwrap(),
+                    l["command"]["title"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            titles.contains(&(4, "counts: 2 round trips · ≈ 371 ms from us-east-1".into())),
+            "{titles:?}"
+        );
+        assert!(!titles.iter().any(|(line, _)| *line == 5), "{titles:?}");
     }
 
     #[test]
