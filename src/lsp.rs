@@ -297,6 +297,8 @@ struct Server {
     open: HashMap<PathBuf, (String, u64)>,
     workspace: Workspace,
     analysis: Option<Analysis>,
+    /// What each function of the analysis costs, worked out on the first hover or lens that needs it.
+    prices: std::cell::OnceCell<Vec<crate::cost::PathCost>>,
     /// Files diagnostics were published for, to clear them when they have none.
     published: HashSet<String>,
     /// The configuration file's problems were published: clear them once it loads.
@@ -312,6 +314,7 @@ impl Server {
             root,
             open: HashMap::new(),
             analysis: None,
+            prices: std::cell::OnceCell::new(),
             published: HashSet::new(),
             config_errors_shown: None,
             dirty: true,
@@ -416,6 +419,7 @@ impl Server {
         // The previous analysis shares the cached facts: let it go first, so that only the files the
         // new model annotates are copied.
         self.analysis = None;
+        self.prices = std::cell::OnceCell::new();
         self.analysis = Some(self.workspace.analyze(&self.open, config));
         self.publish_all(connection)
     }
@@ -593,8 +597,7 @@ impl Server {
             .find(|(loc, _)| contains(*loc, line, col))
             .map(|(_, callee)| callee)
         {
-            let costs = crate::cost::Costs::compute(&a.model, &a.config);
-            return markdown(&call_text(a, &costs, callee));
+            return markdown(&call_text(a, self.price_of(a, callee), callee));
         }
         // A handler's `fn` line.
         let handler = a.model.fns.iter().enumerate().find(|(id, r)| {
@@ -606,6 +609,15 @@ impl Server {
             Some((id, _)) => markdown(&handler_text(a, id)),
             None => Value::Null,
         }
+    }
+
+    /// What a function of the analysis costs on its worst path.
+    fn price_of(&self, a: &Analysis, function: usize) -> &crate::cost::PathCost {
+        let prices = self.prices.get_or_init(|| {
+            let costs = crate::cost::Costs::compute(&a.model, &a.config);
+            (0..a.model.fns.len()).map(|f| costs.of_fn(f)).collect()
+        });
+        &prices[function]
     }
 
     /// A lens above each handler of the file: round trips, estimate per deployment, budget.
@@ -633,11 +645,10 @@ impl Server {
             }));
         }
         // Above a call to a project function that costs more than one far round trip: what it costs.
-        let costs = crate::cost::Costs::compute(&a.model, &a.config);
         let far = far_round_trip(a);
         let mut lines = HashSet::new();
         for (loc, callee) in project_calls(a, file) {
-            let cost = costs.of_fn(callee);
+            let cost = self.price_of(a, callee);
             let worst = cost.ms.iter().copied().fold(0.0, f64::max);
             if cost.trips < 2 || worst <= far || !lines.insert(loc.line) {
                 continue;
@@ -645,7 +656,7 @@ impl Server {
             let line = loc.line.saturating_sub(1);
             lenses.push(json!({
                 "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
-                "command": {"title": call_title(a, &cost, callee), "command": ""},
+                "command": {"title": call_title(a, cost, callee), "command": ""},
             }));
         }
         Value::Array(lenses)
@@ -825,9 +836,8 @@ fn call_title(a: &Analysis, cost: &crate::cost::PathCost, callee: usize) -> Stri
 }
 
 /// A call's hover: what the function it reaches costs on its worst path, and its round trips in order.
-fn call_text(a: &Analysis, costs: &crate::cost::Costs, callee: usize) -> String {
-    let cost = costs.of_fn(callee);
-    let mut out = format!("**{}** (worst path)\n\n", call_title(a, &cost, callee));
+fn call_text(a: &Analysis, cost: &crate::cost::PathCost, callee: usize) -> String {
+    let mut out = format!("**{}** (worst path)\n\n", call_title(a, cost, callee));
     out.push_str(&trips_text(a, callee));
     out
 }
