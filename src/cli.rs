@@ -134,6 +134,9 @@ pub struct CheckArgs {
     /// alone matches every method).
     #[arg(long, value_name = "ROUTE")]
     pub route: Option<String>,
+    /// Draw --route's waterfall from this deployment (default: the first that serves the route).
+    #[arg(long, value_name = "REGION", requires = "route")]
+    pub from: Option<String>,
     /// Exit 0 when PATH holds no Rust file or no request handler (by default that exits 2: a mistyped
     /// path must not pass a gate).
     #[arg(long)]
@@ -182,6 +185,9 @@ pub struct ReportArgs {
     /// Actions or GitLab CI, else relative links).
     #[arg(long, value_name = "TEMPLATE")]
     pub source_url: Option<String>,
+    /// Draw the waterfalls from this deployment (default: each route's first that serves it).
+    #[arg(long, value_name = "REGION")]
+    pub from: Option<String>,
 }
 
 /// Runs the command line and returns the exit status.
@@ -419,7 +425,10 @@ fn check(args: CheckArgs) -> i32 {
     };
     text.push_str(&format.render(&analysis));
     if let Some(wanted) = &args.route {
-        let drawn = crate::report::human::waterfalls(&analysis, wanted);
+        if let Some(status) = unknown_deployment(&analysis, args.from.as_deref()) {
+            return status;
+        }
+        let drawn = crate::report::human::waterfalls(&analysis, wanted, args.from.as_deref());
         if drawn.is_empty() {
             let known: Vec<String> = analysis
                 .routes
@@ -447,6 +456,20 @@ fn check(args: CheckArgs) -> i32 {
         return 2;
     }
     analysis.exit_code()
+}
+
+/// `--from REGION` that names no deployment: an error (exit 2) listing them.
+fn unknown_deployment(analysis: &crate::Analysis, from: Option<&str>) -> Option<i32> {
+    let from = from?;
+    let deployments = &analysis.config.deployments;
+    if deployments.iter().any(|d| d == from) {
+        return None;
+    }
+    eprintln!(
+        "error: --from {from}: not a deployment; the deployments are: {} (`--deploy {from}` adds it)",
+        deployments.join(", ")
+    );
+    Some(2)
 }
 
 /// Why a run checked nothing, if it did not: no Rust file, or no request handler among them.
@@ -572,7 +595,10 @@ fn report(args: ReportArgs) -> i32 {
             eprintln!("note: {note}");
         }
     }
-    let page = crate::report::html::render(&analysis, &links);
+    if let Some(status) = unknown_deployment(&analysis, args.from.as_deref()) {
+        return status;
+    }
+    let page = crate::report::html::render_from(&analysis, &links, args.from.as_deref());
     match write_atomically(&args.html, &page) {
         Ok(()) => {
             let over = analysis

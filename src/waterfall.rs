@@ -107,9 +107,16 @@ pub fn plan_routings(
 /// Every route's waterfalls from the first deployment that serves it (none when there is no
 /// deployment).
 pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
+    routes_from(a, None)
+}
+
+/// [`routes`], drawn from the deployment `from` names (by default each route's first deployment that
+/// serves it).
+pub fn routes_from(a: &Analysis, from: Option<&str>) -> Vec<RouteWaterfalls> {
     if a.config.deployments.is_empty() {
         return Vec::new();
     }
+    let from = from.and_then(|f| a.config.deployments.iter().position(|d| d == f));
     let current = Costs::compute(&a.model, &a.config);
     let scenarios: Vec<(&'static str, Costs)> = plan_routings(&a.model, &a.config)
         .into_iter()
@@ -126,7 +133,7 @@ pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
         }) else {
             continue;
         };
-        let d = r.cost.iter().position(|c| c.deployed).unwrap_or(0);
+        let d = from.unwrap_or_else(|| r.cost.iter().position(|c| c.deployed).unwrap_or(0));
         let budget = r.cost.get(d).map_or(0.0, |c| c.budget_ms);
         out.push(RouteWaterfalls {
             route: i,

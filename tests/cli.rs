@@ -2122,13 +2122,9 @@ fn route_draws_its_waterfall_in_the_terminal() {
     // one before ended.
     let rows: Vec<&str> = drawn.lines().take(6).collect();
     let mut end = 0;
+    // Files by the shortest end of their path that tells them apart.
     for (row, place) in rows.iter().zip([
-        "src/db.rs:15",
-        "src/db.rs:15",
-        "src/db.rs:21",
-        "src/db.rs:21",
-        "src/db.rs:26",
-        "src/db.rs:26",
+        "db.rs:15", "db.rs:15", "db.rs:21", "db.rs:21", "db.rs:26", "db.rs:26",
     ]) {
         assert!(row.trim_start().starts_with(place), "{row}");
         assert!(row.ends_with(" 93 ms"), "{row}");
@@ -2159,7 +2155,7 @@ fn route_draws_its_waterfall_in_the_terminal() {
     ]));
     assert!(
         text.lines()
-            .any(|l| l.contains("src/routes/orders.rs:81") && l.ends_with("929 ms ×10")),
+            .any(|l| l.contains(" orders.rs:81 ") && l.ends_with("929 ms ×10")),
         "{text}"
     );
 
@@ -2172,10 +2168,42 @@ fn route_draws_its_waterfall_in_the_terminal() {
     );
     let json = hopcheck(&["check", "--format", "json", "--route", "GET /health", &shop]);
     assert_eq!(json.status.code(), Some(2));
+
+    // `--from` draws it from another deployment; one that is not a deployment is an error.
+    let text = stdout(&hopcheck(&[
+        "check",
+        "-q",
+        "--route",
+        "GET /users/{id}",
+        "--from",
+        "eu-central-1",
+        &shop,
+    ]));
+    assert!(
+        text.contains("GET /users/{id} (routes::users::user_profile) from eu-central-1: ≈ 6 ms, budget 500 ms\n"),
+        "{text}"
+    );
+    let elsewhere = hopcheck(&[
+        "check",
+        "-q",
+        "--route",
+        "GET /users/{id}",
+        "--from",
+        "mars-1",
+        &shop,
+    ]);
+    assert_eq!(elsewhere.status.code(), Some(2));
+    assert!(
+        stderr(&elsewhere).contains(
+            "--from mars-1: not a deployment; the deployments are: us-east-1, eu-central-1"
+        ),
+        "{}",
+        stderr(&elsewhere)
+    );
 }
 
 #[test]
-fn route_waterfall_rows_keep_the_end_of_long_paths() {
+fn route_waterfall_rows_name_files_by_the_shortest_unique_end_of_their_path() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir
         .path()
@@ -2195,7 +2223,7 @@ fn route_waterfall_rows_keep_the_end_of_long_paths() {
     ]));
     assert!(
         text.lines()
-            .any(|l| l.trim_start().starts_with("…src/handlers/users.rs:2 read")),
+            .any(|l| l.trim_start().starts_with("users.rs:2 ") && l.contains(" read main")),
         "{text}"
     );
 }

@@ -1246,3 +1246,17 @@ fn offline_in_a_browser_the_page_logs_nothing_asks_for_nothing_and_draws_each_ro
         assert!(r.bottom < seen.screenshot.height, "the chart is cut: {r:?}");
     }
 }
+
+/// `--from REGION` draws every waterfall from that deployment.
+#[test]
+fn the_waterfalls_are_drawn_from_the_deployment_from_names() {
+    let shop = project_path("shop");
+    let default = page_with(&shop, &["-q"], &[]);
+    let from = page_with(&shop, &["-q", "--from", "eu-central-1"], &[]);
+    assert!(default.contains("<figcaption>as configured from us-east-1: ≈ 557 ms"));
+    assert!(
+        !from.contains("as configured from us-east-1"),
+        "every route is drawn from eu-central-1"
+    );
+    assert!(from.contains("<figcaption>as configured from eu-central-1: ≈ 6 ms"));
+}

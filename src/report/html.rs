@@ -25,7 +25,12 @@ const WORST: usize = 3;
 
 /// The page, with `file:line` linked as `links` says (relative to the analysed folder without links).
 pub fn render(a: &Analysis, links: &Links) -> String {
-    let falls = waterfall::routes(a);
+    render_from(a, links, None)
+}
+
+/// [`render`], with the waterfalls drawn from the deployment `from` names.
+pub fn render_from(a: &Analysis, links: &Links, from: Option<&str>) -> String {
+    let falls = waterfall::routes_from(a, from);
     let mut order: Vec<&RouteWaterfalls> = falls.iter().collect();
     order.sort_by(|x, y| {
         let cost = |w: &RouteWaterfalls| {

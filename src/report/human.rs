@@ -1,6 +1,7 @@
 //! The human format: each finding rendered by miette with the source, a label on each round trip and the
 //! loop header, then a table of routes with their cost per deployment, then a summary line.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use miette::{Diagnostic as _, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
@@ -319,7 +320,7 @@ const AXIS: usize = 48;
 
 /// The waterfalls of the routes `wanted` names (`GET /users/{id}`, or a path for every method), as
 /// configured and under the plan's scenarios; empty when none matches.
-pub fn waterfalls(a: &Analysis, wanted: &str) -> String {
+pub fn waterfalls(a: &Analysis, wanted: &str, from: Option<&str>) -> String {
     let wanted = wanted.trim();
     let (method, path) = match wanted.split_once(' ') {
         Some((m, p)) => (Some(m.trim().to_ascii_uppercase()), p.trim()),
@@ -330,7 +331,7 @@ pub fn waterfalls(a: &Analysis, wanted: &str) -> String {
             == crate::config::normalize_route_key(&format!("X {path}"))
     };
     let mut out = String::new();
-    for w in crate::waterfall::routes(a) {
+    for w in crate::waterfall::routes_from(a, from) {
         let r = &a.routes[w.route];
         let matches = r.path.as_deref().is_some_and(same_path)
             && method
@@ -385,31 +386,43 @@ fn draw(w: &crate::waterfall::Waterfall, scale: f64) -> String {
     if w.bars.is_empty() {
         out.push_str("  (no round trips)\n");
     }
-    for b in &w.bars {
-        // The end of a long path is what tells the files apart.
-        let place = format!("{}:{}", b.file, b.line);
-        let count = place.chars().count();
-        let place: String = if count > 24 {
-            std::iter::once('…')
-                .chain(place.chars().skip(count - 23))
-                .collect()
-        } else {
-            place
-        };
-        let what = format!("{} {}", b.access, b.label);
+    // Files by the shortest end of their path that tells them apart; what each does, in words.
+    let files = shortest_unique(w.bars.iter().map(|b| b.file.as_str()));
+    let rows: Vec<(String, String)> = w
+        .bars
+        .iter()
+        .map(|b| {
+            let place = format!("{}:{}", files[b.file.as_str()], b.line);
+            let verb = match b.kind {
+                "http" => "HTTP to",
+                "cache" => "cache",
+                _ => b.access,
+            };
+            (place, format!("{verb} {}", b.label))
+        })
+        .collect();
+    let width = |max: usize, pick: fn(&(String, String)) -> &String| {
+        rows.iter()
+            .map(|r| pick(r).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(12, max)
+    };
+    let (place_w, what_w) = (width(40, |r| &r.0), width(44, |r| &r.1));
+    for (b, (place, what)) in w.bars.iter().zip(&rows) {
         let (start, end) = (col(b.start_ms), col(b.end_ms));
-        let width = end.saturating_sub(start).max(1);
+        let bar = end.saturating_sub(start).max(1);
         let times = if b.multiplier > 1 {
             format!(" ×{}", b.multiplier)
         } else {
             String::new()
         };
         out.push_str(&format!(
-            "  {:<24.24} {:<36.36} {}{} {} ms{times}\n",
-            place,
-            what,
+            "  {} {} {}{} {} ms{times}\n",
+            fit(place, place_w, true),
+            fit(what, what_w, false),
             " ".repeat(start),
-            "█".repeat(width),
+            "█".repeat(bar),
             fmt_ms(b.end_ms - b.start_ms)
         ));
     }
@@ -420,8 +433,13 @@ fn draw(w: &crate::waterfall::Waterfall, scale: f64) -> String {
     if w.budget_ms > 0.0 {
         axis[col(w.budget_ms)] = '|';
     }
+    let pad = if w.bars.is_empty() {
+        61
+    } else {
+        place_w + 1 + what_w
+    };
     out.push_str(&format!(
-        "  {:<61} {}\n  {:<61} 0 ms{:>width$}\n",
+        "  {:<pad$} {}\n  {:<pad$} 0 ms{:>width$}\n",
         "",
         axis.into_iter().collect::<String>(),
         "",
@@ -429,4 +447,90 @@ fn draw(w: &crate::waterfall::Waterfall, scale: f64) -> String {
         width = AXIS - 3
     ));
     out
+}
+
+/// `text` in `width` characters, padded; a longer one cut at a word's end (a place: at a path
+/// separator, keeping the end) and marked `…`.
+fn fit(text: &str, width: usize, keep_end: bool) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return format!("{text}{}", " ".repeat(width - count));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let cut = if keep_end {
+        // `…/src/db.rs:12`: from a separator, the end that fits.
+        let tail = &chars[count - (width - 1)..];
+        let from = tail.iter().position(|&c| c == '/').map_or(0, |i| i + 1);
+        let kept: String = tail[from.min(tail.len())..].iter().collect();
+        format!("…{kept}")
+    } else {
+        let head = &chars[..width - 1];
+        let to = head.iter().rposition(|&c| c == ' ').unwrap_or(head.len());
+        let kept: String = head[..to].iter().collect();
+        format!("{}…", kept.trim_end())
+    };
+    let n = cut.chars().count();
+    format!("{cut}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// Each path by the fewest trailing components that no other path ends with (`api/src/lib.rs` beside
+/// `db/src/lib.rs`; `users.rs` where it is the only one of that name).
+fn shortest_unique<'p>(paths: impl Iterator<Item = &'p str>) -> HashMap<&'p str, String> {
+    let all: Vec<&str> = {
+        let mut v: Vec<&str> = paths.collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let parts: Vec<Vec<&str>> = all.iter().map(|p| p.split('/').collect()).collect();
+    let suffix = |p: &[&str], n: usize| p[p.len().saturating_sub(n)..].join("/");
+    all.iter()
+        .zip(&parts)
+        .map(|(path, mine)| {
+            let n = (1..=mine.len())
+                .find(|&n| {
+                    let end = suffix(mine, n);
+                    parts
+                        .iter()
+                        .filter(|other| *other != mine)
+                        .all(|other| suffix(other, n) != end)
+                })
+                .unwrap_or(mine.len());
+            (*path, suffix(mine, n))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_cut_at_a_word_and_places_at_a_separator() {
+        assert_eq!(
+            fit("read main (primary) in eu-central-1", 40, false).trim_end(),
+            "read main (primary) in eu-central-1"
+        );
+        assert_eq!(
+            fit("read analytics (replica) in ap-southeast-2", 30, false),
+            "read analytics (replica) in…  "
+        );
+        assert_eq!(
+            fit("crates/server/src/handlers/users.rs:12", 24, true),
+            "…handlers/users.rs:12   "
+        );
+    }
+
+    #[test]
+    fn files_are_named_by_the_shortest_end_that_tells_them_apart() {
+        let paths = [
+            "crates/api/src/lib.rs",
+            "crates/db/src/lib.rs",
+            "src/users.rs",
+        ];
+        let short = shortest_unique(paths.into_iter());
+        assert_eq!(short["crates/api/src/lib.rs"], "api/src/lib.rs");
+        assert_eq!(short["crates/db/src/lib.rs"], "db/src/lib.rs");
+        assert_eq!(short["src/users.rs"], "users.rs");
+    }
 }
