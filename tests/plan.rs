@@ -114,6 +114,22 @@ fn plan_in_words_shows_the_table_the_changes_and_the_recommendation() {
     ] {
         assert!(text.contains(needed), "{needed:?} missing from:\n{text}");
     }
+    // The routes table names each route's handler; the prose wraps (a file:line list included).
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("route "))
+        .unwrap_or_else(|| panic!("no routes table in:\n{text}"));
+    assert!(
+        header.split_whitespace().nth(1) == Some("handler"),
+        "{header}"
+    );
+    let prose = text
+        .split_once("What each scenario is and needs:")
+        .unwrap()
+        .1;
+    for line in prose.lines() {
+        assert!(line.chars().count() <= 110, "{line}");
+    }
 }
 
 #[test]

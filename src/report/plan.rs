@@ -36,7 +36,7 @@ pub fn human(plan: &Plan) -> String {
 
     // Every route, a column per scenario; `!` marks a cost over its budget.
     let several = plan.deployments.len() > 1;
-    let mut header = vec!["route".to_string()];
+    let mut header = vec!["route".to_string(), "handler".into()];
     if several {
         header.push("from".into());
     }
@@ -49,7 +49,7 @@ pub fn human(plan: &Plan) -> String {
                 (Some(m), Some(p)) => format!("{m} {p}"),
                 _ => format!("{} (no route found)", r.handler),
             };
-            let mut row = vec![name];
+            let mut row = vec![name, r.handler.clone()];
             if several {
                 row.push(r.deployment.clone());
             }
@@ -73,7 +73,7 @@ pub fn human(plan: &Plan) -> String {
             rows.push(row);
         }
     }
-    let first_number = if several { 2 } else { 1 };
+    let first_number = if several { 3 } else { 2 };
     let numbers: Vec<usize> = (first_number..rows[0].len()).collect();
     out.push('\n');
     out.push_str(&table(&rows, &numbers));
@@ -81,11 +81,40 @@ pub fn human(plan: &Plan) -> String {
 
     out.push_str("\nWhat each scenario is and needs:\n");
     for s in &plan.scenarios {
-        out.push_str(&format!("  {:<14} {}\n", s.name, s.summary));
+        let indent = " ".repeat(17);
+        out.push_str(&wrap(&format!("  {:<14} ", s.name), &s.summary, &indent));
         for c in &s.changes {
-            out.push_str(&format!("  {:<14} - {c}\n", ""));
+            out.push_str(&wrap(&format!("{indent}- "), c, &format!("{indent}  ")));
         }
     }
-    out.push_str(&format!("\nRecommendation: {}\n", plan.recommendation));
+    out.push('\n');
+    out.push_str(&wrap("Recommendation: ", &plan.recommendation, ""));
+    out
+}
+
+/// How wide the plan's prose runs.
+const WIDTH: usize = 110;
+
+/// `head` then `body` wrapped at spaces to [`WIDTH`] columns, the lines after the first starting with
+/// `indent`; a word longer than a line stays whole. Ends with a newline.
+fn wrap(head: &str, body: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = head.to_string();
+    let mut empty = true;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
