@@ -215,6 +215,12 @@ pub fn plan(a: &Analysis) -> Plan {
     }
     rr.moved_reads = moved;
     rr.kept_reads = kept;
+    // The playbook's order: before a primary per region, the code fixes that would make replicas
+    // enough.
+    let first = fixes_first(a, &replicas);
+    if let Some(text) = first.as_ref().map(|f| f.sentence()) {
+        rr.changes.push(text);
+    }
     scenarios.push(rr);
 
     let (tables, unnamed) = written_tables(model, &trips);
@@ -245,7 +251,10 @@ pub fn plan(a: &Analysis) -> Plan {
         } else {
             let mut text = String::from("replicate between the regions what routes write");
             if !tables.is_empty() {
-                text.push_str(&format!(": tables {}", quoted(&tables)));
+                text.push_str(&format!(
+                    ": tables {} (each table written in two regions needs multi-primary replication that resolves conflicting writes, or one owning region per row and an event pipeline to the others)",
+                    quoted(&tables)
+                ));
             }
             if !unnamed.is_empty() {
                 text.push_str(&format!(
@@ -258,6 +267,7 @@ pub fn plan(a: &Analysis) -> Plan {
             iso.changes.push(text);
         }
     }
+    let iso_tables = tables.clone();
     iso.tables_written = tables;
     scenarios.push(iso);
 
@@ -274,13 +284,138 @@ pub fn plan(a: &Analysis) -> Plan {
             ));
         }
     }
-    let recommendation = recommend(&scenarios);
+    let mut recommendation = recommend(&scenarios);
+    // Isolation only when compliance or write latency forces it: where fixing findings brings every
+    // route within budget with replicas alone, that comes first.
+    if let Some(first) = first.filter(|f| f.enough) {
+        let picks_isolation = recommendation.starts_with("Only full regional isolation")
+            || recommendation.starts_with("No topology alone");
+        if picks_isolation {
+            let spared = match (config.deployments.len(), iso_tables.as_slice()) {
+                (1, _) => "moving the primary next to the app is then not needed".to_string(),
+                (_, []) => "a primary per region is then not needed".to_string(),
+                (_, t) => format!(
+                    "a primary per region is then not needed, and would need the tables {} synchronised between regions",
+                    quoted(t)
+                ),
+            };
+            recommendation = format!(
+                "Fix the code first, then add read replicas: {} brings every route within budget with replicas alone ({spared}).",
+                first.list(),
+            );
+        }
+    }
     Plan {
         version: 1,
         deployments: config.deployments.clone(),
         scenarios,
         recommendation,
     }
+}
+
+/// The findings on the paths of the routes still over budget with read replicas whose fixes would
+/// bring them within it, and whether that is so for every such route.
+struct FixesFirst {
+    /// `chatty-transaction` at src/orders.rs:70 (saves ≈ 1286 ms), each once.
+    findings: Vec<(String, String, u32, f64)>,
+    /// Routes over budget with replicas.
+    routes: usize,
+    /// Routes the fixes bring within budget.
+    brought: usize,
+    enough: bool,
+}
+
+impl FixesFirst {
+    fn list(&self) -> String {
+        let shown: Vec<String> = self
+            .findings
+            .iter()
+            .take(5)
+            .map(|(lint, file, line, ms)| {
+                format!("{lint} at {file}:{line} (saves ≈ {} ms)", fmt_ms(*ms))
+            })
+            .collect();
+        let more = self.findings.len().saturating_sub(shown.len());
+        let mut text = format!(
+            "fixing {}: {}",
+            plural(self.findings.len(), "finding"),
+            shown.join(", ")
+        );
+        if more > 0 {
+            text.push_str(&format!(" and {more} more (`hopcheck check`)"));
+        }
+        text
+    }
+
+    fn sentence(&self) -> String {
+        format!(
+            "before moving any primary: {} brings {} of {} still over budget with replicas within budget",
+            self.list(),
+            self.brought,
+            plural(self.routes, "route")
+        )
+    }
+}
+
+fn fixes_first(a: &Analysis, replicas: &Costs) -> Option<FixesFirst> {
+    let model = &a.model;
+    let config = &a.config;
+    let fixable = ["sequential-queries", "query-in-loop", "chatty-transaction"];
+    let mut findings: Vec<(String, String, u32, f64)> = Vec::new();
+    let (mut routes, mut brought) = (0, 0);
+    for route in model.checked_routes() {
+        let cost = replicas.of_fn(route.handler);
+        let over: Vec<(usize, f64, f64)> = config
+            .deployments
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| config.app_runs_in(route.app, d))
+            .map(|(i, d)| {
+                (
+                    i,
+                    cost.ms.get(i).copied().unwrap_or(0.0),
+                    model.budget(config, route, d),
+                )
+            })
+            .filter(|(_, ms, budget)| ms > budget)
+            .collect();
+        if over.is_empty() {
+            continue;
+        }
+        routes += 1;
+        let reach = model.reach(route.handler);
+        let on_path: Vec<&crate::rules::Diagnostic> = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.suppressed.is_none() && fixable.contains(&d.lint))
+            .filter(|d| d.function.is_some_and(|f| reach.contains(&f)))
+            .collect();
+        let saves: f64 = on_path.iter().map(|d| d.saves_ms).sum();
+        if on_path.is_empty() || over.iter().any(|(_, ms, budget)| ms - saves > *budget) {
+            continue;
+        }
+        brought += 1;
+        for d in on_path {
+            let file = model.files[d.file].path.clone();
+            let key = (d.lint.to_string(), file, d.loc.line, d.saves_ms);
+            if !findings
+                .iter()
+                .any(|f| f.0 == key.0 && f.1 == key.1 && f.2 == key.2)
+            {
+                findings.push(key);
+            }
+        }
+    }
+    if routes == 0 || brought == 0 {
+        return None;
+    }
+    findings.sort_by(|x, y| y.3.total_cmp(&x.3));
+    Some(FixesFirst {
+        findings,
+        routes,
+        brought,
+        enough: brought == routes,
+    })
 }
 
 /// A scenario's routes and numbers under one routing.
