@@ -101,6 +101,12 @@ fn tags(html: &str) -> Vec<Tag> {
         if rest.starts_with('!') {
             continue;
         }
+        // A template's content is not part of the page until a script puts it there.
+        if rest.starts_with("template") {
+            let end = rest.find("</template>").expect("every template ends");
+            rest = &rest[end + "</template>".len()..];
+            continue;
+        }
         let end = rest.find('>').expect("every tag ends");
         let inner = &rest[..end];
         rest = &rest[end + 1..];
@@ -902,6 +908,38 @@ fn in_a_browser_the_controls_sort_and_filter_and_the_page_is_whole_without_scrip
         let dom = rendered(&browser, &file);
         assert_eq!(shown(&dom), *expected, "after step {i}: {step}");
     }
+
+    // The deployment menu redraws the waterfalls from the deployment it names, and back.
+    let captions = |steps: &str| {
+        let with = html.replace(
+            "</body>",
+            &format!(
+                "<script>var pick = function (id) {{ return document.getElementById(id); }};\
+                 var fire = function (id) {{ pick(id).dispatchEvent(new Event('change')); }};{steps}</script>\n</body>"
+            ),
+        );
+        std::fs::write(&file, with).unwrap();
+        let dom = rendered(&browser, &file);
+        let visible = dom.split("<template").next().unwrap_or("").to_string();
+        visible
+            .match_indices("<figcaption>as configured from ")
+            .map(|(at, _)| visible[at..].split(':').next().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let set = |items: &[&str]| {
+        items
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        captions("pick('deployment').value = '1'; fire('deployment');"),
+        set(&["<figcaption>as configured from eu-central-1"])
+    );
+    assert_eq!(
+        captions("pick('deployment').value = '1'; fire('deployment'); pick('deployment').value = '-1'; fire('deployment');"),
+        set(&["<figcaption>as configured from us-east-1"])
+    );
 }
 
 /// A screenshot, as rows of RGB pixels.
@@ -1253,6 +1291,19 @@ fn the_waterfalls_are_drawn_from_the_deployment_from_names() {
     let shop = project_path("shop");
     let default = page_with(&shop, &["-q"], &[]);
     let from = page_with(&shop, &["-q", "--from", "eu-central-1"], &[]);
+    // What the page shows before a script swaps in another deployment's waterfalls.
+    let visible = |html: &str| {
+        let mut out = String::new();
+        let mut rest = html;
+        while let Some(at) = rest.find("<template") {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find("</template>").unwrap() + at;
+            rest = &rest[end + "</template>".len()..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let (default, from) = (visible(&default), visible(&from));
     assert!(default.contains("<figcaption>as configured from us-east-1: ≈ 557 ms"));
     assert!(
         !from.contains("as configured from us-east-1"),

@@ -31,6 +31,16 @@ pub fn render(a: &Analysis, links: &Links) -> String {
 /// [`render`], with the waterfalls drawn from the deployment `from` names.
 pub fn render_from(a: &Analysis, links: &Links, from: Option<&str>) -> String {
     let falls = waterfall::routes_from(a, from);
+    // The same waterfalls from every deployment, for the page's deployment menu to show.
+    let every: Vec<Vec<RouteWaterfalls>> = if a.config.deployments.len() > 1 {
+        a.config
+            .deployments
+            .iter()
+            .map(|d| waterfall::routes_from(a, Some(d)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut order: Vec<&RouteWaterfalls> = falls.iter().collect();
     order.sort_by(|x, y| {
         let cost = |w: &RouteWaterfalls| {
@@ -51,7 +61,11 @@ pub fn render_from(a: &Analysis, links: &Links, from: Option<&str>) -> String {
     controls(&mut out, a);
     out.push_str("<main id=\"routes\">\n");
     for (i, w) in order.iter().enumerate() {
-        route(&mut out, a, w, i, links);
+        let alternatives: Vec<Option<&RouteWaterfalls>> = every
+            .iter()
+            .map(|falls| falls.iter().find(|x| x.route == w.route))
+            .collect();
+        route(&mut out, a, w, &alternatives, i, links);
     }
     out.push_str("</main>\n<script>");
     out.push_str(SCRIPT);
@@ -192,7 +206,16 @@ fn controls(out: &mut String, a: &Analysis) {
     );
 }
 
-fn route(out: &mut String, a: &Analysis, w: &RouteWaterfalls, order: usize, links: &Links) {
+/// A route's section: its heading, its numbers, and its waterfalls from `w`'s deployment, with those
+/// from each deployment (`alternatives`, by index) kept in templates the deployment menu swaps in.
+fn route(
+    out: &mut String,
+    a: &Analysis,
+    w: &RouteWaterfalls,
+    alternatives: &[Option<&RouteWaterfalls>],
+    order: usize,
+    links: &Links,
+) {
     let r = &a.routes[w.route];
     let costs: Vec<String> = r
         .cost
@@ -276,6 +299,27 @@ fn route(out: &mut String, a: &Analysis, w: &RouteWaterfalls, order: usize, link
             format!(" · {}", names.join(" "))
         }
     );
+    let from = a
+        .config
+        .deployments
+        .iter()
+        .position(|d| *d == w.current.deployment)
+        .unwrap_or(0);
+    let _ = writeln!(out, "<div class=\"view\" data-from=\"{from}\">");
+    view(out, w, links);
+    out.push_str("</div>\n");
+    for (d, alt) in alternatives.iter().enumerate() {
+        if let Some(alt) = alt {
+            let _ = writeln!(out, "<template data-from=\"{d}\">");
+            view(out, alt, links);
+            out.push_str("</template>\n");
+        }
+    }
+    out.push_str("</section>\n");
+}
+
+/// A route's waterfalls as configured and under the scenarios, and its round trips listed.
+fn view(out: &mut String, w: &RouteWaterfalls, links: &Links) {
     // One scale for the route's charts, so that the scenarios' bars compare with today's.
     let scale = w
         .scenarios
@@ -304,7 +348,6 @@ fn route(out: &mut String, a: &Analysis, w: &RouteWaterfalls, order: usize, link
     }
     out.push_str("</div>\n</div>\n");
     trips_list(out, &w.current, links);
-    out.push_str("</section>\n");
 }
 
 /// A file's path from the repository's root, for links.
@@ -617,6 +660,17 @@ const SCRIPT: &str = r#"
       return diff || Number(a.getAttribute('data-order')) - Number(b.getAttribute('data-order'));
     });
     sorted.forEach(function (s) { main.appendChild(s); });
+    // The waterfalls from the chosen deployment (the slowest of all: each route's own).
+    sections.forEach(function (s) {
+      var view = s.querySelector('.view');
+      if (!view.hasAttribute('data-default')) view.setAttribute('data-default', view.getAttribute('data-from'));
+      var from = d < 0 ? view.getAttribute('data-default') : String(d);
+      var t = s.querySelector('template[data-from="' + from + '"]');
+      if (t && view.getAttribute('data-from') !== from) {
+        view.replaceChildren(t.content.cloneNode(true));
+        view.setAttribute('data-from', from);
+      }
+    });
   }
   ['sort', 'deployment', 'lint', 'over'].forEach(function (id) { pick(id).addEventListener('change', apply); });
 })();
