@@ -757,6 +757,8 @@ struct StmtCtx<'s> {
 
 /// A statement `let PAT = EXPR.await?;` whose EXPR is one independent read of the finding.
 struct Candidate<'s> {
+    /// It has lint attributes: they stay above the joined statement, so it can only start a group.
+    attributed: bool,
     index: usize,
     /// The statement, `let` to `;`.
     start: usize,
@@ -787,7 +789,14 @@ impl<'s> StmtCtx<'s> {
             return None;
         };
         let init = local.init.as_ref()?;
-        if !local.attrs.is_empty() || init.diverge.is_some() {
+        // A lint attribute (`#[allow(..)]`) may stay above the joined statement; others change what
+        // the statement is.
+        let lint = |a: &syn::Attribute| {
+            a.path().get_ident().is_some_and(|i| {
+                matches!(i.to_string().as_str(), "allow" | "expect" | "warn" | "deny")
+            })
+        };
+        if !local.attrs.iter().all(lint) || init.diverge.is_some() {
             return None;
         }
         let syn::Expr::Try(tried) = &*init.expr else {
@@ -898,6 +907,7 @@ impl<'s> StmtCtx<'s> {
             return None;
         }
         Some(Candidate {
+            attributed: !local.attrs.is_empty(),
             index,
             start,
             end,
@@ -919,7 +929,7 @@ impl<'s> StmtCtx<'s> {
 /// library, and independent of every earlier member (by the names it uses and by the facts).
 fn joins(source: &str, group: &[Candidate], last: &Candidate, c: &Candidate) -> bool {
     // Between them: whitespace and line comments (they move with the statement before them).
-    if c.index != last.index + 1 || source[last.end..c.start].contains("/*") {
+    if c.index != last.index + 1 || source[last.end..c.start].contains("/*") || c.attributed {
         return false;
     }
     if c.library != last.library || c.indent != last.indent || c.catch != last.catch {
@@ -1638,6 +1648,24 @@ mod tests {
 }
 
 ";
+
+    #[test]
+    fn a_lint_attribute_above_the_first_read_stays_above_the_joined_statement() {
+        let body = "async fn h(State(db): State<PgPool>) -> sqlx::Result<()> {
+    #[allow(clippy::needless_question_mark)]
+    let a: i64 = sqlx::query_scalar(\"SELECT count(*) FROM users\").fetch_one(&db).await?;
+    let b: i64 = sqlx::query_scalar(\"SELECT count(*) FROM teams\").fetch_one(&db).await?;
+    println!(\"{a} {b}\");
+    Ok(())
+}
+";
+        let (text, titles) = fixed(TOKIO, None, body);
+        assert_eq!(titles.len(), 1, "{text}");
+        assert!(
+            text.contains("    #[allow(clippy::needless_question_mark)]\n    let (a, b): (i64, i64) = tokio::try_join!("),
+            "{text}"
+        );
+    }
 
     #[test]
     fn independent_calls_to_helpers_that_only_read_are_joined() {
