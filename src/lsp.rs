@@ -1186,20 +1186,26 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_round_trip_off_every_request_path_still_has_its_hover() {
+    /// A server on a folder whose `src/main.rs` is `code`, analysed on the default topology.
+    fn analysed(code: &str) -> (tempfile::TempDir, PathBuf, Server) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         std::fs::create_dir(root.join("src")).unwrap();
-        // A job nothing calls: the model leaves its round trip unclassified.
-        let job = "async fn job(db: &PgPool) {\n    sqlx::query(\"SELECT id FROM users\").fetch_one(db).await;\n}\n";
-        std::fs::write(root.join("src/main.rs"), job).unwrap();
+        std::fs::write(root.join("src/main.rs"), code).unwrap();
         let mut server = Server::new(root.clone());
         server.analysis = Some(
             server
                 .workspace
                 .analyze(&server.open, Config::default_topology()),
         );
+        (dir, root, server)
+    }
+
+    #[test]
+    fn a_round_trip_off_every_request_path_still_has_its_hover() {
+        // A job nothing calls: the model leaves its round trip unclassified.
+        let job = "async fn job(db: &PgPool) {\n    sqlx::query(\"SELECT id FROM users\").fetch_one(db).await;\n}\n";
+        let (_dir, root, server) = analysed(job);
         let params = json!({
             "textDocument": {"uri": uri_of(&root.join("src/main.rs"))},
             "position": {"line": 1, "character": 48},
@@ -1211,9 +1217,6 @@ mod tests {
 
     #[test]
     fn a_call_to_a_project_function_shows_its_price() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        std::fs::create_dir(root.join("src")).unwrap();
         let code = "use axum::extract::State;
 use sqlx::PgPool;
 
@@ -1237,13 +1240,7 @@ fn app() -> axum::Router<PgPool> {
     axum::Router::new().route(\"/\", axum::routing::get(page))
 }
 ";
-        std::fs::write(root.join("src/main.rs"), code).unwrap();
-        let mut server = Server::new(root.clone());
-        server.analysis = Some(
-            server
-                .workspace
-                .analyze(&server.open, Config::default_topology()),
-        );
+        let (_dir, root, server) = analysed(code);
         let uri = uri_of(&root.join("src/main.rs"));
         let hover = |line: u32, character: u32| {
             let params = json!({

@@ -113,16 +113,22 @@ pub fn routes(a: &Analysis) -> Vec<RouteWaterfalls> {
 /// [`routes`], drawn from the deployment `from` names (by default each route's first deployment that
 /// serves it).
 pub fn routes_from(a: &Analysis, from: Option<&str>) -> Vec<RouteWaterfalls> {
-    if a.config.deployments.is_empty() {
-        return Vec::new();
-    }
     let from = from.and_then(|f| a.config.deployments.iter().position(|d| d == f));
+    routes_from_each(a, &[from]).pop().unwrap_or_default()
+}
+
+/// [`routes`] once per entry of `froms`, each drawn from that deployment (by index; `None`: each
+/// route's first that serves it), the routings priced once for all.
+pub fn routes_from_each(a: &Analysis, froms: &[Option<usize>]) -> Vec<Vec<RouteWaterfalls>> {
+    if a.config.deployments.is_empty() {
+        return froms.iter().map(|_| Vec::new()).collect();
+    }
     let current = Costs::compute(&a.model, &a.config);
     let scenarios: Vec<(&'static str, Costs)> = plan_routings(&a.model, &a.config)
         .into_iter()
         .map(|(name, routing)| (name, Costs::routed(&a.model, &a.config, routing)))
         .collect();
-    let mut out = Vec::new();
+    let mut out: Vec<Vec<RouteWaterfalls>> = froms.iter().map(|_| Vec::new()).collect();
     for (i, r) in a.routes.iter().enumerate() {
         let Some(route) = a.model.routes.iter().find(|m| {
             m.method == r.method
@@ -133,16 +139,18 @@ pub fn routes_from(a: &Analysis, from: Option<&str>) -> Vec<RouteWaterfalls> {
         }) else {
             continue;
         };
-        let d = from.unwrap_or_else(|| r.cost.iter().position(|c| c.deployed).unwrap_or(0));
-        let budget = r.cost.get(d).map_or(0.0, |c| c.budget_ms);
-        out.push(RouteWaterfalls {
-            route: i,
-            current: layout(a, &current, route.handler, d, budget),
-            scenarios: scenarios
-                .iter()
-                .map(|(name, costs)| (*name, layout(a, costs, route.handler, d, budget)))
-                .collect(),
-        });
+        for (from, falls) in froms.iter().zip(out.iter_mut()) {
+            let d = from.unwrap_or_else(|| r.cost.iter().position(|c| c.deployed).unwrap_or(0));
+            let budget = r.cost.get(d).map_or(0.0, |c| c.budget_ms);
+            falls.push(RouteWaterfalls {
+                route: i,
+                current: layout(a, &current, route.handler, d, budget),
+                scenarios: scenarios
+                    .iter()
+                    .map(|(name, costs)| (*name, layout(a, costs, route.handler, d, budget)))
+                    .collect(),
+            });
+        }
     }
     out
 }

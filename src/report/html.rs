@@ -30,17 +30,16 @@ pub fn render(a: &Analysis, links: &Links) -> String {
 
 /// [`render`], with the waterfalls drawn from the deployment `from` names.
 pub fn render_from(a: &Analysis, links: &Links, from: Option<&str>) -> String {
-    let falls = waterfall::routes_from(a, from);
-    // The same waterfalls from every deployment, for the page's deployment menu to show.
-    let every: Vec<Vec<RouteWaterfalls>> = if a.config.deployments.len() > 1 {
-        a.config
-            .deployments
-            .iter()
-            .map(|d| waterfall::routes_from(a, Some(d)))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // The waterfalls as drawn, and the same from every deployment for the page's deployment menu to
+    // show: one pricing for all.
+    let from = from.and_then(|f| a.config.deployments.iter().position(|d| d == f));
+    let mut froms = vec![from];
+    if a.config.deployments.len() > 1 {
+        froms.extend((0..a.config.deployments.len()).map(Some));
+    }
+    let mut drawn = waterfall::routes_from_each(a, &froms).into_iter();
+    let falls = drawn.next().unwrap_or_default();
+    let every: Vec<Vec<RouteWaterfalls>> = drawn.collect();
     let mut order: Vec<&RouteWaterfalls> = falls.iter().collect();
     order.sort_by(|x, y| {
         let cost = |w: &RouteWaterfalls| {
