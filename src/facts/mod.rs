@@ -736,6 +736,16 @@ pub fn walk_mut(seq: &mut [Step], f: &mut impl FnMut(&mut Step)) {
     }
 }
 
+/// Keeps, at every depth, only the steps `keep` accepts.
+pub fn retain_steps(seq: &mut Vec<Step>, keep: &impl Fn(&Step) -> bool) {
+    seq.retain(|s| keep(s));
+    for step in seq.iter_mut() {
+        for child in step.children_mut() {
+            retain_steps(child, keep);
+        }
+    }
+}
+
 /// The mark on a branch's arm that returns what a cache holds (`if let Some(v) = cache.get(&k) {
 /// return v }`): see [`cache_aside`].
 pub const CACHE_PROBE: &str = "probe";

@@ -212,6 +212,9 @@ struct FnCtx {
     shadowed: HashMap<String, String>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
+    /// The ids of the calls that run a closure held in a local where it is handed on by name
+    /// (`self.run(check)`): dropped where the function calls that closure itself.
+    handed_closures: Vec<u32>,
     /// Locals holding a prepared statement (`let stmt = client.prepare_cached(..).await?`).
     statements: HashSet<String>,
     /// Futures made but not yet awaited (`let f = load(id);`): their steps run where they are awaited.
@@ -741,6 +744,7 @@ impl<'a, 's> Visitor<'a, 's> {
         self.last_awaited_params = std::mem::take(&mut ctx.awaited_params);
         self.last_extensions = std::mem::take(&mut ctx.extensions);
         let mut steps = ctx.frames.pop().unwrap_or_default();
+        drop_closures_called_here(&mut steps, &ctx.handed_closures);
         let mut param_calls = Vec::new();
         for step in &steps {
             step.walk(&mut |s| param_calls.extend(ctx.param_called(s)));
@@ -1150,11 +1154,24 @@ impl<'a, 's> Visitor<'a, 's> {
             }
         }
         let closures: Vec<(usize, &syn::ExprClosure)> = args
-            .into_iter()
+            .iter()
+            .copied()
             .enumerate()
             .filter_map(|(k, a)| match a {
                 Expr::Closure(c) => Some((k, c)),
                 _ => None,
+            })
+            .collect();
+        // A closure held in a local and handed on by name (`self.run(check)`) runs inside the call too.
+        let named: Vec<(Vec<String>, Span)> = args
+            .iter()
+            .filter_map(|a| {
+                let mut a = *a;
+                while let Expr::Reference(r) = a {
+                    a = &r.expr;
+                }
+                let name = single_path_ident(a)?;
+                Some((self.closure_local(&name)?, span::of(a)))
             })
             .collect();
         let arg = |v: &mut Self, a: &Expr| {
@@ -1221,7 +1238,7 @@ impl<'a, 's> Visitor<'a, 's> {
             _ => None,
         };
         let Some((callee, start)) = callee else {
-            return self.closures_run_by(&closures, mark, None);
+            return self.closures_run_by(&closures, &named, mark, None);
         };
         let on_connection = match base {
             Expr::Call(call) => self.passes_connection(&call.args),
@@ -1263,7 +1280,7 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             _ => {}
         }
-        self.closures_run_by(&closures, mark, call_id);
+        self.closures_run_by(&closures, &named, mark, call_id);
     }
 
     /// The bodies of closures handed to a call, as futures it awaits after what it has made since
@@ -1271,15 +1288,28 @@ impl<'a, 's> Visitor<'a, 's> {
     fn closures_run_by(
         &mut self,
         closures: &[(usize, &syn::ExprClosure)],
+        named: &[(Vec<String>, Span)],
         mark: usize,
         call: Option<u32>,
     ) {
-        if closures.is_empty() {
+        if closures.is_empty() && named.is_empty() {
             return;
         }
         let made = self.made_since(mark);
         let mut bodies = Vec::new();
         self.after(&made, |v| {
+            for (path, at) in named {
+                let loc = v.loc(*at);
+                if let Some(ctx) = v.ctx() {
+                    let id = ctx.id();
+                    let after = ctx.stmt_deps.clone();
+                    ctx.push(Step::Call(Call {
+                        after,
+                        ..Call::new(id, loc, Callee::Path(path.clone()))
+                    }));
+                    ctx.handed_closures.push(id);
+                }
+            }
             for (k, c) in closures {
                 let start = v.new_mark();
                 v.future(&c.body);
@@ -2019,6 +2049,20 @@ impl<'a, 's> Visitor<'a, 's> {
             let name = param.ident.to_string();
             if let Some(ctx) = self.ctx() {
                 ctx.type_local(name, ty);
+            }
+        }
+    }
+
+    /// A closure's parameters written with their type (`async |db: &mut dyn Db| ..`) have that type in
+    /// its body.
+    fn type_written_inputs(&mut self, closure: &syn::ExprClosure) {
+        for input in &closure.inputs {
+            if let syn::Pat::Type(pt) = input {
+                if let (Some(name), Some(ty)) = (single_ident(&pt.pat), core_type(&pt.ty)) {
+                    if let Some(ctx) = self.ctx() {
+                        ctx.type_local(name, ty);
+                    }
+                }
             }
         }
     }
@@ -3463,7 +3507,10 @@ impl RouterEnv for Visitor<'_, '_> {
                 }
             }
         }
-        let (body, routes) = self.walk_body_in(self.captured(), |v| v.future(&closure.body));
+        let (body, routes) = self.walk_body_in(self.captured(), |v| {
+            v.type_written_inputs(closure);
+            v.future(&closure.body)
+        });
         let params = std::mem::take(&mut self.last_local_types);
         self.facts.functions.push(FnFacts {
             name: name.clone(),
@@ -4741,6 +4788,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
         // A closure's body runs where it is called; iterator closures cannot await, and async
         // closures that are not joined or streamed are counted once, where they are written.
+        self.type_written_inputs(c);
         visit::visit_expr_closure(self, c);
     }
 
@@ -4830,6 +4878,41 @@ fn is_graphql_execution(m: &syn::ExprMethodCall) -> bool {
         m.method.to_string().as_str(),
         "execute" | "execute_batch" | "execute_stream" | "execute_sync"
     ) && (mentions_schema(&m.receiver) || m.args.iter().any(mentions_schema))
+}
+
+/// Drops the calls in `handed` (a closure held in a local, run where it is handed on by name) whose
+/// closure the function also calls itself (`update().await` under one `cfg`, `publish(.., update)` under
+/// the other): that call already prices it.
+fn drop_closures_called_here(steps: &mut Vec<Step>, handed: &[u32]) {
+    if handed.is_empty() {
+        return;
+    }
+    let mut called = HashSet::new();
+    let mut paths = HashMap::new();
+    for step in steps.iter() {
+        step.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                if let Callee::Path(p) = &c.callee {
+                    if handed.contains(&c.id) {
+                        paths.insert(c.id, p.clone());
+                    } else {
+                        called.insert(p.clone());
+                    }
+                }
+            }
+        });
+    }
+    let dropped: HashSet<u32> = paths
+        .into_iter()
+        .filter(|(_, p)| called.contains(p))
+        .map(|(id, _)| id)
+        .collect();
+    if !dropped.is_empty() {
+        super::retain_steps(
+            steps,
+            &|s| !matches!(s, Step::Call(c) if dropped.contains(&c.id)),
+        );
+    }
 }
 
 /// `async |x| …`, `|x| async { … }`, `|x| { let y = …; async move { … } }`.
