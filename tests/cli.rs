@@ -1226,6 +1226,65 @@ fn app(resets: bool) -> App {
     );
 }
 
+/// `fn configure_api(cfg: &mut ServiceConfig) { users::configure(cfg); }`: a configuring function that
+/// hands its configuration on mounts what the other one adds, under the scope it is mounted in.
+#[test]
+fn actix_configure_functions_that_hand_their_configuration_on_keep_the_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src/users")).unwrap();
+    std::fs::write(
+        dir.path().join("src/users/mod.rs"),
+        r#"
+use actix_web::{web, HttpResponse};
+
+pub fn configure_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/{id}", web::get().to(get_user));
+}
+
+async fn get_user(pool: web::Data<sqlx::PgPool>) -> HttpResponse {
+    sqlx::query("SELECT 1").execute(pool.get_ref()).await.ok();
+    HttpResponse::Ok().finish()
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        r#"
+mod users;
+use actix_web::{web, App, HttpServer};
+
+pub fn configure_server_api(cfg: &mut web::ServiceConfig) {
+    users::configure_routes(cfg);
+}
+
+pub async fn run() -> std::io::Result<()> {
+    HttpServer::new(move || {
+        App::new().service(web::scope("/api/v1").configure(|cfg| configure_server_api(cfg)))
+    })
+    .bind("0.0.0.0:8080")?
+    .run()
+    .await
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let routes: Vec<(String, String)> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            (s("path"), s("handler"))
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        vec![("/api/v1/users/{id}".to_string(), "get_user".to_string())]
+    );
+}
+
 #[test]
 fn statements_of_a_helper_handed_a_transaction_take_no_pool_check() {
     let dir = tempfile::tempdir().unwrap();

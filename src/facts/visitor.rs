@@ -4455,6 +4455,23 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 return;
             }
         }
+        // actix's `fn config(cfg: &mut ServiceConfig) { users::routes(cfg); }`: the routes of the function
+        // the configuration is handed to are mounted here.
+        if let Expr::Path(p) = &*c.func {
+            let hands_sink = c.args.iter().any(|a| {
+                single_path_ident(driver::strip_plumbing(a)).is_some_and(|n| self.is_route_sink(&n))
+            });
+            if hands_sink {
+                let loc = self.loc(p.path.span());
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.push(RouteEntry::Mount {
+                        prefix: String::new(),
+                        target: driver::path_segments(&p.path),
+                        loc,
+                    });
+                }
+            }
+        }
         let mark = self.new_mark();
         visit::visit_expr_call(self, c);
         // A call that is not awaited reaches a synchronous function of the analysed code, if any
