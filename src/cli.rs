@@ -42,6 +42,8 @@ pub enum Command {
         /// Where to write it (default: PATH/hopcheck-baseline.json).
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Write a report file: with --html, one self-contained page with every route's round trips as a
     /// waterfall, beside the same route under the plan's scenarios.
@@ -152,6 +154,20 @@ pub struct CheckArgs {
     /// List at most N findings, the costliest (human and markdown formats)
     #[arg(long, value_name = "N")]
     pub max_findings: Option<usize>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// Where the facts of earlier runs are kept.
+#[derive(Args, Debug, Default, Clone)]
+pub struct CacheArgs {
+    /// Keep each file's facts in DIR and use them again while the file is unchanged (default:
+    /// $HOPCHECK_CACHE_DIR, else hopcheck in the user's cache folder).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Parse every file afresh and write no cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
 }
 
 #[derive(Args, Debug)]
@@ -188,6 +204,8 @@ pub struct ReportArgs {
     /// Draw the waterfalls from this deployment (default: each route's first that serves it).
     #[arg(long, value_name = "REGION")]
     pub from: Option<String>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// Runs the command line and returns the exit status.
@@ -202,7 +220,8 @@ pub fn run(cli: Cli) -> i32 {
             path,
             config,
             output,
-        }) => baseline(path, config, output),
+            cache,
+        }) => baseline(path, config, output, cache),
         Some(Command::Explain { lint }) => match crate::explain::explain(&lint) {
             Ok(doc) => {
                 print!("{doc}");
@@ -291,6 +310,10 @@ fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
         return Err(2);
     }
     config.check_unrouted |= args.check_unrouted;
+    config.cache_file = match args.cache.no_cache {
+        true => None,
+        false => crate::cache::pack_for(args.cache.cache_dir.as_deref(), &root),
+    };
     if let Some(budget) = &args.budget {
         match config::parse_duration(budget) {
             Ok(ms) => config.default_budget_ms = ms,
@@ -488,10 +511,12 @@ fn nothing_to_check(analysis: &crate::Analysis) -> Option<&'static str> {
 fn analysed(
     path: Option<PathBuf>,
     config: Option<PathBuf>,
+    cache: CacheArgs,
 ) -> Result<(PathBuf, crate::Analysis), i32> {
     let args = CheckArgs {
         path,
         config,
+        cache,
         ..CheckArgs::default()
     };
     let (root, config) = setup(&args)?;
@@ -499,8 +524,13 @@ fn analysed(
     Ok((root, analysis))
 }
 
-fn baseline(path: Option<PathBuf>, config: Option<PathBuf>, output: Option<PathBuf>) -> i32 {
-    let (root, analysis) = match analysed(path, config) {
+fn baseline(
+    path: Option<PathBuf>,
+    config: Option<PathBuf>,
+    output: Option<PathBuf>,
+    cache: CacheArgs,
+) -> i32 {
+    let (root, analysis) = match analysed(path, config, cache) {
         Ok(x) => x,
         Err(status) => return status,
     };
@@ -583,6 +613,7 @@ fn report(args: ReportArgs) -> i32 {
         replica: args.replica,
         primary: args.primary,
         budget: args.budget,
+        cache: args.cache,
         ..CheckArgs::default()
     };
     let (root, config) = match setup(&check) {
@@ -642,7 +673,7 @@ fn report_config_errors(errors: &[config::ConfigError]) {
 
 /// `hopcheck fix`: analyse, then write, list or diff the fixes (`crate::fix`).
 fn fix(path: Option<PathBuf>, config: Option<PathBuf>, dry_run: bool, diff: bool) -> i32 {
-    let (_, analysis) = match analysed(path, config) {
+    let (_, analysis) = match analysed(path, config, CacheArgs::default()) {
         Ok(x) => x,
         Err(status) => return status,
     };

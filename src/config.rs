@@ -109,6 +109,9 @@ pub struct Config {
     /// The entries that name something in the code, for `unused-config`, and the file's text.
     pub entries: Vec<ConfigEntry>,
     pub text: String,
+    /// The file the facts of earlier runs of this folder are kept in (see `cache::pack_for`); `None`:
+    /// not kept (`--no-cache`).
+    pub cache_file: Option<PathBuf>,
 }
 
 /// `[apps.<name>]`: a service of the analysed code (a workspace's binary, named by its crate as the
@@ -223,6 +226,7 @@ impl Config {
             unnamed_deployments: vec![DEFAULT_DEPLOYMENT.into()],
             entries: Vec::new(),
             text: String::new(),
+            cache_file: None,
         }
     }
 

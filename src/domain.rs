@@ -3,10 +3,10 @@
 //! that the facts, the catalog, the configuration, the model and the rules each use them without
 //! depending on one another.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a statement may be sent: a replica for reads, the primary for writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Access {
     /// The statement only reads and may go to a read replica.
@@ -15,7 +15,7 @@ pub enum Access {
     Write,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TripKind {
     Query,
@@ -29,13 +29,13 @@ pub enum TripKind {
 }
 
 /// Where a round trip goes: a database and whether a replica serves it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     pub db: usize,
     pub role: Role,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     Primary,
     Replica,

@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod build;
+pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -48,6 +49,9 @@ const PARSE_STACK_BYTES: usize = 64 << 20;
 /// once per level.
 pub const MAX_NESTING: usize = 1_000;
 
+/// How the finding on a file hopcheck itself failed on begins.
+const HOPCHECK_FAILED: &str = "hopcheck failed on this file";
+
 /// Files larger than this are not parsed (generated code, data blobs); they are reported instead.
 pub const MAX_FILE_BYTES: u64 = 8 << 20;
 
@@ -68,6 +72,8 @@ pub struct Analysis {
     pub unpriced_clients: Vec<String>,
     /// Rust files no `mod` declaration of their crate reaches: not compiled, so left out.
     pub not_compiled: Vec<String>,
+    /// Why the facts cache could not be written, when it could not.
+    pub cache_note: Option<String>,
     /// Set by `--compare-to`.
     pub comparison: Option<gate::Comparison>,
     /// Set by `--baseline`.
@@ -398,7 +404,7 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
             .collect();
         build.imply(&tables);
     }
-    let files = parse_all(found, &scopes, progress);
+    let (files, cache_note) = parse_all(found, &scopes, progress, config.cache_file.as_deref());
     lap("parse");
     if timings {
         let aside = files.iter().filter(|f| f.source.is_empty()).count();
@@ -413,6 +419,7 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     progress.stage("modelling the request paths", 0);
     let mut analysis = analyze_files(root, files, config);
     analysis.unpriced_clients = scopes.unpriced_clients();
+    analysis.cache_note = cache_note;
     lap("rules");
     analysis
 }
@@ -550,6 +557,7 @@ pub fn analyze_shared(
         routes,
         unpriced_clients: Vec::new(),
         not_compiled: not_compiled.into_iter().collect(),
+        cache_note: None,
         comparison: None,
         baseline: None,
         fail_on: gate::FailOn::default(),
@@ -654,7 +662,8 @@ fn parse_all(
     found: Vec<discover::Found>,
     scopes: &manifest::Scopes,
     progress: &progress::Progress,
-) -> Vec<facts::FileFacts> {
+    cache_file: Option<&Path>,
+) -> (Vec<facts::FileFacts>, Option<String>) {
     progress.stage("parsing", found.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(PARSE_STACK_BYTES)
@@ -686,6 +695,8 @@ fn parse_all(
             .map(String::as_str),
     );
     let macros = &macros;
+    let kept = cache_file.map(|file| cache::FactsCache::open(file, macros));
+    let cache = kept.as_ref();
     // Handed to the parse (which owns each text from there), once.
     let sources = std::sync::Mutex::new(Some(sources));
     let sources = &sources;
@@ -702,7 +713,7 @@ fn parse_all(
             .map(|(f, source)| {
                 let read = match (f, source) {
                     (discover::Found::File { path, rel }, Ok(text)) => {
-                        parse_read(rel, text, &scopes.catalog_for(path), macros)
+                        parse_read(rel, text, &scopes.catalog_for(path), macros, cache)
                     }
                     (_, Err(failed)) => Read::Parsed(failed),
                     (discover::Found::Error { rel, message }, Ok(_)) => {
@@ -752,7 +763,7 @@ fn parse_all(
         let more = run(&|| {
             pull.par_iter()
                 .map(|(rel, source, _, catalog)| {
-                    let facts = extract_checked(rel, source.clone(), catalog, macros);
+                    let facts = extract_cached(rel, source.clone(), catalog, macros, cache);
                     progress.tick();
                     Read::Parsed(Box::new(facts))
                 })
@@ -780,7 +791,19 @@ fn parse_all(
             .get(f.path.as_str())
             .and_then(|p| scopes.crate_name(p));
     }
-    parsed
+    let note = kept.zip(cache_file).and_then(|(c, file)| {
+        if std::env::var_os("HOPCHECK_TIMINGS").is_some() {
+            let (used, fresh) = c.counts();
+            eprintln!("{:>10}  {used} files from the cache, {fresh} parsed into it", "");
+        }
+        c.save().err().map(|e| {
+            format!(
+                "the facts cache {} could not be written ({e}); every file is parsed again next time (--no-cache leaves it)",
+                file.display()
+            )
+        })
+    });
+    (parsed, note)
 }
 
 /// Reads one file and parses it, unless the text scan shows it cannot matter by itself.
@@ -808,8 +831,9 @@ fn read_source(path: &Path, rel: &str) -> Result<String, Box<facts::FileFacts>> 
 fn parse_read(
     rel: &str,
     source: String,
-    catalog: &catalog::Catalog,
+    catalog: &Arc<catalog::Catalog>,
     macros: &facts::macros::MacroTable,
+    cache: Option<&cache::FactsCache>,
 ) -> Read {
     if rel.ends_with(".sql") {
         return Read::Parsed(Box::new(facts::generated_sql(rel, &source)));
@@ -820,7 +844,35 @@ fn parse_read(
             source,
         };
     }
-    Read::Parsed(Box::new(extract_checked(rel, source, catalog, macros)))
+    Read::Parsed(Box::new(extract_cached(
+        rel, source, catalog, macros, cache,
+    )))
+}
+
+/// A file's facts from the cache, else parsed (and kept there, unless hopcheck failed on the file).
+fn extract_cached(
+    rel: &str,
+    source: String,
+    catalog: &Arc<catalog::Catalog>,
+    macros: &facts::macros::MacroTable,
+    cache: Option<&cache::FactsCache>,
+) -> facts::FileFacts {
+    let Some(cache) = cache else {
+        return extract_checked(rel, source, catalog, macros);
+    };
+    let key = cache.key(rel, &source, catalog);
+    if let Some(facts) = cache.get(key, &source) {
+        return facts;
+    }
+    let facts = extract_checked(rel, source, catalog, macros);
+    let failed = facts
+        .parse_error
+        .as_ref()
+        .is_some_and(|e| e.message.starts_with(HOPCHECK_FAILED));
+    if !failed {
+        cache.put(key, &facts);
+    }
+    facts
 }
 
 fn extract_checked(
@@ -857,9 +909,7 @@ fn guarded(rel: &str, work: impl FnOnce() -> facts::FileFacts) -> facts::FileFac
                 .unwrap_or_else(|| "an internal error".into());
             unreadable(
                 rel,
-                format!(
-                    "hopcheck failed on this file ({why}); the rest was analysed; please report it"
-                ),
+                format!("{HOPCHECK_FAILED} ({why}); the rest was analysed; please report it"),
             )
         }
     }
@@ -1265,6 +1315,7 @@ impl Analysis {
         if self.config.file.is_none() {
             notes.push(report::topology_line(self));
         }
+        notes.extend(self.cache_note.clone());
         let trips = self.model.fns.iter().enumerate().any(|(id, _)| {
             self.model.func(id).body.iter().any(|s| {
                 let mut found = false;
@@ -1499,7 +1550,7 @@ mod tests {
         let found = discover::discover(dir.path());
         std::fs::remove_file(&path).unwrap();
         let scopes = manifest::Scopes::new(&Config::default_topology().catalog, dir.path());
-        let files = parse_all(found, &scopes, &progress::Progress::off());
+        let (files, _) = parse_all(found, &scopes, &progress::Progress::off(), None);
         assert_eq!(files.len(), 1);
         let error = files[0].parse_error.as_ref().expect("reported on the file");
         assert_eq!(files[0].path, "gone.rs");

@@ -320,6 +320,7 @@ fn the_action_has_its_inputs_and_safe_steps() {
         [
             "args",
             "baseline",
+            "cache",
             "compare-to",
             "fail-on",
             "path",
@@ -791,7 +792,18 @@ fn the_action_keeps_the_gate_status_and_uploads_sarif_first() {
         "nothing to fetch without compare-to: {:?}",
         run.ran
     );
-    let (action_ref, with) = &run.uses[0];
+    // The facts cache is restored first, into the runner's temporary folder: outside the checkout.
+    let (cache_ref, cache) = &run.uses[0];
+    assert_eq!(cache_ref, "actions/cache@v4");
+    assert!(
+        cache["path"].ends_with("runner-temp/hopcheck-cache"),
+        "{cache:?}"
+    );
+    assert!(
+        cache["key"].starts_with(&cache["restore-keys"]),
+        "{cache:?}"
+    );
+    let (action_ref, with) = &run.uses[1];
     assert_eq!(action_ref, UPLOAD);
     assert_eq!(with["sarif_file"], run.outputs["sarif-file"]);
     assert!(with["sarif_file_content"].contains("\"2.1.0\""), "{with:?}");
@@ -815,7 +827,7 @@ fn the_action_keeps_the_gate_status_and_uploads_sarif_first() {
         &[("FAKE_STATUS", "0")],
     );
     assert_eq!(run.status, 0, "{run:#?}");
-    assert_eq!(run.uses.len(), 1);
+    assert_eq!(run.uses.iter().filter(|(r, _)| r == UPLOAD).count(), 1);
 
     // A SARIF run that fails is not uploaded, and does not change the gate.
     let run = run_action(
@@ -825,7 +837,20 @@ fn the_action_keeps_the_gate_status_and_uploads_sarif_first() {
         &[("FAKE_STATUS", "0"), ("FAKE_SARIF_STATUS", "2")],
     );
     assert_eq!(run.status, 0, "{run:#?}");
-    assert!(run.uses.is_empty(), "{run:#?}");
+    assert!(!run.uses.iter().any(|(r, _)| r == UPLOAD), "{run:#?}");
+
+    // Without the cache, nothing is restored and hopcheck keeps no facts between runs.
+    let run = run_action(
+        ws.path(),
+        &[("compare-to", ""), ("cache", "false")],
+        None,
+        &[("FAKE_STATUS", "0")],
+    );
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert!(
+        !run.uses.iter().any(|(r, _)| r == "actions/cache@v4"),
+        "{run:#?}"
+    );
 }
 
 #[test]
@@ -865,7 +890,10 @@ fn the_action_passes_its_inputs_as_arguments() {
         "{}",
         run.text
     );
-    assert!(run.uses.is_empty(), "no SARIF upload when sarif is false");
+    assert!(
+        !run.uses.iter().any(|(r, _)| r == UPLOAD),
+        "no SARIF upload when sarif is false"
+    );
     assert_eq!(run.outputs["sarif-file"], "");
 }
 
@@ -889,7 +917,7 @@ fn the_action_fails_on_a_usage_error_without_uploading() {
         "no SARIF run after status 2: {:?}",
         run.log
     );
-    assert!(run.uses.is_empty());
+    assert!(!run.uses.iter().any(|(r, _)| r == UPLOAD));
 
     let run = run_action(
         ws.path(),

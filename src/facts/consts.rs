@@ -16,7 +16,7 @@ use super::{FileFacts, UseAlias};
 const MAX_DEPTH: usize = 16;
 
 /// A constant or static of a module, its expression kept as text.
-#[derive(Debug, Clone, Default, Hash)]
+#[derive(Debug, Clone, Default, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ConstItem {
     pub module: Vec<String>,
     pub name: String,
@@ -25,7 +25,7 @@ pub struct ConstItem {
 
 /// A `const fn` without parameters of a type (`impl Routes { const fn new() -> Routes { .. } }`), its
 /// body kept as text.
-#[derive(Debug, Clone, Default, Hash)]
+#[derive(Debug, Clone, Default, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ConstFn {
     pub module: Vec<String>,
     pub ty: String,

@@ -142,7 +142,9 @@ impl<'a> TypeRef<'a> {
 }
 
 /// A place in a source file: 1-based line and column (in characters), plus the byte range for renderers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, serde::Deserialize,
+)]
 pub struct Loc {
     pub line: u32,
     pub col: u32,
@@ -151,10 +153,12 @@ pub struct Loc {
 }
 
 /// The facts of one file.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Path relative to the analysed root, with forward slashes.
     pub path: String,
+    /// The file's text (not kept in the facts cache, which is handed it back).
+    #[serde(skip)]
     pub source: String,
     /// The module path the file's position implies (`src/routes/billing.rs` → `routes::billing`).
     pub module: Vec<String>,
@@ -204,7 +208,7 @@ pub struct FileFacts {
 }
 
 /// What a file of the run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum FileKind {
     #[default]
     Rust,
@@ -254,7 +258,7 @@ pub fn generated_sql(rel: &str, text: &str) -> FileFacts {
 }
 
 /// A struct whose value is a route's path, by the module it is declared in.
-#[derive(Debug, Clone, Hash)]
+#[derive(Debug, Clone, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TypedPath {
     pub module: Vec<String>,
     pub name: String,
@@ -265,7 +269,7 @@ pub struct TypedPath {
 /// model reads it from the handler's parameter; any prefix it is mounted under comes before it.
 pub const TYPED_ROUTE: &str = "\u{1}typed";
 
-#[derive(Debug, Clone, Hash)]
+#[derive(Debug, Clone, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UseAlias {
     pub module: Vec<String>,
     pub name: String,
@@ -273,7 +277,7 @@ pub struct UseAlias {
 }
 
 /// A named type of the analysed code. Types are reduced to one name: `Arc<dyn Repo + Send>` is `Repo`.
-#[derive(Debug, Clone, Default, Hash)]
+#[derive(Debug, Clone, Default, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TypeFacts {
     pub name: String,
     /// Field name → type name, for structs with named fields.
@@ -294,14 +298,14 @@ pub struct TypeFacts {
     pub defaults: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParseError {
     pub loc: Loc,
     pub message: String,
 }
 
 /// One function, method or closure handler with its body as steps.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FnFacts {
     pub name: String,
     pub module: Vec<String>,
@@ -364,7 +368,7 @@ pub struct FnFacts {
 }
 
 /// One step of a path, in evaluation order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Step {
     Trip(Trip),
     Call(Call),
@@ -391,7 +395,7 @@ pub enum Step {
 }
 
 /// What a guard tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Guarded {
     /// The function's parameter at this position.
     Param(usize),
@@ -411,7 +415,7 @@ pub enum Guarded {
 pub use crate::domain::TripKind;
 
 /// One awaited database round trip.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Trip {
     /// Per-function sequence number, for data dependencies.
     pub id: u32,
@@ -528,7 +532,7 @@ impl Trip {
 }
 
 /// An awaited call to some function; the model resolves it to the analysed code, if it can.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     pub id: u32,
     pub loc: Loc,
@@ -606,7 +610,7 @@ impl Call {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Callee {
     /// `orders::load(…)`, `Self::load(…)`.
     Path(Vec<String>),
@@ -623,7 +627,7 @@ pub enum Callee {
     Extractor(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoopStep {
     /// The loop header (`for x in xs`), for the secondary label.
     pub loc: Loc,
@@ -640,7 +644,7 @@ pub struct LoopStep {
     pub polls: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Concurrent {
     pub loc: Loc,
     /// How it is spelled: `tokio::try_join!`, `join_all`.
@@ -649,7 +653,7 @@ pub struct Concurrent {
 }
 
 /// A route declared on the handler itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AttrRoute {
     pub method: String,
     pub path: String,
@@ -663,7 +667,7 @@ pub struct AttrRoute {
 }
 
 /// What a router-building function registers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum RouteEntry {
     Route {
         path: String,

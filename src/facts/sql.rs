@@ -18,7 +18,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 pub use crate::domain::Access;
 
 /// How the classification was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClassifiedBy {
     /// A `sqlparser` dialect parsed the whole text.
@@ -30,7 +30,7 @@ pub enum ClassifiedBy {
 }
 
 /// The classification of one SQL string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SqlClass {
     /// Whether the statement reads or writes.
     pub access: Access,

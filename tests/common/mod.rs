@@ -14,12 +14,16 @@ pub fn fixtures() -> PathBuf {
     root().join("fixtures")
 }
 
-/// Runs `hopcheck` with `args` in the crate's folder.
+/// Runs `hopcheck` with `args` in the crate's folder (its facts cache under `target/`, not the user's).
 pub fn hopcheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hopcheck"))
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env(
+            "HOPCHECK_CACHE_DIR",
+            root().join("target/hopcheck-test-cache"),
+        )
         .output()
         .expect("the hopcheck binary runs")
 }
