@@ -314,6 +314,8 @@ fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
         true => None,
         false => crate::cache::pack_for(args.cache.cache_dir.as_deref(), &root),
     };
+    config.cache_named = args.cache.cache_dir.is_some()
+        || std::env::var_os(crate::cache::DIR_VARIABLE).is_some_and(|d| !d.is_empty());
     if let Some(budget) = &args.budget {
         match config::parse_duration(budget) {
             Ok(ms) => config.default_budget_ms = ms,

@@ -112,6 +112,9 @@ pub struct Config {
     /// The file the facts of earlier runs of this folder are kept in (see `cache::pack_for`); `None`:
     /// not kept (`--no-cache`).
     pub cache_file: Option<PathBuf>,
+    /// The cache's folder was named (`--cache-dir`, `$HOPCHECK_CACHE_DIR`): a failure to write it is said.
+    /// In the default folder it is not (a read-only home is no reason for a note on every run).
+    pub cache_named: bool,
 }
 
 /// `[apps.<name>]`: a service of the analysed code (a workspace's binary, named by its crate as the
@@ -227,6 +230,7 @@ impl Config {
             entries: Vec::new(),
             text: String::new(),
             cache_file: None,
+            cache_named: false,
         }
     }
 

@@ -405,6 +405,7 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
         build.imply(&tables);
     }
     let (files, cache_note) = parse_all(found, &scopes, progress, config.cache_file.as_deref());
+    let cache_note = cache_note.filter(|_| config.cache_named);
     lap("parse");
     if timings {
         let aside = files.iter().filter(|f| f.source.is_empty()).count();

@@ -218,6 +218,12 @@ impl Workspace {
         let scopes = self
             .scopes
             .get_or_insert_with(|| crate::manifest::Scopes::new(&config.catalog, &root));
+        // The first analysis (and the first after the catalog or the macros changed) reads unchanged
+        // files' facts from the facts cache, and keeps what it parses there for the next start.
+        let disk = match (self.cache.is_empty(), &config.cache_file) {
+            (true, Some(file)) => Some(crate::cache::FactsCache::open(file, &macros)),
+            _ => None,
+        };
         let mut files = Vec::with_capacity(listing.len());
         let mut definitions = Vec::with_capacity(listing.len());
         for f in listing.iter() {
@@ -252,7 +258,15 @@ impl Workspace {
             let facts = Arc::new(match text {
                 Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
                     let catalog = scopes.catalog_for(&f.path);
-                    crate::parse_source_with(&f.rel, text, &catalog, &macros)
+                    let key = disk.as_ref().map(|d| d.key(&f.rel, &text, &catalog));
+                    let kept = disk.as_ref().zip(key).and_then(|(d, k)| d.get(k, &text));
+                    kept.unwrap_or_else(|| {
+                        let facts = crate::parse_source_with(&f.rel, text, &catalog, &macros);
+                        if let (Some(d), Some(k), None) = (&disk, key, &facts.parse_error) {
+                            d.put(k, &facts);
+                        }
+                        facts
+                    })
                 }
                 _ => FileFacts {
                     path: f.rel.clone(),
@@ -274,6 +288,10 @@ impl Workspace {
             definitions.push(defined);
         }
         self.check_disk = false;
+        // Best effort: a cache that cannot be written only means the next start parses again.
+        if let Some(disk) = disk {
+            let _ = disk.save();
+        }
         let listed: HashSet<&str> = listing.iter().map(|f| f.rel.as_str()).collect();
         self.cache.retain(|rel, _| listed.contains(rel.as_str()));
         // An edit inside a function body leaves every definition as it was: the lookups still hold.
@@ -415,7 +433,9 @@ impl Server {
     /// Re-analyses with the newest text and publishes the diagnostics of open files.
     fn refresh(&mut self, connection: &Connection) -> Result<(), Error> {
         self.dirty = false;
-        let config = self.config(connection)?;
+        let mut config = self.config(connection)?;
+        // The first analysis takes unchanged files' facts from the facts cache the command line keeps.
+        config.cache_file = crate::cache::pack_for(None, &self.root);
         // The previous analysis shares the cached facts: let it go first, so that only the files the
         // new model annotates are copied.
         self.analysis = None;
@@ -1101,6 +1121,33 @@ mod tests {
     fn lints(a: &Analysis) -> Vec<&'static str> {
         let found = a.diagnostics.iter().map(|d| d.lint);
         found.filter(|l| *l == "sequential-queries").collect()
+    }
+
+    /// The editor's first analysis keeps what it parses in the facts cache the command line reads, and
+    /// the next start reports the same from it.
+    #[test]
+    fn the_first_analysis_fills_the_facts_cache_and_the_next_start_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        let two = format!("{HANDLER}async fn g(State(db): State<PgPool>) {{\n    sqlx::query(\"SELECT 1\").execute(&db).await;\n    sqlx::query(\"SELECT 2\").execute(&db).await;\n}}\n");
+        std::fs::write(root.join("src/main.rs"), &two).unwrap();
+        let pack = root.join("cache/facts-0.bin");
+        let config = || Config {
+            cache_file: Some(pack.clone()),
+            ..Config::default_topology()
+        };
+        let first = Workspace::new(root.clone()).analyze(&HashMap::new(), config());
+        assert!(pack.exists(), "the pack is written");
+        let macros = crate::facts::macros::MacroTable::default();
+        let disk = crate::cache::FactsCache::open(&pack, &macros);
+        let scopes = crate::manifest::Scopes::new(&Config::default_topology().catalog, &root);
+        let catalog = scopes.catalog_for(&root.join("src/main.rs"));
+        let key = disk.key("src/main.rs", &two, &catalog);
+        assert!(disk.get(key, &two).is_some(), "the file's facts are kept");
+        let second = Workspace::new(root.clone()).analyze(&HashMap::new(), config());
+        assert_eq!(lints(&first), lints(&second));
+        assert_eq!(lints(&second), ["sequential-queries"]);
     }
 
     #[test]
