@@ -552,9 +552,24 @@ impl Index {
                 }
             }
         }
-        let alias = self
+        // One name may be imported more than once under exclusive `cfg`s: the first import that leads to
+        // a function of the analysed code is the one meant.
+        let imports: Vec<&(String, Vec<String>)> = self
             .caller_uses(caller, &from.module)
-            .and_then(|u| u.iter().find(|(n, _)| n == first));
+            .into_iter()
+            .flatten()
+            .filter(|(n, _)| n == first)
+            .collect();
+        if imports.len() > 1 && !matches!(first.as_str(), "crate" | "self" | "super") {
+            let hit = imports.iter().find_map(|(_, full)| {
+                let abs: Vec<String> = full.iter().chain(&segs[1..]).cloned().collect();
+                self.lookup(caller, &abs, 0, func)
+            });
+            if hit.is_some() {
+                return hit;
+            }
+        }
+        let alias = imports.first().copied();
         let abs = match (first.as_str(), alias) {
             ("crate" | "self" | "super", _) => self.absolutize(&from.module, segs),
             (_, Some((_, full))) => full.iter().chain(&segs[1..]).cloned().collect(),
@@ -715,11 +730,11 @@ impl Index {
         if depth >= MAX_ALIAS_DEPTH {
             return None;
         }
-        let reexport = self
-            .uses
-            .get(module)
-            .and_then(|u| u.iter().find(|(n, _)| n == name));
-        if let Some((_, target)) = reexport {
+        // Every `use` of the name, in turn: one name may be imported under exclusive `cfg`s
+        // (`#[cfg(feature = "ee")] pub use ee::f;` beside `#[cfg(not(..))] pub use oss::f;`), and only
+        // the one whose target is in the analysed code leads anywhere.
+        let reexports = self.uses.get(module).into_iter().flatten();
+        for (_, target) in reexports.filter(|(n, _)| n == name) {
             if target.as_slice() != abs {
                 if let Some(hit) = self.lookup_in(caller, target, depth + 1, func, tried) {
                     return Some(hit);
@@ -870,10 +885,13 @@ impl Index {
             }
         }
         let uses = self.crate_uses.get(dir)?.get(module)?;
-        if let Some((_, target)) = uses.iter().find(|(n, _)| n == name) {
-            if target.as_slice() != abs {
-                return self.lookup_in_crate(dir, target, depth + 1);
-            }
+        // As in `lookup_in`: the first of the name's `use`s that leads somewhere.
+        let named = uses
+            .iter()
+            .filter(|(n, t)| n == name && t.as_slice() != abs)
+            .find_map(|(_, t)| self.lookup_in_crate(dir, t, depth + 1));
+        if named.is_some() {
+            return named;
         }
         glob_paths(uses, name).find_map(|path| self.lookup_in_crate(dir, &path, depth + 1))
     }
