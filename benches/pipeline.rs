@@ -110,6 +110,30 @@ fn main() {
     let (one, peak_one) = run(Some("1"), false);
     let (warm, peak_warm) = run(None, true);
     let _ = std::fs::remove_dir_all(&cache);
+    // The closest peer, a per-file syn linter, on the same tree where it is installed.
+    let peer = which("cargo-perf").map(|peer| {
+        let mut peak = 0;
+        let wall = best(|| {
+            let out = Command::new("/usr/bin/time")
+                .arg("-f")
+                .arg("%M")
+                .arg(&peer)
+                .args(["--format", "json", "check"])
+                .arg(&corpus)
+                .output();
+            if let Ok(out) = out {
+                let err = String::from_utf8_lossy(&out.stderr);
+                if let Some(kb) = err
+                    .lines()
+                    .last()
+                    .and_then(|l| l.trim().parse::<u64>().ok())
+                {
+                    peak = peak.max(kb);
+                }
+            }
+        });
+        (wall, peak)
+    });
 
     let Some(incremental) = edit_step(&corpus, 3) else {
         return;
@@ -140,6 +164,9 @@ fn main() {
         warm,
         Some(peak_warm),
     );
+    if let Some((wall, peak)) = peer {
+        row("cargo-perf check (a per-file peer)", wall, Some(peak));
+    }
     row("one file edited (language server)", incremental, None);
 }
 

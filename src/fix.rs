@@ -334,14 +334,22 @@ impl<'a> Fixer<'a> {
         }
     }
 
+    /// A file's syntax tree, parsed on first use (None where it does not parse).
+    fn parsed_file(&mut self, file: usize) -> Option<&Parsed> {
+        let a = self.a;
+        self.parsed
+            .entry(file)
+            .or_insert_with(|| Parsed::new(&a.model.files[file].source))
+            .as_ref()
+    }
+
     /// The fix, or why there is none, of each finding (by index) of these files.
     fn files(mut self, files: &[(usize, Vec<usize>)]) -> Vec<(usize, Result<Fix, &'static str>)> {
         let a = self.a;
         let mut out = Vec::new();
         for (file, findings) in files {
-            self.parsed
-                .entry(*file)
-                .or_insert_with(|| Parsed::new(&a.model.files[*file].source));
+            // The file is parsed only when one of its findings passes what the model can tell (most
+            // findings have no fix for a reason that needs no syntax).
             for &i in findings {
                 let d = &a.diagnostics[i];
                 let fix = match d.lint {
@@ -403,11 +411,7 @@ impl<'a> Fixer<'a> {
         if reads + helpers.len() < 2 {
             return Err("not two reads on a pool: a write, a transaction or one connection keeps the order, or a call also writes, cannot be resolved, or fails with another error type");
         }
-        let parsed = self
-            .parsed
-            .get(&d.file)
-            .and_then(Option::as_ref)
-            .ok_or(DOES_NOT_PARSE)?;
+        let parsed = self.parsed_file(d.file).ok_or(DOES_NOT_PARSE)?;
         let mut blocks = Blocks::default();
         blocks.visit_file(&parsed.ast);
         let ctx = StmtCtx {
@@ -528,11 +532,7 @@ impl<'a> Fixer<'a> {
             return Err(other_type);
         }
         let source = &a.model.files[d.file].source;
-        let parsed = self
-            .parsed
-            .get(&d.file)
-            .and_then(Option::as_ref)
-            .ok_or(DOES_NOT_PARSE)?;
+        let parsed = self.parsed_file(d.file).ok_or(DOES_NOT_PARSE)?;
         let mut calls = MethodCalls::default();
         calls.visit_file(&parsed.ast);
         let call = calls
