@@ -74,7 +74,6 @@ fn main() {
     // run filled.
     let cache = std::env::temp_dir().join(format!("hopcheck-bench-cache-{}", std::process::id()));
     let run = |threads: Option<&str>, warm: bool| {
-        let mut peak = 0;
         let command = || {
             let mut cmd = Command::new("/usr/bin/time");
             cmd.args(["-f", "%M", bin, "check", "--format", "json", "-q"])
@@ -91,20 +90,7 @@ fn main() {
         if warm {
             let _ = command().output();
         }
-        let wall = best(|| {
-            let mut cmd = command();
-            if let Ok(out) = cmd.output() {
-                let err = String::from_utf8_lossy(&out.stderr);
-                if let Some(kb) = err
-                    .lines()
-                    .last()
-                    .and_then(|l| l.trim().parse::<u64>().ok())
-                {
-                    peak = peak.max(kb);
-                }
-            }
-        });
-        (wall, peak)
+        timed(command)
     };
     let (all, peak_all) = run(None, false);
     let (one, peak_one) = run(Some("1"), false);
@@ -112,27 +98,14 @@ fn main() {
     let _ = std::fs::remove_dir_all(&cache);
     // The closest peer, a per-file syn linter, on the same tree where it is installed.
     let peer = which("cargo-perf").map(|peer| {
-        let mut peak = 0;
-        let wall = best(|| {
-            let out = Command::new("/usr/bin/time")
-                .arg("-f")
-                .arg("%M")
+        timed(|| {
+            let mut cmd = Command::new("/usr/bin/time");
+            cmd.args(["-f", "%M"])
                 .arg(&peer)
                 .args(["--format", "json", "check"])
-                .arg(&corpus)
-                .output();
-            if let Ok(out) = out {
-                let err = String::from_utf8_lossy(&out.stderr);
-                if let Some(kb) = err
-                    .lines()
-                    .last()
-                    .and_then(|l| l.trim().parse::<u64>().ok())
-                {
-                    peak = peak.max(kb);
-                }
-            }
-        });
-        (wall, peak)
+                .arg(&corpus);
+            cmd
+        })
     });
 
     let Some(incremental) = edit_step(&corpus, 3) else {
@@ -220,6 +193,25 @@ fn edit_step(corpus: &Path, rounds: usize) -> Option<Duration> {
 }
 
 /// The fastest of a few runs (after one to warm the caches).
+/// The fastest of three runs of a command made by `command` (under `/usr/bin/time -f %M`), and the
+/// largest peak memory they reported, in KiB.
+fn timed(command: impl Fn() -> Command) -> (Duration, u64) {
+    let mut peak = 0;
+    let wall = best(|| {
+        if let Ok(out) = command().output() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            if let Some(kb) = err
+                .lines()
+                .last()
+                .and_then(|l| l.trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb);
+            }
+        }
+    });
+    (wall, peak)
+}
+
 fn best(f: impl FnMut()) -> Duration {
     best_of(3, f)
 }
