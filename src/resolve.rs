@@ -736,12 +736,35 @@ impl Index {
         let reexports = self.uses.get(module).into_iter().flatten();
         for (_, target) in reexports.filter(|(n, _)| n == name) {
             if target.as_slice() != abs {
+                if let Some(hit) = self.in_reexported_crate(target, depth + 1) {
+                    return Some(hit);
+                }
                 if let Some(hit) = self.lookup_in(caller, target, depth + 1, func, tried) {
                     return Some(hit);
                 }
             }
         }
-        self.globs_in(caller, module, name, depth + 1, func, tried)
+        if let Some(hit) = self.globs_in(caller, module, name, depth + 1, func, tried) {
+            return Some(hit);
+        }
+        // A module reached through an alias (`pub use ducklake_maintenance_oss as ducklake_maintenance;`,
+        // one per edition under exclusive `cfg`s): the path through each aliased module in turn.
+        for k in 1..=module.len() {
+            let (parent, seg) = (&module[..k - 1], &module[k - 1]);
+            let aliases = self.uses.get(parent).into_iter().flatten();
+            for (_, target) in aliases.filter(|(n, t)| n == seg && t.as_slice() != &module[..k]) {
+                let path: Vec<String> = target
+                    .iter()
+                    .chain(&module[k..])
+                    .chain(std::iter::once(name))
+                    .cloned()
+                    .collect();
+                if let Some(hit) = self.lookup_in(caller, &path, depth + 1, func, tried) {
+                    return Some(hit);
+                }
+            }
+        }
+        None
     }
 
     fn through_globs<'f>(
@@ -768,8 +791,21 @@ impl Index {
             return None;
         }
         let globs = self.uses.get(module)?;
-        glob_paths(globs, name)
-            .find_map(|path| self.lookup_in(caller, &path, depth + 1, func, tried))
+        glob_paths(globs, name).find_map(|path| {
+            self.in_reexported_crate(&path, depth + 1)
+                .or_else(|| self.lookup_in(caller, &path, depth + 1, func, tried))
+        })
+    }
+
+    /// A re-exported path that starts with the name of another crate of the analysed code
+    /// (`pub use windmill_alerting::{get_critical_alerts};`), looked up inside that crate.
+    fn in_reexported_crate(&self, target: &[String], depth: usize) -> Option<usize> {
+        let (first, rest) = target.split_first()?;
+        if rest.is_empty() {
+            return None;
+        }
+        let dir = self.own_crates.get(&first.replace('-', "_"))?;
+        self.lookup_in_crate(dir, rest, depth)
     }
 
     /// The `use` declarations of module `module` of the caller's crate.
@@ -889,11 +925,26 @@ impl Index {
         let named = uses
             .iter()
             .filter(|(n, t)| n == name && t.as_slice() != abs)
-            .find_map(|(_, t)| self.lookup_in_crate(dir, t, depth + 1));
+            .find_map(|(_, t)| self.follow(dir, t, depth + 1));
         if named.is_some() {
             return named;
         }
-        glob_paths(uses, name).find_map(|path| self.lookup_in_crate(dir, &path, depth + 1))
+        glob_paths(uses, name).find_map(|path| self.follow(dir, &path, depth + 1))
+    }
+
+    /// Where a `use` of the crate in folder `dir` leads: into another crate of the analysed code when its
+    /// path starts with that crate's name (`pub use windmill_alerting::{get_critical_alerts};`,
+    /// `pub use api_jobs::execution::*;`), else inside this crate.
+    fn follow(&self, dir: &str, target: &[String], depth: usize) -> Option<usize> {
+        match target.split_first() {
+            Some((first, rest)) if !rest.is_empty() => {
+                match self.own_crates.get(&first.replace('-', "_")) {
+                    Some(other) if other != dir => self.lookup_in_crate(other, rest, depth),
+                    _ => self.lookup_in_crate(dir, target, depth),
+                }
+            }
+            _ => self.lookup_in_crate(dir, target, depth),
+        }
     }
 
     /// The type a receiver path has: `self.repo` in `impl Svc` → the type of `Svc.repo`.
@@ -1700,9 +1751,10 @@ impl Index {
                     // `#[derive(new)]`).
                     let of_type =
                         path.len() >= 3 && self.known_types.contains(&path[path.len() - 2]);
-                    path.len() >= 2
-                        && !of_type
-                        && self.own_crates.contains_key(&path[0].replace('-', "_"))
+                    // `crate::sync::record(..)` too: a path into the analysed crate itself.
+                    let own = matches!(path[0].as_str(), "crate" | "self" | "super")
+                        || self.own_crates.contains_key(&path[0].replace('-', "_"));
+                    path.len() >= 2 && !of_type && own
                 }
             };
         }
