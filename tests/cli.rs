@@ -4199,3 +4199,29 @@ fn on_a_terminal_many_findings_get_the_compact_view() {
     let piped = stdout(&hopcheck(&["check", dir.path().to_str().unwrap()]));
     assert!(!piped.contains("more findings"), "{piped}");
 }
+
+/// A finding whose first round trip is an extractor's lookup says how to save it without advice that
+/// would skip a check or put a secret in a token.
+#[test]
+fn an_extractors_lookup_is_advised_on_without_carrying_secrets() {
+    let (_, json) = check_json(&fixtures().join("projects/blog"), &["-q"]);
+    let help: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"] == "src/http/posts.rs" && d["lint"] == "sequential-queries")
+        .filter_map(|d| d["help"].as_str())
+        .collect();
+    let extractor = help
+        .iter()
+        .find(|h| h.contains("the extractor `"))
+        .unwrap_or_else(|| panic!("{help:?}"));
+    assert!(
+        extractor.contains("where the code checks nothing between"),
+        "{extractor}"
+    );
+    assert!(
+        extractor.contains("never a password hash or a secret"),
+        "{extractor}"
+    );
+}

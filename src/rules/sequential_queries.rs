@@ -604,7 +604,7 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
     }
     for ty in extractors {
         parts.push(format!(
-            "the extractor `{ty}` queries before the handler runs: load what it needs in the handler's own query (a JOIN), or carry it in the session or token"
+            "the extractor `{ty}` queries before the handler runs: where the code checks nothing between its lookup and the handler's next statement, load both in one query (a JOIN); an authentication lookup may give way to claims a signed session or token carries (an id or a role, never a password hash or a secret)"
         ));
     }
     parts.join("; ")
