@@ -24,6 +24,10 @@ use crate::catalog::Catalog;
 use crate::facts::macros::MacroTable;
 use crate::facts::FileFacts;
 
+/// The build that wrote a pack and its entries: hopcheck's version and a hash of the sources it was built
+/// from (`build.rs`), since two builds of one version may extract different facts.
+const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("HOPCHECK_SOURCE_ID"));
+
 /// The environment variable that names the cache folder (`--cache-dir` wins over it).
 pub const DIR_VARIABLE: &str = "HOPCHECK_CACHE_DIR";
 /// Packs of folders not analysed for this many days are deleted when another pack is written.
@@ -99,7 +103,7 @@ impl FactsCache {
             k
         });
         let mut h = Xxh3::new();
-        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(BUILD.as_bytes());
         h.update(&[0]);
         h.update(rel.as_bytes());
         h.update(&[0]);
@@ -180,7 +184,7 @@ impl FactsCache {
             total <= MAX_BYTES
         });
         let pack = Pack {
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            version: BUILD.to_string(),
             writes,
             entries,
         };
@@ -206,7 +210,7 @@ fn read_pack(bytes: &[u8]) -> Option<Pack> {
         return None;
     }
     let pack: Pack = postcard::from_bytes(payload).ok()?;
-    (pack.version == env!("CARGO_PKG_VERSION")).then_some(pack)
+    (pack.version == BUILD).then_some(pack)
 }
 
 /// The pack file of an analysed folder in the cache folder `dir` (`--cache-dir`, else

@@ -91,6 +91,9 @@ pub struct Model {
     pub assumed_cfgs: usize,
 }
 
+/// A copy of a function run with generics bound: (the function, the types, the module that named them).
+pub type TypedKey = (usize, Vec<(String, String)>, Vec<String>);
+
 /// Functions the model added as copies of others: a handler's body without its extractors (what a call
 /// from another function runs: the caller already has the values), and a trait's default body for one
 /// implementing type (where `Self::` means that type).
@@ -109,7 +112,7 @@ pub struct Copies {
     /// Such a copy → what it yields.
     pub yielding: HashMap<usize, String>,
     /// (generic function, the types a caller binds its type parameters to) → the copy run with them.
-    pub by_types: HashMap<(usize, Vec<(String, String)>), usize>,
+    pub by_types: HashMap<TypedKey, usize>,
     /// Copy → the function of the code it was made from.
     pub origin: HashMap<usize, usize>,
     /// Copy → the function a call to it recurs into, where that is not its origin: a default body
@@ -687,6 +690,12 @@ fn resolve_from(
                 }
             });
         }
+        // Where the types this function binds its callees' generics to were named: here, or where its own
+        // were bound.
+        let bound_in = {
+            let f = model.func(id);
+            f.bound_in.clone().unwrap_or_else(|| f.module.clone())
+        };
         for (((resolved, hop, _), site), alts) in
             calls.iter_mut().zip(&sites).zip(alternatives.iter_mut())
         {
@@ -696,11 +705,11 @@ fn resolve_from(
                     *alts = site
                         .types
                         .iter()
-                        .map(|types| with_types(model, target, types))
+                        .map(|types| with_types(model, target, types, &bound_in))
                         .collect();
                 }
                 let first = site.types.first().map(Vec::as_slice).unwrap_or_default();
-                let target = with_types(model, target, first);
+                let target = with_types(model, target, first, &bound_in);
                 let target = redirect(model, id, site, target);
                 *resolved = Some(with_constants(model, target, &site.consts));
             }
@@ -1216,17 +1225,23 @@ fn outcome_admits(pattern: &str, value: &str) -> bool {
 /// A generic function run with the types a caller binds its own type parameters to (`types`, from a
 /// turbofish or from the arguments' types): a copy in which those parameters name the types, so that
 /// `T::from_id(..)` and `input.into_mastodon(..)` reach that type's implementation.
-fn with_types(model: &mut Model, target: usize, types: &[(String, String)]) -> usize {
+fn with_types(
+    model: &mut Model,
+    target: usize,
+    types: &[(String, String)],
+    bound_in: &[String],
+) -> usize {
     if types.is_empty() {
         return target;
     }
-    let key = (target, types.to_vec());
+    let key = (target, types.to_vec(), bound_in.to_vec());
     if let Some(&copy) = model.copies.by_types.get(&key) {
         return copy;
     }
     let copy = add_copy(model, target, |f| {
         // The original may have been priced over every implementation already: the copy chooses anew.
         unbranch_implementations(&mut f.body);
+        f.bound_in = Some(bound_in.to_vec());
         for (param, ty) in types {
             let bound = format!("={ty}");
             match f.generics.iter_mut().find(|(g, _)| g == param) {

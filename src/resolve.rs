@@ -1549,7 +1549,11 @@ impl Index {
                     _ => None,
                 }
             };
-            let hit = near(&|id| func(id).module == *module)
+            // A generic run with a type a caller named: the one that caller's module defines.
+            let named_in = func(caller).bound_in.as_ref();
+            let hit = named_in
+                .and_then(|m| near(&|id| func(id).module == *m))
+                .or_else(|| near(&|id| func(id).module == *module))
                 .or_else(|| krate.and_then(|k| near(&|id| self.crate_of.get(id) == Some(k))));
             if hit.is_some() {
                 return hit;

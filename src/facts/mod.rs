@@ -314,6 +314,9 @@ pub struct FnFacts {
     pub arity: Option<usize>,
     /// The `impl` type (last path segment) for methods and associated functions.
     pub self_ty: Option<String>,
+    /// For a copy run with the types a caller binds its generics to: the module where those types were
+    /// named, which tells apart two types of one name (`user::remove::UseCase`, `user::connect::UseCase`).
+    pub bound_in: Option<Vec<String>>,
     pub trait_name: Option<String>,
     pub has_self: bool,
     pub is_async: bool,

@@ -634,6 +634,7 @@ impl<'a, 's> Visitor<'a, 's> {
         self.facts.functions.push(FnFacts {
             name: sig.ident.to_string(),
             module: self.module.clone(),
+            bound_in: None,
             arity: Some(
                 sig.inputs
                     .iter()
