@@ -851,7 +851,7 @@ fn parse_read(
 }
 
 /// A file's facts from the cache, else parsed (and kept there, unless hopcheck failed on the file).
-fn extract_cached(
+pub(crate) fn extract_cached(
     rel: &str,
     source: String,
     catalog: &Arc<catalog::Catalog>,

@@ -258,15 +258,7 @@ impl Workspace {
             let facts = Arc::new(match text {
                 Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
                     let catalog = scopes.catalog_for(&f.path);
-                    let key = disk.as_ref().map(|d| d.key(&f.rel, &text, &catalog));
-                    let kept = disk.as_ref().zip(key).and_then(|(d, k)| d.get(k, &text));
-                    kept.unwrap_or_else(|| {
-                        let facts = crate::parse_source_with(&f.rel, text, &catalog, &macros);
-                        if let (Some(d), Some(k), None) = (&disk, key, &facts.parse_error) {
-                            d.put(k, &facts);
-                        }
-                        facts
-                    })
+                    crate::extract_cached(&f.rel, text, &catalog, &macros, disk.as_ref())
                 }
                 _ => FileFacts {
                     path: f.rel.clone(),

@@ -1211,15 +1211,7 @@ fn app(resets: bool) -> App {
     )
     .unwrap();
     let (_, json) = check_json(dir.path(), &["-q"]);
-    let routes: Vec<(String, String)> = json["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-            (s("path"), s("handler"))
-        })
-        .collect();
+    let routes = common::paths_and_handlers(&json);
     assert!(
         routes.contains(&("/auth/login".to_string(), "login".to_string())),
         "{routes:?}"
@@ -1270,15 +1262,7 @@ pub async fn run() -> std::io::Result<()> {
     )
     .unwrap();
     let (_, json) = check_json(dir.path(), &["-q"]);
-    let routes: Vec<(String, String)> = json["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-            (s("path"), s("handler"))
-        })
-        .collect();
+    let routes = common::paths_and_handlers(&json);
     assert_eq!(
         routes,
         vec![("/api/v1/users/{id}".to_string(), "get_user".to_string())]
@@ -4096,17 +4080,7 @@ fn gateway() -> Route { Route::new().at("/api/stream", endpoint_auth(stream)) }
 fn app() -> Router<PgPool> { Router::new().route("/api/feed", get(authed(feed))) }
 "#,
     );
-    let routes: Vec<(String, String)> = json["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap_or("-").to_string(),
-                r["handler"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let routes = common::paths_and_handlers(&json);
     assert!(
         routes.contains(&("/api/stream".into(), "stream".into())),
         "{routes:?}"

@@ -358,3 +358,16 @@ pub fn twelve_routes() -> tempfile::TempDir {
     std::fs::write(dir.path().join("app.rs"), src).unwrap();
     dir
 }
+
+/// Each route of a JSON report as (path, handler), `-` for what it lacks.
+pub fn paths_and_handlers(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            (s("path"), s("handler"))
+        })
+        .collect()
+}
