@@ -34,13 +34,24 @@ pub struct Scopes {
     seen: Mutex<BTreeSet<String>>,
 }
 
-/// Manifests by path, each read and parsed once (`None`: unreadable).
+/// Manifests by path, each read and parsed once (`None`: unreadable), and what each crate folder's own
+/// manifest names, worked out once: a workspace's crates share most of their path dependencies.
 #[derive(Default)]
-pub struct Manifests(HashMap<PathBuf, Option<Arc<toml::Table>>>);
+pub struct Manifests {
+    read: HashMap<PathBuf, Option<Arc<toml::Table>>>,
+    direct: HashMap<PathBuf, Option<Arc<Direct>>>,
+}
+
+/// What one crate's manifest names: libraries (with the features it turns on) and the folders of its
+/// path dependencies inside the fence.
+struct Direct {
+    names: BTreeSet<String>,
+    paths: Vec<PathBuf>,
+}
 
 impl Manifests {
     fn get(&mut self, path: &Path) -> Option<Arc<toml::Table>> {
-        self.0
+        self.read
             .entry(path.to_path_buf())
             .or_insert_with(|| read_toml(path).map(Arc::new))
             .clone()
@@ -187,71 +198,15 @@ pub fn dependencies(
                 continue;
             }
             seen.push(dir.clone());
-            let Some(manifest) = manifests.get(&dir.join("Cargo.toml")) else {
+            let Some(direct) = direct(&dir, fence, manifests) else {
                 if first {
                     return None;
                 }
                 continue;
             };
             first = false;
-            // Features of dependencies that the crate's own features may turn on (`postgresql =
-            // ["diesel/postgres"]`): a build may have them.
-            let features = manifest.get("features").and_then(toml::Value::as_table);
-            for f in features.into_iter().flat_map(|t| t.values()) {
-                for v in f
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(toml::Value::as_str)
-                {
-                    if let Some((dep, feature)) = v.split_once('/') {
-                        let dep = dep.trim_end_matches('?').trim_start_matches("dep:");
-                        out.insert(format!("{}/{feature}", dep.replace('_', "-")));
-                    }
-                }
-            }
-            let workspace = workspace_dependencies(&dir, fence, manifests);
-            for (name, dep) in dependency_entries(&manifest) {
-                let inherited = dep
-                    .get("workspace")
-                    .and_then(toml::Value::as_bool)
-                    .unwrap_or(false);
-                let (spec, base) = match (inherited, &workspace) {
-                    (true, Some((root, table))) => match table.get(&name) {
-                        Some(spec) => (spec.clone(), root.clone()),
-                        None => (dep.clone(), dir.clone()),
-                    },
-                    _ => (dep.clone(), dir.clone()),
-                };
-                let package = spec
-                    .get("package")
-                    .and_then(toml::Value::as_str)
-                    .unwrap_or(&name);
-                let package = package.replace('_', "-");
-                // Its features too, as cargo writes them (`sqlx/sqlite`): the database a crate
-                // talks to may be said by nothing else.
-                for features in
-                    [&spec, &dep].map(|s| s.get("features").and_then(toml::Value::as_array))
-                {
-                    for f in features
-                        .into_iter()
-                        .flatten()
-                        .filter_map(toml::Value::as_str)
-                    {
-                        out.insert(format!("{package}/{f}"));
-                    }
-                }
-                out.insert(package);
-                let Some(path) = spec.get("path").and_then(toml::Value::as_str) else {
-                    continue;
-                };
-                let Ok(target) = base.join(path).canonicalize() else {
-                    continue;
-                };
-                if fence.is_none_or(|f| target.starts_with(f)) {
-                    next.push(target);
-                }
-            }
+            out.extend(direct.names.iter().cloned());
+            next.extend(direct.paths.iter().cloned());
         }
         if next.is_empty() {
             break;
@@ -259,6 +214,79 @@ pub fn dependencies(
         frontier = next;
     }
     Some(out)
+}
+
+/// What the manifest of the crate in `dir` names itself (see [`Direct`]), once per folder.
+fn direct(dir: &Path, fence: Option<&Path>, manifests: &mut Manifests) -> Option<Arc<Direct>> {
+    if let Some(known) = manifests.direct.get(dir) {
+        return known.clone();
+    }
+    let found = read_direct(dir, fence, manifests).map(Arc::new);
+    manifests.direct.insert(dir.to_path_buf(), found.clone());
+    found
+}
+
+fn read_direct(dir: &Path, fence: Option<&Path>, manifests: &mut Manifests) -> Option<Direct> {
+    let manifest = manifests.get(&dir.join("Cargo.toml"))?;
+    let mut out = BTreeSet::new();
+    let mut paths = Vec::new();
+    // Features of dependencies that the crate's own features may turn on (`postgresql =
+    // ["diesel/postgres"]`): a build may have them.
+    let features = manifest.get("features").and_then(toml::Value::as_table);
+    for f in features.into_iter().flat_map(|t| t.values()) {
+        for v in f
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+        {
+            if let Some((dep, feature)) = v.split_once('/') {
+                let dep = dep.trim_end_matches('?').trim_start_matches("dep:");
+                out.insert(format!("{}/{feature}", dep.replace('_', "-")));
+            }
+        }
+    }
+    let workspace = workspace_dependencies(dir, fence, manifests);
+    for (name, dep) in dependency_entries(&manifest) {
+        let inherited = dep
+            .get("workspace")
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+        let (spec, base) = match (inherited, &workspace) {
+            (true, Some((root, table))) => match table.get(&name) {
+                Some(spec) => (spec.clone(), root.clone()),
+                None => (dep.clone(), dir.to_path_buf()),
+            },
+            _ => (dep.clone(), dir.to_path_buf()),
+        };
+        let package = spec
+            .get("package")
+            .and_then(toml::Value::as_str)
+            .unwrap_or(&name);
+        let package = package.replace('_', "-");
+        // Its features too, as cargo writes them (`sqlx/sqlite`): the database a crate
+        // talks to may be said by nothing else.
+        for features in [&spec, &dep].map(|s| s.get("features").and_then(toml::Value::as_array)) {
+            for f in features
+                .into_iter()
+                .flatten()
+                .filter_map(toml::Value::as_str)
+            {
+                out.insert(format!("{package}/{f}"));
+            }
+        }
+        out.insert(package);
+        let Some(path) = spec.get("path").and_then(toml::Value::as_str) else {
+            continue;
+        };
+        let Ok(target) = base.join(path).canonicalize() else {
+            continue;
+        };
+        if fence.is_none_or(|f| target.starts_with(f)) {
+            paths.push(target);
+        }
+    }
+    Some(Direct { names: out, paths })
 }
 
 fn read_toml(path: &Path) -> Option<toml::Table> {
