@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use miette::{Diagnostic as _, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{
+    Diagnostic as _, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
 
 use super::Format;
 use crate::rules::{fmt_ms, Diagnostic, Level};
@@ -18,7 +21,56 @@ pub struct Human {
 /// A finding in the shape miette renders.
 struct Rendered<'a> {
     d: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: Source<'a>,
+}
+
+/// A file's text as miette reads it, without a copy: the lines around a span are read from a little above
+/// the span, not from the top of the file (the same lines, numbered the same).
+struct Source<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl SourceCode for Source<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let bytes = self.text.as_bytes();
+        let at = span.offset().min(bytes.len());
+        // A line terminator: `\n`, or a `\r` not followed by one (as miette counts lines).
+        let ends_line =
+            |i: usize| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        // The start of a line with more than `before` lines between it and the span's line.
+        let mut seen = 0;
+        let mut from = 0;
+        for i in (0..at).rev() {
+            if ends_line(i) {
+                seen += 1;
+                if seen == before + 2 {
+                    from = i + 1;
+                    break;
+                }
+            }
+        }
+        let lines_above = memchr::memchr_iter(b'\n', &bytes[..from]).count()
+            + memchr::memchr_iter(b'\r', &bytes[..from])
+                .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+                .count();
+        let shifted = SourceSpan::new((span.offset() - from.min(span.offset())).into(), span.len());
+        let inner = bytes[from..].read_span(&shifted, before, after)?;
+        let start = from + inner.span().offset();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            &bytes[start..start + inner.span().len()],
+            SourceSpan::new(start.into(), inner.span().len()),
+            inner.line() + lines_above,
+            inner.column(),
+            inner.line_count() + lines_above,
+        )))
+    }
 }
 
 impl fmt::Debug for Rendered<'_> {
@@ -108,7 +160,10 @@ impl Format for Human {
             let file = &a.model.files[d.file];
             let r = Rendered {
                 d,
-                source: NamedSource::new(&file.path, file.source.clone()),
+                source: Source {
+                    name: &file.path,
+                    text: &file.source,
+                },
             };
             let _ = r.code();
             let mut text = String::new();
