@@ -377,16 +377,8 @@ pub fn analyze_showing(root: &Path, config: Config, progress: progress::Progress
 
 /// The pipeline on the current thread.
 pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) -> Analysis {
-    let timings = std::env::var_os("HOPCHECK_TIMINGS").is_some();
-    let clock = std::time::Instant::now();
-    let lap = |stage: &str| {
-        if timings {
-            eprintln!(
-                "{stage:>10}: {:>8.1} ms",
-                clock.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-    };
+    let timings = progress::laps_start().is_some();
+    let lap = progress::lap;
     let found = discover::discover(root);
     lap("discover");
     let scopes = manifest::Scopes::new(&config.catalog, root);
@@ -404,6 +396,7 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
             .collect();
         build.imply(&tables);
     }
+    lap("manifests");
     let (files, cache_note) = parse_all(found, &scopes, progress, config.cache_file.as_deref());
     let cache_note = cache_note.filter(|_| config.cache_named);
     lap("parse");
@@ -461,6 +454,7 @@ pub fn analyze_shared(
     // names that they may match (read before the model prunes the facts).
     // Files no `mod` declaration reaches are not compiled: left out, and said.
     let not_compiled = modtree::unreached(root, &files);
+    progress::lap("mod tree");
     let files: Vec<Arc<facts::FileFacts>> = if not_compiled.is_empty() {
         files
     } else {
@@ -490,12 +484,14 @@ pub fn analyze_shared(
         || model::build_with(files, &config, index),
         || cached.map(|files| other_cache_case(files, &config)),
     );
+    progress::lap("models");
     if let Some(file) = config_file {
         model.files.push(Arc::new(file));
     }
     let model = model;
     let (diagnostics, routes) = {
         let costs = cost::Costs::compute(&model, &config);
+        progress::lap("costs");
         let ctx = rules::Ctx {
             model: &model,
             config: &config,
@@ -503,6 +499,7 @@ pub fn analyze_shared(
             config_uses: config_uses.as_ref(),
         };
         let mut diagnostics = rules::check(&ctx);
+        progress::lap("lints");
         // A copy the model made of a function (a handler run without its extractors, a callee run with
         // its caller's constants) repeats the original's findings: they are reported there, once.
         diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
@@ -536,7 +533,9 @@ pub fn analyze_shared(
         rules::sort(&model, &mut diagnostics);
         rules::fingerprint(&model, &mut diagnostics);
         rules::by_savings(&mut diagnostics);
+        progress::lap("ordered");
         let routes = route_reports(&ctx, &diagnostics);
+        progress::lap("routes");
         (diagnostics, routes)
     };
     let mut routes = routes;
@@ -696,7 +695,9 @@ fn parse_all(
             .map(String::as_str),
     );
     let macros = &macros;
+    progress::lap("read");
     let kept = cache_file.map(|file| cache::FactsCache::open(file, macros));
+    progress::lap("cache open");
     let cache = kept.as_ref();
     // Handed to the parse (which owns each text from there), once.
     let sources = std::sync::Mutex::new(Some(sources));

@@ -134,6 +134,23 @@ impl Drop for Progress {
     }
 }
 
+/// With `HOPCHECK_TIMINGS` set, prints on stderr how long the run has taken when `stage` ended (for
+/// finding where the time goes; the benchmark is what measures).
+pub fn lap(stage: &str) {
+    if let Some(start) = laps_start() {
+        eprintln!(
+            "{stage:>10}: {:>8.1} ms",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// When the run started, for [`lap`]: the first call.
+pub fn laps_start() -> Option<std::time::Instant> {
+    static START: std::sync::OnceLock<Option<std::time::Instant>> = std::sync::OnceLock::new();
+    *START.get_or_init(|| std::env::var_os("HOPCHECK_TIMINGS").map(|_| std::time::Instant::now()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
