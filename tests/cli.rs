@@ -4199,3 +4199,100 @@ fn an_extractors_lookup_is_advised_on_without_carrying_secrets() {
         "{extractor}"
     );
 }
+
+/// MySQL has no `RETURNING`, no arrays to bind (`= ANY($1)`, `UNNEST`) and no `$1` placeholders: the help
+/// on a MySQL service names none of them, while a PostgreSQL one keeps them.
+#[test]
+fn help_on_a_mysql_service_names_no_postgresql_syntax() {
+    let handlers = r#"
+use axum::{extract::State, routing::post, Router};
+use sqlx::{MySqlPool, Row};
+
+pub fn app(pool: MySqlPool) -> Router {
+    Router::new()
+        .route("/orders", post(create))
+        .route("/orders/tags", post(tag_all))
+        .route("/orders/move", post(move_order))
+        .with_state(pool)
+}
+
+async fn create(State(pool): State<MySqlPool>) -> String {
+    sqlx::query("INSERT INTO orders (item) VALUES (?)").bind("a").execute(&pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE item = ?").bind("a").fetch_one(&pool).await.unwrap();
+    let owner: String = sqlx::query_scalar("SELECT owner FROM items WHERE name = ?").bind("a").fetch_one(&pool).await.unwrap();
+    sqlx::query("UPDATE owners SET orders = orders + 1 WHERE name = ?").bind(&owner).execute(&pool).await.unwrap();
+    format!("{n}")
+}
+
+async fn tag_all(State(pool): State<MySqlPool>, ids: Vec<i64>) -> String {
+    for id in &ids {
+        let tag: String = sqlx::query_scalar("SELECT tag FROM tags WHERE id = ?").bind(id).fetch_one(&pool).await.unwrap();
+        sqlx::query("INSERT INTO order_tags (order_id, tag) VALUES (?, ?)").bind(id).bind(&tag).execute(&pool).await.unwrap();
+    }
+    String::new()
+}
+
+async fn move_order(State(pool): State<MySqlPool>) -> String {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("UPDATE orders SET shelf = 2 WHERE id = 1").execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE shelves SET used = used + 1 WHERE id = 2").execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE shelves SET used = used - 1 WHERE id = 1").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    String::new()
+}
+"#;
+    let helps = |features: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"orders\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\n\
+                 tokio = \"1\"\nsqlx = {{ version = \"0.8\", features = [{features}] }}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), handlers).unwrap();
+        let (_, json) = check_json(dir.path(), &["-q"]);
+        let diagnostics = json["diagnostics"].as_array().unwrap().clone();
+        let lints: std::collections::BTreeSet<String> = diagnostics
+            .iter()
+            .map(|d| d["lint"].as_str().unwrap().to_string())
+            .collect();
+        for lint in ["sequential-queries", "query-in-loop", "chatty-transaction"] {
+            assert!(lints.contains(lint), "{features}: no {lint} in {lints:?}");
+        }
+        diagnostics
+            .iter()
+            .map(|d| d["help"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mysql = helps("\"mysql\", \"runtime-tokio\"");
+    for postgres_only in [
+        "RETURNING",
+        "ANY(",
+        "UNNEST",
+        "$1",
+        "a CTE",
+        "database function",
+    ] {
+        assert!(
+            !mysql.contains(postgres_only),
+            "{postgres_only} in:\n{mysql}"
+        );
+    }
+    for said in [
+        "IN (…)",
+        "multi-row `INSERT … VALUES",
+        "last_insert_id()",
+        "stored procedure",
+    ] {
+        assert!(mysql.contains(said), "{said} missing in:\n{mysql}");
+    }
+    // The same code on PostgreSQL (its SQL would use `$1`; the help does not read it) keeps its advice.
+    let postgres = helps("\"postgres\", \"runtime-tokio\"");
+    for said in ["RETURNING", "= ANY($1)", "UNNEST"] {
+        assert!(postgres.contains(said), "{said} missing in:\n{postgres}");
+    }
+}

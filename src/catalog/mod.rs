@@ -319,6 +319,34 @@ pub struct Cached {
     pub receivers: Vec<String>,
 }
 
+/// PostgreSQL clients, and libraries' PostgreSQL features, as dependencies name them.
+const POSTGRES: &[&str] = &[
+    "tokio-postgres",
+    "postgres",
+    "deadpool-postgres",
+    "bb8-postgres",
+    "r2d2-postgres",
+    "sqlx-postgres",
+    "sqlx/postgres",
+    "diesel/postgres",
+    "diesel-async/postgres",
+    "deadpool-diesel/postgres",
+    "sea-orm/sqlx-postgres",
+    "sea-orm/sqlx-all",
+];
+
+/// MySQL (and MariaDB) clients, and libraries' MySQL features.
+const MYSQL: &[&str] = &[
+    "sqlx-mysql",
+    "mysql",
+    "mysql-async",
+    "sqlx/mysql",
+    "diesel/mysql",
+    "diesel-async/mysql",
+    "deadpool-diesel/mysql",
+    "sea-orm/sqlx-mysql",
+];
+
 /// Whether a crate's dependencies (packages, and `package/feature` for their features) say its only
 /// database is SQLite: a SQLite driver or a library's SQLite feature, and no client of a networked
 /// database (nor a library's feature for one).
@@ -333,34 +361,21 @@ fn sqlite_only(dependencies: &std::collections::BTreeSet<String>) -> bool {
         "deadpool-diesel/sqlite",
         "sea-orm/sqlx-sqlite",
     ];
-    const NETWORKED: &[&str] = &[
-        "tokio-postgres",
-        "postgres",
-        "deadpool-postgres",
-        "bb8-postgres",
-        "r2d2-postgres",
-        "sqlx-postgres",
-        "sqlx-mysql",
-        "mysql",
-        "mysql-async",
-        "mongodb",
-        "tiberius",
-        "scylla",
-        "sqlx/postgres",
-        "sqlx/mysql",
-        "sqlx/any",
-        "diesel/postgres",
-        "diesel/mysql",
-        "diesel-async/postgres",
-        "diesel-async/mysql",
-        "deadpool-diesel/postgres",
-        "deadpool-diesel/mysql",
-        "sea-orm/sqlx-postgres",
-        "sea-orm/sqlx-mysql",
-        "sea-orm/sqlx-all",
-    ];
+    const OTHER_NETWORKED: &[&str] = &["mongodb", "tiberius", "scylla", "sqlx/any"];
     SQLITE.iter().any(|d| dependencies.contains(*d))
-        && !NETWORKED.iter().any(|d| dependencies.contains(*d))
+        && !POSTGRES
+            .iter()
+            .chain(MYSQL)
+            .chain(OTHER_NETWORKED)
+            .any(|d| dependencies.contains(*d))
+}
+
+/// Whether a crate's dependencies say its SQL is MySQL's (or MariaDB's): a MySQL client or a library's MySQL
+/// feature, and no PostgreSQL one. Its help then names no PostgreSQL syntax (`RETURNING`, `= ANY($1)`,
+/// `UNNEST`), which MySQL does not have.
+fn mysql_dialect(dependencies: &std::collections::BTreeSet<String>) -> bool {
+    MYSQL.iter().any(|d| dependencies.contains(*d))
+        && !POSTGRES.iter().any(|d| dependencies.contains(*d))
 }
 
 /// The catalog in use: the user's entries first (they win), then the built-in ones.
@@ -372,6 +387,8 @@ pub struct Catalog {
     /// The crate's only database is SQLite, in the process (its libraries' features say so, and no
     /// networked database client is among its dependencies): its queries are no round trips.
     pub sqlite_only: bool,
+    /// The crate's SQL is MySQL's (see [`mysql_dialect`]).
+    pub mysql: bool,
     pub builders: Vec<Builder>,
     pub calls: Vec<CallSpec>,
     pub concurrent_macros: Vec<String>,
@@ -467,6 +484,7 @@ impl Catalog {
         Catalog {
             without_runtime: !RUNTIMES.iter().any(|r| dependencies.contains(*r)),
             sqlite_only: sqlite_only(dependencies),
+            mysql: mysql_dialect(dependencies),
             builders,
             calls: self
                 .calls

@@ -184,6 +184,8 @@ pub struct FileFacts {
     pub checkout_test_off: bool,
     /// Its crate depends on no async runtime (see [`crate::catalog::Catalog::without_runtime`]).
     pub without_runtime: bool,
+    /// Its crate's SQL is MySQL's (see [`crate::catalog::Catalog::mysql`]): help names no PostgreSQL syntax.
+    pub mysql: bool,
     /// A cached lookup's loader makes round trips here (a branch `assume.cache` settles).
     pub cached_lookups: bool,
     /// The cache methods (`[[cached]]`) called here.

@@ -45,6 +45,7 @@ pub fn extract(
         path,
         module: module.clone(),
         without_runtime: catalog.without_runtime,
+        mysql: catalog.mysql,
         ..FileFacts::default()
     };
     let index = LineIndex::new(&source);

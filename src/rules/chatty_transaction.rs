@@ -407,6 +407,14 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
                  not merge statements across it: move the logic into a database function called once, \
                  or run the write path in {region}, next to the primary"
             )
+        } else if ctx.model.files[ctx.model.fns[function].file].mysql {
+            // MySQL has no `RETURNING`, no data-modifying CTE and no arrays.
+            format!(
+                "each statement waits for the one before it, between a BEGIN and a COMMIT that are round \
+                 trips too: merge the statements into fewer (`INSERT … SELECT`, a multi-row `INSERT` for a \
+                 batch of rows), move the logic into a stored procedure called once, or run the write path \
+                 in {region}, next to the primary"
+            )
         } else {
             format!(
                 "each statement waits for the one before it, between a BEGIN and a COMMIT that are round \

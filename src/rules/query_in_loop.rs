@@ -102,10 +102,16 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
     let reads = reached.iter().any(|t| t.access == Some(Access::Read));
     let writes = reached.iter().any(|t| t.access == Some(Access::Write));
     let mut help = Vec::new();
-    if reads {
+    // MySQL has no arrays to bind: a list of keys is an `IN (…)` list.
+    let mysql = ctx.model.files[ctx.model.fns[function].file].mysql;
+    if reads && mysql {
+        help.push("load every row at once before the loop (`WHERE id IN (…)` with the collected keys, or a JOIN) and look the rows up in memory");
+    } else if reads {
         help.push("load every row at once before the loop (`WHERE id = ANY($1)` with the collected keys, or a JOIN) and look the rows up in memory");
     }
-    if writes {
+    if writes && mysql {
+        help.push("write every row with one statement (a multi-row `INSERT … VALUES (…), (…)`, `INSERT … SELECT`, or `INSERT … ON DUPLICATE KEY UPDATE` for updates)");
+    } else if writes {
         help.push("write every row with one statement (a multi-row `INSERT`, `INSERT … SELECT * FROM UNNEST($1, $2)`, or `UPDATE … FROM (VALUES …)`)");
     }
     if help.is_empty() {

@@ -587,10 +587,15 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
                 "some reads use earlier results ({join}) and some do not ({at_once})"
             )),
         }
-        if reads_back > 0 {
+        // MySQL has no `RETURNING` and no data-modifying CTE.
+        if reads_back > 0 && file.mysql {
+            parts.push("a read after a write may need to see it: take what it needs from the write's result (the new row's id, `last_insert_id()`) or from the values the code wrote, instead of reading it back".to_string());
+        } else if reads_back > 0 {
             parts.push("a read after a write may need to see it: return what it needs from the write itself (`UPDATE … RETURNING …`, `INSERT … RETURNING …`) instead of reading it back".to_string());
         }
-        if later_writes > 0 {
+        if later_writes > 0 && file.mysql {
+            parts.push("a write that follows a read or a check waits for it: where SQL can test the check (not a password hash or other logic of the code), fold it into the write (`UPDATE … WHERE <condition>`, `DELETE … WHERE id = ?`, then read the affected row count), or several writes into one statement (`INSERT … SELECT`, a multi-row `INSERT`)".to_string());
+        } else if later_writes > 0 {
             parts.push("a write that follows a read or a check waits for it: where SQL can test the check (not a password hash or other logic of the code), fold it into the write (`UPDATE … WHERE <condition> RETURNING …`, `DELETE … WHERE id = $1`), or several writes into one statement (a CTE, `INSERT … SELECT`)".to_string());
         }
     }

@@ -244,7 +244,12 @@ fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 "on `{route}` this read goes to a replica of `{db}` after a write to `{db}` ({where_written}): the replica may not have the write yet"
             ),
             help: format!(
-                "read from the primary on this path (a pool `[pools]` maps to `{db}`), or carry the written value instead of reading it back (`RETURNING …`)"
+                "read from the primary on this path (a pool `[pools]` maps to `{db}`), or carry the written value instead of reading it back{}",
+                if ctx.model.files[ctx.model.fns[s.function].file].mysql {
+                    ""
+                } else {
+                    " (`RETURNING …`)"
+                }
             ),
             related,
             function: Some(s.function),
