@@ -9,6 +9,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn main() {
+    // The language server finds the facts cache where the command line is told to keep it here.
+    let cache = std::env::temp_dir().join(format!("hopcheck-bench-cache-{}", std::process::id()));
+    std::env::set_var("HOPCHECK_CACHE_DIR", &cache);
     let corpus = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
@@ -72,7 +75,6 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_hopcheck");
     // Cold runs parse every file (`--no-cache`); warm ones take every file's facts from a cache a first
     // run filled.
-    let cache = std::env::temp_dir().join(format!("hopcheck-bench-cache-{}", std::process::id()));
     let run = |threads: Option<&str>, warm: bool| {
         let command = || {
             let mut cmd = Command::new("/usr/bin/time");
@@ -95,6 +97,38 @@ fn main() {
     let (all, peak_all) = run(None, false);
     let (one, peak_one) = run(Some("1"), false);
     let (warm, peak_warm) = run(None, true);
+    // `--compare-to HEAD~1` on a small change, from the cache: a copy of the corpus in a repository of
+    // two commits, the second editing one file, analysed once to fill the cache.
+    let compared = two_commits(&corpus).map(|repo| {
+        let command = || {
+            let mut cmd = Command::new("/usr/bin/time");
+            cmd.args(["-f", "%M", bin, "check", "--format", "json", "-q"])
+                .args(["--compare-to", "HEAD~1", "--cache-dir"])
+                .arg(&cache)
+                .arg(repo.path());
+            cmd
+        };
+        let _ = command().output();
+        timed(command)
+    });
+    // The language server's first analysis, with the cache the command line filled.
+    let first_analysis = {
+        let _ = Command::new(bin)
+            .args(["check", "--format", "json", "-q", "--cache-dir"])
+            .arg(&cache)
+            .arg(&corpus)
+            .output();
+        best(|| {
+            let root = corpus
+                .canonicalize()
+                .unwrap_or_else(|_| corpus.to_path_buf());
+            let mut workspace = hopcheck::lsp::Workspace::new(root);
+            let _ = workspace.analyze(
+                &std::collections::HashMap::new(),
+                hopcheck::config::Config::default_topology(),
+            );
+        })
+    };
     let _ = std::fs::remove_dir_all(&cache);
     // The closest peer, a per-file syn linter, on the same tree where it is installed.
     let peer = which("cargo-perf").map(|peer| {
@@ -136,6 +170,18 @@ fn main() {
         "hopcheck check from the cache, all cores",
         warm,
         Some(peak_warm),
+    );
+    if let Some((wall, peak)) = compared {
+        row(
+            "--compare-to HEAD~1, one file changed, cache",
+            wall,
+            Some(peak),
+        );
+    }
+    row(
+        "language server's first analysis, cache",
+        first_analysis,
+        None,
     );
     if let Some((wall, peak)) = peer {
         row("cargo-perf check (a per-file peer)", wall, Some(peak));
@@ -230,6 +276,15 @@ fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn rust_files(root: &Path) -> Vec<(PathBuf, String)> {
+    let rust = |p: &Path| p.extension().is_some_and(|x| x == "rs");
+    files_under(root, &rust)
+        .into_iter()
+        .filter_map(|path| Some((path.clone(), std::fs::read_to_string(&path).ok()?)))
+        .collect()
+}
+
+/// The files under `root` that `keep` takes, outside `target` and `.git` folders, sorted.
+fn files_under(root: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -241,15 +296,47 @@ fn rust_files(root: &Path) -> Vec<(PathBuf, String)> {
             let Ok(kind) = e.file_type() else { continue };
             if kind.is_dir() && e.file_name() != "target" && e.file_name() != ".git" {
                 stack.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|x| x == "rs") {
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    out.push((path, text));
-                }
+            } else if kind.is_file() && keep(&path) {
+                out.push(path);
             }
         }
     }
     out.sort();
     out
+}
+
+/// A copy of `corpus` in a new git repository of two commits, the second adding a comment to one file;
+/// `None` without git.
+fn two_commits(corpus: &Path) -> Option<tempfile::TempDir> {
+    let repo = tempfile::tempdir().ok()?;
+    let files = rust_files(corpus);
+    let kept = |p: &Path| {
+        p.extension().is_some_and(|x| x == "rs")
+            || p.file_name()
+                .is_some_and(|n| n == "Cargo.toml" || n == "Cargo.lock" || n == "hopcheck.toml")
+    };
+    for from in files_under(corpus, &kept) {
+        let to = repo.path().join(from.strip_prefix(corpus).ok()?);
+        std::fs::create_dir_all(to.parent()?).ok()?;
+        std::fs::copy(&from, to).ok()?;
+    }
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(["-c", "user.name=bench", "-c", "user.email=bench@localhost"])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    git(&["init", "-q"])?;
+    git(&["add", "-A"])?;
+    git(&["commit", "-qm", "base"])?;
+    let (edited, text) = files.get(files.len() / 2)?;
+    let edited = repo.path().join(edited.strip_prefix(corpus).ok()?);
+    std::fs::write(&edited, format!("{text}\n// edited\n")).ok()?;
+    git(&["commit", "-qam", "head"])?;
+    Some(repo)
 }
 
 fn which(name: &str) -> Option<PathBuf> {
