@@ -384,6 +384,17 @@ fn check(args: CheckArgs) -> i32 {
             }
         }
     }
+    // The base's analysis runs beside the head's.
+    let base = match args.compare_to.as_deref() {
+        Some(base) => match crate::gate::start_base(&root, base, config.clone()) {
+            Ok(started) => Some(started),
+            Err(e) => {
+                eprintln!("error: --compare-to {base}: {e}");
+                return 2;
+            }
+        },
+        None => None,
+    };
     // Never freed: the process exits once the report is out, and freeing a large service's model one
     // node at a time takes longer than the report does.
     let mut analysis = std::mem::ManuallyDrop::new(analyse(&root, config.clone(), args.quiet));
@@ -394,14 +405,8 @@ fn check(args: CheckArgs) -> i32 {
             return 2;
         }
     }
-    if let Some(base) = &args.compare_to {
-        match crate::gate::compare(&mut analysis, &root, base, config, regression) {
-            Ok(()) => {}
-            Err(e) => {
-                eprintln!("error: --compare-to {base}: {e}");
-                return 2;
-            }
-        }
+    if let Some(started) = base {
+        crate::gate::compare(&mut analysis, started, regression);
     }
     if !args.quiet && args.format != "human" {
         for note in analysis.notes() {

@@ -299,17 +299,22 @@ fn worse_routes(a: &crate::Analysis, handler: usize, routes: &[BaselineRoute]) -
     out
 }
 
-/// Analyses the code at revision `base` (read from git's objects into a temporary folder: the user's
-/// work tree is never touched) with the same configuration, and records what changed: each route's
-/// estimate before and after, and which findings are new. Findings the base already had are marked
-/// suppressed (kind `base`), except an `over-budget` whose route got slower.
-pub fn compare(
-    a: &mut crate::Analysis,
+/// The analysis of the code at a base revision, running on a thread of its own beside the head's.
+pub struct Base {
+    name: String,
+    run: std::thread::JoinHandle<crate::Analysis>,
+    /// The revision's files, removed once the analysis has ended.
+    tree: git::Tree,
+}
+
+/// Starts analysing the code at revision `base` (read from git's objects into a temporary folder: the
+/// user's work tree is never touched) with the same configuration (files unchanged since come from the
+/// facts cache). Fails at once when there is no such revision.
+pub fn start_base(
     root: &std::path::Path,
     base: &str,
     config: crate::config::Config,
-    threshold: Option<Threshold>,
-) -> Result<(), String> {
+) -> Result<Base, String> {
     let tree = git::tree_at(root, base)?;
     // The base is checked with this configuration, as if it stood where it stands here (so that an
     // entry that matched nothing before is no new finding now).
@@ -320,7 +325,28 @@ pub fn compare(
             config.file = Some(tree.root.join(rel));
         }
     }
-    let before = crate::analyze(&tree.root, config);
+    let tree_root = tree.root.clone();
+    let run = std::thread::Builder::new()
+        .name("base".into())
+        .spawn(move || crate::analyze(&tree_root, config))
+        .map_err(|e| format!("cannot start the base's analysis: {e}"))?;
+    Ok(Base {
+        name: base.to_string(),
+        run,
+        tree,
+    })
+}
+
+/// Records what changed since the base [`start_base`] analyses: each route's estimate before and after,
+/// and which findings are new. Findings the base already had are marked suppressed (kind `base`), except
+/// an `over-budget` whose route got slower.
+pub fn compare(a: &mut crate::Analysis, base: Base, threshold: Option<Threshold>) {
+    let before = match base.run.join() {
+        Ok(analysis) => analysis,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    drop(base.tree);
+    let base = base.name.as_str();
 
     // Routes: before and after, per deployment.
     type Key = (Option<String>, Option<String>, String, String);
@@ -418,7 +444,6 @@ pub fn compare(
         new_findings,
         fixed_findings,
     });
-    Ok(())
 }
 
 /// Reading a revision's files out of git, without touching the work tree or the index.
