@@ -658,6 +658,15 @@ enum Read {
     },
 }
 
+/// A pool of threads with room on their stacks for parsing deeply nested code; `None` when it cannot be
+/// made (the caller's thread parses then).
+pub(crate) fn parse_pool() -> Option<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(PARSE_STACK_BYTES)
+        .build()
+        .ok()
+}
+
 fn parse_all(
     found: Vec<discover::Found>,
     scopes: &manifest::Scopes,
@@ -665,10 +674,7 @@ fn parse_all(
     cache_file: Option<&Path>,
 ) -> (Vec<facts::FileFacts>, Option<String>) {
     progress.stage("parsing", found.len());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(PARSE_STACK_BYTES)
-        .build()
-        .ok();
+    let pool = parse_pool();
     let run = |f: &(dyn Fn() -> Vec<Read> + Sync)| match &pool {
         Some(pool) => pool.install(f),
         None => f(),

@@ -224,38 +224,46 @@ impl Workspace {
             (true, Some(file)) => Some(crate::cache::FactsCache::open(file, &macros)),
             _ => None,
         };
-        let mut files = Vec::with_capacity(listing.len());
-        let mut definitions = Vec::with_capacity(listing.len());
-        for f in listing.iter() {
-            let buffer = open.get(&f.canonical).or_else(|| open.get(&f.path));
-            let cached = self.cache.get(&f.rel);
-            let stamp = match (buffer, cached) {
-                (Some((_, h)), _) => Stamp::Buffer(*h),
-                // Unchanged on disk, until a rescan says otherwise.
-                (None, Some(c)) if !self.check_disk && matches!(c.stamp, Stamp::Disk(..)) => {
-                    c.stamp.clone()
+        // Each file's facts: kept from the last analysis while its stamp holds, else parsed again (on
+        // all cores when there are several, as at the start).
+        enum Slot {
+            Kept(Arc<FileFacts>, u64),
+            Parse(Stamp, Option<String>),
+        }
+        let slots: Vec<Slot> = listing
+            .iter()
+            .map(|f| {
+                let buffer = open.get(&f.canonical).or_else(|| open.get(&f.path));
+                let cached = self.cache.get(&f.rel);
+                let stamp = match (buffer, cached) {
+                    (Some((_, h)), _) => Stamp::Buffer(*h),
+                    // Unchanged on disk, until a rescan says otherwise.
+                    (None, Some(c)) if !self.check_disk && matches!(c.stamp, Stamp::Disk(..)) => {
+                        c.stamp.clone()
+                    }
+                    (None, _) => {
+                        let meta = std::fs::metadata(&f.path).ok();
+                        Stamp::Disk(
+                            meta.as_ref().and_then(|m| m.modified().ok()),
+                            meta.map_or(0, |m| m.len()),
+                        )
+                    }
+                };
+                if let Some(c) = cached.filter(|c| c.stamp == stamp) {
+                    return Slot::Kept(c.facts.clone(), c.definitions);
                 }
-                (None, _) => {
-                    let meta = std::fs::metadata(&f.path).ok();
-                    Stamp::Disk(
-                        meta.as_ref().and_then(|m| m.modified().ok()),
-                        meta.map_or(0, |m| m.len()),
-                    )
-                }
-            };
-            if let Some(c) = cached.filter(|c| c.stamp == stamp) {
-                files.push(c.facts.clone());
-                definitions.push(c.definitions);
-                continue;
-            }
+                Slot::Parse(stamp, buffer.map(|(text, _)| text.clone()))
+            })
+            .collect();
+        let parse = |f: &Listed, buffer: Option<&String>| {
             let text = match buffer {
-                Some((text, _)) => Some(text.clone()),
+                Some(text) => Some(text.clone()),
                 None => std::fs::read(&f.path)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok()),
             };
             let defines_macros = text.as_deref().is_some_and(|t| t.contains("macro_rules"));
-            let facts = Arc::new(match text {
+            let facts = match text {
                 Some(text) if text.len() as u64 <= crate::MAX_FILE_BYTES => {
                     let catalog = scopes.catalog_for(&f.path);
                     crate::extract_cached(&f.rel, text, &catalog, &macros, disk.as_ref())
@@ -265,17 +273,47 @@ impl Workspace {
                     module: crate::discover::module_path(&f.rel),
                     ..FileFacts::default()
                 },
-            });
-            let defined = crate::model::definitions(&facts);
-            self.cache.insert(
-                f.rel.clone(),
-                Cached {
-                    stamp,
-                    facts: facts.clone(),
-                    defines_macros,
-                    definitions: defined,
-                },
-            );
+            };
+            (Arc::new(facts), defines_macros)
+        };
+        let wanted: Vec<(&Listed, Option<&String>)> = listing
+            .iter()
+            .zip(&slots)
+            .filter_map(|(f, slot)| match slot {
+                Slot::Parse(_, buffer) => Some((f, buffer.as_ref())),
+                Slot::Kept(..) => None,
+            })
+            .collect();
+        let parsed: Vec<(Arc<FileFacts>, bool)> = match crate::parse_pool() {
+            Some(pool) if wanted.len() > 1 => pool.install(|| {
+                use rayon::prelude::*;
+                wanted.par_iter().map(|(f, b)| parse(f, *b)).collect()
+            }),
+            _ => wanted.iter().map(|(f, b)| parse(f, *b)).collect(),
+        };
+        let mut parsed = parsed.into_iter();
+        let mut files = Vec::with_capacity(listing.len());
+        let mut definitions = Vec::with_capacity(listing.len());
+        for (f, slot) in listing.iter().zip(slots) {
+            let (facts, defined) = match slot {
+                Slot::Kept(facts, defined) => (facts, defined),
+                Slot::Parse(stamp, _) => {
+                    let Some((facts, defines_macros)) = parsed.next() else {
+                        continue;
+                    };
+                    let defined = crate::model::definitions(&facts);
+                    self.cache.insert(
+                        f.rel.clone(),
+                        Cached {
+                            stamp,
+                            facts: facts.clone(),
+                            defines_macros,
+                            definitions: defined,
+                        },
+                    );
+                    (facts, defined)
+                }
+            };
             files.push(facts);
             definitions.push(defined);
         }
