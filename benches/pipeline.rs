@@ -9,9 +9,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn main() {
-    // The language server finds the facts cache where the command line is told to keep it here.
-    let cache = std::env::temp_dir().join(format!("hopcheck-bench-cache-{}", std::process::id()));
-    std::env::set_var("HOPCHECK_CACHE_DIR", &cache);
     let corpus = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
@@ -75,6 +72,7 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_hopcheck");
     // Cold runs parse every file (`--no-cache`); warm ones take every file's facts from a cache a first
     // run filled.
+    let cache = std::env::temp_dir().join(format!("hopcheck-bench-cache-{}", std::process::id()));
     let run = |threads: Option<&str>, warm: bool| {
         let command = || {
             let mut cmd = Command::new("/usr/bin/time");
@@ -122,11 +120,10 @@ fn main() {
             let root = corpus
                 .canonicalize()
                 .unwrap_or_else(|_| corpus.to_path_buf());
+            let mut config = hopcheck::config::Config::default_topology();
+            config.cache_file = hopcheck::cache::pack_for(Some(&cache), &root);
             let mut workspace = hopcheck::lsp::Workspace::new(root);
-            let _ = workspace.analyze(
-                &std::collections::HashMap::new(),
-                hopcheck::config::Config::default_topology(),
-            );
+            let _ = workspace.analyze(&std::collections::HashMap::new(), config);
         })
     };
     let _ = std::fs::remove_dir_all(&cache);
