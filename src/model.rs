@@ -1692,7 +1692,14 @@ fn redirect(model: &mut Model, caller: usize, site: &CallSite, target: usize) ->
                 Some(t) => t.clone(),
                 None => return target,
             },
-            [ty, _] => ty.clone(),
+            // `A::from_id(..)` in a copy whose `A` its caller bound (`inbox::<User>(..)`): that type's.
+            [ty, _] => match model.func(caller).generics.iter().find(|(g, _)| g == ty) {
+                Some((_, bound)) => match bound.strip_prefix('=') {
+                    Some(bound) => bound.to_string(),
+                    None => return target,
+                },
+                None => ty.clone(),
+            },
             _ => return target,
         },
         _ => return target,

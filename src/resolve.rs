@@ -1536,6 +1536,32 @@ impl Index {
         // Two types of one name (`callers::Page`, `pages::Page`): the one the caller's module, else its
         // crate, defines; `#[cfg]` alternatives of one type stay a choice of the costliest.
         if own.len() > 1 {
+            // One generic trait implemented several times for the type (`impl AsObject<User, Create> for
+            // Comment`, `impl AsObject<User, Delete> for Comment`): in a copy run with types its caller
+            // bound, the implementation whose trait arguments name the most of them, if one does.
+            let bound: Vec<&str> = func(caller)
+                .generics
+                .iter()
+                .filter_map(|(_, b)| b.strip_prefix('='))
+                .collect();
+            let named = |id: usize| {
+                func(id)
+                    .trait_args
+                    .iter()
+                    .filter(|a| bound.contains(&a.as_str()))
+                    .count()
+            };
+            let most = own.iter().map(|&id| named(id)).max().unwrap_or(0);
+            if most > 0 {
+                if let [one] = own
+                    .iter()
+                    .copied()
+                    .filter(|&id| named(id) == most)
+                    .collect::<Vec<_>>()[..]
+                {
+                    return Some(one);
+                }
+            }
             let module = &func(caller).module;
             let krate = self.crate_of.get(caller);
             let near = |same: &dyn Fn(usize) -> bool| -> Option<usize> {

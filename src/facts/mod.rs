@@ -360,6 +360,9 @@ pub struct FnFacts {
     /// For a method, the type arguments its `impl`'s type is written with (`impl<I: Auth> Auth for
     /// Header<I>` gives `I`): a caller that knows what the value holds binds them.
     pub self_args: Vec<String>,
+    /// For a method of an `impl Trait<A, B> for T`, the trait's type arguments (`impl AsObject<User,
+    /// Delete> for Comment` gives `User`, `Delete`): a caller run with those types reaches that one.
+    pub trait_args: Vec<String>,
     /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's. In a
     /// copy run for one caller, a parameter the caller binds maps to `=Type` instead.
     pub generics: Vec<(String, String)>,

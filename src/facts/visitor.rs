@@ -60,6 +60,7 @@ pub fn extract(
                 impl_ctx: None,
                 impl_generics: Vec::new(),
                 impl_self_args: Vec::new(),
+                impl_trait_args: Vec::new(),
                 test_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
@@ -316,6 +317,9 @@ struct Visitor<'a, 's> {
     impl_generics: Vec<(String, String)>,
     /// The type arguments the enclosing `impl`'s type is written with (`Header<I>` gives `I`).
     impl_self_args: Vec<String>,
+    /// The type arguments of the enclosing `impl`'s trait (`impl AsObject<User, Delete> for Comment` gives
+    /// `User`, `Delete`).
+    impl_trait_args: Vec<String>,
     test_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
@@ -662,6 +666,7 @@ impl<'a, 's> Visitor<'a, 's> {
             },
             returns_params: returned_params(sig, block),
             self_args: self.impl_self_args.clone(),
+            trait_args: self.impl_trait_args.clone(),
             extractors,
             params,
             param_types,
@@ -3615,10 +3620,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved_generics =
             std::mem::replace(&mut self.impl_generics, generic_bounds(&i.generics, &[]));
         let saved_args = std::mem::replace(&mut self.impl_self_args, type_args(&i.self_ty));
+        let trait_args = i
+            .trait_
+            .as_ref()
+            .map(|(_, p, _)| path_type_args(p))
+            .unwrap_or_default();
+        let saved_trait_args = std::mem::replace(&mut self.impl_trait_args, trait_args);
         visit::visit_item_impl(self, i);
         self.impl_ctx = saved;
         self.impl_generics = saved_generics;
         self.impl_self_args = saved_args;
+        self.impl_trait_args = saved_trait_args;
         self.test_depth -= u32::from(test);
     }
 
@@ -5086,8 +5098,51 @@ fn value_type(init: &Expr) -> Option<String> {
         {
             value_type(&m.receiver)
         }
+        // `match Comment::from_id(..) { Ok(c) => c, Err(e) => return .. }`: what the call gives, as `?`
+        // would unwrap it.
+        Expr::Match(m) if unwraps(m) => value_type(&m.expr),
         _ => None,
     }
+}
+
+/// A `match` that yields what its scrutinee holds (`Ok(v) => v`, `Some(v) => v`) and leaves in each
+/// other arm (`return`, `continue`, `break`, a panic).
+fn unwraps(m: &syn::ExprMatch) -> bool {
+    let yields_binding = |arm: &syn::Arm| {
+        let syn::Pat::TupleStruct(t) = &arm.pat else {
+            return false;
+        };
+        let (Some(syn::Pat::Ident(bound)), 1) = (t.elems.first(), t.elems.len()) else {
+            return false;
+        };
+        let mut body = &*arm.body;
+        while let Expr::Block(b) = body {
+            match b.block.stmts.as_slice() {
+                [syn::Stmt::Expr(e, None)] => body = e,
+                _ => return false,
+            }
+        }
+        is_success_pattern(&arm.pat)
+            && matches!(body, Expr::Path(p) if p.path.is_ident(&bound.ident))
+    };
+    let leaves = |body: &Expr| match body {
+        Expr::Return(_) | Expr::Continue(_) | Expr::Break(_) => true,
+        Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "panic" | "unreachable" | "todo" | "unimplemented" | "bail"
+            )
+        }),
+        Expr::Block(b) => matches!(
+            b.block.stmts.last(),
+            Some(syn::Stmt::Expr(
+                Expr::Return(_) | Expr::Continue(_) | Expr::Break(_),
+                _
+            ))
+        ),
+        _ => false,
+    };
+    m.arms.iter().any(yields_binding) && m.arms.iter().all(|a| yields_binding(a) || leaves(&a.body))
 }
 
 /// The value under references, parentheses, the plumbing of `driver::strip_plumbing` and these
@@ -6377,8 +6432,12 @@ fn type_args(ty: &syn::Type) -> Vec<String> {
     let syn::Type::Path(tp) = ty else {
         return Vec::new();
     };
-    let Some(syn::PathArguments::AngleBracketed(args)) =
-        tp.path.segments.last().map(|s| &s.arguments)
+    path_type_args(&tp.path)
+}
+
+/// The type arguments of a path's last segment (`AsObject<User, Delete, &C>` gives `User`, `Delete`, `C`).
+fn path_type_args(path: &syn::Path) -> Vec<String> {
+    let Some(syn::PathArguments::AngleBracketed(args)) = path.segments.last().map(|s| &s.arguments)
     else {
         return Vec::new();
     };
