@@ -2457,9 +2457,31 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `attachments.iter()`) as the collection's items: collection types are reduced to their item type
     /// (`Vec<Attachment>` is `Attachment`), so the item has the collection's type name.
     fn type_element(&mut self, pat: &syn::Pat, iterable: &Expr) {
-        let Some(item) = single_ident(pat) else {
+        let item = single_ident(pat);
+        let elems = tuple_idents(pat);
+        if item.is_none() && elems.is_none() {
+            return;
+        }
+        let Some(ty) = self.element_type(iterable) else {
             return;
         };
+        let Some(ctx) = self.ctx() else { return };
+        match (item, elems) {
+            (Some(item), _) => ctx.type_local(item, ty),
+            // `for (article, _) in rows` over `load::<(Article, User)>(..)`: each name by its element.
+            (None, Some(elems)) => {
+                for (i, elem) in elems.into_iter().enumerate() {
+                    if let Some(elem) = elem {
+                        ctx.type_local(elem, format!("{ty}{}{i}", super::ELEMENT));
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// The type of the items a loop or an iterator adapter walks, as far as it is known.
+    fn element_type(&mut self, iterable: &Expr) -> Option<String> {
         // The collection under the calls that iterate it and keep its items as they are:
         // `self.authors(conn)?.into_iter().filter(..)` iterates what `authors` returns.
         let mut root = driver::strip_plumbing(iterable);
@@ -2478,6 +2500,7 @@ impl<'a, 's> Visitor<'a, 's> {
                             | "filter"
                             | "skip"
                             | "take"
+                            | "clone"
                     ) =>
                 {
                     root = driver::strip_plumbing(&m.receiver)
@@ -2490,28 +2513,17 @@ impl<'a, 's> Visitor<'a, 's> {
             driver::strip_plumbing(root),
             Expr::Call(_) | Expr::MethodCall(_)
         ) {
-            if let Some(ty) = self.expr_type(root) {
-                if let Some(ctx) = self.ctx() {
-                    ctx.type_local(item, ty);
-                }
-            }
-            return;
+            return self.expr_type(root);
         }
-        let Some(collection) = single_path_ident(driver::strip_plumbing(root)) else {
-            return;
-        };
-        let Some(ctx) = self.ctx() else { return };
+        let collection = single_path_ident(driver::strip_plumbing(root))?;
+        let ctx = self.ctx()?;
         let collection = ctx.current_name(collection);
-        let ty = ctx
-            .local_types
+        ctx.local_types
             .iter()
             .rev()
             .chain(ctx.params.iter())
             .find(|(n, _)| *n == collection)
-            .map(|(_, t)| t.clone());
-        if let Some(ty) = ty {
-            ctx.type_local(item, ty);
-        }
+            .map(|(_, t)| t.clone())
     }
 
     /// Records a call that is not awaited where it stands.
