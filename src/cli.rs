@@ -406,7 +406,13 @@ fn check(args: CheckArgs) -> i32 {
         }
     }
     if let Some(started) = base {
-        crate::gate::compare(&mut analysis, started, regression);
+        if let Err(e) = crate::gate::compare(&mut analysis, started, regression) {
+            eprintln!(
+                "error: --compare-to {}: {e}",
+                args.compare_to.as_deref().unwrap_or_default()
+            );
+            return 2;
+        }
     }
     if !args.quiet && args.format != "human" {
         for note in analysis.notes() {

@@ -302,50 +302,61 @@ fn worse_routes(a: &crate::Analysis, handler: usize, routes: &[BaselineRoute]) -
 /// The analysis of the code at a base revision, running on a thread of its own beside the head's.
 pub struct Base {
     name: String,
-    run: std::thread::JoinHandle<crate::Analysis>,
-    /// The revision's files, removed once the analysis has ended.
-    tree: git::Tree,
+    /// The analysis, with the revision's files (removed when dropped).
+    run: std::thread::JoinHandle<Result<(crate::Analysis, git::Tree), String>>,
 }
 
 /// Starts analysing the code at revision `base` (read from git's objects into a temporary folder: the
 /// user's work tree is never touched) with the same configuration (files unchanged since come from the
-/// facts cache). Fails at once when there is no such revision.
+/// facts cache). Fails at once when there is no such revision; its files are written out on the base's
+/// thread too.
 pub fn start_base(
     root: &std::path::Path,
     base: &str,
     config: crate::config::Config,
 ) -> Result<Base, String> {
-    let tree = git::tree_at(root, base)?;
-    // The base is checked with this configuration, as if it stood where it stands here (so that an
-    // entry that matched nothing before is no new finding now).
-    let mut config = config;
-    let canonical = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    if let Some(file) = &config.file {
-        if let Ok(rel) = canonical(file).strip_prefix(canonical(root)) {
-            config.file = Some(tree.root.join(rel));
-        }
-    }
-    let tree_root = tree.root.clone();
+    let revision = git::revision(root, base)?;
+    let root = root.to_path_buf();
     let run = std::thread::Builder::new()
         .name("base".into())
-        .spawn(move || crate::analyze(&tree_root, config))
+        .spawn(move || {
+            let tree = revision.tree()?;
+            crate::progress::lap("base tree");
+            // The base is checked with this configuration, as if it stood where it stands here (so
+            // that an entry that matched nothing before is no new finding now).
+            let mut config = config;
+            let canonical =
+                |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            if let Some(file) = &config.file {
+                if let Ok(rel) = canonical(file).strip_prefix(canonical(&root)) {
+                    config.file = Some(tree.root.join(rel));
+                }
+            }
+            let analysis = crate::analyze(&tree.root, config);
+            crate::progress::lap("base");
+            Ok((analysis, tree))
+        })
         .map_err(|e| format!("cannot start the base's analysis: {e}"))?;
     Ok(Base {
         name: base.to_string(),
         run,
-        tree,
     })
 }
 
 /// Records what changed since the base [`start_base`] analyses: each route's estimate before and after,
 /// and which findings are new. Findings the base already had are marked suppressed (kind `base`), except
-/// an `over-budget` whose route got slower.
-pub fn compare(a: &mut crate::Analysis, base: Base, threshold: Option<Threshold>) {
-    let before = match base.run.join() {
-        Ok(analysis) => analysis,
+/// an `over-budget` whose route got slower. Fails when the base's files could not be written out.
+pub fn compare(
+    a: &mut crate::Analysis,
+    base: Base,
+    threshold: Option<Threshold>,
+) -> Result<(), String> {
+    let (before, tree) = match base.run.join() {
+        Ok(done) => done?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    drop(base.tree);
+    drop(tree);
+    crate::progress::lap("base gone");
     let base = base.name.as_str();
 
     // Routes: before and after, per deployment.
@@ -444,6 +455,7 @@ pub fn compare(a: &mut crate::Analysis, base: Base, threshold: Option<Threshold>
         new_findings,
         fixed_findings,
     });
+    Ok(())
 }
 
 /// Reading a revision's files out of git, without touching the work tree or the index.
@@ -477,9 +489,19 @@ mod git {
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
     }
 
-    /// The files hopcheck reads (`.rs`, `Cargo.toml`, `.gitignore`) at `rev`, for the part of the
-    /// repository `root` is in; `Tree::root` is `root`'s counterpart.
-    pub fn tree_at(root: &Path, rev: &str) -> Result<Tree, String> {
+    /// A revision of the repository `root` is in, known to exist: what [`Revision::tree`] writes out.
+    pub struct Revision {
+        top: String,
+        prefix: String,
+        commit: String,
+        rev: String,
+        /// The analysed file's name, when `root` is a file.
+        file: Option<String>,
+        root: PathBuf,
+    }
+
+    /// The commit `rev` names in the repository `root` is in; an error when there is none.
+    pub fn revision(root: &Path, rev: &str) -> Result<Revision, String> {
         let (dir, file) = if root.is_file() {
             (
                 root.parent()
@@ -495,97 +517,120 @@ mod git {
         let prefix = git(dir, &["rev-parse", "--show-prefix"])?;
         let commit = git(dir, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
             .map_err(|_| format!("no commit `{rev}` in this repository (fetch it first, e.g. `git fetch origin {rev}`)"))?;
-        let listing = Command::new("git")
-            .arg("-C")
-            .arg(&top)
-            .args(["ls-tree", "-r", "-z", "--full-tree", &commit])
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if !listing.status.success() {
-            return Err(String::from_utf8_lossy(&listing.stderr).trim().to_string());
-        }
-        // `<mode> blob <sha>\t<path>`; only regular files under the analysed folder.
-        let mut wanted: Vec<(String, String)> = Vec::new();
-        for entry in listing.stdout.split(|&b| b == 0) {
-            let entry = String::from_utf8_lossy(entry);
-            let Some((meta, path)) = entry.split_once('\t') else {
-                continue;
-            };
-            let parts: Vec<&str> = meta.split(' ').collect();
-            let [mode, "blob", sha] = parts.as_slice() else {
-                continue;
-            };
-            if !mode.starts_with("100") || !path.starts_with(prefix.as_str()) {
-                continue;
+        Ok(Revision {
+            top,
+            prefix,
+            commit,
+            rev: rev.to_string(),
+            file,
+            root: root.to_path_buf(),
+        })
+    }
+
+    impl Revision {
+        /// The revision's files hopcheck reads (`.rs`, `Cargo.toml`, `.gitignore`) under the analysed
+        /// folder, written to a temporary folder; `Tree::root` is the analysed folder's counterpart.
+        pub fn tree(self) -> Result<Tree, String> {
+            let Revision {
+                top,
+                prefix,
+                commit,
+                rev,
+                file,
+                root,
+            } = self;
+            let listing = Command::new("git")
+                .arg("-C")
+                .arg(&top)
+                .args(["ls-tree", "-r", "-z", "--full-tree", &commit])
+                .output()
+                .map_err(|e| format!("cannot run git: {e}"))?;
+            if !listing.status.success() {
+                return Err(String::from_utf8_lossy(&listing.stderr).trim().to_string());
             }
-            let name = path.rsplit('/').next().unwrap_or("");
-            if name.ends_with(".rs") || name == "Cargo.toml" || name == ".gitignore" {
-                wanted.push((sha.to_string(), path.to_string()));
-            }
-        }
-        let tmp = std::env::temp_dir().join(format!(
-            "hopcheck-base-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(&tmp)
-            .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        let tree = Tree {
-            root: match &file {
-                Some(f) => tmp.join(&prefix).join(f),
-                None => tmp.join(&prefix),
-            },
-            dir: tmp.clone(),
-        };
-        std::fs::create_dir_all(tmp.join(&prefix)).map_err(|e| e.to_string())?;
-        // One `git cat-file --batch` for every blob.
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(&top)
-            .args(["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        let mut stdin = child.stdin.take().ok_or("git cat-file has no input")?;
-        let shas: Vec<String> = wanted.iter().map(|(sha, _)| sha.clone()).collect();
-        let writer = std::thread::spawn(move || {
-            for sha in shas {
-                if writeln!(stdin, "{sha}").is_err() {
-                    break;
+            // `<mode> blob <sha>\t<path>`; only regular files under the analysed folder.
+            let mut wanted: Vec<(String, String)> = Vec::new();
+            for entry in listing.stdout.split(|&b| b == 0) {
+                let entry = String::from_utf8_lossy(entry);
+                let Some((meta, path)) = entry.split_once('\t') else {
+                    continue;
+                };
+                let parts: Vec<&str> = meta.split(' ').collect();
+                let [mode, "blob", sha] = parts.as_slice() else {
+                    continue;
+                };
+                if !mode.starts_with("100") || !path.starts_with(prefix.as_str()) {
+                    continue;
+                }
+                let name = path.rsplit('/').next().unwrap_or("");
+                if name.ends_with(".rs") || name == "Cargo.toml" || name == ".gitignore" {
+                    wanted.push((sha.to_string(), path.to_string()));
                 }
             }
-        });
-        let mut out = BufReader::new(child.stdout.take().ok_or("git cat-file has no output")?);
-        for (_, path) in &wanted {
-            let mut header = String::new();
-            out.read_line(&mut header).map_err(|e| e.to_string())?;
-            let size: usize = header
-                .split_whitespace()
-                .nth(2)
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| format!("git cat-file: unexpected `{}`", header.trim()))?;
-            let mut content = vec![0; size + 1];
-            out.read_exact(&mut content).map_err(|e| e.to_string())?;
-            content.pop();
-            // Paths come from git's own listing; refuse anything that would leave the folder.
-            if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
-                continue;
+            let tmp = std::env::temp_dir().join(format!(
+                "hopcheck-base-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ));
+            std::fs::create_dir_all(&tmp)
+                .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+            let tree = Tree {
+                root: match &file {
+                    Some(f) => tmp.join(&prefix).join(f),
+                    None => tmp.join(&prefix),
+                },
+                dir: tmp.clone(),
+            };
+            std::fs::create_dir_all(tmp.join(&prefix)).map_err(|e| e.to_string())?;
+            // One `git cat-file --batch` for every blob.
+            let mut child = Command::new("git")
+                .arg("-C")
+                .arg(&top)
+                .args(["cat-file", "--batch"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot run git: {e}"))?;
+            let mut stdin = child.stdin.take().ok_or("git cat-file has no input")?;
+            let shas: Vec<String> = wanted.iter().map(|(sha, _)| sha.clone()).collect();
+            let writer = std::thread::spawn(move || {
+                for sha in shas {
+                    if writeln!(stdin, "{sha}").is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut out = BufReader::new(child.stdout.take().ok_or("git cat-file has no output")?);
+            for (_, path) in &wanted {
+                let mut header = String::new();
+                out.read_line(&mut header).map_err(|e| e.to_string())?;
+                let size: usize = header
+                    .split_whitespace()
+                    .nth(2)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| format!("git cat-file: unexpected `{}`", header.trim()))?;
+                let mut content = vec![0; size + 1];
+                out.read_exact(&mut content).map_err(|e| e.to_string())?;
+                content.pop();
+                // Paths come from git's own listing; refuse anything that would leave the folder.
+                if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+                    continue;
+                }
+                let dest = tmp.join(path);
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                }
+                std::fs::write(&dest, &content)
+                    .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
             }
-            let dest = tmp.join(path);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            let _ = writer.join();
+            let _ = child.wait();
+            if !tree.root.exists() {
+                return Err(format!("{} does not exist at {rev}", root.display()));
             }
-            std::fs::write(&dest, &content)
-                .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+            Ok(tree)
         }
-        let _ = writer.join();
-        let _ = child.wait();
-        if !tree.root.exists() {
-            return Err(format!("{} does not exist at {rev}", root.display()));
-        }
-        Ok(tree)
     }
 }
