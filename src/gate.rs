@@ -303,7 +303,17 @@ fn worse_routes(a: &crate::Analysis, handler: usize, routes: &[BaselineRoute]) -
 pub struct Base {
     name: String,
     /// The analysis, with the revision's files (removed when dropped).
-    run: std::thread::JoinHandle<Result<(crate::Analysis, git::Tree), String>>,
+    run: Option<std::thread::JoinHandle<Result<(crate::Analysis, git::Tree), String>>>,
+}
+
+/// A run that ends before the comparison (a usage error) still waits for the base, so that its files are
+/// removed.
+impl Drop for Base {
+    fn drop(&mut self) {
+        if let Some(run) = self.run.take() {
+            let _ = run.join();
+        }
+    }
 }
 
 /// Starts analysing the code at revision `base` (read from git's objects into a temporary folder: the
@@ -339,7 +349,7 @@ pub fn start_base(
         .map_err(|e| format!("cannot start the base's analysis: {e}"))?;
     Ok(Base {
         name: base.to_string(),
-        run,
+        run: Some(run),
     })
 }
 
@@ -348,16 +358,21 @@ pub fn start_base(
 /// an `over-budget` whose route got slower. Fails when the base's files could not be written out.
 pub fn compare(
     a: &mut crate::Analysis,
-    base: Base,
+    mut base: Base,
     threshold: Option<Threshold>,
 ) -> Result<(), String> {
-    let (before, tree) = match base.run.join() {
+    let run = base
+        .run
+        .take()
+        .ok_or("the base's analysis was already taken")?;
+    let (before, tree) = match run.join() {
         Ok(done) => done?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
     drop(tree);
     crate::progress::lap("base gone");
-    let base = base.name.as_str();
+    let base = base.name.clone();
+    let base = base.as_str();
 
     // Routes: before and after, per deployment.
     type Key = (Option<String>, Option<String>, String, String);
