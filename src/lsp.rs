@@ -226,9 +226,9 @@ impl Workspace {
         };
         // Each file's facts: kept from the last analysis while its stamp holds, else parsed again (on
         // all cores when there are several, as at the start).
-        enum Slot {
+        enum Slot<'b> {
             Kept(Arc<FileFacts>, u64),
-            Parse(Stamp, Option<String>),
+            Parse(Stamp, Option<&'b String>),
         }
         let slots: Vec<Slot> = listing
             .iter()
@@ -252,7 +252,7 @@ impl Workspace {
                 if let Some(c) = cached.filter(|c| c.stamp == stamp) {
                     return Slot::Kept(c.facts.clone(), c.definitions);
                 }
-                Slot::Parse(stamp, buffer.map(|(text, _)| text.clone()))
+                Slot::Parse(stamp, buffer.map(|(text, _)| text))
             })
             .collect();
         let parse = |f: &Listed, buffer: Option<&String>| {
@@ -280,7 +280,7 @@ impl Workspace {
             .iter()
             .zip(&slots)
             .filter_map(|(f, slot)| match slot {
-                Slot::Parse(_, buffer) => Some((f, buffer.as_ref())),
+                Slot::Parse(_, buffer) => Some((f, *buffer)),
                 Slot::Kept(..) => None,
             })
             .collect();
