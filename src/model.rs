@@ -304,6 +304,7 @@ pub fn build_with(
     // A closure handed to a function that runs it in a task it spawns is off the request path.
     let resolved = model.resolved.clone();
     let tasks = handed::drop_spawned_closures(&mut model, &resolved);
+    handed::loop_looped_closures(&mut model, &resolved);
     classify_trips(&mut model, config);
     // A lookup made again after a lookup-or-create finds its row.
     lookups::settle(&mut model, &roots);

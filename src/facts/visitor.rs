@@ -4762,6 +4762,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.bind(&e.pat, &e.expr, &made);
         self.type_element(&e.pat, &e.expr);
         let body = self.frame(|v| v.visit_block(&e.body));
+        // `for attempt in 0..MAX_RETRIES { match attempt().await { Ok(r) => return Ok(r), .. } }`: a
+        // retry over a range of attempts, which a success leaves.
+        if matches!(driver::strip_plumbing(&e.expr), Expr::Range(_)) && retries_until_ok(&e.body) {
+            return self.push_once(body);
+        }
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
         self.push_loop(loc, body, known_count(&e.expr), false);
         if let Some(param) = self.param_at(&e.expr) {
@@ -6056,13 +6061,30 @@ fn retries_until_ok(body: &syn::Block) -> bool {
         let mut oks = m
             .arms
             .iter()
-            .filter(|a| is_success_pattern(&a.pat))
+            .filter(|a| succeeded_attempt(&a.pat))
             .peekable();
         oks.peek().is_some()
             && attempted(&m.expr)
             && oks.all(|a| leaves_loop(&a.body) || leaves_when_done(&a.body))
-            && m.arms.iter().any(|a| !is_success_pattern(&a.pat))
+            && m.arms.iter().any(|a| !succeeded_attempt(&a.pat))
     })
+}
+
+/// An attempt's pattern that says it worked: `Ok(..)` or `Some(..)`, but not what a wrapper's success
+/// holds of a failed attempt (`Ok(Err(e))` of `timeout(d, attempt()).await`, `Some(None)`).
+fn succeeded_attempt(pat: &syn::Pat) -> bool {
+    let failed_inside = match pat {
+        syn::Pat::TupleStruct(t) => match t.elems.first() {
+            Some(syn::Pat::TupleStruct(inner)) => {
+                inner.path.segments.last().is_some_and(|s| s.ident == "Err")
+            }
+            Some(syn::Pat::Ident(i)) => i.ident == "None" && i.subpat.is_none(),
+            Some(syn::Pat::Path(p)) => p.path.is_ident("None"),
+            _ => false,
+        },
+        _ => false,
+    };
+    is_success_pattern(pat) && !failed_inside
 }
 
 /// A poll's arm for an answer that may say "not yet": `Some(opt) => { if let Some(r) = opt { return
