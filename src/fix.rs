@@ -28,6 +28,7 @@ use crate::facts::sql::Access;
 use crate::facts::{driver, Call, Loc, Step, Trip, TripKind};
 use crate::rules::Diagnostic;
 use crate::Analysis;
+use crate::PARSE_STACK_BYTES;
 
 /// Replace the bytes `start..end` of a file's text with `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +52,6 @@ pub struct Fix {
 
 /// Lines are kept within rustfmt's default width where the fix lays them out.
 const MAX_WIDTH: usize = 100;
-
-/// The thread that parses gets a large stack: syn recurses once per level of nesting.
-const PARSE_STACK_BYTES: usize = 64 << 20;
 
 /// Every safe fix for the analysis's unsuppressed findings, in the findings' order.
 pub fn fixes(a: &Analysis) -> Vec<Fix> {

@@ -43,7 +43,7 @@ use model::Model;
 use rules::{Diagnostic, Level};
 
 /// Parser threads get a large stack: syn recurses once per level of nesting.
-const PARSE_STACK_BYTES: usize = 64 << 20;
+pub(crate) const PARSE_STACK_BYTES: usize = 64 << 20;
 
 /// Brackets nested deeper than this are not parsed: no real code does it, and the parser would recurse
 /// once per level.
