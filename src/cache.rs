@@ -26,7 +26,7 @@ use crate::facts::FileFacts;
 
 /// The build that wrote a pack and its entries: hopcheck's version and a hash of the sources it was built
 /// from (`build.rs`), since two builds of one version may extract different facts.
-const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("HOPCHECK_SOURCE_ID"));
+pub(crate) const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("HOPCHECK_SOURCE_ID"));
 
 /// The environment variable that names the cache folder (`--cache-dir` wins over it).
 pub const DIR_VARIABLE: &str = "HOPCHECK_CACHE_DIR";
@@ -232,7 +232,7 @@ pub fn pack_for(dir: Option<&Path>, root: &Path) -> Option<PathBuf> {
 /// Writes the pack to a temporary file of this process beside it, then renames it into place. A new
 /// folder is made with a `.gitignore` that ignores it and a `CACHEDIR.TAG`, so that neither git nor
 /// backups keep it. Packs of other folders that no run has written for [`STALE_DAYS`] days go.
-fn write_pack(pack: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_pack(pack: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = pack.parent().unwrap_or(Path::new("."));
     if !dir.is_dir() {
         std::fs::create_dir_all(dir)?;

@@ -263,12 +263,22 @@ pub fn run(cli: Cli) -> i32 {
 /// usage or configuration error already reported.
 /// Runs the analysis, with a progress line on stderr for long runs on a terminal.
 fn analyse(root: &Path, config: Config, quiet: bool) -> crate::Analysis {
+    analyse_found(root, config, quiet, None)
+}
+
+/// [`analyse`] on the files a walk of `root` already found.
+fn analyse_found(
+    root: &Path,
+    config: Config,
+    quiet: bool,
+    found: Option<Vec<crate::discover::Found>>,
+) -> crate::Analysis {
     let progress = if crate::progress::wanted(quiet) {
         crate::progress::Progress::stderr()
     } else {
         crate::progress::Progress::off()
     };
-    crate::analyze_showing(root, config, progress)
+    crate::analyze_found(root, config, progress, found)
 }
 
 fn setup(args: &CheckArgs) -> Result<(PathBuf, Config), i32> {
@@ -341,6 +351,7 @@ fn shown(args: &CheckArgs) -> crate::report::Shown {
 }
 
 fn check(args: CheckArgs) -> i32 {
+    crate::progress::laps_start();
     let (root, config) = match setup(&args) {
         Ok(x) => x,
         Err(status) => return status,
@@ -384,6 +395,21 @@ fn check(args: CheckArgs) -> i32 {
             }
         }
     }
+    // A run whose inputs are all as a kept run's prints that run's report again.
+    let memo = memo_for(&args, &root, &config, color);
+    let found = memo.as_ref().map(|_| crate::discover::discover(&root));
+    crate::progress::lap("discover");
+    if let (Some(memo), Some(found)) = (&memo, &found) {
+        let kept = memo.replay(found);
+        crate::progress::lap("memo");
+        if let Some(output) = kept {
+            return emit(&args, &output);
+        }
+    }
+    let before = match (&memo, &found) {
+        (Some(memo), Some(found)) => memo.manifests_before(found),
+        _ => Vec::new(),
+    };
     // The base's analysis runs beside the head's.
     let base = match args.compare_to.as_deref() {
         Some(base) => match crate::gate::start_base(&root, base, config.clone()) {
@@ -397,7 +423,12 @@ fn check(args: CheckArgs) -> i32 {
     };
     // Never freed: the process exits once the report is out, and freeing a large service's model one
     // node at a time takes longer than the report does.
-    let mut analysis = std::mem::ManuallyDrop::new(analyse(&root, config.clone(), args.quiet));
+    let mut analysis = std::mem::ManuallyDrop::new(analyse_found(
+        &root,
+        config.clone(),
+        args.quiet,
+        found.clone(),
+    ));
     analysis.fail_on = crate::gate::FailOn::parse(&args.fail_on).unwrap_or_default();
     if let Some(file) = &args.baseline {
         if let Err(e) = crate::gate::apply_baseline(&mut analysis, file) {
@@ -414,28 +445,71 @@ fn check(args: CheckArgs) -> i32 {
             return 2;
         }
     }
-    if !args.quiet && args.format != "human" {
-        for note in analysis.notes() {
-            eprintln!("note: {note}");
+    let output = match rendered(&args, &root, &analysis, format, color, text) {
+        Ok(output) => output,
+        Err(status) => return status,
+    };
+    let status = emit(&args, &output);
+    if let (Some(memo), Some(found)) = (&memo, &found) {
+        if analysis.cache_note.is_none() && status == output.status {
+            memo.keep(found, &analysis.inputs, &before, &output);
         }
     }
-    if args.format == "github" {
-        let summary = args
-            .summary
-            .clone()
-            .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from));
-        if let Some(path) = summary {
-            let md = crate::report::github::summary(&analysis);
-            let written = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(md.as_bytes()));
-            if let Err(e) = written {
-                eprintln!("error: cannot write the summary to {}: {e}", path.display());
-                return 2;
-            }
+    status
+}
+
+/// The kept report of runs with these options, for the runs that may use one: not with `--no-cache`,
+/// `--compare-to` (the base is another tree) or `--with-cargo` (cargo's messages are not hopcheck's).
+fn memo_for(
+    args: &CheckArgs,
+    root: &Path,
+    config: &Config,
+    color: bool,
+) -> Option<crate::memo::Memo> {
+    if args.compare_to.is_some() || args.with_cargo.is_some() {
+        return None;
+    }
+    let pack = config.cache_file.as_ref()?;
+    let baseline = match &args.baseline {
+        Some(file) => std::fs::read(file)
+            .map(|b| crate::memo::fingerprint(&b))
+            .ok()?,
+        None => 0,
+    };
+    let summary = args.summary.is_some() || std::env::var_os("GITHUB_STEP_SUMMARY").is_some();
+    let env: Vec<String> = crate::report::markdown::LINK_VARIABLES
+        .iter()
+        .map(|v| format!("{v}={}", std::env::var(v).unwrap_or_default()))
+        .collect();
+    let root_at = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let key = format!(
+        "{args:?}\n{}\n{color} {} {summary} {baseline}\n{env:?}\n{:?}\n{}",
+        root_at.display(),
+        std::io::stdout().is_terminal(),
+        config.file,
+        config.text,
+    );
+    Some(crate::memo::Memo::new(pack, &root_at, &key))
+}
+
+/// The report of an analysis as it is printed, with the run's exit status; or the status of an error
+/// already reported.
+fn rendered(
+    args: &CheckArgs,
+    root: &Path,
+    analysis: &crate::Analysis,
+    format: Box<dyn crate::report::Format>,
+    color: bool,
+    mut text: String,
+) -> Result<crate::memo::Output, i32> {
+    let mut output = crate::memo::Output::default();
+    if !args.quiet && args.format != "human" {
+        for note in analysis.notes() {
+            output.stderr.push_str(&format!("note: {note}\n"));
         }
+    }
+    if args.format == "github" && summary_file(args).is_some() {
+        output.summary = Some(crate::report::github::summary(analysis));
     }
     // More findings than fit a screen, on a terminal: the compact view, unless one was asked for.
     let live = analysis
@@ -461,12 +535,12 @@ fn check(args: CheckArgs) -> i32 {
         .unwrap_or(format),
         false => format,
     };
-    text.push_str(&format.render(&analysis));
+    text.push_str(&format.render(analysis));
     if let Some(wanted) = &args.route {
-        if let Some(status) = unknown_deployment(&analysis, args.from.as_deref()) {
-            return status;
+        if let Some(status) = unknown_deployment(analysis, args.from.as_deref()) {
+            return Err(status);
         }
-        let drawn = crate::report::human::waterfalls(&analysis, wanted, args.from.as_deref());
+        let drawn = crate::report::human::waterfalls(analysis, wanted, args.from.as_deref());
         if drawn.is_empty() {
             let known: Vec<String> = analysis
                 .routes
@@ -477,23 +551,61 @@ fn check(args: CheckArgs) -> i32 {
                 "error: --route: no route `{wanted}`; the routes are: {}",
                 known.join(", ")
             );
-            return 2;
+            return Err(2);
         }
         text.push_str(&drawn);
+    }
+    output.stdout = text;
+    output.status = match (nothing_to_check(analysis), args.allow_empty) {
+        (Some(why), false) => {
+            output.stderr.push_str(&format!(
+                "error: nothing to check at {}: {why} (--allow-empty accepts this)\n",
+                root.display()
+            ));
+            2
+        }
+        _ => analysis.exit_code(),
+    };
+    Ok(output)
+}
+
+/// Where `--format github` appends its job summary: `--summary`, else `$GITHUB_STEP_SUMMARY`.
+fn summary_file(args: &CheckArgs) -> Option<PathBuf> {
+    args.summary
+        .clone()
+        .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from))
+}
+
+/// Prints a run's output (notes first, then the job summary, then the report) and returns its exit
+/// status: 2 when the summary cannot be written.
+fn emit(args: &CheckArgs, output: &crate::memo::Output) -> i32 {
+    let (notes, errors): (Vec<&str>, Vec<&str>) = output
+        .stderr
+        .lines()
+        .partition(|l| !l.starts_with("error: "));
+    for line in notes {
+        eprintln!("{line}");
+    }
+    if let (Some(md), Some(path)) = (&output.summary, summary_file(args)) {
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(md.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("error: cannot write the summary to {}: {e}", path.display());
+            return 2;
+        }
     }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`hopcheck | head`) is not an error of the analysis.
     let _ = stdout
-        .write_all(text.as_bytes())
+        .write_all(output.stdout.as_bytes())
         .and_then(|_| stdout.flush());
-    if let (Some(why), false) = (nothing_to_check(&analysis), args.allow_empty) {
-        eprintln!(
-            "error: nothing to check at {}: {why} (--allow-empty accepts this)",
-            root.display()
-        );
-        return 2;
+    for line in errors {
+        eprintln!("{line}");
     }
-    analysis.exit_code()
+    output.status
 }
 
 /// `--from REGION` that names no deployment: an error (exit 2) listing them.

@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 /// A file to analyse, or a place the walk could not enter.
+#[derive(Clone)]
 pub enum Found {
     File { path: PathBuf, rel: String },
     Error { rel: String, message: String },
@@ -168,33 +169,43 @@ fn walk(dir: &Path, root: &Path, in_repo: bool) -> Vec<Found> {
                     .is_some_and(|p| p.join("Cargo.toml").is_file());
             !crate_side_dir
         })
-        .build();
-    let mut out = Vec::new();
-    for entry in walker {
-        match entry {
-            Ok(e) => {
-                let is_file = e.file_type().is_some_and(|t| t.is_file());
-                if !is_file
-                    || !(e.path().extension().is_some_and(|x| x == "rs") || generated_sql(e.path()))
-                {
-                    continue;
+        .build_parallel();
+    // On every core, as `rg` walks: a large tree's walk is mostly waiting on the file system.
+    let out = std::sync::Mutex::new(Vec::new());
+    walker.run(|| {
+        let out = &out;
+        Box::new(move |entry| {
+            let found = match entry {
+                Ok(e) => {
+                    let is_file = e.file_type().is_some_and(|t| t.is_file());
+                    if !is_file
+                        || !(e.path().extension().is_some_and(|x| x == "rs")
+                            || generated_sql(e.path()))
+                    {
+                        return ignore::WalkState::Continue;
+                    }
+                    Found::File {
+                        rel: relative(root_for_names, e.path()),
+                        path: e.into_path(),
+                    }
                 }
-                out.push(Found::File {
-                    rel: relative(root_for_names, e.path()),
-                    path: e.into_path(),
-                });
+                Err(err) => {
+                    let rel = err_path(&err)
+                        .map(|p| relative(root_for_names, &p))
+                        .unwrap_or_else(|| ".".into());
+                    Found::Error {
+                        rel,
+                        message: err.to_string(),
+                    }
+                }
+            };
+            if let Ok(mut out) = out.lock() {
+                out.push(found);
             }
-            Err(err) => {
-                let rel = err_path(&err)
-                    .map(|p| relative(root_for_names, &p))
-                    .unwrap_or_else(|| ".".into());
-                out.push(Found::Error {
-                    rel,
-                    message: err.to_string(),
-                });
-            }
-        }
-    }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut out = out.into_inner().unwrap_or_default();
     out.sort_by(|a, b| key(a).cmp(key(b)));
     out
 }

@@ -20,6 +20,7 @@ pub mod gate;
 pub mod init;
 pub mod lsp;
 pub mod manifest;
+pub mod memo;
 pub mod model;
 pub mod modtree;
 pub mod plan;
@@ -74,6 +75,8 @@ pub struct Analysis {
     pub not_compiled: Vec<String>,
     /// Why the facts cache could not be written, when it could not.
     pub cache_note: Option<String>,
+    /// What the run read from disk (see [`memo`]).
+    pub inputs: memo::Inputs,
     /// Set by `--compare-to`.
     pub comparison: Option<gate::Comparison>,
     /// Set by `--baseline`.
@@ -364,10 +367,20 @@ pub fn analyze(root: &Path, config: Config) -> Analysis {
 
 /// [`analyze`], ticking `progress` as files are parsed.
 pub fn analyze_showing(root: &Path, config: Config, progress: progress::Progress) -> Analysis {
+    analyze_found(root, config, progress, None)
+}
+
+/// [`analyze_showing`] on the files a walk of `root` already found, if it was walked.
+pub fn analyze_found(
+    root: &Path,
+    config: Config,
+    progress: progress::Progress,
+    found: Option<Vec<discover::Found>>,
+) -> Analysis {
     let root = root.to_path_buf();
     let run = std::thread::Builder::new()
         .stack_size(PARSE_STACK_BYTES)
-        .spawn(move || analyze_here(&root, config, &progress));
+        .spawn(move || analyze_here(&root, config, &progress, found));
     match run.map(|handle| handle.join()) {
         Ok(Ok(analysis)) => analysis,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -376,10 +389,15 @@ pub fn analyze_showing(root: &Path, config: Config, progress: progress::Progress
 }
 
 /// The pipeline on the current thread.
-pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) -> Analysis {
+pub fn analyze_here(
+    root: &Path,
+    config: Config,
+    progress: &progress::Progress,
+    found: Option<Vec<discover::Found>>,
+) -> Analysis {
     let timings = progress::laps_start().is_some();
     let lap = progress::lap;
-    let found = discover::discover(root);
+    let found = found.unwrap_or_else(|| discover::discover(root));
     lap("discover");
     let scopes = manifest::Scopes::new(&config.catalog, root);
     // `[build] features = ["ce"]` turns on what `ce` lists in the crates' `[features]`, as cargo does
@@ -397,7 +415,8 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
         build.imply(&tables);
     }
     lap("manifests");
-    let (files, cache_note) = parse_all(found, &scopes, progress, config.cache_file.as_deref());
+    let (files, read, cache_note) =
+        parse_all(found, &scopes, progress, config.cache_file.as_deref());
     let cache_note = cache_note.filter(|_| config.cache_named);
     lap("parse");
     if timings {
@@ -414,6 +433,10 @@ pub fn analyze_here(root: &Path, config: Config, progress: &progress::Progress) 
     let mut analysis = analyze_files(root, files, config);
     analysis.unpriced_clients = scopes.unpriced_clients();
     analysis.cache_note = cache_note;
+    analysis.inputs = memo::Inputs {
+        files: read,
+        manifests: scopes.manifests_read(),
+    };
     lap("rules");
     analysis
 }
@@ -558,6 +581,7 @@ pub fn analyze_shared(
         unpriced_clients: Vec::new(),
         not_compiled: not_compiled.into_iter().collect(),
         cache_note: None,
+        inputs: memo::Inputs::default(),
         comparison: None,
         baseline: None,
         fail_on: gate::FailOn::default(),
@@ -672,7 +696,11 @@ fn parse_all(
     scopes: &manifest::Scopes,
     progress: &progress::Progress,
     cache_file: Option<&Path>,
-) -> (Vec<facts::FileFacts>, Option<String>) {
+) -> (
+    Vec<facts::FileFacts>,
+    Vec<(std::path::PathBuf, u64)>,
+    Option<String>,
+) {
     progress.stage("parsing", found.len());
     let pool = parse_pool();
     let run = |f: &(dyn Fn() -> Vec<Read> + Sync)| match &pool {
@@ -681,15 +709,19 @@ fn parse_all(
     };
     // Every text first: the analysed code's `macro_rules!` expand in any file, so they are collected
     // before any file is parsed.
-    let sources: Vec<Result<String, Box<facts::FileFacts>>> = found
+    let (sources, read): (Vec<Result<String, Box<facts::FileFacts>>>, Vec<_>) = found
         .par_iter()
         .map(|f| match f {
-            discover::Found::File { path, rel } => read_source(path, rel),
+            discover::Found::File { path, rel } => {
+                let (source, print) = read_source(path, rel);
+                (source, print.map(|p| (path.clone(), p)))
+            }
             discover::Found::Error { rel, message } => {
-                Err(Box::new(unreadable(rel, message.clone())))
+                (Err(Box::new(unreadable(rel, message.clone()))), None)
             }
         })
-        .collect();
+        .unzip();
+    let read: Vec<(std::path::PathBuf, u64)> = read.into_iter().flatten().collect();
     let macros = facts::macros::MacroTable::from_texts(
         sources
             .iter()
@@ -811,12 +843,12 @@ fn parse_all(
             )
         })
     });
-    (parsed, note)
+    (parsed, read, note)
 }
 
-/// Reads one file and parses it, unless the text scan shows it cannot matter by itself.
-/// Reads one file's text, or the finding that it cannot be read.
-fn read_source(path: &Path, rel: &str) -> Result<String, Box<facts::FileFacts>> {
+/// Reads one file's text, or the finding that it cannot be read; with the fingerprint of what was read
+/// (see [`memo::fingerprint`]), when something was.
+fn read_source(path: &Path, rel: &str) -> (Result<String, Box<facts::FileFacts>>, Option<u64>) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         let message = format!(
@@ -824,15 +856,25 @@ fn read_source(path: &Path, rel: &str) -> Result<String, Box<facts::FileFacts>> 
             size >> 20,
             MAX_FILE_BYTES >> 20
         );
-        return Err(Box::new(unreadable(rel, message)));
+        return (
+            Err(Box::new(unreadable(rel, message))),
+            Some(memo::too_large(size)),
+        );
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Box::new(unreadable(rel, format!("cannot read it: {e}"))))?;
-    String::from_utf8(bytes).map_err(|e| {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let message = format!("cannot read it: {e}");
+            return (Err(Box::new(unreadable(rel, message))), None);
+        }
+    };
+    let print = memo::fingerprint(&bytes);
+    let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let message = format!("it is not UTF-8 (invalid byte at offset {at})");
         Box::new(unreadable(rel, message))
-    })
+    });
+    (text, Some(print))
 }
 
 /// Parses a file's text, unless the text scan shows it cannot matter by itself.
@@ -1558,7 +1600,7 @@ mod tests {
         let found = discover::discover(dir.path());
         std::fs::remove_file(&path).unwrap();
         let scopes = manifest::Scopes::new(&Config::default_topology().catalog, dir.path());
-        let (files, _) = parse_all(found, &scopes, &progress::Progress::off(), None);
+        let (files, _, _) = parse_all(found, &scopes, &progress::Progress::off(), None);
         assert_eq!(files.len(), 1);
         let error = files[0].parse_error.as_ref().expect("reported on the file");
         assert_eq!(files[0].path, "gone.rs");

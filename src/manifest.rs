@@ -107,6 +107,14 @@ impl Scopes {
         name
     }
 
+    /// Every manifest the run looked for, read or not.
+    pub fn manifests_read(&self) -> Vec<PathBuf> {
+        match self.manifests.lock() {
+            Ok(m) => m.read.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// The clients of databases and remote stores the crates read so far depend on that the catalog
     /// does not price (see [`Catalog::unpriced_in`]).
     pub fn unpriced_clients(&self) -> Vec<String> {

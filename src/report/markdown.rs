@@ -111,6 +111,15 @@ enum Piece {
     Line,
 }
 
+/// The environment variables that links to the code are made from (a report's output depends on them).
+pub const LINK_VARIABLES: [&str; 5] = [
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_SHA",
+    "CI_PROJECT_URL",
+    "CI_COMMIT_SHA",
+];
+
 impl Links {
     /// Plain `file:line`, no links.
     pub fn none() -> Links {
@@ -214,10 +223,13 @@ impl Links {
         })
     }
 
-    /// From the CI's variables: GitHub Actions' `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`
+    /// From the CI's variables (see [`LINK_VARIABLES`]): GitHub Actions' `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`
     /// when all three are set, else GitLab CI's `CI_PROJECT_URL` and `CI_COMMIT_SHA` when both are.
     pub fn from_env() -> Links {
-        let var = |name: &str| std::env::var(name).unwrap_or_default();
+        let var = |name: &str| {
+            debug_assert!(LINK_VARIABLES.contains(&name));
+            std::env::var(name).unwrap_or_default()
+        };
         let github = Links::github(
             &var("GITHUB_SERVER_URL"),
             &var("GITHUB_REPOSITORY"),
