@@ -86,7 +86,7 @@ pub enum Command {
     },
 }
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug, Default, Clone)]
 pub struct CheckArgs {
     /// A folder or a .rs file (default: the current folder).
     pub path: Option<PathBuf>,
@@ -395,8 +395,19 @@ fn check(args: CheckArgs) -> i32 {
             }
         }
     }
+    // `--compare-to`: the base's files, listed by git (a missing revision fails before anything runs).
+    let base = match args.compare_to.as_deref() {
+        Some(base) => match crate::gate::base_revision(&root, base) {
+            Ok(listed) => Some(listed),
+            Err(e) => {
+                eprintln!("error: --compare-to {base}: {e}");
+                return 2;
+            }
+        },
+        None => None,
+    };
     // A run whose inputs are all as a kept run's prints that run's report again.
-    let memo = memo_for(&args, &root, &config, color);
+    let memo = memo_for(&args, &root, &config, color, base.as_ref());
     let found = memo.as_ref().map(|_| crate::discover::discover(&root));
     crate::progress::lap("discover");
     if let (Some(memo), Some(found)) = (&memo, &found) {
@@ -411,11 +422,29 @@ fn check(args: CheckArgs) -> i32 {
         _ => Vec::new(),
     };
     // The base's analysis runs beside the head's.
-    let base = match args.compare_to.as_deref() {
-        Some(base) => match crate::gate::start_base(&root, base, config.clone()) {
+    let base = match base {
+        Some(listed) => match crate::gate::start_base(
+            &root,
+            listed,
+            config.clone(),
+            // The base's analysis is the same whatever names it and whatever the comparison then asks.
+            run_key(
+                &CheckArgs {
+                    compare_to: None,
+                    fail_on_regression: None,
+                    ..args.clone()
+                },
+                &root,
+                &config,
+                color,
+            ),
+        ) {
             Ok(started) => Some(started),
             Err(e) => {
-                eprintln!("error: --compare-to {base}: {e}");
+                eprintln!(
+                    "error: --compare-to {}: {e}",
+                    args.compare_to.as_deref().unwrap_or_default()
+                );
                 return 2;
             }
         },
@@ -458,38 +487,50 @@ fn check(args: CheckArgs) -> i32 {
     status
 }
 
-/// The kept report of runs with these options, for the runs that may use one: not with `--no-cache`,
-/// `--compare-to` (the base is another tree) or `--with-cargo` (cargo's messages are not hopcheck's).
+/// The kept report of runs with these options (and, with `--compare-to`, this base's files), for the
+/// runs that may use one: not with `--no-cache` or `--with-cargo` (cargo's messages are not hopcheck's).
 fn memo_for(
     args: &CheckArgs,
     root: &Path,
     config: &Config,
     color: bool,
+    base: Option<&crate::gate::BaseRevision>,
 ) -> Option<crate::memo::Memo> {
-    if args.compare_to.is_some() || args.with_cargo.is_some() {
+    if args.with_cargo.is_some() {
         return None;
     }
     let pack = config.cache_file.as_ref()?;
+    let mut key = run_key(args, root, config, color)?;
+    if let Some(base) = base {
+        key.push_str(&base.key());
+    }
+    let root_at = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    Some(crate::memo::Memo::new(pack, &root_at, &key))
+}
+
+/// Everything besides the analysed code that a run's output depends on: the options, the configuration's
+/// text, the baseline's bytes, the CI variables links are made of, whether output goes to a terminal.
+/// `None` when the baseline cannot be read (the run says so).
+fn run_key(args: &CheckArgs, root: &Path, config: &Config, color: bool) -> Option<String> {
     let baseline = match &args.baseline {
         Some(file) => std::fs::read(file)
             .map(|b| crate::memo::fingerprint(&b))
             .ok()?,
         None => 0,
     };
-    let summary = args.summary.is_some() || std::env::var_os("GITHUB_STEP_SUMMARY").is_some();
+    let summary = summary_file(args).is_some();
     let env: Vec<String> = crate::report::markdown::LINK_VARIABLES
         .iter()
         .map(|v| format!("{v}={}", std::env::var(v).unwrap_or_default()))
         .collect();
     let root_at = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let key = format!(
+    Some(format!(
         "{args:?}\n{}\n{color} {} {summary} {baseline}\n{env:?}\n{:?}\n{}",
         root_at.display(),
         std::io::stdout().is_terminal(),
         config.file,
         config.text,
-    );
-    Some(crate::memo::Memo::new(pack, &root_at, &key))
+    ))
 }
 
 /// The report of an analysis as it is printed, with the run's exit status; or the status of an error

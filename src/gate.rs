@@ -302,8 +302,49 @@ fn worse_routes(a: &crate::Analysis, handler: usize, routes: &[BaselineRoute]) -
 /// The analysis of the code at a base revision, running on a thread of its own beside the head's.
 pub struct Base {
     name: String,
-    /// The analysis, with the revision's files (removed when dropped).
-    run: Option<std::thread::JoinHandle<Result<(crate::Analysis, git::Tree), String>>>,
+    /// What the comparison needs of the base's analysis.
+    run: Option<std::thread::JoinHandle<Result<BaseSummary, String>>>,
+}
+
+/// A route's key across revisions: method, path, handler and deployment.
+type RouteKey = (Option<String>, Option<String>, String, String);
+
+/// What a comparison takes from the base: each route's estimate per deployment, and the fingerprints of
+/// its findings that count.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BaseSummary {
+    routes: Vec<(RouteKey, f64)>,
+    prints: Vec<String>,
+}
+
+fn route_key(r: &crate::RouteReport, deployment: &str) -> RouteKey {
+    (
+        r.method.clone(),
+        r.path.clone(),
+        r.handler_path.clone(),
+        deployment.to_string(),
+    )
+}
+
+impl BaseSummary {
+    fn of(analysis: &crate::Analysis) -> BaseSummary {
+        BaseSummary {
+            routes: analysis
+                .routes
+                .iter()
+                .flat_map(|r| {
+                    r.served()
+                        .map(move |c| (route_key(r, &c.deployment), c.estimated_ms))
+                })
+                .collect(),
+            prints: analysis
+                .diagnostics
+                .iter()
+                .filter(|d| d.suppressed.is_none())
+                .map(|d| d.fingerprint.clone())
+                .collect(),
+        }
+    }
 }
 
 /// A run that ends before the comparison (a usage error) still waits for the base, so that its files are
@@ -316,21 +357,63 @@ impl Drop for Base {
     }
 }
 
-/// Starts analysing the code at revision `base` (read from git's objects into a temporary folder: the
+/// A base revision and the files hopcheck reads in it, listed by git (not read yet).
+pub struct BaseRevision {
+    name: String,
+    revision: git::Revision,
+    listing: Vec<(String, String)>,
+    names: String,
+}
+
+/// The commit `base` names in the repository `root` is in, with its files listed; an error when there
+/// is no such commit.
+pub fn base_revision(root: &std::path::Path, base: &str) -> Result<BaseRevision, String> {
+    let revision = git::revision(root, base)?;
+    let (listing, names) = revision.listing()?;
+    Ok(BaseRevision {
+        name: base.to_string(),
+        revision,
+        listing,
+        names,
+    })
+}
+
+impl BaseRevision {
+    /// What the base's analysis is made of: each file's blob id and path, and the analysed folder.
+    pub fn key(&self) -> String {
+        format!("{}\n{:?}", self.names, self.listing)
+    }
+}
+
+/// Starts analysing the code at a base revision (read from git's objects into a temporary folder: the
 /// user's work tree is never touched) with the same configuration (files unchanged since come from the
-/// facts cache). Fails at once when there is no such revision; its files are written out on the base's
-/// thread too.
+/// facts cache); its files are written out on the base's thread. `key`: what the run's output depends
+/// on besides the code (options, configuration), when the base's summary may be kept beside the facts
+/// cache: a later run comparing with the same files under the same key takes it from there instead of
+/// analysing them again.
 pub fn start_base(
     root: &std::path::Path,
-    base: &str,
+    base: BaseRevision,
     config: crate::config::Config,
+    key: Option<String>,
 ) -> Result<Base, String> {
-    let revision = git::revision(root, base)?;
     let root = root.to_path_buf();
+    let name = base.name.clone();
     let run = std::thread::Builder::new()
         .name("base".into())
         .spawn(move || {
-            let tree = revision.tree()?;
+            let listing = &base.listing;
+            let kept = key.zip(config.cache_file.as_ref()).map(|(key, pack)| {
+                crate::memo::place(pack, "base", &format!("{key}\n{}", base.key()))
+            });
+            if let Some(summary) = kept
+                .as_ref()
+                .and_then(|(file, key)| crate::memo::read_value(file, *key))
+            {
+                crate::progress::lap("base kept");
+                return Ok(summary);
+            }
+            let tree = base.revision.tree(listing)?;
             crate::progress::lap("base tree");
             // The base is checked with this configuration, as if it stood where it stands here (so
             // that an entry that matched nothing before is no new finding now).
@@ -344,11 +427,19 @@ pub fn start_base(
             }
             let analysis = crate::analyze(&tree.root, config);
             crate::progress::lap("base");
-            Ok((analysis, tree))
+            let summary = BaseSummary::of(&analysis);
+            if let (Some((file, key)), None) = (&kept, &analysis.cache_note) {
+                crate::memo::keep_value(file, *key, &summary);
+            }
+            // Freed by the process's exit, not node by node.
+            std::mem::forget(analysis);
+            drop(tree);
+            crate::progress::lap("base gone");
+            Ok(summary)
         })
         .map_err(|e| format!("cannot start the base's analysis: {e}"))?;
     Ok(Base {
-        name: base.to_string(),
+        name,
         run: Some(run),
     })
 }
@@ -365,36 +456,20 @@ pub fn compare(
         .run
         .take()
         .ok_or("the base's analysis was already taken")?;
-    let (before, tree) = match run.join() {
+    let before = match run.join() {
         Ok(done) => done?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    drop(tree);
-    crate::progress::lap("base gone");
     let base = base.name.clone();
     let base = base.as_str();
 
     // Routes: before and after, per deployment.
-    type Key = (Option<String>, Option<String>, String, String);
-    let key = |r: &crate::RouteReport, d: &str| -> Key {
-        (
-            r.method.clone(),
-            r.path.clone(),
-            r.handler_path.clone(),
-            d.to_string(),
-        )
-    };
-    let mut old: std::collections::BTreeMap<Key, f64> = std::collections::BTreeMap::new();
-    for r in &before.routes {
-        for c in r.served() {
-            old.insert(key(r, &c.deployment), c.estimated_ms);
-        }
-    }
+    let mut old: std::collections::BTreeMap<RouteKey, f64> = before.routes.into_iter().collect();
     let mut routes = Vec::new();
     let mut slower_handlers = std::collections::HashSet::new();
     for r in &a.routes {
         for c in r.served() {
-            let k = key(r, &c.deployment);
+            let k = route_key(r, &c.deployment);
             let was = old.remove(&k);
             let changed = was.is_none_or(|b| (b - c.estimated_ms).abs() >= 0.05);
             if !changed {
@@ -434,12 +509,8 @@ pub fn compare(
     }
 
     // Findings: new ones keep counting; those the base had are marked.
-    let mut base_prints: Vec<Option<&str>> = before
-        .diagnostics
-        .iter()
-        .filter(|d| d.suppressed.is_none())
-        .map(|d| Some(d.fingerprint.as_str()))
-        .collect();
+    let mut base_prints: Vec<Option<&str>> =
+        before.prints.iter().map(|p| Some(p.as_str())).collect();
     let mut new_findings = Vec::new();
     for d in a.diagnostics.iter_mut().filter(|d| d.suppressed.is_none()) {
         let slot = base_prints
@@ -544,20 +615,13 @@ mod git {
 
     impl Revision {
         /// The revision's files hopcheck reads (`.rs`, `Cargo.toml`, `.gitignore`) under the analysed
-        /// folder, written to a temporary folder; `Tree::root` is the analysed folder's counterpart.
-        pub fn tree(self) -> Result<Tree, String> {
-            let Revision {
-                top,
-                prefix,
-                commit,
-                rev,
-                file,
-                root,
-            } = self;
+        /// folder, as (blob id, path from the repository's top), and what names the analysed folder: what
+        /// the base's analysis is made from.
+        pub fn listing(&self) -> Result<(Vec<(String, String)>, String), String> {
             let listing = Command::new("git")
                 .arg("-C")
-                .arg(&top)
-                .args(["ls-tree", "-r", "-z", "--full-tree", &commit])
+                .arg(&self.top)
+                .args(["ls-tree", "-r", "-z", "--full-tree", &self.commit])
                 .output()
                 .map_err(|e| format!("cannot run git: {e}"))?;
             if !listing.status.success() {
@@ -574,7 +638,7 @@ mod git {
                 let [mode, "blob", sha] = parts.as_slice() else {
                     continue;
                 };
-                if !mode.starts_with("100") || !path.starts_with(prefix.as_str()) {
+                if !mode.starts_with("100") || !path.starts_with(self.prefix.as_str()) {
                     continue;
                 }
                 let name = path.rsplit('/').next().unwrap_or("");
@@ -582,6 +646,20 @@ mod git {
                     wanted.push((sha.to_string(), path.to_string()));
                 }
             }
+            Ok((wanted, format!("{} {:?}", self.prefix, self.file)))
+        }
+
+        /// The files of [`Revision::listing`], written to a temporary folder; `Tree::root` is the
+        /// analysed folder's counterpart.
+        pub fn tree(&self, wanted: &[(String, String)]) -> Result<Tree, String> {
+            let Revision {
+                top,
+                prefix,
+                rev,
+                file,
+                root,
+                ..
+            } = self;
             let tmp = std::env::temp_dir().join(format!(
                 "hopcheck-base-{}-{}",
                 std::process::id(),
@@ -593,16 +671,16 @@ mod git {
                 .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
             let tree = Tree {
                 root: match &file {
-                    Some(f) => tmp.join(&prefix).join(f),
-                    None => tmp.join(&prefix),
+                    Some(f) => tmp.join(prefix).join(f),
+                    None => tmp.join(prefix),
                 },
                 dir: tmp.clone(),
             };
-            std::fs::create_dir_all(tmp.join(&prefix)).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(tmp.join(prefix)).map_err(|e| e.to_string())?;
             // One `git cat-file --batch` for every blob.
             let mut child = Command::new("git")
                 .arg("-C")
-                .arg(&top)
+                .arg(top)
                 .args(["cat-file", "--batch"])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -618,7 +696,7 @@ mod git {
                 }
             });
             let mut out = BufReader::new(child.stdout.take().ok_or("git cat-file has no output")?);
-            for (_, path) in &wanted {
+            for (_, path) in wanted {
                 let mut header = String::new();
                 out.read_line(&mut header).map_err(|e| e.to_string())?;
                 let size: usize = header

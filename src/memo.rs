@@ -52,8 +52,6 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
 
 #[derive(Serialize, Deserialize)]
 struct Kept {
-    build: String,
-    key: u128,
     /// The walk's list, as `rel` then the path or the error.
     found: Vec<(String, String)>,
     files: Vec<(PathBuf, u64)>,
@@ -73,28 +71,17 @@ impl Memo {
     /// The memo in the cache folder of `pack` (the facts cache's file) for a run whose every option,
     /// configuration and environment that the output depends on is in `key_text`.
     pub fn new(pack: &Path, root: &Path, key_text: &str) -> Memo {
-        let mut h = Xxh3::new();
-        h.update(crate::cache::BUILD.as_bytes());
-        h.update(&[0]);
-        h.update(key_text.as_bytes());
-        h.update(&[0]);
-        h.update(crate::facts::directives::today().as_bytes());
         // The repository's top: the paths that annotations name start there.
         let repository = crate::discover::repository_of(root);
-        h.update(format!("{repository:?}").as_bytes());
-        let key = h.digest128();
-        let dir = pack.parent().unwrap_or(Path::new("."));
-        let file = dir.join(format!("run-{:016x}.bin", key as u64));
+        let (file, key) = place(pack, "run", &format!("{key_text}\n{repository:?}"));
         let fence = repository.or_else(|| root.canonicalize().ok());
         Memo { file, key, fence }
     }
 
     /// The kept output, when every input is as it was when it was kept.
     pub fn replay(&self, found: &[Found]) -> Option<Output> {
-        let bytes = std::fs::read(&self.file).ok()?;
-        let kept = read_kept(&bytes)?;
-        if kept.key != self.key || kept.build != crate::cache::BUILD || kept.found != listed(found)
-        {
+        let kept: Kept = read_value(&self.file, self.key)?;
+        if kept.found != listed(found) {
             return None;
         }
         let files_same = kept
@@ -151,23 +138,12 @@ impl Memo {
             return;
         }
         let kept = Kept {
-            build: crate::cache::BUILD.to_string(),
-            key: self.key,
             found: listed(found),
             files: inputs.files.clone(),
             manifests,
             output: output.clone(),
         };
-        let Ok(payload) = postcard::to_stdvec(&kept) else {
-            return;
-        };
-        let mut bytes = Vec::with_capacity(payload.len() + 16);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&xxh3_64(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
-        if crate::cache::write_pack(&self.file, &bytes).is_ok() {
-            prune(self.file.parent().unwrap_or(Path::new(".")));
-        }
+        keep_value(&self.file, self.key, &kept);
     }
 
     /// The `Cargo.toml` of each folder from a found file's crate up to the repository's top (a
@@ -242,17 +218,54 @@ fn manifest_fingerprint(path: &Path) -> Option<u64> {
     std::fs::read(path).ok().map(|b| fingerprint(&b))
 }
 
-fn read_kept(bytes: &[u8]) -> Option<Kept> {
+/// Where a value of `kind` (`run`, `base`) kept under `key_text` lives in the cache folder of `pack`, and
+/// its key: the text with hopcheck's build and the date (an `allow` with `until=` expires).
+pub fn place(pack: &Path, kind: &str, key_text: &str) -> (PathBuf, u128) {
+    let mut h = Xxh3::new();
+    h.update(crate::cache::BUILD.as_bytes());
+    h.update(&[0]);
+    h.update(key_text.as_bytes());
+    h.update(&[0]);
+    h.update(crate::facts::directives::today().as_bytes());
+    let key = h.digest128();
+    let dir = pack.parent().unwrap_or(Path::new("."));
+    (dir.join(format!("{kind}-{:016x}.bin", key as u64)), key)
+}
+
+/// The value kept in `file` under `key`, if it reads back whole and this build wrote it.
+pub fn read_value<T: serde::de::DeserializeOwned>(file: &Path, key: u128) -> Option<T> {
+    let bytes = std::fs::read(file).ok()?;
     let rest = bytes.strip_prefix(MAGIC)?;
     let (sum, payload) = rest.split_at_checked(8)?;
     if u64::from_le_bytes(sum.try_into().ok()?) != xxh3_64(payload) {
         return None;
     }
-    postcard::from_bytes(payload).ok()
+    let (build, kept_key, value): (String, u128, T) = postcard::from_bytes(payload).ok()?;
+    (build == crate::cache::BUILD && kept_key == key).then_some(value)
 }
 
-/// Keeps the [`MAX_KEPT`] most recently written reports in `dir`.
-fn prune(dir: &Path) {
+/// Keeps `value` in `file` under `key`: written whole to a temporary file and renamed into place. The
+/// [`MAX_KEPT`] most recently written values of its kind stay.
+pub fn keep_value<T: Serialize>(file: &Path, key: u128, value: &T) {
+    let Ok(payload) = postcard::to_stdvec(&(crate::cache::BUILD, key, value)) else {
+        return;
+    };
+    let mut bytes = Vec::with_capacity(payload.len() + 16);
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&xxh3_64(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    if crate::cache::write_pack(file, &bytes).is_ok() {
+        let kind = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .and_then(|n| n.split_once('-').map(|(k, _)| format!("{k}-")))
+            .unwrap_or_default();
+        prune(file.parent().unwrap_or(Path::new(".")), &kind);
+    }
+}
+
+/// Keeps the [`MAX_KEPT`] most recently written files whose name starts with `kind` in `dir`.
+fn prune(dir: &Path, kind: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -260,7 +273,7 @@ fn prune(dir: &Path) {
         .flatten()
         .filter(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("run-") && name.ends_with(".bin")
+            !kind.is_empty() && name.starts_with(kind) && name.ends_with(".bin")
         })
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();

@@ -368,3 +368,62 @@ fn an_unused_config_entry_the_base_had_is_no_new_finding() {
         .collect();
     assert_eq!(new, ["sequential-queries", "over-budget"]);
 }
+
+/// `check --format json --compare-to REV` in `repo` with the cache in `cache` and the stage timings on:
+/// (exit status, JSON, stderr).
+fn compared(repo: &Path, cache: &Path, rev: &str) -> (i32, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hopcheck"))
+        .args(["check", "--format", "json", "--compare-to", rev])
+        .current_dir(repo)
+        .env("HOPCHECK_TIMINGS", "1")
+        .env("HOPCHECK_CACHE_DIR", cache)
+        .output()
+        .expect("the hopcheck binary runs");
+    let json =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code().unwrap_or(-1), json, stderr(&out))
+}
+
+/// Which stage laps a run's timings name.
+fn laps(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(_, t)| t.trim_end().ends_with(" ms"))
+        .map(|(stage, _)| stage.trim())
+        .collect()
+}
+
+#[test]
+fn a_base_compared_again_comes_from_the_cache_with_the_same_verdict() {
+    let repo = shop_repo();
+    let cache = tempfile::tempdir().unwrap();
+    let fresh = |rev: &str| {
+        let (status, json) = check_json(repo.path(), &["--compare-to", rev, "--no-cache"]);
+        (status, json)
+    };
+    let (_, _, err) = compared(repo.path(), cache.path(), "HEAD");
+    assert!(laps(&err).contains(&"base tree"), "{err}");
+    // The work tree changes, the base does not: the base's summary is kept, the head analysed.
+    add_a_query(repo.path());
+    let (status, json, err) = compared(repo.path(), cache.path(), "HEAD");
+    assert!(laps(&err).contains(&"base kept"), "{err}");
+    assert!(!laps(&err).contains(&"base tree"), "{err}");
+    assert!(laps(&err).contains(&"parse"), "{err}");
+    assert_eq!((status, json.clone()), fresh("HEAD"));
+    assert_eq!(status, 1, "the added query fails the run");
+    // Nothing changed since: the whole report is kept.
+    let (again_status, again, err) = compared(repo.path(), cache.path(), "HEAD");
+    assert!(!laps(&err).contains(&"parse"), "{err}");
+    assert!(!laps(&err).iter().any(|l| l.starts_with("base")), "{err}");
+    assert_eq!((again_status, again), (status, json));
+    // Committed: the old commit is the base under another name, and still kept; the new one is not.
+    git(repo.path(), &["commit", "-qam", "a query more"]);
+    let (status, json, err) = compared(repo.path(), cache.path(), "HEAD~1");
+    assert!(laps(&err).contains(&"base kept"), "{err}");
+    assert_eq!((status, json), fresh("HEAD~1"));
+    let (status, json, err) = compared(repo.path(), cache.path(), "HEAD");
+    assert!(laps(&err).contains(&"base tree"), "{err}");
+    assert_eq!((status, json), fresh("HEAD"));
+    assert_eq!(status, 0, "nothing new since HEAD");
+}
