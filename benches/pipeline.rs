@@ -98,15 +98,20 @@ fn main() {
     // `--compare-to HEAD~1` on a small change, from the cache: a copy of the corpus in a repository of
     // two commits, the second editing one file, analysed once to fill the cache.
     let repo = two_commits(&corpus);
-    // A plain run after one file changed: that file parsed, every other file's facts from the cache.
-    let changed = repo.as_ref().and_then(|repo| {
-        let (edited, _) = files.get(files.len() / 2)?;
+    // Runs after one more file changed in the work tree, each round another change: that file parsed,
+    // every other file's facts from the cache (and, comparing, the base's summary kept).
+    let edited = repo.as_ref().and_then(|repo| {
+        let (edited, _) = files.get(files.len() / 3)?;
         let edited = repo.path().join(edited.strip_prefix(&corpus).ok()?);
         let text = std::fs::read_to_string(&edited).ok()?;
+        Some((repo.path().to_path_buf(), edited, text))
+    });
+    let after_edits = |compare: bool| {
+        let (repo, edited, text) = edited.as_ref()?;
         let round = std::cell::Cell::new(0);
         let command = || {
             round.set(round.get() + 1);
-            let _ = std::fs::write(&edited, format!("{text}\n// edit {}\n", round.get()));
+            let _ = std::fs::write(edited, format!("{text}\n// edit {}\n", round.get()));
             let mut cmd = Command::new("/usr/bin/time");
             cmd.args([
                 "-f",
@@ -119,14 +124,20 @@ fn main() {
                 "--cache-dir",
             ])
             .arg(&cache)
-            .arg(repo.path());
+            .arg(repo);
+            if compare {
+                cmd.args(["--compare-to", "HEAD~1"]);
+            }
             cmd
         };
         let _ = command().output();
         let measured = timed(command);
-        let _ = std::fs::write(&edited, &text);
+        let _ = std::fs::write(edited, text);
         Some(measured)
-    });
+    };
+    let changed = after_edits(false);
+    let compared_edited = after_edits(true);
+    // `--compare-to HEAD~1` again with nothing changed since.
     let compared = repo.map(|repo| {
         let command = || {
             let mut cmd = Command::new("/usr/bin/time");
@@ -201,9 +212,16 @@ fn main() {
     if let Some((wall, peak)) = changed {
         row("hopcheck check, one file changed, cache", wall, Some(peak));
     }
+    if let Some((wall, peak)) = compared_edited {
+        row(
+            "--compare-to HEAD~1, one more file changed",
+            wall,
+            Some(peak),
+        );
+    }
     if let Some((wall, peak)) = compared {
         row(
-            "--compare-to HEAD~1, one file changed, cache",
+            "--compare-to HEAD~1 again, nothing changed",
             wall,
             Some(peak),
         );
