@@ -670,6 +670,7 @@ mod tests {
                 forever: false,
                 over_param: None,
                 polls: false,
+                runs_in: None,
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -713,6 +714,7 @@ mod tests {
             forever: false,
             over_param: None,
             polls: false,
+            runs_in: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
@@ -729,6 +731,7 @@ mod tests {
             forever: false,
             over_param: None,
             polls: false,
+            runs_in: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 0);

@@ -759,6 +759,7 @@ mod tests {
                 forever: false,
                 over_param: None,
                 polls: false,
+                runs_in: None,
             }),
         ]);
         assert_eq!(w.bars.len(), 3);
@@ -777,6 +778,7 @@ mod tests {
             forever: false,
             over_param: None,
             polls: false,
+            runs_in: None,
         });
         let (w, estimate) = lay(vec![Step::Loop(LoopStep {
             loc: Loc::default(),
@@ -785,6 +787,7 @@ mod tests {
             forever: false,
             over_param: None,
             polls: false,
+            runs_in: None,
         })]);
         assert_eq!(w.bars[0].multiplier, 10);
         assert_eq!(w.bars[1].multiplier, 20);
@@ -824,6 +827,7 @@ mod tests {
             forever: false,
             over_param: None,
             polls: false,
+            runs_in: None,
         })]);
         // 9 iterations of one round trip, then the last with two.
         assert_eq!(w.bars.len(), 3);

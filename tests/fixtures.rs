@@ -188,6 +188,37 @@ fn prices_are_exactly_their_marks() {
     }
 }
 
+/// A closure that a callee calls in a loop of its own is an N+1 at the call, and the finding says whose
+/// loop it is and how many times it runs.
+#[test]
+fn a_closure_called_in_a_callees_loop_names_that_callee() {
+    let dir = fixtures().join("prices");
+    let (_, json) = check_json(&dir, &[]);
+    let labels: Vec<(u64, String)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["lint"] == "query-in-loop" && d["file"] == "src/handed.rs")
+        .map(|d| {
+            let related = d["related"][0]["message"].as_str().unwrap().to_string();
+            (d["line"].as_u64().unwrap(), related)
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            (
+                156,
+                "`each_word` calls the closure in a loop, which is assumed to run 10 times (`assume.loop-iterations`)".to_string()
+            ),
+            (
+                173,
+                "`free_name` calls the closure in a loop, which runs 5 times".to_string()
+            ),
+        ]
+    );
+}
+
 /// A router built in blocks (`let router = { ..; router.nest("/api", ..) };`, one per feature), in the arms
 /// of an `if`, or afresh in each arm, keeps every block's routes with their prefixes.
 #[test]

@@ -650,6 +650,10 @@ pub struct LoopStep {
     /// Its body waits on a timer (`tokio::time::sleep(..).await`, `interval.tick().await`): a poll for
     /// what another process does (a job's result), not a pass over rows, nor a read-back of a write.
     pub polls: bool,
+    /// Not a loop of this code: the function a closure written here is handed to, which calls it once per
+    /// item of a loop of its own (`loc` is then the call).
+    #[serde(default)]
+    pub runs_in: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

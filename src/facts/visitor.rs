@@ -3001,6 +3001,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     forever: false,
                     over_param: None,
                     polls: false,
+                    runs_in: None,
                 }));
             }
         }
@@ -3193,6 +3194,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 forever,
                 over_param: None,
                 polls: false,
+                runs_in: None,
             }));
         } else {
             super::strip_breaks(&mut body);

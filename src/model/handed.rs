@@ -198,16 +198,19 @@ pub(super) fn loop_looped_closures(model: &mut Model, reachable: &[bool]) {
         if !reachable.get(id).copied().unwrap_or(false) {
             continue;
         }
-        let mut wraps: Vec<(Loc, Option<u32>, HashSet<u32>)> = Vec::new();
+        let mut wraps: Vec<(Loc, Option<u32>, HashSet<u32>, String)> = Vec::new();
         for step in &model.func(id).body {
             step.walk(&mut |s| {
                 let Step::Call(c) = s else { return };
-                let Some(params) = c.resolved.and_then(|r| looped.get(&r)) else {
+                let Some((callee, params)) = c.resolved.and_then(|r| Some((r, looped.get(&r)?)))
+                else {
                     return;
                 };
+                let name = model.func(callee).name.clone();
                 for (k, made) in &c.closures {
                     if let (Some(&times), false) = (params.get(k), made.is_empty()) {
-                        wraps.push((c.loc, times, made.iter().copied().collect()));
+                        let made = made.iter().copied().collect();
+                        wraps.push((c.loc, times, made, name.clone()));
                     }
                 }
             });
@@ -216,8 +219,8 @@ pub(super) fn loop_looped_closures(model: &mut Model, reachable: &[bool]) {
             continue;
         }
         let f = fn_mut(&mut model.files, model.fns[id]);
-        for (loc, times, made) in wraps {
-            wrap_in_loop(&mut f.body, &made, loc, times);
+        for (loc, times, made, callee) in wraps {
+            wrap_in_loop(&mut f.body, &made, loc, times, &callee);
         }
     }
 }
@@ -243,7 +246,13 @@ fn calls_times(steps: &[Step], times: Option<u32>, out: &mut HashMap<u32, Option
 
 /// Puts the first run of steps of `seq` made only of the ids `made` (where it nests) into a loop whose
 /// header is `loc`, run `count` times. Returns whether it found them.
-fn wrap_in_loop(seq: &mut Vec<Step>, made: &HashSet<u32>, loc: Loc, count: Option<u32>) -> bool {
+fn wrap_in_loop(
+    seq: &mut Vec<Step>,
+    made: &HashSet<u32>,
+    loc: Loc,
+    count: Option<u32>,
+    callee: &str,
+) -> bool {
     if let Some(start) = seq.iter().position(|s| all_dropped(s, made)) {
         let end = seq[start..]
             .iter()
@@ -259,11 +268,12 @@ fn wrap_in_loop(seq: &mut Vec<Step>, made: &HashSet<u32>, loc: Loc, count: Optio
                 forever: false,
                 over_param: None,
                 polls: false,
+                runs_in: Some(callee.to_string()),
             }),
         );
         return true;
     }
     seq.iter_mut()
         .flat_map(|s| s.children_mut())
-        .any(|child| wrap_in_loop(child, made, loc, count))
+        .any(|child| wrap_in_loop(child, made, loc, count, callee))
 }

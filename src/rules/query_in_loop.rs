@@ -82,11 +82,15 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
         (call, 1) => format!("{call} runs inside a loop: its round trip{checks} costs {cost} over {n} iterations"),
         (call, k) => format!("{call} runs inside a loop: {k} round trips per iteration{checks} cost {cost} over {n} iterations"),
     };
+    let runs = match l.count {
+        Some(_) => format!("runs {n} times"),
+        None => format!("is assumed to run {n} times (`assume.loop-iterations`)"),
+    };
     let mut related = vec![(
         l.loc,
-        match l.count {
-            Some(_) => format!("this loop runs {n} times"),
-            None => format!("this loop is assumed to run {n} times (`assume.loop-iterations`)"),
+        match &l.runs_in {
+            Some(callee) => format!("`{callee}` calls the closure in a loop, which {runs}"),
+            None => format!("this loop {runs}"),
         },
     )];
     for item in &items[1..] {
