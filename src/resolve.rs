@@ -83,7 +83,8 @@ pub struct Index {
     /// Trait → how many types of the analysed code implement it.
     implementors: FxHashMap<String, usize>,
     /// Static or constant → the type of its value.
-    statics: FxHashMap<String, String>,
+    /// Statics by name, each with its module and type (modules may each have a `CLIENT` of their own).
+    statics: FxHashMap<String, Vec<(Vec<String>, String)>>,
     /// Type → the traits it implements.
     traits_of: FxHashMap<String, FxHashSet<String>>,
     /// Every type the analysed code defines or implements.
@@ -194,7 +195,13 @@ impl Index {
         }
         for file in files {
             index.add_module(&file.module);
-            index.statics.extend(file.statics.iter().cloned());
+            for (name, ty) in &file.statics {
+                index
+                    .statics
+                    .entry(name.clone())
+                    .or_default()
+                    .push((file.module.clone(), ty.clone()));
+            }
             for t in &file.types {
                 index.known_types.insert(t.name.clone());
                 match &t.alias {
@@ -459,12 +466,15 @@ impl Index {
                 {
                     return None;
                 }
+                // Exactly, then in the crate of the workspace the path names (`infra::table::list`,
+                // or `table::list` after `use infra::table`), and only then by the path's last
+                // segments: loosely, `db::list` itself would fit `infra::table::list`.
                 let found = self.resolve_path(from, caller, segs, &func);
                 found
+                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
                     .or_else(|| {
                         self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
                     })
-                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
             }
             // The project says this method makes no round trip (`[[no-round-trip]]`).
             Callee::Method { name, .. } if self.told_quiet.contains(name) => None,
@@ -986,7 +996,7 @@ impl Index {
                 {
                     first.clone()
                 }
-                None => self.statics.get(first)?.clone(),
+                None => self.static_type(from, caller, first)?,
             }
         };
         let owned = |segs: &[&str]| -> Vec<String> { segs.iter().map(|s| s.to_string()).collect() };
@@ -1090,11 +1100,72 @@ impl Index {
                 }
             }
         }
+        // A trait object a factory made (`let db = get_coordinator().await;`): one of the types that
+        // function makes, when the code says which.
+        if let (Some(id), [_]) = (made_by, receiver) {
+            if self.traits.contains(&ty) {
+                if let Some(types) = self.made_types(id, func, 0) {
+                    let types: Vec<String> = types.into_iter().collect();
+                    return Some(format!("{ty}{}{}", crate::facts::ONE_OF, types.join(",")));
+                }
+            }
+        }
         for field in &receiver[1..] {
             ty = self.field(&ty, field)?;
             ty = self.concrete(from, ty);
         }
         Some(ty)
+    }
+
+    /// The type of the static `name` a function of module `from.module` names: its own module's, else
+    /// the one its `use` imports, else the only one (or the one type all of that name hold).
+    fn static_type(&self, from: &FnFacts, caller: usize, name: &str) -> Option<String> {
+        let all = self.statics.get(name)?;
+        if let Some((_, ty)) = all.iter().find(|(m, _)| *m == from.module) {
+            return Some(ty.clone());
+        }
+        let imported = self
+            .caller_uses(caller, &from.module)
+            .into_iter()
+            .flatten()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, path)| path.split_last())
+            .and_then(|(_, module)| {
+                let module: Vec<String> = match module.first().map(String::as_str) {
+                    Some("crate") => module[1..].to_vec(),
+                    _ => module.to_vec(),
+                };
+                all.iter()
+                    .find(|(m, _)| !m.is_empty() && (m.ends_with(&module) || module.ends_with(m)))
+            });
+        if let Some((_, ty)) = imported {
+            return Some(ty.clone());
+        }
+        let first = &all.first()?.1;
+        all.iter().all(|(_, ty)| ty == first).then(|| first.clone())
+    }
+
+    /// The types function `id` makes, when it hands back a trait object and the code says which
+    /// (`facts::Made`), following the functions whose values it hands on; `None` otherwise.
+    fn made_types<'f>(
+        &self,
+        id: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+        depth: usize,
+    ) -> Option<BTreeSet<String>> {
+        if depth >= MAX_ALIAS_DEPTH {
+            return None;
+        }
+        let f = func(id);
+        let made = f.made.as_ref()?;
+        let mut out: BTreeSet<String> = made.types.iter().cloned().collect();
+        for via in &made.via {
+            let next = self
+                .resolve_path(f, id, via, func)
+                .or_else(|| self.in_other_crate(f, id, via, func))?;
+            out.extend(self.made_types(next, func, depth + 1)?);
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     /// A struct value whose other fields take their defaults (`{GetUser..;username=?}`), with those
@@ -1457,6 +1528,21 @@ impl Index {
             return None;
         }
         match self.receiver_type(from, caller, receiver, func) {
+            // A trait object one of a few types makes: the method of each of those types.
+            Some(ty) if ty.contains(crate::facts::ONE_OF) => {
+                let (tr, types) = ty.split_once(crate::facts::ONE_OF)?;
+                let hits: Vec<usize> = types
+                    .split(',')
+                    .filter_map(|t| self.method_on(caller, t.to_string(), name, &others, func, 0))
+                    .collect::<BTreeSet<usize>>()
+                    .into_iter()
+                    .collect();
+                match hits.as_slice() {
+                    [] => None,
+                    [one] => Some(*one),
+                    _ => self.implementation(tr, &hits, func),
+                }
+            }
             // A type of the analysed code: its own methods, then those of the traits it implements
             // (for a trait object, every implementation), then those of what it derefs to.
             // A method may call itself on another value of its own type (a repost's post, a comment's

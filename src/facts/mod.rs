@@ -11,6 +11,7 @@ pub mod derives;
 pub mod directives;
 pub mod driver;
 pub mod macros;
+mod made;
 mod prune;
 pub mod router;
 pub mod span;
@@ -61,6 +62,9 @@ pub const TUPLE_OF: &str = "(:";
 /// callee's `Fn` bound on that argument says the closure takes (`A: AsyncFnOnce(&mut dyn Db)`), which the
 /// callee's generics hold under `A(0)`.
 pub const CLOSURE_INPUT: &str = "|";
+/// A trait object of one of a few types, as the function that made it says (`Db` + `NatsDb,SqliteDb`):
+/// `Db~NatsDb,SqliteDb`.
+pub const ONE_OF: &str = "~";
 
 /// A local's or parameter's type as the facts write it (see the constants above), read back: what
 /// resolution follows to the type itself.
@@ -306,6 +310,14 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// The values a function that hands back a trait object makes: types the code spells (`NatsDb`), and
+/// the functions whose values it hands on (`default` in `DEFAULT.get_or_init(default)`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Made {
+    pub types: Vec<String>,
+    pub via: Vec<Vec<String>>,
+}
+
 /// One function, method or closure handler with its body as steps.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FnFacts {
@@ -354,6 +366,9 @@ pub struct FnFacts {
     pub param_types: Vec<(String, Loc)>,
     /// The type it returns, unwrapped (`Result<Article, E>` → `Article`).
     pub returns: Option<String>,
+    /// What it makes, when it hands back a trait object and the code says which types (see `made.rs`).
+    #[serde(default)]
+    pub made: Option<Made>,
     /// The parameters (by position, `self` aside) it hands back as its value (`fn either<'a>(a: &'a dyn
     /// Auth, b: &'a dyn Auth, jwt: bool) -> &'a dyn Auth { if jwt { return b; } a }` gives 0 and 1).
     pub returns_params: Vec<usize>,

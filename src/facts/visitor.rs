@@ -665,6 +665,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 syn::ReturnType::Default => None,
             },
             returns_params: returned_params(sig, block),
+            made: super::made::of(sig, block),
             self_args: self.impl_self_args.clone(),
             trait_args: self.impl_trait_args.clone(),
             extractors,
