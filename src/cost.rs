@@ -64,6 +64,13 @@ impl PathCost {
     }
 }
 
+/// The costliest paths of a sequence, by how they end (see `Costs::paths`).
+struct Paths {
+    through: Option<PathCost>,
+    breaks: Option<PathCost>,
+    exits: Option<PathCost>,
+}
+
 fn sum(a: &PathCost, b: &PathCost) -> PathCost {
     let mut s = a.clone();
     s.add(b);
@@ -446,28 +453,87 @@ impl<'a> Costs<'a> {
     /// The costliest path that runs through a sequence to its end, and the costliest that leaves it
     /// early (`return`, `break`); `None` where there is no such path.
     pub fn split(&self, steps: &[Step]) -> (Option<PathCost>, Option<PathCost>) {
-        let mut through = Some(self.zero());
-        let mut out: Option<PathCost> = None;
+        let p = self.paths(steps);
+        let out = match (p.breaks, p.exits) {
+            (Some(b), e) => Some(costlier(e, b)),
+            (None, e) => e,
+        };
+        (p.through, out)
+    }
+
+    /// The costliest paths of a sequence: to its end, out of the loop around it (`break`), and out of
+    /// the function (`return`, `?`).
+    fn paths(&self, steps: &[Step]) -> Paths {
+        let mut p = Paths {
+            through: Some(self.zero()),
+            breaks: None,
+            exits: None,
+        };
         for step in steps {
-            let Some(cur) = through.take() else { break };
+            let Some(cur) = p.through.take() else { break };
             match step {
-                Step::Exit | Step::Break => out = Some(costlier(out, cur)),
-                Step::Guard { .. } | Step::Yields(_) => through = Some(cur),
+                Step::Exit => p.exits = Some(costlier(p.exits, cur)),
+                Step::Break => p.breaks = Some(costlier(p.breaks, cur)),
+                Step::Guard { .. } | Step::Yields(_) => p.through = Some(cur),
                 Step::Branch(alts) => {
                     for alt in alts {
-                        let (a_through, a_out) = self.split(alt);
-                        if let Some(a) = a_through {
-                            through = Some(costlier(through, sum(&cur, &a)));
+                        let a = self.paths(alt);
+                        if let Some(t) = a.through {
+                            p.through = Some(costlier(p.through, sum(&cur, &t)));
                         }
-                        if let Some(a) = a_out {
-                            out = Some(costlier(out, sum(&cur, &a)));
+                        if let Some(b) = a.breaks {
+                            p.breaks = Some(costlier(p.breaks, sum(&cur, &b)));
+                        }
+                        if let Some(e) = a.exits {
+                            p.exits = Some(costlier(p.exits, sum(&cur, &e)));
                         }
                     }
                 }
-                other => through = Some(sum(&cur, &self.step(other))),
+                // A `return` inside a loop ends the function there: what follows the loop is not on
+                // that path.
+                Step::Loop(l) => {
+                    let (after, exits) = self.loop_paths(l);
+                    if let Some(e) = exits {
+                        p.exits = Some(costlier(p.exits, sum(&cur, &e)));
+                    }
+                    p.through = after.map(|a| sum(&cur, &a));
+                }
+                other => p.through = Some(sum(&cur, &self.step(other))),
             }
         }
-        (through, out)
+        p
+    }
+
+    /// A loop's costliest path that goes on after it (every iteration comes back, or the last breaks
+    /// out), and its costliest that leaves the function inside it (the last iteration returns).
+    fn loop_paths(&self, l: &crate::facts::LoopStep) -> (Option<PathCost>, Option<PathCost>) {
+        let n = l.count.unwrap_or(self.config.loop_iterations);
+        if n == 0 {
+            return (Some(self.zero()), None);
+        }
+        let body = self.paths(&l.body);
+        let before_last = body.through.as_ref().map(|t| {
+            let mut t = t.clone();
+            t.times(n - 1);
+            t
+        });
+        let then = |last: &PathCost| match &before_last {
+            Some(b) => sum(b, last),
+            None => last.clone(),
+        };
+        let mut after = body.through.as_ref().map(|t| {
+            let mut all = t.clone();
+            all.times(n);
+            all
+        });
+        if let Some(b) = &body.breaks {
+            after = Some(costlier(after, then(b)));
+        }
+        // A loop over a collection may find it empty and run no iteration.
+        if after.is_none() && !l.forever {
+            after = Some(self.zero());
+        }
+        (after, body.exits.as_ref().map(then))
     }
 
     /// What function `id` costs called with a connection or transaction handed in: its statements run
@@ -718,6 +784,45 @@ mod tests {
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
+    }
+
+    #[test]
+    fn a_return_inside_a_loop_is_not_followed_by_what_comes_after_the_loop() {
+        let c = config();
+        let looped = |exit_arm: Vec<Step>| {
+            Step::Loop(LoopStep {
+                loc: Loc::default(),
+                body: vec![trip(), Step::Branch(vec![exit_arm, vec![]])],
+                count: None,
+                forever: false,
+                over_param: None,
+                polls: false,
+                runs_in: None,
+            })
+        };
+        // for x in xs { q; if failed { q; q; return } }; q → max(10 + 1, 9 + 3) = 12, not 9 + 3 + 1.
+        let m = model_of(vec![looped(vec![trip(), trip(), Step::Exit]), trip()]);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 12);
+        // The same arm leaving the loop only (`break`) goes on after it: 9 + 3 + 1.
+        let m = model_of(vec![looped(vec![trip(), trip(), Step::Break]), trip()]);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 13);
+        // A body that always returns: the loop may also find nothing to go over, and go on.
+        let m = model_of(vec![looped(vec![]), trip()]);
+        let always = model_of(vec![
+            Step::Loop(LoopStep {
+                loc: Loc::default(),
+                body: vec![trip(), Step::Exit],
+                count: None,
+                forever: false,
+                over_param: None,
+                polls: false,
+                runs_in: None,
+            }),
+            trip(),
+            trip(),
+        ]);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
+        assert_eq!(Costs::compute(&always, &c).of_fn(0).trips, 2);
     }
 
     #[test]

@@ -429,29 +429,56 @@ impl Layout<'_, '_> {
     /// The costliest path through a sequence to its end, and the costliest leaving it early (as
     /// `Costs::split`).
     fn split(&mut self, id: usize, steps: &[Step]) -> (Option<Part>, Option<Part>) {
+        let (through, breaks, exits) = self.paths(id, steps);
+        let out = match (breaks, exits) {
+            (Some(b), e) => Some(costlier(e, b)),
+            (None, e) => e,
+        };
+        (through, out)
+    }
+
+    /// The costliest paths of a sequence: to its end, out of the loop around it, out of the function
+    /// (as `Costs::paths`).
+    fn paths(&mut self, id: usize, steps: &[Step]) -> (Option<Part>, Option<Part>, Option<Part>) {
         let mut through = Some(Part::default());
-        let mut out: Option<Part> = None;
+        let (mut breaks, mut exits): (Option<Part>, Option<Part>) = (None, None);
         for step in steps {
             let Some(cur) = through.take() else { break };
             match step {
-                Step::Exit | Step::Break => out = Some(costlier(out, cur)),
+                Step::Exit => exits = Some(costlier(exits, cur)),
+                Step::Break => breaks = Some(costlier(breaks, cur)),
                 Step::Branch(alts) => {
                     // The arms share what came before: the costliest of each kind is picked first,
                     // then drawn after it (one copy of the path so far, not one per arm).
-                    let (mut arm_through, mut arm_out) = (None, None);
+                    let (mut arm_through, mut arm_breaks, mut arm_exits) = (None, None, None);
                     for alt in alts {
-                        let (a_through, a_out) = self.split(id, alt);
-                        if let Some(a) = a_through {
+                        let (t, b, e) = self.paths(id, alt);
+                        if let Some(a) = t {
                             arm_through = Some(costlier(arm_through, a));
                         }
-                        if let Some(a) = a_out {
-                            arm_out = Some(costlier(arm_out, a));
+                        if let Some(a) = b {
+                            arm_breaks = Some(costlier(arm_breaks, a));
+                        }
+                        if let Some(a) = e {
+                            arm_exits = Some(costlier(arm_exits, a));
                         }
                     }
-                    if let Some(a) = arm_out {
-                        out = Some(costlier(out, cur.clone().then(a)));
+                    if let Some(a) = arm_breaks {
+                        breaks = Some(costlier(breaks, cur.clone().then(a)));
+                    }
+                    if let Some(a) = arm_exits {
+                        exits = Some(costlier(exits, cur.clone().then(a)));
                     }
                     through = arm_through.map(|a| cur.then(a));
+                }
+                // A `return` inside a loop ends the function there: what follows the loop is not on
+                // that path.
+                Step::Loop(l) => {
+                    let (after, out) = self.loop_paths(id, l);
+                    if let Some(e) = out {
+                        exits = Some(costlier(exits, cur.clone().then(e)));
+                    }
+                    through = after.map(|a| cur.then(a));
                 }
                 other => {
                     let next = self.step(id, other);
@@ -459,7 +486,33 @@ impl Layout<'_, '_> {
                 }
             }
         }
-        (through, out)
+        (through, breaks, exits)
+    }
+
+    /// A loop's costliest path that goes on after it, and its costliest that leaves the function inside
+    /// it (as `Costs::loop_paths`).
+    fn loop_paths(
+        &mut self,
+        id: usize,
+        l: &crate::facts::LoopStep,
+    ) -> (Option<Part>, Option<Part>) {
+        let n = l.count.unwrap_or(self.costs.config.loop_iterations);
+        if n == 0 {
+            return (Some(Part::default()), None);
+        }
+        let (through, breaks, exits) = self.paths(id, &l.body);
+        let then = |last: Part| match &through {
+            Some(t) => t.clone().times(n - 1).then(last),
+            None => last,
+        };
+        let mut after = through.clone().map(|t| t.times(n));
+        if let Some(b) = breaks {
+            after = Some(costlier(after, then(b)));
+        }
+        if after.is_none() && !l.forever {
+            after = Some(Part::default());
+        }
+        (after, exits.map(then))
     }
 
     fn step(&mut self, id: usize, step: &Step) -> Part {
