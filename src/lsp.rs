@@ -207,8 +207,9 @@ impl Workspace {
             }
         }
         let macros = crate::facts::macros::MacroTable::from_texts(texts.iter().map(String::as_str));
-        // Facts depend on the catalog and the macros: another of either parses every file again.
-        let catalog = format!("{:?}{:?}", config.catalog, macros);
+        // Facts depend on the catalog and the macros: another of either parses every file again (and
+        // the index depends on the deployed build too).
+        let catalog = format!("{:?}{:?}{:?}", config.catalog, macros, config.build);
         if catalog != self.catalog {
             self.cache.clear();
             self.index = None;

@@ -257,7 +257,7 @@ pub fn build_with(
             index.path_cache.borrow_mut().clear();
             index
         }
-        _ => Index::new(&files, &fns, &config.catalog),
+        _ => Index::new(&files, &fns, &config.catalog, config.build.as_ref()),
     };
     index.implementations = config.implementations.clone();
     index.assumed.borrow_mut().clear();

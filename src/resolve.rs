@@ -122,10 +122,13 @@ pub struct Index {
 }
 
 impl Index {
+    /// The index of `fns`; `build`: the deployed build, whose `#[cfg(..)]` decides which functions exist
+    /// (`#[cfg(feature = "enterprise")] fn f` beside `#[cfg(not(..))] fn f`), where it is said.
     pub(crate) fn new(
         files: &[Arc<FileFacts>],
         fns: &[FnRef],
         catalog: &crate::catalog::Catalog,
+        build: Option<&crate::build::Build>,
     ) -> Index {
         let mut index = Index {
             by_name: FxHashMap::default(),
@@ -172,6 +175,11 @@ impl Index {
                 index.known_types.insert(t.clone());
             }
             if f.is_test {
+                continue;
+            }
+            // Left out of the deployed build: no call reaches it.
+            let built = f.cfg.as_deref().map(|p| crate::build::holds(p, build));
+            if build.is_some() && built == Some(Some(false)) {
                 continue;
             }
             if !f.awaited_params.is_empty() {

@@ -101,10 +101,13 @@ enum Tail {
     Ignored,
 }
 
+/// How many ids the generated handlers' `ids` list holds.
+const IDS_LEN: u32 = 3;
+
 /// How a loop is written.
 #[derive(Debug, Clone, Copy)]
 enum LoopKind {
-    /// `for id in ids.iter()`: `loop-iterations` times.
+    /// `for id in ids.iter()` over `let ids = vec![1, 2, 3]`: a list written out runs its length, 3.
     ForEach,
     /// `for _ in 0..n`: n times.
     Range(u32),
@@ -541,6 +544,7 @@ impl Writer {
     /// The locals every function's statements use.
     fn prologue(&mut self) {
         self.line(1, "let ids: Vec<i64> = vec![1, 2, 3];");
+        debug_assert_eq!(IDS_LEN, 3);
         self.line(1, "let mut pending = ids.clone();");
         self.line(1, "let flag = ids.len() > 1;");
     }
@@ -1025,6 +1029,7 @@ impl Rules<'_> {
                     let once = self.block(body, helpers);
                     let n = match kind {
                         LoopKind::Range(n) => *n,
+                        LoopKind::ForEach => IDS_LEN,
                         _ => self.config.loop_iterations,
                     };
                     Cost {

@@ -228,6 +228,9 @@ struct FnCtx {
     awaited_params: Vec<usize>,
     /// Types of the values it stores in the request's extensions.
     extensions: Vec<String>,
+    /// Locals bound to a list written out (`let queries = vec![a, b];`, not `mut`): a loop over one
+    /// runs that many times.
+    local_counts: HashMap<String, u32>,
 }
 
 impl FnCtx {
@@ -1640,6 +1643,22 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// The position of a parameter a guard or a loop reads (`prefetched`, `&emails`, `flag`,
     /// `opt.as_ref()`), if the expression is one.
+    /// How many items a loop's iterable has, when it is a local bound to a list written out
+    /// (`for q in queries` after `let queries = vec![a, b];`).
+    fn local_count(&mut self, expr: &Expr) -> Option<u32> {
+        let e = match driver::strip_plumbing(expr) {
+            Expr::Reference(r) => &*r.expr,
+            Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "iter" | "into_iter") =>
+            {
+                &*m.receiver
+            }
+            other => other,
+        };
+        let name = single_path_ident(e)?;
+        self.ctx()?.local_counts.get(&name).copied()
+    }
+
     fn param_at(&self, e: &Expr) -> Option<usize> {
         let views = [
             "as_ref",
@@ -1693,7 +1712,7 @@ impl<'a, 's> Visitor<'a, 's> {
             self.type_element(item, &m.receiver);
         }
         let body = self.frame(|v| v.visit_expr(&closure.body));
-        let count = known_count(root);
+        let count = known_count(root).or_else(|| self.local_count(root));
         let loc = self.loc(m.method.span());
         if body.iter().any(super::has_io) {
             self.push_loop(loc, body, count, false);
@@ -3943,6 +3962,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 let mut defines = Vec::new();
                 pat_idents(&local.pat, &mut defines);
                 let name = single_ident(&local.pat);
+                if let Some(ctx) = self.ctx() {
+                    for d in &defines {
+                        ctx.local_counts.remove(d);
+                    }
+                    let mutable =
+                        matches!(&local.pat, syn::Pat::Ident(p) if p.mutability.is_some());
+                    if let (Some(n), Some(count), false) =
+                        (&name, written_count(&init.expr), mutable)
+                    {
+                        ctx.local_counts.insert(n.clone(), count);
+                    }
+                }
                 // utoipa-axum's `let (router, api) = OpenApiRouter::new().routes(..).split_for_parts();`:
                 // the router is the first of the pair.
                 let (name, router_init) = match split_router(&local.pat, &init.expr) {
@@ -4771,7 +4802,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return self.push_once(body);
         }
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
-        self.push_loop(loc, body, known_count(&e.expr), false);
+        let count = known_count(&e.expr).or_else(|| self.local_count(&e.expr));
+        self.push_loop(loc, body, count, false);
         if let Some(param) = self.param_at(&e.expr) {
             if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
                 l.over_param = Some(param);
@@ -5843,6 +5875,21 @@ fn sqlite_only(source: &str) -> bool {
     .iter()
     .any(|n| source.contains(n));
     sqlite && !networked
+}
+
+/// How many items a list written out has: what [`known_count`] reads, and `vec![a, b, c]`.
+fn written_count(expr: &Expr) -> Option<u32> {
+    if let Expr::Macro(m) = expr {
+        if !m.mac.path.is_ident("vec") {
+            return None;
+        }
+        let items = m
+            .mac
+            .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+            .ok()?;
+        return u32::try_from(items.len()).ok();
+    }
+    known_count(expr)
 }
 
 /// How many items a `for` loop's iterable has, when it is written out: `[a, b, c]`, `&[..]`, `0..3`,

@@ -31,6 +31,8 @@ BUILD = {
     "windmill": '[build]\nfeatures = ["oss_core"]\n',
     # The label counts a deployment on MySQL, the networked one of its two implementations.
     "torrust-index": '[implementations]\n"Database" = "Mysql"\n',
+    # The open-source build the label counts: none of the `enterprise` and `cloud` features.
+    "openobserve": '[build]\nfeatures = []\n',
 }
 
 
