@@ -1,6 +1,6 @@
 //! `hopcheck init`: a commented starter `hopcheck.toml` written for the analysed code: the pools its
 //! round trips go through (with the role their names suggest), the databases and regions given as flags
-//! or placeholders for them, and the budget.
+//! or placeholders for them, the features the code's `#[cfg(..)]` tests (for `[build]`), and the budget.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -158,6 +158,20 @@ pub fn starter(a: &Analysis, what: &WhatIf) -> String {
         );
     }
 
+    let features = tested_features(a);
+    if a.model.assumed_cfgs > 0 || !features.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# The deployed build. Without [build], each `#[cfg(..)]` choice the code makes ({}) is priced at its\n# costliest alternative, code of features you may not ship included.{}",
+            a.model.assumed_cfgs,
+            match features.is_empty() {
+                true => String::new(),
+                false => format!(" The code tests the features: {}.", features.join(", ")),
+            }
+        );
+        out.push_str("# [build]\n# features = []  # the Cargo features of the deployed build, all of them\n# cfg = []       # flags set by build scripts or RUSTFLAGS (`--cfg postgresql`)\n");
+    }
+
     out.push_str("\n# Round-trip times you measured yourself override the built-in table (milliseconds).\n# [rtt]\n# \"us-east-1 eu-central-1\" = 90\n");
     let routes = a.routes.iter().filter(|r| r.path.is_some()).count();
     let _ = writeln!(
@@ -179,6 +193,38 @@ pub fn starter(a: &Analysis, what: &WhatIf) -> String {
     }
     out.push_str("\n[assume]\nloop-iterations = 10\nintra-region-rtt = \"1ms\"\n\n# [lints]\n# query-in-loop = \"error\"\n");
     out
+}
+
+/// The Cargo features the code's `#[cfg(..)]` attributes test (`feature = "enterprise"`), sorted.
+fn tested_features(a: &Analysis) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut scan = |predicate: &str| {
+        let mut rest = predicate;
+        while let Some(at) = rest.find("feature") {
+            rest = &rest[at + "feature".len()..];
+            let value = rest.trim_start().strip_prefix('=').map(str::trim_start);
+            if let Some((name, _)) = value.and_then(|v| v.strip_prefix('"')?.split_once('"')) {
+                out.insert(name.to_string());
+            }
+        }
+    };
+    for f in a.model.files.iter().flat_map(|f| &f.functions) {
+        if let Some(c) = &f.cfg {
+            scan(c);
+        }
+        for step in &f.body {
+            step.walk(&mut |s| {
+                if let Step::Guard {
+                    on: crate::facts::Guarded::Cfg,
+                    pattern,
+                } = s
+                {
+                    scan(pattern);
+                }
+            });
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Environment variable names in the code that look like database URLs (`DATABASE_URL_READ`).

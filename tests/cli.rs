@@ -302,6 +302,66 @@ fn init_writes_a_valid_config_once() {
         .ends_with("hopcheck.toml"));
 }
 
+/// Code with optional features: `init` says which features the code tests and offers `[build]`, and
+/// once it is filled in, the features the build leaves out cost nothing (their functions included).
+#[test]
+fn init_offers_the_build_and_the_build_decides_what_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"books\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n\n[features]\nenterprise = []\ncloud = []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"use axum::extract::State;
+
+#[cfg(feature = "enterprise")]
+async fn audit(db: &sqlx::PgPool) {
+    let _ = sqlx::query("INSERT INTO audit DEFAULT VALUES").execute(db).await;
+}
+
+#[cfg(not(feature = "enterprise"))]
+async fn audit(_db: &sqlx::PgPool) {}
+
+async fn close(State(db): State<sqlx::PgPool>) -> String {
+    #[cfg(feature = "cloud")]
+    let _ = sqlx::query("UPDATE usage SET n = n + 1").execute(&db).await;
+    audit(&db).await;
+    String::new()
+}
+
+fn main() {
+    let _app: axum::Router<sqlx::PgPool> = axum::Router::new().route("/close", axum::routing::post(close));
+}
+"#,
+    )
+    .unwrap();
+    let d = dir.path().to_string_lossy().into_owned();
+    let out = hopcheck(&["init", &d]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let config = dir.path().join("hopcheck.toml");
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        written.contains("The code tests the features: cloud, enterprise."),
+        "{written}"
+    );
+    assert!(written.contains("# [build]\n# features = []"), "{written}");
+    let trips = |json: &serde_json::Value| json["routes"][0]["round_trips"].as_u64().unwrap();
+    // Not said: every alternative at its costliest.
+    let (_, json) = check_json(dir.path(), &["--no-cache"]);
+    assert_eq!(trips(&json), 2, "{}", json["routes"]);
+    // Said, as `init` offers it: the open build runs neither the cloud statement nor the enterprise audit.
+    let said = written
+        .replace("# [build]\n", "[build]\n")
+        .replace("# features = []", "features = []");
+    std::fs::write(&config, said).unwrap();
+    let (status, json) = check_json(dir.path(), &["--no-cache"]);
+    assert_ne!(status, 2, "the configuration loads");
+    assert_eq!(trips(&json), 0, "{}", json["routes"]);
+}
+
 #[test]
 fn human_output_shows_findings_and_the_route_table() {
     let out = hopcheck(&["check", "fixtures/projects/shop"]);
