@@ -98,7 +98,7 @@ impl Memo {
     /// The manifests the analysis of `found` may read, with their fingerprints now: taken before the
     /// analysis, and compared with the same taken after it.
     pub fn manifests_before(&self, found: &[Found]) -> Vec<(PathBuf, Option<u64>)> {
-        self.candidates(found, &[])
+        self.candidates(found)
             .into_iter()
             .map(|p| {
                 let f = manifest_fingerprint(&p);
@@ -123,13 +123,14 @@ impl Memo {
         if output.status == 2 || inputs.files.len() != files {
             return;
         }
-        let manifests: Vec<(PathBuf, Option<u64>)> = self
-            .candidates(found, &inputs.manifests)
+        // The same manifests again, with those the analysis read on top.
+        let mut paths: Vec<&PathBuf> = before.iter().map(|(p, _)| p).collect();
+        paths.extend(&inputs.manifests);
+        paths.sort();
+        paths.dedup();
+        let manifests: Vec<(PathBuf, Option<u64>)> = paths
             .into_iter()
-            .map(|p| {
-                let f = manifest_fingerprint(&p);
-                (p, f)
-            })
+            .map(|p| (p.clone(), manifest_fingerprint(p)))
             .collect();
         let changed = before
             .iter()
@@ -147,24 +148,26 @@ impl Memo {
     }
 
     /// The `Cargo.toml` of each folder from a found file's crate up to the repository's top (a
-    /// workspace's manifest, whose `[workspace.dependencies]` a crate inherits), and `extra`.
-    fn candidates(&self, found: &[Found], extra: &[PathBuf]) -> Vec<PathBuf> {
+    /// workspace's manifest, whose `[workspace.dependencies]` a crate inherits).
+    fn candidates(&self, found: &[Found]) -> Vec<PathBuf> {
+        // Each crate's folder once (a crate holds many files), then its way up to the fence.
+        let krates: std::collections::BTreeSet<&Path> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::File { path, .. } => {
+                    let start = path.parent()?;
+                    Some(
+                        path.ancestors()
+                            .find(|a| a.file_name().is_some_and(|n| n == "src"))
+                            .and_then(Path::parent)
+                            .unwrap_or(start),
+                    )
+                }
+                Found::Error { .. } => None,
+            })
+            .collect();
         let mut dirs = std::collections::BTreeSet::new();
-        for f in found {
-            let Found::File { path, .. } = f else {
-                continue;
-            };
-            let Some(start) = path.parent() else {
-                continue;
-            };
-            let krate = path
-                .ancestors()
-                .find(|a| a.file_name().is_some_and(|n| n == "src"))
-                .and_then(Path::parent)
-                .unwrap_or(start);
-            let Ok(krate) = krate.canonicalize() else {
-                continue;
-            };
+        for krate in krates.into_iter().filter_map(|k| k.canonicalize().ok()) {
             for dir in krate.ancestors() {
                 if !dirs.insert(dir.to_path_buf()) {
                     break;
@@ -178,11 +181,7 @@ impl Memo {
                 }
             }
         }
-        let mut out: Vec<PathBuf> = dirs.into_iter().map(|d| d.join("Cargo.toml")).collect();
-        out.extend(extra.iter().cloned());
-        out.sort();
-        out.dedup();
-        out
+        dirs.into_iter().map(|d| d.join("Cargo.toml")).collect()
     }
 }
 
