@@ -253,8 +253,9 @@ pub fn build_with(
         }
     }
     let mut index = match earlier {
-        Some(index) if index.file_of.len() == fns.len() => {
+        Some(mut index) if index.file_of.len() == fns.len() => {
             index.path_cache.borrow_mut().clear();
+            index.forget_copies();
             index
         }
         _ => Index::new(&files, &fns, &config.catalog, config.build.as_ref()),
@@ -282,7 +283,7 @@ pub fn build_with(
         assumed_cfgs: 0,
     };
     model.cached_lookups = assume_cache(&mut model, config.cache_misses);
-    model.assumed_cfgs = assume_build(&mut model, config.build.as_ref());
+    model.assumed_cfgs = assume_build(&mut model, config.build.as_ref()) + index.cfg_choices;
     (model.routes, model.static_routes) = routes(&model, &index, config.build.as_ref());
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
     assign_apps(&mut model, config);
@@ -300,7 +301,7 @@ pub fn build_with(
         .map(|r| r.handler)
         .chain(spawned.clone())
         .collect();
-    model.resolved = resolve_from(&mut model, &index, config, roots.clone());
+    model.resolved = resolve_from(&mut model, &mut index, config, roots.clone());
     // A closure handed to a function that runs it in a task it spawns is off the request path.
     let resolved = model.resolved.clone();
     let tasks = handed::drop_spawned_closures(&mut model, &resolved);
@@ -622,7 +623,7 @@ struct CallSite {
 /// awaited method of a client type becomes a round trip to that service.
 fn resolve_from(
     model: &mut Model,
-    index: &Index,
+    index: &mut Index,
     config: &Config,
     roots: impl IntoIterator<Item = usize>,
 ) -> Vec<bool> {
@@ -633,6 +634,7 @@ fn resolve_from(
         if std::mem::replace(&mut done[id], true) {
             continue;
         }
+        index.cover(&model.fns);
         own_methods_over_catalog(model, index, id);
         await_adapted_futures(model, index, id);
         let mut calls = Vec::new();

@@ -97,6 +97,11 @@ pub struct Index {
     /// The names of the crates of the analysed code, with their folders.
     own_crates: FxHashMap<String, String>,
     pub(crate) file_of: Vec<usize>,
+    /// The file of each copy the model made of a function (ids from `file_of.len()` on): a copy is in
+    /// its original's file and crate, and resolves its calls there.
+    copy_files: Vec<usize>,
+    /// Each file's crate folder.
+    file_crates: Vec<String>,
     /// Method names the catalog says are never the analysed code's (channels, locks, HTTP bodies).
     quiet: FxHashSet<String>,
     /// Methods the project's `[[no-round-trip]]` entries name: never resolved, not even to its own.
@@ -119,6 +124,11 @@ pub struct Index {
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
     /// Names of the functions that await a parameter themselves (`execute_query.await`).
     pub(crate) awaiting: FxHashSet<String>,
+    /// Functions under a `#[cfg(..)]` the build does not decide (`[build]` unsaid, or a target): one
+    /// of several written under exclusive `cfg`s may be the one compiled in.
+    undecided: FxHashSet<usize>,
+    /// Names defined more than once under such `cfg`s: each is a choice priced at its costliest.
+    pub(crate) cfg_choices: usize,
 }
 
 impl Index {
@@ -158,6 +168,11 @@ impl Index {
                 .filter_map(|f| Some((f.crate_name.clone()?, crate_dir(&f.path).to_string())))
                 .collect(),
             file_of: fns.iter().map(|r| r.file).collect(),
+            copy_files: Vec::new(),
+            file_crates: files
+                .iter()
+                .map(|f| crate_dir(&f.path).to_string())
+                .collect(),
             quiet: catalog.quiet_methods.iter().cloned().collect(),
             told_quiet: catalog.told_quiet_methods.iter().cloned().collect(),
             path_cache: std::cell::RefCell::new(FxHashMap::default()),
@@ -167,6 +182,8 @@ impl Index {
             typing_depth: std::cell::Cell::new(0),
             alternatives: std::cell::RefCell::new(Vec::new()),
             awaiting: FxHashSet::default(),
+            undecided: FxHashSet::default(),
+            cfg_choices: 0,
         };
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
@@ -181,6 +198,9 @@ impl Index {
             let built = f.cfg.as_deref().map(|p| crate::build::holds(p, build));
             if build.is_some() && built == Some(Some(false)) {
                 continue;
+            }
+            if built == Some(None) {
+                index.undecided.insert(id);
             }
             if !f.awaited_params.is_empty() {
                 index.awaiting.insert(f.name.clone());
@@ -201,6 +221,15 @@ impl Index {
                     .push(id);
             }
         }
+        index.cfg_choices = index
+            .by_path
+            .values()
+            .chain(index.assoc.values())
+            .filter(|ids| {
+                let undecided = ids.iter().find(|id| index.undecided.contains(id));
+                undecided.is_some_and(|&one| index.twins(ids, one).len() > 1)
+            })
+            .count();
         for file in files {
             index.add_module(&file.module);
             for (name, ty) in &file.statics {
@@ -425,8 +454,7 @@ impl Index {
                 // A path into another crate of the workspace (`use plume_models::inbox::inbox;`) is
                 // followed as an awaited one is; a name alone is not guessed at.
                 let hit = self
-                    .resolve_path(from, caller, segs, &func)
-                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
+                    .function_at(from, caller, segs, &func)
                     .filter(|&id| sync(id));
                 if !generic {
                     self.path_cache.borrow_mut().insert(key, hit);
@@ -477,12 +505,9 @@ impl Index {
                 // Exactly, then in the crate of the workspace the path names (`infra::table::list`,
                 // or `table::list` after `use infra::table`), and only then by the path's last
                 // segments: loosely, `db::list` itself would fit `infra::table::list`.
-                let found = self.resolve_path(from, caller, segs, &func);
-                found
-                    .or_else(|| self.in_other_crate(from, caller, segs, &func))
-                    .or_else(|| {
-                        self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
-                    })
+                self.function_at(from, caller, segs, &func).or_else(|| {
+                    self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
+                })
             }
             // The project says this method makes no round trip (`[[no-round-trip]]`).
             Callee::Method { name, .. } if self.told_quiet.contains(name) => None,
@@ -493,6 +518,20 @@ impl Index {
             } => self.resolve_method(from, caller, name, receiver, *args, &func),
             Callee::Extractor(_) => None,
         }
+    }
+
+    /// The function a path names from `from`: exactly, else in the crate of the workspace the path names
+    /// (`infra::table::list`, or `table::list` after `use infra::table`). What a call of it returns
+    /// types a local as the call itself is resolved.
+    fn function_at<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        segs: &[String],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        self.resolve_path(from, caller, segs, func)
+            .or_else(|| self.in_other_crate(from, caller, segs, func))
     }
 
     fn resolve_path<'f>(
@@ -694,17 +733,66 @@ impl Index {
         }
     }
 
-    /// Among functions that fit, the one in the caller's file, else in its crate, else the first.
+    /// Takes in the copies the model has made of functions since: `fns` holds every function, copies
+    /// after the originals.
+    pub(crate) fn cover(&mut self, fns: &[FnRef]) {
+        let known = self.file_of.len() + self.copy_files.len();
+        if let Some(new) = fns.get(known..) {
+            self.copy_files.extend(new.iter().map(|r| r.file));
+        }
+    }
+
+    /// Forgets the copies of an earlier model (the index is kept for the next build).
+    pub(crate) fn forget_copies(&mut self) {
+        self.copy_files.clear();
+    }
+
+    /// The file of function `id`, an original or a copy.
+    fn file_at(&self, id: usize) -> Option<usize> {
+        match self.file_of.get(id) {
+            Some(&file) => Some(file),
+            None => self.copy_files.get(id - self.file_of.len()).copied(),
+        }
+    }
+
+    /// The crate folder of function `id`, an original or a copy.
+    fn crate_at(&self, id: usize) -> Option<&String> {
+        match self.crate_of.get(id) {
+            Some(dir) => Some(dir),
+            None => self.file_crates.get(self.file_at(id)?),
+        }
+    }
+
+    /// Among functions that fit, the one in the caller's file, else in its crate, else the first. A
+    /// function written once per build (`#[cfg(feature = "ee")] fn f` beside `#[cfg(not(..))] fn f`)
+    /// whose build is not known is each of them: they become [`Index::alternatives`].
     fn nearest(&self, caller: usize, ids: &[usize]) -> Option<usize> {
-        ids.iter()
+        let hit = ids
+            .iter()
             .copied()
-            .find(|&id| Some(&self.file_of[id]) == self.file_of.get(caller))
+            .find(|&id| Some(self.file_of[id]) == self.file_at(caller))
             .or_else(|| {
                 ids.iter()
                     .copied()
-                    .find(|&id| Some(&self.crate_of[id]) == self.crate_of.get(caller))
+                    .find(|&id| Some(&self.crate_of[id]) == self.crate_at(caller))
             })
-            .or_else(|| ids.first().copied())
+            .or_else(|| ids.first().copied())?;
+        if ids.len() > 1 && self.undecided.contains(&hit) {
+            let twins = self.twins(ids, hit);
+            if twins.len() > 1 {
+                *self.alternatives.borrow_mut() = twins;
+            }
+        }
+        Some(hit)
+    }
+
+    /// Among functions of one path, `one` (whose `#[cfg(..)]` the build does not decide) and the others
+    /// of its file: the same function written once per build.
+    fn twins(&self, ids: &[usize], one: usize) -> Vec<usize> {
+        ids.iter()
+            .copied()
+            .filter(|&id| self.file_of[id] == self.file_of[one])
+            .collect()
     }
 
     /// A function at an absolute path, following re-exports (`pub use a::f;`, `pub use a::*;`).
@@ -828,7 +916,7 @@ impl Index {
 
     /// The `use` declarations of module `module` of the caller's crate.
     fn caller_uses(&self, caller: usize, module: &[String]) -> Option<&Vec<(String, Vec<String>)>> {
-        let krate = self.crate_of.get(caller)?;
+        let krate = self.crate_at(caller)?;
         self.crate_uses.get(krate)?.get(module)
     }
 
@@ -1037,14 +1125,14 @@ impl Index {
             // A local made by a call (`let article = Article::find(conn, id)?`): what that function
             // returns.
             TypeRef::Returned(path) => {
-                let id = self.resolve_path(from, caller, &owned(&path), func)?;
+                let id = self.function_at(from, caller, &owned(&path), func)?;
                 made_by = Some(id);
                 func(id).returns.clone()?
             }
             // A call handed values (`either(&Key, &Org { .. }, jwt)`): the one argument the function
             // hands back, else what it returns.
             TypeRef::CalledWith { path, args } => {
-                let id = self.resolve_path(from, caller, &owned(&path), func)?;
+                let id = self.function_at(from, caller, &owned(&path), func)?;
                 if let [p] = func(id).returns_params.as_slice() {
                     return self.receiver_type(from, caller, &owned(args.get(*p)?), func);
                 }
@@ -1068,7 +1156,7 @@ impl Index {
             TypeRef::ClosureInput { callee, arg, input } => {
                 let id = match *callee {
                     TypeRef::Returned(path) | TypeRef::CalledWith { path, .. } => {
-                        self.resolve_path(from, caller, &owned(&path), func)?
+                        self.function_at(from, caller, &owned(&path), func)?
                     }
                     TypeRef::MethodReturns { base, method, args } => {
                         self.resolve_method(from, caller, method, &owned(&base), args, func)?
@@ -1168,9 +1256,7 @@ impl Index {
         let made = f.made.as_ref()?;
         let mut out: BTreeSet<String> = made.types.iter().cloned().collect();
         for via in &made.via {
-            let next = self
-                .resolve_path(f, id, via, func)
-                .or_else(|| self.in_other_crate(f, id, via, func))?;
+            let next = self.function_at(f, id, via, func)?;
             out.extend(self.made_types(next, func, depth + 1)?);
         }
         (!out.is_empty()).then_some(out)
@@ -1363,7 +1449,7 @@ impl Index {
             written.and_then(|w| crate::facts::TypeRef::parse(w))
         {
             let f: Vec<String> = f.iter().map(|s| s.to_string()).collect();
-            if let Some(id) = self.resolve_path(from, caller, &f, func) {
+            if let Some(id) = self.function_at(from, caller, &f, func) {
                 let returned = &func(id).returns_params;
                 if returned.len() > 1 {
                     return returned
@@ -1535,7 +1621,13 @@ impl Index {
         if self.callers_choice(from, receiver) {
             return None;
         }
-        match self.receiver_type(from, caller, receiver, func) {
+        // A tuple has no methods of the analysed code unless it implements one of its traits: a value
+        // typed as one was taken apart by a pattern not read (`if let Some((scim, _)) = scim`), so its
+        // type is not known.
+        let ty = self
+            .receiver_type(from, caller, receiver, func)
+            .filter(|ty| !ty.starts_with('(') || self.known_types.contains(ty));
+        match ty {
             // A trait object one of a few types makes: the method of each of those types.
             Some(ty) if ty.contains(crate::facts::ONE_OF) => {
                 let (tr, types) = ty.split_once(crate::facts::ONE_OF)?;
@@ -1657,7 +1749,7 @@ impl Index {
                 }
             }
             let module = &func(caller).module;
-            let krate = self.crate_of.get(caller);
+            let krate = self.crate_at(caller);
             let near = |same: &dyn Fn(usize) -> bool| -> Option<usize> {
                 match own
                     .iter()
@@ -1896,7 +1988,10 @@ impl Index {
         if self.callers_choice(func(caller), receiver) {
             return self.by_name.contains_key(name.as_str());
         }
-        match self.receiver_type(func(caller), caller, receiver, &func) {
+        let ty = self
+            .receiver_type(func(caller), caller, receiver, &func)
+            .filter(|ty| !ty.starts_with('(') || self.known_types.contains(ty));
+        match ty {
             // A generic bound by a trait that does not itself declare the method: as unknown.
             Some(ty)
                 if self.traits.contains(&ty)

@@ -387,14 +387,15 @@ fn unused_config_entries_fail_the_run_and_used_ones_apply() {
 #[test]
 fn cfg_alternatives_are_priced_by_the_deployed_build_or_said_to_be_assumed() {
     let dir = fixtures().join("prices");
-    let adopt = |json: &serde_json::Value| {
+    let price = |json: &serde_json::Value, path: &str| {
         json["routes"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["path"] == "/adopt")
+            .find(|r| r["path"] == path)
             .map(|r| r["round_trips"].as_u64().unwrap())
     };
+    let adopt = |json: &serde_json::Value| price(json, "/adopt");
     let cfg_note = |json: &serde_json::Value| {
         json["notes"]
             .as_array()
@@ -415,6 +416,11 @@ fn cfg_alternatives_are_priced_by_the_deployed_build_or_said_to_be_assumed() {
     // The MySQL arm's two statements and the audit insert.
     assert_eq!(adopt(&assumed), Some(3));
     assert!(cfg_note(&assumed), "{}", assumed["notes"]);
+    // A function, and an `impl` block, written once per build: the costliest, not the first written.
+    assert_eq!(price(&built, "/books/close"), Some(1));
+    assert_eq!(price(&assumed, "/books/close"), Some(3));
+    assert_eq!(price(&built, "/books/reopen"), Some(1));
+    assert_eq!(price(&assumed, "/books/reopen"), Some(2));
 
     // A feature that turns on others (`hosted = ["postgres", "audit"]`), as cargo reads it.
     std::fs::write(

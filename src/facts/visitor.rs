@@ -58,6 +58,7 @@ pub fn extract(
                 facts: &mut facts,
                 module,
                 impl_ctx: None,
+                impl_cfg: None,
                 impl_generics: Vec::new(),
                 impl_self_args: Vec::new(),
                 impl_trait_args: Vec::new(),
@@ -316,6 +317,8 @@ struct Visitor<'a, 's> {
     facts: &'a mut FileFacts,
     module: Vec<String>,
     impl_ctx: Option<(String, Option<String>)>,
+    /// The `#[cfg(PRED)]` of the `impl` block being visited: its methods exist only where it holds.
+    impl_cfg: Option<String>,
     /// Generic bounds of the enclosing impl.
     impl_generics: Vec<(String, String)>,
     /// The type arguments the enclosing `impl`'s type is written with (`Header<I>` gives `I`).
@@ -654,7 +657,10 @@ impl<'a, 's> Visitor<'a, 's> {
             has_self,
             is_async: sig.asyncness.is_some(),
             is_test,
-            cfg: crate::build::predicate(attrs),
+            cfg: match (&self.impl_cfg, crate::build::predicate(attrs)) {
+                (Some(outer), Some(own)) => Some(format!("all({outer}, {own})")),
+                (outer, own) => own.or_else(|| outer.clone()),
+            },
             detached: false,
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
@@ -3651,6 +3657,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let test = is_test_attr(&i.attrs);
         self.test_depth += u32::from(test);
         let saved = self.impl_ctx.replace((self_ty, trait_name));
+        let saved_cfg = std::mem::replace(&mut self.impl_cfg, crate::build::predicate(&i.attrs));
         let saved_generics =
             std::mem::replace(&mut self.impl_generics, generic_bounds(&i.generics, &[]));
         let saved_args = std::mem::replace(&mut self.impl_self_args, type_args(&i.self_ty));
@@ -3662,6 +3669,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved_trait_args = std::mem::replace(&mut self.impl_trait_args, trait_args);
         visit::visit_item_impl(self, i);
         self.impl_ctx = saved;
+        self.impl_cfg = saved_cfg;
         self.impl_generics = saved_generics;
         self.impl_self_args = saved_args;
         self.impl_trait_args = saved_trait_args;
