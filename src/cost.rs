@@ -737,6 +737,7 @@ mod tests {
                 over_param: None,
                 polls: false,
                 runs_in: None,
+                over_call: None,
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -781,6 +782,7 @@ mod tests {
             over_param: None,
             polls: false,
             runs_in: None,
+            over_call: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
@@ -798,6 +800,7 @@ mod tests {
                 over_param: None,
                 polls: false,
                 runs_in: None,
+                over_call: None,
             })
         };
         // for x in xs { q; if failed { q; q; return } }; q → max(10 + 1, 9 + 3) = 12, not 9 + 3 + 1.
@@ -817,6 +820,7 @@ mod tests {
                 over_param: None,
                 polls: false,
                 runs_in: None,
+                over_call: None,
             }),
             trip(),
             trip(),
@@ -837,6 +841,7 @@ mod tests {
             over_param: None,
             polls: false,
             runs_in: None,
+            over_call: None,
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 0);

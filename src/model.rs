@@ -302,6 +302,7 @@ pub fn build_with(
         .chain(spawned.clone())
         .collect();
     model.resolved = resolve_from(&mut model, &mut index, config, roots.clone());
+    count_returned_lists(&mut model);
     // A closure handed to a function that runs it in a task it spawns is off the request path.
     let resolved = model.resolved.clone();
     let tasks = handed::drop_spawned_closures(&mut model, &resolved);
@@ -321,6 +322,53 @@ pub fn build_with(
         .map(|(tr, (types, _))| (tr, types))
         .collect();
     (model, index)
+}
+
+/// A loop over what a call returns (`for s in streams_of(t)`) runs as many times as the list that
+/// function hands back can hold, when its body says (`vec![a]` and one `push`: at most two).
+fn count_returned_lists(model: &mut Model) {
+    for id in 0..model.fns.len() {
+        if !model.resolved.get(id).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut over = Vec::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Loop(l) = s {
+                    if let (None, Some(call)) = (l.count, l.over_call) {
+                        over.push(call);
+                    }
+                }
+            });
+        }
+        if over.is_empty() {
+            continue;
+        }
+        let mut lens: HashMap<u32, u32> = HashMap::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    let len = c.resolved.and_then(|t| model.func(t).returns_len);
+                    if let (true, Some(len)) = (over.contains(&c.id), len) {
+                        lens.insert(c.id, len);
+                    }
+                }
+            });
+        }
+        if lens.is_empty() {
+            continue;
+        }
+        walk_mut(
+            &mut fn_mut(&mut model.files, model.fns[id]).body,
+            &mut |s| {
+                if let Step::Loop(l) = s {
+                    if l.count.is_none() {
+                        l.count = l.over_call.and_then(|c| lens.get(&c).copied());
+                    }
+                }
+            },
+        );
+    }
 }
 
 /// Whether a function has what `own` finds in its body, itself or through the calls it makes; memoised

@@ -813,6 +813,7 @@ mod tests {
                 over_param: None,
                 polls: false,
                 runs_in: None,
+                over_call: None,
             }),
         ]);
         assert_eq!(w.bars.len(), 3);
@@ -832,6 +833,7 @@ mod tests {
             over_param: None,
             polls: false,
             runs_in: None,
+            over_call: None,
         });
         let (w, estimate) = lay(vec![Step::Loop(LoopStep {
             loc: Loc::default(),
@@ -841,6 +843,7 @@ mod tests {
             over_param: None,
             polls: false,
             runs_in: None,
+            over_call: None,
         })]);
         assert_eq!(w.bars[0].multiplier, 10);
         assert_eq!(w.bars[1].multiplier, 20);
@@ -881,6 +884,7 @@ mod tests {
             over_param: None,
             polls: false,
             runs_in: None,
+            over_call: None,
         })]);
         // 9 iterations of one round trip, then the last with two.
         assert_eq!(w.bars.len(), 3);

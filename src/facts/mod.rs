@@ -5,6 +5,7 @@
 //! other functions, branches, loops and concurrent groups. Routers become [`RouteEntry`] lists. Nothing
 //! here is resolved across files: names stay names until the model joins them.
 
+mod bounded;
 pub mod consts;
 mod correlate;
 pub mod derives;
@@ -369,6 +370,9 @@ pub struct FnFacts {
     /// What it makes, when it hands back a trait object and the code says which types (see `made.rs`).
     #[serde(default)]
     pub made: Option<Made>,
+    /// The most items the list it hands back holds, when its body says (see `bounded.rs`).
+    #[serde(default)]
+    pub returns_len: Option<u32>,
     /// The parameters (by position, `self` aside) it hands back as its value (`fn either<'a>(a: &'a dyn
     /// Auth, b: &'a dyn Auth, jwt: bool) -> &'a dyn Auth { if jwt { return b; } a }` gives 0 and 1).
     pub returns_params: Vec<usize>,
@@ -669,6 +673,10 @@ pub struct LoopStep {
     /// item of a loop of its own (`loc` is then the call).
     #[serde(default)]
     pub runs_in: Option<String>,
+    /// It goes over what the call with this id returns (`for s in streams_of(t)`): a function that
+    /// hands back a list of a few items written out runs it that many times.
+    #[serde(default)]
+    pub over_call: Option<u32>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

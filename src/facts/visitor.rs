@@ -675,6 +675,7 @@ impl<'a, 's> Visitor<'a, 's> {
             },
             returns_params: returned_params(sig, block),
             made: super::made::of(sig, block),
+            returns_len: super::bounded::returned_len(block),
             self_args: self.impl_self_args.clone(),
             trait_args: self.impl_trait_args.clone(),
             extractors,
@@ -2147,6 +2148,36 @@ impl<'a, 's> Visitor<'a, 's> {
             })
     }
 
+    /// The call among `made` whose value a loop goes over: `f(..)`, `&f(..)`, `f(..).into_iter()`.
+    fn iterated_call(&mut self, iterable: &Expr, made: &[u32]) -> Option<u32> {
+        let mut e = driver::strip_plumbing(iterable);
+        loop {
+            match e {
+                Expr::Reference(r) => e = driver::strip_plumbing(&r.expr),
+                Expr::MethodCall(m)
+                    if m.args.is_empty()
+                        && matches!(m.method.to_string().as_str(), "iter" | "into_iter") =>
+                {
+                    e = driver::strip_plumbing(&m.receiver)
+                }
+                _ => break,
+            }
+        }
+        let Expr::Call(c) = e else { return None };
+        let Expr::Path(p) = &*c.func else { return None };
+        let written = driver::path_segments(&p.path);
+        let frame = self.ctx()?.frames.last()?;
+        frame.iter().rev().find_map(|s| match s {
+            Step::Call(call)
+                if made.contains(&call.id)
+                    && matches!(&call.callee, Callee::Path(segs) if *segs == written) =>
+            {
+                Some(call.id)
+            }
+            _ => None,
+        })
+    }
+
     fn tested_call(&mut self, made: &[u32]) -> Option<u32> {
         // The one awaited call among what the scrutinee made (`f(..).await.map_err(e)?` also records
         // the adapter, which reaches nothing).
@@ -3028,6 +3059,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     over_param: None,
                     polls: false,
                     runs_in: None,
+                    over_call: None,
                 }));
             }
         }
@@ -3221,6 +3253,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 over_param: None,
                 polls: false,
                 runs_in: None,
+                over_call: None,
             }));
         } else {
             super::strip_breaks(&mut body);
@@ -4815,6 +4848,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if let Some(param) = self.param_at(&e.expr) {
             if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
                 l.over_param = Some(param);
+            }
+        }
+        // `for s in streams_of(t)`: the call that hands back the list.
+        if let Some(call) = self.iterated_call(&e.expr, &made) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.over_call = Some(call);
             }
         }
     }

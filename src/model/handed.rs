@@ -269,6 +269,7 @@ fn wrap_in_loop(
                 over_param: None,
                 polls: false,
                 runs_in: Some(callee.to_string()),
+                over_call: None,
             }),
         );
         return true;

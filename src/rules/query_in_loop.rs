@@ -82,9 +82,11 @@ fn check_loop(ctx: &Ctx, function: usize, step: &Step, l: &LoopStep, out: &mut V
         (call, 1) => format!("{call} runs inside a loop: its round trip{checks} costs {cost} over {n} iterations"),
         (call, k) => format!("{call} runs inside a loop: {k} round trips per iteration{checks} cost {cost} over {n} iterations"),
     };
-    let runs = match l.count {
-        Some(_) => format!("runs {n} times"),
-        None => format!("is assumed to run {n} times (`assume.loop-iterations`)"),
+    let runs = match (l.count, l.over_call) {
+        // The bound of a list a function builds (`vec![a]` and a `push` under an `if`).
+        (Some(_), Some(_)) => format!("runs at most {n} times, the items of the list it goes over"),
+        (Some(_), None) => format!("runs {n} times"),
+        (None, _) => format!("is assumed to run {n} times (`assume.loop-iterations`)"),
     };
     let mut related = vec![(
         l.loc,
