@@ -34,6 +34,8 @@ pub struct Route {
     pub root: usize,
     /// The `[apps]` entry that serves it, if one does.
     pub app: Option<usize>,
+    /// Middleware functions its router's layers run before the handler, in the order they run.
+    pub middleware: Vec<usize>,
 }
 
 impl Route {
@@ -289,6 +291,7 @@ pub fn build_with(
     assign_apps(&mut model, config);
     model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model);
+    add_middleware(&mut model);
     let entries: Vec<usize> = model.checked_routes().map(|r| r.handler).collect();
     // What spawned tasks reach: off the request path, but still checked for N+1.
     let spawned: Vec<usize> = (0..model.fns.len())
@@ -526,6 +529,7 @@ fn declare_routes(
             service: None,
             root: *id,
             app: None,
+            middleware: Vec::new(),
         };
         // A handler without a route, or whose path names code hopcheck could not evaluate, is served
         // where the entry says.
@@ -1581,6 +1585,64 @@ fn add_extractors(model: &mut Model) {
     }
 }
 
+/// Runs the middleware of each route's layers (`.layer(middleware::from_fn(auth))`) before its handler:
+/// a call of each, in the order they run, ahead of the handler's extractors and body. A handler mounted
+/// behind different layers on different routes runs as a copy per set of layers.
+fn add_middleware(model: &mut Model) {
+    let mut sets: HashMap<usize, Vec<Vec<usize>>> = HashMap::new();
+    for r in &model.routes {
+        let seen = sets.entry(r.handler).or_default();
+        if !seen.contains(&r.middleware) {
+            seen.push(r.middleware.clone());
+        }
+    }
+    let mut runs: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    for i in 0..model.routes.len() {
+        let (h, middleware) = (model.routes[i].handler, model.routes[i].middleware.clone());
+        if middleware.is_empty() {
+            continue;
+        }
+        if let Some(&run) = runs.get(&(h, middleware.clone())) {
+            model.routes[i].handler = run;
+            continue;
+        }
+        // Another function calling the handler runs its body alone.
+        if !model.copies.handler_bodies.contains_key(&h) {
+            let body = add_copy(model, h, |_| {});
+            model.copies.handler_bodies.insert(h, body);
+        }
+        let run = match sets[&h].len() {
+            1 => h,
+            _ => add_copy(model, h, |_| {}),
+        };
+        let loc = model.func(h).loc;
+        let mut calls: Vec<Step> = middleware
+            .iter()
+            .enumerate()
+            .map(|(k, &m)| {
+                Step::Call(crate::facts::Call {
+                    resolved: Some(m),
+                    awaited: true,
+                    ..crate::facts::Call::new(
+                        u32::MAX - 1024 - k as u32,
+                        loc,
+                        Callee::Extractor(format!(
+                            "{}{}",
+                            crate::facts::MIDDLEWARE,
+                            model.func(m).name
+                        )),
+                    )
+                })
+            })
+            .collect();
+        let f = fn_mut(&mut model.files, model.fns[run]);
+        calls.append(&mut f.body);
+        f.body = calls;
+        runs.insert((h, middleware), run);
+        model.routes[i].handler = run;
+    }
+}
+
 /// The types function `id` stores in the request's extensions, itself, through the calls it makes, or
 /// through the extractors it asks for by name (`AdminRole` asks for `SessionInfo`, which stores itself).
 fn stores(model: &Model, id: usize, extractors: &HashMap<String, Vec<usize>>) -> Vec<String> {
@@ -1836,14 +1898,14 @@ fn routes(
     for &root in builders.iter().filter(|id| !mounted.contains(id)) {
         found.service = Some(service_of(model, root));
         found.root = root;
-        expand(model, index, root, "", 0, &mut found);
+        expand(model, index, root, "", &[], 0, &mut found);
     }
     // A cycle of mounts leaves no root: take its members as roots.
     if builders.iter().all(|id| mounted.contains(id)) {
         for &id in &builders {
             found.service = Some(service_of(model, id));
             found.root = id;
-            expand(model, index, id, "", 0, &mut found);
+            expand(model, index, id, "", &[], 0, &mut found);
         }
     }
     let Found {
@@ -1869,6 +1931,7 @@ fn routes(
                 service: None,
                 root: id,
                 app: None,
+                middleware: Vec::new(),
             });
         }
     }
@@ -1901,6 +1964,7 @@ fn routes(
                 service: None,
                 root: id,
                 app: None,
+                middleware: Vec::new(),
             });
         }
     }
@@ -2098,6 +2162,7 @@ fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Fou
             service: found.service.clone(),
             root: found.root,
             app: None,
+            middleware: Vec::new(),
         };
         if found
             .seen
@@ -2113,9 +2178,23 @@ fn expand(
     index: &Index,
     builder: usize,
     prefix: &str,
+    outer: &[usize],
     depth: usize,
     found: &mut Found,
 ) {
+    // The middleware an entry's layers run, after those of the routers it is mounted in: the last
+    // layer added is the outermost.
+    let run = |layers: &[Vec<String>]| -> Vec<usize> {
+        let mut run = outer.to_vec();
+        for layer in layers.iter().rev() {
+            let callee = Callee::Path(layer.clone());
+            let hit = index.resolve(&model.files, &model.fns, builder, &callee);
+            if let Some(m) = hit {
+                run.push(m);
+            }
+        }
+        run
+    };
     if depth > MAX_MOUNT_DEPTH {
         return;
     }
@@ -2126,6 +2205,7 @@ fn expand(
                 method,
                 handler,
                 cfg,
+                layers,
                 ..
             } => {
                 let left_out = cfg
@@ -2158,6 +2238,7 @@ fn expand(
                     service: found.service.clone(),
                     root: found.root,
                     app: None,
+                    middleware: run(layers),
                 };
                 if found
                     .seen
@@ -2184,6 +2265,7 @@ fn expand(
             RouteEntry::Mount {
                 prefix: inner,
                 target,
+                layers,
                 ..
             } => {
                 let Some(t) = index.resolve(
@@ -2213,7 +2295,7 @@ fn expand(
                 };
                 // A handler with route attributes (`.service(index)`, `routes![index]`).
                 push_attr_routes(model, t, &p, found);
-                expand(model, index, t, &p, depth + 1, found);
+                expand(model, index, t, &p, &run(layers), depth + 1, found);
             }
         }
     }

@@ -239,6 +239,9 @@ fn routers_built_in_blocks_keep_their_prefixes() {
         ("/api/v1/notes", "notes"),
         // `format!("/{API_VERSION}")`, a constant segment.
         ("/v2/notes/all", "notes"),
+        // `.route(&format!("{}/realms/{{realm}}/notes", ROOT_PATH), get(notes).delete(home))`.
+        ("/auth/realms/{realm}/notes", "notes"),
+        ("/auth/realms/{realm}/notes", "home"),
         ("/graphql/explorer", "home"),
         // A router an `if`/`else` builds, held in a local and nested; an app built afresh in each arm.
         ("/secure/archive/files", "files"),

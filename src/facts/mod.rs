@@ -272,6 +272,10 @@ pub struct TypedPath {
     pub path: String,
 }
 
+/// Starts the name of a `Callee::Extractor` that is a middleware function a router's layer runs
+/// (`middleware require_session`), not an extractor type.
+pub const MIDDLEWARE: &str = "middleware ";
+
 /// The path of a route served where its handler's typed path says (`.typed_get(handler)`), until the
 /// model reads it from the handler's parameter; any prefix it is mounted under comes before it.
 pub const TYPED_ROUTE: &str = "\u{1}typed";
@@ -712,6 +716,10 @@ pub enum RouteEntry {
         /// `#[cfg(PRED)]` on the alternative that serves it (`.route("/x", { #[cfg(feature = "mcp")] {
         /// get(h) } #[cfg(not(feature = "mcp"))] { get(fallback) } })`): mounted only where PRED holds.
         cfg: Option<String>,
+        /// Middleware functions a `.layer(..)` after it runs before its handler, outermost last
+        /// (`.layer(middleware::from_fn_with_state(state, auth))`), as written.
+        #[serde(default)]
+        layers: Vec<Vec<String>>,
     },
     /// Static files served under `path` (tower-http `ServeDir`, actix-files `Files`, rocket `FileServer`):
     /// what a CDN could serve from the edge.
@@ -721,6 +729,9 @@ pub enum RouteEntry {
         prefix: String,
         target: Vec<String>,
         loc: Loc,
+        /// Middleware functions a `.layer(..)` after it runs before each of its routes, as written.
+        #[serde(default)]
+        layers: Vec<Vec<String>>,
     },
 }
 

@@ -202,6 +202,21 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
     }
 }
 
+/// A router operation, or a layer, state or fallback put on the result of one (`Router::new().route(..)
+/// .layer(..)`): the whole chain is one router.
+pub fn is_router_chain(call: &ExprMethodCall) -> bool {
+    if is_router_op(call) {
+        return true;
+    }
+    if !ROUTER_PASSTHROUGH.contains(&call.method.to_string().as_str()) {
+        return false;
+    }
+    match &*call.receiver {
+        Expr::MethodCall(inner) => is_router_chain(inner),
+        _ => false,
+    }
+}
+
 /// `.mount([basepath, "/api"].concat(), routes())`, `.nest(&format!("{base}/v1"), api)`: a prefix the code
 /// puts together from literals and names.
 fn composed_prefix(call: &ExprMethodCall) -> bool {
@@ -215,18 +230,26 @@ fn composed_prefix(call: &ExprMethodCall) -> bool {
     ) && path_parts(prefix).is_some()
 }
 
-/// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`: a route whose path is a
-/// value the code computes, served by a method router.
+/// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`, `.route(&format!("{}/users",
+/// root), get(h))`: a route whose path is a value the code computes, served by a method router.
 fn computed_route(call: &ExprMethodCall) -> bool {
     let mut path = &call.args[0];
     while let Expr::Reference(r) = path {
         path = &r.expr;
     }
-    let served = &call.args[1];
+    // `get(h)`, and the other methods chained on it (`get(list).post(create)`).
+    let mut served = &call.args[1];
+    while let Expr::MethodCall(m) = served {
+        if !METHODS.contains(&m.method.to_string().as_str()) {
+            break;
+        }
+        served = &m.receiver;
+    }
     let method_router = is_actix_route(served)
         || matches!(served, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
             if METHODS.contains(&last_segment(&p.path).as_str())));
-    call.method == "route" && matches!(path, Expr::Path(_) | Expr::Field(_)) && method_router
+    let computed = matches!(path, Expr::Path(_) | Expr::Field(_)) || path_parts(path).is_some();
+    call.method == "route" && computed && method_router
 }
 
 /// `web::get().to(h)`, `web::method(Method::GET).to(h)`, `get().to(h)`.
@@ -264,6 +287,7 @@ impl Router {
                 prefix: String::new(),
                 target,
                 loc,
+                layers: Vec::new(),
             }],
         }
     }
@@ -352,6 +376,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                             prefix: String::new(),
                             target: path_segments(&p.path),
                             loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+                            layers: Vec::new(),
                         }),
                         _ => None,
                     })
@@ -367,6 +392,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                 prefix: String::new(),
                 target: segs.clone(),
                 loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+                layers: Vec::new(),
             }];
             for arg in &call.args {
                 let routerish = match arg {
@@ -407,6 +433,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                     prefix: String::new(),
                     target: path_segments(p),
                     loc,
+                    layers: Vec::new(),
                 })
                 .collect();
             Some(Router {
@@ -429,8 +456,22 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
 fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router> {
     let name = call.method.to_string();
     if ROUTER_PASSTHROUGH.contains(&name.as_str()) {
-        let r = eval(&call.receiver, env)?;
+        let mut r = eval(&call.receiver, env)?;
         call.args.iter().for_each(|a| env.walk(a));
+        // axum's `.layer(middleware::from_fn(auth))`: the routes added so far run `auth` first.
+        if let ("layer" | "route_layer", [layer]) =
+            (name.as_str(), &call.args.iter().collect::<Vec<_>>()[..])
+        {
+            if let Some(middleware) = middleware_fn(layer) {
+                for entry in &mut r.entries {
+                    if let RouteEntry::Route { layers, .. } | RouteEntry::Mount { layers, .. } =
+                        entry
+                    {
+                        layers.push(middleware.clone());
+                    }
+                }
+            }
+        }
         return Some(r);
     }
     if !is_router_op(call) {
@@ -506,6 +547,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                     handler,
                     loc,
                     cfg: None,
+                    layers: Vec::new(),
                 });
             }
         }
@@ -522,6 +564,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                         prefix: String::new(),
                         target: path_segments(&p.path),
                         loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+                        layers: Vec::new(),
                     }),
                 }
             }
@@ -597,6 +640,7 @@ fn configured_through(c: &syn::ExprClosure, env: &mut dyn RouterEnv) -> Vec<Rout
                 prefix: String::new(),
                 target: path_segments(&p.path),
                 loc: env.loc(syn::spanned::Spanned::span(&p.path)),
+                layers: Vec::new(),
             }),
             _ => None,
         })
@@ -681,6 +725,7 @@ fn push_served(r: &mut Router, path: &str, served: &Expr, loc: Loc, env: &mut dy
                 handler,
                 loc,
                 cfg: cfg.clone(),
+                layers: Vec::new(),
             });
         }
     }
@@ -876,8 +921,14 @@ fn path_parts(e: &Expr) -> Option<Vec<String>> {
             let (template, rest) = parts.split_first()?;
             let mut rest = rest.iter();
             let mut out = String::new();
-            let mut chars = template.chars();
+            let mut chars = template.chars().peekable();
             while let Some(c) = chars.next() {
+                // `{{` and `}}` are the braces themselves (`"{}/users/{{id}}"` is `…/users/{id}`).
+                if matches!(c, '{' | '}') && chars.peek() == Some(&c) {
+                    chars.next();
+                    out.push(c);
+                    continue;
+                }
                 if c != '{' {
                     out.push(c);
                     continue;
@@ -919,12 +970,14 @@ fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
             handler,
             loc,
             cfg,
+            layers,
         } => RouteEntry::Route {
             path: join_path(prefix, &path),
             method,
             handler,
             loc,
             cfg,
+            layers,
         },
         RouteEntry::Static { path, loc } => RouteEntry::Static {
             path: join_path(prefix, &path),
@@ -934,6 +987,7 @@ fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
             prefix: inner,
             target,
             loc,
+            layers,
         } => RouteEntry::Mount {
             prefix: if inner.is_empty() {
                 prefix.trim_end_matches('/').to_string()
@@ -942,7 +996,24 @@ fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
             },
             target,
             loc,
+            layers,
         },
+    }
+}
+
+/// The function an axum middleware layer runs: `middleware::from_fn(auth)`,
+/// `from_fn_with_state(state.clone(), auth)`, `from_extractor_with_state::<..>` aside.
+fn middleware_fn(layer: &Expr) -> Option<Vec<String>> {
+    let Expr::Call(c) = layer else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    let f = match (last_segment(&p.path).as_str(), c.args.len()) {
+        ("from_fn", 1) => &c.args[0],
+        ("from_fn_with_state", 2) => &c.args[1],
+        _ => return None,
+    };
+    match f {
+        Expr::Path(f) => Some(path_segments(&f.path)),
+        _ => None,
     }
 }
 

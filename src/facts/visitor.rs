@@ -4407,7 +4407,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
             }
         }
-        if router::is_router_op(m) {
+        if router::is_router_chain(m) {
             let expr = Expr::MethodCall(m.clone());
             if let Some(entries) = self.router_expr(&expr) {
                 if let Some(ctx) = self.ctx() {
@@ -4569,6 +4569,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         prefix: String::new(),
                         target: driver::path_segments(&p.path),
                         loc,
+                        layers: Vec::new(),
                     });
                 }
             }

@@ -343,9 +343,10 @@ fn label(ctx: &Ctx, item: &Item, k: usize) -> String {
         Step::Call(crate::facts::Call {
             callee: crate::facts::Callee::Extractor(ty),
             ..
-        }) => {
-            format!("{which}, in the extractor `{ty}`")
-        }
+        }) => match ty.strip_prefix(crate::facts::MIDDLEWARE) {
+            Some(f) => format!("{which}, in the middleware `{f}`"),
+            None => format!("{which}, in the extractor `{ty}`"),
+        },
         Step::Call(c) => {
             let name = c
                 .resolved
@@ -608,8 +609,12 @@ fn help(ctx: &Ctx, function: usize, items: &[Item], reached: &[&Trip]) -> String
         parts.push("the transaction's BEGIN and COMMIT are round trips too: a single statement needs no explicit transaction".to_string());
     }
     for ty in extractors {
+        let what = match ty.strip_prefix(crate::facts::MIDDLEWARE) {
+            Some(f) => format!("the middleware `{f}` queries around the handler"),
+            None => format!("the extractor `{ty}` queries before the handler runs"),
+        };
         parts.push(format!(
-            "the extractor `{ty}` queries before the handler runs: where the code checks nothing between its lookup and the handler's next statement, load both in one query (a JOIN); an authentication lookup may give way to claims a signed session or token carries (an id or a role, never a password hash or a secret)"
+            "{what}: where the code checks nothing between its lookup and the handler's next statement, load both in one query (a JOIN); an authentication lookup may give way to claims a signed session or token carries (an id or a role, never a password hash or a secret)"
         ));
     }
     parts.join("; ")
