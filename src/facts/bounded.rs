@@ -12,8 +12,32 @@ use std::collections::HashMap;
 use syn::visit::Visit;
 use syn::Expr;
 
+/// The most items the list a function hands back can hold, when it returns a `Vec` (also in a `Result` or an
+/// `Option`) and every way out of its body is read.
+pub(super) fn of(sig: &syn::Signature, block: &syn::Block) -> Option<u32> {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    names_vec(ty).then(|| returned_len(block)).flatten()
+}
+
+/// `Vec<T>`, `Result<Vec<T>, E>`, `Option<Vec<T>>`.
+fn names_vec(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    if last.ident == "Vec" {
+        return true;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if names_vec(inner))
+}
+
 /// The most items the list `block` hands back can hold, when every way out of it is read.
-pub(super) fn returned_len(block: &syn::Block) -> Option<u32> {
+fn returned_len(block: &syn::Block) -> Option<u32> {
     let mut lists = Lists::default();
     lists.visit_block(block);
     if lists.unknown {
@@ -202,7 +226,7 @@ mod tests {
 
     fn len(code: &str) -> Option<u32> {
         let f: syn::ItemFn = syn::parse_str(code).unwrap();
-        returned_len(&f.block)
+        of(&f.sig, &f.block)
     }
 
     #[test]
@@ -217,6 +241,8 @@ mod tests {
             Some(2)
         );
         assert_eq!(len("fn f() -> Vec<u8> { vec![1, 2, 3] }"), Some(3));
+        // Not a list: not read.
+        assert_eq!(len("fn f() -> [u8; 3] { [1, 2, 3] }"), None);
         assert_eq!(
             len("fn f() -> Result<Vec<u8>, E> { let v = Vec::new(); Ok(v) }"),
             Some(0)

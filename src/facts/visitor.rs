@@ -675,7 +675,7 @@ impl<'a, 's> Visitor<'a, 's> {
             },
             returns_params: returned_params(sig, block),
             made: super::made::of(sig, block),
-            returns_len: super::bounded::returned_len(block),
+            returns_len: super::bounded::of(sig, block),
             self_args: self.impl_self_args.clone(),
             trait_args: self.impl_trait_args.clone(),
             extractors,
