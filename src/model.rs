@@ -701,7 +701,21 @@ fn resolve_from(
                         // Set when the handler's extractors were added, or one implementation of several.
                         _ if c.chosen => c.resolved,
                         Callee::Extractor(_) => c.resolved,
-                        _ => index.resolve_call(&model.files, &model.fns, id, c),
+                        _ => index
+                            .resolve_call(&model.files, &model.fns, id, c)
+                            .or_else(|| {
+                                // A closure's value made by an `async` function: a future it hands back.
+                                if !c.returned {
+                                    return None;
+                                }
+                                let returned = crate::facts::Call {
+                                    awaited: true,
+                                    ..c.clone()
+                                };
+                                index
+                                    .resolve_call(&model.files, &model.fns, id, &returned)
+                                    .filter(|&t| model.func(t).is_async)
+                            }),
                     };
                     // Implementations recorded while typing a receiver belong to another call.
                     let mut alts = std::mem::take(&mut *index.alternatives.borrow_mut());

@@ -571,6 +571,10 @@ pub struct Call {
     /// Awaited here; a call that is not reaches only synchronous functions (an async one just makes a
     /// future).
     pub awaited: bool,
+    /// What a closure that is not `async` hands back (`.map(|c| repo.delete(c.id))`): where it calls an
+    /// `async` function, the future it makes runs where the closure's results are awaited or joined.
+    #[serde(default)]
+    pub returned: bool,
     pub after: Vec<u32>,
     /// Filled by the model: the function this call reaches.
     pub resolved: Option<usize>,
@@ -623,6 +627,7 @@ impl Call {
             loc,
             callee,
             awaited: true,
+            returned: false,
             after: Vec::new(),
             resolved: None,
             unresolved: false,

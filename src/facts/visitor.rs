@@ -1718,7 +1718,8 @@ impl<'a, 's> Visitor<'a, 's> {
         if let Some(item) = closure.inputs.iter().nth(usize::from(folds)) {
             self.type_element(item, &m.receiver);
         }
-        let body = self.frame(|v| v.visit_expr(&closure.body));
+        let mut body = self.frame(|v| v.visit_expr(&closure.body));
+        mark_returned(&mut body, &closure.body);
         let count = known_count(root).or_else(|| self.local_count(root));
         let loc = self.loc(m.method.span());
         if body.iter().any(super::has_io) {
@@ -5086,6 +5087,42 @@ fn iterator_closure_of(m: &syn::ExprMethodCall) -> Option<&syn::ExprClosure> {
         .iter()
         .any(|c| driver::makes_iterator(&c.method.to_string()));
     over_items.then_some(closure)
+}
+
+/// Marks the call a closure's body hands back (`|c| repo.delete_by_id(c.id)`, not awaited) as
+/// [`Call::returned`]: the last call of that name at the top of the body's steps.
+fn mark_returned(body: &mut [Step], value: &Expr) {
+    let mut e = value;
+    loop {
+        match e {
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(syn::Stmt::Expr(tail, None)) => e = tail,
+                _ => return,
+            },
+            _ => break,
+        }
+    }
+    let name = match e {
+        Expr::MethodCall(m) => m.method.to_string(),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => driver::last_segment(&p.path),
+            _ => return,
+        },
+        _ => return,
+    };
+    let named = |c: &Call| match &c.callee {
+        Callee::Method { name: n, .. } => *n == name,
+        Callee::Path(segs) => segs.last() == Some(&name),
+        Callee::Extractor(_) => false,
+    };
+    let tail = body.iter_mut().rev().find_map(|s| match s {
+        Step::Call(c) if !c.awaited && named(c) => Some(c),
+        _ => None,
+    });
+    if let Some(c) = tail {
+        c.returned = true;
+    }
 }
 
 fn returns_future(closure: &syn::ExprClosure) -> bool {
