@@ -1524,7 +1524,13 @@ fn add_extractors(model: &mut Model) {
     if by_type.is_empty() {
         return;
     }
-    let handlers: HashSet<usize> = model.routes.iter().map(|r| r.handler).collect();
+    // Handlers, and the middleware their routes' layers run (`auth(State(s), jwt: Jwt, req, next)` takes
+    // extractors as a handler does).
+    let handlers: HashSet<usize> = model
+        .routes
+        .iter()
+        .flat_map(|r| std::iter::once(r.handler).chain(r.middleware.iter().copied()))
+        .collect();
     let mut stored_copies = HashMap::new();
     for h in handlers {
         let mut calls: Vec<Step> = Vec::new();
