@@ -730,14 +730,8 @@ mod tests {
             trip(),
             Step::Branch(vec![vec![trip(), trip()], vec![trip()]]),
             Step::Loop(LoopStep {
-                loc: Loc::default(),
                 body: vec![trip()],
-                count: None,
-                forever: false,
-                over_param: None,
-                polls: false,
-                runs_in: None,
-                over_call: None,
+                ..LoopStep::default()
             }),
             Step::Concurrent(Concurrent {
                 loc: Loc::default(),
@@ -775,14 +769,8 @@ mod tests {
         let c = config();
         // for x in xs { q; if found { q; return } } → 10 + 1 round trips, not 20.
         let body = vec![Step::Loop(LoopStep {
-            loc: Loc::default(),
             body: vec![trip(), Step::Branch(vec![vec![trip(), Step::Exit], vec![]])],
-            count: None,
-            forever: false,
-            over_param: None,
-            polls: false,
-            runs_in: None,
-            over_call: None,
+            ..LoopStep::default()
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 11);
@@ -793,14 +781,8 @@ mod tests {
         let c = config();
         let looped = |exit_arm: Vec<Step>| {
             Step::Loop(LoopStep {
-                loc: Loc::default(),
                 body: vec![trip(), Step::Branch(vec![exit_arm, vec![]])],
-                count: None,
-                forever: false,
-                over_param: None,
-                polls: false,
-                runs_in: None,
-                over_call: None,
+                ..LoopStep::default()
             })
         };
         // for x in xs { q; if failed { q; q; return } }; q → max(10 + 1, 9 + 3) = 12, not 9 + 3 + 1.
@@ -813,14 +795,8 @@ mod tests {
         let m = model_of(vec![looped(vec![]), trip()]);
         let always = model_of(vec![
             Step::Loop(LoopStep {
-                loc: Loc::default(),
                 body: vec![trip(), Step::Exit],
-                count: None,
-                forever: false,
-                over_param: None,
-                polls: false,
-                runs_in: None,
-                over_call: None,
+                ..LoopStep::default()
             }),
             trip(),
             trip(),
@@ -834,14 +810,9 @@ mod tests {
         let c = config();
         // for id in 0..0 { q; if id > 0 { return } } → 0 round trips.
         let body = vec![Step::Loop(LoopStep {
-            loc: Loc::default(),
             body: vec![trip(), Step::Branch(vec![vec![Step::Exit], vec![]])],
             count: Some(0),
-            forever: false,
-            over_param: None,
-            polls: false,
-            runs_in: None,
-            over_call: None,
+            ..LoopStep::default()
         })];
         let m = model_of(body);
         assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 0);

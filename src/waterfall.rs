@@ -806,14 +806,9 @@ mod tests {
         let (w, estimate) = lay(vec![
             trip(1),
             Step::Loop(LoopStep {
-                loc: Loc::default(),
                 body: vec![trip(2), trip(3)],
                 count: Some(3),
-                forever: false,
-                over_param: None,
-                polls: false,
-                runs_in: None,
-                over_call: None,
+                ..LoopStep::default()
             }),
         ]);
         assert_eq!(w.bars.len(), 3);
@@ -826,24 +821,13 @@ mod tests {
     #[test]
     fn nested_loops_multiply_and_the_default_count_applies() {
         let inner = Step::Loop(LoopStep {
-            loc: Loc::default(),
             body: vec![trip(2)],
             count: Some(2),
-            forever: false,
-            over_param: None,
-            polls: false,
-            runs_in: None,
-            over_call: None,
+            ..LoopStep::default()
         });
         let (w, estimate) = lay(vec![Step::Loop(LoopStep {
-            loc: Loc::default(),
             body: vec![trip(1), inner],
-            count: None,
-            forever: false,
-            over_param: None,
-            polls: false,
-            runs_in: None,
-            over_call: None,
+            ..LoopStep::default()
         })]);
         assert_eq!(w.bars[0].multiplier, 10);
         assert_eq!(w.bars[1].multiplier, 20);
@@ -874,17 +858,11 @@ mod tests {
     #[test]
     fn a_loop_that_may_leave_early_pays_its_exit_once() {
         let (w, estimate) = lay(vec![Step::Loop(LoopStep {
-            loc: Loc::default(),
             body: vec![
                 trip(1),
                 Step::Branch(vec![vec![trip(2), Step::Exit], vec![]]),
             ],
-            count: None,
-            forever: false,
-            over_param: None,
-            polls: false,
-            runs_in: None,
-            over_call: None,
+            ..LoopStep::default()
         })]);
         // 9 iterations of one round trip, then the last with two.
         assert_eq!(w.bars.len(), 3);

@@ -663,7 +663,7 @@ pub enum Callee {
     Extractor(String),
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoopStep {
     /// The loop header (`for x in xs`), for the secondary label.
     pub loc: Loc,

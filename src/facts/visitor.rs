@@ -3055,12 +3055,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 ctx.push(Step::Loop(LoopStep {
                     loc,
                     body,
-                    count: None,
-                    forever: false,
-                    over_param: None,
-                    polls: false,
-                    runs_in: None,
-                    over_call: None,
+                    ..LoopStep::default()
                 }));
             }
         }
@@ -3251,10 +3246,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 body,
                 count,
                 forever,
-                over_param: None,
-                polls: false,
-                runs_in: None,
-                over_call: None,
+                ..LoopStep::default()
             }));
         } else {
             super::strip_breaks(&mut body);

@@ -265,11 +265,8 @@ fn wrap_in_loop(
                 loc,
                 body,
                 count,
-                forever: false,
-                over_param: None,
-                polls: false,
                 runs_in: Some(callee.to_string()),
-                over_call: None,
+                ..LoopStep::default()
             }),
         );
         return true;
