@@ -184,7 +184,8 @@ fn reads_only(a: &Analysis, function: usize) -> bool {
 
 /// The error type each async function of a file that returns a `Result` spells, as the result with its
 /// value left out (`sqlx::Result<_>`, `Result<_,AppError>`), by its name and the line of its `fn`.
-fn error_types(file: &syn::File) -> HashMap<(String, u32), String> {
+fn error_types(parsed: &Parsed) -> HashMap<(String, u32), String> {
+    let file = &parsed.ast;
     let mut sigs = Signatures::default();
     sigs.visit_file(file);
     let mut out = HashMap::new();
@@ -219,13 +220,20 @@ fn error_types(file: &syn::File) -> HashMap<(String, u32), String> {
             .iter()
             .map(|s| s.ident.to_string())
             .collect();
-        let line = sig.fn_token.span.start().line as u32;
+        let line = parsed.line(sig.fn_token.span.start()) as u32;
         out.insert(
             (sig.ident.to_string(), line),
             format!("{}<_{rest}>", prefix.join("::")),
         );
     }
     out
+}
+
+/// The byte offset where each line of a text starts.
+fn line_starts(source: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+    starts
 }
 
 /// Every function signature of a file.
@@ -277,23 +285,78 @@ fn on_parse_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 // ---------------------------------------------------------------------------------------------------
 // Computing fixes.
 
-/// One parsed file: its syntax tree, and where its lines start.
+/// One parsed text, a whole file or one function of it: its syntax tree, and where the file's lines
+/// start.
 struct Parsed {
     ast: syn::File,
     starts: Vec<usize>,
+    /// The lines of the file before the parsed text (0 for a whole file): a span's line in the tree,
+    /// plus this, is its line in the file.
+    base: usize,
+    /// For one function's text: its byte range in the file.
+    range: Option<(usize, usize)>,
 }
 
 impl Parsed {
     fn new(source: &str) -> Option<Parsed> {
         let ast = syn::parse_file(source).ok()?;
-        let mut starts = vec![0];
-        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        Some(Parsed { ast, starts })
+        Some(Parsed {
+            ast,
+            starts: line_starts(source),
+            base: 0,
+            range: None,
+        })
+    }
+
+    /// The lines `first..=last` of the file (a function from the line of its `fn` to that of its closing
+    /// brace), parsed as a file of that one function. None where they are not one item (a line shared
+    /// with another item): the caller parses the whole file instead. A fixer reads the function's
+    /// statements, never the code around it, so a tenth of the file is parsed rather than all of it.
+    fn function(source: &str, first: u32, last: u32) -> Option<Parsed> {
+        let starts = line_starts(source);
+        let (first, last) = (first as usize, last as usize);
+        if first == 0 || last < first {
+            return None;
+        }
+        let start = *starts.get(first - 1)?;
+        let end = starts.get(last).copied().unwrap_or(source.len());
+        let ast = syn::parse_file(&source[start..end]).ok()?;
+        (ast.items.len() == 1).then_some(Parsed {
+            ast,
+            starts,
+            base: first - 1,
+            range: Some((start, end)),
+        })
+    }
+
+    /// A span's line in the file.
+    fn line(&self, lc: LineColumn) -> usize {
+        lc.line + self.base
+    }
+
+    /// Whether the file, with these edits, still parses. For one function's text with every edit
+    /// inside it, that text alone is parsed again, and must still be one item.
+    fn parses_with(&self, source: &str, edits: &[Edit]) -> bool {
+        if let Some((start, end)) = self.range {
+            if edits.iter().all(|e| start <= e.start && e.end <= end) {
+                let shifted: Vec<Edit> = edits
+                    .iter()
+                    .map(|e| Edit {
+                        start: e.start - start,
+                        end: e.end - start,
+                        text: e.text.clone(),
+                    })
+                    .collect();
+                return syn::parse_file(&apply_edits(&source[start..end], &shifted))
+                    .is_ok_and(|f| f.items.len() == 1);
+            }
+        }
+        syn::parse_file(&apply_edits(source, edits)).is_ok()
     }
 
     /// The byte offset of a line and column (in characters) of the parsed text.
     fn offset(&self, source: &str, lc: LineColumn) -> usize {
-        let Some(&start) = self.starts.get(lc.line.saturating_sub(1)) else {
+        let Some(&start) = self.starts.get(self.line(lc).saturating_sub(1)) else {
             return source.len();
         };
         source[start..]
@@ -312,13 +375,14 @@ impl Parsed {
 
 struct Fixer<'a> {
     a: &'a Analysis,
-    parsed: HashMap<usize, Option<Parsed>>,
+    /// By file and a function's first and last lines: its parsed text.
+    parsed: HashMap<(usize, (u32, u32)), Option<Parsed>>,
     /// The join macro each crate folder can use, if any.
     joins: HashMap<PathBuf, Option<&'static str>>,
     /// Reads that must stay on the primary: after a write to their database on some path, or before one.
     stay: Option<HashSet<Loc>>,
-    /// By file: the error type each async function returning a `Result` spells, by (name, line).
-    errors: HashMap<usize, HashMap<(String, u32), String>>,
+    /// By function: the error type it spells, where it is async and returns a `Result`.
+    errors: HashMap<usize, Option<String>>,
 }
 
 impl<'a> Fixer<'a> {
@@ -332,12 +396,38 @@ impl<'a> Fixer<'a> {
         }
     }
 
-    /// A file's syntax tree, parsed on first use (None where it does not parse).
-    fn parsed_file(&mut self, file: usize) -> Option<&Parsed> {
+    /// The syntax tree of a function's text, or of its whole file where its lines are not known or are
+    /// not one item of their own; parsed on first use (None where it does not parse).
+    fn parsed_fn(&mut self, function: usize) -> Option<&Parsed> {
         let a = self.a;
+        let file = a.model.fns.get(function)?.file;
+        let f = a.model.func(function);
+        let source = &a.model.files[file].source;
+        let lines = (f.fn_line, f.end_line);
         self.parsed
-            .entry(file)
-            .or_insert_with(|| Parsed::new(&a.model.files[file].source))
+            .entry((file, lines))
+            .or_insert_with(|| {
+                Parsed::function(source, lines.0, lines.1).or_else(|| Parsed::new(source))
+            })
+            .as_ref()
+    }
+
+    /// The parsed text of a finding's function where it is written in the finding's file, else the whole
+    /// file.
+    fn parsed_in(&mut self, function: usize, file: usize) -> Option<&Parsed> {
+        if self
+            .a
+            .model
+            .fns
+            .get(function)
+            .is_some_and(|r| r.file == file)
+        {
+            return self.parsed_fn(function);
+        }
+        let source = &self.a.model.files[file].source;
+        self.parsed
+            .entry((file, (0, 0)))
+            .or_insert_with(|| Parsed::new(source))
             .as_ref()
     }
 
@@ -357,14 +447,16 @@ impl<'a> Fixer<'a> {
                 let fix = fix.and_then(|fix| {
                     let source = &a.model.files[d.file].source;
                     let parses = well_formed(source, &fix.edits)
-                        && syn::parse_file(&apply_edits(source, &fix.edits)).is_ok();
+                        && d.function
+                            .and_then(|f| self.parsed_in(f, d.file))
+                            .is_some_and(|p| p.parses_with(source, &fix.edits));
                     parses
                         .then_some(fix)
                         .ok_or("the edit would leave code that does not parse")
                 });
                 out.push((i, fix));
             }
-            self.parsed.remove(file);
+            self.parsed.retain(|(f, _), _| f != file);
         }
         out
     }
@@ -409,7 +501,7 @@ impl<'a> Fixer<'a> {
         if reads + helpers.len() < 2 {
             return Err("not two reads on a pool: a write, a transaction or one connection keeps the order, or a call also writes, cannot be resolved, or fails with another error type");
         }
-        let parsed = self.parsed_file(d.file).ok_or(DOES_NOT_PARSE)?;
+        let parsed = self.parsed_in(function, d.file).ok_or(DOES_NOT_PARSE)?;
         let mut blocks = Blocks::default();
         blocks.visit_file(&parsed.ast);
         let ctx = StmtCtx {
@@ -459,21 +551,16 @@ impl<'a> Fixer<'a> {
     /// value left out (`sqlx::Result<_>`, `Result<_, AppError>`): two futures joined by one `try_join!`
     /// must fail alike. None where the signature is not found or returns no `Result`.
     fn error_of(&mut self, function: usize) -> Option<String> {
-        let a = self.a;
-        let file = a.model.fns.get(function)?.file;
-        let f = a.model.func(function);
-        // Each file's async signatures are read once; its tree is not kept.
-        if !self.errors.contains_key(&file) {
-            let table = match self.parsed.get(&file) {
-                Some(parsed) => parsed.as_ref().map(|p| error_types(&p.ast)),
-                None => Parsed::new(&a.model.files[file].source).map(|p| error_types(&p.ast)),
-            };
-            self.errors.insert(file, table.unwrap_or_default());
+        let f = self.a.model.func(function);
+        let (line, name) = (f.fn_line, f.name.clone());
+        // Each function's signature is read once.
+        if !self.errors.contains_key(&function) {
+            let error = self
+                .parsed_fn(function)
+                .and_then(|p| error_types(p).remove(&(name, line)));
+            self.errors.insert(function, error);
         }
-        self.errors
-            .get(&file)?
-            .get(&(f.name.clone(), f.fn_line))
-            .cloned()
+        self.errors.get(&function)?.clone()
     }
 
     /// `tokio::try_join!` when the crate of the file depends on tokio with its macros, else
@@ -530,7 +617,7 @@ impl<'a> Fixer<'a> {
             return Err(other_type);
         }
         let source = &a.model.files[d.file].source;
-        let parsed = self.parsed_file(d.file).ok_or(DOES_NOT_PARSE)?;
+        let parsed = self.parsed_in(function, d.file).ok_or(DOES_NOT_PARSE)?;
         let mut calls = MethodCalls::default();
         calls.visit_file(&parsed.ast);
         let call = calls
