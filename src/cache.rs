@@ -54,7 +54,9 @@ struct Entry {
     key: u128,
     /// The write after which a run last used it.
     used: u32,
-    /// The file's facts without its text (postcard).
+    /// The file's facts without its text (postcard), written as one run of bytes: a pack is read and
+    /// written whole on every run that changes it.
+    #[serde(with = "serde_bytes")]
     facts: Vec<u8>,
 }
 

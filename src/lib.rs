@@ -415,9 +415,7 @@ pub fn analyze_here(
         build.imply(&tables);
     }
     lap("manifests");
-    let (files, read, cache_note) =
-        parse_all(found, &scopes, progress, config.cache_file.as_deref());
-    let cache_note = cache_note.filter(|_| config.cache_named);
+    let (files, read, saving) = parse_all(found, &scopes, progress, config.cache_file.as_deref());
     lap("parse");
     if timings {
         let aside = files.iter().filter(|f| f.source.is_empty()).count();
@@ -430,9 +428,10 @@ pub fn analyze_here(
         );
     }
     progress.stage("modelling the request paths", 0);
+    let cache_named = config.cache_named;
     let mut analysis = analyze_files(root, files, config);
     analysis.unpriced_clients = scopes.unpriced_clients();
-    analysis.cache_note = cache_note;
+    analysis.cache_note = saving.note().filter(|_| cache_named);
     analysis.inputs = memo::Inputs {
         files: read,
         manifests: scopes.manifests_read(),
@@ -699,7 +698,7 @@ fn parse_all(
 ) -> (
     Vec<facts::FileFacts>,
     Vec<(std::path::PathBuf, u64)>,
-    Option<String>,
+    CacheSaving,
 ) {
     progress.stage("parsing", found.len());
     let pool = parse_pool();
@@ -831,19 +830,39 @@ fn parse_all(
             .get(f.path.as_str())
             .and_then(|p| scopes.crate_name(p));
     }
-    let note = kept.zip(cache_file).and_then(|(c, file)| {
-        if std::env::var_os("HOPCHECK_TIMINGS").is_some() {
-            let (used, fresh) = c.counts();
-            eprintln!("{:>10}  {used} files from the cache, {fresh} parsed into it", "");
-        }
-        c.save().err().map(|e| {
-            format!(
-                "the facts cache {} could not be written ({e}); every file is parsed again next time (--no-cache leaves it)",
-                file.display()
-            )
+    if let (Some(c), true) = (&kept, std::env::var_os("HOPCHECK_TIMINGS").is_some()) {
+        let (used, fresh) = c.counts();
+        eprintln!(
+            "{:>10}  {used} files from the cache, {fresh} parsed into it",
+            ""
+        );
+    }
+    // The cache is written on a thread of its own while the model is built; the run waits for it
+    // before it reports.
+    let saving = kept.zip(cache_file).map(|(c, file)| {
+        let file = file.to_path_buf();
+        std::thread::spawn(move || {
+            c.save().err().map(|e| {
+                format!(
+                    "the facts cache {} could not be written ({e}); every file is parsed again next time (--no-cache leaves it)",
+                    file.display()
+                )
+            })
         })
     });
-    (parsed, read, note)
+    (parsed, read, CacheSaving(saving))
+}
+
+/// The facts cache being written: [`CacheSaving::note`] waits for the write and says why it failed.
+struct CacheSaving(Option<std::thread::JoinHandle<Option<String>>>);
+
+impl CacheSaving {
+    fn note(self) -> Option<String> {
+        self.0.and_then(|h| match h.join() {
+            Ok(note) => note,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    }
 }
 
 /// Reads one file's text, or the finding that it cannot be read; with the fingerprint of what was read
