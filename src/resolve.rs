@@ -55,9 +55,9 @@ const MAX_TYPING_DEPTH: usize = 32;
 pub struct Index {
     by_name: FxHashMap<String, Vec<usize>>,
     /// (module, name) → free functions.
-    by_path: FxHashMap<(Vec<String>, String), Vec<usize>>,
+    by_path: FxHashMap<Vec<String>, Vec<usize>>,
     /// (type, name) → its associated functions and methods (trait default bodies under the trait).
-    assoc: FxHashMap<(String, String), Vec<usize>>,
+    assoc: FxHashMap<String, FxHashMap<String, Vec<usize>>>,
     /// Module → its `use` declarations as (local name, absolute path); globs have the name `*`.
     uses: Uses,
     /// The same, per crate (its folder, see [`crate_dir`]): what a module of one crate imports is not
@@ -209,14 +209,16 @@ impl Index {
             if let Some(t) = &f.self_ty {
                 index
                     .assoc
-                    .entry((t.clone(), f.name.clone()))
+                    .entry(t.clone())
+                    .or_default()
+                    .entry(f.name.clone())
                     .or_default()
                     .push(id);
             }
             if f.self_ty.is_none() {
                 index
                     .by_path
-                    .entry((f.module.clone(), f.name.clone()))
+                    .entry(f.module.iter().chain([&f.name]).cloned().collect())
                     .or_default()
                     .push(id);
             }
@@ -224,7 +226,7 @@ impl Index {
         index.cfg_choices = index
             .by_path
             .values()
-            .chain(index.assoc.values())
+            .chain(index.assoc.values().flat_map(|m| m.values()))
             .filter(|ids| {
                 let undecided = ids.iter().find(|id| index.undecided.contains(id));
                 undecided.is_some_and(|&one| index.twins(ids, one).len() > 1)
@@ -573,11 +575,11 @@ impl Index {
             }
             if let Some(ty) = ty {
                 // The type's own function, else a default body of a trait it implements.
-                let own = self.assoc.get(&(ty.clone(), segs[1].clone()));
+                let own = self.assoc_of(&ty, &segs[1]);
                 let hit = own.and_then(|ids| self.nearest(caller, ids)).or_else(|| {
                     let traits = self.traits_of.get(&ty)?;
                     traits.iter().find_map(|t| {
-                        let ids = self.assoc.get(&(t.clone(), segs[1].clone()))?;
+                        let ids = self.assoc_of(t, &segs[1])?;
                         let defaults: Vec<usize> = ids
                             .iter()
                             .copied()
@@ -806,28 +808,33 @@ impl Index {
         self.lookup_in(caller, abs, depth, func, &mut HashSet::new())
     }
 
-    /// `lookup`, remembering the (module, name) pairs already tried: glob re-exports (`pub use a::*`
-    /// in preludes) form a graph that would otherwise be walked again and again.
+    /// The functions `ty::name` names: the type's (or trait's) own, with the default bodies of a trait.
+    fn assoc_of(&self, ty: &str, name: &str) -> Option<&Vec<usize>> {
+        self.assoc.get(ty)?.get(name)
+    }
+
+    /// `lookup`, remembering the paths already tried: glob re-exports (`pub use a::*` in preludes) form
+    /// a graph that would otherwise be walked again and again.
     fn lookup_in<'f>(
         &self,
         caller: usize,
         abs: &[String],
         depth: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
-        tried: &mut HashSet<(Vec<String>, String)>,
+        tried: &mut HashSet<Vec<String>>,
     ) -> Option<usize> {
         let (name, module) = abs.split_last()?;
-        if !tried.insert((module.to_vec(), name.clone())) {
+        if tried.contains(abs) {
             return None;
         }
-        if let Some(ids) = self.by_path.get(&(module.to_vec(), name.clone())) {
+        tried.insert(abs.to_vec());
+        if let Some(ids) = self.by_path.get(abs) {
             return self.nearest(caller, ids);
         }
         // `module::Type::method`
         if let Some((ty, _)) = module.split_last() {
             let hit = self
-                .assoc
-                .get(&(ty.clone(), name.clone()))
+                .assoc_of(ty, name)
                 .and_then(|ids| self.nearest(caller, ids));
             if hit.is_some() {
                 return hit;
@@ -891,7 +898,7 @@ impl Index {
         name: &String,
         depth: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
-        tried: &mut HashSet<(Vec<String>, String)>,
+        tried: &mut HashSet<Vec<String>>,
     ) -> Option<usize> {
         if depth >= MAX_ALIAS_DEPTH {
             return None;
@@ -1010,19 +1017,11 @@ impl Index {
         }
         let (name, module) = abs.split_last()?;
         let in_crate = |ids: &Vec<usize>| ids.iter().copied().find(|&id| self.crate_of[id] == dir);
-        if let Some(hit) = self
-            .by_path
-            .get(&(module.to_vec(), name.clone()))
-            .and_then(in_crate)
-        {
+        if let Some(hit) = self.by_path.get(abs).and_then(in_crate) {
             return Some(hit);
         }
         if let Some((ty, _)) = module.split_last() {
-            if let Some(hit) = self
-                .assoc
-                .get(&(ty.clone(), name.clone()))
-                .and_then(in_crate)
-            {
+            if let Some(hit) = self.assoc_of(ty, name).and_then(in_crate) {
                 return Some(hit);
             }
         }
