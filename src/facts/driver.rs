@@ -148,6 +148,27 @@ fn names_library(b: &Builder, first: Option<&String>) -> bool {
     })
 }
 
+/// What a local of the function being read holds, where it matters to recognising a round trip.
+pub enum LocalValue<'c> {
+    /// An unsent query (of a builder of the catalog, where known).
+    Query(Option<&'c Builder>),
+    /// A connection, pool or transaction: a pool's connection (`let c = pool.get().await?`) or the
+    /// parameter of a transaction's closure (`db.transaction(|t| ..)`), whatever its name.
+    Executor,
+}
+
+/// Does this executor expression look like a connection, pool or transaction: by its name, or because it
+/// is a local `local` knows holds one?
+fn is_executor<'c>(expr: &Expr, local: &impl Fn(&str) -> Option<LocalValue<'c>>) -> bool {
+    if looks_like_executor(expr) {
+        return true;
+    }
+    let (text, _) = executor_text(expr);
+    !text.is_empty()
+        && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && matches!(local(&text), Some(LocalValue::Executor))
+}
+
 /// Does this executor expression look like a connection, pool or transaction?
 pub fn looks_like_executor(expr: &Expr) -> bool {
     if matches!(expr, Expr::Reference(r) if r.mutability.is_some()) {
@@ -282,11 +303,11 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
 }
 
 /// Recognises an awaited expression (the part before `.await`) as a round trip of the catalog.
-/// `local_builder` tells which locals hold an unsent query (and of which builder).
+/// `local` tells which locals hold an unsent query (and of which builder) or an executor.
 pub fn trip_shape<'e, 'c>(
     expr: &'e Expr,
     catalog: &'c Catalog,
-    local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+    local: impl Fn(&str) -> Option<LocalValue<'c>>,
 ) -> Option<TripShape<'e>> {
     if let Some(shape) = guard_call(expr) {
         return Some(shape);
@@ -296,7 +317,7 @@ pub fn trip_shape<'e, 'c>(
         return function_call(expr, catalog);
     }
     let locks = calls.iter().any(|c| is_lock(&c.method.to_string()));
-    let mut shape = shape_of_chain(root, calls, catalog, local_builder, true)?;
+    let mut shape = shape_of_chain(root, calls, catalog, local, true)?;
     shape.locks = locks;
     Some(shape)
 }
@@ -320,12 +341,12 @@ fn is_lock(method: &str) -> bool {
 pub fn trip_shape_of_call<'e, 'c>(
     call: &'e ExprMethodCall,
     catalog: &'c Catalog,
-    local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+    local: impl Fn(&str) -> Option<LocalValue<'c>>,
 ) -> Option<TripShape<'e>> {
     let (root, mut calls) = chain(&call.receiver);
     calls.push(call);
     let locks = calls.iter().any(|c| is_lock(&c.method.to_string()));
-    let mut shape = shape_of_chain(root, calls, catalog, local_builder, false)?;
+    let mut shape = shape_of_chain(root, calls, catalog, local, false)?;
     shape.locks = locks;
     Some(shape)
 }
@@ -334,20 +355,23 @@ fn shape_of_chain<'e, 'c>(
     root: &'e Expr,
     calls: Vec<&'e ExprMethodCall>,
     catalog: &'c Catalog,
-    local_builder: impl Fn(&str) -> Option<Option<&'c Builder>>,
+    local: impl Fn(&str) -> Option<LocalValue<'c>>,
     awaited: bool,
 ) -> Option<TripShape<'e>> {
     let rooted = query_root(root, catalog).or_else(|| match root {
         Expr::Path(p) if p.path.segments.len() == 1 => {
             let name = last_segment(&p.path);
-            local_builder(&name)
-                .flatten()
-                .map(|b| (b, SqlRef::Local(name), b.library.clone()))
+            match local(&name) {
+                Some(LocalValue::Query(Some(b))) => {
+                    Some((b, SqlRef::Local(name), b.library.clone()))
+                }
+                _ => None,
+            }
         }
         _ => None,
     });
     for builder in catalog.builders.iter().filter(|b| awaited || !b.awaited) {
-        if let Some(shape) = builder_trip(builder, root, &calls, rooted.as_ref()) {
+        if let Some(shape) = builder_trip(builder, root, &calls, rooted.as_ref(), &local) {
             return Some(shape);
         }
     }
@@ -366,16 +390,17 @@ fn shape_of_chain<'e, 'c>(
             if !tail_ok {
                 return None;
             }
-            method_trip(c, calls[at], catalog, &local_builder)
+            method_trip(c, calls[at], catalog, &local)
         })
 }
 
 /// A chain sent by one of a builder's `send` methods, optionally drained by its `drains`.
-fn builder_trip<'e>(
+fn builder_trip<'e, 'c>(
     b: &Builder,
     root: &'e Expr,
     calls: &[&'e ExprMethodCall],
     rooted: Option<&(&Builder, SqlRef, String)>,
+    local: &impl Fn(&str) -> Option<LocalValue<'c>>,
 ) -> Option<TripShape<'e>> {
     let send = calls
         .iter()
@@ -405,7 +430,7 @@ fn builder_trip<'e>(
             .and_then(|c| c.args.first()),
         _ => sender.args.first(),
     };
-    if b.executor_hint && !executor.is_some_and(looks_like_executor) {
+    if b.executor_hint && !executor.is_some_and(|e| is_executor(e, local)) {
         return None;
     }
     let root_name = match root {
@@ -450,7 +475,7 @@ fn method_trip<'e, 'c>(
     c: &CallSpec,
     call: &'e ExprMethodCall,
     catalog: &'c Catalog,
-    local_builder: &impl Fn(&str) -> Option<Option<&'c Builder>>,
+    local: &impl Fn(&str) -> Option<LocalValue<'c>>,
 ) -> Option<TripShape<'e>> {
     if !c.methods.iter().any(|m| call.method == m) {
         return None;
@@ -460,9 +485,7 @@ fn method_trip<'e, 'c>(
         return None;
     }
     let sql = match c.sql.as_deref().and_then(arg_index) {
-        Some(i) => args
-            .get(i)
-            .and_then(|a| sql_of_arg(a, catalog, local_builder)),
+        Some(i) => args.get(i).and_then(|a| sql_of_arg(a, catalog, local)),
         None => None,
     };
     let params = c
@@ -475,7 +498,7 @@ fn method_trip<'e, 'c>(
         return None;
     }
     let executor = pick_executor(c, Some(&call.receiver), &args);
-    if c.executor_hint && !executor.is_some_and(looks_like_executor) {
+    if c.executor_hint && !executor.is_some_and(|e| is_executor(e, local)) {
         return None;
     }
     if !c.executor_words.is_empty() && !executor.is_some_and(|e| has_word(e, &c.executor_words)) {
@@ -606,14 +629,16 @@ fn pick_executor<'e>(
 fn sql_of_arg<'c>(
     arg: &Expr,
     catalog: &'c Catalog,
-    local_builder: &impl Fn(&str) -> Option<Option<&'c Builder>>,
+    local: &impl Fn(&str) -> Option<LocalValue<'c>>,
 ) -> Option<SqlRef> {
     if let Some((_, sql, _)) = query_root(chain(arg).0, catalog) {
         return Some(sql);
     }
     match sql_ref(arg) {
         SqlRef::Text(t) => Some(SqlRef::Text(t)),
-        SqlRef::Local(name) if local_builder(&name).is_some() => Some(SqlRef::Local(name)),
+        SqlRef::Local(name) if matches!(local(&name), Some(LocalValue::Query(_))) => {
+            Some(SqlRef::Local(name))
+        }
         SqlRef::Local(_) | SqlRef::Unknown => None,
         SqlRef::Const(name) => Some(SqlRef::Const(name)),
     }

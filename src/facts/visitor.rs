@@ -976,6 +976,17 @@ impl<'a, 's> Visitor<'a, 's> {
         ))
     }
 
+    /// What a local of the function holds, as the catalog's matching asks.
+    fn local_value(&self, name: &str) -> Option<driver::LocalValue<'a>> {
+        let catalog = self.catalog;
+        match self.fns.last()?.locals.get(name)? {
+            Local::Query(_, builder) => Some(driver::LocalValue::Query(
+                builder.and_then(|i| catalog.builders.get(i)),
+            )),
+            Local::Executor { .. } => Some(driver::LocalValue::Executor),
+        }
+    }
+
     fn new_mark(&mut self) -> usize {
         self.ctx().map(|c| c.stmt_new.len()).unwrap_or(0)
     }
@@ -984,10 +995,7 @@ impl<'a, 's> Visitor<'a, 's> {
     fn awaited(&mut self, base: &Expr, await_span: Option<Span>) {
         let mark = self.new_mark();
         let catalog = self.catalog;
-        let query_local = |name: &str| match self.fns.last().and_then(|c| c.locals.get(name)) {
-            Some(Local::Query(_, builder)) => Some(builder.and_then(|i| catalog.builders.get(i))),
-            _ => None,
-        };
+        let query_local = |name: &str| self.local_value(name);
         if let Some(shape) = driver::trip_shape(base, catalog, query_local) {
             let then = self.visit_chain_args(base);
             self.trip_key = self.lookup_key(base);
@@ -2804,7 +2812,32 @@ impl<'a, 's> Visitor<'a, 's> {
         self.tx_depth += 1;
         for arg in &m.args {
             match arg {
-                Expr::Closure(c) => self.future(&c.body),
+                Expr::Closure(c) => {
+                    // The closure's parameter is the transaction, whatever its name (`|t| ..`): the
+                    // statements sent on it are round trips.
+                    let names: Vec<String> = c.inputs.iter().filter_map(single_ident).collect();
+                    let shadowed: Vec<(String, Option<Local>)> = names
+                        .into_iter()
+                        .filter_map(|name| {
+                            let local = Local::Executor {
+                                expr: name.clone(),
+                                connection: true,
+                                transaction: true,
+                            };
+                            let old = self.ctx()?.locals.insert(name.clone(), local);
+                            Some((name, old))
+                        })
+                        .collect();
+                    self.future(&c.body);
+                    if let Some(ctx) = self.ctx() {
+                        for (name, old) in shadowed {
+                            match old {
+                                Some(old) => ctx.locals.insert(name, old),
+                                None => ctx.locals.remove(&name),
+                            };
+                        }
+                    }
+                }
                 other => self.visit_expr(other),
             }
         }
@@ -4459,10 +4492,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // A round trip that is not awaited here: a stream polled later, synchronous diesel in a
         // `conn.run(|c| ..)` shim, or a query future handed back to the caller.
         let catalog = self.catalog;
-        let query_local = |name: &str| match self.fns.last().and_then(|c| c.locals.get(name)) {
-            Some(Local::Query(_, builder)) => Some(builder.and_then(|i| catalog.builders.get(i))),
-            _ => None,
-        };
+        let query_local = |name: &str| self.local_value(name);
         if let Some(shape) = driver::trip_shape_of_call(m, catalog, query_local) {
             let mark = self.new_mark();
             for (closure, _) in self.visit_chain_args(&m.receiver) {
