@@ -85,6 +85,12 @@ pub struct Builder {
     /// chain's start, `models::all_models()`, names it.
     #[serde(default)]
     pub sql_by_name: bool,
+    /// The types of an unsent query it makes, written with a lifetime first (sqlx's `QueryAs<'q, DB,
+    /// O, A>`): a function that takes one as a parameter and sends it makes the round trip
+    /// (`dbx.fetch_one(query)` sending `query.fetch_one(pool)`). A type without the lifetime (axum's
+    /// `Query<T>` extractor) is another.
+    #[serde(default)]
+    pub query_types: Vec<String>,
     /// The `hopcheck.toml` entry it came from (see `config::ConfigEntry`), for `unused-config`.
     #[serde(skip)]
     pub origin: Option<u32>,

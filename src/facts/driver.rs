@@ -175,25 +175,29 @@ pub fn looks_like_executor(expr: &Expr) -> bool {
         return true;
     }
     let (text, mutable) = executor_text(expr);
+    mutable || names_an_executor(&text)
+}
+
+/// Does this text (`state.db`, `self.pool`) name a connection, pool or transaction?
+pub fn names_an_executor(text: &str) -> bool {
     let text = text.to_lowercase();
-    mutable
-        || [
-            "conn",
-            "pool",
-            "db",
-            "tx",
-            "txn",
-            "transaction",
-            "executor",
-            "client",
-            "database",
-            "pg",
-        ]
-        .iter()
-        .any(|w| {
-            text.split(|c: char| !c.is_alphanumeric())
-                .any(|part| part == *w || part.ends_with(w))
-        })
+    [
+        "conn",
+        "pool",
+        "db",
+        "tx",
+        "txn",
+        "transaction",
+        "executor",
+        "client",
+        "database",
+        "pg",
+    ]
+    .iter()
+    .any(|w| {
+        text.split(|c: char| !c.is_alphanumeric())
+            .any(|part| part == *w || part.ends_with(w))
+    })
 }
 
 /// An expression whose name says it is a pool: `pool`, `self.pool`, `state.db_pool`.

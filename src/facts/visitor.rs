@@ -502,6 +502,8 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut generics = self.impl_generics.clone();
         generics.extend(generic_bounds(&sig.generics, &self.impl_generics));
         let mut impl_params = Vec::new();
+        // Parameters holding an unsent query of a builder (`query: QueryAs<'q, Postgres, O, A>`).
+        let mut query_params: Vec<(String, usize)> = Vec::new();
         for input in &sig.inputs {
             match input {
                 syn::FnArg::Receiver(_) => has_self = true,
@@ -529,6 +531,11 @@ impl<'a, 's> Visitor<'a, 's> {
                         pool_guards.push(self.loc(pt.ty.span()));
                     }
                     param_types.push((ty.clone(), self.loc(pt.ty.span())));
+                    if let (Some(name), Some(builder)) =
+                        (param_name(&pt.pat), self.query_type(&pt.ty))
+                    {
+                        query_params.push((name, builder));
+                    }
                     if let (Some(name), false) = (param_name(&pt.pat), ty.is_empty()) {
                         let held = newtype_field(&pt.pat, &pt.ty)
                             .or_else(|| wrapped_value(&pt.pat, &pt.ty));
@@ -567,6 +574,10 @@ impl<'a, 's> Visitor<'a, 's> {
                 ctx.route_sinks = sinks;
                 ctx.returns_routes = returns_routes;
                 ctx.params = typed;
+                for (name, builder) in query_params {
+                    ctx.locals
+                        .insert(name, Local::Query(SqlRef::Unknown, Some(builder)));
+                }
                 // What a parameter holds derives from its extractor, if it has one: the model gives the
                 // extractor's call the id `u32::MAX - position`.
                 // `self` comes after the others, as a method call's receiver follows its arguments
@@ -983,7 +994,14 @@ impl<'a, 's> Visitor<'a, 's> {
             Local::Query(_, builder) => Some(driver::LocalValue::Query(
                 builder.and_then(|i| catalog.builders.get(i)),
             )),
-            Local::Executor { .. } => Some(driver::LocalValue::Executor),
+            // A connection or a transaction; an alias of another place (`let db = &state.db`) as that
+            // place's name says.
+            Local::Executor {
+                expr,
+                connection,
+                transaction,
+            } => (*connection || *transaction || driver::names_an_executor(expr))
+                .then_some(driver::LocalValue::Executor),
         }
     }
 
@@ -3431,6 +3449,25 @@ impl<'a, 's> Visitor<'a, 's> {
         } else if let Some(ctx) = self.ctx() {
             ctx.locals.remove(name);
         }
+    }
+
+    /// The builder whose unsent query a parameter of this type holds: one of its `query-types`, written
+    /// with a lifetime first (`QueryAs<'q, DB, O, A>`, through references).
+    fn query_type(&self, ty: &syn::Type) -> Option<usize> {
+        let syn::Type::Path(p) = peel_refs(ty) else {
+            return None;
+        };
+        let last = p.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        if !matches!(args.args.first(), Some(syn::GenericArgument::Lifetime(_))) {
+            return None;
+        }
+        self.catalog
+            .builders
+            .iter()
+            .position(|b| b.query_types.iter().any(|t| last.ident == t))
     }
 
     fn builder_index(&self, builder: &crate::catalog::Builder) -> Option<usize> {
