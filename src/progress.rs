@@ -139,10 +139,19 @@ impl Drop for Progress {
 pub fn lap(stage: &str) {
     if let Some(start) = laps_start() {
         eprintln!(
-            "{stage:>10}: {:>8.1} ms",
-            start.elapsed().as_secs_f64() * 1000.0
+            "{stage:>10}: {:>8.1} ms{}",
+            start.elapsed().as_secs_f64() * 1000.0,
+            peak_memory().map_or(String::new(), |m| format!(", peak {m}"))
         );
     }
+}
+
+/// The most memory the process has held so far, as the kernel counts it (Linux's `VmHWM`), for [`lap`].
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{} MiB", kib / 1024))
 }
 
 /// When the run started, for [`lap`]: the first call.
