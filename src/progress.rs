@@ -138,10 +138,11 @@ impl Drop for Progress {
 /// finding where the time goes; the benchmark is what measures).
 pub fn lap(stage: &str) {
     if let Some(start) = laps_start() {
+        // The peak first: a lap's line ends with its time, as scripts read it.
         eprintln!(
-            "{stage:>10}: {:>8.1} ms{}",
-            start.elapsed().as_secs_f64() * 1000.0,
-            peak_memory().map_or(String::new(), |m| format!(", peak {m}"))
+            "{stage:>10}: {:>12} {:>8.1} ms",
+            peak_memory().map_or(String::new(), |m| format!("peak {m}")),
+            start.elapsed().as_secs_f64() * 1000.0
         );
     }
 }
