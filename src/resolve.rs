@@ -129,6 +129,12 @@ pub struct Index {
     undecided: FxHashSet<usize>,
     /// Names defined more than once under such `cfg`s: each is a choice priced at its costliest.
     pub(crate) cfg_choices: usize,
+    /// Types the built code makes or holds outside their own methods (named in a path call such as
+    /// `SqlAdaptor::new()`, a function's result, a local's or parameter's type, a generic's binding), and
+    /// those only code the build leaves out does (`#[cfg(feature = "datastore")] fn create_adaptor() ->
+    /// DatastoreAdaptor`). A trait's implementation by a type of the second kind is not the deployed one.
+    made: FxHashSet<String>,
+    made_only_outside: FxHashSet<String>,
 }
 
 impl Index {
@@ -184,7 +190,10 @@ impl Index {
             awaiting: FxHashSet::default(),
             undecided: FxHashSet::default(),
             cfg_choices: 0,
+            made: FxHashSet::default(),
+            made_only_outside: FxHashSet::default(),
         };
+        let mut made_outside = FxHashSet::default();
         for (id, r) in fns.iter().enumerate() {
             let f = &files[r.file].functions[r.index];
             index.add_module(&f.module);
@@ -197,8 +206,10 @@ impl Index {
             // Left out of the deployed build: no call reaches it.
             let built = f.cfg.as_deref().map(|p| crate::build::holds(p, build));
             if build.is_some() && built == Some(Some(false)) {
+                types_made(f, &mut made_outside);
                 continue;
             }
+            types_made(f, &mut index.made);
             if built == Some(None) {
                 index.undecided.insert(id);
             }
@@ -223,6 +234,10 @@ impl Index {
                     .push(id);
             }
         }
+        index.made_only_outside = made_outside
+            .into_iter()
+            .filter(|t| !index.made.contains(t))
+            .collect();
         index.cfg_choices = index
             .by_path
             .values()
@@ -1832,6 +1847,18 @@ impl Index {
                 .unwrap_or_default();
             Some((ty, krate))
         };
+        // Not the implementations of types only code the build leaves out makes.
+        let built: Vec<usize> = impls
+            .iter()
+            .copied()
+            .filter(|&id| {
+                func(id)
+                    .self_ty
+                    .as_ref()
+                    .is_none_or(|t| !self.made_only_outside.contains(t))
+            })
+            .collect();
+        let impls = if built.is_empty() { impls } else { &built };
         let pairs: BTreeSet<(String, String)> = impls.iter().filter_map(|&id| named(id)).collect();
         if pairs.len() < 2 {
             return costliest(impls, func);
@@ -2077,5 +2104,33 @@ fn pick(candidates: &[usize], prefer: impl Fn(usize) -> bool) -> Option<usize> {
             .copied()
             .find(|&id| prefer(id))
             .or(Some(many[0])),
+    }
+}
+
+/// Adds the types a function makes or holds, its own type aside (`fn new() -> Self`): the types of its
+/// result, parameters and locals, its generics' bindings, and those its path calls name (`SqlAdaptor::new()`).
+fn types_made(f: &FnFacts, out: &mut FxHashSet<String>) {
+    let own = f.self_ty.as_deref();
+    let mut add = |ty: &str| {
+        let ty = ty.trim_start_matches('=');
+        if Some(ty) != own && ty != "Self" && ty.starts_with(|c: char| c.is_ascii_uppercase()) {
+            out.insert(ty.to_string());
+        }
+    };
+    f.returns.iter().for_each(|t| add(t));
+    f.params.iter().for_each(|(_, t)| add(t));
+    f.param_types.iter().for_each(|(t, _)| add(t));
+    f.generics.iter().for_each(|(_, b)| add(b));
+    f.made.iter().flat_map(|m| &m.types).for_each(|t| add(t));
+    for step in &f.body {
+        step.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                if let Callee::Path(segs) = &c.callee {
+                    if let [.., ty, _] = &segs[..] {
+                        add(ty);
+                    }
+                }
+            }
+        });
     }
 }
