@@ -34,7 +34,7 @@ BUILD = {
     # The open-source build the label counts: none of the `enterprise` and `cloud` features.
     "openobserve": '[build]\nfeatures = []\n',
     # The label counts the sea-orm build (`--features sql-adaptor`), whose adaptor is `SqlAdaptor`.
-    "crabfit": '[build]\nfeatures = ["sql-adaptor"]\n[implementations]\n"Adaptor" = "SqlAdaptor"\n',
+    "crabfit": '[build]\nfeatures = ["sql-adaptor"]\n',
 }
 
 
