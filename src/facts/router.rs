@@ -276,6 +276,9 @@ pub fn is_router_root(expr: &Expr) -> bool {
 pub struct Router {
     prefix: String,
     entries: Vec<RouteEntry>,
+    /// actix's middleware (`.wrap_fn(auth)`, `.wrap(from_fn(auth))`): it runs on every service of the
+    /// app or scope, those added after it as those before.
+    wrapped: Vec<Vec<String>>,
 }
 
 impl Router {
@@ -289,6 +292,7 @@ impl Router {
                 loc,
                 layers: Vec::new(),
             }],
+            ..Router::default()
         }
     }
 
@@ -358,6 +362,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                     return Some(Router {
                         prefix,
                         entries: Vec::new(),
+                        ..Router::default()
                     });
                 }
             }
@@ -384,6 +389,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                 return Some(Router {
                     prefix: String::new(),
                     entries,
+                    ..Router::default()
                 });
             }
             // A router made by another function: `api::router()`, `routes(state.clone())`. A router
@@ -411,6 +417,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             Some(Router {
                 prefix: String::new(),
                 entries,
+                ..Router::default()
             })
         }
         Expr::Macro(m) if last_segment(&m.mac.path) == "mount_endpoints_and_merged_docs" => {
@@ -439,6 +446,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             Some(Router {
                 prefix: String::new(),
                 entries,
+                ..Router::default()
             })
         }
         Expr::Path(p) if p.path.segments.len() == 1 => {
@@ -459,17 +467,17 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         let mut r = eval(&call.receiver, env)?;
         call.args.iter().for_each(|a| env.walk(a));
         // axum's `.layer(middleware::from_fn(auth))`: the routes added so far run `auth` first.
-        if let ("layer" | "route_layer", [layer]) =
-            (name.as_str(), &call.args.iter().collect::<Vec<_>>()[..])
-        {
-            if let Some(middleware) = middleware_fn(layer) {
-                for entry in &mut r.entries {
-                    if let RouteEntry::Route { layers, .. } | RouteEntry::Mount { layers, .. } =
-                        entry
-                    {
-                        layers.push(middleware.clone());
-                    }
-                }
+        // actix's `.wrap_fn(auth)` / `.wrap(from_fn(auth))`: every service of the app or scope does,
+        // also those added after it.
+        let middleware = match (name.as_str(), &call.args.iter().collect::<Vec<_>>()[..]) {
+            ("layer" | "route_layer" | "wrap", [layer]) => middleware_fn(layer),
+            ("wrap_fn", [Expr::Path(f)]) => Some(path_segments(&f.path)),
+            _ => None,
+        };
+        if let Some(middleware) = middleware {
+            add_layer(&mut r.entries, &middleware);
+            if name.starts_with("wrap") {
+                r.wrapped.push(middleware);
             }
         }
         return Some(r);
@@ -484,7 +492,35 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         None => return None,
     };
     let args: Vec<&Expr> = call.args.iter().collect();
-    match (name.as_str(), args.as_slice()) {
+    let before = r.entries.len();
+    add_served(&mut r, &name, &args, call, env)?;
+    // What the app or scope wraps runs on the services added after the wrap too.
+    let wrapped = r.wrapped.clone();
+    for middleware in &wrapped {
+        add_layer(&mut r.entries[before..], middleware);
+    }
+    Some(r)
+}
+
+/// Adds a middleware to each route and mounted router of `entries`.
+fn add_layer(entries: &mut [RouteEntry], middleware: &[String]) {
+    for entry in entries {
+        if let RouteEntry::Route { layers, .. } | RouteEntry::Mount { layers, .. } = entry {
+            layers.push(middleware.to_vec());
+        }
+    }
+}
+
+/// The routes and routers one call of a router chain adds to `r`; None where the call's path cannot be
+/// read (the chain is not followed further).
+fn add_served(
+    r: &mut Router,
+    name: &str,
+    args: &[&Expr],
+    call: &ExprMethodCall,
+    env: &mut dyn RouterEnv,
+) -> Option<()> {
+    match (name, args) {
         // A path and what serves it: axum `route`, poem `at`, loco `add`, aide `api_route`.
         // axum-extra's `route_with_tsr` also answers the path with a trailing slash, by a redirect.
         (
@@ -496,7 +532,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
             if static_files(served).is_some() {
                 r.entries.push(RouteEntry::Static { path, loc });
             } else {
-                push_served(&mut r, &path, served, loc, env);
+                push_served(r, &path, served, loc, env);
             }
         }
         // actix-files: `.service(Files::new("/static", "./static"))` names its own path.
@@ -510,7 +546,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         // actix's fallback: whatever no route matched.
         ("default_service", [served]) => {
             let loc = env.loc(syn::spanned::Spanned::span(&call.method));
-            push_served(&mut r, "/*", served, loc, env);
+            push_served(r, "/*", served, loc, env);
         }
         // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`: the resource's own path.
         ("route", [served]) | ("to", [served]) => {
@@ -519,7 +555,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                 return None;
             }
             let loc = env.loc(syn::spanned::Spanned::span(&call.method));
-            push_served(&mut r, "", served, loc, env);
+            push_served(r, "", served, loc, env);
         }
         (
             "nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route" | "nest_api_service",
@@ -579,7 +615,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         },
         _ => {}
     }
-    Some(r)
+    Some(())
 }
 
 /// The functions a configuring closure (`|cfg| f(cfg, ..)`, `move |cfg| { f(cfg, ..); g(cfg) }`) passes its
@@ -832,6 +868,7 @@ fn okapi_mounts(tokens: proc_macro2::TokenStream, env: &mut dyn RouterEnv) -> Op
     Some(Router {
         prefix: String::new(),
         entries,
+        ..Router::default()
     })
 }
 

@@ -2226,6 +2226,27 @@ impl<'a, 's> Visitor<'a, 's> {
         // Or the one round trip (`let found = query(..).fetch_optional(db).await?`).
         match (awaited.as_slice(), trips.as_slice()) {
             ([one], []) | ([], [one]) => Some(*one),
+            // Or, in synchronous code (`if let Some(s) = test_hook(conn)? { return .. }`), the one
+            // function called by its path (a method on a value, `parts.extensions.get::<T>()`, is
+            // another test).
+            ([], []) => {
+                let called: Vec<u32> = frame
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Call(c)
+                            if made.contains(&c.id)
+                                && matches!(c.callee, super::Callee::Path(_)) =>
+                        {
+                            Some(c.id)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                match called.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
