@@ -209,7 +209,10 @@ impl Index {
                 types_made(f, &mut made_outside);
                 continue;
             }
-            types_made(f, &mut index.made);
+            // (Only a build leaves code out: without one, no type is made only there.)
+            if build.is_some() {
+                types_made(f, &mut index.made);
+            }
             if built == Some(None) {
                 index.undecided.insert(id);
             }
