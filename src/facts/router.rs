@@ -192,7 +192,7 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
         ("merge" | "configure" | "add_route" | "service" | "routes", 1) => true,
         // actix `web::resource("/x").route(web::get().to(h))`, `.to(h)`, `.default_service(web::to(h))`.
         ("route", 1) => is_actix_route(&call.args[0]),
-        ("to" | "default_service", 1) => true,
+        ("to" | "to_async" | "default_service", 1) => true,
         ("prefix", 1) => first_is_str(call),
         // axum-extra's `.typed_get(handler)`: served where the handler's typed path says.
         (typed, 1) => typed
@@ -252,9 +252,14 @@ fn computed_route(call: &ExprMethodCall) -> bool {
     call.method == "route" && computed && method_router
 }
 
+/// actix's `.to(h)`, or actix-web 1's `.to_async(h)` for a handler that hands back a future.
+fn serves(method: &str) -> bool {
+    matches!(method, "to" | "to_async")
+}
+
 /// `web::get().to(h)`, `web::method(Method::GET).to(h)`, `get().to(h)`.
 fn is_actix_route(expr: &Expr) -> bool {
-    matches!(expr, Expr::MethodCall(m) if m.method == "to")
+    matches!(expr, Expr::MethodCall(m) if serves(&m.method.to_string()))
 }
 
 /// A call that starts an empty router.
@@ -549,7 +554,7 @@ fn add_served(
             push_served(r, "/*", served, loc, env);
         }
         // actix `web::resource("/x").route(web::get().to(h))` and `.to(h)`: the resource's own path.
-        ("route", [served]) | ("to", [served]) => {
+        ("route" | "to" | "to_async", [served]) => {
             // `web::get().to(h)` is what serves a route, not a router: the call around it says where.
             if is_method_builder(&call.receiver) {
                 return None;
@@ -1069,7 +1074,7 @@ fn collect_methods(expr: &Expr, env: &mut dyn RouterEnv, out: &mut Vec<(String, 
             let args: Vec<&Expr> = call.args.iter().collect();
             let name = last_segment(&p.path);
             // actix `web::to(h)`: any method.
-            if name == "to" && args.len() == 1 {
+            if serves(&name) && args.len() == 1 {
                 if let Some(h) = handler_name(args[0], env) {
                     out.push(("ANY".into(), h));
                 }
@@ -1080,7 +1085,7 @@ fn collect_methods(expr: &Expr, env: &mut dyn RouterEnv, out: &mut Vec<(String, 
         Expr::MethodCall(call) => {
             let args: Vec<&Expr> = call.args.iter().collect();
             // actix `web::get().to(h)`, `web::method(Method::POST).to(h)`, `web::route().to(h)`.
-            if call.method == "to" && args.len() == 1 {
+            if serves(&call.method.to_string()) && args.len() == 1 {
                 if let Some(h) = handler_name(args[0], env) {
                     for m in actix_methods(&call.receiver) {
                         out.push((m, h.clone()));
