@@ -609,6 +609,25 @@ impl Index {
                 if hit.is_some() {
                     return hit;
                 }
+                // An actor's message (`addr.send(GetTags {})`): the `handle` of `impl Handler<GetTags>`.
+                if segs[1] == crate::facts::ACTOR_HANDLE {
+                    let handlers: Vec<usize> = self
+                        .by_name
+                        .get(crate::facts::ACTOR_HANDLE)
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|&id| {
+                            let f = func(id);
+                            f.trait_name.as_deref() == Some("Handler")
+                                && f.trait_args.first() == Some(&ty)
+                                && !f.is_test
+                        })
+                        .collect();
+                    if let Some(hit) = self.nearest(caller, &handlers) {
+                        return Some(hit);
+                    }
+                }
             }
             // `UserBackend::get_user_groups(self, id)`, `<H as UserBackend>::get_user_groups(self, id)`:
             // a trait's method called by its path runs on the value it is given, whose type the caller
@@ -2011,6 +2030,18 @@ impl Index {
         else {
             return false;
         };
+        // A message sent to one of the analysed code's actors (`addr.send(msg)`) whose type could not be
+        // read: some `impl Handler<..>`'s `handle` answers it, awaited or not.
+        if name == "send" && *args == 1 {
+            let handlers = self.by_name.get(crate::facts::ACTOR_HANDLE);
+            if handlers
+                .into_iter()
+                .flatten()
+                .any(|&id| func(id).trait_name.as_deref() == Some("Handler") && !func(id).is_test)
+            {
+                return true;
+            }
+        }
         if !call.awaited || self.quiet.contains(name) {
             return false;
         }

@@ -23,6 +23,10 @@ use serde::Serialize;
 
 pub use visitor::extract;
 
+/// The last segment of the call an actor's message makes (`addr.send(GetTags {})` is `GetTags::handle`):
+/// the `handle` of the actor's `impl Handler<GetTags>`.
+pub const ACTOR_HANDLE: &str = "handle";
+
 /// What starts a directive comment (`// hopcheck: allow(..)`).
 pub const DIRECTIVE_MARKER: &str = "hopcheck:";
 

@@ -1260,25 +1260,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 }
                 _ => None,
             },
-            // rocket's `request.guard::<User>().await` inside a guard: that guard's `from_request`.
-            Expr::MethodCall(m) if m.method == "guard" && m.args.is_empty() => {
-                let guard = m.turbofish.as_ref().and_then(|t| match t.args.first() {
-                    Some(syn::GenericArgument::Type(ty)) => core_type(ty),
-                    _ => None,
-                });
-                guard.map(|g| {
-                    let path = vec![g, "from_request".to_string()];
-                    (Callee::Path(path), m.method.span())
-                })
-            }
-            Expr::MethodCall(m) => Some((
-                Callee::Method {
-                    name: m.method.to_string(),
-                    receiver: self.receiver_path(&m.receiver),
-                    args: m.args.len(),
-                },
-                m.method.span(),
-            )),
+            Expr::MethodCall(m) => Some((self.method_callee(m), m.method.span())),
             _ => None,
         };
         let Some((callee, start)) = callee else {
@@ -2686,6 +2668,53 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 
     /// The type of the current function's parameter (or typed local) `name`.
+    /// What a method call reaches: a method of the receiver, or where the library hands the call on to
+    /// the analysed code: rocket's `request.guard::<User>()` (awaited, or rocket 0.4's synchronous one)
+    /// is that guard's `from_request`; actix's `addr.send(GetTags {})` is the `handle` of the actor's
+    /// `impl Handler<GetTags>`, which runs while the request waits for the reply (`do_send` and
+    /// `try_send` wait for none).
+    fn method_callee(&mut self, m: &syn::ExprMethodCall) -> Callee {
+        let method = m.method.to_string();
+        if method == "guard" && m.args.is_empty() {
+            let guard = m.turbofish.as_ref().and_then(|t| match t.args.first() {
+                Some(syn::GenericArgument::Type(ty)) => core_type(ty),
+                _ => None,
+            });
+            if let Some(g) = guard {
+                return Callee::Path(vec![g, "from_request".to_string()]);
+            }
+        }
+        if method == "send" && m.args.len() == 1 {
+            if let Some(msg) = self.message_type(&m.args[0]) {
+                return Callee::Path(vec![msg, super::ACTOR_HANDLE.to_string()]);
+            }
+        }
+        Callee::Method {
+            name: method,
+            receiver: self.receiver_path(&m.receiver),
+            args: m.args.len(),
+        }
+    }
+
+    /// The type of a message handed to an actor: a struct written in place (`GetTags {}`,
+    /// `CreateArticle { auth, article }`) or a parameter or local typed so.
+    fn message_type(&self, arg: &Expr) -> Option<String> {
+        let upper = |t: &String| t.starts_with(|c: char| c.is_ascii_uppercase());
+        match driver::strip_plumbing(arg) {
+            Expr::Struct(st) => driver::path_segments(&st.path).pop().filter(upper),
+            Expr::Path(p) => {
+                let name = p.path.get_ident()?.to_string();
+                let typed = self.param_type(&name).map(str::to_string).or_else(|| {
+                    let ctx = self.fns.last()?;
+                    let local = ctx.local_types.iter().rev().find(|(n, _)| *n == name);
+                    local.map(|(_, t)| t.clone())
+                });
+                typed.filter(upper)
+            }
+            _ => None,
+        }
+    }
+
     fn param_type(&self, name: &str) -> Option<&str> {
         let ctx = self.fns.last()?;
         ctx.params
@@ -4599,22 +4628,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let mark = self.new_mark();
         visit::visit_expr_method_call(self, m);
         if self.in_fn() {
-            // rocket 0.4's synchronous `request.guard::<User>()` inside a guard: that guard's
-            // `from_request`.
-            let guard = (m.method == "guard" && m.args.is_empty())
-                .then(|| match m.turbofish.as_ref()?.args.first() {
-                    Some(syn::GenericArgument::Type(ty)) => core_type(ty),
-                    _ => None,
-                })
-                .flatten();
-            let callee = match guard {
-                Some(g) => Callee::Path(vec![g, "from_request".to_string()]),
-                None => Callee::Method {
-                    name: m.method.to_string(),
-                    receiver: self.receiver_path(&m.receiver),
-                    args: m.args.len(),
-                },
-            };
+            let callee = self.method_callee(m);
             self.plain_call(callee, m.method.span(), span::of_method_call(m), mark);
             self.set_consts(m.args.iter().chain(std::iter::once(&*m.receiver)));
             self.set_types_of(m.turbofish.as_ref(), m.args.iter());
