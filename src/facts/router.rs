@@ -470,13 +470,19 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
     let name = call.method.to_string();
     if ROUTER_PASSTHROUGH.contains(&name.as_str()) {
         let mut r = eval(&call.receiver, env)?;
-        call.args.iter().for_each(|a| env.walk(a));
+        // A closure a layer runs per request is walked as a function of its own, not as part of the
+        // function building the router.
+        call.args
+            .iter()
+            .filter(|a| layer_closure(a).is_none())
+            .for_each(|a| env.walk(a));
         // axum's `.layer(middleware::from_fn(auth))`: the routes added so far run `auth` first.
         // actix's `.wrap_fn(auth)` / `.wrap(from_fn(auth))`: every service of the app or scope does,
         // also those added after it.
         let middleware = match (name.as_str(), &call.args.iter().collect::<Vec<_>>()[..]) {
-            ("layer" | "route_layer" | "wrap", [layer]) => middleware_fn(layer),
+            ("layer" | "route_layer" | "wrap", [layer]) => middleware_fn(layer, env),
             ("wrap_fn", [Expr::Path(f)]) => Some(path_segments(&f.path)),
+            ("wrap_fn", [Expr::Closure(c)]) => Some(env.closure_handler(c)),
             _ => None,
         };
         if let Some(middleware) = middleware {
@@ -1044,17 +1050,67 @@ fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
 }
 
 /// The function an axum middleware layer runs: `middleware::from_fn(auth)`,
-/// `from_fn_with_state(state.clone(), auth)`, `from_extractor_with_state::<..>` aside.
-fn middleware_fn(layer: &Expr) -> Option<Vec<String>> {
-    let Expr::Call(c) = layer else { return None };
+/// `from_fn_with_state(state.clone(), auth)`, a closure in their place, a local holding such a layer, or
+/// the closure tower-http's CORS layer asks about each request's origin
+/// (`CorsLayer::new().allow_origin(AllowOrigin::async_predicate(|origin, parts| async { .. }))`).
+/// `from_extractor_with_state::<..>` aside.
+fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
+    if let Some(c) = layer_closure(layer) {
+        return Some(env.closure_handler(c));
+    }
+    match layer {
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .and_then(|i| env.closure_local(&i.to_string())),
+        Expr::Call(c) => match middleware_arg(c)? {
+            Expr::Path(f) => Some(
+                f.path
+                    .get_ident()
+                    .and_then(|i| env.closure_local(&i.to_string()))
+                    .unwrap_or_else(|| path_segments(&f.path)),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The function argument of axum's `from_fn(f)` / `from_fn_with_state(state, f)` and of their
+/// `map_request` kin, which run `f` on each request.
+fn middleware_arg(c: &syn::ExprCall) -> Option<&Expr> {
     let Expr::Path(p) = &*c.func else { return None };
-    let f = match (last_segment(&p.path).as_str(), c.args.len()) {
-        ("from_fn", 1) => &c.args[0],
-        ("from_fn_with_state", 2) => &c.args[1],
-        _ => return None,
-    };
-    match f {
-        Expr::Path(f) => Some(path_segments(&f.path)),
+    match (last_segment(&p.path).as_str(), c.args.len()) {
+        ("from_fn" | "map_request", 1) => c.args.first(),
+        ("from_fn_with_state" | "map_request_with_state", 2) => c.args.last(),
+        _ => None,
+    }
+}
+
+/// The closure a layer expression runs on each request: written in axum's `from_fn(|req, next| ..)`, or
+/// in tower-http's `AllowOrigin::async_predicate(|origin, parts| ..)` anywhere in the layer's builder
+/// chain. The synchronous `predicate` cannot wait on anything and is left out.
+pub fn layer_closure(expr: &Expr) -> Option<&syn::ExprClosure> {
+    match expr {
+        Expr::Paren(p) => layer_closure(&p.expr),
+        Expr::Call(c) => {
+            let Expr::Path(p) = &*c.func else { return None };
+            match (middleware_arg(c), c.args.first()) {
+                (Some(Expr::Closure(f)), _) => Some(f),
+                (None, Some(Expr::Closure(f)))
+                    if c.args.len() == 1 && last_segment(&p.path) == "async_predicate" =>
+                {
+                    Some(f)
+                }
+                (None, _) => c.args.iter().find_map(layer_closure),
+                _ => None,
+            }
+        }
+        Expr::MethodCall(m) => m
+            .args
+            .iter()
+            .find_map(layer_closure)
+            .or_else(|| layer_closure(&m.receiver)),
         _ => None,
     }
 }

@@ -4277,16 +4277,20 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         self.type_rebound(rebound);
                         return;
                     }
-                    // `let health = || async { .. };` may be a handler: known by name, walked once.
-                    if let Expr::Closure(c) = &*init.expr {
-                        if returns_future(c) {
-                            let path = self.closure_handler(c);
-                            if let Some(ctx) = self.ctx() {
-                                ctx.closure_locals.insert(name.clone(), path);
-                            }
-                            self.type_rebound(rebound);
-                            return;
+                    // `let health = || async { .. };` may be a handler, and
+                    // `let cors = CorsLayer::new().allow_origin(AllowOrigin::async_predicate(|o, p| ..))`
+                    // a layer: known by name, walked once.
+                    let closure = match &*init.expr {
+                        Expr::Closure(c) => returns_future(c).then_some(c),
+                        e => router::layer_closure(e),
+                    };
+                    if let Some(c) = closure {
+                        let path = self.closure_handler(c);
+                        if let Some(ctx) = self.ctx() {
+                            ctx.closure_locals.insert(name.clone(), path);
                         }
+                        self.type_rebound(rebound);
+                        return;
                     }
                     if init.diverge.is_none()
                         && self.pending_future(name, defines.clone(), &init.expr)
