@@ -990,7 +990,18 @@ impl<'a, 's> Visitor<'a, 's> {
     /// What a local of the function holds, as the catalog's matching asks.
     fn local_value(&self, name: &str) -> Option<driver::LocalValue<'a>> {
         let catalog = self.catalog;
-        match self.fns.last()?.locals.get(name)? {
+        let Some(local) = self.fns.last()?.locals.get(name) else {
+            // A parameter typed as a connection (`c: &DatabaseConnection`), or `self` in an implementation
+            // on one (`impl AppDatabase for DatabaseConnection { .. Cache::find().one(self) .. }`).
+            let ty = match name {
+                "self" => self.impl_ctx.as_ref().map(|(t, _)| t.as_str()),
+                _ => self.param_type(name),
+            };
+            return ty
+                .is_some_and(executor_type)
+                .then_some(driver::LocalValue::Executor);
+        };
+        match local {
             Local::Query(_, builder) => Some(driver::LocalValue::Query(
                 builder.and_then(|i| catalog.builders.get(i)),
             )),
@@ -6217,6 +6228,16 @@ fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
 }
 
 /// A transaction's type: `Transaction<'_, Postgres>`, sea-orm's `DatabaseTransaction`, a request-wide `DbTxn`.
+/// Does this type name a connection, pool or transaction of a database library (`DatabaseConnection`,
+/// `PgPool`, `Pool<Postgres>`, `AsyncPgConnection`, `Transaction<'_, Postgres>`)?
+fn executor_type(ty: &str) -> bool {
+    let name = ty.split('<').next().unwrap_or(ty).trim();
+    let name = name.rsplit("::").next().unwrap_or(name);
+    ["Connection", "Conn", "Pool", "Transaction", "Txn"]
+        .iter()
+        .any(|end| name.ends_with(end))
+}
+
 fn transaction_type(ty: &str) -> bool {
     ty.contains("Txn") || ty.contains("Transaction")
 }
