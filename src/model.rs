@@ -727,9 +727,11 @@ fn resolve_from(
                         None => index.client_hop(&model.files, &model.fns, id, c, &config.catalog),
                         Some(_) => None,
                     };
-                    let unresolved = resolved.is_none()
-                        && hop.is_none()
-                        && index.ambiguous(&model.files, &model.fns, id, c);
+                    // The visitor marks the calls it knows cannot be followed (a GraphQL executor).
+                    let unresolved = c.opaque
+                        || resolved.is_none()
+                            && hop.is_none()
+                            && index.ambiguous(&model.files, &model.fns, id, c);
                     calls.push((resolved, hop, unresolved));
                 }
             });
@@ -823,8 +825,7 @@ fn resolve_from(
                 }
                 Some((resolved, None, unresolved)) => {
                     c.resolved = resolved;
-                    // The visitor marks the calls it knows cannot be followed (a GraphQL executor).
-                    c.unresolved = unresolved || c.opaque;
+                    c.unresolved = unresolved;
                 }
                 None => c.resolved = None,
             }

@@ -62,6 +62,7 @@ pub fn extract(
                 impl_generics: Vec::new(),
                 impl_self_args: Vec::new(),
                 impl_trait_args: Vec::new(),
+                graphql_root: false,
                 test_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
@@ -326,6 +327,9 @@ struct Visitor<'a, 's> {
     /// The type arguments of the enclosing `impl`'s trait (`impl AsObject<User, Delete> for Comment` gives
     /// `User`, `Delete`).
     impl_trait_args: Vec<String>,
+    /// The enclosing `impl` is a GraphQL schema's query or mutation root (`#[graphql_object] impl
+    /// QueryRoot`, async-graphql's `#[Object] impl MutationRoot`): each method is an entry point.
+    graphql_root: bool,
     test_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
@@ -631,6 +635,18 @@ impl<'a, 's> Visitor<'a, 's> {
                 attr_routes.push(super::AttrRoute {
                     method: "GRPC".into(),
                     path: format!("/{tr}/{}", sig.ident),
+                    standalone: true,
+                    documented: false,
+                    origin: None,
+                });
+            }
+        }
+        // A field of a GraphQL schema's query or mutation root: `GRAPHQL /QueryRoot/works`.
+        if let (true, Some(ty)) = (self.graphql_root, &self_ty) {
+            if !graphql_skipped(attrs) {
+                attr_routes.push(super::AttrRoute {
+                    method: "GRAPHQL".into(),
+                    path: format!("/{ty}/{}", sig.ident),
                     standalone: true,
                     documented: false,
                     origin: None,
@@ -1307,7 +1323,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 // A GraphQL executor (`schema.execute(request)`, juniper's `request.execute(&schema,
                 // &ctx)`) runs the resolvers the query names: their round trips are not on this path
                 // as the code spells it, so the call is listed as one hopcheck could not follow.
-                if is_graphql_execution(m) {
+                if is_graphql_execution(m, |name| self.param_type(name)) {
                     if let Some(Step::Call(c)) =
                         self.ctx().and_then(|c| c.frames.last_mut()?.last_mut())
                     {
@@ -3824,7 +3840,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             .map(|(_, p, _)| path_type_args(p))
             .unwrap_or_default();
         let saved_trait_args = std::mem::replace(&mut self.impl_trait_args, trait_args);
+        let graphql_root = i.trait_.is_none() && graphql_root(&i.attrs, &i.self_ty);
+        let saved_graphql = std::mem::replace(&mut self.graphql_root, graphql_root);
         visit::visit_item_impl(self, i);
+        self.graphql_root = saved_graphql;
         self.impl_ctx = saved;
         self.impl_cfg = saved_cfg;
         self.impl_generics = saved_generics;
@@ -5106,14 +5125,63 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 }
 
+/// Is this `impl` a GraphQL schema's query or mutation root: juniper's `#[graphql_object]` or
+/// async-graphql's `#[Object]` on a type named as one (`QueryRoot`, `Mutation`, `UserQuery`, the parts
+/// of a `MergedObject`)?
+fn graphql_root(attrs: &[syn::Attribute], ty: &syn::Type) -> bool {
+    let syn::Type::Path(tp) = ty else {
+        return false;
+    };
+    let name = driver::last_segment(&tp.path);
+    let root = ["Query", "QueryRoot", "Mutation", "MutationRoot"]
+        .iter()
+        .any(|r| name.ends_with(r));
+    root && attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "graphql_object" || s.ident == "Object")
+    })
+}
+
+/// `#[graphql(skip)]` / `#[graphql(ignore)]`: a method of a GraphQL root that is no field.
+fn graphql_skipped(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("graphql") && {
+            let text = quote::ToTokens::to_token_stream(&a.meta).to_string();
+            text.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == "skip" || w == "ignore")
+        }
+    })
+}
+
 /// `schema.execute(req)`, `request.execute(&schema, &ctx)`, `execute_batch`, `execute_stream`: a GraphQL
-/// schema running a request.
-fn is_graphql_execution(m: &syn::ExprMethodCall) -> bool {
+/// schema running a request, by the names or, for a parameter, the types (`data: Json<GraphQLRequest>`,
+/// `st: Data<Arc<Schema>>`) of what it is called on and with.
+fn is_graphql_execution<'t>(
+    m: &syn::ExprMethodCall,
+    param_type: impl Fn(&str) -> Option<&'t str>,
+) -> bool {
     let mentions_schema = |e: &Expr| {
-        quote::ToTokens::to_token_stream(e)
-            .to_string()
-            .to_ascii_lowercase()
-            .contains("schema")
+        let mut e = e;
+        while let Expr::Reference(r) = e {
+            e = &r.expr;
+        }
+        // A place (`schema`, `state.schema`), not a call that builds something (`sqlx::query("INSERT
+        // INTO graphql_log ..")`).
+        if !matches!(e, Expr::Path(_) | Expr::Field(_)) {
+            return false;
+        }
+        let text = quote::ToTokens::to_token_stream(e).to_string();
+        let root = text
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .next()
+            .unwrap_or_default();
+        let ty = param_type(root).unwrap_or_default();
+        [text.as_str(), ty].iter().any(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("schema") || t.contains("graphql") || t.contains("rootnode")
+        })
     };
     matches!(
         m.method.to_string().as_str(),

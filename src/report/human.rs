@@ -416,8 +416,7 @@ pub fn waterfalls(a: &Analysis, wanted: &str, from: Option<&str>) -> String {
         }
         if !r.unresolved.is_empty() {
             out.push_str(&format!(
-                "  {} call{} not resolved, so not priced (its receiver's type is not known, and several methods fit):
-",
+                "  {} call{} not followed, so not priced (a receiver whose type is not known where several methods fit, or a\n  library running code it picks per request, such as a GraphQL schema, whose resolvers are `GRAPHQL` routes):\n",
                 r.unresolved.len(),
                 if r.unresolved.len() == 1 { "" } else { "s" }
             ));
