@@ -714,6 +714,19 @@ pub struct AttrRoute {
     pub origin: Option<u32>,
 }
 
+impl AttrRoute {
+    /// A method that serves requests without being mounted (a tonic method, a GraphQL root's field).
+    pub fn entry_point(method: &str, path: String) -> Self {
+        AttrRoute {
+            method: method.into(),
+            path,
+            standalone: true,
+            documented: false,
+            origin: None,
+        }
+    }
+}
+
 /// What a router-building function registers.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum RouteEntry {

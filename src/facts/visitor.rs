@@ -632,25 +632,19 @@ impl<'a, 's> Visitor<'a, 's> {
                 && takes_request
                 && (returns.contains("Status") || returns.contains("Result"))
             {
-                attr_routes.push(super::AttrRoute {
-                    method: "GRPC".into(),
-                    path: format!("/{tr}/{}", sig.ident),
-                    standalone: true,
-                    documented: false,
-                    origin: None,
-                });
+                attr_routes.push(super::AttrRoute::entry_point(
+                    "GRPC",
+                    format!("/{tr}/{}", sig.ident),
+                ));
             }
         }
         // A field of a GraphQL schema's query or mutation root: `GRAPHQL /QueryRoot/works`.
         if let (true, Some(ty)) = (self.graphql_root, &self_ty) {
             if !graphql_skipped(attrs) {
-                attr_routes.push(super::AttrRoute {
-                    method: "GRAPHQL".into(),
-                    path: format!("/{ty}/{}", sig.ident),
-                    standalone: true,
-                    documented: false,
-                    origin: None,
-                });
+                attr_routes.push(super::AttrRoute::entry_point(
+                    "GRAPHQL",
+                    format!("/{ty}/{}", sig.ident),
+                ));
             }
         }
         if !attr_routes.is_empty() && !pool_guards.is_empty() {
