@@ -1214,6 +1214,14 @@ impl Index {
         if ty == "Self" {
             ty = func(made_by?).self_ty.clone()?;
         }
+        // A type parameter the callee returns (`fn load_current<T: Crud>(..) -> ThothResult<T>`): the
+        // caller's use picks it, one of the types that implement its bound.
+        if let Some(id) = made_by {
+            let bound = func(id).generics.iter().find(|(g, _)| *g == ty);
+            if let Some((_, bound)) = bound.filter(|(_, b)| self.traits.contains(b)) {
+                ty = bound.clone();
+            }
+        }
         // A parameter bound from a struct pattern: the type of that field.
         if let Some((owner, field)) = ty.split_once(crate::facts::FIELD) {
             let owner = self.concrete(from, owner.to_string());
@@ -1733,7 +1741,9 @@ impl Index {
             return match self.through_supertraits(&ty, candidates, func) {
                 // Named (and chosen by `[implementations]`) as the trait the code names.
                 Some((_, impls)) => self.implementation(&ty, &impls, func),
-                None => self.one_candidate(name, candidates),
+                None => self
+                    .beside_bound(&ty, candidates, func)
+                    .or_else(|| self.one_candidate(name, candidates)),
             };
         }
         if own.is_empty() && self.traits.contains(&ty) {
@@ -1837,6 +1847,39 @@ impl Index {
             }
         }
         None
+    }
+
+    /// A value of a generic bound by `bound` (`T: Crud`, made by `fn load<T: Crud>(..) -> Result<T>`)
+    /// whose method another trait declares (`contribution.change_ordinal(..)`, `Reorder`'s): the
+    /// implementations of that trait's method by the types that implement `bound`, one of which the
+    /// value is. None unless they are all one trait's.
+    fn beside_bound<'f>(
+        &self,
+        bound: &str,
+        candidates: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let impls: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                f.trait_name.is_some()
+                    && f.self_ty.as_ref().is_some_and(|t| {
+                        self.traits_of
+                            .get(t)
+                            .is_some_and(|ts| ts.iter().any(|b| b == bound))
+                    })
+            })
+            .collect();
+        let tr = func(*impls.first()?).trait_name.clone()?;
+        if impls
+            .iter()
+            .any(|&id| func(id).trait_name.as_deref() != Some(tr.as_str()))
+        {
+            return None;
+        }
+        self.implementation(&tr, &impls, func)
     }
 
     /// The implementation a call through a trait object or a generic bound by `tr` reaches, among the
