@@ -63,6 +63,7 @@ pub fn extract(
                 impl_self_args: Vec::new(),
                 impl_trait_args: Vec::new(),
                 graphql_root: false,
+                impl_assoc: Vec::new(),
                 test_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
@@ -330,6 +331,8 @@ struct Visitor<'a, 's> {
     /// The enclosing `impl` is a GraphQL schema's query or mutation root (`#[graphql_object] impl
     /// QueryRoot`, async-graphql's `#[Object] impl MutationRoot`): each method is an entry point.
     graphql_root: bool,
+    /// The associated types of the enclosing `impl` (`type NewHistoryEntity = NewContributionHistory;`).
+    impl_assoc: Vec<(String, String)>,
     test_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
@@ -691,7 +694,7 @@ impl<'a, 's> Visitor<'a, 's> {
             fn_line: sig.fn_token.span.start().line as u32,
             end_line: block.brace_token.span.close().end().line as u32,
             returns: match &sig.output {
-                syn::ReturnType::Type(_, ty) => core_type(ty),
+                syn::ReturnType::Type(_, ty) => self.assoc_type(ty).or_else(|| core_type(ty)),
                 syn::ReturnType::Default => None,
             },
             returns_params: returned_params(sig, block),
@@ -2688,6 +2691,23 @@ impl<'a, 's> Visitor<'a, 's> {
         })
     }
 
+    /// `Self::NewHistoryEntity` in an `impl` that says `type NewHistoryEntity = NewContributionHistory;`:
+    /// that type.
+    fn assoc_type(&self, ty: &syn::Type) -> Option<String> {
+        let syn::Type::Path(tp) = ty else { return None };
+        let [first, name] = tp.path.segments.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        if first.ident != "Self" {
+            return None;
+        }
+        let name = name.ident.to_string();
+        self.impl_assoc
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())
+    }
+
     /// The type of the current function's parameter (or typed local) `name`.
     /// What a method call reaches: a method of the receiver, or where the library hands the call on to
     /// the analysed code: rocket's `request.guard::<User>()` (awaited, or rocket 0.4's synchronous one)
@@ -3836,8 +3856,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved_trait_args = std::mem::replace(&mut self.impl_trait_args, trait_args);
         let graphql_root = i.trait_.is_none() && graphql_root(&i.attrs, &i.self_ty);
         let saved_graphql = std::mem::replace(&mut self.graphql_root, graphql_root);
+        let assoc = i
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                syn::ImplItem::Type(t) => Some((t.ident.to_string(), core_type(&t.ty)?)),
+                _ => None,
+            })
+            .collect();
+        let saved_assoc = std::mem::replace(&mut self.impl_assoc, assoc);
         visit::visit_item_impl(self, i);
         self.graphql_root = saved_graphql;
+        self.impl_assoc = saved_assoc;
         self.impl_ctx = saved;
         self.impl_cfg = saved_cfg;
         self.impl_generics = saved_generics;
