@@ -106,5 +106,5 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
 
 /// The HTTP methods a route may be declared with by hand (`[[routes]]`).
 pub const HTTP_METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "GRPC", "GRAPHQL",
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "GRPC", "GRAPHQL", "RPC",
 ];

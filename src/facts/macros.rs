@@ -97,12 +97,15 @@ impl MacroTable {
     }
 
     pub fn defines(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
+        name == PASTE || self.by_name.contains_key(name)
     }
 
     /// The tokens an invocation of `name` with `input` stands for, by the first rule (of the first
     /// definition) that matches; the tokens the definition writes are placed at `site`.
     pub fn expand(&self, name: &str, input: &TokenStream, site: Span) -> Option<TokenStream> {
+        if name == PASTE {
+            return Some(unpaste(input.clone()));
+        }
         for definition in self.by_name.get(name)? {
             let Ok(body) = definition.parse::<TokenStream>() else {
                 continue;
@@ -121,6 +124,96 @@ impl MacroTable {
         }
         None
     }
+}
+
+/// The `paste` crate's macro, which `macro_rules!` use to make names (`paste! { fn [<get_ $name>]() }`):
+/// its tokens with each `[< .. >]` joined into one identifier. Its case modifiers (`$name:snake`,
+/// `:upper`, `:lower`, `:camel`) are applied; nothing else of it is needed to read the code it writes.
+const PASTE: &str = "paste";
+
+fn unpaste(tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(g) => match pasted(&g) {
+                Some(ident) => TokenTree::Ident(ident),
+                None => {
+                    let mut out = Group::new(g.delimiter(), unpaste(g.stream()));
+                    out.set_span(g.span());
+                    TokenTree::Group(out)
+                }
+            },
+            other => other,
+        })
+        .collect()
+}
+
+/// `[<get_ user s>]` → `get_users`.
+fn pasted(g: &Group) -> Option<proc_macro2::Ident> {
+    if g.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    let trees: Vec<TokenTree> = g.stream().into_iter().collect();
+    let (TokenTree::Punct(open), TokenTree::Punct(close)) = (trees.first()?, trees.last()?) else {
+        return None;
+    };
+    if open.as_char() != '<' || close.as_char() != '>' || trees.len() < 3 {
+        return None;
+    }
+    let mut name = String::new();
+    let mut i = 1;
+    while i < trees.len() - 1 {
+        let mut piece = match &trees[i] {
+            TokenTree::Ident(id) => id.unraw().to_string(),
+            TokenTree::Literal(l) => l.to_string().trim_matches('"').to_string(),
+            TokenTree::Group(inner) => unpaste(inner.stream()).to_string().replace(' ', ""),
+            TokenTree::Punct(_) => return None,
+        };
+        // `$name:snake`: the modifier applies to the piece before it.
+        if let (Some(TokenTree::Punct(colon)), Some(TokenTree::Ident(modifier))) =
+            (trees.get(i + 1), trees.get(i + 2))
+        {
+            if colon.as_char() == ':' {
+                piece = case(&piece, &modifier.to_string())?;
+                i += 2;
+            }
+        }
+        name.push_str(&piece);
+        i += 1;
+    }
+    syn::parse_str::<proc_macro2::Ident>(&name)
+        .ok()
+        .map(|mut ident| {
+            ident.set_span(trees[1].span());
+            ident
+        })
+}
+
+fn case(piece: &str, modifier: &str) -> Option<String> {
+    Some(match modifier {
+        "lower" => piece.to_lowercase(),
+        "upper" => piece.to_uppercase(),
+        "snake" => {
+            let mut out = String::new();
+            for (i, c) in piece.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.extend(c.to_lowercase());
+            }
+            out
+        }
+        "camel" => piece
+            .split('_')
+            .map(|w| {
+                let mut cs = w.chars();
+                cs.next()
+                    .map(|c| c.to_uppercase().chain(cs).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        _ => return None,
+    })
 }
 
 /// A matcher or transcriber, parsed.
@@ -479,6 +572,24 @@ mod tests {
         let table = MacroTable::from_texts([text]);
         assert!(table.defines("inner"));
         assert!(!table.defines("f"));
+    }
+
+    #[test]
+    fn paste_joins_the_names_it_is_given() {
+        let defs = "macro_rules! crud { ($s:ident, $T:ident) => { paste! { pub async fn [<get_ $s>]() {} pub fn [<$T:snake _count>]() {} } }; }";
+        let table = MacroTable::from_texts([defs]);
+        let input: TokenStream = "user, BookReview".parse().unwrap();
+        let out = table.expand("crud", &input, Span::call_site()).unwrap();
+        // `paste ! { .. }`: its braces.
+        let Some(TokenTree::Group(body)) = out.into_iter().nth(2) else {
+            panic!("no paste! body")
+        };
+        let out = table
+            .expand("paste", &body.stream(), Span::call_site())
+            .unwrap()
+            .to_string();
+        assert!(out.contains("fn get_user"), "{out}");
+        assert!(out.contains("fn book_review_count"), "{out}");
     }
 
     #[test]

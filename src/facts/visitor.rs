@@ -1318,9 +1318,13 @@ impl<'a, 's> Visitor<'a, 's> {
                 self.set_consts(m.args.iter().chain(std::iter::once(&*m.receiver)));
                 self.set_types(base);
                 // A GraphQL executor (`schema.execute(request)`, juniper's `request.execute(&schema,
-                // &ctx)`) runs the resolvers the query names: their round trips are not on this path
-                // as the code spells it, so the call is listed as one hopcheck could not follow.
-                if is_graphql_execution(m, |name| self.param_type(name)) {
+                // &ctx)`) runs the resolvers the query names, and a JSON-RPC router
+                // (`rpc_router.call(req)`) the function the request's method names: their round trips
+                // are not on this path as the code spells it, so the call is listed as one hopcheck could
+                // not follow (the resolvers and functions are entry points of their own).
+                if is_graphql_execution(m, |name| self.param_type(name))
+                    || is_rpc_dispatch(m, |name| self.param_type(name))
+                {
                     if let Some(Step::Call(c)) =
                         self.ctx().and_then(|c| c.frames.last_mut()?.last_mut())
                     {
@@ -5109,6 +5113,26 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
             return;
         }
+        // rpc-router's `router_builder!(create_task, list_tasks)` (or `router_builder!(handlers:
+        // [..])`): each function answers the JSON-RPC method of its name, an entry point listed as
+        // `RPC /create_task`.
+        if name == "router_builder" {
+            let entries = rpc_functions(&m.tokens)
+                .into_iter()
+                .map(|f| RouteEntry::Route {
+                    path: format!("/{}", f.last().cloned().unwrap_or_default()),
+                    method: "RPC".into(),
+                    handler: f,
+                    loc: self.loc(m.path.span()),
+                    layers: Vec::new(),
+                    cfg: None,
+                })
+                .collect::<Vec<_>>();
+            if let Some(ctx) = self.ctx() {
+                ctx.routes.extend(entries);
+            }
+            return;
+        }
         if let Some(form) = driver::is_join_macro(&m.path, self.catalog) {
             let tokens = strip_biased(m.tokens.clone());
             if let Ok(args) =
@@ -5147,6 +5171,48 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
         }
     }
+}
+
+/// `rpc_router.call(req)`, `.call_with_resources(req, res)`, `.call_route(..)`: rpc-router's router
+/// running the function a JSON-RPC request names, on a receiver named or typed as one.
+fn is_rpc_dispatch<'t>(
+    m: &syn::ExprMethodCall,
+    param_type: impl Fn(&str) -> Option<&'t str>,
+) -> bool {
+    let Expr::Path(p) = &*m.receiver else {
+        return false;
+    };
+    let name = driver::last_segment(&p.path);
+    let rpc = |t: &str| t.to_ascii_lowercase().contains("rpc");
+    matches!(
+        m.method.to_string().as_str(),
+        "call" | "call_with_resources" | "call_route" | "call_route_with_resources"
+    ) && (rpc(&name) || param_type(&name).is_some_and(rpc))
+}
+
+/// The functions `router_builder!(a, b)` or `router_builder!(handlers: [a, b], ..)` lists.
+fn rpc_functions(tokens: &proc_macro2::TokenStream) -> Vec<Vec<String>> {
+    let paths = |tokens: proc_macro2::TokenStream| {
+        syn::parse::Parser::parse2(Punctuated::<syn::Path, Token![,]>::parse_terminated, tokens)
+            .map(|ps| ps.iter().map(driver::path_segments).collect::<Vec<_>>())
+            .ok()
+    };
+    if let Some(list) = paths(tokens.clone()) {
+        return list;
+    }
+    // `handlers: [a, b]`: the bracketed list after `handlers`.
+    let trees: Vec<proc_macro2::TokenTree> = tokens.clone().into_iter().collect();
+    trees
+        .windows(3)
+        .find_map(|w| match w {
+            [proc_macro2::TokenTree::Ident(i), proc_macro2::TokenTree::Punct(_), proc_macro2::TokenTree::Group(g)]
+                if i == "handlers" =>
+            {
+                paths(g.stream())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// Is this `impl` a GraphQL schema's query or mutation root: juniper's `#[graphql_object]` or
