@@ -247,6 +247,10 @@ fn routers_built_in_blocks_keep_their_prefixes() {
         ("/secure/archive/files", "files"),
         ("/open/notes", "notes"),
         ("/motd", "home"),
+        // Grown in a loop by a `match` over resources; paths named by route types (`Login::route()`,
+        // `Healthcheck::route()` through a blanket implementation and an associated constant).
+        ("/resources/health", "health"),
+        ("/resources/login", "login"),
     ] {
         assert!(
             routes.contains(&(path.to_string(), handler.to_string())),

@@ -12,6 +12,12 @@ use syn::Expr;
 
 use super::{FileFacts, UseAlias};
 
+/// The type of a blanket implementation's functions (`impl<T: SimpleRoute> Route for T`).
+pub const ANY_TYPE: &str = "*";
+
+/// The key of `env` that holds the type `Self` stands for while a type's function is evaluated.
+const SELF_TYPE: &str = "\u{0}Self";
+
 /// How deep evaluation goes through constants and `const fn` calls.
 const MAX_DEPTH: usize = 16;
 
@@ -164,6 +170,17 @@ impl<'f> Consts<'f> {
                         return Some(v.clone());
                     }
                 }
+                // `Self::PATH`, `Healthcheck::PATH`: a type's associated constant.
+                if let [.., ty, name] = segs.as_slice() {
+                    let ty = match (ty.as_str(), env.get(SELF_TYPE)) {
+                        ("Self", Some(Value::Str(t))) => t.clone(),
+                        _ => ty.clone(),
+                    };
+                    if let Some(found) = self.items.get(format!("{ty}::{name}").as_str()) {
+                        let (at, e) = pick(found, &[])?;
+                        return self.eval(e, &HashMap::new(), at, depth + 1);
+                    }
+                }
                 let (at, e) = self.item(&segs)?;
                 self.eval(e, &HashMap::new(), at, depth + 1)
             }
@@ -199,15 +216,17 @@ impl<'f> Consts<'f> {
                 let [.., ty, name] = segs.as_slice() else {
                     return None;
                 };
-                // Two modules may each have a `Routes::new()`: the nearest to where it is called.
-                let (at, body) = self
-                    .fns
-                    .get(&(ty.as_str(), name.as_str()))?
-                    .iter()
-                    .max_by_key(|(m, _)| {
-                        m.iter().zip(module).take_while(|(a, b)| a == b).count()
-                    })?;
-                self.block(body, HashMap::new(), at, depth + 1)
+                // Two modules may each have a `Routes::new()`: the nearest to where it is called. A
+                // type without one of its own may have it from a blanket implementation, with `Self`
+                // the type.
+                let own = self.fns.get(&(ty.as_str(), name.as_str()));
+                let fns = own.or_else(|| self.fns.get(&(ANY_TYPE, name.as_str())))?;
+                let (at, body) = fns.iter().max_by_key(|(m, _)| {
+                    m.iter().zip(module).take_while(|(a, b)| a == b).count()
+                })?;
+                let mut env = HashMap::new();
+                env.insert(SELF_TYPE.to_string(), Value::Str(ty.clone()));
+                self.block(body, env, at, depth + 1)
             }
             Expr::MethodCall(m) if m.method == "len" && m.args.is_empty() => {
                 match self.eval(&m.receiver, env, module, depth)? {

@@ -17,6 +17,9 @@ use super::{AttrRoute, Loc, RouteEntry};
 pub trait RouterEnv {
     /// A local router variable, which is consumed by the expression using it.
     fn take_local(&mut self, name: &str) -> Option<Router>;
+    /// Holds `router` in the local `name` again (an arm of a `match` grows the router the arm before
+    /// consumed).
+    fn give_local(&mut self, name: &str, router: Router);
     /// Is this name a parameter that collects routes (actix's `cfg: &mut web::ServiceConfig`)?
     fn is_route_sink(&self, name: &str) -> bool;
     /// Registers a closure used as a handler and returns the name it is known by.
@@ -248,7 +251,12 @@ fn computed_route(call: &ExprMethodCall) -> bool {
     let method_router = is_actix_route(served)
         || matches!(served, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
             if METHODS.contains(&last_segment(&p.path).as_str())));
-    let computed = matches!(path, Expr::Path(_) | Expr::Field(_)) || path_parts(path).is_some();
+    // A name, a field, a path put together, or a call that hands one back
+    // (`mas_router::Healthcheck::route()`, `routes.login()`), kept as written where it cannot be read.
+    let computed = matches!(
+        path,
+        Expr::Path(_) | Expr::Field(_) | Expr::Call(_) | Expr::MethodCall(_)
+    ) || path_parts(path).is_some();
     call.method == "route" && computed && method_router
 }
 
@@ -462,6 +470,52 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             env.is_route_sink(&name).then(Router::default)
         }
         Expr::MethodCall(call) => eval_method(call, env),
+        // `router = match resource { Health => router.merge(health()), Human => router.merge(human()) }`
+        // in a loop over the configured resources: every arm may run, so the router serves what each adds.
+        Expr::Match(m) => {
+            let mut grown: Option<Router> = None;
+            for arm in &m.arms {
+                let Some(body) = tail(&arm.body) else {
+                    continue;
+                };
+                if let (Some(g), Some(name)) = (&grown, chain_local(body)) {
+                    env.give_local(
+                        &name,
+                        Router {
+                            entries: Vec::new(),
+                            ..g.clone()
+                        },
+                    );
+                }
+                if let Some(r) = eval(body, env) {
+                    match &mut grown {
+                        Some(g) => g.entries.extend(r.entries),
+                        None => grown = Some(r),
+                    }
+                }
+            }
+            grown
+        }
+        _ => None,
+    }
+}
+
+/// What a block or an expression evaluates to: its tail expression.
+pub fn tail(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::Block(b) => match b.block.stmts.last()? {
+            syn::Stmt::Expr(e, None) => tail(e),
+            _ => None,
+        },
+        other => Some(other),
+    }
+}
+
+/// The local a method chain starts from (`router` in `router.merge(..)`).
+fn chain_local(expr: &Expr) -> Option<String> {
+    let (root, _) = super::driver::chain(expr);
+    match root {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
         _ => None,
     }
 }
@@ -706,6 +760,9 @@ struct Sink<'e, 'n> {
 impl RouterEnv for Sink<'_, '_> {
     fn take_local(&mut self, name: &str) -> Option<Router> {
         self.env.take_local(name)
+    }
+    fn give_local(&mut self, name: &str, router: Router) {
+        self.env.give_local(name, router)
     }
     fn is_route_sink(&self, name: &str) -> bool {
         name == self.name || self.env.is_route_sink(name)

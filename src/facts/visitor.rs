@@ -3671,6 +3671,12 @@ impl<'a, 's> Visitor<'a, 's> {
     /// (`"v1"`, put in by `format!("/{API_PREFIX}")`), a route table (`Routes::new()`, a struct),
     /// `concat!(..)`, or another constant.
     fn route_constant(&mut self, name: &syn::Ident, expr: &Expr) {
+        self.route_constant_as(driver::ident(name), expr);
+    }
+
+    /// [`Self::route_constant`] under the name it is found by (`Healthcheck::PATH` for an associated
+    /// constant of an `impl`).
+    fn route_constant_as(&mut self, name: String, expr: &Expr) {
         let kept = match expr {
             Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(s),
@@ -3691,7 +3697,7 @@ impl<'a, 's> Visitor<'a, 's> {
         if kept {
             self.facts.const_items.push(super::consts::ConstItem {
                 module: self.module.clone(),
-                name: driver::ident(name),
+                name,
                 expr: quote::ToTokens::to_token_stream(expr).to_string(),
             });
         }
@@ -3701,6 +3707,12 @@ impl<'a, 's> Visitor<'a, 's> {
 impl RouterEnv for Visitor<'_, '_> {
     fn method_helper(&self, name: &str) -> Option<String> {
         self.method_helpers.get(name).cloned()
+    }
+
+    fn give_local(&mut self, name: &str, router: router::Router) {
+        if let Some(ctx) = self.ctx() {
+            ctx.router_locals.insert(name.to_string(), router);
+        }
     }
 
     fn take_local(&mut self, name: &str) -> Option<router::Router> {
@@ -3782,18 +3794,36 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        // `impl Routes { const fn new() -> Routes { .. } }`: a route table's constructor.
-        if f.sig.constness.is_some() && f.sig.inputs.is_empty() && !self.in_fn() {
+        // `impl Routes { const fn new() -> Routes { .. } }`: a route table's constructor; `impl Route
+        // for Login { fn route() -> &'static str { "/login" } }`: a route's path (through a blanket
+        // `impl<T: SimpleRoute> Route for T { fn route() -> &'static str { Self::PATH } }` too).
+        let names_path = matches!(&f.sig.output, syn::ReturnType::Type(_, ty)
+            if quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "") == "&'staticstr");
+        if (f.sig.constness.is_some() || names_path) && f.sig.inputs.is_empty() && !self.in_fn() {
             if let Some((ty, _)) = &self.impl_ctx {
+                let blanket = self.impl_generics.iter().any(|(g, _)| g == ty);
                 self.facts.const_fns.push(super::consts::ConstFn {
                     module: self.module.clone(),
-                    ty: ty.clone(),
+                    ty: if blanket {
+                        super::consts::ANY_TYPE.into()
+                    } else {
+                        ty.clone()
+                    },
                     name: f.sig.ident.to_string(),
                     body: quote::ToTokens::to_token_stream(&f.block).to_string(),
                 });
             }
         }
         self.function(&f.sig, &f.attrs, &f.block);
+    }
+
+    fn visit_impl_item_const(&mut self, c: &'ast syn::ImplItemConst) {
+        // `impl SimpleRoute for Healthcheck { const PATH: &'static str = "/health"; }`.
+        if let (Some((ty, _)), false) = (&self.impl_ctx, self.in_fn()) {
+            let name = format!("{ty}::{}", c.ident);
+            self.route_constant_as(name, &c.expr);
+        }
+        visit::visit_impl_item_const(self, c);
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
@@ -7188,6 +7218,14 @@ fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
 }
 
 fn looks_like_router(expr: &Expr) -> bool {
+    // `match resource { A => router.merge(a()), .. }`: each arm grows the router.
+    if let Expr::Match(m) = expr {
+        return m
+            .arms
+            .iter()
+            .filter_map(|a| router::tail(&a.body))
+            .any(looks_like_router);
+    }
     if let Expr::Macro(m) = expr {
         return router::ROUTE_LIST_MACROS.contains(&driver::last_segment(&m.mac.path).as_str());
     }
