@@ -237,6 +237,19 @@ impl Index {
                     .push(id);
             }
         }
+        // A type's function written several times (`impl FromRequestParts<AppState> for BoxRepository`
+        // beside a tool's `impl FromRequestParts<DummyState> for BoxRepository { .. unimplemented!() }`):
+        // not the ones that only panic, nor test code, where another is left.
+        let stub = |id: usize| {
+            let r = fns[id];
+            let f = &files[r.file].functions[r.index];
+            f.is_test || matches!(f.body.as_slice(), [crate::facts::Step::Exit])
+        };
+        for ids in index.assoc.values_mut().flat_map(|m| m.values_mut()) {
+            if ids.len() > 1 && ids.iter().any(|&id| !stub(id)) {
+                ids.retain(|&id| !stub(id));
+            }
+        }
         index.made_only_outside = made_outside
             .into_iter()
             .filter(|t| !index.made.contains(t))
