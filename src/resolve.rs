@@ -2162,11 +2162,19 @@ fn held_in(from: &FnFacts, name: &str) -> Option<String> {
     bound.strip_prefix('=').map(str::to_string)
 }
 
-/// An implementation for a smart pointer or a reference around any implementor (`impl<T: AliasRepo>
-/// AliasRepo for Arc<T>`): it hands the call on to the type inside.
+/// An implementation for a smart pointer, a reference or a wrapper around any implementor (`impl<T:
+/// AliasRepo> AliasRepo for Arc<T>`, `impl<R: Repository> Repository for MapErr<R, F>`): it hands the
+/// call on to the type inside.
 fn forwards(f: &FnFacts) -> bool {
     matches!(f.self_ty.as_deref(), Some("Arc" | "Box" | "Rc"))
         || f.self_ty.as_deref().is_some_and(|t| t.starts_with('&'))
+        // `impl<R: Repository> Repository for MapErr<R, F>`: a wrapper around another implementation of
+        // the same trait, which it hands the call on to.
+        || f.trait_name.as_ref().is_some_and(|tr| {
+            f.self_args
+                .iter()
+                .any(|a| f.generics.iter().any(|(g, b)| g == a && b == tr))
+        })
 }
 
 /// Among methods of one name, the one that does the most I/O (the critical path takes the worst).
