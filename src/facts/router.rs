@@ -529,6 +529,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         call.args
             .iter()
             .filter(|a| layer_closure(a).is_none())
+            .filter(|a| !(name == "wrap_fn" && matches!(a, Expr::Closure(_))))
             .for_each(|a| env.walk(a));
         // axum's `.layer(middleware::from_fn(auth))`: the routes added so far run `auth` first.
         // actix's `.wrap_fn(auth)` / `.wrap(from_fn(auth))`: every service of the app or scope does,
