@@ -1560,10 +1560,7 @@ fn add_extractors(model: &mut Model) {
                 let real: Vec<usize> = ids
                     .iter()
                     .copied()
-                    .filter(|&id| {
-                        let f = model.func(id);
-                        !f.is_test && !matches!(f.body.as_slice(), [Step::Exit])
-                    })
+                    .filter(|&id| !model.func(id).is_stub())
                     .collect();
                 let ids = if real.is_empty() { ids } else { &real };
                 ids.iter()

@@ -242,8 +242,7 @@ impl Index {
         // not the ones that only panic, nor test code, where another is left.
         let stub = |id: usize| {
             let r = fns[id];
-            let f = &files[r.file].functions[r.index];
-            f.is_test || matches!(f.body.as_slice(), [crate::facts::Step::Exit])
+            files[r.file].functions[r.index].is_stub()
         };
         for ids in index.assoc.values_mut().flat_map(|m| m.values_mut()) {
             if ids.len() > 1 && ids.iter().any(|&id| !stub(id)) {

@@ -402,6 +402,14 @@ pub struct FnFacts {
     pub attr_routes: Vec<AttrRoute>,
 }
 
+impl FnFacts {
+    /// Test code, or a body that only panics (`unimplemented!()` in the implementation a tool's dummy
+    /// state needs): no function the service runs where another of its name is written.
+    pub fn is_stub(&self) -> bool {
+        self.is_test || matches!(self.body.as_slice(), [Step::Exit])
+    }
+}
+
 /// One step of a path, in evaluation order.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Step {

@@ -3797,9 +3797,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // `impl Routes { const fn new() -> Routes { .. } }`: a route table's constructor; `impl Route
         // for Login { fn route() -> &'static str { "/login" } }`: a route's path (through a blanket
         // `impl<T: SimpleRoute> Route for T { fn route() -> &'static str { Self::PATH } }` too).
-        let names_path = matches!(&f.sig.output, syn::ReturnType::Type(_, ty)
-            if quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "") == "&'staticstr");
-        if (f.sig.constness.is_some() || names_path) && f.sig.inputs.is_empty() && !self.in_fn() {
+        if f.sig.inputs.is_empty()
+            && !self.in_fn()
+            && (f.sig.constness.is_some() || returns_static_str(&f.sig.output))
+        {
             if let Some((ty, _)) = &self.impl_ctx {
                 let blanket = self.impl_generics.iter().any(|(g, _)| g == ty);
                 self.facts.const_fns.push(super::consts::ConstFn {
@@ -5218,6 +5219,18 @@ fn is_rpc_dispatch<'t>(
         m.method.to_string().as_str(),
         "call" | "call_with_resources" | "call_route" | "call_route_with_resources"
     ) && (rpc(&name) || param_type(&name).is_some_and(rpc))
+}
+
+/// `-> &'static str`.
+fn returns_static_str(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let syn::Type::Reference(r) = &**ty else {
+        return false;
+    };
+    r.lifetime.as_ref().is_some_and(|l| l.ident == "static")
+        && matches!(&*r.elem, syn::Type::Path(p) if p.path.is_ident("str"))
 }
 
 /// The functions `router_builder!(a, b)` or `router_builder!(handlers: [a, b], ..)` lists.
