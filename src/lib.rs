@@ -489,9 +489,9 @@ pub fn analyze_shared(
     let config_uses = config_file
         .as_ref()
         .map(|_| rules::unused_config::Uses::of(&files));
-    // The other case of cached lookups is priced on a model of its own: the cases are settled before
-    // calls are resolved, and a copy of the facts is kept only where there is such a lookup.
-    // (A build script's or a test's lookups are on no request path.)
+    // The other case of cached lookups is priced on a model of its own, made from the same resolved
+    // calls: only the files the two cases change are copied. (A build script's or a test's lookups are
+    // on no request path.)
     let cached = files
         .iter()
         .filter(|f| f.cached_lookups && !f.path.ends_with("build.rs"))
@@ -499,13 +499,11 @@ pub fn analyze_shared(
             f.functions
                 .iter()
                 .any(|g| !g.is_test && facts::costly_miss(&g.body))
-        })
-        .then(|| files.clone());
-    // The two models are built at once, on both cores.
-    let ((mut model, index), other_case) = rayon::join(
-        || model::build_with(files, &config, index),
-        || cached.map(|files| other_cache_case(files, &config)),
-    );
+        });
+    let resolved = model::resolve(files, &config, index);
+    // Priced, and let go, before the case the run reports is settled on the files it leaves shared.
+    let other_case = cached.then(|| other_cache_case(&resolved, &config));
+    let (mut model, index) = resolved.finish(&config);
     progress::lap("models");
     if let Some(file) = config_file {
         model.files.push(Arc::new(file));
@@ -592,10 +590,10 @@ pub fn analyze_shared(
 type RoutePrices = HashMap<(String, u32, Option<String>, Option<String>), cost::PathCost>;
 
 /// Prices every route in the case of its cached lookups that `assume.cache` does not pick.
-fn other_cache_case(files: Vec<Arc<facts::FileFacts>>, config: &Config) -> RoutePrices {
+fn other_cache_case(resolved: &model::Resolved, config: &Config) -> RoutePrices {
     let mut other = config.clone();
     other.cache_misses = !config.cache_misses;
-    let (model, _) = model::build_with(files, &other, None);
+    let model = resolved.case(&other, other.cache_misses);
     let costs = cost::Costs::compute(&model, &other);
     model
         .routes

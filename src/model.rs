@@ -57,6 +57,7 @@ pub struct StaticRoute {
     pub loc: crate::facts::Loc,
 }
 
+#[derive(Clone, Default)]
 pub struct Model {
     /// Shared with the language server's cache: the model copies only the files it annotates.
     pub files: Vec<Arc<FileFacts>>,
@@ -99,7 +100,7 @@ pub type TypedKey = (usize, Vec<(String, String)>, Vec<String>);
 /// Functions the model added as copies of others: a handler's body without its extractors (what a call
 /// from another function runs: the caller already has the values), and a trait's default body for one
 /// implementing type (where `Self::` means that type).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Copies {
     /// Handler → its body without the extractors the model put in front.
     pub handler_bodies: HashMap<usize, usize>,
@@ -243,10 +244,39 @@ pub fn definitions(file: &FileFacts) -> u64 {
 /// [`definitions`] are as they were then (the language server after an edit inside a function).
 /// Returns them for the next build.
 pub fn build_with(
-    mut files: Vec<Arc<FileFacts>>,
+    files: Vec<Arc<FileFacts>>,
     config: &Config,
     earlier: Option<Index>,
 ) -> (Model, Index) {
+    resolve(files, config, earlier).finish(config)
+}
+
+/// A model whose calls are resolved on the paths of both cases of its cached lookups, before either
+/// case is settled: resolving, most of the model's work, is done once for the two cases. Each case
+/// then keeps its arms of every cached lookup (see [`Resolved::case`]).
+pub struct Resolved {
+    model: Model,
+    index: Index,
+    /// The handlers of checked routes.
+    entries: Vec<usize>,
+    /// Spawned tasks.
+    spawned: Vec<usize>,
+    /// Every route's handler, and the spawned tasks.
+    roots: Vec<usize>,
+    /// Per function, whether a path of either case reaches it from `roots`: one that a case's own paths
+    /// no longer reach once its arms are kept was resolved for the other case only.
+    either: Vec<bool>,
+    /// How many cached lookups the code makes, as each case counts them (see [`cached_lookups`]).
+    cached: [usize; 2],
+}
+
+/// Joins the facts of all files and resolves the calls on their request paths, keeping both arms of
+/// each cached lookup (see [`Resolved`]).
+pub fn resolve(
+    mut files: Vec<Arc<FileFacts>>,
+    config: &Config,
+    earlier: Option<Index>,
+) -> Resolved {
     mark_test_files(&mut files);
     let mut fns = Vec::new();
     for (file, facts) in files.iter().enumerate() {
@@ -284,7 +314,7 @@ pub fn build_with(
         assumed_implementations: BTreeMap::new(),
         assumed_cfgs: 0,
     };
-    model.cached_lookups = assume_cache(&mut model, config.cache_misses);
+    let cached = cached_lookups(&model);
     model.assumed_cfgs = assume_build(&mut model, config.build.as_ref()) + index.cfg_choices;
     (model.routes, model.static_routes) = routes(&model, &index, config.build.as_ref());
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
@@ -306,25 +336,86 @@ pub fn build_with(
         .collect();
     model.resolved = resolve_from(&mut model, &mut index, config, roots.clone());
     count_returned_lists(&mut model);
-    // A closure handed to a function that runs it in a task it spawns is off the request path.
-    let resolved = model.resolved.clone();
-    let tasks = handed::drop_spawned_closures(&mut model, &resolved);
-    handed::loop_looped_closures(&mut model, &resolved);
     classify_trips(&mut model, config);
-    // A lookup made again after a lookup-or-create finds its row.
-    lookups::settle(&mut model, &roots);
-    model.reachable = reached_from(&model, entries);
-    model.deployed = deployed(&model, config);
-    model.background = reached_from(&model, spawned.into_iter().chain(tasks));
-    // Only a choice that can change a price is worth saying: some implementation makes round trips.
-    let mut io = Reach::new(makes_io);
-    model.assumed_implementations = index
-        .assumed_implementations()
-        .into_iter()
-        .filter(|(_, (_, fns))| fns.iter().any(|&f| io.reaches(&model, f)))
-        .map(|(tr, (types, _))| (tr, types))
-        .collect();
-    (model, index)
+    let either = called_from(&model, &roots);
+    Resolved {
+        model,
+        index,
+        cached,
+        entries,
+        spawned,
+        roots,
+        either,
+    }
+}
+
+impl Resolved {
+    /// The model of one case of the cached lookups (`misses`: the loaders run), sharing the files the
+    /// case leaves as they are.
+    pub fn case(&self, config: &Config, misses: bool) -> Model {
+        let mut model = self.model.clone();
+        self.settle(&mut model, config, misses);
+        model
+    }
+
+    /// The model of the case `assume.cache` picks, and the name lookups for the next build.
+    pub fn finish(mut self, config: &Config) -> (Model, Index) {
+        let mut model = std::mem::take(&mut self.model);
+        self.settle(&mut model, config, config.cache_misses);
+        (model, self.index)
+    }
+
+    fn settle(&self, model: &mut Model, config: &Config, misses: bool) {
+        model.cached_lookups = self.cached[usize::from(misses)];
+        if model.cached_lookups > 0 {
+            assume_cache(model, misses);
+            // What only the other case's arms call is on no path of this one.
+            let here = called_from(model, &self.roots);
+            for (id, resolved) in model.resolved.iter_mut().enumerate() {
+                *resolved &= here[id] || !self.either[id];
+            }
+        }
+        // A closure handed to a function that runs it in a task it spawns is off the request path.
+        let resolved = model.resolved.clone();
+        let tasks = handed::drop_spawned_closures(model, &resolved);
+        handed::loop_looped_closures(model, &resolved);
+        // A lookup made again after a lookup-or-create finds its row.
+        lookups::settle(model, &self.roots);
+        model.reachable = reached_from(model, self.entries.iter().copied());
+        model.deployed = deployed(model, config);
+        model.background = reached_from(model, self.spawned.iter().copied().chain(tasks));
+        // Only a choice that can change a price is worth saying: some implementation makes round trips.
+        let mut io = Reach::new(makes_io);
+        model.assumed_implementations = self
+            .index
+            .assumed_implementations()
+            .into_iter()
+            .filter(|(_, (_, fns))| {
+                fns.iter()
+                    .any(|&f| model.resolved.get(f) == Some(&true) && io.reaches(model, f))
+            })
+            .map(|(tr, (types, _))| (tr, types))
+            .collect();
+    }
+}
+
+/// Marks the functions that `roots` reach through the calls the model resolved.
+fn called_from(model: &Model, roots: &[usize]) -> Vec<bool> {
+    let mut marked = vec![false; model.fns.len()];
+    let mut stack = roots.to_vec();
+    while let Some(f) = stack.pop() {
+        if std::mem::replace(&mut marked[f], true) {
+            continue;
+        }
+        for step in &model.func(f).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    stack.extend(c.resolved.filter(|&t| !marked[t]));
+                }
+            });
+        }
+    }
+    marked
 }
 
 /// A loop over what a call returns (`for s in streams_of(t)`) runs as many times as the list that
@@ -419,28 +510,58 @@ fn makes_io(body: &[Step]) -> bool {
     found
 }
 
-fn assume_cache(model: &mut Model, misses: bool) -> usize {
-    fn is_miss(arm: &[Step]) -> bool {
-        matches!(
-            arm.first(),
-            Some(Step::Guard {
-                on: crate::facts::Guarded::Cache,
-                ..
-            })
-        )
+/// The arm of a cached lookup's branch that runs on a miss: it starts with the cache's guard.
+fn is_miss(arm: &[Step]) -> bool {
+    matches!(
+        arm.first(),
+        Some(Step::Guard {
+            on: crate::facts::Guarded::Cache,
+            ..
+        })
+    )
+}
+
+/// How many cached lookups the code makes, outside the arms that each case leaves out: (on a hit,
+/// on a miss).
+fn cached_lookups(model: &Model) -> [usize; 2] {
+    fn count(seq: &[Step], misses: bool, found: &mut usize) {
+        for step in seq {
+            match step {
+                Step::Branch(alts) if alts.iter().any(|a| is_miss(a)) => {
+                    *found += 1;
+                    for arm in alts.iter().filter(|a| is_miss(a) == misses) {
+                        count(arm, misses, found);
+                    }
+                }
+                _ => {
+                    for child in step.children() {
+                        count(child, misses, found);
+                    }
+                }
+            }
+        }
     }
-    let mut found = 0;
+    let mut found = [0, 0];
+    for file in model.files.iter().filter(|f| f.cached_lookups) {
+        for f in &file.functions {
+            count(&f.body, false, &mut found[0]);
+            count(&f.body, true, &mut found[1]);
+        }
+    }
+    found
+}
+
+/// Keeps, of each cached lookup's branch, the arms of one case (`misses`: the loader runs).
+fn assume_cache(model: &mut Model, misses: bool) {
     for_each_branch(
         model,
         |f| f.cached_lookups,
         |alts| {
             if alts.iter().any(|a| is_miss(a)) {
-                found += 1;
                 alts.retain(|a| is_miss(a) == misses);
             }
         },
     );
-    found
 }
 
 /// Drops the `#[cfg(..)]` arms the deployed build leaves out (`[build]`); returns how many guarded
@@ -481,22 +602,25 @@ fn for_each_branch(
     wanted: impl Fn(&FileFacts) -> bool,
     mut edit: impl FnMut(&mut Vec<Vec<Step>>),
 ) {
-    fn apply(seq: &mut [Step], edit: &mut impl FnMut(&mut Vec<Vec<Step>>)) {
-        for step in seq.iter_mut() {
-            if let Step::Branch(alts) = step {
-                edit(alts);
-                if alts.is_empty() {
-                    alts.push(Vec::new());
-                }
-            }
-            for child in step.children_mut() {
-                apply(child, edit);
-            }
-        }
-    }
     for file in model.files.iter_mut().filter(|f| wanted(f)) {
         for f in Arc::make_mut(file).functions.iter_mut() {
-            apply(&mut f.body, &mut edit);
+            apply_to_branches(&mut f.body, &mut edit);
+        }
+    }
+}
+
+/// Calls `edit` on the alternatives of every branch in `seq`, outer branches first (see
+/// [`for_each_branch`]).
+fn apply_to_branches(seq: &mut [Step], edit: &mut impl FnMut(&mut Vec<Vec<Step>>)) {
+    for step in seq.iter_mut() {
+        if let Step::Branch(alts) = step {
+            edit(alts);
+            if alts.is_empty() {
+                alts.push(Vec::new());
+            }
+        }
+        for child in step.children_mut() {
+            apply_to_branches(child, edit);
         }
     }
 }
@@ -1194,7 +1318,21 @@ fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
                     if let Some(&copy) = pattern.and_then(|p| copies.get(&(call, p))) {
                         c.resolved = Some(copy);
                     }
-                    let mut out = vec![Step::Call(c)];
+                    // A cached lookup's miss stays marked as one, first in its arm.
+                    let mut arm = arm.into_iter().peekable();
+                    let mut out: Vec<Step> = arm
+                        .next_if(|s| {
+                            matches!(
+                                s,
+                                Step::Guard {
+                                    on: Guarded::Cache,
+                                    ..
+                                }
+                            )
+                        })
+                        .into_iter()
+                        .collect();
+                    out.push(Step::Call(c));
                     out.extend(taken.iter().cloned());
                     out.extend(arm);
                     out

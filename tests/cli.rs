@@ -2658,10 +2658,12 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     assert_eq!(page(&hits), Some(1));
     // moka's loader, and the project's own cache-aside lookups (`caches::greeting`,
     // `caches::locale_name` on a map `[[cached]] receivers` names, `caches::member_role`'s `match`
-    // on its client of a shared cache, and `caches::org_key`'s let chain).
+    // on its client of a shared cache, `caches::org_key`'s let chain, and `caches::document`'s
+    // awaited probe whose outcome it tests).
     assert!(hits["notes"]
         .to_string()
-        .contains("6 cached lookups are priced as hits"));
+        .contains("7 cached lookups are priced as hits"));
+    assert_eq!(round_trips_of(&hits, "/docs/{id}"), Some(2));
     assert_eq!(round_trips_of(&hits, "/orgs/{org}/secret"), Some(1));
     assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
     assert_eq!(round_trips_of(&hits, "/locales/{locale}"), Some(1));
@@ -2679,6 +2681,7 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
         case(&hits, "/greeting/{user}/{locale}"),
         ("miss".into(), 3.into())
     );
+    assert_eq!(case(&hits, "/docs/{id}"), ("miss".into(), 3.into()));
     assert!(
         route_at(&hits, "/stats").get("cache").is_none(),
         "a route no cache changes has no other case"
@@ -2727,7 +2730,7 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     assert!(line(&human, "route ").contains("on a cache hit"), "{human}");
     assert!(misses["notes"]
         .to_string()
-        .contains("6 cached lookups are priced as misses"));
+        .contains("7 cached lookups are priced as misses"));
     std::fs::write(
         dir.path().join("hopcheck.toml"),
         "[assume]\ncache = \"sometimes\"\n",
