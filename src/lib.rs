@@ -118,6 +118,11 @@ pub struct RouteReport {
     /// Round trips past the waterfall's limit, left out of `trips` (still counted in `round_trips`).
     #[serde(skip_serializing_if = "is_zero")]
     pub trips_left_out: usize,
+    /// Calls on the worst path to a service the configuration does not place (an HTTP API, a cache
+    /// whose client `[pools]` maps to no `[services]` entry): taken to be next to the app, priced at
+    /// the intra-region round trip and not counted in `round_trips`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unplaced_calls: usize,
     /// Calls on the route's paths that may reach the analysed code but could not be resolved: the
     /// price leaves them out, so `round_trips` may be low.
     pub unresolved: Vec<Unresolved>,
@@ -1193,11 +1198,17 @@ fn unreadable(rel: &str, message: String) -> facts::FileFacts {
 fn route_trips(
     layouts: Option<&mut waterfall::Layouts>,
     handler: usize,
-) -> (Vec<RouteTrip>, usize) {
+) -> (Vec<RouteTrip>, usize, usize) {
     let Some(layouts) = layouts else {
-        return (Vec::new(), 0);
+        return (Vec::new(), 0, 0);
     };
     let w = layouts.of(handler, 0.0);
+    let unplaced = w
+        .bars
+        .iter()
+        .filter(|b| !b.counted)
+        .map(|b| b.multiplier as usize)
+        .sum();
     let trips = w
         .bars
         .iter()
@@ -1212,7 +1223,7 @@ fn route_trips(
             group: b.group,
         })
         .collect();
-    (trips, w.hidden)
+    (trips, w.hidden, unplaced)
 }
 
 /// The unresolved calls in the functions a handler reaches, in file order (`unsure`: the functions
@@ -1295,7 +1306,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
         let cost = ctx.costs.of_fn(route.handler);
         let budget = |d: &str| ctx.model.budget(ctx.config, route, d);
         let reach = ctx.model.reach(route.handler);
-        let (trips, trips_left_out) = route_trips(layouts.as_mut(), route.handler);
+        let (trips, trips_left_out, unplaced_calls) = route_trips(layouts.as_mut(), route.handler);
         let mut lints: Vec<String> = reach
             .iter()
             .filter_map(|f| lints_in.get(f))
@@ -1357,6 +1368,7 @@ fn route_reports(ctx: &rules::Ctx, diagnostics: &[Diagnostic]) -> Vec<RouteRepor
                 .collect(),
             trips,
             trips_left_out,
+            unplaced_calls,
             unresolved: unresolved_calls(ctx.model, &reach, &unsure),
             checked,
             cache: None,
@@ -1497,6 +1509,27 @@ impl Analysis {
             } else {
                 format!("{n} priced as {hit}, the usual case: {s} are left out; {shown}, and assume.cache = \"miss\" makes the budget verdict use the miss")
             });
+        }
+        let unplaced: Vec<usize> = self
+            .routes
+            .iter()
+            .map(|r| r.unplaced_calls)
+            .filter(|&n| n > 0)
+            .collect();
+        if !unplaced.is_empty() {
+            let calls: usize = unplaced.iter().sum();
+            let (calls, go) = match calls {
+                1 => ("1 call".to_string(), "goes"),
+                n => (format!("{n} calls"), "go"),
+            };
+            let routes = match unplaced.len() {
+                1 => "1 route".to_string(),
+                n => format!("{n} routes"),
+            };
+            notes.push(format!(
+                "{calls} on the worst paths of {routes} {go} to HTTP APIs or caches hopcheck.toml does not place: each is taken to be next to the app ({} ms, no round trip counted; `unplaced_calls` in JSON); [services.<name>] region = \"..\" and a [pools] entry for its client price them where they run",
+                self.config.topology.intra_region_ms
+            ));
         }
         if !self.routes.is_empty() && !trips {
             notes.push(

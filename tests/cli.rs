@@ -444,12 +444,19 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
         let pings = r["checkout_pings"].as_f64().unwrap();
         let prepares = r["prepare_round_trips"].as_f64().unwrap();
         let ms = r["cost"][0]["estimated_ms"].as_f64().unwrap();
-        // A call to an HTTP API next to the app costs the 1 ms round trip inside the region.
+        // A call to an HTTP API next to the app costs the 1 ms round trip inside the region, and is
+        // said to be one the configuration does not place.
         let http = if r["handler"].as_str().unwrap().contains("_a_call_") {
             1.0
         } else {
             0.0
         };
+        assert_eq!(
+            r["unplaced_calls"].as_f64().unwrap_or(0.0),
+            http,
+            "{}",
+            r["handler"]
+        );
         assert!(
             (ms - (trips + pings + prepares) * 92.85 - http).abs() < 0.1,
             "{}: {ms}",
@@ -460,6 +467,39 @@ fn concurrent_forms_and_other_paths_cost_one_round_trip() {
     assert!(!routes
         .iter()
         .any(|r| r["handler"] == "good_not_on_a_request_path"));
+    // The good route's call to the billing API and the bad one's to the avatars API.
+    assert!(
+        json["notes"].to_string().contains("2 calls on the worst paths of 2 routes go to HTTP APIs or caches hopcheck.toml does not place"),
+        "{}",
+        json["notes"]
+    );
+}
+
+#[test]
+fn calls_to_services_the_configuration_places_are_not_said_to_be_unplaced() {
+    let (_, json) = check_json(&fixtures().join("libraries"), &[]);
+    let unplaced = |handler: &str| {
+        let r = json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["handler"] == handler)
+            .unwrap_or_else(|| panic!("no route for {handler}"));
+        r["unplaced_calls"].as_u64().unwrap_or(0)
+    };
+    // `[services.payments]` places the payments client; redis has no `[services]` entry.
+    assert_eq!(unplaced("bad_two_calls_to_the_payments_api"), 0);
+    assert_eq!(unplaced("good_cache_in_the_region"), 2);
+    let human = stdout(&hopcheck(&[
+        "check",
+        "--top",
+        "0",
+        &fixtures().join("libraries").to_string_lossy(),
+    ]));
+    assert!(
+        human.contains("2 calls on the worst paths of 1 route go to HTTP APIs or caches"),
+        "{human}"
+    );
 }
 
 /// The help of each `sequential-queries` finding in a fixture, by the function it is in.

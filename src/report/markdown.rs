@@ -959,6 +959,7 @@ mod tests {
             cost: Vec::new(),
             trips: Vec::new(),
             trips_left_out: 0,
+            unplaced_calls: 0,
             unresolved: Vec::new(),
             checked: true,
             cache: None,
