@@ -848,7 +848,9 @@ fn resolve_from(
                     }
                     alternatives.push(alts);
                     let hop = match resolved {
-                        None => index.client_hop(&model.files, &model.fns, id, c, &config.catalog),
+                        None => index
+                            .client_hop(&model.files, &model.fns, id, c, &config.catalog)
+                            .or_else(|| index.generated_query(&model.files, &model.fns, id, c)),
                         Some(_) => None,
                     };
                     // The visitor marks the calls it knows cannot be followed (a GraphQL executor).
@@ -936,6 +938,13 @@ fn resolve_from(
                     };
                     let mut trip = Trip::bare(c.id, c.loc, hop.api);
                     trip.after = std::mem::take(&mut c.after);
+                    if let Some(query) = hop.query {
+                        // Read or write by its SQL, and sent where its executor goes, as the
+                        // round trips the files hold are (see `classify_trips`).
+                        trip.sql_const = Some(query);
+                        *s = Step::Trip(trip);
+                        return;
+                    }
                     trip.access = Some(Access::Write);
                     trip.service = hop.service;
                     trip.origin = hop.origin;

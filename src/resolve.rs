@@ -36,6 +36,26 @@ pub(crate) struct ClientHop {
     pub(crate) service: bool,
     /// The `hopcheck.toml` entry that names the client, if one does.
     pub(crate) origin: Option<u32>,
+    /// A statement: the constant holding the named query it runs (`api_queries::get_pipelines`).
+    pub(crate) query: Option<String>,
+}
+
+/// The named queries of the generated-SQL files among `files`, by stem (see [`Index::generated_query`]).
+fn generated_queries(files: &[Arc<FileFacts>]) -> FxHashMap<String, Vec<String>> {
+    let mut out: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    for file in files
+        .iter()
+        .filter(|f| f.kind == crate::facts::FileKind::GeneratedSql)
+    {
+        for (key, _) in &file.consts {
+            if let Some((stem, name)) = key.split_once("::") {
+                out.entry(stem.to_string())
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Module → its `use` declarations as (local name, absolute path).
@@ -124,6 +144,9 @@ pub struct Index {
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
     /// Names of the functions that await a parameter themselves (`execute_query.await`).
     pub(crate) awaiting: FxHashSet<String>,
+    /// The named queries of the `.sql` files a code generator turns into Rust at build time, by the
+    /// file's stem, the module the generated code gives them (`api_queries` → `get_pipelines`, ..).
+    generated_queries: FxHashMap<String, Vec<String>>,
     /// Functions under a `#[cfg(..)]` the build does not decide (`[build]` unsaid, or a target): one
     /// of several written under exclusive `cfg`s may be the one compiled in.
     undecided: FxHashSet<usize>,
@@ -188,6 +211,7 @@ impl Index {
             typing_depth: std::cell::Cell::new(0),
             alternatives: std::cell::RefCell::new(Vec::new()),
             awaiting: FxHashSet::default(),
+            generated_queries: generated_queries(files),
             undecided: FxHashSet::default(),
             cfg_choices: 0,
             made: FxHashSet::default(),
@@ -1390,6 +1414,50 @@ impl Index {
             api: format!("{ty}::{name}"),
             service: spec.endpoint != Some(crate::catalog::EndpointSpec::Database),
             origin: spec.origin,
+            query: None,
+        })
+    }
+
+    /// An awaited call of a function that a code generator made from a named query and that the analysed
+    /// code therefore does not hold: the module is named as the `.sql` file and the function as the query,
+    /// or as the query after one word (`api_queries::fetch_get_pipelines(&client, ..)` for `--!
+    /// get_pipelines` in `queries/api_queries.sql`, where a generator names functions by what they do
+    /// with the rows). A statement whose SQL is that query's.
+    pub(crate) fn generated_query(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> Option<ClientHop> {
+        let Callee::Path(segs) = &call.callee else {
+            return None;
+        };
+        if !call.awaited || self.generated_queries.is_empty() {
+            return None;
+        }
+        let r = fns[caller];
+        let full = self.imported(&files[r.file].functions[r.index], segs);
+        let [.., module, f] = full.as_deref().unwrap_or(segs) else {
+            return None;
+        };
+        let named = |q: &&String| {
+            f == *q
+                || f.strip_suffix(q.as_str())
+                    .and_then(|p| p.strip_suffix('_'))
+                    .is_some_and(|verb| !verb.is_empty() && !verb.contains('_'))
+        };
+        let query = self
+            .generated_queries
+            .get(module)?
+            .iter()
+            .filter(named)
+            .max_by_key(|q| q.len())?;
+        Some(ClientHop {
+            api: format!("{module}::{f}(…)"),
+            service: false,
+            origin: None,
+            query: Some(format!("{module}::{query}")),
         })
     }
 
