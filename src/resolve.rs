@@ -144,6 +144,8 @@ pub struct Index {
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
     /// Names of the functions that await a parameter themselves (`execute_query.await`).
     pub(crate) awaiting: FxHashSet<String>,
+    /// Modules whose items the build writes, by crate folder (see `FileFacts::generated_modules`).
+    generated_modules: FxHashMap<String, Vec<Vec<String>>>,
     /// The named queries of the `.sql` files a code generator turns into Rust at build time, by the
     /// file's stem, the module the generated code gives them (`api_queries` → `get_pipelines`, ..).
     generated_queries: FxHashMap<String, Vec<String>>,
@@ -212,6 +214,15 @@ impl Index {
             alternatives: std::cell::RefCell::new(Vec::new()),
             awaiting: FxHashSet::default(),
             generated_queries: generated_queries(files),
+            generated_modules: files
+                .iter()
+                .filter(|f| !f.generated_modules.is_empty())
+                .fold(FxHashMap::default(), |mut out, f| {
+                    out.entry(crate_dir(&f.path).to_string())
+                        .or_default()
+                        .extend(f.generated_modules.iter().cloned());
+                    out
+                }),
             undecided: FxHashSet::default(),
             cfg_choices: 0,
             made: FxHashSet::default(),
@@ -1418,6 +1429,23 @@ impl Index {
         })
     }
 
+    /// Whether a path from a function of module `from` names an item inside a module whose items the build
+    /// writes (`queries::models::refresh(..)` with `mod queries { include!(..) }`): code not in the source.
+    fn names_generated_item(&self, caller: usize, from: &[String], path: &[String]) -> bool {
+        let Some(modules) = self
+            .crate_at(caller)
+            .and_then(|dir| self.generated_modules.get(dir))
+        else {
+            return false;
+        };
+        let within = |full: &[String]| {
+            modules
+                .iter()
+                .any(|m| !m.is_empty() && full.len() > m.len() && full.starts_with(m))
+        };
+        within(path) || within(&[from, path].concat())
+    }
+
     /// An awaited call of a function that a code generator made from a named query and that the analysed
     /// code therefore does not hold: the module is named as the `.sql` file and the function as the query,
     /// or as the query after one word (`api_queries::fetch_get_pipelines(&client, ..)` for `--!
@@ -2142,6 +2170,7 @@ impl Index {
                     let own = matches!(path[0].as_str(), "crate" | "self" | "super")
                         || self.own_crates.contains_key(&path[0].replace('-', "_"));
                     path.len() >= 2 && !of_type && own
+                        || self.names_generated_item(caller, &func(caller).module, path)
                 }
             };
         }

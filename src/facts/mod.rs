@@ -216,6 +216,9 @@ pub struct FileFacts {
     pub const_items: Vec<consts::ConstItem>,
     /// `const fn`s without parameters that build such constants.
     pub const_fns: Vec<consts::ConstFn>,
+    /// Modules whose items the build writes (`mod queries { include!(concat!(env!("OUT_DIR"), ..)) }`,
+    /// tonic's `include_proto!`): what the code calls in them is not in the source.
+    pub generated_modules: Vec<Vec<String>>,
 }
 
 /// What a file of the run is.

@@ -4025,6 +4025,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         self.test_depth += u32::from(test);
         self.module.push(driver::ident(&m.ident));
+        if m.content
+            .as_ref()
+            .is_some_and(|(_, items)| items.iter().any(includes_build_output))
+        {
+            self.facts.generated_modules.push(self.module.clone());
+        }
         visit::visit_item_mod(self, m);
         self.module.pop();
         self.test_depth -= u32::from(test);
@@ -7291,5 +7297,21 @@ fn strip_biased(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
             rest.iter().cloned().collect()
         }
         _ => trees.into_iter().collect(),
+    }
+}
+
+/// `include!(concat!(env!("OUT_DIR"), "/queries.rs"));` or tonic's `include_proto!("jobs")`: items the build
+/// writes into its output folder.
+fn includes_build_output(item: &syn::Item) -> bool {
+    let syn::Item::Macro(m) = item else {
+        return false;
+    };
+    let Some(last) = m.mac.path.segments.last() else {
+        return false;
+    };
+    match last.ident.to_string().as_str() {
+        "include_proto" => true,
+        "include" => m.mac.tokens.to_string().contains("OUT_DIR"),
+        _ => false,
     }
 }
