@@ -87,7 +87,12 @@ pub fn last_segment(path: &syn::Path) -> String {
 
 /// A name as the module tree and the files know it: `r#impl` is the module `impl` (file `impl.rs`).
 pub fn ident(i: &proc_macro2::Ident) -> String {
-    syn::ext::IdentExt::unraw(i).to_string()
+    // One string, without `unraw`'s copy of the identifier first.
+    let mut name = i.to_string();
+    if name.starts_with("r#") {
+        name.drain(..2);
+    }
+    name
 }
 
 /// The path segments of a path expression.
