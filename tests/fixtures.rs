@@ -251,6 +251,10 @@ fn routers_built_in_blocks_keep_their_prefixes() {
         // `Healthcheck::route()` through a blanket implementation and an associated constant).
         ("/resources/health", "health"),
         ("/resources/login", "login"),
+        // Method routers held in locals (`let purge_route = post(purge_notes).layer(..);` under one
+        // `#[cfg]`, without the layer under the other) before `.route(..)` mounts them.
+        ("/notes/purge", "purge_notes"),
+        ("/notes/all", "notes"),
     ] {
         assert!(
             routes.contains(&(path.to_string(), handler.to_string())),

@@ -28,6 +28,8 @@ pub trait RouterEnv {
     fn walk(&mut self, expr: &Expr);
     /// The name a closure handler held in a local (`let health = || async { .. };`) is known by.
     fn closure_local(&self, name: &str) -> Option<Vec<String>>;
+    /// What a method router held in a local serves (`let delete_route = post(delete_card);`).
+    fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>>;
     fn loc(&self, span: proc_macro2::Span) -> Loc;
     /// The method of a helper of the analysed file that wraps a method router around its one argument
     /// (`fn get_internal<H>(h: H) -> MethodRouter { get(h).layer(..) }` → `GET`).
@@ -777,6 +779,9 @@ impl RouterEnv for Sink<'_, '_> {
     fn closure_local(&self, name: &str) -> Option<Vec<String>> {
         self.env.closure_local(name)
     }
+    fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>> {
+        self.env.method_local(name)
+    }
     fn loc(&self, span: proc_macro2::Span) -> Loc {
         self.env.loc(span)
     }
@@ -1173,8 +1178,21 @@ pub fn layer_closure(expr: &Expr) -> Option<&syn::ExprClosure> {
     }
 }
 
+/// Whether `expr` builds a method router: its chain starts with `get(h)`, `routing::post(h)`, `on(filter,
+/// h)` (then `.post(h2)`, `.layer(..)`, ..).
+pub fn is_method_router(expr: &Expr) -> bool {
+    let (root, _) = super::driver::chain(expr);
+    let Expr::Call(call) = root else { return false };
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let name = last_segment(&p.path);
+    let base = name.trim_end_matches("_service").trim_end_matches("_with");
+    (METHODS.contains(&base) || base == "on") && (1..=2).contains(&call.args.len())
+}
+
 /// `get(h).post(h2)` → [("GET", h), ("POST", h2)].
-fn method_router(expr: &Expr, env: &mut dyn RouterEnv) -> Vec<(String, Vec<String>)> {
+pub fn method_router(expr: &Expr, env: &mut dyn RouterEnv) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     collect_methods(expr, env, &mut out);
     out
@@ -1183,6 +1201,15 @@ fn method_router(expr: &Expr, env: &mut dyn RouterEnv) -> Vec<(String, Vec<Strin
 fn collect_methods(expr: &Expr, env: &mut dyn RouterEnv, out: &mut Vec<(String, Vec<String>)>) {
     match expr {
         Expr::Paren(p) => collect_methods(&p.expr, env, out),
+        Expr::Path(p) => {
+            if let Some(held) = p
+                .path
+                .get_ident()
+                .and_then(|i| env.method_local(&i.to_string()))
+            {
+                out.extend(held);
+            }
+        }
         Expr::Call(call) => {
             let Expr::Path(p) = &*call.func else { return };
             let args: Vec<&Expr> = call.args.iter().collect();

@@ -217,6 +217,8 @@ struct FnCtx {
     shadowed: HashMap<String, String>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
+    /// Method routers held in locals (`let delete_route = post(delete_card);`), by what they serve.
+    method_locals: HashMap<String, Vec<(String, Vec<String>)>>,
     /// The ids of the calls that run a closure held in a local where it is handed on by name
     /// (`self.run(check)`): dropped where the function calls that closure itself.
     handed_closures: Vec<u32>,
@@ -3733,6 +3735,10 @@ impl RouterEnv for Visitor<'_, '_> {
         self.fns.last()?.closure_locals.get(name).cloned()
     }
 
+    fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>> {
+        self.fns.last()?.method_locals.get(name).cloned()
+    }
+
     fn is_route_sink(&self, name: &str) -> bool {
         self.fns
             .last()
@@ -4386,6 +4392,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                         self.type_rebound(rebound);
                         return;
+                    }
+                    // `let delete_route = post(delete_card).layer(limit);`, for a `.route(..)` after.
+                    if router::is_method_router(&init.expr) {
+                        let served = router::method_router(&init.expr, self);
+                        if !served.is_empty() {
+                            if let Some(ctx) = self.ctx() {
+                                ctx.method_locals.insert(name.clone(), served);
+                            }
+                            self.type_rebound(rebound);
+                            return;
+                        }
                     }
                     if init.diverge.is_none()
                         && self.pending_future(name, defines.clone(), &init.expr)
