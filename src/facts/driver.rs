@@ -188,6 +188,7 @@ pub fn names_an_executor(text: &str) -> bool {
     let text = text.to_lowercase();
     [
         "conn",
+        "connection",
         "pool",
         "db",
         "tx",
