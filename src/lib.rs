@@ -286,7 +286,7 @@ impl Coverage {
         if !self.unpriced_clients.is_empty() {
             out.push(format!(
                 "the code uses {} hopcheck does not price: {}; their calls count no round trip, so the routes that use them are priced low: [[calls]] or [[builders]] entries in hopcheck.toml teach them",
-                if self.unpriced_clients.len() == 1 { "a database client" } else { "database clients" },
+                if self.unpriced_clients.len() == 1 { "a client of a database or remote store" } else { "clients of databases or remote stores" },
                 self.unpriced_clients.join(", "),
             ));
         }

@@ -256,7 +256,7 @@ fn a_database_client_hopcheck_does_not_price_is_said_in_every_format() {
     )
     .unwrap();
     let says = |text: &str| {
-        text.contains("database client hopcheck does not price: scylla (Cassandra / ScyllaDB)")
+        text.contains("a client of a database or remote store hopcheck does not price: scylla (Cassandra / ScyllaDB)")
     };
     let (_, json) = check_json(dir.path(), &[]);
     assert_eq!(
