@@ -3706,6 +3706,29 @@ impl<'a, 's> Visitor<'a, 's> {
     }
 }
 
+impl Visitor<'_, '_> {
+    /// Whether the call a chain starts with is a router library's method router (`routing::post(h)`, or a
+    /// bare `post(h)` this file imports from a `routing` module), not a function of another kind that
+    /// shares the name (`get(id)?`, `reqwest::get(url)`).
+    fn routing_root(&self, expr: &Expr) -> bool {
+        let (root, _) = driver::chain(expr);
+        let Expr::Call(call) = root else { return false };
+        let Expr::Path(p) = &*call.func else {
+            return false;
+        };
+        let segs = driver::path_segments(&p.path);
+        let from_routing = |path: &[String]| path.iter().any(|s| s == "routing");
+        match segs.as_slice() {
+            [name] => self.facts.uses.iter().any(|u| {
+                (u.name == *name && from_routing(&u.path))
+                    || (u.name == "*" && u.path.last().is_some_and(|l| l == "routing"))
+            }),
+            [.., _] => from_routing(&segs[..segs.len() - 1]),
+            [] => false,
+        }
+    }
+}
+
 impl RouterEnv for Visitor<'_, '_> {
     fn method_helper(&self, name: &str) -> Option<String> {
         self.method_helpers.get(name).cloned()
@@ -4394,7 +4417,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         return;
                     }
                     // `let delete_route = post(delete_card).layer(limit);`, for a `.route(..)` after.
-                    if router::is_method_router(&init.expr) {
+                    if router::is_method_router(&init.expr) && self.routing_root(&init.expr) {
                         let served = router::method_router(&init.expr, self);
                         if !served.is_empty() {
                             if let Some(ctx) = self.ctx() {
