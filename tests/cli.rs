@@ -3745,19 +3745,7 @@ fn app(state: AppState) {
     )
     .unwrap();
     let (_, json) = check_json(dir.path(), &[]);
-    let mut routes: Vec<String> = json["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap(),
-                r["path"].as_str().unwrap()
-            )
-        })
-        .collect();
-    routes.sort();
+    let routes = route_names(&json, "");
     assert_eq!(
         routes,
         [
@@ -4089,23 +4077,7 @@ async fn main() {
 "#,
     )
     .unwrap();
-    let routes = |json: &serde_json::Value| -> Vec<String> {
-        let mut r: Vec<String> = json["routes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| !r["method"].is_null())
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    r["method"].as_str().unwrap(),
-                    r["path"].as_str().unwrap()
-                )
-            })
-            .collect();
-        r.sort();
-        r
-    };
+    let routes = |json: &serde_json::Value| route_names(json, "");
     let (_, untaught) = check_json(dir.path(), &["-q"]);
     assert_eq!(routes(&untaught), Vec::<String>::new(), "{untaught}");
     std::fs::write(

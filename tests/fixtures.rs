@@ -188,6 +188,19 @@ fn prices_are_exactly_their_marks() {
     }
 }
 
+/// warp's filter chains serve where their path and method filters say, under the prefix of the filter
+/// they are combined after; a filter of the service's own that serves nothing (`with_pool(pool)`) is no
+/// route.
+#[test]
+fn warp_filters_serve_where_they_say() {
+    let (_, json) = check_json(&fixtures().join("prices"), &[]);
+    let served = route_names(&json, "filters.rs");
+    assert_eq!(
+        served,
+        ["GET /api/checks/{i64}", "GET /version", "POST /api/checks"]
+    );
+}
+
 /// A closure that a callee calls in a loop of its own is an N+1 at the call, and the finding says whose
 /// loop it is and how many times it runs.
 #[test]

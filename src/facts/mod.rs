@@ -18,6 +18,7 @@ pub mod router;
 pub mod span;
 pub mod sql;
 mod visitor;
+pub mod warp;
 
 use serde::Serialize;
 

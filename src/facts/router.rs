@@ -1073,7 +1073,8 @@ pub fn join_path(prefix: &str, path: &str) -> String {
     }
 }
 
-fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
+/// An entry of a router nested under `prefix`.
+pub fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
     match entry {
         RouteEntry::Route {
             path,

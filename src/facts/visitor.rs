@@ -199,6 +199,8 @@ struct FnCtx {
     /// The function returns routes (rocket's `fn routes() -> Vec<Route>`): a list it appends other
     /// functions' routes to is a router.
     returns_routes: bool,
+    /// The function returns a warp filter: the filters it combines (`a().or(b())`) are routers.
+    returns_filter: bool,
     /// The function's parameters and their types.
     params: Vec<(String, String)>,
     /// The position of each parameter bound by a plain name (`prefetched: Option<&Owner>`).
@@ -578,10 +580,12 @@ impl<'a, 's> Visitor<'a, 's> {
                 .any(|w| w == "Route"),
             syn::ReturnType::Default => false,
         };
+        let returns_filter = super::warp::returns_filter(&sig.output);
         let body = self.walk_body(|v| {
             if let Some(ctx) = v.ctx() {
                 ctx.route_sinks = sinks;
                 ctx.returns_routes = returns_routes;
+                ctx.returns_filter = returns_filter;
                 ctx.params = typed;
                 for (name, builder) in query_params {
                     ctx.locals
@@ -4659,6 +4663,34 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
             }
         }
+        let returns_filter = self.fns.last().is_some_and(|c| c.returns_filter);
+        if super::warp::is_filter_chain(m, returns_filter) {
+            let expr = Expr::MethodCall(m.clone());
+            if let Some(entries) = super::warp::routes(&expr, self) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.extend(entries);
+                }
+                return;
+            }
+            // A filter of the analysed code (`fn signed_in(..) -> impl Filter { warp::header(..)
+            // .and_then(signed_in_as) }`): what it hands the request to runs where the filter does.
+            if let (true, Some(f)) = (returns_filter, super::warp::runs(m)) {
+                visit::visit_expr_method_call(self, m);
+                let call = Expr::Await(syn::ExprAwait {
+                    attrs: Vec::new(),
+                    base: Box::new(Expr::Call(syn::ExprCall {
+                        attrs: Vec::new(),
+                        func: Box::new(Expr::Path(f.clone())),
+                        paren_token: Default::default(),
+                        args: Default::default(),
+                    })),
+                    dot_token: Default::default(),
+                    await_token: Default::default(),
+                });
+                self.visit_expr(&call);
+                return;
+            }
+        }
         if router::is_router_chain(m) {
             let expr = Expr::MethodCall(m.clone());
             if let Some(entries) = self.router_expr(&expr) {
@@ -7186,6 +7218,15 @@ fn field_path(expr: &Expr) -> Vec<String> {
                 ) =>
         {
             field_path(&m.receiver)
+        }
+        // `Arc::clone(&config)`, `Rc::clone(&state)`: another handle on the same value.
+        Expr::Call(c)
+            if c.args.len() == 1
+                && matches!(&*c.func, Expr::Path(p)
+                    if matches!(driver::path_segments(&p.path).as_slice(),
+                        [.., ty, clone] if clone == "clone" && matches!(ty.as_str(), "Arc" | "Rc" | "Clone"))) =>
+        {
+            field_path(&c.args[0])
         }
         // `state.lock().await.adaptor`, `cache.read().unwrap()`: a lock's guard is typed as what the
         // lock holds (as `Mutex<T>` is `T`).

@@ -371,3 +371,24 @@ pub fn paths_and_handlers(json: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The routes a report lists as `METHOD path`, sorted: those whose file ends with `file` (all for ""),
+/// without the handlers whose route was not found.
+pub fn route_names(json: &serde_json::Value, file: &str) -> Vec<String> {
+    let mut names: Vec<String> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["method"].is_null())
+        .filter(|r| r["file"].as_str().unwrap_or_default().ends_with(file))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    names.sort();
+    names
+}
