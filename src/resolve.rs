@@ -100,6 +100,11 @@ pub struct Index {
     traits: FxHashSet<String>,
     /// Trait → the traits it requires (`trait FullRepo: AliasRepo + HashRepo`).
     supertraits: FxHashMap<String, Vec<String>>,
+    /// Trait → the methods it declares without a default body.
+    required: FxHashMap<String, Vec<String>>,
+    /// The names the code gives types where it imports or re-exports them under another
+    /// (`pub use services::ServicesEdge as Services;`): `Services` → `ServicesEdge`.
+    renamed: FxHashMap<String, Vec<String>>,
     /// Trait → how many types of the analysed code implement it.
     implementors: FxHashMap<String, usize>,
     /// Static or constant → the type of its value.
@@ -185,6 +190,8 @@ impl Index {
             derefs: FxHashMap::default(),
             traits: FxHashSet::default(),
             supertraits: FxHashMap::default(),
+            required: FxHashMap::default(),
+            renamed: FxHashMap::default(),
             implementors: FxHashMap::default(),
             statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
@@ -320,6 +327,13 @@ impl Index {
                 }
                 if t.is_trait {
                     index.traits.insert(t.name.clone());
+                    if !t.required.is_empty() {
+                        index
+                            .required
+                            .entry(t.name.clone())
+                            .or_default()
+                            .extend(t.required.iter().cloned());
+                    }
                     if !t.supertraits.is_empty() {
                         index
                             .supertraits
@@ -352,6 +366,15 @@ impl Index {
         }
         for file in files {
             for u in &file.uses {
+                if let Some(original) = u.path.last() {
+                    let named = |n: &str| n.starts_with(|c: char| c.is_ascii_uppercase());
+                    if *original != u.name && named(original) && named(&u.name) {
+                        let seen = index.renamed.entry(u.name.clone()).or_default();
+                        if !seen.contains(original) {
+                            seen.push(original.clone());
+                        }
+                    }
+                }
                 let abs = index.absolutize(&u.module, &u.path);
                 index
                     .crate_uses
@@ -1873,6 +1896,23 @@ impl Index {
                 }
             }
         }
+        // A name the code gives another type where it re-exports it (`pub use services::ServicesEdge as
+        // Services;`) beside a type of that name of its own that has no such method: the renamed type's.
+        if typed.is_empty() && depth < MAX_ALIAS_DEPTH {
+            let hits: BTreeSet<usize> = self
+                .renamed
+                .get(&ty)
+                .into_iter()
+                .flatten()
+                .filter(|o| **o != ty && self.known_types.contains(*o))
+                .filter_map(|o| {
+                    self.method_on(caller, o.clone(), name, candidates, func, depth + 1)
+                })
+                .collect();
+            if let [one] = hits.iter().copied().collect::<Vec<_>>()[..] {
+                return Some(one);
+            }
+        }
         // Two types of one name (`callers::Page`, `pages::Page`): the one the caller's module, else its
         // crate, defines; `#[cfg]` alternatives of one type stay a choice of the costliest.
         if own.len() > 1 {
@@ -2210,7 +2250,22 @@ impl Index {
                     && self
                         .resolve_method(func(caller), caller, name, receiver, *args, &func)
                         .is_none() => {}
-            Some(_) => return false,
+            // A method that a trait of the analysed code requires, on a type that implements the trait
+            // but writes no such method: a macro writes it (`#[with_conn_delegate]` on the trait), so
+            // what it does is not seen.
+            Some(ty) => {
+                return self.known_types.contains(&ty)
+                    && self.traits_of.get(&ty).is_some_and(|traits| {
+                        traits.iter().any(|t| {
+                            self.required
+                                .get(t)
+                                .is_some_and(|r| r.iter().any(|m| m == name))
+                        })
+                    })
+                    && self
+                        .resolve_method(func(caller), caller, name, receiver, *args, &func)
+                        .is_none();
+            }
             None => {}
         }
         let fits = self.by_name.get(name).map_or(0, |ids| {

@@ -311,6 +311,9 @@ pub struct TypeFacts {
     pub is_trait: bool,
     /// For a trait, the traits it requires (`trait FullRepo: AliasRepo + HashRepo`), last segments.
     pub supertraits: Vec<String>,
+    /// For a trait, the methods taking `self` it declares without a default body: every implementation
+    /// must write them.
+    pub required: Vec<String>,
     /// The value a field takes where the code leaves it out (`..Default::default()`, a builder's unset
     /// field), as a guard pattern reads it: an `Option` is `None`, a `bool` is `false`, a list is
     /// `len=0`, `#[builder(default = true)]` is `true`. Only fields whose default is one of those.

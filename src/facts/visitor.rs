@@ -4033,10 +4033,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 _ => None,
             })
             .collect();
+        let required = t
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                syn::TraitItem::Fn(f) if f.default.is_none() && f.sig.receiver().is_some() => {
+                    Some(driver::ident(&f.sig.ident))
+                }
+                _ => None,
+            })
+            .collect();
         self.facts.types.push(TypeFacts {
             name: t.ident.to_string(),
             is_trait: true,
             supertraits,
+            required,
             ..TypeFacts::default()
         });
         let saved = self
