@@ -2228,7 +2228,8 @@ fn service_of(model: &Model, builder: usize) -> String {
 #[derive(Default)]
 struct Found {
     routes: Vec<Route>,
-    seen: HashSet<(Option<String>, Option<String>, usize)>,
+    /// Each route found, by (method, path, handler), and where it is in `routes`.
+    seen: HashMap<(Option<String>, Option<String>, usize), usize>,
     statics: Vec<StaticRoute>,
     /// Typed paths by struct name: (module, path).
     typed: HashMap<String, Vec<(Vec<String>, String)>>,
@@ -2242,6 +2243,26 @@ struct Found {
 }
 
 impl Found {
+    /// Adds a route, once: a route that another router reaches again (the app's, and a function that
+    /// builds the same routes only to write their OpenAPI document) runs the middleware of both.
+    fn add(&mut self, route: Route) {
+        let key = (route.method.clone(), route.path.clone(), route.handler);
+        match self.seen.get(&key) {
+            Some(&at) => {
+                let have = &mut self.routes[at].middleware;
+                for m in route.middleware {
+                    if !have.contains(&m) {
+                        have.push(m);
+                    }
+                }
+            }
+            None => {
+                self.seen.insert(key, self.routes.len());
+                self.routes.push(route);
+            }
+        }
+    }
+
     /// A path as served: the values of the constants it names, else as written.
     fn path(&self, raw: &str) -> String {
         self.constants
@@ -2321,8 +2342,15 @@ fn typed_route_path(model: &Model, handler: usize, found: &Found) -> Option<Stri
     best.map(|c| c.1.clone())
 }
 
-/// The routes a handler declares by attribute, mounted under `prefix`.
-fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Found) {
+/// The routes a handler declares by attribute, mounted under `prefix` behind `middleware` (the layers of
+/// the routers that mount it).
+fn push_attr_routes(
+    model: &Model,
+    handler: usize,
+    prefix: &str,
+    middleware: &[usize],
+    found: &mut Found,
+) {
     // A framework's own route attribute serves; `#[utoipa::path]` beside it only documents (utoipa-axum's
     // `routes!` serves by it when it is the only one).
     let attrs = &model.func(handler).attr_routes;
@@ -2338,14 +2366,9 @@ fn push_attr_routes(model: &Model, handler: usize, prefix: &str, found: &mut Fou
             service: found.service.clone(),
             root: found.root,
             app: None,
-            middleware: Vec::new(),
+            middleware: middleware.to_vec(),
         };
-        if found
-            .seen
-            .insert((route.method.clone(), route.path.clone(), handler))
-        {
-            found.routes.push(route);
-        }
+        found.add(route);
     }
 }
 
@@ -2416,12 +2439,7 @@ fn expand(
                     app: None,
                     middleware: run(layers),
                 };
-                if found
-                    .seen
-                    .insert((route.method.clone(), route.path.clone(), h))
-                {
-                    found.routes.push(route);
-                }
+                found.add(route);
             }
             RouteEntry::Static { path, loc } => {
                 let full = crate::facts::router::join_path(prefix, &found.path(path));
@@ -2456,7 +2474,7 @@ fn expand(
                     for id in 0..model.fns.len() {
                         let f = model.func(id);
                         if f.self_ty.as_deref() == ty && !f.is_test {
-                            push_attr_routes(model, id, &p, found);
+                            push_attr_routes(model, id, &p, &run(layers), found);
                         }
                     }
                     continue;
@@ -2470,7 +2488,7 @@ fn expand(
                     crate::facts::router::join_path(prefix, &found.path(inner))
                 };
                 // A handler with route attributes (`.service(index)`, `routes![index]`).
-                push_attr_routes(model, t, &p, found);
+                push_attr_routes(model, t, &p, &run(layers), found);
                 expand(model, index, t, &p, &run(layers), depth + 1, found);
             }
         }

@@ -153,6 +153,11 @@ const ROOTS: &[&[&str]] = &[
 /// Calls that build a router from something else (`OpenApiService::new(Api, ..)`).
 const BUILT: &[&[&str]] = &[&["OpenApiService", "new"]];
 
+/// A call on a router that keeps its routes (a layer, a state, a fallback).
+pub fn is_passthrough(method: &str) -> bool {
+    ROUTER_PASSTHROUGH.contains(&method)
+}
+
 /// A call that makes a router (an empty one, or one built from its arguments).
 pub fn makes_router(expr: &Expr) -> bool {
     let Expr::Call(call) = expr else { return false };
@@ -320,6 +325,14 @@ impl Router {
         }
         mine.extend(entries);
         self.entries = mine;
+    }
+
+    /// The same router without its routes: its prefix and middleware, for what is added to it next.
+    pub fn emptied(&self) -> Router {
+        Router {
+            entries: Vec::new(),
+            ..self.clone()
+        }
     }
 
     pub fn finish(self) -> Vec<RouteEntry> {
@@ -1142,7 +1155,7 @@ fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
 
 /// The function argument of axum's `from_fn(f)` / `from_fn_with_state(state, f)` and of their
 /// `map_request` kin, which run `f` on each request.
-fn middleware_arg(c: &syn::ExprCall) -> Option<&Expr> {
+pub fn middleware_arg(c: &syn::ExprCall) -> Option<&Expr> {
     let Expr::Path(p) = &*c.func else { return None };
     match (last_segment(&p.path).as_str(), c.args.len()) {
         ("from_fn" | "map_request", 1) => c.args.first(),

@@ -3592,6 +3592,21 @@ impl<'a, 's> Visitor<'a, 's> {
         router::eval_router(expr, self)
     }
 
+    /// `let app = app.layer(auth).layer(limit);`: a router local given a layer (or a state, a fallback)
+    /// and held again.
+    fn grows_router_local(&self, expr: &Expr) -> bool {
+        let (root, calls) = driver::chain(expr);
+        !calls.is_empty()
+            && single_path_ident(root).is_some_and(|n| {
+                self.fns
+                    .last()
+                    .is_some_and(|c| c.router_locals.contains_key(&n))
+            })
+            && calls
+                .iter()
+                .all(|c| router::is_passthrough(&c.method.to_string()) || router::is_router_op(c))
+    }
+
     /// The router a local is given (`let mut route = web::scope("/customers")`), its prefix kept.
     fn local_router(&mut self, expr: &Expr) -> Option<router::Router> {
         self.ctx()?;
@@ -4288,9 +4303,39 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
                 // `let recent = if let Some(s) = service { Router::new().route(..) } else {
                 // Router::new() };`: whichever arm builds it, the local holds its routes.
-                if let (Some(name), Some(arms)) = (&name, router_arms(router_init)) {
+                let held_routers: HashSet<String> = self
+                    .fns
+                    .last()
+                    .map(|c| c.router_locals.keys().cloned().collect())
+                    .unwrap_or_default();
+                let arms = router_arms(router_init, &|e| {
+                    single_path_ident(e).is_some_and(|n| held_routers.contains(&n))
+                });
+                if let (Some(name), Some(arms)) = (&name, arms) {
                     let mut held: Option<router::Router> = None;
-                    for (stmts, tail) in arms {
+                    // `let app = if let Some(s) = state { app.nest("/x", x(s)) } else { app };`: each
+                    // arm starts from the routers held before the `if`, whose routes the first arm
+                    // to use them already took.
+                    let before: Vec<(String, router::Router)> = self
+                        .fns
+                        .last()
+                        .map(|c| {
+                            c.router_locals
+                                .iter()
+                                .map(|(n, r)| (n.clone(), r.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for (k, (stmts, tail)) in arms.into_iter().enumerate() {
+                        if k > 0 {
+                            if let Some(ctx) = self.ctx() {
+                                for (n, r) in &before {
+                                    ctx.router_locals
+                                        .entry(n.clone())
+                                        .or_insert_with(|| r.emptied());
+                                }
+                            }
+                        }
                         for s in stmts {
                             self.visit_stmt(s);
                         }
@@ -4317,7 +4362,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             }
                         }
                     }
-                    if looks_like_router(router_init) {
+                    if looks_like_router(router_init) || self.grows_router_local(router_init) {
                         if let Some(local) = self.local_router(router_init) {
                             if let Some(ctx) = self.ctx() {
                                 ctx.router_locals.insert(name.clone(), local);
@@ -4430,6 +4475,16 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                         self.type_rebound(rebound);
                         return;
+                    }
+                    // `let auth = middleware::from_fn_with_state(store.clone(), auth_middleware);`, for a
+                    // `.layer(auth)` after: the function it runs on each request.
+                    if let Expr::Call(c) = &*init.expr {
+                        if let Some(Expr::Path(f)) = router::middleware_arg(c) {
+                            let path = driver::path_segments(&f.path);
+                            if let Some(ctx) = self.ctx() {
+                                ctx.closure_locals.insert(name.clone(), path);
+                            }
+                        }
                     }
                     // `let delete_route = post(delete_card).layer(limit);`, for a `.route(..)` after.
                     if router::is_method_router(&init.expr) && self.routing_root(&init.expr) {
@@ -7298,22 +7353,30 @@ fn split_router<'e>(pat: &syn::Pat, init: &'e Expr) -> Option<(String, &'e Expr)
 /// statements before the value, and the value.
 /// The arms of an `if`/`else` chain each of which ends in a router (`if let Some(s) = service {
 /// Router::new().route(..) } else { Router::new() }`), as their statements and that router.
-fn router_arms(expr: &Expr) -> Option<Vec<(&[syn::Stmt], &Expr)>> {
-    fn arm(block: &syn::Block) -> Option<(&[syn::Stmt], &Expr)> {
+/// The arms of an `if` whose every arm ends in a router: one it builds, or a router local `held` says
+/// the function holds (`else { app }`).
+fn router_arms<'e>(
+    expr: &'e Expr,
+    held: &dyn Fn(&Expr) -> bool,
+) -> Option<Vec<(&'e [syn::Stmt], &'e Expr)>> {
+    let arm = |block: &'e syn::Block| -> Option<(&'e [syn::Stmt], &'e Expr)> {
         let (last, before) = block.stmts.split_last()?;
         match last {
-            syn::Stmt::Expr(tail, None) if looks_like_router(tail) => Some((before, tail)),
+            syn::Stmt::Expr(tail, None) if looks_like_router(tail) || held(tail) => {
+                Some((before, tail))
+            }
             _ => None,
         }
-    }
+    };
     let Expr::If(e) = expr else { return None };
     let mut out = vec![arm(&e.then_branch)?];
     match e.else_branch.as_ref().map(|(_, b)| &**b)? {
         Expr::Block(b) => out.push(arm(&b.block)?),
-        nested @ Expr::If(_) => out.extend(router_arms(nested)?),
+        nested @ Expr::If(_) => out.extend(router_arms(nested, held)?),
         _ => return None,
     }
-    Some(out)
+    // Not an `if` that only picks between routers held already (`if a { x } else { y }`).
+    out.iter().any(|(_, tail)| !held(tail)).then_some(out)
 }
 
 fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
