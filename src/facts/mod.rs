@@ -10,6 +10,7 @@ pub mod consts;
 mod correlate;
 pub mod derives;
 pub mod directives;
+mod dispatch;
 pub mod driver;
 pub mod macros;
 mod made;

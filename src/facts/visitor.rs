@@ -221,6 +221,9 @@ struct FnCtx {
     closure_locals: HashMap<String, Vec<String>>,
     /// Method routers held in locals (`let delete_route = post(delete_card);`), by what they serve.
     method_locals: HashMap<String, Vec<(String, Vec<String>)>>,
+    /// Locals holding the request's path (`let path = req.uri().path().to_owned();`), which a service
+    /// that routes by hand matches on.
+    request_paths: HashSet<String>,
     /// The ids of the calls that run a closure held in a local where it is handed on by name
     /// (`self.run(check)`): dropped where the function calls that closure itself.
     handed_closures: Vec<u32>,
@@ -3592,6 +3595,42 @@ impl<'a, 's> Visitor<'a, 's> {
         router::eval_router(expr, self)
     }
 
+    /// A service that routes by hand (`match req.uri().path() { "/perf/info" => .., .. }`): each arm that
+    /// names a path is a route, served by what the arm does, as a closure handler would be. The other
+    /// arms (`_ => not_found()`) are no request's path to price, and are left out.
+    fn dispatch_routes(&mut self, e: &syn::ExprMatch) -> bool {
+        let held: HashSet<String> = self
+            .fns
+            .last()
+            .map(|c| c.request_paths.clone())
+            .unwrap_or_default();
+        let Some(arms) = super::dispatch::path_match(e, &|n| held.contains(n)) else {
+            return false;
+        };
+        self.visit_expr(&e.expr);
+        for route in arms {
+            let span = route.arm.pat.span();
+            let body = &route.arm.body;
+            let closure: syn::ExprClosure =
+                syn::parse_quote_spanned!(span=> move || async move { #body });
+            let handler = self.closure_handler(&closure);
+            let loc = self.loc(span);
+            if let Some(ctx) = self.ctx() {
+                for path in route.paths {
+                    ctx.routes.push(RouteEntry::Route {
+                        path,
+                        method: route.method.clone().unwrap_or_else(|| "ANY".into()),
+                        handler: handler.clone(),
+                        loc,
+                        cfg: None,
+                        layers: Vec::new(),
+                    });
+                }
+            }
+        }
+        true
+    }
+
     /// `let app = app.layer(auth).layer(limit);`: a router local given a layer (or a state, a fallback)
     /// and held again.
     fn grows_router_local(&self, expr: &Expr) -> bool {
@@ -4476,6 +4515,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         self.type_rebound(rebound);
                         return;
                     }
+                    if super::dispatch::reads_request_path(&init.expr) {
+                        if let Some(ctx) = self.ctx() {
+                            ctx.request_paths.insert(name.clone());
+                        }
+                    }
                     // `let auth = middleware::from_fn_with_state(store.clone(), auth_middleware);`, for a
                     // `.layer(auth)` after: the function it runs on each request.
                     if let Expr::Call(c) = &*init.expr {
@@ -5088,6 +5132,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
         if !self.in_fn() {
             return visit::visit_expr_match(self, e);
+        }
+        if self.dispatch_routes(e) {
+            return;
         }
         let tail = std::mem::take(&mut self.tail_arms);
         let mark = self.new_mark();

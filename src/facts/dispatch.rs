@@ -1,0 +1,224 @@
+//! Routes a hand-written service dispatches itself: a `match` on the request's path (hyper's
+//! `match req.uri().path() { "/perf/info" => .., "/perf/get" => .. }`, or on the method and the path,
+//! `match (req.method(), req.uri().path()) { (&Method::GET, "/") => .. }`). Each arm whose pattern is a
+//! path is a route, served by what the arm does.
+
+use syn::{Expr, ExprMatch, Pat};
+
+/// One arm that serves a route: the paths its pattern names, the method its pattern or guard asks for
+/// (any without one), and its body.
+pub struct ArmRoute<'a> {
+    pub paths: Vec<String>,
+    pub method: Option<String>,
+    pub arm: &'a syn::Arm,
+}
+
+/// Does `expr` read the request's path (`req.uri().path()`, `&*req.uri().path()`,
+/// `req.uri().path().to_owned()`)?
+pub fn reads_request_path(expr: &Expr) -> bool {
+    let (_, calls) = super::driver::chain(strip(expr));
+    calls
+        .windows(2)
+        .any(|w| w[0].method == "uri" && w[1].method == "path" && w[1].args.is_empty())
+}
+
+/// Does `expr` read the request's method (`req.method()`)?
+fn reads_request_method(expr: &Expr) -> bool {
+    let (_, calls) = super::driver::chain(strip(expr));
+    calls
+        .last()
+        .is_some_and(|c| c.method == "method" && c.args.is_empty())
+}
+
+fn strip(mut expr: &Expr) -> &Expr {
+    loop {
+        match expr {
+            Expr::Reference(r) => expr = &r.expr,
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => expr = &u.expr,
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(m.method.to_string().as_str(), "as_str" | "as_ref") =>
+            {
+                expr = &m.receiver
+            }
+            _ => return expr,
+        }
+    }
+}
+
+/// The routes of a `match` on the request's path; `held` says whether a local holds the request's path
+/// (`let path = req.uri().path().to_owned();`). None when it is no such match, or fewer than two of
+/// its arms name a path.
+pub fn path_match<'a>(e: &'a ExprMatch, held: &dyn Fn(&str) -> bool) -> Option<Vec<ArmRoute<'a>>> {
+    let is_path = |x: &Expr| {
+        reads_request_path(x)
+            || matches!(strip(x), Expr::Path(p) if p.path.get_ident().is_some_and(|i| held(&i.to_string())))
+    };
+    // Where the path is in the scrutinee: alone, or in a tuple beside the method.
+    let at: Option<usize> = match strip(&e.expr) {
+        Expr::Tuple(t) => {
+            let path = t.elems.iter().position(is_path)?;
+            t.elems
+                .iter()
+                .enumerate()
+                .all(|(i, x)| i == path || reads_request_method(x) || is_method_local(x))
+                .then_some(path)
+        }
+        other if is_path(other) => None,
+        _ => return None,
+    };
+    let routes: Vec<ArmRoute> = e
+        .arms
+        .iter()
+        .filter_map(|arm| {
+            let (paths, method) = arm_paths(&arm.pat, at)?;
+            let method = method.or_else(|| arm.guard.as_ref().and_then(|(_, g)| guard_method(g)));
+            Some(ArmRoute { paths, method, arm })
+        })
+        .collect();
+    (routes.len() >= 2).then_some(routes)
+}
+
+/// `method` in `(method, path)`, a local named so.
+fn is_method_local(expr: &Expr) -> bool {
+    matches!(strip(expr), Expr::Path(p) if p.path.is_ident("method"))
+}
+
+/// The paths an arm's pattern names, and its method where the pattern names one.
+fn arm_paths(pat: &Pat, at: Option<usize>) -> Option<(Vec<String>, Option<String>)> {
+    match (pat, at) {
+        (Pat::Or(or), _) => {
+            let mut paths = Vec::new();
+            let mut method = None;
+            for case in &or.cases {
+                let (p, m) = arm_paths(case, at)?;
+                paths.extend(p);
+                method = method.or(m);
+            }
+            Some((paths, method))
+        }
+        (Pat::Tuple(t), Some(i)) => {
+            let (paths, _) = arm_paths(t.elems.iter().nth(i)?, None)?;
+            let method = t
+                .elems
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != i)
+                .find_map(|(_, p)| pattern_method(p));
+            Some((paths, method))
+        }
+        (Pat::Lit(l), None) => match &l.lit {
+            syn::Lit::Str(s) if s.value().starts_with('/') && !is_grpc_method(&s.value()) => {
+                Some((vec![s.value()], None))
+            }
+            _ => None,
+        },
+        (Pat::Paren(p), _) => arm_paths(&p.pat, at),
+        _ => None,
+    }
+}
+
+/// `/catalog.Catalog/GetProducts`: a gRPC method's path, which tonic's generated server dispatches on
+/// (its methods are entry points of their own).
+fn is_grpc_method(path: &str) -> bool {
+    let mut parts = path[1..].split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(service), Some(method), None)
+            if service.contains('.') && method.starts_with(|c: char| c.is_ascii_uppercase())
+    )
+}
+
+/// `&Method::GET`, `hyper::Method::POST`: the method a pattern names.
+fn pattern_method(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Reference(r) => pattern_method(&r.pat),
+        Pat::Path(p) => method_name(&super::driver::last_segment(&p.path)),
+        _ => None,
+    }
+}
+
+fn method_name(name: &str) -> Option<String> {
+    matches!(
+        name,
+        "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS"
+    )
+    .then(|| name.to_string())
+}
+
+/// The method an arm's guard asks for (`if *req.method() == http::Method::GET`).
+fn guard_method(guard: &Expr) -> Option<String> {
+    let Expr::Binary(b) = guard else { return None };
+    if !matches!(b.op, syn::BinOp::Eq(_)) {
+        return None;
+    }
+    let named = |x: &Expr| match strip(x) {
+        Expr::Path(p) => method_name(&super::driver::last_segment(&p.path)),
+        _ => None,
+    };
+    let (asks, other) = match (named(&b.left), named(&b.right)) {
+        (Some(m), _) => (m, &b.right),
+        (None, Some(m)) => (m, &b.left),
+        _ => return None,
+    };
+    (reads_request_method(other) || is_method_local(other)).then_some(asks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn routes(src: &str) -> Vec<(Vec<String>, Option<String>)> {
+        let e: ExprMatch = syn::parse_str(src).unwrap();
+        path_match(&e, &|n| n == "path")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.paths, r.method))
+            .collect()
+    }
+
+    #[test]
+    fn arms_of_a_match_on_the_path_are_routes() {
+        let got = routes(
+            r#"match path.as_str() {
+                "/a" | "/b" => x(),
+                "/c" if *req.method() == http::Method::GET => y(),
+                "other" => z(),
+                _ => w(),
+            }"#,
+        );
+        assert_eq!(
+            got,
+            [
+                (vec!["/a".to_string(), "/b".to_string()], None),
+                (vec!["/c".to_string()], Some("GET".to_string())),
+            ]
+        );
+        let got = routes(
+            r#"match (req.method(), req.uri().path()) {
+                (&Method::GET, "/") => x(),
+                (&Method::POST, "/echo") => y(),
+                _ => z(),
+            }"#,
+        );
+        assert_eq!(
+            got,
+            [
+                (vec!["/".to_string()], Some("GET".to_string())),
+                (vec!["/echo".to_string()], Some("POST".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_match_on_other_strings_is_no_router() {
+        assert!(routes(r#"match name.as_str() { "/a" => x(), "/b" => y(), _ => z() }"#).is_empty());
+        // tonic's generated server: its methods are the entry points.
+        assert!(routes(
+            r#"match req.uri().path() { "/shop.Catalog/Count" => x(), "/shop.Catalog/Get" => y(), _ => z() }"#
+        )
+        .is_empty());
+        assert!(routes(r#"match path { "/a" => x(), _ => z() }"#).is_empty());
+    }
+}
