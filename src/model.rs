@@ -2060,6 +2060,7 @@ fn routes(
     let mut found = Found {
         constants: constant_paths(model),
         build: build.cloned(),
+        towers: std::rc::Rc::new(tower_layers(model)),
         ..Found::default()
     };
     for file in &model.files {
@@ -2084,6 +2085,20 @@ fn routes(
             expand(model, index, id, "", &[], 0, &mut found);
         }
     }
+    // The layers of the gRPC servers each crate builds (`Server::builder().layer(auth::create(..))`).
+    let mut server_layers: HashMap<String, Vec<usize>> = HashMap::new();
+    for id in 0..model.fns.len() {
+        for layer in &model.func(id).server_layers {
+            if let Some(m) = layer_fn(model, index, id, layer, &found.towers) {
+                let crate_layers = server_layers
+                    .entry(crate_dir(&model.file_of(id).path).to_string())
+                    .or_default();
+                if !crate_layers.contains(&m) {
+                    crate_layers.push(m);
+                }
+            }
+        }
+    }
     let Found {
         routes: mut out,
         statics,
@@ -2100,6 +2115,14 @@ fn routes(
         }
         // `#[utoipa::path]` only documents: without a router mounting the handler there is no route.
         for attr in f.attr_routes.iter().filter(|a| !a.documented) {
+            // A gRPC method runs behind the layers of its crate's server.
+            let middleware = match attr.method.as_str() {
+                "GRPC" => server_layers
+                    .get(crate_dir(&model.file_of(id).path))
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
             out.push(Route {
                 method: Some(attr.method.clone()),
                 path: Some(constants.get(&attr.path).unwrap_or(&attr.path).clone()),
@@ -2107,7 +2130,7 @@ fn routes(
                 service: None,
                 root: id,
                 app: None,
-                middleware: Vec::new(),
+                middleware,
             });
         }
     }
@@ -2224,9 +2247,111 @@ fn service_of(model: &Model, builder: usize) -> String {
     })
 }
 
+/// The function a layer runs on each request: an axum middleware function, or the `call` of the service
+/// a tower `Layer` of the analysed code wraps (`towers`, by the layer's type).
+fn layer_fn(
+    model: &Model,
+    index: &Index,
+    builder: usize,
+    layer: &[String],
+    towers: &Towers,
+) -> Option<usize> {
+    let Some((crate::facts::TOWER_LAYER, made)) = layer.split_first().map(|(m, r)| (m.as_str(), r))
+    else {
+        return index.resolve(
+            &model.files,
+            &model.fns,
+            builder,
+            &Callee::Path(layer.to_vec()),
+        );
+    };
+    // `auth::create(keys)` or `AuthLayer::new(keys)`: the type the function returns, near it; `AuthLayer
+    // { keys }`: the type written, near the function that builds the router.
+    let (ty, near) = match index.resolve(
+        &model.files,
+        &model.fns,
+        builder,
+        &Callee::Path(made.to_vec()),
+    ) {
+        Some(f) => {
+            let ty = match model.func(f).returns.as_deref() {
+                Some("Self") => model.func(f).self_ty.clone(),
+                other => other.map(str::to_string),
+            };
+            (ty?, f)
+        }
+        None => (made.last()?.clone(), builder),
+    };
+    nearest(model, near, towers.get(&ty)?)
+}
+
+/// Of several functions of one name (the `call`s of two types called `AuthService`, in `server::auth` and
+/// `client::auth`), the one nearest `from`: in its crate, then sharing the most of its module path.
+fn nearest(model: &Model, from: usize, ids: &[usize]) -> Option<usize> {
+    let here = crate_dir(&model.file_of(from).path);
+    let module = &model.func(from).module;
+    let score = |id: usize| {
+        let same_crate = crate_dir(&model.file_of(id).path) == here;
+        let theirs = &model.func(id).module;
+        let shared = theirs
+            .iter()
+            .zip(module)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // Then the least nested beyond what they share (`towers` before `towers::client`), then the
+        // first written.
+        (
+            same_crate,
+            shared,
+            std::cmp::Reverse(theirs.len()),
+            std::cmp::Reverse(id),
+        )
+    };
+    ids.iter().copied().max_by_key(|&id| score(id))
+}
+
+/// Layer type → the `call` of the service each `impl<S> Layer<S> for` it makes (several where types
+/// share a name).
+type Towers = HashMap<String, Vec<usize>>;
+
+/// The tower layers of the analysed code, by type: `impl<S> Layer<S> for AuthLayer` whose `layer` makes
+/// an `AuthService`, with the `call` of `impl Service<..> for AuthService` (the middleware that runs).
+fn tower_layers(model: &Model) -> Towers {
+    let mut calls: HashMap<&str, Vec<usize>> = HashMap::new();
+    for id in 0..model.fns.len() {
+        let f = model.func(id);
+        if f.name == "call" && f.trait_name.as_deref() == Some("Service") && !f.is_test {
+            if let Some(ty) = &f.self_ty {
+                calls.entry(ty.as_str()).or_default().push(id);
+            }
+        }
+    }
+    let mut out: Towers = HashMap::new();
+    for id in 0..model.fns.len() {
+        let f = model.func(id);
+        if f.name != "layer" || f.trait_name.as_deref() != Some("Layer") || f.is_test {
+            continue;
+        }
+        let Some(layer) = &f.self_ty else { continue };
+        // The service it makes: the type it returns, else the one its body builds.
+        let made = f
+            .returns
+            .iter()
+            .chain(f.params.iter().map(|(_, t)| t))
+            .find_map(|t| calls.get(t.as_str()))
+            .and_then(|ids| nearest(model, id, ids));
+        if let Some(call) = made {
+            out.entry(layer.clone()).or_default().push(call);
+        }
+    }
+    out
+}
+
 /// What expanding routers finds: routes (each once) and static-file routes.
 #[derive(Default)]
 struct Found {
+    /// The tower layers of the analysed code (see [`tower_layers`]).
+    towers: std::rc::Rc<Towers>,
     routes: Vec<Route>,
     /// Each route found, by (method, path, handler), and where it is in `routes`.
     seen: HashMap<(Option<String>, Option<String>, usize), usize>,
@@ -2383,12 +2508,11 @@ fn expand(
 ) {
     // The middleware an entry's layers run, after those of the routers it is mounted in: the last
     // layer added is the outermost.
+    let towers = found.towers.clone();
     let run = |layers: &[Vec<String>]| -> Vec<usize> {
         let mut run = outer.to_vec();
         for layer in layers.iter().rev() {
-            let callee = Callee::Path(layer.clone());
-            let hit = index.resolve(&model.files, &model.fns, builder, &callee);
-            if let Some(m) = hit {
+            if let Some(m) = layer_fn(model, index, builder, layer, &towers) {
                 run.push(m);
             }
         }

@@ -1818,6 +1818,15 @@ impl Index {
                     _ => self.implementation(tr, &hits, func),
                 }
             }
+            // A wrapper of another crate's trait calling what it wraps (`self.inner.call(req)` in `impl<S:
+            // Service<R>> Service<R> for Auth<S>`): the next layer or the handler, which the route runs
+            // after it, not one of the trait's implementations.
+            Some(ty)
+                if from.trait_name.as_deref() == Some(ty.as_str())
+                    && !self.traits.contains(&ty) =>
+            {
+                None
+            }
             // A type of the analysed code: its own methods, then those of the traits it implements
             // (for a trait object, every implementation), then those of what it derefs to.
             // A method may call itself on another value of its own type (a repost's post, a comment's

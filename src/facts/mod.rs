@@ -289,6 +289,11 @@ pub const MIDDLEWARE: &str = "middleware ";
 /// model reads it from the handler's parameter; any prefix it is mounted under comes before it.
 pub const TYPED_ROUTE: &str = "\u{1}typed";
 
+/// Marks a layer that may be a tower `Layer` of the analysed code, by how it is made (`[TOWER_LAYER,
+/// "auth", "create"]` for `.layer(auth::create(keys))`): the `call` of the service it wraps runs on every
+/// request.
+pub const TOWER_LAYER: &str = "\u{1}tower";
+
 #[derive(Debug, Clone, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UseAlias {
     pub module: Vec<String>,
@@ -406,6 +411,10 @@ pub struct FnFacts {
     pub body: Vec<Step>,
     /// Routes this function registers on routers it builds.
     pub routes: Vec<RouteEntry>,
+    /// The layers of a gRPC server this function builds (`Server::builder().layer(auth::create(..))`),
+    /// marked as [`TOWER_LAYER`]s: they run before every gRPC method the server's crate implements.
+    #[serde(default)]
+    pub server_layers: Vec<Vec<String>>,
     /// Routes declared by attributes on it (`#[get("/x")]`), or a gRPC method it implements.
     pub attr_routes: Vec<AttrRoute>,
 }

@@ -1139,18 +1139,42 @@ fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
         Expr::Path(p) => p
             .path
             .get_ident()
-            .and_then(|i| env.closure_local(&i.to_string())),
-        Expr::Call(c) => match middleware_arg(c)? {
-            Expr::Path(f) => Some(
+            .and_then(|i| env.closure_local(&i.to_string()))
+            .or_else(|| tower_layer(layer)),
+        Expr::Call(c) => match middleware_arg(c) {
+            Some(Expr::Path(f)) => Some(
                 f.path
                     .get_ident()
                     .and_then(|i| env.closure_local(&i.to_string()))
                     .unwrap_or_else(|| path_segments(&f.path)),
             ),
-            _ => None,
+            Some(_) => None,
+            None => tower_layer(layer),
         },
-        _ => None,
+        other => tower_layer(other),
     }
+}
+
+/// A layer that may be a tower `Layer` the analysed code implements, by how it is made:
+/// `AuthLayer::new(keys)`, `auth::create(keys).filter(..)`, `AuthLayer { keys }`, `AuthLayer`. Which
+/// service's `call` it runs is the model's to find (none, for a library's layer).
+pub fn tower_layer(layer: &Expr) -> Option<Vec<String>> {
+    let made: Vec<String> = match super::driver::chain(layer).0 {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => path_segments(&p.path),
+            _ => return None,
+        },
+        Expr::Struct(s) => path_segments(&s.path),
+        Expr::Path(p) if last_segment(&p.path).starts_with(|c: char| c.is_ascii_uppercase()) => {
+            path_segments(&p.path)
+        }
+        _ => return None,
+    };
+    Some(
+        std::iter::once(super::TOWER_LAYER.to_string())
+            .chain(made)
+            .collect(),
+    )
 }
 
 /// The function argument of axum's `from_fn(f)` / `from_fn_with_state(state, f)` and of their

@@ -70,6 +70,7 @@ pub fn extract(
                 last_spawned_params: Vec::new(),
                 last_awaited_params: Vec::new(),
                 last_extensions: Vec::new(),
+                last_server_layers: Vec::new(),
                 last_param_calls: Vec::new(),
                 macros,
                 macro_depth: 0,
@@ -221,6 +222,8 @@ struct FnCtx {
     closure_locals: HashMap<String, Vec<String>>,
     /// Method routers held in locals (`let delete_route = post(delete_card);`), by what they serve.
     method_locals: HashMap<String, Vec<(String, Vec<String>)>>,
+    /// The layers of a gRPC server the function builds (see `FnFacts::server_layers`).
+    server_layers: Vec<Vec<String>>,
     /// Locals holding the request's path (`let path = req.uri().path().to_owned();`), which a service
     /// that routes by hand matches on.
     request_paths: HashSet<String>,
@@ -349,6 +352,7 @@ struct Visitor<'a, 's> {
     last_spawned_params: Vec<usize>,
     last_awaited_params: Vec<usize>,
     last_extensions: Vec<String>,
+    last_server_layers: Vec<Vec<String>>,
     last_param_calls: Vec<(usize, u32)>,
     /// The analysed code's `macro_rules!`, expanded where they are invoked.
     macros: &'a MacroTable,
@@ -698,6 +702,7 @@ impl<'a, 's> Visitor<'a, 's> {
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
             extensions: std::mem::take(&mut self.last_extensions),
+            server_layers: std::mem::take(&mut self.last_server_layers),
             param_calls: std::mem::take(&mut self.last_param_calls),
             loc: self.loc(sig.ident.span()),
             fn_line: sig.fn_token.span.start().line as u32,
@@ -794,6 +799,7 @@ impl<'a, 's> Visitor<'a, 's> {
         self.last_spawned_params = std::mem::take(&mut ctx.spawned_params);
         self.last_awaited_params = std::mem::take(&mut ctx.awaited_params);
         self.last_extensions = std::mem::take(&mut ctx.extensions);
+        self.last_server_layers = std::mem::take(&mut ctx.server_layers);
         let mut steps = ctx.frames.pop().unwrap_or_default();
         drop_closures_called_here(&mut steps, &ctx.handed_closures);
         let mut param_calls = Vec::new();
@@ -4773,6 +4779,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
             }
         }
+        // tonic's `Server::builder().layer(auth::create(..)).add_service(..)`: the layers run before every
+        // gRPC method the server serves.
+        if m.method == "layer" && m.args.len() == 1 && tonic_server(&m.receiver) {
+            if let (Some(layer), Some(ctx)) = (router::tower_layer(&m.args[0]), self.ctx()) {
+                ctx.server_layers.push(layer);
+            }
+        }
         let returns_filter = self.fns.last().is_some_and(|c| c.returns_filter);
         if super::warp::is_filter_chain(m, returns_filter) {
             let expr = Expr::MethodCall(m.clone());
@@ -7402,6 +7415,13 @@ fn split_router<'e>(pat: &syn::Pat, init: &'e Expr) -> Option<(String, &'e Expr)
 /// Router::new().route(..) } else { Router::new() }`), as their statements and that router.
 /// The arms of an `if` whose every arm ends in a router: one it builds, or a router local `held` says
 /// the function holds (`else { app }`).
+/// Whether a method chain is built on tonic's `Server::builder()`.
+fn tonic_server(expr: &Expr) -> bool {
+    matches!(driver::chain(expr).0, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
+        if matches!(driver::path_segments(&p.path).as_slice(), [.., server, builder]
+            if server == "Server" && builder == "builder")))
+}
+
 fn router_arms<'e>(
     expr: &'e Expr,
     held: &dyn Fn(&Expr) -> bool,
