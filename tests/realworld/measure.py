@@ -63,7 +63,8 @@ def run(binary, corpus, service, build):
 
 
 def price(routes, route, handler, file, line):
-    """The price of the handler the label names: by file and name, else the route nearest its line."""
+    """The price of the handler the label names: by file and name, else the route nearest its line, else
+    (a service that routes by hand, whose routes are the arms of a `match`) the route of that path."""
     name = handler.split("::")[-1].split(" ")[0]
     in_file = [r for r in routes if r["file"].endswith(file)]
     named = [r for r in in_file if r["handler"] == name]
@@ -72,6 +73,9 @@ def price(routes, route, handler, file, line):
         near = [r for r in named if abs(r["line"] - line) == nearest]
     else:
         near = [r for r in in_file if abs(r["line"] - line) <= 12]
+    if not near:
+        path = route.split(" ")[1] if " " in route else None
+        near = [r for r in routes if path and r["path"] == path]
     if not near:
         return None
     method = route.split(" ")[0]
