@@ -112,7 +112,8 @@ pub fn routes(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<RouteEntry>> {
     let mut filter = eval(expr, env)?;
     let serves_route =
         filter.served.is_some() && (!filter.path.is_empty() || filter.method.is_some());
-    if !(serves_route || filter.combined) {
+    // `.or(..)` of two options (`env_port.or(default_port)`) combines no filter that serves anything.
+    if !(serves_route || filter.combined && !filter.routes.is_empty()) {
         return None;
     }
     let walk = std::mem::take(&mut filter.walk);
