@@ -3605,12 +3605,9 @@ impl<'a, 's> Visitor<'a, 's> {
     /// names a path is a route, served by what the arm does, as a closure handler would be. The other
     /// arms (`_ => not_found()`) are no request's path to price, and are left out.
     fn dispatch_routes(&mut self, e: &syn::ExprMatch) -> bool {
-        let held: HashSet<String> = self
-            .fns
-            .last()
-            .map(|c| c.request_paths.clone())
-            .unwrap_or_default();
-        let Some(arms) = super::dispatch::path_match(e, &|n| held.contains(n)) else {
+        let held = self.fns.last().map(|c| &c.request_paths);
+        let Some(arms) = super::dispatch::path_match(e, &|n| held.is_some_and(|h| h.contains(n)))
+        else {
             return false;
         };
         self.visit_expr(&e.expr);
@@ -4348,13 +4345,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
                 // `let recent = if let Some(s) = service { Router::new().route(..) } else {
                 // Router::new() };`: whichever arm builds it, the local holds its routes.
-                let held_routers: HashSet<String> = self
-                    .fns
-                    .last()
-                    .map(|c| c.router_locals.keys().cloned().collect())
-                    .unwrap_or_default();
+                let held_routers = self.fns.last().map(|c| &c.router_locals);
                 let arms = router_arms(router_init, &|e| {
-                    single_path_ident(e).is_some_and(|n| held_routers.contains(&n))
+                    single_path_ident(e)
+                        .is_some_and(|n| held_routers.is_some_and(|h| h.contains_key(&n)))
                 });
                 if let (Some(name), Some(arms)) = (&name, arms) {
                     let mut held: Option<router::Router> = None;
@@ -4799,17 +4793,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             // .and_then(signed_in_as) }`): what it hands the request to runs where the filter does.
             if let (true, Some(f)) = (returns_filter, super::warp::runs(m)) {
                 visit::visit_expr_method_call(self, m);
-                let call = Expr::Await(syn::ExprAwait {
-                    attrs: Vec::new(),
-                    base: Box::new(Expr::Call(syn::ExprCall {
-                        attrs: Vec::new(),
-                        func: Box::new(Expr::Path(f.clone())),
-                        paren_token: Default::default(),
-                        args: Default::default(),
-                    })),
-                    dot_token: Default::default(),
-                    await_token: Default::default(),
-                });
+                let call: Expr = syn::parse_quote_spanned!(f.span()=> #f().await);
                 self.visit_expr(&call);
                 return;
             }
@@ -7413,8 +7397,6 @@ fn split_router<'e>(pat: &syn::Pat, init: &'e Expr) -> Option<(String, &'e Expr)
 /// statements before the value, and the value.
 /// The arms of an `if`/`else` chain each of which ends in a router (`if let Some(s) = service {
 /// Router::new().route(..) } else { Router::new() }`), as their statements and that router.
-/// The arms of an `if` whose every arm ends in a router: one it builds, or a router local `held` says
-/// the function holds (`else { app }`).
 /// Whether a method chain is built on tonic's `Server::builder()`.
 fn tonic_server(expr: &Expr) -> bool {
     matches!(driver::chain(expr).0, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
@@ -7422,6 +7404,8 @@ fn tonic_server(expr: &Expr) -> bool {
             if server == "Server" && builder == "builder")))
 }
 
+/// The arms of an `if` whose every arm ends in a router: one it builds, or a router local `held` says
+/// the function holds (`else { app }`).
 fn router_arms<'e>(
     expr: &'e Expr,
     held: &dyn Fn(&Expr) -> bool,

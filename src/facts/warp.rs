@@ -71,25 +71,21 @@ impl<'a> Filter<'a> {
 /// (`warp::path("api")`, `.and(warp::get())`), or the function returns a filter and the chain
 /// combines filters (`a().or(b())`).
 pub fn is_filter_chain(call: &ExprMethodCall, returns_filter: bool) -> bool {
-    let mut calls = vec![call];
-    let mut root = &*call.receiver;
-    while let Expr::MethodCall(m) = root {
-        calls.push(m);
-        root = &m.receiver;
-    }
-    let combines = calls
-        .iter()
-        .any(|c| matches!(c.method.to_string().as_str(), "or" | "and") && c.args.len() == 1);
-    combines
-        && (is_warp(root)
-            || returns_filter
-            || calls
-                .iter()
-                .any(|c| c.method == "and" && c.args.first().is_some_and(is_warp)))
-        || (is_warp(root)
-            && calls
-                .iter()
-                .any(|c| serves(&c.method.to_string()) && c.args.len() == 1))
+    let (mut combines, mut and_warp, mut serves_one) = (false, false, false);
+    let mut cur = call;
+    let root = loop {
+        let one_arg = cur.args.len() == 1;
+        let name = cur.method.to_string();
+        combines |= one_arg && matches!(name.as_str(), "or" | "and");
+        and_warp |= name == "and" && cur.args.first().is_some_and(is_warp);
+        serves_one |= one_arg && serves(&name);
+        match &*cur.receiver {
+            Expr::MethodCall(m) => cur = m,
+            other => break other,
+        }
+    };
+    let warp_root = is_warp(root);
+    combines && (warp_root || returns_filter || and_warp) || warp_root && serves_one
 }
 
 /// Whether a function's return type is a warp filter (`impl Filter<Extract = ..> + Clone`,
