@@ -1114,11 +1114,15 @@ fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
                 let awaiting = name.is_some_and(|n| index.awaiting.contains(n));
                 if c.awaited && awaiting && !c.handed.is_empty() {
                     if let Some(t) = index.resolve_call(&model.files, &model.fns, id, c) {
-                        let awaits = &model.func(t).awaited_params;
+                        // A future it awaits, or a function it calls (`handler(store, req).await`).
+                        let t = model.func(t);
+                        let runs = |p: usize| {
+                            t.awaited_params.contains(&p) || t.param_calls.iter().any(|c| c.0 == p)
+                        };
                         adapted.extend(
                             c.handed
                                 .iter()
-                                .filter(|(p, _)| awaits.contains(p))
+                                .filter(|(p, _)| runs(*p))
                                 .map(|&(_, inner)| inner),
                         );
                     }
@@ -1141,7 +1145,12 @@ fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
             }
         });
     }
-    if adapted.is_empty() {
+    let named = model.func(id).body.iter().any(|s| {
+        let mut found = false;
+        s.walk(&mut |s| found |= matches!(s, Step::Call(c) if c.named));
+        found
+    });
+    if adapted.is_empty() && !named {
         return;
     }
     let f = fn_mut(&mut model.files, model.fns[id]);
@@ -1150,6 +1159,23 @@ fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
             c.awaited |= adapted.contains(&c.id);
         }
     });
+    // A function named as an argument that the callee does not call runs nowhere here.
+    if named {
+        retain_steps(
+            &mut f.body,
+            &|s| !matches!(s, Step::Call(c) if c.named && !adapted.contains(&c.id)),
+        );
+    }
+}
+
+/// Keeps, in `seq` and every sequence nested in it, the steps `keep` says.
+fn retain_steps(seq: &mut Vec<Step>, keep: &dyn Fn(&Step) -> bool) {
+    seq.retain(|s| keep(s));
+    for step in seq.iter_mut() {
+        for child in step.children_mut() {
+            retain_steps(child, keep);
+        }
+    }
 }
 
 /// For each call whose result an `if let`/`match` of the same sequence tests (`match reserve(..).await?

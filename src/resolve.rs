@@ -147,7 +147,7 @@ pub struct Index {
     /// The implementations the last resolved call may reach, when it goes through a trait object or a
     /// generic that several types implement and `[implementations]` does not pick one.
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
-    /// Names of the functions that await a parameter themselves (`execute_query.await`).
+    /// Names of the functions that await a parameter themselves (`execute_query.await`), or call one.
     pub(crate) awaiting: FxHashSet<String>,
     /// Modules whose items the build writes, by crate folder (see `FileFacts::generated_modules`).
     generated_modules: FxHashMap<String, Vec<Vec<String>>>,
@@ -258,7 +258,7 @@ impl Index {
             if built == Some(None) {
                 index.undecided.insert(id);
             }
-            if !f.awaited_params.is_empty() {
+            if !f.awaited_params.is_empty() || !f.param_calls.is_empty() {
                 index.awaiting.insert(f.name.clone());
             }
             index.by_name.entry(f.name.clone()).or_default().push(id);
@@ -464,7 +464,11 @@ impl Index {
         for id in (0..fns.len()).filter(|&id| !func(id).is_test) {
             for step in &func(id).body {
                 step.walk(&mut |s| {
+                    // A function only named as an argument (`.fallback(fallback)`) is not called here.
                     let Step::Call(c) = s else { return };
+                    if c.named {
+                        return;
+                    }
                     let name = match &c.callee {
                         Callee::Path(segs) => segs.last(),
                         Callee::Method { name, .. } => Some(name),
@@ -584,6 +588,12 @@ impl Index {
             &files[r.file].functions[r.index]
         };
         match callee {
+            // `handler(store, req)` where `handler` is a parameter typed as a function (`handler: F` with
+            // `F: FnOnce(..)`, `impl Fn(..)`): what the caller hands in, not the analysed code's
+            // function of that name.
+            Callee::Path(segs) if matches!(segs.as_slice(), [name] if handed_in(from, name)) => {
+                None
+            }
             Callee::Path(segs) => {
                 if self
                     .quiet_functions
@@ -2287,6 +2297,19 @@ impl Index {
         });
         fits > 1
     }
+}
+
+/// Whether `name` is a parameter of `f` typed as a function: a generic bound by `Fn`, `FnMut` or `FnOnce`,
+/// or one of those traits written in place.
+fn handed_in(f: &FnFacts, name: &str) -> bool {
+    let callable = |t: &str| matches!(t, "Fn" | "FnMut" | "FnOnce");
+    f.params.iter().any(|(n, t)| {
+        n == name
+            && (callable(t)
+                || f.generics
+                    .iter()
+                    .any(|(g, bound)| g == t && callable(bound)))
+    })
 }
 
 /// For each glob import among a module's `uses` (`use a::*`): the path `name` has through it (`a::name`).

@@ -15,11 +15,40 @@ pub struct ArmRoute<'a> {
 
 /// Does `expr` read the request's path (`req.uri().path()`, `&*req.uri().path()`,
 /// `req.uri().path().to_owned()`)?
-pub fn reads_request_path(expr: &Expr) -> bool {
+fn reads_request_path(expr: &Expr) -> bool {
     let (_, calls) = super::driver::chain(strip(expr));
     calls
         .windows(2)
         .any(|w| w[0].method == "uri" && w[1].method == "path" && w[1].args.is_empty())
+}
+
+/// Whether `expr` holds the request's path, or what is left of it once a prefix is taken off; if so,
+/// that prefix (`""` for the whole path, `"/vss"` for `path.strip_prefix("/vss").unwrap_or_default()`,
+/// a constant as written, `/{BASE_PATH}`). `held` gives the prefix of a local that holds such a path.
+pub fn request_path(expr: &Expr, held: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if reads_request_path(expr) {
+        return Some(String::new());
+    }
+    let (root, calls) = super::driver::chain(strip(expr));
+    let Expr::Path(p) = strip(root) else {
+        return None;
+    };
+    let mut prefix = held(&p.path.get_ident()?.to_string())?;
+    for call in calls {
+        match (call.method.to_string().as_str(), call.args.first()) {
+            ("strip_prefix" | "trim_start_matches", Some(taken)) => {
+                let taken = super::router::written_part(taken)?;
+                prefix = super::router::join_path(&prefix, &taken);
+            }
+            (
+                "unwrap_or_default" | "unwrap_or" | "unwrap" | "expect" | "as_str" | "as_ref"
+                | "to_owned" | "to_string" | "trim_end_matches",
+                _,
+            ) => {}
+            _ => return None,
+        }
+    }
+    Some(prefix)
 }
 
 /// Does `expr` read the request's method (`req.method()`)?
@@ -47,26 +76,29 @@ fn strip(mut expr: &Expr) -> &Expr {
     }
 }
 
-/// The routes of a `match` on the request's path; `held` says whether a local holds the request's path
-/// (`let path = req.uri().path().to_owned();`). None when it is no such match, or fewer than two of
-/// its arms name a path.
-pub fn path_match<'a>(e: &'a ExprMatch, held: &dyn Fn(&str) -> bool) -> Option<Vec<ArmRoute<'a>>> {
-    let is_path = |x: &Expr| {
-        reads_request_path(x)
-            || matches!(strip(x), Expr::Path(p) if p.path.get_ident().is_some_and(|i| held(&i.to_string())))
-    };
+/// The routes of a `match` on the request's path, under the prefix taken off it; `held` gives the
+/// prefix of a local that holds the request's path (`let path = req.uri().path().to_owned();`). None
+/// when it is no such match, or fewer than two of its arms name a path.
+pub fn path_match<'a>(
+    e: &'a ExprMatch,
+    held: &dyn Fn(&str) -> Option<String>,
+) -> Option<Vec<ArmRoute<'a>>> {
     // Where the path is in the scrutinee: alone, or in a tuple beside the method.
-    let at: Option<usize> = match strip(&e.expr) {
+    let (at, prefix) = match strip(&e.expr) {
         Expr::Tuple(t) => {
-            let path = t.elems.iter().position(is_path)?;
-            t.elems
+            let (path, prefix) = t
+                .elems
                 .iter()
                 .enumerate()
-                .all(|(i, x)| i == path || reads_request_method(x) || is_method_local(x))
-                .then_some(path)
+                .find_map(|(i, x)| Some((i, request_path(x, held)?)))?;
+            let beside_method = t
+                .elems
+                .iter()
+                .enumerate()
+                .all(|(i, x)| i == path || reads_request_method(x) || is_method_local(x));
+            beside_method.then_some((Some(path), prefix))?
         }
-        other if is_path(other) => None,
-        _ => return None,
+        other => (None, request_path(other, held)?),
     };
     let routes: Vec<ArmRoute> = e
         .arms
@@ -74,6 +106,10 @@ pub fn path_match<'a>(e: &'a ExprMatch, held: &dyn Fn(&str) -> bool) -> Option<V
         .filter_map(|arm| {
             let (paths, method) = arm_paths(&arm.pat, at)?;
             let method = method.or_else(|| arm.guard.as_ref().and_then(|(_, g)| guard_method(g)));
+            let paths = paths
+                .iter()
+                .map(|p| super::router::join_path(&prefix, p))
+                .collect();
             Some(ArmRoute { paths, method, arm })
         })
         .collect();
@@ -171,7 +207,7 @@ mod tests {
 
     fn routes(src: &str) -> Vec<(Vec<String>, Option<String>)> {
         let e: ExprMatch = syn::parse_str(src).unwrap();
-        path_match(&e, &|n| n == "path")
+        path_match(&e, &|n| (n == "path").then(String::new))
             .unwrap_or_default()
             .into_iter()
             .map(|r| (r.paths, r.method))

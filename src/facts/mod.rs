@@ -642,6 +642,10 @@ pub struct Call {
     /// Profile::find(&conn, id))`): its position and that call's id. Where the callee awaits that
     /// parameter, the inner call is awaited.
     pub handed: Vec<(usize, u32)>,
+    /// A function named as an argument of another call, not called here (`handle_request(store,
+    /// handle_get)`): it runs where that callee calls the parameter, and only then (see `handed`).
+    #[serde(default)]
+    pub named: bool,
     /// Closures handed to the call, priced where they are written: the argument's position and the ids
     /// of the round trips and calls their bodies make. The model drops them where the callee only runs
     /// that argument in a task it spawns.
@@ -670,6 +674,7 @@ impl Call {
             propagates: false,
             future_of: None,
             handed: Vec::new(),
+            named: false,
             closures: Vec::new(),
         }
     }

@@ -1000,7 +1000,7 @@ fn is_str(e: &Expr) -> bool {
 }
 
 /// A part of a path: a literal as it is, a name, a field or a call as written, in braces (`{routes.login}`).
-fn written_part(e: &Expr) -> Option<String> {
+pub fn written_part(e: &Expr) -> Option<String> {
     let mut e = e;
     while let Expr::Reference(r) = e {
         e = &r.expr;

@@ -225,8 +225,8 @@ struct FnCtx {
     /// The layers of a gRPC server the function builds (see `FnFacts::server_layers`).
     server_layers: Vec<Vec<String>>,
     /// Locals holding the request's path (`let path = req.uri().path().to_owned();`), which a service
-    /// that routes by hand matches on.
-    request_paths: HashSet<String>,
+    /// that routes by hand matches on, each with the prefix taken off it (`path.strip_prefix("/vss")`).
+    request_paths: HashMap<String, String>,
     /// The ids of the calls that run a closure held in a local where it is handed on by name
     /// (`self.run(check)`): dropped where the function calls that closure itself.
     handed_closures: Vec<u32>,
@@ -1486,7 +1486,8 @@ impl<'a, 's> Visitor<'a, 's> {
             })
             .collect();
         let args: Vec<&Expr> = args.collect();
-        let handed = self.handed_calls(&args);
+        let mut handed = self.handed_calls(&args);
+        handed.extend(self.named_functions(&args));
         let arg_paths: Vec<Vec<String>> = args.into_iter().map(|a| self.arg_path(a)).collect();
         if turbofish.is_empty() && arg_paths.iter().all(Vec::is_empty) && handed.is_empty() {
             return;
@@ -1496,6 +1497,52 @@ impl<'a, 's> Visitor<'a, 's> {
             c.arg_paths = arg_paths;
             c.handed = handed;
         }
+    }
+
+    /// The arguments of the call just recorded that name a function (`handle_request(store, handle_get)`,
+    /// `server.handle_get(&req, request_handlers::handle_info)`): each is recorded as a call of that
+    /// function, not awaited and marked `named`, ahead of the call it is handed to, with its position.
+    /// The model keeps it only where the callee calls that parameter.
+    fn named_functions(&mut self, args: &[&Expr]) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        for (position, arg) in args.iter().enumerate() {
+            let Expr::Path(p) = driver::strip_plumbing(arg) else {
+                continue;
+            };
+            let segs = driver::path_segments(&p.path);
+            let fn_like = p.qself.is_none()
+                && segs
+                    .last()
+                    .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_lowercase()));
+            // A local or a parameter holds a value, not a function of the code.
+            let held = matches!(segs.as_slice(), [one] if self.fns.last().is_some_and(|c| {
+                c.locals.contains_key(one)
+                    || c.local_types.iter().any(|(n, _)| n == one)
+                    || c.params.iter().any(|(n, _)| n == one)
+                    || c.closure_locals.contains_key(one)
+                    || c.pending.contains_key(one)
+            }));
+            if !fn_like || held || segs.is_empty() {
+                continue;
+            }
+            let loc = self.loc(p.path.span());
+            let Some(ctx) = self.ctx() else { continue };
+            let id = ctx.id();
+            let Some(frame) = ctx.frames.last_mut() else {
+                continue;
+            };
+            let at = frame.len().saturating_sub(1);
+            frame.insert(
+                at,
+                Step::Call(Call {
+                    awaited: false,
+                    named: true,
+                    ..Call::new(id, loc, Callee::Path(segs))
+                }),
+            );
+            out.push((position, id));
+        }
+        out
     }
 
     /// The arguments of the call just recorded that are calls made there and not awaited
@@ -3606,7 +3653,7 @@ impl<'a, 's> Visitor<'a, 's> {
     /// arms (`_ => not_found()`) are no request's path to price, and are left out.
     fn dispatch_routes(&mut self, e: &syn::ExprMatch) -> bool {
         let held = self.fns.last().map(|c| &c.request_paths);
-        let Some(arms) = super::dispatch::path_match(e, &|n| held.is_some_and(|h| h.contains(n)))
+        let Some(arms) = super::dispatch::path_match(e, &|n| held.and_then(|h| h.get(n).cloned()))
         else {
             return false;
         };
@@ -4515,10 +4562,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         self.type_rebound(rebound);
                         return;
                     }
-                    if super::dispatch::reads_request_path(&init.expr) {
-                        if let Some(ctx) = self.ctx() {
-                            ctx.request_paths.insert(name.clone());
-                        }
+                    let held = self.fns.last().map(|c| &c.request_paths);
+                    let path = super::dispatch::request_path(&init.expr, &|n| {
+                        held.and_then(|h| h.get(n).cloned())
+                    });
+                    if let (Some(prefix), Some(ctx)) = (path, self.ctx()) {
+                        ctx.request_paths.insert(name.clone(), prefix);
                     }
                     // `let auth = middleware::from_fn_with_state(store.clone(), auth_middleware);`, for a
                     // `.layer(auth)` after: the function it runs on each request.
