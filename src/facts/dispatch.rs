@@ -86,17 +86,14 @@ pub fn path_match<'a>(
     // Where the path is in the scrutinee: alone, or in a tuple beside the method.
     let (at, prefix) = match strip(&e.expr) {
         Expr::Tuple(t) => {
+            // Beside the path may be the method, or anything else the service tells requests
+            // apart by (`request.headers().contains_key(UPGRADE)`): the path still names the route.
             let (path, prefix) = t
                 .elems
                 .iter()
                 .enumerate()
                 .find_map(|(i, x)| Some((i, request_path(x, held)?)))?;
-            let beside_method = t
-                .elems
-                .iter()
-                .enumerate()
-                .all(|(i, x)| i == path || reads_request_method(x) || is_method_local(x));
-            beside_method.then_some((Some(path), prefix))?
+            (Some(path), prefix)
         }
         other => (None, request_path(other, held)?),
     };
@@ -244,7 +241,20 @@ mod tests {
                 (vec!["/".to_string()], Some("GET".to_string())),
                 (vec!["/echo".to_string()], Some("POST".to_string())),
             ]
+        ); // Beside the path, whether the request asks for a websocket.
+        let got = routes(
+            r#"match (request.uri().path(), request.headers().contains_key(header::UPGRADE)) {
+                ("/", true) => ws(),
+                ("/", false) => page(),
+                ("/join", false) => join(),
+                (_, _) => z(),
+            }"#,
         );
+        let paths: Vec<_> = got
+            .iter()
+            .map(|(p, m)| (p[0].as_str(), m.is_none()))
+            .collect();
+        assert_eq!(paths, [("/", true), ("/", true), ("/join", true)]);
     }
 
     #[test]
