@@ -4682,9 +4682,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Expr::Path(p) = &*a.left {
                         defines.push(driver::last_segment(&p.path));
                     }
-                    // `app = app.route(…)`: the router local grows.
+                    // `app = app.route(…)`, `router = router.layer(auth)`: the router local grows.
                     if let Some(name) = single_path_ident(&a.left) {
-                        if looks_like_router(&a.right) {
+                        if looks_like_router(&a.right) || self.grows_router_local(&a.right) {
                             if let Some(local) = self.local_router(&a.right) {
                                 if let Some(ctx) = self.ctx() {
                                     // A router built afresh in one arm (`if auth { app =
