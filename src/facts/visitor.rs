@@ -3539,6 +3539,8 @@ impl<'a, 's> Visitor<'a, 's> {
     fn note_local(&mut self, name: &str, init: &Expr) {
         let inner = driver::strip_plumbing(init);
         let local = match inner {
+            // `let query = query_builder.build_query_scalar::<i64>();`: still the builder's query.
+            Expr::MethodCall(_) if self.still_query(inner).is_some() => self.still_query(inner),
             Expr::MethodCall(m) if m.args.is_empty() => {
                 let method = m.method.to_string();
                 let (expr, _) = driver::executor_text(&m.receiver);
@@ -3625,6 +3627,21 @@ impl<'a, 's> Visitor<'a, 's> {
             .builders
             .iter()
             .position(|b| b.query_types.iter().any(|t| last.ident == t))
+    }
+
+    /// A chain on a local that holds an unsent query, which does not send it (`qb.build()`,
+    /// `query.bind(x)`): the same query.
+    fn still_query(&self, expr: &Expr) -> Option<Local> {
+        let (root, calls) = driver::chain(expr);
+        let held = self.fns.last()?.locals.get(&single_path_ident(root)?)?;
+        let Local::Query(sql, Some(b)) = held else {
+            return None;
+        };
+        let builder = self.catalog.builders.get(*b)?;
+        let sends = calls
+            .iter()
+            .any(|c| builder.send.iter().any(|s| c.method == s));
+        (!sends).then(|| Local::Query(sql.clone(), Some(*b)))
     }
 
     fn builder_index(&self, builder: &crate::catalog::Builder) -> Option<usize> {
@@ -4590,7 +4607,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             return;
                         }
                     }
+                    // A builder's query (`let query = qb.build_query_scalar::<i64>();`) is no future.
                     if init.diverge.is_none()
+                        && self
+                            .still_query(driver::strip_plumbing(&init.expr))
+                            .is_none()
                         && self.pending_future(name, defines.clone(), &init.expr)
                     {
                         self.type_rebound(rebound);
