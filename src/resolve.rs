@@ -989,6 +989,10 @@ impl Index {
                     .chain(std::iter::once(name))
                     .cloned()
                     .collect();
+                // `pub use palpo_data as data;` then `crate::data::user::f`: into that crate.
+                if let Some(hit) = self.in_reexported_crate(&path, depth + 1) {
+                    return Some(hit);
+                }
                 if let Some(hit) = self.lookup_in(caller, &path, depth + 1, func, tried) {
                     return Some(hit);
                 }

@@ -898,6 +898,27 @@ fn poem_openapi_and_tonic_entry_points() {
 }
 
 #[test]
+fn salvo_routers_nest_paths_and_run_their_hoops() {
+    assert_eq!(
+        route_table("salvo-rooms"),
+        rows(&[
+            ("GET", "/", "routing::home", 0),
+            // A map's `get` in the handler is no route.
+            ("GET", "/health", "routing::health", 0),
+            // The session hoop runs before every handler of its router, those served before the
+            // `.hoop(..)` as those after, and before those of the routers pushed into it. The data
+            // crate is reached as `crate::data`, the server's alias of it.
+            ("GET", "/api/rooms", "routing::list_rooms", 2),
+            ("POST", "/api/rooms", "routing::create_room", 2),
+            ("GET", "/api/rooms/{room_id}/members", "routing::members", 2),
+            ("POST", "/api/rooms/{room_id}/join", "routing::join_room", 2),
+            // Pushed in a loop over versions: the version as written.
+            ("GET", "/api/client/{v}/whoami", "routing::whoami", 1),
+        ])
+    );
+}
+
+#[test]
 fn closure_handlers_held_in_locals_are_routed() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

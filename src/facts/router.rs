@@ -34,6 +34,14 @@ pub trait RouterEnv {
     /// The method of a helper of the analysed file that wraps a method router around its one argument
     /// (`fn get_internal<H>(h: H) -> MethodRouter { get(h).layer(..) }` → `GET`).
     fn method_helper(&self, name: &str) -> Option<String>;
+    /// The file uses salvo, whose routers serve methods by name (`Router::with_path("x").get(h)`).
+    fn salvo(&self) -> bool {
+        false
+    }
+    /// Does the local `name` hold a router being built?
+    fn holds_router(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// If `f` takes one argument and returns a method router made of it (`get(h)`, `post(h).layer(..)`):
@@ -174,6 +182,7 @@ pub fn makes_router(expr: &Expr) -> bool {
         };
     is_router_root(expr)
         || scoped
+        || salvo_root(expr)
         || BUILT
             .iter()
             .any(|b| segs.len() >= 2 && segs[segs.len() - 2..] == b[..])
@@ -375,6 +384,19 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                 || (name == "new"
                     && segs.len() >= 2
                     && matches!(segs[segs.len() - 2].as_str(), "Scope" | "Resource"));
+            // salvo's `Router::with_path("v1/event_reports")`, `Router::with_hoop(auth)`.
+            if salvo_root(expr) {
+                let mut r = Router::default();
+                match name {
+                    "with_path" => r.prefix = salvo_path(&call.args[0], env)?,
+                    _ => {
+                        if let Some(hoop) = hoop_fn(&call.args[0]) {
+                            r.wrapped.push(hoop);
+                        }
+                    }
+                }
+                return Some(r);
+            }
             if scoped && call.args.len() == 1 {
                 let prefix = match &call.args[0] {
                     Expr::Array(a) => a
@@ -536,6 +558,9 @@ fn chain_local(expr: &Expr) -> Option<String> {
 }
 
 fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router> {
+    if env.salvo() && is_salvo_op(call) && salvo_rooted(&call.receiver, env) {
+        return eval_salvo(call, env);
+    }
     let name = call.method.to_string();
     if ROUTER_PASSTHROUGH.contains(&name.as_str()) {
         let mut r = eval(&call.receiver, env)?;
@@ -576,6 +601,168 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
     let before = r.entries.len();
     add_served(&mut r, &name, &args, call, env)?;
     // What the app or scope wraps runs on the services added after the wrap too.
+    let wrapped = r.wrapped.clone();
+    for middleware in &wrapped {
+        add_layer(&mut r.entries[before..], middleware);
+    }
+    Some(r)
+}
+
+/// salvo's router methods that serve a method with a handler (`.get(h)`); `handle` and `goal` serve any.
+const SALVO_METHODS: &[(&str, &str)] = &[
+    ("get", "GET"),
+    ("post", "POST"),
+    ("put", "PUT"),
+    ("delete", "DELETE"),
+    ("patch", "PATCH"),
+    ("head", "HEAD"),
+    ("options", "OPTIONS"),
+    ("handle", "ANY"),
+    ("goal", "ANY"),
+];
+
+/// salvo's router methods that keep what it serves (a tag of its OpenAPI document, a filter).
+const SALVO_KEEPS: &[&str] = &[
+    "oapi_tag",
+    "oapi_tags",
+    "oapi_security",
+    "oapi_securities",
+    "filter",
+    "filter_fn",
+    "host",
+    "hosts",
+];
+
+/// `Router::with_path(..)`, `Router::with_hoop(..)`: a salvo router, under a path or behind a middleware.
+fn salvo_root(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else { return false };
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let segs = path_segments(&p.path);
+    call.args.len() == 1
+        && matches!(segs.as_slice(), [.., ty, f] if ty == "Router" && (f == "with_path" || f == "with_hoop"))
+}
+
+/// A call of salvo's router: serve a method (`.get(h)`), add a child router (`.push(r)`, `.append(&mut
+/// vec![..])`), a middleware (`.hoop(mw)`), a path (`.path("x")`), or keep what it serves.
+pub fn is_salvo_op(call: &ExprMethodCall) -> bool {
+    let name = call.method.to_string();
+    match call.args.len() {
+        1 => {
+            SALVO_METHODS.iter().any(|(m, _)| *m == name)
+                || SALVO_KEEPS.contains(&name.as_str())
+                || matches!(
+                    name.as_str(),
+                    "push" | "unshift" | "append" | "hoop" | "path"
+                )
+        }
+        2 => name == "hoop_when",
+        _ => false,
+    }
+}
+
+/// Is `expr` a salvo router: `Router::new()`, `Router::with_path(..)`, `Router::with_hoop(..)` or a local
+/// holding a router, with salvo's calls on it? (`map.get(k)` on anything else is no route.)
+pub fn salvo_rooted(expr: &Expr, env: &dyn RouterEnv) -> bool {
+    let (root, calls) = super::driver::chain(expr);
+    let rooted = salvo_root(root)
+        || is_router_root(root)
+        || matches!(root, Expr::Path(p) if p.path.get_ident().is_some_and(|n| env.holds_router(&n.to_string())));
+    rooted && calls.iter().all(|c| is_salvo_op(c))
+}
+
+/// A salvo router's path, relative to its parent's (`"v1/event_reports/{report_id}"`); a name or a
+/// computed one as written.
+fn salvo_path(expr: &Expr, env: &dyn RouterEnv) -> Option<String> {
+    let (path, _) = str_lit(expr, env).or_else(|| written_path(expr, env))?;
+    Some(if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    })
+}
+
+/// The function a salvo middleware runs (`.hoop(hoops::auth_by_access_token)`); one of salvo's own
+/// (`Logger::new()`, `max_size(..)`) is none of the analysed code's.
+fn hoop_fn(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Path(p) => Some(path_segments(&p.path)),
+        _ => None,
+    }
+}
+
+/// One call of a salvo router chain. A router's path applies to everything it serves and to its
+/// children; its middleware runs before each of them, those added after it as those before.
+fn eval_salvo(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router> {
+    let mut r = eval(&call.receiver, env)?;
+    let name = call.method.to_string();
+    let args: Vec<&Expr> = call.args.iter().collect();
+    let before = r.entries.len();
+    if let Some((_, method)) = SALVO_METHODS.iter().find(|(m, _)| *m == name) {
+        if let Some(handler) = handler_name(args[0], env) {
+            r.entries.push(RouteEntry::Route {
+                path: "/".to_string(),
+                method: method.to_string(),
+                handler,
+                loc: env.loc(syn::spanned::Spanned::span(args[0])),
+                cfg: None,
+                layers: Vec::new(),
+            });
+        }
+    } else {
+        match name.as_str() {
+            "push" | "unshift" => {
+                if let Some(child) = eval_router(args[0], env) {
+                    r.entries.extend(child);
+                }
+            }
+            "append" => {
+                let mut list = args[0];
+                while let Expr::Reference(x) = list {
+                    list = &x.expr;
+                }
+                let children: Vec<&Expr> = match list {
+                    Expr::Array(a) => a.elems.iter().collect(),
+                    Expr::Macro(m) if last_segment(&m.mac.path) == "vec" => {
+                        let parsed = syn::parse::Parser::parse2(
+                            Punctuated::<Expr, Token![,]>::parse_terminated,
+                            m.mac.tokens.clone(),
+                        )
+                        .ok()?;
+                        for child in &parsed {
+                            if let Some(entries) = eval_router(child, env) {
+                                r.entries.extend(entries);
+                            }
+                        }
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+                for child in children {
+                    if let Some(entries) = eval_router(child, env) {
+                        r.entries.extend(entries);
+                    }
+                }
+            }
+            "hoop" | "hoop_when" => {
+                if let Some(hoop) = hoop_fn(args[0]) {
+                    add_layer(&mut r.entries, &hoop);
+                    r.wrapped.push(hoop);
+                }
+                return Some(r);
+            }
+            "path" => {
+                let path = salvo_path(args[0], env)?;
+                r.prefix = join_path(&r.prefix, &path);
+                if r.prefix == "/" {
+                    r.prefix.clear();
+                }
+                return Some(r);
+            }
+            _ => return Some(r),
+        }
+    }
     let wrapped = r.wrapped.clone();
     for middleware in &wrapped {
         add_layer(&mut r.entries[before..], middleware);

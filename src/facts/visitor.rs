@@ -91,6 +91,7 @@ pub fn extract(
                 // The crate's manifests say SQLite is its only database, or the file does.
                 sqlite_file: catalog.sqlite_only || sqlite_only(&source),
                 r2d2_file: source.contains("r2d2"),
+                salvo_file: source.contains("salvo"),
                 fns: Vec::new(),
             };
             v.visit_file(&file);
@@ -372,6 +373,8 @@ struct Visitor<'a, 's> {
     /// and to no other database: its statements run in the process.
     sqlite_file: bool,
     /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
+    /// The file uses salvo: `Router::with_path("x").get(h)` serves routes.
+    salvo_file: bool,
     r2d2_file: bool,
     fns: Vec<FnCtx>,
 }
@@ -3708,9 +3711,11 @@ impl<'a, 's> Visitor<'a, 's> {
                     .last()
                     .is_some_and(|c| c.router_locals.contains_key(&n))
             })
-            && calls
-                .iter()
-                .all(|c| router::is_passthrough(&c.method.to_string()) || router::is_router_op(c))
+            && calls.iter().all(|c| {
+                router::is_passthrough(&c.method.to_string())
+                    || router::is_router_op(c)
+                    || (self.salvo_file && router::is_salvo_op(c))
+            })
     }
 
     /// The router a local is given (`let mut route = web::scope("/customers")`), its prefix kept.
@@ -3857,6 +3862,16 @@ impl Visitor<'_, '_> {
 impl RouterEnv for Visitor<'_, '_> {
     fn method_helper(&self, name: &str) -> Option<String> {
         self.method_helpers.get(name).cloned()
+    }
+
+    fn salvo(&self) -> bool {
+        self.salvo_file
+    }
+
+    fn holds_router(&self, name: &str) -> bool {
+        self.fns
+            .last()
+            .is_some_and(|c| c.router_locals.contains_key(name))
     }
 
     fn give_local(&mut self, name: &str, router: router::Router) {
@@ -4868,7 +4883,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 return;
             }
         }
-        if router::is_router_chain(m) {
+        let salvo =
+            self.salvo_file && router::is_salvo_op(m) && router::salvo_rooted(&m.receiver, self);
+        if salvo || router::is_router_chain(m) {
             let expr = Expr::MethodCall(m.clone());
             if let Some(entries) = self.router_expr(&expr) {
                 if let Some(ctx) = self.ctx() {
