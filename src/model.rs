@@ -337,6 +337,7 @@ pub fn resolve(
     model.resolved = resolve_from(&mut model, &mut index, config, roots.clone());
     count_returned_lists(&mut model);
     classify_trips(&mut model, config);
+    settle_harmless_unresolved(&mut model, &index);
     let either = called_from(&model, &roots);
     Resolved {
         model,
@@ -498,6 +499,55 @@ impl Reach {
         let found = (self.own)(body) || callees.into_iter().any(|c| self.reaches(model, c));
         self.known.insert(id, found);
         found
+    }
+}
+
+/// An unresolved call whose every candidate in the analysed code makes no round trip and calls nothing
+/// unresolved cannot change a price, whichever is meant (`server.origin().await`, two implementations
+/// that both ask DNS): it is no blind spot to report.
+fn settle_harmless_unresolved(model: &mut Model, index: &Index) {
+    fn io_or_unknown(body: &[Step]) -> bool {
+        let mut found = false;
+        for step in body {
+            step.walk(&mut |s| {
+                found |= matches!(s, Step::Trip(t) if !t.in_process)
+                    || matches!(s, Step::Call(c) if c.unresolved)
+            });
+        }
+        found
+    }
+    let mut risky = Reach::new(io_or_unknown);
+    let mut harmless: Vec<(usize, u32)> = Vec::new();
+    for id in 0..model.fns.len() {
+        if !model.resolved.get(id).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut unsure = Vec::new();
+        for step in &model.func(id).body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    if c.unresolved && !c.opaque {
+                        unsure.push(c);
+                    }
+                }
+            });
+        }
+        for c in unsure {
+            let candidates = index.candidates(&model.files, &model.fns, id, c);
+            if candidates.is_some_and(|cs| cs.iter().all(|&f| !risky.reaches(model, f))) {
+                harmless.push((id, c.id));
+            }
+        }
+    }
+    for (id, call) in harmless {
+        let f = fn_mut(&mut model.files, model.fns[id]);
+        walk_mut(&mut f.body, &mut |s| {
+            if let Step::Call(c) = s {
+                if c.id == call {
+                    c.unresolved = false;
+                }
+            }
+        });
     }
 }
 

@@ -2199,6 +2199,57 @@ impl Index {
         }
     }
 
+    /// The functions of the analysed code an unresolved call may be, where `ambiguous` left it so for
+    /// want of a choice among them: the implementations of a trait's method called by its path, or the
+    /// methods of that name and arity where the receiver's type could not be read. None where it may be
+    /// code hopcheck does not see (a function not found, a method a macro writes, an actor's message).
+    pub(crate) fn candidates(
+        &self,
+        files: &[Arc<FileFacts>],
+        fns: &[FnRef],
+        caller: usize,
+        call: &crate::facts::Call,
+    ) -> Option<Vec<usize>> {
+        let func = |id: usize| -> &FnFacts {
+            let r = fns[id];
+            &files[r.file].functions[r.index]
+        };
+        let found: Vec<usize> = match &call.callee {
+            Callee::Path(segs) => match &segs[..] {
+                [.., tr, method] if self.traits.contains(tr) => self
+                    .impls_of(tr, method, &func)
+                    .into_iter()
+                    .filter(|&id| func(id).self_ty.is_some())
+                    .collect(),
+                _ => return None,
+            },
+            Callee::Method {
+                name,
+                receiver,
+                args,
+            } if name != "send" => {
+                if self
+                    .receiver_type(func(caller), caller, receiver, &func)
+                    .is_some()
+                {
+                    return None;
+                }
+                self.by_name
+                    .get(name)?
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let f = func(id);
+                        f.has_self && id != caller && f.arity.is_none_or(|a| a == *args)
+                    })
+                    .collect()
+            }
+            _ => return None,
+        };
+        let found: Vec<usize> = found.into_iter().filter(|&id| !func(id).is_test).collect();
+        (!found.is_empty()).then_some(found)
+    }
+
     /// A call left unresolved although several functions of the analysed code could be meant: an awaited
     /// method on a receiver whose type could not be read.
     pub(crate) fn ambiguous(
