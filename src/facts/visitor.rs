@@ -110,6 +110,23 @@ pub fn extract(
     facts
 }
 
+/// `CELL.get_or_init(..)`, `crate::CONFIG.get_or_try_init(..)`: a process-wide cell (a `static`, named in
+/// capitals as statics are) filled by its first caller, read from then on.
+fn once_per_process(m: &syn::ExprMethodCall) -> bool {
+    let init = matches!(
+        m.method.to_string().as_str(),
+        "get_or_init" | "get_or_try_init"
+    );
+    let Expr::Path(p) = &*m.receiver else {
+        return false;
+    };
+    let name = driver::last_segment(&p.path);
+    init && name.len() > 1
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// The literal `false`.
 fn is_false(e: Option<&Expr>) -> bool {
     matches!(e, Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. })) if !b.value)
@@ -1106,25 +1123,12 @@ impl<'a, 's> Visitor<'a, 's> {
                 if !self.facts.cache_methods.contains(&name) {
                     self.facts.cache_methods.push(name);
                 }
-                self.visit_expr(&m.receiver);
-                let miss = self.frame(|v| {
-                    for arg in &m.args {
-                        match arg {
-                            Expr::Closure(_) | Expr::Async(_) => v.future(arg),
-                            other => v.visit_expr(other),
-                        }
-                    }
-                });
-                self.facts.cached_lookups |= !miss.is_empty();
-                if let (false, Some(ctx)) = (miss.is_empty(), self.ctx()) {
-                    let mut arm = vec![Step::Guard {
-                        on: super::Guarded::Cache,
-                        pattern: "miss".into(),
-                    }];
-                    arm.extend(miss);
-                    ctx.push(Step::Branch(vec![arm, Vec::new()]));
-                }
-                return;
+                return self.cached_lookup(m, true);
+            }
+            // A static cell filled by its first caller (`APPSERVICES.get_or_init(|| async { .. })`):
+            // a lookup of the same kind, whose miss is the process's first request.
+            if once_per_process(m) {
+                return self.cached_lookup(m, true);
             }
         }
         if let Expr::MethodCall(m) = base {
@@ -3538,6 +3542,68 @@ impl<'a, 's> Visitor<'a, 's> {
         true
     }
 
+    /// A lookup whose loader (the call's closure, or a function handed by name) runs only on a miss:
+    /// a branch the model keeps or drops as `assume.cache` says. `awaited`: the lookup is, so its
+    /// loader hands back a future.
+    fn cached_lookup(&mut self, m: &syn::ExprMethodCall, awaited: bool) {
+        self.visit_expr(&m.receiver);
+        let cell = once_per_process(m);
+        let miss = self.frame(|v| {
+            for arg in &m.args {
+                match arg {
+                    // `CIDRS.get_or_init(|| parse(..))` (std's `OnceLock`): the loader runs as it is.
+                    Expr::Closure(c) if cell && !awaited => v.visit_expr(&c.body),
+                    Expr::Closure(_) | Expr::Async(_) => v.future(arg),
+                    // `ORM.get_or_init(connect)`: the function is called to fill it.
+                    Expr::Path(f) if cell => {
+                        let call: Expr = if awaited {
+                            syn::parse_quote_spanned!(f.span()=> #f().await)
+                        } else {
+                            syn::parse_quote_spanned!(f.span()=> #f())
+                        };
+                        v.visit_expr(&call);
+                    }
+                    other => v.visit_expr(other),
+                }
+            }
+        });
+        // A cell filled without waiting (std's `OnceLock`) and without calling any function of the
+        // analysed code (`REGION.get_or_init(|| env::var(..))`) is no lookup worth a case of its own.
+        let mut waits = awaited;
+        for step in &miss {
+            step.walk(&mut |s| {
+                waits |= match s {
+                    Step::Trip(_) => true,
+                    Step::Call(c) => match &c.callee {
+                        super::Callee::Path(p) => !matches!(
+                            p.first().map(String::as_str),
+                            Some("std" | "core" | "alloc")
+                        ),
+                        _ => false,
+                    },
+                    _ => false,
+                }
+            });
+        }
+        if cell && !waits {
+            if let Some(ctx) = self.ctx() {
+                for step in miss {
+                    ctx.push(step);
+                }
+            }
+            return;
+        }
+        self.facts.cached_lookups |= !miss.is_empty();
+        if let (false, Some(ctx)) = (miss.is_empty(), self.ctx()) {
+            let mut arm = vec![Step::Guard {
+                on: super::Guarded::Cache,
+                pattern: "miss".into(),
+            }];
+            arm.extend(miss);
+            ctx.push(Step::Branch(vec![arm, Vec::new()]));
+        }
+    }
+
     /// Records what a `let` binding holds: an executor alias, a transaction, a query builder.
     fn note_local(&mut self, name: &str, init: &Expr) {
         let inner = driver::strip_plumbing(init);
@@ -4622,11 +4688,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             return;
                         }
                     }
-                    // A builder's query (`let query = qb.build_query_scalar::<i64>();`) is no future.
+                    // A builder's query (`let query = qb.build_query_scalar::<i64>();`) is no future,
+                    // nor is what std's cell holds (`let region = REGION.get_or_init(|| ..);`).
+                    let value = driver::strip_plumbing(&init.expr);
                     if init.diverge.is_none()
-                        && self
-                            .still_query(driver::strip_plumbing(&init.expr))
-                            .is_none()
+                        && self.still_query(value).is_none()
+                        && !matches!(value, Expr::MethodCall(m) if once_per_process(m))
                         && self.pending_future(name, defines.clone(), &init.expr)
                     {
                         self.type_rebound(rebound);
@@ -4838,6 +4905,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         if !self.in_fn() {
             return visit::visit_expr_method_call(self, m);
+        }
+        // `CONFIG.get_or_init(|| load(&db))` on a static cell: a cached lookup, its loader run on a miss.
+        if once_per_process(m) {
+            return self.cached_lookup(m, false);
         }
         // `parts.extensions.insert(info.clone())`: the request now carries an `info`'s type.
         if let (true, [value]) = (
