@@ -105,6 +105,22 @@ pub fn predicate(attrs: &[syn::Attribute]) -> Option<String> {
         .map(|l| l.tokens.to_string())
 }
 
+/// The predicate of a `#[cfg(..)]` on an expression (an argument, a block's statement), as its tokens read.
+pub fn expr_predicate(expr: &syn::Expr) -> Option<String> {
+    use syn::Expr;
+    let attrs = match expr {
+        Expr::Call(e) => &e.attrs,
+        Expr::MethodCall(e) => &e.attrs,
+        Expr::Path(e) => &e.attrs,
+        Expr::Block(e) => &e.attrs,
+        Expr::Macro(e) => &e.attrs,
+        Expr::Reference(e) => &e.attrs,
+        Expr::Paren(e) => &e.attrs,
+        _ => return None,
+    };
+    predicate(attrs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,7 +201,8 @@ fn first_is_str(call: &ExprMethodCall) -> bool {
 /// True if this method call looks like a router operation (so its chain is a router).
 pub fn is_router_op(call: &ExprMethodCall) -> bool {
     let name = call.method.to_string();
-    match (name.as_str(), call.args.len()) {
+    let arity = arg_builds(call).first().map_or(0, |(args, _)| args.len());
+    match (name.as_str(), arity) {
         (
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
             | "api_route" | "mount" | "nest_route" | "nest_api_service" | "route_with_tsr",
@@ -507,6 +508,38 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             env.is_route_sink(&name).then(Router::default)
         }
         Expr::MethodCall(call) => eval_method(call, env),
+        // `.service({ let srv = web::scope("/health").service(..); #[cfg(feature = "profiling")] {
+        // srv.service(..) } #[cfg(not(feature = "profiling"))] srv })`: the routers its `let`s hold, then
+        // its value in each build.
+        Expr::Block(b) if b.label.is_none() => {
+            let mut held: Vec<(String, Router)> = Vec::new();
+            for stmt in &b.block.stmts {
+                let syn::Stmt::Local(l) = stmt else { continue };
+                let (syn::Pat::Ident(id), Some(init)) = (&l.pat, &l.init) else {
+                    continue;
+                };
+                if let Some(r) = eval(&init.expr, env) {
+                    held.push((id.ident.to_string(), r));
+                }
+            }
+            let mut out: Option<Router> = None;
+            for (alt, cfg) in cfg_alternatives(expr) {
+                for (name, r) in &held {
+                    env.give_local(name, r.clone());
+                }
+                if let Some(mut r) = eval(alt, env) {
+                    under_cfg(&mut r.entries, cfg.as_deref());
+                    match &mut out {
+                        Some(o) => o.entries.extend(r.entries),
+                        None => out = Some(r),
+                    }
+                }
+            }
+            for (name, _) in &held {
+                env.take_local(name);
+            }
+            out
+        }
         // `router = match resource { Health => router.merge(health()), Human => router.merge(human()) }`
         // in a loop over the configured resources: every arm may run, so the router serves what each adds.
         Expr::Match(m) => {
@@ -597,15 +630,58 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         None if name == "mount" => Router::default(),
         None => return None,
     };
-    let args: Vec<&Expr> = call.args.iter().collect();
     let before = r.entries.len();
-    add_served(&mut r, &name, &args, call, env)?;
+    for (args, cfg) in arg_builds(call) {
+        let built = r.entries.len();
+        add_served(&mut r, &name, &args, call, env)?;
+        under_cfg(&mut r.entries[built..], cfg.as_deref());
+    }
     // What the app or scope wraps runs on the services added after the wrap too.
     let wrapped = r.wrapped.clone();
     for middleware in &wrapped {
         add_layer(&mut r.entries[before..], middleware);
     }
     Some(r)
+}
+
+/// A call's arguments in each build: where `#[cfg(..)]` on its arguments picks one of them
+/// (`.service(#[cfg(feature = "v2")] web::scope("/v2"), #[cfg(not(feature = "v2"))] web::resource("/"))`),
+/// the arguments of each alternative with its predicate; otherwise all of them, in every build.
+fn arg_builds(call: &ExprMethodCall) -> Vec<(Vec<&Expr>, Option<String>)> {
+    let predicates: Vec<Option<String>> =
+        call.args.iter().map(crate::build::expr_predicate).collect();
+    if predicates.iter().all(Option::is_none) {
+        return vec![(call.args.iter().collect(), None)];
+    }
+    predicates
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| p.clone().map(|p| (k, p)))
+        .map(|(k, p)| {
+            let args = call
+                .args
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j == k || predicates[*j].is_none())
+                .map(|(_, a)| a)
+                .collect();
+            (args, Some(p))
+        })
+        .collect()
+}
+
+/// Routes added under a `#[cfg(PRED)]` alternative are served only where PRED holds (and where whatever
+/// alternative they were already under holds).
+fn under_cfg(entries: &mut [RouteEntry], predicate: Option<&str>) {
+    let Some(predicate) = predicate else { return };
+    for entry in entries {
+        if let RouteEntry::Route { cfg, .. } = entry {
+            *cfg = Some(match cfg.take() {
+                Some(own) => format!("all({own}, {predicate})"),
+                None => predicate.to_string(),
+            });
+        }
+    }
 }
 
 /// salvo's router methods that serve a method with a handler (`.get(h)`); `handle` and `goal` serve any.
@@ -1063,6 +1139,7 @@ fn cfg_alternatives(served: &Expr) -> Vec<(&Expr, Option<String>)> {
             ),
             Expr::Call(c) => (&c.attrs, e),
             Expr::MethodCall(m) => (&m.attrs, e),
+            Expr::Path(p) => (&p.attrs, e),
             _ => continue,
         };
         out.push((inner, crate::build::predicate(attrs)));
