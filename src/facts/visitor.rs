@@ -213,6 +213,11 @@ struct FnCtx {
     tx_results: HashMap<String, u32>,
     /// `Vec` locals (`Vec::with_capacity(n)`, `vec![]`) that may collect futures for a `join_all`.
     vectors: HashSet<String>,
+    /// Handles of tasks spawned here (`let h = tokio::spawn(fut);`), in the order they were spawned, with
+    /// where: their work is in `pending` until a handle is awaited.
+    spawned: Vec<(String, Loc)>,
+    /// Sets of futures (`Vec`s) holding handles of spawned tasks, which run whether or not they are joined.
+    task_sets: HashSet<String>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
     route_sinks: Vec<String>,
     /// The function returns routes (rocket's `fn routes() -> Vec<Route>`): a list it appends other
@@ -814,6 +819,7 @@ impl<'a, 's> Visitor<'a, 's> {
             ..ctx
         });
         f(self);
+        self.detach_unawaited_handles();
         let mut ctx = self.fns.pop().unwrap_or_default();
         self.last_local_types = std::mem::take(&mut ctx.local_types);
         self.last_spawned_params = std::mem::take(&mut ctx.spawned_params);
@@ -1090,7 +1096,7 @@ impl<'a, 's> Visitor<'a, 's> {
             return;
         }
         if let Some(name) = single_path_ident(base) {
-            if self.take_pending(&name) {
+            if self.join_spawned(&name, span::of(base)) || self.take_pending(&name) {
                 return;
             }
             // `execute_query.await` on a parameter: what a caller hands there runs here.
@@ -3351,6 +3357,15 @@ impl<'a, 's> Visitor<'a, 's> {
             return false;
         }
         if let Expr::MethodCall(m) = inner {
+            // A copy of a value (`let pool = state.db.clone();`) is no future.
+            if m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "clone" | "to_owned" | "to_string" | "cloned" | "copied"
+                )
+            {
+                return false;
+            }
             // A stream, or an iterator's adapter whose closure runs here, once per item.
             if driver::unawaited_stream(m, self.catalog).is_some()
                 || iterator_closure_of(m).is_some()
@@ -3378,6 +3393,118 @@ impl<'a, 's> Visitor<'a, 's> {
             }
         });
         true
+    }
+
+    /// `let h = tokio::spawn(fut);`: the task starts now and the request waits for it where `h` is
+    /// awaited. Returns true if `init` spawns a task whose handle `name` holds.
+    fn spawned_handle(&mut self, name: &str, defines: Vec<String>, init: &Expr) -> bool {
+        let mut init = init;
+        while let Expr::Paren(syn::ExprParen { expr, .. })
+        | Expr::Group(syn::ExprGroup { expr, .. }) = init
+        {
+            init = expr;
+        }
+        let Expr::Call(call) = init else {
+            return false;
+        };
+        let Expr::Path(p) = &*call.func else {
+            return false;
+        };
+        // A bare `spawn(fut)` is tokio's, imported (`use tokio::spawn;`), when its handle is kept.
+        let bare = p.path.get_ident().is_some_and(|i| i == "spawn");
+        let [fut] = call.args.iter().collect::<Vec<_>>()[..] else {
+            return false;
+        };
+        if !(driver::is_spawn(&p.path) || bare) {
+            return false;
+        }
+        let loc = self.loc(p.path.span());
+        let name = name.to_string();
+        self.statement(Some(init), defines, Vec::new(), |v| {
+            let steps = v.frame(|v| v.future(fut));
+            if let Some(ctx) = v.ctx() {
+                ctx.pending.insert(name.clone(), steps);
+                ctx.spawned.retain(|(n, _)| *n != name);
+                ctx.spawned.push((name, loc));
+            }
+        });
+        true
+    }
+
+    /// Awaiting one task's handle: every task spawned before it and not yet awaited has run alongside
+    /// it, so they are joined here, at once. Returns true if `name` is such a handle.
+    fn join_spawned(&mut self, name: &str, span: Span) -> bool {
+        let loc = self.loc(span);
+        let Some(ctx) = self.ctx() else { return false };
+        if !ctx.spawned.iter().any(|(n, _)| n == name) {
+            return false;
+        }
+        let mut branches = Vec::new();
+        for (n, _) in std::mem::take(&mut ctx.spawned) {
+            if let Some(steps) = ctx.pending.remove(&n) {
+                if !steps.is_empty() {
+                    branches.push(steps);
+                }
+            }
+        }
+        match branches.len() {
+            0 => {}
+            1 => branches.into_iter().flatten().for_each(|s| ctx.push(s)),
+            _ => ctx.push(Step::Concurrent(Concurrent {
+                loc,
+                form: "spawn".into(),
+                branches,
+            })),
+        }
+        true
+    }
+
+    /// `for handle in handles { handle.await }` over the handles of spawned tasks: the tasks have run
+    /// alongside each other since they were spawned, so the loop waits for the costliest once.
+    fn join_task_set(&mut self, iterated: &Expr) {
+        let mut e = driver::strip_plumbing(iterated);
+        loop {
+            e = match e {
+                Expr::Reference(r) => &r.expr,
+                Expr::MethodCall(m)
+                    if matches!(
+                        m.method.to_string().as_str(),
+                        "into_iter" | "iter_mut" | "drain"
+                    ) =>
+                {
+                    &m.receiver
+                }
+                _ => break,
+            };
+        }
+        let Some(name) = single_path_ident(e) else {
+            return;
+        };
+        let loc = self.loc(span::of(e));
+        let Some(ctx) = self.ctx() else { return };
+        if !ctx.task_sets.remove(&name) {
+            return;
+        }
+        let branches = ctx.future_sets.remove(&name).unwrap_or_default();
+        if branches.iter().any(|b| !b.is_empty()) {
+            ctx.push(Step::Concurrent(Concurrent {
+                loc,
+                form: "spawn".into(),
+                branches,
+            }));
+        }
+    }
+
+    /// Tasks whose handles are never awaited run off the request path, like any detached task.
+    fn detach_unawaited_handles(&mut self) {
+        let Some(ctx) = self.ctx() else { return };
+        let left: Vec<(Loc, Vec<Step>)> = std::mem::take(&mut ctx.spawned)
+            .into_iter()
+            .filter_map(|(n, loc)| ctx.pending.remove(&n).map(|steps| (loc, steps)))
+            .collect();
+        for (loc, body) in left {
+            self.detached_task(loc, Vec::new(), body);
+        }
     }
 
     /// Moves the steps of a future made earlier (`let f = load(id);`) to where it is awaited.
@@ -4692,6 +4819,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     // nor is what std's cell holds (`let region = REGION.get_or_init(|| ..);`).
                     let value = driver::strip_plumbing(&init.expr);
                     if init.diverge.is_none()
+                        && self.spawned_handle(name, defines.clone(), &init.expr)
+                    {
+                        self.type_rebound(rebound);
+                        return;
+                    }
+                    if init.diverge.is_none()
                         && self.still_query(value).is_none()
                         && !matches!(value, Expr::MethodCall(m) if once_per_process(m))
                         && self.pending_future(name, defines.clone(), &init.expr)
@@ -4971,11 +5104,23 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         ) {
             // A future pushed into a `Vec` (made but not awaited: `let fut = q.execute(&pool);`, an
             // async block): the vector becomes a set of futures, run where it is joined.
-            let future_arg = match fut {
-                Expr::Async(_) => true,
-                other => single_path_ident(other)
-                    .is_some_and(|n| self.fns.last().is_some_and(|c| c.pending.contains_key(&n))),
+            // A task's handle (`handles.push(tokio::spawn(..))`, or one a local holds): the task runs from
+            // now on, so the set's tasks run alongside each other however they are awaited.
+            let spawned_arg = match fut {
+                Expr::Call(c) => matches!(&*c.func, Expr::Path(p) if driver::is_spawn(&p.path)),
+                other => single_path_ident(other).is_some_and(|n| {
+                    self.fns
+                        .last()
+                        .is_some_and(|c| c.spawned.iter().any(|(s, _)| *s == n))
+                }),
             };
+            let future_arg = spawned_arg
+                || match fut {
+                    Expr::Async(_) => true,
+                    other => single_path_ident(other).is_some_and(|n| {
+                        self.fns.last().is_some_and(|c| c.pending.contains_key(&n))
+                    }),
+                };
             if future_arg && m.method == "push" {
                 if let Some(ctx) = self.ctx() {
                     if ctx.vectors.contains(&set) {
@@ -4994,8 +5139,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 )
             {
                 let branch = self.frame(|v| v.future(fut));
-                if let Some(list) = self.ctx().and_then(|c| c.future_sets.get_mut(&set)) {
-                    list.push(branch);
+                if let Some(ctx) = self.ctx() {
+                    if spawned_arg {
+                        ctx.task_sets.insert(set.clone());
+                    }
+                    if let Some(list) = ctx.future_sets.get_mut(&set) {
+                        list.push(branch);
+                    }
                 }
                 return;
             }
@@ -5366,6 +5516,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_for_loop(self, e);
         }
+        self.join_task_set(&e.expr);
         let mark = self.new_mark();
         self.visit_expr(&e.expr);
         let made = self.made_since(mark);
