@@ -105,20 +105,31 @@ pub fn predicate(attrs: &[syn::Attribute]) -> Option<String> {
         .map(|l| l.tokens.to_string())
 }
 
-/// The predicate of a `#[cfg(..)]` on an expression (an argument, a block's statement), as its tokens read.
-pub fn expr_predicate(expr: &syn::Expr) -> Option<String> {
+/// The attributes an expression carries, where it can carry a `#[cfg(..)]` (a statement, an argument).
+pub fn expr_attrs(expr: &syn::Expr) -> Option<&[syn::Attribute]> {
     use syn::Expr;
     let attrs = match expr {
-        Expr::Call(e) => &e.attrs,
-        Expr::MethodCall(e) => &e.attrs,
-        Expr::Path(e) => &e.attrs,
-        Expr::Block(e) => &e.attrs,
-        Expr::Macro(e) => &e.attrs,
-        Expr::Reference(e) => &e.attrs,
-        Expr::Paren(e) => &e.attrs,
+        Expr::Await(x) => &x.attrs,
+        Expr::Try(x) => &x.attrs,
+        Expr::Call(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Match(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::ForLoop(x) => &x.attrs,
+        Expr::Path(x) => &x.attrs,
+        Expr::Reference(x) => &x.attrs,
+        Expr::Paren(x) => &x.attrs,
         _ => return None,
     };
-    predicate(attrs)
+    Some(attrs)
+}
+
+/// The predicate of a `#[cfg(..)]` on an expression (an argument, a block's statement), as its tokens read.
+pub fn expr_predicate(expr: &syn::Expr) -> Option<String> {
+    expr_attrs(expr).and_then(predicate)
 }
 
 #[cfg(test)]

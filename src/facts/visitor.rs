@@ -6463,19 +6463,7 @@ fn stmt_attrs(stmt: &syn::Stmt) -> Option<&[syn::Attribute]> {
     let attrs = match stmt {
         syn::Stmt::Local(l) => &l.attrs,
         syn::Stmt::Macro(m) => &m.attrs,
-        syn::Stmt::Expr(e, _) => match e {
-            Expr::Await(x) => &x.attrs,
-            Expr::Try(x) => &x.attrs,
-            Expr::Call(x) => &x.attrs,
-            Expr::MethodCall(x) => &x.attrs,
-            Expr::Block(x) => &x.attrs,
-            Expr::If(x) => &x.attrs,
-            Expr::Match(x) => &x.attrs,
-            Expr::Macro(x) => &x.attrs,
-            Expr::Assign(x) => &x.attrs,
-            Expr::ForLoop(x) => &x.attrs,
-            _ => return None,
-        },
+        syn::Stmt::Expr(e, _) => return crate::build::expr_attrs(e),
         syn::Stmt::Item(_) => return None,
     };
     Some(attrs)
