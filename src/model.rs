@@ -2405,7 +2405,12 @@ fn tower_layers(model: &Model) -> Towers {
     let mut out: Towers = HashMap::new();
     for id in 0..model.fns.len() {
         let f = model.func(id);
-        if f.name != "layer" || f.trait_name.as_deref() != Some("Layer") || f.is_test {
+        // A tower `Layer`'s `layer`, or an actix middleware's `Transform::new_transform`.
+        let makes_service = matches!(
+            (f.name.as_str(), f.trait_name.as_deref()),
+            ("layer", Some("Layer")) | ("new_transform", Some("Transform"))
+        );
+        if !makes_service || f.is_test {
             continue;
         }
         let Some(layer) = &f.self_ty else { continue };

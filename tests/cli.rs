@@ -856,11 +856,12 @@ fn actix_web_scopes_resources_configure_and_attribute_routes() {
             ("GET", "/api/notes/{id}", "notes::show", 2),
             ("DELETE", "/api/notes/{id}", "notes::remove", 1),
             // `#[cfg(..)]` picks one of two services (no `[build]` says which, so both are served),
-            // or adds to a scope a block built.
+            // or adds to a scope a block built. The project's `Audit` middleware, wrapped on that
+            // scope, writes once before each of its handlers.
             ("GET", "/api/archive", "notes::archived", 1),
             ("ANY", "/api/archive", "notes::not_found", 0),
-            ("GET", "/api/stats", "notes::stats", 1),
-            ("GET", "/api/stats/heap", "notes::heap", 0),
+            ("GET", "/api/stats", "notes::stats", 2),
+            ("GET", "/api/stats/heap", "notes::heap", 1),
         ])
     );
 }

@@ -28,6 +28,10 @@ pub trait RouterEnv {
     fn walk(&mut self, expr: &Expr);
     /// The name a closure handler held in a local (`let health = || async { .. };`) is known by.
     fn closure_local(&self, name: &str) -> Option<Vec<String>>;
+    /// The type of a local the code spells (`let auth = BiscuitAuth { .. };`), if it names one.
+    fn local_type(&self, _name: &str) -> Option<String> {
+        None
+    }
     /// What a method router held in a local serves (`let delete_route = post(delete_card);`).
     fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>>;
     fn loc(&self, span: proc_macro2::Span) -> Loc;
@@ -1404,7 +1408,16 @@ fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
             .path
             .get_ident()
             .and_then(|i| env.closure_local(&i.to_string()))
-            .or_else(|| tower_layer(layer)),
+            .or_else(|| tower_layer(layer))
+            // actix's `.wrap(auth)` of a middleware a local holds (`let auth = BiscuitAuth { .. };`).
+            .or_else(|| {
+                let ty = env.local_type(&p.path.get_ident()?.to_string())?;
+                Some(vec![super::TOWER_LAYER.to_string(), ty])
+            }),
+        // `.wrap(auth.clone())`.
+        Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+            middleware_fn(&m.receiver, env)
+        }
         Expr::Call(c) => match middleware_arg(c) {
             Some(Expr::Path(f)) => Some(
                 f.path

@@ -733,6 +733,13 @@ impl<'a, 's> Visitor<'a, 's> {
             fn_line: sig.fn_token.span.start().line as u32,
             end_line: block.brace_token.span.close().end().line as u32,
             returns: match &sig.output {
+                // actix's `Transform::new_transform` hands back a future of the middleware service,
+                // whose type the impl names: `type Transform = AuthMiddleware<S>;`.
+                _ if self.actix_transform(&sig.ident) => self
+                    .impl_assoc
+                    .iter()
+                    .find(|(n, _)| n == "Transform")
+                    .map(|(_, t)| t.clone()),
                 syn::ReturnType::Type(_, ty) => self.assoc_type(ty).or_else(|| core_type(ty)),
                 syn::ReturnType::Default => None,
             },
@@ -2770,6 +2777,15 @@ impl<'a, 's> Visitor<'a, 's> {
         })
     }
 
+    /// Is this `new_transform` in an `impl Transform<S, ServiceRequest> for ..` (an actix middleware)?
+    fn actix_transform(&self, name: &syn::Ident) -> bool {
+        name == "new_transform"
+            && self
+                .impl_ctx
+                .as_ref()
+                .is_some_and(|(_, t)| t.as_deref() == Some("Transform"))
+    }
+
     /// `Self::NewHistoryEntity` in an `impl` that says `type NewHistoryEntity = NewContributionHistory;`:
     /// that type.
     fn assoc_type(&self, ty: &syn::Type) -> Option<String> {
@@ -4089,6 +4105,18 @@ impl RouterEnv for Visitor<'_, '_> {
 
     fn closure_local(&self, name: &str) -> Option<Vec<String>> {
         self.fns.last()?.closure_locals.get(name).cloned()
+    }
+
+    fn local_type(&self, name: &str) -> Option<String> {
+        let ctx = self.fns.last()?;
+        let name = ctx.shadowed.get(name).map_or(name, String::as_str);
+        ctx.local_types
+            .iter()
+            .rev()
+            .chain(ctx.params.iter())
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
     }
 
     fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>> {
