@@ -15,16 +15,19 @@ use crate::model::Model;
 /// Calls nested deeper than this are cut off (and costed as nothing).
 const MAX_CALL_DEPTH: usize = 64;
 
+/// A count of round trips. Loops multiply: nested loops of services with many layers reach billions.
+pub type Trips = u64;
+
 /// The cost of a path: round trips on the critical path, and milliseconds per deployment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathCost {
-    pub trips: u32,
+    pub trips: Trips,
     /// Connection checks a pool makes before lending a connection: round trips the code does not show,
     /// in `ms` but not in `trips`.
-    pub pings: u32,
+    pub pings: Trips,
     /// Statements sent as text that the library prepares first, in a round trip of their own: in `ms`,
     /// not in `trips`.
-    pub prepares: u32,
+    pub prepares: Trips,
     pub ms: Vec<f64>,
 }
 
@@ -57,9 +60,10 @@ impl PathCost {
     }
 
     fn times(&mut self, n: u32) {
-        self.trips = self.trips.saturating_mul(n);
-        self.pings = self.pings.saturating_mul(n);
-        self.prepares = self.prepares.saturating_mul(n);
+        let n64 = Trips::from(n);
+        self.trips = self.trips.saturating_mul(n64);
+        self.pings = self.pings.saturating_mul(n64);
+        self.prepares = self.prepares.saturating_mul(n64);
         self.ms.iter_mut().for_each(|a| *a *= f64::from(n));
     }
 }
@@ -408,7 +412,7 @@ impl<'a> Costs<'a> {
                         let trips = |c: Option<PathCost>| c.map_or(0, |c| c.trips);
                         (!leaves_cheaply).then(|| trips(through).max(trips(out)))
                     };
-                    let arms: Vec<(&Vec<Step>, u32)> =
+                    let arms: Vec<(&Vec<Step>, Trips)> =
                         alts.iter().filter_map(|a| Some((a, worst(a)?))).collect();
                     let most = arms.iter().map(|a| a.1).max();
                     let least = arms.iter().map(|a| a.1).min();
@@ -629,9 +633,9 @@ impl<'a> Costs<'a> {
                     })
                     .collect();
                 PathCost {
-                    trips: if counted { statement } else { 0 },
-                    pings: u32::from(pinged),
-                    prepares: u32::from(prepared),
+                    trips: if counted { Trips::from(statement) } else { 0 },
+                    pings: Trips::from(pinged),
+                    prepares: Trips::from(prepared),
                     ms,
                 }
             }
@@ -745,6 +749,21 @@ mod tests {
         // 1 + 2 (worst branch) + 10 (loop) + 2 (slowest branch) = 15 round trips of 90 ms.
         assert_eq!(cost.trips, 15);
         assert_eq!(cost.ms, vec![1350.0]);
+    }
+
+    #[test]
+    fn nested_loops_count_past_four_billion_round_trips() {
+        let c = config();
+        // Ten nested loops of 10 around one query: 10^10 round trips, more than a u32 holds.
+        let mut body = vec![trip()];
+        for _ in 0..10 {
+            body = vec![Step::Loop(LoopStep {
+                body,
+                ..LoopStep::default()
+            })];
+        }
+        let m = model_of(body);
+        assert_eq!(Costs::compute(&m, &c).of_fn(0).trips, 10_000_000_000);
     }
 
     #[test]

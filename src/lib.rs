@@ -98,16 +98,16 @@ pub struct RouteReport {
     pub service: Option<String>,
     pub file: String,
     pub line: u32,
-    pub round_trips: u32,
+    pub round_trips: crate::cost::Trips,
     /// Round trips when the handler runs to its end (no early return): the usual case where error
     /// paths return early, while `round_trips` is the worst case.
-    pub typical_round_trips: u32,
+    pub typical_round_trips: crate::cost::Trips,
     /// Connection checks on the worst path: a pool's round trip before it lends a connection (sqlx's
     /// `test_before_acquire`), priced in `cost` but not counted in `round_trips`.
-    pub checkout_pings: u32,
+    pub checkout_pings: crate::cost::Trips,
     /// Statements on the worst path sent as SQL text that the library prepares first, each in a round
     /// trip of its own (tokio-postgres), priced in `cost`, not counted in `round_trips`.
-    pub prepare_round_trips: u32,
+    pub prepare_round_trips: crate::cost::Trips,
     /// Where the worst case parts from the other paths: the first round trip of the costlier arm of the
     /// first branch whose arms differ in round trips.
     pub worst_case_branch: Option<Place>,
@@ -145,7 +145,7 @@ pub struct CacheCase {
     pub assumed: &'static str,
     /// The case priced here: the other one.
     pub case: &'static str,
-    pub round_trips: u32,
+    pub round_trips: crate::cost::Trips,
     /// Per deployment, in the order of `cost`; serialised to 0.1 ms.
     #[serde(serialize_with = "all_tenths")]
     pub estimated_ms: Vec<f64>,

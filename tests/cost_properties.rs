@@ -875,7 +875,7 @@ fn config(t: &Topo) -> Config {
 /// What the route report says.
 #[derive(Debug, Clone, PartialEq)]
 struct Cost {
-    trips: u32,
+    trips: u64,
     /// Per deployment, in the configuration's order.
     ms: Vec<f64>,
 }
@@ -1011,7 +1011,7 @@ impl Rules<'_> {
                     let checked = self.trip(&primary);
                     let n = u32::try_from(queries.len()).expect("a few") + 2;
                     Cost {
-                        trips: n,
+                        trips: u64::from(n),
                         ms: checked
                             .ms
                             .iter()
@@ -1033,7 +1033,7 @@ impl Rules<'_> {
                         _ => self.config.loop_iterations,
                     };
                     Cost {
-                        trips: once.trips * n,
+                        trips: once.trips * u64::from(n),
                         ms: once.ms.iter().map(|x| x * f64::from(n)).collect(),
                     }
                 }

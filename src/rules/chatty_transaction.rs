@@ -20,13 +20,13 @@ pub static LINT: Lint = Lint {
 pub struct Transaction<'a> {
     pub begin: &'a Trip,
     /// Statements on its costliest path, loops multiplied.
-    pub statements: u32,
+    pub statements: crate::cost::Trips,
     /// Round trips on that path: BEGIN, the statements and COMMIT (or ROLLBACK).
-    pub trips: u32,
+    pub trips: crate::cost::Trips,
     /// The pool's connection checks among them (before the BEGIN).
-    pub pings: u32,
+    pub pings: crate::cost::Trips,
     /// Statements sent as text and prepared first, each in a round trip of its own.
-    pub prepares: u32,
+    pub prepares: crate::cost::Trips,
     pub ms: Vec<f64>,
     /// The steps of that path that make its round trips, in order, for labels.
     parts: Vec<Part<'a>>,
@@ -147,7 +147,7 @@ impl<'a> Path<'a> {
         &mut self,
         step: &'a Step,
         cost: PathCost,
-        statements: u32,
+        statements: crate::cost::Trips,
         sure: bool,
         ends: Option<&'static str>,
     ) {
@@ -172,8 +172,8 @@ impl<'a> Path<'a> {
     }
 
     /// Statements, then round trips, that count.
-    fn weight(&self) -> (u32, u32) {
-        self.counted().fold((0u32, 0u32), |(s, t), p| {
+    fn weight(&self) -> (crate::cost::Trips, crate::cost::Trips) {
+        self.counted().fold((0, 0), |(s, t), p| {
             (s.saturating_add(p.statements), t.saturating_add(p.trips))
         })
     }
@@ -191,10 +191,10 @@ fn better<'a>(a: Option<Path<'a>>, b: Option<Path<'a>>) -> Option<Path<'a>> {
 #[derive(Clone)]
 struct Part<'a> {
     step: &'a Step,
-    statements: u32,
-    trips: u32,
-    pings: u32,
-    prepares: u32,
+    statements: crate::cost::Trips,
+    trips: crate::cost::Trips,
+    pings: crate::cost::Trips,
+    prepares: crate::cost::Trips,
     ms: Vec<f64>,
     /// Every statement in it is known to run on a connection or in a transaction (not on a pool).
     sure: bool,
@@ -288,9 +288,9 @@ impl<'a> Scan<'_, 'a> {
                         .iter()
                         .filter(|t| self.counted(t) && (!self.on_database(t) || on_pool(t)))
                         .count();
-                    let statements = cost
-                        .trips
-                        .saturating_sub(u32::try_from(others).unwrap_or(u32::MAX));
+                    let statements = cost.trips.saturating_sub(
+                        crate::cost::Trips::try_from(others).unwrap_or(crate::cost::Trips::MAX),
+                    );
                     let sure = reached
                         .iter()
                         .filter(|t| self.counted(t) && self.on_database(t) && !on_pool(t))
@@ -428,7 +428,7 @@ fn diagnostic(ctx: &Ctx, function: usize, tx: &Transaction) -> Diagnostic {
         // One statement instead: one round trip of the transaction's.
         saves_ms: super::most_saved(ctx, function, |d| {
             let ms = tx.ms.get(d).copied().unwrap_or(0.0);
-            ms - ms / f64::from(tx.trips.max(1))
+            ms - ms / tx.trips.max(1) as f64
         }),
         ..Diagnostic::default()
     }

@@ -203,7 +203,7 @@ pub fn deployments_of<'a>(
 
 /// Says which of `trips` round trips come after a pool's connection check (priced in, unseen in the
 /// code): `, each after the pool's connection check`, or nothing.
-pub fn checks(pings: u32, trips: u32) -> String {
+pub fn checks(pings: crate::cost::Trips, trips: crate::cost::Trips) -> String {
     match pings {
         0 => String::new(),
         p if p >= trips => ", each after the pool's connection check".into(),
@@ -214,7 +214,7 @@ pub fn checks(pings: u32, trips: u32) -> String {
 
 /// Says which of `trips` statements the library prepares first, in a round trip of their own (SQL
 /// given as text to tokio-postgres): `, each prepared first`, or nothing.
-pub fn prepared(prepares: u32, trips: u32) -> String {
+pub fn prepared(prepares: crate::cost::Trips, trips: crate::cost::Trips) -> String {
     match prepares {
         0 => String::new(),
         p if p >= trips => ", each prepared first in a round trip of its own".into(),
@@ -337,8 +337,10 @@ pub fn in_reported_transaction(ctx: &Ctx, function: usize, steps: &[&crate::fact
 }
 
 /// A sum of round trips that stops at `u32::MAX` (recursion in loops multiplies fast).
-pub(crate) fn saturating_sum(counts: impl Iterator<Item = u32>) -> u32 {
-    counts.fold(0, u32::saturating_add)
+pub(crate) fn saturating_sum(
+    counts: impl Iterator<Item = crate::cost::Trips>,
+) -> crate::cost::Trips {
+    counts.fold(0, crate::cost::Trips::saturating_add)
 }
 
 #[cfg(test)]

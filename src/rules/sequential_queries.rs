@@ -62,9 +62,9 @@ fn outer_loops(step: &Step) -> Vec<&crate::facts::LoopStep> {
 /// One item of a sequential run: a step that makes round trips, with what it costs.
 struct Item<'a> {
     step: &'a Step,
-    trips: u32,
-    pings: u32,
-    prepares: u32,
+    trips: crate::cost::Trips,
+    pings: crate::cost::Trips,
+    prepares: crate::cost::Trips,
     ms: Vec<f64>,
     /// Inside the costliest arm of an `if`/`match` whose other arms do more than leave early.
     in_branch: bool,
@@ -251,11 +251,11 @@ fn check_run(
     // Round trips that never leave the region cost next to nothing, and one far trip among local ones
     // saves next to nothing when merged: a run needs two that leave the region, from some deployment.
     let intra = ctx.config.topology.intra_region_ms;
-    let far = |d: usize| -> u32 {
+    let far = |d: usize| -> crate::cost::Trips {
         super::saturating_sum(
             items
                 .iter()
-                .filter(|i| i.ms[d] / f64::from(i.trips) > 2.0 * intra + 0.5)
+                .filter(|i| i.ms[d] / i.trips as f64 > 2.0 * intra + 0.5)
                 .map(|i| i.trips),
         )
     };
