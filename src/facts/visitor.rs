@@ -216,6 +216,8 @@ struct FnCtx {
     /// Handles of tasks spawned here (`let h = tokio::spawn(fut);`), in the order they were spawned, with
     /// where: their work is in `pending` until a handle is awaited.
     spawned: Vec<(String, Loc)>,
+    /// Parameters written as `Option<..>` or `Result<..>`, by name: which of the two.
+    param_wrappers: HashMap<String, &'static str>,
     /// Sets of futures (`Vec`s) holding handles of spawned tasks, which run whether or not they are joined.
     task_sets: HashSet<String>,
     /// Parameters that collect routes (actix's `cfg: &mut web::ServiceConfig`).
@@ -604,6 +606,25 @@ impl<'a, 's> Visitor<'a, 's> {
             .map(|(n, _)| n.clone())
             .collect();
         let typed = params.clone();
+        // Parameters written as an `Option` or a `Result`, which a `?` may end the function on.
+        let wrappers: HashMap<String, &'static str> = sig
+            .inputs
+            .iter()
+            .filter_map(|input| {
+                let syn::FnArg::Typed(pt) = input else {
+                    return None;
+                };
+                let syn::Type::Path(tp) = &*pt.ty else {
+                    return None;
+                };
+                let wrapper = match tp.path.segments.last()?.ident.to_string().as_str() {
+                    "Option" => "Option",
+                    "Result" => "Result",
+                    _ => return None,
+                };
+                Some((param_name(&pt.pat)?, wrapper))
+            })
+            .collect();
         let receiver_at = param_types.len();
         let returns_routes = match &sig.output {
             syn::ReturnType::Type(_, ty) => quote::ToTokens::to_token_stream(ty)
@@ -619,6 +640,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 ctx.returns_routes = returns_routes;
                 ctx.returns_filter = returns_filter;
                 ctx.params = typed;
+                ctx.param_wrappers = wrappers;
                 for (name, builder) in query_params {
                     ctx.locals
                         .insert(name, Local::Query(SqlRef::Unknown, Some(builder)));
@@ -2458,7 +2480,22 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => break,
             }
         }
-        if let Expr::Try(_) = e {
+        if let Expr::Try(t) = e {
+            // `let cookie = cookie?;` on an `Option` or `Result` parameter: a caller that passes `None`
+            // (or an `Err`) ends the function here.
+            if let Some((p, (yes, no))) = self.option_param(&t.expr) {
+                if let Some(ctx) = self.ctx() {
+                    let guard = |pattern: &str| Step::Guard {
+                        on: super::Guarded::Param(p),
+                        pattern: pattern.to_string(),
+                    };
+                    ctx.push(Step::Branch(vec![
+                        vec![guard(yes)],
+                        vec![guard(no), Step::Yields(no.into()), Step::Exit],
+                    ]));
+                }
+                return;
+            }
             let made = self.made_since(mark);
             if let (Some(call), Some(ctx)) = (self.tested_call(&made), self.ctx()) {
                 ctx.mark_propagates(call);
@@ -2482,6 +2519,18 @@ impl<'a, 's> Visitor<'a, 's> {
                 vec![guard(super::FAILS), Step::Yields("Err".into()), Step::Exit],
             ]));
         }
+    }
+
+    /// A parameter of type `Option` or `Result` (`cookie` in `cookie?`): its position, and the variants
+    /// it goes on with and ends with.
+    fn option_param(&self, e: &Expr) -> Option<(usize, (&'static str, &'static str))> {
+        let name = single_path_ident(e)?;
+        let p = self.param_at(e)?;
+        let variants = match *self.fns.last()?.param_wrappers.get(&name)? {
+            "Option" => ("Some", "None"),
+            _ => ("Ok", "Err"),
+        };
+        Some((p, variants))
     }
 
     /// Marks the arm being walked as run only when parameter `param` holds `pattern`.
