@@ -1270,6 +1270,35 @@ pub fn register(api: &mut ApiDescription<ApiContext>) -> Result<(), ApiDescripti
 }
 
 #[test]
+fn sql_built_at_run_time_through_assert_sql_safe_is_a_statement() {
+    // sqlx 0.9 takes SQL a program builds only wrapped in `AssertSqlSafe`; `query` is imported bare.
+    let handler = r#"
+use sqlx::{query, AssertSqlSafe, Postgres, Transaction};
+pub fn app() -> Router<sqlx::PgPool> {
+    Router::new().route("/orgs/{id}/lock", post(lock))
+}
+async fn set_lock_timeout(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<()> {
+    query(AssertSqlSafe(format!("SET LOCAL lock_timeout = {}", 5000))).execute(&mut **tx).await?;
+    Ok(())
+}
+async fn lock(State(db): State<sqlx::PgPool>, Path(id): Path<i64>) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    set_lock_timeout(&mut tx).await?;
+    query("SELECT id FROM orgs WHERE id = $1 FOR NO KEY UPDATE").bind(id).execute(&mut *tx).await?;
+    tx.commit().await
+}
+"#;
+    let dir = workspace(
+        &[("api", "api")],
+        "axum = \"0.8\"\nsqlx = { version = \"0.9\", features = [\"postgres\"] }\n",
+    );
+    std::fs::write(dir.path().join("api/src/main.rs"), handler).unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    // BEGIN, the timeout, the lock, COMMIT.
+    assert_eq!(json["routes"][0]["round_trips"], 4, "{}", json["routes"]);
+}
+
+#[test]
 fn a_crate_whose_manifest_says_sqlite_only_prices_its_queries_at_nothing() {
     // The connection type is an alias in another file, so only the manifest tells which database it is.
     let handler = r#"

@@ -260,6 +260,11 @@ pub fn sql_ref(expr: &Expr) -> SqlRef {
             }
         }
         Expr::Path(p) => SqlRef::Const(last_segment(&p.path)),
+        // sqlx 0.9's `AssertSqlSafe(format!(..))`, which lets SQL built at run time through.
+        Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+            Expr::Path(p) if last_segment(&p.path) == "AssertSqlSafe" => sql_ref(&c.args[0]),
+            _ => SqlRef::Unknown,
+        },
         _ => SqlRef::Unknown,
     }
 }
