@@ -507,14 +507,11 @@ impl Reach {
 /// that both ask DNS): it is no blind spot to report.
 fn settle_harmless_unresolved(model: &mut Model, index: &Index) {
     fn io_or_unknown(body: &[Step]) -> bool {
-        let mut found = false;
+        let mut unresolved = false;
         for step in body {
-            step.walk(&mut |s| {
-                found |= matches!(s, Step::Trip(t) if !t.in_process)
-                    || matches!(s, Step::Call(c) if c.unresolved)
-            });
+            step.walk(&mut |s| unresolved |= matches!(s, Step::Call(c) if c.unresolved));
         }
-        found
+        unresolved || makes_io(body)
     }
     let mut risky = Reach::new(io_or_unknown);
     let mut harmless: Vec<(usize, u32)> = Vec::new();

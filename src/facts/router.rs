@@ -802,24 +802,20 @@ fn eval_salvo(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router> 
                 while let Expr::Reference(x) = list {
                     list = &x.expr;
                 }
-                let children: Vec<&Expr> = match list {
-                    Expr::Array(a) => a.elems.iter().collect(),
+                let children: Vec<Expr> = match list {
+                    Expr::Array(a) => a.elems.iter().cloned().collect(),
                     Expr::Macro(m) if last_segment(&m.mac.path) == "vec" => {
-                        let parsed = syn::parse::Parser::parse2(
+                        syn::parse::Parser::parse2(
                             Punctuated::<Expr, Token![,]>::parse_terminated,
                             m.mac.tokens.clone(),
                         )
-                        .ok()?;
-                        for child in &parsed {
-                            if let Some(entries) = eval_router(child, env) {
-                                r.entries.extend(entries);
-                            }
-                        }
-                        Vec::new()
+                        .ok()?
+                        .into_iter()
+                        .collect()
                     }
                     _ => Vec::new(),
                 };
-                for child in children {
+                for child in &children {
                     if let Some(entries) = eval_router(child, env) {
                         r.entries.extend(entries);
                     }

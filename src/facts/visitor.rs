@@ -3799,9 +3799,13 @@ impl<'a, 's> Visitor<'a, 's> {
     /// Records what a `let` binding holds: an executor alias, a transaction, a query builder.
     fn note_local(&mut self, name: &str, init: &Expr) {
         let inner = driver::strip_plumbing(init);
+        // `let query = query_builder.build_query_scalar::<i64>();`: still the builder's query.
+        let built = match inner {
+            Expr::MethodCall(_) => self.still_query(inner),
+            _ => None,
+        };
         let local = match inner {
-            // `let query = query_builder.build_query_scalar::<i64>();`: still the builder's query.
-            Expr::MethodCall(_) if self.still_query(inner).is_some() => self.still_query(inner),
+            _ if built.is_some() => built,
             Expr::MethodCall(m) if m.args.is_empty() => {
                 let method = m.method.to_string();
                 let (expr, _) = driver::executor_text(&m.receiver);
