@@ -278,6 +278,7 @@ pub fn resolve(
     earlier: Option<Index>,
 ) -> Resolved {
     mark_test_files(&mut files);
+    merged_graphql_fields(&mut files);
     let mut fns = Vec::new();
     for (file, facts) in files.iter().enumerate() {
         for index in 0..facts.functions.len() {
@@ -2089,6 +2090,52 @@ fn fn_mut(files: &mut [Arc<FileFacts>], r: FnRef) -> &mut FnFacts {
 }
 
 /// Files that are modules declared `#[cfg(test)] mod x;` elsewhere hold only test code.
+/// async-graphql's `#[derive(MergedObject)] struct QueryRoot(UsersQuery, PostsQuery);`: the fields of
+/// each type merged into a root (also through another merged type) are the root's, entry points as the
+/// root's own are.
+fn merged_graphql_fields(files: &mut [Arc<FileFacts>]) {
+    let merged: HashMap<&str, &Vec<String>> = files
+        .iter()
+        .flat_map(|f| f.merged_objects.iter())
+        .map(|(name, parts)| (name.as_str(), parts))
+        .collect();
+    let mut members: HashSet<String> = HashSet::new();
+    let mut queue: Vec<&str> = merged
+        .keys()
+        .copied()
+        .filter(|n| crate::facts::graphql_root_name(n))
+        .collect();
+    while let Some(name) = queue.pop() {
+        for part in merged.get(name).into_iter().flat_map(|parts| parts.iter()) {
+            if members.insert(part.clone()) {
+                queue.push(part);
+            }
+        }
+    }
+    if members.is_empty() {
+        return;
+    }
+    let field_of = |f: &crate::facts::FnFacts| {
+        f.graphql_field
+            .then_some(f.self_ty.as_ref())
+            .flatten()
+            .filter(|t| members.contains(*t))
+            .cloned()
+    };
+    for file in files.iter_mut() {
+        if !file.functions.iter().any(|f| field_of(f).is_some()) {
+            continue;
+        }
+        for f in &mut Arc::make_mut(file).functions {
+            if let Some(ty) = field_of(f) {
+                let path = format!("/{ty}/{}", f.name);
+                f.attr_routes
+                    .push(crate::facts::AttrRoute::entry_point("GRAPHQL", path));
+            }
+        }
+    }
+}
+
 fn mark_test_files(files: &mut [Arc<FileFacts>]) {
     let test_mods: Vec<Vec<String>> = files
         .iter()

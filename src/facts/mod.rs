@@ -163,6 +163,13 @@ pub struct Loc {
     pub len: u32,
 }
 
+/// A type named as a GraphQL schema's query or mutation root (`QueryRoot`, `Mutation`, `UserQuery`).
+pub fn graphql_root_name(name: &str) -> bool {
+    ["Query", "QueryRoot", "Mutation", "MutationRoot"]
+        .iter()
+        .any(|r| name.ends_with(r))
+}
+
 /// The facts of one file.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
@@ -183,6 +190,10 @@ pub struct FileFacts {
     pub statics: Vec<(String, String)>,
     /// Out-of-line modules declared under `#[cfg(test)]` (full module paths).
     pub test_modules: Vec<Vec<String>>,
+    /// async-graphql's `#[derive(MergedObject)] struct QueryRoot(UsersQuery, PostsQuery);`: the type and
+    /// the types it merges, whose fields are its own.
+    #[serde(default)]
+    pub merged_objects: Vec<(String, Vec<String>)>,
     /// Structs, enums, traits and type aliases, for typing method receivers.
     pub types: Vec<TypeFacts>,
     /// `impl Trait for Type` pairs (type, trait), also for impls with no methods.
@@ -363,6 +374,10 @@ pub struct FnFacts {
     /// The body of a task spawned and not awaited (`tokio::spawn(async { .. })`): off the request path,
     /// but its loops are still checked for N+1.
     pub detached: bool,
+    /// A method of an `#[Object]` impl whose type is no GraphQL root by name: a field of the root a
+    /// `MergedObject` merges it into, if one does.
+    #[serde(default)]
+    pub graphql_field: bool,
     /// Parameters (by position, `self` aside) that a task this function spawns calls (`tokio::spawn(async
     /// move { task_fn(..).await })`): a closure handed there runs off the request path.
     pub spawned_params: Vec<usize>,

@@ -63,6 +63,7 @@ pub fn extract(
                 impl_self_args: Vec::new(),
                 impl_trait_args: Vec::new(),
                 graphql_root: false,
+                graphql_fields: false,
                 impl_assoc: Vec::new(),
                 test_depth: 0,
                 tx_depth: 0,
@@ -366,6 +367,8 @@ struct Visitor<'a, 's> {
     /// The enclosing `impl` is a GraphQL schema's query or mutation root (`#[graphql_object] impl
     /// QueryRoot`, async-graphql's `#[Object] impl MutationRoot`): each method is an entry point.
     graphql_root: bool,
+    /// Walking an `#[Object]` impl of a type that is no root by name (see [`FnFacts::graphql_field`]).
+    graphql_fields: bool,
     /// The associated types of the enclosing `impl` (`type NewHistoryEntity = NewContributionHistory;`).
     impl_assoc: Vec<(String, String)>,
     test_depth: u32,
@@ -746,6 +749,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 (outer, own) => own.or_else(|| outer.clone()),
             },
             detached: false,
+            graphql_field: self.graphql_fields && !graphql_skipped(attrs),
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
             extensions: std::mem::take(&mut self.last_extensions),
@@ -4334,6 +4338,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved_trait_args = std::mem::replace(&mut self.impl_trait_args, trait_args);
         let graphql_root = i.trait_.is_none() && graphql_root(&i.attrs, &i.self_ty);
         let saved_graphql = std::mem::replace(&mut self.graphql_root, graphql_root);
+        let fields = i.trait_.is_none() && !graphql_root && graphql_object(&i.attrs);
+        let saved_fields = std::mem::replace(&mut self.graphql_fields, fields);
         let assoc = i
             .items
             .iter()
@@ -4345,6 +4351,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved_assoc = std::mem::replace(&mut self.impl_assoc, assoc);
         visit::visit_item_impl(self, i);
         self.graphql_root = saved_graphql;
+        self.graphql_fields = saved_fields;
         self.impl_assoc = saved_assoc;
         self.impl_ctx = saved;
         self.impl_cfg = saved_cfg;
@@ -4356,6 +4363,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
         self.expand_derives(&st.attrs, &st.ident);
+        if derive_names(&st.attrs).iter().any(|d| d == "MergedObject") {
+            let merged = st.fields.iter().filter_map(|f| core_type(&f.ty)).collect();
+            self.facts
+                .merged_objects
+                .push((st.ident.to_string(), merged));
+        }
         self.security_scheme(&st.attrs, &st.ident, &[]);
         // A field of a generic type is typed by its bound (`database: DB` with `DB: Database`).
         let bounds = generic_bounds(&st.generics, &[]);
@@ -5843,11 +5856,12 @@ fn graphql_root(attrs: &[syn::Attribute], ty: &syn::Type) -> bool {
     let syn::Type::Path(tp) = ty else {
         return false;
     };
-    let name = driver::last_segment(&tp.path);
-    let root = ["Query", "QueryRoot", "Mutation", "MutationRoot"]
-        .iter()
-        .any(|r| name.ends_with(r));
-    root && attrs.iter().any(|a| {
+    super::graphql_root_name(&driver::last_segment(&tp.path)) && graphql_object(attrs)
+}
+
+/// juniper's `#[graphql_object]` or async-graphql's `#[Object]`: an impl whose methods are fields.
+fn graphql_object(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
         a.path()
             .segments
             .last()
