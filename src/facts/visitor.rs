@@ -2830,6 +2830,15 @@ impl<'a, 's> Visitor<'a, 's> {
         })
     }
 
+    /// A closure that hands back an unsent query's future (`|order| Entity::find().order_by(..).one(db)`):
+    /// each call of it sends the query where its caller awaits it.
+    fn returns_query(&self, closure: &syn::ExprClosure) -> bool {
+        let Some(tail) = router::tail(&closure.body) else {
+            return false;
+        };
+        !contains_await(tail) && driver::trip_shape(tail, self.catalog, |_| None).is_some()
+    }
+
     /// Is this `new_transform` in an `impl Transform<S, ServiceRequest> for ..` (an actix middleware)?
     fn actix_transform(&self, name: &syn::Ident) -> bool {
         name == "new_transform"
@@ -4870,7 +4879,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     // `let cors = CorsLayer::new().allow_origin(AllowOrigin::async_predicate(|o, p| ..))`
                     // a layer: known by name, walked once.
                     let closure = match &*init.expr {
-                        Expr::Closure(c) => returns_future(c).then_some(c),
+                        Expr::Closure(c) => {
+                            (returns_future(c) || self.returns_query(c)).then_some(c)
+                        }
                         e => router::layer_closure(e),
                     };
                     if let Some(c) = closure {
