@@ -630,12 +630,14 @@ fn layered_services_resolve_methods_by_their_receivers_type() {
             )
         })
         .collect();
-    // The middleware (it takes `Next`) is no handler; the wrapped router keeps its prefix.
+    // The middleware (it takes `Next`) is no handler; the wrapped router keeps its prefix. A function
+    // that adds a route to the router it is handed serves it, its computed path kept as written.
     assert_eq!(
         keys,
         [
             "GET /posts \"http::posts::list\"",
-            "POST /posts/{id}/like \"http::posts::like\""
+            "POST /posts/{id}/like \"http::posts::like\"",
+            "GET /{prefix}/latest \"http::posts::list\""
         ]
     );
     // The `CurrentUser` extractor's lookup, then handler → service trait object → generic repository

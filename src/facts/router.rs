@@ -261,10 +261,12 @@ fn computed_route(call: &ExprMethodCall) -> bool {
     while let Expr::Reference(r) = path {
         path = &r.expr;
     }
-    // `get(h)`, and the other methods chained on it (`get(list).post(create)`).
+    // `get(h)`, and the other methods, layers and state chained on it (`get(list).post(create)`,
+    // `post(h).with_state(tracker)`).
     let mut served = &call.args[1];
     while let Expr::MethodCall(m) = served {
-        if !METHODS.contains(&m.method.to_string().as_str()) {
+        let method = m.method.to_string();
+        if !METHODS.contains(&method.as_str()) && !ROUTER_PASSTHROUGH.contains(&method.as_str()) {
             break;
         }
         served = &m.receiver;

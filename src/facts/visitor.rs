@@ -602,10 +602,12 @@ impl<'a, 's> Visitor<'a, 's> {
         if params.iter().any(|(_, t)| t == "Next") {
             extractors.clear();
         }
-        // actix's `fn config(cfg: &mut web::ServiceConfig)` collects routes through its parameter.
+        // actix's `fn config(cfg: &mut web::ServiceConfig)` collects routes through its parameter, and
+        // `fn add(prefix: &str, router: Router) -> Router { router.route(..) }` adds them to the one it is
+        // handed.
         let sinks: Vec<String> = params
             .iter()
-            .filter(|(_, t)| t == "ServiceConfig")
+            .filter(|(_, t)| t == "ServiceConfig" || t == "Router")
             .map(|(n, _)| n.clone())
             .collect();
         let typed = params.clone();
