@@ -205,7 +205,13 @@ fn first_is_str(call: &ExprMethodCall) -> bool {
 /// True if this method call looks like a router operation (so its chain is a router).
 pub fn is_router_op(call: &ExprMethodCall) -> bool {
     let name = call.method.to_string();
-    let arity = arg_builds(call).first().map_or(0, |(args, _)| args.len());
+    // Arguments under `#[cfg(..)]` are alternatives for one place (see `arg_builds`).
+    let alternatives = call
+        .args
+        .iter()
+        .filter(|a| crate::build::expr_predicate(a).is_some())
+        .count();
+    let arity = call.args.len() - alternatives.saturating_sub(1);
     match (name.as_str(), arity) {
         (
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"

@@ -2768,13 +2768,19 @@ impl<'a, 's> Visitor<'a, 's> {
             return self.expr_type(root);
         }
         let collection = single_path_ident(driver::strip_plumbing(root))?;
-        let ctx = self.ctx()?;
-        let collection = ctx.current_name(collection);
+        self.binding_type(&collection)
+    }
+
+    /// The type of the current binding of a local or parameter: the latest local of that name, else the
+    /// parameter.
+    fn binding_type(&self, name: &str) -> Option<String> {
+        let ctx = self.fns.last()?;
+        let name = ctx.current_name(name.to_string());
         ctx.local_types
             .iter()
             .rev()
             .chain(ctx.params.iter())
-            .find(|(n, _)| *n == collection)
+            .find(|(n, _)| *n == name)
             .map(|(_, t)| t.clone())
     }
 
@@ -4176,14 +4182,7 @@ impl RouterEnv for Visitor<'_, '_> {
     }
 
     fn local_type(&self, name: &str) -> Option<String> {
-        let ctx = self.fns.last()?;
-        let name = ctx.shadowed.get(name).map_or(name, String::as_str);
-        ctx.local_types
-            .iter()
-            .rev()
-            .chain(ctx.params.iter())
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t.clone())
+        self.binding_type(name)
             .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
     }
 
