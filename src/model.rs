@@ -1249,7 +1249,7 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
             _ => {}
         });
     }
-    let mut copies: HashMap<(u32, String), usize> = HashMap::new();
+    let mut copies: OutcomeCopies = HashMap::new();
     let mut made = Vec::new();
     let origin = |model: &Model, f: usize| model.recursion_key(f);
     for (call, pattern) in wanted {
@@ -1260,13 +1260,13 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
         if origin(model, target) == origin(model, id) {
             continue;
         }
-        let Some((copy, new, _)) = outcome_copy(model, target, &pattern) else {
+        let Some((copy, new, admits)) = outcome_copy(model, target, &pattern) else {
             continue;
         };
         if new {
             made.push(copy);
         }
-        copies.insert((call, pattern), copy);
+        copies.insert((call, pattern), (copy, admits));
     }
     let split = split_propagating(model, id, &mut made);
     if copies.is_empty() && split.is_empty() {
@@ -1362,7 +1362,10 @@ fn split_propagating(model: &mut Model, id: usize, made: &mut Vec<usize>) -> Spl
     split
 }
 
-fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
+/// (tested call, the pattern an arm needs) → (the callee on its paths yielding it, whether any does).
+type OutcomeCopies = HashMap<(u32, String), (usize, bool)>;
+
+fn distribute_in(seq: &mut Vec<Step>, copies: &OutcomeCopies) {
     use crate::facts::Guarded;
     let mut i = 0;
     while i < seq.len() {
@@ -1387,9 +1390,9 @@ fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
             let Step::Call(first) = taken.remove(0) else {
                 break;
             };
-            let arms = alts
+            let arms: Vec<Vec<Step>> = alts
                 .into_iter()
-                .map(|arm| {
+                .filter_map(|arm| {
                     let pattern = match arm.first() {
                         Some(Step::Guard {
                             on: Guarded::Outcome(c),
@@ -1398,7 +1401,16 @@ fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
                         _ => None,
                     };
                     let mut c = first.clone();
-                    if let Some(&copy) = pattern.and_then(|p| copies.get(&(call, p))) {
+                    if let Some(&(copy, admits)) = pattern
+                        .as_ref()
+                        .and_then(|p| copies.get(&(call, p.clone())))
+                    {
+                        // An arm that needs a value the callee never yields (`Caller::Member` of a
+                        // function that only yields `Caller::ApiKey`) does not run. Failures are not
+                        // all said (`query(..).await?`), so an arm that needs one always may.
+                        if !admits && pattern.as_deref().is_some_and(names_a_value) {
+                            return None;
+                        }
                         c.resolved = Some(copy);
                     }
                     // A cached lookup's miss stays marked as one, first in its arm.
@@ -1418,16 +1430,32 @@ fn distribute_in(seq: &mut Vec<Step>, copies: &HashMap<(u32, String), usize>) {
                     out.push(Step::Call(c));
                     out.extend(taken.iter().cloned());
                     out.extend(arm);
-                    out
+                    Some(out)
                 })
                 .collect();
-            seq.insert(i, Step::Branch(arms));
+            if arms.is_empty() {
+                // No arm's need is ever met (the callee's yields say less than its code): the call
+                // still runs.
+                let mut only = vec![Step::Call(first)];
+                only.extend(taken);
+                seq.splice(i..i, only);
+            } else {
+                seq.insert(i, Step::Branch(arms));
+            }
         }
         for child in seq[i].children_mut() {
             distribute_in(child, copies);
         }
         i += 1;
     }
+}
+
+/// Does an arm that needs `pattern` need a value (a variant, `Some`, `Ok`), rather than a failure or
+/// the absence of one?
+fn names_a_value(pattern: &str) -> bool {
+    !pattern.starts_with('!')
+        && !matches!(pattern, "Err" | "None" | "Forward")
+        && pattern != crate::facts::FAILS
 }
 
 /// Keeps, in every `if`/`match`, the arms from which the function can end yielding what `pattern`
@@ -1467,9 +1495,12 @@ fn restrict_seq(seq: &mut [Step], pattern: &str, end_admits: bool, pruned: &mut 
                 admits = any;
             }
             // A loop's body and the branches of a join go on to what follows them: their arms that
-            // leave the function are kept as their yields say.
+            // leave the function are kept as their yields say, and the function can end yielding
+            // `pattern` where one of them does (`for s in secrets { if ok { return Ok(()) } }`).
             step => {
                 for child in step.children_mut() {
+                    let mut leaving = child.clone();
+                    admits |= restrict_seq(&mut leaving, pattern, false, &mut false);
                     restrict_seq(child, pattern, true, pruned);
                 }
             }

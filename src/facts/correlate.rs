@@ -4,6 +4,11 @@
 //! A branch whose arms fix a call's outcome is given, in each arm, the rest of its sequence with the
 //! arms that outcome rules out left out. Only where a later branch of the same sequence tests that call
 //! again, and only while the copied rest stays small.
+//!
+//! A local bound from an `if`/`match` whose arms each yield one call's result (`let caller = if key {
+//! by_key(..).await } else { by_token(..) }?`) and tested later (`match caller { .. }`) is the same:
+//! each arm gets the rest, in which the test is of that arm's call, and the model then keeps, in each
+//! copy, the tests that call's yields can meet.
 
 use super::{Guarded, Step, FAILS, SUCCEEDS};
 
@@ -13,25 +18,50 @@ const MAX_REST: usize = 400;
 pub fn correlate(seq: &mut Vec<Step>) {
     let mut i = 0;
     while i < seq.len() {
-        if let Some(call) = retested(seq, i) {
-            let rest: Vec<Step> = seq.drain(i + 1..).collect();
-            if let Step::Branch(arms) = &mut seq[i] {
-                for arm in arms.iter_mut() {
-                    if arm.iter().any(|s| matches!(s, Step::Exit)) {
-                        continue;
-                    }
-                    let mut tail = rest.clone();
-                    if let Some(held) = fixed(arm, call) {
-                        rule_out(&mut tail, call, &held);
-                    }
-                    arm.extend(tail);
+        if let Some(local) = held_and_tested(seq, i) {
+            // Each arm's copy tests the call whose result the local holds there.
+            append_rest(seq, i, |arm, tail| {
+                if let Some(call) = held(arm, local) {
+                    super::walk_mut(tail, &mut |s| {
+                        if let Step::Guard {
+                            on: Guarded::Outcome(c),
+                            ..
+                        } = s
+                        {
+                            if *c == local {
+                                *c = call;
+                            }
+                        }
+                    });
                 }
-            }
+            });
+        } else if let Some(call) = retested(seq, i) {
+            append_rest(seq, i, |arm, tail| {
+                if let Some(held) = fixed(arm, call) {
+                    rule_out(tail, call, &held);
+                }
+            });
         }
         for child in seq[i].children_mut() {
             correlate(child);
         }
         i += 1;
+    }
+}
+
+/// Moves what follows the branch at `i` into each of its arms that goes on, as `edit` changes it for
+/// that arm.
+fn append_rest(seq: &mut Vec<Step>, i: usize, mut edit: impl FnMut(&[Step], &mut Vec<Step>)) {
+    let rest: Vec<Step> = seq.drain(i + 1..).collect();
+    if let Step::Branch(arms) = &mut seq[i] {
+        for arm in arms.iter_mut() {
+            if arm.iter().any(|s| matches!(s, Step::Exit)) {
+                continue;
+            }
+            let mut tail = rest.clone();
+            edit(arm, &mut tail);
+            arm.extend(tail);
+        }
     }
 }
 
@@ -55,6 +85,48 @@ fn retested(seq: &[Step], i: usize) -> Option<u32> {
     });
     let size: usize = seq[i + 1..].iter().map(size).sum();
     (later && size <= MAX_REST).then_some(call)
+}
+
+/// The local whose value the arms of the branch at `i` hold from different calls (`let state = if key {
+/// by_key(..).await } else { by_jwt(..) }`) and a later branch of `seq` tests (`match state { .. }`).
+fn held_and_tested(seq: &[Step], i: usize) -> Option<u32> {
+    let Step::Branch(arms) = &seq[i] else {
+        return None;
+    };
+    let mut locals = Vec::new();
+    for step in arms.iter().flatten() {
+        step.walk(&mut |s| {
+            if let Step::Guard {
+                on: Guarded::Holds(local, _),
+                ..
+            } = s
+            {
+                locals.push(*local);
+            }
+        });
+    }
+    let size: usize = seq[i + 1..].iter().map(size).sum();
+    locals.into_iter().find(|&local| {
+        size <= MAX_REST
+            && seq[i + 1..].iter().any(|s| {
+                let mut tests = false;
+                s.walk(&mut |s| {
+                    tests |= matches!(s, Step::Guard { on: Guarded::Outcome(c), .. } if *c == local)
+                });
+                tests
+            })
+    })
+}
+
+/// The call whose result the arm holds for `local`, when it says at its top.
+fn held(arm: &[Step], local: u32) -> Option<u32> {
+    arm.iter().find_map(|s| match s {
+        Step::Guard {
+            on: Guarded::Holds(l, call),
+            ..
+        } if *l == local => Some(*call),
+        _ => None,
+    })
 }
 
 /// What an arm needs the call's outcome to be, when it says.

@@ -476,6 +476,11 @@ pub enum Guarded {
     Param(usize),
     /// The result of the call with this id, in the same function.
     Outcome(u32),
+    /// After the leading guards of an arm of the `if`/`match` a local is bound from (`let state = if
+    /// key { by_key(..).await } else { by_jwt(..) }?`): on this arm the local (`.0`, tested as
+    /// `Outcome(.0)` later) holds the result of call `.1`. A later `match state { .. }` is tested, in
+    /// each arm, as that arm's call's outcome. `pattern` is empty.
+    Holds(u32, u32),
     /// A cache's lookup: the arm runs on a miss (`pattern` "miss"); `assume.cache` picks.
     Cache,
     /// `#[cfg(PRED)]` on a match arm or a statement: the arm is compiled in only where `pattern`, the

@@ -2527,6 +2527,31 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// `let state = if key { by_key(..).await } else if jwt { by_jwt(..) } else { Err(..) }?;`: the
+    /// local holds, on each arm of the `if`/`match` just walked (pushed from `start` of the sequence),
+    /// the result of the arm's one call. Marks each such arm with [`super::Guarded::Holds`] and returns
+    /// the id the local's tests are made on.
+    fn arm_results(&mut self, e: &Expr, start: usize) -> Option<u32> {
+        let e = result_source(e);
+        let tails = arm_tails(e)?;
+        let ctx = self.ctx()?;
+        let local = ctx.next_id + 1;
+        let frame = ctx.frames.last_mut()?;
+        let arms = frame
+            .get_mut(start..)?
+            .iter_mut()
+            .rev()
+            .find_map(|s| match s {
+                Step::Branch(arms) if arms.len() == tails.len() => Some(arms),
+                _ => None,
+            })?;
+        if !mark_results(arms, &tails, local) {
+            return None;
+        }
+        ctx.next_id = local;
+        Some(local)
+    }
+
     /// A parameter of type `Option` or `Result` (`cookie` in `cookie?`): its position, and the variants
     /// it goes on with and ends with.
     fn option_param(&self, e: &Expr) -> Option<(usize, (&'static str, &'static str))> {
@@ -4942,10 +4967,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 let bound = name.clone();
                 self.statement(Some(&init.expr), defines, Vec::new(), |v| {
                     let mark = v.new_mark();
+                    let start = v.ctx().and_then(|c| c.frames.last()).map_or(0, Vec::len);
                     v.visit_expr(&init.expr);
                     let made = v.made_since(mark);
-                    // The local holds the call's own result, not a value computed from it (a `match`).
-                    let call = v.tested_call(&made).filter(|_| holds_result(&init.expr));
+                    // The local holds the call's own result, not a value computed from it (a `match`),
+                    // or, bound from an `if`/`match`, the result of each arm's call.
+                    let call = v
+                        .tested_call(&made)
+                        .filter(|_| holds_result(&init.expr))
+                        .or_else(|| v.arm_results(&init.expr, start));
                     if let (Some(ctx), Some(name)) = (v.ctx(), bound) {
                         match call {
                             Some(call) => ctx.local_calls.insert(name, call),
@@ -6426,6 +6456,136 @@ fn block_value(e: &Expr) -> &Expr {
 
 /// Is the value of `e` the result of the call or query it ends in (through `.await`, `?` and the
 /// adapters that keep a result's shape), rather than something a `match` or a block makes of it?
+/// What an arm of an `if`/`match` yields: a value (its block's last expression), the arms of an
+/// `if`/`match` it ends with (an `else if`), or nothing to tell (it returns, or yields no value).
+enum ArmTail<'e> {
+    Value(&'e Expr),
+    Nested(Vec<ArmTail<'e>>),
+    Unknown,
+}
+
+/// `e` without what passes its result on unchanged (`?`, `.await`, `.map_err(..)`, parentheses).
+fn result_source(e: &Expr) -> &Expr {
+    match e {
+        Expr::Try(t) => result_source(&t.expr),
+        Expr::Await(a) => result_source(&a.base),
+        Expr::Paren(p) => result_source(&p.expr),
+        Expr::MethodCall(m) if is_result_adapter(m) => result_source(&m.receiver),
+        e => e,
+    }
+}
+
+fn is_result_adapter(m: &syn::ExprMethodCall) -> bool {
+    matches!(
+        m.method.to_string().as_str(),
+        "ok" | "optional" | "map_err" | "context" | "with_context" | "err_into"
+    )
+}
+
+/// The arms of an `if` (its `else if`s nested) or a `match`, as the visitor makes them, by what each
+/// yields. None for any other expression.
+fn arm_tails(e: &Expr) -> Option<Vec<ArmTail<'_>>> {
+    match e {
+        Expr::If(i) => Some(vec![
+            block_tail(&i.then_branch),
+            match &i.else_branch {
+                Some((_, e)) => tail_of(e),
+                None => ArmTail::Unknown,
+            },
+        ]),
+        Expr::Match(m) => Some(m.arms.iter().map(|a| tail_of(&a.body)).collect()),
+        _ => None,
+    }
+}
+
+fn block_tail(b: &syn::Block) -> ArmTail<'_> {
+    match b.stmts.last() {
+        Some(syn::Stmt::Expr(e, None)) => tail_of(e),
+        _ => ArmTail::Unknown,
+    }
+}
+
+fn tail_of(e: &Expr) -> ArmTail<'_> {
+    match e {
+        Expr::Block(b) => block_tail(&b.block),
+        Expr::Paren(p) => tail_of(&p.expr),
+        e => match arm_tails(e) {
+            Some(nested) => ArmTail::Nested(nested),
+            None if holds_result(e) => ArmTail::Value(e),
+            None => ArmTail::Unknown,
+        },
+    }
+}
+
+/// Marks each arm whose value is one call's result as holding it for `local`; where an arm ends with
+/// an `if`/`match` of its own, its arms. Whether any arm was marked.
+fn mark_results(arms: &mut [Vec<Step>], tails: &[ArmTail], local: u32) -> bool {
+    let mut marked = false;
+    for (arm, tail) in arms.iter_mut().zip(tails) {
+        if arm.iter().any(|s| matches!(s, Step::Exit)) {
+            continue;
+        }
+        match tail {
+            ArmTail::Value(e) => {
+                let Some(call) = result_call(arm, result_source(e)) else {
+                    continue;
+                };
+                let at = arm
+                    .iter()
+                    .take_while(|s| matches!(s, Step::Guard { .. }))
+                    .count();
+                arm.insert(
+                    at,
+                    Step::Guard {
+                        on: super::Guarded::Holds(local, call),
+                        pattern: String::new(),
+                    },
+                );
+                marked = true;
+            }
+            ArmTail::Nested(inner) => {
+                if let Some(Step::Branch(nested)) = arm.last_mut() {
+                    if nested.len() == inner.len() {
+                        marked |= mark_results(nested, inner, local);
+                    }
+                }
+            }
+            ArmTail::Unknown => {}
+        }
+    }
+    marked
+}
+
+/// The step of `arm` that the call `e` made: the one call of its function or method, or the one round
+/// trip sent by its method.
+fn result_call(arm: &[Step], e: &Expr) -> Option<u32> {
+    let found: Vec<u32> = arm
+        .iter()
+        .filter_map(|s| match (s, e) {
+            (Step::Call(c), Expr::Call(call)) => match (&c.callee, &*call.func) {
+                (super::Callee::Path(segs), Expr::Path(p))
+                    if *segs == driver::path_segments(&p.path) =>
+                {
+                    Some(c.id)
+                }
+                _ => None,
+            },
+            (Step::Call(c), Expr::MethodCall(m)) => match &c.callee {
+                super::Callee::Method { name, .. } if m.method == name => Some(c.id),
+                _ => None,
+            },
+            (Step::Trip(t), Expr::MethodCall(m)) if t.api.ends_with(&format!(".{}", m.method)) => {
+                Some(t.id)
+            }
+            _ => None,
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
 fn holds_result(e: &Expr) -> bool {
     match e {
         Expr::Try(t) => holds_result(&t.expr),
@@ -6465,6 +6625,20 @@ fn yield_tag(e: &Expr) -> Option<String> {
             }
         }
         Expr::Path(p) => variant_name(&p.path),
+        // `AuthenticatedState::ApiKey { .. }`: a variant with named fields (an enum's, not a struct's
+        // under its module).
+        Expr::Struct(s) => {
+            let segs = &s.path.segments;
+            let upper = |i: usize| {
+                segs.iter().nth(i).is_some_and(|s| {
+                    s.ident
+                        .to_string()
+                        .starts_with(|c: char| c.is_ascii_uppercase())
+                })
+            };
+            (segs.len() >= 2 && upper(segs.len() - 1) && upper(segs.len() - 2))
+                .then(|| driver::last_segment(&s.path))
+        }
         _ => None,
     }
 }
