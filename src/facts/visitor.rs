@@ -128,6 +128,33 @@ fn once_per_process(m: &syn::ExprMethodCall) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A method of a connection pool's manager that makes a new connection: in an `impl` with an
+/// associated `type Connection` (bb8's and r2d2's `ManageConnection`, a project's own manager) or
+/// deadpool's `Manager` (`type Type`), one returning that type.
+fn opens_pooled_connection(
+    impl_ctx: &Option<(String, Option<String>)>,
+    impl_assoc: &[(String, String)],
+    sig: &syn::Signature,
+) -> bool {
+    let Some((_, Some(trait_name))) = impl_ctx else {
+        return false;
+    };
+    let assoc = |name: &str| impl_assoc.iter().find(|(n, _)| n == name);
+    let Some((name, ty)) =
+        assoc("Connection").or_else(|| (trait_name == "Manager").then(|| assoc("Type")).flatten())
+    else {
+        return false;
+    };
+    let syn::ReturnType::Type(_, out) = &sig.output else {
+        return false;
+    };
+    let out = quote::ToTokens::to_token_stream(out).to_string();
+    out.contains(&format!("Self :: {name}"))
+        || out
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| w == ty)
+}
+
 /// The literal `false`.
 fn is_false(e: Option<&Expr>) -> bool {
     matches!(e, Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. })) if !b.value)
@@ -4298,6 +4325,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
         }
         self.function(&f.sig, &f.attrs, &f.block);
+        // A pool's manager opening a new connection (its migrations, the statements it prepares) runs
+        // where the pool has no idle one, as a library pool's does: not on a request's path.
+        if opens_pooled_connection(&self.impl_ctx, &self.impl_assoc, &f.sig) {
+            if let Some(opened) = self.facts.functions.last_mut() {
+                opened.body.clear();
+            }
+        }
     }
 
     fn visit_impl_item_const(&mut self, c: &'ast syn::ImplItemConst) {
