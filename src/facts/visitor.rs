@@ -66,6 +66,7 @@ pub fn extract(
                 graphql_fields: false,
                 impl_assoc: Vec::new(),
                 test_depth: 0,
+                closure_depth: 0,
                 tx_depth: 0,
                 last_local_types: Vec::new(),
                 last_spawned_params: Vec::new(),
@@ -399,6 +400,9 @@ struct Visitor<'a, 's> {
     /// The associated types of the enclosing `impl` (`type NewHistoryEntity = NewContributionHistory;`).
     impl_assoc: Vec<(String, String)>,
     test_depth: u32,
+    /// How many closures the walk is inside, in the function being walked: a `return` or a `?` there
+    /// leaves the closure, not the function.
+    closure_depth: u32,
     /// Inside a transaction closure (`conn.transaction(|c| ..)`).
     tx_depth: u32,
     /// The typed locals of the function body walked last.
@@ -566,6 +570,18 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// Walks a function body and records the function.
     fn function(&mut self, sig: &syn::Signature, attrs: &[syn::Attribute], block: &syn::Block) {
+        // A function written inside a closure is walked on its own.
+        let closures = std::mem::take(&mut self.closure_depth);
+        self.function_body(sig, attrs, block);
+        self.closure_depth = closures;
+    }
+
+    fn function_body(
+        &mut self,
+        sig: &syn::Signature,
+        attrs: &[syn::Attribute],
+        block: &syn::Block,
+    ) {
         let is_test = self.test_depth > 0 || is_test_attr(attrs);
         let mut extractors = Vec::new();
         let mut params = Vec::new();
@@ -2496,6 +2512,9 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `helper(..).await?` says the same more often: the call is marked, and the model splits it the
     /// same way where the callee's paths differ by how they end.
     fn propagate(&mut self, e: &Expr, mark: usize) {
+        if self.closure_depth > 0 {
+            return;
+        }
         // What is done with the value past the `?` (`Session::extract(..).await?.0`, `..?.into_inner()`)
         // does not change that the call ends the function where it fails.
         let mut e = e;
@@ -5464,6 +5483,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 r.expr.as_deref().and_then(yield_tag)
             }
         };
+        if self.closure_depth > 0 {
+            return;
+        }
         if let Some(ctx) = self.ctx() {
             ctx.push_yield(yields);
             ctx.push(Step::Exit);
@@ -5775,7 +5797,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // A closure's body runs where it is called; iterator closures cannot await, and async
         // closures that are not joined or streamed are counted once, where they are written.
         self.type_written_inputs(c);
+        self.closure_depth += 1;
         visit::visit_expr_closure(self, c);
+        self.closure_depth -= 1;
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
