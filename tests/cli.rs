@@ -2760,10 +2760,11 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     // on its client of a shared cache, `caches::org_key`'s let chain, and `caches::document`'s
     // awaited probe whose outcome it tests), and the static cells filled on a first request:
     // `caches::account`'s `SETTINGS.get_or_init(..)` and `PLANS.get_or_init(load_plans)`, and
-    // `factories::coordinator`'s (std's `REGION.get_or_init(|| env::var(..))` waits on nothing).
+    // `factories::coordinator`'s (std's `REGION.get_or_init(|| env::var(..))` waits on nothing), and
+    // deadpool's statement cache in `delegating::Transaction::query_one` (`prepare_cached`).
     assert!(hits["notes"]
         .to_string()
-        .contains("10 cached lookups are priced as hits"));
+        .contains("11 cached lookups are priced as hits"));
     assert_eq!(round_trips_of(&hits, "/docs/{id}"), Some(2));
     assert_eq!(round_trips_of(&hits, "/orgs/{org}/secret"), Some(1));
     assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
@@ -2831,7 +2832,7 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     assert!(line(&human, "route ").contains("on a cache hit"), "{human}");
     assert!(misses["notes"]
         .to_string()
-        .contains("10 cached lookups are priced as misses"));
+        .contains("11 cached lookups are priced as misses"));
     std::fs::write(
         dir.path().join("hopcheck.toml"),
         "[assume]\ncache = \"sometimes\"\n",

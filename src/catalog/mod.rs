@@ -412,6 +412,17 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Is `name` (as a path spells it, `deadpool_postgres`) a crate of a database library the catalog
+    /// knows?
+    pub fn database_crate(&self, name: &str) -> bool {
+        let name = name.replace('_', "-");
+        self.builders
+            .iter()
+            .map(|b| &b.crates)
+            .chain(self.calls.iter().map(|c| &c.crates))
+            .any(|crates| crates.contains(&name))
+    }
+
     /// The built-in catalog alone.
     pub fn builtin() -> &'static Catalog {
         static BUILT: OnceLock<Catalog> = OnceLock::new();

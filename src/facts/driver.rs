@@ -169,8 +169,10 @@ fn is_executor<'c>(expr: &Expr, local: &impl Fn(&str) -> Option<LocalValue<'c>>)
         return true;
     }
     let (text, _) = executor_text(expr);
-    !text.is_empty()
-        && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+    // A local (`conn`), or a field of `self` (`self.inner`).
+    let name = text.strip_prefix("self.").unwrap_or(&text);
+    !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
         && matches!(local(&text), Some(LocalValue::Executor))
 }
 

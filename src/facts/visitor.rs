@@ -65,6 +65,7 @@ pub fn extract(
                 graphql_root: false,
                 graphql_fields: false,
                 impl_assoc: Vec::new(),
+                library_fields: HashSet::new(),
                 test_depth: 0,
                 closure_depth: 0,
                 tx_depth: 0,
@@ -399,6 +400,10 @@ struct Visitor<'a, 's> {
     graphql_fields: bool,
     /// The associated types of the enclosing `impl` (`type NewHistoryEntity = NewContributionHistory;`).
     impl_assoc: Vec<(String, String)>,
+    /// Fields of this file's structs (struct, field) that hold a database library's connection, pool or
+    /// transaction by its path (`inner: Arc<deadpool_postgres::Transaction<'static>>`), whatever the
+    /// field's name: the wrapper's methods that delegate to it (`self.inner.query_one(..)`) send.
+    library_fields: HashSet<(String, String)>,
     test_depth: u32,
     /// How many closures the walk is inside, in the function being walked: a `return` or a `?` there
     /// leaves the closure, not the function.
@@ -1119,9 +1124,27 @@ impl<'a, 's> Visitor<'a, 's> {
         ))
     }
 
+    /// `self.inner` where this file's struct declares `inner` as a database library's value.
+    fn library_field(&self, e: &Expr) -> bool {
+        let (text, _) = driver::executor_text(e);
+        match (text.strip_prefix("self."), &self.impl_ctx) {
+            (Some(field), Some((ty, _))) => self
+                .library_fields
+                .contains(&(ty.clone(), field.to_string())),
+            _ => false,
+        }
+    }
+
     /// What a local of the function holds, as the catalog's matching asks.
     fn local_value(&self, name: &str) -> Option<driver::LocalValue<'a>> {
         let catalog = self.catalog;
+        // `self.inner` of a wrapper whose field holds a library's transaction.
+        if let (Some(field), Some((ty, _))) = (name.strip_prefix("self."), &self.impl_ctx) {
+            return self
+                .library_fields
+                .contains(&(ty.clone(), field.to_string()))
+                .then_some(driver::LocalValue::Executor);
+        }
         let Some(local) = self.fns.last()?.locals.get(name) else {
             // A parameter typed as a connection (`c: &DatabaseConnection`), or `self` in an implementation
             // on one (`impl AppDatabase for DatabaseConnection { .. Cache::find().one(self) .. }`).
@@ -3078,11 +3101,17 @@ impl<'a, 's> Visitor<'a, 's> {
             SqlRef::Unknown => (None, None),
         };
         let after = self.deps_since(mark);
-        let or_method = shape.method.map(|m| Callee::Method {
-            name: m.method.to_string(),
-            receiver: self.receiver_path(&m.receiver),
-            args: m.args.len(),
-        });
+        // A method of the analysed code's own type may be what the name means, unless the receiver is a
+        // field that holds the library's own value (`self.inner.query_one(..)` in a wrapper of the same
+        // name).
+        let or_method = shape
+            .method
+            .filter(|m| !self.library_field(&m.receiver))
+            .map(|m| Callee::Method {
+                name: m.method.to_string(),
+                receiver: self.receiver_path(&m.receiver),
+                args: m.args.len(),
+            });
         let cached = shape.cached;
         self.facts.cached_lookups |= cached;
         let key = self.trip_key.take();
@@ -4451,6 +4480,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
 
     fn visit_item_struct(&mut self, st: &'ast syn::ItemStruct) {
         self.expand_derives(&st.attrs, &st.ident);
+        for f in &st.fields {
+            if let Some(name) = &f.ident {
+                if holds_library_executor(&f.ty, self.catalog) {
+                    self.library_fields
+                        .insert((st.ident.to_string(), name.to_string()));
+                }
+            }
+        }
         if derive_names(&st.attrs).iter().any(|d| d == "MergedObject") {
             let merged = st.fields.iter().filter_map(|f| core_type(&f.ty)).collect();
             self.facts
@@ -7261,6 +7298,36 @@ fn executor_type(ty: &str) -> bool {
     ["Connection", "Conn", "Pool", "Transaction", "Txn"]
         .iter()
         .any(|end| name.ends_with(end))
+}
+
+/// Does a field of this type hold a database library's connection, pool or transaction, named by the
+/// library's path (`Arc<deadpool_postgres::Transaction<'static>>`, `Option<sqlx::PgPool>`)?
+fn holds_library_executor(ty: &syn::Type, catalog: &Catalog) -> bool {
+    match ty {
+        syn::Type::Reference(r) => holds_library_executor(&r.elem, catalog),
+        syn::Type::Paren(p) => holds_library_executor(&p.elem, catalog),
+        syn::Type::Path(tp) => {
+            let segs = &tp.path.segments;
+            let first = segs
+                .first()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let last = segs.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            if segs.len() >= 2 && catalog.database_crate(&first) && executor_type(&last) {
+                return true;
+            }
+            // Through a wrapper's type arguments (`Arc<..>`, `Option<..>`, `Mutex<..>`).
+            segs.last().is_some_and(|seg| {
+                match &seg.arguments {
+                syn::PathArguments::AngleBracketed(args) => args.args.iter().any(|a| {
+                    matches!(a, syn::GenericArgument::Type(t) if holds_library_executor(t, catalog))
+                }),
+                _ => false,
+            }
+            })
+        }
+        _ => false,
+    }
 }
 
 fn transaction_type(ty: &str) -> bool {
