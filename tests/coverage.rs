@@ -278,16 +278,19 @@ fn a_database_client_hopcheck_does_not_price_is_said_in_every_format() {
     let (_, json) = check_json(dir.path(), &[]);
     assert_eq!(json["coverage"]["unpriced_clients"], serde_json::json!([]));
     assert!(!says(&json["notes"].to_string()), "{}", json["notes"]);
-    // MySQL through r2d2's pool, written with an underscore as Cargo allows.
+    // SQL Server through bb8's pool, written with an underscore as Cargo allows.
     std::fs::write(
         dir.path().join("Cargo.toml"),
-        manifest.replace("[dependencies]\n", "[dependencies]\nr2d2_mysql = \"25\"\n"),
+        manifest.replace(
+            "[dependencies]\n",
+            "[dependencies]\nbb8_tiberius = \"0.15\"\n",
+        ),
     )
     .unwrap();
     let (_, json) = check_json(dir.path(), &[]);
     assert_eq!(
         json["coverage"]["unpriced_clients"],
-        serde_json::json!(["r2d2-mysql (MySQL)"])
+        serde_json::json!(["bb8-tiberius (SQL Server)"])
     );
 }
 
