@@ -546,7 +546,10 @@ impl<'a> Costs<'a> {
         if let Some(c) = self.conn_costs.borrow().get(&id) {
             return c.clone();
         }
-        if self.conn_visiting.borrow().contains(&id) {
+        // A copy of a function (run with the caller's constants or types, or on some of its outcomes) is
+        // that function: a call to another copy of it is a recursive call too.
+        let key = self.model.recursion_key(id);
+        if self.conn_visiting.borrow().contains(&key) {
             // A recursive call: its function once more, with the recursion cut there.
             if self.conn_cutting.get() {
                 return self.zero();
@@ -554,7 +557,7 @@ impl<'a> Costs<'a> {
             if let Some(c) = self.conn_cut.borrow().get(&id) {
                 return c.clone();
             }
-            let outer = std::mem::replace(&mut *self.conn_visiting.borrow_mut(), vec![id]);
+            let outer = std::mem::replace(&mut *self.conn_visiting.borrow_mut(), vec![key]);
             self.conn_cutting.set(true);
             let cost = self.on_connection_body(id);
             self.conn_cutting.set(false);
@@ -562,9 +565,9 @@ impl<'a> Costs<'a> {
             self.conn_cut.borrow_mut().insert(id, cost.clone());
             return cost;
         }
-        self.conn_visiting.borrow_mut().push(id);
+        self.conn_visiting.borrow_mut().push(key);
         let cost = self.on_connection_body(id);
-        self.conn_visiting.borrow_mut().retain(|&f| f != id);
+        self.conn_visiting.borrow_mut().retain(|&f| f != key);
         // Priced with the recursion cut: only for the recursive call that asked.
         if !self.conn_cutting.get() {
             self.conn_costs.borrow_mut().insert(id, cost.clone());
@@ -641,6 +644,25 @@ impl<'a> Costs<'a> {
             }
             Step::Call(c) => match c.resolved {
                 Some(id) if c.on_connection => self.on_connection_cost(id),
+                // A recursive call inside a function priced on a connection handed in: its function
+                // once more with the recursion cut there, not its whole price (which holds the nesting
+                // already).
+                Some(id)
+                    if self
+                        .conn_visiting
+                        .borrow()
+                        .contains(&self.model.recursion_key(id)) =>
+                {
+                    match self.conn_cutting.get() {
+                        true => self.zero(),
+                        false => self
+                            .cut
+                            .get(id)
+                            .cloned()
+                            .flatten()
+                            .unwrap_or_else(|| self.zero()),
+                    }
+                }
                 // Not priced yet: a recursive call, which costs its function with the cycle cut.
                 Some(id) => self
                     .fn_costs
