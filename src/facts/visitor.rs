@@ -6549,8 +6549,6 @@ fn block_value(e: &Expr) -> &Expr {
     }
 }
 
-/// Is the value of `e` the result of the call or query it ends in (through `.await`, `?` and the
-/// adapters that keep a result's shape), rather than something a `match` or a block makes of it?
 /// What an arm of an `if`/`match` yields: a value (its block's last expression), the arms of an
 /// `if`/`match` it ends with (an `else if`), or nothing to tell (it returns, or yields no value).
 enum ArmTail<'e> {
@@ -6570,6 +6568,7 @@ fn result_source(e: &Expr) -> &Expr {
     }
 }
 
+/// An adapter that keeps a result's shape (`.map_err(..)`, `.context(..)`, `.ok()`).
 fn is_result_adapter(m: &syn::ExprMethodCall) -> bool {
     matches!(
         m.method.to_string().as_str(),
@@ -6681,19 +6680,14 @@ fn result_call(arm: &[Step], e: &Expr) -> Option<u32> {
     }
 }
 
+/// Is the value of `e` the result of the call or query it ends in (through `.await`, `?` and the
+/// adapters that keep a result's shape), rather than something a `match` or a block makes of it?
 fn holds_result(e: &Expr) -> bool {
     match e {
         Expr::Try(t) => holds_result(&t.expr),
         Expr::Await(a) => holds_result(&a.base),
         Expr::Paren(p) => holds_result(&p.expr),
-        Expr::MethodCall(m)
-            if matches!(
-                m.method.to_string().as_str(),
-                "ok" | "optional" | "map_err" | "context" | "with_context" | "err_into"
-            ) =>
-        {
-            holds_result(&m.receiver)
-        }
+        Expr::MethodCall(m) if is_result_adapter(m) => holds_result(&m.receiver),
         Expr::Call(_) | Expr::MethodCall(_) | Expr::Macro(_) => true,
         _ => false,
     }
