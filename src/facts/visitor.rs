@@ -1126,7 +1126,11 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// `self.inner` where this file's struct declares `inner` as a database library's value.
     fn library_field(&self, e: &Expr) -> bool {
-        let (text, _) = driver::executor_text(e);
+        self.library_place(&driver::executor_text(e).0)
+    }
+
+    /// The same, for the place as the code spells it (`self.inner`).
+    fn library_place(&self, text: &str) -> bool {
         match (text.strip_prefix("self."), &self.impl_ctx) {
             (Some(field), Some((ty, _))) => self
                 .library_fields
@@ -1139,10 +1143,9 @@ impl<'a, 's> Visitor<'a, 's> {
     fn local_value(&self, name: &str) -> Option<driver::LocalValue<'a>> {
         let catalog = self.catalog;
         // `self.inner` of a wrapper whose field holds a library's transaction.
-        if let (Some(field), Some((ty, _))) = (name.strip_prefix("self."), &self.impl_ctx) {
+        if name.starts_with("self.") {
             return self
-                .library_fields
-                .contains(&(ty.clone(), field.to_string()))
+                .library_place(name)
                 .then_some(driver::LocalValue::Executor);
         }
         let Some(local) = self.fns.last()?.locals.get(name) else {
