@@ -1257,7 +1257,14 @@ impl<'a, 's> Visitor<'a, 's> {
                         })
                     }),
                 };
-            if driver::is_future_adapter(&name) && !returns_future_arg(m) && !on_value {
+            // A closure that hands back a future chains it after this one (`insert(..).and_then(|_| async
+            // move { .. })`); given to `map` it is an iterator's (`join_all(ids.iter().map(|i| async ..))`).
+            let chains_future = matches!(name.as_str(), "and_then" | "then" | "or_else")
+                && !yields_items(&m.receiver);
+            if driver::is_future_adapter(&name)
+                && (chains_future || !returns_future_arg(m))
+                && !on_value
+            {
                 let before = self.new_mark();
                 self.awaited(&m.receiver, None);
                 // The closure receives the future's output: what it runs depends on it.
@@ -7172,6 +7179,28 @@ fn known_count(expr: &Expr) -> Option<u32> {
         }
         _ => None,
     }
+}
+
+/// A stream or an iterator (`stream::iter(ids)`, `rows.iter()`, `query.fetch(db)`): what its adapters'
+/// closures hand back runs once per item, not once after a future.
+fn yields_items(expr: &Expr) -> bool {
+    let (root, calls) = driver::chain(expr);
+    let from_stream = match root {
+        Expr::Call(call) => match &*call.func {
+            Expr::Path(p) => p.path.segments.iter().any(|s| s.ident == "stream"),
+            _ => false,
+        },
+        _ => false,
+    };
+    from_stream
+        || calls.iter().any(|c| {
+            let name = c.method.to_string();
+            driver::makes_iterator(&name)
+                || matches!(
+                    name.as_str(),
+                    "fetch" | "stream" | "into_stream" | "fetch_many"
+                )
+        })
 }
 
 /// An adapter whose argument is itself a future-returning closure is a stream adapter, not a future's.
