@@ -1790,7 +1790,23 @@ fn add_extractors(model: &mut Model) {
         let params = model.func(h).param_types.clone();
         // What the extractors before this one stored in the request's extensions.
         let mut stored: Vec<String> = Vec::new();
-        for (i, (ty, loc)) in params.iter().enumerate() {
+        // A tuple of extractors (actix's and axum's `(user, db): (SignedInUser, Data<Db>)`) runs each
+        // of its elements; the first keeps the parameter's id.
+        let elements = params.iter().enumerate().flat_map(|(i, (ty, loc))| {
+            let parts: Vec<String> = match ty.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+                Some(elems) => elems.split(',').map(str::to_string).collect(),
+                None => vec![ty.clone()],
+            };
+            parts.into_iter().enumerate().map(move |(j, ty)| {
+                let id = match j {
+                    0 => u32::MAX - i as u32,
+                    _ => u32::MAX - 1024 - (i * 32 + j) as u32,
+                };
+                (id, ty, *loc)
+            })
+        });
+        for (id, ty, loc) in elements.collect::<Vec<_>>() {
+            let ty = &ty;
             // The handler's own module's extractor first (two modules may each define a
             // `PageContext`), then its crate's.
             let found = by_type.get(ty).and_then(|ids| {
@@ -1836,11 +1852,7 @@ fn add_extractors(model: &mut Model) {
                 let call = |resolved: usize| {
                     Step::Call(crate::facts::Call {
                         resolved: Some(resolved),
-                        ..crate::facts::Call::new(
-                            u32::MAX - i as u32,
-                            *loc,
-                            Callee::Extractor(ty.clone()),
-                        )
+                        ..crate::facts::Call::new(id, loc, Callee::Extractor(ty.clone()))
                     })
                 };
                 // The handler runs only where its extractors succeed; where one fails, the request

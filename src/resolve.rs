@@ -2308,8 +2308,11 @@ impl Index {
                 return true;
             }
         }
-        if !call.awaited || self.quiet.contains(name) {
+        if self.quiet.contains(name) {
             return false;
+        }
+        if !call.awaited {
+            return self.sync_choice(func(caller), caller, name, receiver, *args, &func);
         }
         if self.callers_choice(func(caller), receiver) {
             return self.by_name.contains_key(name.as_str());
@@ -2351,6 +2354,43 @@ impl Index {
                 .count()
         });
         fits > 1
+    }
+}
+
+impl Index {
+    /// A synchronous method call (diesel, postgres, r2d2 code) on a receiver whose type could not be
+    /// read, where several of the analysed code's methods of that name and arity fit and one of them
+    /// works on a connection: `user.verify(email, token)` may be `UnverifiedUser::verify` (in memory)
+    /// or `AuthenticatedUser::verify(&mut self, email, conn)` (three statements).
+    fn sync_choice<'f>(
+        &self,
+        f: &'f FnFacts,
+        caller: usize,
+        name: &str,
+        receiver: &[String],
+        args: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> bool {
+        if self.receiver_type(f, caller, receiver, func).is_some() {
+            return false;
+        }
+        let fits: Vec<&FnFacts> = self
+            .by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|&&id| id != caller)
+            .map(|&id| func(id))
+            .filter(|c| c.has_self && !c.is_test && c.arity.is_none_or(|a| a == args))
+            .collect();
+        fits.len() > 1
+            && fits.iter().any(|c| {
+                !c.is_async
+                    && (c.body.iter().any(|s| matches!(s, Step::Trip(_)))
+                        || c.param_types
+                            .iter()
+                            .any(|(t, _)| crate::facts::driver::executor_type(t)))
+            })
     }
 }
 

@@ -1006,3 +1006,13 @@ fn is_message_adapter(m: &syn::ExprMethodCall) -> bool {
     };
     m.args.len() == 1 && message && matches!(&*m.receiver, Expr::Await(_))
 }
+
+/// Does this type name a connection, pool or transaction of a database library (`DatabaseConnection`,
+/// `PgPool`, `Pool<Postgres>`, `AsyncPgConnection`, `Transaction<'_, Postgres>`, a request-wide `DbTxn`)?
+pub fn executor_type(ty: &str) -> bool {
+    let name = ty.split('<').next().unwrap_or(ty).trim();
+    let name = name.rsplit("::").next().unwrap_or(name);
+    ["Connection", "Conn", "Pool", "Transaction", "Txn"]
+        .iter()
+        .any(|end| name.ends_with(end))
+}

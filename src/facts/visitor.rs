@@ -257,6 +257,9 @@ struct FnCtx {
     returns_routes: bool,
     /// The function returns a warp filter: the filters it combines (`a().or(b())`) are routers.
     returns_filter: bool,
+    /// A function that is not `async` but hands back a future (`fn from_request(..) -> Self::Future`,
+    /// `-> BoxFuture<'_, T>`): its caller awaits what its last expression makes.
+    returns_future: bool,
     /// The function's parameters and their types.
     params: Vec<(String, String)>,
     /// The position of each parameter bound by a plain name (`prefetched: Option<&Owner>`).
@@ -687,11 +690,13 @@ impl<'a, 's> Visitor<'a, 's> {
             syn::ReturnType::Default => false,
         };
         let returns_filter = super::warp::returns_filter(&sig.output);
+        let returns_future = sig.asyncness.is_none() && names_a_future(&sig.output);
         let body = self.walk_body(|v| {
             if let Some(ctx) = v.ctx() {
                 ctx.route_sinks = sinks;
                 ctx.returns_routes = returns_routes;
                 ctx.returns_filter = returns_filter;
+                ctx.returns_future = returns_future;
                 ctx.params = typed;
                 ctx.param_wrappers = wrappers;
                 for (name, builder) in query_params {
@@ -1156,7 +1161,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => self.param_type(name),
             };
             return ty
-                .is_some_and(executor_type)
+                .is_some_and(driver::executor_type)
                 .then_some(driver::LocalValue::Executor);
         };
         match local {
@@ -2349,7 +2354,11 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Block(b) if b.label.is_none() => self.tail_block(&b.block),
             Expr::Paren(p) => self.tail(&p.expr),
             other => {
-                self.statement(Some(other), Vec::new(), Vec::new(), |v| v.visit_expr(other));
+                let awaited = self.fns.last().is_some_and(|c| c.returns_future);
+                self.statement(Some(other), Vec::new(), Vec::new(), |v| match awaited {
+                    true => v.future(other),
+                    false => v.visit_expr(other),
+                });
                 let tag = yield_tag(other);
                 if let Some(ctx) = self.ctx() {
                     ctx.push_yield(tag);
@@ -7181,6 +7190,17 @@ fn known_count(expr: &Expr) -> Option<u32> {
     }
 }
 
+/// A return type that is a future: `impl Future<..>`, `BoxFuture<..>`, `Pin<Box<dyn Future<..>>>`, an
+/// implementation's `Self::Future`.
+fn names_a_future(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    quote::ToTokens::to_token_stream(ty)
+        .into_iter()
+        .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i.to_string().ends_with("Future")))
+}
+
 /// A stream or an iterator (`stream::iter(ids)`, `rows.iter()`, `query.fetch(db)`): what its adapters'
 /// closures hand back runs once per item, not once after a future.
 fn yields_items(expr: &Expr) -> bool {
@@ -7315,17 +7335,6 @@ fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
     out
 }
 
-/// A transaction's type: `Transaction<'_, Postgres>`, sea-orm's `DatabaseTransaction`, a request-wide `DbTxn`.
-/// Does this type name a connection, pool or transaction of a database library (`DatabaseConnection`,
-/// `PgPool`, `Pool<Postgres>`, `AsyncPgConnection`, `Transaction<'_, Postgres>`)?
-fn executor_type(ty: &str) -> bool {
-    let name = ty.split('<').next().unwrap_or(ty).trim();
-    let name = name.rsplit("::").next().unwrap_or(name);
-    ["Connection", "Conn", "Pool", "Transaction", "Txn"]
-        .iter()
-        .any(|end| name.ends_with(end))
-}
-
 /// Does a field of this type hold a database library's connection, pool or transaction, named by the
 /// library's path (`Arc<deadpool_postgres::Transaction<'static>>`, `Option<sqlx::PgPool>`)?
 fn holds_library_executor(ty: &syn::Type, catalog: &Catalog) -> bool {
@@ -7339,7 +7348,7 @@ fn holds_library_executor(ty: &syn::Type, catalog: &Catalog) -> bool {
                 .map(|s| s.ident.to_string())
                 .unwrap_or_default();
             let last = segs.last().map(|s| s.ident.to_string()).unwrap_or_default();
-            if segs.len() >= 2 && catalog.database_crate(&first) && executor_type(&last) {
+            if segs.len() >= 2 && catalog.database_crate(&first) && driver::executor_type(&last) {
                 return true;
             }
             // Through a wrapper's type arguments (`Arc<..>`, `Option<..>`, `Mutex<..>`).
