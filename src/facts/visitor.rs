@@ -2227,7 +2227,21 @@ impl<'a, 's> Visitor<'a, 's> {
             // A service's or a repository's answer (`let account = accounts.get(id).await?`): what
             // the method returns.
             Expr::MethodCall(m) if m.turbofish.is_none() => {
-                self.method_returns(&self.current_path(&m.receiver), m)
+                let mut base = self.current_path(&m.receiver);
+                // On what a function returns (`NewUser::new().insert(conn)`): that value, held as a
+                // local of its own.
+                if let (true, Expr::Call(call)) =
+                    (base.is_empty(), driver::strip_plumbing(&m.receiver))
+                {
+                    if let (Expr::Path(p), Some(ty)) = (&*call.func, value_type(&m.receiver)) {
+                        let name = format!("{}()", driver::path_segments(&p.path).join("::"));
+                        if let Some(ctx) = self.ctx() {
+                            ctx.local_types.push((name.clone(), ty));
+                        }
+                        base = vec![name];
+                    }
+                }
+                self.method_returns(&base, m)
             }
             // diesel's `table.load::<Post>(conn)`, `.first::<Self>(conn)`: the type the turbofish names.
             Expr::MethodCall(m) => {
