@@ -1734,6 +1734,16 @@ fn handler_framework(model: &Model, h: usize) -> Option<&'static str> {
     }
 }
 
+/// Is the handler an actix-web one (its file uses actix-web, and neither axum nor rocket)?
+fn serves_with_actix(model: &Model, h: usize) -> bool {
+    let uses = &model.file_of(h).uses;
+    let imports = |krate: &str| {
+        uses.iter()
+            .any(|u| u.path.first().is_some_and(|p| p == krate))
+    };
+    imports("actix_web") && handler_framework(model, h).is_none()
+}
+
 /// rocket's `from_request(request)` takes the request alone; axum's `from_request_parts(parts, state)` and
 /// `from_request(req, state)` take the state too.
 fn extractor_framework(f: &FnFacts) -> &'static str {
@@ -1868,6 +1878,24 @@ fn add_extractors(model: &mut Model) {
         }
         if calls.is_empty() {
             continue;
+        }
+        // actix-web extracts a handler's parameters as one tuple, whose future polls all of them
+        // together: their round trips overlap, the slowest is the wait (each taken where it succeeds,
+        // as the handler runs only then).
+        if calls.len() > 1 && serves_with_actix(model, h) {
+            let loc = model.func(h).loc;
+            let branches = calls
+                .drain(..)
+                .map(|step| match step {
+                    Step::Branch(mut arms) if arms.len() == 2 => arms.swap_remove(0),
+                    other => vec![other],
+                })
+                .collect();
+            calls.push(Step::Concurrent(crate::facts::Concurrent {
+                loc,
+                form: "actix-web's extractors".into(),
+                branches,
+            }));
         }
         // Another function calling the handler hands it values it already has: it runs the body alone.
         let body = add_copy(model, h, |_| {});
