@@ -2355,9 +2355,7 @@ impl Index {
         });
         fits > 1
     }
-}
 
-impl Index {
     /// A synchronous method call (diesel, postgres, r2d2 code) on a receiver whose type could not be
     /// read, where several of the analysed code's methods of that name and arity fit and one of them
     /// works on a connection: `user.verify(email, token)` may be `UnverifiedUser::verify` (in memory)
