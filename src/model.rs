@@ -1720,14 +1720,18 @@ const EXTRACTOR_TRAITS: &[&str] = &[
     "OptionalFromRequest",
 ];
 
+/// Does the handler's file import the crate `krate` (`use axum::..`)?
+fn imports(model: &Model, h: usize, krate: &str) -> bool {
+    model
+        .file_of(h)
+        .uses
+        .iter()
+        .any(|u| u.path.first().is_some_and(|p| p == krate))
+}
+
 /// The web framework a handler's file imports, where it imports one of rocket and axum only.
 fn handler_framework(model: &Model, h: usize) -> Option<&'static str> {
-    let uses = &model.file_of(h).uses;
-    let imports = |krate: &str| {
-        uses.iter()
-            .any(|u| u.path.first().is_some_and(|p| p == krate))
-    };
-    match (imports("rocket"), imports("axum")) {
+    match (imports(model, h, "rocket"), imports(model, h, "axum")) {
         (true, false) => Some("rocket"),
         (false, true) => Some("axum"),
         _ => None,
@@ -1736,12 +1740,7 @@ fn handler_framework(model: &Model, h: usize) -> Option<&'static str> {
 
 /// Is the handler an actix-web one (its file uses actix-web, and neither axum nor rocket)?
 fn serves_with_actix(model: &Model, h: usize) -> bool {
-    let uses = &model.file_of(h).uses;
-    let imports = |krate: &str| {
-        uses.iter()
-            .any(|u| u.path.first().is_some_and(|p| p == krate))
-    };
-    imports("actix_web") && handler_framework(model, h).is_none()
+    imports(model, h, "actix_web") && handler_framework(model, h).is_none()
 }
 
 /// rocket's `from_request(request)` takes the request alone; axum's `from_request_parts(parts, state)` and

@@ -2234,15 +2234,7 @@ impl Index {
                 {
                     return None;
                 }
-                self.by_name
-                    .get(name)?
-                    .iter()
-                    .copied()
-                    .filter(|&id| {
-                        let f = func(id);
-                        f.has_self && id != caller && f.arity.is_none_or(|a| a == *args)
-                    })
-                    .collect()
+                self.fitting(name, *args, caller, &func)
             }
             _ => return None,
         };
@@ -2345,15 +2337,28 @@ impl Index {
             }
             None => {}
         }
-        let fits = self.by_name.get(name).map_or(0, |ids| {
-            ids.iter()
-                .filter(|&&id| {
-                    let f = func(id);
-                    f.has_self && id != caller && f.arity.is_none_or(|a| a == *args)
-                })
-                .count()
-        });
-        fits > 1
+        self.fitting(name, *args, caller, &func).len() > 1
+    }
+
+    /// The analysed code's methods that a call `x.name(..)` with `args` arguments fits by name and
+    /// arity alone (the caller itself aside).
+    fn fitting<'f>(
+        &self,
+        name: &str,
+        args: usize,
+        caller: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Vec<usize> {
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                f.has_self && id != caller && f.arity.is_none_or(|a| a == args)
+            })
+            .collect()
     }
 
     /// A synchronous method call (diesel, postgres, r2d2 code) on a receiver whose type could not be
@@ -2373,13 +2378,10 @@ impl Index {
             return false;
         }
         let fits: Vec<&FnFacts> = self
-            .by_name
-            .get(name)
+            .fitting(name, args, caller, func)
             .into_iter()
-            .flatten()
-            .filter(|&&id| id != caller)
-            .map(|&id| func(id))
-            .filter(|c| c.has_self && !c.is_test && c.arity.is_none_or(|a| a == args))
+            .map(func)
+            .filter(|c| !c.is_test)
             .collect();
         fits.len() > 1
             && fits.iter().any(|c| {
