@@ -279,6 +279,7 @@ pub fn resolve(
 ) -> Resolved {
     mark_test_files(&mut files);
     merged_graphql_fields(&mut files);
+    renamed_traits(&mut files);
     let mut fns = Vec::new();
     for (file, facts) in files.iter().enumerate() {
         for index in 0..facts.functions.len() {
@@ -2202,6 +2203,81 @@ fn merged_graphql_fields(files: &mut [Arc<FileFacts>]) {
                 f.attr_routes
                     .push(crate::facts::AttrRoute::entry_point("GRAPHQL", path));
             }
+        }
+    }
+}
+
+/// A trait imported under another name (`use database::{Database as MintDatabase};` then `impl
+/// MintDatabase<Error> for SQLMintDatabase`, `Arc<dyn MintDatabase>`) is the trait itself: the name it is
+/// written with becomes its own, so that a call through the trait finds the implementations written with
+/// either name. Only names that rename one trait of the analysed code and name nothing of its own.
+fn renamed_traits(files: &mut [Arc<FileFacts>]) {
+    let mut traits: HashSet<String> = HashSet::new();
+    let mut named: HashSet<String> = HashSet::new();
+    for t in files.iter().flat_map(|f| f.types.iter()) {
+        if t.is_trait {
+            traits.insert(t.name.clone());
+        }
+        named.insert(t.name.clone());
+    }
+    let mut originals: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for u in files.iter().flat_map(|f| f.uses.iter()) {
+        if let Some(original) = u.path.last() {
+            if *original != u.name && traits.contains(original) && !named.contains(&u.name) {
+                originals.entry(&u.name).or_default().insert(original);
+            }
+        }
+    }
+    let renames: HashMap<String, String> = originals
+        .into_iter()
+        .filter(|(_, o)| o.len() == 1)
+        .filter_map(|(alias, o)| Some((alias.to_string(), o.into_iter().next()?.to_string())))
+        .collect();
+    if renames.is_empty() {
+        return;
+    }
+    // `MintDatabase<Error>` is `Database<Error>`.
+    let rename = |ty: &mut String| {
+        let (head, tail) = ty.split_at(ty.find('<').unwrap_or(ty.len()));
+        if let Some(original) = renames.get(head) {
+            *ty = format!("{original}{tail}");
+        }
+    };
+    let written = |ty: &String| renames.contains_key(ty.split('<').next().unwrap_or(ty));
+    for file in files.iter_mut() {
+        let in_fn = |f: &crate::facts::FnFacts| {
+            f.trait_name.iter().chain(&f.returns).any(written)
+                || f.params.iter().any(|(_, t)| written(t))
+                || f.param_types.iter().any(|(t, _)| written(t))
+                || f.generics.iter().any(|(_, t)| written(t))
+        };
+        let in_type = |t: &crate::facts::TypeFacts| {
+            t.alias.iter().chain(&t.supertraits).any(written)
+                || t.fields.iter().any(|(_, ty)| written(ty))
+        };
+        let touched = file.impls.iter().any(|(_, tr)| written(tr))
+            || file.functions.iter().any(in_fn)
+            || file.types.iter().any(in_type);
+        if !touched {
+            continue;
+        }
+        let file = Arc::make_mut(file);
+        file.impls.iter_mut().for_each(|(_, tr)| rename(tr));
+        for f in &mut file.functions {
+            f.trait_name
+                .iter_mut()
+                .chain(&mut f.returns)
+                .for_each(rename);
+            f.params.iter_mut().for_each(|(_, t)| rename(t));
+            f.param_types.iter_mut().for_each(|(t, _)| rename(t));
+            f.generics.iter_mut().for_each(|(_, t)| rename(t));
+        }
+        for t in &mut file.types {
+            t.alias
+                .iter_mut()
+                .chain(&mut t.supertraits)
+                .for_each(rename);
+            t.fields.iter_mut().for_each(|(_, ty)| rename(ty));
         }
     }
 }

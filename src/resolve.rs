@@ -100,6 +100,8 @@ pub struct Index {
     traits: FxHashSet<String>,
     /// Trait → the traits it requires (`trait FullRepo: AliasRepo + HashRepo`).
     supertraits: FxHashMap<String, Vec<String>>,
+    /// How many traits the analysed code declares under each trait name.
+    trait_decls: FxHashMap<String, usize>,
     /// Trait → the methods it declares without a default body.
     required: FxHashMap<String, Vec<String>>,
     /// The names the code gives types where it imports or re-exports them under another
@@ -190,6 +192,7 @@ impl Index {
             derefs: FxHashMap::default(),
             traits: FxHashSet::default(),
             supertraits: FxHashMap::default(),
+            trait_decls: FxHashMap::default(),
             required: FxHashMap::default(),
             renamed: FxHashMap::default(),
             implementors: FxHashMap::default(),
@@ -334,11 +337,17 @@ impl Index {
                             .or_default()
                             .extend(t.required.iter().cloned());
                     }
+                    // Two traits of one name (a mint's `Database` and a wallet's): the supertraits of
+                    // either.
                     if !t.supertraits.is_empty() {
-                        index
-                            .supertraits
-                            .insert(t.name.clone(), t.supertraits.clone());
+                        let sups = index.supertraits.entry(t.name.clone()).or_default();
+                        for sup in &t.supertraits {
+                            if !sups.contains(sup) {
+                                sups.push(sup.clone());
+                            }
+                        }
                     }
+                    *index.trait_decls.entry(t.name.clone()).or_default() += 1;
                 }
                 if let Some(target) = &t.deref {
                     index.derefs.insert(t.name.clone(), target.clone());
@@ -1581,8 +1590,16 @@ impl Index {
             {
                 continue;
             }
-            let implements =
-                |arg: &String| !of_trait || self.traits_of.get(arg).is_some_and(|t| t.contains(ty));
+            let implements = |arg: &String| !of_trait || self.implements(arg, ty);
+            // `fn pluck<C: DatabaseExecutor>(self, conn: &C)` handed a guard that derefs to the
+            // connection (`&*conn`, `conn: PooledResource<RM>`): the value is one of the bound's
+            // implementations, not the guard.
+            let bound = callee
+                .generics
+                .iter()
+                .find(|(g, _)| g == ty)
+                .map(|(_, b)| b)
+                .filter(|b| self.traits.contains(*b));
             let bindings: Vec<Vec<(String, String)>> = self
                 .argument_values(from, caller, path, &func)
                 .into_iter()
@@ -1590,6 +1607,10 @@ impl Index {
                     let arg = self.receiver_type(from, caller, &value, &func)?;
                     if !known(&arg) || !implements(&arg) {
                         return None;
+                    }
+                    let guard = self.derefs.contains_key(&arg);
+                    if let Some(b) = bound.filter(|b| guard && !self.implements(&arg, b)) {
+                        return Some(vec![(ty.clone(), b.clone())]);
                     }
                     let mut binding = vec![(ty.clone(), arg)];
                     // What a wrapper built in place holds (`Header(Key)`), for its impl's `I`.
@@ -1619,6 +1640,25 @@ impl Index {
             None if out.is_empty() => Vec::new(),
             None => vec![out],
         }
+    }
+
+    /// Does the analysed code implement trait `tr` for type `ty`, itself or through a trait that has `tr`
+    /// as a supertrait?
+    fn implements(&self, ty: &str, tr: &str) -> bool {
+        let Some(traits) = self.traits_of.get(ty) else {
+            return false;
+        };
+        let mut queue: Vec<&String> = traits.iter().collect();
+        let mut seen: FxHashSet<&String> = FxHashSet::default();
+        while let Some(t) = queue.pop() {
+            if t == tr {
+                return true;
+            }
+            if seen.insert(t) {
+                queue.extend(self.supertraits.get(t).into_iter().flatten());
+            }
+        }
+        false
     }
 
     /// The values an argument may be: itself, or, where it is what a function hands back of what it is
@@ -1901,7 +1941,19 @@ impl Index {
             };
         }
         if own.is_empty() && self.traits.contains(&ty) {
-            return self.implementation(&ty, &typed, func);
+            // Two traits of one name, one declaring the method and the other requiring a supertrait that
+            // does: the value may be either's, so each implementation is a way the call goes.
+            let mut impls = typed;
+            if self.trait_decls.get(&ty).is_some_and(|&n| n > 1) {
+                if let Some((_, more)) = self.through_supertraits(&ty, candidates, func) {
+                    for id in more {
+                        if !impls.contains(&id) {
+                            impls.push(id);
+                        }
+                    }
+                }
+            }
+            return self.implementation(&ty, &impls, func);
         }
         // Method calls auto-deref: `db.fetch_user(id)` on `Database` with `impl Deref for Database {
         // type Target = dyn AbstractDatabase; }` is the trait's method.

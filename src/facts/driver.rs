@@ -511,10 +511,20 @@ fn method_trip<'e, 'c>(
         .and_then(arg_index)
         .and_then(|i| args.get(i))
         .is_some_and(|a| is_param_list(a));
-    if c.sql_required && sql.is_none() && !params {
+    let executor = pick_executor(c, Some(&call.receiver), &args);
+    // `conn.prepare(&sql)` with `let (sql, values) = statement.to_sql()?;`: text the code names as SQL,
+    // sent on what names a connection.
+    let named_sql = || {
+        c.sql
+            .as_deref()
+            .and_then(arg_index)
+            .and_then(|i| args.get(i))
+            .is_some_and(|a| names_sql_text(a))
+            && executor.is_some_and(|e| is_executor(e, local))
+    };
+    if c.sql_required && sql.is_none() && !params && !named_sql() {
         return None;
     }
-    let executor = pick_executor(c, Some(&call.receiver), &args);
     if c.executor_hint && !executor.is_some_and(|e| is_executor(e, local)) {
         return None;
     }
@@ -659,6 +669,17 @@ fn sql_of_arg<'c>(
         SqlRef::Local(_) | SqlRef::Unknown => None,
         SqlRef::Const(name) => Some(SqlRef::Const(name)),
     }
+}
+
+/// Is this argument a local whose name says it holds SQL text (`sql`, `insert_sql`, `stmt`, `query`)?
+fn names_sql_text(arg: &Expr) -> bool {
+    let SqlRef::Local(name) = sql_ref(arg) else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    ["sql", "stmt", "statement", "query"].iter().any(|w| {
+        name == *w || name.ends_with(&format!("_{w}")) || name.starts_with(&format!("{w}_"))
+    })
 }
 
 /// A stream that is polled later (`let rows = query(…).fetch(&pool);`): a round trip where it is made.

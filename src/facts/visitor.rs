@@ -1076,7 +1076,7 @@ impl<'a, 's> Visitor<'a, 's> {
         // A value a call made (`FolderCipher::new(..).save(conn)`): typed as the call's result.
         if let Expr::Call(c) = driver::strip_plumbing(inner) {
             if let (Expr::Path(p), Some(ty)) = (&*c.func, self.expr_type(inner)) {
-                let name = format!("{}(..)", driver::path_segments(&p.path).join("::"));
+                let name = format!("{}()", driver::path_segments(&p.path).join("::"));
                 if let Some(ctx) = self.ctx() {
                     ctx.local_types.push((name.clone(), ty));
                 }
