@@ -737,6 +737,35 @@ impl Index {
                 }
             }
         }
+        // `DB::Transaction::begin(conn)` with `DB` a generic parameter: a function of the type its bound
+        // names for `Transaction`, which the code does not spell here; the implementations of the one
+        // trait whose methods have that name, as for a trait object.
+        if let [_, _, name] = segs {
+            if from.generics.iter().any(|(g, _)| g == first) || first == "Self" {
+                let impls: Vec<usize> = self
+                    .by_name
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&id| func(id).trait_name.is_some() && !func(id).is_test)
+                    .collect();
+                // An associated function (`fn begin(conn: &mut DB)`) before methods of that name.
+                let statics: Vec<usize> = impls
+                    .iter()
+                    .copied()
+                    .filter(|&id| !func(id).has_self)
+                    .collect();
+                let impls = if statics.is_empty() { impls } else { statics };
+                let traits: BTreeSet<&str> = impls
+                    .iter()
+                    .filter_map(|&id| func(id).trait_name.as_deref())
+                    .collect();
+                if let [tr] = traits.into_iter().collect::<Vec<_>>()[..] {
+                    return self.implementation(tr, &impls, func);
+                }
+            }
+        }
         // One name may be imported more than once under exclusive `cfg`s: the first import that leads to
         // a function of the analysed code is the one meant.
         let imports: Vec<&(String, Vec<String>)> = self
@@ -1605,6 +1634,16 @@ impl Index {
                 .into_iter()
                 .filter_map(|value| {
                     let arg = self.receiver_type(from, caller, &value, &func)?;
+                    // Handed on a named value typed by a trait (`conn: &mut W` with `W: DatabaseExecutor`,
+                    // `repo: BoxRepository`, a `Box<dyn RepositoryAccess>`): one of that trait's
+                    // implementations, as for a trait object. (What a call hands back, `impl Trait`, is
+                    // one type the code may say: see `made_types`.)
+                    let named = matches!(value.as_slice(), [name] if !name.contains(['(', '@']));
+                    if let Some(b) = bound
+                        .filter(|b| named && self.traits.contains(&arg) && self.extends(&arg, b))
+                    {
+                        return Some(vec![(ty.clone(), b.clone())]);
+                    }
                     if !known(&arg) || !implements(&arg) {
                         return None;
                     }
@@ -1656,6 +1695,27 @@ impl Index {
             }
             if seen.insert(t) {
                 queue.extend(self.supertraits.get(t).into_iter().flatten());
+            }
+        }
+        false
+    }
+
+    /// Is trait `tr` the trait `b`, or does it require it (through its supertraits)?
+    fn extends(&self, tr: &str, b: &str) -> bool {
+        let mut queue: Vec<&str> = vec![tr];
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        while let Some(t) = queue.pop() {
+            if t == b {
+                return true;
+            }
+            if seen.insert(t) {
+                queue.extend(
+                    self.supertraits
+                        .get(t)
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str),
+                );
             }
         }
         false
@@ -2243,10 +2303,16 @@ impl Index {
             &files[r.file].functions[r.index]
         };
         let from = func(caller);
+        // Not the method itself: `self.deref().prepare_typed(..)` in `impl Client for
+        // deadpool_postgres::Client` is the library's method, which the project's wraps.
+        let itself = |id: usize| {
+            let f = func(id);
+            f.name == from.name && f.fn_line == from.fn_line && f.self_ty == from.self_ty
+        };
         match self.receiver_type(from, caller, receiver, &func) {
             Some(ty) if self.known_types.contains(&ty) => self
                 .resolve_method(from, caller, name, receiver, *args, &func)
-                .is_some(),
+                .is_some_and(|id| !itself(id)),
             _ => false,
         }
     }

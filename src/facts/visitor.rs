@@ -58,6 +58,7 @@ pub fn extract(
                 facts: &mut facts,
                 module,
                 impl_ctx: None,
+                impl_on_library: false,
                 impl_cfg: None,
                 impl_generics: Vec::new(),
                 impl_self_args: Vec::new(),
@@ -387,6 +388,9 @@ struct Visitor<'a, 's> {
     facts: &'a mut FileFacts,
     module: Vec<String>,
     impl_ctx: Option<(String, Option<String>)>,
+    /// The enclosing `impl` is on a database library's client (`impl Client for
+    /// deadpool_postgres::Client`): `self` is that library's connection.
+    impl_on_library: bool,
     /// The `#[cfg(PRED)]` of the `impl` block being visited: its methods exist only where it holds.
     impl_cfg: Option<String>,
     /// Generic bounds of the enclosing impl.
@@ -1083,7 +1087,11 @@ impl<'a, 's> Visitor<'a, 's> {
                 return vec![name];
             }
         }
-        let path = self.current_path(receiver);
+        let mut path = self.current_path(receiver);
+        // `self.inner.as_ref().ok_or(..)?.execute(..)`: the place, unwrapped (types are held so).
+        if path.is_empty() {
+            path = self.current_path(driver::strip_plumbing(inner));
+        }
         // A getter's result (`state.store().find(..)`, `self.repo().get(..)`): typed as what the
         // getter returns.
         if let (true, Expr::MethodCall(m)) = (path.is_empty(), driver::strip_plumbing(inner)) {
@@ -1160,8 +1168,8 @@ impl<'a, 's> Visitor<'a, 's> {
                 "self" => self.impl_ctx.as_ref().map(|(t, _)| t.as_str()),
                 _ => self.param_type(name),
             };
-            return ty
-                .is_some_and(driver::executor_type)
+            let library = name == "self" && self.impl_on_library;
+            return (library || ty.is_some_and(driver::executor_type))
                 .then_some(driver::LocalValue::Executor);
         };
         match local {
@@ -4456,6 +4464,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             other => quote::ToTokens::to_token_stream(other).to_string(),
         };
         let trait_name = i.trait_.as_ref().map(|(_, p, _)| driver::last_segment(p));
+        let on_library = names_library_type(&i.self_ty, &self.facts.uses, self.catalog);
         if let Some(t) = &trait_name {
             self.facts.impls.push((self_ty.clone(), t.clone()));
         }
@@ -4464,6 +4473,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             let target = i.items.iter().find_map(|item| match item {
                 syn::ImplItem::Type(t) if t.ident == "Target" => core_type(&t.ty),
                 _ => None,
+            });
+            // `impl<S: AdminService> Deref for WebData<S> { type Target = S; }`: a value of the bound.
+            let bounds = generic_bounds(&i.generics, &[]);
+            let target = target.map(|t| match bounds.iter().find(|(g, _)| *g == t) {
+                Some((_, bound)) => bound.clone(),
+                None => t,
             });
             if target.is_some() {
                 self.facts.types.push(TypeFacts {
@@ -4475,6 +4490,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let test = is_test_attr(&i.attrs);
         self.test_depth += u32::from(test);
+        let saved_library = std::mem::replace(&mut self.impl_on_library, on_library);
         let saved = self.impl_ctx.replace((self_ty, trait_name));
         let saved_cfg = std::mem::replace(&mut self.impl_cfg, crate::build::predicate(&i.attrs));
         let saved_generics =
@@ -4504,6 +4520,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.graphql_fields = saved_fields;
         self.impl_assoc = saved_assoc;
         self.impl_ctx = saved;
+        self.impl_on_library = saved_library;
         self.impl_cfg = saved_cfg;
         self.impl_generics = saved_generics;
         self.impl_self_args = saved_args;
@@ -7349,6 +7366,24 @@ fn string_literals(tokens: proc_macro2::TokenStream) -> Vec<String> {
     out
 }
 
+/// Is this type a database library's own, by its path (`deadpool_postgres::Client`) or by the `use` that
+/// imports it?
+fn names_library_type(ty: &syn::Type, uses: &[super::UseAlias], catalog: &Catalog) -> bool {
+    let syn::Type::Path(tp) = ty else {
+        return false;
+    };
+    let segs = driver::path_segments(&tp.path);
+    let first = match segs.as_slice() {
+        [one] => uses
+            .iter()
+            .find(|u| u.name == *one)
+            .and_then(|u| u.path.first().cloned()),
+        [first, ..] => Some(first.clone()),
+        [] => None,
+    };
+    first.is_some_and(|f| catalog.database_crate(&f))
+}
+
 /// Does a field of this type hold a database library's connection, pool or transaction, named by the
 /// library's path (`Arc<deadpool_postgres::Transaction<'static>>`, `Option<sqlx::PgPool>`)?
 fn holds_library_executor(ty: &syn::Type, catalog: &Catalog) -> bool {
@@ -7773,7 +7808,7 @@ fn typed_path(attrs: &[syn::Attribute]) -> Option<String> {
 fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = generics
         .type_params()
-        .filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?)))
+        .filter_map(|p| Some((p.ident.to_string(), bound_type(&p.bounds)?)))
         .collect();
     // `A: AsyncFnOnce(&mut dyn Db)`: what a closure handed for `A` takes, as `A(0)` → `Db`.
     for p in generics.type_params() {
@@ -7790,7 +7825,7 @@ fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(
         for pred in &wc.predicates {
             if let syn::WherePredicate::Type(pt) = pred {
                 if let (Some(name), Some(bound)) =
-                    (core_type(&pt.bounded_ty), first_trait(&pt.bounds))
+                    (core_type(&pt.bounded_ty), bound_type(&pt.bounds))
                 {
                     if params.contains(&name) {
                         out.extend(closure_inputs(&name, &pt.bounds));
@@ -7800,7 +7835,36 @@ fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(
             }
         }
     }
+    // `W: Deref<Target = DB>` with `DB: DatabaseConnector`: a `W` is used as a `DatabaseConnector`.
+    let bounds = out.clone();
+    for (_, bound) in &mut out {
+        if let Some((_, next)) = bounds.iter().find(|(g, b)| g == bound && b != bound) {
+            *bound = next.clone();
+        }
+    }
     out
+}
+
+/// What a generic's bounds say it is used as: the type it derefs to (`W: Deref<Target = DB>`), else its
+/// first trait that is not a marker.
+fn bound_type(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
+    let deref = bounds.iter().find_map(|b| {
+        let syn::TypeParamBound::Trait(t) = b else {
+            return None;
+        };
+        let seg = t.path.segments.last()?;
+        if seg.ident != "Deref" && seg.ident != "DerefMut" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::AssocType(at) if at.ident == "Target" => core_type(&at.ty),
+            _ => None,
+        })
+    });
+    deref.or_else(|| first_trait(bounds))
 }
 
 /// The types a closure bound by `Fn*(..)` / `AsyncFn*(..)` takes, keyed `name(i)` (see
