@@ -741,7 +741,7 @@ impl Index {
         // names for `Transaction`, which the code does not spell here; the implementations of the one
         // trait whose methods have that name, as for a trait object.
         if let [_, _, name] = segs {
-            if from.generics.iter().any(|(g, _)| g == first) || first == "Self" {
+            if from.generics.iter().any(|(g, _)| g == first) {
                 let impls: Vec<usize> = self
                     .by_name
                     .get(name)
