@@ -280,6 +280,7 @@ pub fn resolve(
     mark_test_files(&mut files);
     merged_graphql_fields(&mut files);
     renamed_traits(&mut files);
+    cells_filled_at_startup(&mut files);
     let mut fns = Vec::new();
     for (file, facts) in files.iter().enumerate() {
         for index in 0..facts.functions.len() {
@@ -1234,13 +1235,18 @@ fn retain_steps(seq: &mut Vec<Step>, keep: &dyn Fn(&Step) -> bool) {
 fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
     use crate::facts::Guarded;
     // What each tested call reaches, and the patterns its arms need.
-    let mut targets: HashMap<u32, usize> = HashMap::new();
+    // A call that goes several ways (a function written once per build, whose build is not known) is
+    // each of them: its outcome is not read from one.
+    let mut targets: HashMap<u32, Option<usize>> = HashMap::new();
     let mut wanted: Vec<(u32, String)> = Vec::new();
     for step in &model.func(id).body {
         step.walk(&mut |s| match s {
             Step::Call(c) => {
                 if let Some(t) = c.resolved {
-                    targets.insert(c.id, t);
+                    let seen = targets.entry(c.id).or_insert(Some(t));
+                    if *seen != Some(t) {
+                        *seen = None;
+                    }
                 }
             }
             Step::Guard {
@@ -1254,7 +1260,7 @@ fn distribute_outcomes(model: &mut Model, id: usize) -> Vec<usize> {
     let mut made = Vec::new();
     let origin = |model: &Model, f: usize| model.recursion_key(f);
     for (call, pattern) in wanted {
-        let Some(&target) = targets.get(&call) else {
+        let Some(&Some(target)) = targets.get(&call) else {
             continue;
         };
         // A recursive call stays one: its cost is on the path once, whatever it yields.
@@ -1479,6 +1485,8 @@ fn restrict_seq(seq: &mut [Step], pattern: &str, end_admits: bool, pruned: &mut 
         match &mut seq[i] {
             // Where a path ends, what it yields decides, whatever comes after.
             Step::Yields(y) if ends => admits = outcome_admits(pattern, y),
+            // A path that ends without saying what it yields (`return role >= min;`) may yield anything.
+            Step::Exit => admits = true,
             // `helper(..).await?`: the function may end here, failing.
             Step::Call(c) if c.propagates => admits |= outcome_admits(pattern, "Err"),
             Step::Branch(alts) => {
@@ -2280,6 +2288,82 @@ fn renamed_traits(files: &mut [Arc<FileFacts>]) {
             t.fields.iter_mut().for_each(|(_, ty)| rename(ty));
         }
     }
+}
+
+/// A process-wide cell that `main` fills before it serves (`let store = singletons::get_store().await;`,
+/// where `get_store` reads `STORE.get_or_init(..)`) never misses on a request: the arm that fills it is
+/// dropped from the functions `main` calls.
+fn cells_filled_at_startup(files: &mut [Arc<FileFacts>]) {
+    let fills_cell = |f: &FnFacts| {
+        let mut found = false;
+        for step in &f.body {
+            step.walk(&mut |s| found |= is_cell_fill(s));
+        }
+        found
+    };
+    // (the type a `Type::f()` call names, the function's name) of each call `main` makes, and those the
+    // functions it calls make in turn (`block_on(async_main())`), a few calls deep.
+    let calls_of = |f: &FnFacts, into: &mut Vec<(Option<String>, String)>| {
+        for step in &f.body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    if let Callee::Path(p) = &c.callee {
+                        let Some(name) = p.last() else { return };
+                        let owner = p
+                            .len()
+                            .checked_sub(2)
+                            .map(|i| p[i].clone())
+                            .filter(|o| o.starts_with(|c: char| c.is_ascii_uppercase()));
+                        into.push((owner, name.clone()));
+                    }
+                }
+            });
+        }
+    };
+    let mut wave = Vec::new();
+    for file in files.iter() {
+        let mains = file.functions.iter().filter(|f| {
+            f.name == "main" && f.self_ty.is_none() && f.arity == Some(0) && !f.is_test
+        });
+        for f in mains {
+            calls_of(f, &mut wave);
+        }
+    }
+    let mut called: HashSet<(Option<String>, String)> = HashSet::new();
+    for _ in 0..3 {
+        let fresh: Vec<_> = wave
+            .drain(..)
+            .filter(|c| called.insert(c.clone()))
+            .collect();
+        for file in files.iter() {
+            for f in file.functions.iter().filter(|f| !f.is_test && !f.detached) {
+                if fresh.iter().any(|(o, n)| *n == f.name && *o == f.self_ty) {
+                    calls_of(f, &mut wave);
+                }
+            }
+        }
+    }
+    if called.is_empty() {
+        return;
+    }
+    let warmed =
+        |f: &FnFacts| called.contains(&(f.self_ty.clone(), f.name.clone())) && fills_cell(f);
+    for file in files.iter_mut() {
+        if !file.functions.iter().any(warmed) {
+            continue;
+        }
+        let file = Arc::make_mut(file);
+        for f in file.functions.iter_mut().filter(|f| warmed(f)) {
+            apply_to_branches(&mut f.body, &mut |alts| {
+                alts.retain(|a| !a.first().is_some_and(is_cell_fill));
+            });
+        }
+    }
+}
+
+/// The guard of the arm that fills a process-wide cell on its first call.
+fn is_cell_fill(step: &Step) -> bool {
+    matches!(step, Step::Guard { on: crate::facts::Guarded::Cache, pattern } if pattern == "first")
 }
 
 fn mark_test_files(files: &mut [Arc<FileFacts>]) {

@@ -934,13 +934,19 @@ impl Index {
                     .find(|&id| Some(&self.crate_of[id]) == self.crate_at(caller))
             })
             .or_else(|| ids.first().copied())?;
+        Some(self.with_twins(ids, hit))
+    }
+
+    /// `hit`, one of `ids`, noting its twins (the same function written once per build, whose build is
+    /// not known) as [`Index::alternatives`].
+    fn with_twins(&self, ids: &[usize], hit: usize) -> usize {
         if ids.len() > 1 && self.undecided.contains(&hit) {
             let twins = self.twins(ids, hit);
             if twins.len() > 1 {
                 *self.alternatives.borrow_mut() = twins;
             }
         }
-        Some(hit)
+        hit
     }
 
     /// Among functions of one path, `one` (whose `#[cfg(..)]` the build does not decide) and the others
@@ -1175,7 +1181,10 @@ impl Index {
             return None;
         }
         let (name, module) = abs.split_last()?;
-        let in_crate = |ids: &Vec<usize>| ids.iter().copied().find(|&id| self.crate_of[id] == dir);
+        let in_crate = |ids: &Vec<usize>| {
+            let hit = ids.iter().copied().find(|&id| self.crate_of[id] == dir)?;
+            Some(self.with_twins(ids, hit))
+        };
         if let Some(hit) = self.by_path.get(abs).and_then(in_crate) {
             return Some(hit);
         }

@@ -4434,3 +4434,100 @@ async fn move_order(State(pool): State<MySqlPool>) -> String {
         assert!(postgres.contains(said), "{said} missing in:\n{postgres}");
     }
 }
+
+#[test]
+fn a_check_written_once_per_build_in_another_crate_is_each_build_where_none_is_deployed() {
+    // `core::auth::check_permissions` is written twice: the open build's says `false` at once, the
+    // enterprise build's reads the user first. Told no build, the enterprise block of the handler is
+    // priced with either, so the costlier one: the check's read and the two reads after it.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (path, text) in [
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"core\", \"api\"]\n",
+        ),
+        (
+            "core/Cargo.toml",
+            "[package]\nname = \"app-core\"\nversion = \"0.1.0\"\n[dependencies]\nsqlx = \"0.8\"\n[features]\nenterprise = []\n",
+        ),
+        (
+            "core/src/lib.rs",
+            "pub mod auth;\n",
+        ),
+        (
+            "core/src/auth.rs",
+            r#"
+#[cfg(not(feature = "enterprise"))]
+pub async fn check_permissions(_db: &sqlx::PgPool, _user: &str) -> bool {
+    false
+}
+
+#[cfg(feature = "enterprise")]
+pub async fn check_permissions(db: &sqlx::PgPool, user: &str) -> bool {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE email = $1")
+        .bind(user)
+        .fetch_optional(db)
+        .await
+        .ok()
+        .flatten();
+    match role {
+        Some(role) => return role == "admin",
+        None => return false,
+    }
+}
+"#,
+        ),
+        (
+            "api/Cargo.toml",
+            "[package]\nname = \"api\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\napp-core = { path = \"../core\" }\n[features]\nenterprise = [\"app-core/enterprise\"]\n",
+        ),
+        (
+            "api/src/main.rs",
+            r#"
+use axum::{extract::State, routing::get, Router};
+#[cfg(feature = "enterprise")]
+use app_core::auth::check_permissions;
+
+async fn list_services(State(db): State<sqlx::PgPool>) -> String {
+    #[cfg(feature = "enterprise")]
+    {
+        if !check_permissions(&db, "me").await {
+            return "forbidden".into();
+        }
+        let _ = sqlx::query("SELECT 1 FROM services").execute(&db).await;
+        let _ = sqlx::query("SELECT 1 FROM settings").execute(&db).await;
+        return "services".into();
+    }
+    #[cfg(not(feature = "enterprise"))]
+    "none".into()
+}
+
+#[tokio::main]
+async fn main() {
+    let db = sqlx::PgPool::connect_lazy("postgres://").unwrap();
+    let app: Router = Router::new().route("/services", get(list_services)).with_state(db);
+    let _ = app;
+}
+"#,
+        ),
+    ] {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let (_, json) = check_json(root, &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
+    // The open build's check refuses: its handler answers at once.
+    std::fs::write(root.join("hopcheck.toml"), "[build]\nfeatures = []\n").unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 0, "{}", json["routes"]);
+    // The enterprise build's reads the user, then the handler's two reads.
+    std::fs::write(
+        root.join("hopcheck.toml"),
+        "[build]\nfeatures = [\"enterprise\"]\n",
+    )
+    .unwrap();
+    let (_, json) = check_json(root, &["-q"]);
+    assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
+}

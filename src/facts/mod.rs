@@ -481,7 +481,8 @@ pub enum Guarded {
     /// `Outcome(.0)` later) holds the result of call `.1`. A later `match state { .. }` is tested, in
     /// each arm, as that arm's call's outcome. `pattern` is empty.
     Holds(u32, u32),
-    /// A cache's lookup: the arm runs on a miss (`pattern` "miss"); `assume.cache` picks.
+    /// A cache's lookup: the arm runs on a miss (`pattern` "miss", or "first" for a process-wide cell
+    /// filled by its first caller); `assume.cache` picks.
     Cache,
     /// `#[cfg(PRED)]` on a match arm or a statement: the arm is compiled in only where `pattern`, the
     /// predicate, holds; `[build]` says which build is deployed.

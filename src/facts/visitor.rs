@@ -3949,9 +3949,11 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         self.facts.cached_lookups |= !miss.is_empty();
         if let (false, Some(ctx)) = (miss.is_empty(), self.ctx()) {
+            // A process-wide cell misses once, on the first call (`first`), which no request makes when
+            // `main` fills the cell before it serves.
             let mut arm = vec![Step::Guard {
                 on: super::Guarded::Cache,
-                pattern: "miss".into(),
+                pattern: if cell { "first" } else { "miss" }.into(),
             }];
             arm.extend(miss);
             ctx.push(Step::Branch(vec![arm, Vec::new()]));
@@ -5633,6 +5635,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     _ => None,
                 }
             }
+            // `if auth_by_local_token(..).await? { return Ok(()) }`: the arm runs where the call yields
+            // `true`, the other where it yields `false`.
+            cond if tested.is_none() => tests_bool_result(cond).and_then(|negated| {
+                let call = self.tested_call(&made)?;
+                let (yes, no) = if negated {
+                    ("false", "true")
+                } else {
+                    ("true", "false")
+                };
+                Some((call, Some(yes.to_string()), Some(no.to_string())))
+            }),
             _ => None,
         };
         // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
@@ -6743,9 +6756,34 @@ fn holds_result(e: &Expr) -> bool {
     }
 }
 
+/// A condition that is a call's own result (`auth(..).await?`, `!valid(..)`): whether it is negated.
+fn tests_bool_result(cond: &Expr) -> Option<bool> {
+    match cond {
+        Expr::Paren(p) => tests_bool_result(&p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            tests_bool_result(&u.expr).map(|n| !n)
+        }
+        e => match result_source(e) {
+            Expr::Call(_) => Some(false),
+            // `db.exists(..)`, not a method on what a call made (`from_url(..).is_ok_and(..)`).
+            Expr::MethodCall(m) => (!matches!(
+                &*m.receiver,
+                Expr::Call(_) | Expr::MethodCall(_) | Expr::Try(_) | Expr::Await(_)
+            ))
+            .then_some(false),
+            _ => None,
+        },
+    }
+}
+
 fn yield_tag(e: &Expr) -> Option<String> {
     match e {
         Expr::Paren(p) => yield_tag(&p.expr),
+        // `Ok(true)`: a caller's `if check(..).await? { .. }` takes its arm.
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(b),
+            ..
+        }) => Some(b.value.to_string()),
         Expr::Call(c) => {
             let Expr::Path(p) = &*c.func else { return None };
             let name = driver::last_segment(&p.path);
@@ -7133,9 +7171,28 @@ fn outcome_tag(pat: &syn::Pat) -> Option<String> {
             return Some(outcome_tag(inner).unwrap_or(wrapper));
         }
     }
+    // A struct's name (`Some(TokenAuth { user })`, `Some(crate::user::TokenAuth { .. })`) is no variant,
+    // as no yield reads one (see `yield_tag`): the pattern needs only what wraps it.
+    let wrapper = |path: &syn::Path| {
+        matches!(
+            driver::last_segment(path).as_str(),
+            "Ok" | "Some" | "Success" | "Err" | "Error" | "Failure" | "Forward"
+        )
+    };
+    let upper = |s: &syn::PathSegment| {
+        s.ident
+            .to_string()
+            .starts_with(|c: char| c.is_ascii_uppercase())
+    };
+    let variant = |path: &syn::Path| {
+        let segs: Vec<_> = path.segments.iter().collect();
+        wrapper(path) || matches!(segs.as_slice(), [.., ty, v] if upper(ty) && upper(v))
+    };
     match pat {
         syn::Pat::Reference(r) => outcome_tag(&r.pat),
         syn::Pat::Paren(p) => outcome_tag(&p.pat),
+        syn::Pat::Struct(s) if !variant(&s.path) => None,
+        syn::Pat::TupleStruct(t) if t.path.segments.len() == 1 && !wrapper(&t.path) => None,
         _ => pattern_tag(pat),
     }
 }
