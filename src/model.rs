@@ -34,8 +34,9 @@ pub struct Route {
     pub root: usize,
     /// The `[apps]` entry that serves it, if one does.
     pub app: Option<usize>,
-    /// Middleware functions its router's layers run before the handler, in the order they run.
-    pub middleware: Vec<usize>,
+    /// Middleware functions its router's layers run before the handler, in the order they run; a layer
+    /// the router's builder picks among several (`if basic { .. } else { .. }`) is each of them.
+    pub middleware: Vec<Vec<usize>>,
 }
 
 impl Route {
@@ -1800,7 +1801,7 @@ fn add_extractors(model: &mut Model) {
     let handlers: HashSet<usize> = model
         .routes
         .iter()
-        .flat_map(|r| std::iter::once(r.handler).chain(r.middleware.iter().copied()))
+        .flat_map(|r| std::iter::once(r.handler).chain(r.middleware.iter().flatten().copied()))
         .collect();
     let mut stored_copies = HashMap::new();
     for h in handlers {
@@ -1918,14 +1919,14 @@ fn add_extractors(model: &mut Model) {
 /// a call of each, in the order they run, ahead of the handler's extractors and body. A handler mounted
 /// behind different layers on different routes runs as a copy per set of layers.
 fn add_middleware(model: &mut Model) {
-    let mut sets: HashMap<usize, Vec<Vec<usize>>> = HashMap::new();
+    let mut sets: HashMap<usize, Vec<Vec<Vec<usize>>>> = HashMap::new();
     for r in &model.routes {
         let seen = sets.entry(r.handler).or_default();
         if !seen.contains(&r.middleware) {
             seen.push(r.middleware.clone());
         }
     }
-    let mut runs: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    let mut runs: HashMap<(usize, Vec<Vec<usize>>), usize> = HashMap::new();
     for i in 0..model.routes.len() {
         let (h, middleware) = (model.routes[i].handler, model.routes[i].middleware.clone());
         if middleware.is_empty() {
@@ -1945,25 +1946,33 @@ fn add_middleware(model: &mut Model) {
             _ => add_copy(model, h, |_| {}),
         };
         let loc = model.func(h).loc;
-        let mut calls: Vec<Step> = middleware
-            .iter()
-            .enumerate()
-            .map(|(k, &m)| {
-                Step::Call(crate::facts::Call {
-                    resolved: Some(m),
-                    awaited: true,
-                    ..crate::facts::Call::new(
-                        u32::MAX - 1024 - k as u32,
-                        loc,
-                        Callee::Extractor(format!(
-                            "{}{}",
-                            crate::facts::MIDDLEWARE,
-                            model.func(m).name
-                        )),
-                    )
+        let mut k = 0;
+        let mut calls: Vec<Step> = Vec::new();
+        for slot in &middleware {
+            let mut arms: Vec<Vec<Step>> = slot
+                .iter()
+                .map(|&m| {
+                    k += 1;
+                    vec![Step::Call(crate::facts::Call {
+                        resolved: Some(m),
+                        awaited: true,
+                        ..crate::facts::Call::new(
+                            u32::MAX - 1024 - k as u32,
+                            loc,
+                            Callee::Extractor(format!(
+                                "{}{}",
+                                crate::facts::MIDDLEWARE,
+                                model.func(m).name
+                            )),
+                        )
+                    })]
                 })
-            })
-            .collect();
+                .collect();
+            match arms.len() {
+                1 => calls.append(&mut arms[0]),
+                _ => calls.push(Step::Branch(arms)),
+            }
+        }
         let f = fn_mut(&mut model.files, model.fns[run]);
         calls.append(&mut f.body);
         f.body = calls;
@@ -2469,8 +2478,10 @@ fn routes(
             let middleware = match attr.method.as_str() {
                 "GRPC" => server_layers
                     .get(crate_dir(&model.file_of(id).path))
-                    .cloned()
-                    .unwrap_or_default(),
+                    .into_iter()
+                    .flatten()
+                    .map(|&m| vec![m])
+                    .collect(),
                 _ => Vec::new(),
             };
             out.push(Route {
@@ -2828,7 +2839,7 @@ fn push_attr_routes(
     model: &Model,
     handler: usize,
     prefix: &str,
-    middleware: &[usize],
+    middleware: &[Vec<usize>],
     found: &mut Found,
 ) {
     // A framework's own route attribute serves; `#[utoipa::path]` beside it only documents (utoipa-axum's
@@ -2857,18 +2868,35 @@ fn expand(
     index: &Index,
     builder: usize,
     prefix: &str,
-    outer: &[usize],
+    outer: &[Vec<usize>],
     depth: usize,
     found: &mut Found,
 ) {
     // The middleware an entry's layers run, after those of the routers it is mounted in: the last
     // layer added is the outermost.
     let towers = found.towers.clone();
-    let run = |layers: &[Vec<String>]| -> Vec<usize> {
+    let run = |layers: &[Vec<String>]| -> Vec<Vec<usize>> {
         let mut run = outer.to_vec();
         for layer in layers.iter().rev() {
-            if let Some(m) = layer_fn(model, index, builder, layer, &towers) {
-                run.push(m);
+            let slot: Vec<usize> = match layer.split_first() {
+                Some((either, alts)) if either == crate::facts::EITHER_LAYER => {
+                    let mut slot = Vec::new();
+                    for alt in alts {
+                        let path: Vec<String> = alt.split("::").map(str::to_string).collect();
+                        if let Some(m) = layer_fn(model, index, builder, &path, &towers) {
+                            if !slot.contains(&m) {
+                                slot.push(m);
+                            }
+                        }
+                    }
+                    slot
+                }
+                _ => layer_fn(model, index, builder, layer, &towers)
+                    .into_iter()
+                    .collect(),
+            };
+            if !slot.is_empty() {
+                run.push(slot);
             }
         }
         run

@@ -4531,3 +4531,79 @@ async fn main() {
     let (_, json) = check_json(root, &["-q"]);
     assert_eq!(json["routes"][0]["round_trips"], 3, "{}", json["routes"]);
 }
+
+#[test]
+fn a_router_given_one_layer_or_another_by_an_if_runs_the_costlier_not_both() {
+    // The configuration picks the authentication middleware: basic (one read) or none (a read and
+    // a write for the default admin). A route behind it runs one of them, never both.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"podcasts\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        r#"
+use axum::extract::{Request, State};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::Response;
+use axum::{routing::get, Router};
+use sqlx::PgPool;
+
+async fn categories(State(db): State<PgPool>) -> String {
+    let _ = sqlx::query("SELECT name FROM categories").execute(&db).await;
+    String::new()
+}
+
+async fn basic_auth(State(db): State<PgPool>, req: Request, next: Next) -> Response {
+    let _ = sqlx::query("SELECT 1 FROM users WHERE name = $1").execute(&db).await;
+    next.run(req).await
+}
+
+async fn no_auth(State(db): State<PgPool>, req: Request, next: Next) -> Response {
+    let _ = sqlx::query("SELECT 1 FROM users WHERE name = 'admin'").execute(&db).await;
+    let _ = sqlx::query("INSERT INTO users (name) VALUES ('admin')").execute(&db).await;
+    next.run(req).await
+}
+
+fn private_api(db: PgPool, basic: bool) -> Router {
+    let mut router = Router::new()
+        .route("/categories", get(categories))
+        .with_state(db.clone());
+    if std::env::var("EXTRA").is_ok() {
+        router = router.merge(Router::new());
+    }
+    if basic {
+        router.layer(from_fn_with_state(db.clone(), basic_auth))
+    } else {
+        router.layer(from_fn_with_state(db, no_auth))
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let db = PgPool::connect_lazy("postgres://").unwrap();
+    let app: Router = Router::new().nest("/api/v1", private_api(db, true));
+    let _ = app;
+}
+"#,
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let route = &json["routes"][0];
+    assert_eq!(route["path"], "/api/v1/categories", "{}", json["routes"]);
+    assert_eq!(route["round_trips"], 3, "{}", json["routes"]);
+    let vias: Vec<String> = route["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["via"].to_string())
+        .collect();
+    assert!(
+        vias.iter().any(|v| v.contains("no_auth"))
+            && !vias.iter().any(|v| v.contains("basic_auth")),
+        "{vias:?}"
+    );
+}

@@ -305,6 +305,11 @@ pub const TYPED_ROUTE: &str = "\u{1}typed";
 /// request.
 pub const TOWER_LAYER: &str = "\u{1}tower";
 
+/// Marks a layer that is one of several, by the branch that builds the router (`if basic {
+/// router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }`): `[EITHER, "basic_auth",
+/// "no_auth"]`, each alternative a layer's path joined by `::`.
+pub const EITHER_LAYER: &str = "\u{1}either";
+
 #[derive(Debug, Clone, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UseAlias {
     pub module: Vec<String>,

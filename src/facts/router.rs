@@ -552,6 +552,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             }
             out
         }
+        Expr::If(i) if i.else_branch.is_some() => eval_if(i, env),
         // `router = match resource { Health => router.merge(health()), Human => router.merge(human()) }`
         // in a loop over the configured resources: every arm may run, so the router serves what each adds.
         Expr::Match(m) => {
@@ -578,6 +579,107 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             }
             grown
         }
+        _ => None,
+    }
+}
+
+/// `if basic { router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }`: the router
+/// the local holds, behind the layer of one arm or another ([`super::EITHER_LAYER`]), with the routes each
+/// arm adds. Without such a local, the routes of every arm.
+fn eval_if(i: &syn::ExprIf, env: &mut dyn RouterEnv) -> Option<Router> {
+    let arms = if_arm_tails(i)?;
+    let local = arms.iter().find_map(|a| chain_local(a));
+    let Some((name, held)) = local.and_then(|n| Some((n.clone(), env.take_local(&n)?))) else {
+        let mut out: Option<Router> = None;
+        for arm in arms {
+            if let Some(r) = eval(arm, env) {
+                match &mut out {
+                    Some(o) => o.entries.extend(r.entries),
+                    None => out = Some(r),
+                }
+            }
+        }
+        return out;
+    };
+    // Each arm runs on a router holding one probe route: the layers the probe ends behind are the arm's.
+    let probe = || RouteEntry::Route {
+        path: "\u{1}probe".into(),
+        method: String::new(),
+        handler: Vec::new(),
+        loc: Loc::default(),
+        cfg: None,
+        layers: Vec::new(),
+    };
+    let mut added: Vec<Vec<Vec<String>>> = Vec::new();
+    let mut own: Vec<RouteEntry> = Vec::new();
+    for arm in arms {
+        env.give_local(
+            &name,
+            Router {
+                entries: vec![probe()],
+                ..held.clone()
+            },
+        );
+        let Some(r) = eval(arm, env) else {
+            env.take_local(&name);
+            continue;
+        };
+        for entry in r.entries {
+            match entry {
+                RouteEntry::Route { path, layers, .. } if path == "\u{1}probe" => {
+                    added.push(layers)
+                }
+                other => own.push(other),
+            }
+        }
+    }
+    let mut out = held;
+    let same = added.windows(2).all(|w| w[0] == w[1]);
+    if same || added.iter().any(|a| a.len() > 1) {
+        // The same layers on every arm, or arms that add several: each of them runs.
+        let mut all: Vec<&Vec<String>> = Vec::new();
+        for layer in added.iter().flatten() {
+            if !all.contains(&layer) {
+                all.push(layer);
+            }
+        }
+        for layer in all {
+            add_layer(&mut out.entries, layer);
+        }
+    } else {
+        let either: Vec<String> = std::iter::once(super::EITHER_LAYER.to_string())
+            .chain(added.iter().filter_map(|a| a.first()).map(|l| l.join("::")))
+            .collect();
+        add_layer(&mut out.entries, &either);
+    }
+    out.entries.extend(own);
+    Some(out)
+}
+
+/// The tail expressions of an `if`'s arms, its `else if`s' included; None where an arm has none or the
+/// last `else` is missing.
+pub fn if_arm_tails(i: &syn::ExprIf) -> Option<Vec<&Expr>> {
+    let mut arms = vec![tail_of_block(&i.then_branch)?];
+    let mut rest = Some(&*i.else_branch.as_ref()?.1);
+    while let Some(e) = rest {
+        match e {
+            Expr::If(next) => {
+                arms.push(tail_of_block(&next.then_branch)?);
+                rest = Some(&*next.else_branch.as_ref()?.1);
+            }
+            other => {
+                arms.push(tail(other)?);
+                rest = None;
+            }
+        }
+    }
+    Some(arms)
+}
+
+/// A block's tail expression.
+fn tail_of_block(b: &syn::Block) -> Option<&Expr> {
+    match b.stmts.last()? {
+        syn::Stmt::Expr(e, None) => tail(e),
         _ => None,
     }
 }

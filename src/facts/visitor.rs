@@ -5585,6 +5585,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_if(self, e);
         }
+        // `if basic { router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }` on a
+        // router local: its routes, behind the layer of one arm or another.
+        let grows = router::if_arm_tails(e)
+            .is_some_and(|arms| arms.iter().all(|a| self.grows_router_local(a)));
+        if grows {
+            self.visit_expr(&e.cond);
+            if let Some(entries) = self.router_expr(&Expr::If(e.clone())) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.extend(entries);
+                }
+                return;
+            }
+        }
         let tail = std::mem::take(&mut self.tail_arms);
         let tested = self.param_test(&e.cond);
         let mark = self.new_mark();
