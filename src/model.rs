@@ -1957,7 +1957,9 @@ fn add_middleware(model: &mut Model) {
                         resolved: Some(m),
                         awaited: true,
                         ..crate::facts::Call::new(
-                            u32::MAX - 1024 - k as u32,
+                            // Apart from the extractors' ids (`u32::MAX - 1024 - ..`) and the pool
+                            // guards' (`u32::MAX - 4096 - ..`).
+                            u32::MAX - 8192 - k as u32,
                             loc,
                             Callee::Extractor(format!(
                                 "{}{}",
@@ -2303,6 +2305,9 @@ fn renamed_traits(files: &mut [Arc<FileFacts>]) {
 /// where `get_store` reads `STORE.get_or_init(..)`) never misses on a request: the arm that fills it is
 /// dropped from the functions `main` calls.
 fn cells_filled_at_startup(files: &mut [Arc<FileFacts>]) {
+    if !files.iter().any(|f| f.cached_lookups) {
+        return;
+    }
     let fills_cell = |f: &FnFacts| {
         let mut found = false;
         for step in &f.body {
@@ -2340,13 +2345,19 @@ fn cells_filled_at_startup(files: &mut [Arc<FileFacts>]) {
     }
     let mut called: HashSet<(Option<String>, String)> = HashSet::new();
     for _ in 0..3 {
-        let fresh: Vec<_> = wave
-            .drain(..)
-            .filter(|c| called.insert(c.clone()))
-            .collect();
+        // By name: the types each was called on.
+        let mut fresh: HashMap<String, Vec<Option<String>>> = HashMap::new();
+        for c in wave.drain(..) {
+            if called.insert(c.clone()) {
+                fresh.entry(c.1).or_default().push(c.0);
+            }
+        }
+        if fresh.is_empty() {
+            break;
+        }
         for file in files.iter() {
             for f in file.functions.iter().filter(|f| !f.is_test && !f.detached) {
-                if fresh.iter().any(|(o, n)| *n == f.name && *o == f.self_ty) {
+                if fresh.get(&f.name).is_some_and(|on| on.contains(&f.self_ty)) {
                     calls_of(f, &mut wave);
                 }
             }
@@ -2358,7 +2369,7 @@ fn cells_filled_at_startup(files: &mut [Arc<FileFacts>]) {
     let warmed =
         |f: &FnFacts| called.contains(&(f.self_ty.clone(), f.name.clone())) && fills_cell(f);
     for file in files.iter_mut() {
-        if !file.functions.iter().any(warmed) {
+        if !file.cached_lookups || !file.functions.iter().any(warmed) {
             continue;
         }
         let file = Arc::make_mut(file);
