@@ -2390,6 +2390,19 @@ impl Index {
                     impls.retain(|&id| func(id).self_ty.is_some() && !func(id).is_test);
                     impls.len() > 1
                 }
+                // `B::Session::open(..)` with `B` a generic parameter, where the functions of several
+                // traits have that name: which one runs depends on a type the code does not spell here.
+                [g, _, method] if func(caller).generics.iter().any(|(p, _)| p == g) => {
+                    let traits: BTreeSet<&str> = self
+                        .by_name
+                        .get(method)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&id| !func(id).is_test)
+                        .filter_map(|&id| func(id).trait_name.as_deref())
+                        .collect();
+                    traits.len() > 1
+                }
                 // `revolt_permissions::calculate_server_permissions(..)`: a function of a crate of the
                 // analysed code that was not found is code hopcheck did not follow, not a library's.
                 _ => {
