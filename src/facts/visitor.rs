@@ -7783,25 +7783,14 @@ fn core_type(ty: &syn::Type) -> Option<String> {
 
 /// The items of a stream or an iterator (`Stream<Item = Result<Post>>` → `Post`).
 fn item_type(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
-    bounds.iter().find_map(|b| {
-        let syn::TypeParamBound::Trait(t) = b else {
-            return None;
-        };
-        let seg = t.path.segments.last()?;
-        if !matches!(
-            seg.ident.to_string().as_str(),
-            "Stream" | "TryStream" | "Iterator" | "DoubleEndedIterator" | "ExactSizeIterator"
-        ) {
-            return None;
-        }
-        let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
-            return None;
-        };
-        args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::AssocType(at) if at.ident == "Item" => core_type(&at.ty),
-            _ => None,
-        })
-    })
+    let traits = [
+        "Stream",
+        "TryStream",
+        "Iterator",
+        "DoubleEndedIterator",
+        "ExactSizeIterator",
+    ];
+    bound_assoc(bounds, &traits, "Item")
 }
 
 fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
@@ -7918,23 +7907,31 @@ fn generic_bounds(generics: &syn::Generics, outer: &[(String, String)]) -> Vec<(
 /// What a generic's bounds say it is used as: the type it derefs to (`W: Deref<Target = DB>`), else its
 /// first trait that is not a marker.
 fn bound_type(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {
-    let deref = bounds.iter().find_map(|b| {
+    bound_assoc(bounds, &["Deref", "DerefMut"], "Target").or_else(|| first_trait(bounds))
+}
+
+/// The type a bound by one of `traits` gives its associated type `assoc` (`Deref<Target = Db>` → `Db`).
+fn bound_assoc(
+    bounds: &Punctuated<syn::TypeParamBound, Token![+]>,
+    traits: &[&str],
+    assoc: &str,
+) -> Option<String> {
+    bounds.iter().find_map(|b| {
         let syn::TypeParamBound::Trait(t) = b else {
             return None;
         };
         let seg = t.path.segments.last()?;
-        if seg.ident != "Deref" && seg.ident != "DerefMut" {
+        if !traits.iter().any(|tr| seg.ident == tr) {
             return None;
         }
         let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
             return None;
         };
         args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::AssocType(at) if at.ident == "Target" => core_type(&at.ty),
+            syn::GenericArgument::AssocType(at) if at.ident == assoc => core_type(&at.ty),
             _ => None,
         })
-    });
-    deref.or_else(|| first_trait(bounds))
+    })
 }
 
 /// The types a closure bound by `Fn*(..)` / `AsyncFn*(..)` takes, keyed `name(i)` (see
