@@ -526,8 +526,14 @@ pub fn analyze_shared(
         let mut diagnostics = rules::check(&ctx);
         progress::lap("lints");
         // A copy the model made of a function (a handler run without its extractors, a callee run with
-        // its caller's constants) repeats the original's findings: they are reported there, once.
-        diagnostics.retain(|d| !d.function.is_some_and(|f| model.is_copy_of_reachable(f)));
+        // its caller's constants) repeats the original's findings: they are reported there, once. A
+        // copy that is a route's handler (run behind its middleware or its GraphQL endpoint) has the
+        // route's own findings (its budget); any it repeats are dropped below, by place.
+        let handlers: HashSet<usize> = model.routes.iter().map(|r| r.handler).collect();
+        diagnostics.retain(|d| {
+            !d.function
+                .is_some_and(|f| model.is_copy_of_reachable(f) && !handlers.contains(&f))
+        });
         // Copies of one function that are all reached (one per outcome a caller tests) report at the
         // same place: the one naming the most round trips stays.
         let origin = |d: &Diagnostic| {

@@ -13,6 +13,7 @@ use crate::facts::sql::{self, Access};
 use crate::facts::{walk_mut, Callee, FileFacts, FnFacts, RouteEntry, Step, Trip, TripKind};
 use crate::resolve::crate_dir;
 
+mod graphql;
 mod handed;
 mod lookups;
 pub use crate::resolve::{Assumed, FnRef, Index};
@@ -326,6 +327,7 @@ pub fn resolve(
     model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model);
     add_middleware(&mut model);
+    graphql::run_fields_through_endpoints(&mut model);
     let entries: Vec<usize> = model.checked_routes().map(|r| r.handler).collect();
     // What spawned tasks reach: off the request path, but still checked for N+1.
     let spawned: Vec<usize> = (0..model.fns.len())

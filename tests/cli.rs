@@ -2536,8 +2536,8 @@ fn a_rocket_connection_guard_is_a_pool_check() {
 
 /// tokio-postgres prepares a statement given as SQL text in a round trip of its own before it runs it;
 /// a prepared statement, `query_typed` and the simple protocol (`simple_query`, `batch_execute`) make
-/// one round trip; deadpool's `prepare_cached` asks the database once per connection only (a cache, priced
-/// as `assume.cache` says).
+/// one round trip; deadpool's `prepare_cached` asks the database once per connection only, which no
+/// request of a warm pool waits for.
 #[test]
 fn tokio_postgres_prepares_sql_text_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -2598,7 +2598,8 @@ fn app() -> Router {
     assert_eq!(priced("/cached"), (1, 0, 80.0));
     assert_eq!(priced("/typed"), (1, 0, 80.0));
     assert_eq!(priced("/simple"), (1, 0, 80.0));
-    // `prepare_cached` is a cache: where misses are assumed, its preparing is a round trip too.
+    // `prepare_cached` fills a connection's statement cache once: even where data caches are assumed
+    // to miss, a warm pool's connection has the statement, so it is no round trip.
     let config = std::fs::read_to_string(dir.path().join("hopcheck.toml")).unwrap();
     std::fs::write(
         dir.path().join("hopcheck.toml"),
@@ -2607,8 +2608,9 @@ fn app() -> Router {
     .unwrap();
     let (_, misses) = check_json(dir.path(), &[]);
     let cached = route(&misses, "GET", "/cached");
-    assert_eq!(cached["round_trips"], 2);
-    assert_eq!(cached["trips"][0]["kind"], "prepare");
+    assert_eq!(cached["round_trips"], 1);
+    assert_eq!(cached["trips"][0]["kind"], "read");
+    assert!(cached.get("cache").is_none(), "{cached}");
     assert_eq!(route(&misses, "GET", "/prepared")["round_trips"], 2);
 }
 
@@ -2761,11 +2763,12 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     // on its client of a shared cache, `caches::org_key`'s let chain, and `caches::document`'s
     // awaited probe whose outcome it tests), and the static cells filled on a first request:
     // `caches::account`'s `SETTINGS.get_or_init(..)` and `PLANS.get_or_init(load_plans)`, and
-    // `factories::coordinator`'s (std's `REGION.get_or_init(|| env::var(..))` waits on nothing), and
-    // deadpool's statement cache in `delegating::Transaction::query_one` (`prepare_cached`).
+    // `factories::coordinator`'s (std's `REGION.get_or_init(|| env::var(..))` waits on nothing).
+    // deadpool's statement cache in `delegating::Transaction::query_one` (`prepare_cached`) is no
+    // lookup a request waits on.
     assert!(hits["notes"]
         .to_string()
-        .contains("11 cached lookups are priced as hits"));
+        .contains("10 cached lookups are priced as hits"));
     assert_eq!(round_trips_of(&hits, "/docs/{id}"), Some(2));
     assert_eq!(round_trips_of(&hits, "/orgs/{org}/secret"), Some(1));
     assert_eq!(round_trips_of(&hits, "/greeting/{user}/{locale}"), Some(1));
@@ -2833,7 +2836,7 @@ fn a_cached_lookup_is_a_hit_unless_the_configuration_assumes_misses() {
     assert!(line(&human, "route ").contains("on a cache hit"), "{human}");
     assert!(misses["notes"]
         .to_string()
-        .contains("11 cached lookups are priced as misses"));
+        .contains("10 cached lookups are priced as misses"));
     std::fs::write(
         dir.path().join("hopcheck.toml"),
         "[assume]\ncache = \"sometimes\"\n",
@@ -4605,5 +4608,80 @@ async fn main() {
         vias.iter().any(|v| v.contains("no_auth"))
             && !vias.iter().any(|v| v.contains("basic_auth")),
         "{vias:?}"
+    );
+}
+
+/// A GraphQL field's route pays what the endpoint that runs the schema does around it: here a
+/// hand-written dispatcher hands `/graphql` to a function that reads the session, opens a transaction,
+/// runs the schema with juniper's `execute` and commits. The field costs the session read, BEGIN, its
+/// own read and COMMIT; the HTTP route itself lists the schema's run as a call it cannot follow.
+#[test]
+fn a_graphql_field_runs_behind_the_endpoint_that_executes_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\njuniper = \"0.16\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::post, Router};
+use sqlx::PgPool;
+
+pub struct Context { pub db: PgPool }
+impl juniper::Context for Context {}
+
+pub struct Query;
+
+#[juniper::graphql_object(Context = Context)]
+impl Query {
+    async fn user(context: &Context, id: i64) -> juniper::FieldResult<String> {
+        Ok(sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(id).fetch_one(&context.db).await?)
+    }
+}
+
+async fn graphql(State(pool): State<PgPool>, body: String) -> String {
+    handle_api(&pool, body).await
+}
+
+async fn handle_api(pool: &PgPool, body: String) -> String {
+    let _session: Option<i64> = sqlx::query_scalar("SELECT user_id FROM sessions WHERE token = $1")
+        .bind(&body)
+        .fetch_optional(pool)
+        .await
+        .unwrap_or_default();
+    let tx = pool.begin().await.unwrap();
+    let ctx = Context { db: pool.clone() };
+    let result = juniper::execute(&body, None, &schema(), &juniper::Variables::new(), &ctx).await;
+    tx.commit().await.unwrap();
+    format!("{result:?}")
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect("postgres://").await.unwrap();
+    let app = Router::new().route("/graphql", post(graphql)).with_state(pool);
+    axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap(), app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let field = route(&json, "GRAPHQL", "/Query/user");
+    assert_eq!(field["round_trips"], 4, "{field}");
+    let kinds: Vec<&str> = field["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read", "begin", "read", "commit"]);
+    let endpoint = route(&json, "POST", "/graphql");
+    assert_eq!(endpoint["round_trips"], 3, "{endpoint}");
+    assert_eq!(
+        endpoint["unresolved"].as_array().unwrap().len(),
+        1,
+        "{endpoint}"
     );
 }

@@ -160,7 +160,7 @@ pub struct CallSpec {
     #[serde(default)]
     pub prepares_text: bool,
     /// A statement cache (deadpool-postgres' `prepare_cached`): it asks the database only when the
-    /// connection has not prepared that statement yet, a branch `assume.cache` settles.
+    /// connection has not prepared that statement yet, which no request of a warm pool waits for: free.
     #[serde(default)]
     pub cached: bool,
     /// As for builders: the receiver chain's start names a generated query.

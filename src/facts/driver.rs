@@ -46,7 +46,7 @@ pub struct TripShape<'e> {
     pub checkout: bool,
     /// Given SQL text, the library prepares it in a round trip first.
     pub prepares_text: bool,
-    /// A statement cache's lookup (deadpool-postgres' `prepare_cached`): a round trip only on a miss.
+    /// A statement cache's lookup (deadpool-postgres' `prepare_cached`): free (see `catalog::Entry`).
     pub cached: bool,
     /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
     /// method of that name answers instead when the receiver is one of its types.

@@ -656,6 +656,9 @@ pub struct Call {
     /// Known by the visitor to lead where hopcheck cannot follow (a GraphQL executor): always listed as
     /// unresolved.
     pub opaque: bool,
+    /// An opaque call that runs a GraphQL schema's resolvers for the request (`schema.execute(req)`,
+    /// `juniper::execute(..)`): each field's route runs this function's path with its resolver there.
+    pub runs_schema: bool,
     /// Set by the model on a call through a trait object or a generic that it turned into one branch
     /// per implementation: `resolved` is that branch's implementation and stays so.
     pub chosen: bool,
@@ -696,6 +699,7 @@ impl Call {
             arg_paths: Vec::new(),
             qself: None,
             opaque: false,
+            runs_schema: false,
             chosen: false,
             propagates: false,
             future_of: None,

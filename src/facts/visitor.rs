@@ -1465,6 +1465,9 @@ impl<'a, 's> Visitor<'a, 's> {
             Expr::Call(call) => {
                 self.set_consts(call.args.iter());
                 self.set_types(base);
+                if is_graphql_function(call) {
+                    self.mark_opaque(true);
+                }
             }
             Expr::MethodCall(m) => {
                 self.set_consts(m.args.iter().chain(std::iter::once(&*m.receiver)));
@@ -1474,19 +1477,24 @@ impl<'a, 's> Visitor<'a, 's> {
                 // (`rpc_router.call(req)`) the function the request's method names: their round trips
                 // are not on this path as the code spells it, so the call is listed as one hopcheck could
                 // not follow (the resolvers and functions are entry points of their own).
-                if is_graphql_execution(m, |name| self.param_type(name))
-                    || is_rpc_dispatch(m, |name| self.param_type(name))
-                {
-                    if let Some(Step::Call(c)) =
-                        self.ctx().and_then(|c| c.frames.last_mut()?.last_mut())
-                    {
-                        c.opaque = true;
-                    }
+                if is_graphql_execution(m, |name| self.param_type(name)) {
+                    self.mark_opaque(true);
+                } else if is_rpc_dispatch(m, |name| self.param_type(name)) {
+                    self.mark_opaque(false);
                 }
             }
             _ => {}
         }
         self.closures_run_by(&closures, &named, mark, call_id);
+    }
+
+    /// The call just recorded leads where hopcheck cannot follow: a GraphQL executor (`schema`) or
+    /// another dispatcher.
+    fn mark_opaque(&mut self, schema: bool) {
+        if let Some(Step::Call(c)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+            c.opaque = true;
+            c.runs_schema = schema;
+        }
     }
 
     /// The bodies of closures handed to a call, as futures it awaits after what it has made since
@@ -3153,9 +3161,12 @@ impl<'a, 's> Visitor<'a, 's> {
                 receiver: self.receiver_path(&m.receiver),
                 args: m.args.len(),
             });
-        let cached = shape.cached;
-        self.facts.cached_lookups |= cached;
         let key = self.trip_key.take();
+        // A statement cache (`prepare_cached`) asks the database only the first time a connection
+        // prepares that text: like opening the connection, that is no request's round trip.
+        if shape.cached {
+            return;
+        }
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
         let trip = Step::Trip(Trip {
@@ -3183,19 +3194,7 @@ impl<'a, 's> Visitor<'a, 's> {
             origin: shape.origin,
             key,
         });
-        // A statement cache asks the database only on a miss: a branch `assume.cache` settles.
-        if cached {
-            let miss = vec![
-                Step::Guard {
-                    on: super::Guarded::Cache,
-                    pattern: "miss".into(),
-                },
-                trip,
-            ];
-            ctx.push(Step::Branch(vec![miss, Vec::new()]));
-        } else {
-            ctx.push(trip);
-        }
+        ctx.push(trip);
     }
 
     /// `conn.transaction(|c| async move { .. })`: BEGIN, the closure's statements on the transaction,
@@ -6096,6 +6095,15 @@ fn graphql_skipped(attrs: &[syn::Attribute]) -> bool {
 /// `schema.execute(req)`, `request.execute(&schema, &ctx)`, `execute_batch`, `execute_stream`: a GraphQL
 /// schema running a request, by the names or, for a parameter, the types (`data: Json<GraphQLRequest>`,
 /// `st: Data<Arc<Schema>>`) of what it is called on and with.
+/// juniper's free functions that run a schema: `juniper::execute(&query, op, &root, &vars, &ctx)`.
+fn is_graphql_function(call: &syn::ExprCall) -> bool {
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    matches!(driver::path_segments(&p.path).as_slice(),
+        [lib, f] if lib == "juniper" && matches!(f.as_str(), "execute" | "execute_sync"))
+}
+
 fn is_graphql_execution<'t>(
     m: &syn::ExprMethodCall,
     param_type: impl Fn(&str) -> Option<&'t str>,
