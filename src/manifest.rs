@@ -271,19 +271,27 @@ fn read_direct(dir: &Path, fence: Option<&Path>, manifests: &mut Manifests) -> O
             .get("package")
             .and_then(toml::Value::as_str)
             .unwrap_or(&name);
-        let package = package.replace('_', "-");
-        // Its features too, as cargo writes them (`sqlx/sqlite`): the database a crate
-        // talks to may be said by nothing else.
-        for features in [&spec, &dep].map(|s| s.get("features").and_then(toml::Value::as_array)) {
-            for f in features
-                .into_iter()
-                .flatten()
-                .filter_map(toml::Value::as_str)
-            {
-                out.insert(format!("{package}/{f}"));
-            }
+        // A fork published under another name but imported by the original's (`diesel = { package =
+        // "juspay_diesel" }`) keeps the original's API: the crate depends on both names.
+        let mut names = vec![package.replace('_', "-")];
+        if package != name {
+            names.push(name.replace('_', "-"));
         }
-        out.insert(package);
+        for package in names {
+            // Its features too, as cargo writes them (`sqlx/sqlite`): the database a crate
+            // talks to may be said by nothing else.
+            for features in [&spec, &dep].map(|s| s.get("features").and_then(toml::Value::as_array))
+            {
+                for f in features
+                    .into_iter()
+                    .flatten()
+                    .filter_map(toml::Value::as_str)
+                {
+                    out.insert(format!("{package}/{f}"));
+                }
+            }
+            out.insert(package);
+        }
         let Some(path) = spec.get("path").and_then(toml::Value::as_str) else {
             continue;
         };
@@ -398,16 +406,27 @@ mod tests {
         write(
             &root,
             "db/Cargo.toml",
-            "[package]\nname = \"db\"\n[dependencies]\nsqlx = { version = \"0.8\" }\npg = { workspace = true }\n",
+            "[package]\nname = \"db\"\n[dependencies]\nsqlx = { version = \"0.8\" }\npg = { workspace = true }\ndiesel = { package = \"juspay_diesel\", version = \"2\" }\n",
         );
         write(&root, "api/src/main.rs", "fn main() {}");
         let krate = crate_of(&root.join("api/src/main.rs")).unwrap();
         assert_eq!(krate, root.join("api"));
         let deps = dependencies(&krate, Some(&root), &mut Manifests::default()).unwrap();
-        for lib in ["axum", "db", "redis-pool", "sqlx", "tokio-postgres"] {
+        // A renamed dependency is its package, and the name the code imports it by: a fork published
+        // under its own name but imported as the original (`diesel = { package = "juspay_diesel" }`)
+        // keeps the original's API.
+        for lib in [
+            "axum",
+            "db",
+            "redis-pool",
+            "sqlx",
+            "tokio-postgres",
+            "pg",
+            "juspay-diesel",
+            "diesel",
+        ] {
             assert!(deps.contains(lib), "{lib} in {deps:?}");
         }
-        assert!(!deps.contains("pg"));
     }
 
     #[test]

@@ -2419,9 +2419,7 @@ fn routes(
     for &id in &builders {
         for entry in &model.func(id).routes {
             if let RouteEntry::Mount { target, .. } = entry {
-                if let Some(t) =
-                    index.resolve(&model.files, &model.fns, id, &Callee::Path(target.clone()))
-                {
+                if let Some(t) = mount_target(model, index, id, target) {
                     if t != id {
                         mounted.insert(t);
                     }
@@ -2657,6 +2655,33 @@ fn layer_fn(
         None => (made.last()?.clone(), builder),
     };
     nearest(model, near, towers.get(&ty)?)
+}
+
+/// The function a router's mount names: a path, or (`[ROUTER_METHOD, name]`) a method of the analysed
+/// code on a router's type, the one nearest the builder where several have that name.
+fn mount_target(model: &Model, index: &Index, builder: usize, target: &[String]) -> Option<usize> {
+    match target {
+        [marker, name] if marker == crate::facts::ROUTER_METHOD => {
+            let ids: Vec<usize> = (0..model.fns.len())
+                .filter(|&id| {
+                    let f = model.func(id);
+                    f.name == *name
+                        && !f.is_test
+                        && !f.routes.is_empty()
+                        && f.self_ty
+                            .as_deref()
+                            .is_some_and(|t| crate::facts::ROUTER_TYPES.contains(&t))
+                })
+                .collect();
+            nearest(model, builder, &ids)
+        }
+        _ => index.resolve(
+            &model.files,
+            &model.fns,
+            builder,
+            &Callee::Path(target.to_vec()),
+        ),
+    }
 }
 
 /// Of several functions of one name (the `call`s of two types called `AuthService`, in `server::auth` and
@@ -2982,12 +3007,7 @@ fn expand(
                 layers,
                 ..
             } => {
-                let Some(t) = index.resolve(
-                    &model.files,
-                    &model.fns,
-                    builder,
-                    &Callee::Path(target.clone()),
-                ) else {
+                let Some(t) = mount_target(model, index, builder, target) else {
                     // A type whose methods carry routes (poem-openapi's `OpenApiService::new(Api, ..)`).
                     let ty = target.last().map(String::as_str);
                     let p = crate::facts::router::join_path(prefix, inner);

@@ -799,7 +799,8 @@ impl Index {
                 if let Some(hit) = self.lookup(caller, &abs, 0, func) {
                     return Some(hit);
                 }
-                // `use routes::*;` then `stats::get_stats`: a module a glob brings in.
+                // `use routes::*;` then `stats::get_stats`: a module a glob brings in, also from
+                // another crate of the analysed code (`use cac::api::*;` then `secrets::endpoints()`).
                 return self
                     .caller_uses(caller, &from.module)
                     .into_iter()
@@ -808,6 +809,7 @@ impl Index {
                     .find_map(|(_, target)| {
                         let path: Vec<String> = target.iter().chain(segs).cloned().collect();
                         self.lookup(caller, &path, 0, func)
+                            .or_else(|| self.in_reexported_crate(&path, 0))
                     });
             }
         };
@@ -886,6 +888,14 @@ impl Index {
         impls.retain(|&id| !func(id).is_test && func(id).self_ty.as_deref().is_some_and(fits));
         match impls[..] {
             [one] => Some(one),
+            // The implementation written once per build (`#[cfg(feature = "v1")]` and `"v2"`), whose
+            // build is not known: each build's, as a call by path reaches twins.
+            [first, ..]
+                if self.twins(&impls, first).len() == impls.len()
+                    && impls.iter().all(|id| self.undecided.contains(id)) =>
+            {
+                Some(self.with_twins(&impls, first))
+            }
             _ => None,
         }
     }

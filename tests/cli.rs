@@ -4685,3 +4685,143 @@ async fn main() {
         "{endpoint}"
     );
 }
+
+/// `<Refund as RefundExt>::list(..)` where the implementation is written once per build
+/// (`#[cfg(feature = "v1")]` and `"v2"`) and no `[build]` says which: each build's, the costliest priced,
+/// never listed as unresolved.
+#[test]
+fn a_qualified_call_reaches_an_implementation_written_once_per_build() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"shop\"\n[features]\nv1 = []\nv2 = []\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::get, Router};
+use sqlx::PgPool;
+
+pub struct Refund;
+
+pub trait RefundExt {
+    #[cfg(feature = "v1")]
+    async fn list(pool: &PgPool) -> Vec<i64>;
+    #[cfg(feature = "v2")]
+    async fn list(pool: &PgPool) -> Vec<i64>;
+}
+
+impl RefundExt for Refund {
+    #[cfg(feature = "v1")]
+    async fn list(pool: &PgPool) -> Vec<i64> {
+        sqlx::query_scalar("SELECT id FROM refunds").fetch_all(pool).await.unwrap()
+    }
+    #[cfg(feature = "v2")]
+    async fn list(pool: &PgPool) -> Vec<i64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM refunds").fetch_one(pool).await.unwrap();
+        let _ = n;
+        sqlx::query_scalar("SELECT id FROM refunds_v2").fetch_all(pool).await.unwrap()
+    }
+}
+
+async fn refunds(State(pool): State<PgPool>) -> String {
+    let ids = <Refund as RefundExt>::list(&pool).await;
+    format!("{ids:?}")
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect("postgres://").await.unwrap();
+    let app = Router::new().route("/refunds", get(refunds)).with_state(pool);
+    axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap(), app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let r = route(&json, "GET", "/refunds");
+    assert_eq!(r["round_trips"], 2, "{r}");
+    assert!(r["unresolved"].as_array().unwrap().is_empty(), "{r}");
+}
+
+/// An actix service built through an extension trait on `Scope` (`scope("/api").resource_routes()`),
+/// whose scopes mount `endpoints()` of another crate of the workspace named through a glob import
+/// (`use cac::api::*;` then `secrets::endpoints()`), with diesel taken from a fork published under its
+/// own name (`diesel = { package = "juspay_diesel" }`): every route keeps its prefix and its query.
+#[test]
+fn routes_added_by_an_extension_trait_from_a_glob_imported_crate_keep_their_prefix_and_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| put(dir.path(), rel, text);
+    write("Cargo.toml", "[workspace]\nmembers = [\"app\", \"cac\"]\n");
+    write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\n[dependencies]\nactix-web = \"4\"\ncac = { path = \"../cac\" }\n",
+    );
+    write(
+        "cac/Cargo.toml",
+        "[package]\nname = \"cac\"\n[dependencies]\nactix-web = \"4\"\ndiesel = { version = \"2\", package = \"juspay_diesel\", features = [\"postgres\"] }\n",
+    );
+    write("cac/src/lib.rs", "pub mod api;\n");
+    write("cac/src/api.rs", "pub mod secrets;\n");
+    write(
+        "cac/src/api/secrets.rs",
+        "mod handlers;\npub use handlers::endpoints;\n",
+    );
+    write(
+        "cac/src/api/secrets/handlers.rs",
+        r#"
+use actix_web::{get, web, web::scope, Scope};
+use diesel::prelude::*;
+
+#[get("/{name}")]
+async fn show(pool: web::Data<DbPool>, name: web::Path<String>) -> String {
+    let mut conn = pool.get().unwrap();
+    let value: String = secrets::table
+        .filter(secrets::name.eq(name.into_inner()))
+        .select(secrets::value)
+        .get_result(&mut conn)
+        .unwrap();
+    value
+}
+
+pub fn endpoints() -> Scope {
+    scope("").service(show)
+}
+"#,
+    );
+    write(
+        "app/src/main.rs",
+        r#"
+use actix_web::{web::scope, App, HttpServer, Scope};
+use cac::api::*;
+
+trait ScopeExt {
+    fn resource_routes(self) -> Self;
+}
+
+impl ScopeExt for Scope {
+    fn resource_routes(self) -> Self {
+        self.service(scope("/secrets").service(secrets::endpoints()))
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(move || App::new().service(scope("/api").resource_routes()))
+        .bind("0.0.0.0:8080")?
+        .run()
+        .await
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let paths: Vec<&str> = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/api/secrets/{name}"], "{json}");
+    assert_eq!(route(&json, "GET", "/api/secrets/{name}")["round_trips"], 1);
+}

@@ -310,6 +310,14 @@ pub const TOWER_LAYER: &str = "\u{1}tower";
 /// "no_auth"]`, each alternative a layer's path joined by `::`.
 pub const EITHER_LAYER: &str = "\u{1}either";
 
+/// Marks a mount of what a method of the analysed code adds to the router it is called on (an extension
+/// trait's `scope.resource_routes(..)`): `[ROUTER_METHOD, "resource_routes"]`.
+pub const ROUTER_METHOD: &str = "\u{1}method";
+
+/// The types a router is built on: a method of the analysed code on one of them (`impl ScopeExt for
+/// Scope { fn resource_routes(self, ..) -> Self { self.service(..) } }`) adds routes to its `self`.
+pub const ROUTER_TYPES: &[&str] = &["Router", "Scope", "App", "ServiceConfig", "Resource"];
+
 #[derive(Debug, Clone, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UseAlias {
     pub module: Vec<String>,

@@ -300,6 +300,27 @@ fn is_actix_route(expr: &Expr) -> bool {
 }
 
 /// A call that starts an empty router.
+/// Does this chain of method calls start at a router: a router's constructor (`App::new()`,
+/// `web::scope("/api")`) or a parameter the function adds routes to?
+fn starts_at_router(expr: &Expr, env: &dyn RouterEnv) -> bool {
+    let mut e = expr;
+    while let Expr::MethodCall(m) = e {
+        e = &m.receiver;
+    }
+    match e {
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .is_some_and(|i| env.is_route_sink(&i.to_string())),
+        Expr::Call(call) => {
+            is_router_root(e)
+                || matches!(&*call.func, Expr::Path(p)
+                    if matches!(last_segment(&p.path).as_str(), "scope" | "resource"))
+        }
+        _ => false,
+    }
+}
+
 pub fn is_router_root(expr: &Expr) -> bool {
     let Expr::Call(call) = expr else { return false };
     let Expr::Path(p) = &*call.func else {
@@ -736,6 +757,27 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         return Some(r);
     }
     if !is_router_op(call) {
+        // A method the analysed code adds to the router's type (`.resource_routes(auth)` of an
+        // extension trait): what it adds to its `self` is mounted here.
+        // Only on a chain that starts at a router (`App::new()`, `scope("/api")`, the `self` or `cfg` a
+        // function adds routes to): any other chain of calls is no router, and is not evaluated again
+        // at each of its links.
+        if !name.starts_with("into") && starts_at_router(&call.receiver, env) {
+            let mut r = eval(&call.receiver, env)?;
+            call.args.iter().for_each(|a| env.walk(a));
+            r.entries.push(RouteEntry::Mount {
+                prefix: String::new(),
+                target: vec![super::ROUTER_METHOD.to_string(), name],
+                loc: env.loc(call.method.span()),
+                layers: Vec::new(),
+            });
+            let wrapped = r.wrapped.clone();
+            let at = r.entries.len() - 1;
+            for middleware in &wrapped {
+                add_layer(&mut r.entries[at..], middleware);
+            }
+            return Some(r);
+        }
         return None;
     }
     let mut r = match eval(&call.receiver, env) {

@@ -660,11 +660,20 @@ impl<'a, 's> Visitor<'a, 's> {
         // actix's `fn config(cfg: &mut web::ServiceConfig)` collects routes through its parameter, and
         // `fn add(prefix: &str, router: Router) -> Router { router.route(..) }` adds them to the one it is
         // handed.
-        let sinks: Vec<String> = params
+        let mut sinks: Vec<String> = params
             .iter()
             .filter(|(_, t)| t == "ServiceConfig" || t == "Router")
             .map(|(n, _)| n.clone())
             .collect();
+        // A method of an extension trait on the router's own type adds routes to `self`.
+        if has_self
+            && self
+                .impl_ctx
+                .as_ref()
+                .is_some_and(|(t, _)| super::ROUTER_TYPES.contains(&t.as_str()))
+        {
+            sinks.push("self".into());
+        }
         let typed = params.clone();
         // Parameters written as an `Option` or a `Result`, which a `?` may end the function on.
         let wrappers: HashMap<String, &'static str> = sig
