@@ -4747,8 +4747,9 @@ async fn main() {
 
 /// An actix service built through an extension trait on `Scope` (`scope("/api").resource_routes()`),
 /// whose scopes mount `endpoints()` of another crate of the workspace named through a glob import
-/// (`use cac::api::*;` then `secrets::endpoints()`), with diesel taken from a fork published under its
-/// own name (`diesel = { package = "juspay_diesel" }`): every route keeps its prefix and its query.
+/// (`use cac::api::*;` then `secrets::endpoints()`, and `experiments::endpoints(scope("/experiments"))`,
+/// which adds its services to the scope it is handed), with diesel taken from a fork published under
+/// its own name (`diesel = { package = "juspay_diesel" }`): every route keeps its prefix and its query.
 #[test]
 fn routes_added_by_an_extension_trait_from_a_glob_imported_crate_keep_their_prefix_and_price() {
     let dir = tempfile::tempdir().unwrap();
@@ -4763,7 +4764,26 @@ fn routes_added_by_an_extension_trait_from_a_glob_imported_crate_keep_their_pref
         "[package]\nname = \"cac\"\n[dependencies]\nactix-web = \"4\"\ndiesel = { version = \"2\", package = \"juspay_diesel\", features = [\"postgres\"] }\n",
     );
     write("cac/src/lib.rs", "pub mod api;\n");
-    write("cac/src/api.rs", "pub mod secrets;\n");
+    write("cac/src/api.rs", "pub mod experiments;\npub mod secrets;\n");
+    // A function handed the scope it adds its services to.
+    write(
+        "cac/src/api/experiments.rs",
+        r#"
+use actix_web::{get, web, Scope};
+use diesel::prelude::*;
+
+#[get("")]
+async fn list(pool: web::Data<DbPool>) -> String {
+    let mut conn = pool.get().unwrap();
+    let n: i64 = experiments::table.count().get_result(&mut conn).unwrap();
+    n.to_string()
+}
+
+pub fn endpoints(scope: Scope) -> Scope {
+    scope.service(list)
+}
+"#,
+    );
     write(
         "cac/src/api/secrets.rs",
         "mod handlers;\npub use handlers::endpoints;\n",
@@ -4803,6 +4823,7 @@ trait ScopeExt {
 impl ScopeExt for Scope {
     fn resource_routes(self) -> Self {
         self.service(scope("/secrets").service(secrets::endpoints()))
+            .service(experiments::endpoints(scope("/experiments")))
     }
 }
 
@@ -4816,12 +4837,14 @@ async fn main() -> std::io::Result<()> {
 "#,
     );
     let (_, json) = check_json(dir.path(), &["-q"]);
-    let paths: Vec<&str> = json["routes"]
+    let mut paths: Vec<&str> = json["routes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["path"].as_str().unwrap())
         .collect();
-    assert_eq!(paths, ["/api/secrets/{name}"], "{json}");
+    paths.sort_unstable();
+    assert_eq!(paths, ["/api/experiments", "/api/secrets/{name}"], "{json}");
     assert_eq!(route(&json, "GET", "/api/secrets/{name}")["round_trips"], 1);
+    assert_eq!(route(&json, "GET", "/api/experiments")["round_trips"], 1);
 }

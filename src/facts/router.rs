@@ -484,6 +484,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                 loc: env.loc(syn::spanned::Spanned::span(&p.path)),
                 layers: Vec::new(),
             }];
+            let mut handed: Vec<Router> = Vec::new();
             for arg in &call.args {
                 let routerish = match arg {
                     Expr::Call(_) | Expr::Path(_) => true,
@@ -493,10 +494,21 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                     _ => false,
                 };
                 if routerish {
-                    if let Some(inner) = eval_router(arg, env) {
-                        entries.extend(inner);
-                    }
+                    handed.extend(eval(arg, env));
                 }
+            }
+            // One scope handed in (`endpoints(scope("/experiments"))`, `fn endpoints(scope: Scope) ->
+            // Scope { scope.service(..) }`): what the function adds is under that scope's prefix.
+            if let [one] = &mut handed[..] {
+                if !one.prefix.is_empty() {
+                    let mut r = std::mem::take(one);
+                    entries.append(&mut r.entries);
+                    r.entries = entries;
+                    return Some(r);
+                }
+            }
+            for inner in handed {
+                entries.extend(inner.finish());
             }
             Some(Router {
                 prefix: String::new(),

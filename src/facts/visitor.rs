@@ -658,11 +658,11 @@ impl<'a, 's> Visitor<'a, 's> {
             extractors.clear();
         }
         // actix's `fn config(cfg: &mut web::ServiceConfig)` collects routes through its parameter, and
-        // `fn add(prefix: &str, router: Router) -> Router { router.route(..) }` adds them to the one it is
-        // handed.
+        // `fn add(prefix: &str, router: Router) -> Router { router.route(..) }` (or `fn endpoints(scope:
+        // Scope) -> Scope { scope.service(..) }`) adds them to the one it is handed.
         let mut sinks: Vec<String> = params
             .iter()
-            .filter(|(_, t)| t == "ServiceConfig" || t == "Router")
+            .filter(|(_, t)| super::ROUTER_TYPES.contains(&t.as_str()))
             .map(|(n, _)| n.clone())
             .collect();
         // A method of an extension trait on the router's own type adds routes to `self`.
