@@ -299,7 +299,6 @@ fn is_actix_route(expr: &Expr) -> bool {
     matches!(expr, Expr::MethodCall(m) if serves(&m.method.to_string()))
 }
 
-/// A call that starts an empty router.
 /// Does this chain of method calls start at a router: a router's constructor (`App::new()`,
 /// `web::scope("/api")`) or a parameter the function adds routes to?
 fn starts_at_router(expr: &Expr, env: &dyn RouterEnv) -> bool {
@@ -321,6 +320,7 @@ fn starts_at_router(expr: &Expr, env: &dyn RouterEnv) -> bool {
     }
 }
 
+/// A call that starts an empty router.
 pub fn is_router_root(expr: &Expr) -> bool {
     let Expr::Call(call) = expr else { return false };
     let Expr::Path(p) = &*call.func else {
@@ -770,10 +770,9 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
     }
     if !is_router_op(call) {
         // A method the analysed code adds to the router's type (`.resource_routes(auth)` of an
-        // extension trait): what it adds to its `self` is mounted here.
-        // Only on a chain that starts at a router (`App::new()`, `scope("/api")`, the `self` or `cfg` a
-        // function adds routes to): any other chain of calls is no router, and is not evaluated again
-        // at each of its links.
+        // extension trait): what it adds to its `self` is mounted here. Only on a chain that starts at
+        // a router (`App::new()`, `scope("/api")`, the `self` or `cfg` a function adds routes to): any
+        // other chain of calls is no router, and is not evaluated again at each of its links.
         if !name.starts_with("into") && starts_at_router(&call.receiver, env) {
             let mut r = eval(&call.receiver, env)?;
             call.args.iter().for_each(|a| env.walk(a));
