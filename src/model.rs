@@ -2662,17 +2662,8 @@ fn layer_fn(
 fn mount_target(model: &Model, index: &Index, builder: usize, target: &[String]) -> Option<usize> {
     match target {
         [marker, name] if marker == crate::facts::ROUTER_METHOD => {
-            let ids: Vec<usize> = (0..model.fns.len())
-                .filter(|&id| {
-                    let f = model.func(id);
-                    f.name == *name
-                        && !f.is_test
-                        && !f.routes.is_empty()
-                        && f.self_ty
-                            .as_deref()
-                            .is_some_and(|t| crate::facts::ROUTER_TYPES.contains(&t))
-                })
-                .collect();
+            let mut ids = index.router_methods(name);
+            ids.retain(|&id| !model.func(id).routes.is_empty());
             nearest(model, builder, &ids)
         }
         _ => index.resolve(

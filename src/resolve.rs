@@ -979,6 +979,17 @@ impl Index {
         self.lookup_in(caller, abs, depth, func, &mut HashSet::new())
     }
 
+    /// The analysed code's methods called `name` on a router's type (an extension trait's `impl ScopeExt
+    /// for Scope { fn resource_routes(self) -> Self }`).
+    pub(crate) fn router_methods(&self, name: &str) -> Vec<usize> {
+        crate::facts::ROUTER_TYPES
+            .iter()
+            .filter_map(|ty| self.assoc_of(ty, name))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
     /// The functions `ty::name` names: the type's (or trait's) own, with the default bodies of a trait.
     fn assoc_of(&self, ty: &str, name: &str) -> Option<&Vec<usize>> {
         self.assoc.get(ty)?.get(name)

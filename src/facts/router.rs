@@ -313,10 +313,18 @@ fn starts_at_router(expr: &Expr, env: &dyn RouterEnv) -> bool {
             .is_some_and(|i| env.is_route_sink(&i.to_string())),
         Expr::Call(call) => {
             is_router_root(e)
-                || matches!(&*call.func, Expr::Path(p)
-                    if matches!(last_segment(&p.path).as_str(), "scope" | "resource"))
+                || matches!(&*call.func, Expr::Path(p) if starts_scope(&path_segments(&p.path)))
         }
         _ => false,
+    }
+}
+
+/// actix `web::scope("/api")`, `web::resource("/x")`, `Scope::new(..)`: a call that starts a scope.
+fn starts_scope(segs: &[String]) -> bool {
+    match segs {
+        [.., ty, new] if new == "new" => matches!(ty.as_str(), "Scope" | "Resource"),
+        [.., name] => matches!(name.as_str(), "scope" | "resource"),
+        [] => false,
     }
 }
 
@@ -414,10 +422,7 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             let segs = path_segments(&p.path);
             let name = segs.last().map(String::as_str).unwrap_or("");
             // actix `web::scope("/api")`, `web::resource("/x")` (or `["/a", "/b"]`), `Scope::new(..)`.
-            let scoped = matches!(name, "scope" | "resource")
-                || (name == "new"
-                    && segs.len() >= 2
-                    && matches!(segs[segs.len() - 2].as_str(), "Scope" | "Resource"));
+            let scoped = starts_scope(&segs);
             // salvo's `Router::with_path("v1/event_reports")`, `Router::with_hoop(auth)`.
             if salvo_root(expr) {
                 let mut r = Router::default();
