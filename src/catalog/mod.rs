@@ -159,10 +159,6 @@ pub struct CallSpec {
     /// before running it (tokio-postgres).
     #[serde(default)]
     pub prepares_text: bool,
-    /// A statement cache (deadpool-postgres' `prepare_cached`): it asks the database only when the
-    /// connection has not prepared that statement yet, which no request of a warm pool waits for: free.
-    #[serde(default)]
-    pub cached: bool,
     /// As for builders: the receiver chain's start names a generated query.
     #[serde(default)]
     pub sql_by_name: bool,

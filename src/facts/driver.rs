@@ -46,8 +46,6 @@ pub struct TripShape<'e> {
     pub checkout: bool,
     /// Given SQL text, the library prepares it in a round trip first.
     pub prepares_text: bool,
-    /// A statement cache's lookup (deadpool-postgres' `prepare_cached`): free (see `catalog::Entry`).
-    pub cached: bool,
     /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
     /// method of that name answers instead when the receiver is one of its types.
     pub method: Option<&'e ExprMethodCall>,
@@ -312,7 +310,6 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         service: false,
         checkout: true,
         prepares_text: false,
-        cached: false,
         locks: false,
         method: None,
         origin: None,
@@ -480,7 +477,6 @@ fn builder_trip<'e, 'c>(
         service: b.endpoint == Some(EndpointSpec::Service),
         checkout: b.checkout_ping,
         prepares_text: false,
-        cached: false,
         locks: false,
         method: None,
         origin: b.origin,
@@ -555,7 +551,6 @@ fn method_trip<'e, 'c>(
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
-        cached: c.cached,
         locks: false,
         method: Some(call),
         origin: c.origin,
@@ -626,7 +621,6 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
-        cached: c.cached,
         locks: false,
         method: None,
         origin: c.origin,
@@ -703,7 +697,6 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         service: false,
         checkout: builder.checkout_ping,
         prepares_text: false,
-        cached: false,
         locks: false,
         method: None,
         origin: builder.origin,

@@ -3171,11 +3171,6 @@ impl<'a, 's> Visitor<'a, 's> {
                 args: m.args.len(),
             });
         let key = self.trip_key.take();
-        // A statement cache (`prepare_cached`) asks the database only the first time a connection
-        // prepares that text: like opening the connection, that is no request's round trip.
-        if shape.cached {
-            return;
-        }
         let Some(ctx) = self.ctx() else { return };
         let id = ctx.id();
         let trip = Step::Trip(Trip {
@@ -3226,7 +3221,6 @@ impl<'a, 's> Visitor<'a, 's> {
             service: false,
             checkout: false,
             prepares_text: false,
-            cached: false,
             method: None,
             locks: false,
             origin: None,
