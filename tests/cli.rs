@@ -4848,3 +4848,52 @@ async fn main() -> std::io::Result<()> {
     assert_eq!(route(&json, "GET", "/api/secrets/{name}")["round_trips"], 1);
     assert_eq!(route(&json, "GET", "/api/experiments")["round_trips"], 1);
 }
+
+/// sqlx sends BEGIN and COMMIT only where they are awaited: a git library's ref `transaction()` and a
+/// pack writer's `commit()`, called without `.await` in a crate whose database client is sqlx, are no
+/// round trips.
+#[test]
+fn a_transaction_that_is_not_awaited_is_no_round_trip_for_an_async_client() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"forge\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\ngit2 = \"0.16\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::post, Router};
+use sqlx::PgPool;
+
+async fn push(State(pool): State<PgPool>, pack: Vec<u8>) -> String {
+    let mut tx = pool.begin().await.unwrap();
+    let path: String = sqlx::query_scalar("SELECT path FROM repos WHERE id = 1").fetch_one(&mut *tx).await.unwrap();
+    let repo = git2::Repository::open(&path).unwrap();
+    repo.refs.transaction().prepare(edits()).unwrap().commit().unwrap();
+    let mut writer = repo.odb().unwrap().packwriter().unwrap();
+    std::io::Write::write_all(&mut writer, &pack).unwrap();
+    writer.commit().unwrap();
+    tx.commit().await.unwrap();
+    path
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect("postgres://").await.unwrap();
+    let app = Router::new().route("/push", post(push)).with_state(pool);
+    axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap(), app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let r = route(&json, "POST", "/push");
+    let kinds: Vec<&str> = r["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["begin", "read", "commit"], "{r}");
+}
