@@ -23,6 +23,9 @@ pub enum TripKind {
     Commit,
     Rollback,
     Prepare,
+    /// A statement that sets up the transaction just begun (`SET TRANSACTION ISOLATION LEVEL ..`, sent by
+    /// sea-orm after the BEGIN): part of the transaction, none of its work.
+    Setting,
     /// A pool's check of a connection before it lends it (`pool.acquire()`): a round trip that carries
     /// no statement, priced only when the pool checks (`Trip::checkout`, `assume.checkout-ping`).
     Check,

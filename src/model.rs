@@ -1099,6 +1099,9 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
     }
     let f = fn_mut(&mut model.files, model.fns[id]);
     let mut own = own.into_iter();
+    // A transaction closure handed to the analysed code's own method (`self.transaction(|tx| ..)`): the
+    // method, which sends its own BEGIN and COMMIT, stands where the BEGIN was; the COMMIT goes.
+    let mut ended = Vec::new();
     walk_mut(&mut f.body, &mut |s| {
         let Step::Trip(t) = s else { return };
         if t.or_method.is_none() || !own.next().unwrap_or(false) {
@@ -1107,12 +1110,23 @@ fn own_methods_over_catalog(model: &mut Model, index: &Index, id: usize) {
         let Some(callee) = t.or_method.take() else {
             return;
         };
+        if t.kind == crate::facts::TripKind::Commit && t.api.ends_with("(|..| ..)") {
+            ended.push(t.call_loc);
+            return;
+        }
         *s = Step::Call(crate::facts::Call {
             after: std::mem::take(&mut t.after),
             on_connection: t.on_connection,
             ..crate::facts::Call::new(t.id, t.loc, callee)
         });
     });
+    if !ended.is_empty() {
+        crate::facts::retain_steps(&mut f.body, &|s| {
+            !matches!(s, Step::Trip(t) if t.or_method.is_none()
+                && t.kind == crate::facts::TripKind::Commit
+                && ended.contains(&t.call_loc))
+        });
+    }
 }
 
 /// Budgets written above handlers (`// hopcheck: budget(400ms)`), by function.

@@ -399,7 +399,52 @@ impl Index {
                     .push((u.name.clone(), abs));
             }
         }
+        index.apply_blankets(files);
         index
+    }
+
+    /// `impl<T: DependOnRepo> GetUseCase for T {}`: each type the analysed code gives every bound that is
+    /// one of its own traits gets the trait too (so its default bodies answer the type's calls), until
+    /// nothing changes (a blanket may give the bound of another). A blanket bound by no trait of the
+    /// analysed code would give its trait to every type, and gives it to none.
+    fn apply_blankets(&mut self, files: &[Arc<FileFacts>]) {
+        let blankets: Vec<&(String, Vec<String>)> =
+            files.iter().flat_map(|f| f.blankets.iter()).collect();
+        if blankets.is_empty() {
+            return;
+        }
+        let params: FxHashSet<&str> = files
+            .iter()
+            .flat_map(|f| f.impls.iter())
+            .filter(|(ty, tr)| blankets.iter().any(|(b, _)| b == tr) && ty.len() <= 2)
+            .map(|(ty, _)| ty.as_str())
+            .collect();
+        loop {
+            let mut added: Vec<(String, String)> = Vec::new();
+            for (ty, traits) in &self.traits_of {
+                if params.contains(ty.as_str()) {
+                    continue;
+                }
+                for (tr, bounds) in &blankets {
+                    let own: Vec<&String> =
+                        bounds.iter().filter(|b| self.traits.contains(*b)).collect();
+                    if !own.is_empty()
+                        && !traits.contains(tr)
+                        && own.iter().all(|b| self.implements(ty, b))
+                    {
+                        added.push((ty.clone(), tr.clone()));
+                    }
+                }
+            }
+            if added.is_empty() {
+                return;
+            }
+            for (ty, tr) in added {
+                if self.traits_of.entry(ty).or_default().insert(tr.clone()) {
+                    *self.implementors.entry(tr).or_default() += 1;
+                }
+            }
+        }
     }
 
     /// Records a module path and its prefixes (allocating only for those not seen yet).

@@ -636,6 +636,7 @@ impl Layout<'_, '_> {
             crate::facts::TripKind::Commit => "commit",
             crate::facts::TripKind::Rollback => "rollback",
             crate::facts::TripKind::Prepare => "prepare",
+            crate::facts::TripKind::Setting => "set",
             crate::facts::TripKind::Check => "ping",
         };
         let model = &self.model;

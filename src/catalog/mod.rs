@@ -162,6 +162,11 @@ pub struct CallSpec {
     /// As for builders: the receiver chain's start names a generated query.
     #[serde(default)]
     pub sql_by_name: bool,
+    /// Arguments (`arg0`, ..) each of which, written `Some(..)`, costs a statement of its own after the
+    /// BEGIN: sea-orm sends a transaction's isolation level and its access mode to PostgreSQL as `SET
+    /// TRANSACTION ..` statements.
+    #[serde(default)]
+    pub settings: Vec<String>,
     /// The `hopcheck.toml` entry it came from, for `unused-config`.
     #[serde(skip)]
     pub origin: Option<u32>,

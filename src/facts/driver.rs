@@ -26,7 +26,7 @@ pub enum SqlRef {
 }
 
 /// The shape of one database round trip, before the visitor resolves names.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TripShape<'e> {
     pub kind: TripKind,
     pub api: String,
@@ -46,6 +46,8 @@ pub struct TripShape<'e> {
     pub checkout: bool,
     /// Given SQL text, the library prepares it in a round trip first.
     pub prepares_text: bool,
+    /// Statements that follow a BEGIN to set up its transaction (`SET TRANSACTION ISOLATION LEVEL ..`).
+    pub settings: usize,
     /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
     /// method of that name answers instead when the receiver is one of its types.
     pub method: Option<&'e ExprMethodCall>,
@@ -310,6 +312,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         service: false,
         checkout: true,
         prepares_text: false,
+        settings: 0,
         locks: false,
         method: None,
         origin: None,
@@ -477,6 +480,7 @@ fn builder_trip<'e, 'c>(
         service: b.endpoint == Some(EndpointSpec::Service),
         checkout: b.checkout_ping,
         prepares_text: false,
+        settings: 0,
         locks: false,
         method: None,
         origin: b.origin,
@@ -551,6 +555,12 @@ fn method_trip<'e, 'c>(
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        settings: c
+            .settings
+            .iter()
+            .filter_map(|a| arg_index(a).and_then(|i| args.get(i)))
+            .filter(|a| is_some_call(a))
+            .count(),
         locks: false,
         method: Some(call),
         origin: c.origin,
@@ -621,10 +631,16 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        settings: 0,
         locks: false,
         method: None,
         origin: c.origin,
     })
+}
+
+/// `Some(..)` as written: a setting given, where `None` leaves it to the server.
+pub fn is_some_call(e: &Expr) -> bool {
+    matches!(strip_plumbing(e), Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Some")))
 }
 
 fn arity_ok(c: &CallSpec, n: usize) -> bool {
@@ -697,6 +713,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         service: false,
         checkout: builder.checkout_ping,
         prepares_text: false,
+        settings: 0,
         locks: false,
         method: None,
         origin: builder.origin,
@@ -773,8 +790,13 @@ pub fn is_spawn(path: &syn::Path) -> bool {
 
 /// A task handed to a thread pool to run later (`pool.execute(move || ..)`, scheduled_thread_pool's
 /// `execute_after(delay, move || ..)`, futures' `spawn_ok(fut)`): a closure that takes nothing, or a
-/// future, as the last argument. A closure given a resource (`db.execute(|conn| ..)`) runs now.
+/// future, as the last argument. A closure given a resource (`db.execute(|conn| ..)`) runs now. Also a
+/// websocket's session (axum's and poem's `ws.on_upgrade(|socket| ..)`): the framework runs it on a task of
+/// its own once the upgrade response has gone, so the request waits for none of it.
 pub fn is_pool_task(m: &syn::ExprMethodCall) -> bool {
+    if m.method == "on_upgrade" {
+        return matches!(m.args.last(), Some(Expr::Closure(c)) if c.inputs.len() == 1);
+    }
     let named = matches!(
         m.method.to_string().as_str(),
         "execute"

@@ -1244,6 +1244,24 @@ impl<'a, 's> Visitor<'a, 's> {
                 return;
             }
         }
+        // `self.run(body).await` with `let body = async { .. };`: a future held in a local and handed to
+        // an awaited method runs there, where the method awaits it (not a combinator that runs several
+        // at once, `a.race(b)`, whose futures are joined).
+        if let Expr::MethodCall(m) = base {
+            let handed: Vec<String> = m
+                .args
+                .iter()
+                .filter_map(|a| single_path_ident(driver::strip_plumbing(a)))
+                .filter(|n| self.fns.last().is_some_and(|c| c.pending.contains_key(n)))
+                .collect();
+            let combinator = matches!(
+                m.method.to_string().as_str(),
+                "join" | "try_join" | "zip" | "try_zip" | "race" | "or" | "select"
+            );
+            if let ([name], false) = (&handed[..], combinator) {
+                self.take_pending(name);
+            }
+        }
         if let Expr::MethodCall(m) = base {
             if driver::is_transaction_closure(m) {
                 return self.transaction_closure(m, await_span, mark);
@@ -3097,6 +3115,27 @@ impl<'a, 's> Visitor<'a, 's> {
 
     fn trip(&mut self, shape: TripShape<'_>, await_span: Option<Span>, mark: usize) {
         let start = shape.start;
+        let settings = (shape.settings > 0).then(|| {
+            let sql = SqlRef::Text("SET TRANSACTION".into());
+            let set = TripShape {
+                kind: TripKind::Setting,
+                api: format!("{}: SET TRANSACTION", shape.api),
+                sql,
+                executor: shape.executor,
+                start,
+                call: shape.call,
+                access: None,
+                database: shape.database.clone(),
+                service: false,
+                checkout: false,
+                prepares_text: false,
+                settings: 0,
+                method: None,
+                locks: false,
+                origin: shape.origin,
+            };
+            (shape.settings, set)
+        });
         let loc = self.compact(start, await_span, shape.call);
         let call_loc = self.loc(start);
         let (mut executor, mut on_connection, mut in_transaction) = (None, false, false);
@@ -3199,6 +3238,17 @@ impl<'a, 's> Visitor<'a, 's> {
             key,
         });
         ctx.push(trip);
+        // The transaction's settings, each a statement of its own sent after the BEGIN.
+        if let Some((n, set)) = settings {
+            self.tx_depth += 1;
+            for _ in 1..n {
+                let mark = self.new_mark();
+                self.trip(set.clone(), await_span, mark);
+            }
+            let mark = self.new_mark();
+            self.trip(set, await_span, mark);
+            self.tx_depth -= 1;
+        }
     }
 
     /// `conn.transaction(|c| async move { .. })`: BEGIN, the closure's statements on the transaction,
@@ -3209,6 +3259,13 @@ impl<'a, 's> Visitor<'a, 's> {
         await_span: Option<Span>,
         mark: usize,
     ) {
+        // sea-orm's `db.transaction_with_config(|txn| .., Some(level), None)`: a `SET TRANSACTION ..`
+        // statement per setting given.
+        let settings = if m.method == "transaction_with_config" {
+            m.args.iter().filter(|a| driver::is_some_call(a)).count()
+        } else {
+            0
+        };
         let shape = |kind: TripKind, sql: &str| TripShape {
             kind,
             api: format!(".{}(|..| ..)", m.method),
@@ -3221,7 +3278,10 @@ impl<'a, 's> Visitor<'a, 's> {
             service: false,
             checkout: false,
             prepares_text: false,
-            method: None,
+            settings: if kind == TripKind::Begin { settings } else { 0 },
+            // The analysed code's own `transaction` method (`self.transaction(|tx| ..)` in `impl
+            // Database`) answers the call instead, where the receiver is of its type.
+            method: Some(m),
             locks: false,
             origin: None,
         };
@@ -4471,6 +4531,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let on_library = names_library_type(&i.self_ty, &self.facts.uses, self.catalog);
         if let Some(t) = &trait_name {
             self.facts.impls.push((self_ty.clone(), t.clone()));
+            // `impl<T> GetFollowersUseCase for T where T: DependOnAccountQuery + Send {}`: every type that
+            // implements the bounds implements the trait, its default bodies included.
+            let bounds = all_bounds(&i.generics, &self_ty);
+            if i.generics.type_params().any(|p| p.ident == self_ty) && !bounds.is_empty() {
+                self.facts.blankets.push((t.clone(), bounds));
+            }
         }
         // `impl Deref for State { type Target = Inner; }`: `state.field` may be a field of `Inner`.
         if trait_name.as_deref() == Some("Deref") {
@@ -7802,6 +7868,37 @@ fn item_type(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<Stri
         "ExactSizeIterator",
     ];
     bound_assoc(bounds, &traits, "Item")
+}
+
+/// Every trait (not a marker) generic parameter `param` is bound by, inline and in the `where` clause.
+fn all_bounds(generics: &syn::Generics, param: &str) -> Vec<String> {
+    let inline = generics
+        .type_params()
+        .filter(|p| p.ident == param)
+        .flat_map(|p| p.bounds.iter());
+    let clause = generics
+        .where_clause
+        .iter()
+        .flat_map(|wc| wc.predicates.iter())
+        .filter_map(|pred| match pred {
+            syn::WherePredicate::Type(pt)
+                if core_type(&pt.bounded_ty).as_deref() == Some(param) =>
+            {
+                Some(pt.bounds.iter())
+            }
+            _ => None,
+        })
+        .flatten();
+    let mut out: Vec<String> = Vec::new();
+    for b in inline.chain(clause) {
+        if let syn::TypeParamBound::Trait(t) = b {
+            let name = driver::last_segment(&t.path);
+            if !MARKER_TRAITS.contains(&name.as_str()) && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
 }
 
 fn first_trait(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<String> {

@@ -261,6 +261,12 @@ impl<'a> Scan<'_, 'a> {
                     }
                     // A pool's connection check: no statement of the transaction.
                     TripKind::Check => through = Some(cur),
+                    // The transaction's own settings: its round trips, none of its statements.
+                    TripKind::Setting => {
+                        let cost = self.ctx.costs.step(step);
+                        cur.add(step, cost, 0, true, None);
+                        through = Some(cur);
+                    }
                 },
                 Step::Call(_) | Step::Loop(_) | Step::Concurrent(_) => {
                     let cost = self.ctx.costs.step(step);
