@@ -5824,6 +5824,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let made = self.made_since(mark);
         let mut arms = Vec::new();
         let on_param = self.guard_target(&e.expr);
+        // `match (count > 0, aliases) { (true, Some(a)) => .., (true, None) => .., .. }`: each element
+        // that is a parameter is tested by the same element of each arm's pattern.
+        let mut scrutinee = &*e.expr;
+        while let Expr::Group(g) = scrutinee {
+            scrutinee = &g.expr;
+        }
+        let in_tuple: Vec<(usize, (usize, Option<String>))> = match scrutinee {
+            Expr::Tuple(t) => t
+                .elems
+                .iter()
+                .enumerate()
+                .filter_map(|(i, el)| Some((i, self.guard_target(el)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
         // `match found { .. }` on a local a call or a round trip yielded earlier.
         let on_call = self.tested_call(&made).or_else(|| {
             on_param
@@ -5844,6 +5859,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             *param,
                             pattern_tag(&arm.pat).map(|t| format!("{prefix}{t}")),
                         );
+                    }
+                    if let (syn::Pat::Tuple(pt), None) = (&arm.pat, &arm.guard) {
+                        for (i, (param, field)) in &in_tuple {
+                            let prefix =
+                                field.as_ref().map(|f| format!(".{f}=")).unwrap_or_default();
+                            let tag = pt.elems.iter().nth(*i).and_then(pattern_tag);
+                            v.guard(*param, tag.map(|t| format!("{prefix}{t}")));
+                        }
                     }
                     if let (Some(call), None) = (on_call, &arm.guard) {
                         v.guard_outcome(call, outcome_tag(&arm.pat));
@@ -5885,36 +5908,17 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
     }
 
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.scoped(|v| visit::visit_block(v, b));
+    }
+
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
         if !self.in_fn() {
             return visit::visit_expr_for_loop(self, e);
         }
-        self.join_task_set(&e.expr);
-        let mark = self.new_mark();
-        self.visit_expr(&e.expr);
-        let made = self.made_since(mark);
-        self.bind(&e.pat, &e.expr, &made);
-        self.type_element(&e.pat, &e.expr);
-        let body = self.frame(|v| v.visit_block(&e.body));
-        // `for attempt in 0..MAX_RETRIES { match attempt().await { Ok(r) => return Ok(r), .. } }`: a
-        // retry over a range of attempts, which a success leaves.
-        if matches!(driver::strip_plumbing(&e.expr), Expr::Range(_)) && retries_until_ok(&e.body) {
-            return self.push_once(body);
-        }
-        let loc = self.index.loc_between(e.for_token.span, e.expr.span());
-        let count = known_count(&e.expr).or_else(|| self.local_count(&e.expr));
-        self.push_loop(loc, body, count, false);
-        if let Some(param) = self.param_at(&e.expr) {
-            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
-                l.over_param = Some(param);
-            }
-        }
-        // `for s in streams_of(t)`: the call that hands back the list.
-        if let Some(call) = self.iterated_call(&e.expr, &made) {
-            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
-                l.over_call = Some(call);
-            }
-        }
+        // The loop's pattern binds its names for the loop alone (`for (merchant, keys) in ..` leaves the
+        // parameter `merchant` as it was after the loop).
+        self.scoped(|v| v.for_loop(e));
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
@@ -8510,5 +8514,49 @@ fn includes_build_output(item: &syn::Item) -> bool {
         "include_proto" => true,
         "include" => m.mac.tokens.to_string().contains("OUT_DIR"),
         _ => false,
+    }
+}
+
+impl Visitor<'_, '_> {
+    /// Runs `f` in a scope of its own: names it binds again (a local shadowing a parameter) are the
+    /// earlier binding after it.
+    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
+        let depth = self.fns.len();
+        let saved = self.fns.last().map(|c| c.shadowed.clone());
+        f(self);
+        if let (Some(saved), true) = (saved, self.fns.len() == depth) {
+            if let Some(ctx) = self.ctx() {
+                ctx.shadowed = saved;
+            }
+        }
+    }
+
+    fn for_loop(&mut self, e: &syn::ExprForLoop) {
+        self.join_task_set(&e.expr);
+        let mark = self.new_mark();
+        self.visit_expr(&e.expr);
+        let made = self.made_since(mark);
+        self.bind(&e.pat, &e.expr, &made);
+        self.type_element(&e.pat, &e.expr);
+        let body = self.frame(|v| v.visit_block(&e.body));
+        // `for attempt in 0..MAX_RETRIES { match attempt().await { Ok(r) => return Ok(r), .. } }`: a
+        // retry over a range of attempts, which a success leaves.
+        if matches!(driver::strip_plumbing(&e.expr), Expr::Range(_)) && retries_until_ok(&e.body) {
+            return self.push_once(body);
+        }
+        let loc = self.index.loc_between(e.for_token.span, e.expr.span());
+        let count = known_count(&e.expr).or_else(|| self.local_count(&e.expr));
+        self.push_loop(loc, body, count, false);
+        if let Some(param) = self.param_at(&e.expr) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.over_param = Some(param);
+            }
+        }
+        // `for s in streams_of(t)`: the call that hands back the list.
+        if let Some(call) = self.iterated_call(&e.expr, &made) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.over_call = Some(call);
+            }
+        }
     }
 }
