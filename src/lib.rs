@@ -1106,6 +1106,20 @@ fn worth_parsing(source: &str) -> bool {
     if markers.iter().any(|m| find(bytes, m).is_some()) {
         return true;
     }
+    // Route paths held in constants of a file of their own (`pub const USER_ROUTE: &str = "/v0/user";`,
+    // or put together with `concat!` or const_format's `concatcp!`), which routers elsewhere name.
+    let path_const = find(bytes, b"const").is_some()
+        && [
+            b"str = \"/".as_slice(),
+            b"concat!(",
+            b"concatcp!(",
+            b"formatcp!(",
+        ]
+        .iter()
+        .any(|w| find(bytes, w).is_some());
+    if path_const {
+        return true;
+    }
     let sql_const = (find(bytes, b"const").is_some() || find(bytes, b"static").is_some())
         && [
             b"SELECT".as_slice(),
@@ -1539,7 +1553,7 @@ impl Analysis {
         }
         if !self.routes.is_empty() && !trips {
             notes.push(
-                "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, mysql, mysql_async, sea-orm, diesel, diesel-async, MongoDB, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
+                "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, mysql, mysql_async, sea-orm, diesel, diesel-async, MongoDB, Neo4j, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
                     .to_string(),
             );
         }

@@ -109,6 +109,9 @@ pub struct Index {
     renamed: FxHashMap<String, Vec<String>>,
     /// Trait → how many types of the analysed code implement it.
     implementors: FxHashMap<String, usize>,
+    /// Traits the analysed code implements for every type with some bounds (`impl<T> Paginate for T`):
+    /// extensions of other crates' values too.
+    blanket_traits: FxHashSet<String>,
     /// Static or constant → the type of its value.
     /// Statics by name, each with its module and type (modules may each have a `CLIENT` of their own).
     statics: FxHashMap<String, Vec<(Vec<String>, String)>>,
@@ -196,6 +199,7 @@ impl Index {
             required: FxHashMap::default(),
             renamed: FxHashMap::default(),
             implementors: FxHashMap::default(),
+            blanket_traits: FxHashSet::default(),
             statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
             known_types: FxHashSet::default(),
@@ -410,6 +414,7 @@ impl Index {
     fn apply_blankets(&mut self, files: &[Arc<FileFacts>]) {
         let blankets: Vec<&(String, Vec<String>)> =
             files.iter().flat_map(|f| f.blankets.iter()).collect();
+        self.blanket_traits = blankets.iter().map(|(t, _)| t.clone()).collect();
         if blankets.is_empty() {
             return;
         }
@@ -1373,6 +1378,15 @@ impl Index {
                 func(id).returns.clone()?
             }
             // A getter's result (`state.store()`): what the method it resolves to returns.
+            // At the end of a chain on another crate's value (`table.filter(..).paginate_by(10, 1)`): the
+            // one method of that name a blanket implementation of the analysed code adds to every type.
+            TypeRef::MethodReturns { base, method, args }
+                if base.as_slice() == [crate::facts::UNTYPED] =>
+            {
+                let id = self.extension_method(method, args, func)?;
+                made_by = Some(id);
+                func(id).returns.clone()?
+            }
             TypeRef::MethodReturns { base, method, args } => {
                 let base = owned(&base);
                 // Not a local typed by its own method (`let x = x.next()`, `for email in
@@ -1964,17 +1978,10 @@ impl Index {
         args: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
-        // Rust has no overloading: `txn.execute(stmt)` is not a trait's `execute(&self, a, b, c)`.
-        let candidates: Vec<usize> = self
-            .by_name
-            .get(name)?
-            .iter()
-            .copied()
-            .filter(|&id| {
-                let f = func(id);
-                f.has_self && f.arity.is_none_or(|a| a == args)
-            })
-            .collect();
+        let candidates = self.methods_named(name, args, func);
+        if candidates.is_empty() {
+            return None;
+        }
         let others: Vec<usize> = candidates
             .iter()
             .copied()
@@ -2343,6 +2350,51 @@ impl Index {
                 (tr.clone(), (types, fns.clone()))
             })
             .collect()
+    }
+
+    /// The methods named `name` that take `args` arguments (Rust has no overloading: `txn.execute(stmt)`
+    /// is not a trait's `execute(&self, a, b, c)`).
+    fn methods_named<'f>(
+        &self,
+        name: &str,
+        args: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Vec<usize> {
+        let Some(all) = self.by_name.get(name) else {
+            return Vec::new();
+        };
+        all.iter()
+            .copied()
+            .filter(|&id| {
+                let f = func(id);
+                f.has_self && f.arity.is_none_or(|a| a == args)
+            })
+            .collect()
+    }
+
+    /// The one method named `name` (taking `args` arguments) of a trait the analysed code implements for
+    /// every type (`impl<T> Paginate for T { fn paginate_by(self, ..) }`), if there is exactly one.
+    fn extension_method<'f>(
+        &self,
+        name: &str,
+        args: usize,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Option<usize> {
+        let hits: Vec<usize> = self
+            .methods_named(name, args, func)
+            .into_iter()
+            .filter(|&id| {
+                let f = func(id);
+                !f.is_test
+                    && f.trait_name
+                        .as_ref()
+                        .is_some_and(|t| self.blanket_traits.contains(t))
+            })
+            .collect();
+        match hits.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
     }
 
     /// For a receiver of unknown type: the one method of the analysed code that fits, if only one does.

@@ -3118,6 +3118,45 @@ fn routes_of_a_fork_of_actix_codegen_are_found_with_their_paths_as_written() {
 }
 
 #[test]
+fn route_paths_in_a_file_of_constants_are_served_at_their_values() {
+    // The paths live in a module that holds nothing but constants (no `async`, no router): plain,
+    // `concat!` and const_format's `concatcp!` of other constants.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"mod endpoints;
+use axum::routing::get;
+use axum::Router;
+use crate::endpoints::{INFO_ROUTE, USER_ROUTE, USERS_ROUTE};
+pub fn app() -> Router {
+    Router::new()
+        .route(INFO_ROUTE, get(page))
+        .route(USERS_ROUTE, get(page))
+        .route(USER_ROUTE, get(page))
+}
+async fn page() -> String { String::new() }
+"#,
+    );
+    put(
+        dir.path(),
+        "src/endpoints.rs",
+        r#"use const_format::concatcp;
+const VERSION_ROUTE: &str = "/v0";
+pub const INFO_ROUTE: &str = "/v0/info";
+pub const USERS_ROUTE: &str = concat!("/v0", "/users");
+const USER_PREFIX: &str = concatcp!(VERSION_ROUTE, "/user");
+pub const USER_ROUTE: &str = concatcp!(USER_PREFIX, "/{user_id}");
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut paths: Vec<String> = priced(&json, "path").into_iter().map(|(p, _)| p).collect();
+    paths.sort();
+    assert_eq!(paths, ["/v0/info", "/v0/user/{user_id}", "/v0/users"]);
+    assert_eq!(json["coverage"]["paths_as_written"], serde_json::json!([]));
+}
+
+#[test]
 fn route_paths_named_by_constants_are_served_at_their_values() {
     // A route table built by `const fn new()` on nested structs in another module, renamed on import; a
     // plain `const`; a slice of a constant; a scope from a constant's field; a table a `LazyLock` builds;

@@ -268,7 +268,13 @@ impl<'f> Consts<'f> {
                 let end = bound(&r.end, s.len())?;
                 s.get(start..end).map(|t| Value::Str(t.to_string()))
             }
-            Expr::Macro(m) if super::driver::last_segment(&m.mac.path) == "concat" => {
+            // `concat!`, and const_format's `concatcp!`, which also takes constants.
+            Expr::Macro(m)
+                if matches!(
+                    super::driver::last_segment(&m.mac.path).as_str(),
+                    "concat" | "concatcp"
+                ) =>
+            {
                 let args = syn::parse::Parser::parse2(
                     syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
                     m.mac.tokens.clone(),

@@ -141,6 +141,55 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
             };
             Some((builder, sql, format!("{}::{name}!", builder.library)))
         }
+        // `match target { A(id) => query_as(..).bind(id), B(id) => query_as(..).bind(id) }.fetch_all(db)`:
+        // each arm builds the query the chain then sends.
+        Expr::Match(m) => {
+            let arms: Vec<&Expr> = m.arms.iter().map(|a| &*a.body).collect();
+            built_in_each(&arms, catalog)
+        }
+        Expr::If(i) => {
+            let (_, other) = i.else_branch.as_ref()?;
+            let then = block_tail(&i.then_branch)?;
+            built_in_each(&[then, other], catalog)
+        }
+        Expr::Paren(p) => query_root(&p.expr, catalog),
+        _ => None,
+    }
+}
+
+/// The query every one of `arms` builds (each arm's value, a chain starting at the same library's
+/// builder): its SQL where the arms agree on the statement's kind, else not known.
+fn built_in_each<'c>(
+    arms: &[&Expr],
+    catalog: &'c Catalog,
+) -> Option<(&'c Builder, SqlRef, String)> {
+    let mut roots = Vec::new();
+    for arm in arms {
+        let value = match strip_plumbing(arm) {
+            Expr::Block(b) => block_tail(&b.block)?,
+            other => other,
+        };
+        roots.push(query_root(chain(value).0, catalog)?);
+    }
+    let (builder, sql, spelled) = roots.first()?.clone();
+    if roots.iter().any(|(b, _, _)| !std::ptr::eq(*b, builder)) {
+        return None;
+    }
+    let verb = |s: &SqlRef| match s {
+        SqlRef::Text(t) => t.split_whitespace().next().map(str::to_ascii_uppercase),
+        _ => None,
+    };
+    let sql = match verb(&sql) {
+        Some(v) if roots.iter().all(|(_, s, _)| verb(s).as_ref() == Some(&v)) => sql,
+        _ => SqlRef::Unknown,
+    };
+    Some((builder, sql, spelled))
+}
+
+/// The value a block ends with (its last expression, with no `;`).
+fn block_tail(b: &syn::Block) -> Option<&Expr> {
+    match b.stmts.last()? {
+        syn::Stmt::Expr(e, None) => Some(e),
         _ => None,
     }
 }
@@ -528,7 +577,15 @@ fn method_trip<'e, 'c>(
     if c.executor_hint && !executor.is_some_and(|e| is_executor(e, local)) {
         return None;
     }
-    if !c.executor_words.is_empty() && !executor.is_some_and(|e| has_word(e, &c.executor_words)) {
+    // Named for what it is (`graph.run(q)`), or a field that holds the library's own value
+    // (`self.inner.run(q)` in a wrapper whose `inner` is a `neo4rs::Graph`).
+    let held = |e: &Expr| {
+        let (text, _) = executor_text(e);
+        text.starts_with("self.") && matches!(local(&text), Some(LocalValue::Executor))
+    };
+    if !c.executor_words.is_empty()
+        && !executor.is_some_and(|e| has_word(e, &c.executor_words) || held(e))
+    {
         return None;
     }
     let kind = c.kind.map(|k| k.kind()).unwrap_or(TripKind::Query);

@@ -56,6 +56,9 @@ pub const PLACE: &str = "~";
 /// is typed `METHOD_RETURNS` + the receiver's path and the method's name, joined by `FIELD`, then `/` and
 /// how many arguments it takes: its type is what that method returns.
 pub const METHOD_RETURNS: &str = "->";
+/// The receiver of a `METHOD_RETURNS` whose type is not known (a library's chain): the method is the one
+/// method of the analysed code of that name, if there is one.
+pub const UNTYPED: &str = "?";
 /// A value a call by path makes, written with what the call is handed (`either(&Key, &Org { .. },
 /// jwt)`): `CALLED_WITH` + each argument's path (its parts joined by `FIELD`, the arguments by `;`) +
 /// `)` + the path. Where the function hands back one of its parameters, the value is that argument.

@@ -34,6 +34,11 @@ pub trait RouterEnv {
     }
     /// What a method router held in a local serves (`let delete_route = post(delete_card);`).
     fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>>;
+    /// The layers of a tower `ServiceBuilder` held in a local (`let middleware =
+    /// ServiceBuilder::new().layer(AuthLayer::new(..));`), outermost first.
+    fn layer_stack(&self, _name: &str) -> Option<Vec<Vec<String>>> {
+        None
+    }
     fn loc(&self, span: proc_macro2::Span) -> Loc;
     /// The method of a helper of the analysed file that wraps a method router around its one argument
     /// (`fn get_internal<H>(h: H) -> MethodRouter { get(h).layer(..) }` → `GET`).
@@ -760,12 +765,17 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         // actix's `.wrap_fn(auth)` / `.wrap(from_fn(auth))`: every service of the app or scope does,
         // also those added after it.
         let middleware = match (name.as_str(), &call.args.iter().collect::<Vec<_>>()[..]) {
-            ("layer" | "route_layer" | "wrap", [layer]) => middleware_fn(layer, env),
-            ("wrap_fn", [Expr::Path(f)]) => Some(path_segments(&f.path)),
-            ("wrap_fn", [Expr::Closure(c)]) => Some(env.closure_handler(c)),
-            _ => None,
+            // A tower `ServiceBuilder` of several layers, written here or held in a local.
+            ("layer" | "route_layer", [layer]) => match stacked_layers(layer, env) {
+                Some(stack) => stack,
+                None => middleware_fn(layer, env).into_iter().collect(),
+            },
+            ("wrap", [layer]) => middleware_fn(layer, env).into_iter().collect(),
+            ("wrap_fn", [Expr::Path(f)]) => vec![path_segments(&f.path)],
+            ("wrap_fn", [Expr::Closure(c)]) => vec![env.closure_handler(c)],
+            _ => Vec::new(),
         };
-        if let Some(middleware) = middleware {
+        for middleware in middleware {
             add_layer(&mut r.entries, &middleware);
             if name.starts_with("wrap") {
                 r.wrapped.push(middleware);
@@ -1462,14 +1472,20 @@ fn path_parts(e: &Expr) -> Option<Vec<String>> {
             Expr::Array(a) => a.elems.iter().map(written_part).collect(),
             _ => None,
         },
-        Expr::Macro(m) if matches!(last_segment(&m.mac.path).as_str(), "concat" | "format") => {
+        // const_format's `concatcp!` and `formatcp!` as `concat!` and `format!`.
+        Expr::Macro(m)
+            if matches!(
+                last_segment(&m.mac.path).as_str(),
+                "concat" | "format" | "concatcp" | "formatcp"
+            ) =>
+        {
             let args = syn::parse::Parser::parse2(
                 Punctuated::<Expr, Token![,]>::parse_terminated,
                 m.mac.tokens.clone(),
             )
             .ok()?;
             let parts: Vec<String> = args.iter().map(written_part).collect::<Option<_>>()?;
-            if last_segment(&m.mac.path) == "concat" {
+            if matches!(last_segment(&m.mac.path).as_str(), "concat" | "concatcp") {
                 return Some(parts);
             }
             // `format!("{}/api", base)`, `format!("{base}/api")`: each `{..}` is the next argument,
@@ -1563,6 +1579,30 @@ pub fn prefixed(entry: RouteEntry, prefix: &str) -> RouteEntry {
 /// the closure tower-http's CORS layer asks about each request's origin
 /// (`CorsLayer::new().allow_origin(AllowOrigin::async_predicate(|origin, parts| async { .. }))`).
 /// `from_extractor_with_state::<..>` aside.
+/// The layers of a tower `ServiceBuilder` (`ServiceBuilder::new().layer(CookieLayer::new())
+/// .layer(AuthLayer::new(state))`), or of one a local holds: each `.layer(..)` of the chain, outermost
+/// first. None for anything else.
+pub fn stacked_layers(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<Vec<String>>> {
+    if let Expr::Path(p) = layer {
+        return env.layer_stack(&p.path.get_ident()?.to_string());
+    }
+    let (root, calls) = super::driver::chain(layer);
+    let Expr::Call(c) = root else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    if !path_segments(&p.path).ends_with(&["ServiceBuilder".to_string(), "new".to_string()]) {
+        return None;
+    }
+    let mut stack = Vec::new();
+    for call in calls {
+        if let ("layer" | "option_layer", Some(arg)) =
+            (call.method.to_string().as_str(), call.args.first())
+        {
+            stack.extend(middleware_fn(arg, env));
+        }
+    }
+    Some(stack)
+}
+
 fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
     if let Some(c) = layer_closure(layer) {
         return Some(env.closure_handler(c));

@@ -281,6 +281,8 @@ struct FnCtx {
     closure_locals: HashMap<String, Vec<String>>,
     /// Method routers held in locals (`let delete_route = post(delete_card);`), by what they serve.
     method_locals: HashMap<String, Vec<(String, Vec<String>)>>,
+    /// Tower `ServiceBuilder`s held in locals, by the layers they stack (outermost first).
+    layer_stacks: HashMap<String, Vec<Vec<String>>>,
     /// The layers of a gRPC server the function builds (see `FnFacts::server_layers`).
     server_layers: Vec<Vec<String>>,
     /// Locals holding the request's path (`let path = req.uri().path().to_owned();`), which a service
@@ -2283,6 +2285,13 @@ impl<'a, 's> Visitor<'a, 's> {
                         }
                         base = vec![name];
                     }
+                }
+                // At the end of a chain on a value of no known type (`assets::table.filter(..)
+                // .paginate_by(10, 1)`): what the one method of the analysed code of that name returns.
+                if base.is_empty()
+                    && matches!(driver::strip_plumbing(&m.receiver), Expr::MethodCall(_))
+                {
+                    base = vec![super::UNTYPED.to_string()];
                 }
                 self.method_returns(&base, m)
             }
@@ -4310,7 +4319,10 @@ impl<'a, 's> Visitor<'a, 's> {
                             .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
             }
             Expr::Call(c) => c.args.is_empty() || super::consts::lazily_built(c).is_some(),
-            Expr::Macro(m) => driver::last_segment(&m.mac.path) == "concat",
+            Expr::Macro(m) => matches!(
+                driver::last_segment(&m.mac.path).as_str(),
+                "concat" | "concatcp"
+            ),
             Expr::Struct(_) | Expr::Path(_) | Expr::Field(_) | Expr::Reference(_) => true,
             _ => false,
         };
@@ -4393,6 +4405,10 @@ impl RouterEnv for Visitor<'_, '_> {
 
     fn method_local(&self, name: &str) -> Option<Vec<(String, Vec<String>)>> {
         self.fns.last()?.method_locals.get(name).cloned()
+    }
+
+    fn layer_stack(&self, name: &str) -> Option<Vec<Vec<String>>> {
+        self.fns.last()?.layer_stacks.get(name).cloned()
     }
 
     fn is_route_sink(&self, name: &str) -> bool {
@@ -4534,7 +4550,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             // `impl<T> GetFollowersUseCase for T where T: DependOnAccountQuery + Send {}`: every type that
             // implements the bounds implements the trait, its default bodies included.
             let bounds = all_bounds(&i.generics, &self_ty);
-            if i.generics.type_params().any(|p| p.ident == self_ty) && !bounds.is_empty() {
+            if i.generics.type_params().any(|p| p.ident == self_ty) {
                 self.facts.blankets.push((t.clone(), bounds));
             }
         }
@@ -5142,6 +5158,15 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             let path = driver::path_segments(&f.path);
                             if let Some(ctx) = self.ctx() {
                                 ctx.closure_locals.insert(name.clone(), path);
+                            }
+                        }
+                    }
+                    // `let middleware = ServiceBuilder::new().layer(AuthLayer::new(..));`, for a
+                    // `.layer(middleware)` after.
+                    if !matches!(&*init.expr, Expr::Path(_)) {
+                        if let Some(stack) = router::stacked_layers(&init.expr, self) {
+                            if let Some(ctx) = self.ctx() {
+                                ctx.layer_stacks.insert(name.clone(), stack);
                             }
                         }
                     }
@@ -6431,6 +6456,14 @@ fn value_type(init: &Expr) -> Option<String> {
         {
             value_type(&m.receiver)
         }
+        // `let deps = self.clone();` in a trait's default body: a value of the type the copy runs for.
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self"))
+                && SAME_VALUE.contains(&m.method.to_string().as_str()) =>
+        {
+            Some(format!("{}self", super::PLACE))
+        }
         // `match Comment::from_id(..) { Ok(c) => c, Err(e) => return .. }`: what the call gives, as `?`
         // would unwrap it.
         Expr::Match(m) if unwraps(m) => value_type(&m.expr),
@@ -7548,7 +7581,9 @@ fn holds_library_executor(ty: &syn::Type, catalog: &Catalog) -> bool {
                 .map(|s| s.ident.to_string())
                 .unwrap_or_default();
             let last = segs.last().map(|s| s.ident.to_string()).unwrap_or_default();
-            if segs.len() >= 2 && catalog.database_crate(&first) && driver::executor_type(&last) {
+            // `neo4rs::Graph`: a graph database's handle, named for the graph.
+            let handle = driver::executor_type(&last) || last == "Graph";
+            if segs.len() >= 2 && catalog.database_crate(&first) && handle {
                 return true;
             }
             // Through a wrapper's type arguments (`Arc<..>`, `Option<..>`, `Mutex<..>`).
