@@ -412,25 +412,21 @@ impl Index {
     /// nothing changes (a blanket may give the bound of another). A blanket bound by no trait of the
     /// analysed code would give its trait to every type, and gives it to none.
     fn apply_blankets(&mut self, files: &[Arc<FileFacts>]) {
-        let blankets: Vec<&(String, Vec<String>)> =
+        let blankets: Vec<&(String, String, Vec<String>)> =
             files.iter().flat_map(|f| f.blankets.iter()).collect();
-        self.blanket_traits = blankets.iter().map(|(t, _)| t.clone()).collect();
+        self.blanket_traits = blankets.iter().map(|(t, _, _)| t.clone()).collect();
         if blankets.is_empty() {
             return;
         }
-        let params: FxHashSet<&str> = files
-            .iter()
-            .flat_map(|f| f.impls.iter())
-            .filter(|(ty, tr)| blankets.iter().any(|(b, _)| b == tr) && ty.len() <= 2)
-            .map(|(ty, _)| ty.as_str())
-            .collect();
+        // The blankets' own type parameters (`T`), recorded as implementing types too: no type.
+        let params: FxHashSet<&str> = blankets.iter().map(|(_, p, _)| p.as_str()).collect();
         loop {
             let mut added: Vec<(String, String)> = Vec::new();
             for (ty, traits) in &self.traits_of {
                 if params.contains(ty.as_str()) {
                     continue;
                 }
-                for (tr, bounds) in &blankets {
+                for (tr, _, bounds) in &blankets {
                     let own: Vec<&String> =
                         bounds.iter().filter(|b| self.traits.contains(*b)).collect();
                     if !own.is_empty()
@@ -1377,7 +1373,6 @@ impl Index {
                 made_by = Some(id);
                 func(id).returns.clone()?
             }
-            // A getter's result (`state.store()`): what the method it resolves to returns.
             // At the end of a chain on another crate's value (`table.filter(..).paginate_by(10, 1)`): the
             // one method of that name a blanket implementation of the analysed code adds to every type.
             TypeRef::MethodReturns { base, method, args }
@@ -1387,6 +1382,7 @@ impl Index {
                 made_by = Some(id);
                 func(id).returns.clone()?
             }
+            // A getter's result (`state.store()`): what the method it resolves to returns.
             TypeRef::MethodReturns { base, method, args } => {
                 let base = owned(&base);
                 // Not a local typed by its own method (`let x = x.next()`, `for email in

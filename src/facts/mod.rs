@@ -201,10 +201,10 @@ pub struct FileFacts {
     pub types: Vec<TypeFacts>,
     /// `impl Trait for Type` pairs (type, trait), also for impls with no methods.
     pub impls: Vec<(String, String)>,
-    /// Blanket implementations, `impl<T: A + B> Trait for T`: the trait, and the traits (not markers) its
-    /// type must implement.
+    /// Blanket implementations, `impl<T: A + B> Trait for T`: the trait, the type parameter (`T`) and the
+    /// traits (not markers) its type must implement.
     #[serde(default)]
-    pub blankets: Vec<(String, Vec<String>)>,
+    pub blankets: Vec<(String, String, Vec<String>)>,
     /// Structs that spell a route's path (axum-extra's `#[typed_path("/users/{id}")]`): a handler that
     /// takes one is served there.
     pub typed_paths: Vec<TypedPath>,

@@ -578,6 +578,48 @@ impl<'a, 's> Visitor<'a, 's> {
         self.index.loc(span)
     }
 
+    /// Runs `f` in a scope of its own: names it binds again (a local shadowing a parameter) are the
+    /// earlier binding after it.
+    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
+        let depth = self.fns.len();
+        let saved = self.fns.last().map(|c| c.shadowed.clone());
+        f(self);
+        if let (Some(saved), true) = (saved, self.fns.len() == depth) {
+            if let Some(ctx) = self.ctx() {
+                ctx.shadowed = saved;
+            }
+        }
+    }
+
+    fn for_loop(&mut self, e: &syn::ExprForLoop) {
+        self.join_task_set(&e.expr);
+        let mark = self.new_mark();
+        self.visit_expr(&e.expr);
+        let made = self.made_since(mark);
+        self.bind(&e.pat, &e.expr, &made);
+        self.type_element(&e.pat, &e.expr);
+        let body = self.frame(|v| v.visit_block(&e.body));
+        // `for attempt in 0..MAX_RETRIES { match attempt().await { Ok(r) => return Ok(r), .. } }`: a
+        // retry over a range of attempts, which a success leaves.
+        if matches!(driver::strip_plumbing(&e.expr), Expr::Range(_)) && retries_until_ok(&e.body) {
+            return self.push_once(body);
+        }
+        let loc = self.index.loc_between(e.for_token.span, e.expr.span());
+        let count = known_count(&e.expr).or_else(|| self.local_count(&e.expr));
+        self.push_loop(loc, body, count, false);
+        if let Some(param) = self.param_at(&e.expr) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.over_param = Some(param);
+            }
+        }
+        // `for s in streams_of(t)`: the call that hands back the list.
+        if let Some(call) = self.iterated_call(&e.expr, &made) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.over_call = Some(call);
+            }
+        }
+    }
+
     fn ctx(&mut self) -> Option<&mut FnCtx> {
         self.fns.last_mut()
     }
@@ -4551,7 +4593,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             // implements the bounds implements the trait, its default bodies included.
             let bounds = all_bounds(&i.generics, &self_ty);
             if i.generics.type_params().any(|p| p.ident == self_ty) {
-                self.facts.blankets.push((t.clone(), bounds));
+                self.facts
+                    .blankets
+                    .push((t.clone(), self_ty.clone(), bounds));
             }
         }
         // `impl Deref for State { type Target = Inner; }`: `state.field` may be a field of `Inner`.
@@ -8549,49 +8593,5 @@ fn includes_build_output(item: &syn::Item) -> bool {
         "include_proto" => true,
         "include" => m.mac.tokens.to_string().contains("OUT_DIR"),
         _ => false,
-    }
-}
-
-impl Visitor<'_, '_> {
-    /// Runs `f` in a scope of its own: names it binds again (a local shadowing a parameter) are the
-    /// earlier binding after it.
-    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
-        let depth = self.fns.len();
-        let saved = self.fns.last().map(|c| c.shadowed.clone());
-        f(self);
-        if let (Some(saved), true) = (saved, self.fns.len() == depth) {
-            if let Some(ctx) = self.ctx() {
-                ctx.shadowed = saved;
-            }
-        }
-    }
-
-    fn for_loop(&mut self, e: &syn::ExprForLoop) {
-        self.join_task_set(&e.expr);
-        let mark = self.new_mark();
-        self.visit_expr(&e.expr);
-        let made = self.made_since(mark);
-        self.bind(&e.pat, &e.expr, &made);
-        self.type_element(&e.pat, &e.expr);
-        let body = self.frame(|v| v.visit_block(&e.body));
-        // `for attempt in 0..MAX_RETRIES { match attempt().await { Ok(r) => return Ok(r), .. } }`: a
-        // retry over a range of attempts, which a success leaves.
-        if matches!(driver::strip_plumbing(&e.expr), Expr::Range(_)) && retries_until_ok(&e.body) {
-            return self.push_once(body);
-        }
-        let loc = self.index.loc_between(e.for_token.span, e.expr.span());
-        let count = known_count(&e.expr).or_else(|| self.local_count(&e.expr));
-        self.push_loop(loc, body, count, false);
-        if let Some(param) = self.param_at(&e.expr) {
-            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
-                l.over_param = Some(param);
-            }
-        }
-        // `for s in streams_of(t)`: the call that hands back the list.
-        if let Some(call) = self.iterated_call(&e.expr, &made) {
-            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
-                l.over_call = Some(call);
-            }
-        }
     }
 }
