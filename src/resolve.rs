@@ -112,6 +112,8 @@ pub struct Index {
     /// Traits the analysed code implements for every type with some bounds (`impl<T> Paginate for T`):
     /// extensions of other crates' values too.
     blanket_traits: FxHashSet<String>,
+    /// (type, associated type) → what the type's trait implementation binds it to.
+    assoc_types: FxHashMap<(String, String), String>,
     /// Static or constant → the type of its value.
     /// Statics by name, each with its module and type (modules may each have a `CLIENT` of their own).
     statics: FxHashMap<String, Vec<(Vec<String>, String)>>,
@@ -200,6 +202,7 @@ impl Index {
             renamed: FxHashMap::default(),
             implementors: FxHashMap::default(),
             blanket_traits: FxHashSet::default(),
+            assoc_types: FxHashMap::default(),
             statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
             known_types: FxHashSet::default(),
@@ -361,6 +364,12 @@ impl Index {
                 if !t.defaults.is_empty() {
                     index.defaults.insert(t.name.clone(), t.defaults.clone());
                 }
+            }
+            for (ty, name, target) in &file.assoc_types {
+                index
+                    .assoc_types
+                    .entry((ty.clone(), name.clone()))
+                    .or_insert_with(|| target.clone());
             }
             for (ty, tr) in &file.impls {
                 let new = index
@@ -1392,7 +1401,18 @@ impl Index {
                 }
                 let id = self.resolve_method(from, caller, method, &base, args, func)?;
                 made_by = Some(id);
-                func(id).returns.clone()?
+                let f = func(id);
+                let returned = f.returns.clone()?;
+                // `Self` of a blanket implementation (`impl<T: ..> DependOnQuery for T { type Query =
+                // Self; fn query(&self) -> &Self::Query { self } }`): the receiver's own type.
+                let blanket = f
+                    .self_ty
+                    .as_ref()
+                    .is_some_and(|t| f.generics.iter().any(|(g, _)| g == t));
+                if returned == "Self" && blanket {
+                    return self.receiver_type(from, caller, &base, func);
+                }
+                returned
             }
             // A closure's parameter (`async |db| ..` handed to `transaction_http`): what the callee's
             // `Fn` bound on that argument says the closure takes.
@@ -1420,6 +1440,17 @@ impl Index {
         }
         if ty == "Self" {
             ty = func(made_by?).self_ty.clone()?;
+        }
+        // `<PgDb>::Repo` (a getter's `&Self::Repo` where the implementation says `type Repo = <PgDb as
+        // DependOnRepo>::Repo;`): what `PgDb`'s implementation binds it to.
+        for _ in 0..MAX_ALIAS_DEPTH {
+            let Some((of, name)) = crate::facts::assoc_of(&ty) else {
+                break;
+            };
+            ty = self
+                .assoc_types
+                .get(&(of.to_string(), name.to_string()))?
+                .clone();
         }
         // A type parameter the callee returns (`fn load_current<T: Crud>(..) -> ThothResult<T>`): the
         // caller's use picks it, one of the types that implement its bound.

@@ -59,6 +59,14 @@ pub const METHOD_RETURNS: &str = "->";
 /// The receiver of a `METHOD_RETURNS` whose type is not known (a library's chain): the method is the one
 /// method of the analysed code of that name, if there is one.
 pub const UNTYPED: &str = "?";
+/// A type written as another type's associated type, `<PgDb as DependOnRepo>::Repo`: `<PgDb>::Repo`, which
+/// the implementation for `PgDb` says.
+pub const ASSOC_OF: &str = "<";
+
+/// `<PgDb>::Repo` as (`PgDb`, `Repo`).
+pub fn assoc_of(ty: &str) -> Option<(&str, &str)> {
+    ty.strip_prefix(ASSOC_OF)?.split_once(">::")
+}
 /// A value a call by path makes, written with what the call is handed (`either(&Key, &Org { .. },
 /// jwt)`): `CALLED_WITH` + each argument's path (its parts joined by `FIELD`, the arguments by `;`) +
 /// `)` + the path. Where the function hands back one of its parameters, the value is that argument.
@@ -205,6 +213,10 @@ pub struct FileFacts {
     /// traits (not markers) its type must implement.
     #[serde(default)]
     pub blankets: Vec<(String, String, Vec<String>)>,
+    /// Associated types a trait implementation binds (`impl DependOnRepo for PgDb { type Repo = PgRepo; }`):
+    /// (the type, the name, the type it stands for, `ASSOC_OF` form where it is another's).
+    #[serde(default)]
+    pub assoc_types: Vec<(String, String, String)>,
     /// Structs that spell a route's path (axum-extra's `#[typed_path("/users/{id}")]`): a handler that
     /// takes one is served there.
     pub typed_paths: Vec<TypedPath>,

@@ -3080,7 +3080,10 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `Self::NewHistoryEntity` in an `impl` that says `type NewHistoryEntity = NewContributionHistory;`:
     /// that type.
     fn assoc_type(&self, ty: &syn::Type) -> Option<String> {
-        let syn::Type::Path(tp) = ty else { return None };
+        // `&Self::Repo` too: a getter hands back a reference to it.
+        let syn::Type::Path(tp) = peel_refs(ty) else {
+            return None;
+        };
         let [first, name] = tp.path.segments.iter().collect::<Vec<_>>()[..] else {
             return None;
         };
@@ -4636,14 +4639,22 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let saved_graphql = std::mem::replace(&mut self.graphql_root, graphql_root);
         let fields = i.trait_.is_none() && !graphql_root && graphql_object(&i.attrs);
         let saved_fields = std::mem::replace(&mut self.graphql_fields, fields);
-        let assoc = i
+        let assoc: Vec<(String, String)> = i
             .items
             .iter()
             .filter_map(|item| match item {
-                syn::ImplItem::Type(t) => Some((t.ident.to_string(), core_type(&t.ty)?)),
+                syn::ImplItem::Type(t) => Some((t.ident.to_string(), assoc_target(&t.ty)?)),
                 _ => None,
             })
             .collect();
+        if let (Some((ty, Some(_))), false) = (&self.impl_ctx, self.in_fn()) {
+            let ty = ty.clone();
+            for (name, target) in &assoc {
+                self.facts
+                    .assoc_types
+                    .push((ty.clone(), name.clone(), target.clone()));
+            }
+        }
         let saved_assoc = std::mem::replace(&mut self.impl_assoc, assoc);
         visit::visit_item_impl(self, i);
         self.graphql_root = saved_graphql;
@@ -7951,6 +7962,21 @@ fn item_type(bounds: &Punctuated<syn::TypeParamBound, Token![+]>) -> Option<Stri
         "ExactSizeIterator",
     ];
     bound_assoc(bounds, &traits, "Item")
+}
+
+/// The type an associated type stands for: its name, or `<PgDb>::Repo` for another type's associated type
+/// (`<PgDb as DependOnRepo>::Repo`), which that type's implementation says.
+fn assoc_target(ty: &syn::Type) -> Option<String> {
+    if let syn::Type::Path(syn::TypePath {
+        qself: Some(q),
+        path,
+    }) = ty
+    {
+        let of = core_type(&q.ty)?;
+        let name = path.segments.last()?.ident.to_string();
+        return Some(format!("{}{of}>::{name}", super::ASSOC_OF));
+    }
+    core_type(ty)
 }
 
 /// Every trait (not a marker) generic parameter `param` is bound by, inline and in the `where` clause.
