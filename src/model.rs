@@ -325,7 +325,7 @@ pub fn resolve(
     model.unmatched_routes = declare_routes(&mut model, &config.routes);
     assign_apps(&mut model, config);
     model.inline_budgets = inline_budgets(&model);
-    add_extractors(&mut model);
+    add_extractors(&mut model, &index);
     add_middleware(&mut model);
     graphql::run_fields_through_endpoints(&mut model);
     let entries: Vec<usize> = model.checked_routes().map(|r| r.handler).collect();
@@ -1780,7 +1780,7 @@ fn extractor_framework(f: &FnFacts) -> &'static str {
 }
 
 /// A handler's extractors run before its body: their round trips go first on its path, as calls.
-fn add_extractors(model: &mut Model) {
+fn add_extractors(model: &mut Model, index: &Index) {
     let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
     for id in 0..model.fns.len() {
         let f = model.func(id);
@@ -1842,10 +1842,11 @@ fn add_extractors(model: &mut Model) {
         });
         for (id, ty, loc) in elements.collect::<Vec<_>>() {
             let ty = &ty;
-            // The handler's own module's extractor first (two modules may each define a
-            // `PageContext`), then its crate's.
+            // The one the handler's module imports by name (two modules may each define an `Auth`),
+            // else the handler's own module's (two may each define a `PageContext`), then its crate's.
             let found = by_type.get(ty).and_then(|ids| {
                 let module = &model.func(h).module;
+                let imported = index.imported_from(h, module, ty);
                 // A type may be an extractor for two frameworks (rocket's `FromRequest` and axum's
                 // `FromRequestParts`, each behind a feature): the one of the framework the handler's
                 // file uses.
@@ -1868,7 +1869,12 @@ fn add_extractors(model: &mut Model) {
                 let ids = if real.is_empty() { ids } else { &real };
                 ids.iter()
                     .copied()
-                    .find(|&id| model.func(id).module == *module)
+                    .find(|&id| Some(model.func(id).module.as_slice()) == imported)
+                    .or_else(|| {
+                        ids.iter()
+                            .copied()
+                            .find(|&id| model.func(id).module == *module)
+                    })
                     .or_else(|| {
                         ids.iter()
                             .copied()

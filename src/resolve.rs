@@ -1162,6 +1162,21 @@ impl Index {
         self.lookup_in_crate(dir, rest, depth)
     }
 
+    /// The module function `caller`'s module imports type `name` from (`use crate::auth::frontend::Auth;`
+    /// gives `auth::frontend`), spelled from its crate's root.
+    pub(crate) fn imported_from(
+        &self,
+        caller: usize,
+        module: &[String],
+        name: &str,
+    ) -> Option<&[String]> {
+        let (_, full) = self
+            .caller_uses(caller, module)?
+            .iter()
+            .find(|(n, _)| n == name)?;
+        full.split_last().map(|(_, parent)| parent)
+    }
+
     /// The `use` declarations of module `module` of the caller's crate.
     fn caller_uses(&self, caller: usize, module: &[String]) -> Option<&Vec<(String, Vec<String>)>> {
         let krate = self.crate_at(caller)?;
