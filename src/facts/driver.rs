@@ -845,12 +845,12 @@ pub fn is_spawn(path: &syn::Path) -> bool {
     (matches!(name, "spawn" | "spawn_local") && segs.len() > 1) || wrapper
 }
 
-/// A task handed to a thread pool to run later (`pool.execute(move || ..)`, scheduled_thread_pool's
+/// Work that runs off the request, later and on a task of its own: a task handed to a thread pool (`pool.execute(move || ..)`, scheduled_thread_pool's
 /// `execute_after(delay, move || ..)`, futures' `spawn_ok(fut)`): a closure that takes nothing, or a
 /// future, as the last argument. A closure given a resource (`db.execute(|conn| ..)`) runs now. Also a
 /// websocket's session (axum's and poem's `ws.on_upgrade(|socket| ..)`): the framework runs it on a task of
 /// its own once the upgrade response has gone, so the request waits for none of it.
-pub fn is_pool_task(m: &syn::ExprMethodCall) -> bool {
+pub fn runs_off_request(m: &syn::ExprMethodCall) -> bool {
     if m.method == "on_upgrade" {
         return matches!(m.args.last(), Some(Expr::Closure(c)) if c.inputs.len() == 1);
     }

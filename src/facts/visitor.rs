@@ -5578,7 +5578,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         // Work handed to a thread pool (`worker.execute(move || broadcast(..))`, scheduled_thread_pool's
         // `execute_after(delay, move || ..)`): it runs off the request path.
-        if self.in_fn() && driver::is_pool_task(m) {
+        if self.in_fn() && driver::runs_off_request(m) {
             let loc = self.loc(m.method.span());
             if let Some(task) = m.args.last() {
                 let (body, _) = self.walk_body_in(self.captured(), |v| v.future(task));
