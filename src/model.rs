@@ -1168,6 +1168,8 @@ fn inline_budgets(model: &Model) -> std::collections::HashMap<usize, f64> {
 /// that awaits that parameter (`self.call_database(ks, Profile::find(&conn, id)).await`).
 fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
     let mut adapted = Vec::new();
+    // (the call, a function named as its argument that it runs).
+    let mut hosts: Vec<(u32, u32)> = Vec::new();
     for step in &model.func(id).body {
         step.walk(&mut |s| {
             if let Step::Call(c) = s {
@@ -1181,17 +1183,15 @@ fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
                 let awaiting = name.is_some_and(|n| index.awaiting.contains(n));
                 if c.awaited && awaiting && !c.handed.is_empty() {
                     if let Some(t) = index.resolve_call(&model.files, &model.fns, id, c) {
-                        // A future it awaits, or a function it calls (`handler(store, req).await`).
-                        let t = model.func(t);
-                        let runs = |p: usize| {
-                            t.awaited_params.contains(&p) || t.param_calls.iter().any(|c| c.0 == p)
-                        };
-                        adapted.extend(
-                            c.handed
-                                .iter()
-                                .filter(|(p, _)| runs(*p))
-                                .map(|&(_, inner)| inner),
-                        );
+                        // A future it awaits, or a function it calls (`handler(store, req).await`),
+                        // itself or through the functions it hands the parameter on to.
+                        let runs = |p: usize| runs_param(model, index, t, p, RUNS_PARAM_DEPTH);
+                        for &(p, inner) in &c.handed {
+                            if runs(p) {
+                                adapted.push(inner);
+                                hosts.push((c.id, inner));
+                            }
+                        }
                     }
                 }
                 if let Some(inner) = c.future_of {
@@ -1226,13 +1226,71 @@ fn await_adapted_futures(model: &mut Model, index: &Index, id: usize) {
             c.awaited |= adapted.contains(&c.id);
         }
     });
-    // A function named as an argument that the callee does not call runs nowhere here.
+    // A function named as an argument that the callee does not call runs nowhere here; one it calls
+    // runs inside it, after the work it does first (`process_request_secured(req, .., service)` checks
+    // the token, then runs the service).
     if named {
         retain_steps(
             &mut f.body,
             &|s| !matches!(s, Step::Call(c) if c.named && !adapted.contains(&c.id)),
         );
+        move_after_hosts(&mut f.body, &hosts);
     }
+}
+
+/// Moves each named function's call (recorded ahead of the call it is handed to) to just after that
+/// call, in whichever sequence holds both.
+fn move_after_hosts(seq: &mut Vec<Step>, hosts: &[(u32, u32)]) {
+    let position = |seq: &[Step], id: u32| {
+        seq.iter()
+            .position(|s| matches!(s, Step::Call(c) if c.id == id))
+    };
+    for &(host, inner) in hosts {
+        if let (Some(i), Some(h)) = (position(seq, inner), position(seq, host)) {
+            if i < h {
+                let step = seq.remove(i);
+                seq.insert(h, step);
+            }
+        }
+    }
+    for step in seq.iter_mut() {
+        for child in step.children_mut() {
+            move_after_hosts(child, hosts);
+        }
+    }
+}
+
+/// How many functions deep a parameter handed on is followed to where it is run.
+const RUNS_PARAM_DEPTH: usize = 4;
+
+/// Whether function `t` runs what its caller passes at position `p`: it awaits that future or calls that
+/// function, or hands the parameter on (`process_request(state, input, service)`) to a function that runs
+/// it, up to `depth` functions deep.
+fn runs_param(model: &Model, index: &Index, t: usize, p: usize, depth: usize) -> bool {
+    let f = model.func(t);
+    if f.awaited_params.contains(&p) || f.param_calls.iter().any(|c| c.0 == p) {
+        return true;
+    }
+    if depth == 0 {
+        return false;
+    }
+    let mut handed = Vec::new();
+    for step in &f.body {
+        step.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                for (q, v) in c.consts.iter().enumerate() {
+                    if v.as_deref().and_then(crate::resolve::handed_param) == Some(p) {
+                        handed.push((c, q));
+                    }
+                }
+            }
+        });
+    }
+    handed.into_iter().any(|(c, q)| {
+        index
+            .resolve_call(&model.files, &model.fns, t, c)
+            .is_some_and(|next| next != t && runs_param(model, index, next, q, depth - 1))
+    })
 }
 
 /// Keeps, in `seq` and every sequence nested in it, the steps `keep` says.

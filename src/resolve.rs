@@ -268,7 +268,7 @@ impl Index {
             if built == Some(None) {
                 index.undecided.insert(id);
             }
-            if !f.awaited_params.is_empty() || !f.param_calls.is_empty() {
+            if !f.awaited_params.is_empty() || !f.param_calls.is_empty() || hands_param_on(f) {
                 index.awaiting.insert(f.name.clone());
             }
             index.by_name.entry(f.name.clone()).or_default().push(id);
@@ -2809,4 +2809,24 @@ fn types_made(f: &FnFacts, out: &mut FxHashSet<String>) {
             }
         });
     }
+}
+
+/// Whether a function hands one of its own parameters, as it is, to a call it makes
+/// (`process_request(state, input, service)` inside `process_request_secured(.., service)`): the callee
+/// may run it, so a function named where this one is called may run there too.
+fn hands_param_on(f: &FnFacts) -> bool {
+    f.body.iter().any(|s| {
+        let mut found = false;
+        s.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                found |= c.consts.iter().flatten().any(|v| handed_param(v).is_some());
+            }
+        });
+        found
+    })
+}
+
+/// `param:2`, a parameter handed on whole (not a field of it): its position.
+pub(crate) fn handed_param(value: &str) -> Option<usize> {
+    value.strip_prefix("param:")?.parse().ok()
 }
