@@ -670,7 +670,7 @@ impl Index {
                 // or `table::list` after `use infra::table`), and only then by the path's last
                 // segments: loosely, `db::list` itself would fit `infra::table::list`.
                 self.function_at(from, caller, segs, &func).or_else(|| {
-                    self.resolve_loosely(from, segs, &func, |id| fns[id].file == cr.file)
+                    self.resolve_loosely(caller, from, segs, &func, |id| fns[id].file == cr.file)
                 })
             }
             // The project says this method makes no round trip (`[[no-round-trip]]`).
@@ -1187,12 +1187,13 @@ impl Index {
     /// name whose module ends like the path's qualifier.
     fn resolve_loosely<'f>(
         &self,
+        caller: usize,
         from: &FnFacts,
         segs: &[String],
         func: &impl Fn(usize) -> &'f FnFacts,
         same_file: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        let path: Vec<String> = self.imported(from, segs).unwrap_or_else(|| {
+        let path: Vec<String> = self.imported(caller, from, segs).unwrap_or_else(|| {
             segs.iter()
                 .filter(|s| !matches!(s.as_str(), "crate" | "self" | "super"))
                 .cloned()
@@ -1221,10 +1222,11 @@ impl Index {
 
     /// A path whose first segment the caller's module imports (`use database::collab;` then
     /// `collab::insert_bulk`), spelled in full.
-    fn imported(&self, from: &FnFacts, segs: &[String]) -> Option<Vec<String>> {
+    fn imported(&self, caller: usize, from: &FnFacts, segs: &[String]) -> Option<Vec<String>> {
+        // The `use`s of the caller's own crate: another crate's root module is `[]` too (`pub use
+        // route::api;` in crate `api` is no import of `api::api` in the crate calling it).
         let (_, full) = self
-            .uses
-            .get(&from.module)?
+            .caller_uses(caller, &from.module)?
             .iter()
             .find(|(n, _)| Some(n) == segs.first())?;
         Some(full.iter().chain(&segs[1..]).cloned().collect())
@@ -1240,7 +1242,9 @@ impl Index {
         segs: &[String],
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
-        let path = self.imported(from, segs).unwrap_or_else(|| segs.to_vec());
+        let path = self
+            .imported(caller, from, segs)
+            .unwrap_or_else(|| segs.to_vec());
         if path.len() < 2 || matches!(path[0].as_str(), "crate" | "self" | "super") {
             return None;
         }
@@ -1671,7 +1675,7 @@ impl Index {
             return None;
         }
         let r = fns[caller];
-        let full = self.imported(&files[r.file].functions[r.index], segs);
+        let full = self.imported(caller, &files[r.file].functions[r.index], segs);
         let [.., module, f] = full.as_deref().unwrap_or(segs) else {
             return None;
         };
@@ -2566,7 +2570,7 @@ impl Index {
                 // `revolt_permissions::calculate_server_permissions(..)`: a function of a crate of the
                 // analysed code that was not found is code hopcheck did not follow, not a library's.
                 _ => {
-                    let full = self.imported(func(caller), segs);
+                    let full = self.imported(caller, func(caller), segs);
                     let path = full.as_deref().unwrap_or(segs);
                     // Not a type's function the code does not spell out (`Form::new` of
                     // `#[derive(new)]`).
