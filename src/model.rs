@@ -1927,7 +1927,10 @@ fn add_extractors(model: &mut Model, index: &Index) {
                 let ids = if real.is_empty() { ids } else { &real };
                 ids.iter()
                     .copied()
-                    .find(|&id| Some(model.func(id).module.as_slice()) == imported)
+                    .find(|&id| {
+                        Some(model.func(id).module.as_slice()) == imported
+                            && crate_of(model, id) == crate_of(model, h)
+                    })
                     .or_else(|| {
                         ids.iter()
                             .copied()
@@ -2697,6 +2700,66 @@ fn service_of(model: &Model, builder: usize) -> String {
     })
 }
 
+/// Adds to `run` the middleware `layers` (outermost last, as written on a route) run, outermost first:
+/// a slot per layer, holding the function it runs, or each function one of several may run.
+fn layer_slots(
+    model: &Model,
+    index: &Index,
+    builder: usize,
+    layers: &[Vec<String>],
+    towers: &Towers,
+    run: &mut Vec<Vec<usize>>,
+) {
+    for layer in layers.iter().rev() {
+        let slot: Vec<usize> = match layer.split_first() {
+            Some((either, alts)) if either == crate::facts::EITHER_LAYER => {
+                let mut slot = Vec::new();
+                for alt in alts {
+                    let path: Vec<String> = alt.split("::").map(str::to_string).collect();
+                    if let Some(m) = layer_fn(model, index, builder, &path, towers) {
+                        if !slot.contains(&m) {
+                            slot.push(m);
+                        }
+                    }
+                }
+                slot
+            }
+            // The layers a function of the analysed code puts on the router it is handed
+            // (`set_auth(system::routes())`), read where that function writes them; of its ways of
+            // putting them (`match cfg.log { true => router.layer(log), false => router }`), the one
+            // with the most.
+            Some((handed, target)) if handed == crate::facts::HANDED_LAYERS => {
+                let Some(f) = mount_target(model, index, builder, target) else {
+                    continue;
+                };
+                let most = model
+                    .func(f)
+                    .routes
+                    .iter()
+                    .filter_map(|e| match e {
+                        RouteEntry::Mount { target, layers, .. }
+                            if *target == [crate::facts::HANDED_ROUTER] =>
+                        {
+                            Some(layers)
+                        }
+                        _ => None,
+                    })
+                    .max_by_key(|layers| layers.len());
+                if let Some(inner) = most.filter(|l| !l.iter().any(|l| l[0] == *handed)) {
+                    layer_slots(model, index, f, inner, towers, run);
+                }
+                continue;
+            }
+            _ => layer_fn(model, index, builder, layer, towers)
+                .into_iter()
+                .collect(),
+        };
+        if !slot.is_empty() {
+            run.push(slot);
+        }
+    }
+}
+
 /// The function a layer runs on each request: an axum middleware function, or the `call` of the service
 /// a tower `Layer` of the analysed code wraps (`towers`, by the layer's type).
 fn layer_fn(
@@ -2706,6 +2769,22 @@ fn layer_fn(
     layer: &[String],
     towers: &Towers,
 ) -> Option<usize> {
+    if let [marker, ty] = layer {
+        if marker == crate::facts::EXTRACTOR_LAYER {
+            // Its `FromRequestParts` (or `FromRequest`) implementation, nearest the router.
+            let ids: Vec<usize> = (0..model.fns.len())
+                .filter(|&id| {
+                    let f = model.func(id);
+                    f.self_ty.as_deref() == Some(ty.as_str())
+                        && matches!(f.name.as_str(), "from_request_parts" | "from_request")
+                        && f.trait_name
+                            .as_deref()
+                            .is_some_and(|t| EXTRACTOR_TRAITS.contains(&t))
+                })
+                .collect();
+            return nearest(model, builder, &ids);
+        }
+    }
     let Some((crate::facts::TOWER_LAYER, made)) = layer.split_first().map(|(m, r)| (m.as_str(), r))
     else {
         return index.resolve(
@@ -2984,28 +3063,7 @@ fn expand(
     let towers = found.towers.clone();
     let run = |layers: &[Vec<String>]| -> Vec<Vec<usize>> {
         let mut run = outer.to_vec();
-        for layer in layers.iter().rev() {
-            let slot: Vec<usize> = match layer.split_first() {
-                Some((either, alts)) if either == crate::facts::EITHER_LAYER => {
-                    let mut slot = Vec::new();
-                    for alt in alts {
-                        let path: Vec<String> = alt.split("::").map(str::to_string).collect();
-                        if let Some(m) = layer_fn(model, index, builder, &path, &towers) {
-                            if !slot.contains(&m) {
-                                slot.push(m);
-                            }
-                        }
-                    }
-                    slot
-                }
-                _ => layer_fn(model, index, builder, layer, &towers)
-                    .into_iter()
-                    .collect(),
-            };
-            if !slot.is_empty() {
-                run.push(slot);
-            }
-        }
+        layer_slots(model, index, builder, layers, &towers, &mut run);
         run
     };
     if depth > MAX_MOUNT_DEPTH {
@@ -3070,6 +3128,8 @@ fn expand(
                     });
                 }
             }
+            // The routes a caller hands this function: mounted where the caller is.
+            RouteEntry::Mount { target, .. } if *target == [crate::facts::HANDED_ROUTER] => {}
             RouteEntry::Mount {
                 prefix: inner,
                 target,

@@ -2653,6 +2653,49 @@ fn an_extractor_is_the_one_of_the_handlers_own_crate_when_two_crates_name_one_al
 }
 
 #[test]
+fn a_router_function_named_like_its_crate_is_mounted_under_a_configured_prefix() {
+    // `api::api()` where crate `api` re-exports `route::api`; the prefix comes from the configuration,
+    // which hopcheck cannot read: the routes keep it as written, and say so.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| put(dir.path(), rel, text);
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"api\", \"server\"]\n",
+    );
+    write(
+        "api/Cargo.toml",
+        "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    write(
+        "server/Cargo.toml",
+        "[package]\nname = \"server\"\n[dependencies]\napi = { path = \"../api\" }\naxum = \"0.8\"\n",
+    );
+    write("api/src/lib.rs", "mod route;\npub use route::api;\n");
+    write(
+        "api/src/route.rs",
+        "use axum::{routing::get, Router, extract::State};\nuse sqlx::PgPool;\n\
+         pub fn api() -> Router<PgPool> { Router::new().route(\"/users\", get(users)) }\n\
+         async fn users(State(db): State<PgPool>) { sqlx::query(\"SELECT 1\").execute(&db).await.ok(); }\n",
+    );
+    write(
+        "server/src/main.rs",
+        "use axum::Router;\npub struct Config { pub prefix: String }\n\
+         pub fn app(cfg: &Config) -> Router<sqlx::PgPool> { Router::new().nest(&cfg.prefix, api::api()) }\n",
+    );
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        round_trips_of(&json, "/{cfg.prefix}/users"),
+        Some(1),
+        "{json}"
+    );
+    assert!(round_trips_of(&json, "/users").is_none(), "{json}");
+    assert!(
+        json["notes"].to_string().contains("kept as written"),
+        "{json}"
+    );
+}
+
+#[test]
 fn a_path_with_nothing_to_check_fails_unless_allowed() {
     // A mistyped CI path or a folder without handlers must not pass a gate.
     let empty = tempfile::tempdir().unwrap();

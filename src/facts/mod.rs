@@ -324,6 +324,10 @@ pub const TYPED_ROUTE: &str = "\u{1}typed";
 /// request.
 pub const TOWER_LAYER: &str = "\u{1}tower";
 
+/// Marks a layer that runs a request extractor of the analysed code on each request (axum's
+/// `from_extractor::<Auth>()`): `[EXTRACTOR_LAYER, type]`.
+pub const EXTRACTOR_LAYER: &str = "\u{1}extractor";
+
 /// Marks a layer that is one of several, by the branch that builds the router (`if basic {
 /// router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }`): `[EITHER, "basic_auth",
 /// "no_auth"]`, each alternative a layer's path joined by `::`.
@@ -332,6 +336,14 @@ pub const EITHER_LAYER: &str = "\u{1}either";
 /// Marks a mount of what a method of the analysed code adds to the router it is called on (an extension
 /// trait's `scope.resource_routes(..)`): `[ROUTER_METHOD, "resource_routes"]`.
 pub const ROUTER_METHOD: &str = "\u{1}method";
+
+/// Marks, in a function that takes a router and gives it back (`fn with_auth(router: Router) -> Router`),
+/// the router it is handed: a mount `[HANDED_ROUTER]` that gathers the layers the function puts on it.
+pub const HANDED_ROUTER: &str = "\u{1}handed";
+
+/// Marks a layer that stands for the layers function `path` puts on the router it is handed
+/// (`with_auth(users::router())`): `[HANDED_LAYERS, path..]`.
+pub const HANDED_LAYERS: &str = "\u{1}handed-layers";
 
 /// The types a router is built on: a method of the analysed code on one of them (`impl ScopeExt for
 /// Scope { fn resource_routes(self, ..) -> Self { self.service(..) } }`) adds routes to its `self`.

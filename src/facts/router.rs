@@ -51,6 +51,11 @@ pub trait RouterEnv {
     fn holds_router(&self, _name: &str) -> bool {
         false
     }
+    /// Is `name` a parameter holding a router the caller builds and hands in (`fn with_auth(router:
+    /// Router) -> Router { router.layer(..) }`), whose layers then run on the caller's routes?
+    fn handed_router(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// If `f` takes one argument and returns a method router made of it (`get(h)`, `post(h).layer(..)`):
@@ -253,16 +258,18 @@ pub fn is_router_chain(call: &ExprMethodCall) -> bool {
 }
 
 /// `.mount([basepath, "/api"].concat(), routes())`, `.nest(&format!("{base}/v1"), api)`: a prefix the code
-/// puts together from literals and names.
+/// puts together from literals and names; or one it reads from its configuration (`.nest(&CFG.api_prefix,
+/// api())`), kept as written (`/{CFG.api_prefix}`), as hopcheck cannot know it.
 fn composed_prefix(call: &ExprMethodCall) -> bool {
     let mut prefix = &call.args[0];
     while let Expr::Reference(r) = prefix {
         prefix = &r.expr;
     }
+    let configured = matches!(prefix, Expr::Field(_) | Expr::MethodCall(_));
     matches!(
         call.method.to_string().as_str(),
         "mount" | "nest" | "nest_service" | "nest_no_strip" | "nest_route" | "nest_api_service"
-    ) && path_parts(prefix).is_some()
+    ) && (path_parts(prefix).is_some() || configured)
 }
 
 /// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`, `.route(&format!("{}/users",
@@ -517,8 +524,15 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
                     return Some(r);
                 }
             }
+            // What the function puts on the router it is handed (`with_auth(router)` adds an auth layer)
+            // runs on the routes handed to it.
+            let marker: Vec<String> = std::iter::once(super::HANDED_LAYERS.to_string())
+                .chain(segs.iter().cloned())
+                .collect();
             for inner in handed {
-                entries.extend(inner.finish());
+                let mut handed_entries = inner.finish();
+                add_layer(&mut handed_entries, &marker);
+                entries.extend(handed_entries);
             }
             Some(Router {
                 prefix: String::new(),
@@ -559,6 +573,14 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             let name = last_segment(&p.path);
             if let Some(local) = env.take_local(&name) {
                 return Some(local);
+            }
+            // The routes the caller hands in stand in the router as one mount, which gathers the layers
+            // this function puts on them.
+            if env.handed_router(&name) {
+                return Some(Router::made_by(
+                    vec![super::HANDED_ROUTER.to_string()],
+                    env.loc(syn::spanned::Spanned::span(&p.path)),
+                ));
             }
             env.is_route_sink(&name).then(Router::default)
         }
@@ -1622,6 +1644,7 @@ fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
         Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
             middleware_fn(&m.receiver, env)
         }
+        Expr::Call(c) if extractor_layer(c).is_some() => extractor_layer(c),
         Expr::Call(c) => match middleware_arg(c) {
             Some(Expr::Path(f)) => Some(
                 f.path
@@ -1656,6 +1679,29 @@ pub fn tower_layer(layer: &Expr) -> Option<Vec<String>> {
             .chain(made)
             .collect(),
     )
+}
+
+/// axum's `from_extractor::<Auth>()` / `from_extractor_with_state::<Auth, _>(state)`: a layer that runs
+/// the extractor `Auth` on each request, as `[EXTRACTOR_LAYER, Auth]`.
+fn extractor_layer(c: &syn::ExprCall) -> Option<Vec<String>> {
+    let Expr::Path(p) = &*c.func else { return None };
+    let last = p.path.segments.last()?;
+    if !matches!(
+        last.ident.to_string().as_str(),
+        "from_extractor" | "from_extractor_with_state"
+    ) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(syn::Type::Path(ty))) = args.args.first() else {
+        return None;
+    };
+    Some(vec![
+        super::EXTRACTOR_LAYER.to_string(),
+        last_segment(&ty.path),
+    ])
 }
 
 /// The function argument of axum's `from_fn(f)` / `from_fn_with_state(state, f)` and of their

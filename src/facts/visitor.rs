@@ -4247,11 +4247,23 @@ impl<'a, 's> Visitor<'a, 's> {
     /// and held again.
     fn grows_router_local(&self, expr: &Expr) -> bool {
         let (root, calls) = driver::chain(expr);
+        // Also one a call made (`let router = tests::routes(); router.layer(auth)`), or the router the
+        // function is handed.
+        // A local a call made or a handed router is taken for a router only where a router's own
+        // operation or layer is put on it (`tls_acceptor.clone()` is no router).
+        let grown = calls.iter().any(|c| {
+            router::is_router_op(c)
+                || matches!(
+                    c.method.to_string().as_str(),
+                    "layer" | "route_layer" | "wrap" | "wrap_fn"
+                )
+        });
         !calls.is_empty()
             && single_path_ident(root).is_some_and(|n| {
-                self.fns
-                    .last()
-                    .is_some_and(|c| c.router_locals.contains_key(&n))
+                self.fns.last().is_some_and(|c| {
+                    c.router_locals.contains_key(&n)
+                        || grown && (c.made_by_call.contains_key(&n) || c.route_sinks.contains(&n))
+                })
             })
             && calls.iter().all(|c| {
                 router::is_passthrough(&c.method.to_string())
@@ -4460,6 +4472,12 @@ impl RouterEnv for Visitor<'_, '_> {
         self.fns
             .last()
             .is_some_and(|c| c.route_sinks.iter().any(|n| n == name))
+    }
+
+    fn handed_router(&self, name: &str) -> bool {
+        name != "self"
+            && self.is_route_sink(name)
+            && matches!(self.param_type(name), Some("Router" | "Scope"))
     }
 
     fn closure_handler(&mut self, closure: &syn::ExprClosure) -> Vec<String> {
@@ -5027,10 +5045,16 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
                 // `let recent = if let Some(s) = service { Router::new().route(..) } else {
                 // Router::new() };`: whichever arm builds it, the local holds its routes.
-                let held_routers = self.fns.last().map(|c| &c.router_locals);
+                let ctx = self.fns.last();
                 let arms = router_arms(router_init, &|e| {
-                    single_path_ident(e)
-                        .is_some_and(|n| held_routers.is_some_and(|h| h.contains_key(&n)))
+                    // The local itself, or a chain on it (`router.layer(from_fn(log))`).
+                    single_path_ident(driver::chain(e).0).is_some_and(|n| {
+                        ctx.is_some_and(|c| {
+                            c.router_locals.contains_key(&n)
+                                || c.made_by_call.contains_key(&n)
+                                || c.route_sinks.contains(&n)
+                        })
+                    })
                 });
                 if let (Some(name), Some(arms)) = (&name, arms) {
                     let mut held: Option<router::Router> = None;
@@ -5515,7 +5539,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         }
         let salvo =
             self.salvo_file && router::is_salvo_op(m) && router::salvo_rooted(&m.receiver, self);
-        if salvo || router::is_router_chain(m) {
+        let grows = || self.grows_router_local(&Expr::MethodCall(m.clone()));
+        if salvo || router::is_router_chain(m) || grows() {
             let expr = Expr::MethodCall(m.clone());
             if let Some(entries) = self.router_expr(&expr) {
                 if let Some(ctx) = self.ctx() {
@@ -8519,6 +8544,22 @@ fn router_arms<'e>(
             _ => None,
         }
     };
+    // `match cfg.log { true => router.layer(from_fn(log)), false => router }`.
+    if let Expr::Match(m) = expr {
+        let out = m
+            .arms
+            .iter()
+            .map(|a| match &*a.body {
+                Expr::Block(b) if b.label.is_none() => arm(&b.block),
+                tail if looks_like_router(tail) || held(tail) => Some((&[][..], tail)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let picks_only = out
+            .iter()
+            .all(|(_, tail)| held(tail) && single_path_ident(tail).is_some());
+        return (!out.is_empty() && !picks_only).then_some(out);
+    }
     let Expr::If(e) = expr else { return None };
     let mut out = vec![arm(&e.then_branch)?];
     match e.else_branch.as_ref().map(|(_, b)| &**b)? {
@@ -8527,7 +8568,9 @@ fn router_arms<'e>(
         _ => return None,
     }
     // Not an `if` that only picks between routers held already (`if a { x } else { y }`).
-    out.iter().any(|(_, tail)| !held(tail)).then_some(out)
+    out.iter()
+        .any(|(_, tail)| !(held(tail) && single_path_ident(tail).is_some()))
+        .then_some(out)
 }
 
 fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
