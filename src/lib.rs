@@ -735,8 +735,10 @@ fn parse_all(
             .iter()
             .filter_map(|s| s.as_ref().ok())
             .filter(|t| {
+                // A derive's own file, and the files of helpers it may build its items in.
                 memchr::memmem::find(t.as_bytes(), b"macro_rules").is_some()
                     || memchr::memmem::find(t.as_bytes(), b"proc_macro_derive").is_some()
+                    || memchr::memmem::find(t.as_bytes(), b"quote!").is_some()
             })
             .map(String::as_str),
     );

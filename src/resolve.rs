@@ -121,6 +121,8 @@ pub struct Index {
     traits_of: FxHashMap<String, FxHashSet<String>>,
     /// Every type the analysed code defines or implements.
     known_types: FxHashSet<String>,
+    /// Types deriving one of the analysed code's own derives (see [`FileFacts::own_derived`]).
+    own_derived: FxHashSet<String>,
     /// The crate folder of each function's file (`crates/api/` for `crates/api/src/x.rs`), to prefer
     /// functions of the caller's crate when a workspace repeats module paths.
     crate_of: Vec<String>,
@@ -206,6 +208,10 @@ impl Index {
             statics: FxHashMap::default(),
             traits_of: FxHashMap::default(),
             known_types: FxHashSet::default(),
+            own_derived: files
+                .iter()
+                .flat_map(|f| f.own_derived.iter().cloned())
+                .collect(),
             crate_of: fns
                 .iter()
                 .map(|r| crate_dir(&files[r.file].path).to_string())
@@ -2579,7 +2585,12 @@ impl Index {
                     // `crate::sync::record(..)` too: a path into the analysed crate itself.
                     let own = matches!(path[0].as_str(), "crate" | "self" | "super")
                         || self.own_crates.contains_key(&path[0].replace('-', "_"));
+                    // `Subject::update_is_del(..)` of a type that derives the analysed code's own
+                    // derive: one it writes where its template could not be read.
+                    let derived =
+                        path.len() >= 2 && self.own_derived.contains(&path[path.len() - 2]);
                     path.len() >= 2 && !of_type && own
+                        || derived
                         || self.names_generated_item(caller, &func(caller).module, path)
                 }
             };

@@ -8,8 +8,12 @@
 //! - the deriving type (the name bound to `input.ident`, or the one an `impl .. for #name` names);
 //! - strings the derive builds before it quotes them (`let delete = format!("DELETE FROM {table} ..")`,
 //!   `all.clone() + " WHERE id = $1"`), so that a generated query's text says what it does;
+//! - tokens a local holds: quoted in the derive (`let by = quote! { .. };`), or made by a helper that
+//!   quotes, in any file (`let find = meta.find_ts();` with `fn find_ts(&self) -> TokenStream` in another
+//!   module of the macro's crate): the items the helper quotes, filled in by its own code;
 //! - anything else is a placeholder: dropped from an item's header (generics, where clauses, visibility)
-//!   and a name of its own inside a body; repetitions (`#(#fields,)*`) are left out.
+//!   and a name of its own inside a body; repetitions (`#(#fields,)*`) are left out, and a function of a
+//!   deriving type that is not found is listed as unresolved (it may be one a repetition writes).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,14 +47,21 @@ impl DeriveTable {
         }
     }
 
-    /// The derives defined in a file's tokens.
-    pub fn collect(&mut self, tokens: TokenStream) {
+    /// The derives defined in a file's tokens; `helpers` are the functions of the other files that quote
+    /// (a derive may build its items in another module's methods: `let find = meta.find_ts();`).
+    pub fn collect(&mut self, tokens: TokenStream, helpers: &HashMap<String, TokenStream>) {
         let trees: Vec<TokenTree> = tokens.into_iter().collect();
-        let fns = functions(&trees);
+        let mut fns = helpers.clone();
+        fns.extend(functions(&trees));
+        self.collect_with(&trees, &fns);
+    }
+
+    fn collect_with(&mut self, trees: &[TokenTree], fns: &HashMap<String, TokenStream>) {
         for (i, tree) in trees.iter().enumerate() {
             if let TokenTree::Group(g) = tree {
                 if g.delimiter() == Delimiter::Brace {
-                    self.collect(g.stream());
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    self.collect_with(&inner, fns);
                 }
             }
             let Some(name) = derive_name(tree, trees.get(i + 1)) else {
@@ -67,12 +78,12 @@ impl DeriveTable {
                 continue;
             };
             let mut scope = Scope::default();
-            scope.read(&body, &fns, 0);
+            scope.read(&body, fns, 0);
             let templates: Vec<String> = scope
                 .quotes
                 .iter()
                 .filter(|q| (*q).clone().into_iter().any(|t| is_ident(&t, "impl")))
-                .map(|q| fill(q, &scope))
+                .map(|q| fill(q, &scope, fns))
                 .collect();
             if !templates.is_empty() {
                 self.by_name.entry(name).or_default().extend(templates);
@@ -121,6 +132,42 @@ fn derive_name(hash: &TokenTree, attr: Option<&TokenTree>) -> Option<String> {
     }
 }
 
+/// The functions of a file that quote (`fn find_ts(&self) -> TokenStream { .. quote! { .. } }`), by name:
+/// the helpers a derive of another file may build its items in.
+pub fn quoting_functions(tokens: TokenStream) -> HashMap<String, TokenStream> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = HashMap::new();
+    gather_quoting(&trees, &mut out);
+    out
+}
+
+fn gather_quoting(trees: &[TokenTree], out: &mut HashMap<String, TokenStream>) {
+    for (name, body) in functions(trees) {
+        if quotes(&body) {
+            out.entry(name).or_insert(body);
+        }
+    }
+    // Methods inside `impl` blocks and functions inside inline modules.
+    for t in trees {
+        if let TokenTree::Group(g) = t {
+            if g.delimiter() == Delimiter::Brace {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                if inner.iter().any(|t| is_ident(t, "fn")) {
+                    gather_quoting(&inner, out);
+                }
+            }
+        }
+    }
+}
+
+fn quotes(body: &TokenStream) -> bool {
+    body.clone().into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == "quote" || i == "quote_spanned",
+        TokenTree::Group(g) => quotes(&g.stream()),
+        _ => false,
+    })
+}
+
 /// The file's functions by name (`fn impl_model(..) { .. }`), for the helpers a derive hands its input to.
 fn functions(trees: &[TokenTree]) -> HashMap<String, TokenStream> {
     let mut out = HashMap::new();
@@ -149,6 +196,15 @@ struct Scope {
     strings: HashMap<String, String>,
     input: Option<String>,
     quotes: Vec<TokenStream>,
+    /// Locals holding tokens quoted elsewhere, spliced where the template interpolates them.
+    fragments: HashMap<String, Fragment>,
+}
+
+/// Tokens a local holds: quoted in the derive's own body (`let by = quote! { .. };`, the last of an
+/// `if`'s arms), or made by a helper that quotes (`let find = meta.find_ts();`).
+enum Fragment {
+    Quoted(TokenStream),
+    Helper(String),
 }
 
 impl Scope {
@@ -204,6 +260,10 @@ impl Scope {
         }
         if let Some(s) = self.string_of(&value) {
             self.strings.insert(name.to_string(), s);
+            return;
+        }
+        if let Some(fragment) = fragment_of(&value) {
+            self.fragments.insert(name.to_string(), fragment);
         }
     }
 
@@ -242,19 +302,121 @@ impl Scope {
     }
 }
 
+/// The tokens a `let`'s value quotes: the largest `quote! { .. }` written in it (of an `if`'s arms, the
+/// one that says most), or the helper a method call names (`meta.find_ts()`, `find_ts(&meta)`).
+fn fragment_of(value: &[&TokenTree]) -> Option<Fragment> {
+    let mut largest: Option<TokenStream> = None;
+    largest_quote(value.iter().map(|t| (*t).clone()).collect(), &mut largest);
+    if let Some(q) = largest {
+        return Some(Fragment::Quoted(q));
+    }
+    // `self.find_ts()`, `meta.find_ts().into()`, `helpers::find_ts(&meta)`: the first call's name.
+    value.windows(2).find_map(|w| match (w[0], w[1]) {
+        (TokenTree::Ident(f), TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+            Some(Fragment::Helper(f.to_string()))
+        }
+        _ => None,
+    })
+}
+
+fn largest_quote(trees: Vec<TokenTree>, out: &mut Option<TokenStream>) {
+    for (i, t) in trees.iter().enumerate() {
+        match t {
+            TokenTree::Ident(m) if m == "quote" || m == "quote_spanned" => {
+                if let (true, Some(TokenTree::Group(g))) =
+                    (is_punct(trees.get(i + 1), '!'), trees.get(i + 2))
+                {
+                    let size = g.stream().into_iter().count();
+                    if out
+                        .as_ref()
+                        .is_none_or(|o| o.clone().into_iter().count() < size)
+                    {
+                        *out = Some(g.stream());
+                    }
+                }
+            }
+            TokenTree::Group(g) => largest_quote(g.stream().into_iter().collect(), out),
+            _ => {}
+        }
+    }
+}
+
 fn literal_string(l: &Literal) -> Option<String> {
     let lit: syn::LitStr = syn::parse2(TokenStream::from(TokenTree::Literal(l.clone()))).ok()?;
     Some(lit.value())
 }
 
 /// The template with what the derive's code says filled in (see the module's doc).
-fn fill(template: &TokenStream, scope: &Scope) -> String {
+fn fill(template: &TokenStream, scope: &Scope, fns: &HashMap<String, TokenStream>) -> String {
     let input = scope
         .input
         .clone()
         .or_else(|| header_type(template))
         .unwrap_or_default();
-    fill_in(template.clone(), scope, &input, 0).to_string()
+    let fill = Fill {
+        scope,
+        fns,
+        input: &input,
+        helpers: 0,
+    };
+    fill.tokens(template.clone(), 0).to_string()
+}
+
+/// How deep helpers that quote are followed into helpers of their own.
+const MAX_HELPERS: usize = 3;
+
+/// What a template is filled in with: the scope it was quoted in, the helpers that quote, and the name
+/// the deriving type goes by there.
+struct Fill<'a> {
+    scope: &'a Scope,
+    fns: &'a HashMap<String, TokenStream>,
+    input: &'a str,
+    helpers: usize,
+}
+
+impl Fill<'_> {
+    fn tokens(&self, tokens: TokenStream, depth: usize) -> TokenStream {
+        fill_in(tokens, self, depth)
+    }
+
+    /// The tokens local `v` holds, filled in where they were quoted; `None` where it holds none.
+    fn fragment(&self, v: &str, depth: usize) -> Option<TokenStream> {
+        match self.scope.fragments.get(v)? {
+            Fragment::Quoted(q) => Some(self.tokens(q.clone(), depth)),
+            Fragment::Helper(name) => {
+                if self.helpers >= MAX_HELPERS {
+                    return Some(TokenStream::new());
+                }
+                let body = self.fns.get(name)?;
+                let mut scope = Scope::default();
+                scope.read(body, self.fns, 1);
+                let input = scope
+                    .input
+                    .clone()
+                    .unwrap_or_else(|| self.input.to_string());
+                let inner = Fill {
+                    scope: &scope,
+                    fns: self.fns,
+                    input: &input,
+                    helpers: self.helpers + 1,
+                };
+                // The items it quotes (`quote! { pub async fn find(..) { .. } }`), not the pieces it
+                // builds them of, which its locals hold.
+                let items: TokenStream = scope
+                    .quotes
+                    .iter()
+                    .filter(|q| (*q).clone().into_iter().any(|t| is_ident(&t, "fn")))
+                    .filter(|q| {
+                        !scope.fragments.values().any(
+                            |f| matches!(f, Fragment::Quoted(held) if held.to_string() == q.to_string()),
+                        )
+                    })
+                    .flat_map(|q| inner.tokens(q.clone(), depth))
+                    .collect();
+                Some(items)
+            }
+        }
+    }
 }
 
 /// The interpolation an item header names as its type: `impl .. for #name`, else `impl #name`.
@@ -279,7 +441,8 @@ fn header_type(template: &TokenStream) -> Option<String> {
         .find(|v| !v.contains("generics"))
 }
 
-fn fill_in(tokens: TokenStream, scope: &Scope, input: &str, depth: usize) -> TokenStream {
+fn fill_in(tokens: TokenStream, fill: &Fill, depth: usize) -> TokenStream {
+    let (scope, input) = (fill.scope, fill.input);
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -301,6 +464,8 @@ fn fill_in(tokens: TokenStream, scope: &Scope, input: &str, depth: usize) -> Tok
                 let v = v.to_string();
                 if v == input {
                     out.push(TokenTree::Ident(Ident::new(INPUT, Span::call_site())));
+                } else if let Some(fragment) = fill.fragment(&v, depth) {
+                    out.extend(fragment);
                 } else if let Some(s) = scope.strings.get(&v) {
                     out.push(TokenTree::Literal(Literal::string(s)));
                 } else if depth > 0 && !v.contains("generics") && !v.contains("where") {
@@ -313,7 +478,7 @@ fn fill_in(tokens: TokenStream, scope: &Scope, input: &str, depth: usize) -> Tok
                 continue;
             }
             (TokenTree::Group(g), _) => {
-                let inner = fill_in(g.stream(), scope, input, depth + 1);
+                let inner = fill_in(g.stream(), fill, depth + 1);
                 out.push(TokenTree::Group(Group::new(g.delimiter(), inner)));
             }
             (other, _) => out.push(other.clone()),

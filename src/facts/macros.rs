@@ -35,21 +35,33 @@ impl MacroTable {
     /// The definitions in these texts (files whose text does not say `macro_rules` are not tokenised).
     pub fn from_texts<'t>(texts: impl IntoIterator<Item = &'t str>) -> MacroTable {
         let mut table = MacroTable::default();
+        // Derives are read once every file's helpers that quote are known: a derive may build its items
+        // in another module's methods.
+        let mut derives = Vec::new();
+        let mut helpers = HashMap::new();
         for text in texts {
             let rules = text.contains("macro_rules");
-            let derives = text.contains("proc_macro_derive");
-            if !rules && !derives {
+            let derive = text.contains("proc_macro_derive");
+            let quotes = text.contains("quote!");
+            if !rules && !derive && !quotes {
                 continue;
             }
             let Ok(tokens) = text.parse::<TokenStream>() else {
                 continue;
             };
-            if derives {
-                table.derives.collect(tokens.clone());
+            if derive {
+                derives.push(tokens.clone());
+            } else if quotes {
+                for (name, body) in super::derives::quoting_functions(tokens.clone()) {
+                    helpers.entry(name).or_insert(body);
+                }
             }
             if rules {
                 table.collect(tokens);
             }
+        }
+        for tokens in derives {
+            table.derives.collect(tokens, &helpers);
         }
         // One file's spans are of no use once it is collected.
         proc_macro2::extra::invalidate_current_thread_spans();

@@ -220,6 +220,10 @@ pub struct FileFacts {
     /// Structs that spell a route's path (axum-extra's `#[typed_path("/users/{id}")]`): a handler that
     /// takes one is served there.
     pub typed_paths: Vec<TypedPath>,
+    /// Types deriving one of the analysed code's own derive macros: a function of theirs that is not
+    /// found may be one the derive writes where hopcheck could not read it (inside a repetition).
+    #[serde(default)]
+    pub own_derived: Vec<String>,
     pub parse_error: Option<ParseError>,
     /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
     pub checkout_test_off: bool,

@@ -2131,6 +2131,10 @@ impl<'a, 's> Visitor<'a, 's> {
         }
         for name in derive_names(attrs) {
             if self.macros.derives.defines(&name) {
+                let name_of = ty.to_string();
+                if !self.facts.own_derived.contains(&name_of) {
+                    self.facts.own_derived.push(name_of);
+                }
                 for tokens in self.macros.derives.expand(&name, ty) {
                     self.visit_generated(tokens);
                 }
