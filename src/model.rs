@@ -2809,7 +2809,14 @@ fn layer_fn(
             };
             (ty?, f)
         }
-        None => (made.last()?.clone(), builder),
+        // `AuthLayer { keys }`, `AuthLayer`; `OpenApiAuth::default()` of `#[derive(Default)]`: the type.
+        None => {
+            let ty = made
+                .iter()
+                .rev()
+                .find(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))?;
+            (ty.clone(), builder)
+        }
     };
     nearest(model, near, towers.get(&ty)?)
 }

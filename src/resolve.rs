@@ -742,20 +742,27 @@ impl Index {
                 }
             }
             if let Some(ty) = ty {
-                // The type's own function, else a default body of a trait it implements.
+                // The type's own function, else a default body of a trait it implements. Of two types of
+                // one name in two crates (`log::SystemRouter`, `system::SystemRouter`), the one of the
+                // crate the caller's `use` names (`use service_hub::system::SystemRouter;`).
                 let own = self.assoc_of(&ty, &segs[1]);
-                let hit = own.and_then(|ids| self.nearest(caller, ids)).or_else(|| {
-                    let traits = self.traits_of.get(&ty)?;
-                    traits.iter().find_map(|t| {
-                        let ids = self.assoc_of(t, &segs[1])?;
-                        let defaults: Vec<usize> = ids
-                            .iter()
-                            .copied()
-                            .filter(|&id| func(id).trait_name.as_deref() == Some(t.as_str()))
-                            .collect();
-                        self.nearest(caller, &defaults)
-                    })
-                });
+                let imported = own
+                    .filter(|ids| ids.len() > 1)
+                    .and_then(|ids| self.of_imported_crate(caller, from, first, ids));
+                let hit = imported
+                    .or_else(|| own.and_then(|ids| self.nearest(caller, ids)))
+                    .or_else(|| {
+                        let traits = self.traits_of.get(&ty)?;
+                        traits.iter().find_map(|t| {
+                            let ids = self.assoc_of(t, &segs[1])?;
+                            let defaults: Vec<usize> = ids
+                                .iter()
+                                .copied()
+                                .filter(|&id| func(id).trait_name.as_deref() == Some(t.as_str()))
+                                .collect();
+                            self.nearest(caller, &defaults)
+                        })
+                    });
                 if hit.is_some() {
                     return hit;
                 }
@@ -1006,6 +1013,43 @@ impl Index {
             })
             .or_else(|| ids.first().copied())?;
         Some(self.with_twins(ids, hit))
+    }
+
+    /// Of `ids`, functions of types named `name` in several crates, the one whose crate the caller's
+    /// `use` of `name` names (`use service_hub::system::SystemRouter;` names crate `system`), where one
+    /// crate alone is named.
+    fn of_imported_crate(
+        &self,
+        caller: usize,
+        from: &FnFacts,
+        name: &str,
+        ids: &[usize],
+    ) -> Option<usize> {
+        let (_, full) = self
+            .caller_uses(caller, &from.module)?
+            .iter()
+            .find(|(n, _)| n == name)?;
+        let crate_name = |id: usize| -> Option<String> {
+            let named = self.crate_names.get(self.file_of[id]).cloned().flatten();
+            named.or_else(|| {
+                let dir = self.crate_of[id].trim_end_matches('/');
+                dir.rsplit('/').next().map(str::to_string)
+            })
+        };
+        let named: Vec<usize> = ids
+            .iter()
+            .copied()
+            .filter(|&id| {
+                crate_name(id).is_some_and(|c| {
+                    let c = c.replace('-', "_");
+                    full[..full.len().saturating_sub(1)].contains(&c)
+                })
+            })
+            .collect();
+        match named[..] {
+            [one] => Some(one),
+            _ => None,
+        }
     }
 
     /// `hit`, one of `ids`, noting its twins (the same function written once per build, whose build is

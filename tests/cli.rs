@@ -2696,6 +2696,57 @@ fn a_router_function_named_like_its_crate_is_mounted_under_a_configured_prefix()
 }
 
 #[test]
+fn a_router_type_named_alike_in_two_crates_is_the_one_the_caller_imports() {
+    // `log::SystemRouter` and `system::SystemRouter`, each with `admin_register`; the server imports
+    // the second through a crate that re-exports both crates.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| put(dir.path(), rel, text);
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"log\", \"system\", \"hub\", \"server\"]\n",
+    );
+    let manifest = |name: &str, deps: &str| {
+        format!("[package]\nname = \"{name}\"\n[dependencies]\nactix-web = \"4\"\nsqlx = \"0.8\"\n{deps}")
+    };
+    write("log/Cargo.toml", &manifest("log", ""));
+    write("system/Cargo.toml", &manifest("system", ""));
+    write(
+        "hub/Cargo.toml",
+        &manifest(
+            "hub",
+            "log = { path = \"../log\" }\nsystem = { path = \"../system\" }\n",
+        ),
+    );
+    write(
+        "server/Cargo.toml",
+        &manifest("server", "hub = { path = \"../hub\" }\n"),
+    );
+    let router = |scope: &str, handler: &str, queries: usize| {
+        format!(
+            "use actix_web::{{web, Scope, HttpResponse}};\npub struct SystemRouter;\n\
+             impl SystemRouter {{\n    pub fn admin_register() -> Scope {{\n        web::scope(\"{scope}\").route(\"/items\", web::get().to({handler}))\n    }}\n}}\n\
+             async fn {handler}(db: web::Data<sqlx::PgPool>) -> HttpResponse {{\n{}    HttpResponse::Ok().finish()\n}}\n",
+            "    sqlx::query(\"SELECT 1\").execute(db.get_ref()).await.ok();\n".repeat(queries)
+        )
+    };
+    write("log/src/lib.rs", &router("/logs", "log_items", 1));
+    write("system/src/lib.rs", &router("/system", "system_items", 2));
+    write("hub/src/lib.rs", "pub use log;\npub use system;\n");
+    write(
+        "server/src/main.rs",
+        "use actix_web::{web, App, HttpServer};\nuse hub::system::SystemRouter;\n\
+         #[actix_web::main]\nasync fn main() -> std::io::Result<()> {\n    HttpServer::new(|| App::new().service(web::scope(\"/api\").service(SystemRouter::admin_register())))\n        .bind(\"0.0.0.0:80\")?\n        .run()\n        .await\n}\n",
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        round_trips_of(&json, "/api/system/items"),
+        Some(2),
+        "{json}"
+    );
+    assert!(round_trips_of(&json, "/api/logs/items").is_none(), "{json}");
+}
+
+#[test]
 fn a_path_with_nothing_to_check_fails_unless_allowed() {
     // A mistyped CI path or a folder without handlers must not pass a gate.
     let empty = tempfile::tempdir().unwrap();

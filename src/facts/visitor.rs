@@ -5710,6 +5710,23 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 }
             }
         }
+        // `with_auth(state, Router::new().route(..))`: a router built here and handed to a function that
+        // puts layers on it and hands it back: its routes are mounted here, behind those layers.
+        if let (true, Expr::Path(_)) = (self.in_fn(), &*c.func) {
+            let built = |a: &Expr| matches!(driver::strip_plumbing(a), Expr::MethodCall(m) if router::is_router_chain(m));
+            let call = Expr::Call(c.clone());
+            if c.args.iter().any(built) && !router::is_router_root(&call) {
+                if let Some(entries) = self.router_expr(&call) {
+                    if let Some(ctx) = self.ctx() {
+                        ctx.routes.extend(entries);
+                    }
+                    for a in c.args.iter().filter(|a| !built(a)) {
+                        self.visit_expr(a);
+                    }
+                    return;
+                }
+            }
+        }
         let mark = self.new_mark();
         visit::visit_expr_call(self, c);
         // A call that is not awaited reaches a synchronous function of the analysed code, if any
