@@ -5912,6 +5912,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             });
             out
         };
+        // `if x == "e" && x == "h" { .. }`: a test that never holds; its arm never runs.
+        let then = if never_holds(&e.cond) {
+            Vec::new()
+        } else {
+            then
+        };
         let mut arms = drop_bare_guards(vec![then, other]);
         // `if let Some(v) = cache.get(&k) { return v }`: what follows runs on a miss.
         if e.else_branch.is_none()
@@ -8552,6 +8558,46 @@ fn tonic_server(expr: &Expr) -> bool {
 
 /// The arms of an `if` whose every arm ends in a router: one it builds, or a router local `held` says
 /// the function holds (`else { app }`).
+/// A condition no value satisfies: one expression tested equal to two different literals in a
+/// conjunction (`kind == "e" && kind == "h"`, `"e".to_string()` alike).
+fn never_holds(cond: &Expr) -> bool {
+    fn literal(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Lit(l) => Some(quote::ToTokens::to_token_stream(&l.lit).to_string()),
+            // `"e".to_string()`, `"e".into()`, `String::from("e")`.
+            Expr::MethodCall(m) if m.args.is_empty() => literal(&m.receiver),
+            Expr::Call(c) if c.args.len() == 1 => literal(&c.args[0]),
+            Expr::Paren(p) => literal(&p.expr),
+            Expr::Reference(r) => literal(&r.expr),
+            _ => None,
+        }
+    }
+    fn equalities(e: &Expr, out: &mut Vec<(String, String)>) {
+        match e {
+            Expr::Paren(p) => equalities(&p.expr, out),
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+                equalities(&b.left, out);
+                equalities(&b.right, out);
+            }
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => {
+                let side = |x: &Expr| quote::ToTokens::to_token_stream(x).to_string();
+                match (literal(&b.left), literal(&b.right)) {
+                    (None, Some(v)) => out.push((side(&b.left), v)),
+                    (Some(v), None) => out.push((side(&b.right), v)),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut tests = Vec::new();
+    equalities(cond, &mut tests);
+    tests
+        .iter()
+        .enumerate()
+        .any(|(i, (x, v))| tests[i + 1..].iter().any(|(y, w)| x == y && v != w))
+}
+
 fn router_arms<'e>(
     expr: &'e Expr,
     held: &dyn Fn(&Expr) -> bool,
