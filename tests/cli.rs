@@ -2747,6 +2747,56 @@ fn a_router_type_named_alike_in_two_crates_is_the_one_the_caller_imports() {
 }
 
 #[test]
+fn a_cache_a_layer_missed_and_filled_is_a_hit_for_the_handlers_own_extraction() {
+    // `from_extractor::<Authed>()` runs the extractor first; its cache-aside lookup misses and fills
+    // the cache; the handler's own `Authed` then finds it there: one lookup on the request, not two.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    put(dir.path(), "hopcheck.toml", "[assume]\ncache = \"miss\"\n");
+    put(
+        dir.path(),
+        "src/main.rs",
+        "use axum::{extract::{FromRequestParts, State}, http::request::Parts, middleware, routing::get, Router};\n\
+         use sqlx::PgPool;\n\
+         static CACHE: moka::sync::Cache<String, i64> = moka::sync::Cache::new(100);\n\
+         pub struct Authed(i64);\n\
+         impl FromRequestParts<PgPool> for Authed {\n    type Rejection = ();\n\
+             async fn from_request_parts(parts: &mut Parts, db: &PgPool) -> Result<Self, ()> {\n\
+                 let token = parts.headers.get(\"x-token\").and_then(|t| t.to_str().ok()).unwrap_or_default().to_string();\n\
+                 if let Some(id) = CACHE.get(&token) {\n            return Ok(Authed(id));\n        }\n\
+                 let id: i64 = sqlx::query_scalar(\"SELECT id FROM tokens WHERE token = $1\").bind(&token).fetch_one(db).await.map_err(|_| ())?;\n\
+                 CACHE.insert(token, id);\n        Ok(Authed(id))\n    }\n}\n\
+         async fn notes(user: Authed, State(db): State<PgPool>) -> String {\n\
+             sqlx::query_scalar(\"SELECT body FROM notes WHERE owner = $1\").bind(user.0).fetch_one(&db).await.unwrap_or_default()\n}\n\
+         pub struct Session(i64);\n\
+         impl FromRequestParts<PgPool> for Session {\n    type Rejection = ();\n\
+             async fn from_request_parts(parts: &mut Parts, db: &PgPool) -> Result<Self, ()> {\n\
+                 let key = parts.headers.get(\"cookie\").and_then(|t| t.to_str().ok()).unwrap_or_default().to_string();\n\
+                 let cached = SESSION_CACHE.get(&key).map(|s| s.clone());\n\
+                 match cached {\n            Some((id, fresh)) if fresh => Ok(Session(id)),\n\
+                     _ => {\n                let id: i64 = sqlx::query_scalar(\"SELECT user_id FROM sessions WHERE key = $1\").bind(&key).fetch_one(db).await.map_err(|_| ())?;\n\
+                         SESSION_CACHE.insert(key, (id, true));\n                Ok(Session(id))\n            }\n        }\n    }\n}\n\
+         static SESSION_CACHE: moka::sync::Cache<String, (i64, bool)> = moka::sync::Cache::new(100);\n\
+         async fn drafts(session: Session, State(db): State<PgPool>) -> String {\n\
+             sqlx::query_scalar(\"SELECT body FROM drafts WHERE owner = $1\").bind(session.0).fetch_one(&db).await.unwrap_or_default()\n}\n\
+         pub fn app(db: PgPool) -> Router {\n\
+             let notes = Router::new().route(\"/notes\", get(notes)).route_layer(middleware::from_extractor_with_state::<Authed, _>(db.clone()));\n\
+             let drafts = Router::new().route(\"/drafts\", get(drafts)).route_layer(middleware::from_extractor_with_state::<Session, _>(db.clone()));\n\
+             Router::new().merge(notes).merge(drafts).with_state(db)\n}\n",
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let notes = route(&json, "GET", "/notes");
+    assert_eq!(notes["round_trips"], 2, "{notes}");
+    // The same where the entry is tested for freshness in a `match` that is the extractor's value.
+    let drafts = route(&json, "GET", "/drafts");
+    assert_eq!(drafts["round_trips"], 2, "{drafts}");
+}
+
+#[test]
 fn a_path_with_nothing_to_check_fails_unless_allowed() {
     // A mistyped CI path or a folder without handlers must not pass a gate.
     let empty = tempfile::tempdir().unwrap();

@@ -958,10 +958,43 @@ pub fn cache_aside(seq: &mut Vec<Step>) -> bool {
         let mut keep = kept.into_iter();
         alts.retain(|_| keep.next().unwrap_or(false));
         alts.push(miss);
-    } else {
-        seq.append(&mut rest);
+        return true;
     }
-    guards_io || nested
+    seq.append(&mut rest);
+    // `match cached { Some(c) => c, _ => load().await }` as the function's value: the other arms that
+    // make round trips are the misses.
+    let mut in_arms = false;
+    if rest_is_empty_after(seq, at) {
+        if let Some(Step::Branch(alts)) = seq.get_mut(at) {
+            for alt in alts
+                .iter_mut()
+                .filter(|a| !a.is_empty() && a.iter().any(has_io))
+            {
+                if !matches!(
+                    alt.first(),
+                    Some(Step::Guard {
+                        on: Guarded::Cache,
+                        ..
+                    })
+                ) {
+                    alt.insert(
+                        0,
+                        Step::Guard {
+                            on: Guarded::Cache,
+                            pattern: "miss".into(),
+                        },
+                    );
+                    in_arms = true;
+                }
+            }
+        }
+    }
+    in_arms || nested
+}
+
+/// Whether nothing follows the branch at `at` in `seq`: it ends the function.
+fn rest_is_empty_after(seq: &[Step], at: usize) -> bool {
+    seq.len() == at + 1
 }
 
 /// How many steps [`fold_exits`] may copy into branches' other arms, in all, for one sequence.

@@ -279,6 +279,9 @@ struct FnCtx {
     shadowed: HashMap<String, String>,
     /// Closures held in locals, by the name their synthetic handler function is known by.
     closure_locals: HashMap<String, Vec<String>>,
+    /// Locals holding what a cache's lookup found (`let s = AUTH_CACHE.get(&key).map(..);`), for a later
+    /// `match s { Some(v) => .., _ => .. }` that is the cache-aside lookup.
+    cache_locals: HashSet<String>,
     /// Method routers held in locals (`let delete_route = post(delete_card);`), by what they serve.
     method_locals: HashMap<String, Vec<(String, Vec<String>)>>,
     /// Tower `ServiceBuilder`s held in locals, by the layers they stack (outermost first).
@@ -4308,12 +4311,20 @@ impl<'a, 's> Visitor<'a, 's> {
                 Expr::Paren(p) => &p.expr,
                 Expr::Reference(r) => &r.expr,
                 Expr::MethodCall(m)
-                    if matches!(m.method.to_string().as_str(), "cloned" | "copied") =>
+                    if matches!(m.method.to_string().as_str(), "cloned" | "copied")
+                        || m.method == "map"
+                            && matches!(m.args.first(), Some(Expr::Closure(_))) =>
                 {
                     &m.receiver
                 }
                 _ => break,
             };
+        }
+        if let Some(name) = single_path_ident(e) {
+            return self
+                .fns
+                .last()
+                .is_some_and(|c| c.cache_locals.contains(&name));
         }
         let Expr::MethodCall(m) = e else { return false };
         let name = m.method.to_string();
@@ -5177,6 +5188,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                 }
                 if let Some(name) = &name {
+                    let probes = !contains_await(&init.expr) && self.cache_probe(&init.expr);
+                    if let Some(ctx) = self.ctx() {
+                        if probes {
+                            ctx.cache_locals.insert(name.clone());
+                        } else {
+                            ctx.cache_locals.remove(name);
+                        }
+                    }
                     // A constant the local may hand to a call (`let get_user = GetUser::builder()..`).
                     let tag = const_tag(&init.expr);
                     if let Some(ctx) = self.ctx() {
@@ -6018,11 +6037,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let mut arms = drop_bare_guards(arms);
         // `match cache.get_member(&k) { Some(v) => return Ok(v), None => {} }`: what follows runs on a
         // miss.
-        let hit = e
-            .arms
-            .iter()
-            .position(|a| a.guard.is_none() && pattern_tag(&a.pat).as_deref() == Some("Some"));
-        if let Some(i) = hit.filter(|&i| arms.len() == e.arms.len() && super::may_exit(&arms[i])) {
+        // In the function's value (`match s { Some(c) if c.fresh() => Some(c.v), _ => load().await }`),
+        // the hit's arm is what it returns; a guard on it (the entry's freshness) leaves its miss to the
+        // other arms.
+        let hit = e.arms.iter().position(|a| {
+            (a.guard.is_none() || tail) && pattern_tag(&a.pat).as_deref() == Some("Some")
+        });
+        let returns = |arm: &Vec<Step>| tail || super::may_exit(arm);
+        if let Some(i) = hit.filter(|&i| arms.len() == e.arms.len() && returns(&arms[i])) {
             if self.cache_probe(&e.expr) {
                 arms[i].insert(
                     0,

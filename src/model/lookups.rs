@@ -1,4 +1,5 @@
-//! A lookup made again on one path finds what the first one found or made.
+//! A lookup made again on one path finds what the first one found or made; a cache probed again finds
+//! what the first probe's miss put there.
 //!
 //! `let found = find(key).await?; if let Some(u) = found { .. } else { create(key).await? }` leaves the
 //! row there either way: where the path goes on, a later lookup of the same key (the same statement with
@@ -18,6 +19,9 @@ use std::collections::{HashMap, HashSet};
 use super::{add_copy, fn_mut, Model, Reach};
 use crate::facts::sql::Access;
 use crate::facts::{Call, Guarded, Step, Trip, TripKind, FAILS};
+
+/// Starts the key of a cache a probe's miss fills.
+const CACHE_KEY: &str = "cache@";
 
 /// How deep the pass follows calls from a root: past it, functions are taken as they are.
 const MAX_DEPTH: usize = 12;
@@ -68,11 +72,15 @@ fn writes_here(body: &[Step]) -> bool {
     writes
 }
 
-/// Branches on the outcome of one of its own keyed lookups.
+/// Branches on the outcome of one of its own keyed lookups, or on a cache's.
 fn tests_lookup_here(body: &[Step]) -> bool {
     let (mut keyed, mut tested) = (HashSet::new(), HashSet::new());
+    let mut cached = false;
     for step in body {
         step.walk(&mut |s| match s {
+            Step::Guard {
+                on: Guarded::Cache, ..
+            } => cached = true,
             Step::Trip(t) if lookup_key(t).is_some() => {
                 keyed.insert(t.id);
             }
@@ -85,7 +93,7 @@ fn tests_lookup_here(body: &[Step]) -> bool {
             _ => {}
         });
     }
-    !keyed.is_disjoint(&tested)
+    cached || !keyed.is_disjoint(&tested)
 }
 
 /// One function's walk: its keyed lookups by trip id, and those a key known before them answers.
@@ -156,6 +164,26 @@ impl Pass {
                         add_all(known, pending.drain(..));
                     }
                 }
+                // A cache the path already missed (and so filled) answers this probe of it: the
+                // second extraction of an `ApiAuthed` that a layer extracted first finds it cached.
+                Step::Branch(arms) if self.cache_probe(model, arms).is_some() => {
+                    let key = self.cache_probe(model, arms).unwrap_or_default();
+                    if known.contains(&key) {
+                        for arm in arms.iter_mut().filter(|a| cache_miss(a)) {
+                            if arm.len() > 1 {
+                                arm.truncate(1);
+                                changed = true;
+                            }
+                        }
+                    }
+                    for arm in arms.iter_mut() {
+                        let mut inner = known.clone();
+                        changed |= self.seq(model, arm, &mut inner, walk, depth);
+                        let filled = inner.into_iter().filter(|k| k.starts_with(CACHE_KEY));
+                        add_all(known, filled);
+                    }
+                    add_all(known, [key]);
+                }
                 Step::Branch(arms) => {
                     let tested = tested_lookup(arms, walk);
                     if let Some(id) = tested.filter(|id| walk.found.contains(id)) {
@@ -166,10 +194,15 @@ impl Pass {
                         }
                         changed |= arms.len() != before;
                     }
+                    let mut filled = Vec::new();
                     for arm in arms.iter_mut() {
                         let mut inner = known.clone();
                         changed |= self.seq(model, arm, &mut inner, walk, depth);
+                        filled.extend(inner.into_iter().filter(|k| k.starts_with(CACHE_KEY)));
                     }
+                    // A cache an arm fills is filled on the path that takes it: the same request takes
+                    // the same arm where it probes the cache again.
+                    add_all(known, filled);
                     if let Some(id) = tested.filter(|id| !walk.found.contains(id)) {
                         let key = walk.lookups[&id].clone();
                         let makes = arms
@@ -214,6 +247,21 @@ impl Pass {
         changed
     }
 
+    /// The key of the cache a branch probes, where one arm runs on its miss: the function it is written
+    /// in (copies are the function they were made from) and the line its miss's first step is on.
+    fn cache_probe(&self, model: &Model, arms: &[Vec<Step>]) -> Option<String> {
+        let arm = arms.iter().find(|a| cache_miss(a))?;
+        let id = *self.active.last()?;
+        let origin = model.copies.origin.get(&id).copied().unwrap_or(id);
+        let line = arm.iter().skip(1).find_map(|s| match s {
+            Step::Trip(t) => Some(t.loc.line),
+            Step::Call(c) => Some(c.loc.line),
+            Step::Loop(l) => Some(l.loc.line),
+            _ => None,
+        })?;
+        Some(format!("{CACHE_KEY}{origin}:{line}"))
+    }
+
     /// Does an arm make something: write, call what writes, or return?
     fn makes(&mut self, model: &Model, arm: &[Step]) -> bool {
         let mut calls = Vec::new();
@@ -228,6 +276,17 @@ impl Pass {
         }
         makes || calls.into_iter().any(|id| self.writes.reaches(model, id))
     }
+}
+
+/// The arm a cache-aside lookup runs on a miss.
+fn cache_miss(arm: &[Step]) -> bool {
+    matches!(
+        arm.first(),
+        Some(Step::Guard {
+            on: Guarded::Cache,
+            pattern,
+        }) if pattern != crate::facts::CACHE_PROBE
+    )
 }
 
 fn add_all(known: &mut Vec<String>, keys: impl IntoIterator<Item = String>) {
