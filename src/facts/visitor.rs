@@ -5122,7 +5122,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             }
                         }
                     }
-                    if looks_like_router(router_init) || self.grows_router_local(router_init) {
+                    if looks_like_router(router_init)
+                        || self.grows_router_local(router_init)
+                        || hands_built_router(router_init)
+                    {
                         if let Some(local) = self.local_router(router_init) {
                             if let Some(ctx) = self.ctx() {
                                 ctx.router_locals.insert(name.clone(), local);
@@ -5732,14 +5735,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // `with_auth(state, Router::new().route(..))`: a router built here and handed to a function that
         // puts layers on it and hands it back: its routes are mounted here, behind those layers.
         if let (true, Expr::Path(_)) = (self.in_fn(), &*c.func) {
-            let built = |a: &Expr| matches!(driver::strip_plumbing(a), Expr::MethodCall(m) if router::is_router_chain(m));
             let call = Expr::Call(c.clone());
-            if c.args.iter().any(built) && !router::is_router_root(&call) {
+            if hands_built_router(&call) {
                 if let Some(entries) = self.router_expr(&call) {
                     if let Some(ctx) = self.ctx() {
                         ctx.routes.extend(entries);
                     }
-                    for a in c.args.iter().filter(|a| !built(a)) {
+                    for a in c.args.iter().filter(|a| !builds_router(a)) {
                         self.visit_expr(a);
                     }
                     return;
@@ -8672,6 +8674,20 @@ fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
         syn::Stmt::Expr(tail, None) if looks_like_router(tail) => Some((before, tail)),
         _ => None,
     }
+}
+
+/// A router built in place (`Router::new().route(..)`).
+fn builds_router(a: &Expr) -> bool {
+    matches!(driver::strip_plumbing(a), Expr::MethodCall(m) if router::is_router_chain(m))
+}
+
+/// A call of a function handed a router built in place (`with_auth(state, Router::new().route(..))`):
+/// the router it hands back, behind the layers it puts on it.
+fn hands_built_router(expr: &Expr) -> bool {
+    let Expr::Call(c) = expr else { return false };
+    matches!(&*c.func, Expr::Path(_))
+        && c.args.iter().any(builds_router)
+        && !router::is_router_root(expr)
 }
 
 fn looks_like_router(expr: &Expr) -> bool {
