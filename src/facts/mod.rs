@@ -925,6 +925,12 @@ pub fn retain_steps(seq: &mut Vec<Step>, keep: &impl Fn(&Step) -> bool) {
 /// return v }`): see [`cache_aside`].
 pub const CACHE_PROBE: &str = "probe";
 
+/// The mark on the arm of a library's cached lookup that runs its loader on a miss (moka's
+/// `try_get_with(k, load)`): the library puts what the loader made in the cache, so the same lookup
+/// again in the request finds it (see `model::lookups`). A project's own cache-aside lookup is marked
+/// `miss`: whether its miss fills the cache on every path that goes on is not read.
+pub const CACHE_FILLS: &str = "fills";
+
 /// Gives a cache-aside lookup its meaning: after `if let Some(v) = cache.get(&k) { return v }` (or `if
 /// cache.contains_key(&k) { return }`), what follows runs only on a miss. It becomes the other arm of the
 /// probe's branch, guarded as a miss, so that `assume.cache` prices the hit (the usual case: the return)

@@ -4076,7 +4076,7 @@ impl<'a, 's> Visitor<'a, 's> {
             // `main` fills the cell before it serves.
             let mut arm = vec![Step::Guard {
                 on: super::Guarded::Cache,
-                pattern: if cell { "first" } else { "miss" }.into(),
+                pattern: if cell { "first" } else { super::CACHE_FILLS }.into(),
             }];
             arm.extend(miss);
             ctx.push(Step::Branch(vec![arm, Vec::new()]));
@@ -5736,16 +5736,19 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // puts layers on it and hands it back: its routes are mounted here, behind those layers.
         if let (true, Expr::Path(_)) = (self.in_fn(), &*c.func) {
             let call = Expr::Call(c.clone());
-            if hands_built_router(&call) {
-                if let Some(entries) = self.router_expr(&call) {
-                    if let Some(ctx) = self.ctx() {
-                        ctx.routes.extend(entries);
-                    }
-                    for a in c.args.iter().filter(|a| !builds_router(a)) {
-                        self.visit_expr(a);
-                    }
-                    return;
+            // Only where the router handed in is read whole (else its parts are visited as they are).
+            let entries = hands_built_router(&call)
+                .then(|| self.router_expr(&call))
+                .flatten()
+                .filter(|e| e.iter().any(|e| !matches!(e, RouteEntry::Mount { .. })));
+            if let Some(entries) = entries {
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.extend(entries);
                 }
+                for a in c.args.iter().filter(|a| !builds_router(a)) {
+                    self.visit_expr(a);
+                }
+                return;
             }
         }
         let mark = self.new_mark();
@@ -8685,7 +8688,14 @@ fn builds_router(a: &Expr) -> bool {
 /// the router it hands back, behind the layers it puts on it.
 fn hands_built_router(expr: &Expr) -> bool {
     let Expr::Call(c) = expr else { return false };
-    matches!(&*c.func, Expr::Path(_))
+    // Not a value wrapped (`Ok(Router::new()..)`, `Box::new(..)`, `Arc::new(..)`).
+    let wraps = |p: &syn::Path| {
+        matches!(
+            driver::last_segment(p).as_str(),
+            "Ok" | "Some" | "Err" | "new" | "from"
+        )
+    };
+    matches!(&*c.func, Expr::Path(p) if !wraps(&p.path))
         && c.args.iter().any(builds_router)
         && !router::is_router_root(expr)
 }

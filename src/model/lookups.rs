@@ -1,5 +1,5 @@
-//! A lookup made again on one path finds what the first one found or made; a cache probed again finds
-//! what the first probe's miss put there.
+//! A lookup made again on one path finds what the first one found or made; a library's cached lookup
+//! made again finds what the first one's loader put there.
 //!
 //! `let found = find(key).await?; if let Some(u) = found { .. } else { create(key).await? }` leaves the
 //! row there either way: where the path goes on, a later lookup of the same key (the same statement with
@@ -167,6 +167,8 @@ impl Pass {
                 // A cache the path already missed (and so filled) answers this probe of it: the
                 // second extraction of an `ApiAuthed` that a layer extracted first finds it cached.
                 Step::Branch(arms) if self.cache_probe(model, arms).is_some() => {
+                    // Only a lookup whose miss surely fills the cache (a library's loader) settles
+                    // a later one.
                     let key = self.cache_probe(model, arms).unwrap_or_default();
                     if known.contains(&key) {
                         for arm in arms.iter_mut().filter(|a| cache_miss(a)) {
@@ -278,14 +280,14 @@ impl Pass {
     }
 }
 
-/// The arm a cache-aside lookup runs on a miss.
+/// The arm a library's cached lookup runs on a miss, its loader's (which fills the cache).
 fn cache_miss(arm: &[Step]) -> bool {
     matches!(
         arm.first(),
         Some(Step::Guard {
             on: Guarded::Cache,
             pattern,
-        }) if pattern != crate::facts::CACHE_PROBE
+        }) if pattern == crate::facts::CACHE_FILLS
     )
 }
 
