@@ -178,12 +178,13 @@ impl Pass {
                             }
                         }
                     }
+                    let mut filled = Vec::new();
                     for arm in arms.iter_mut() {
                         let mut inner = known.clone();
                         changed |= self.seq(model, arm, &mut inner, walk, depth);
-                        let filled = inner.into_iter().filter(|k| k.starts_with(CACHE_KEY));
-                        add_all(known, filled);
+                        filled.push((matches!(arm.last(), Some(Step::Exit)), inner));
                     }
+                    add_all(known, filled_on_every_path(&filled));
                     add_all(known, [key]);
                 }
                 Step::Branch(arms) => {
@@ -200,11 +201,9 @@ impl Pass {
                     for arm in arms.iter_mut() {
                         let mut inner = known.clone();
                         changed |= self.seq(model, arm, &mut inner, walk, depth);
-                        filled.extend(inner.into_iter().filter(|k| k.starts_with(CACHE_KEY)));
+                        filled.push((matches!(arm.last(), Some(Step::Exit)), inner));
                     }
-                    // A cache an arm fills is filled on the path that takes it: the same request takes
-                    // the same arm where it probes the cache again.
-                    add_all(known, filled);
+                    add_all(known, filled_on_every_path(&filled));
                     if let Some(id) = tested.filter(|id| !walk.found.contains(id)) {
                         let key = walk.lookups[&id].clone();
                         let makes = arms
@@ -278,6 +277,23 @@ impl Pass {
         }
         makes || calls.into_iter().any(|id| self.writes.reaches(model, id))
     }
+}
+
+/// The caches every arm that goes on past the branch fills (an arm that returns is no path past it).
+fn filled_on_every_path(arms: &[(bool, Vec<String>)]) -> Vec<String> {
+    let mut going_on = arms
+        .iter()
+        .filter(|(returns, _)| !returns)
+        .map(|(_, known)| known);
+    let Some(first) = going_on.next() else {
+        return Vec::new();
+    };
+    let rest: Vec<&Vec<String>> = going_on.collect();
+    first
+        .iter()
+        .filter(|k| k.starts_with(CACHE_KEY) && rest.iter().all(|r| r.contains(k)))
+        .cloned()
+        .collect()
 }
 
 /// The arm a library's cached lookup runs on a miss, its loader's (which fills the cache).
@@ -397,6 +413,24 @@ fn rewrite(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cache_is_filled_past_a_branch_only_where_every_arm_going_on_fills_it() {
+        let key = |k: &str| format!("{CACHE_KEY}{k}");
+        // One arm fills `a` and `b`, the other only `a`, a third returns: `a` is filled past it.
+        let arms = vec![
+            (
+                false,
+                vec![key("a"), key("b"), "find.bind(${0})".to_string()],
+            ),
+            (false, vec![key("a")]),
+            (true, Vec::new()),
+        ];
+        assert_eq!(filled_on_every_path(&arms), vec![key("a")]);
+        // An `if` without `else`: its empty arm fills nothing.
+        let arms = vec![(false, vec![key("a")]), (false, Vec::new())];
+        assert!(filled_on_every_path(&arms).is_empty());
+    }
 
     #[test]
     fn keys_are_renamed_by_what_the_call_hands_on() {
