@@ -1447,6 +1447,31 @@ impl Analysis {
                 });
             }
         }
+        // Routes whose path renders a template: what the template's code runs is not counted.
+        if self
+            .model
+            .fns
+            .iter()
+            .enumerate()
+            .any(|(id, _)| self.model.func(id).renders_template)
+        {
+            let rendering = self
+                .model
+                .checked_routes()
+                .filter(|r| {
+                    self.model
+                        .reach(r.handler)
+                        .into_iter()
+                        .any(|f| self.model.func(f).renders_template)
+                })
+                .count();
+            if rendering > 0 {
+                notes.push(format!(
+                    "{rendering} {} a template (askama, sailfish) whose code hopcheck does not read: a query the template runs while the page renders is not counted",
+                    if rendering == 1 { "route renders" } else { "routes render" },
+                ));
+            }
+        }
         if in_process > 0 {
             notes.push(format!(
                 "{in_process} {} SQLite (or an embedded store) in the process, as the code or its crates' manifests say: no network round trip, so priced at nothing",

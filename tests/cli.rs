@@ -2801,6 +2801,33 @@ fn a_cached_lookup_a_layer_filled_is_a_hit_for_the_handlers_own_extraction() {
 }
 
 #[test]
+fn a_route_that_renders_a_template_says_its_code_is_not_read() {
+    // A sailfish template may call methods that query while the page renders: not counted, and said.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\n[dependencies]\nactix-web = \"4\"\nsailfish = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        "use actix_web::{get, web, HttpResponse};\nuse sailfish::TemplateOnce;\n\
+         #[derive(TemplateOnce)]\n#[template(path = \"index.stpl\")]\nstruct Index { count: i64 }\n\
+         #[get(\"/\")]\nasync fn index(db: web::Data<sqlx::PgPool>) -> HttpResponse {\n\
+             let count: i64 = sqlx::query_scalar(\"SELECT count(*) FROM posts\").fetch_one(db.get_ref()).await.unwrap_or_default();\n\
+             HttpResponse::Ok().body(Index { count }.render_once().unwrap())\n}\n\
+         #[get(\"/health\")]\nasync fn health() -> HttpResponse { HttpResponse::Ok().finish() }\n\
+         #[actix_web::main]\nasync fn main() -> std::io::Result<()> {\n\
+             actix_web::HttpServer::new(|| actix_web::App::new().service(index).service(health)).bind(\"0.0.0.0:80\")?.run().await\n}\n",
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(round_trips_of(&json, "/"), Some(1), "{json}");
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("1 route renders a template"), "{notes}");
+}
+
+#[test]
 fn a_path_with_nothing_to_check_fails_unless_allowed() {
     // A mistyped CI path or a folder without handlers must not pass a gate.
     let empty = tempfile::tempdir().unwrap();

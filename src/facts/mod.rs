@@ -435,6 +435,10 @@ pub struct FnFacts {
     /// Parameters (by position, `self` aside) it awaits itself (`execute_query.await`): a future a
     /// caller hands there runs when this function does.
     pub awaited_params: Vec<usize>,
+    /// It renders a template (sailfish's `render_once()`, askama's `render()`), whose code, which may
+    /// query while the page renders, is not read.
+    #[serde(default)]
+    pub renders_template: bool,
     /// Types of the values it stores in the request's extensions (`parts.extensions.insert(info.clone())`).
     pub extensions: Vec<String>,
     /// The function's name.

@@ -73,6 +73,7 @@ pub fn extract(
                 last_local_types: Vec::new(),
                 last_spawned_params: Vec::new(),
                 last_awaited_params: Vec::new(),
+                last_renders_template: false,
                 last_extensions: Vec::new(),
                 last_server_layers: Vec::new(),
                 last_param_calls: Vec::new(),
@@ -96,6 +97,7 @@ pub fn extract(
                 sqlite_file: catalog.sqlite_only || sqlite_only(&source),
                 r2d2_file: source.contains("r2d2"),
                 salvo_file: source.contains("salvo"),
+                derives_template: source.contains("Template)") || source.contains("Template,"),
                 fns: Vec::new(),
             };
             v.visit_file(&file);
@@ -305,6 +307,8 @@ struct FnCtx {
     awaited_params: Vec<usize>,
     /// Types of the values it stores in the request's extensions.
     extensions: Vec<String>,
+    /// It renders a template (see [`FnFacts::renders_template`]).
+    renders_template: bool,
     /// Locals bound to a list written out (`let queries = vec![a, b];`, not `mut`): a loop over one
     /// runs that many times.
     local_counts: HashMap<String, u32>,
@@ -427,6 +431,7 @@ struct Visitor<'a, 's> {
     /// The last body walked: the parameters its spawned tasks call, and its own calls of parameters.
     last_spawned_params: Vec<usize>,
     last_awaited_params: Vec<usize>,
+    last_renders_template: bool,
     last_extensions: Vec<String>,
     last_server_layers: Vec<Vec<String>>,
     last_param_calls: Vec<(usize, u32)>,
@@ -447,9 +452,11 @@ struct Visitor<'a, 's> {
     /// The file talks to SQLite or an embedded store only (`rusqlite`, sqlx's SQLite types, `use sled::`)
     /// and to no other database: its statements run in the process.
     sqlite_file: bool,
-    /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
     /// The file uses salvo: `Router::with_path("x").get(h)` serves routes.
     salvo_file: bool,
+    /// The file derives askama's (or rinja's) `Template`: a `.render()` in it renders one.
+    derives_template: bool,
+    /// The file names r2d2, whose pools check a connection (`SELECT 1`) when `pool.get()` takes it.
     r2d2_file: bool,
     fns: Vec<FnCtx>,
 }
@@ -867,6 +874,7 @@ impl<'a, 's> Visitor<'a, 's> {
             graphql_field: self.graphql_fields && !graphql_skipped(attrs),
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
+            renders_template: std::mem::take(&mut self.last_renders_template),
             extensions: std::mem::take(&mut self.last_extensions),
             server_layers: std::mem::take(&mut self.last_server_layers),
             param_calls: std::mem::take(&mut self.last_param_calls),
@@ -972,6 +980,7 @@ impl<'a, 's> Visitor<'a, 's> {
         self.last_local_types = std::mem::take(&mut ctx.local_types);
         self.last_spawned_params = std::mem::take(&mut ctx.spawned_params);
         self.last_awaited_params = std::mem::take(&mut ctx.awaited_params);
+        self.last_renders_template = ctx.renders_template;
         self.last_extensions = std::mem::take(&mut ctx.extensions);
         self.last_server_layers = std::mem::take(&mut ctx.server_layers);
         let mut steps = ctx.frames.pop().unwrap_or_default();
@@ -5505,6 +5514,18 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        // sailfish's `page.render_once()`, askama's `page.render()` in a file that derives `Template`:
+        // a template's code runs here, which is not read.
+        let renders = match m.method.to_string().as_str() {
+            "render_once" | "render_once_to_string" => m.args.is_empty(),
+            "render" => m.args.is_empty() && self.derives_template,
+            _ => false,
+        };
+        if renders {
+            for ctx in self.fns.iter_mut() {
+                ctx.renders_template = true;
+            }
+        }
         if matches!(
             m.method.to_string().as_str(),
             "test_before_acquire" | "test_on_check_out"
