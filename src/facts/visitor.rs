@@ -788,7 +788,31 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             v.tail_block(block)
         });
-        let (mut steps, routes) = body;
+        let (mut steps, mut routes) = body;
+        // `fn protected_routes() -> Router<AppState> { protected::router() }`: the router another function
+        // builds, handed back.
+        if routes.is_empty() && returns_router(&sig.output) {
+            if let Some(Expr::Call(c)) = block.stmts.last().and_then(|s| match s {
+                syn::Stmt::Expr(e, None) => Some(driver::strip_plumbing(e)),
+                _ => None,
+            }) {
+                if let Expr::Path(p) = &*c.func {
+                    let segs = driver::path_segments(&p.path);
+                    let wraps = matches!(
+                        segs.last().map(String::as_str),
+                        Some("Ok" | "Some" | "new" | "default")
+                    );
+                    if !wraps && !router::is_router_root(&Expr::Call(c.clone())) {
+                        routes.push(RouteEntry::Mount {
+                            prefix: String::new(),
+                            target: segs,
+                            loc: self.loc(syn::spanned::Spanned::span(&p.path)),
+                            layers: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
         // Typed locals type method receivers as parameters do.
         params.extend(std::mem::take(&mut self.last_local_types));
         let (self_ty, trait_name) = match &self.impl_ctx {
@@ -8698,6 +8722,20 @@ fn router_block(expr: &Expr) -> Option<(&[syn::Stmt], &Expr)> {
         syn::Stmt::Expr(tail, None) if looks_like_router(tail) => Some((before, tail)),
         _ => None,
     }
+}
+
+/// A function's return type is a router of a framework (`Router<AppState>`, `Scope`).
+fn returns_router(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let syn::Type::Path(p) = &**ty else {
+        return false;
+    };
+    p.path
+        .segments
+        .last()
+        .is_some_and(|s| super::ROUTER_TYPES.contains(&s.ident.to_string().as_str()))
 }
 
 /// A router built in place (`Router::new().route(..)`).
