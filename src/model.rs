@@ -2771,18 +2771,21 @@ fn layer_fn(
 ) -> Option<usize> {
     if let [marker, ty] = layer {
         if marker == crate::facts::EXTRACTOR_LAYER {
-            // Its `FromRequestParts` (or `FromRequest`) implementation, nearest the router.
-            let ids: Vec<usize> = (0..model.fns.len())
-                .filter(|&id| {
-                    let f = model.func(id);
-                    f.self_ty.as_deref() == Some(ty.as_str())
-                        && matches!(f.name.as_str(), "from_request_parts" | "from_request")
-                        && f.trait_name
-                            .as_deref()
-                            .is_some_and(|t| EXTRACTOR_TRAITS.contains(&t))
-                })
-                .collect();
-            return nearest(model, builder, &ids);
+            // Its `FromRequestParts` (or `FromRequest`) implementation, as the router's function names it.
+            return ["from_request_parts", "from_request"]
+                .into_iter()
+                .find_map(|name| {
+                    let path = Callee::Path(vec![ty.clone(), name.to_string()]);
+                    index
+                        .resolve(&model.files, &model.fns, builder, &path)
+                        .filter(|&f| {
+                            model
+                                .func(f)
+                                .trait_name
+                                .as_deref()
+                                .is_some_and(|t| EXTRACTOR_TRAITS.contains(&t))
+                        })
+                });
         }
     }
     let Some((crate::facts::TOWER_LAYER, made)) = layer.split_first().map(|(m, r)| (m.as_str(), r))

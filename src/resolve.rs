@@ -1025,10 +1025,7 @@ impl Index {
         name: &str,
         ids: &[usize],
     ) -> Option<usize> {
-        let (_, full) = self
-            .caller_uses(caller, &from.module)?
-            .iter()
-            .find(|(n, _)| n == name)?;
+        let module = self.imported_from(caller, &from.module, name)?;
         let crate_name = |id: usize| -> Option<String> {
             let named = self.crate_names.get(self.file_of[id]).cloned().flatten();
             named.or_else(|| {
@@ -1042,7 +1039,7 @@ impl Index {
             .filter(|&id| {
                 crate_name(id).is_some_and(|c| {
                     let c = c.replace('-', "_");
-                    full[..full.len().saturating_sub(1)].contains(&c)
+                    module.contains(&c)
                 })
             })
             .collect();

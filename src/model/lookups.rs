@@ -152,6 +152,10 @@ impl Pass {
         // Keys of lookups whose found arm returned: the path that goes on made the row, once it writes.
         let mut pending: Vec<String> = Vec::new();
         for step in seq.iter_mut() {
+            let probe = match &*step {
+                Step::Branch(arms) => self.cache_probe(model, arms),
+                _ => None,
+            };
             match step {
                 Step::Trip(t) => {
                     if let Some(key) = lookup_key(t) {
@@ -166,10 +170,10 @@ impl Pass {
                 }
                 // A cache the path already missed (and so filled) answers this probe of it: the
                 // second extraction of an `ApiAuthed` that a layer extracted first finds it cached.
-                Step::Branch(arms) if self.cache_probe(model, arms).is_some() => {
+                Step::Branch(arms) if probe.is_some() => {
                     // Only a lookup whose miss surely fills the cache (a library's loader) settles
                     // a later one.
-                    let key = self.cache_probe(model, arms).unwrap_or_default();
+                    let key = probe.unwrap_or_default();
                     if known.contains(&key) {
                         for arm in arms.iter_mut().filter(|a| cache_miss(a)) {
                             if arm.len() > 1 {
@@ -178,13 +182,7 @@ impl Pass {
                             }
                         }
                     }
-                    let mut filled = Vec::new();
-                    for arm in arms.iter_mut() {
-                        let mut inner = known.clone();
-                        changed |= self.seq(model, arm, &mut inner, walk, depth);
-                        filled.push((matches!(arm.last(), Some(Step::Exit)), inner));
-                    }
-                    add_all(known, filled_on_every_path(&filled));
+                    changed |= self.arms(model, arms, known, walk, depth);
                     add_all(known, [key]);
                 }
                 Step::Branch(arms) => {
@@ -197,13 +195,7 @@ impl Pass {
                         }
                         changed |= arms.len() != before;
                     }
-                    let mut filled = Vec::new();
-                    for arm in arms.iter_mut() {
-                        let mut inner = known.clone();
-                        changed |= self.seq(model, arm, &mut inner, walk, depth);
-                        filled.push((matches!(arm.last(), Some(Step::Exit)), inner));
-                    }
-                    add_all(known, filled_on_every_path(&filled));
+                    changed |= self.arms(model, arms, known, walk, depth);
                     if let Some(id) = tested.filter(|id| !walk.found.contains(id)) {
                         let key = walk.lookups[&id].clone();
                         let makes = arms
@@ -261,6 +253,27 @@ impl Pass {
             _ => None,
         })?;
         Some(format!("{CACHE_KEY}{origin}:{line}"))
+    }
+
+    /// Walks each arm of a branch with the keys known before it; the caches every arm that goes on
+    /// fills are known after it. Whether it changed anything.
+    fn arms(
+        &mut self,
+        model: &mut Model,
+        arms: &mut [Vec<Step>],
+        known: &mut Vec<String>,
+        walk: &mut Walk,
+        depth: usize,
+    ) -> bool {
+        let mut changed = false;
+        let mut filled = Vec::new();
+        for arm in arms.iter_mut() {
+            let mut inner = known.clone();
+            changed |= self.seq(model, arm, &mut inner, walk, depth);
+            filled.push((matches!(arm.last(), Some(Step::Exit)), inner));
+        }
+        add_all(known, filled_on_every_path(&filled));
+        changed
     }
 
     /// Does an arm make something: write, call what writes, or return?
