@@ -1565,18 +1565,10 @@ fn restrict_seq(seq: &mut [Step], pattern: &str, end_admits: bool, pruned: &mut 
             // `helper(..).await?`: the function may end here, failing.
             Step::Call(c) if c.propagates => admits |= outcome_admits(pattern, "Err"),
             Step::Branch(alts) => {
-                let mut any = false;
-                let arms = alts.len();
-                alts.retain_mut(|arm| {
-                    let keep = restrict_seq(arm, pattern, admits, pruned);
-                    any |= keep;
-                    keep
+                let after = admits;
+                admits = retain_arms(alts, pruned, |arm, pruned| {
+                    restrict_seq(arm, pattern, after, pruned)
                 });
-                *pruned |= alts.len() < arms;
-                if alts.is_empty() {
-                    alts.push(Vec::new());
-                }
-                admits = any;
             }
             // A loop's body and the branches of a join go on to what follows them: their arms that
             // leave the function are kept as their yields say, and the function can end yielding
@@ -1591,6 +1583,28 @@ fn restrict_seq(seq: &mut [Step], pattern: &str, end_admits: bool, pruned: &mut 
         }
     }
     admits
+}
+
+/// Keeps the arms of a branch that `keep` says can take a wanted path (it restricts each arm in
+/// turn); `pruned` is set where one was left out. A branch none of whose arms can keeps one empty arm.
+/// Returns whether any arm can.
+fn retain_arms(
+    alts: &mut Vec<Vec<Step>>,
+    pruned: &mut bool,
+    mut keep: impl FnMut(&mut Vec<Step>, &mut bool) -> bool,
+) -> bool {
+    let arms = alts.len();
+    let mut any = false;
+    alts.retain_mut(|arm| {
+        let kept = keep(arm, pruned);
+        any |= kept;
+        kept
+    });
+    *pruned |= alts.len() < arms;
+    if alts.is_empty() {
+        alts.push(Vec::new());
+    }
+    any
 }
 
 /// A constant handed on from the caller's parameter (`param:2`), or from a field of it (`param:2.page_cursor`).
@@ -2032,11 +2046,12 @@ fn add_middleware(model: &mut Model) {
         let mut k = 0;
         let mut calls: Vec<Step> = Vec::new();
         for slot in &middleware {
-            let mut arms: Vec<Vec<Step>> = slot
-                .iter()
-                .map(|&m| {
+            let mut arms: Vec<Vec<Step>> = Vec::new();
+            for &m in slot {
+                let passing = passing_copies(model, m);
+                let mut call = |m: usize| {
                     k += 1;
-                    vec![Step::Call(crate::facts::Call {
+                    Step::Call(crate::facts::Call {
                         resolved: Some(m),
                         awaited: true,
                         ..crate::facts::Call::new(
@@ -2050,9 +2065,18 @@ fn add_middleware(model: &mut Model) {
                                 model.func(m).name
                             )),
                         )
-                    })]
-                })
-                .collect();
+                    })
+                };
+                // The request goes on only where the middleware hands it to the next handler; where
+                // it answers itself (`return Err(FORBIDDEN)` after an audit write), it ends there.
+                match passing {
+                    Some((passes, stops)) => {
+                        arms.push(vec![call(passes)]);
+                        arms.push(vec![call(stops), Step::Exit]);
+                    }
+                    None => arms.push(vec![call(m)]),
+                }
+            }
             match arms.len() {
                 1 => calls.append(&mut arms[0]),
                 _ => calls.push(Step::Branch(arms)),
@@ -2153,6 +2177,90 @@ fn outcome_copies(model: &mut Model, id: usize) -> Option<(usize, usize)> {
     let (ok, _, _) = outcome_copy(model, id, crate::facts::SUCCEEDS)?;
     let (failed, _, _) = outcome_copy(model, id, crate::facts::FAILS)?;
     Some((ok, failed))
+}
+
+/// Middleware `id` (a function taking the next handler, `next: Next`) run only on its paths that hand
+/// the request on (`next.run(request).await`), and only on those that answer it themselves: two copies,
+/// made once. None where every path hands it on, or where it hands it on nowhere hopcheck can see.
+fn passing_copies(model: &mut Model, id: usize) -> Option<(usize, usize)> {
+    const PASSES: &str = "\u{0}passes";
+    const STOPS: &str = "\u{0}stops";
+    if let (Some(&(p, _)), Some(&(s, _))) = (
+        model.copies.by_outcome.get(&(id, PASSES.to_string())),
+        model.copies.by_outcome.get(&(id, STOPS.to_string())),
+    ) {
+        return (p != s).then_some((p, s));
+    }
+    let f = model.func(id);
+    let next: Vec<String> = f
+        .params
+        .iter()
+        .filter(|(_, t)| t == "Next")
+        .map(|(n, _)| n.clone())
+        .collect();
+    let is_next = |c: &crate::facts::Call| {
+        matches!(&c.callee, Callee::Method { name, receiver, .. }
+            if matches!(name.as_str(), "run" | "call")
+                && matches!(receiver.as_slice(), [r] if next.contains(r)))
+    };
+    let mut passes = f.body.clone();
+    let mut stops = f.body.clone();
+    let (mut cut_passing, mut cut_stopping) = (false, false);
+    let any_passes = keep_passing(&mut passes, &is_next, true, false, &mut cut_passing);
+    let any_stops = keep_passing(&mut stops, &is_next, false, true, &mut cut_stopping);
+    let result = if next.is_empty() || !any_passes || !any_stops {
+        (id, id)
+    } else {
+        let p = match cut_passing {
+            true => add_copy(model, id, |f| f.body = passes),
+            false => id,
+        };
+        (p, add_copy(model, id, |f| f.body = stops))
+    };
+    model
+        .copies
+        .by_outcome
+        .insert((id, PASSES.to_string()), (result.0, true));
+    model
+        .copies
+        .by_outcome
+        .insert((id, STOPS.to_string()), (result.1, true));
+    (result.0 != result.1).then_some(result)
+}
+
+/// Keeps, of the arms in `seq`, those on a path that hands the request on (a call `is_next` names) when
+/// `pass`, or on one that ends without doing so when not; `end` says whether going past the end of
+/// `seq` is such a path. Returns whether any path through `seq` is; `cut` is set where an arm was left
+/// out. A loop's or a join's arms are kept (a pass of the loop goes on to what follows it).
+fn keep_passing(
+    seq: &mut [Step],
+    is_next: &dyn Fn(&crate::facts::Call) -> bool,
+    pass: bool,
+    end: bool,
+    cut: &mut bool,
+) -> bool {
+    let mut admits = end;
+    for step in seq.iter_mut().rev() {
+        match step {
+            Step::Exit => admits = !pass,
+            Step::Call(c) if is_next(c) => admits = pass,
+            // `check(..).await?`: the middleware may answer here, failing.
+            Step::Call(c) if c.propagates => admits |= !pass,
+            Step::Branch(alts) => {
+                let after = admits;
+                admits = retain_arms(alts, cut, |arm, cut| {
+                    keep_passing(arm, is_next, pass, after, cut)
+                });
+            }
+            step => {
+                for child in step.children_mut() {
+                    let mut leaving = child.clone();
+                    admits |= keep_passing(&mut leaving, is_next, pass, false, &mut false);
+                }
+            }
+        }
+    }
+    admits
 }
 
 /// Function `id` run only on its paths that can end yielding what `pattern` admits: a copy, made once
