@@ -2858,9 +2858,16 @@ fn layer_slots(
                 }
                 continue;
             }
-            _ => layer_fn(model, index, builder, layer, towers)
-                .into_iter()
-                .collect(),
+            _ => {
+                let parts = tower_parts(model, index, builder, layer, towers);
+                if !parts.is_empty() {
+                    run.extend(parts.into_iter().map(|m| vec![m]));
+                    continue;
+                }
+                layer_fn(model, index, builder, layer, towers)
+                    .into_iter()
+                    .collect()
+            }
         };
         if !slot.is_empty() {
             run.push(slot);
@@ -2905,6 +2912,39 @@ fn layer_fn(
             &Callee::Path(layer.to_vec()),
         );
     };
+    let (ty, near) = tower_type(model, index, builder, made)?;
+    nearest(model, near, towers.calls.get(&ty)?)
+}
+
+/// The `call`s a tower layer made of other layers runs (see [`Towers::parts`]), the first to run first;
+/// empty for any other layer.
+fn tower_parts(
+    model: &Model,
+    index: &Index,
+    builder: usize,
+    layer: &[String],
+    towers: &Towers,
+) -> Vec<usize> {
+    let Some((crate::facts::TOWER_LAYER, made)) = layer.split_first().map(|(m, r)| (m.as_str(), r))
+    else {
+        return Vec::new();
+    };
+    let Some((ty, near)) = tower_type(model, index, builder, made) else {
+        return Vec::new();
+    };
+    let parts = towers.parts.get(&ty).into_iter().flatten();
+    parts
+        .filter_map(|part| nearest(model, near, towers.calls.get(part)?))
+        .collect()
+}
+
+/// The type of the tower layer a router is given, and the function to look for its service near.
+fn tower_type(
+    model: &Model,
+    index: &Index,
+    builder: usize,
+    made: &[String],
+) -> Option<(String, usize)> {
     // `auth::create(keys)` or `AuthLayer::new(keys)`: the type the function returns, near it; `AuthLayer
     // { keys }`: the type written, near the function that builds the router.
     let (ty, near) = match index.resolve(
@@ -2929,7 +2969,7 @@ fn layer_fn(
             (ty.clone(), builder)
         }
     };
-    nearest(model, near, towers.get(&ty)?)
+    Some((ty, near))
 }
 
 /// The function a router's mount names: a path, or (`[ROUTER_METHOD, name]`) a method of the analysed
@@ -2975,9 +3015,16 @@ fn nearest(model: &Model, from: usize, ids: &[usize]) -> Option<usize> {
     ids.iter().copied().max_by_key(|&id| score(id))
 }
 
-/// Layer type → the `call` of the service each `impl<S> Layer<S> for` it makes (several where types
-/// share a name).
-type Towers = HashMap<String, Vec<usize>>;
+/// The tower layers of the analysed code.
+#[derive(Default)]
+struct Towers {
+    /// Layer type → the `call` of the service each `impl<S> Layer<S> for` it makes (several where types
+    /// share a name).
+    calls: HashMap<String, Vec<usize>>,
+    /// A layer that wraps the service in other layers of the analysed code (`self.grant.layer(self
+    /// .cookie.layer(inner))`) → their types, outermost (the first to run) first.
+    parts: HashMap<String, Vec<String>>,
+}
 
 /// The tower layers of the analysed code, by type: `impl<S> Layer<S> for AuthLayer` whose `layer` makes
 /// an `AuthService`, with the `call` of `impl Service<..> for AuthService` (the middleware that runs).
@@ -2991,7 +3038,7 @@ fn tower_layers(model: &Model) -> Towers {
             }
         }
     }
-    let mut out: Towers = HashMap::new();
+    let mut out = Towers::default();
     for id in 0..model.fns.len() {
         let f = model.func(id);
         // A tower `Layer`'s `layer`, or an actix middleware's `Transform::new_transform`.
@@ -3011,10 +3058,48 @@ fn tower_layers(model: &Model) -> Towers {
             .find_map(|t| calls.get(t.as_str()))
             .and_then(|ids| nearest(model, id, ids));
         if let Some(call) = made {
-            out.entry(layer.clone()).or_default().push(call);
+            out.calls.entry(layer.clone()).or_default().push(call);
+        }
+    }
+    // Layers made of others: each `self.<field>.layer(..)` whose field is typed by a layer above, in
+    // the order they wrap (the one applied last runs first).
+    for id in 0..model.fns.len() {
+        let f = model.func(id);
+        if f.name != "layer" || f.trait_name.as_deref() != Some("Layer") || f.is_test {
+            continue;
+        }
+        let Some(layer) = &f.self_ty else { continue };
+        let fields = field_types(model, layer);
+        let mut parts: Vec<String> = Vec::new();
+        for step in &f.body {
+            step.walk(&mut |s| {
+                if let Step::Call(c) = s {
+                    if let Callee::Method { name, receiver, .. } = &c.callee {
+                        if let (true, [this, field]) = (name == "layer", receiver.as_slice()) {
+                            let ty = fields.iter().find(|(n, _)| this == "self" && n == field);
+                            parts.extend(ty.map(|(_, t)| t.clone()));
+                        }
+                    }
+                }
+            });
+        }
+        parts.reverse();
+        if parts.len() > 1 && parts.iter().all(|p| out.calls.contains_key(p)) {
+            out.parts.insert(layer.clone(), parts);
         }
     }
     out
+}
+
+/// The fields of struct `ty` with their types, of every struct of that name.
+fn field_types(model: &Model, ty: &str) -> Vec<(String, String)> {
+    model
+        .files
+        .iter()
+        .flat_map(|file| &file.types)
+        .filter(|t| t.name == ty)
+        .flat_map(|t| t.fields.iter().cloned())
+        .collect()
 }
 
 /// What expanding routers finds: routes (each once) and static-file routes.
