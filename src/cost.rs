@@ -679,6 +679,14 @@ impl<'a> Costs<'a> {
                 for alt in alts {
                     worst.max(&self.seq(alt));
                 }
+                // A stream's items run a few at a time (`.buffered(4)`): the collection's items go in
+                // rounds, each as slow as one item.
+                if let Step::Concurrent(crate::facts::Concurrent {
+                    at_once: Some(n), ..
+                }) = step
+                {
+                    worst.times(self.config.loop_iterations.div_ceil((*n).max(1)));
+                }
                 worst
             }
             Step::Exit | Step::Break | Step::Guard { .. } | Step::Yields(_) => self.zero(),
@@ -763,6 +771,7 @@ mod tests {
                 loc: Loc::default(),
                 form: "join!".into(),
                 branches: vec![vec![trip()], vec![trip(), trip()]],
+                at_once: None,
             }),
         ];
         let m = model_of(body);

@@ -2001,6 +2001,7 @@ fn add_extractors(model: &mut Model, index: &Index) {
                 loc,
                 form: "actix-web's extractors".into(),
                 branches,
+                at_once: None,
             }));
         }
         // Another function calling the handler hands it values it already has: it runs the body alone.

@@ -789,6 +789,7 @@ mod tests {
                 loc: Loc::default(),
                 form: "tokio::try_join!".into(),
                 branches: vec![vec![trip(2)], vec![trip(3), trip(4)]],
+                at_once: None,
             }),
             trip(5),
         ]);
@@ -925,6 +926,7 @@ mod tests {
                 loc: Loc::default(),
                 form: "join!".into(),
                 branches: vec![vec![trip(1)], vec![trip(2)]],
+                at_once: None,
             })],
             ..FnFacts::default()
         };

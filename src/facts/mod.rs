@@ -805,6 +805,10 @@ pub struct Concurrent {
     /// How it is spelled: `tokio::try_join!`, `join_all`.
     pub form: String,
     pub branches: Vec<Vec<Step>>,
+    /// At most this many of its branch's runs at once (`.buffered(4)`, `.for_each_concurrent(4, ..)`):
+    /// over a collection, its items go in rounds of that many. None where all run at once.
+    #[serde(default)]
+    pub at_once: Option<u32>,
 }
 
 /// A route declared on the handler itself.

@@ -83,6 +83,7 @@ pub fn extract(
                 tail_arms: false,
                 trip_key: None,
                 cfg_walked: false,
+                numbers: integer_consts(&file.items),
                 method_helpers: file
                     .items
                     .iter()
@@ -449,6 +450,9 @@ struct Visitor<'a, 's> {
     trip_key: Option<String>,
     /// The statement about to be walked already sits behind its `#[cfg(..)]` guard.
     cfg_walked: bool,
+    /// The file's integer constants (`const SUMMARY_CONCURRENCY: usize = 4;`), for the bound a stream's
+    /// buffer is given.
+    numbers: HashMap<String, u32>,
     /// The file talks to SQLite or an embedded store only (`rusqlite`, sqlx's SQLite types, `use sled::`)
     /// and to no other database: its statements run in the process.
     sqlite_file: bool,
@@ -3466,6 +3470,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     loc,
                     form,
                     branches,
+                    at_once: None,
                 }));
             }
         }
@@ -3609,10 +3614,23 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => None,
             })
         });
-        let Some((closure, adapter)) = async_closure else {
-            return false;
+        // `stream::iter(xs.into_iter().map(|x| async move { .. })).buffered(4)`: the futures the iterator
+        // makes are the stream's items, run as its buffer lets them.
+        let (closure, adapter, walked) = match async_closure {
+            Some((closure, adapter)) => (closure, adapter, root),
+            None => {
+                let Some((closure, items)) = futures_of_iterator(root).filter(|_| concurrent)
+                else {
+                    return false;
+                };
+                let adapter = calls
+                    .iter()
+                    .find(|c| driver::is_concurrent_adapter(&c.method.to_string()));
+                let Some(adapter) = adapter else { return false };
+                (closure, *adapter, items)
+            }
         };
-        self.visit_expr(root);
+        self.visit_expr(walked);
         // `service.posts(..).await?.map_err(..).and_then(|post| mapper.map(post))`: the closure's
         // parameter is one of the stream's items, typed as what the call that made it returns.
         let keeps_items = calls
@@ -3626,7 +3644,7 @@ impl<'a, 's> Visitor<'a, 's> {
             });
         if let ([syn::Pat::Ident(param)], true) = (
             &closure.inputs.iter().cloned().collect::<Vec<_>>()[..],
-            keeps_items,
+            keeps_items && std::ptr::eq(walked, root),
         ) {
             if let Some(ty) = self.expr_type(root) {
                 let name = param.ident.to_string();
@@ -3640,6 +3658,11 @@ impl<'a, 's> Visitor<'a, 's> {
         if body.is_empty() {
             return true;
         }
+        let at_once = calls
+            .iter()
+            .find(|c| driver::is_concurrent_adapter(&c.method.to_string()))
+            .and_then(|c| c.args.first())
+            .and_then(|bound| self.bound(bound));
         if let Some(ctx) = self.ctx() {
             if concurrent {
                 let form = format!(
@@ -3654,6 +3677,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     loc,
                     form,
                     branches: vec![body],
+                    at_once,
                 }));
             } else {
                 ctx.push(Step::Loop(LoopStep {
@@ -3664,6 +3688,25 @@ impl<'a, 's> Visitor<'a, 's> {
             }
         }
         true
+    }
+
+    /// How many a stream adapter runs at once, where the code says: `4`, `Some(4)`, a constant of the
+    /// file (`SUMMARY_CONCURRENCY`). None for `None` (no bound) and what is not read.
+    fn bound(&self, arg: &Expr) -> Option<u32> {
+        match driver::strip_plumbing(arg) {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) => n.base10_parse().ok().filter(|&n| n > 0),
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Some")) =>
+            {
+                self.bound(&c.args[0])
+            }
+            Expr::Path(p) => self.numbers.get(&driver::last_segment(&p.path)).copied(),
+            _ => None,
+        }
     }
 
     /// `let set = FuturesUnordered::new();` or `let set: FuturesUnordered<_> = xs.map(|x| f(x)).collect();`
@@ -3837,6 +3880,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 loc,
                 form: "spawn".into(),
                 branches,
+                at_once: None,
             })),
         }
         true
@@ -3874,6 +3918,7 @@ impl<'a, 's> Visitor<'a, 's> {
                 loc,
                 form: "spawn".into(),
                 branches,
+                at_once: None,
             }));
         }
     }
@@ -4046,6 +4091,7 @@ impl<'a, 's> Visitor<'a, 's> {
                     loc,
                     form: "FuturesUnordered".into(),
                     branches,
+                    at_once: None,
                 }));
             }
         }
@@ -8101,6 +8147,50 @@ fn assoc_target(ty: &syn::Type) -> Option<String> {
         return Some(format!("{}{of}>::{name}", super::ASSOC_OF));
     }
     core_type(ty)
+}
+
+/// `stream::iter(xs.into_iter().map(|x| async move { .. }))`: the closure that makes each future, and the
+/// iterator it maps.
+fn futures_of_iterator(expr: &Expr) -> Option<(&syn::ExprClosure, &Expr)> {
+    let Expr::Call(call) = driver::strip_plumbing(expr) else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segs = driver::path_segments(&func.path);
+    if !(segs.len() >= 2 && segs[segs.len() - 2] == "stream" && segs[segs.len() - 1] == "iter") {
+        return None;
+    }
+    let [arg] = call.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let Expr::MethodCall(map) = driver::strip_plumbing(arg) else {
+        return None;
+    };
+    match map.args.iter().collect::<Vec<_>>()[..] {
+        [Expr::Closure(closure)] if map.method == "map" && returns_future(closure) => {
+            Some((closure, &*map.receiver))
+        }
+        _ => None,
+    }
+}
+
+/// The integer constants among `items` (`const LIMIT: usize = 4;`), by name.
+fn integer_consts(items: &[syn::Item]) -> HashMap<String, u32> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Const(c) => match &*c.expr {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                }) => Some((c.ident.to_string(), n.base10_parse().ok()?)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every trait (not a marker) generic parameter `param` is bound by, inline and in the `where` clause.
