@@ -5111,3 +5111,68 @@ async fn main() {
         .collect();
     assert_eq!(kinds, ["begin", "read", "commit"], "{r}");
 }
+
+#[test]
+fn a_builder_that_holds_the_router_in_a_field_serves_what_its_methods_add() {
+    // `ApiBuilder::new().with_default_routes().into_router(pool)`: the router lives in `self.router`,
+    // grown by assignment in a method, with a router nested under a prefix.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"gateway\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::get, Router};
+use sqlx::PgPool;
+
+async fn status(State(pool): State<PgPool>) -> String {
+    sqlx::query_scalar("SELECT 'ok'").fetch_one(&pool).await.unwrap_or_default()
+}
+
+async fn team(State(pool): State<PgPool>) -> String {
+    let name: String = sqlx::query_scalar("SELECT name FROM teams LIMIT 1").fetch_one(&pool).await.unwrap_or_default();
+    let _: i64 = sqlx::query_scalar("SELECT count(*) FROM members").fetch_one(&pool).await.unwrap_or_default();
+    name
+}
+
+pub struct ApiBuilder {
+    router: Router<PgPool>,
+}
+
+impl ApiBuilder {
+    pub fn new() -> Self {
+        Self { router: Router::new() }
+    }
+
+    pub fn with_default_routes(mut self) -> Self {
+        let teams = Router::new().route("/{team_id}", get(team));
+        self.router = self.router.route("/", get(status)).nest("/teams", teams);
+        self
+    }
+
+    pub fn into_router(self, pool: PgPool) -> Router {
+        self.router.with_state(pool)
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let app = ApiBuilder::new().with_default_routes().into_router(pool);
+    axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap(), app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(route(&json, "GET", "/")["round_trips"], 1, "{json}");
+    assert_eq!(
+        route(&json, "GET", "/teams/{team_id}")["round_trips"],
+        2,
+        "{json}"
+    );
+    assert_eq!(json["routes"].as_array().unwrap().len(), 2, "{json}");
+}

@@ -584,6 +584,13 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             }
             env.is_route_sink(&name).then(Router::default)
         }
+        // `self.router` in a builder's method, where the function took it for a router local.
+        Expr::Field(f) if matches!(&*f.base, Expr::Path(b) if b.path.is_ident("self")) => {
+            let syn::Member::Named(field) = &f.member else {
+                return None;
+            };
+            env.take_local(&format!("self.{field}"))
+        }
         Expr::MethodCall(call) => eval_method(call, env),
         // `.service({ let srv = web::scope("/health").service(..); #[cfg(feature = "profiling")] {
         // srv.service(..) } #[cfg(not(feature = "profiling"))] srv })`: the routers its `let`s hold, then

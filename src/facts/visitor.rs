@@ -5473,6 +5473,23 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Expr::Path(p) = &*a.left {
                         defines.push(driver::last_segment(&p.path));
                     }
+                    // `self.router = self.router.route(..).nest("/teams", teams)` in a builder's method:
+                    // the field stands in as a router local of this function (what other methods add
+                    // to it is theirs).
+                    if let Some(name) = self_field(&a.left) {
+                        let grown = self_field(driver::chain(&a.right).0).as_ref() == Some(&name);
+                        if grown && looks_like_router(&a.right) {
+                            if let Some(ctx) = self.ctx() {
+                                ctx.router_locals.entry(name.clone()).or_default();
+                            }
+                            if let Some(local) = self.local_router(&a.right) {
+                                if let Some(ctx) = self.ctx() {
+                                    ctx.router_locals.insert(name, local);
+                                }
+                                return;
+                            }
+                        }
+                    }
                     // `app = app.route(…)`, `router = router.layer(auth)`: the router local grows.
                     if let Some(name) = single_path_ident(&a.left) {
                         if looks_like_router(&a.right) || self.grows_router_local(&a.right) {
@@ -8847,6 +8864,17 @@ fn hands_built_router(expr: &Expr) -> bool {
     matches!(&*c.func, Expr::Path(p) if !wraps(&p.path))
         && c.args.iter().any(builds_router)
         && !router::is_router_root(expr)
+}
+
+/// `self.router`: the name a field of `self` goes by as a router local (`self.router`).
+fn self_field(expr: &Expr) -> Option<String> {
+    let Expr::Field(f) = driver::strip_plumbing(expr) else {
+        return None;
+    };
+    let (Expr::Path(base), syn::Member::Named(field)) = (&*f.base, &f.member) else {
+        return None;
+    };
+    base.path.is_ident("self").then(|| format!("self.{field}"))
 }
 
 fn looks_like_router(expr: &Expr) -> bool {
