@@ -326,6 +326,7 @@ pub fn resolve(
     assign_apps(&mut model, config);
     model.inline_budgets = inline_budgets(&model);
     add_extractors(&mut model, &index);
+    skip_listed_routes(&mut model, &index);
     add_middleware(&mut model);
     graphql::run_fields_through_endpoints(&mut model);
     let entries: Vec<usize> = model.checked_routes().map(|r| r.handler).collect();
@@ -2011,6 +2012,135 @@ fn add_extractors(model: &mut Model, index: &Index) {
         calls.append(&mut f.body);
         f.body = calls;
     }
+}
+
+/// A middleware that lets the routes a constant table lists through untouched (`if should_skip_auth(&req)
+/// { true } else { set_auth_user(&mut req) }`, where `should_skip_auth` looks the request up in
+/// `SKIP_AUTH_ROUTES`): on each route, a copy of it with only the arm the table says for that route's
+/// method and path.
+fn skip_listed_routes(model: &mut Model, index: &Index) {
+    let mut copies: HashMap<(usize, Vec<(u32, bool)>), usize> = HashMap::new();
+    for i in 0..model.routes.len() {
+        let (Some(method), Some(path)) =
+            (model.routes[i].method.clone(), model.routes[i].path.clone())
+        else {
+            continue;
+        };
+        let mut middleware = model.routes[i].middleware.clone();
+        for slot in middleware.iter_mut() {
+            for m in slot.iter_mut() {
+                let tests = path_tests(model, index, *m, &method, &path);
+                if tests.is_empty() {
+                    continue;
+                }
+                let id = *m;
+                *m = *copies.entry((id, tests.clone())).or_insert_with(|| {
+                    let mut body = model.func(id).body.clone();
+                    let mut changed = false;
+                    for (call, listed) in tests {
+                        let want = if listed { "true" } else { "false" };
+                        changed |= keep_tested(&mut body, call, want);
+                    }
+                    match changed {
+                        true => add_copy(model, id, |f| f.body = body),
+                        false => id,
+                    }
+                });
+            }
+        }
+        model.routes[i].middleware = middleware;
+    }
+}
+
+/// Of the calls middleware `m` tests as a `bool`, those to a function that looks the request up in a
+/// table of route paths (see [`crate::facts::FnFacts::path_table`]): each one's id, and whether its table
+/// lists the route.
+fn path_tests(
+    model: &Model,
+    index: &Index,
+    m: usize,
+    method: &str,
+    path: &str,
+) -> Vec<(u32, bool)> {
+    let mut tested: Vec<u32> = Vec::new();
+    for step in &model.func(m).body {
+        step.walk(&mut |s| {
+            if let Step::Guard {
+                on: crate::facts::Guarded::Outcome(c),
+                pattern,
+            } = s
+            {
+                if matches!(pattern.as_str(), "true" | "false") && !tested.contains(c) {
+                    tested.push(*c);
+                }
+            }
+        });
+    }
+    let mut calls: Vec<(u32, Callee)> = Vec::new();
+    for step in &model.func(m).body {
+        step.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                if tested.contains(&c.id) && matches!(c.callee, Callee::Path(_)) {
+                    calls.push((c.id, c.callee.clone()));
+                }
+            }
+        });
+    }
+    calls
+        .into_iter()
+        .filter_map(|(id, callee)| {
+            let f = index.resolve(&model.files, &model.fns, m, &callee)?;
+            let table = model.func(f).path_table.as_ref()?;
+            let here = &model.file_of(f).path_tables;
+            let entries = here
+                .iter()
+                .chain(model.files.iter().flat_map(|file| &file.path_tables))
+                .find(|(name, _)| name == table)
+                .map(|(_, entries)| entries)?;
+            let listed = entries.iter().any(|(m, p)| {
+                m.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && same_route(p, path)
+            });
+            Some((id, listed))
+        })
+        .collect()
+}
+
+/// Does a listed path name the route's (`/api/articles/{slug}/comments`), a parameter segment matching a
+/// parameter segment?
+fn same_route(listed: &str, route: &str) -> bool {
+    let param = |s: &str| {
+        (s.starts_with('{') && s.ends_with('}'))
+            || (s.starts_with('<') && s.ends_with('>'))
+            || s.starts_with(':')
+    };
+    let (a, b): (Vec<&str>, Vec<&str>) = (listed.split('/').collect(), route.split('/').collect());
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || (param(x) && param(y)))
+}
+
+/// Leaves out, at every depth, the arms that run only where call `call` yields other than `want`.
+/// Whether it left any out.
+fn keep_tested(seq: &mut [Step], call: u32, want: &str) -> bool {
+    let mut changed = false;
+    for step in seq.iter_mut() {
+        if let Step::Branch(alts) = step {
+            let other = |arm: &Vec<Step>| {
+                matches!(arm.first(), Some(Step::Guard { on: crate::facts::Guarded::Outcome(c), pattern })
+                    if *c == call && matches!(pattern.as_str(), "true" | "false") && pattern != want)
+            };
+            if alts.iter().any(|a| !other(a)) {
+                let before = alts.len();
+                alts.retain(|a| !other(a));
+                changed |= alts.len() < before;
+            }
+        }
+        for child in step.children_mut() {
+            changed |= keep_tested(child, call, want);
+        }
+    }
+    changed
 }
 
 /// Runs the middleware of each route's layers (`.layer(middleware::from_fn(auth))`) before its handler:

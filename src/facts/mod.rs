@@ -181,6 +181,9 @@ pub fn graphql_root_name(name: &str) -> bool {
         .any(|r| name.ends_with(r))
 }
 
+/// A route a table of paths lists: its method, where the entry names one, and its path.
+pub type ListedRoute = (Option<String>, String);
+
 /// The facts of one file.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
@@ -224,6 +227,11 @@ pub struct FileFacts {
     /// found may be one the derive writes where hopcheck could not read it (inside a repetition).
     #[serde(default)]
     pub own_derived: Vec<String>,
+    /// Constant tables of route paths (`const SKIP_AUTH_ROUTES: [SkipAuthRoute; 6] = [SkipAuthRoute { path:
+    /// "/api/tags", method: Method::GET }, ..]`): the name, and each entry's method (where it names one) and
+    /// path.
+    #[serde(default)]
+    pub path_tables: Vec<(String, Vec<ListedRoute>)>,
     pub parse_error: Option<ParseError>,
     /// The file turns the pool's connection check off (`.test_before_acquire(false)`).
     pub checkout_test_off: bool,
@@ -439,6 +447,11 @@ pub struct FnFacts {
     /// query while the page renders, is not read.
     #[serde(default)]
     pub renders_template: bool,
+    /// It answers whether a request's route is listed in a constant table of paths (`SKIP_AUTH_ROUTES
+    /// .iter().any(|r| r.matches(req.path(), req.method()))`): the table's name. A middleware that tests
+    /// it (`if should_skip_auth(&req) { .. }`) takes, on each route, the arm the table says.
+    #[serde(default)]
+    pub path_table: Option<String>,
     /// Types of the values it stores in the request's extensions (`parts.extensions.insert(info.clone())`).
     pub extensions: Vec<String>,
     /// The function's name.

@@ -903,6 +903,7 @@ impl<'a, 's> Visitor<'a, 's> {
             spawned_params: std::mem::take(&mut self.last_spawned_params),
             awaited_params: std::mem::take(&mut self.last_awaited_params),
             renders_template: std::mem::take(&mut self.last_renders_template),
+            path_table: path_table_tested(sig, block),
             extensions: std::mem::take(&mut self.last_extensions),
             server_layers: std::mem::take(&mut self.last_server_layers),
             param_calls: std::mem::take(&mut self.last_param_calls),
@@ -5046,6 +5047,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        if let (false, Some(entries)) = (self.in_fn(), path_table(&c.expr)) {
+            self.facts.path_tables.push((c.ident.to_string(), entries));
+        }
         if !self.in_fn() {
             if let Some(ty) = core_type(&c.ty) {
                 self.facts.statics.push((c.ident.to_string(), ty));
@@ -5062,6 +5066,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     }
 
     fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        if let (false, Some(entries)) = (self.in_fn(), path_table(&s.expr)) {
+            self.facts.path_tables.push((s.ident.to_string(), entries));
+        }
         if !self.in_fn() {
             if let Some(ty) = core_type(&s.ty) {
                 self.facts.statics.push((s.ident.to_string(), ty));
@@ -8191,6 +8198,80 @@ fn futures_of_iterator(expr: &Expr) -> Option<(&syn::ExprClosure, &Expr)> {
         }
         _ => None,
     }
+}
+
+/// The entries of a constant table of route paths: each a path (`"/health"`), or a struct or tuple
+/// holding one and perhaps a method (`SkipAuthRoute { path: "/api/tags", method: Method::GET }`). None
+/// where an entry holds no path.
+fn path_table(expr: &Expr) -> Option<Vec<super::ListedRoute>> {
+    fn route_path(e: &Expr) -> Option<String> {
+        match driver::strip_plumbing(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()).filter(|p| p.starts_with('/')),
+            _ => None,
+        }
+    }
+    fn method(e: &Expr) -> Option<String> {
+        let Expr::Path(p) = driver::strip_plumbing(e) else {
+            return None;
+        };
+        let name = driver::last_segment(&p.path);
+        let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+        methods.contains(&name.as_str()).then_some(name)
+    }
+    let array = match driver::strip_plumbing(expr) {
+        Expr::Reference(r) => &*r.expr,
+        other => other,
+    };
+    let Expr::Array(array) = array else {
+        return None;
+    };
+    let entry = |e: &Expr| -> Option<super::ListedRoute> {
+        let parts: Vec<&Expr> = match driver::strip_plumbing(e) {
+            Expr::Struct(st) => st.fields.iter().map(|f| &f.expr).collect(),
+            Expr::Tuple(t) => t.elems.iter().collect(),
+            other => vec![other],
+        };
+        let path = parts.iter().find_map(|p| route_path(p))?;
+        Some((parts.iter().find_map(|p| method(p)), path))
+    };
+    let entries: Option<Vec<_>> = array.elems.iter().map(entry).collect();
+    entries.filter(|e| !e.is_empty())
+}
+
+/// The constant table of route paths a function returning `bool` looks a request up in
+/// (`TABLE.iter().any(..)`, `TABLE.contains(..)`), by name.
+fn path_table_tested(sig: &syn::Signature, block: &syn::Block) -> Option<String> {
+    struct Finder(Option<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if matches!(m.method.to_string().as_str(), "any" | "contains") {
+                let (root, _) = driver::chain(&m.receiver);
+                if let Expr::Path(p) = driver::strip_plumbing(root) {
+                    let name = driver::last_segment(&p.path);
+                    let constant = name.len() > 1
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                    if constant {
+                        self.0.get_or_insert(name);
+                    }
+                }
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+    }
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    if !matches!(&**ty, syn::Type::Path(p) if p.path.is_ident("bool")) {
+        return None;
+    }
+    let mut finder = Finder(None);
+    finder.visit_block(block);
+    finder.0
 }
 
 /// The integer constants among `items` (`const LIMIT: usize = 4;`), by name.
