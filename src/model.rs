@@ -2019,6 +2019,8 @@ fn add_extractors(model: &mut Model, index: &Index) {
 /// `SKIP_AUTH_ROUTES`): on each route, a copy of it with only the arm the table says for that route's
 /// method and path.
 fn skip_listed_routes(model: &mut Model, index: &Index) {
+    // Per middleware, the tables its tests look the request up in (read once, used on every route).
+    let mut tables: HashMap<usize, Vec<(u32, Vec<crate::facts::ListedRoute>)>> = HashMap::new();
     let mut copies: HashMap<(usize, Vec<(u32, bool)>), usize> = HashMap::new();
     for i in 0..model.routes.len() {
         let (Some(method), Some(path)) =
@@ -2029,11 +2031,23 @@ fn skip_listed_routes(model: &mut Model, index: &Index) {
         let mut middleware = model.routes[i].middleware.clone();
         for slot in middleware.iter_mut() {
             for m in slot.iter_mut() {
-                let tests = path_tests(model, index, *m, &method, &path);
-                if tests.is_empty() {
+                let id = *m;
+                let tested = tables
+                    .entry(id)
+                    .or_insert_with(|| path_tables_tested(model, index, id));
+                if tested.is_empty() {
                     continue;
                 }
-                let id = *m;
+                let tests: Vec<(u32, bool)> = tested
+                    .iter()
+                    .map(|(call, entries)| {
+                        let listed = entries.iter().any(|(m, p)| {
+                            m.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&method))
+                                && same_route(p, &path)
+                        });
+                        (*call, listed)
+                    })
+                    .collect();
                 *m = *copies.entry((id, tests.clone())).or_insert_with(|| {
                     let mut body = model.func(id).body.clone();
                     let mut changed = false;
@@ -2053,15 +2067,13 @@ fn skip_listed_routes(model: &mut Model, index: &Index) {
 }
 
 /// Of the calls middleware `m` tests as a `bool`, those to a function that looks the request up in a
-/// table of route paths (see [`crate::facts::FnFacts::path_table`]): each one's id, and whether its table
-/// lists the route.
-fn path_tests(
+/// table of route paths (see [`crate::facts::FnFacts::path_table`]): each one's id, and the table's
+/// entries.
+fn path_tables_tested(
     model: &Model,
     index: &Index,
     m: usize,
-    method: &str,
-    path: &str,
-) -> Vec<(u32, bool)> {
+) -> Vec<(u32, Vec<crate::facts::ListedRoute>)> {
     let mut tested: Vec<u32> = Vec::new();
     for step in &model.func(m).body {
         step.walk(&mut |s| {
@@ -2075,6 +2087,9 @@ fn path_tests(
                 }
             }
         });
+    }
+    if tested.is_empty() {
+        return Vec::new();
     }
     let mut calls: Vec<(u32, Callee)> = Vec::new();
     for step in &model.func(m).body {
@@ -2096,11 +2111,8 @@ fn path_tests(
                 .iter()
                 .chain(model.files.iter().flat_map(|file| &file.path_tables))
                 .find(|(name, _)| name == table)
-                .map(|(_, entries)| entries)?;
-            let listed = entries.iter().any(|(m, p)| {
-                m.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && same_route(p, path)
-            });
-            Some((id, listed))
+                .map(|(_, entries)| entries.clone())?;
+            Some((id, entries))
         })
         .collect()
 }
