@@ -1448,13 +1448,7 @@ impl Analysis {
             }
         }
         // Routes whose path renders a template: what the template's code runs is not counted.
-        if self
-            .model
-            .fns
-            .iter()
-            .enumerate()
-            .any(|(id, _)| self.model.func(id).renders_template)
-        {
+        if (0..self.model.fns.len()).any(|id| self.model.func(id).renders_template) {
             let rendering = self
                 .model
                 .checked_routes()

@@ -2074,33 +2074,22 @@ fn path_tables_tested(
     index: &Index,
     m: usize,
 ) -> Vec<(u32, Vec<crate::facts::ListedRoute>)> {
+    // The calls an arm's guard tests as a `bool`, and the calls by path the body makes.
     let mut tested: Vec<u32> = Vec::new();
-    for step in &model.func(m).body {
-        step.walk(&mut |s| {
-            if let Step::Guard {
-                on: crate::facts::Guarded::Outcome(c),
-                pattern,
-            } = s
-            {
-                if matches!(pattern.as_str(), "true" | "false") && !tested.contains(c) {
-                    tested.push(*c);
-                }
-            }
-        });
-    }
-    if tested.is_empty() {
-        return Vec::new();
-    }
     let mut calls: Vec<(u32, Callee)> = Vec::new();
     for step in &model.func(m).body {
-        step.walk(&mut |s| {
-            if let Step::Call(c) = s {
-                if tested.contains(&c.id) && matches!(c.callee, Callee::Path(_)) {
-                    calls.push((c.id, c.callee.clone()));
-                }
+        step.walk(&mut |s| match s {
+            Step::Guard {
+                on: crate::facts::Guarded::Outcome(c),
+                pattern,
+            } if matches!(pattern.as_str(), "true" | "false") => tested.push(*c),
+            Step::Call(c) if matches!(c.callee, Callee::Path(_)) => {
+                calls.push((c.id, c.callee.clone()))
             }
+            _ => {}
         });
     }
+    calls.retain(|(id, _)| tested.contains(id));
     calls
         .into_iter()
         .filter_map(|(id, callee)| {
@@ -2135,21 +2124,26 @@ fn same_route(listed: &str, route: &str) -> bool {
 /// Leaves out, at every depth, the arms that run only where call `call` yields other than `want`.
 /// Whether it left any out.
 fn keep_tested(seq: &mut [Step], call: u32, want: &str) -> bool {
+    drop_arms(seq, &|arm: &[Step]| {
+        matches!(arm.first(), Some(Step::Guard { on: crate::facts::Guarded::Outcome(c), pattern })
+            if *c == call && matches!(pattern.as_str(), "true" | "false") && pattern != want)
+    })
+}
+
+/// Leaves out, at every depth, the arms of a branch that `ruled_out` says cannot run, where another arm
+/// of it can. Whether it left any out.
+fn drop_arms(seq: &mut [Step], ruled_out: &dyn Fn(&[Step]) -> bool) -> bool {
     let mut changed = false;
     for step in seq.iter_mut() {
         if let Step::Branch(alts) = step {
-            let other = |arm: &Vec<Step>| {
-                matches!(arm.first(), Some(Step::Guard { on: crate::facts::Guarded::Outcome(c), pattern })
-                    if *c == call && matches!(pattern.as_str(), "true" | "false") && pattern != want)
-            };
-            if alts.iter().any(|a| !other(a)) {
+            if alts.iter().any(|a| !ruled_out(a)) {
                 let before = alts.len();
-                alts.retain(|a| !other(a));
+                alts.retain(|a| !ruled_out(a));
                 changed |= alts.len() < before;
             }
         }
         for child in step.children_mut() {
-            changed |= keep_tested(child, call, want);
+            changed |= drop_arms(child, ruled_out);
         }
     }
     changed
@@ -2276,26 +2270,10 @@ fn with_stored(
     stored: &[String],
     copies: &mut HashMap<(usize, Vec<String>), usize>,
 ) -> usize {
-    fn absent_of(arm: &[Step], stored: &[String]) -> bool {
+    let absent = |arm: &[Step]| {
         matches!(arm.first(), Some(Step::Guard { on: crate::facts::Guarded::Extension, pattern })
             if pattern.strip_prefix('!').is_some_and(|t| stored.iter().any(|s| s == t)))
-    }
-    fn drop_absent(seq: &mut [Step], stored: &[String]) -> bool {
-        let mut changed = false;
-        for step in seq.iter_mut() {
-            if let Step::Branch(alts) = step {
-                let before = alts.len();
-                if alts.iter().any(|a| !absent_of(a, stored)) {
-                    alts.retain(|a| !absent_of(a, stored));
-                }
-                changed |= alts.len() < before;
-            }
-            for child in step.children_mut() {
-                changed |= drop_absent(child, stored);
-            }
-        }
-        changed
-    }
+    };
     if stored.is_empty() {
         return id;
     }
@@ -2304,7 +2282,7 @@ fn with_stored(
         return copy;
     }
     let mut body = model.func(id).body.clone();
-    let copy = if drop_absent(&mut body, stored) {
+    let copy = if drop_arms(&mut body, &absent) {
         add_copy(model, id, |f| f.body = body)
     } else {
         id

@@ -802,11 +802,7 @@ impl<'a, 's> Visitor<'a, 's> {
             }) {
                 if let Expr::Path(p) = &*c.func {
                     let segs = driver::path_segments(&p.path);
-                    let wraps = matches!(
-                        segs.last().map(String::as_str),
-                        Some("Ok" | "Some" | "new" | "default")
-                    );
-                    if !wraps && !router::is_router_root(&Expr::Call(c.clone())) {
+                    if !wraps_a_value(&p.path) && !router::is_router_root(&Expr::Call(c.clone())) {
                         routes.push(RouteEntry::Mount {
                             prefix: String::new(),
                             target: segs,
@@ -8926,6 +8922,15 @@ fn returns_router(output: &syn::ReturnType) -> bool {
         .is_some_and(|s| super::ROUTER_TYPES.contains(&s.ident.to_string().as_str()))
 }
 
+/// A call that wraps a value rather than makes a router of its own (`Ok(Router::new()..)`, `Box::new(..)`,
+/// `Arc::new(..)`, `Default::default()`).
+fn wraps_a_value(func: &syn::Path) -> bool {
+    matches!(
+        driver::last_segment(func).as_str(),
+        "Ok" | "Some" | "Err" | "new" | "from" | "default"
+    )
+}
+
 /// A router built in place (`Router::new().route(..)`).
 fn builds_router(a: &Expr) -> bool {
     matches!(driver::strip_plumbing(a), Expr::MethodCall(m) if router::is_router_chain(m))
@@ -8935,14 +8940,7 @@ fn builds_router(a: &Expr) -> bool {
 /// the router it hands back, behind the layers it puts on it.
 fn hands_built_router(expr: &Expr) -> bool {
     let Expr::Call(c) = expr else { return false };
-    // Not a value wrapped (`Ok(Router::new()..)`, `Box::new(..)`, `Arc::new(..)`).
-    let wraps = |p: &syn::Path| {
-        matches!(
-            driver::last_segment(p).as_str(),
-            "Ok" | "Some" | "Err" | "new" | "from"
-        )
-    };
-    matches!(&*c.func, Expr::Path(p) if !wraps(&p.path))
+    matches!(&*c.func, Expr::Path(p) if !wraps_a_value(&p.path))
         && c.args.iter().any(builds_router)
         && !router::is_router_root(expr)
 }
