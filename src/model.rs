@@ -1753,9 +1753,13 @@ fn prune_by_constants(seq: &mut [Step], consts: &[Option<String>]) {
                 }
             }
             Step::Loop(l) => {
-                let len = l
-                    .over_param
-                    .and_then(|p| const_len(consts.get(p)?.as_deref()?));
+                let len = l.over_param.and_then(|p| {
+                    let held = consts.get(p)?.as_deref()?;
+                    match &l.over_field {
+                        Some(f) => const_len(struct_field(held, f)?),
+                        None => const_len(held),
+                    }
+                });
                 if let Some(n) = len {
                     l.count = Some(n);
                 }

@@ -799,6 +799,10 @@ pub struct LoopStep {
     /// It goes over the function's parameter at this position (`for e in emails`): a call that passes a
     /// literal list there (`&[email]`) runs it that many times.
     pub over_param: Option<usize>,
+    /// The field of that parameter it goes over, inside its `Some` (`if let Some(load) = &opts.load {
+    /// for r in load { .. } }`): a caller whose struct holds `Some(vec![])` there runs it no time.
+    #[serde(default)]
+    pub over_field: Option<String>,
     /// Its body waits on a timer (`tokio::time::sleep(..).await`, `interval.tick().await`): a poll for
     /// what another process does (a job's result), not a pass over rows, nor a read-back of a write.
     pub polls: bool,

@@ -313,6 +313,9 @@ struct FnCtx {
     /// Locals bound to a list written out (`let queries = vec![a, b];`, not `mut`): a loop over one
     /// runs that many times.
     local_counts: HashMap<String, u32>,
+    /// Locals bound to what a parameter, or a field of one, holds inside its `Some` (`if let Some(load)
+    /// = &opts.load`): a loop over one goes over that parameter's list.
+    unwrapped: HashMap<String, (usize, Option<String>)>,
 }
 
 impl FnCtx {
@@ -621,9 +624,10 @@ impl<'a, 's> Visitor<'a, 's> {
         let loc = self.index.loc_between(e.for_token.span, e.expr.span());
         let count = known_count(&e.expr).or_else(|| self.local_count(&e.expr));
         self.push_loop(loc, body, count, false);
-        if let Some(param) = self.param_at(&e.expr) {
+        if let Some((param, field)) = self.iterated_param(&e.expr) {
             if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
                 l.over_param = Some(param);
+                l.over_field = field;
             }
         }
         // `for s in streams_of(t)`: the call that hands back the list.
@@ -1671,17 +1675,10 @@ impl<'a, 's> Visitor<'a, 's> {
     fn set_consts<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
         // A parameter handed on (`to_json(.., cipher_sync_data, ..)`) passes whatever this function
         // was given: `param:N`, filled in where this function runs with constants.
-        let local_const = |a: &Expr| {
-            let mut a = a;
-            while let Expr::Reference(r) = a {
-                a = &r.expr;
-            }
-            let name = single_path_ident(a)?;
-            self.fns.last()?.local_consts.get(&name).cloned()
-        };
+        let local_const = |name: &str| self.fns.last()?.local_consts.get(name).cloned();
         let consts: Vec<Option<String>> = args
             .map(|a| {
-                const_tag(a).or_else(|| local_const(a)).or_else(|| {
+                const_tag_in(a, &local_const).or_else(|| {
                     // A parameter, or a field of one (`&self.page_cursor`), handed on.
                     self.guard_target(a).map(|(p, field)| match field {
                         Some(f) => format!("param:{p}.{f}"),
@@ -2033,6 +2030,16 @@ impl<'a, 's> Visitor<'a, 's> {
             return None;
         }
         ctx.param_pos.get(&name).copied()
+    }
+
+    /// The parameter a loop goes over (`for e in emails`), or the field of one whose `Some` a local
+    /// holds (`for r in load` inside `if let Some(load) = &opts.load`).
+    fn iterated_param(&self, e: &Expr) -> Option<(usize, Option<String>)> {
+        if let Some(p) = self.param_at(e) {
+            return Some((p, None));
+        }
+        let name = single_path_ident(through_views(e, &["iter", "into_iter", "as_slice"]))?;
+        self.fns.last()?.unwrapped.get(&name).cloned()
     }
 
     /// `param.into()`, `param.clone()`, `Into::into(param)`: the parameter's position.
@@ -3978,6 +3985,10 @@ impl<'a, 's> Visitor<'a, 's> {
                 self.visit_expr(&l.expr);
                 let made = self.made_since(mark);
                 self.bind(&l.pat, &l.expr, &made);
+                let held = some_binding(&l.pat).zip(self.guard_target(&l.expr));
+                if let (Some((name, target)), Some(ctx)) = (held, self.ctx()) {
+                    ctx.unwrapped.insert(name, target);
+                }
             }
             other => self.visit_expr(other),
         }
@@ -5282,12 +5293,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         }
                     }
                     // A constant the local may hand to a call (`let get_user = GetUser::builder()..`).
-                    let tag = const_tag(&init.expr);
+                    let local_const = |n: &str| self.fns.last()?.local_consts.get(n).cloned();
+                    let tag = const_tag_in(&init.expr, &local_const);
                     if let Some(ctx) = self.ctx() {
                         match tag {
                             Some(tag) => ctx.local_consts.insert(name.clone(), tag),
                             None => ctx.local_consts.remove(name),
                         };
+                        ctx.unwrapped.remove(name);
                     }
                     // `let member = member.as_member(db).await?`: typed by what the method returns on
                     // the binding before this one (which `expr_type` names), under a name of its own
@@ -6047,6 +6060,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             });
             out
         };
+        // What the condition's `Some(name)` bound holds only inside its arm.
+        let bound: Vec<String> = lets.iter().filter_map(|l| some_binding(&l.pat)).collect();
+        if let Some(ctx) = self.ctx() {
+            for name in bound {
+                ctx.unwrapped.remove(&name);
+            }
+        }
         // `if x == "e" && x == "h" { .. }`: a test that never holds; its arm never runs.
         let then = if never_holds(&e.cond) {
             Vec::new()
@@ -7427,9 +7447,21 @@ fn builder_tag(e: &Expr) -> Option<String> {
 /// The constant an argument passes, as guards name it: `Some(..)` → `Some`, `None`, `true`, `false`, an
 /// enum variant (`DeleteType::Soft` → `Soft`), or `len=N` for a literal list (`&[email]`, `vec![a, b]`).
 fn const_tag(arg: &Expr) -> Option<String> {
+    const_tag_in(arg, &|_| None)
+}
+
+/// [`const_tag`], where a local's name inside the value (`Some(load)`, `View { load: Some(load) }`)
+/// stands for the constant `local` says it was bound to (`let load = vec![];`).
+fn const_tag_in(arg: &Expr, local: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let const_tag = |e: &Expr| const_tag_in(e, local);
     let mut e = arg;
     while let Expr::Reference(r) = e {
         e = &r.expr;
+    }
+    if let Some(name) = single_path_ident(e) {
+        if let Some(tag) = local(&name) {
+            return Some(tag);
+        }
     }
     match e {
         Expr::Lit(syn::ExprLit {
@@ -7454,7 +7486,7 @@ fn const_tag(arg: &Expr) -> Option<String> {
                     return None;
                 }
                 // `Some(vec![version])`: the variant, and the length of the list it holds.
-                match c.args.first().and_then(const_tag) {
+                match c.args.first().and_then(&const_tag) {
                     Some(inner) if inner.starts_with("len=") => Some(format!("{name}|{inner}")),
                     _ => Some(name),
                 }
@@ -8777,6 +8809,20 @@ fn is_lock(method: &str) -> bool {
         method,
         "lock" | "read" | "write" | "lock_owned" | "read_owned" | "write_owned"
     )
+}
+
+/// The name a `Some(name)` pattern binds (`Some(load)`, `Some(ref load)`).
+fn some_binding(pat: &syn::Pat) -> Option<String> {
+    let syn::Pat::TupleStruct(ts) = pat else {
+        return None;
+    };
+    if driver::last_segment(&ts.path) != "Some" || ts.elems.len() != 1 {
+        return None;
+    }
+    match &ts.elems[0] {
+        syn::Pat::Ident(i) if i.subpat.is_none() => Some(i.ident.to_string()),
+        _ => None,
+    }
 }
 
 fn single_path_ident(expr: &Expr) -> Option<String> {
