@@ -5176,3 +5176,90 @@ async fn main() {
     );
     assert_eq!(json["routes"].as_array().unwrap().len(), 2, "{json}");
 }
+
+#[test]
+fn poem_routes_name_generic_handlers_by_their_default_and_nest_endpoints_at_their_prefix() {
+    // `#[handler]` on a generic function makes a struct of its name, which the route names by its
+    // `Default`; `.nest("/login", post(login))` serves the prefix itself.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"admin\"\nversion = \"0.1.0\"\n[dependencies]\npoem = \"3\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use poem::{get, handler, post, web::Data, Endpoint, EndpointExt, Route, Server};
+use sqlx::PgPool;
+
+pub trait Accounts: Send + Sync + 'static {
+    fn count(&self) -> impl std::future::Future<Output = i64> + Send;
+}
+
+pub struct PgAccounts {
+    pool: PgPool,
+}
+
+impl Accounts for PgAccounts {
+    async fn count(&self) -> i64 {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&self.pool).await.unwrap_or(0);
+        let _: i64 = sqlx::query_scalar("SELECT count(*) FROM roles").fetch_one(&self.pool).await.unwrap_or(0);
+        n
+    }
+}
+
+#[handler]
+async fn list_accounts<A: Accounts>(accounts: Data<&A>) -> String {
+    accounts.count().await.to_string()
+}
+
+#[handler]
+async fn login(pool: Data<&PgPool>) -> String {
+    sqlx::query_scalar("SELECT name FROM users LIMIT 1").fetch_one(pool.0).await.unwrap_or_default()
+}
+
+#[handler]
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn api<A: Accounts>() -> impl Endpoint {
+    Route::new()
+        .at("/health", get(health))
+        .nest("/login", post(login))
+        .nest("/accounts", Route::new().at("/", get(list_accounts::<A>::default())))
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let app = Route::new().nest("/api", api::<PgAccounts>()).data(PgAccounts { pool: pool.clone() }).data(pool);
+    Server::new(poem::listener::TcpListener::bind("0.0.0.0:3000")).run(app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route(&json, "GET", "/api/health")["round_trips"],
+        0,
+        "{json}"
+    );
+    assert_eq!(
+        route(&json, "POST", "/api/login")["round_trips"],
+        1,
+        "{json}"
+    );
+    assert_eq!(
+        route(&json, "GET", "/api/accounts")["round_trips"],
+        2,
+        "{json}"
+    );
+    assert_eq!(json["routes"].as_array().unwrap().len(), 3, "{json}");
+    assert_eq!(
+        json["coverage"]["unrouted"],
+        serde_json::json!([]),
+        "{json}"
+    );
+}

@@ -1113,8 +1113,16 @@ fn add_served(
             [prefix, inner],
         ) => {
             let (prefix, loc) = str_lit(prefix, env).or_else(|| written_path(prefix, env))?;
+            // poem nests an endpoint as well as a router (`.nest("/login", post(login))`): it serves
+            // the prefix itself.
+            let methods = match name {
+                "nest" => method_router(inner, env),
+                _ => Vec::new(),
+            };
             if static_files(inner).is_some() {
                 r.entries.push(RouteEntry::Static { path: prefix, loc });
+            } else if !methods.is_empty() {
+                push_methods(r, &prefix, methods, loc, None);
             } else if let Some(inner) = eval_router(inner, env) {
                 r.entries
                     .extend(inner.into_iter().map(|e| prefixed(e, &prefix)));
@@ -1311,16 +1319,27 @@ fn push_served(r: &mut Router, path: &str, served: &Expr, loc: Loc, env: &mut dy
                 methods.push(("ANY".into(), h));
             }
         }
-        for (method, handler) in methods {
-            r.entries.push(RouteEntry::Route {
-                path: path.to_string(),
-                method,
-                handler,
-                loc,
-                cfg: cfg.clone(),
-                layers: Vec::new(),
-            });
-        }
+        push_methods(r, path, methods, loc, cfg);
+    }
+}
+
+/// A route per method that serves `path`, each by its handler.
+fn push_methods(
+    r: &mut Router,
+    path: &str,
+    methods: Vec<(String, Vec<String>)>,
+    loc: Loc,
+    cfg: Option<String>,
+) {
+    for (method, handler) in methods {
+        r.entries.push(RouteEntry::Route {
+            path: path.to_string(),
+            method,
+            handler,
+            loc,
+            cfg: cfg.clone(),
+            layers: Vec::new(),
+        });
     }
 }
 
@@ -1919,6 +1938,20 @@ fn handler_name(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
             handler_name(&m.receiver, env)
         }
         Expr::Closure(c) => Some(env.closure_handler(c)),
+        // poem's `#[handler]` on a generic function makes a struct of the function's name, which a route
+        // names by its `Default` (`get(account::list::<S>::default())`): that function serves it.
+        Expr::Call(c) if c.args.is_empty() => {
+            let Expr::Path(p) = &*c.func else { return None };
+            let segs = path_segments(&p.path);
+            match segs.as_slice() {
+                [fun @ .., last, default]
+                    if default == "default" && last.starts_with(|ch: char| ch.is_lowercase()) =>
+                {
+                    Some(fun.iter().chain([last]).cloned().collect())
+                }
+                _ => None,
+            }
+        }
         // A function that wraps the handler it is given (`endpoint_auth(ws_handler)`, poem's
         // `.at("/stream", endpoint_auth(h))`): the handler serves the route.
         Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, Expr::Path(_)) => match &c.args[0]
