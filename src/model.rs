@@ -2025,7 +2025,10 @@ fn add_extractors(model: &mut Model, index: &Index) {
 fn skip_listed_routes(model: &mut Model, index: &Index) {
     // Per middleware, the tables its tests look the request up in (read once, used on every route).
     let mut tables: HashMap<usize, Vec<(u32, Vec<crate::facts::ListedRoute>)>> = HashMap::new();
-    let mut copies: HashMap<(usize, Vec<(u32, bool)>), usize> = HashMap::new();
+    let mut by_method: HashMap<usize, bool> = HashMap::new();
+    // A middleware's copy per answer of its tables and per method it runs for.
+    type Answers = (usize, Vec<(u32, bool)>, String);
+    let mut copies: HashMap<Answers, usize> = HashMap::new();
     for i in 0..model.routes.len() {
         let (Some(method), Some(path)) =
             (model.routes[i].method.clone(), model.routes[i].path.clone())
@@ -2039,9 +2042,15 @@ fn skip_listed_routes(model: &mut Model, index: &Index) {
                 let tested = tables
                     .entry(id)
                     .or_insert_with(|| path_tables_tested(model, index, id));
-                if tested.is_empty() {
+                let tests_method = *by_method
+                    .entry(id)
+                    .or_insert_with(|| tests_method(&model.func(id).body));
+                if tested.is_empty() && !tests_method {
                     continue;
                 }
+                // The route's method, where the middleware tests it and the route has one.
+                let known = tests_method && !matches!(method.as_str(), "ANY" | "GRPC" | "GRAPHQL");
+                let runs_for = if known { method.clone() } else { String::new() };
                 let tests: Vec<(u32, bool)> = tested
                     .iter()
                     .map(|(call, entries)| {
@@ -2052,12 +2061,16 @@ fn skip_listed_routes(model: &mut Model, index: &Index) {
                         (*call, listed)
                     })
                     .collect();
-                *m = *copies.entry((id, tests.clone())).or_insert_with(|| {
+                let key = (id, tests.clone(), runs_for.clone());
+                *m = *copies.entry(key).or_insert_with(|| {
                     let mut body = model.func(id).body.clone();
                     let mut changed = false;
                     for (call, listed) in tests {
                         let want = if listed { "true" } else { "false" };
                         changed |= keep_tested(&mut body, call, want);
+                    }
+                    if !runs_for.is_empty() {
+                        changed |= keep_method(&mut body, &runs_for);
                     }
                     match changed {
                         true => add_copy(model, id, |f| f.body = body),
@@ -2123,6 +2136,40 @@ fn same_route(listed: &str, route: &str) -> bool {
         && a.iter()
             .zip(&b)
             .all(|(x, y)| x == y || (param(x) && param(y)))
+}
+
+/// Does the body test the request's method (see [`crate::facts::Guarded::Method`])?
+fn tests_method(body: &[Step]) -> bool {
+    let mut found = false;
+    for step in body {
+        step.walk(&mut |s| {
+            found |= matches!(
+                s,
+                Step::Guard {
+                    on: crate::facts::Guarded::Method,
+                    ..
+                }
+            );
+        });
+    }
+    found
+}
+
+/// Leaves out, at every depth, the arms that run only for other methods than `method`. Whether it left
+/// any out.
+fn keep_method(seq: &mut [Step], method: &str) -> bool {
+    let admits = |pattern: &str| match pattern.strip_prefix('!') {
+        Some(not) => !not.split(',').any(|m| m.eq_ignore_ascii_case(method)),
+        None => pattern.split(',').any(|m| m.eq_ignore_ascii_case(method)),
+    };
+    drop_arms(seq, &|arm: &[Step]| {
+        arm.iter()
+            .map_while(|s| match s {
+                Step::Guard { on, pattern } => Some((on, pattern)),
+                _ => None,
+            })
+            .any(|(on, p)| matches!(on, crate::facts::Guarded::Method) && !admits(p))
+    })
 }
 
 /// Leaves out, at every depth, the arms that run only where call `call` yields other than `want`.
@@ -3157,7 +3204,9 @@ fn tower_layers(model: &Model) -> Towers {
     let mut calls: HashMap<&str, Vec<usize>> = HashMap::new();
     for id in 0..model.fns.len() {
         let f = model.func(id);
-        if f.name == "call" && f.trait_name.as_deref() == Some("Service") && !f.is_test {
+        // A tower or actix `Service`'s `call`, or that of a poem `Endpoint` a middleware makes.
+        let serves = matches!(f.trait_name.as_deref(), Some("Service" | "Endpoint"));
+        if f.name == "call" && serves && !f.is_test {
             if let Some(ty) = &f.self_ty {
                 calls.entry(ty.as_str()).or_default().push(id);
             }
@@ -3166,10 +3215,13 @@ fn tower_layers(model: &Model) -> Towers {
     let mut out = Towers::default();
     for id in 0..model.fns.len() {
         let f = model.func(id);
-        // A tower `Layer`'s `layer`, or an actix middleware's `Transform::new_transform`.
+        // A tower `Layer`'s `layer`, an actix middleware's `Transform::new_transform`, or a poem
+        // `Middleware::transform`.
         let makes_service = matches!(
             (f.name.as_str(), f.trait_name.as_deref()),
-            ("layer", Some("Layer")) | ("new_transform", Some("Transform"))
+            ("layer", Some("Layer"))
+                | ("new_transform", Some("Transform"))
+                | ("transform", Some("Middleware"))
         );
         if !makes_service || f.is_test {
             continue;

@@ -18,6 +18,18 @@ fn route<'a>(json: &'a serde_json::Value, method: &str, path: &str) -> &'a serde
         .unwrap_or_else(|| panic!("no route {method} {path} in {}", json["routes"]))
 }
 
+/// Each route's round trips, as `(method, path, trips)`: every one listed must be there with that price.
+fn assert_trips(json: &serde_json::Value, want: &[(&str, &str, u64)]) {
+    let got: Vec<(&str, &str, u64)> = want
+        .iter()
+        .map(|(method, path, _)| {
+            let trips = route(json, method, path)["round_trips"].as_u64().unwrap();
+            (*method, *path, trips)
+        })
+        .collect();
+    assert_eq!(got, want, "{json}");
+}
+
 #[test]
 fn json_contract_lists_every_route_with_its_price() {
     let (status, json) = check_json(&shop(), &[]);
@@ -5241,25 +5253,133 @@ async fn main() {
 "#,
     );
     let (_, json) = check_json(dir.path(), &["-q"]);
-    assert_eq!(
-        route(&json, "GET", "/api/health")["round_trips"],
-        0,
-        "{json}"
-    );
-    assert_eq!(
-        route(&json, "POST", "/api/login")["round_trips"],
-        1,
-        "{json}"
-    );
-    assert_eq!(
-        route(&json, "GET", "/api/accounts")["round_trips"],
-        2,
-        "{json}"
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/api/health", 0),
+            ("POST", "/api/login", 1),
+            ("GET", "/api/accounts", 2),
+        ],
     );
     assert_eq!(json["routes"].as_array().unwrap().len(), 3, "{json}");
     assert_eq!(
         json["coverage"]["unrouted"],
         serde_json::json!([]),
         "{json}"
+    );
+}
+
+#[test]
+fn a_middleware_that_works_for_some_methods_only_costs_those_routes_alone() {
+    // poem's `.with(AuditLog)` writes an audit row after every request but a GET; axum's `csrf`
+    // middleware looks the token up for every method but the safe ones.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"notes\"\nversion = \"0.1.0\"\n[dependencies]\npoem = \"3\"\naxum = \"0.8\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+mod admin;
+
+use poem::http::Method;
+use poem::{get, handler, web::Data, Endpoint, EndpointExt, Middleware, Request, Result, Route, Server};
+use sqlx::PgPool;
+
+pub struct AuditLog;
+
+impl<E: Endpoint> Middleware<E> for AuditLog {
+    type Output = AuditLogEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        AuditLogEndpoint { inner: ep }
+    }
+}
+
+pub struct AuditLogEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for AuditLogEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, req: Request) -> Result<Self::Output> {
+        let method = req.method().to_string();
+        let pool = req.data::<PgPool>().cloned().unwrap();
+        let result = self.inner.call(req).await;
+        if method == Method::GET.to_string() {
+            return result;
+        }
+        let _ = sqlx::query("INSERT INTO audit (method) VALUES ($1)").bind(&method).execute(&pool).await;
+        result
+    }
+}
+
+#[handler]
+async fn list_notes(pool: Data<&PgPool>) -> String {
+    sqlx::query_scalar("SELECT string_agg(title, ',') FROM notes").fetch_one(pool.0).await.unwrap_or_default()
+}
+
+#[handler]
+async fn add_note(pool: Data<&PgPool>, body: String) -> String {
+    let _ = sqlx::query("INSERT INTO notes (title) VALUES ($1)").bind(&body).execute(pool.0).await;
+    body
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let app = Route::new()
+        .at("/notes", get(list_notes).post(add_note))
+        .with(AuditLog)
+        .data(pool);
+    Server::new(poem::listener::TcpListener::bind("0.0.0.0:3000")).run(app).await.unwrap();
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/admin.rs",
+        r#"
+use axum::{extract::{Request, State}, http::Method, middleware::{self, Next}, response::Response, routing::get, Router};
+use sqlx::PgPool;
+
+async fn csrf(State(pool): State<PgPool>, req: Request, next: Next) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.run(req).await;
+    }
+    let _: Option<i64> = sqlx::query_scalar("SELECT 1 FROM csrf_tokens WHERE token = $1").bind("t").fetch_optional(&pool).await.unwrap_or(None);
+    next.run(req).await
+}
+
+async fn settings(State(pool): State<PgPool>) -> String {
+    sqlx::query_scalar("SELECT value FROM settings LIMIT 1").fetch_one(&pool).await.unwrap_or_default()
+}
+
+async fn save_settings(State(pool): State<PgPool>) -> String {
+    let _ = sqlx::query("UPDATE settings SET value = 'x'").execute(&pool).await;
+    String::new()
+}
+
+pub fn router(pool: PgPool) -> Router {
+    Router::new()
+        .route("/admin/settings", get(settings).put(save_settings))
+        .layer(middleware::from_fn_with_state(pool.clone(), csrf))
+        .with_state(pool)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/notes", 1),
+            ("POST", "/notes", 2),
+            ("GET", "/admin/settings", 1),
+            ("PUT", "/admin/settings", 2),
+        ],
     );
 }

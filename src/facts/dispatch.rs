@@ -198,6 +198,74 @@ fn guard_method(guard: &Expr) -> Option<String> {
     (reads_request_method(other) || is_method_local(other)).then_some(asks)
 }
 
+/// An `if` condition that tests the request's method (`req.method() == Method::GET`, `method ==
+/// Method::GET.to_string()` on a local `held` says holds it, `*req.method() != Method::POST`, `m == "GET"
+/// || m == "HEAD"`): the methods the then-arm runs for (`GET,HEAD`), or those it does not (`!POST`).
+pub fn method_test(cond: &Expr, held: &dyn Fn(&str) -> bool) -> Option<String> {
+    match cond {
+        Expr::Paren(p) => method_test(&p.expr, held),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            let inner = method_test(&u.expr, held)?;
+            Some(match inner.strip_prefix('!') {
+                Some(rest) => rest.to_string(),
+                None => format!("!{inner}"),
+            })
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Or(_)) => {
+            let (l, r) = (method_test(&b.left, held)?, method_test(&b.right, held)?);
+            (!l.starts_with('!') && !r.starts_with('!')).then(|| format!("{l},{r}"))
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) => {
+            let named = |x: &Expr| match strip_text(x) {
+                Expr::Path(p) => method_name(&super::driver::last_segment(&p.path)),
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => method_name(&s.value()),
+                _ => None,
+            };
+            let reads = |x: &Expr| {
+                let x = strip_text(x);
+                reads_request_method(x)
+                    || matches!(x, Expr::Path(p) if p.path.get_ident().is_some_and(|i| held(&i.to_string())))
+            };
+            let asks = match (named(&b.left), named(&b.right)) {
+                (Some(m), None) if reads(&b.right) => m,
+                (None, Some(m)) if reads(&b.left) => m,
+                _ => return None,
+            };
+            Some(match b.op {
+                syn::BinOp::Ne(_) => format!("!{asks}"),
+                _ => asks,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Does a `let` bind the request's method (`let method = req.method().to_string();`)?
+pub fn holds_request_method(init: &Expr) -> bool {
+    reads_request_method(strip_text(init))
+}
+
+/// [`strip`], and the conversions to text or an owned copy (`.to_string()`, `.clone()`).
+fn strip_text(mut expr: &Expr) -> &Expr {
+    loop {
+        match strip(expr) {
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(
+                        m.method.to_string().as_str(),
+                        "to_string" | "to_owned" | "clone" | "to_uppercase"
+                    ) =>
+            {
+                expr = &m.receiver
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +334,33 @@ mod tests {
         )
         .is_empty());
         assert!(routes(r#"match path { "/a" => x(), _ => z() }"#).is_empty());
+    }
+
+    #[test]
+    fn conditions_on_the_request_method_name_the_methods_each_arm_runs_for() {
+        let test = |src: &str| {
+            let e: Expr = syn::parse_str(src).unwrap();
+            method_test(&e, &|n| n == "method")
+        };
+        assert_eq!(test("req.method() == Method::GET").as_deref(), Some("GET"));
+        assert_eq!(
+            test("*req.method() != http::Method::POST").as_deref(),
+            Some("!POST")
+        );
+        assert_eq!(
+            test("method == Method::GET.to_string()").as_deref(),
+            Some("GET")
+        );
+        assert_eq!(
+            test(r#"method == "GET" || method == "HEAD""#).as_deref(),
+            Some("GET,HEAD")
+        );
+        assert_eq!(
+            test("!(req.method() == Method::GET)").as_deref(),
+            Some("!GET")
+        );
+        // Not the request's method: a local that holds something else, a method of another kind.
+        assert_eq!(test("kind == Method::GET"), None);
+        assert_eq!(test("req.method() == Method::GET && admin"), None);
     }
 }

@@ -556,6 +556,10 @@ pub enum Guarded {
     /// parts.extensions.get::<SessionInfo>()`), or do not (`!SessionInfo`): an extractor that runs after
     /// another has stored one takes the first arm.
     Extension,
+    /// The request's method is one of those `pattern` lists (`GET,HEAD`), or none of them (`!GET`): a
+    /// middleware that does its work for some methods only (`if method == Method::GET { return
+    /// next.run(req).await }`) takes, on each route, the arm its method runs.
+    Method,
 }
 
 pub use crate::domain::TripKind;

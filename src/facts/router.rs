@@ -799,7 +799,8 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                 Some(stack) => stack,
                 None => middleware_fn(layer, env).into_iter().collect(),
             },
-            ("wrap", [layer]) => middleware_fn(layer, env).into_iter().collect(),
+            // actix's `.wrap(auth)`; poem's `.with(auth)`, the last applied running first, as axum's.
+            ("wrap" | "with", [layer]) => middleware_fn(layer, env).into_iter().collect(),
             ("wrap_fn", [Expr::Path(f)]) => vec![path_segments(&f.path)],
             ("wrap_fn", [Expr::Closure(c)]) => vec![env.closure_handler(c)],
             _ => Vec::new(),

@@ -316,6 +316,8 @@ struct FnCtx {
     /// Locals bound to what a parameter, or a field of one, holds inside its `Some` (`if let Some(load)
     /// = &opts.load`): a loop over one goes over that parameter's list.
     unwrapped: HashMap<String, (usize, Option<String>)>,
+    /// Locals holding the request's method (`let method = req.method().to_string();`).
+    request_methods: HashSet<String>,
 }
 
 impl FnCtx {
@@ -5344,6 +5346,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         self.type_rebound(rebound);
                         return;
                     }
+                    let method = super::dispatch::holds_request_method(&init.expr);
+                    if let Some(ctx) = self.ctx() {
+                        match method {
+                            true => ctx.request_methods.insert(name.clone()),
+                            false => ctx.request_methods.remove(name),
+                        };
+                    }
                     let held = self.fns.last().map(|c| &c.request_paths);
                     let path = super::dispatch::request_path(&init.expr, &|n| {
                         held.and_then(|h| h.get(n).cloned())
@@ -6011,10 +6020,22 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             Expr::Let(l) => extension_probe(&l.expr),
             _ => None,
         };
+        // `if method == Method::GET { return next.run(req).await }`: each arm runs for some methods.
+        let method = self.fns.last().and_then(|c| {
+            super::dispatch::method_test(&e.cond, &|n| c.request_methods.contains(n))
+        });
         let extension = |v: &mut Self, pattern: String| {
             if let Some(ctx) = v.ctx() {
                 ctx.push(Step::Guard {
                     on: super::Guarded::Extension,
+                    pattern,
+                });
+            }
+        };
+        let method_guard = |v: &mut Self, pattern: String| {
+            if let Some(ctx) = v.ctx() {
+                ctx.push(Step::Guard {
+                    on: super::Guarded::Method,
                     pattern,
                 });
             }
@@ -6035,6 +6056,9 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     if let Some(ty) = &stored {
                         extension(v, ty.clone());
                     }
+                    if let Some(m) = &method {
+                        method_guard(v, m.clone());
+                    }
                     if tail {
                         v.tail_block(&e.then_branch)
                     } else {
@@ -6050,6 +6074,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     }
                     if let Some(ty) = &stored {
                         extension(v, format!("!{ty}"));
+                    }
+                    if let Some(m) = &method {
+                        let other = match m.strip_prefix('!') {
+                            Some(m) => m.to_string(),
+                            None => format!("!{m}"),
+                        };
+                        method_guard(v, other);
                     }
                     match &e.else_branch {
                         Some((_, expr)) if tail => v.tail(expr),
@@ -7328,7 +7359,7 @@ fn drop_bare_guards(arms: Vec<Vec<Step>>) -> Vec<Vec<Step>> {
         matches!(
             s,
             Step::Guard {
-                on: super::Guarded::Param(_) | super::Guarded::Cfg,
+                on: super::Guarded::Param(_) | super::Guarded::Cfg | super::Guarded::Method,
                 ..
             }
         )

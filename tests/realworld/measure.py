@@ -35,6 +35,8 @@ BUILD = {
     "openobserve": '[build]\nfeatures = []\n',
     # The label counts the sea-orm build (`--features sql-adaptor`), whose adaptor is `SqlAdaptor`.
     "crabfit": '[build]\nfeatures = ["sql-adaptor"]\n',
+    # The label counts the deploy without authorization (`AUTH_Z_PROVIDER=DISABLED`): the `NoAuth` authorizer.
+    "superposition": '[implementations]\n"Authorizer" = "NoAuth"\n',
 }
 
 
