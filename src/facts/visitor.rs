@@ -1188,6 +1188,26 @@ impl<'a, 's> Visitor<'a, 's> {
         if path.is_empty() {
             path = self.current_path(driver::strip_plumbing(inner));
         }
+        // A field of what a getter returns (`state.session_state().accounts_store.find(..)`): the
+        // getter's result, then its fields.
+        if path.is_empty() {
+            let mut fields = Vec::new();
+            let mut base = driver::strip_plumbing(inner);
+            while let Expr::Field(f) = base {
+                let syn::Member::Named(name) = &f.member else {
+                    break;
+                };
+                fields.push(name.to_string());
+                base = driver::strip_plumbing(&f.base);
+            }
+            if !fields.is_empty() && matches!(base, Expr::MethodCall(_) | Expr::Call(_)) {
+                let mut made = self.receiver_path(base);
+                if !made.is_empty() {
+                    made.extend(fields.into_iter().rev());
+                    return made;
+                }
+            }
+        }
         // A getter's result (`state.store().find(..)`, `self.repo().get(..)`): typed as what the
         // getter returns.
         if let (true, Expr::MethodCall(m)) = (path.is_empty(), driver::strip_plumbing(inner)) {
