@@ -5383,3 +5383,61 @@ pub fn router(pool: PgPool) -> Router {
         ],
     );
 }
+
+#[test]
+fn sql_a_sea_query_builder_writes_is_read_as_its_statement() {
+    // `Query::select()..build_sqlx(..)` hands back the SQL and its values: a read, unless it locks the
+    // rows; `Query::update()..to_string(..)` is a write.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"seaq\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsea-query = \"0.32\"\nsea-query-binder = \"0.7\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::post, Router};
+use sea_query::{Alias, Asterisk, Expr, PostgresQueryBuilder, Query};
+use sea_query_binder::SqlxBinder;
+use sqlx::PgPool;
+
+async fn rename(State(pool): State<PgPool>) -> String {
+    let (sql, values) = Query::select()
+        .column(Asterisk)
+        .from(Alias::new("users"))
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .build_sqlx(PostgresQueryBuilder);
+    let rows: Vec<(i64,)> = sqlx::query_as_with(&sql, values).fetch_all(&pool).await.unwrap_or_default();
+    let (sql, values) = Query::select()
+        .column(Asterisk)
+        .from(Alias::new("accounts"))
+        .lock_exclusive()
+        .build_sqlx(PostgresQueryBuilder);
+    let _: Vec<(i64,)> = sqlx::query_as_with(&sql, values).fetch_all(&pool).await.unwrap_or_default();
+    let sql = Query::update()
+        .table(Alias::new("users"))
+        .value(Alias::new("name"), "x")
+        .to_string(PostgresQueryBuilder);
+    let _ = sqlx::query(&sql).execute(&pool).await;
+    rows.len().to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let app = Router::new().route("/users/rename", post(rename)).with_state(pool);
+    axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap(), app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let kinds: Vec<&str> = route(&json, "POST", "/users/rename")["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read", "write", "write"], "{json}");
+}

@@ -320,6 +320,53 @@ pub fn sql_ref(expr: &Expr) -> SqlRef {
     }
 }
 
+/// The statement a sea-query builder writes (`Query::select().from(..).build_sqlx(PostgresQueryBuilder)`,
+/// `Query::update()...to_string(MysqlQueryBuilder)`): its verb, with `FOR UPDATE` where it locks rows,
+/// as SQL text the classifier reads (a read or a write). None for any other chain.
+pub fn sea_query_text(expr: &Expr) -> Option<String> {
+    let (root, calls) = chain(expr);
+    let built = calls.last().is_some_and(|c| {
+        matches!(
+            c.method.to_string().as_str(),
+            "build"
+                | "build_sqlx"
+                | "build_any"
+                | "build_any_sqlx"
+                | "build_rusqlite"
+                | "build_postgres"
+                | "to_string"
+        ) && c.args.len() == 1
+    });
+    let Expr::Call(call) = root else { return None };
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    let segs = path_segments(&p.path);
+    let [.., query, verb] = segs.as_slice() else {
+        return None;
+    };
+    if !built || query != "Query" || !call.args.is_empty() {
+        return None;
+    }
+    let text = match verb.as_str() {
+        "select" => "SELECT",
+        "insert" => "INSERT",
+        "update" => "UPDATE",
+        "delete" => "DELETE",
+        _ => return None,
+    };
+    let locks = calls.iter().any(|c| {
+        matches!(
+            c.method.to_string().as_str(),
+            "lock" | "lock_exclusive" | "lock_shared" | "lock_with_tables" | "lock_with_behavior"
+        )
+    });
+    Some(match locks {
+        true => format!("{text} FOR UPDATE"),
+        false => text.to_string(),
+    })
+}
+
 /// How messages name the check a `Connection<Db>` guard makes.
 pub const POOL_GUARD: &str = "rocket_db_pools' `Connection` guard";
 

@@ -4226,7 +4226,9 @@ impl<'a, 's> Visitor<'a, 's> {
                 .map(|a| Local::Query(driver::sql_ref(a), None)),
             Expr::Reference(_) | Expr::Field(_) | Expr::MethodCall(_) | Expr::Path(_) => {
                 let (root, calls) = driver::chain(inner);
-                if let Some((builder, sql, _)) = driver::query_root(root, self.catalog) {
+                if let Some(text) = driver::sea_query_text(inner) {
+                    Some(Local::Query(SqlRef::Text(text), None))
+                } else if let Some((builder, sql, _)) = driver::query_root(root, self.catalog) {
                     let sends = calls
                         .iter()
                         .any(|c| builder.send.iter().any(|s| c.method == s));
@@ -5478,6 +5480,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     });
                     if let (Some(commit), Some(ctx)) = (commit, self.ctx()) {
                         ctx.tx_results.insert(name.clone(), commit);
+                    }
+                }
+                // `let (sql, values) = Query::select()..build_sqlx(PostgresQueryBuilder);`: the SQL.
+                if let (None, Some(sql)) = (&name, built_sql_name(&local.pat)) {
+                    if driver::sea_query_text(&init.expr).is_some() {
+                        self.note_local(&sql, &init.expr);
                     }
                 }
                 if let Some(name) = name {
@@ -8860,6 +8868,15 @@ fn is_lock(method: &str) -> bool {
         method,
         "lock" | "read" | "write" | "lock_owned" | "read_owned" | "write_owned"
     )
+}
+
+/// The first name of a tuple pattern (`(sql, values)`), where a builder hands back its SQL and values.
+fn built_sql_name(pat: &syn::Pat) -> Option<String> {
+    let syn::Pat::Tuple(t) = pat else { return None };
+    match t.elems.first()? {
+        syn::Pat::Ident(i) if t.elems.len() == 2 => Some(i.ident.to_string()),
+        _ => None,
+    }
 }
 
 /// The name a `Some(name)` pattern binds (`Some(load)`, `Some(ref load)`).
