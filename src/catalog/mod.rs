@@ -167,6 +167,10 @@ pub struct CallSpec {
     /// TRANSACTION ..` statements.
     #[serde(default)]
     pub settings: Vec<String>,
+    /// How many statements it sends, one after the other (sqlx-paginated's `fetch_paginated`, a COUNT
+    /// and then the page: 2); one by default.
+    #[serde(default)]
+    pub statements: Option<usize>,
     /// The `hopcheck.toml` entry it came from, for `unused-config`.
     #[serde(skip)]
     pub origin: Option<u32>,

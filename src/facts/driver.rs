@@ -48,6 +48,8 @@ pub struct TripShape<'e> {
     pub prepares_text: bool,
     /// Statements that follow a BEGIN to set up its transaction (`SET TRANSACTION ISOLATION LEVEL ..`).
     pub settings: usize,
+    /// The statements the call sends in turn (1 but for a catalog entry that says more).
+    pub statements: usize,
     /// Matched by a method's name alone (`x.delete(db)`): the method call, which the analysed code's own
     /// method of that name answers instead when the receiver is one of its types.
     pub method: Option<&'e ExprMethodCall>,
@@ -409,6 +411,7 @@ pub fn pool_check<'e>(m: &ExprMethodCall, api: &str, executor: Option<&'e Expr>)
         checkout: true,
         prepares_text: false,
         settings: 0,
+        statements: 1,
         locks: false,
         method: None,
         origin: None,
@@ -577,6 +580,7 @@ fn builder_trip<'e, 'c>(
         checkout: b.checkout_ping,
         prepares_text: false,
         settings: 0,
+        statements: 1,
         locks: false,
         method: None,
         origin: b.origin,
@@ -659,6 +663,7 @@ fn method_trip<'e, 'c>(
         service: c.endpoint == Some(EndpointSpec::Service),
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
+        statements: c.statements.unwrap_or(1).max(1),
         settings: c
             .settings
             .iter()
@@ -736,6 +741,7 @@ fn function_call<'e>(expr: &'e Expr, catalog: &Catalog) -> Option<TripShape<'e>>
         checkout: c.checkout_ping,
         prepares_text: c.prepares_text,
         settings: 0,
+        statements: 1,
         locks: false,
         method: None,
         origin: c.origin,
@@ -818,6 +824,7 @@ pub fn unawaited_stream<'e>(expr: &'e ExprMethodCall, catalog: &Catalog) -> Opti
         checkout: builder.checkout_ping,
         prepares_text: false,
         settings: 0,
+        statements: 1,
         locks: false,
         method: None,
         origin: builder.origin,

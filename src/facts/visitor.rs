@@ -3254,11 +3254,19 @@ impl<'a, 's> Visitor<'a, 's> {
                 checkout: false,
                 prepares_text: false,
                 settings: 0,
+                statements: 1,
                 method: None,
                 locks: false,
                 origin: shape.origin,
             };
             (shape.settings, set)
+        });
+        // The statements after the first that the call sends in turn.
+        let more = (shape.statements > 1).then(|| {
+            let mut next = shape.clone();
+            next.statements = 1;
+            next.settings = 0;
+            (shape.statements - 1, next)
         });
         let loc = self.compact(start, await_span, shape.call);
         let call_loc = self.loc(start);
@@ -3362,6 +3370,12 @@ impl<'a, 's> Visitor<'a, 's> {
             key,
         });
         ctx.push(trip);
+        if let Some((n, next)) = more {
+            for _ in 0..n {
+                let mark = self.new_mark();
+                self.trip(next.clone(), await_span, mark);
+            }
+        }
         // The transaction's settings, each a statement of its own sent after the BEGIN.
         if let Some((n, set)) = settings {
             self.tx_depth += 1;
@@ -3403,6 +3417,7 @@ impl<'a, 's> Visitor<'a, 's> {
             checkout: false,
             prepares_text: false,
             settings: if kind == TripKind::Begin { settings } else { 0 },
+            statements: 1,
             // The analysed code's own `transaction` method (`self.transaction(|tx| ..)` in `impl
             // Database`) answers the call instead, where the receiver is of its type.
             method: Some(m),

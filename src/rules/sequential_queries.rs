@@ -124,6 +124,23 @@ fn items<'a>(
                 if remote(s) {
                     pending.push(s);
                 }
+                // The statements one library call sends in turn (a count, then the page): one item,
+                // which the code cannot split or join.
+                let same_call = match (s, out.last().map(|i| i.step)) {
+                    (Step::Trip(t), Some(Step::Trip(last))) => {
+                        t.loc == last.loc && t.kind == last.kind
+                    }
+                    _ => false,
+                };
+                if let (true, Some(last)) = (same_call && cost.trips > 0, out.last_mut()) {
+                    last.trips += cost.trips;
+                    last.pings += cost.pings;
+                    last.prepares += cost.prepares;
+                    for (a, b) in last.ms.iter_mut().zip(&cost.ms) {
+                        *a += b;
+                    }
+                    continue;
+                }
                 if cost.trips > 0 {
                     out.push(Item {
                         after_remote: std::mem::take(&mut pending),
