@@ -30,6 +30,9 @@ pub struct FnRef {
     pub index: usize,
 }
 
+/// A struct's fields that hold a trait object, each with the module or crate its trait is named from.
+type FieldQualifiers = FxHashMap<String, String>;
+
 /// An awaited call on a client type, to be priced as a round trip.
 pub(crate) struct ClientHop {
     pub(crate) api: String,
@@ -87,6 +90,9 @@ pub struct Index {
     modules: FxHashSet<Vec<String>>,
     /// Struct name → field → type name.
     fields: FxHashMap<String, FxHashMap<String, String>>,
+    /// Struct name → per file that declares one of that name, each field holding a trait object → the
+    /// module or crate its trait is named from.
+    dyn_qualifiers: FxHashMap<String, Vec<(usize, FieldQualifiers)>>,
     /// Type alias → the modules that define one of that name, each with the type it names there.
     aliases: FxHashMap<String, Vec<(Vec<String>, String)>>,
     /// Names of structs, enums and traits (not aliases): a name that is one of these and an alias in
@@ -193,6 +199,7 @@ impl Index {
             crate_uses: FxHashMap::default(),
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
+            dyn_qualifiers: FxHashMap::default(),
             aliases: FxHashMap::default(),
             defined_types: FxHashSet::default(),
             defaults: FxHashMap::default(),
@@ -320,7 +327,7 @@ impl Index {
                 undecided.is_some_and(|&one| index.twins(ids, one).len() > 1)
             })
             .count();
-        for file in files {
+        for (at, file) in files.iter().enumerate() {
             index.add_module(&file.module);
             for (name, ty) in &file.statics {
                 index
@@ -367,6 +374,11 @@ impl Index {
                 }
                 let fields = index.fields.entry(t.name.clone()).or_default();
                 fields.extend(t.fields.iter().cloned());
+                if !t.dyn_qualifiers.is_empty() {
+                    let fields = t.dyn_qualifiers.iter().cloned().collect();
+                    let decls = index.dyn_qualifiers.entry(t.name.clone()).or_default();
+                    decls.push((at, fields));
+                }
                 if !t.defaults.is_empty() {
                     index.defaults.insert(t.name.clone(), t.defaults.clone());
                 }
@@ -2062,6 +2074,58 @@ impl Index {
         }
     }
 
+    /// Of the methods of several traits that share a name (`book::Repository`, `publisher::Repository`),
+    /// keeps those of the one a field's trait object names (`repo: Arc<dyn publisher::Repository>`), where
+    /// the receiver is such a field and the implementations say which trait they implement.
+    fn same_trait<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        receiver: &[String],
+        candidates: &mut Vec<usize>,
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) {
+        let [base @ .., field] = receiver else { return };
+        if base.is_empty() || self.dyn_qualifiers.is_empty() {
+            return;
+        }
+        let Some(owner) = self.receiver_type(from, caller, base, func) else {
+            return;
+        };
+        // The struct declared in the caller's file, where several share its name, else the only one.
+        let decls = self
+            .dyn_qualifiers
+            .get(&owner)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let here = self.file_at(caller);
+        let decl = match decls.iter().find(|(file, _)| Some(*file) == here) {
+            Some((_, fields)) => Some(fields),
+            None if decls.len() == 1 => Some(&decls[0].1),
+            None => None,
+        };
+        let Some(q) = decl.and_then(|f| f.get(field)) else {
+            return;
+        };
+        let Some(tr) = self.fields.get(&owner).and_then(|f| f.get(field)) else {
+            return;
+        };
+        if self.trait_decls.get(tr).is_none_or(|&n| n < 2) {
+            return;
+        }
+        let other = |id: usize| {
+            let f = func(id);
+            f.trait_name.as_deref() == Some(tr.as_str())
+                && f.trait_qualifier.as_ref().is_some_and(|own| own != q)
+        };
+        if candidates
+            .iter()
+            .any(|&id| func(id).trait_name.as_deref() == Some(tr.as_str()) && !other(id))
+        {
+            candidates.retain(|&id| !other(id));
+        }
+    }
+
     fn resolve_method<'f>(
         &self,
         from: &FnFacts,
@@ -2071,10 +2135,11 @@ impl Index {
         args: usize,
         func: &impl Fn(usize) -> &'f FnFacts,
     ) -> Option<usize> {
-        let candidates = self.methods_named(name, args, func);
+        let mut candidates = self.methods_named(name, args, func);
         if candidates.is_empty() {
             return None;
         }
+        self.same_trait(from, caller, receiver, &mut candidates, func);
         let others: Vec<usize> = candidates
             .iter()
             .copied()

@@ -391,6 +391,10 @@ pub struct TypeFacts {
     /// field), as a guard pattern reads it: an `Option` is `None`, a `bool` is `false`, a list is
     /// `len=0`, `#[builder(default = true)]` is `true`. Only fields whose default is one of those.
     pub defaults: Vec<(String, String)>,
+    /// Fields holding a trait object, each with the module or crate its trait is named from
+    /// (`repo: Arc<dyn publisher::Repository>` gives `repo`, `publisher`).
+    #[serde(default)]
+    pub dyn_qualifiers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -483,6 +487,10 @@ pub struct FnFacts {
     /// For a method of an `impl Trait<A, B> for T`, the trait's type arguments (`impl AsObject<User,
     /// Delete> for Comment` gives `User`, `Delete`): a caller run with those types reaches that one.
     pub trait_args: Vec<String>,
+    /// For a method of an `impl a::b::Trait for T`, the module or crate the trait is named from (`b`;
+    /// through the file's `use` where it is written bare): of several traits of one name, which.
+    #[serde(default)]
+    pub trait_qualifier: Option<String>,
     /// Generic parameter → its first trait bound (`R: Repo` gives `R` → `Repo`), with the impl's. In a
     /// copy run for one caller, a parameter the caller binds maps to `=Type` instead.
     pub generics: Vec<(String, String)>,

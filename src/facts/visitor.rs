@@ -63,6 +63,7 @@ pub fn extract(
                 impl_generics: Vec::new(),
                 impl_self_args: Vec::new(),
                 impl_trait_args: Vec::new(),
+                impl_trait_qualifier: None,
                 graphql_root: false,
                 graphql_fields: false,
                 impl_assoc: Vec::new(),
@@ -415,6 +416,9 @@ struct Visitor<'a, 's> {
     /// The type arguments of the enclosing `impl`'s trait (`impl AsObject<User, Delete> for Comment` gives
     /// `User`, `Delete`).
     impl_trait_args: Vec<String>,
+    /// The module or crate the trait of the `impl` being walked is named from (see
+    /// [`FnFacts::trait_qualifier`]).
+    impl_trait_qualifier: Option<String>,
     /// The enclosing `impl` is a GraphQL schema's query or mutation root (`#[graphql_object] impl
     /// QueryRoot`, async-graphql's `#[Object] impl MutationRoot`): each method is an entry point.
     graphql_root: bool,
@@ -928,6 +932,7 @@ impl<'a, 's> Visitor<'a, 's> {
             returns_len: super::bounded::of(sig, block),
             self_args: self.impl_self_args.clone(),
             trait_args: self.impl_trait_args.clone(),
+            trait_qualifier: self.impl_trait_qualifier.clone(),
             extractors,
             params,
             param_types,
@@ -4668,6 +4673,43 @@ impl RouterEnv for Visitor<'_, '_> {
     }
 }
 
+/// The module or crate a trait is named from: `publisher` for `publisher::Repository`, or for a bare
+/// `Repository` the file's `use publisher::Repository;`.
+fn trait_qualifier(path: &syn::Path, uses: &[super::UseAlias]) -> Option<String> {
+    let segs = driver::path_segments(path);
+    match segs.as_slice() {
+        [.., q, _] => Some(q.clone()),
+        [name] => uses
+            .iter()
+            .find(|u| u.name == *name)
+            .and_then(|u| u.path.iter().rev().nth(1).cloned()),
+        [] => None,
+    }
+}
+
+/// The trait a type holds an object of (`Arc<dyn a::Repo + Send>`, `Box<dyn Repo>`, `&dyn Repo`).
+fn trait_object_path(ty: &syn::Type) -> Option<&syn::Path> {
+    match ty {
+        syn::Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(tb) => Some(&tb.path),
+            _ => None,
+        }),
+        syn::Type::Reference(r) => trait_object_path(&r.elem),
+        syn::Type::Paren(p) => trait_object_path(&p.elem),
+        syn::Type::Path(tp) => {
+            let seg = tp.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => trait_object_path(t),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
 impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let saved = self.impl_ctx.take();
@@ -4794,6 +4836,11 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             .map(|(_, p, _)| path_type_args(p))
             .unwrap_or_default();
         let saved_trait_args = std::mem::replace(&mut self.impl_trait_args, trait_args);
+        let qualifier = i
+            .trait_
+            .as_ref()
+            .and_then(|(_, p, _)| trait_qualifier(p, &self.facts.uses));
+        let saved_qualifier = std::mem::replace(&mut self.impl_trait_qualifier, qualifier);
         let graphql_root = i.trait_.is_none() && graphql_root(&i.attrs, &i.self_ty);
         let saved_graphql = std::mem::replace(&mut self.graphql_root, graphql_root);
         let fields = i.trait_.is_none() && !graphql_root && graphql_object(&i.attrs);
@@ -4825,6 +4872,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.impl_generics = saved_generics;
         self.impl_self_args = saved_args;
         self.impl_trait_args = saved_trait_args;
+        self.impl_trait_qualifier = saved_qualifier;
         self.test_depth -= u32::from(test);
     }
 
@@ -4872,10 +4920,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 path,
             });
         }
+        let dyn_qualifiers = st
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let name = f.ident.as_ref()?.to_string();
+                let q =
+                    trait_object_path(&f.ty).and_then(|p| trait_qualifier(p, &self.facts.uses))?;
+                Some((name, q))
+            })
+            .collect();
         self.facts.types.push(TypeFacts {
             name: st.ident.to_string(),
             fields,
             defaults: field_defaults(st),
+            dyn_qualifiers,
             ..TypeFacts::default()
         });
     }
