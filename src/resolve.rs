@@ -77,6 +77,8 @@ const MAX_TYPING_DEPTH: usize = 32;
 /// Name lookups over all functions, modules, `use` declarations and types.
 pub struct Index {
     by_name: FxHashMap<String, Vec<usize>>,
+    /// Types some function is a method of (`impl UserRepository for PgUserRepository`), aliases among them.
+    impl_types: FxHashSet<String>,
     /// (module, name) → free functions.
     by_path: FxHashMap<Vec<String>, Vec<usize>>,
     /// (type, name) → its associated functions and methods (trait default bodies under the trait).
@@ -193,6 +195,7 @@ impl Index {
     ) -> Index {
         let mut index = Index {
             by_name: FxHashMap::default(),
+            impl_types: FxHashSet::default(),
             by_path: FxHashMap::default(),
             assoc: FxHashMap::default(),
             uses: FxHashMap::default(),
@@ -286,6 +289,7 @@ impl Index {
             }
             index.by_name.entry(f.name.clone()).or_default().push(id);
             if let Some(t) = &f.self_ty {
+                index.impl_types.insert(t.clone());
                 index
                     .assoc
                     .entry(t.clone())
@@ -2026,10 +2030,15 @@ impl Index {
         if let Some((_, bound)) = from.generics.iter().find(|(g, _)| *g == ty) {
             return bound.strip_prefix('=').unwrap_or(bound).to_string();
         }
-        // Aliases of aliases (`type AppData = Data<ArcData>; type ArcData = Arc<State>;`).
+        // Aliases of aliases (`type AppData = Data<ArcData>; type ArcData = Arc<State>;`); an alias the
+        // code implements methods for (`type PgUserRepository = PgRepository<User>;` with `impl
+        // UserRepository for PgUserRepository`) stays itself, its target's methods reached after its own.
         let mut ty = ty;
         let mut module = from.module.clone();
         for _ in 0..MAX_ALIAS_DEPTH {
+            if self.impl_types.contains(&ty) && self.aliases.contains_key(&ty) {
+                break;
+            }
             match self.alias_in_scope(&module, &ty) {
                 Some((at, next)) if *next != ty => {
                     module = at.clone();
@@ -2254,6 +2263,13 @@ impl Index {
                 }
             }
             return self.implementation(&ty, &impls, func);
+        }
+        // An alias kept for its own methods (see `concrete`): the methods of the type it names too.
+        if typed.is_empty() && depth < MAX_ALIAS_DEPTH && self.impl_types.contains(&ty) {
+            let module = func(caller).module.clone();
+            if let Some((_, target)) = self.alias_in_scope(&module, &ty).filter(|(_, t)| *t != ty) {
+                return self.method_on(caller, target.clone(), name, candidates, func, depth + 1);
+            }
         }
         // Method calls auto-deref: `db.fetch_user(id)` on `Database` with `impl Deref for Database {
         // type Target = dyn AbstractDatabase; }` is the trait's method.
