@@ -2095,7 +2095,18 @@ impl Index {
         func: &impl Fn(usize) -> &'f FnFacts,
     ) {
         let [base @ .., field] = receiver else { return };
-        if base.is_empty() || self.dyn_qualifiers.is_empty() {
+        // Only where a candidate implements a trait whose name several traits share: the receiver's type
+        // is read after that, not on every method call.
+        let shared = |id: usize| {
+            func(id)
+                .trait_name
+                .as_ref()
+                .is_some_and(|t| self.trait_decls.get(t).is_some_and(|&n| n > 1))
+        };
+        if base.is_empty()
+            || self.dyn_qualifiers.is_empty()
+            || !candidates.iter().any(|&id| shared(id))
+        {
             return;
         }
         let Some(owner) = self.receiver_type(from, caller, base, func) else {
@@ -2266,8 +2277,8 @@ impl Index {
         }
         // An alias kept for its own methods (see `concrete`): the methods of the type it names too.
         if typed.is_empty() && depth < MAX_ALIAS_DEPTH && self.impl_types.contains(&ty) {
-            let module = func(caller).module.clone();
-            if let Some((_, target)) = self.alias_in_scope(&module, &ty).filter(|(_, t)| *t != ty) {
+            let module = &func(caller).module;
+            if let Some((_, target)) = self.alias_in_scope(module, &ty).filter(|(_, t)| *t != ty) {
                 return self.method_on(caller, target.clone(), name, candidates, func, depth + 1);
             }
         }
