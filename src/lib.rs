@@ -1109,10 +1109,11 @@ fn worth_parsing(source: &str) -> bool {
         return true;
     }
     // Route paths held in constants of a file of their own (`pub const USER_ROUTE: &str = "/v0/user";`,
-    // or put together with `concat!` or const_format's `concatcp!`), which routers elsewhere name.
+    // a prefix left empty, `pub const BASE_PATH: &str = "";`, or put together with `concat!` or const_format's `concatcp!`), which routers elsewhere name.
     let path_const = find(bytes, b"const").is_some()
         && [
             b"str = \"/".as_slice(),
+            b"str = \"\";",
             b"concat!(",
             b"concatcp!(",
             b"formatcp!(",

@@ -1896,12 +1896,31 @@ fn add_extractors(model: &mut Model, index: &Index) {
         .iter()
         .flat_map(|r| std::iter::once(r.handler).chain(r.middleware.iter().flatten().copied()))
         .collect();
+    // What the layers of a handler's routes store in the request's extensions before it runs (a
+    // permission layer that stores the user it authenticated), on every route it serves.
+    let mut layered: HashMap<usize, Vec<String>> = HashMap::new();
+    for r in &model.routes {
+        let mut by_layers: Vec<String> = r
+            .middleware
+            .iter()
+            .flatten()
+            .flat_map(|&m| stores(model, Some(index), m, &by_type))
+            .collect();
+        by_layers.sort();
+        by_layers.dedup();
+        match layered.get_mut(&r.handler) {
+            Some(have) => have.retain(|t| by_layers.contains(t)),
+            None => {
+                layered.insert(r.handler, by_layers);
+            }
+        }
+    }
     let mut stored_copies = HashMap::new();
     for h in handlers {
         let mut calls: Vec<Step> = Vec::new();
         let params = model.func(h).param_types.clone();
-        // What the extractors before this one stored in the request's extensions.
-        let mut stored: Vec<String> = Vec::new();
+        // What the layers and the extractors before this one stored in the request's extensions.
+        let mut stored: Vec<String> = layered.get(&h).cloned().unwrap_or_default();
         // A tuple of extractors (actix's and axum's `(user, db): (SignedInUser, Data<Db>)`) runs each
         // of its elements; the first keeps the parameter's id.
         let elements = params.iter().enumerate().flat_map(|(i, (ty, loc))| {
@@ -1964,7 +1983,7 @@ fn add_extractors(model: &mut Model, index: &Index) {
             });
             if let Some(target) = found {
                 let target = with_stored(model, target, &stored, &mut stored_copies);
-                for ty in stores(model, target, &by_type) {
+                for ty in stores(model, None, target, &by_type) {
                     if !stored.contains(&ty) {
                         stored.push(ty);
                     }
@@ -2280,7 +2299,13 @@ fn add_middleware(model: &mut Model) {
 
 /// The types function `id` stores in the request's extensions, itself, through the calls it makes, or
 /// through the extractors it asks for by name (`AdminRole` asks for `SessionInfo`, which stores itself).
-fn stores(model: &Model, id: usize, extractors: &HashMap<String, Vec<usize>>) -> Vec<String> {
+/// With `index`, calls not resolved yet are resolved here (a layer's helper that stores the user).
+fn stores(
+    model: &Model,
+    index: Option<&Index>,
+    id: usize,
+    extractors: &HashMap<String, Vec<usize>>,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
     let mut queue = vec![(id, 0)];
@@ -2293,7 +2318,10 @@ fn stores(model: &Model, id: usize, extractors: &HashMap<String, Vec<usize>>) ->
         for step in &func.body {
             step.walk(&mut |s| {
                 let Step::Call(c) = s else { return };
-                queue.extend(c.resolved.map(|t| (t, depth + 1)));
+                let resolved = c.resolved.or_else(|| {
+                    index.and_then(|ix| ix.resolve_call(&model.files, &model.fns, f, c))
+                });
+                queue.extend(resolved.map(|t| (t, depth + 1)));
                 // Calls are not resolved yet where extractors are added: another extractor asked for
                 // by name (`SessionInfo::from_request_parts(parts, state)`) is found by its type.
                 if let Callee::Path(segs) = &c.callee {
@@ -2858,7 +2886,11 @@ fn routes(
             };
             out.push(Route {
                 method: Some(attr.method.clone()),
-                path: Some(constants.get(&attr.path).unwrap_or(&attr.path).clone()),
+                // actix serves `#[post("sign-up")]` at `/sign-up`.
+                path: Some(crate::facts::router::join_path(
+                    "",
+                    constants.get(&attr.path).unwrap_or(&attr.path),
+                )),
                 handler: id,
                 service: None,
                 root: id,

@@ -95,6 +95,8 @@ pub struct Index {
     /// Struct name → per file that declares one of that name, each field holding a trait object → the
     /// module or crate its trait is named from.
     dyn_qualifiers: FxHashMap<String, Vec<(usize, FieldQualifiers)>>,
+    /// Struct name → field → the type arguments its type is written with (`roles: Table<'c, Role>`).
+    field_args: FxHashMap<String, FxHashMap<String, Vec<String>>>,
     /// Type alias → the modules that define one of that name, each with the type it names there.
     aliases: FxHashMap<String, Vec<(Vec<String>, String)>>,
     /// Names of structs, enums and traits (not aliases): a name that is one of these and an alias in
@@ -203,6 +205,7 @@ impl Index {
             modules: FxHashSet::default(),
             fields: FxHashMap::default(),
             dyn_qualifiers: FxHashMap::default(),
+            field_args: FxHashMap::default(),
             aliases: FxHashMap::default(),
             defined_types: FxHashSet::default(),
             defaults: FxHashMap::default(),
@@ -385,6 +388,10 @@ impl Index {
                 }
                 if !t.defaults.is_empty() {
                     index.defaults.insert(t.name.clone(), t.defaults.clone());
+                }
+                if !t.field_args.is_empty() {
+                    let fields = index.field_args.entry(t.name.clone()).or_default();
+                    fields.extend(t.field_args.iter().cloned());
                 }
             }
             for (ty, name, target) in &file.assoc_types {
@@ -2210,7 +2217,8 @@ impl Index {
                 let own_type =
                     from.self_ty.as_deref() == Some(ty.as_str()) && !self.traits.contains(&ty);
                 let candidates = if own_type { &candidates } else { &others };
-                self.method_on(caller, ty, name, candidates, func, 0)
+                let candidates = self.by_type_args(from, caller, receiver, &ty, candidates, func);
+                self.method_on(caller, ty, name, &candidates, func, 0)
             }
             // A type from elsewhere (`Next`, `PgPool`, `reqwest::Client`): not the analysed code's method.
             Some(_) => None,
@@ -2218,6 +2226,50 @@ impl Index {
             // among several, none is guessed (`Call::unresolved`).
             None => self.one_candidate(name, &others),
         }
+    }
+
+    /// Methods of one name in `impl`s of a generic type for different type arguments (`impl Table<'c,
+    /// Role>` and `impl Table<'c, User>` each with a `create`), called on a field whose type names its
+    /// arguments (`roles: Arc<Table<'c, Role>>`): the `impl`s whose arguments are the field's, or are not
+    /// types of the analysed code (generic parameters). Others, and every candidate elsewhere, stay.
+    fn by_type_args<'f>(
+        &self,
+        from: &FnFacts,
+        caller: usize,
+        receiver: &[String],
+        ty: &str,
+        candidates: &[usize],
+        func: &impl Fn(usize) -> &'f FnFacts,
+    ) -> Vec<usize> {
+        let specialised = |id: usize| {
+            let f = func(id);
+            f.self_ty.as_deref() == Some(ty)
+                && f.self_args.iter().any(|a| self.known_types.contains(a))
+        };
+        if candidates.iter().filter(|&&id| specialised(id)).count() < 2 {
+            return candidates.to_vec();
+        }
+        let args = match receiver {
+            [owner @ .., field] if !owner.is_empty() => self
+                .receiver_type(from, caller, owner, func)
+                .and_then(|owner| self.field_args.get(&owner)?.get(field).cloned()),
+            _ => None,
+        };
+        let Some(args) = args else {
+            return candidates.to_vec();
+        };
+        candidates
+            .iter()
+            .copied()
+            .filter(|&id| {
+                !specialised(id)
+                    || func(id)
+                        .self_args
+                        .iter()
+                        .enumerate()
+                        .all(|(i, a)| !self.known_types.contains(a) || args.get(i) == Some(a))
+            })
+            .collect()
     }
 
     /// A method of the analysed code called on a value of its type `ty` (`depth` derefs away from the

@@ -5441,3 +5441,336 @@ async fn main() {
         .collect();
     assert_eq!(kinds, ["read", "write", "write"], "{json}");
 }
+
+#[test]
+fn axum_extra_resource_serves_its_conventional_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"crud\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\naxum-extra = \"0.10\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::{Path, State}, routing::get, Router};
+use axum_extra::routing::Resource;
+use sqlx::PgPool;
+
+async fn one(pool: &PgPool) {
+    sqlx::query("SELECT 1").execute(pool).await.unwrap();
+}
+
+async fn index(State(pool): State<PgPool>) { one(&pool).await; }
+async fn create(State(pool): State<PgPool>) { one(&pool).await; one(&pool).await; }
+async fn new_form() {}
+async fn show(State(pool): State<PgPool>, Path(id): Path<i64>) { let _ = id; one(&pool).await; }
+async fn edit(State(pool): State<PgPool>) { one(&pool).await; one(&pool).await; one(&pool).await; }
+async fn update(State(pool): State<PgPool>) { one(&pool).await; one(&pool).await; }
+async fn destroy(State(pool): State<PgPool>) { one(&pool).await; }
+async fn posts(State(pool): State<PgPool>) { one(&pool).await; }
+async fn featured(State(pool): State<PgPool>) { one(&pool).await; one(&pool).await; }
+
+struct Repo;
+impl Repo {
+    fn create(&self, _x: u8) -> Self { Repo }
+    fn update(&self, _x: u8) -> Self { Repo }
+}
+
+fn users() -> Router<PgPool> {
+    let _not_a_router = Repo.create(1).update(2);
+    let resource = Resource::named("users")
+        .index(index)
+        .create(create)
+        .new(new_form)
+        .show(show)
+        .edit(edit)
+        .update(update)
+        .destroy(destroy)
+        .nest(Router::new().route("/posts", get(posts)))
+        .nest_collection(Router::new().route("/featured", get(featured)));
+    Router::new().nest("/v1", Router::new().merge(resource))
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let app: Router = Router::new().nest("/api", users()).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route_names(&json, ""),
+        [
+            "DELETE /api/v1/users/{users_id}",
+            "GET /api/v1/users",
+            "GET /api/v1/users/featured",
+            "GET /api/v1/users/new",
+            "GET /api/v1/users/{users_id}",
+            "GET /api/v1/users/{users_id}/edit",
+            "GET /api/v1/users/{users_id}/posts",
+            "PATCH /api/v1/users/{users_id}",
+            "POST /api/v1/users",
+            "PUT /api/v1/users/{users_id}",
+        ],
+        "{json}"
+    );
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/api/v1/users", 1),
+            ("POST", "/api/v1/users", 2),
+            ("GET", "/api/v1/users/new", 0),
+            ("GET", "/api/v1/users/{users_id}", 1),
+            ("GET", "/api/v1/users/{users_id}/edit", 3),
+            ("PUT", "/api/v1/users/{users_id}", 2),
+            ("PATCH", "/api/v1/users/{users_id}", 2),
+            ("DELETE", "/api/v1/users/{users_id}", 1),
+            ("GET", "/api/v1/users/{users_id}/posts", 1),
+            ("GET", "/api/v1/users/featured", 2),
+        ],
+    );
+}
+
+#[test]
+fn a_scope_at_an_empty_constant_serves_its_routes_at_the_root() {
+    // `web::scope(config::BASE_PATH)` where the configuration crate leaves the prefix empty.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"mod config;
+use actix_web::{get, web, App, HttpServer};
+#[get("/health")]
+async fn health(db: web::Data<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(db.get_ref()).await.unwrap();
+    String::new()
+}
+async fn not_found() -> &'static str {
+    "not found"
+}
+// Mounted by nothing hopcheck sees: kept at its own path, which actix serves from the root.
+#[get("ping")]
+async fn ping() -> &'static str {
+    "pong"
+}
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| {
+        App::new().service(
+            web::scope(config::BASE_PATH)
+                .service(health)
+                .default_service(web::route().to(not_found)),
+        )
+    })
+    .bind(("0.0.0.0", 8080))?
+    .run()
+    .await
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/config.rs",
+        "/// Where every route is served.\npub const BASE_PATH: &str = \"\";\n",
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[("GET", "/health", 1), ("ANY", "/*", 0), ("GET", "/ping", 0)],
+    );
+    assert_eq!(json["coverage"]["paths_as_written"], serde_json::json!([]));
+}
+
+#[test]
+fn an_extractor_finds_what_a_layer_of_its_route_stored_in_the_request() {
+    // A permission layer authenticates (blacklist, user, permissions) and stores the user; the handler's
+    // own `RequireAuth` takes it from the request's extensions before it would look the user up again.
+    // A route without the layer pays for that lookup.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"rbac\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::{FromRequestParts, State}, http::request::Parts, middleware::from_extractor_with_state, routing::get, Router};
+use sqlx::PgPool;
+
+#[derive(Clone)]
+pub struct AppState { pool: PgPool }
+
+#[derive(Clone)]
+pub struct User { id: i64 }
+#[derive(Clone)]
+pub struct AuthenticatedUser(pub User);
+
+async fn load_user(state: &AppState) -> Result<User, ()> {
+    let _: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM blacklist)").fetch_one(&state.pool).await.map_err(|_| ())?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM users").fetch_one(&state.pool).await.map_err(|_| ())?;
+    Ok(User { id })
+}
+
+pub async fn auth_and_check_permission(parts: &mut Parts, state: &AppState, permission: &str) -> Result<User, ()> {
+    let user = load_user(state).await?;
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM permissions WHERE user_id = $1").bind(user.id).fetch_all(&state.pool).await.map_err(|_| ())?;
+    if !names.iter().any(|n| n == permission) {
+        return Err(());
+    }
+    parts.extensions.insert(AuthenticatedUser(user.clone()));
+    Ok(user)
+}
+
+pub struct RequireUsersRead;
+impl FromRequestParts<AppState> for RequireUsersRead {
+    type Rejection = ();
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ()> {
+        auth_and_check_permission(parts, state, "users:read").await?;
+        Ok(RequireUsersRead)
+    }
+}
+
+pub struct RequireAuth(pub User);
+impl FromRequestParts<AppState> for RequireAuth {
+    type Rejection = ();
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ()> {
+        if let Some(prev) = parts.extensions.get::<AuthenticatedUser>() {
+            return Ok(RequireAuth(prev.0.clone()));
+        }
+        let user = load_user(state).await?;
+        parts.extensions.insert(AuthenticatedUser(user.clone()));
+        Ok(RequireAuth(user))
+    }
+}
+
+async fn list_permissions(State(state): State<AppState>, RequireAuth(_user): RequireAuth) -> String {
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM permissions").fetch_all(&state.pool).await.unwrap_or_default();
+    names.join(",")
+}
+
+async fn me(State(state): State<AppState>, RequireAuth(user): RequireAuth) -> String {
+    let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(user.id).fetch_one(&state.pool).await.unwrap_or_default();
+    name
+}
+
+fn app(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/", get(list_permissions))
+        .route_layer(from_extractor_with_state::<RequireUsersRead, _>(state.clone()));
+    Router::new()
+        .nest("/permissions", protected)
+        .route("/me", get(me))
+        .with_state(state)
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app(AppState { pool })).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/permissions", 4), ("GET", "/me", 3)]);
+}
+
+#[test]
+fn methods_of_a_generic_type_specialised_per_entity_are_told_apart_by_the_field_type() {
+    // `impl Table<'c, Role>` and `impl Table<'c, User>` each define `create`; the state's fields say
+    // which table they are. A generic `impl<T> Table<'c, T>` method serves every field.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"tables\"\nversion = \"0.1.0\"\n[dependencies]\nactix-web = \"4\"\nsqlx = \"0.8\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use std::marker::PhantomData;
+use std::sync::Arc;
+use actix_web::{post, web::Data, App, HttpServer};
+use sqlx::PgPool;
+
+pub struct Role;
+pub struct User;
+
+pub struct Table<'c, T> {
+    pub pool: Arc<PgPool>,
+    _marker: PhantomData<&'c T>,
+}
+
+impl<'c, T> Table<'c, T> {
+    pub async fn count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&*self.pool).await.unwrap_or(0)
+    }
+}
+
+impl<'c> Table<'c, Role> {
+    pub async fn create(&self, name: &str) {
+        sqlx::query("INSERT INTO roles (name) VALUES ($1)").bind(name).execute(&*self.pool).await.unwrap();
+    }
+}
+
+impl<'c> Table<'c, User> {
+    pub async fn create(&self, name: &str) {
+        sqlx::query("SELECT 1 FROM roles WHERE id = 1").execute(&*self.pool).await.unwrap();
+        sqlx::query("INSERT INTO users (name) VALUES ($1)").bind(name).execute(&*self.pool).await.unwrap();
+        sqlx::query("INSERT INTO audit (name) VALUES ($1)").bind(name).execute(&*self.pool).await.unwrap();
+    }
+}
+
+pub struct Database<'c> {
+    pub roles: Arc<Table<'c, Role>>,
+    pub users: Arc<Table<'c, User>>,
+}
+
+pub struct AppState<'a> {
+    pub context: Arc<Database<'a>>,
+}
+
+#[post("/roles")]
+async fn create_role(state: Data<AppState<'_>>) -> String {
+    state.context.roles.create("admin").await;
+    String::new()
+}
+
+#[post("/users")]
+async fn create_user(state: Data<AppState<'_>>) -> String {
+    state.context.users.create("ann").await;
+    String::new()
+}
+
+#[post("/roles/count")]
+async fn count_roles(state: Data<AppState<'_>>) -> String {
+    state.context.roles.count().await.to_string()
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| App::new().service(create_role).service(create_user).service(count_roles))
+        .bind(("0.0.0.0", 8080))?
+        .run()
+        .await
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("POST", "/roles", 1),
+            ("POST", "/users", 3),
+            ("POST", "/roles/count", 1),
+        ],
+    );
+}

@@ -114,7 +114,11 @@ impl<'f> Consts<'f> {
             let inner = &rest[open + 1..close];
             match self.text(inner).filter(|_| names_a_constant(inner)) {
                 Some(v) => {
-                    if out.ends_with('/') && v.starts_with('/') {
+                    // `/{BASE}/x` with `BASE` `"/api"` or `""`: one slash between the parts.
+                    let next = &rest[close + 1..];
+                    if out.ends_with('/')
+                        && (v.starts_with('/') || (v.is_empty() && next.starts_with('/')))
+                    {
                         out.pop();
                     }
                     out.push_str(&v);

@@ -395,6 +395,10 @@ pub struct TypeFacts {
     /// (`repo: Arc<dyn publisher::Repository>` gives `repo`, `publisher`).
     #[serde(default)]
     pub dyn_qualifiers: Vec<(String, String)>,
+    /// Fields of a generic type written with type arguments (`roles: Arc<Table<'c, Role>>` gives `roles`,
+    /// `[Role]`): of the methods an `impl Table<'c, Role>` and an `impl Table<'c, User>` each define, which.
+    #[serde(default)]
+    pub field_args: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -234,6 +234,12 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
         ("route", 1) => is_actix_route(&call.args[0]),
         ("to" | "to_async" | "default_service", 1) => true,
         ("prefix", 1) => first_is_str(call),
+        // axum-extra's `Resource::named("users").index(list).show(get_one)`: its conventional routes.
+        (
+            "index" | "create" | "new" | "show" | "edit" | "update" | "destroy" | "nest"
+            | "nest_collection",
+            1,
+        ) => resource_rooted(&call.receiver),
         // axum-extra's `.typed_get(handler)`: served where the handler's typed path says.
         (typed, 1) => typed
             .strip_prefix("typed_")
@@ -254,6 +260,34 @@ pub fn is_router_chain(call: &ExprMethodCall) -> bool {
     match &*call.receiver {
         Expr::MethodCall(inner) => is_router_chain(inner),
         _ => false,
+    }
+}
+
+/// A chain that starts at axum-extra's `Resource::named(..)`.
+fn resource_rooted(expr: &Expr) -> bool {
+    let mut e = expr;
+    while let Expr::MethodCall(m) = e {
+        e = &m.receiver;
+    }
+    resource_name(e).is_some()
+}
+
+/// The name of axum-extra's `Resource::named("users")`: its routes are under `/users`.
+fn resource_name(expr: &Expr) -> Option<String> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    let segs = path_segments(&p.path);
+    if segs.len() < 2 || segs[segs.len() - 2..] != ["Resource", "named"] {
+        return None;
+    }
+    match call.args.first() {
+        Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        })) if call.args.len() == 1 => Some(s.value()),
+        _ => None,
     }
 }
 
@@ -362,6 +396,9 @@ pub struct Router {
     /// actix's middleware (`.wrap_fn(auth)`, `.wrap(from_fn(auth))`): it runs on every service of the
     /// app or scope, those added after it as those before.
     wrapped: Vec<Vec<String>>,
+    /// The name of axum-extra's `Resource::named("users")` this router is: `.show(h)` serves
+    /// `/users/{users_id}`.
+    resource: Option<String>,
 }
 
 impl Router {
@@ -435,6 +472,13 @@ fn eval(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Router> {
             let name = segs.last().map(String::as_str).unwrap_or("");
             // actix `web::scope("/api")`, `web::resource("/x")` (or `["/a", "/b"]`), `Scope::new(..)`.
             let scoped = starts_scope(&segs);
+            if let Some(resource) = resource_name(expr) {
+                return Some(Router {
+                    prefix: join_path("/", &resource),
+                    resource: Some(resource),
+                    ..Router::default()
+                });
+            }
             // salvo's `Router::with_path("v1/event_reports")`, `Router::with_hoop(auth)`.
             if salvo_root(expr) {
                 let mut r = Router::default();
@@ -1127,6 +1171,41 @@ fn add_served(
             } else if let Some(inner) = eval_router(inner, env) {
                 r.entries
                     .extend(inner.into_iter().map(|e| prefixed(e, &prefix)));
+            }
+        }
+        // axum-extra's `Resource`: its collection (`/users`), a member (`/users/{users_id}`), and
+        // routers nested at either.
+        (_, [served]) if r.resource.is_some() => {
+            let member = format!("/{{{}_id}}", r.resource.as_deref().unwrap_or_default());
+            let loc = env.loc(syn::spanned::Spanned::span(&call.method));
+            let (path, methods): (String, &[&str]) = match name {
+                "index" => (String::new(), &["GET"]),
+                "create" => (String::new(), &["POST"]),
+                "new" => ("/new".into(), &["GET"]),
+                "show" => (member, &["GET"]),
+                "edit" => (format!("{member}/edit"), &["GET"]),
+                "update" => (member, &["PUT", "PATCH"]),
+                "destroy" => (member, &["DELETE"]),
+                "nest" | "nest_collection" => {
+                    let at = if name == "nest" {
+                        member
+                    } else {
+                        String::new()
+                    };
+                    if let Some(inner) = eval_router(served, env) {
+                        r.entries
+                            .extend(inner.into_iter().map(|e| prefixed(e, &at)));
+                    }
+                    return Some(());
+                }
+                _ => return Some(()),
+            };
+            if let Some(handler) = handler_name(served, env) {
+                let methods = methods
+                    .iter()
+                    .map(|m| (m.to_string(), handler.clone()))
+                    .collect();
+                push_methods(r, &path, methods, loc, None);
             }
         }
         ("prefix", [prefix]) => {

@@ -4514,8 +4514,10 @@ impl<'a, 's> Visitor<'a, 's> {
                 lit: syn::Lit::Str(s),
                 ..
             }) => {
+                // An empty one too: a prefix the service leaves empty (`const BASE_PATH: &str = ""`).
                 let v = s.value();
-                v.starts_with('/')
+                v.is_empty()
+                    || v.starts_with('/')
                     || (!v.is_empty()
                         && v.len() <= 64
                         && v.chars()
@@ -4930,11 +4932,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 Some((name, q))
             })
             .collect();
+        let field_args = st
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let args = core_type_args(&f.ty);
+                let name = f.ident.as_ref()?.to_string();
+                (!args.is_empty()).then_some((name, args))
+            })
+            .collect();
         self.facts.types.push(TypeFacts {
             name: st.ident.to_string(),
             fields,
             defaults: field_defaults(st),
             dyn_qualifiers,
+            field_args,
             ..TypeFacts::default()
         });
     }
@@ -6498,6 +6510,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         ) {
             for arg in &args {
                 self.visit_expr(arg);
+            }
+        } else if let Ok(stmts) =
+            syn::parse::Parser::parse2(syn::Block::parse_within, m.tokens.clone())
+        {
+            // A body of statements (async-stream's `stream! { let mut rows = repo.all(&pool); while let
+            // Some(row) = rows.try_next().await? { yield row } }`), run where the macro is.
+            for stmt in &stmts {
+                self.visit_stmt(stmt);
             }
         }
     }
@@ -8261,6 +8281,22 @@ const MARKER_TRAITS: &[&str] = &[
 ];
 
 /// One name for a type: the innermost wrapped type, or a trait object's or `impl`'s first real trait.
+/// The type arguments of the type [`core_type`] names (`Arc<Table<'c, Role>>` gives `Role`), where it
+/// is not one of the wrappers it looks through.
+fn core_type_args(ty: &syn::Type) -> Vec<String> {
+    match ty {
+        syn::Type::Reference(r) => core_type_args(&r.elem),
+        syn::Type::Paren(p) => core_type_args(&p.elem),
+        syn::Type::Group(g) => core_type_args(&g.elem),
+        syn::Type::Path(tp) => match wrapped(tp) {
+            Some(Some(inner)) => core_type_args(inner),
+            Some(None) => Vec::new(),
+            None => path_type_args(&tp.path),
+        },
+        _ => Vec::new(),
+    }
+}
+
 fn core_type(ty: &syn::Type) -> Option<String> {
     match ty {
         syn::Type::Reference(r) => core_type(&r.elem),
@@ -8283,28 +8319,34 @@ fn core_type(ty: &syn::Type) -> Option<String> {
             Some(format!("({})", elems.join(",")))
         }
         syn::Type::Path(tp) => {
-            let seg = tp.path.segments.last()?;
-            let name = seg.ident.to_string();
-            // `State<S>` where the file means its own `State`; `axum::extract::State<..>` is axum's.
-            let own = tp.path.segments.len() == 1
-                && OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
-            // `AppResult<Crate>`, `ApiResult<T>`: the service's alias of `Result` with its error type.
-            let result_alias = name.ends_with("Result") && name != "Result";
-            if (TYPE_WRAPPERS.contains(&name.as_str()) || result_alias) && !own {
-                if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
-                    let inner = args.args.iter().find_map(|a| match a {
-                        syn::GenericArgument::Type(t) => Some(t),
-                        _ => None,
-                    });
-                    if let Some(inner) = inner {
-                        return core_type(inner);
-                    }
-                }
+            if let Some(Some(inner)) = wrapped(tp) {
+                return core_type(inner);
             }
-            Some(name)
+            Some(tp.path.segments.last()?.ident.to_string())
         }
         _ => None,
     }
+}
+
+/// Whether a path type is a wrapper [`core_type`] looks through (`Arc<..>`, `Option<..>`, `Json<..>`),
+/// with the type it wraps where it names one: `None` for any other type.
+fn wrapped(tp: &syn::TypePath) -> Option<Option<&syn::Type>> {
+    let seg = tp.path.segments.last()?;
+    let name = seg.ident.to_string();
+    // `State<S>` where the file means its own `State`; `axum::extract::State<..>` is axum's.
+    let own = tp.path.segments.len() == 1 && OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
+    // `AppResult<Crate>`, `ApiResult<T>`: the service's alias of `Result` with its error type.
+    let result_alias = name.ends_with("Result") && name != "Result";
+    if !(TYPE_WRAPPERS.contains(&name.as_str()) || result_alias) || own {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return Some(None);
+    };
+    Some(args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }))
 }
 
 /// The items of a stream or an iterator (`Stream<Item = Result<Post>>` → `Post`).
