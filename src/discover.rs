@@ -269,9 +269,11 @@ pub fn module_path(rel: &str) -> Vec<String> {
         .rposition(|p| *p == "src")
         .map(|i| i + 1)
         .unwrap_or(0);
+    // A folder whose name is no identifier (`client-systems/`) is declared with `#[path] mod
+    // client_systems;`: its module takes the name with underscores.
     let mut module: Vec<String> = parts[start..]
         .iter()
-        .map(|p| p.trim_end_matches(".rs").to_string())
+        .map(|p| p.trim_end_matches(".rs").replace('-', "_"))
         .collect();
     if module
         .last()

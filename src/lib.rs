@@ -1081,7 +1081,7 @@ fn worth_parsing(source: &str) -> bool {
     use memchr::memmem::find;
     let bytes = source.as_bytes();
     // Handlers and routers; re-exports (`pub use`, `pub(crate) use`) that calls resolve through.
-    let markers: [&[u8]; 18] = [
+    let markers: [&[u8]; 19] = [
         b"async",
         // Macros that wrap awaited calls (`macro_rules! fetch { .. $conn.query(..).await .. }`).
         b".await",
@@ -1092,6 +1092,8 @@ fn worth_parsing(source: &str) -> bool {
         b"App::new",
         b"ServiceConfig",
         b"routes!",
+        // rocket 0.4's `rocket::ignite().mount(..)` in a synchronous function.
+        b"ignite(",
         // rocket_okapi's route lists and the macro that mounts them.
         b"routes_spec!",
         b"mount_endpoints_and_merged_docs!",

@@ -3012,6 +3012,20 @@ fn service_of(model: &Model, builder: usize) -> String {
     })
 }
 
+/// Is the flag function `cond` (`config::is_auth_enabled`, `!`-prefixed where the `if` negates it),
+/// called where `builder` builds the router, one that leaves the layer off on every path?
+fn flag_off(model: &Model, index: &Index, builder: usize, cond: &str) -> bool {
+    let (negated, path) = match cond.strip_prefix('!') {
+        Some(path) => (true, path),
+        None => (false, cond),
+    };
+    let segs: Vec<String> = path.split("::").map(str::to_string).collect();
+    index
+        .resolve(&model.files, &model.fns, builder, &Callee::Path(segs))
+        .and_then(|f| model.func(f).returns_bool)
+        .is_some_and(|value| value == negated)
+}
+
 /// Adds to `run` the middleware `layers` (outermost last, as written on a route) run, outermost first:
 /// a slot per layer, holding the function it runs, or each function one of several may run.
 fn layer_slots(
@@ -3024,6 +3038,17 @@ fn layer_slots(
 ) {
     for layer in layers.iter().rev() {
         let slot: Vec<usize> = match layer.split_first() {
+            // A layer put on only where a flag function says: left out where that function returns
+            // the value that leaves it off whatever happens.
+            Some((marker, rest)) if marker == crate::facts::IF_LAYER => {
+                let Some((cond, inner)) = rest.split_first() else {
+                    continue;
+                };
+                if !flag_off(model, index, builder, cond) {
+                    layer_slots(model, index, builder, &[inner.to_vec()], towers, run);
+                }
+                continue;
+            }
             Some((either, alts)) if either == crate::facts::EITHER_LAYER => {
                 let mut slot = Vec::new();
                 for alt in alts {

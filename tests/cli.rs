@@ -5774,3 +5774,237 @@ async fn main() -> std::io::Result<()> {
         ],
     );
 }
+
+#[test]
+fn a_rocket_0_4_app_mounts_its_routes_from_a_synchronous_function() {
+    // `rocket::ignite()` (rocket 0.4) in a module with nothing async: its mounts are read.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"#![feature(proc_macro_hygiene, decl_macro)]
+#[macro_use]
+extern crate rocket;
+mod api;
+fn main() {
+    api::init().launch();
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/api/mod.rs",
+        r#"pub mod users;
+use rocket::Rocket;
+pub fn init() -> Rocket {
+    rocket::ignite().mount("/user", users::routes())
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/api/users.rs",
+        r#"use diesel::prelude::*;
+use diesel::PgConnection;
+#[get("/<id>")]
+pub fn get(id: i32, conn: crate::Conn) -> String {
+    diesel::sql_query("SELECT name FROM users WHERE id = $1").execute(&*conn).unwrap();
+    id.to_string()
+}
+pub fn routes() -> Vec<rocket::Route> {
+    routes![get]
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(route_names(&json, ""), ["GET /user/<id>"], "{json}");
+}
+
+#[test]
+fn a_handler_a_function_of_the_code_makes_serves_its_route() {
+    // `get(list_handler("items"))`: the function returns the closure that serves the route.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::get, Router};
+use futures::future::BoxFuture;
+use sqlx::PgPool;
+
+fn list_handler(table: &'static str) -> impl Fn(State<PgPool>) -> BoxFuture<'static, String> + Clone {
+    move |State(pool): State<PgPool>| {
+        Box::pin(async move {
+            let _ = sqlx::query("SELECT 1").execute(&pool).await;
+            table.to_string()
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let app = Router::new()
+        .route("/items", get(list_handler("items")))
+        .with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/items", 1)]);
+}
+
+#[test]
+fn a_module_in_a_folder_named_with_a_hyphen_is_reached_by_its_path_attribute_name() {
+    // `#[path = "client-systems/mod.rs"] mod client_systems;`: the router nested from it is found,
+    // and its handler's helper in a sibling file is priced.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"#[path = "client-systems/mod.rs"]
+mod client_systems;
+use axum::Router;
+#[tokio::main]
+async fn main() {
+    let pool = sqlx::PgPool::connect_lazy("postgres://").unwrap();
+    let app: Router = Router::new()
+        .nest("/client-systems/desktop", crate::client_systems::desktop::create_router())
+        .with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/client-systems/mod.rs",
+        "pub mod desktop;\n",
+    );
+    put(
+        dir.path(),
+        "src/client-systems/desktop/mod.rs",
+        "pub mod routes;\npub mod services;\npub use routes::create_router;\n",
+    );
+    put(
+        dir.path(),
+        "src/client-systems/desktop/routes.rs",
+        r#"use axum::{extract::State, routing::post, Router};
+use sqlx::PgPool;
+use crate::client_systems::desktop::services::generate;
+async fn generate_handler(State(pool): State<PgPool>) -> String {
+    generate(&pool).await
+}
+pub fn create_router() -> Router<PgPool> {
+    Router::new().route("/qwc", post(generate_handler))
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/client-systems/desktop/services.rs",
+        r#"use sqlx::PgPool;
+pub async fn generate(pool: &PgPool) -> String {
+    let _ = sqlx::query("SELECT 1 FROM tenants").execute(pool).await;
+    let _ = sqlx::query("INSERT INTO credentials DEFAULT VALUES").execute(pool).await;
+    String::new()
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/client-systems/desktop/qwc", 2)]);
+}
+
+#[test]
+fn a_method_called_on_a_parsed_body_is_the_parsed_type_s() {
+    // `form: Json<Login>` derefs to `Login`: `form.login(&db)` is `Login::login`.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use actix_web::web::{self, post};
+use actix_web_validator::Json;
+use sqlx::PgPool;
+
+pub struct Login { name: String }
+impl Login {
+    pub async fn login(&self, db: &PgPool) -> Result<String, sqlx::Error> {
+        sqlx::query("SELECT password FROM users WHERE name = $1").bind(&self.name).fetch_one(db).await?;
+        Ok(String::new())
+    }
+}
+
+pub async fn login_handler(db: web::Data<PgPool>, form: Json<Login>) -> String {
+    form.login(&db).await.unwrap_or_default()
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", post().to(login_handler));
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/login", 1)]);
+}
+
+#[test]
+fn a_layer_put_on_behind_a_flag_the_code_leaves_off_is_not_run() {
+    // `if config::is_token_auth_enabled() { app = app.layer(..) }` with the flag written `return false`:
+    // that layer never runs. A flag read at run time keeps its layer (the costliest case).
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"mod config;
+use axum::{extract::{Request, State}, middleware::{from_fn_with_state, Next}, response::Response, routing::get, Router};
+use sqlx::PgPool;
+
+async fn token_auth(State(pool): State<PgPool>, req: Request, next: Next) -> Response {
+    let _ = sqlx::query("SELECT 1 FROM tokens").execute(&pool).await;
+    next.run(req).await
+}
+
+async fn ip_auth(State(pool): State<PgPool>, req: Request, next: Next) -> Response {
+    let _ = sqlx::query("SELECT 1 FROM allowed_ips").execute(&pool).await;
+    next.run(req).await
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = PgPool::connect_lazy("postgres://").unwrap();
+    let mut app = Router::new().route("/health", get(health));
+    if config::is_token_auth_enabled() {
+        app = app.layer(from_fn_with_state(pool.clone(), token_auth));
+    } else {
+        tracing::info!("token authentication disabled");
+    }
+    if !config::ip_auth_disabled() {
+        app = app.layer(from_fn_with_state(pool.clone(), ip_auth));
+    }
+    let app = app.with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/config.rs",
+        r#"pub fn is_token_auth_enabled() -> bool {
+    return false;
+}
+pub fn ip_auth_disabled() -> bool {
+    std::env::var("NO_IP_AUTH").is_ok()
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/health", 1)]);
+}

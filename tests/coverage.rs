@@ -292,6 +292,17 @@ fn a_database_client_hopcheck_does_not_price_is_said_in_every_format() {
         json["coverage"]["unpriced_clients"],
         serde_json::json!(["bb8-tiberius (SQL Server)"])
     );
+    // A GraphQL API seaography generates over sea-orm: its resolvers' statements are not seen.
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        manifest.replace("[dependencies]\n", "[dependencies]\nseaography = \"1\"\n"),
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["unpriced_clients"],
+        serde_json::json!(["seaography (GraphQL resolvers generated over sea-orm)"])
+    );
 }
 
 #[test]

@@ -345,6 +345,11 @@ pub const EXTRACTOR_LAYER: &str = "\u{1}extractor";
 /// "no_auth"]`, each alternative a layer's path joined by `::`.
 pub const EITHER_LAYER: &str = "\u{1}either";
 
+/// Marks a layer put on only where a function of the code says so (`if config::is_auth_enabled() { app =
+/// app.layer(..) }`): `[IF_LAYER, "config::is_auth_enabled", path..]`, the condition `!`-prefixed where
+/// it is negated. A function that returns `false` whatever happens leaves the layer out.
+pub const IF_LAYER: &str = "\u{1}if";
+
 /// Marks a mount of what a method of the analysed code adds to the router it is called on (an extension
 /// trait's `scope.resource_routes(..)`): `[ROUTER_METHOD, "resource_routes"]`.
 pub const ROUTER_METHOD: &str = "\u{1}method";
@@ -482,6 +487,10 @@ pub struct FnFacts {
     /// The most items the list it hands back holds, when its body says (see `bounded.rs`).
     #[serde(default)]
     pub returns_len: Option<u32>,
+    /// The value it returns whatever happens, for a function that returns one `bool` literal (`fn
+    /// is_enabled() -> bool { return false; }`).
+    #[serde(default)]
+    pub returns_bool: Option<bool>,
     /// The parameters (by position, `self` aside) it hands back as its value (`fn either<'a>(a: &'a dyn
     /// Auth, b: &'a dyn Auth, jwt: bool) -> &'a dyn Auth { if jwt { return b; } a }` gives 0 and 1).
     pub returns_params: Vec<usize>,

@@ -47,6 +47,11 @@ pub trait RouterEnv {
     fn salvo(&self) -> bool {
         false
     }
+    /// The flag function an enclosing `if` tests (`if config::is_auth_enabled() { app = app.layer(..)
+    /// }`, `!`-prefixed where negated): a layer added there is put on only where it holds.
+    fn layer_condition(&self) -> Option<String> {
+        None
+    }
     /// Does the local `name` hold a router being built?
     fn holds_router(&self, _name: &str) -> bool {
         false
@@ -170,6 +175,8 @@ const ROOTS: &[&[&str]] = &[
     &["AppRoutes", "empty"],
     &["rocket", "build"],
     &["rocket", "custom"],
+    // rocket 0.4.
+    &["rocket", "ignite"],
 ];
 
 /// Calls that build a router from something else (`OpenApiService::new(Api, ..)`).
@@ -849,7 +856,15 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
             ("wrap_fn", [Expr::Closure(c)]) => vec![env.closure_handler(c)],
             _ => Vec::new(),
         };
+        let condition = env.layer_condition();
         for middleware in middleware {
+            let middleware = match &condition {
+                Some(cond) => [super::IF_LAYER.to_string(), cond.clone()]
+                    .into_iter()
+                    .chain(middleware)
+                    .collect(),
+                None => middleware,
+            };
             add_layer(&mut r.entries, &middleware);
             if name.starts_with("wrap") {
                 r.wrapped.push(middleware);
@@ -2037,10 +2052,27 @@ fn handler_name(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
         Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, Expr::Path(_)) => match &c.args[0]
         {
             arg @ (Expr::Path(_) | Expr::Closure(_)) => handler_name(arg, env),
-            _ => None,
+            _ => handler_factory(c),
         },
+        Expr::Call(c) => handler_factory(c),
         _ => None,
     }
+}
+
+/// A function of the code that makes the handler from what it is given (`get(secure_case_handler(
+/// make_case!(QueryCompany)))`, returning `move |State(s), ..| async move { case.execute(..).await }`):
+/// it stands for the closure it returns, whose body it holds.
+fn handler_factory(c: &syn::ExprCall) -> Option<Vec<String>> {
+    let Expr::Path(p) = &*c.func else { return None };
+    let segs = path_segments(&p.path);
+    let last = segs.last()?;
+    let function = last.starts_with(|ch: char| ch.is_ascii_lowercase())
+        && segs
+            .iter()
+            .rev()
+            .nth(1)
+            .is_none_or(|m| m.starts_with(|ch: char| ch.is_ascii_lowercase()));
+    (function && !c.args.is_empty()).then_some(segs)
 }
 
 /// Is this parameter type an extractor? Returns its name.

@@ -76,6 +76,7 @@ pub fn extract(
                 last_awaited_params: Vec::new(),
                 last_renders_template: false,
                 last_extensions: Vec::new(),
+                layer_conds: Vec::new(),
                 last_server_layers: Vec::new(),
                 last_param_calls: Vec::new(),
                 macros,
@@ -443,6 +444,8 @@ struct Visitor<'a, 's> {
     last_awaited_params: Vec<usize>,
     last_renders_template: bool,
     last_extensions: Vec<String>,
+    /// The flag functions the enclosing `if`s test (see [`router::RouterEnv::layer_condition`]).
+    layer_conds: Vec<String>,
     last_server_layers: Vec<Vec<String>>,
     last_param_calls: Vec<(usize, u32)>,
     /// The analysed code's `macro_rules!`, expanded where they are invoked.
@@ -930,6 +933,7 @@ impl<'a, 's> Visitor<'a, 's> {
             returns_params: returned_params(sig, block),
             made: super::made::of(sig, block),
             returns_len: super::bounded::of(sig, block),
+            returns_bool: returned_bool(sig, block),
             self_args: self.impl_self_args.clone(),
             trait_args: self.impl_trait_args.clone(),
             trait_qualifier: self.impl_trait_qualifier.clone(),
@@ -4564,9 +4568,205 @@ impl Visitor<'_, '_> {
     }
 }
 
+impl Visitor<'_, '_> {
+    /// An `if`'s arms, each a way the function goes (see `visit_expr_if`).
+    fn visit_if(&mut self, e: &syn::ExprIf) {
+        // `if basic { router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }` on a
+        // router local: its routes, behind the layer of one arm or another.
+        let grows = router::if_arm_tails(e)
+            .is_some_and(|arms| arms.iter().all(|a| self.grows_router_local(a)));
+        if grows {
+            self.visit_expr(&e.cond);
+            if let Some(entries) = self.router_expr(&Expr::If(e.clone())) {
+                if let Some(ctx) = self.ctx() {
+                    ctx.routes.extend(entries);
+                }
+                return;
+            }
+        }
+        let tail = std::mem::take(&mut self.tail_arms);
+        let tested = self.param_test(&e.cond);
+        let mark = self.new_mark();
+        self.condition(&e.cond);
+        // `if let Some(x) = call.await? { .. }`: where the call fails, the function returns.
+        let lets = chain_lets(&e.cond);
+        for l in &lets {
+            self.propagate(&l.expr, mark);
+        }
+        let made = self.made_since(mark);
+        // `if let Some(r) = saved(..).await? { .. } else { .. }`: each arm runs where the call yields it.
+        let outcome = match &*e.cond {
+            Expr::Let(l) if tested.is_none() => self
+                .tested_call(&made)
+                .zip(outcome_tag(&l.pat))
+                .map(|(c, yes)| {
+                    // `if let Some(x) = call.await? { .. }`: past the `?` the value is never an
+                    // error, so the other arm runs where the call yields `None`.
+                    let no = if yes == "Some" && self.propagates(c) {
+                        "None".to_string()
+                    } else {
+                        format!("!{yes}")
+                    };
+                    (c, Some(yes.clone()), Some(no))
+                }),
+            // `if let Some(h) = hash && let Some(r) = lookup(h).await? { return Ok(r) }`: the arm runs
+            // where the call yields `Some`; the other may run whatever it yields (or without it).
+            Expr::Binary(_) if tested.is_none() => {
+                let awaiting: Vec<_> = lets.iter().filter(|l| contains_await(&l.expr)).collect();
+                // Where the tested `let` comes last, the other arm runs without the call or where it
+                // yields something else: no costlier than the call yielding something else.
+                let last = match &*e.cond {
+                    Expr::Binary(b) => matches!(&*b.right, Expr::Let(l) if contains_await(&l.expr)),
+                    _ => false,
+                };
+                match awaiting.as_slice() {
+                    [l] => self
+                        .tested_call(&made)
+                        .zip(outcome_tag(&l.pat))
+                        .map(|(c, yes)| {
+                            let no = match (last, yes == "Some" && self.propagates(c)) {
+                                (false, _) => None,
+                                (true, true) => Some("None".to_string()),
+                                (true, false) => Some(format!("!{yes}")),
+                            };
+                            (c, Some(yes), no)
+                        }),
+                    _ => None,
+                }
+            }
+            // `if auth_by_local_token(..).await? { return Ok(()) }`: the arm runs where the call yields
+            // `true`, the other where it yields `false`.
+            cond if tested.is_none() => tests_bool_result(cond).and_then(|negated| {
+                let call = self.tested_call(&made)?;
+                let (yes, no) = if negated {
+                    ("false", "true")
+                } else {
+                    ("true", "false")
+                };
+                Some((call, Some(yes.to_string()), Some(no.to_string())))
+            }),
+            _ => None,
+        };
+        // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
+        let outcome =
+            outcome.or_else(|| tested.is_none().then(|| self.local_test(&e.cond)).flatten());
+        // `if let Some(s) = parts.extensions.get::<SessionInfo>() { .. } else { .. }`.
+        let stored = match &*e.cond {
+            Expr::Let(l) => extension_probe(&l.expr),
+            _ => None,
+        };
+        // `if method == Method::GET { return next.run(req).await }`: each arm runs for some methods.
+        let method = self.fns.last().and_then(|c| {
+            super::dispatch::method_test(&e.cond, &|n| c.request_methods.contains(n))
+        });
+        let extension = |v: &mut Self, pattern: String| {
+            if let Some(ctx) = v.ctx() {
+                ctx.push(Step::Guard {
+                    on: super::Guarded::Extension,
+                    pattern,
+                });
+            }
+        };
+        let method_guard = |v: &mut Self, pattern: String| {
+            if let Some(ctx) = v.ctx() {
+                ctx.push(Step::Guard {
+                    on: super::Guarded::Method,
+                    pattern,
+                });
+            }
+        };
+        let (then, other) = {
+            let mut out = (Vec::new(), Vec::new());
+            self.controlled_by(&e.cond, &made, |v| {
+                for l in &lets {
+                    v.bind(&l.pat, &l.expr, &made);
+                }
+                out.0 = v.frame(|v| {
+                    if let Some((param, yes, _)) = &tested {
+                        v.guard(*param, yes.clone());
+                    }
+                    if let Some((call, yes, _)) = &outcome {
+                        v.guard_outcome(*call, yes.clone());
+                    }
+                    if let Some(ty) = &stored {
+                        extension(v, ty.clone());
+                    }
+                    if let Some(m) = &method {
+                        method_guard(v, m.clone());
+                    }
+                    if tail {
+                        v.tail_block(&e.then_branch)
+                    } else {
+                        v.visit_block(&e.then_branch)
+                    }
+                });
+                out.1 = v.frame(|v| {
+                    if let Some((param, _, no)) = &tested {
+                        v.guard(*param, no.clone());
+                    }
+                    if let Some((call, _, no)) = &outcome {
+                        v.guard_outcome(*call, no.clone());
+                    }
+                    if let Some(ty) = &stored {
+                        extension(v, format!("!{ty}"));
+                    }
+                    if let Some(m) = &method {
+                        let other = match m.strip_prefix('!') {
+                            Some(m) => m.to_string(),
+                            None => format!("!{m}"),
+                        };
+                        method_guard(v, other);
+                    }
+                    match &e.else_branch {
+                        Some((_, expr)) if tail => v.tail(expr),
+                        Some((_, expr)) => v.visit_expr(expr),
+                        None => {}
+                    }
+                });
+            });
+            out
+        };
+        // What the condition's `Some(name)` bound holds only inside its arm.
+        let bound: Vec<String> = lets.iter().filter_map(|l| some_binding(&l.pat)).collect();
+        if let Some(ctx) = self.ctx() {
+            for name in bound {
+                ctx.unwrapped.remove(&name);
+            }
+        }
+        // `if x == "e" && x == "h" { .. }`: a test that never holds; its arm never runs.
+        let then = if never_holds(&e.cond) {
+            Vec::new()
+        } else {
+            then
+        };
+        let mut arms = drop_bare_guards(vec![then, other]);
+        // `if let Some(v) = cache.get(&k) { return v }`: what follows runs on a miss.
+        if e.else_branch.is_none()
+            && self.cache_probe(&e.cond)
+            && matches!(arms.first().and_then(|a| a.last()), Some(Step::Exit))
+        {
+            arms[0].insert(
+                0,
+                Step::Guard {
+                    on: super::Guarded::Cache,
+                    pattern: super::CACHE_PROBE.into(),
+                },
+            );
+        }
+        if arms.iter().any(|a| !a.is_empty()) {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Branch(arms));
+            }
+        }
+    }
+}
+
 impl RouterEnv for Visitor<'_, '_> {
     fn method_helper(&self, name: &str) -> Option<String> {
         self.method_helpers.get(name).cloned()
+    }
+    fn layer_condition(&self) -> Option<String> {
+        self.layer_conds.last().cloned()
     }
 
     fn salvo(&self) -> bool {
@@ -6050,195 +6250,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_if(self, e);
         }
-        // `if basic { router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }` on a
-        // router local: its routes, behind the layer of one arm or another.
-        let grows = router::if_arm_tails(e)
-            .is_some_and(|arms| arms.iter().all(|a| self.grows_router_local(a)));
-        if grows {
-            self.visit_expr(&e.cond);
-            if let Some(entries) = self.router_expr(&Expr::If(e.clone())) {
-                if let Some(ctx) = self.ctx() {
-                    ctx.routes.extend(entries);
-                }
-                return;
-            }
-        }
-        let tail = std::mem::take(&mut self.tail_arms);
-        let tested = self.param_test(&e.cond);
-        let mark = self.new_mark();
-        self.condition(&e.cond);
-        // `if let Some(x) = call.await? { .. }`: where the call fails, the function returns.
-        let lets = chain_lets(&e.cond);
-        for l in &lets {
-            self.propagate(&l.expr, mark);
-        }
-        let made = self.made_since(mark);
-        // `if let Some(r) = saved(..).await? { .. } else { .. }`: each arm runs where the call yields it.
-        let outcome = match &*e.cond {
-            Expr::Let(l) if tested.is_none() => self
-                .tested_call(&made)
-                .zip(outcome_tag(&l.pat))
-                .map(|(c, yes)| {
-                    // `if let Some(x) = call.await? { .. }`: past the `?` the value is never an
-                    // error, so the other arm runs where the call yields `None`.
-                    let no = if yes == "Some" && self.propagates(c) {
-                        "None".to_string()
-                    } else {
-                        format!("!{yes}")
-                    };
-                    (c, Some(yes.clone()), Some(no))
-                }),
-            // `if let Some(h) = hash && let Some(r) = lookup(h).await? { return Ok(r) }`: the arm runs
-            // where the call yields `Some`; the other may run whatever it yields (or without it).
-            Expr::Binary(_) if tested.is_none() => {
-                let awaiting: Vec<_> = lets.iter().filter(|l| contains_await(&l.expr)).collect();
-                // Where the tested `let` comes last, the other arm runs without the call or where it
-                // yields something else: no costlier than the call yielding something else.
-                let last = match &*e.cond {
-                    Expr::Binary(b) => matches!(&*b.right, Expr::Let(l) if contains_await(&l.expr)),
-                    _ => false,
-                };
-                match awaiting.as_slice() {
-                    [l] => self
-                        .tested_call(&made)
-                        .zip(outcome_tag(&l.pat))
-                        .map(|(c, yes)| {
-                            let no = match (last, yes == "Some" && self.propagates(c)) {
-                                (false, _) => None,
-                                (true, true) => Some("None".to_string()),
-                                (true, false) => Some(format!("!{yes}")),
-                            };
-                            (c, Some(yes), no)
-                        }),
-                    _ => None,
-                }
-            }
-            // `if auth_by_local_token(..).await? { return Ok(()) }`: the arm runs where the call yields
-            // `true`, the other where it yields `false`.
-            cond if tested.is_none() => tests_bool_result(cond).and_then(|negated| {
-                let call = self.tested_call(&made)?;
-                let (yes, no) = if negated {
-                    ("false", "true")
-                } else {
-                    ("true", "false")
-                };
-                Some((call, Some(yes.to_string()), Some(no.to_string())))
-            }),
-            _ => None,
-        };
-        // `if token.is_none() { .. }` on a local a call yielded earlier: a test of that call's outcome.
-        let outcome =
-            outcome.or_else(|| tested.is_none().then(|| self.local_test(&e.cond)).flatten());
-        // `if let Some(s) = parts.extensions.get::<SessionInfo>() { .. } else { .. }`.
-        let stored = match &*e.cond {
-            Expr::Let(l) => extension_probe(&l.expr),
-            _ => None,
-        };
-        // `if method == Method::GET { return next.run(req).await }`: each arm runs for some methods.
-        let method = self.fns.last().and_then(|c| {
-            super::dispatch::method_test(&e.cond, &|n| c.request_methods.contains(n))
+        // `if config::is_auth_enabled() { app = app.layer(..) }` (an `else` that assigns nothing, a
+        // log line): the layer is put on where the flag function says.
+        let plain_else = e.else_branch.as_ref().is_none_or(|(_, other)| {
+            !quote::ToTokens::to_token_stream(other)
+                .into_iter()
+                .any(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '='))
         });
-        let extension = |v: &mut Self, pattern: String| {
-            if let Some(ctx) = v.ctx() {
-                ctx.push(Step::Guard {
-                    on: super::Guarded::Extension,
-                    pattern,
-                });
-            }
-        };
-        let method_guard = |v: &mut Self, pattern: String| {
-            if let Some(ctx) = v.ctx() {
-                ctx.push(Step::Guard {
-                    on: super::Guarded::Method,
-                    pattern,
-                });
-            }
-        };
-        let (then, other) = {
-            let mut out = (Vec::new(), Vec::new());
-            self.controlled_by(&e.cond, &made, |v| {
-                for l in &lets {
-                    v.bind(&l.pat, &l.expr, &made);
-                }
-                out.0 = v.frame(|v| {
-                    if let Some((param, yes, _)) = &tested {
-                        v.guard(*param, yes.clone());
-                    }
-                    if let Some((call, yes, _)) = &outcome {
-                        v.guard_outcome(*call, yes.clone());
-                    }
-                    if let Some(ty) = &stored {
-                        extension(v, ty.clone());
-                    }
-                    if let Some(m) = &method {
-                        method_guard(v, m.clone());
-                    }
-                    if tail {
-                        v.tail_block(&e.then_branch)
-                    } else {
-                        v.visit_block(&e.then_branch)
-                    }
-                });
-                out.1 = v.frame(|v| {
-                    if let Some((param, _, no)) = &tested {
-                        v.guard(*param, no.clone());
-                    }
-                    if let Some((call, _, no)) = &outcome {
-                        v.guard_outcome(*call, no.clone());
-                    }
-                    if let Some(ty) = &stored {
-                        extension(v, format!("!{ty}"));
-                    }
-                    if let Some(m) = &method {
-                        let other = match m.strip_prefix('!') {
-                            Some(m) => m.to_string(),
-                            None => format!("!{m}"),
-                        };
-                        method_guard(v, other);
-                    }
-                    match &e.else_branch {
-                        Some((_, expr)) if tail => v.tail(expr),
-                        Some((_, expr)) => v.visit_expr(expr),
-                        None => {}
-                    }
-                });
-            });
-            out
-        };
-        // What the condition's `Some(name)` bound holds only inside its arm.
-        let bound: Vec<String> = lets.iter().filter_map(|l| some_binding(&l.pat)).collect();
-        if let Some(ctx) = self.ctx() {
-            for name in bound {
-                ctx.unwrapped.remove(&name);
-            }
+        if let (Some(cond), true) = (flag_call(&e.cond), plain_else) {
+            self.layer_conds.push(cond);
+            self.visit_if(e);
+            self.layer_conds.pop();
+            return;
         }
-        // `if x == "e" && x == "h" { .. }`: a test that never holds; its arm never runs.
-        let then = if never_holds(&e.cond) {
-            Vec::new()
-        } else {
-            then
-        };
-        let mut arms = drop_bare_guards(vec![then, other]);
-        // `if let Some(v) = cache.get(&k) { return v }`: what follows runs on a miss.
-        if e.else_branch.is_none()
-            && self.cache_probe(&e.cond)
-            && matches!(arms.first().and_then(|a| a.last()), Some(Step::Exit))
-        {
-            arms[0].insert(
-                0,
-                Step::Guard {
-                    on: super::Guarded::Cache,
-                    pattern: super::CACHE_PROBE.into(),
-                },
-            );
-        }
-        if arms.iter().any(|a| !a.is_empty()) {
-            if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Branch(arms));
-            }
-        }
+        self.visit_if(e);
     }
-
     fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
         if !self.in_fn() {
             return visit::visit_expr_match(self, e);
@@ -8262,6 +8288,13 @@ const TYPE_WRAPPERS: &[&str] = &[
     "State",
     "Extension",
     "Data",
+    // Extractors that deref to what they parsed (`form: Json<Login>`, then `form.login(&db)`).
+    "Json",
+    "Form",
+    "Query",
+    "Path",
+    "QsQuery",
+    "QsForm",
     "Mutex",
     "RwLock",
     "Cow",
@@ -8744,6 +8777,63 @@ fn path_type_args(path: &syn::Path) -> Vec<String> {
 
 /// The parameters a function hands back as its value, by position (`self` aside): each `return` of
 /// one and its final value, through the arms of a trailing `if` or `match`.
+/// A call of a function without arguments that an `if` tests (`config::is_auth_enabled()`, or
+/// `!is_enabled()`), as `path` or `!path`.
+fn flag_call(cond: &Expr) -> Option<String> {
+    match cond {
+        Expr::Paren(p) => flag_call(&p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            flag_call(&u.expr).map(|c| match c.strip_prefix('!') {
+                Some(plain) => plain.to_string(),
+                None => format!("!{c}"),
+            })
+        }
+        Expr::Call(c) if c.args.is_empty() => match &*c.func {
+            Expr::Path(p) => Some(driver::path_segments(&p.path).join("::")),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The `bool` literal a function returns on every path (`fn is_enabled() -> bool { return false; }`,
+/// `{ false }`), where it returns nothing else.
+fn returned_bool(sig: &syn::Signature, block: &syn::Block) -> Option<bool> {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    if !matches!(&**ty, syn::Type::Path(p) if p.path.is_ident("bool")) {
+        return None;
+    }
+    struct Returns(Vec<Option<bool>>);
+    impl<'ast> Visit<'ast> for Returns {
+        fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+            self.0.push(r.expr.as_deref().and_then(bool_lit));
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    fn bool_lit(e: &Expr) -> Option<bool> {
+        match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(b),
+                ..
+            }) => Some(b.value),
+            Expr::Paren(p) => bool_lit(&p.expr),
+            _ => None,
+        }
+    }
+    let mut returns = Returns(Vec::new());
+    returns.visit_block(block);
+    match block.stmts.last()? {
+        syn::Stmt::Expr(Expr::Return(_), _) => {}
+        syn::Stmt::Expr(tail, None) => returns.0.push(bool_lit(tail)),
+        _ => return None,
+    }
+    let first = (*returns.0.first()?)?;
+    returns.0.iter().all(|r| *r == Some(first)).then_some(first)
+}
+
 fn returned_params(sig: &syn::Signature, block: &syn::Block) -> Vec<usize> {
     let names: Vec<Option<String>> = sig
         .inputs
