@@ -1982,7 +1982,7 @@ fn add_extractors(model: &mut Model, index: &Index) {
                     .or(ids.first().copied())
             });
             if let Some(target) = found {
-                let target = with_stored(model, target, &stored, &mut stored_copies);
+                let target = with_stored(model, target, &stored, &mut stored_copies, &by_type);
                 for ty in stores(model, None, target, &by_type) {
                     if !stored.contains(&ty) {
                         stored.push(ty);
@@ -2348,6 +2348,7 @@ fn with_stored(
     id: usize,
     stored: &[String],
     copies: &mut HashMap<(usize, Vec<String>), usize>,
+    extractors: &HashMap<String, Vec<usize>>,
 ) -> usize {
     let absent = |arm: &[Step]| {
         matches!(arm.first(), Some(Step::Guard { on: crate::facts::Guarded::Extension, pattern })
@@ -2360,14 +2361,61 @@ fn with_stored(
     if let Some(&copy) = copies.get(&key) {
         return copy;
     }
+    // Itself, while its copy is made (an extractor that asks for itself).
+    copies.insert(key.clone(), id);
     let mut body = model.func(id).body.clone();
-    let copy = if drop_arms(&mut body, &absent) {
+    let mut changed = drop_arms(&mut body, &absent);
+    // Another extractor it asks for by name (`RequireAuth::from_request_parts(parts, state)` in
+    // `RequireWorkspaceMember`'s): that one's copy, with the same values stored.
+    let mut named: Vec<String> = Vec::new();
+    for step in &body {
+        step.walk(&mut |s| {
+            if let Step::Call(c) = s {
+                if let (None, Some(ty)) = (c.resolved, extractor_by_name(&c.callee)) {
+                    if extractors.get(ty).is_some_and(|ids| ids.len() == 1) && !named.contains(ty) {
+                        named.push(ty.clone());
+                    }
+                }
+            }
+        });
+    }
+    let mut copied: HashMap<String, usize> = HashMap::new();
+    for ty in named {
+        let target = extractors[&ty][0];
+        let copy = with_stored(model, target, stored, copies, extractors);
+        if copy != target {
+            copied.insert(ty, copy);
+        }
+    }
+    if !copied.is_empty() {
+        crate::facts::walk_mut(&mut body, &mut |s| {
+            if let Step::Call(c) = s {
+                if let Some(&copy) = extractor_by_name(&c.callee).and_then(|ty| copied.get(ty)) {
+                    c.resolved = Some(copy);
+                    c.chosen = true;
+                }
+            }
+        });
+        changed = true;
+    }
+    let copy = if changed {
         add_copy(model, id, |f| f.body = body)
     } else {
         id
     };
     copies.insert(key, copy);
     copy
+}
+
+/// The type of an extractor a call asks for by name (`RequireAuth::from_request_parts(parts, state)`).
+fn extractor_by_name(callee: &Callee) -> Option<&String> {
+    match callee {
+        Callee::Path(segs) => match segs.as_slice() {
+            [.., ty, f] if matches!(f.as_str(), "from_request_parts" | "from_request") => Some(ty),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Function `id` run on its paths that yield success (a value, `Ok`, rocket's `Success`), and on those

@@ -5655,6 +5655,21 @@ async fn list_permissions(State(state): State<AppState>, RequireAuth(_user): Req
     names.join(",")
 }
 
+/// Asks for `RequireAuth` by name, then checks the membership.
+pub struct RequireMember(pub User);
+impl FromRequestParts<AppState> for RequireMember {
+    type Rejection = ();
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ()> {
+        let user = RequireAuth::from_request_parts(parts, state).await?.0;
+        let _: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM members WHERE user_id = $1)").bind(user.id).fetch_one(&state.pool).await.map_err(|_| ())?;
+        Ok(RequireMember(user))
+    }
+}
+
+async fn members(RequireMember(_user): RequireMember) -> String {
+    String::new()
+}
+
 async fn me(State(state): State<AppState>, RequireAuth(user): RequireAuth) -> String {
     let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(user.id).fetch_one(&state.pool).await.unwrap_or_default();
     name
@@ -5663,6 +5678,7 @@ async fn me(State(state): State<AppState>, RequireAuth(user): RequireAuth) -> St
 fn app(state: AppState) -> Router {
     let protected = Router::new()
         .route("/", get(list_permissions))
+        .route("/members", get(members))
         .route_layer(from_extractor_with_state::<RequireUsersRead, _>(state.clone()));
     Router::new()
         .nest("/permissions", protected)
@@ -5679,7 +5695,14 @@ async fn main() {
 "#,
     );
     let (_, json) = check_json(dir.path(), &["-q"]);
-    assert_trips(&json, &[("GET", "/permissions", 4), ("GET", "/me", 3)]);
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/permissions", 4),
+            ("GET", "/permissions/members", 4),
+            ("GET", "/me", 3),
+        ],
+    );
 }
 
 #[test]
@@ -6007,4 +6030,131 @@ pub fn ip_auth_disabled() -> bool {
     );
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_trips(&json, &[("GET", "/health", 1)]);
+}
+
+#[test]
+fn routers_a_function_hands_back_as_a_list_are_mounted_where_a_loop_puts_them() {
+    // salvo: `for sub in system_api() { app = app.push(Router::with_path("/api/system").push(sub)); }`.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"site\"\nversion = \"0.1.0\"\n[dependencies]\nsalvo = \"0.68\"\nsqlx = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"mod api;
+use salvo::prelude::*;
+
+fn router() -> Router {
+    let mut system = Router::new();
+    for sub_router in api::system_api() {
+        system = system.push(Router::with_path("/api/system").push(sub_router));
+    }
+    let names = vec!["a", "b"];
+    for name in names {
+        let _ = name.len();
+    }
+    Router::new().push(system)
+}
+
+#[tokio::main]
+async fn main() {
+    let acceptor = TcpListener::new("0.0.0.0:5800").bind().await;
+    Server::new(acceptor).serve(router()).await;
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/api.rs",
+        r#"use salvo::prelude::*;
+
+#[handler]
+async fn profile(res: &mut Response) {
+    let pool = sqlx::PgPool::connect_lazy("postgres://").unwrap();
+    let _ = sqlx::query("SELECT 1 FROM users").execute(&pool).await;
+    res.render("ok");
+}
+
+pub fn system_api() -> Vec<Router> {
+    vec![Router::with_path("/profile").get(profile)]
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route_names(&json, ""),
+        ["GET /api/system/profile"],
+        "{json}"
+    );
+}
+
+#[test]
+fn rbatis_statements_are_round_trips() {
+    // crud!'s functions, an #[html_sql] and a paged #[py_sql] function (`impled!()` bodies), `rb.exec`, and
+    // a transaction begun with `acquire_begin`.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"admin\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nrbatis = \"4.5\"\nrbs = \"4.5\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r##"
+use axum::{extract::State, routing::{get, post}, Router};
+use rbatis::{crud, executor::Executor, html_sql, impled, py_sql, PageRequest, RBatis};
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct User { id: Option<i64>, name: String }
+crud!(User {}, "sys_user");
+
+impl User {
+    #[html_sql(r#"<select id="select_by_name">`select * from sys_user where name = #{name}`</select>"#)]
+    pub async fn select_by_name(rb: &dyn Executor, name: &str) -> rbatis::Result<Vec<User>> {
+        impled!()
+    }
+
+    #[py_sql("`select * from sys_user where role_id = #{role_id}`")]
+    pub async fn select_by_role(rb: &dyn Executor, page: &PageRequest, role_id: i64) -> rbatis::Result<rbatis::Page<User>> {
+        impled!()
+    }
+}
+
+async fn add_user(State(rb): State<RBatis>) -> String {
+    let found = User::select_by_name(&rb, "ann").await.unwrap_or_default();
+    if found.is_empty() {
+        let tx = rb.acquire_begin().await.unwrap();
+        let _ = User::insert(&tx, &User { id: None, name: "ann".into() }).await;
+        let _ = tx.exec("UPDATE counters SET n = n + 1", vec![]).await;
+        let _ = tx.commit().await;
+    }
+    String::new()
+}
+
+async fn role_users(State(rb): State<RBatis>) -> String {
+    let _ = User::select_by_role(&rb, &PageRequest::new(1, 10), 1).await;
+    let _ = User::select_by_column(&rb, "id", 1).await;
+    String::new()
+}
+
+#[tokio::main]
+async fn main() {
+    let rb = RBatis::new();
+    let app = Router::new()
+        .route("/users", post(add_user))
+        .route("/roles/users", get(role_users))
+        .with_state(rb);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"##,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    // SELECT, BEGIN, INSERT, UPDATE, COMMIT; a paged read (COUNT, rows), then a read.
+    assert_trips(&json, &[("POST", "/users", 5), ("GET", "/roles/users", 3)]);
+    assert_eq!(json["coverage"]["unpriced_clients"], serde_json::json!([]));
 }

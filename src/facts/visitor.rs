@@ -77,6 +77,7 @@ pub fn extract(
                 last_renders_template: false,
                 last_extensions: Vec::new(),
                 layer_conds: Vec::new(),
+                rbatis_fn: None,
                 last_server_layers: Vec::new(),
                 last_param_calls: Vec::new(),
                 macros,
@@ -446,6 +447,9 @@ struct Visitor<'a, 's> {
     last_extensions: Vec<String>,
     /// The flag functions the enclosing `if`s test (see [`router::RouterEnv::layer_condition`]).
     layer_conds: Vec<String>,
+    /// The statement of the rbatis `#[html_sql]`/`#[py_sql]` function being walked, which its
+    /// `impled!()` body sends.
+    rbatis_fn: Option<RbatisStatement>,
     last_server_layers: Vec<Vec<String>>,
     last_param_calls: Vec<(usize, u32)>,
     /// The analysed code's `macro_rules!`, expanded where they are invoked.
@@ -624,6 +628,18 @@ impl<'a, 's> Visitor<'a, 's> {
         let made = self.made_since(mark);
         self.bind(&e.pat, &e.expr, &made);
         self.type_element(&e.pat, &e.expr);
+        // `for sub in auth_api() { app = app.push(Router::with_path("/api").push(sub)); }`: each router
+        // the function hands back, mounted where the loop puts it.
+        if let (syn::Pat::Ident(pi), Expr::Call(call)) = (&*e.pat, driver::strip_plumbing(&e.expr))
+        {
+            if let Expr::Path(p) = &*call.func {
+                let target = driver::path_segments(&p.path);
+                let loc = self.loc(p.path.span());
+                if let Some(ctx) = self.ctx() {
+                    ctx.made_by_call.insert(pi.ident.to_string(), (target, loc));
+                }
+            }
+        }
         let body = self.frame(|v| v.visit_block(&e.body));
         // `for attempt in 0..MAX_RETRIES { match attempt().await { Ok(r) => return Ok(r), .. } }`: a
         // retry over a range of attempts, which a success leaves.
@@ -655,7 +671,9 @@ impl<'a, 's> Visitor<'a, 's> {
     fn function(&mut self, sig: &syn::Signature, attrs: &[syn::Attribute], block: &syn::Block) {
         // A function written inside a closure is walked on its own.
         let closures = std::mem::take(&mut self.closure_depth);
+        let rbatis = std::mem::replace(&mut self.rbatis_fn, rbatis_statement(sig, attrs));
         self.function_body(sig, attrs, block);
+        self.rbatis_fn = rbatis;
         self.closure_depth = closures;
     }
 
@@ -6455,6 +6473,35 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if self.expand_macro(m) {
             return;
         }
+        // rbatis' `impled!()`, the body of a function its `#[html_sql(..)]` or `#[py_sql(..)]` writes: the
+        // statement it names, sent on the executor the function takes first.
+        if driver::last_segment(&m.path) == "impled" {
+            if let Some(rb) = self.rbatis_fn.clone() {
+                if let Ok(executor) = syn::parse_str::<Expr>(&rb.executor) {
+                    let shape = TripShape {
+                        kind: TripKind::Query,
+                        api: format!("rbatis #[{}]", rb.attr),
+                        sql: SqlRef::Text(rb.sql),
+                        executor: Some(&executor),
+                        start: m.path.span(),
+                        call: m.path.span(),
+                        access: None,
+                        database: None,
+                        service: false,
+                        checkout: false,
+                        prepares_text: false,
+                        settings: 0,
+                        statements: rb.statements,
+                        method: None,
+                        locks: false,
+                        origin: None,
+                    };
+                    let mark = self.new_mark();
+                    self.trip(shape, None, mark);
+                    return;
+                }
+            }
+        }
         if matches!(
             driver::last_segment(&m.path).as_str(),
             "panic" | "bail" | "unreachable" | "todo" | "unimplemented"
@@ -8777,6 +8824,57 @@ fn path_type_args(path: &syn::Path) -> Vec<String> {
 
 /// The parameters a function hands back as its value, by position (`self` aside): each `return` of
 /// one and its final value, through the arms of a trailing `if` or `match`.
+/// The statement an rbatis `#[html_sql(..)]`, `#[py_sql(..)]` or `#[sql(..)]` function sends: its SQL
+/// (the XML tags and the backquotes rbatis reads left out), the parameter it is sent on, and how many
+/// statements (two for a page, a COUNT and then the rows, where it takes a `PageRequest`).
+#[derive(Debug, Clone)]
+struct RbatisStatement {
+    attr: String,
+    executor: String,
+    sql: String,
+    statements: usize,
+}
+
+fn rbatis_statement(sig: &syn::Signature, attrs: &[syn::Attribute]) -> Option<RbatisStatement> {
+    let attr = attrs.iter().find_map(|a| {
+        let name = driver::last_segment(a.path());
+        matches!(name.as_str(), "html_sql" | "py_sql" | "sql").then_some((name, a))
+    })?;
+    let executor = sig.inputs.iter().find_map(|i| match i {
+        syn::FnArg::Typed(t) => param_name(&t.pat),
+        syn::FnArg::Receiver(_) => None,
+    })?;
+    let syn::Meta::List(list) = &attr.1.meta else {
+        return None;
+    };
+    let text = string_literals(list.tokens.clone()).join(" ");
+    // `<select id="x"> `select * from t` </select>`: the text outside the tags, without backquotes.
+    let mut sql = String::new();
+    let mut in_tag = false;
+    for ch in text.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                sql.push(' ');
+            }
+            '`' => {}
+            _ if !in_tag => sql.push(ch),
+            _ => {}
+        }
+    }
+    let paged = sig.inputs.iter().any(|i| {
+        matches!(i, syn::FnArg::Typed(t)
+            if matches!(core_type(&t.ty).as_deref(), Some("PageRequest" | "IPageRequest")))
+    });
+    Some(RbatisStatement {
+        attr: attr.0,
+        executor,
+        sql: sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        statements: if paged { 2 } else { 1 },
+    })
+}
+
 /// A call of a function without arguments that an `if` tests (`config::is_auth_enabled()`, or
 /// `!is_enabled()`), as `path` or `!path`.
 fn flag_call(cond: &Expr) -> Option<String> {
