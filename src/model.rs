@@ -1899,13 +1899,15 @@ fn add_extractors(model: &mut Model, index: &Index) {
     // What the layers of a handler's routes store in the request's extensions before it runs (a
     // permission layer that stores the user it authenticated), on every route it serves.
     let mut layered: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut stored_by: HashMap<usize, Vec<String>> = HashMap::new();
     for r in &model.routes {
-        let mut by_layers: Vec<String> = r
-            .middleware
-            .iter()
-            .flatten()
-            .flat_map(|&m| stores(model, Some(index), m, &by_type))
-            .collect();
+        let mut by_layers: Vec<String> = Vec::new();
+        for &m in r.middleware.iter().flatten() {
+            let types = stored_by
+                .entry(m)
+                .or_insert_with(|| stores(model, Some(index), m, &by_type));
+            by_layers.extend(types.iter().cloned());
+        }
         by_layers.sort();
         by_layers.dedup();
         match layered.get_mut(&r.handler) {
