@@ -6158,3 +6158,109 @@ async fn main() {
     assert_trips(&json, &[("POST", "/users", 5), ("GET", "/roles/users", 3)]);
     assert_eq!(json["coverage"]["unpriced_clients"], serde_json::json!([]));
 }
+
+#[test]
+fn warp_routes_held_in_locals_are_served_where_they_are_combined() {
+    // `let get_comments = warp::path!(..).and(warp::get()).and_then(h).boxed();`, then
+    // `get_comments.or(delete_comment)`, mounted under `warp::path("api").and(comment::routes())`.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"mod comment;
+use warp::Filter;
+#[tokio::main]
+async fn main() {
+    let routes = warp::path("api").and(comment::routes());
+    warp::serve(routes).run(([0, 0, 0, 0], 3030)).await;
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/comment.rs",
+        r#"use warp::{Filter, Rejection, Reply};
+pub fn routes() -> impl Filter<Extract = impl Reply, Error = Rejection> + Clone {
+    let get_comments = warp::path!("articles" / String / "comments")
+        .and(warp::get())
+        .and_then(get_comments_handler)
+        .boxed();
+    let delete_comment = warp::path!("articles" / String / "comments" / i32)
+        .and(warp::delete())
+        .and_then(delete_comment_handler)
+        .boxed();
+    get_comments.or(delete_comment).boxed()
+}
+pub async fn get_comments_handler(slug: String) -> Result<impl Reply, Rejection> {
+    let pool = sqlx::PgPool::connect_lazy("postgres://").unwrap();
+    let _ = sqlx::query("SELECT 1 FROM comments WHERE slug = $1").bind(&slug).execute(&pool).await;
+    Ok(slug)
+}
+pub async fn delete_comment_handler(slug: String, id: i32) -> Result<impl Reply, Rejection> {
+    Ok(format!("{slug}{id}"))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route_names(&json, ""),
+        [
+            "DELETE /api/articles/{String}/comments/{i32}",
+            "GET /api/articles/{String}/comments"
+        ],
+        "{json}"
+    );
+    assert_trips(&json, &[("GET", "/api/articles/{String}/comments", 1)]);
+}
+
+#[test]
+fn a_query_grown_by_a_fold_is_sent_where_the_chain_sends_it() {
+    // `tags.iter().fold(query(&sql), |q, tag| q.bind(tag)).execute(self.db)`: one INSERT of every tag.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"conduit\"\nversion = \"0.1.0\"\n[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\naxum = \"0.8\"\ntokio = \"1\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::post, Json, Router};
+use sqlx::{query, PgPool, Postgres, Executor};
+
+pub struct TagService<E: Executor<'static, Database = Postgres> + Copy> {
+    db: E,
+}
+
+impl<E> TagService<E>
+where
+    E: Executor<'static, Database = Postgres> + Copy,
+{
+    pub async fn create_tags(&self, tags: &[String]) -> sqlx::Result<()> {
+        let sql = format!("INSERT INTO tags (tag) VALUES {}", vec!["(?)"; tags.len()].join(","));
+        tags.iter()
+            .fold(query(&sql), |q, tag| q.bind(tag))
+            .execute(self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn create_tags(State(pool): State<&'static PgPool>, Json(tags): Json<Vec<String>>) -> String {
+    let _ = TagService { db: pool }.create_tags(&tags).await;
+    String::new()
+}
+
+#[tokio::main]
+async fn main() {
+    let pool: &'static PgPool = Box::leak(Box::new(PgPool::connect_lazy("postgres://").unwrap()));
+    let app = Router::new().route("/tags", post(create_tags)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/tags", 1)]);
+}

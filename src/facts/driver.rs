@@ -65,6 +65,16 @@ pub fn chain(expr: &Expr) -> (&Expr, Vec<&ExprMethodCall>) {
     let mut cur = expr;
     loop {
         match cur {
+            // `tags.iter().fold(query(&sql), |q, tag| q.bind(tag))`: the value it starts from, grown
+            // by the closure, is what the chain goes on with.
+            Expr::MethodCall(m)
+                if m.method == "fold"
+                    && m.args.len() == 2
+                    && matches!(m.args[0], Expr::Call(_) | Expr::MethodCall(_))
+                    && matches!(m.args[1], Expr::Closure(_)) =>
+            {
+                cur = &m.args[0];
+            }
             Expr::MethodCall(m) => {
                 calls.push(m);
                 cur = &m.receiver;

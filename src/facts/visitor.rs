@@ -5466,6 +5466,24 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     Some((first, router)) => (Some(first), router),
                     None => (name, &*init.expr),
                 };
+                // warp: `let get_comments = warp::path!("articles" / String / "comments").and(warp::get())
+                // .and_then(list).boxed();`, combined later (`get_comments.or(delete_comment)`): the
+                // routes the local holds, mounted where it is used.
+                if let (Some(name), Expr::MethodCall(m)) =
+                    (&name, driver::strip_plumbing(router_init))
+                {
+                    let returns_filter = self.fns.last().is_some_and(|c| c.returns_filter);
+                    if super::warp::is_filter_chain(m, returns_filter) {
+                        if let Some(entries) = super::warp::routes(router_init, self) {
+                            let mut held = router::Router::default();
+                            held.extend(entries);
+                            if let Some(ctx) = self.ctx() {
+                                ctx.router_locals.insert(name.clone(), held);
+                            }
+                            return;
+                        }
+                    }
+                }
                 // `let router = { let schema = ..; router.merge(..) };` (one block per feature): the
                 // block's statements run, and its value is the router the local holds.
                 if let (Some(name), Some((stmts, tail))) = (&name, router_block(router_init)) {

@@ -109,7 +109,10 @@ pub fn routes(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<RouteEntry>> {
     let serves_route =
         filter.served.is_some() && (!filter.path.is_empty() || filter.method.is_some());
     // `.or(..)` of two options (`env_port.or(default_port)`) combines no filter that serves anything.
-    if !(serves_route || filter.combined && !filter.routes.is_empty()) {
+    // A path of warp's before routes of their own (`warp::path("api").and(rest_routes)`) puts them
+    // under it.
+    let prefixes = filter.warp && !filter.path.is_empty() && !filter.routes.is_empty();
+    if !(serves_route || filter.combined && !filter.routes.is_empty() || prefixes) {
         return None;
     }
     let walk = std::mem::take(&mut filter.walk);
