@@ -2326,13 +2326,9 @@ fn stores(
                 queue.extend(resolved.map(|t| (t, depth + 1)));
                 // Calls are not resolved yet where extractors are added: another extractor asked for
                 // by name (`SessionInfo::from_request_parts(parts, state)`) is found by its type.
-                if let Callee::Path(segs) = &c.callee {
-                    if let [.., ty, f] = segs.as_slice() {
-                        if matches!(f.as_str(), "from_request_parts" | "from_request") {
-                            let ids = extractors.get(ty).into_iter().flatten();
-                            queue.extend(ids.map(|&t| (t, depth + 1)));
-                        }
-                    }
+                if let Some(ty) = extractor_by_name(&c.callee) {
+                    let ids = extractors.get(ty).into_iter().flatten();
+                    queue.extend(ids.map(|&t| (t, depth + 1)));
                 }
             });
         }

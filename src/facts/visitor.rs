@@ -4587,6 +4587,15 @@ impl Visitor<'_, '_> {
 }
 
 impl Visitor<'_, '_> {
+    /// The ways a branch of the function goes, where any of them does something.
+    fn push_branch(&mut self, arms: Vec<Vec<Step>>) {
+        if arms.iter().any(|a| !a.is_empty()) {
+            if let Some(ctx) = self.ctx() {
+                ctx.push(Step::Branch(arms));
+            }
+        }
+    }
+
     /// An `if`'s arms, each a way the function goes (see `visit_expr_if`).
     fn visit_if(&mut self, e: &syn::ExprIf) {
         // `if basic { router.layer(from_fn(basic_auth)) } else { router.layer(from_fn(no_auth)) }` on a
@@ -4763,19 +4772,9 @@ impl Visitor<'_, '_> {
             && self.cache_probe(&e.cond)
             && matches!(arms.first().and_then(|a| a.last()), Some(Step::Exit))
         {
-            arms[0].insert(
-                0,
-                Step::Guard {
-                    on: super::Guarded::Cache,
-                    pattern: super::CACHE_PROBE.into(),
-                },
-            );
+            arms[0].insert(0, cache_miss());
         }
-        if arms.iter().any(|a| !a.is_empty()) {
-            if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Branch(arms));
-            }
-        }
+        self.push_branch(arms);
     }
 }
 
@@ -5435,11 +5434,7 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 v.visit_stmt(stmt);
             });
             let arms = drop_bare_guards(vec![steps, Vec::new()]);
-            if arms.iter().any(|a| !a.is_empty()) {
-                if let Some(ctx) = self.ctx() {
-                    ctx.push(Step::Branch(arms));
-                }
-            }
+            self.push_branch(arms);
             return;
         }
         match stmt {
@@ -6389,20 +6384,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let returns = |arm: &Vec<Step>| tail || super::may_exit(arm);
         if let Some(i) = hit.filter(|&i| arms.len() == e.arms.len() && returns(&arms[i])) {
             if self.cache_probe(&e.expr) {
-                arms[i].insert(
-                    0,
-                    Step::Guard {
-                        on: super::Guarded::Cache,
-                        pattern: super::CACHE_PROBE.into(),
-                    },
-                );
+                arms[i].insert(0, cache_miss());
             }
         }
-        if arms.iter().any(|a| !a.is_empty()) {
-            if let Some(ctx) = self.ctx() {
-                ctx.push(Step::Branch(arms));
-            }
-        }
+        self.push_branch(arms);
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
@@ -8891,6 +8876,15 @@ fn rbatis_statement(sig: &syn::Signature, attrs: &[syn::Attribute]) -> Option<Rb
         sql: sql.split_whitespace().collect::<Vec<_>>().join(" "),
         statements: if paged { 2 } else { 1 },
     })
+}
+
+/// The guard of the arm a cache lookup takes on a hit (`if let Some(v) = cache.get(&k) { return v }`):
+/// what follows runs on a miss.
+fn cache_miss() -> Step {
+    Step::Guard {
+        on: super::Guarded::Cache,
+        pattern: super::CACHE_PROBE.into(),
+    }
 }
 
 /// A call of a function without arguments that an `if` tests (`config::is_auth_enabled()`, or
