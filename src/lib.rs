@@ -71,6 +71,12 @@ pub struct Analysis {
     /// Clients of databases and remote stores the code depends on that hopcheck does not price
     /// (`google-cloud-rust-raw (Google Cloud Spanner)`): their calls count no round trip.
     pub unpriced_clients: Vec<String>,
+    /// Web frameworks the code depends on whose routes hopcheck does not read (`gotham (a web
+    /// framework)`): handlers they serve may be missed.
+    pub unread_frameworks: Vec<String>,
+    /// Path dependencies whose folder is not there (`cloud-database (../../libs/cloud-database in
+    /// apps/cloud/Cargo.toml)`): calls into them are not followed.
+    pub missing_path_dependencies: Vec<String>,
     /// Rust files no `mod` declaration of their crate reaches: not compiled, so left out.
     pub not_compiled: Vec<String>,
     /// Why the facts cache could not be written, when it could not.
@@ -214,6 +220,10 @@ pub struct Coverage {
     /// Clients of databases and remote stores the code depends on that hopcheck does not price: routes
     /// that use them are priced low.
     pub unpriced_clients: Vec<String>,
+    /// Web frameworks the code depends on whose routes hopcheck does not read.
+    pub unread_frameworks: Vec<String>,
+    /// Path dependencies whose folder is not there: calls into them are not followed.
+    pub missing_path_dependencies: Vec<String>,
     /// Rust files no `mod` declaration of their crate reaches: not compiled, so left out (their
     /// handlers serve no route).
     pub files_not_compiled: Vec<String>,
@@ -288,6 +298,25 @@ impl Coverage {
                 "the code uses {} hopcheck does not price: {}; their calls count no round trip, so the routes that use them are priced low: [[calls]] or [[builders]] entries in hopcheck.toml teach them",
                 if self.unpriced_clients.len() == 1 { "a client of a database or remote store" } else { "clients of databases or remote stores" },
                 self.unpriced_clients.join(", "),
+            ));
+        }
+        if !self.missing_path_dependencies.is_empty() {
+            let n = self.missing_path_dependencies.len();
+            out.push(format!(
+                "{} the code depends on by path {} not there: {}; calls into {} are not followed, so the routes that use {} may be priced low",
+                if n == 1 { "a crate".to_string() } else { format!("{n} crates") },
+                if n == 1 { "is" } else { "are" },
+                first_few(&self.missing_path_dependencies),
+                if n == 1 { "it" } else { "them" },
+                if n == 1 { "it" } else { "them" },
+            ));
+        }
+        if !self.unread_frameworks.is_empty() {
+            out.push(format!(
+                "the code uses {} whose routes hopcheck does not read: {}; the handlers {} serves may have no route or be missed, so their budgets may not be checked: [[routes]] entries (handler, method, path) in hopcheck.toml name them",
+                if self.unread_frameworks.len() == 1 { "a web framework" } else { "web frameworks" },
+                self.unread_frameworks.join(", "),
+                if self.unread_frameworks.len() == 1 { "it" } else { "they" },
             ));
         }
         if self.routes_with_unresolved > 0 {
@@ -436,6 +465,8 @@ pub fn analyze_here(
     let cache_named = config.cache_named;
     let mut analysis = analyze_files(root, files, config);
     analysis.unpriced_clients = scopes.unpriced_clients();
+    analysis.unread_frameworks = scopes.unread_frameworks();
+    analysis.missing_path_dependencies = scopes.missing_path_dependencies(root);
     analysis.cache_note = saving.note().filter(|_| cache_named);
     analysis.inputs = memo::Inputs {
         files: read,
@@ -587,6 +618,8 @@ pub fn analyze_shared(
         diagnostics,
         routes,
         unpriced_clients: Vec::new(),
+        unread_frameworks: Vec::new(),
+        missing_path_dependencies: Vec::new(),
         not_compiled: not_compiled.into_iter().collect(),
         cache_note: None,
         inputs: memo::Inputs::default(),
@@ -1641,6 +1674,8 @@ impl Analysis {
                 })
                 .collect(),
             unpriced_clients: self.unpriced_clients.clone(),
+            unread_frameworks: self.unread_frameworks.clone(),
+            missing_path_dependencies: self.missing_path_dependencies.clone(),
             files_not_compiled: self.not_compiled.clone(),
         }
     }

@@ -334,6 +334,8 @@ impl Workspace {
         let (mut analysis, index) = crate::analyze_shared(&self.root, files, config, earlier);
         if let Some(scopes) = &self.scopes {
             analysis.unpriced_clients = scopes.unpriced_clients();
+            analysis.unread_frameworks = scopes.unread_frameworks();
+            analysis.missing_path_dependencies = scopes.missing_path_dependencies(&self.root);
         }
         self.index = Some((index, definitions));
         analysis

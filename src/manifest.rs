@@ -40,6 +40,9 @@ pub struct Scopes {
 pub struct Manifests {
     read: HashMap<PathBuf, Option<Arc<toml::Table>>>,
     direct: HashMap<PathBuf, Option<Arc<Direct>>>,
+    /// Path dependencies whose folder is not there (`cloud-database` at `../../libs/cloud-database`,
+    /// deleted): what calls into them do cannot be seen. By manifest, the name and the path as written.
+    missing: BTreeSet<(PathBuf, String, String)>,
 }
 
 /// What one crate's manifest names: libraries (with the features it turns on) and the folders of its
@@ -120,6 +123,31 @@ impl Scopes {
     pub fn unpriced_clients(&self) -> Vec<String> {
         match self.seen.lock() {
             Ok(seen) => self.catalog.unpriced_in(&seen),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The path dependencies of the crates read so far whose folder is not there, as `name (path in
+    /// manifest)` with the manifest's path relative to `root`.
+    pub fn missing_path_dependencies(&self, root: &Path) -> Vec<String> {
+        let Ok(m) = self.manifests.lock() else {
+            return Vec::new();
+        };
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        m.missing
+            .iter()
+            .map(|(manifest, name, path)| {
+                let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.clone());
+                let shown = manifest.strip_prefix(&root).unwrap_or(&manifest);
+                format!("{name} ({path} in {})", shown.display())
+            })
+            .collect()
+    }
+
+    /// The web frameworks the crates read so far depend on whose routes hopcheck does not read.
+    pub fn unread_frameworks(&self) -> Vec<String> {
+        match self.seen.lock() {
+            Ok(seen) => Catalog::unread_frameworks_in(&seen),
             Err(_) => Vec::new(),
         }
     }
@@ -296,6 +324,11 @@ fn read_direct(dir: &Path, fence: Option<&Path>, manifests: &mut Manifests) -> O
             continue;
         };
         let Ok(target) = base.join(path).canonicalize() else {
+            manifests.missing.insert((
+                base.join("Cargo.toml"),
+                name.replace('_', "-"),
+                path.to_string(),
+            ));
             continue;
         };
         if fence.is_none_or(|f| target.starts_with(f)) {

@@ -306,6 +306,85 @@ fn a_database_client_hopcheck_does_not_price_is_said_in_every_format() {
 }
 
 #[test]
+fn a_web_framework_whose_routes_are_not_read_is_said_in_every_format() {
+    let dir = project("");
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(json["coverage"]["unread_frameworks"], serde_json::json!([]));
+    // A gotham service (written with an underscore-free name, as Cargo.toml has it): its routes are
+    // not read, so handlers it serves may be missed.
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        manifest.replace("[dependencies]\n", "[dependencies]\ngotham = \"0.7\"\n"),
+    )
+    .unwrap();
+    let says = |text: &str| {
+        text.contains("the code uses a web framework whose routes hopcheck does not read: gotham;")
+    };
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["unread_frameworks"],
+        serde_json::json!(["gotham"])
+    );
+    assert!(says(&json["notes"].to_string()), "{}", json["notes"]);
+    for format in ["human", "markdown", "sarif", "github"] {
+        let (_, out) = run(dir.path(), format, &[]);
+        assert!(says(&out), "{format}: {out}");
+    }
+}
+
+#[test]
+fn a_path_dependency_that_is_not_there_is_said_in_every_format() {
+    // The crate depends on its database layer by path, but that folder was deleted: what calls into it
+    // do cannot be seen.
+    let dir = project("");
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        manifest.replace(
+            "[dependencies]\n",
+            "[dependencies]\ncloud-database = { path = \"../libs/cloud-database\" }\n",
+        ),
+    )
+    .unwrap();
+    let says = |text: &str| {
+        text.contains("a crate the code depends on by path is not there: cloud-database (../libs/cloud-database in Cargo.toml); calls into it are not followed")
+    };
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["missing_path_dependencies"],
+        serde_json::json!(["cloud-database (../libs/cloud-database in Cargo.toml)"])
+    );
+    assert!(says(&json["notes"].to_string()), "{}", json["notes"]);
+    for format in ["human", "markdown", "sarif", "github"] {
+        let (_, out) = run(dir.path(), format, &[]);
+        assert!(says(&out), "{format}: {out}");
+    }
+    // A dependency whose folder is there: nothing to say.
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        manifest.replace(
+            "[dependencies]\n",
+            "[dependencies]\ncloud-database = { path = \"libs/cloud-database\" }\n",
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("libs/cloud-database/src")).unwrap();
+    std::fs::write(
+        dir.path().join("libs/cloud-database/Cargo.toml"),
+        "[package]\nname = \"cloud-database\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("libs/cloud-database/src/lib.rs"), "").unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["missing_path_dependencies"],
+        serde_json::json!([])
+    );
+    assert!(!says(&json["notes"].to_string()), "{}", json["notes"]);
+}
+
+#[test]
 fn a_file_no_mod_declaration_reaches_is_left_out_and_said() {
     // `src/pages/old.rs` is an old copy its crate no longer compiles: its handler is no route, nor an
     // unrouted handler. `src/pages/cfg.rs` is declared inside a macro's input, and stays.

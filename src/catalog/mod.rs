@@ -18,6 +18,8 @@ const UNPRICED: &str = include_str!("unpriced.toml");
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Unpriced {
+    /// What the crates are clients of (none for a web framework).
+    #[serde(default)]
     what: String,
     crates: Vec<String>,
 }
@@ -26,6 +28,9 @@ struct Unpriced {
 #[serde(deny_unknown_fields)]
 struct UnpricedFile {
     unpriced: Vec<Unpriced>,
+    /// Web frameworks whose routes hopcheck does not read.
+    #[serde(default)]
+    frameworks: Vec<Unpriced>,
 }
 
 /// A chain that starts a query without sending it (`sqlx::query(..)`, `Post::find()`), sent by one of
@@ -545,6 +550,21 @@ impl Catalog {
             .collect()
     }
 
+    /// The web frameworks of `dependencies` whose routes hopcheck does not read (`unpriced.toml`'s
+    /// `[[frameworks]]`): the handlers they serve may have no route, or be missed.
+    pub fn unread_frameworks_in(dependencies: &std::collections::BTreeSet<String>) -> Vec<String> {
+        let file: UnpricedFile = toml::from_str(UNPRICED).unwrap_or_default();
+        file.frameworks
+            .iter()
+            .flat_map(|u| {
+                u.crates
+                    .iter()
+                    .filter(|c| dependencies.contains(*c))
+                    .cloned()
+            })
+            .collect()
+    }
+
     pub fn is_quiet_method(&self, name: &str) -> bool {
         self.quiet_methods.iter().any(|m| m == name)
     }
@@ -609,6 +629,19 @@ mod tests {
         // Manifest names are compared with `-` for `_`.
         assert!(all.iter().all(|c| !c.contains('_')), "{all:?}");
         assert_eq!(Catalog::builtin().unpriced_in(&all).len(), all.len());
+        let frameworks: std::collections::BTreeSet<String> = file
+            .frameworks
+            .iter()
+            .flat_map(|u| u.crates.clone())
+            .collect();
+        assert!(
+            frameworks.iter().all(|c| !c.contains('_')),
+            "{frameworks:?}"
+        );
+        assert_eq!(
+            Catalog::unread_frameworks_in(&frameworks).len(),
+            frameworks.len()
+        );
     }
 
     #[test]
