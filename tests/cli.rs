@@ -6092,6 +6092,269 @@ pub fn system_api() -> Vec<Router> {
 }
 
 #[test]
+fn routerify_routes_are_served_behind_their_middleware_and_wrappers() {
+    // routerify: `.get(path, h)` on `Router::builder()`, `.scope(prefix, router())`, a pre-middleware that
+    // runs before every route of its router and its scopes (those added before it too), and functions
+    // of the code that wrap a handler and run before it (`util::full(list)`), or only adapt it
+    // (`util::json(get_user)`).
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"registry\"\nversion = \"0.1.0\"\n[dependencies]\nrouterify = \"3\"\nhyper = \"0.14\"\nsqlx = \"0.8\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use hyper::{Body, Request, Response};
+use routerify::ext::RequestExt;
+use routerify::Router;
+use sqlx::PgPool;
+
+mod api;
+mod util;
+
+async fn get_user(req: Request<Body>) -> Result<Response<Body>, Error> {
+    let db = req.data::<PgPool>().unwrap();
+    sqlx::query("SELECT 2").fetch_one(db).await?;
+    sqlx::query("SELECT 3").fetch_one(db).await?;
+    Ok(Response::new(Body::empty()))
+}
+
+async fn list(req: Request<Body>) -> Result<Response<Body>, Error> {
+    let db = req.data::<PgPool>().unwrap();
+    sqlx::query("SELECT 4").fetch_all(db).await?;
+    Ok(Response::new(Body::empty()))
+}
+
+fn users_router() -> Router<Body, Error> {
+    Router::builder()
+        .get("/:id", util::json(get_user))
+        .build()
+        .unwrap()
+}
+
+// A builder another crate makes, routes added to it here, each handed with its name to another crate's
+// function that runs it.
+fn ops_router() -> routerify::RouterBuilder<Body, Error> {
+    let router = http_utils::endpoint::make_router();
+    router.get("/ops/status", |r| {
+        http_utils::endpoint::request_span(r, list, RequestName("status"))
+    })
+}
+
+fn router(pool: PgPool) -> Router<Body, Error> {
+    Router::builder()
+        .data(pool)
+        .get("/health", list)
+        .scope("/api", api::api_router())
+        .post("/items", util::full(util::json(list)))
+        .build()
+        .unwrap()
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/api/mod.rs",
+        r#"
+use hyper::Body;
+use routerify::{Middleware, Router};
+use crate::util;
+
+pub fn api_router() -> Router<Body, Error> {
+    Router::builder()
+        .get("/list", crate::list)
+        .middleware(Middleware::pre(util::auth_middleware))
+        .scope("/users", crate::users_router())
+        .build()
+        .unwrap()
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/util.rs",
+        r#"
+use hyper::{Body, Request};
+use routerify::ext::RequestExt;
+
+pub fn json<H, F>(handler: H) -> impl Fn(Request<Body>) -> F where H: Fn(Request<Body>) -> F {
+    move |req| handler(req)
+}
+
+pub fn full<H, F>(handler: H) -> impl Fn(Request<Body>) -> F where H: Fn(Request<Body>) -> F {
+    let handler = std::sync::Arc::new(handler);
+    move |req| {
+        let handler = handler.clone();
+        async move {
+            let db = req.data::<sqlx::PgPool>().unwrap();
+            sqlx::query("SELECT 5").execute(db).await?;
+            handler(req).await
+        }
+    }
+}
+
+pub async fn auth_middleware(req: Request<Body>) -> Result<Request<Body>, Error> {
+    let db = req.data::<sqlx::PgPool>().unwrap();
+    sqlx::query("SELECT 1").fetch_one(db).await?;
+    Ok(req)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_eq!(
+        route_names(&json, ""),
+        [
+            "GET /api/list",
+            "GET /api/users/:id",
+            "GET /health",
+            "GET /ops/status",
+            "POST /items"
+        ],
+        "{json}"
+    );
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/health", 1),
+            ("GET", "/api/list", 2),
+            ("GET", "/api/users/:id", 3),
+            ("POST", "/items", 2),
+            ("GET", "/ops/status", 1),
+        ],
+    );
+}
+
+#[test]
+fn a_route_path_a_macro_of_the_code_writes_is_served() {
+    // `.route(expand_version!("guilds"), post(create_guild))`: the path is what the macro writes,
+    // `format!("/v{}/{}", API_VERSION, $path)`, kept as written where it names a value.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"chat\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.5\"\nsqlx = \"0.5\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+pub const API_VERSION: u8 = 0;
+
+macro_rules! expand_version {
+    ($path:expr) => {{
+        use crate::API_VERSION;
+        format!("/v{}/{}", API_VERSION, $path).as_str()
+    }};
+}
+
+async fn create_guild(Extension(db): Extension<sqlx::PgPool>) -> String {
+    sqlx::query("INSERT INTO guilds DEFAULT VALUES").execute(&db).await.unwrap();
+    String::new()
+}
+
+async fn get_guild(Extension(db): Extension<sqlx::PgPool>) -> String {
+    sqlx::query("SELECT 1 FROM guilds").fetch_one(&db).await.unwrap();
+    sqlx::query("SELECT 1 FROM members").fetch_all(&db).await.unwrap();
+    String::new()
+}
+
+pub fn routes() -> Router {
+    Router::new()
+        .route(expand_version!("guilds"), post(create_guild))
+        .route(expand_version!("guilds/:guild_id"), get(get_guild))
+}
+
+fn main() {}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("POST", "/v{API_VERSION}/guilds", 1),
+            ("GET", "/v{API_VERSION}/guilds/:guild_id", 2),
+        ],
+    );
+    assert_eq!(
+        json["coverage"]["unrouted"],
+        serde_json::json!([]),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_query_macro_hopcheck_cannot_expand_is_sent_where_its_chain_sends_it() {
+    // A procedural macro of the code that writes `sqlx::query_as!` from pieces: its query is sent by
+    // `.fetch_optional(&self.pool).await`, one round trip; a macro not named as a query is not taken for one.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"registry\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\nregistry_macros = { path = \"macros\" }\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::get, Router};
+use registry_macros::{query_concat_as, make_stream};
+
+#[derive(Clone)]
+pub struct Database { pool: sqlx::PgPool }
+
+impl Database {
+    pub async fn get_user(&self, id: i64) -> sqlx::Result<Option<User>> {
+        query_concat_as!(User, "SELECT ", USER_COLUMNS, " FROM users WHERE id = $1"; id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn touch(&self, id: i64) -> sqlx::Result<()> {
+        query_concat_as!(User, "UPDATE users SET seen = now() WHERE id = $1"; id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn events(&self) -> Vec<u8> {
+        make_stream!(self).fetch_all(&self.pool).await
+    }
+}
+
+async fn show(State(db): State<Database>) -> String {
+    let _ = db.get_user(1).await;
+    let _ = db.touch(1).await;
+    String::new()
+}
+
+async fn events(State(db): State<Database>) -> String {
+    let _ = db.events().await;
+    String::new()
+}
+
+fn app(db: Database) -> Router {
+    Router::new().route("/users/me", get(show)).route("/events", get(events)).with_state(db)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/users/me", 2), ("GET", "/events", 0)]);
+    let kinds: Vec<&str> = route(&json, "GET", "/users/me")["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read", "write"], "{json}");
+}
+
+#[test]
 fn rbatis_statements_are_round_trips() {
     // crud!'s functions, an #[html_sql] and a paged #[py_sql] function (`impled!()` bodies), `rb.exec`, and
     // a transaction begun with `acquire_begin`.

@@ -140,10 +140,14 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
             let name = last_segment(&m.mac.path);
             let first = m.mac.path.segments.first().map(|s| s.ident.to_string());
             let qualified = m.mac.path.segments.len() > 1;
-            let builder = catalog.builders.iter().find(|b| {
-                (!b.qualified_only || qualified && names_library(b, first.as_ref()))
-                    && b.macros.contains(&name)
-            })?;
+            let builder = catalog
+                .builders
+                .iter()
+                .find(|b| {
+                    (!b.qualified_only || qualified && names_library(b, first.as_ref()))
+                        && b.macros.contains(&name)
+                })
+                .or_else(|| opaque_query_macro(&name, catalog))?;
             let sql = if name.contains("file") {
                 SqlRef::Unknown
             } else {
@@ -167,6 +171,21 @@ pub fn query_root<'c>(root: &Expr, catalog: &'c Catalog) -> Option<(&'c Builder,
         Expr::Paren(p) => query_root(&p.expr, catalog),
         _ => None,
     }
+}
+
+/// A macro named as a query that hopcheck cannot expand (`query_concat_as!(User, "SELECT ", COLS, " FROM
+/// users WHERE id = $1"; id)`, a procedural macro of the analysed code that writes `sqlx::query_as!`): taken
+/// for a query of the library whose query macros the crate can use, sent where a chain sends it
+/// (`.fetch_optional(&self.pool).await`), its SQL read from its first string.
+fn opaque_query_macro<'c>(name: &str, catalog: &'c Catalog) -> Option<&'c Builder> {
+    let lower = name.to_ascii_lowercase();
+    if !(lower.contains("query") || lower.contains("sql")) {
+        return None;
+    }
+    catalog
+        .builders
+        .iter()
+        .find(|b| !b.macros.is_empty() && !b.send.is_empty())
 }
 
 /// The query every one of `arms` builds (each arm's value, a chain starting at the same library's
@@ -849,8 +868,22 @@ pub fn is_transaction_closure(call: &ExprMethodCall) -> bool {
         name.as_str(),
         "transaction" | "run_transaction" | "transaction_with_config" | "transaction_async" | "run"
     ) && call.args.iter().any(|a| matches!(a, Expr::Closure(_)))
-        && (name != "run"
-            || matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "build_transaction"))
+        && (name != "run" || built_transaction(&call.receiver))
+}
+
+/// diesel-async's `conn.build_transaction()`, with its options after it (`.serializable()`, `.read_only()`).
+fn built_transaction(e: &Expr) -> bool {
+    let mut e = e;
+    while let Expr::MethodCall(m) = e {
+        if m.method == "build_transaction" {
+            return true;
+        }
+        if !m.args.is_empty() && m.method != "isolation_level" {
+            return false;
+        }
+        e = &m.receiver;
+    }
+    false
 }
 
 /// Concurrency macros of the catalog: each argument is a future that runs at the same time as the others.

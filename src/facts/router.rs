@@ -58,6 +58,12 @@ pub trait RouterEnv {
     }
     /// Is `name` a parameter holding a router the caller builds and hands in (`fn with_auth(router:
     /// Router) -> Router { router.layer(..) }`), whose layers then run on the caller's routes?
+    /// What an invocation of the analysed code's own `macro_rules!` stands for, as an expression
+    /// (`expand_version!("guilds")` → `{ use crate::API_VERSION; format!("/v{}/{}", API_VERSION,
+    /// "guilds").as_str() }`).
+    fn expand_macro(&self, _m: &syn::Macro) -> Option<Expr> {
+        None
+    }
     fn handed_router(&self, _name: &str) -> bool {
         false
     }
@@ -129,6 +135,11 @@ const ROUTER_PASSTHROUGH: &[&str] = &[
     "finish_api",
     "split_for_parts",
     "into_axum_router",
+    // routerify
+    "middleware",
+    "err_handler",
+    "err_handler_with_info",
+    "build",
     // actix-web
     "wrap",
     "wrap_fn",
@@ -177,6 +188,8 @@ const ROOTS: &[&[&str]] = &[
     &["rocket", "custom"],
     // rocket 0.4.
     &["rocket", "ignite"],
+    // routerify.
+    &["Router", "builder"],
 ];
 
 /// Calls that build a router from something else (`OpenApiService::new(Api, ..)`).
@@ -219,6 +232,17 @@ fn first_is_str(call: &ExprMethodCall) -> bool {
     )
 }
 
+/// The first argument is a path: a string that starts with `/`.
+fn first_is_path(call: &ExprMethodCall) -> bool {
+    matches!(
+        call.args.first(),
+        Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        })) if s.value().starts_with('/')
+    )
+}
+
 /// True if this method call looks like a router operation (so its chain is a router).
 pub fn is_router_op(call: &ExprMethodCall) -> bool {
     let name = call.method.to_string();
@@ -236,6 +260,10 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
             2,
         ) => first_is_str(call) || computed_route(call) || composed_prefix(call),
         ("api_route_with", 3) => first_is_str(call),
+        // routerify's `.get("/users/:id", h)` and `.scope("/api", api_router())`.
+        (method, 2) if METHODS.contains(&method) || method == "any_method" || method == "scope" => {
+            first_is_path(call)
+        }
         ("merge" | "configure" | "add_route" | "service" | "routes", 1) => true,
         // actix `web::resource("/x").route(web::get().to(h))`, `.to(h)`, `.default_service(web::to(h))`.
         ("route", 1) => is_actix_route(&call.args[0]),
@@ -335,9 +363,16 @@ fn computed_route(call: &ExprMethodCall) -> bool {
             if METHODS.contains(&last_segment(&p.path).as_str())));
     // A name, a field, a path put together, or a call that hands one back
     // (`mas_router::Healthcheck::route()`, `routes.login()`), kept as written where it cannot be read.
+    // A path a macro of the code writes (`.route(expand_version!("guilds"), post(create))`, also as
+    // the block it expands to) too.
     let computed = matches!(
         path,
-        Expr::Path(_) | Expr::Field(_) | Expr::Call(_) | Expr::MethodCall(_)
+        Expr::Path(_)
+            | Expr::Field(_)
+            | Expr::Call(_)
+            | Expr::MethodCall(_)
+            | Expr::Macro(_)
+            | Expr::Block(_)
     ) || path_parts(path).is_some();
     call.method == "route" && computed && method_router
 }
@@ -852,6 +887,9 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
             },
             // actix's `.wrap(auth)`; poem's `.with(auth)`, the last applied running first, as axum's.
             ("wrap" | "with", [layer]) => middleware_fn(layer, env).into_iter().collect(),
+            // routerify's `.middleware(Middleware::pre(auth))`: on every route of the router and its
+            // scopes.
+            ("middleware", [layer]) => middleware_fn(layer, env).into_iter().collect(),
             ("wrap_fn", [Expr::Path(f)]) => vec![path_segments(&f.path)],
             ("wrap_fn", [Expr::Closure(c)]) => vec![env.closure_handler(c)],
             _ => Vec::new(),
@@ -866,7 +904,7 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
                 None => middleware,
             };
             add_layer(&mut r.entries, &middleware);
-            if name.starts_with("wrap") {
+            if name.starts_with("wrap") || name == "middleware" {
                 r.wrapped.push(middleware);
             }
         }
@@ -899,6 +937,14 @@ fn eval_method(call: &ExprMethodCall, env: &mut dyn RouterEnv) -> Option<Router>
         Some(r) => r,
         // rocket's `.mount(..)` on the rocket a fairing hands in (`|rocket| async { rocket.mount(..) }`).
         None if name == "mount" => Router::default(),
+        // routerify's `.get("/status", h)` on a builder another crate made (`let router =
+        // endpoint::make_router().middleware(..); router.get(..)`).
+        None if call.args.len() == 2
+            && first_is_path(call)
+            && (METHODS.contains(&name.as_str()) || name == "any_method" || name == "scope") =>
+        {
+            Router::default()
+        }
         None => return None,
     };
     let before = r.entries.len();
@@ -1168,8 +1214,29 @@ fn add_served(
             let loc = env.loc(syn::spanned::Spanned::span(&call.method));
             push_served(r, "", served, loc, env);
         }
+        // routerify: `.get("/users/:id", h)`, `.any_method("/x", h)`, the handler maybe wrapped by functions
+        // of the code that run before it (`util::auth(util::json(h))`).
+        (method, [path, served]) if METHODS.contains(&method) || method == "any_method" => {
+            let (path, loc) = str_lit(path, env)?;
+            let method = match method {
+                "any" | "any_method" => "ANY".to_string(),
+                other => other.to_uppercase(),
+            };
+            let (served, wrappers) = unwrapped_handler(served);
+            if let Some(handler) = handler_name(served, env) {
+                r.entries.push(RouteEntry::Route {
+                    path,
+                    method,
+                    handler,
+                    loc,
+                    cfg: None,
+                    layers: wrappers,
+                });
+            }
+        }
         (
-            "nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route" | "nest_api_service",
+            "nest" | "nest_service" | "nest_no_strip" | "mount" | "nest_route" | "nest_api_service"
+            | "scope",
             [prefix, inner],
         ) => {
             let (prefix, loc) = str_lit(prefix, env).or_else(|| written_path(prefix, env))?;
@@ -1564,6 +1631,35 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
     while let Expr::Reference(r) = e {
         e = &r.expr;
     }
+    // A macro of the code that writes the path: what it expands to (a block's value, `.as_str()` of it),
+    // placed where the macro is.
+    let expanded = match e {
+        Expr::Macro(m) => env.expand_macro(&m.mac),
+        _ => None,
+    };
+    let mut value = expanded.as_ref().unwrap_or(e);
+    loop {
+        match value {
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(syn::Stmt::Expr(tail, None)) => value = tail,
+                _ => break,
+            },
+            Expr::MethodCall(c)
+                if c.args.is_empty()
+                    && matches!(c.method.to_string().as_str(), "as_str" | "to_string") =>
+            {
+                value = &c.receiver
+            }
+            Expr::Reference(r) => value = &r.expr,
+            _ => break,
+        }
+    }
+    if !std::ptr::eq(value, e)
+        && !matches!(value, Expr::Macro(_) if expanded.is_some() && matches!(e, Expr::Macro(_)) && quote::ToTokens::to_token_stream(value).to_string() == quote::ToTokens::to_token_stream(e).to_string())
+    {
+        let (path, _) = written_path(value, env)?;
+        return Some((path, env.loc(syn::spanned::Spanned::span(e))));
+    }
     // `[basepath, "/api"].concat()`, `concat!("/api", "/v1")`, `format!("{}/api", base)`: the literal
     // parts as they are, the computed ones as written (`/{basepath}/api`).
     let parts = path_parts(e).or_else(|| Some(vec![written_part(e)?]).filter(|_| !is_str(e)))?;
@@ -1587,8 +1683,11 @@ fn is_str(e: &Expr) -> bool {
 /// A part of a path: a literal as it is, a name, a field or a call as written, in braces (`{routes.login}`).
 pub fn written_part(e: &Expr) -> Option<String> {
     let mut e = e;
-    while let Expr::Reference(r) = e {
-        e = &r.expr;
+    // (A macro's `$path` is in an invisible group.)
+    while let Expr::Reference(syn::ExprReference { expr, .. })
+    | Expr::Group(syn::ExprGroup { expr, .. }) = e
+    {
+        e = expr;
     }
     match e {
         Expr::Lit(syn::ExprLit {
@@ -1832,6 +1931,17 @@ pub fn middleware_arg(c: &syn::ExprCall) -> Option<&Expr> {
     match (last_segment(&p.path).as_str(), c.args.len()) {
         ("from_fn" | "map_request", 1) => c.args.first(),
         ("from_fn_with_state" | "map_request_with_state", 2) => c.args.last(),
+        // routerify's `Middleware::pre(auth)`, `Middleware::post(log)`.
+        ("pre" | "post" | "pre_with_info" | "post_with_info", 1)
+            if p.path
+                .segments
+                .iter()
+                .rev()
+                .nth(1)
+                .is_some_and(|s| s.ident == "Middleware") =>
+        {
+            c.args.first()
+        }
         _ => None,
     }
 }
@@ -2057,6 +2167,63 @@ fn handler_name(expr: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
         Expr::Call(c) => handler_factory(c),
         _ => None,
     }
+}
+
+/// A handler wrapped by functions of the code that take it last and hand back one that runs it
+/// (routerify's `util::cache(ONE_MINUTE, util::json(h))`): the handler, and the wrappers as layers, the
+/// innermost first, each running before what it wraps.
+fn unwrapped_handler(expr: &Expr) -> (&Expr, Vec<Vec<String>>) {
+    let mut wrappers = Vec::new();
+    let mut e = expr;
+    // `|r| named_request_span(r, handle_status, RequestName("status"))`: a closure that hands the request
+    // to a function with the handler, named among its arguments.
+    if let Expr::Closure(c) = e {
+        let params: Vec<String> = c
+            .inputs
+            .iter()
+            .filter_map(|p| match p {
+                syn::Pat::Ident(i) => Some(i.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut body = &*c.body;
+        while let Expr::Block(b) = body {
+            match b.block.stmts.as_slice() {
+                [syn::Stmt::Expr(value, None)] => body = value,
+                _ => break,
+            }
+        }
+        if let Expr::Call(call) = body {
+            let named: Vec<&Expr> = call
+                .args
+                .iter()
+                .filter(|a| {
+                    matches!(a, Expr::Path(p) if p.qself.is_none()
+                        && p.path.segments.last().is_some_and(|s| {
+                            let name = s.ident.to_string();
+                            name.starts_with(|ch: char| ch.is_ascii_lowercase()) && !params.contains(&name)
+                        }))
+                })
+                .collect();
+            if let ([handler], Expr::Path(f)) = (named.as_slice(), &*call.func) {
+                return (handler, vec![path_segments(&f.path)]);
+            }
+        }
+    }
+    while let Expr::Call(c) = e {
+        let Expr::Path(p) = &*c.func else { break };
+        let inner = match c.args.last() {
+            Some(inner @ (Expr::Path(_) | Expr::Call(_) | Expr::Closure(_))) => inner,
+            _ => break,
+        };
+        if handler_factory(c).is_none() {
+            break;
+        }
+        wrappers.push(path_segments(&p.path));
+        e = inner;
+    }
+    wrappers.reverse();
+    (e, wrappers)
 }
 
 /// A function of the code that makes the handler from what it is given (`get(secure_case_handler(

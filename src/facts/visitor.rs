@@ -4779,6 +4779,15 @@ impl Visitor<'_, '_> {
 }
 
 impl RouterEnv for Visitor<'_, '_> {
+    fn expand_macro(&self, m: &syn::Macro) -> Option<Expr> {
+        let name = driver::last_segment(&m.path);
+        if self.macro_depth >= super::macros::MAX_DEPTH || !self.macros.defines(&name) {
+            return None;
+        }
+        let tokens = self.macros.expand(&name, &m.tokens, m.path.span())?;
+        syn::parse2(tokens).ok()
+    }
+
     fn method_helper(&self, name: &str) -> Option<String> {
         self.method_helpers.get(name).cloned()
     }
@@ -6587,6 +6596,12 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             for arg in &args {
                 self.visit_expr(arg);
             }
+        } else if matches!(name.as_str(), "json" | "doc" | "bson") {
+            // serde_json's `json!({ "users": { "total": User::count(&db)? } })` and bson's `doc! { .. }`:
+            // the values of its objects and arrays, in order.
+            for value in json_values(m.tokens.clone()) {
+                self.visit_expr(&value);
+            }
         } else if let Ok(stmts) =
             syn::parse::Parser::parse2(syn::Block::parse_within, m.tokens.clone())
         {
@@ -6597,6 +6612,87 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
         }
     }
+}
+
+/// The values a `json!`-like literal holds, in order: each object entry's value (after its key's `:`),
+/// each array element, and a value that is neither, parsed as an expression.
+fn json_values(tokens: proc_macro2::TokenStream) -> Vec<Expr> {
+    use proc_macro2::{Delimiter, TokenTree};
+    fn is_colon(t: Option<&TokenTree>) -> bool {
+        matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':')
+    }
+    // Where an object entry's value starts: after the first `:` that is not half of a `::`.
+    fn value_start(entry: &[TokenTree]) -> Option<usize> {
+        (0..entry.len())
+            .find(|&k| {
+                is_colon(entry.get(k))
+                    && !is_colon(entry.get(k + 1))
+                    && !(k > 0 && is_colon(entry.get(k - 1)))
+            })
+            .map(|k| k + 1)
+    }
+    fn is_value(trees: &[TokenTree]) -> bool {
+        matches!(trees, [TokenTree::Group(g)] if g.delimiter() != Delimiter::Parenthesis)
+            || syn::parse2::<Expr>(trees.iter().cloned().collect()).is_ok()
+    }
+    // The pieces between top-level commas, a piece that does not yet read as one item joined to the
+    // next (a comma of a turbofish, `query_scalar::<_, i64>(..)`, is not between items).
+    fn items(
+        tokens: proc_macro2::TokenStream,
+        whole: impl Fn(&[TokenTree]) -> bool,
+    ) -> Vec<Vec<TokenTree>> {
+        let mut out = Vec::new();
+        let mut current: Vec<TokenTree> = Vec::new();
+        for t in tokens {
+            match &t {
+                TokenTree::Punct(p) if p.as_char() == ',' && !current.is_empty() => {
+                    if whole(&current) {
+                        out.push(std::mem::take(&mut current));
+                    } else {
+                        current.push(t);
+                    }
+                }
+                _ => current.push(t),
+            }
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+        out
+    }
+    fn value(trees: &[TokenTree], out: &mut Vec<Expr>) {
+        match trees {
+            [TokenTree::Group(g)] if g.delimiter() == Delimiter::Brace => {
+                let entry = |e: &[TokenTree]| value_start(e).is_some_and(|k| is_value(&e[k..]));
+                for e in items(g.stream(), entry) {
+                    if let Some(k) = value_start(&e) {
+                        value(&e[k..], out);
+                    }
+                }
+            }
+            [TokenTree::Group(g)] if g.delimiter() == Delimiter::Bracket => {
+                for element in items(g.stream(), is_value) {
+                    value(&element, out);
+                }
+            }
+            _ => {
+                if let Ok(e) = syn::parse2::<Expr>(trees.iter().cloned().collect()) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    // `doc! { "k": v }` holds an object's entries without braces of their own.
+    match trees.as_slice() {
+        [TokenTree::Group(g)] if g.delimiter() != Delimiter::None => value(&trees, &mut out),
+        _ => {
+            let object = proc_macro2::Group::new(Delimiter::Brace, trees.into_iter().collect());
+            value(&[TokenTree::Group(object)], &mut out);
+        }
+    }
+    out
 }
 
 /// `rpc_router.call(req)`, `.call_with_resources(req, res)`, `.call_route(..)`: rpc-router's router
@@ -6920,6 +7016,22 @@ fn value_type(init: &Expr) -> Option<String> {
             }
             _ => None,
         },
+        // A unit struct (`let validator = SourceValidator;`), or a unit variant of an enum
+        // (`Mode::Strict`): a value of that type. A constant (`MAX_LEN`) or `None` is not one.
+        Expr::Path(p) if p.qself.is_none() => {
+            let segs = driver::path_segments(&p.path);
+            let camel = |s: &String| {
+                s.starts_with(|c: char| c.is_ascii_uppercase())
+                    && s.chars().any(|c| c.is_ascii_lowercase())
+            };
+            match segs.as_slice() {
+                [.., owner, variant] if camel(owner) && camel(variant) && owner != "Self" => {
+                    Some(owner.clone())
+                }
+                [.., last] if camel(last) && last != "None" => Some(last.clone()),
+                _ => None,
+            }
+        }
         // `MailMessage::MfaConfigured { .. }`: a variant built with its fields is of its enum.
         Expr::Struct(st) => {
             let segs = driver::path_segments(&st.path);
@@ -8137,8 +8249,30 @@ fn waits_on_timer(body: &syn::Block) -> bool {
 }
 
 fn retries_until_ok(body: &syn::Block) -> bool {
-    // Locals an awaited attempt made in the body (`let opt = wait(..).await?;`).
-    let attempts: Vec<String> = body
+    // Locals an awaited attempt made in the body (`let opt = wait(..).await?;`), also one declared first
+    // and assigned the attempt in each arm of an `if` (`let res; if let Some(e) = email { res =
+    // insert_with(e).await; } else { res = insert().await; }`).
+    fn assigned(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::Assign(a) if contains_await(&a.right) => out.extend(single_path_ident(&a.left)),
+            Expr::Block(b) => assigned_in(&b.block.stmts, out),
+            Expr::If(i) => {
+                assigned_in(&i.then_branch.stmts, out);
+                if let Some((_, other)) = &i.else_branch {
+                    assigned(other, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn assigned_in(stmts: &[syn::Stmt], out: &mut Vec<String>) {
+        for stmt in stmts {
+            if let syn::Stmt::Expr(e, _) = stmt {
+                assigned(e, out);
+            }
+        }
+    }
+    let mut attempts: Vec<String> = body
         .stmts
         .iter()
         .filter_map(|stmt| match stmt {
@@ -8150,6 +8284,7 @@ fn retries_until_ok(body: &syn::Block) -> bool {
             _ => None,
         })
         .collect();
+    assigned_in(&body.stmts, &mut attempts);
     let attempted = |e: &Expr| {
         contains_await(e)
             || single_path_ident(driver::strip_plumbing(e)).is_some_and(|n| attempts.contains(&n))
