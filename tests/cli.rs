@@ -6228,6 +6228,70 @@ pub async fn auth_middleware(req: Request<Body>) -> Result<Request<Body>, Error>
 }
 
 #[test]
+fn a_layer_on_a_method_router_runs_before_the_methods_it_was_put_on() {
+    // `get(me).route_layer(from_fn_with_state(state, auth))`: auth's lookup runs before `me`; in
+    // `get(list).layer(from_fn(audit)).post(create)` the audit runs before `list`, not `create`.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"jwt\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::{Request, State}, middleware::{self, Next}, response::Response, routing::get, Router};
+use sqlx::PgPool;
+
+async fn auth(State(db): State<PgPool>, req: Request, next: Next) -> Response {
+    sqlx::query("SELECT id FROM users WHERE token = $1").fetch_optional(&db).await.unwrap();
+    next.run(req).await
+}
+
+async fn audit(State(db): State<PgPool>, req: Request, next: Next) -> Response {
+    sqlx::query("INSERT INTO audit DEFAULT VALUES").execute(&db).await.unwrap();
+    next.run(req).await
+}
+
+async fn me(State(db): State<PgPool>) -> String {
+    sqlx::query("SELECT name FROM users").fetch_one(&db).await.unwrap();
+    String::new()
+}
+
+async fn list(State(db): State<PgPool>) -> String {
+    sqlx::query("SELECT name FROM notes").fetch_all(&db).await.unwrap();
+    String::new()
+}
+
+async fn create(State(db): State<PgPool>) -> String {
+    sqlx::query("INSERT INTO notes DEFAULT VALUES").execute(&db).await.unwrap();
+    String::new()
+}
+
+fn app(db: PgPool) -> Router {
+    Router::new()
+        .route("/me", get(me).route_layer(middleware::from_fn_with_state(db.clone(), auth)))
+        .route(
+            "/notes",
+            get(list).layer(middleware::from_fn_with_state(db.clone(), audit)).post(create),
+        )
+        .with_state(db)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/me", 2),
+            ("GET", "/notes", 2),
+            ("POST", "/notes", 1),
+        ],
+    );
+}
+
+#[test]
 fn a_route_path_a_macro_of_the_code_writes_is_served() {
     // `.route(expand_version!("guilds"), post(create_guild))`: the path is what the macro writes,
     // `format!("/v{}/{}", API_VERSION, $path)`, kept as written where it names a value.

@@ -1481,8 +1481,52 @@ fn push_served(r: &mut Router, path: &str, served: &Expr, loc: Loc, env: &mut dy
                 methods.push(("ANY".into(), h));
             }
         }
+        let before = r.entries.len();
         push_methods(r, path, methods, loc, cfg);
+        // `get(me).route_layer(from_fn_with_state(state, auth))`: a layer of the method router runs before
+        // the methods it was put on.
+        for (layer, on) in method_router_layers(served, env) {
+            for entry in &mut r.entries[before..] {
+                if let RouteEntry::Route { method, layers, .. } = entry {
+                    if on.contains(method) {
+                        layers.push(layer.clone());
+                    }
+                }
+            }
+        }
     }
+}
+
+/// The layers put on a method router (`get(a).layer(l).post(b)`), each with the methods it wraps: those
+/// added before it.
+fn method_router_layers(served: &Expr, env: &mut dyn RouterEnv) -> Vec<(Vec<String>, Vec<String>)> {
+    let (root, calls) = super::driver::chain(served);
+    let mut methods: Vec<String> = Vec::new();
+    if let Expr::Call(c) = root {
+        if let Expr::Path(p) = &*c.func {
+            let name = last_segment(&p.path);
+            if METHODS.contains(&name.as_str()) {
+                methods.push(method_name(&name));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for call in calls {
+        let name = call.method.to_string();
+        if METHODS.contains(&name.as_str()) {
+            methods.push(method_name(&name));
+        } else if matches!(name.as_str(), "layer" | "route_layer") && call.args.len() == 1 {
+            let layer = &call.args[0];
+            let stack = match stacked_layers(layer, env) {
+                Some(stack) => stack,
+                None => middleware_fn(layer, env).into_iter().collect(),
+            };
+            for middleware in stack {
+                out.push((middleware, methods.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// A route per method that serves `path`, each by its handler.

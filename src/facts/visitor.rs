@@ -6992,6 +6992,15 @@ fn local_type(pat: &syn::Pat, init: &Expr) -> Option<String> {
 fn value_type(init: &Expr) -> Option<String> {
     match driver::strip_plumbing(init) {
         Expr::Call(c) => match &*c.func {
+            // `Arc::clone(&state.project_service)`: another handle on the value a field holds.
+            Expr::Path(p)
+                if c.args.len() == 1
+                    && matches!(&c.args[0], Expr::Reference(r) if matches!(&*r.expr, Expr::Field(_)))
+                    && matches!(driver::path_segments(&p.path).as_slice(),
+                        [.., ty, f] if f == "clone" && matches!(ty.as_str(), "Arc" | "Rc" | "Clone")) =>
+            {
+                value_type(&c.args[0])
+            }
             Expr::Path(p) => {
                 let segs = driver::path_segments(&p.path);
                 let ty = segs.len().checked_sub(2).map(|i| &segs[i]);
