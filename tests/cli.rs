@@ -6292,6 +6292,73 @@ fn app(db: PgPool) -> Router {
 }
 
 #[test]
+fn a_session_layer_loads_the_session_from_the_projects_store_before_each_route() {
+    // tower-sessions' `SessionManagerLayer::new(store)` over `SqlStore`, the project's `SessionStore`: its
+    // `load` runs before every route of the router the layer is on (here through a `ServiceBuilder` held in
+    // a local), not before the routes of another router.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"registry\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.8\"\nsqlx = \"0.8\"\ntower = \"0.5\"\ntower-sessions = \"0.14\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::{extract::State, routing::get, Router};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_sessions::{session::{Id, Record}, session_store, SessionManagerLayer, SessionStore};
+
+#[derive(Clone, Debug)]
+pub struct SqlStore { db: PgPool }
+
+impl SqlStore {
+    pub fn new(db: PgPool) -> Self { SqlStore { db } }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for SqlStore {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sqlx::query("UPDATE sessions SET data = $1").execute(&self.db).await.unwrap();
+        Ok(())
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        sqlx::query("SELECT data FROM sessions WHERE id = $1").fetch_optional(&self.db).await.unwrap();
+        Ok(None)
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        Ok(())
+    }
+}
+
+async fn index(State(db): State<PgPool>) -> String {
+    sqlx::query("SELECT name FROM crates").fetch_all(&db).await.unwrap();
+    String::new()
+}
+
+fn frontend(db: PgPool) -> Router<PgPool> {
+    let store = SqlStore::new(db);
+    let session_layer = SessionManagerLayer::new(store).with_name("session");
+    let session_service = ServiceBuilder::new().layer(session_layer);
+    Router::new().route("/", get(index)).layer(session_service)
+}
+
+fn api() -> Router<PgPool> {
+    Router::new().route("/api/crates", get(index))
+}
+
+fn app(db: PgPool) -> Router {
+    Router::new().merge(frontend(db.clone())).merge(api()).with_state(db)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/", 2), ("GET", "/api/crates", 1)]);
+}
+
+#[test]
 fn a_route_path_a_macro_of_the_code_writes_is_served() {
     // `.route(expand_version!("guilds"), post(create_guild))`: the path is what the macro writes,
     // `format!("/v{}/{}", API_VERSION, $path)`, kept as written where it names a value.

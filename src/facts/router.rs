@@ -1889,9 +1889,46 @@ pub fn stacked_layers(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<Vec<S
     Some(stack)
 }
 
+/// tower-sessions' `SessionManagerLayer::new(store)` (with its options after it): before each request it
+/// loads the session from the store, a type of the code implementing `SessionStore` (`SqlStore::new(db)`):
+/// that type's `load`.
+pub fn session_store_load(layer: &Expr, env: &dyn RouterEnv) -> Option<Vec<String>> {
+    let (root, _) = super::driver::chain(layer);
+    let Expr::Call(c) = root else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    if !path_segments(&p.path).ends_with(&["SessionManagerLayer".to_string(), "new".to_string()]) {
+        return None;
+    }
+    let mut store = c.args.first()?;
+    while let Expr::MethodCall(m) = store {
+        if m.method != "clone" {
+            break;
+        }
+        store = &m.receiver;
+    }
+    let ty = match store {
+        Expr::Path(p) => env.local_type(&p.path.get_ident()?.to_string())?,
+        Expr::Call(made) => match &*made.func {
+            Expr::Path(f) => {
+                let segs = path_segments(&f.path);
+                segs.iter()
+                    .rev()
+                    .find(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))?
+                    .clone()
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(vec![ty, "load".to_string()])
+}
+
 fn middleware_fn(layer: &Expr, env: &mut dyn RouterEnv) -> Option<Vec<String>> {
     if let Some(c) = layer_closure(layer) {
         return Some(env.closure_handler(c));
+    }
+    if let Some(load) = session_store_load(layer, env) {
+        return Some(load);
     }
     match layer {
         Expr::Path(p) => p

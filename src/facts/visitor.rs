@@ -5718,6 +5718,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                             }
                         }
                     }
+                    // `let session_layer = SessionManagerLayer::new(store).with_name(..);`: the store's
+                    // `load`, for a `.layer(session_layer)` after.
+                    if let Some(load) = router::session_store_load(&init.expr, self) {
+                        if let Some(ctx) = self.ctx() {
+                            ctx.closure_locals.insert(name.clone(), load);
+                        }
+                    }
                     // `let middleware = ServiceBuilder::new().layer(AuthLayer::new(..));`, for a
                     // `.layer(middleware)` after.
                     if !matches!(&*init.expr, Expr::Path(_)) {
