@@ -2600,17 +2600,25 @@ impl<'a, 's> Visitor<'a, 's> {
                 _ => break,
             }
         }
-        let Expr::Call(c) = e else { return None };
-        let Expr::Path(p) = &*c.func else { return None };
-        let written = driver::path_segments(&p.path);
+        // `streams_of(t)`, or a method of the code (`self.sub_validators()`).
+        let fits: Box<dyn Fn(&Callee) -> bool> = match e {
+            Expr::Call(c) => {
+                let Expr::Path(p) = &*c.func else { return None };
+                let written = driver::path_segments(&p.path);
+                Box::new(move |callee| matches!(callee, Callee::Path(segs) if *segs == written))
+            }
+            Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                let args = m.args.len();
+                Box::new(
+                    move |callee| matches!(callee, Callee::Method { name, args: n, .. } if *name == method && *n == args),
+                )
+            }
+            _ => return None,
+        };
         let frame = self.ctx()?.frames.last()?;
         frame.iter().rev().find_map(|s| match s {
-            Step::Call(call)
-                if made.contains(&call.id)
-                    && matches!(&call.callee, Callee::Path(segs) if *segs == written) =>
-            {
-                Some(call.id)
-            }
+            Step::Call(call) if made.contains(&call.id) && fits(&call.callee) => Some(call.id),
             _ => None,
         })
     }
