@@ -1676,17 +1676,24 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
         e = &r.expr;
     }
     // A macro of the code that writes the path: what it expands to (a block's value, `.as_str()` of it),
-    // placed where the macro is.
-    let expanded = match e {
-        Expr::Macro(m) => env.expand_macro(&m.mac),
-        _ => None,
-    };
-    let mut value = expanded.as_ref().unwrap_or(e);
+    // placed where the macro is. (What the expansion holds is not expanded again.)
+    if let Expr::Macro(m) = e {
+        if let Some(expanded) = env.expand_macro(&m.mac) {
+            let (path, _) = path_written(tail_value(&expanded), env)?;
+            return Some((path, env.loc(syn::spanned::Spanned::span(e))));
+        }
+    }
+    path_written(tail_value(e), env)
+}
+
+/// The value a block ends with, through `.as_str()` / `.to_string()` and references.
+fn tail_value(e: &Expr) -> &Expr {
+    let mut value = e;
     loop {
         match value {
             Expr::Block(b) => match b.block.stmts.last() {
                 Some(syn::Stmt::Expr(tail, None)) => value = tail,
-                _ => break,
+                _ => return value,
             },
             Expr::MethodCall(c)
                 if c.args.is_empty()
@@ -1695,15 +1702,13 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
                 value = &c.receiver
             }
             Expr::Reference(r) => value = &r.expr,
-            _ => break,
+            _ => return value,
         }
     }
-    if !std::ptr::eq(value, e)
-        && !matches!(value, Expr::Macro(_) if expanded.is_some() && matches!(e, Expr::Macro(_)) && quote::ToTokens::to_token_stream(value).to_string() == quote::ToTokens::to_token_stream(e).to_string())
-    {
-        let (path, _) = written_path(value, env)?;
-        return Some((path, env.loc(syn::spanned::Spanned::span(e))));
-    }
+}
+
+/// [`written_path`] of a value that is no macro of the code.
+fn path_written(e: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
     // `[basepath, "/api"].concat()`, `concat!("/api", "/v1")`, `format!("{}/api", base)`: the literal
     // parts as they are, the computed ones as written (`/{basepath}/api`).
     let parts = path_parts(e).or_else(|| Some(vec![written_part(e)?]).filter(|_| !is_str(e)))?;
