@@ -6675,19 +6675,24 @@ fn json_values(tokens: proc_macro2::TokenStream) -> Vec<Expr> {
         }
         out
     }
-    fn value(trees: &[TokenTree], out: &mut Vec<Expr>) {
+    // Objects nested deeper than this are not read (a hostile file cannot exhaust the stack).
+    const DEPTH: usize = 32;
+    fn value(trees: &[TokenTree], out: &mut Vec<Expr>, depth: usize) {
+        if depth > DEPTH {
+            return;
+        }
         match trees {
             [TokenTree::Group(g)] if g.delimiter() == Delimiter::Brace => {
                 let entry = |e: &[TokenTree]| value_start(e).is_some_and(|k| is_value(&e[k..]));
                 for e in items(g.stream(), entry) {
                     if let Some(k) = value_start(&e) {
-                        value(&e[k..], out);
+                        value(&e[k..], out, depth + 1);
                     }
                 }
             }
             [TokenTree::Group(g)] if g.delimiter() == Delimiter::Bracket => {
                 for element in items(g.stream(), is_value) {
-                    value(&element, out);
+                    value(&element, out, depth + 1);
                 }
             }
             _ => {
@@ -6701,10 +6706,10 @@ fn json_values(tokens: proc_macro2::TokenStream) -> Vec<Expr> {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     // `doc! { "k": v }` holds an object's entries without braces of their own.
     match trees.as_slice() {
-        [TokenTree::Group(g)] if g.delimiter() != Delimiter::None => value(&trees, &mut out),
+        [TokenTree::Group(g)] if g.delimiter() != Delimiter::None => value(&trees, &mut out, 0),
         _ => {
             let object = proc_macro2::Group::new(Delimiter::Brace, trees.into_iter().collect());
-            value(&[TokenTree::Group(object)], &mut out);
+            value(&[TokenTree::Group(object)], &mut out, 0);
         }
     }
     out
