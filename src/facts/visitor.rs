@@ -52,6 +52,7 @@ pub fn extract(
     match super::prune::parse_file(&source) {
         Ok(file) => {
             OWN_WRAPPERS.with(|own| *own.borrow_mut() = own_wrappers(&file));
+            FILE_INTS.with(|ints| *ints.borrow_mut() = file_ints(&file.items));
             let mut v = Visitor {
                 index: &index,
                 catalog,
@@ -316,6 +317,9 @@ struct FnCtx {
     /// Locals bound to a list written out (`let queries = vec![a, b];`, not `mut`): a loop over one
     /// runs that many times.
     local_counts: HashMap<String, u32>,
+    /// Locals set to a whole number the code writes (`let mut left = SEARCH_LEN;`): a counter a loop
+    /// may be bounded by.
+    int_locals: HashMap<String, i64>,
     /// Locals bound to what a parameter, or a field of one, holds inside its `Some` (`if let Some(load)
     /// = &opts.load`): a loop over one goes over that parameter's list.
     unwrapped: HashMap<String, (usize, Option<String>)>,
@@ -4104,6 +4108,13 @@ impl<'a, 's> Visitor<'a, 's> {
         }
     }
 
+    /// How many times a loop bounded by a counter runs (see [`counter_bound`]), where the counter is a
+    /// local set to a number the code writes.
+    fn counted(&mut self, cond: Option<&Expr>, body: &syn::Block) -> Option<u32> {
+        let ints = &self.fns.last()?.int_locals;
+        counter_bound(cond, body, ints)
+    }
+
     /// The loop just pushed waits on a timer in its body: a poll (see [`super::LoopStep::polls`]).
     fn mark_poll(&mut self, body: &syn::Block) {
         if !waits_on_timer(body) {
@@ -5460,9 +5471,14 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 let mut defines = Vec::new();
                 pat_idents(&local.pat, &mut defines);
                 let name = single_ident(&local.pat);
+                let int = name.as_ref().and_then(|_| written_int(&init.expr));
                 if let Some(ctx) = self.ctx() {
                     for d in &defines {
                         ctx.local_counts.remove(d);
+                        ctx.int_locals.remove(d);
+                    }
+                    if let (Some(n), Some(int)) = (&name, int) {
+                        ctx.int_locals.insert(n.clone(), int);
                     }
                     let mutable =
                         matches!(&local.pat, syn::Pat::Ident(p) if p.mutability.is_some());
@@ -6467,7 +6483,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         let loc = self.index.loc_between(e.while_token.span, e.cond.span());
         let forever =
             matches!(&*e.cond, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
-        self.push_loop(loc, body, None, forever);
+        let count = self.counted(Some(&e.cond), &e.body);
+        self.push_loop(loc, body, count, forever && count.is_none());
         self.mark_poll(&e.body);
     }
 
@@ -6480,7 +6497,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if retries_until_ok(&e.body) {
             return self.push_once(body);
         }
-        self.push_loop(loc, body, None, true);
+        let count = self.counted(None, &e.body);
+        self.push_loop(loc, body, count, count.is_none());
         self.mark_poll(&e.body);
     }
 
@@ -8277,6 +8295,168 @@ fn waits_on_timer(body: &syn::Block) -> bool {
     timer.0
 }
 
+/// A whole number the code writes: a literal, a negated one, or a constant of the file.
+fn written_int(e: &Expr) -> Option<i64> {
+    match driver::strip_plumbing(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => written_int(&u.expr).map(|v| -v),
+        Expr::Paren(p) => written_int(&p.expr),
+        Expr::Path(p) if p.path.segments.len() == 1 => {
+            let name = driver::last_segment(&p.path);
+            FILE_INTS.with(|ints| ints.borrow().get(&name).copied())
+        }
+        _ => None,
+    }
+}
+
+/// The whole-number constants of a file's items, also those of its inline modules.
+fn file_ints(items: &[syn::Item]) -> HashMap<String, i64> {
+    let mut out = HashMap::new();
+    for item in items {
+        match item {
+            syn::Item::Const(c) => {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(i),
+                    ..
+                }) = &*c.expr
+                {
+                    if let Ok(v) = i.base10_parse::<i64>() {
+                        out.insert(c.ident.to_string(), v);
+                    }
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    out.extend(file_ints(inner));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// How many times a loop bounded by a counter runs: a local set to a known number, stepped by one in
+/// the loop's body (`left -= 1;`, `tries += 1;`), and either the loop's own condition on it (`while
+/// tries < MAX`) or an exit in its body (`if left <= 0 || v == NIL { return Ok(()) }`, other tests joined
+/// by `||` only leaving earlier). The statements after the exit run as many times as it lets the loop go
+/// on; those before it, once more. None where the body says less than that.
+fn counter_bound(
+    cond: Option<&Expr>,
+    body: &syn::Block,
+    ints: &HashMap<String, i64>,
+) -> Option<u32> {
+    // `n -= 1` / `n += 1` as a statement of the body: the counter and its step.
+    let step = body.stmts.iter().enumerate().find_map(|(k, stmt)| {
+        let syn::Stmt::Expr(Expr::Binary(b), _) = stmt else {
+            return None;
+        };
+        let name = single_path_ident(&b.left)?;
+        let by = match (&b.op, written_int(&b.right)?) {
+            (syn::BinOp::SubAssign(_), 1) => -1,
+            (syn::BinOp::AddAssign(_), 1) => 1,
+            _ => return None,
+        };
+        Some((k, name, by))
+    });
+    let (at, name, by) = step?;
+    let start = *ints.get(&name)?;
+    // A test of the counter: `n <op> k`, `k <op> n`, or one side of an `||`.
+    fn test(e: &Expr, name: &str) -> Option<(syn::BinOp, i64, bool)> {
+        match driver::strip_plumbing(e) {
+            Expr::Paren(p) => test(&p.expr, name),
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::Or(_)) => {
+                test(&b.left, name).or_else(|| test(&b.right, name))
+            }
+            Expr::Binary(b) => {
+                if single_path_ident(&b.left).as_deref() == Some(name) {
+                    Some((b.op, written_int(&b.right)?, false))
+                } else if single_path_ident(&b.right).as_deref() == Some(name) {
+                    Some((b.op, written_int(&b.left)?, true))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+    let holds = |op: &syn::BinOp, k: i64, flipped: bool, n: i64| {
+        let (a, b) = if flipped { (k, n) } else { (n, k) };
+        match op {
+            syn::BinOp::Lt(_) => a < b,
+            syn::BinOp::Le(_) => a <= b,
+            syn::BinOp::Gt(_) => a > b,
+            syn::BinOp::Ge(_) => a >= b,
+            syn::BinOp::Eq(_) => a == b,
+            syn::BinOp::Ne(_) => a != b,
+            _ => false,
+        }
+    };
+    const MOST: u32 = 1000;
+    if let Some(cond) = cond {
+        // `while tries < MAX { tries += 1; .. }`: as many times as the condition holds.
+        if matches!(driver::strip_plumbing(cond), Expr::Binary(b) if matches!(b.op, syn::BinOp::Or(_)))
+        {
+            return None;
+        }
+        let (op, k, flipped) = test(cond, &name)?;
+        let mut n = start;
+        let mut runs = 0;
+        while holds(&op, k, flipped, n) {
+            runs += 1;
+            n += by;
+            if runs > MOST {
+                return None;
+            }
+        }
+        return Some(runs);
+    }
+    // `loop { .. left -= 1; if left <= 0 { return .. } .. }`: the exit, after or before the step.
+    let exit = body.stmts.iter().enumerate().find_map(|(k, stmt)| {
+        let syn::Stmt::Expr(Expr::If(i), _) = stmt else {
+            return None;
+        };
+        let leaves =
+            matches!(i.then_branch.stmts.last(), Some(syn::Stmt::Expr(e, _)) if leaves_loop(e));
+        if !leaves || i.else_branch.is_some() {
+            return None;
+        }
+        Some((k, test(&i.cond, &name)?))
+    });
+    let (exit_at, (op, k, flipped)) = exit?;
+    // Every await in the body after the exit (the loop's round trips run only once it lets them).
+    let before_exit_awaits = body.stmts[..exit_at].iter().any(|s| match s {
+        syn::Stmt::Expr(e, _) => contains_await(e),
+        syn::Stmt::Local(l) => l.init.as_ref().is_some_and(|i| contains_await(&i.expr)),
+        _ => false,
+    });
+    let mut n = start;
+    let mut passes = 0;
+    loop {
+        if at < exit_at {
+            n += by;
+        }
+        if holds(&op, k, flipped, n) {
+            break;
+        }
+        if at > exit_at {
+            n += by;
+        }
+        passes += 1;
+        if passes > MOST {
+            return None;
+        }
+    }
+    Some(if before_exit_awaits {
+        passes + 1
+    } else {
+        passes
+    })
+}
+
 fn retries_until_ok(body: &syn::Block) -> bool {
     // Locals an awaited attempt made in the body (`let opt = wait(..).await?;`), also one declared first
     // and assigned the attempt in each arm of an `if` (`let res; if let Some(e) = email { res =
@@ -8450,6 +8630,8 @@ fn awaited_calls(tokens: proc_macro2::TokenStream, known: &impl Fn(&str) -> bool
 }
 
 thread_local! {
+    /// The whole-number constants the file being walked defines (`const SEARCH_LEN: i32 = 5;`).
+    static FILE_INTS: std::cell::RefCell<HashMap<String, i64>> = Default::default();
     /// Names of [`TYPE_WRAPPERS`] the file being walked means as its own types (pict-rs's `State<S>`
     /// is its state struct, not axum's extractor): not unwrapped.
     static OWN_WRAPPERS: std::cell::RefCell<HashSet<String>> = Default::default();
