@@ -8364,6 +8364,23 @@ fn counter_bound(
     });
     let (at, name, by) = step?;
     let start = *ints.get(&name)?;
+    // A `continue` of this loop may skip the step: the counter then bounds nothing.
+    struct Continues(bool);
+    impl<'ast> Visit<'ast> for Continues {
+        fn visit_expr_continue(&mut self, c: &'ast syn::ExprContinue) {
+            self.0 |= c.label.is_none();
+        }
+        fn visit_expr_for_loop(&mut self, _: &'ast syn::ExprForLoop) {}
+        fn visit_expr_while(&mut self, _: &'ast syn::ExprWhile) {}
+        fn visit_expr_loop(&mut self, _: &'ast syn::ExprLoop) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut continues = Continues(false);
+    continues.visit_block(body);
+    if continues.0 {
+        return None;
+    }
     // A test of the counter: `n <op> k`, `k <op> n`, or one side of an `||`.
     fn test(e: &Expr, name: &str) -> Option<(syn::BinOp, i64, bool)> {
         match driver::strip_plumbing(e) {
