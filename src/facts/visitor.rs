@@ -4727,19 +4727,28 @@ impl Visitor<'_, '_> {
                 for l in &lets {
                     v.bind(&l.pat, &l.expr, &made);
                 }
-                out.0 = v.frame(|v| {
-                    if let Some((param, yes, _)) = &tested {
-                        v.guard(*param, yes.clone());
+                // What each arm knows of the tests the condition makes: that they hold, or not.
+                let arm_guards = |v: &mut Self, holds: bool| {
+                    if let Some((param, yes, no)) = &tested {
+                        v.guard(*param, if holds { yes } else { no }.clone());
                     }
-                    if let Some((call, yes, _)) = &outcome {
-                        v.guard_outcome(*call, yes.clone());
+                    if let Some((call, yes, no)) = &outcome {
+                        v.guard_outcome(*call, if holds { yes } else { no }.clone());
                     }
                     if let Some(ty) = &stored {
-                        extension(v, ty.clone());
+                        extension(v, if holds { ty.clone() } else { format!("!{ty}") });
                     }
                     if let Some(m) = &method {
-                        method_guard(v, m.clone());
+                        let guard = match (holds, m.strip_prefix('!')) {
+                            (true, _) => m.clone(),
+                            (false, Some(m)) => m.to_string(),
+                            (false, None) => format!("!{m}"),
+                        };
+                        method_guard(v, guard);
                     }
+                };
+                out.0 = v.frame(|v| {
+                    arm_guards(v, true);
                     if tail {
                         v.tail_block(&e.then_branch)
                     } else {
@@ -4747,22 +4756,7 @@ impl Visitor<'_, '_> {
                     }
                 });
                 out.1 = v.frame(|v| {
-                    if let Some((param, _, no)) = &tested {
-                        v.guard(*param, no.clone());
-                    }
-                    if let Some((call, _, no)) = &outcome {
-                        v.guard_outcome(*call, no.clone());
-                    }
-                    if let Some(ty) = &stored {
-                        extension(v, format!("!{ty}"));
-                    }
-                    if let Some(m) = &method {
-                        let other = match m.strip_prefix('!') {
-                            Some(m) => m.to_string(),
-                            None => format!("!{m}"),
-                        };
-                        method_guard(v, other);
-                    }
+                    arm_guards(v, false);
                     match &e.else_branch {
                         Some((_, expr)) if tail => v.tail(expr),
                         Some((_, expr)) => v.visit_expr(expr),
