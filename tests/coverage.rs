@@ -331,6 +331,17 @@ fn a_web_framework_whose_routes_are_not_read_is_said_in_every_format() {
         let (_, out) = run(dir.path(), format, &[]);
         assert!(says(&out), "{format}: {out}");
     }
+    // A router over a bare hyper server (lotide's `trout`).
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        manifest.replace("[dependencies]\n", "[dependencies]\ntrout = \"0.4\"\n"),
+    )
+    .unwrap();
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(
+        json["coverage"]["unread_frameworks"],
+        serde_json::json!(["trout"])
+    );
 }
 
 #[test]
