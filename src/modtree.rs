@@ -116,7 +116,59 @@ struct Declared {
 }
 
 impl Declared {
+    /// Read from the file's tokens, so that a declaration in a comment (`// pub mod old;`) declares
+    /// nothing; from its text where it does not lex.
     fn of(text: &str) -> Declared {
+        match text.parse::<proc_macro2::TokenStream>() {
+            Ok(tokens) => {
+                let mut out = Declared {
+                    names: Default::default(),
+                    opaque: false,
+                };
+                out.read(tokens);
+                out
+            }
+            Err(_) => Declared::of_text(text),
+        }
+    }
+
+    fn read(&mut self, tokens: proc_macro2::TokenStream) {
+        use proc_macro2::TokenTree;
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        for (i, t) in tokens.iter().enumerate() {
+            let next = tokens.get(i + 1);
+            match t {
+                TokenTree::Group(g) => {
+                    // `#[path = ".."]`
+                    let first = g.stream().into_iter().next();
+                    if matches!(&first, Some(TokenTree::Ident(p)) if p == "path")
+                        && i > 0
+                        && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '#')
+                    {
+                        self.opaque = true;
+                    }
+                    self.read(g.stream());
+                }
+                TokenTree::Ident(id) if id == "mod" => match next {
+                    Some(TokenTree::Ident(name)) => {
+                        let name = name.to_string();
+                        let name = name.strip_prefix("r#").unwrap_or(&name);
+                        self.names.insert(name.to_string());
+                    }
+                    Some(TokenTree::Punct(p)) if p.as_char() == '$' => self.opaque = true,
+                    _ => {}
+                },
+                TokenTree::Ident(id) if id == "include" => {
+                    if matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == '!') {
+                        self.opaque = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn of_text(text: &str) -> Declared {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let mut names = std::collections::HashSet::new();
         let mut rest = text;
@@ -154,6 +206,9 @@ mod tests {
         ));
         assert!(!declares("mod logins;\n", "login"));
         assert!(!declares("// the login page\nfn model() {}", "login"));
+        assert!(!declares("mod a;\n// pub mod login;\n/* mod login; */", "login"));
+        assert!(Declared::of("macro_rules! m { ($n:ident) => { mod $n; } }").opaque);
+        assert!(Declared::of("include!(concat!(env!(\"OUT_DIR\"), \"/x.rs\"));").opaque);
         assert!(Declared::of("#[path = \"x.rs\"] mod y;").opaque);
         assert_eq!(split_src("src/a/b.rs"), Some(("src/", "a/b.rs")));
         assert_eq!(
