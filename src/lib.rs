@@ -1610,7 +1610,7 @@ impl Analysis {
         }
         if !self.routes.is_empty() && !trips {
             notes.push(
-                "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, mysql, mysql_async, sea-orm, diesel, diesel-async, MongoDB, Neo4j, rbatis, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
+                "no database round trips found: hopcheck knows sqlx, tokio-postgres, deadpool-postgres, mysql, mysql_async, sea-orm, diesel, diesel-async, MongoDB, Neo4j, rbatis, Bigtable, redis and reqwest; teach it other calls with [[calls]] in hopcheck.toml"
                     .to_string(),
             );
         }

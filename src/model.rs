@@ -999,7 +999,11 @@ fn resolve_from(
                         *s = Step::Trip(trip);
                         return;
                     }
-                    trip.access = Some(Access::Write);
+                    trip.access = Some(if hop.read {
+                        Access::Read
+                    } else {
+                        Access::Write
+                    });
                     trip.service = hop.service;
                     trip.origin = hop.origin;
                     trip.target = Some(if hop.service {

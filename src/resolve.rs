@@ -37,6 +37,8 @@ type FieldQualifiers = FxHashMap<String, String>;
 pub(crate) struct ClientHop {
     pub(crate) api: String,
     pub(crate) service: bool,
+    /// A call its entry says only reads.
+    pub(crate) read: bool,
     /// The `hopcheck.toml` entry that names the client, if one does.
     pub(crate) origin: Option<u32>,
     /// A statement: the constant holding the named query it runs (`api_queries::get_pipelines`).
@@ -1704,6 +1706,7 @@ impl Index {
         Some(ClientHop {
             api: format!("{ty}::{name}"),
             service: spec.endpoint != Some(crate::catalog::EndpointSpec::Database),
+            read: spec.read_methods.iter().any(|m| m == name),
             origin: spec.origin,
             query: None,
         })
@@ -1764,6 +1767,7 @@ impl Index {
         Some(ClientHop {
             api: format!("{module}::{f}(…)"),
             service: false,
+            read: false,
             origin: None,
             query: Some(format!("{module}::{query}")),
         })

@@ -6658,3 +6658,48 @@ async fn main() {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_trips(&json, &[("POST", "/tags", 1)]);
 }
+
+#[test]
+fn bigtable_rpcs_are_database_round_trips_read_or_write_by_their_method() {
+    // Google Cloud Bigtable through its generated gRPC client: a read of a row and a write of one, each a
+    // request to the database (not a call to another service, priced at nothing until placed).
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"push\"\n[dependencies]\naxum = \"0.8\"\ntonic = \"0.14\"\ngoogleapis-tonic-google-bigtable-v2 = \"0.38\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use googleapis_tonic_google_bigtable_v2::google::bigtable::v2::bigtable_client::BigtableClient;
+use tonic::transport::Channel;
+
+pub fn app() -> axum::Router { axum::Router::new().route("/devices/{id}", axum::routing::put(touch)) }
+
+fn client(channel: Channel) -> BigtableClient<Channel> { BigtableClient::new(channel) }
+
+async fn touch(State(channel): State<Channel>, Path(id): Path<String>) -> String {
+    let mut table = client(channel);
+    let rows = table.read_rows(ReadRowsRequest { rows_limit: 1, ..Default::default() }).await.unwrap();
+    table.mutate_row(MutateRowRequest { row_key: id.into_bytes(), ..Default::default() }).await.unwrap();
+    String::new()
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("PUT", "/devices/{id}", 2)]);
+    let trips = &route(&json, "PUT", "/devices/{id}")["trips"];
+    let kinds: Vec<&str> = trips
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read", "write"], "{trips}");
+    assert!(
+        trips[0]["endpoint"].as_str().unwrap().starts_with("main"),
+        "{trips}"
+    );
+}

@@ -303,6 +303,9 @@ pub struct Client {
     /// Awaited methods of those types that are not calls (connecting, waiting until ready).
     #[serde(default)]
     pub not_methods: Vec<String>,
+    /// Methods that only read (a database client's `read_rows`); every other call is taken to write.
+    #[serde(default)]
+    pub read_methods: Vec<String>,
     #[serde(default)]
     pub endpoint: Option<EndpointSpec>,
     /// The `hopcheck.toml` entry it came from, for `unused-config`.
