@@ -206,7 +206,10 @@ mod tests {
         ));
         assert!(!declares("mod logins;\n", "login"));
         assert!(!declares("// the login page\nfn model() {}", "login"));
-        assert!(!declares("mod a;\n// pub mod login;\n/* mod login; */", "login"));
+        assert!(!declares(
+            "mod a;\n// pub mod login;\n/* mod login; */",
+            "login"
+        ));
         assert!(Declared::of("macro_rules! m { ($n:ident) => { mod $n; } }").opaque);
         assert!(Declared::of("include!(concat!(env!(\"OUT_DIR\"), \"/x.rs\"));").opaque);
         assert!(Declared::of("#[path = \"x.rs\"] mod y;").opaque);
