@@ -5803,16 +5803,43 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         v.propagate(&init.expr, mark);
                     }
                     if let Some((_, diverge)) = &init.diverge {
+                        let tag = outcome_tag(&local.pat);
+                        // `let Some(user) = users.find(id).await? else { return Err(..) }`: the
+                        // function goes on where the call yields the pattern, and the `else` runs
+                        // where it yields anything else (`None`, past the `?`).
+                        let outcome = call.zip(tag.clone()).map(|(c, yes)| {
+                            let no = if yes == "Some" && v.propagates(c) {
+                                "None".to_string()
+                            } else {
+                                format!("!{yes}")
+                            };
+                            (c, yes, no)
+                        });
                         // `let Ok(t) = result else { fallback }`: a transaction that failed sent no
                         // COMMIT.
-                        let commit = match outcome_tag(&local.pat).as_deref() {
+                        let commit = match tag.as_deref() {
                             Some("Ok" | "Some") => v.take_commit(&init.expr),
                             _ => None,
                         };
-                        let alt = v.frame(|v| v.visit_expr(diverge));
+                        let alt = v.frame(|v| {
+                            if let Some((c, _, no)) = &outcome {
+                                v.guard_outcome(*c, Some(no.clone()));
+                            }
+                            v.visit_expr(diverge)
+                        });
                         if let Some(ctx) = v.ctx() {
-                            if !alt.is_empty() {
-                                ctx.push(Step::Branch(vec![alt, Vec::new()]));
+                            match &outcome {
+                                Some((c, yes, _)) => ctx.push(Step::Branch(vec![
+                                    alt,
+                                    vec![Step::Guard {
+                                        on: super::Guarded::Outcome(*c),
+                                        pattern: yes.clone(),
+                                    }],
+                                ])),
+                                None if !alt.is_empty() => {
+                                    ctx.push(Step::Branch(vec![alt, Vec::new()]))
+                                }
+                                None => {}
                             }
                             if let Some(commit) = commit {
                                 ctx.push(commit);
