@@ -1924,7 +1924,19 @@ fn add_extractors(model: &mut Model, index: &Index) {
     let mut stored_copies = HashMap::new();
     for h in handlers {
         let mut calls: Vec<Step> = Vec::new();
-        let params = model.func(h).param_types.clone();
+        // A parameter a library's extractor fills (`web::Json<Notification>`) does not run the wrapped
+        // type's extractor.
+        let library = model.func(h).library_extracted.clone();
+        let params: Vec<(String, crate::facts::Loc)> = model
+            .func(h)
+            .param_types
+            .iter()
+            .enumerate()
+            .map(|(i, (ty, loc))| match library.contains(&i) {
+                true => (String::new(), *loc),
+                false => (ty.clone(), *loc),
+            })
+            .collect();
         // What the layers and the extractors before this one stored in the request's extensions.
         let mut stored: Vec<String> = layered.get(&h).cloned().unwrap_or_default();
         // A tuple of extractors (actix's and axum's `(user, db): (SignedInUser, Data<Db>)`) runs each
@@ -1969,6 +1981,12 @@ fn add_extractors(model: &mut Model, index: &Index) {
                     .filter(|&id| !model.func(id).is_stub())
                     .collect();
                 let ids = if real.is_empty() { ids } else { &real };
+                // The handler imports a type of that name from a library (`use
+                // actix_web_httpauth::extractors::bearer::BearerAuth` beside the project's own
+                // `BearerAuth` of another module): the library's type, not the project's extractor.
+                if imported.is_some_and(|from| index.in_another_library(from)) {
+                    return None;
+                }
                 ids.iter()
                     .copied()
                     .find(|&id| {

@@ -1249,6 +1249,16 @@ impl Index {
         full.split_last().map(|(_, parent)| parent)
     }
 
+    /// Whether an absolute path (see `absolutize`) starts in a crate that is not the analysed code's: no
+    /// crate of it and no module of one is named so (`actix_web_httpauth::extractors::bearer`).
+    pub(crate) fn in_another_library(&self, path: &[String]) -> bool {
+        let Some(first) = path.first() else {
+            return false;
+        };
+        !self.own_crates.contains_key(&first.replace('-', "_"))
+            && !self.modules.contains(std::slice::from_ref(first))
+    }
+
     /// The `use` declarations of module `module` of the caller's crate.
     fn caller_uses(&self, caller: usize, module: &[String]) -> Option<&Vec<(String, Vec<String>)>> {
         let krate = self.crate_at(caller)?;

@@ -6703,3 +6703,85 @@ async fn touch(State(channel): State<Channel>, Path(id): Path<String>) -> String
         "{trips}"
     );
 }
+
+#[test]
+fn a_type_a_library_extractor_fills_or_one_imported_from_elsewhere_runs_no_extractor_of_the_project(
+) {
+    // `web::Json<Notification>` parses the body into a `Notification`: the project's extractor for that
+    // type (used by its other routes) does not run. `BearerAuth` imported from actix-web-httpauth is
+    // not the project's own `BearerAuth` of another module.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"push\"\n[dependencies]\nactix-web = \"4\"\nactix-web-httpauth = \"0.8\"\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+mod extractors;
+mod legacy;
+use actix_web::{web, App, HttpResponse};
+use actix_web_httpauth::extractors::bearer::BearerAuth;
+use crate::extractors::Notification;
+
+async fn store(notif: web::Json<Notification>, db: web::Data<sqlx::PgPool>) -> HttpResponse {
+    sqlx::query("INSERT INTO pushes (id) VALUES ($1)").bind(notif.id).execute(db.get_ref()).await.ok();
+    HttpResponse::Ok().finish()
+}
+async fn deliver(notif: Notification, db: web::Data<sqlx::PgPool>) -> HttpResponse {
+    sqlx::query("INSERT INTO deliveries (id) VALUES ($1)").bind(notif.id).execute(db.get_ref()).await.ok();
+    HttpResponse::Ok().finish()
+}
+async fn me(auth: BearerAuth, db: web::Data<sqlx::PgPool>) -> HttpResponse {
+    sqlx::query("SELECT name FROM tokens WHERE token = $1").bind(auth.token()).execute(db.get_ref()).await.ok();
+    HttpResponse::Ok().finish()
+}
+fn main() {
+    App::new()
+        .route("/store", web::put().to(store))
+        .route("/deliver", web::put().to(deliver))
+        .route("/me", web::get().to(me));
+}
+"#,
+    );
+    let extractor = |ty: &str, table: &str| {
+        format!(
+            r#"
+use actix_web::{{FromRequest, HttpRequest, dev::Payload}};
+pub struct {ty} {{ pub id: i64 }}
+impl FromRequest for {ty} {{
+    type Error = actix_web::Error;
+    type Future = futures::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {{
+        let db = req.app_data::<sqlx::PgPool>().unwrap().clone();
+        Box::pin(async move {{
+            sqlx::query("SELECT id FROM {table}").execute(&db).await.ok();
+            Ok({ty} {{ id: 1 }})
+        }})
+    }}
+}}
+"#
+        )
+    };
+    put(
+        dir.path(),
+        "src/extractors.rs",
+        &extractor("Notification", "subscriptions"),
+    );
+    put(
+        dir.path(),
+        "src/legacy.rs",
+        &extractor("BearerAuth", "sessions"),
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("PUT", "/store", 1),
+            ("PUT", "/deliver", 2),
+            ("GET", "/me", 1),
+        ],
+    );
+}

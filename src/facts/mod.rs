@@ -479,6 +479,10 @@ pub struct FnFacts {
     pub params: Vec<(String, String)>,
     /// Every typed parameter's type name with its place, named or not (`_: AuthUser`).
     pub param_types: Vec<(String, Loc)>,
+    /// The positions in `param_types` of parameters a library's extractor fills with the type it names
+    /// (`Json<Notification>`, `Data<Pool>`): that type's own extractor does not run.
+    #[serde(default)]
+    pub library_extracted: Vec<usize>,
     /// The type it returns, unwrapped (`Result<Article, E>` → `Article`).
     pub returns: Option<String>,
     /// What it makes, when it hands back a trait object and the code says which types (see `made.rs`).

@@ -691,6 +691,7 @@ impl<'a, 's> Visitor<'a, 's> {
         let mut extractors = Vec::new();
         let mut params = Vec::new();
         let mut param_types = Vec::new();
+        let mut library_extracted = Vec::new();
         let mut bound: Vec<(usize, Vec<String>)> = Vec::new();
         // rocket_db_pools' `Connection<Db>` guards, by value: each takes a connection from the pool.
         let mut pool_guards = Vec::new();
@@ -725,6 +726,9 @@ impl<'a, 's> Visitor<'a, 's> {
                     bound.push((param_types.len(), names));
                     if driver::is_pool_guard(&pt.ty) {
                         pool_guards.push(self.loc(pt.ty.span()));
+                    }
+                    if fills_with_inner(&pt.ty) {
+                        library_extracted.push(param_types.len());
                     }
                     param_types.push((ty.clone(), self.loc(pt.ty.span())));
                     if let (Some(name), Some(builder)) =
@@ -962,6 +966,7 @@ impl<'a, 's> Visitor<'a, 's> {
             extractors,
             params,
             param_types,
+            library_extracted,
             generics,
             type_params: sig
                 .generics
@@ -8741,6 +8746,33 @@ const TYPE_WRAPPERS: &[&str] = &[
     "OnceLock",
     "OnceCell",
 ];
+
+/// Whether a parameter's type is a library's extractor that fills it with the type it wraps, parsed or
+/// taken from the app's state (`web::Json<Notification>`, `State<AppState>`, `Extension<User>`), so that
+/// the wrapped type's own extractor, if it has one, is not what runs. A file's own `State<S>` is its own.
+fn fills_with_inner(ty: &syn::Type) -> bool {
+    let syn::Type::Path(tp) = peel_refs(ty) else {
+        return false;
+    };
+    let Some(seg) = tp.path.segments.last() else {
+        return false;
+    };
+    let name = seg.ident.to_string();
+    let own = tp.path.segments.len() == 1 && OWN_WRAPPERS.with(|own| own.borrow().contains(&name));
+    !own && matches!(seg.arguments, syn::PathArguments::AngleBracketed(_))
+        && matches!(
+            name.as_str(),
+            "State"
+                | "Extension"
+                | "Data"
+                | "Json"
+                | "Form"
+                | "Query"
+                | "Path"
+                | "QsQuery"
+                | "QsForm"
+        )
+}
 
 /// Marker traits that say nothing about what a type does.
 const MARKER_TRAITS: &[&str] = &[
