@@ -37,6 +37,8 @@ BUILD = {
     "crabfit": '[build]\nfeatures = ["sql-adaptor"]\n',
     # The label counts the deploy without authorization (`AUTH_Z_PROVIDER=DISABLED`): the `NoAuth` authorizer.
     "superposition": '[implementations]\n"Authorizer" = "NoAuth"\n',
+    # The label counts the default build's storage, Bigtable (`production` = bigtable + reliable_report).
+    "autopush": '[implementations]\n"DbClient" = "BigTableClientImpl"\n',
 }
 
 
