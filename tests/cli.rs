@@ -6785,3 +6785,46 @@ impl FromRequest for {ty} {{
         ],
     );
 }
+
+#[test]
+fn a_prefix_the_configuration_chooses_serves_the_routes_under_each_and_keeps_the_router() {
+    // `.nest(match tenancy { .. }, ..)`: the routes are under either prefix, and the rest of the chain
+    // (a route after the nest, the nest before it) is still read.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+pub fn app(tenancy: Tenancy, multi: bool) -> axum::Router<PgPool> {
+    axum::Router::new()
+        .nest("/odata", axum::Router::new().route("/", get(odata)))
+        .nest(
+            match tenancy {
+                Tenancy::Multi => "/{account}/{dataset}",
+                Tenancy::Single => "/{dataset}",
+            },
+            axum::Router::new().route("/ingest", post(ingest)),
+        )
+        .nest(if multi { "/v2" } else { "/v1" }, axum::Router::new().route("/tail", get(tail)))
+        .route("/system/probe", get(probe))
+}
+async fn odata(State(db): State<PgPool>) { sqlx::query("SELECT 1").execute(&db).await.ok(); }
+async fn ingest(State(db): State<PgPool>) { sqlx::query("INSERT INTO t VALUES (1)").execute(&db).await.ok(); }
+async fn tail(State(db): State<PgPool>) { sqlx::query("SELECT 2").execute(&db).await.ok(); }
+async fn probe() -> &'static str { "ok" }
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let mut routes = priced(&json, "path");
+    routes.sort();
+    let want = [
+        ("/odata", 1),
+        ("/system/probe", 0),
+        ("/v1/tail", 1),
+        ("/v2/tail", 1),
+        ("/{account}/{dataset}/ingest", 1),
+        ("/{dataset}/ingest", 1),
+    ];
+    assert_eq!(routes, want.map(|(p, n)| (p.to_string(), n)));
+}
+

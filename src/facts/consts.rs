@@ -379,7 +379,8 @@ pub fn lazily_built(c: &syn::ExprCall) -> Option<&Expr> {
 /// `/crate::ROUTES.x`): where the route is served is not known. Path parameters (`{id}`, `{id:\d+}`,
 /// `<id>`, `:id`) are not code.
 pub fn kept_as_written(path: &str) -> bool {
-    let code = |t: &str| t.contains("::") || t.contains(['(', '.', '[', '&']);
+    // (`…`: an expression not written out, see `router::path_alternatives`.)
+    let code = |t: &str| t.contains("::") || t.contains(['(', '.', '[', '&', '…']);
     let mut rest = path;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}').map(|c| open + c) else {

@@ -258,7 +258,9 @@ pub fn is_router_op(call: &ExprMethodCall) -> bool {
             "route" | "nest" | "route_service" | "nest_service" | "nest_no_strip" | "at" | "add"
             | "api_route" | "mount" | "nest_route" | "nest_api_service" | "route_with_tsr",
             2,
-        ) => first_is_str(call) || computed_route(call) || composed_prefix(call),
+        ) => {
+            first_is_str(call) || computed_route(call) || composed_prefix(call) || chosen_path(call)
+        }
         ("api_route_with", 3) => first_is_str(call),
         // routerify's `.get("/users/:id", h)` and `.scope("/api", api_router())`.
         (method, 2) if METHODS.contains(&method) || method == "any_method" || method == "scope" => {
@@ -339,6 +341,30 @@ fn composed_prefix(call: &ExprMethodCall) -> bool {
         call.method.to_string().as_str(),
         "mount" | "nest" | "nest_service" | "nest_no_strip" | "nest_route" | "nest_api_service"
     ) && (path_parts(prefix).is_some() || configured)
+}
+
+/// `.nest(match tenancy { Multi => "/{account}/{dataset}", Single => "/{dataset}" }, router)`: a path
+/// the configuration chooses among literals (see [`path_alternatives`]).
+fn chosen_path(call: &ExprMethodCall) -> bool {
+    fn literals(e: &Expr) -> bool {
+        match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(_),
+                ..
+            }) => true,
+            Expr::Paren(p) => literals(&p.expr),
+            Expr::Block(b) => {
+                matches!(b.block.stmts.last(), Some(syn::Stmt::Expr(tail, None)) if literals(tail))
+            }
+            Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| literals(&a.body)),
+            Expr::If(i) => {
+                matches!(i.then_branch.stmts.last(), Some(syn::Stmt::Expr(t, None)) if literals(t))
+                    && i.else_branch.as_ref().is_some_and(|(_, e)| literals(e))
+            }
+            _ => false,
+        }
+    }
+    matches!(call.args.first(), Some(e @ (Expr::Match(_) | Expr::If(_))) if literals(e))
 }
 
 /// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`, `.route(&format!("{}/users",
@@ -1185,11 +1211,12 @@ fn add_served(
             [path, served],
         )
         | ("api_route_with", [path, served, _]) => {
-            let (path, loc) = str_lit(path, env).or_else(|| written_path(path, env))?;
-            if static_files(served).is_some() {
-                r.entries.push(RouteEntry::Static { path, loc });
-            } else {
-                push_served(r, &path, served, loc, env);
+            for (path, loc) in path_alternatives(path, env) {
+                if static_files(served).is_some() {
+                    r.entries.push(RouteEntry::Static { path, loc });
+                } else {
+                    push_served(r, &path, served, loc, env);
+                }
             }
         }
         // actix-files: `.service(Files::new("/static", "./static"))` names its own path.
@@ -1239,7 +1266,7 @@ fn add_served(
             | "scope",
             [prefix, inner],
         ) => {
-            let (prefix, loc) = str_lit(prefix, env).or_else(|| written_path(prefix, env))?;
+            let prefixes = path_alternatives(prefix, env);
             // poem nests an endpoint as well as a router (`.nest("/login", post(login))`): it serves
             // the prefix itself.
             let methods = match name {
@@ -1247,12 +1274,18 @@ fn add_served(
                 _ => Vec::new(),
             };
             if static_files(inner).is_some() {
-                r.entries.push(RouteEntry::Static { path: prefix, loc });
+                for (prefix, loc) in prefixes {
+                    r.entries.push(RouteEntry::Static { path: prefix, loc });
+                }
             } else if !methods.is_empty() {
-                push_methods(r, &prefix, methods, loc, None);
+                for (prefix, loc) in prefixes {
+                    push_methods(r, &prefix, methods.clone(), loc, None);
+                }
             } else if let Some(inner) = eval_router(inner, env) {
-                r.entries
-                    .extend(inner.into_iter().map(|e| prefixed(e, &prefix)));
+                for (prefix, _) in prefixes {
+                    r.entries
+                        .extend(inner.iter().cloned().map(|e| prefixed(e, &prefix)));
+                }
             }
         }
         // axum-extra's `Resource`: its collection (`/users`), a member (`/users/{users_id}`), and
@@ -1684,6 +1717,42 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
         }
     }
     path_written(tail_value(e), env)
+}
+
+/// The paths a route or nest is served at: the one the code writes, each a `match` or `if` on the
+/// configuration can give (`match tenancy { Multi => "/{account}/{dataset}", Single => "/{dataset}" }`:
+/// the routes are served under each), or, where the code computes it some other way, the expression
+/// kept as written (`/{…}`, said in the notes) rather than the whole router lost.
+fn path_alternatives(e: &Expr, env: &dyn RouterEnv) -> Vec<(String, Loc)> {
+    fn arms(e: &Expr, env: &dyn RouterEnv, out: &mut Vec<(String, Loc)>) -> bool {
+        if let Some(p) = str_lit(e, env).or_else(|| written_path(e, env)) {
+            out.push(p);
+            return true;
+        }
+        match e {
+            Expr::Paren(p) => arms(&p.expr, env, out),
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(syn::Stmt::Expr(tail, None)) => arms(tail, env, out),
+                _ => false,
+            },
+            Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| arms(&a.body, env, out)),
+            Expr::If(i) => match (&i.then_branch.stmts.last(), &i.else_branch) {
+                (Some(syn::Stmt::Expr(then, None)), Some((_, other))) => {
+                    arms(then, env, out) && arms(other, env, out)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+    let mut out = Vec::new();
+    if arms(e, env, &mut out) {
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|(p, _)| seen.insert(p.clone()));
+        return out;
+    }
+    let loc = env.loc(syn::spanned::Spanned::span(e));
+    vec![("/{…}".to_string(), loc)]
 }
 
 /// The value a block ends with, through `.as_str()` / `.to_string()` and references.
