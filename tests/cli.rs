@@ -6828,3 +6828,35 @@ async fn probe() -> &'static str { "ok" }
     assert_eq!(routes, want.map(|(p, n)| (p.to_string(), n)));
 }
 
+#[test]
+fn a_layer_put_on_only_in_a_test_mode_is_left_off() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+pub fn app(config: Config, e2e_output: Option<PathBuf>) -> axum::Router<PgPool> {
+    let mut router = axum::Router::new().route("/items", get(items));
+    let is_e2e_testing = e2e_output.is_some();
+    if is_e2e_testing {
+        router = router.layer(middleware::from_fn(drain_queue));
+    }
+    if !config.testing {
+        router = router.layer(middleware::from_fn(audit));
+    }
+    router
+}
+async fn items(State(db): State<PgPool>) { sqlx::query("SELECT * FROM items").execute(&db).await.ok(); }
+async fn drain_queue(State(db): State<PgPool>, req: Request, next: Next) -> Response {
+    for _ in 0..100 { sqlx::query("DELETE FROM outbox").execute(&db).await.ok(); }
+    next.run(req).await
+}
+async fn audit(State(db): State<PgPool>, req: Request, next: Next) -> Response {
+    sqlx::query("INSERT INTO audit VALUES (1)").execute(&db).await.ok();
+    next.run(req).await
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/items", 2)]);
+}

@@ -46,6 +46,10 @@ pub const ELEMENT: &str = "#";
 pub const FIELD: &str = ".";
 /// The outcome a caller that goes on only on success needs: any value but an error, a `None` or
 /// rocket's `Forward`.
+/// The condition of a router layer put on only in a test mode (`if is_e2e_testing { .. }`): never in a
+/// deployment.
+pub const TEST_MODE: &str = "(test mode)";
+
 pub const SUCCEEDS: &str = "Ok";
 /// What a `?` returns on: an error or a `None`.
 pub const FAILS: &str = "?";

@@ -6354,7 +6354,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                 .into_iter()
                 .any(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '='))
         });
-        if let (Some(cond), true) = (flag_call(&e.cond), plain_else) {
+        // `if is_e2e_testing { router = router.layer(from_fn(e2e_middleware)) }`: a layer put on only
+        // in a test mode is left off (see `facts::TEST_MODE`).
+        let flag = flag_call(&e.cond).or_else(|| test_mode(&e.cond));
+        if let (Some(cond), true) = (flag, plain_else) {
             self.layer_conds.push(cond);
             self.visit_if(e);
             self.layer_conds.pop();
@@ -9320,6 +9323,31 @@ fn flag_call(cond: &Expr) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// A test of a test mode (`is_e2e_testing`, `config.testing`, `!self.mock_mode()`): [`super::TEST_MODE`],
+/// `!`-prefixed where the `if` negates it.
+fn test_mode(cond: &Expr) -> Option<String> {
+    let name = match cond {
+        Expr::Paren(p) => return test_mode(&p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            return test_mode(&u.expr).map(|c| match c.strip_prefix('!') {
+                Some(plain) => plain.to_string(),
+                None => format!("!{c}"),
+            })
+        }
+        Expr::Path(p) => p.path.segments.last()?.ident.to_string(),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => n.to_string(),
+            syn::Member::Unnamed(_) => return None,
+        },
+        Expr::MethodCall(m) if m.args.is_empty() => m.method.to_string(),
+        _ => return None,
+    };
+    name.to_lowercase()
+        .split('_')
+        .any(|w| matches!(w, "test" | "testing" | "e2e" | "mock" | "mocked"))
+        .then(|| super::TEST_MODE.to_string())
 }
 
 /// The `bool` literal a function returns on every path (`fn is_enabled() -> bool { return false; }`,
