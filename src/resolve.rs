@@ -2098,8 +2098,16 @@ impl Index {
                 return named;
             }
         }
+        // One alias, or one written once per build in one module (`#[cfg(not(feature = "cassandra"))]
+        // type StorageState = DbState<PgPool, ..>;` beside the Cassandra one): all name one type.
         match aliases.as_slice() {
             [only] if !self.defined_types.contains(name) => Some(only),
+            [first, rest @ ..]
+                if !self.defined_types.contains(name)
+                    && rest.iter().all(|(m, t)| *m == first.0 && *t == first.1) =>
+            {
+                Some(first)
+            }
             _ => None,
         }
     }

@@ -6860,3 +6860,94 @@ async fn audit(State(db): State<PgPool>, req: Request, next: Next) -> Response {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_trips(&json, &[("GET", "/items", 2)]);
 }
+
+#[test]
+fn futures_made_ahead_run_where_a_function_or_a_join_awaits_them() {
+    // A future held in a local, a closure's future, both handed to a cache helper that awaits them on a
+    // miss; an iterator of futures held in a local and joined (all at once); a store typed through an
+    // alias written once per build and named by its module.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"keys\"\n[dependencies]\naxum = \"0.8\"\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\nfutures = \"0.3\"\n[features]\ncassandra = []\n",
+    );
+    put(
+        dir.path(),
+        "src/app.rs",
+        r#"
+use crate::store::{DbState, Postgres, Cassandra};
+#[cfg(not(feature = "cassandra"))]
+pub type StorageState = DbState<PgPool, Postgres>;
+#[cfg(feature = "cassandra")]
+pub type StorageState = DbState<Session, Cassandra>;
+"#,
+    );
+    put(
+        dir.path(),
+        "src/store.rs",
+        r#"
+pub struct Postgres;
+pub struct Cassandra;
+pub struct DbState<C, T> { pub pool: C, kind: std::marker::PhantomData<T> }
+pub trait KeyStore { async fn latest(&self, id: i64) -> Result<i64, String>; }
+impl KeyStore for DbState<PgPool, Postgres> {
+    async fn latest(&self, id: i64) -> Result<i64, String> {
+        sqlx::query("SELECT max(version) FROM keys WHERE id = $1").bind(id).execute(&self.pool).await.map_err(|e| e.to_string())?;
+        Ok(1)
+    }
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+mod app;
+mod store;
+use crate::store::KeyStore;
+
+pub struct Tenant { db: app::StorageState }
+impl Tenant { pub fn db(&self) -> &app::StorageState { &self.db } }
+
+pub async fn cached<T: Clone, F>(key: String, load: F) -> Result<T, String>
+where F: std::future::Future<Output = Result<T, String>> {
+    if let Some(v) = CACHE.get(&key).await { Ok(v) } else { let v = load.await?; Ok(v) }
+}
+
+async fn held(State(t): State<Arc<Tenant>>, Path(id): Path<i64>) -> Result<String, String> {
+    let db = t.db();
+    let latest = db.latest(id);
+    cached(format!("latest_{id}"), latest).await?;
+    Ok(String::new())
+}
+async fn closure(State(t): State<Arc<Tenant>>, Path(id): Path<i64>) -> Result<String, String> {
+    let db = t.db();
+    let load = || async { db.latest(id).await };
+    cached(format!("key_{id}"), load()).await?;
+    Ok(String::new())
+}
+async fn joined(State(t): State<Arc<Tenant>>, Json(ids): Json<Vec<i64>>) -> Result<String, String> {
+    let db = t.db();
+    let lookups = ids.into_iter().map(|id| async move { db.latest(id).await });
+    futures::future::try_join_all(lookups).await?;
+    Ok(String::new())
+}
+pub fn app() -> axum::Router<Arc<Tenant>> {
+    axum::Router::new()
+        .route("/held/{id}", get(held))
+        .route("/closure/{id}", get(closure))
+        .route("/joined", post(joined))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/held/{id}", 1),
+            ("GET", "/closure/{id}", 1),
+            ("POST", "/joined", 1),
+        ],
+    );
+}

@@ -87,6 +87,7 @@ pub fn extract(
                 tail_arms: false,
                 trip_key: None,
                 cfg_walked: false,
+                in_future_iter: false,
                 numbers: integer_consts(&file.items),
                 method_helpers: file
                     .items
@@ -246,6 +247,10 @@ struct FnCtx {
     made_by_call: HashMap<String, (Vec<String>, Loc)>,
     /// `FuturesUnordered`, `FuturesOrdered` and `JoinSet` locals with the futures pushed into them so far.
     future_sets: HashMap<String, Vec<Vec<Step>>>,
+    /// Locals holding an iterator of futures (`let futures = ids.iter().map(|id| async move { .. });`):
+    /// the ids of the steps walked where it is made (a loop of them) and the steps of one future: where
+    /// a join awaits the local (`try_join_all(futures)`), the loop gives way to the join.
+    future_iters: HashMap<String, (HashSet<u32>, Vec<Step>)>,
     /// Locals holding a transaction's result (`let r = conn.transaction(..).await;`) → its COMMIT's id:
     /// where the code then tests the result, the COMMIT belongs to the arm where it succeeded.
     tx_results: HashMap<String, u32>,
@@ -470,6 +475,8 @@ struct Visitor<'a, 's> {
     trip_key: Option<String>,
     /// The statement about to be walked already sits behind its `#[cfg(..)]` guard.
     cfg_walked: bool,
+    /// The `let` about to be walked binds an iterator of futures (see `future_iters`), recorded already.
+    in_future_iter: bool,
     /// The file's integer constants (`const SUMMARY_CONCURRENCY: usize = 4;`), for the bound a stream's
     /// buffer is given.
     numbers: HashMap<String, u32>,
@@ -1401,6 +1408,28 @@ impl<'a, 's> Visitor<'a, 's> {
                 m.method.to_string().as_str(),
                 "join" | "try_join" | "zip" | "try_zip" | "race" | "or" | "select"
             );
+            if let ([name], false) = (&handed[..], combinator) {
+                self.take_pending(name);
+            }
+        }
+        // `get_or_populate(key, &CACHE, latest).await` with `let latest = db.get_latest(id);`: the same,
+        // handed to an awaited function (not one that joins several, `future::join(a, b)`).
+        if let Expr::Call(c) = base {
+            let handed: Vec<String> = c
+                .args
+                .iter()
+                .filter_map(|a| single_path_ident(driver::strip_plumbing(a)))
+                .filter(|n| self.fns.last().is_some_and(|f| f.pending.contains_key(n)))
+                .collect();
+            let combinator = match &*c.func {
+                Expr::Path(p) => {
+                    let last = driver::last_segment(&p.path);
+                    ["join", "zip", "race", "select"]
+                        .iter()
+                        .any(|w| last.contains(w))
+                }
+                _ => true,
+            };
             if let ([name], false) = (&handed[..], combinator) {
                 self.take_pending(name);
             }
@@ -3538,9 +3567,19 @@ impl<'a, 's> Visitor<'a, 's> {
         // `join_all(futs)` over a vector the futures were pushed into: each push is a branch.
         if let [arg] = args {
             let name = single_path_ident(driver::strip_plumbing(arg));
-            let set = name.and_then(|n| self.ctx().and_then(|c| c.future_sets.remove(&n)));
+            let set = name
+                .clone()
+                .and_then(|n| self.ctx().and_then(|c| c.future_sets.remove(&n)));
             if let Some(set) = set {
                 branches = set;
+            }
+            // An iterator of futures made earlier: its steps move here.
+            let made = name.and_then(|n| self.ctx().and_then(|c| c.future_iters.remove(&n)));
+            if let (Some((ids, joined)), Some(ctx)) = (made, self.ctx()) {
+                for frame in ctx.frames.iter_mut() {
+                    frame.retain(|s| !step_ids(s).iter().any(|id| ids.contains(id)));
+                }
+                branches = vec![joined];
             }
         }
         let joined_set = !branches.is_empty();
@@ -5464,6 +5503,21 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             self.push_branch(arms);
             return;
         }
+        if let (syn::Stmt::Local(local), false) = (stmt, self.in_future_iter) {
+            if let (Some(name), Some(init)) = (future_iter_local(local), &local.init) {
+                // As a join runs them: each future once, all at once.
+                let joined = self.frame(|v| v.future(&init.expr));
+                self.in_future_iter = true;
+                let steps = self.frame(|v| v.visit_stmt(stmt));
+                self.in_future_iter = false;
+                let made: HashSet<u32> = steps.iter().flat_map(step_ids).collect();
+                if let Some(ctx) = self.ctx() {
+                    ctx.future_iters.insert(name, (made, joined));
+                    steps.into_iter().for_each(|s| ctx.push(s));
+                }
+                return;
+            }
+        }
         match stmt {
             syn::Stmt::Local(local) => {
                 let Some(init) = &local.init else { return };
@@ -6300,7 +6354,13 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         // A call that is not awaited reaches a synchronous function of the analysed code, if any
         // (a repository that runs synchronous diesel, a helper that builds a query future).
         if let (true, Expr::Path(p)) = (self.in_fn(), &*c.func) {
-            let callee = Callee::Path(driver::path_segments(&p.path));
+            // A closure held in a local (`let load = || async { .. };`) by the name of its synthetic
+            // function: its future, handed to a function that awaits it, runs there.
+            let local = p
+                .path
+                .get_ident()
+                .and_then(|i| self.fns.last()?.closure_locals.get(&i.to_string()).cloned());
+            let callee = Callee::Path(local.unwrap_or_else(|| driver::path_segments(&p.path)));
             self.plain_call(callee, p.path.span(), span::of_call(c), mark);
             self.set_consts(c.args.iter());
             self.set_call_types(c);
@@ -6929,6 +6989,24 @@ fn drop_closures_called_here(steps: &mut Vec<Step>, handed: &[u32]) {
 /// An enum, one of its variants, and the names a pattern of it binds, each with its place in the
 /// variant (position or field name).
 type VariantBindings = (String, String, Vec<(String, String)>);
+
+/// The name a `let` binds to an iterator of futures no one awaits yet (`let futures =
+/// ids.into_iter().map(|v| async move { .. });`).
+fn future_iter_local(local: &syn::Local) -> Option<String> {
+    let name = single_ident(&local.pat)?;
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::MethodCall(m) = &*init.expr else {
+        return None;
+    };
+    if !matches!(m.method.to_string().as_str(), "map" | "filter_map") {
+        return None;
+    }
+    let closure = m.args.iter().find_map(|a| match a {
+        Expr::Closure(c) => Some(c),
+        _ => None,
+    })?;
+    (returns_future(closure) && !contains_await(&m.receiver)).then_some(name)
+}
 
 /// The synchronous closure an iterator adapter runs once per item (`iter().map(|x| load(conn, x))`,
 /// `into_iter().for_each(..)`, `iter().fold(0, |n, x| ..)`), if `m` is one.
