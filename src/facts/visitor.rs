@@ -1394,43 +1394,39 @@ impl<'a, 's> Visitor<'a, 's> {
                 return;
             }
         }
-        // `self.run(body).await` with `let body = async { .. };`: a future held in a local and handed to
-        // an awaited method runs there, where the method awaits it (not a combinator that runs several
-        // at once, `a.race(b)`, whose futures are joined).
-        if let Expr::MethodCall(m) = base {
-            let handed: Vec<String> = m
-                .args
+        // `self.run(body).await` with `let body = async { .. };`, `get_or_populate(key, latest).await`
+        // with `let latest = db.get_latest(id);`: a future held in a local and handed to an awaited
+        // method or function runs there, where it awaits it (not a combinator that runs several at once,
+        // `a.race(b)`, `future::join(a, b)`, whose futures are joined).
+        let handed_to = match base {
+            Expr::MethodCall(m) => Some((
+                m.args.iter().collect::<Vec<_>>(),
+                matches!(
+                    m.method.to_string().as_str(),
+                    "join" | "try_join" | "zip" | "try_zip" | "race" | "or" | "select"
+                ),
+            )),
+            Expr::Call(c) => Some((
+                c.args.iter().collect(),
+                match &*c.func {
+                    Expr::Path(p) => {
+                        let last = driver::last_segment(&p.path);
+                        ["join", "zip", "race", "select"]
+                            .iter()
+                            .any(|w| last.contains(w))
+                    }
+                    _ => true,
+                },
+            )),
+            _ => None,
+        };
+        if let Some((args, false)) = handed_to {
+            let handed: Vec<String> = args
                 .iter()
                 .filter_map(|a| single_path_ident(driver::strip_plumbing(a)))
                 .filter(|n| self.fns.last().is_some_and(|c| c.pending.contains_key(n)))
                 .collect();
-            let combinator = matches!(
-                m.method.to_string().as_str(),
-                "join" | "try_join" | "zip" | "try_zip" | "race" | "or" | "select"
-            );
-            if let ([name], false) = (&handed[..], combinator) {
-                self.take_pending(name);
-            }
-        }
-        // `get_or_populate(key, &CACHE, latest).await` with `let latest = db.get_latest(id);`: the same,
-        // handed to an awaited function (not one that joins several, `future::join(a, b)`).
-        if let Expr::Call(c) = base {
-            let handed: Vec<String> = c
-                .args
-                .iter()
-                .filter_map(|a| single_path_ident(driver::strip_plumbing(a)))
-                .filter(|n| self.fns.last().is_some_and(|f| f.pending.contains_key(n)))
-                .collect();
-            let combinator = match &*c.func {
-                Expr::Path(p) => {
-                    let last = driver::last_segment(&p.path);
-                    ["join", "zip", "race", "select"]
-                        .iter()
-                        .any(|w| last.contains(w))
-                }
-                _ => true,
-            };
-            if let ([name], false) = (&handed[..], combinator) {
+            if let [name] = &handed[..] {
                 self.take_pending(name);
             }
         }
