@@ -6951,3 +6951,74 @@ pub fn app() -> axum::Router<Arc<Tenant>> {
         ],
     );
 }
+
+#[test]
+fn an_attribute_macro_of_the_code_runs_the_body_where_its_template_places_it() {
+    // `#[transactional]` is the workspace's own proc macro: its template opens a transaction around the
+    // handler's body and commits after it.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\", \"macros\"]\n",
+    );
+    put(
+        dir.path(),
+        "macros/Cargo.toml",
+        "[package]\nname = \"macros\"\n[lib]\nproc-macro = true\n[dependencies]\nquote = \"1\"\nsyn = \"2\"\n",
+    );
+    put(
+        dir.path(),
+        "macros/src/lib.rs",
+        r#"
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{parse_macro_input, ItemFn};
+
+#[proc_macro_attribute]
+pub fn transactional(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(item as ItemFn);
+    let signature = &input.sig;
+    let body = &input.block;
+    let name = &input.sig.ident;
+    quote! {
+        #signature {
+            tracing::debug!(handler = stringify!(#name));
+            let mut tx = POOL.begin().await.unwrap();
+            let out = async move #body.await;
+            tx.commit().await.unwrap();
+            out
+        }
+    }
+    .into()
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\n[dependencies]\naxum = \"0.8\"\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\nmacros = { path = \"../macros\" }\n",
+    );
+    put(
+        dir.path(),
+        "app/src/main.rs",
+        r#"
+static POOL: LazyLock<PgPool> = LazyLock::new(|| PgPool::connect_lazy("postgres://").unwrap());
+
+#[macros::transactional]
+async fn rename(State(db): State<PgPool>, Json(name): Json<String>) -> String {
+    sqlx::query("UPDATE users SET name = $1").bind(&name).execute(&db).await.ok();
+    name
+}
+async fn show(State(db): State<PgPool>) -> String {
+    sqlx::query("SELECT name FROM users").execute(&db).await.ok();
+    String::new()
+}
+pub fn app() -> axum::Router<PgPool> {
+    axum::Router::new().route("/rename", post(rename)).route("/show", get(show))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/rename", 3), ("GET", "/show", 1)]);
+}

@@ -29,6 +29,8 @@ pub struct MacroTable {
     by_name: std::collections::BTreeMap<String, Vec<String>>,
     /// The analysed code's own derive macros, as the item templates they quote.
     pub derives: super::derives::DeriveTable,
+    /// The analysed code's own attribute macros that wrap a function's body, as the template they quote.
+    pub wrappers: super::wrappers::WrapperTable,
 }
 
 impl MacroTable {
@@ -49,6 +51,9 @@ impl MacroTable {
             let Ok(tokens) = text.parse::<TokenStream>() else {
                 continue;
             };
+            if quotes && text.contains("proc_macro_attribute") {
+                table.wrappers.collect(tokens.clone());
+            }
             if derive {
                 derives.push(tokens.clone());
             } else if quotes {
@@ -95,6 +100,7 @@ impl MacroTable {
     pub fn with(&self, other: MacroTable) -> MacroTable {
         let mut out = other;
         out.derives.extend(&self.derives);
+        out.wrappers.extend(&self.wrappers);
         for (name, defs) in &self.by_name {
             out.by_name
                 .entry(name.clone())
@@ -105,7 +111,7 @@ impl MacroTable {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty() && self.derives.is_empty()
+        self.by_name.is_empty() && self.derives.is_empty() && self.wrappers.is_empty()
     }
 
     pub fn defines(&self, name: &str) -> bool {

@@ -20,6 +20,7 @@ pub mod span;
 pub mod sql;
 mod visitor;
 pub mod warp;
+pub mod wrappers;
 
 use serde::Serialize;
 

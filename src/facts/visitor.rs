@@ -683,7 +683,12 @@ impl<'a, 's> Visitor<'a, 's> {
         // A function written inside a closure is walked on its own.
         let closures = std::mem::take(&mut self.closure_depth);
         let rbatis = std::mem::replace(&mut self.rbatis_fn, rbatis_statement(sig, attrs));
-        self.function_body(sig, attrs, block);
+        // `#[transactional_handler]`, an attribute macro of the code: the body it wraps in its template.
+        let wrapped = match self.macros.wrappers.is_empty() {
+            true => None,
+            false => self.macros.wrappers.wrap(attrs, block),
+        };
+        self.function_body(sig, attrs, wrapped.as_ref().unwrap_or(block));
         self.rbatis_fn = rbatis;
         self.closure_depth = closures;
     }
