@@ -7022,3 +7022,39 @@ pub fn app() -> axum::Router<PgPool> {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_trips(&json, &[("POST", "/rename", 3), ("GET", "/show", 1)]);
 }
+
+#[test]
+fn jsonrpsee_methods_registered_on_a_module_are_entry_points() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"indexer\"\n[dependencies]\njsonrpsee = { version = \"0.24\", features = [\"server\"] }\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+pub struct Api { db: PgPool }
+impl Api {
+    pub async fn get_account(&self, id: i64) -> Result<i64, String> {
+        sqlx::query("SELECT * FROM accounts WHERE id = $1").bind(id).execute(&self.db).await.map_err(|e| e.to_string())?;
+        sqlx::query("SELECT * FROM balances WHERE id = $1").bind(id).execute(&self.db).await.map_err(|e| e.to_string())?;
+        Ok(id)
+    }
+}
+fn build_rpc_module(api: Api) -> Result<RpcModule<Api>, anyhow::Error> {
+    let mut module = RpcModule::new(api);
+    module.register_async_method("liveness", |_params, _ctx| async move { Ok::<_, ErrorObjectOwned>(()) })?;
+    module.register_async_method("getAccount", |params, ctx| async move {
+        let api = ctx.as_ref();
+        let id = params.parse()?;
+        api.get_account(id).await.map_err(Into::into)
+    })?;
+    Ok(module)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("RPC", "/getAccount", 2), ("RPC", "/liveness", 0)]);
+}

@@ -6114,6 +6114,24 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if !self.in_fn() {
             return visit::visit_expr_method_call(self, m);
         }
+        // jsonrpsee's `module.register_async_method("getAccount", |params, ctx| async move { .. })`: the
+        // closure answers the JSON-RPC method of that name, an entry point listed as `RPC /getAccount`.
+        if let Some((name, closure)) = rpc_registration(m) {
+            self.visit_expr(&m.receiver);
+            let handler = self.closure_handler(closure);
+            let loc = self.loc(m.method.span());
+            if let Some(ctx) = self.ctx() {
+                ctx.routes.push(RouteEntry::Route {
+                    path: format!("/{name}"),
+                    method: "RPC".into(),
+                    handler,
+                    loc,
+                    layers: Vec::new(),
+                    cfg: None,
+                });
+            }
+            return;
+        }
         // `CONFIG.get_or_init(|| load(&db))` on a static cell: a cached lookup, its loader run on a miss.
         if once_per_process(m) {
             return self.cached_lookup(m, false);
@@ -6990,6 +7008,24 @@ fn drop_closures_called_here(steps: &mut Vec<Step>, handed: &[u32]) {
 /// An enum, one of its variants, and the names a pattern of it binds, each with its place in the
 /// variant (position or field name).
 type VariantBindings = (String, String, Vec<(String, String)>);
+
+/// jsonrpsee's `register_method("name", |params, ctx| ..)` (also `register_async_method`,
+/// `register_blocking_method`): the method's name and the closure that answers it.
+fn rpc_registration(m: &syn::ExprMethodCall) -> Option<(String, &syn::ExprClosure)> {
+    if !matches!(
+        m.method.to_string().as_str(),
+        "register_method" | "register_async_method" | "register_blocking_method"
+    ) {
+        return None;
+    }
+    match m.args.iter().collect::<Vec<_>>().as_slice() {
+        [Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(name),
+            ..
+        }), Expr::Closure(c)] => Some((name.value(), c)),
+        _ => None,
+    }
+}
 
 /// The name a `let` binds to an iterator of futures no one awaits yet (`let futures =
 /// ids.into_iter().map(|v| async move { .. });`).
