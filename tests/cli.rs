@@ -7035,6 +7035,7 @@ fn jsonrpsee_methods_registered_on_a_module_are_entry_points() {
         dir.path(),
         "src/main.rs",
         r#"
+mod server;
 pub struct Api { db: PgPool }
 impl Api {
     pub async fn get_account(&self, id: i64) -> Result<i64, String> {
@@ -7055,6 +7056,29 @@ fn build_rpc_module(api: Api) -> Result<RpcModule<Api>, anyhow::Error> {
 }
 "#,
     );
+    // The `#[rpc(server)]` form: the trait's implementation answers each method.
+    put(
+        dir.path(),
+        "src/server.rs",
+        r#"
+use jsonrpsee::core::RpcResult;
+pub struct Indexer { db: PgPool }
+#[async_trait]
+impl AccountApiServer for Indexer {
+    async fn get_balance(&self, id: i64) -> RpcResult<i64> {
+        sqlx::query("SELECT * FROM balances WHERE id = $1").bind(id).execute(&self.db).await.ok();
+        Ok(id)
+    }
+}
+"#,
+    );
     let (_, json) = check_json(dir.path(), &["-q"]);
-    assert_trips(&json, &[("RPC", "/getAccount", 2), ("RPC", "/liveness", 0)]);
+    assert_trips(
+        &json,
+        &[
+            ("RPC", "/getAccount", 2),
+            ("RPC", "/liveness", 0),
+            ("RPC", "/get_balance", 1),
+        ],
+    );
 }

@@ -901,6 +901,23 @@ impl<'a, 's> Visitor<'a, 's> {
                 ));
             }
         }
+        // jsonrpsee's `#[rpc(server)] trait AccountApi`, implemented as `impl AccountApiServer for Api`:
+        // each method answers a JSON-RPC method, listed by the function's name (`RPC /get_account`; the
+        // name its `#[method(name = "..")]` gives is not read).
+        let jsonrpsee = || {
+            self.facts
+                .uses
+                .iter()
+                .any(|u| u.path.first().is_some_and(|p| p == "jsonrpsee"))
+        };
+        if let (Some(tr), false) = (&trait_name, own_default) {
+            if has_self && tr.len() > "Server".len() && tr.ends_with("Server") && jsonrpsee() {
+                attr_routes.push(super::AttrRoute::entry_point(
+                    "RPC",
+                    format!("/{}", sig.ident),
+                ));
+            }
+        }
         // A field of a GraphQL schema's query or mutation root: `GRAPHQL /QueryRoot/works`.
         if let (true, Some(ty)) = (self.graphql_root, &self_ty) {
             if !graphql_skipped(attrs) {
