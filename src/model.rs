@@ -343,6 +343,7 @@ pub fn resolve(
         .collect();
     model.resolved = resolve_from(&mut model, &mut index, config, roots.clone());
     count_returned_lists(&mut model);
+    count_chunked_loops(&mut model, config.loop_iterations);
     classify_trips(&mut model, config);
     settle_harmless_unresolved(&mut model, &index);
     let either = called_from(&model, &roots);
@@ -466,6 +467,26 @@ fn count_returned_lists(model: &mut Model) {
                 if let Step::Loop(l) = s {
                     if l.count.is_none() {
                         l.count = l.over_call.and_then(|c| lens.get(&c).copied());
+                    }
+                }
+            },
+        );
+    }
+}
+
+/// A loop over a collection taken in chunks (`for ids in all.chunks(1000)`) runs, for the items a
+/// collection is assumed to hold, as many chunks as they fill: once for a chunk of at least that many.
+fn count_chunked_loops(model: &mut Model, assumed: u32) {
+    for id in 0..model.fns.len() {
+        if !model.resolved.get(id).copied().unwrap_or(false) {
+            continue;
+        }
+        walk_mut(
+            &mut fn_mut(&mut model.files, model.fns[id]).body,
+            &mut |s| {
+                if let Step::Loop(l) = s {
+                    if let (None, Some(chunk)) = (l.count, l.chunk) {
+                        l.count = Some(assumed.div_ceil(chunk));
                     }
                 }
             },

@@ -7082,3 +7082,43 @@ impl AccountApiServer for Indexer {
         ],
     );
 }
+
+#[test]
+fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
+    // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
+    // hold runs once (the batched form, no N+1); one of three runs four times.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+const MAX_PARAMS: usize = 30_000;
+async fn batched(State(db): State<PgPool>, Json(ids): Json<Vec<i64>>) {
+    for chunk in ids.chunks(MAX_PARAMS) {
+        sqlx::query("SELECT * FROM accounts WHERE id = ANY($1)").bind(chunk).execute(&db).await.ok();
+    }
+}
+async fn small(State(db): State<PgPool>, Json(ids): Json<Vec<i64>>) {
+    for chunk in ids.chunks(3) {
+        sqlx::query("SELECT * FROM accounts WHERE id = ANY($1)").bind(chunk).execute(&db).await.ok();
+    }
+}
+pub fn app() -> axum::Router<PgPool> {
+    axum::Router::new().route("/batched", post(batched)).route("/small", post(small))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/batched", 1), ("POST", "/small", 4)]);
+    let lints = |path: &str| route(&json, "POST", path)["lints"].to_string();
+    assert!(
+        !lints("/batched").contains("query-in-loop"),
+        "{}",
+        lints("/batched")
+    );
+    assert!(
+        lints("/small").contains("query-in-loop"),
+        "{}",
+        lints("/small")
+    );
+}

@@ -848,6 +848,11 @@ pub struct LoopStep {
     /// hands back a list of a few items written out runs it that many times.
     #[serde(default)]
     pub over_call: Option<u32>,
+    /// It goes over a collection in chunks of this many (`for ids in all.chunks(1000)`): where the
+    /// collection's size is assumed, it runs that many items' worth of chunks (one for a chunk of at
+    /// least `assume.loop-iterations`).
+    #[serde(default)]
+    pub chunk: Option<u32>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -666,6 +666,12 @@ impl<'a, 's> Visitor<'a, 's> {
                 l.over_field = field;
             }
         }
+        // `for ids in all.chunks(MAX_PARAMS)`: a collection taken in chunks.
+        if let Some(chunk) = chunk_size(&e.expr) {
+            if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
+                l.chunk = l.count.is_none().then_some(chunk);
+            }
+        }
         // `for s in streams_of(t)`: the call that hands back the list.
         if let Some(call) = self.iterated_call(&e.expr, &made) {
             if let Some(Step::Loop(l)) = self.ctx().and_then(|c| c.frames.last_mut()?.last_mut()) {
@@ -8200,6 +8206,42 @@ fn written_count(expr: &Expr) -> Option<u32> {
         return u32::try_from(items.len()).ok();
     }
     known_count(expr)
+}
+
+/// The size of the chunks a loop takes a collection in: `xs.chunks(100)`, `.chunks_exact(N)` with a
+/// constant of the file, through `.iter()`/`.enumerate()` after it.
+fn chunk_size(expr: &Expr) -> Option<u32> {
+    match driver::strip_plumbing(expr) {
+        Expr::Reference(r) => chunk_size(&r.expr),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "enumerate"
+            ) =>
+        {
+            chunk_size(&m.receiver)
+        }
+        Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "chunks" | "chunks_exact") =>
+        {
+            let [size] = m.args.iter().collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            let n = match size {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(i),
+                    ..
+                }) => i.base10_parse::<i64>().ok(),
+                Expr::Path(p) => {
+                    let name = driver::last_segment(&p.path);
+                    FILE_INTS.with(|ints| ints.borrow().get(&name).copied())
+                }
+                _ => None,
+            }?;
+            u32::try_from(n).ok().filter(|n| *n > 0)
+        }
+        _ => None,
+    }
 }
 
 /// How many items a `for` loop's iterable has, when it is written out: `[a, b, c]`, `&[..]`, `0..3`,
