@@ -76,7 +76,10 @@ def price(routes, route, handler, file, line):
         nearest = min(abs(r["line"] - line) for r in named)
         near = [r for r in named if abs(r["line"] - line) == nearest]
     else:
-        near = [r for r in in_file if abs(r["line"] - line) <= 12]
+        # The route at that very line (handlers that are closures, a dozen lines apart), else the nearest.
+        near = [r for r in in_file if r["line"] == line] or [
+            r for r in in_file if abs(r["line"] - line) <= 12
+        ]
     if not near:
         path = route.split(" ")[1] if " " in route else None
         near = [r for r in routes if path and r["path"] == path]
