@@ -7122,3 +7122,33 @@ pub fn app() -> axum::Router<PgPool> {
         lints("/small")
     );
 }
+
+#[test]
+fn a_method_router_a_block_makes_serves_the_route_it_is_given_to() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use axum::routing::post;
+async fn request_handler(State(db): State<PgPool>) -> String {
+    sqlx::query("SELECT 1").execute(&db).await.ok();
+    String::new()
+}
+pub fn app(state: PgPool, limit: Option<u64>) -> axum::Router {
+    let post_request_handler = {
+        let mut handler = post(request_handler);
+        if let Some(limit) = limit {
+            handler = handler.route_layer(ConcurrencyLimitLayer::new(limit));
+        }
+        handler.route_layer(TraceLayer::new_for_http())
+    };
+    axum::Router::new()
+        .route("/subgraphs/id/{id}", post_request_handler)
+        .with_state(state)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/subgraphs/id/{id}", 1)]);
+}

@@ -5565,6 +5565,16 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                         ctx.local_counts.insert(n.clone(), count);
                     }
                 }
+                // `let post_handler = { let mut h = post(handler); h = h.route_layer(..); h };`: the
+                // method router the block ends with, for a `.route(..)` after.
+                if let (Some(name), Some(held)) = (&name, block_method_router(&init.expr)) {
+                    if self.routing_root(held) {
+                        let served = router::method_router(held, self);
+                        if let (false, Some(ctx)) = (served.is_empty(), self.ctx()) {
+                            ctx.method_locals.insert(name.clone(), served);
+                        }
+                    }
+                }
                 // utoipa-axum's `let (router, api) = OpenApiRouter::new().routes(..).split_for_parts();`:
                 // the router is the first of the pair.
                 let (name, router_init) = match split_router(&local.pat, &init.expr) {
@@ -7031,6 +7041,24 @@ fn drop_closures_called_here(steps: &mut Vec<Step>, handed: &[u32]) {
 /// An enum, one of its variants, and the names a pattern of it binds, each with its place in the
 /// variant (position or field name).
 type VariantBindings = (String, String, Vec<(String, String)>);
+
+/// The method router a block's `let` makes for the local the block ends with (`{ let mut h =
+/// post(handler); ..; h.route_layer(stack) }`). The layers put on it are not followed.
+fn block_method_router(e: &Expr) -> Option<&Expr> {
+    let Expr::Block(b) = e else { return None };
+    let Some(syn::Stmt::Expr(tail, None)) = b.block.stmts.last() else {
+        return None;
+    };
+    // The local itself, or a layer put on it (`h.route_layer(stack)`).
+    let tail = single_path_ident(driver::chain(tail).0)?;
+    b.block.stmts.iter().rev().find_map(|s| match s {
+        syn::Stmt::Local(l) if single_ident(&l.pat).as_deref() == Some(tail.as_str()) => {
+            let init = &l.init.as_ref()?.expr;
+            router::is_method_router(init).then_some(&**init)
+        }
+        _ => None,
+    })
+}
 
 /// jsonrpsee's `register_method("name", |params, ctx| ..)` (also `register_async_method`,
 /// `register_blocking_method`): the method's name and the closure that answers it.
