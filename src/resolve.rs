@@ -168,6 +168,8 @@ pub struct Index {
     /// The implementations the last resolved call may reach, when it goes through a trait object or a
     /// generic that several types implement and `[implementations]` does not pick one.
     pub(crate) alternatives: std::cell::RefCell<Vec<usize>>,
+    /// The crate folder of the function whose call is being resolved.
+    calling_crate: std::cell::RefCell<Option<String>>,
     /// Names of the functions that await a parameter themselves (`execute_query.await`), or call one.
     pub(crate) awaiting: FxHashSet<String>,
     /// Modules whose items the build writes, by crate folder (see `FileFacts::generated_modules`).
@@ -250,6 +252,7 @@ impl Index {
             assumed: std::cell::RefCell::new(BTreeMap::new()),
             typing_depth: std::cell::Cell::new(0),
             alternatives: std::cell::RefCell::new(Vec::new()),
+            calling_crate: std::cell::RefCell::new(None),
             awaiting: FxHashSet::default(),
             generated_queries: generated_queries(files),
             generated_modules: files
@@ -595,6 +598,7 @@ impl Index {
         caller: usize,
         call: &crate::facts::Call,
     ) -> Option<usize> {
+        *self.calling_crate.borrow_mut() = self.crate_at(caller).cloned();
         let sync = |id: usize| {
             let r = fns[id];
             !files[r.file].functions[r.index].is_async
@@ -2548,6 +2552,28 @@ impl Index {
             })
             .collect();
         let impls = if built.is_empty() { impls } else { &built };
+        // Two crates of a workspace each implement it for a type of one name (a client's
+        // `TransferService` that asks the server by gRPC, the server's that queries): from the
+        // caller's crate, its own.
+        let caller = self.calling_crate.borrow().clone();
+        let own: BTreeSet<String> = impls
+            .iter()
+            .filter(|&&id| caller.is_some() && self.crate_of.get(id) == caller.as_ref())
+            .filter_map(|&id| func(id).self_ty.clone())
+            .collect();
+        let kept: Vec<usize> = impls
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.crate_of.get(id) == caller.as_ref()
+                    || func(id).self_ty.as_ref().is_none_or(|t| !own.contains(t))
+            })
+            .collect();
+        let impls = if own.is_empty() || kept.is_empty() {
+            impls
+        } else {
+            &kept
+        };
         let pairs: BTreeSet<(String, String)> = impls.iter().filter_map(|&id| named(id)).collect();
         if pairs.len() < 2 {
             return costliest(impls, func);

@@ -7152,3 +7152,63 @@ pub fn app(state: PgPool, limit: Option<u64>) -> axum::Router {
     let (_, json) = check_json(dir.path(), &["-q"]);
     assert_trips(&json, &[("POST", "/subgraphs/id/{id}", 1)]);
 }
+
+#[test]
+fn a_trait_object_reaches_the_callers_crates_type_where_two_crates_name_theirs_alike() {
+    // The shared crate's `TransferService` queries; the client's, of the same name, asks the server by
+    // gRPC. A handler of the client calls through `Arc<dyn TransferServiceTrait>`: the client's.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"shared\", \"client\"]\n",
+    );
+    put(
+        dir.path(),
+        "shared/Cargo.toml",
+        "[package]\nname = \"shared\"\n[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    put(
+        dir.path(),
+        "shared/src/lib.rs",
+        r#"
+pub type DynTransferService = Arc<dyn TransferServiceTrait + Send + Sync>;
+#[async_trait]
+pub trait TransferServiceTrait { async fn get_transfers(&self) -> Vec<i64>; }
+pub struct TransferService { db: PgPool }
+#[async_trait]
+impl TransferServiceTrait for TransferService {
+    async fn get_transfers(&self) -> Vec<i64> {
+        sqlx::query("SELECT * FROM transfers").execute(&self.db).await.ok();
+        sqlx::query("SELECT count(*) FROM transfers").execute(&self.db).await.ok();
+        Vec::new()
+    }
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "client/Cargo.toml",
+        "[package]\nname = \"client\"\n[dependencies]\naxum = \"0.8\"\nshared = { path = \"../shared\" }\n",
+    );
+    put(
+        dir.path(),
+        "client/src/main.rs",
+        r#"
+use shared::{DynTransferService, TransferServiceTrait};
+pub struct TransferService { url: String }
+#[async_trait]
+impl TransferServiceTrait for TransferService {
+    async fn get_transfers(&self) -> Vec<i64> { Vec::new() }
+}
+pub struct AppState { transfer_service: DynTransferService }
+async fn get_transfers(State(data): State<Arc<AppState>>) -> String {
+    data.transfer_service.get_transfers().await;
+    String::new()
+}
+pub fn app() -> axum::Router<Arc<AppState>> { axum::Router::new().route("/api/transfers", get(get_transfers)) }
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/api/transfers", 0)]);
+}
