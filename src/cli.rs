@@ -668,7 +668,7 @@ fn nothing_to_check(analysis: &crate::Analysis) -> Option<&'static str> {
     if analysis.model.files.is_empty() {
         Some("no Rust files")
     } else if analysis.routes.is_empty() {
-        Some("no request handlers found (routes of axum, actix-web, rocket, poem, salvo, warp or tonic, or async functions taking extractors)")
+        Some("no request handlers found (routes of axum, actix-web, rocket, poem, salvo, warp, tonic, jsonrpsee and the others the README lists, or async functions taking extractors)")
     } else {
         None
     }
