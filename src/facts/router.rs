@@ -346,25 +346,34 @@ fn composed_prefix(call: &ExprMethodCall) -> bool {
 /// `.nest(match tenancy { Multi => "/{account}/{dataset}", Single => "/{dataset}" }, router)`: a path
 /// the configuration chooses among literals (see [`path_alternatives`]).
 fn chosen_path(call: &ExprMethodCall) -> bool {
-    fn literals(e: &Expr) -> bool {
-        match e {
+    let is_str = |e: &&Expr| {
+        matches!(
+            e,
             Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(_),
                 ..
-            }) => true,
-            Expr::Paren(p) => literals(&p.expr),
-            Expr::Block(b) => {
-                matches!(b.block.stmts.last(), Some(syn::Stmt::Expr(tail, None)) if literals(tail))
-            }
-            Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| literals(&a.body)),
-            Expr::If(i) => {
-                matches!(i.then_branch.stmts.last(), Some(syn::Stmt::Expr(t, None)) if literals(t))
-                    && i.else_branch.as_ref().is_some_and(|(_, e)| literals(e))
-            }
-            _ => false,
-        }
+            })
+        )
+    };
+    matches!(call.args.first(), Some(e @ (Expr::Match(_) | Expr::If(_)))
+        if arm_values(e).is_some_and(|values| values.iter().all(is_str)))
+}
+
+/// The values the arms of a `match` or an `if`/`else` end with, through nested ones, blocks and
+/// parentheses; `None` where an arm ends in no value or an `if` has no `else`.
+fn arm_values(e: &Expr) -> Option<Vec<&Expr>> {
+    let arms: Vec<&Expr> = match e {
+        Expr::Paren(p) => return arm_values(&p.expr),
+        Expr::Block(_) => return arm_values(tail(e)?),
+        Expr::Match(m) if !m.arms.is_empty() => m.arms.iter().map(|a| &*a.body).collect(),
+        Expr::If(i) => if_arm_tails(i)?,
+        _ => return Some(vec![e]),
+    };
+    let mut out = Vec::new();
+    for arm in arms {
+        out.extend(arm_values(tail(arm)?)?);
     }
-    matches!(call.args.first(), Some(e @ (Expr::Match(_) | Expr::If(_))) if literals(e))
+    Some(out)
 }
 
 /// `.route(&routes.login, web::post().to(login))`, `.route(&path, get(h))`, `.route(&format!("{}/users",
@@ -1724,29 +1733,16 @@ fn written_path(expr: &Expr, env: &dyn RouterEnv) -> Option<(String, Loc)> {
 /// the routes are served under each), or, where the code computes it some other way, the expression
 /// kept as written (`/{…}`, said in the notes) rather than the whole router lost.
 fn path_alternatives(e: &Expr, env: &dyn RouterEnv) -> Vec<(String, Loc)> {
-    fn arms(e: &Expr, env: &dyn RouterEnv, out: &mut Vec<(String, Loc)>) -> bool {
-        if let Some(p) = str_lit(e, env).or_else(|| written_path(e, env)) {
-            out.push(p);
-            return true;
-        }
-        match e {
-            Expr::Paren(p) => arms(&p.expr, env, out),
-            Expr::Block(b) => match b.block.stmts.last() {
-                Some(syn::Stmt::Expr(tail, None)) => arms(tail, env, out),
-                _ => false,
-            },
-            Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| arms(&a.body, env, out)),
-            Expr::If(i) => match (&i.then_branch.stmts.last(), &i.else_branch) {
-                (Some(syn::Stmt::Expr(then, None)), Some((_, other))) => {
-                    arms(then, env, out) && arms(other, env, out)
-                }
-                _ => false,
-            },
-            _ => false,
-        }
-    }
-    let mut out = Vec::new();
-    if arms(e, env, &mut out) {
+    let paths: Option<Vec<(String, Loc)>> = str_lit(e, env)
+        .or_else(|| written_path(e, env))
+        .map(|p| vec![p])
+        .or_else(|| {
+            arm_values(e)?
+                .into_iter()
+                .map(|v| str_lit(v, env).or_else(|| written_path(v, env)))
+                .collect()
+        });
+    if let Some(mut out) = paths {
         let mut seen = std::collections::HashSet::new();
         out.retain(|(p, _)| seen.insert(p.clone()));
         return out;

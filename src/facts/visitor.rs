@@ -8255,18 +8255,7 @@ fn chunk_size(expr: &Expr) -> Option<u32> {
             let [size] = m.args.iter().collect::<Vec<_>>()[..] else {
                 return None;
             };
-            let n = match size {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(i),
-                    ..
-                }) => i.base10_parse::<i64>().ok(),
-                Expr::Path(p) => {
-                    let name = driver::last_segment(&p.path);
-                    FILE_INTS.with(|ints| ints.borrow().get(&name).copied())
-                }
-                _ => None,
-            }?;
-            u32::try_from(n).ok().filter(|n| *n > 0)
+            u32::try_from(written_int(size)?).ok().filter(|n| *n > 0)
         }
         _ => None,
     }
