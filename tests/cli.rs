@@ -7084,6 +7084,48 @@ impl AccountApiServer for Indexer {
 }
 
 #[test]
+fn jsonrpsee_methods_a_project_macro_registers_are_entry_points() {
+    // `register!("page_get", page_get)`: the macro writes the registration with the method name and the
+    // function it calls as fragments; the wrapper's own work runs around every method.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"wiki\"\n[dependencies]\njsonrpsee = { version = \"0.24\", features = [\"server\"] }\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+pub struct State { db: PgPool }
+async fn page_get(state: &State) -> Result<i64, String> {
+    sqlx::query("SELECT * FROM pages").execute(&state.db).await.map_err(|e| e.to_string())?;
+    Ok(1)
+}
+async fn ping(_state: &State) -> Result<i64, String> {
+    Ok(0)
+}
+fn build_module(state: State) -> Result<RpcModule<State>, anyhow::Error> {
+    let mut module = RpcModule::new(state);
+    macro_rules! register {
+        ($name:expr, $method:ident $(,)?) => {{
+            module.register_async_method($name, |_params, state, _extensions| async move {
+                sqlx::query("SET search_path TO wiki").execute(&state.db).await.ok();
+                $method(&state).await
+            })?;
+        }};
+    }
+    register!("page_get", page_get);
+    register!("ping", ping,);
+    Ok(module)
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("RPC", "/page_get", 2), ("RPC", "/ping", 1)]);
+}
+
+#[test]
 fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
     // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
     // hold runs once (the batched form, no N+1); one of three runs four times.

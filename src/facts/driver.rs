@@ -1150,6 +1150,16 @@ pub fn executor_core(expr: &Expr) -> (&Expr, bool) {
     }
 }
 
+/// The expression inside the invisible groups and parentheses a macro's transcription leaves around a
+/// fragment (`$name:expr` written as `"ping"`).
+pub fn ungrouped(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(g) => ungrouped(&g.expr),
+        Expr::Paren(p) => ungrouped(&p.expr),
+        other => other,
+    }
+}
+
 /// Strips `?`, `.await`, and error adapters from a `let` initialiser, to see what a local holds.
 pub fn strip_plumbing(expr: &Expr) -> &Expr {
     let mut cur = expr;

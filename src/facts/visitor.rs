@@ -7069,7 +7069,9 @@ fn rpc_registration(m: &syn::ExprMethodCall) -> Option<(String, &syn::ExprClosur
     ) {
         return None;
     }
-    match m.args.iter().collect::<Vec<_>>().as_slice() {
+    // The arguments of a project macro that registers (`register!("ping", ping)`) come in groups.
+    let args: Vec<&Expr> = m.args.iter().map(driver::ungrouped).collect();
+    match args.as_slice() {
         [Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(name),
             ..
