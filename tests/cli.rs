@@ -7126,6 +7126,52 @@ fn build_module(state: State) -> Result<RpcModule<State>, anyhow::Error> {
 }
 
 #[test]
+fn a_future_a_project_macro_awaits_is_the_fragment_it_was_given() {
+    // `find_or_error!(get_optional(db, id), Text)` writes `$future.await?.ok_or(..)` (inside `paste!`):
+    // the call handed in is what is awaited.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+#[macro_use]
+mod macros;
+pub enum Error { TextNotFound }
+async fn get_optional(db: &PgPool, id: i64) -> Result<Option<i64>, Error> {
+    sqlx::query("SELECT * FROM texts WHERE id = $1").bind(id).execute(db).await.ok();
+    Ok(None)
+}
+async fn get_text(db: &PgPool, id: i64) -> Result<i64, Error> {
+    find_or_error!(get_optional(db, id), Text)
+}
+async fn show(State(db): State<PgPool>) -> String {
+    get_text(&db, 1).await.ok();
+    let _other = find_or_error!(get_optional(&db, 2), Text);
+    String::new()
+}
+pub fn app() -> axum::Router<PgPool> {
+    axum::Router::new().route("/show", get(show))
+}
+"#,
+    );
+    put(
+        dir.path(),
+        "src/macros.rs",
+        r#"
+macro_rules! find_or_error {
+    ($future:expr, $error:ident $(,)?) => {
+        paste! {
+            $future.await?.ok_or(Error::[<$error NotFound>])
+        }
+    };
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/show", 2)]);
+}
+
+#[test]
 fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
     // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
     // hold runs once (the batched form, no N+1); one of three runs four times.

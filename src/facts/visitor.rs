@@ -1380,6 +1380,8 @@ impl<'a, 's> Visitor<'a, 's> {
 
     /// An expression whose value is awaited: `.await`, or a future handed to a join.
     fn awaited(&mut self, base: &Expr, await_span: Option<Span>) {
+        // `$future.await` in a macro's transcription awaits the fragment inside its group.
+        let base = driver::ungrouped(base);
         let mark = self.new_mark();
         let catalog = self.catalog;
         let query_local = |name: &str| self.local_value(name);
