@@ -7172,6 +7172,43 @@ macro_rules! find_or_error {
 }
 
 #[test]
+fn futures_mapped_from_fetched_items_run_after_the_fetch_and_all_at_once() {
+    // `let futs = list(..).await?.into_iter().map(|p| build(p));` then `try_join_all(futs)`: the list is
+    // fetched first; the futures the closure's calls make are joined (one round trip on the critical
+    // path, not ten).
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+async fn list(db: &PgPool) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM pages WHERE deleted").fetch_all(db).await
+}
+async fn build(db: &PgPool, id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT * FROM revisions WHERE page = $1").bind(id).execute(db).await?;
+    Ok(id)
+}
+async fn deleted(State(db): State<PgPool>) -> Result<String, sqlx::Error> {
+    let futs = list(&db).await?.into_iter().map(|p| build(&db, p));
+    let _all: Vec<i64> = futures::future::try_join_all(futs).await?;
+    Ok(String::new())
+}
+async fn one_by_one(State(db): State<PgPool>) -> Result<String, sqlx::Error> {
+    for p in list(&db).await? {
+        build(&db, p).await?;
+    }
+    Ok(String::new())
+}
+pub fn app() -> axum::Router<PgPool> {
+    axum::Router::new().route("/deleted", get(deleted)).route("/one", get(one_by_one))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("GET", "/deleted", 2), ("GET", "/one", 11)]);
+}
+
+#[test]
 fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
     // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
     // hold runs once (the batched form, no N+1); one of three runs four times.

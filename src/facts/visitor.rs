@@ -5530,7 +5530,23 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             return;
         }
         if let (syn::Stmt::Local(local), false) = (stmt, self.in_future_iter) {
-            if let (Some(name), Some(init)) = (future_iter_local(local), &local.init) {
+            if let (Some(name), Some(_)) = (future_iter_local(local), &local.init) {
+                // The items an awaited call fetches come first, one after the other; what the closure
+                // makes of each is joined later.
+                let split = awaited_items(local);
+                let stmt = match &split {
+                    Some((items, rest)) => {
+                        self.visit_expr(items);
+                        rest
+                    }
+                    None => stmt,
+                };
+                let syn::Stmt::Local(syn::Local {
+                    init: Some(init), ..
+                }) = stmt
+                else {
+                    return;
+                };
                 // As a join runs them: each future once, all at once.
                 let joined = self.frame(|v| v.future(&init.expr));
                 self.in_future_iter = true;
@@ -7097,7 +7113,30 @@ fn future_iter_local(local: &syn::Local) -> Option<String> {
         Expr::Closure(c) => Some(c),
         _ => None,
     })?;
-    (returns_future(closure) && !contains_await(&m.receiver)).then_some(name)
+    // `|p| build(ctx, p)`: a call whose future the join awaits (an async function's), or what a
+    // synchronous one returns, which stays where it is when no join takes the local.
+    // Only over an iterator's items (`into_iter()`, `iter()`): `fut.map(|r| r.and_then(..))` maps a future.
+    let call = matches!(&*closure.body, Expr::Call(_) | Expr::MethodCall(_))
+        && !contains_await(&closure.body)
+        && yields_items(&m.receiver);
+    (returns_future(closure) || call).then_some(name)
+}
+
+/// A future-iterator local whose items come from an awaited call (`let futs = load(..).await?.into_iter()
+/// .map(|p| build(p));`): the items' expression, and the local with a placeholder in its place.
+fn awaited_items(local: &syn::Local) -> Option<(Expr, syn::Stmt)> {
+    let init = local.init.as_ref()?;
+    let Expr::MethodCall(m) = &*init.expr else {
+        return None;
+    };
+    if !contains_await(&m.receiver) {
+        return None;
+    }
+    let mut rest = local.clone();
+    let mut call = m.clone();
+    *call.receiver = syn::parse_quote!(__items);
+    *rest.init.as_mut()?.expr = Expr::MethodCall(call);
+    Some(((*m.receiver).clone(), syn::Stmt::Local(rest)))
 }
 
 /// The synchronous closure an iterator adapter runs once per item (`iter().map(|x| load(conn, x))`,
