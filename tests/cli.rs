@@ -7209,6 +7209,44 @@ pub fn app() -> axum::Router<PgPool> {
 }
 
 #[test]
+fn a_function_named_by_a_raw_identifier_is_reached() {
+    // `fn r#move` called as `PageService::r#move(..)` and `page.r#move(..)`.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+pub struct PageService;
+impl PageService {
+    pub async fn r#move(db: &PgPool) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE pages SET slug = $1").execute(db).await?;
+        Ok(())
+    }
+}
+pub struct Page { db: PgPool }
+impl Page {
+    pub async fn r#type(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT kind FROM pages").execute(&self.db).await?;
+        sqlx::query("SELECT kind FROM page_kinds").execute(&self.db).await?;
+        Ok(())
+    }
+}
+async fn move_page(State(db): State<PgPool>) -> Result<String, sqlx::Error> {
+    PageService::r#move(&db).await?;
+    let page = Page { db: db.clone() };
+    page.r#type().await?;
+    Ok(String::new())
+}
+pub fn app() -> axum::Router<PgPool> {
+    axum::Router::new().route("/move", post(move_page))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(&json, &[("POST", "/move", 3)]);
+}
+
+#[test]
 fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
     // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
     // hold runs once (the batched form, no N+1); one of three runs four times.

@@ -950,7 +950,8 @@ impl<'a, 's> Visitor<'a, 's> {
             steps = checks;
         }
         self.facts.functions.push(FnFacts {
-            name: sig.ident.to_string(),
+            // `fn r#move` is called as `Page::r#move(..)` and `page.r#move(..)`: one name, `move`.
+            name: driver::ident(&sig.ident),
             module: self.module.clone(),
             bound_in: None,
             arity: Some(
@@ -3273,7 +3274,7 @@ impl<'a, 's> Visitor<'a, 's> {
     /// `impl Handler<GetTags>`, which runs while the request waits for the reply (`do_send` and
     /// `try_send` wait for none).
     fn method_callee(&mut self, m: &syn::ExprMethodCall) -> Callee {
-        let method = m.method.to_string();
+        let method = driver::ident(&m.method);
         if method == "guard" && m.args.is_empty() {
             let guard = m.turbofish.as_ref().and_then(|t| match t.args.first() {
                 Some(syn::GenericArgument::Type(ty)) => core_type(ty),
@@ -3436,7 +3437,7 @@ impl<'a, 's> Visitor<'a, 's> {
             .method
             .filter(|m| !self.library_field(&m.receiver))
             .map(|m| Callee::Method {
-                name: m.method.to_string(),
+                name: driver::ident(&m.method),
                 receiver: self.receiver_path(&m.receiver),
                 args: m.args.len(),
             });
