@@ -7247,6 +7247,56 @@ pub fn app() -> axum::Router<PgPool> {
 }
 
 #[test]
+fn a_client_a_build_script_generates_is_not_the_servers_trait_of_the_same_name() {
+    // `web_vault::vault_client::Vault::new(host)` (grpc-web's client, generated into a module that only
+    // includes a build script's output) shares its name with the server's trait `vault_server::Vault`:
+    // calling it is a call to another service, not the server's own queries.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"vault\"\n[dependencies]\naxum = \"0.7\"\ntonic = \"0.10\"\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+pub mod vault {
+    tonic::include_proto!("vault");
+}
+pub mod web_vault {
+    tonic::include_proto!("grpc_web/vault");
+}
+pub struct VaultService { db: PgPool }
+#[tonic::async_trait]
+impl vault::vault_server::Vault for VaultService {
+    async fn get_service_account(&self, req: tonic::Request<vault::GetReq>) -> Result<tonic::Response<vault::GetResp>, tonic::Status> {
+        sqlx::query("SELECT * FROM service_accounts").execute(&self.db).await.ok();
+        sqlx::query("SELECT * FROM secrets").execute(&self.db).await.ok();
+        Ok(tonic::Response::new(vault::GetResp::default()))
+    }
+}
+async fn secrets(State(host): State<String>) -> String {
+    let client = web_vault::vault_client::Vault::new(host);
+    let _r = client.get_service_account(web_vault::GetReq::default()).await;
+    String::new()
+}
+pub fn app() -> axum::Router<String> {
+    axum::Router::new().route("/secrets", get(secrets))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    assert_trips(
+        &json,
+        &[
+            ("GET", "/secrets", 0),
+            ("GRPC", "/Vault/get_service_account", 2),
+        ],
+    );
+}
+
+#[test]
 fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
     // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
     // hold runs once (the batched form, no N+1); one of three runs four times.

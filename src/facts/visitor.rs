@@ -89,6 +89,7 @@ pub fn extract(
                 cfg_walked: false,
                 in_future_iter: false,
                 numbers: integer_consts(&file.items),
+                generated_mods: generated_modules(&file.items),
                 method_helpers: file
                     .items
                     .iter()
@@ -480,6 +481,9 @@ struct Visitor<'a, 's> {
     /// The file's integer constants (`const SUMMARY_CONCURRENCY: usize = 4;`), for the bound a stream's
     /// buffer is given.
     numbers: HashMap<String, u32>,
+    /// Modules of this file whose items a build script writes (`pub mod vault { tonic::include_proto!("vault"); }`):
+    /// a type named through one is not the analysed code's type of that name.
+    generated_mods: HashSet<String>,
     /// The file talks to SQLite or an embedded store only (`rusqlite`, sqlx's SQLite types, `use sled::`)
     /// and to no other database: its statements run in the process.
     sqlite_file: bool,
@@ -3073,6 +3077,24 @@ impl<'a, 's> Visitor<'a, 's> {
             }
             _ => None,
         }
+    }
+
+    /// A value built through a module whose code a build script writes (`vault_web::vault_client::Vault::
+    /// new(host)`): its type, by its whole path (`vault_web::vault_client::Vault`), is not the analysed
+    /// code's type of that name (the server's trait `Vault`).
+    fn made_by_generated(&self, init: &Expr) -> Option<String> {
+        let Expr::Call(c) = driver::strip_plumbing(init) else {
+            return None;
+        };
+        let Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        let segs = driver::path_segments(&p.path);
+        let first = segs
+            .iter()
+            .find(|s| !matches!(s.as_str(), "crate" | "self" | "super"))?;
+        (segs.len() > 2 && self.generated_mods.contains(first))
+            .then(|| segs[..segs.len() - 1].join("::"))
     }
 
     /// The call or round trip whose result a local holds (`found` of `let found = find(..).await?`).
@@ -5793,6 +5815,8 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
                     let ty = local_type(&local.pat, &init.expr)
                         .or_else(|| self.expr_type(&init.expr))
                         .or_else(|| self.expr_type(held_value(&init.expr)));
+                    // Named by its whole path, which no type of the analysed code answers to.
+                    let ty = self.made_by_generated(&init.expr).or(ty);
                     // `let status = OptionFuture::from(status.map(|s| ..))`: made from the binding
                     // before it too.
                     let rebinds = rebinds || ty.is_some() && mentions(&init.expr, name);
@@ -7121,6 +7145,27 @@ fn future_iter_local(local: &syn::Local) -> Option<String> {
         && !contains_await(&closure.body)
         && yields_items(&m.receiver);
     (returns_future(closure) || call).then_some(name)
+}
+
+/// The inline modules of a file whose only items are a build script's output pulled in by a macro
+/// (`include!(concat!(env!("OUT_DIR"), ..))`, `tonic::include_proto!(..)`).
+fn generated_modules(items: &[syn::Item]) -> HashSet<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(m) => {
+                let (_, content) = m.content.as_ref()?;
+                let generated = !content.is_empty()
+                    && content.iter().all(|i| {
+                        matches!(i, syn::Item::Macro(mac)
+                            if matches!(driver::last_segment(&mac.mac.path).as_str(),
+                                "include" | "include_proto"))
+                    });
+                generated.then(|| driver::ident(&m.ident))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// A future-iterator local whose items come from an awaited call (`let futs = load(..).await?.into_iter()
