@@ -7147,21 +7147,17 @@ fn future_iter_local(local: &syn::Local) -> Option<String> {
     (returns_future(closure) || call).then_some(name)
 }
 
-/// The inline modules of a file whose only items are a build script's output pulled in by a macro
-/// (`include!(concat!(env!("OUT_DIR"), ..))`, `tonic::include_proto!(..)`).
+/// The inline modules of a file that pull in a build script's output (see [`includes_build_output`]).
 fn generated_modules(items: &[syn::Item]) -> HashSet<String> {
     items
         .iter()
         .filter_map(|item| match item {
             syn::Item::Mod(m) => {
                 let (_, content) = m.content.as_ref()?;
-                let generated = !content.is_empty()
-                    && content.iter().all(|i| {
-                        matches!(i, syn::Item::Macro(mac)
-                            if matches!(driver::last_segment(&mac.mac.path).as_str(),
-                                "include" | "include_proto"))
-                    });
-                generated.then(|| driver::ident(&m.ident))
+                content
+                    .iter()
+                    .any(includes_build_output)
+                    .then(|| driver::ident(&m.ident))
             }
             _ => None,
         })
