@@ -7297,6 +7297,51 @@ pub fn app() -> axum::Router<String> {
 }
 
 #[test]
+fn mongodb_calls_inside_a_session_and_its_commit_are_round_trips() {
+    // mongodb 2.x: `coll.find_one_with_session(filter, None, &mut session)`, then
+    // `session.commit_transaction()`; `start_transaction` sends nothing.
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"watch\"\n[dependencies]\naxum = \"0.6\"\nmongodb = \"2.5\"\n",
+    );
+    put(
+        dir.path(),
+        "src/main.rs",
+        r#"
+use mongodb::{bson::doc, Client, Collection};
+async fn delete(Extension(client): Extension<Client>, Json(uuid): Json<String>) -> StatusCode {
+    let mut session = client.start_session(None).await.unwrap();
+    session.start_transaction(None).await.unwrap();
+    let groups: Collection<Group> = client.database("app").collection("groups");
+    if let Ok(Some(_)) = groups.find_one_with_session(doc! {"uuid": &uuid}, None, &mut session).await {
+        groups.delete_one_with_session(doc! {"uuid": &uuid}, None, &mut session).await.unwrap();
+        session.commit_transaction().await.unwrap();
+        StatusCode::OK
+    } else {
+        session.abort_transaction().await.ok();
+        StatusCode::BAD_REQUEST
+    }
+}
+pub fn app() -> axum::Router {
+    axum::Router::new().route("/groups/delete", axum::routing::delete(delete))
+}
+"#,
+    );
+    let (_, json) = check_json(dir.path(), &["-q"]);
+    let route = route(&json, "DELETE", "/groups/delete");
+    assert_eq!(route["round_trips"], 3, "{route}");
+    let kinds: Vec<&str> = route["trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read", "write", "commit"]);
+}
+
+#[test]
 fn a_loop_over_chunks_runs_as_many_chunks_as_the_assumed_items_fill() {
     // `for ids in all.chunks(MAX_PARAMS)` with a chunk of at least the ten items a collection is assumed to
     // hold runs once (the batched form, no N+1); one of three runs four times.
